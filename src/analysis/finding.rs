@@ -1,0 +1,150 @@
+//! What the analysis says about one (process instance, counter) series.
+
+use serde::Serialize;
+
+/// The verdict ladder of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Sustained growth that is not warm-up, cache, cycle, step or restart artefact.
+    Leak,
+    /// Growth, but the evidence is weak or the log too short.
+    Suspect,
+    Ok,
+    InsufficientData,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Leak => "leak",
+            Verdict::Suspect => "suspect",
+            Verdict::Ok => "ok",
+            Verdict::InsufficientData => "insufficient-data",
+        }
+    }
+
+    /// Higher is worse; used to order findings worst first.
+    pub fn rank(self) -> u8 {
+        match self {
+            Verdict::Leak => 3,
+            Verdict::Suspect => 2,
+            Verdict::Ok => 1,
+            Verdict::InsufficientData => 0,
+        }
+    }
+}
+
+/// How soon the counter reaches its limit, from the time-to-limit point estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Under 24 hours.
+    Critical,
+    /// Under 7 days.
+    High,
+    /// Under 30 days.
+    Medium,
+    Low,
+}
+
+/// A straight line `value = intercept + slope * hours` valid between two times (hours since
+/// the log's first sample); used to draw the fitted trend of one lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrendLine {
+    pub start_hours: f64,
+    pub end_hours: f64,
+    pub intercept: f64,
+    pub slope_per_hour: f64,
+}
+
+impl TrendLine {
+    pub fn at(&self, hours: f64) -> f64 {
+        self.intercept + self.slope_per_hour * hours
+    }
+}
+
+/// One analysed series. Fields up to `chart` are the contract's; the rest extend it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Process image name without `#N` (`svchost`).
+    pub process: String,
+    /// Instance name exactly as in the log (`svchost#1`).
+    pub instance: String,
+    /// Process IDs seen (from `ID Process`), in order of appearance.
+    pub pids: Vec<u32>,
+    /// Canonical English counter name.
+    pub counter: String,
+    pub verdict: Verdict,
+    /// 0..1: how sure the verdict is.
+    pub confidence: f64,
+    /// Robust (Sen) slope in counter units per hour; `None` when not estimated.
+    pub slope_per_hour: Option<f64>,
+    pub slope_ci95: Option<[f64; 2]>,
+    /// Least-squares R^2 of the tested lifetime(s).
+    pub r_squared: Option<f64>,
+    /// Trend test p-value (one-sided Mann-Kendall with autocorrelation correction).
+    pub p_value: Option<f64>,
+    pub first: Option<f64>,
+    pub last: Option<f64>,
+    pub growth_percent: Option<f64>,
+    /// Number of process lifetimes (restarts + 1) in the series.
+    pub segments: usize,
+    /// The limit the forecast runs to, in counter units.
+    pub limit: Option<f64>,
+    pub time_to_limit_hours: Option<f64>,
+    /// Chart file relative to the report folder, set by the report stage.
+    pub chart: Option<String>,
+
+    /// Machine the series was logged on.
+    pub machine: Option<String>,
+    pub severity: Option<Severity>,
+    /// Benjamini-Hochberg adjusted p-value across all series of the log.
+    pub q_value: Option<f64>,
+    /// Interval of the time to limit from the slope's interval (upper bound `None` = never).
+    pub time_to_limit_ci_hours: Option<[Option<f64>; 2]>,
+    /// Ordinary least-squares slope per hour and its standard error (linregress).
+    pub ols_slope_per_hour: Option<f64>,
+    pub ols_slope_se: Option<f64>,
+    /// Smallest slope per hour this series could have shown as a leak (for non-detections).
+    pub min_detectable_slope_per_hour: Option<f64>,
+    /// Shape class: `linear`, `stepwise`, `late-onset`, `restart-masked`, `warm-up`,
+    /// `level-shift`, `growth-stopped`, `burst`, `cyclic`, `flat`, ...
+    pub shape: String,
+    /// Sentences a person can read, most important first.
+    pub reasons: Vec<String>,
+    pub samples: usize,
+    pub span_hours: f64,
+    /// Unit of the counter for display (`bytes`, `handles`, `threads`).
+    pub unit: String,
+
+    /// Index of the series' column in `PerfLog::columns` (for charts; not serialised).
+    #[serde(skip)]
+    pub column: usize,
+    /// Sample indices where a new lifetime starts (restarts), for charts.
+    #[serde(skip)]
+    pub restarts: Vec<usize>,
+    /// Robust trend line per tested lifetime.
+    #[serde(skip)]
+    pub robust_fits: Vec<TrendLine>,
+    /// Least-squares trend line per tested lifetime.
+    #[serde(skip)]
+    pub ols_fits: Vec<TrendLine>,
+}
+
+impl Finding {
+    /// Sort key: worse verdict, then higher confidence, then sooner exhaustion.
+    pub fn worst_first(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+        b.verdict
+            .rank()
+            .cmp(&a.verdict.rank())
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then(
+                a.time_to_limit_hours
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.time_to_limit_hours.unwrap_or(f64::INFINITY)),
+            )
+            .then(a.instance.cmp(&b.instance))
+            .then(a.counter.cmp(&b.counter))
+    }
+}

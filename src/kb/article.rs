@@ -1,0 +1,37 @@
+//! Knowledge-base articles and the matches the matcher produces.
+
+use serde::{Deserialize, Serialize};
+
+/// One KB article's facts, as in the catalogue TOML (`[[kb]]` tables).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct KbArticle {
+    pub id: String,
+    pub title: String,
+    pub products: Vec<String>,
+    pub versions: Vec<String>,
+    /// Lower-case image names without `.exe`; empty = the leak is in whichever process calls
+    /// the faulty API.
+    pub processes: Vec<String>,
+    /// Catalogue counter keys: `private_bytes`, `handle_count`, `virtual_bytes`, `working_set`,
+    /// `pool_nonpaged`, `pool_paged`, `thread_count`.
+    pub counters: Vec<String>,
+    pub conditions: Vec<String>,
+    /// Perfmon objects or service names whose presence in a log supports the match.
+    pub corroborating_objects: Vec<String>,
+    pub fix: String,
+    pub source: String,
+}
+
+/// One article ranked against a log's findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KbMatch {
+    pub id: String,
+    pub title: String,
+    /// 0..1.
+    pub score: f64,
+    pub processes: Vec<String>,
+    /// Sentences saying why the article fits (and what argues against it).
+    pub evidence: Vec<String>,
+    pub fix: String,
+}

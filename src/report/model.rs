@@ -1,0 +1,69 @@
+//! The one `Report` value per log that every writer (JSON, HTML, Markdown, PNG) reads.
+
+use serde::Serialize;
+
+use crate::analysis::Finding;
+use crate::ingest::PerfLog;
+use crate::kb::KbMatch;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `source` block of report.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportSource {
+    pub path: String,
+    pub format: String,
+    pub machines: Vec<String>,
+    /// First and last sample, local wall-clock time as in the log (ISO 8601, milliseconds).
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub utc_offset_minutes: Option<i32>,
+    pub samples: usize,
+    pub interval_seconds: Option<f64>,
+    /// Extensions beyond the contract.
+    pub encoding: String,
+    pub time_zone: Option<String>,
+    pub segments: Vec<String>,
+}
+
+/// report.json (`schema_version` 1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: String,
+    pub source: ReportSource,
+    pub findings: Vec<Finding>,
+    pub kb_matches: Vec<KbMatch>,
+    pub warnings: Vec<String>,
+}
+
+fn iso(ts: &chrono::NaiveDateTime) -> String {
+    ts.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
+}
+
+impl Report {
+    /// Assembles the report; findings are put worst first.
+    pub fn new(log: &PerfLog, mut findings: Vec<Finding>, kb_matches: Vec<KbMatch>) -> Report {
+        findings.sort_by(Finding::worst_first);
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: format!("perfleak {}", env!("CARGO_PKG_VERSION")),
+            source: ReportSource {
+                path: log.source.path.clone(),
+                format: log.source.format.as_str().to_string(),
+                machines: log.machines(),
+                start: log.timestamps.first().map(iso),
+                end: log.timestamps.last().map(iso),
+                utc_offset_minutes: log.source.utc_offset_minutes,
+                samples: log.timestamps.len(),
+                interval_seconds: log.interval_seconds(),
+                encoding: log.source.encoding.clone(),
+                time_zone: log.source.time_zone.clone(),
+                segments: log.source.segments.clone(),
+            },
+            findings,
+            kb_matches,
+            warnings: log.warnings.clone(),
+        }
+    }
+}
