@@ -1,0 +1,2 @@
+//! Benchmark placeholder: detection.
+fn main() {}
