@@ -3,6 +3,7 @@
 //! the time to the counter's limit.
 
 mod finding;
+pub mod stats;
 
 pub use finding::{Finding, Severity, TrendLine, Verdict};
 
