@@ -429,6 +429,13 @@ fn is_leak_sentence(lower: &str) -> bool {
     if other_sense.iter().any(|w| lower.contains(w)) {
         return false;
     }
+    // Sentences about looking for a leak do not say there is one.
+    let searching = ["suspect a", "suspect that", "to find a", "to find the", "to detect", "troubleshoot",
+        "to isolate", "diagnose", "track down", "determine whether", "determine if", "how to", "whether a",
+        "whether the", "if you think"];
+    if searching.iter().any(|w| lower.contains(w)) {
+        return false;
+    }
     RESOURCE_WORDS.iter().any(|w| lower.contains(w))
         || lower.contains("leaks")
         || lower.contains("leak in")
