@@ -41,7 +41,11 @@ fn seed_article_q192265() {
     assert_eq!(a.processes, vec!["winlogon"]);
     let counters: BTreeSet<&str> = a.counters.iter().map(String::as_str).collect();
     assert_eq!(counters, BTreeSet::from(["handle_count", "private_bytes"]));
-    assert!(a.corroborating_objects.iter().any(|o| o == "SMTPSVC"), "{:?}", a.corroborating_objects);
+    assert!(
+        a.corroborating_objects.iter().any(|o| o == "SMTPSVC"),
+        "{:?}",
+        a.corroborating_objects
+    );
     assert!(a.fix.contains("Windows NT 4.0 SP4"), "{}", a.fix);
     assert_eq!(a.versions, vec!["4.0"]);
     assert_eq!(a.products, vec!["Windows NT"]);
@@ -55,7 +59,11 @@ fn seed_article_q260554() {
     assert_eq!(a.processes, vec!["async"]);
     assert_eq!(a.counters, vec!["private_bytes"]);
     assert_eq!(a.fix, "Exchange Server 5.5 SP4");
-    assert!(a.title.starts_with("Microsoft Mail Connector"), "tag stripped: {}", a.title);
+    assert!(
+        a.title.starts_with("Microsoft Mail Connector"),
+        "tag stripped: {}",
+        a.title
+    );
 }
 
 #[test]
@@ -66,20 +74,36 @@ fn synthetic_leak_article_with_crlf_lines() {
     assert_eq!(counters, BTreeSet::from(["handle_count", "private_bytes"]));
     assert_eq!(a.fix, "Windows NT 4.0 SP5");
     assert_eq!(a.versions, vec!["4.0", "4.0 SP4"]);
-    assert!(a.conditions.iter().any(|c| c == "ctqueue.dll"), "{:?}", a.conditions);
+    assert!(
+        a.conditions.iter().any(|c| c == "ctqueue.dll"),
+        "{:?}",
+        a.conditions
+    );
     assert_eq!(a.corroborating_objects, vec!["MSExchangeIS"]);
 }
 
 #[test]
 fn how_to_that_mentions_private_bytes_is_skipped() {
     let outcome = import_file(&Path::new(FIXTURES).join("Q900002.txt"));
-    assert_eq!(outcome, Imported::Skipped { id: "Q900002".into(), why: Skip::NoLeak });
+    assert_eq!(
+        outcome,
+        Imported::Skipped {
+            id: "Q900002".into(),
+            why: Skip::NoLeak
+        }
+    );
 }
 
 #[test]
 fn information_leak_is_not_a_resource_leak() {
     let outcome = import_file(&Path::new(FIXTURES).join("Q900003.txt"));
-    assert_eq!(outcome, Imported::Skipped { id: "Q900003".into(), why: Skip::NoLeak });
+    assert_eq!(
+        outcome,
+        Imported::Skipped {
+            id: "Q900003".into(),
+            why: Skip::NoLeak
+        }
+    );
 }
 
 #[test]
@@ -88,7 +112,13 @@ fn api_leak_keeps_processes_empty_rather_than_inventing_one() {
     assert!(a.processes.is_empty(), "{:?}", a.processes);
     assert_eq!(a.counters, vec!["handle_count"]);
     assert_eq!(a.fix, "hotfix (before Windows NT 4.0 SP7)");
-    assert!(a.conditions.iter().any(|c| c.starts_with("OpenWidgetChannel()")), "{:?}", a.conditions);
+    assert!(
+        a.conditions
+            .iter()
+            .any(|c| c.starts_with("OpenWidgetChannel()")),
+        "{:?}",
+        a.conditions
+    );
 }
 
 #[test]
@@ -97,7 +127,13 @@ fn tagged_how_to_is_skipped_even_when_it_says_leak() {
                 PRODUCT :Microsoft IIS\r\nPROD/VER:winnt:4.0\r\nKEYWORDS:\r\n\r\nSUMMARY\r\n=======\r\n\r\n\
                 Inetinfo.exe leaks memory when a bad ISAPI filter is loaded; here is how to find the filter.\r\n";
     let outcome = import_text(text, "howto.txt").expect("layout");
-    assert_eq!(outcome, Imported::Skipped { id: "Q900005".into(), why: Skip::HowTo });
+    assert_eq!(
+        outcome,
+        Imported::Skipped {
+            id: "Q900005".into(),
+            why: Skip::HowTo
+        }
+    );
 }
 
 #[test]
@@ -109,9 +145,18 @@ fn folder_import_round_trips_through_catalogue_toml() {
     let back = parse_catalogue(&toml, "imported.toml").expect("imported TOML reads back");
     assert_eq!(back, articles);
     let json = serde_json::to_value(&articles).expect("json");
-    for field in ["id", "title", "products", "versions", "processes", "counters", "conditions",
-        "corroborating_objects", "fix", "source"]
-    {
+    for field in [
+        "id",
+        "title",
+        "products",
+        "versions",
+        "processes",
+        "counters",
+        "conditions",
+        "corroborating_objects",
+        "fix",
+        "source",
+    ] {
         assert!(json[0].get(field).is_some(), "JSON lacks {field}");
     }
 }
@@ -140,7 +185,11 @@ fn importer_precision_and_recall_against_catalogue() {
     let mut files: BTreeSet<String> = BTreeSet::new();
     for folder in &folders {
         for entry in std::fs::read_dir(folder).expect("folder") {
-            let name = entry.expect("entry").file_name().to_string_lossy().to_ascii_uppercase();
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .to_ascii_uppercase();
             if let Some(id) = name.strip_suffix(".TXT") {
                 files.insert(id.to_string());
             }
@@ -151,7 +200,11 @@ fn importer_precision_and_recall_against_catalogue() {
     let elapsed = started.elapsed();
 
     let catalogue = Catalogue::builtin();
-    let truth: Vec<&KbArticle> = catalogue.articles.iter().filter(|a| files.contains(&a.id)).collect();
+    let truth: Vec<&KbArticle> = catalogue
+        .articles
+        .iter()
+        .filter(|a| files.contains(&a.id))
+        .collect();
     let truth_ids: BTreeSet<&str> = truth.iter().map(|a| a.id.as_str()).collect();
     let got_ids: BTreeSet<&str> = imported.iter().map(|a| a.id.as_str()).collect();
     let hits = truth_ids.intersection(&got_ids).count() as f64;
@@ -161,14 +214,19 @@ fn importer_precision_and_recall_against_catalogue() {
     let field_scores = |field: fn(&KbArticle) -> &Vec<String>| {
         let (mut both, mut got, mut want) = (0usize, 0usize, 0usize);
         for t in &truth {
-            let Some(i) = imported.iter().find(|a| a.id == t.id) else { continue };
+            let Some(i) = imported.iter().find(|a| a.id == t.id) else {
+                continue;
+            };
             let a: BTreeSet<&String> = field(i).iter().collect();
             let b: BTreeSet<&String> = field(t).iter().collect();
             both += a.intersection(&b).count();
             got += a.len();
             want += b.len();
         }
-        (both as f64 / got.max(1) as f64, both as f64 / want.max(1) as f64)
+        (
+            both as f64 / got.max(1) as f64,
+            both as f64 / want.max(1) as f64,
+        )
     };
     let (proc_p, proc_r) = field_scores(|a| &a.processes);
     let (ctr_p, ctr_r) = field_scores(|a| &a.counters);
@@ -187,6 +245,12 @@ fn importer_precision_and_recall_against_catalogue() {
 
     assert!(recall >= 0.85, "article recall {recall:.2}");
     assert!(precision >= 0.65, "article precision {precision:.2}");
-    assert!(proc_p >= 0.9 && proc_r >= 0.75, "processes {proc_p:.2}/{proc_r:.2}");
-    assert!(ctr_p >= 0.9 && ctr_r >= 0.85, "counters {ctr_p:.2}/{ctr_r:.2}");
+    assert!(
+        proc_p >= 0.9 && proc_r >= 0.75,
+        "processes {proc_p:.2}/{proc_r:.2}"
+    );
+    assert!(
+        ctr_p >= 0.9 && ctr_r >= 0.85,
+        "counters {ctr_p:.2}/{ctr_r:.2}"
+    );
 }

@@ -430,9 +430,23 @@ fn is_leak_sentence(lower: &str) -> bool {
         return false;
     }
     // Sentences about looking for a leak do not say there is one.
-    let searching = ["suspect a", "suspect that", "to find a", "to find the", "to detect", "troubleshoot",
-        "to isolate", "diagnose", "track down", "determine whether", "determine if", "how to", "whether a",
-        "whether the", "if you think"];
+    let searching = [
+        "suspect a",
+        "suspect that",
+        "to find a",
+        "to find the",
+        "to detect",
+        "troubleshoot",
+        "to isolate",
+        "diagnose",
+        "track down",
+        "determine whether",
+        "determine if",
+        "how to",
+        "whether a",
+        "whether the",
+        "if you think",
+    ];
     if searching.iter().any(|w| lower.contains(w)) {
         return false;
     }

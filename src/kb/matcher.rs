@@ -405,8 +405,21 @@ fn score(
     }
     if specific > 0 {
         total += (0.20 + 0.05 * (specific as f64 - 1.0)).min(0.30);
-    } else if common > 0 {
-        total += 0.03;
+    } else {
+        let wanted: Vec<&str> = article
+            .corroborating_objects
+            .iter()
+            .filter(|o| !GENERIC_OBJECTS.iter().any(|g| g.eq_ignore_ascii_case(o)))
+            .map(String::as_str)
+            .collect();
+        if !wanted.is_empty() {
+            // Logs often leave such objects out, so their absence weighs little.
+            total -= 0.03;
+            against.push(format!("no sign in the log of {}", wanted.join(", ")));
+        }
+        if common > 0 {
+            total += 0.03;
+        }
     }
 
     // Era: an NT 4.0 article rarely explains a Windows Server 2012 log, and vice versa.
@@ -434,7 +447,7 @@ fn score(
             .iter()
             .all(|(k, _, _)| design.counters.iter().any(|c| c == k));
         if same_process && all_explained {
-            total -= 0.30;
+            total -= 0.40;
             against.push(format!("by design: {} ({})", design.title, design.id));
         }
     }
