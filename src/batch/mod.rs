@@ -66,7 +66,7 @@ fn progress_bar(len: usize, quiet: bool, message: &'static str) -> ProgressBar {
 }
 
 fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
-    let catalogue = Catalogue::builtin().with_extra(&args.kb)?;
+    let catalogue = Catalogue::with_extra(&args.kb)?;
     let options = ReadOptions {
         encoding: args.encoding.clone(),
         ..ReadOptions::default()

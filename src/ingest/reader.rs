@@ -34,7 +34,8 @@ pub fn read_stream<'a>(
     }
     if prefix.starts_with(&[0x1f, 0x8b]) {
         // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
-        let gz: Box<dyn Read + 'a> = Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
+        let gz: Box<dyn Read + 'a> =
+            Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
         return read_stream(name, gz, options);
     }
     if prefix.starts_with(b"PK\x03\x04") {
@@ -122,8 +123,10 @@ struct Warnings {
 
 impl Warnings {
     fn at(&mut self, line: u64, column: usize, message: impl std::fmt::Display) {
-        self.list
-            .push(format!("{}: line {line}, column {column}: {message}", self.file));
+        self.list.push(format!(
+            "{}: line {line}, column {column}: {message}",
+            self.file
+        ));
     }
 }
 
@@ -218,7 +221,10 @@ fn parse(
             warnings.at(
                 header_line,
                 i + 2,
-                format_args!("duplicate column '{}': the first one is used", header[i + 1]),
+                format_args!(
+                    "duplicate column '{}': the first one is used",
+                    header[i + 1]
+                ),
             );
             continue;
         }
@@ -253,7 +259,10 @@ fn parse(
             warnings.at(
                 line,
                 width + 1,
-                format_args!("row has {} fields, the header {width}; row skipped", record.len()),
+                format_args!(
+                    "row has {} fields, the header {width}; row skipped",
+                    record.len()
+                ),
             );
             continue;
         }
@@ -307,9 +316,9 @@ fn parse(
     }
     if warnings.non_numeric > MAX_LISTED {
         let more = warnings.non_numeric - MAX_LISTED;
-        warnings
-            .list
-            .push(format!("{name}: {more} more non-numeric cells read as no value"));
+        warnings.list.push(format!(
+            "{name}: {more} more non-numeric cells read as no value"
+        ));
     }
     if warnings.duplicate_times > MAX_LISTED {
         let more = warnings.duplicate_times - MAX_LISTED;
@@ -359,7 +368,11 @@ impl Timeline {
         } else if step == 0.0 {
             warnings.duplicate_times += 1;
             if warnings.duplicate_times <= MAX_LISTED {
-                warnings.at(line, 1, format_args!("timestamp {stamp} repeats the previous one"));
+                warnings.at(
+                    line,
+                    1,
+                    format_args!("timestamp {stamp} repeats the previous one"),
+                );
             }
             0.0
         } else {

@@ -10,7 +10,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use super::format::{display_scale, display_unit, duration_hours, duration_interval, grouped, rate};
+use super::format::{
+    display_scale, display_unit, duration_hours, duration_interval, grouped, rate,
+};
 use super::{is_flagged, Report};
 use crate::analysis::{Finding, TrendLine};
 use crate::ingest::PerfLog;
@@ -45,8 +47,9 @@ const OVERVIEW_MAX_SERIES: usize = 8;
 /// keeps fonts in a global map, so later calls and other threads reuse it).
 pub fn register_chart_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED
-        .get_or_init(|| plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok());
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok()
+    });
     if ok {
         Ok(())
     } else {
@@ -97,7 +100,11 @@ impl TimeAxis<'_> {
             return format!("{h:.0} h");
         }
         let i = self.hours[..n].partition_point(|x| *x < h).min(n - 1);
-        let j = if i > 0 && (h - self.hours[i - 1]).abs() < (self.hours[i] - h).abs() { i - 1 } else { i };
+        let j = if i > 0 && (h - self.hours[i - 1]).abs() < (self.hours[i] - h).abs() {
+            i - 1
+        } else {
+            i
+        };
         let offset_ms = ((h - self.hours[j]) * 3_600_000.0).round();
         // Past a few centuries chrono would overflow; such a forecast is "never" in practice.
         if offset_ms.abs() > 1e13 {
@@ -145,7 +152,9 @@ struct Forecast {
 impl Forecast {
     fn from_finding(f: &Finding, t_end: f64, v_end: f64, scale: f64) -> Option<Forecast> {
         let limit = f.limit.filter(|l| l.is_finite())? * scale;
-        let ttl = f.time_to_limit_hours.filter(|t| t.is_finite() && *t > 0.0)?;
+        let ttl = f
+            .time_to_limit_hours
+            .filter(|t| t.is_finite() && *t > 0.0)?;
         if limit <= v_end {
             return None;
         }
@@ -156,7 +165,14 @@ impl Forecast {
             ),
             None => (None, None),
         };
-        Some(Forecast { t_end, v_end, limit, ttl, ttl_soon: soon, ttl_late: late })
+        Some(Forecast {
+            t_end,
+            v_end,
+            limit,
+            ttl,
+            ttl_soon: soon,
+            ttl_late: late,
+        })
     }
 
     /// Where the line that reaches the limit after `ttl` hours leaves a view ending at `x_max`.
@@ -206,7 +222,10 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     let scale = display_scale(&f.unit);
     let unit = display_unit(&f.unit).to_string();
     let n = column.values.len().min(log.elapsed_seconds.len());
-    let hours: Vec<f64> = log.elapsed_seconds[..n].iter().map(|s| s / 3600.0).collect();
+    let hours: Vec<f64> = log.elapsed_seconds[..n]
+        .iter()
+        .map(|s| s / 3600.0)
+        .collect();
     let points: Vec<(f64, f64)> = (0..n)
         .filter(|&i| hours[i].is_finite() && column.values[i].is_finite())
         .map(|i| (hours[i], column.values[i] * scale))
@@ -217,8 +236,18 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     let (t_start, t_end) = (first.0, last.0);
     let span = (t_end - t_start).max(1.0 / 60.0);
 
-    let robust: Vec<TrendLine> = f.robust_fits.iter().copied().filter(|l| fit_is_drawable(l)).collect();
-    let ols: Vec<TrendLine> = f.ols_fits.iter().copied().filter(|l| fit_is_drawable(l)).collect();
+    let robust: Vec<TrendLine> = f
+        .robust_fits
+        .iter()
+        .copied()
+        .filter(|l| fit_is_drawable(l))
+        .collect();
+    let ols: Vec<TrendLine> = f
+        .ols_fits
+        .iter()
+        .copied()
+        .filter(|l| fit_is_drawable(l))
+        .collect();
     let v_end = trend_end_value(&robust, t_end, last.1 / scale) * scale;
     let forecast = Forecast::from_finding(f, t_end, v_end, scale);
 
@@ -249,7 +278,9 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     let (mut y_lo, mut y_hi) = ys
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
     if y_hi - y_lo < 1e-9 {
         let pad = (y_hi.abs() * 0.05).max(1.0);
         y_lo -= pad;
@@ -257,12 +288,24 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     }
     let pad = (y_hi - y_lo) * 0.06;
     // Counters are never negative: do not invent a negative axis for them.
-    let y_min = if y_lo >= 0.0 { (y_lo - pad).max(0.0) } else { y_lo - pad };
+    let y_min = if y_lo >= 0.0 {
+        (y_lo - pad).max(0.0)
+    } else {
+        y_lo - pad
+    };
     let y_max = y_hi + pad;
 
-    let axis = TimeAxis { hours: &hours, stamps: &log.timestamps, pattern: time_pattern(x_max - x_min) };
+    let axis = TimeAxis {
+        hours: &hours,
+        stamps: &log.timestamps,
+        pattern: time_pattern(x_max - x_min),
+    };
     let decimals = tick_decimals(y_max - y_min);
-    let machine = f.machine.as_deref().map(|m| format!(" on {m}")).unwrap_or_default();
+    let machine = f
+        .machine
+        .as_deref()
+        .map(|m| format!(" on {m}"))
+        .unwrap_or_default();
     let caption = format!(
         "{} — {}{}: {} ({:.0}%), {}",
         f.instance,
@@ -275,7 +318,8 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
 
     let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        let root =
+            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, (FONT_FAMILY, 22))
@@ -304,10 +348,21 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         if let Some(fc) = &forecast {
             if let Some(band) = fc.band(x_max) {
                 chart
-                    .draw_series(std::iter::once(Polygon::new(band, FORECAST_COLOR.mix(0.12).filled())))
+                    .draw_series(std::iter::once(Polygon::new(
+                        band,
+                        FORECAST_COLOR.mix(0.12).filled(),
+                    )))
                     .map_err(plot_err)?
-                    .label(format!("forecast interval: {}", duration_interval(f.time_to_limit_ci_hours)))
-                    .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], FORECAST_COLOR.mix(0.2).filled()));
+                    .label(format!(
+                        "forecast interval: {}",
+                        duration_interval(f.time_to_limit_ci_hours)
+                    ))
+                    .legend(|(x, y)| {
+                        Rectangle::new(
+                            [(x, y - 5), (x + 20, y + 5)],
+                            FORECAST_COLOR.mix(0.2).filled(),
+                        )
+                    });
             }
         }
 
@@ -320,7 +375,9 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
             if !labelled {
                 series
                     .label(format!("samples ({} values)", points.len()))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], SAMPLE_COLOR.stroke_width(2)));
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], SAMPLE_COLOR.stroke_width(2))
+                    });
                 labelled = true;
             }
         }
@@ -340,37 +397,62 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                 .map_err(plot_err)?;
             if i == 0 {
                 series
-                    .label(format!("restart ({} lifetimes)", f.segments.max(f.restarts.len() + 1)))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RESTART_COLOR.stroke_width(2)));
+                    .label(format!(
+                        "restart ({} lifetimes)",
+                        f.segments.max(f.restarts.len() + 1)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], RESTART_COLOR.stroke_width(2))
+                    });
             }
         }
 
         for (i, l) in ols.iter().enumerate() {
-            let pts = vec![(l.start_hours, l.at(l.start_hours) * scale), (l.end_hours, l.at(l.end_hours) * scale)];
+            let pts = vec![
+                (l.start_hours, l.at(l.start_hours) * scale),
+                (l.end_hours, l.at(l.end_hours) * scale),
+            ];
             let series = chart
                 .draw_series(DashedLineSeries::new(pts, 8, 5, OLS_COLOR.stroke_width(2)))
                 .map_err(plot_err)?;
             if i == 0 {
                 series
-                    .label(format!("least squares: {}", rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], OLS_COLOR.stroke_width(2)));
+                    .label(format!(
+                        "least squares: {}",
+                        rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], OLS_COLOR.stroke_width(2))
+                    });
             }
         }
         for (i, l) in robust.iter().enumerate() {
-            let pts = vec![(l.start_hours, l.at(l.start_hours) * scale), (l.end_hours, l.at(l.end_hours) * scale)];
+            let pts = vec![
+                (l.start_hours, l.at(l.start_hours) * scale),
+                (l.end_hours, l.at(l.end_hours) * scale),
+            ];
             let series = chart
                 .draw_series(LineSeries::new(pts, ROBUST_COLOR.stroke_width(3)))
                 .map_err(plot_err)?;
             if i == 0 {
                 series
-                    .label(format!("robust trend (Sen): {}", rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(3)));
+                    .label(format!(
+                        "robust trend (Sen): {}",
+                        rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(3))
+                    });
             }
         }
 
         if let Some(fc) = &forecast {
             let end = fc.end_point(Some(fc.ttl), x_max);
-            let limit_text = format!("{} {}", grouped(fc.limit, if scale < 1.0 { 0 } else { 0 }), unit);
+            let limit_text = format!(
+                "{} {}",
+                grouped(fc.limit, if scale < 1.0 { 0 } else { 0 }),
+                unit
+            );
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(fc.t_end, fc.v_end), end],
@@ -379,8 +461,13 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                     FORECAST_COLOR.stroke_width(2),
                 ))
                 .map_err(plot_err)?
-                .label(format!("forecast: limit {limit_text} in {}", duration_hours(Some(fc.ttl))))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], FORECAST_COLOR.stroke_width(2)));
+                .label(format!(
+                    "forecast: limit {limit_text} in {}",
+                    duration_hours(Some(fc.ttl))
+                ))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], FORECAST_COLOR.stroke_width(2))
+                });
             if limit_in_view {
                 chart
                     .draw_series(LineSeries::new(
@@ -392,7 +479,10 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                     .draw_series(std::iter::once(Text::new(
                         format!("limit {limit_text}"),
                         (x_min + 0.01 * (x_max - x_min), fc.limit),
-                        (FONT_FAMILY, 14).into_font().color(&FORECAST_COLOR).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                        (FONT_FAMILY, 14)
+                            .into_font()
+                            .color(&FORECAST_COLOR)
+                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
                     )))
                     .map_err(plot_err)?;
             }
@@ -439,7 +529,11 @@ fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Vec<(f64, f64)>>
 /// Compares the worst series on one chart as change since their first value (percent), the
 /// only scale on which handles and megabytes can share an axis. `None` when nothing can be drawn.
 pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Vec<u8>>> {
-    let flagged: Vec<&Finding> = report.findings.iter().filter(|f| is_flagged(f.verdict)).collect();
+    let flagged: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
     let chosen: Vec<&Finding> = if flagged.is_empty() {
         report.findings.iter().take(5).collect()
     } else {
@@ -453,13 +547,20 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
         if lines.len() >= OVERVIEW_MAX_SERIES {
             break;
         }
-        let Some(column) = log.columns.get(f.column) else { continue };
+        let Some(column) = log.columns.get(f.column) else {
+            continue;
+        };
         let n = column.values.len().min(n_time);
-        let Some(base) = column.values[..n].iter().copied().find(|v| v.is_finite()) else { continue };
+        let Some(base) = column.values[..n].iter().copied().find(|v| v.is_finite()) else {
+            continue;
+        };
         if base <= 0.0 {
             continue;
         }
-        let relative: Vec<f64> = column.values[..n].iter().map(|v| (v / base - 1.0) * 100.0).collect();
+        let relative: Vec<f64> = column.values[..n]
+            .iter()
+            .map(|v| (v / base - 1.0) * 100.0)
+            .collect();
         let runs = value_runs(&hours[..n], &relative, 1.0);
         if !runs.is_empty() {
             lines.push((f, runs));
@@ -470,7 +571,8 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     }
 
     let all = lines.iter().flat_map(|(_, runs)| runs.iter().flatten());
-    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
+    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) =
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
     for &(x, y) in all {
         x_lo = x_lo.min(x);
         x_hi = x_hi.max(x);
@@ -485,7 +587,11 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     }
     let y_pad = (y_hi - y_lo) * 0.06;
     let (y_min, y_max) = (y_lo - y_pad, y_hi + y_pad);
-    let axis = TimeAxis { hours: &hours, stamps: &log.timestamps, pattern: time_pattern(x_hi - x_lo) };
+    let axis = TimeAxis {
+        hours: &hours,
+        stamps: &log.timestamps,
+        pattern: time_pattern(x_hi - x_lo),
+    };
     let decimals = tick_decimals(y_max - y_min);
     let title = if report.findings.iter().any(|f| is_flagged(f.verdict)) {
         "Flagged series: change since the first sample"
@@ -495,7 +601,8 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
 
     let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        let root =
+            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FONT_FAMILY, 22))
@@ -535,7 +642,9 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
                             f.verdict.as_str(),
                             rate(f.slope_per_hour, &f.unit)
                         ))
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                        });
                 }
             }
         }
@@ -576,8 +685,14 @@ mod tests {
 
     #[test]
     fn stems_are_safe_file_names() {
-        assert_eq!(sanitize_stem("winlogon-Handle Count"), "winlogon-handle-count");
-        assert_eq!(sanitize_stem("<script>alert(1)</script>-Private Bytes"), "script-alert-1-script-private-bytes");
+        assert_eq!(
+            sanitize_stem("winlogon-Handle Count"),
+            "winlogon-handle-count"
+        );
+        assert_eq!(
+            sanitize_stem("<script>alert(1)</script>-Private Bytes"),
+            "script-alert-1-script-private-bytes"
+        );
         assert_eq!(sanitize_stem("../../etc/passwd"), "etc-passwd");
         assert_eq!(sanitize_stem("进程"), "series");
         assert!(sanitize_stem(&"x".repeat(500)).len() <= 80);
@@ -585,11 +700,24 @@ mod tests {
 
     #[test]
     fn forecast_band_is_cut_at_the_view_edge() {
-        let fc = Forecast { t_end: 10.0, v_end: 0.0, limit: 100.0, ttl: 10.0, ttl_soon: Some(5.0), ttl_late: Some(40.0) };
+        let fc = Forecast {
+            t_end: 10.0,
+            v_end: 0.0,
+            limit: 100.0,
+            ttl: 10.0,
+            ttl_soon: Some(5.0),
+            ttl_late: Some(40.0),
+        };
         let band = fc.band(20.0).unwrap();
         // Sooner line reaches the limit at 15 h; later one is at 25% of the way at the edge.
-        assert_eq!(band, vec![(10.0, 0.0), (15.0, 100.0), (20.0, 100.0), (20.0, 25.0)]);
-        let never = Forecast { ttl_late: None, ..fc };
+        assert_eq!(
+            band,
+            vec![(10.0, 0.0), (15.0, 100.0), (20.0, 100.0), (20.0, 25.0)]
+        );
+        let never = Forecast {
+            ttl_late: None,
+            ..fc
+        };
         assert_eq!(never.band(20.0).unwrap().last(), Some(&(20.0, 0.0)));
     }
 

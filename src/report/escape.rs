@@ -26,8 +26,8 @@ pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for ch in text.chars() {
         match ch {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '|' | '!'
-            | '~' | '&' => {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '|'
+            | '!' | '~' | '&' => {
                 out.push('\\');
                 out.push(ch);
             }
@@ -49,7 +49,10 @@ mod tests {
             escape_html("<script>alert(1)</script>"),
             "&lt;script&gt;alert(1)&lt;/script&gt;"
         );
-        assert_eq!(escape_html(r#"a "b" & 'c'"#), "a &quot;b&quot; &amp; &#39;c&#39;");
+        assert_eq!(
+            escape_html(r#"a "b" & 'c'"#),
+            "a &quot;b&quot; &amp; &#39;c&#39;"
+        );
         assert_eq!(escape_html("svchost#1 (Dienst)"), "svchost#1 (Dienst)");
         assert_eq!(escape_html("QQ进程"), "QQ进程");
         assert_eq!(escape_html("a\u{0}b"), "a\u{FFFD}b");

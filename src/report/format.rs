@@ -76,7 +76,11 @@ fn readable(value: f64) -> String {
 pub fn quantity(value: Option<f64>, unit: &str) -> String {
     match value {
         Some(v) if v.is_finite() => {
-            format!("{} {}", readable(v * display_scale(unit)), display_unit(unit))
+            format!(
+                "{} {}",
+                readable(v * display_scale(unit)),
+                display_unit(unit)
+            )
         }
         _ => "n/a".to_string(),
     }
@@ -87,7 +91,11 @@ pub fn rate(slope_per_hour: Option<f64>, unit: &str) -> String {
     match slope_per_hour {
         Some(s) if s.is_finite() => {
             let sign = if s > 0.0 { "+" } else { "" };
-            format!("{sign}{} {}/h", readable(s * display_scale(unit)), display_unit(unit))
+            format!(
+                "{sign}{} {}/h",
+                readable(s * display_scale(unit)),
+                display_unit(unit)
+            )
         }
         _ => "n/a".to_string(),
     }
@@ -175,7 +183,12 @@ pub fn rate_interval(ci: Option<[f64; 2]>, unit: &str) -> String {
     match ci {
         Some([lo, hi]) if lo.is_finite() && hi.is_finite() => {
             let k = display_scale(unit);
-            format!("{} – {} {}/h", readable(lo * k), readable(hi * k), display_unit(unit))
+            format!(
+                "{} – {} {}/h",
+                readable(lo * k),
+                readable(hi * k),
+                display_unit(unit)
+            )
         }
         _ => "n/a".to_string(),
     }
@@ -206,7 +219,10 @@ pub fn finding_sentence(f: &Finding) -> String {
     if f.slope_per_hour.is_some() {
         s.push_str(&format!(", {}", rate(f.slope_per_hour, &f.unit)));
         if f.slope_ci95.is_some() {
-            s.push_str(&format!(" (95% CI {})", rate_interval(f.slope_ci95, &f.unit)));
+            s.push_str(&format!(
+                " (95% CI {})",
+                rate_interval(f.slope_ci95, &f.unit)
+            ));
         }
     }
     if f.first.is_some() && f.last.is_some() {
@@ -224,7 +240,10 @@ pub fn finding_sentence(f: &Finding) -> String {
             duration_hours(f.time_to_limit_hours)
         ));
         if f.time_to_limit_ci_hours.is_some() {
-            s.push_str(&format!(" (interval {})", duration_interval(f.time_to_limit_ci_hours)));
+            s.push_str(&format!(
+                " (interval {})",
+                duration_interval(f.time_to_limit_ci_hours)
+            ));
         }
     }
     s.push('.');
@@ -261,7 +280,10 @@ mod tests {
         assert_eq!(duration_hours(Some(72.0)), "3.0 days");
         assert_eq!(duration_hours(Some(402_000.0)), "45.9 years");
         assert_eq!(duration_hours(None), "n/a");
-        assert_eq!(duration_interval(Some([Some(24.0), None])), "24.0 h – never");
+        assert_eq!(
+            duration_interval(Some([Some(24.0), None])),
+            "24.0 h – never"
+        );
     }
 
     #[test]

@@ -25,7 +25,11 @@ impl ReportWriter for MarkdownWriter {
 
 fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
-    let flagged: Vec<_> = report.findings.iter().filter(|f| is_flagged(f.verdict)).collect();
+    let flagged: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
     let machines = if report.source.machines.is_empty() {
         "unknown machine".to_string()
     } else {
@@ -36,10 +40,17 @@ fn render_markdown(report: &Report) -> String {
         Some(worst) => out.push_str(&format!(
             "### perfleak: {} {} on {}\n\n",
             md(&worst.instance),
-            if worst.verdict == crate::analysis::Verdict::Leak { "leaks" } else { "may leak" },
+            if worst.verdict == crate::analysis::Verdict::Leak {
+                "leaks"
+            } else {
+                "may leak"
+            },
             md(&machines)
         )),
-        None => out.push_str(&format!("### perfleak: no leak found on {}\n\n", md(&machines))),
+        None => out.push_str(&format!(
+            "### perfleak: no leak found on {}\n\n",
+            md(&machines)
+        )),
     }
 
     if flagged.is_empty() {
@@ -53,7 +64,10 @@ fn render_markdown(report: &Report) -> String {
             out.push_str(&format!("- **{}**\n", md(&finding_sentence(f))));
         }
         if flagged.len() > 5 {
-            out.push_str(&format!("- … and {} more flagged series (see report.html)\n", flagged.len() - 5));
+            out.push_str(&format!(
+                "- … and {} more flagged series (see report.html)\n",
+                flagged.len() - 5
+            ));
         }
         out.push('\n');
     }
@@ -79,10 +93,15 @@ fn render_markdown(report: &Report) -> String {
                     .take(4)
                     .map(|k| format!("{} ({})", md(&k.id), percent_of_one(k.score)))
                     .collect();
-                out.push_str(&format!("Other candidate articles: {}\n\n", others.join(", ")));
+                out.push_str(&format!(
+                    "Other candidate articles: {}\n\n",
+                    others.join(", ")
+                ));
             }
         }
-        None if !flagged.is_empty() => out.push_str("**Likely cause:** no KB article matches these findings.\n\n"),
+        None if !flagged.is_empty() => {
+            out.push_str("**Likely cause:** no KB article matches these findings.\n\n")
+        }
         None => {}
     }
 
@@ -116,7 +135,10 @@ fn render_markdown(report: &Report) -> String {
         (Some(a), Some(b)) => format!("{} to {}", md(a), md(b)),
         _ => "no samples".to_string(),
     };
-    let interval = s.interval_seconds.map(|v| format!(" every {v} s")).unwrap_or_default();
+    let interval = s
+        .interval_seconds
+        .map(|v| format!(" every {v} s"))
+        .unwrap_or_default();
     out.push_str(&format!(
         "_Log {}: {}, {} samples{}. {}._\n",
         md(&s.path),
@@ -126,7 +148,10 @@ fn render_markdown(report: &Report) -> String {
         md(&report.tool)
     ));
     if !report.warnings.is_empty() {
-        out.push_str(&format!("_{} warning(s) while reading; see report.html._\n", report.warnings.len()));
+        out.push_str(&format!(
+            "_{} warning(s) while reading; see report.html._\n",
+            report.warnings.len()
+        ));
     }
     out
 }

@@ -63,7 +63,10 @@ pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Resul
         write_atomic(&dir.join(rel), bytes)?;
     }
 
-    let ctx = RenderContext { log, charts: &charts };
+    let ctx = RenderContext {
+        log,
+        charts: &charts,
+    };
     let writers: [&dyn ReportWriter; 3] = [&MarkdownWriter, &JsonWriter, &HtmlWriter];
     for writer in writers {
         let bytes = writer
@@ -160,9 +163,18 @@ mod tests {
     fn stems_are_made_unique() {
         let mut used = HashSet::new();
         used.insert(OVERVIEW_STEM.to_string());
-        assert_eq!(unique_stem("svchost-handle-count", &mut used), "svchost-handle-count");
-        assert_eq!(unique_stem("svchost-handle-count", &mut used), "svchost-handle-count-2");
-        assert_eq!(unique_stem("svchost-handle-count", &mut used), "svchost-handle-count-3");
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count"
+        );
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count-2"
+        );
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count-3"
+        );
         assert_eq!(unique_stem("overview", &mut used), "overview-2");
     }
 
@@ -173,7 +185,10 @@ mod tests {
         write_atomic(&path, b"first").unwrap();
         write_atomic(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
     }
 
