@@ -29,7 +29,7 @@ pub enum Skip {
 /// The outcome of reading one article text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Imported {
-    Entry(KbArticle),
+    Entry(Box<KbArticle>),
     Skipped { id: String, why: Skip },
 }
 
@@ -63,7 +63,7 @@ pub fn import_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<KbArticle>> {
                 return Ok(None);
             }
             match import_with(&text, &origin, &known)? {
-                Imported::Entry(article) => Ok(Some(article)),
+                Imported::Entry(article) => Ok(Some(*article)),
                 Imported::Skipped { .. } => Ok(None),
             }
         })
@@ -602,7 +602,7 @@ fn import_with(text: &str, origin: &str, known: &KnownNames) -> anyhow::Result<I
         source: origin.to_string(),
         by_design,
     };
-    Ok(Imported::Entry(article))
+    Ok(Imported::Entry(Box::new(article)))
 }
 
 /// `XADM: Title` -> (`XADM`, `Title`); no tag -> (``, title).
