@@ -59,6 +59,11 @@ fn seed_article_q260554() {
     assert_eq!(a.processes, vec!["async"]);
     assert_eq!(a.counters, vec!["private_bytes"]);
     assert_eq!(a.fix, "Exchange Server 5.5 SP4");
+    assert_eq!(
+        a.corroborating_objects,
+        vec!["MSExchangeMSMI"],
+        "connector named -> its perfmon object"
+    );
     assert!(
         a.title.starts_with("Microsoft Mail Connector"),
         "tag stripped: {}",

@@ -426,3 +426,29 @@ fn bare_winlogon_leak_prefers_the_article_that_needs_no_missing_object() {
         smtp.evidence
     );
 }
+
+#[test]
+fn imported_seed_articles_match_like_the_catalogue() {
+    let kb = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/kb"));
+    if !kb.is_dir() {
+        eprintln!("skipped: {} is absent", kb.display());
+        return;
+    }
+    let articles =
+        perfleak::kb::import::import_paths(&[kb.join("Q192265.txt"), kb.join("Q260554.txt")])
+            .expect("seed articles import");
+    let catalogue = Catalogue { articles };
+    let log = LogBuilder::new()
+        .process("winlogon")
+        .process("async")
+        .path("SMTP Server", None, "Bytes Sent/sec")
+        .path("MSExchangeMSMI", None, "Messages Sent")
+        .build();
+    let findings = vec![
+        finding("winlogon", "Handle Count", Verdict::Leak, 41.7, 0.98),
+        finding("winlogon", "Private Bytes", Verdict::Leak, 52_000.0, 0.95),
+        finding("async", "Private Bytes", Verdict::Leak, 80_000.0, 0.9),
+    ];
+    let matches = match_findings(&catalogue, &log, &findings);
+    assert_eq!(ids(&matches), vec!["Q192265", "Q260554"], "{matches:#?}");
+}

@@ -135,6 +135,8 @@ struct KnownNames {
     images: Vec<String>,
     objects: Vec<String>,
     services: Vec<(String, String)>,
+    /// (component name as articles say it, lower case) -> perfmon object.
+    object_names: Vec<(String, String)>,
 }
 
 /// Objects too common (or too generic a word) to say anything about one article.
@@ -190,10 +192,20 @@ impl KnownNames {
                     .map(|n| (n.to_ascii_lowercase(), s.image.clone()))
             })
             .collect();
+        let object_names = aliases
+            .objects
+            .iter()
+            .flat_map(|o| {
+                o.names
+                    .iter()
+                    .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
+            })
+            .collect();
         KnownNames {
             images,
             objects,
             services,
+            object_names,
         }
     }
 }
@@ -902,12 +914,24 @@ fn conditions(problem: &str) -> Vec<String> {
 /// Perfmon objects and services the text names (from the names the catalogue knows).
 fn objects_named(text: &str, known: &KnownNames) -> Vec<String> {
     let lower = text.to_ascii_lowercase();
-    known
+    let mut out: Vec<String> = known
         .objects
         .iter()
         .filter(|o| has_word(&lower, &o.to_ascii_lowercase()))
         .cloned()
-        .collect()
+        .collect();
+    for (name, object) in &known.object_names {
+        // Short names ("IIS", "ASP", "RAS") only count in their usual capitals.
+        let found = if name.len() <= 4 {
+            has_word(text, &name.to_ascii_uppercase())
+        } else {
+            has_word(&lower, name)
+        };
+        if found && !out.iter().any(|o| o == object) {
+            out.push(object.clone());
+        }
+    }
+    out
 }
 
 fn product_names(product: &str) -> Vec<String> {
