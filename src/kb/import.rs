@@ -434,7 +434,9 @@ fn is_leak_sentence(lower: &str) -> bool {
         "leaks information",
         "leak of information",
         "leak sensitive",
-        "password",
+        "password leak",
+        "leak passwords",
+        "leaks passwords",
         "leaked out",
         "light leak",
     ];
@@ -464,6 +466,7 @@ fn is_leak_sentence(lower: &str) -> bool {
     }
     RESOURCE_WORDS.iter().any(|w| lower.contains(w))
         || lower.contains("leaks")
+        || lower.contains("leaking")
         || lower.contains("leak in")
 }
 
@@ -569,17 +572,25 @@ fn import_with(text: &str, origin: &str, known: &KnownNames) -> anyhow::Result<I
     }
     // Sentences that can name the leaking image or counter: leak or growth statements and the
     // perfmon recipe lines ("Instance: csrss").
-    let strong: Vec<String> = all_sentences
-        .iter()
-        .map(|s| s.to_ascii_lowercase())
-        .filter(|s| {
-            is_leak_sentence(s)
-                || is_growth_sentence(s)
-                || s.starts_with("instance")
-                || s.contains("counter")
-                || s.contains("performance monitor")
-        })
-        .collect();
+    let mut strong: Vec<String> = Vec::new();
+    // A bullet list introduced by a leak statement ("The following services use ...:")
+    // belongs to that statement.
+    let mut in_list = false;
+    for sentence in &all_sentences {
+        let lower = sentence.to_ascii_lowercase();
+        let bullet = lower.starts_with("- ");
+        let own = is_leak_sentence(&lower)
+            || is_growth_sentence(&lower)
+            || lower.starts_with("instance")
+            || lower.contains("counter")
+            || lower.contains("performance monitor");
+        if !bullet {
+            in_list = own && lower.ends_with(':');
+        }
+        if own || (bullet && in_list) {
+            strong.push(lower);
+        }
+    }
 
     let processes = find_processes(&title_lower, &strong, known);
     let (mut counters, named_counter) =
@@ -750,7 +761,15 @@ fn find_counters(title_lower: &str, strong: &[String], problem_lower: &str) -> (
             "private_bytes",
             &["private bytes", "private byte", "page file bytes"][..],
         ),
-        ("handle_count", &["handle count", "handlecount"][..]),
+        (
+            "handle_count",
+            &[
+                "handle count",
+                "handlecount",
+                "number of open handles",
+                "number of handles",
+            ][..],
+        ),
         (
             "virtual_bytes",
             &["virtual bytes", "virtual byte", "vm size"][..],
@@ -767,7 +786,7 @@ fn find_counters(title_lower: &str, strong: &[String], problem_lower: &str) -> (
                 "non-paged memory",
             ][..],
         ),
-        ("thread_count", &["thread count"][..]),
+        ("thread_count", &["thread count", "number of threads"][..]),
     ];
     for (key, words) in named {
         if words
