@@ -251,11 +251,11 @@ fn importer_precision_and_recall_against_catalogue() {
     assert!(recall >= 0.92, "article recall {recall:.2}");
     assert!(precision >= 0.65, "article precision {precision:.2}");
     assert!(
-        proc_p >= 0.9 && proc_r >= 0.75,
+        proc_p >= 0.92 && proc_r >= 0.82,
         "processes {proc_p:.2}/{proc_r:.2}"
     );
     assert!(
-        ctr_p >= 0.9 && ctr_r >= 0.85,
+        ctr_p >= 0.92 && ctr_r >= 0.88,
         "counters {ctr_p:.2}/{ctr_r:.2}"
     );
 }
