@@ -662,6 +662,16 @@ fn is_image_name(name: &str) -> bool {
         && name.chars().any(|c| c.is_ascii_alphabetic())
 }
 
+/// Byte offset where the run of word characters that ends `text` begins (a char boundary, also
+/// when the character before it is not ASCII).
+fn word_start(text: &str, is_word: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| !is_word(*c))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0)
+}
+
 /// `foo.exe` mentions in a lower-case sentence, as image names.
 fn exe_mentions(lower: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -670,10 +680,9 @@ fn exe_mentions(lower: &str) -> Vec<String> {
         let at = from + pos;
         let after = lower[at + 4..].chars().next();
         if after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
-            let start = lower[..at]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .map(|p| p + 1)
-                .unwrap_or(0);
+            let start = word_start(&lower[..at], |c| {
+                c.is_ascii_alphanumeric() || c == '_' || c == '-'
+            });
             let name = &lower[start..at];
             if is_image_name(name) && !out.iter().any(|n| n == name) {
                 out.push(name.to_string());
@@ -898,10 +907,7 @@ fn conditions(problem: &str) -> Vec<String> {
         if bytes[i] == b'(' {
             let close = problem[i..].find(')').map(|p| i + p);
             let inside_empty = close.is_some_and(|c| problem[i + 1..c].trim().is_empty());
-            let start = problem[..i]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .map(|p| p + 1)
-                .unwrap_or(0);
+            let start = word_start(&problem[..i], |c| c.is_ascii_alphanumeric() || c == '_');
             let name = &problem[start..i];
             if inside_empty
                 && name.len() >= 4
@@ -1146,6 +1152,16 @@ mod tests {
         ));
         assert!(is_leak_sentence("the service leaks memory when queried"));
         assert!(is_leak_sentence("winlogon leaks handles"));
+    }
+
+    #[test]
+    fn non_ascii_text_before_names_does_not_break_slicing() {
+        assert_eq!(exe_mentions("über«winlogon.exe» leaks"), vec!["winlogon"]);
+        assert_eq!(exe_mentions("éwinlogon.exe"), vec!["winlogon"]);
+        assert_eq!(
+            conditions("appel «CreateFoo()» répété"),
+            vec!["CreateFoo() calls"]
+        );
     }
 
     #[test]
