@@ -259,3 +259,23 @@ fn importer_precision_and_recall_against_catalogue() {
         "counters {ctr_p:.2}/{ctr_r:.2}"
     );
 }
+
+#[test]
+fn truncated_and_mangled_articles_never_panic() {
+    let text = std::fs::read_to_string(Path::new(FIXTURES).join("Q900001.txt")).expect("fixture");
+    let mut cut = 0;
+    while cut < text.len() {
+        if text.is_char_boundary(cut) {
+            // Either an entry, a skip, or an error naming the file: never a panic.
+            if let Err(e) = import_text(&text[..cut], "cut.txt") {
+                assert!(e.to_string().starts_with("cut.txt:"), "{e}");
+            }
+        }
+        cut += 37;
+    }
+    let mangled = text
+        .replace("=", "")
+        .replace(".", "\u{e9}.")
+        .replace("\r\n", "\n\u{ff}");
+    let _ = import_text(&mangled, "mangled.txt");
+}
