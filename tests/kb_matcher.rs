@@ -426,3 +426,70 @@ fn bare_winlogon_leak_prefers_the_article_that_needs_no_missing_object() {
         smtp.evidence
     );
 }
+
+#[test]
+fn imported_seed_articles_match_like_the_catalogue() {
+    let kb = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/kb"));
+    if !kb.is_dir() {
+        eprintln!("skipped: {} is absent", kb.display());
+        return;
+    }
+    let articles =
+        perfleak::kb::import::import_paths(&[kb.join("Q192265.txt"), kb.join("Q260554.txt")])
+            .expect("seed articles import");
+    let catalogue = Catalogue { articles };
+    let log = LogBuilder::new()
+        .process("winlogon")
+        .process("async")
+        .path("SMTP Server", None, "Bytes Sent/sec")
+        .path("MSExchangeMSMI", None, "Messages Sent")
+        .build();
+    let findings = vec![
+        finding("winlogon", "Handle Count", Verdict::Leak, 41.7, 0.98),
+        finding("winlogon", "Private Bytes", Verdict::Leak, 52_000.0, 0.95),
+        finding("async", "Private Bytes", Verdict::Leak, 80_000.0, 0.9),
+    ];
+    let matches = match_findings(&catalogue, &log, &findings);
+    assert_eq!(ids(&matches), vec!["Q192265", "Q260554"], "{matches:#?}");
+}
+
+#[test]
+fn machine_wide_pool_leak_points_to_the_service_that_runs() {
+    // NT 4.0 print server: the spooler's own counters are flat, Memory\Pool Paged Bytes climbs.
+    let log = LogBuilder::new()
+        .process("spoolss")
+        .process("winlogon")
+        .path("Memory", None, "Pool Paged Bytes")
+        .path("Print Queue", Some("_Total"), "Jobs")
+        .build();
+    let findings = vec![
+        finding("spoolss", "Private Bytes", Verdict::Ok, 0.0, 0.9),
+        finding("", "Pool Paged Bytes", Verdict::Leak, 300_000.0, 0.95),
+    ];
+    let matches = match_findings(&Catalogue::builtin(), &log, &findings);
+    assert!(
+        !matches.is_empty(),
+        "a spooler paged-pool article should fit"
+    );
+    for m in &matches {
+        assert_eq!(m.processes, vec!["spoolss"], "{matches:#?}");
+        assert!(m
+            .evidence
+            .iter()
+            .any(|e| e == "spoolss runs in the log; its own counters do not grow"));
+        assert!(m
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("machine-wide Pool Paged Bytes: leak")));
+    }
+    // Without the spooler in the log, nothing is charged to it.
+    let bare = LogBuilder::new()
+        .process("winlogon")
+        .path("Memory", None, "Pool Paged Bytes")
+        .build();
+    let matches = match_findings(&Catalogue::builtin(), &bare, &findings[1..]);
+    assert!(
+        matches.iter().all(|m| m.processes != vec!["spoolss"]),
+        "{matches:#?}"
+    );
+}

@@ -28,6 +28,12 @@ pub struct ServiceImage {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct ObjectName {
+    pub names: Vec<String>,
+    pub object: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct Aliases {
     #[serde(default, rename = "alias")]
     pub groups: Vec<AliasGroup>,
@@ -35,6 +41,8 @@ pub struct Aliases {
     pub eras: Vec<EraMarkers>,
     #[serde(default, rename = "service")]
     pub services: Vec<ServiceImage>,
+    #[serde(default, rename = "object")]
+    pub objects: Vec<ObjectName>,
 }
 
 const ALIASES_TOML: &str = include_str!("../../data/kb/aliases.toml");
@@ -55,6 +63,7 @@ impl Aliases {
             groups: Vec::new(),
             eras: Vec::new(),
             services: Vec::new(),
+            objects: Vec::new(),
         }
     }
 

@@ -29,7 +29,7 @@ pub enum Skip {
 /// The outcome of reading one article text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Imported {
-    Entry(KbArticle),
+    Entry(Box<KbArticle>),
     Skipped { id: String, why: Skip },
 }
 
@@ -63,7 +63,7 @@ pub fn import_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<KbArticle>> {
                 return Ok(None);
             }
             match import_with(&text, &origin, &known)? {
-                Imported::Entry(article) => Ok(Some(article)),
+                Imported::Entry(article) => Ok(Some(*article)),
                 Imported::Skipped { .. } => Ok(None),
             }
         })
@@ -135,6 +135,8 @@ struct KnownNames {
     images: Vec<String>,
     objects: Vec<String>,
     services: Vec<(String, String)>,
+    /// (component name as articles say it, lower case) -> perfmon object.
+    object_names: Vec<(String, String)>,
 }
 
 /// Objects too common (or too generic a word) to say anything about one article.
@@ -190,10 +192,20 @@ impl KnownNames {
                     .map(|n| (n.to_ascii_lowercase(), s.image.clone()))
             })
             .collect();
+        let object_names = aliases
+            .objects
+            .iter()
+            .flat_map(|o| {
+                o.names
+                    .iter()
+                    .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
+            })
+            .collect();
         KnownNames {
             images,
             objects,
             services,
+            object_names,
         }
     }
 }
@@ -422,7 +434,9 @@ fn is_leak_sentence(lower: &str) -> bool {
         "leaks information",
         "leak of information",
         "leak sensitive",
-        "password",
+        "password leak",
+        "leak passwords",
+        "leaks passwords",
         "leaked out",
         "light leak",
     ];
@@ -452,6 +466,7 @@ fn is_leak_sentence(lower: &str) -> bool {
     }
     RESOURCE_WORDS.iter().any(|w| lower.contains(w))
         || lower.contains("leaks")
+        || lower.contains("leaking")
         || lower.contains("leak in")
 }
 
@@ -557,17 +572,25 @@ fn import_with(text: &str, origin: &str, known: &KnownNames) -> anyhow::Result<I
     }
     // Sentences that can name the leaking image or counter: leak or growth statements and the
     // perfmon recipe lines ("Instance: csrss").
-    let strong: Vec<String> = all_sentences
-        .iter()
-        .map(|s| s.to_ascii_lowercase())
-        .filter(|s| {
-            is_leak_sentence(s)
-                || is_growth_sentence(s)
-                || s.starts_with("instance")
-                || s.contains("counter")
-                || s.contains("performance monitor")
-        })
-        .collect();
+    let mut strong: Vec<String> = Vec::new();
+    // A bullet list introduced by a leak statement ("The following services use ...:")
+    // belongs to that statement.
+    let mut in_list = false;
+    for sentence in &all_sentences {
+        let lower = sentence.to_ascii_lowercase();
+        let bullet = lower.starts_with("- ");
+        let own = is_leak_sentence(&lower)
+            || is_growth_sentence(&lower)
+            || lower.starts_with("instance")
+            || lower.contains("counter")
+            || lower.contains("performance monitor");
+        if !bullet {
+            in_list = own && lower.ends_with(':');
+        }
+        if own || (bullet && in_list) {
+            strong.push(lower);
+        }
+    }
 
     let processes = find_processes(&title_lower, &strong, known);
     let (mut counters, named_counter) =
@@ -602,7 +625,7 @@ fn import_with(text: &str, origin: &str, known: &KnownNames) -> anyhow::Result<I
         source: origin.to_string(),
         by_design,
     };
-    Ok(Imported::Entry(article))
+    Ok(Imported::Entry(Box::new(article)))
 }
 
 /// `XADM: Title` -> (`XADM`, `Title`); no tag -> (``, title).
@@ -639,6 +662,16 @@ fn is_image_name(name: &str) -> bool {
         && name.chars().any(|c| c.is_ascii_alphabetic())
 }
 
+/// Byte offset where the run of word characters that ends `text` begins (a char boundary, also
+/// when the character before it is not ASCII).
+fn word_start(text: &str, is_word: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| !is_word(*c))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0)
+}
+
 /// `foo.exe` mentions in a lower-case sentence, as image names.
 fn exe_mentions(lower: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -647,10 +680,9 @@ fn exe_mentions(lower: &str) -> Vec<String> {
         let at = from + pos;
         let after = lower[at + 4..].chars().next();
         if after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
-            let start = lower[..at]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .map(|p| p + 1)
-                .unwrap_or(0);
+            let start = word_start(&lower[..at], |c| {
+                c.is_ascii_alphanumeric() || c == '_' || c == '-'
+            });
             let name = &lower[start..at];
             if is_image_name(name) && !out.iter().any(|n| n == name) {
                 out.push(name.to_string());
@@ -738,7 +770,15 @@ fn find_counters(title_lower: &str, strong: &[String], problem_lower: &str) -> (
             "private_bytes",
             &["private bytes", "private byte", "page file bytes"][..],
         ),
-        ("handle_count", &["handle count", "handlecount"][..]),
+        (
+            "handle_count",
+            &[
+                "handle count",
+                "handlecount",
+                "number of open handles",
+                "number of handles",
+            ][..],
+        ),
         (
             "virtual_bytes",
             &["virtual bytes", "virtual byte", "vm size"][..],
@@ -755,7 +795,7 @@ fn find_counters(title_lower: &str, strong: &[String], problem_lower: &str) -> (
                 "non-paged memory",
             ][..],
         ),
-        ("thread_count", &["thread count"][..]),
+        ("thread_count", &["thread count", "number of threads"][..]),
     ];
     for (key, words) in named {
         if words
@@ -867,10 +907,7 @@ fn conditions(problem: &str) -> Vec<String> {
         if bytes[i] == b'(' {
             let close = problem[i..].find(')').map(|p| i + p);
             let inside_empty = close.is_some_and(|c| problem[i + 1..c].trim().is_empty());
-            let start = problem[..i]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .map(|p| p + 1)
-                .unwrap_or(0);
+            let start = word_start(&problem[..i], |c| c.is_ascii_alphanumeric() || c == '_');
             let name = &problem[start..i];
             if inside_empty
                 && name.len() >= 4
@@ -902,12 +939,24 @@ fn conditions(problem: &str) -> Vec<String> {
 /// Perfmon objects and services the text names (from the names the catalogue knows).
 fn objects_named(text: &str, known: &KnownNames) -> Vec<String> {
     let lower = text.to_ascii_lowercase();
-    known
+    let mut out: Vec<String> = known
         .objects
         .iter()
         .filter(|o| has_word(&lower, &o.to_ascii_lowercase()))
         .cloned()
-        .collect()
+        .collect();
+    for (name, object) in &known.object_names {
+        // Short names ("IIS", "ASP", "RAS") only count in their usual capitals.
+        let found = if name.len() <= 4 {
+            has_word(text, &name.to_ascii_uppercase())
+        } else {
+            has_word(&lower, name)
+        };
+        if found && !out.iter().any(|o| o == object) {
+            out.push(object.clone());
+        }
+    }
+    out
 }
 
 fn product_names(product: &str) -> Vec<String> {
@@ -1103,6 +1152,16 @@ mod tests {
         ));
         assert!(is_leak_sentence("the service leaks memory when queried"));
         assert!(is_leak_sentence("winlogon leaks handles"));
+    }
+
+    #[test]
+    fn non_ascii_text_before_names_does_not_break_slicing() {
+        assert_eq!(exe_mentions("über«winlogon.exe» leaks"), vec!["winlogon"]);
+        assert_eq!(exe_mentions("éwinlogon.exe"), vec!["winlogon"]);
+        assert_eq!(
+            conditions("appel «CreateFoo()» répété"),
+            vec!["CreateFoo() calls"]
+        );
     }
 
     #[test]

@@ -38,12 +38,17 @@ struct LeakingProcess<'a> {
     /// Image name as the log has it (without `#N`).
     name: String,
     counters: BTreeMap<&'static str, &'a Finding>,
+    /// False for a process that runs in the log without growing itself, considered only for
+    /// articles whose leak shows in the machine-wide pool counters.
+    leaking: bool,
 }
 
 /// What the log says beyond the findings.
 struct LogContext {
     /// Object names and process instance names, lower case.
     present: Vec<(String, String)>,
+    /// Process images in the log, lower case.
+    images: Vec<String>,
     eras: Vec<String>,
 }
 
@@ -65,11 +70,35 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
                 per_process.entry(process.name.clone()).or_default().push(m);
             }
         }
+        // A pool leak charged to a service shows machine-wide, not in the service's own
+        // counters: the service only has to run.
+        let pool_growth = article
+            .counters
+            .iter()
+            .any(|c| c.starts_with("pool_") && system.contains_key(c.as_str()));
+        if pool_growth {
+            for name in &article.processes {
+                let running = context.images.iter().any(|i| i == name);
+                let already = processes.iter().any(|p| &p.name == name);
+                if running && !already {
+                    let quiet = LeakingProcess {
+                        name: name.clone(),
+                        counters: BTreeMap::new(),
+                        leaking: false,
+                    };
+                    if let Some(m) = score(article, &quiet, &system, &context, &by_design, aliases)
+                    {
+                        per_process.entry(name.clone()).or_default().push(m);
+                    }
+                }
+            }
+        }
         // Kernel-pool articles without a process can fit the machine-wide pool counters alone.
         if article.processes.is_empty() && !system.is_empty() {
             let machine = LeakingProcess {
                 name: String::new(),
                 counters: BTreeMap::new(),
+                leaking: false,
             };
             if let Some(m) = score(article, &machine, &system, &context, &by_design, aliases) {
                 per_process.entry(String::new()).or_default().push(m);
@@ -153,6 +182,7 @@ fn leaking_processes(
                     processes.push(LeakingProcess {
                         name,
                         counters: BTreeMap::new(),
+                        leaking: true,
                     });
                     let last = processes.len() - 1;
                     &mut processes[last].counters
@@ -193,7 +223,11 @@ fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
         .into_iter()
         .map(str::to_string)
         .collect();
-    LogContext { present, eras }
+    LogContext {
+        present,
+        images,
+        eras,
+    }
 }
 
 /// The eras an article applies to, from its products, versions and title.
@@ -320,6 +354,13 @@ fn score(
             .cloned()
     };
     let mut total = match (exact, &alias, generic) {
+        (true, _, _) if !process.leaking => {
+            evidence.push(format!(
+                "{} runs in the log; its own counters do not grow",
+                process.name
+            ));
+            0.35
+        }
         (true, _, _) => 0.45,
         (false, Some(_), _) => 0.30,
         (false, None, true) => 0.10,
