@@ -29,7 +29,12 @@ fn listing(dir: &Path) -> Vec<String> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                out.push(path.strip_prefix(dir).expect("inside").to_string_lossy().replace('\\', "/"));
+                out.push(
+                    path.strip_prefix(dir)
+                        .expect("inside")
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
             }
         }
     }
@@ -64,7 +69,10 @@ fn writes_every_file_and_no_temp_files() {
             "summary.md",
         ]
     );
-    assert_eq!(report.overview_chart.as_deref(), Some("charts/overview.png"));
+    assert_eq!(
+        report.overview_chart.as_deref(),
+        Some("charts/overview.png")
+    );
 }
 
 #[test]
@@ -88,14 +96,34 @@ fn json_follows_the_contract() {
 
     let findings = v["findings"].as_array().expect("findings array");
     assert_eq!(findings.len(), 5, "every series, whatever its verdict");
-    let order: Vec<&str> = findings.iter().map(|f| f["instance"].as_str().expect("instance")).collect();
-    assert_eq!(order, vec!["winlogon", "svchost#1", HOSTILE, "explorer", "notepad"]);
+    let order: Vec<&str> = findings
+        .iter()
+        .map(|f| f["instance"].as_str().expect("instance"))
+        .collect();
+    assert_eq!(
+        order,
+        vec!["winlogon", "svchost#1", HOSTILE, "explorer", "notepad"]
+    );
 
     let w = &findings[0];
     let contract_fields = [
-        "process", "instance", "pids", "counter", "verdict", "confidence", "slope_per_hour", "slope_ci95",
-        "r_squared", "p_value", "first", "last", "growth_percent", "segments", "limit",
-        "time_to_limit_hours", "chart",
+        "process",
+        "instance",
+        "pids",
+        "counter",
+        "verdict",
+        "confidence",
+        "slope_per_hour",
+        "slope_ci95",
+        "r_squared",
+        "p_value",
+        "first",
+        "last",
+        "growth_percent",
+        "segments",
+        "limit",
+        "time_to_limit_hours",
+        "chart",
     ];
     for key in contract_fields {
         assert!(w.get(key).is_some(), "finding lacks {key}");
@@ -113,9 +141,18 @@ fn json_follows_the_contract() {
 
     // Charts only for flagged series; missing and non-finite values are null.
     assert_eq!(findings[2]["verdict"], "suspect");
-    assert_eq!(findings[2]["chart"], "charts/script-alert-1-script-handle-count.png");
-    assert!(findings[2]["time_to_limit_hours"].is_null(), "infinity must become null");
-    assert_eq!(findings[2]["time_to_limit_ci_hours"], serde_json::json!([null, null]));
+    assert_eq!(
+        findings[2]["chart"],
+        "charts/script-alert-1-script-handle-count.png"
+    );
+    assert!(
+        findings[2]["time_to_limit_hours"].is_null(),
+        "infinity must become null"
+    );
+    assert_eq!(
+        findings[2]["time_to_limit_ci_hours"],
+        serde_json::json!([null, null])
+    );
     assert!(findings[3]["chart"].is_null());
     assert!(findings[3]["slope_ci95"].is_null());
     assert_eq!(findings[4]["verdict"], "insufficient-data");
@@ -128,7 +165,10 @@ fn json_follows_the_contract() {
     assert!(kb[0]["evidence"].as_array().is_some_and(|e| !e.is_empty()));
     assert_eq!(kb[0]["fix"], "Windows NT 4.0 Service Pack 4");
     assert!(v["warnings"].as_array().is_some_and(|w| w.len() == 1));
-    assert!(!text.contains("NaN") && !text.contains("inf"), "non-finite numbers leaked into JSON");
+    assert!(
+        !text.contains("NaN") && !text.contains("inf"),
+        "non-finite numbers leaked into JSON"
+    );
 }
 
 #[test]
@@ -147,10 +187,24 @@ fn html_names_the_kb_article_and_escapes_the_log() {
     let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("Q192265"));
+    assert!(
+        html.contains("winlogon (PID 212) leaks Handle Count</p>"),
+        "headline first"
+    );
+    assert!(
+        html.contains("at this rate it never reaches its limit"),
+        "infinite time to limit reads as never"
+    );
     assert!(html.contains("Windows NT 4.0 Service Pack 4"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(!html.contains(HOSTILE), "hostile instance name reached the HTML unescaped");
-    assert!(html.contains("&lt;b&gt;WMI&lt;/b&gt;"), "KB title is escaped too");
+    assert!(
+        !html.contains(HOSTILE),
+        "hostile instance name reached the HTML unescaped"
+    );
+    assert!(
+        html.contains("&lt;b&gt;WMI&lt;/b&gt;"),
+        "KB title is escaped too"
+    );
     // The verdict comes before the per-process sections and the full table.
     let verdict = html.find("id=\"verdict\"").expect("verdict section");
     let process = html.find("id=\"process-1\"").expect("process section");
@@ -159,7 +213,13 @@ fn html_names_the_kb_article_and_escapes_the_log() {
     assert!(verdict < process && process < table && table < facts);
     // Three flagged series and the overview, all inline.
     assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 4);
-    for external in ["src=\"http", "href=\"http", "url(http", "src=\"charts/", "<link"] {
+    for external in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "src=\"charts/",
+        "<link",
+    ] {
         assert!(!html.contains(external), "external reference {external}");
     }
     assert!(html.contains("windows-1252") && html.contains("Pacific Standard Time (UTC-07:00)"));
@@ -170,17 +230,27 @@ fn markdown_summary_is_verdict_first_and_escaped() {
     let (dir, _) = written_report();
     let md = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md");
     let first_line = md.lines().next().expect("a line");
-    assert!(first_line.contains("winlogon leaks"), "{first_line}");
+    assert_eq!(
+        first_line,
+        "### perfleak: winlogon (PID 212) leaks Handle Count on SRV01"
+    );
     assert!(md.contains("Q192265") && md.contains("**Fix:** Windows NT 4.0 Service Pack 4"));
-    assert!(md.contains("| winlogon | Handle Count | leak | 98% | +41.7 handles/h |"), "{md}");
-    assert!(md.contains(r"\<script\>alert\(1\)\</script\>"));
+    assert!(
+        md.contains("| winlogon | Handle Count | leak | 98% | +41.7 handles/h |"),
+        "{md}"
+    );
+    assert!(md.contains(r"\<script\>alert(1)\</script\>"));
     assert!(!md.contains(HOSTILE));
 }
 
 #[test]
 fn charts_are_real_pictures() {
     let (dir, report) = written_report();
-    for f in report.findings.iter().filter(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect)) {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect))
+    {
         let rel = f.chart.as_deref().expect("flagged series has a chart");
         let bytes = std::fs::read(dir.path().join(rel)).expect("chart file");
         let (w, h, colours) = png_facts(&bytes);
@@ -188,7 +258,8 @@ fn charts_are_real_pictures() {
         // Text, lines, legend and band need anti-aliased shades: a blank or one-line image has few.
         assert!(colours > 50, "{rel} has only {colours} colours");
     }
-    let (_, _, colours) = png_facts(&std::fs::read(dir.path().join("charts/overview.png")).expect("overview"));
+    let (_, _, colours) =
+        png_facts(&std::fs::read(dir.path().join("charts/overview.png")).expect("overview"));
     assert!(colours > 50);
 }
 
@@ -199,7 +270,10 @@ fn a_series_that_cannot_be_drawn_costs_only_its_chart() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_report_dir(&mut report, &log, dir.path()).expect("report written");
     assert!(report.findings[0].chart.is_none());
-    assert!(report.warnings.iter().any(|w| w.contains("chart for winlogon Handle Count not drawn")));
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("chart for winlogon Handle Count not drawn")));
     assert!(report.findings[1].chart.is_some());
 }
 
@@ -210,7 +284,11 @@ fn rewriting_a_report_folder_replaces_it_whole() {
     write_report_dir(&mut report, &log, dir.path()).expect("first run");
     let before = listing(dir.path());
     write_report_dir(&mut report, &log, dir.path()).expect("second run");
-    assert_eq!(listing(dir.path()), before, "no temp or duplicate files after a rerun");
+    assert_eq!(
+        listing(dir.path()),
+        before,
+        "no temp or duplicate files after a rerun"
+    );
 }
 
 #[test]

@@ -10,7 +10,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use super::format::{display_scale, display_unit, duration_hours, duration_interval, grouped, rate};
+use super::format::{
+    display_scale, display_unit, duration_hours, duration_interval, grouped, rate,
+};
 use super::{is_flagged, Report};
 use crate::analysis::{Finding, TrendLine};
 use crate::ingest::PerfLog;
@@ -27,7 +29,8 @@ const ROBUST_COLOR: RGBColor = RGBColor(230, 120, 0);
 const OLS_COLOR: RGBColor = RGBColor(60, 150, 60);
 const FORECAST_COLOR: RGBColor = RGBColor(200, 30, 40);
 const RESTART_COLOR: RGBColor = RGBColor(130, 60, 170);
-const GRID_COLOR: RGBColor = RGBColor(225, 225, 225);
+const GRID_COLOR: RGBColor = RGBColor(218, 222, 228);
+const LIGHT_GRID_COLOR: RGBColor = RGBColor(246, 247, 249);
 const OVERVIEW_COLORS: [RGBColor; 8] = [
     RGBColor(200, 30, 40),
     RGBColor(31, 100, 180),
@@ -45,8 +48,9 @@ const OVERVIEW_MAX_SERIES: usize = 8;
 /// keeps fonts in a global map, so later calls and other threads reuse it).
 pub fn register_chart_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED
-        .get_or_init(|| plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok());
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok()
+    });
     if ok {
         Ok(())
     } else {
@@ -97,7 +101,11 @@ impl TimeAxis<'_> {
             return format!("{h:.0} h");
         }
         let i = self.hours[..n].partition_point(|x| *x < h).min(n - 1);
-        let j = if i > 0 && (h - self.hours[i - 1]).abs() < (self.hours[i] - h).abs() { i - 1 } else { i };
+        let j = if i > 0 && (h - self.hours[i - 1]).abs() < (self.hours[i] - h).abs() {
+            i - 1
+        } else {
+            i
+        };
         let offset_ms = ((h - self.hours[j]) * 3_600_000.0).round();
         // Past a few centuries chrono would overflow; such a forecast is "never" in practice.
         if offset_ms.abs() > 1e13 {
@@ -119,14 +127,110 @@ fn time_pattern(view_hours: f64) -> &'static str {
     }
 }
 
-/// Decimals for tick labels so neighbouring ticks differ.
-fn tick_decimals(range: f64) -> usize {
-    if range >= 50.0 {
-        0
-    } else if range >= 5.0 {
-        1
+/// Tick positions (chart hours) on round local times: whole hours or midnights, at most about
+/// seven of them, so the axis reads "Aug 10", "Aug 11" rather than arbitrary clock times.
+/// `anchor` is the local time at chart hour `anchor_hours`.
+fn time_ticks(
+    start: f64,
+    end: f64,
+    anchor: NaiveDateTime,
+    anchor_hours: f64,
+) -> (Vec<f64>, &'static str) {
+    const STEPS: [f64; 14] = [
+        0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0, 48.0, 96.0, 168.0, 336.0, 720.0,
+    ];
+    let view = (end - start).max(1e-6);
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|s| view / s <= 7.0)
+        .unwrap_or(view / 6.0);
+    let pattern = if step >= 24.0 {
+        "%b %d"
+    } else if view > 20.0 {
+        "%b %d %H:%M"
     } else {
-        2
+        "%H:%M"
+    };
+    // Local time at the view's start, in seconds since that day's midnight.
+    let start_offset_ms = ((start - anchor_hours) * 3_600_000.0).round();
+    if !start_offset_ms.is_finite() || start_offset_ms.abs() > 1e13 {
+        return (Vec::new(), pattern);
+    }
+    let t_start = anchor + Duration::milliseconds(start_offset_ms as i64);
+    let midnight = t_start.date().and_hms_opt(0, 0, 0).unwrap_or(t_start);
+    let since_midnight_h = (t_start - midnight).num_milliseconds() as f64 / 3_600_000.0;
+    // Days-long steps start at midnight; shorter ones at a multiple of the step within the day.
+    let grid = if step >= 24.0 { 24.0 } else { step };
+    let first = start + ((since_midnight_h / grid).ceil() * grid - since_midnight_h);
+    let mut ticks = Vec::new();
+    let mut h = first;
+    while h <= end + 1e-9 && ticks.len() < 40 {
+        ticks.push(h);
+        h += step;
+    }
+    (ticks, pattern)
+}
+
+/// The x axis in hours with ticks on round local times. plotters' own `WithKeyPoints` over
+/// an f64 range cannot take a custom label formatter, hence this small coordinate type.
+struct TimeRange {
+    inner: plotters::coord::types::RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl TimeRange {
+    fn new(start: f64, end: f64, ticks: Vec<f64>) -> TimeRange {
+        TimeRange {
+            inner: (start..end).into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for TimeRange {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if self.ticks.is_empty() {
+            self.inner.key_points(hint)
+        } else if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+/// The time axis title names the year(s), which the tick labels leave out.
+fn time_axis_title(stamps: &[NaiveDateTime]) -> String {
+    use chrono::Datelike;
+    match (stamps.first(), stamps.last()) {
+        (Some(a), Some(b)) if a.year() != b.year() => {
+            format!("local time of the log, {}–{}", a.year(), b.year())
+        }
+        (Some(a), _) => format!("local time of the log, {}", a.year()),
+        _ => "local time of the log".to_string(),
+    }
+}
+
+/// Decimals for tick labels so neighbouring ticks (about eight over `range`) differ, and no
+/// more: whole handles get no decimals.
+fn tick_decimals(range: f64) -> usize {
+    let step = range / 8.0;
+    if !(step.is_finite() && step > 0.0) || step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil().clamp(0.0, 4.0) as usize
     }
 }
 
@@ -145,7 +249,9 @@ struct Forecast {
 impl Forecast {
     fn from_finding(f: &Finding, t_end: f64, v_end: f64, scale: f64) -> Option<Forecast> {
         let limit = f.limit.filter(|l| l.is_finite())? * scale;
-        let ttl = f.time_to_limit_hours.filter(|t| t.is_finite() && *t > 0.0)?;
+        let ttl = f
+            .time_to_limit_hours
+            .filter(|t| t.is_finite() && *t > 0.0)?;
         if limit <= v_end {
             return None;
         }
@@ -156,7 +262,14 @@ impl Forecast {
             ),
             None => (None, None),
         };
-        Some(Forecast { t_end, v_end, limit, ttl, ttl_soon: soon, ttl_late: late })
+        Some(Forecast {
+            t_end,
+            v_end,
+            limit,
+            ttl,
+            ttl_soon: soon,
+            ttl_late: late,
+        })
     }
 
     /// Where the line that reaches the limit after `ttl` hours leaves a view ending at `x_max`.
@@ -206,7 +319,10 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     let scale = display_scale(&f.unit);
     let unit = display_unit(&f.unit).to_string();
     let n = column.values.len().min(log.elapsed_seconds.len());
-    let hours: Vec<f64> = log.elapsed_seconds[..n].iter().map(|s| s / 3600.0).collect();
+    let hours: Vec<f64> = log.elapsed_seconds[..n]
+        .iter()
+        .map(|s| s / 3600.0)
+        .collect();
     let points: Vec<(f64, f64)> = (0..n)
         .filter(|&i| hours[i].is_finite() && column.values[i].is_finite())
         .map(|i| (hours[i], column.values[i] * scale))
@@ -217,8 +333,18 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     let (t_start, t_end) = (first.0, last.0);
     let span = (t_end - t_start).max(1.0 / 60.0);
 
-    let robust: Vec<TrendLine> = f.robust_fits.iter().copied().filter(|l| fit_is_drawable(l)).collect();
-    let ols: Vec<TrendLine> = f.ols_fits.iter().copied().filter(|l| fit_is_drawable(l)).collect();
+    let robust: Vec<TrendLine> = f
+        .robust_fits
+        .iter()
+        .copied()
+        .filter(fit_is_drawable)
+        .collect();
+    let ols: Vec<TrendLine> = f
+        .ols_fits
+        .iter()
+        .copied()
+        .filter(fit_is_drawable)
+        .collect();
     let v_end = trend_end_value(&robust, t_end, last.1 / scale) * scale;
     let forecast = Forecast::from_finding(f, t_end, v_end, scale);
 
@@ -249,7 +375,9 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     let (mut y_lo, mut y_hi) = ys
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
     if y_hi - y_lo < 1e-9 {
         let pad = (y_hi.abs() * 0.05).max(1.0);
         y_lo -= pad;
@@ -257,12 +385,28 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     }
     let pad = (y_hi - y_lo) * 0.06;
     // Counters are never negative: do not invent a negative axis for them.
-    let y_min = if y_lo >= 0.0 { (y_lo - pad).max(0.0) } else { y_lo - pad };
+    let y_min = if y_lo >= 0.0 {
+        (y_lo - pad).max(0.0)
+    } else {
+        y_lo - pad
+    };
     let y_max = y_hi + pad;
 
-    let axis = TimeAxis { hours: &hours, stamps: &log.timestamps, pattern: time_pattern(x_max - x_min) };
+    let (ticks, pattern) = match log.timestamps.first() {
+        Some(ts0) => time_ticks(x_min, x_max, *ts0, hours.first().copied().unwrap_or(0.0)),
+        None => (Vec::new(), time_pattern(x_max - x_min)),
+    };
+    let axis = TimeAxis {
+        hours: &hours,
+        stamps: &log.timestamps,
+        pattern,
+    };
     let decimals = tick_decimals(y_max - y_min);
-    let machine = f.machine.as_deref().map(|m| format!(" on {m}")).unwrap_or_default();
+    let machine = f
+        .machine
+        .as_deref()
+        .map(|m| format!(" on {m}"))
+        .unwrap_or_default();
     let caption = format!(
         "{} — {}{}: {} ({:.0}%), {}",
         f.instance,
@@ -275,26 +419,28 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
 
     let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        let root =
+            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, (FONT_FAMILY, 22))
             .margin(14)
+            .margin_right(40)
             .x_label_area_size(52)
             .y_label_area_size(86)
-            .build_cartesian_2d(x_min..x_max, y_min..y_max)
+            .build_cartesian_2d(TimeRange::new(x_min, x_max, ticks), y_min..y_max)
             .map_err(plot_err)?;
         let x_fmt = |h: &f64| axis.label(*h);
         let y_fmt = |v: &f64| grouped(*v, decimals);
         chart
             .configure_mesh()
-            .light_line_style(GRID_COLOR)
-            .bold_line_style(GRID_COLOR.mix(0.0))
+            .light_line_style(LIGHT_GRID_COLOR)
+            .bold_line_style(GRID_COLOR)
             .x_labels(7)
             .y_labels(8)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
-            .x_desc("time (log's local clock)")
+            .x_desc(time_axis_title(&log.timestamps))
             .y_desc(format!("{} ({unit})", f.counter))
             .label_style((FONT_FAMILY, 14))
             .axis_desc_style((FONT_FAMILY, 16))
@@ -304,23 +450,43 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         if let Some(fc) = &forecast {
             if let Some(band) = fc.band(x_max) {
                 chart
-                    .draw_series(std::iter::once(Polygon::new(band, FORECAST_COLOR.mix(0.12).filled())))
+                    .draw_series(std::iter::once(Polygon::new(
+                        band,
+                        FORECAST_COLOR.mix(0.12).filled(),
+                    )))
                     .map_err(plot_err)?
-                    .label(format!("forecast interval: {}", duration_interval(f.time_to_limit_ci_hours)))
-                    .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], FORECAST_COLOR.mix(0.2).filled()));
+                    .label(format!(
+                        "forecast interval: {}",
+                        duration_interval(f.time_to_limit_ci_hours)
+                    ))
+                    .legend(|(x, y)| {
+                        Rectangle::new(
+                            [(x, y - 5), (x + 20, y + 5)],
+                            FORECAST_COLOR.mix(0.2).filled(),
+                        )
+                    });
             }
         }
 
-        // Samples: one line per run of values, so a gap in the log is not bridged.
+        // Samples: one line per run of values, so a gap in the log is not bridged; dots make
+        // the samples visible where a fitted line lies over them.
         let mut labelled = false;
         for run in value_runs(&hours[..n], &column.values[..n], scale) {
+            chart
+                .draw_series(
+                    run.iter()
+                        .map(|p| Circle::new(*p, 2, SAMPLE_COLOR.mix(0.45).filled())),
+                )
+                .map_err(plot_err)?;
             let series = chart
                 .draw_series(LineSeries::new(run, SAMPLE_COLOR.stroke_width(1)))
                 .map_err(plot_err)?;
             if !labelled {
                 series
                     .label(format!("samples ({} values)", points.len()))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], SAMPLE_COLOR.stroke_width(2)));
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], SAMPLE_COLOR.stroke_width(2))
+                    });
                 labelled = true;
             }
         }
@@ -340,37 +506,62 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                 .map_err(plot_err)?;
             if i == 0 {
                 series
-                    .label(format!("restart ({} lifetimes)", f.segments.max(f.restarts.len() + 1)))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RESTART_COLOR.stroke_width(2)));
+                    .label(format!(
+                        "restart ({} lifetimes)",
+                        f.segments.max(f.restarts.len() + 1)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], RESTART_COLOR.stroke_width(2))
+                    });
+            }
+        }
+
+        for (i, l) in robust.iter().enumerate() {
+            let pts = vec![
+                (l.start_hours, l.at(l.start_hours) * scale),
+                (l.end_hours, l.at(l.end_hours) * scale),
+            ];
+            let series = chart
+                .draw_series(LineSeries::new(pts, ROBUST_COLOR.mix(0.9).stroke_width(2)))
+                .map_err(plot_err)?;
+            if i == 0 {
+                series
+                    .label(format!(
+                        "robust trend (Sen): {}",
+                        rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(2))
+                    });
             }
         }
 
         for (i, l) in ols.iter().enumerate() {
-            let pts = vec![(l.start_hours, l.at(l.start_hours) * scale), (l.end_hours, l.at(l.end_hours) * scale)];
+            let pts = vec![
+                (l.start_hours, l.at(l.start_hours) * scale),
+                (l.end_hours, l.at(l.end_hours) * scale),
+            ];
             let series = chart
                 .draw_series(DashedLineSeries::new(pts, 8, 5, OLS_COLOR.stroke_width(2)))
                 .map_err(plot_err)?;
             if i == 0 {
                 series
-                    .label(format!("least squares: {}", rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], OLS_COLOR.stroke_width(2)));
+                    .label(format!(
+                        "least squares: {}",
+                        rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], OLS_COLOR.stroke_width(2))
+                    });
             }
         }
-        for (i, l) in robust.iter().enumerate() {
-            let pts = vec![(l.start_hours, l.at(l.start_hours) * scale), (l.end_hours, l.at(l.end_hours) * scale)];
-            let series = chart
-                .draw_series(LineSeries::new(pts, ROBUST_COLOR.stroke_width(3)))
-                .map_err(plot_err)?;
-            if i == 0 {
-                series
-                    .label(format!("robust trend (Sen): {}", rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)))
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(3)));
-            }
-        }
-
         if let Some(fc) = &forecast {
             let end = fc.end_point(Some(fc.ttl), x_max);
-            let limit_text = format!("{} {}", grouped(fc.limit, if scale < 1.0 { 0 } else { 0 }), unit);
+            let limit_text = format!(
+                "{} {}",
+                grouped(fc.limit, 0),
+                unit
+            );
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(fc.t_end, fc.v_end), end],
@@ -379,8 +570,13 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                     FORECAST_COLOR.stroke_width(2),
                 ))
                 .map_err(plot_err)?
-                .label(format!("forecast: limit {limit_text} in {}", duration_hours(Some(fc.ttl))))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], FORECAST_COLOR.stroke_width(2)));
+                .label(format!(
+                    "forecast: limit {limit_text} in {}",
+                    duration_hours(Some(fc.ttl))
+                ))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], FORECAST_COLOR.stroke_width(2))
+                });
             if limit_in_view {
                 chart
                     .draw_series(LineSeries::new(
@@ -391,8 +587,12 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                 chart
                     .draw_series(std::iter::once(Text::new(
                         format!("limit {limit_text}"),
-                        (x_min + 0.01 * (x_max - x_min), fc.limit),
-                        (FONT_FAMILY, 14).into_font().color(&FORECAST_COLOR).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                        // Clear of the legend box in the upper left.
+                        (x_min + 0.42 * (x_max - x_min), fc.limit),
+                        (FONT_FAMILY, 14)
+                            .into_font()
+                            .color(&FORECAST_COLOR)
+                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
                     )))
                     .map_err(plot_err)?;
             }
@@ -419,8 +619,11 @@ fn fit_is_drawable(l: &TrendLine) -> bool {
         && l.slope_per_hour.is_finite()
 }
 
+/// Points of one unbroken stretch of samples.
+type Run = Vec<(f64, f64)>;
+
 /// Consecutive finite samples as separate point lists (a blank cell ends a run).
-fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Vec<(f64, f64)>> {
+fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut current = Vec::new();
     for (h, v) in hours.iter().zip(values) {
@@ -439,7 +642,11 @@ fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Vec<(f64, f64)>>
 /// Compares the worst series on one chart as change since their first value (percent), the
 /// only scale on which handles and megabytes can share an axis. `None` when nothing can be drawn.
 pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Vec<u8>>> {
-    let flagged: Vec<&Finding> = report.findings.iter().filter(|f| is_flagged(f.verdict)).collect();
+    let flagged: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
     let chosen: Vec<&Finding> = if flagged.is_empty() {
         report.findings.iter().take(5).collect()
     } else {
@@ -448,18 +655,25 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     let n_time = log.elapsed_seconds.len();
     let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
 
-    let mut lines: Vec<(&Finding, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    let mut lines: Vec<(&Finding, Vec<Run>)> = Vec::new();
     for f in chosen {
         if lines.len() >= OVERVIEW_MAX_SERIES {
             break;
         }
-        let Some(column) = log.columns.get(f.column) else { continue };
+        let Some(column) = log.columns.get(f.column) else {
+            continue;
+        };
         let n = column.values.len().min(n_time);
-        let Some(base) = column.values[..n].iter().copied().find(|v| v.is_finite()) else { continue };
+        let Some(base) = column.values[..n].iter().copied().find(|v| v.is_finite()) else {
+            continue;
+        };
         if base <= 0.0 {
             continue;
         }
-        let relative: Vec<f64> = column.values[..n].iter().map(|v| (v / base - 1.0) * 100.0).collect();
+        let relative: Vec<f64> = column.values[..n]
+            .iter()
+            .map(|v| (v / base - 1.0) * 100.0)
+            .collect();
         let runs = value_runs(&hours[..n], &relative, 1.0);
         if !runs.is_empty() {
             lines.push((f, runs));
@@ -470,7 +684,8 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     }
 
     let all = lines.iter().flat_map(|(_, runs)| runs.iter().flatten());
-    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
+    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) =
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
     for &(x, y) in all {
         x_lo = x_lo.min(x);
         x_hi = x_hi.max(x);
@@ -485,7 +700,15 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     }
     let y_pad = (y_hi - y_lo) * 0.06;
     let (y_min, y_max) = (y_lo - y_pad, y_hi + y_pad);
-    let axis = TimeAxis { hours: &hours, stamps: &log.timestamps, pattern: time_pattern(x_hi - x_lo) };
+    let (ticks, pattern) = match log.timestamps.first() {
+        Some(ts0) => time_ticks(x_lo, x_hi, *ts0, hours.first().copied().unwrap_or(0.0)),
+        None => (Vec::new(), time_pattern(x_hi - x_lo)),
+    };
+    let axis = TimeAxis {
+        hours: &hours,
+        stamps: &log.timestamps,
+        pattern,
+    };
     let decimals = tick_decimals(y_max - y_min);
     let title = if report.findings.iter().any(|f| is_flagged(f.verdict)) {
         "Flagged series: change since the first sample"
@@ -495,26 +718,28 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
 
     let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        let root =
+            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FONT_FAMILY, 22))
             .margin(14)
+            .margin_right(40)
             .x_label_area_size(52)
             .y_label_area_size(80)
-            .build_cartesian_2d(x_lo..x_hi, y_min..y_max)
+            .build_cartesian_2d(TimeRange::new(x_lo, x_hi, ticks), y_min..y_max)
             .map_err(plot_err)?;
         let x_fmt = |h: &f64| axis.label(*h);
         let y_fmt = |v: &f64| format!("{}%", grouped(*v, decimals));
         chart
             .configure_mesh()
-            .light_line_style(GRID_COLOR)
-            .bold_line_style(GRID_COLOR.mix(0.0))
+            .light_line_style(LIGHT_GRID_COLOR)
+            .bold_line_style(GRID_COLOR)
             .x_labels(7)
             .y_labels(8)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
-            .x_desc("time (log's local clock)")
+            .x_desc(time_axis_title(&log.timestamps))
             .y_desc("change since first sample (%)")
             .label_style((FONT_FAMILY, 14))
             .axis_desc_style((FONT_FAMILY, 16))
@@ -535,7 +760,9 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
                             f.verdict.as_str(),
                             rate(f.slope_per_hour, &f.unit)
                         ))
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                        });
                 }
             }
         }
@@ -563,6 +790,9 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
         let mut encoder = png::Encoder::new(&mut out, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
+        // Charts are inlined in report.html: smaller PNGs keep the page quick to attach and open.
+        encoder.set_compression(png::Compression::Best);
+        encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
         let mut writer = encoder.write_header()?;
         writer.write_image_data(rgb)?;
         writer.finish()?;
@@ -576,8 +806,14 @@ mod tests {
 
     #[test]
     fn stems_are_safe_file_names() {
-        assert_eq!(sanitize_stem("winlogon-Handle Count"), "winlogon-handle-count");
-        assert_eq!(sanitize_stem("<script>alert(1)</script>-Private Bytes"), "script-alert-1-script-private-bytes");
+        assert_eq!(
+            sanitize_stem("winlogon-Handle Count"),
+            "winlogon-handle-count"
+        );
+        assert_eq!(
+            sanitize_stem("<script>alert(1)</script>-Private Bytes"),
+            "script-alert-1-script-private-bytes"
+        );
         assert_eq!(sanitize_stem("../../etc/passwd"), "etc-passwd");
         assert_eq!(sanitize_stem("进程"), "series");
         assert!(sanitize_stem(&"x".repeat(500)).len() <= 80);
@@ -585,11 +821,24 @@ mod tests {
 
     #[test]
     fn forecast_band_is_cut_at_the_view_edge() {
-        let fc = Forecast { t_end: 10.0, v_end: 0.0, limit: 100.0, ttl: 10.0, ttl_soon: Some(5.0), ttl_late: Some(40.0) };
+        let fc = Forecast {
+            t_end: 10.0,
+            v_end: 0.0,
+            limit: 100.0,
+            ttl: 10.0,
+            ttl_soon: Some(5.0),
+            ttl_late: Some(40.0),
+        };
         let band = fc.band(20.0).unwrap();
         // Sooner line reaches the limit at 15 h; later one is at 25% of the way at the edge.
-        assert_eq!(band, vec![(10.0, 0.0), (15.0, 100.0), (20.0, 100.0), (20.0, 25.0)]);
-        let never = Forecast { ttl_late: None, ..fc };
+        assert_eq!(
+            band,
+            vec![(10.0, 0.0), (15.0, 100.0), (20.0, 100.0), (20.0, 25.0)]
+        );
+        let never = Forecast {
+            ttl_late: None,
+            ..fc
+        };
         assert_eq!(never.band(20.0).unwrap().last(), Some(&(20.0, 0.0)));
     }
 

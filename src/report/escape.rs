@@ -26,8 +26,9 @@ pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for ch in text.chars() {
         match ch {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '|' | '!'
-            | '~' | '&' => {
+            // With `[` and `]` escaped no link or image can form, so `(`, `)` and `!` stay
+            // as they are and names like `svchost (netsvcs)` read naturally.
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '|' | '~' | '&' => {
                 out.push('\\');
                 out.push(ch);
             }
@@ -49,7 +50,10 @@ mod tests {
             escape_html("<script>alert(1)</script>"),
             "&lt;script&gt;alert(1)&lt;/script&gt;"
         );
-        assert_eq!(escape_html(r#"a "b" & 'c'"#), "a &quot;b&quot; &amp; &#39;c&#39;");
+        assert_eq!(
+            escape_html(r#"a "b" & 'c'"#),
+            "a &quot;b&quot; &amp; &#39;c&#39;"
+        );
         assert_eq!(escape_html("svchost#1 (Dienst)"), "svchost#1 (Dienst)");
         assert_eq!(escape_html("QQ进程"), "QQ进程");
         assert_eq!(escape_html("a\u{0}b"), "a\u{FFFD}b");
@@ -66,6 +70,10 @@ mod tests {
         assert_eq!(escape_markdown("<img src=x>"), r"\<img src=x\>");
         assert_eq!(escape_markdown("*bold* _x_"), r"\*bold\* \_x\_");
         assert_eq!(escape_markdown("line\nbreak"), "line break");
-        assert_eq!(escape_markdown("[link](http://x)"), r"\[link\]\(http://x\)");
+        assert_eq!(escape_markdown("[link](http://x)"), r"\[link\](http://x)");
+        assert_eq!(
+            escape_markdown("![img](x) svchost#1"),
+            r"!\[img\](x) svchost#1"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Numbers, rates and durations as a support engineer reads them, shared by the HTML, Markdown
 //! and chart writers so every output says the same thing the same way.
 
-use crate::analysis::Finding;
+use crate::analysis::{Finding, Verdict};
 
 /// Perfmon and Task Manager count a megabyte as 2^20 bytes; using the same divisor keeps our
 /// figures comparable with what the engineer sees on the machine.
@@ -67,6 +67,8 @@ fn readable(value: f64) -> String {
     } else if a < 0.01 {
         // Would print as 0 with fixed decimals.
         format!("{:.1e}", value)
+    } else if a >= 0.1 {
+        format!("{:.2}", value)
     } else {
         format!("{:.3}", value)
     }
@@ -76,7 +78,11 @@ fn readable(value: f64) -> String {
 pub fn quantity(value: Option<f64>, unit: &str) -> String {
     match value {
         Some(v) if v.is_finite() => {
-            format!("{} {}", readable(v * display_scale(unit)), display_unit(unit))
+            format!(
+                "{} {}",
+                readable(v * display_scale(unit)),
+                display_unit(unit)
+            )
         }
         _ => "n/a".to_string(),
     }
@@ -87,7 +93,11 @@ pub fn rate(slope_per_hour: Option<f64>, unit: &str) -> String {
     match slope_per_hour {
         Some(s) if s.is_finite() => {
             let sign = if s > 0.0 { "+" } else { "" };
-            format!("{sign}{} {}/h", readable(s * display_scale(unit)), display_unit(unit))
+            format!(
+                "{sign}{} {}/h",
+                readable(s * display_scale(unit)),
+                display_unit(unit)
+            )
         }
         _ => "n/a".to_string(),
     }
@@ -175,7 +185,12 @@ pub fn rate_interval(ci: Option<[f64; 2]>, unit: &str) -> String {
     match ci {
         Some([lo, hi]) if lo.is_finite() && hi.is_finite() => {
             let k = display_scale(unit);
-            format!("{} – {} {}/h", readable(lo * k), readable(hi * k), display_unit(unit))
+            format!(
+                "{} – {} {}/h",
+                readable(lo * k),
+                readable(hi * k),
+                display_unit(unit)
+            )
         }
         _ => "n/a".to_string(),
     }
@@ -193,20 +208,33 @@ pub fn process_label(f: &Finding) -> String {
     }
 }
 
+/// The few words a reader needs first: `winlogon (PID 212) leaks Handle Count`.
+pub fn headline(f: &Finding) -> String {
+    let verb = match f.verdict {
+        Verdict::Leak => "leaks",
+        Verdict::Suspect => "may leak",
+        Verdict::Ok => "does not leak",
+        Verdict::InsufficientData => "has too few samples to judge",
+    };
+    format!("{} {verb} {}", process_label(f), f.counter)
+}
+
 /// One plain-text sentence on a series, verdict first, for the headline of every document:
 /// what grows, how fast, from what to what, and when it reaches its limit.
 pub fn finding_sentence(f: &Finding) -> String {
-    let mut s = format!(
-        "{} {}: {} ({} confidence)",
-        process_label(f),
-        f.counter,
-        f.verdict.as_str(),
-        percent_of_one(f.confidence)
-    );
+    format!("{}: {}", headline(f), finding_details(f))
+}
+
+/// The figures behind a headline: rate, range, time to the limit, confidence.
+pub fn finding_details(f: &Finding) -> String {
+    let mut s = format!("{} confidence", percent_of_one(f.confidence));
     if f.slope_per_hour.is_some() {
         s.push_str(&format!(", {}", rate(f.slope_per_hour, &f.unit)));
         if f.slope_ci95.is_some() {
-            s.push_str(&format!(" (95% CI {})", rate_interval(f.slope_ci95, &f.unit)));
+            s.push_str(&format!(
+                " (95% CI {})",
+                rate_interval(f.slope_ci95, &f.unit)
+            ));
         }
     }
     if f.first.is_some() && f.last.is_some() {
@@ -217,15 +245,29 @@ pub fn finding_sentence(f: &Finding) -> String {
             duration_hours(Some(f.span_hours))
         ));
     }
-    if let (Some(limit), Some(_)) = (f.limit, f.time_to_limit_hours) {
-        s.push_str(&format!(
-            "; reaches its limit of {} in {}",
-            quantity(Some(limit), &f.unit),
-            duration_hours(f.time_to_limit_hours)
-        ));
-        if f.time_to_limit_ci_hours.is_some() {
-            s.push_str(&format!(" (interval {})", duration_interval(f.time_to_limit_ci_hours)));
+    match (f.limit, f.time_to_limit_hours) {
+        (Some(limit), Some(ttl)) if limit.is_finite() && ttl.is_finite() => {
+            s.push_str(&format!(
+                "; reaches its limit of {} in {}",
+                quantity(Some(limit), &f.unit),
+                duration_hours(Some(ttl))
+            ));
+            let lo_known =
+                matches!(f.time_to_limit_ci_hours, Some([Some(lo), _]) if lo.is_finite());
+            if lo_known {
+                s.push_str(&format!(
+                    " (interval {})",
+                    duration_interval(f.time_to_limit_ci_hours)
+                ));
+            }
         }
+        (Some(limit), Some(ttl)) if limit.is_finite() && ttl.is_infinite() => {
+            s.push_str(&format!(
+                "; at this rate it never reaches its limit of {}",
+                quantity(Some(limit), &f.unit)
+            ));
+        }
+        _ => {}
     }
     s.push('.');
     s
@@ -261,7 +303,10 @@ mod tests {
         assert_eq!(duration_hours(Some(72.0)), "3.0 days");
         assert_eq!(duration_hours(Some(402_000.0)), "45.9 years");
         assert_eq!(duration_hours(None), "n/a");
-        assert_eq!(duration_interval(Some([Some(24.0), None])), "24.0 h – never");
+        assert_eq!(
+            duration_interval(Some([Some(24.0), None])),
+            "24.0 h – never"
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use base64::Engine as _;
 
 use super::escape::escape_html as h;
 use super::format::{
-    display_unit, duration_hours, duration_interval, finding_sentence, growth, number, p_value, percent_of_one,
-    process_label, quantity, rate, rate_interval,
+    display_unit, duration_hours, duration_interval, finding_sentence, growth, headline, number,
+    p_value, percent_of_one, process_label, quantity, rate, rate_interval,
 };
 use super::{is_flagged, RenderContext, Report, ReportWriter};
 use crate::analysis::{Finding, Verdict};
@@ -49,6 +49,7 @@ h4{font-size:1em;margin:1em 0 .3em}
 .fix{background:#e8f5e9;border-radius:4px;padding:6px 10px}
 img.chart{display:block;max-width:100%;height:auto;border:1px solid #dde3ea;border-radius:4px;margin:10px 0}
 table{border-collapse:collapse;width:100%;font-size:.9em}
+.scroll{overflow-x:auto}
 th,td{border-bottom:1px solid #e3e8ee;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#eef2f6;position:sticky;top:0}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -82,7 +83,11 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 "#;
 
 fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
-    let flagged: Vec<&Finding> = report.findings.iter().filter(|f| is_flagged(f.verdict)).collect();
+    let flagged: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
     let machines = if report.source.machines.is_empty() {
         "unknown machine".to_string()
     } else {
@@ -92,7 +97,11 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
         Some(f) => format!(
             "{} {} {}",
             f.instance,
-            if f.verdict == Verdict::Leak { "leaks" } else { "may leak" },
+            if f.verdict == Verdict::Leak {
+                "leaks"
+            } else {
+                "may leak"
+            },
             f.counter
         ),
         None => "no leak found".to_string(),
@@ -101,7 +110,12 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     let mut o = String::with_capacity(64 * 1024);
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(o, "<title>perfleak: {} on {}</title>", h(&title), h(&machines));
+    let _ = writeln!(
+        o,
+        "<title>perfleak: {} on {}</title>",
+        h(&title),
+        h(&machines)
+    );
     let _ = writeln!(o, "<style>{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(
         o,
@@ -139,11 +153,17 @@ fn verdict_class(v: Verdict) -> &'static str {
 }
 
 fn badge(v: Verdict) -> String {
-    format!("<span class=\"badge {}\">{}</span>", verdict_class(v), v.as_str())
+    format!(
+        "<span class=\"badge {}\">{}</span>",
+        verdict_class(v),
+        v.as_str()
+    )
 }
 
 fn img(o: &mut String, charts: &BTreeMap<String, Vec<u8>>, rel: Option<&str>, alt: &str) {
-    let Some(bytes) = rel.and_then(|r| charts.get(r)) else { return };
+    let Some(bytes) = rel.and_then(|r| charts.get(r)) else {
+        return;
+    };
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
     let _ = writeln!(
         o,
@@ -152,19 +172,45 @@ fn img(o: &mut String, charts: &BTreeMap<String, Vec<u8>>, rel: Option<&str>, al
     );
 }
 
-fn verdict_section(o: &mut String, report: &Report, flagged: &[&Finding], charts: &BTreeMap<String, Vec<u8>>) {
-    let class = flagged.first().map(|f| verdict_class(f.verdict)).unwrap_or("ok");
-    let _ = writeln!(o, "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>Verdict</h2>");
+fn verdict_section(
+    o: &mut String,
+    report: &Report,
+    flagged: &[&Finding],
+    charts: &BTreeMap<String, Vec<u8>>,
+) {
+    let class = flagged
+        .first()
+        .map(|f| verdict_class(f.verdict))
+        .unwrap_or("ok");
+    let _ = writeln!(
+        o,
+        "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>Verdict</h2>"
+    );
     match flagged.first() {
         Some(worst) => {
-            let _ = writeln!(o, "<p class=\"headline\">{} {}</p>", badge(worst.verdict), h(&finding_sentence(worst)));
+            let _ = writeln!(
+                o,
+                "<p class=\"headline\">{} {}</p>",
+                badge(worst.verdict),
+                h(&headline(worst))
+            );
+            let _ = writeln!(o, "<p>{}</p>", h(&finding_sentence(worst)));
             if flagged.len() > 1 {
                 o.push_str("<p>Also flagged:</p>\n<ul>\n");
                 for f in flagged.iter().skip(1).take(8) {
-                    let _ = writeln!(o, "<li>{} {}</li>", badge(f.verdict), h(&finding_sentence(f)));
+                    let _ = writeln!(
+                        o,
+                        "<li>{} {}</li>",
+                        badge(f.verdict),
+                        h(&finding_sentence(f))
+                    );
                 }
                 if flagged.len() > 9 {
-                    let _ = writeln!(o, "<li>… {} more in the table below</li>", flagged.len() - 9);
+                    let _ = writeln!(
+                        o,
+                        "<li>… {} more in the table below</li>",
+                        flagged.len() - 9
+                    );
                 }
                 o.push_str("</ul>\n");
             }
@@ -199,14 +245,23 @@ fn verdict_section(o: &mut String, report: &Report, flagged: &[&Finding], charts
                 }
                 o.push_str("</ul>\n");
             }
-            let _ = writeln!(o, "<p class=\"fix\"><strong>Fix:</strong> {}</p>\n</div>", h(&kb.fix));
+            let _ = writeln!(
+                o,
+                "<p class=\"fix\"><strong>Fix:</strong> {}</p>\n</div>",
+                h(&kb.fix)
+            );
         }
         None if !flagged.is_empty() => {
             o.push_str("<div class=\"kb\"><h3>Likely cause</h3><p>No KB article in the catalogue matches these findings.</p></div>\n");
         }
         None => {}
     }
-    img(o, charts, report.overview_chart.as_deref(), "Change of the worst series since the first sample");
+    img(
+        o,
+        charts,
+        report.overview_chart.as_deref(),
+        "Change of the worst series since the first sample",
+    );
     o.push_str("</section>\n");
 }
 
@@ -214,7 +269,7 @@ fn kb_section(o: &mut String, report: &Report) {
     if report.kb_matches.len() < 2 {
         return;
     }
-    o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<table>\n<thead><tr><th>Article</th><th>Title</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
+    o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>Article</th><th>Title</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
     for kb in &report.kb_matches {
         let evidence: Vec<String> = kb.evidence.iter().map(|e| h(e)).collect();
         let _ = writeln!(
@@ -227,21 +282,27 @@ fn kb_section(o: &mut String, report: &Report) {
             h(&kb.fix)
         );
     }
-    o.push_str("</tbody>\n</table>\n</section>\n");
+    o.push_str("</tbody>\n</table></div>\n</section>\n");
 }
 
 /// One section per flagged process instance (on its machine), its series in worst-first order.
 fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<String, Vec<u8>>) {
     let mut groups: Vec<(&Option<String>, &str, Vec<&Finding>)> = Vec::new();
     for f in flagged {
-        match groups.iter_mut().find(|(m, i, _)| *m == &f.machine && *i == f.instance) {
+        match groups
+            .iter_mut()
+            .find(|(m, i, _)| *m == &f.machine && *i == f.instance)
+        {
             Some(g) => g.2.push(f),
             None => groups.push((&f.machine, &f.instance, vec![f])),
         }
     }
     for (k, (machine, _, findings)) in groups.iter().enumerate() {
         let first = findings[0];
-        let on = machine.as_deref().map(|m| format!(" on {}", h(m))).unwrap_or_default();
+        let on = machine
+            .as_deref()
+            .map(|m| format!(" on {}", h(m)))
+            .unwrap_or_default();
         let _ = writeln!(
             o,
             "<section class=\"verdict {}\" id=\"process-{}\">\n<h2>{}{}</h2>",
@@ -252,7 +313,12 @@ fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<Stri
         );
         for f in findings {
             let _ = writeln!(o, "<h3>{} {}</h3>", h(&f.counter), badge(f.verdict));
-            img(o, charts, f.chart.as_deref(), &format!("{} {} over time", f.instance, f.counter));
+            img(
+                o,
+                charts,
+                f.chart.as_deref(),
+                &format!("{} {} over time", f.instance, f.counter),
+            );
             figures_table(o, f);
             if !f.reasons.is_empty() {
                 o.push_str("<h4>Why</h4>\n<ul class=\"reasons\">\n");
@@ -268,27 +334,62 @@ fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<Stri
 
 fn figures_table(o: &mut String, f: &Finding) {
     let rows: Vec<(&str, String)> = vec![
-        ("Verdict", format!("{} ({} confidence)", f.verdict.as_str(), percent_of_one(f.confidence))),
-        ("Severity", f.severity.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "n/a".into())),
+        (
+            "Verdict",
+            format!(
+                "{} ({} confidence)",
+                f.verdict.as_str(),
+                percent_of_one(f.confidence)
+            ),
+        ),
+        (
+            "Severity",
+            f.severity
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_else(|| "n/a".into()),
+        ),
         ("Shape", f.shape.clone()),
         ("Growth (robust slope)", rate(f.slope_per_hour, &f.unit)),
-        ("95% interval of the slope", rate_interval(f.slope_ci95, &f.unit)),
+        (
+            "95% interval of the slope",
+            rate_interval(f.slope_ci95, &f.unit),
+        ),
         (
             "Least-squares slope",
             match (f.ols_slope_per_hour, f.ols_slope_se) {
-                (Some(_), Some(se)) => format!("{} ± {}", rate(f.ols_slope_per_hour, &f.unit), quantity(Some(se), &f.unit)),
+                (Some(_), Some(se)) => format!(
+                    "{} ± {}",
+                    rate(f.ols_slope_per_hour, &f.unit),
+                    quantity(Some(se), &f.unit)
+                ),
                 _ => rate(f.ols_slope_per_hour, &f.unit),
             },
         ),
         ("R²", number(f.r_squared, 3)),
-        ("Trend p-value / q-value", format!("{} / {}", p_value(f.p_value), p_value(f.q_value))),
-        ("First → last", format!("{} → {}", quantity(f.first, &f.unit), quantity(f.last, &f.unit))),
+        (
+            "Trend p-value / q-value",
+            format!("{} / {}", p_value(f.p_value), p_value(f.q_value)),
+        ),
+        (
+            "First → last",
+            format!(
+                "{} → {}",
+                quantity(f.first, &f.unit),
+                quantity(f.last, &f.unit)
+            ),
+        ),
         ("Change", growth(f.growth_percent)),
         ("Limit", quantity(f.limit, &f.unit)),
         ("Time to limit", duration_hours(f.time_to_limit_hours)),
-        ("Interval of time to limit", duration_interval(f.time_to_limit_ci_hours)),
+        (
+            "Interval of time to limit",
+            duration_interval(f.time_to_limit_ci_hours),
+        ),
         ("Lifetimes (restarts + 1)", f.segments.to_string()),
-        ("Samples / span", format!("{} over {}", f.samples, duration_hours(Some(f.span_hours)))),
+        (
+            "Samples / span",
+            format!("{} over {}", f.samples, duration_hours(Some(f.span_hours))),
+        ),
     ];
     o.push_str("<table class=\"figures\">\n");
     for (name, value) in rows {
@@ -316,7 +417,7 @@ fn all_series_section(o: &mut String, report: &Report) {
         o.push_str("<p>No series were analysed.</p>\n</section>\n");
         return;
     }
-    o.push_str("<table class=\"sortable\">\n<thead><tr><th>Machine</th><th>Instance</th><th>Counter</th><th>Verdict</th><th class=\"num\">Confidence</th><th class=\"num\">Growth</th><th class=\"num\">R²</th><th class=\"num\">p-value</th><th class=\"num\">First</th><th class=\"num\">Last</th><th class=\"num\">Time to limit</th><th>Shape</th></tr></thead>\n<tbody>\n");
+    o.push_str("<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>Machine</th><th>Instance</th><th>Counter</th><th>Verdict</th><th class=\"num\">Confidence</th><th class=\"num\">Growth</th><th class=\"num\">R²</th><th class=\"num\">p-value</th><th class=\"num\">First</th><th class=\"num\">Last</th><th class=\"num\">Time to limit</th><th>Shape</th></tr></thead>\n<tbody>\n");
     for f in &report.findings {
         let _ = writeln!(
             o,
@@ -343,14 +444,22 @@ fn all_series_section(o: &mut String, report: &Report) {
             h(&f.shape),
         );
     }
-    o.push_str("</tbody>\n</table>\n");
+    o.push_str("</tbody>\n</table></div>\n");
     let units: Vec<&str> = {
-        let mut u: Vec<&str> = report.findings.iter().map(|f| display_unit(&f.unit)).collect();
+        let mut u: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| display_unit(&f.unit))
+            .collect();
         u.sort();
         u.dedup();
         u
     };
-    let _ = writeln!(o, "<p class=\"muted\">Units: {}; MB = 1,048,576 bytes.</p>\n</section>", h(&units.join(", ")));
+    let _ = writeln!(
+        o,
+        "<p class=\"muted\">Units: {}; MB = 1,048,576 bytes.</p>\n</section>",
+        h(&units.join(", "))
+    );
 }
 
 fn log_section(o: &mut String, report: &Report) {
@@ -362,8 +471,18 @@ fn log_section(o: &mut String, report: &Report) {
     let facts: Vec<(&str, String)> = vec![
         ("File", s.path.clone()),
         ("Format", s.format.clone()),
-        ("Machines", if s.machines.is_empty() { "n/a".into() } else { s.machines.join(", ") }),
-        ("First sample", s.start.clone().unwrap_or_else(|| "n/a".into())),
+        (
+            "Machines",
+            if s.machines.is_empty() {
+                "n/a".into()
+            } else {
+                s.machines.join(", ")
+            },
+        ),
+        (
+            "First sample",
+            s.start.clone().unwrap_or_else(|| "n/a".into()),
+        ),
         ("Last sample", s.end.clone().unwrap_or_else(|| "n/a".into())),
         (
             "Time zone",
@@ -375,9 +494,21 @@ fn log_section(o: &mut String, report: &Report) {
             },
         ),
         ("Samples", s.samples.to_string()),
-        ("Interval", s.interval_seconds.map(|v| format!("{v} s")).unwrap_or_else(|| "n/a".into())),
+        (
+            "Interval",
+            s.interval_seconds
+                .map(|v| format!("{v} s"))
+                .unwrap_or_else(|| "n/a".into()),
+        ),
         ("Encoding", s.encoding.clone()),
-        ("Segments", if s.segments.is_empty() { "1".into() } else { s.segments.join("\n") }),
+        (
+            "Segments",
+            if s.segments.is_empty() {
+                "1".into()
+            } else {
+                s.segments.join("\n")
+            },
+        ),
     ];
     o.push_str("<section id=\"log\">\n<h2>The log</h2>\n<dl class=\"facts\">\n");
     for (name, value) in facts {

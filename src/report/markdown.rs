@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use super::escape::escape_markdown as md;
-use super::format::{duration_hours, finding_sentence, percent_of_one, quantity, rate};
+use super::format::{duration_hours, finding_details, headline, percent_of_one, quantity, rate};
 use super::{is_flagged, RenderContext, Report, ReportWriter};
 
 /// Rows of the findings table: enough for a ticket, the rest is in report.html.
@@ -25,7 +25,11 @@ impl ReportWriter for MarkdownWriter {
 
 fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
-    let flagged: Vec<_> = report.findings.iter().filter(|f| is_flagged(f.verdict)).collect();
+    let flagged: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
     let machines = if report.source.machines.is_empty() {
         "unknown machine".to_string()
     } else {
@@ -34,12 +38,14 @@ fn render_markdown(report: &Report) -> String {
 
     match flagged.first() {
         Some(worst) => out.push_str(&format!(
-            "### perfleak: {} {} on {}\n\n",
-            md(&worst.instance),
-            if worst.verdict == crate::analysis::Verdict::Leak { "leaks" } else { "may leak" },
+            "### perfleak: {} on {}\n\n",
+            md(&headline(worst)),
             md(&machines)
         )),
-        None => out.push_str(&format!("### perfleak: no leak found on {}\n\n", md(&machines))),
+        None => out.push_str(&format!(
+            "### perfleak: no leak found on {}\n\n",
+            md(&machines)
+        )),
     }
 
     if flagged.is_empty() {
@@ -50,10 +56,17 @@ fn render_markdown(report: &Report) -> String {
     } else {
         out.push_str("**Verdict:**\n\n");
         for f in flagged.iter().take(5) {
-            out.push_str(&format!("- **{}**\n", md(&finding_sentence(f))));
+            out.push_str(&format!(
+                "- **{}**: {}\n",
+                md(&headline(f)),
+                md(&finding_details(f))
+            ));
         }
         if flagged.len() > 5 {
-            out.push_str(&format!("- … and {} more flagged series (see report.html)\n", flagged.len() - 5));
+            out.push_str(&format!(
+                "- … and {} more flagged series (see report.html)\n",
+                flagged.len() - 5
+            ));
         }
         out.push('\n');
     }
@@ -79,10 +92,15 @@ fn render_markdown(report: &Report) -> String {
                     .take(4)
                     .map(|k| format!("{} ({})", md(&k.id), percent_of_one(k.score)))
                     .collect();
-                out.push_str(&format!("Other candidate articles: {}\n\n", others.join(", ")));
+                out.push_str(&format!(
+                    "Other candidate articles: {}\n\n",
+                    others.join(", ")
+                ));
             }
         }
-        None if !flagged.is_empty() => out.push_str("**Likely cause:** no KB article matches these findings.\n\n"),
+        None if !flagged.is_empty() => {
+            out.push_str("**Likely cause:** no KB article matches these findings.\n\n")
+        }
         None => {}
     }
 
@@ -116,7 +134,10 @@ fn render_markdown(report: &Report) -> String {
         (Some(a), Some(b)) => format!("{} to {}", md(a), md(b)),
         _ => "no samples".to_string(),
     };
-    let interval = s.interval_seconds.map(|v| format!(" every {v} s")).unwrap_or_default();
+    let interval = s
+        .interval_seconds
+        .map(|v| format!(" every {v} s"))
+        .unwrap_or_default();
     out.push_str(&format!(
         "_Log {}: {}, {} samples{}. {}._\n",
         md(&s.path),
@@ -126,7 +147,10 @@ fn render_markdown(report: &Report) -> String {
         md(&report.tool)
     ));
     if !report.warnings.is_empty() {
-        out.push_str(&format!("_{} warning(s) while reading; see report.html._\n", report.warnings.len()));
+        out.push_str(&format!(
+            "_{} warning(s) while reading; see report.html._\n",
+            report.warnings.len()
+        ));
     }
     out
 }

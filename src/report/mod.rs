@@ -63,7 +63,10 @@ pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Resul
         write_atomic(&dir.join(rel), bytes)?;
     }
 
-    let ctx = RenderContext { log, charts: &charts };
+    let ctx = RenderContext {
+        log,
+        charts: &charts,
+    };
     let writers: [&dyn ReportWriter; 3] = [&MarkdownWriter, &JsonWriter, &HtmlWriter];
     for writer in writers {
         let bytes = writer
@@ -146,6 +149,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    // Temp files are created owner-only; a report is meant to be shared like any other file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set permissions of {}", tmp.path().display()))?;
+    }
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -160,9 +174,18 @@ mod tests {
     fn stems_are_made_unique() {
         let mut used = HashSet::new();
         used.insert(OVERVIEW_STEM.to_string());
-        assert_eq!(unique_stem("svchost-handle-count", &mut used), "svchost-handle-count");
-        assert_eq!(unique_stem("svchost-handle-count", &mut used), "svchost-handle-count-2");
-        assert_eq!(unique_stem("svchost-handle-count", &mut used), "svchost-handle-count-3");
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count"
+        );
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count-2"
+        );
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count-3"
+        );
         assert_eq!(unique_stem("overview", &mut used), "overview-2");
     }
 
@@ -173,8 +196,17 @@ mod tests {
         write_atomic(&path, b"first").unwrap();
         write_atomic(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "readable by others like any written file");
+        }
     }
 
     #[test]

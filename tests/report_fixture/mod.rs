@@ -37,28 +37,56 @@ pub fn sample_log() -> PerfLog {
     let start = NaiveDate::from_ymd_opt(2001, 8, 9)
         .and_then(|d| d.and_hms_milli_opt(10, 15, 30, 123))
         .expect("valid date");
-    let timestamps: Vec<_> = (0..SAMPLES).map(|i| start + Duration::minutes(5 * i as i64)).collect();
+    let timestamps: Vec<_> = (0..SAMPLES)
+        .map(|i| start + Duration::minutes(5 * i as i64))
+        .collect();
     let elapsed_seconds: Vec<f64> = (0..SAMPLES).map(|i| 300.0 * i as f64).collect();
     let hours = |i: usize| i as f64 / 12.0;
 
-    let winlogon: Vec<f64> = (0..SAMPLES).map(|i| (450.0 + 41.8 * hours(i) + 25.0 * wiggle(i, 1.0)).round()).collect();
+    let winlogon: Vec<f64> = (0..SAMPLES)
+        .map(|i| (450.0 + 41.8 * hours(i) + 25.0 * wiggle(i, 1.0)).round())
+        .collect();
     // svchost#1 restarts at sample 500 and leaks again from its start-up size.
     let svchost: Vec<f64> = (0..SAMPLES)
         .map(|i| {
-            let (t0, base) = if i < 500 { (0.0, 300.0) } else { (hours(500), 310.0) };
+            let (t0, base) = if i < 500 {
+                (0.0, 300.0)
+            } else {
+                (hours(500), 310.0)
+            };
             (base + 12.0 * (hours(i) - t0) + 4.0 * wiggle(i, 2.0)) * MB
         })
         .collect();
     let hostile: Vec<f64> = (0..SAMPLES)
-        .map(|i| if i == 100 { f64::NAN } else { (80.0 + 0.5 * hours(i) + 6.0 * wiggle(i, 3.0)).round() })
+        .map(|i| {
+            if i == 100 {
+                f64::NAN
+            } else {
+                (80.0 + 0.5 * hours(i) + 6.0 * wiggle(i, 3.0)).round()
+            }
+        })
         .collect();
-    let explorer: Vec<f64> = (0..SAMPLES).map(|i| (120.0 + 2.0 * wiggle(i, 4.0)) * MB).collect();
+    let explorer: Vec<f64> = (0..SAMPLES)
+        .map(|i| (120.0 + 2.0 * wiggle(i, 4.0)) * MB)
+        .collect();
 
     let columns = vec![
-        Column { path: path("winlogon", "Handle Count"), values: winlogon },
-        Column { path: path("svchost#1", "Private Bytes"), values: svchost },
-        Column { path: path(HOSTILE, "Handle Count"), values: hostile },
-        Column { path: path("explorer", "Private Bytes"), values: explorer },
+        Column {
+            path: path("winlogon", "Handle Count"),
+            values: winlogon,
+        },
+        Column {
+            path: path("svchost#1", "Private Bytes"),
+            values: svchost,
+        },
+        Column {
+            path: path(HOSTILE, "Handle Count"),
+            values: hostile,
+        },
+        Column {
+            path: path("explorer", "Private Bytes"),
+            values: explorer,
+        },
     ];
     let mut all_paths: Vec<CounterPath> = columns.iter().map(|c| c.path.clone()).collect();
     all_paths.push(CounterPath {
@@ -85,7 +113,9 @@ pub fn sample_log() -> PerfLog {
         elapsed_seconds,
         columns,
         all_paths,
-        warnings: vec![format!("logs/srv01.csv: line 102, column 4: blank value in {HOSTILE} Handle Count")],
+        warnings: vec![format!(
+            "logs/srv01.csv: line 102, column 4: blank value in {HOSTILE} Handle Count"
+        )],
     }
 }
 
@@ -151,8 +181,18 @@ pub fn sample_findings() -> Vec<Finding> {
         "steady growth of 41.7 handles per hour over 3 days".into(),
         "no plateau, no cycle: the last quarter still grows".into(),
     ];
-    winlogon.robust_fits = vec![TrendLine { start_hours: 0.0, end_hours: 72.0, intercept: 450.0, slope_per_hour: 41.7 }];
-    winlogon.ols_fits = vec![TrendLine { start_hours: 0.0, end_hours: 72.0, intercept: 448.0, slope_per_hour: 41.8 }];
+    winlogon.robust_fits = vec![TrendLine {
+        start_hours: 0.0,
+        end_hours: 72.0,
+        intercept: 450.0,
+        slope_per_hour: 41.7,
+    }];
+    winlogon.ols_fits = vec![TrendLine {
+        start_hours: 0.0,
+        end_hours: 72.0,
+        intercept: 448.0,
+        slope_per_hour: 41.8,
+    }];
 
     let mut svchost = base_finding("svchost#1", "Private Bytes", 1, "bytes");
     svchost.pids = vec![800, 912];
@@ -177,8 +217,18 @@ pub fn sample_findings() -> Vec<Finding> {
     svchost.reasons = vec!["2 lifetimes agree: both grow about 12 MB per hour".into()];
     let restart_h = 500.0 / 12.0;
     svchost.robust_fits = vec![
-        TrendLine { start_hours: 0.0, end_hours: 499.0 / 12.0, intercept: 300.0 * MB, slope_per_hour: 12.0 * MB },
-        TrendLine { start_hours: restart_h, end_hours: 72.0, intercept: (310.0 - 12.0 * restart_h) * MB, slope_per_hour: 12.0 * MB },
+        TrendLine {
+            start_hours: 0.0,
+            end_hours: 499.0 / 12.0,
+            intercept: 300.0 * MB,
+            slope_per_hour: 12.0 * MB,
+        },
+        TrendLine {
+            start_hours: restart_h,
+            end_hours: 72.0,
+            intercept: (310.0 - 12.0 * restart_h) * MB,
+            slope_per_hour: 12.0 * MB,
+        },
     ];
     svchost.ols_fits = svchost.robust_fits.clone();
 
@@ -197,8 +247,15 @@ pub fn sample_findings() -> Vec<Finding> {
     hostile.time_to_limit_hours = Some(f64::INFINITY);
     hostile.time_to_limit_ci_hours = Some([Some(f64::NAN), None]);
     hostile.shape = "linear".into();
-    hostile.reasons = vec![format!("weak growth in {HOSTILE}: confirm with a longer log")];
-    hostile.robust_fits = vec![TrendLine { start_hours: 0.0, end_hours: 72.0, intercept: 80.0, slope_per_hour: 0.5 }];
+    hostile.reasons = vec![format!(
+        "weak growth in {HOSTILE}: confirm with a longer log"
+    )];
+    hostile.robust_fits = vec![TrendLine {
+        start_hours: 0.0,
+        end_hours: 72.0,
+        intercept: 80.0,
+        slope_per_hour: 0.5,
+    }];
 
     let mut explorer = base_finding("explorer", "Private Bytes", 3, "bytes");
     explorer.pids = vec![1500];
