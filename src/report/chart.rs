@@ -339,12 +339,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         .copied()
         .filter(fit_is_drawable)
         .collect();
-    let ols: Vec<TrendLine> = f
-        .ols_fits
-        .iter()
-        .copied()
-        .filter(fit_is_drawable)
-        .collect();
+    let ols: Vec<TrendLine> = f.ols_fits.iter().copied().filter(fit_is_drawable).collect();
     let v_end = trend_end_value(&robust, t_end, last.1 / scale) * scale;
     let forecast = Forecast::from_finding(f, t_end, v_end, scale);
 
@@ -557,11 +552,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         }
         if let Some(fc) = &forecast {
             let end = fc.end_point(Some(fc.ttl), x_max);
-            let limit_text = format!(
-                "{} {}",
-                grouped(fc.limit, 0),
-                unit
-            );
+            let limit_text = format!("{} {}", grouped(fc.limit, 0), unit);
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(fc.t_end, fc.v_end), end],

@@ -88,6 +88,15 @@ pub fn quantity(value: Option<f64>, unit: &str) -> String {
     }
 }
 
+/// A counter value in display units without the unit word, for table columns whose rows
+/// already say the unit in their growth column.
+pub fn amount(value: Option<f64>, unit: &str) -> String {
+    match value {
+        Some(v) if v.is_finite() => readable(v * display_scale(unit)),
+        _ => "n/a".to_string(),
+    }
+}
+
 /// A growth rate with sign: `+41.7 handles/h`.
 pub fn rate(slope_per_hour: Option<f64>, unit: &str) -> String {
     match slope_per_hour {

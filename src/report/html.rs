@@ -10,8 +10,9 @@ use base64::Engine as _;
 
 use super::escape::escape_html as h;
 use super::format::{
-    display_unit, duration_hours, duration_interval, finding_sentence, growth, headline, number,
-    p_value, percent_of_one, process_label, quantity, rate, rate_interval,
+    amount, display_unit, duration_hours, duration_interval, finding_details, finding_sentence,
+    growth, headline, number, p_value, percent_of_one, process_label, quantity, rate,
+    rate_interval,
 };
 use super::{is_flagged, RenderContext, Report, ReportWriter};
 use crate::analysis::{Finding, Verdict};
@@ -42,7 +43,7 @@ h4{font-size:1em;margin:1em 0 .3em}
 .verdict{border-left:6px solid #888}
 .verdict.leak{border-left-color:#c62828}.verdict.suspect{border-left-color:#ef8f00}.verdict.ok{border-left-color:#2e7d32}
 .headline{font-size:1.15em;font-weight:600;margin:.2em 0 .6em}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600;color:#fff;background:#777}
+.badge{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600;color:#fff;background:#777}
 .badge.leak{background:#c62828}.badge.suspect{background:#ef8f00}.badge.ok{background:#2e7d32}.badge.insufficient-data{background:#78849b}
 .kb{background:#f7f9fc;border:1px solid #dde3ea;border-radius:6px;padding:10px 16px;margin:12px 0}
 .kb h3{margin-top:.3em}
@@ -50,7 +51,7 @@ h4{font-size:1em;margin:1em 0 .3em}
 img.chart{display:block;max-width:100%;height:auto;border:1px solid #dde3ea;border-radius:4px;margin:10px 0}
 table{border-collapse:collapse;width:100%;font-size:.9em}
 .scroll{overflow-x:auto}
-th,td{border-bottom:1px solid #e3e8ee;padding:5px 8px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #e3e8ee;padding:5px 6px;text-align:left;vertical-align:top}
 th{background:#eef2f6;position:sticky;top:0}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.sortable th{cursor:pointer}
@@ -141,9 +142,22 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     o
 }
 
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// ISO times with a space instead of the `T`, as people write them.
+fn readable_time(iso: &str) -> String {
+    iso.replacen('T', " ", 1)
+}
+
 fn span_text(report: &Report) -> String {
     match (&report.source.start, &report.source.end) {
-        (Some(a), Some(b)) => format!("{a} to {b}"),
+        (Some(a), Some(b)) => format!("{} to {}", readable_time(a), readable_time(b)),
         _ => "no samples".to_string(),
     }
 }
@@ -194,7 +208,7 @@ fn verdict_section(
                 badge(worst.verdict),
                 h(&headline(worst))
             );
-            let _ = writeln!(o, "<p>{}</p>", h(&finding_sentence(worst)));
+            let _ = writeln!(o, "<p>{}</p>", h(&capitalize(&finding_details(worst))));
             if flagged.len() > 1 {
                 o.push_str("<p>Also flagged:</p>\n<ul>\n");
                 for f in flagged.iter().skip(1).take(8) {
@@ -417,17 +431,35 @@ fn all_series_section(o: &mut String, report: &Report) {
         o.push_str("<p>No series were analysed.</p>\n</section>\n");
         return;
     }
-    o.push_str("<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>Machine</th><th>Instance</th><th>Counter</th><th>Verdict</th><th class=\"num\">Confidence</th><th class=\"num\">Growth</th><th class=\"num\">R²</th><th class=\"num\">p-value</th><th class=\"num\">First</th><th class=\"num\">Last</th><th class=\"num\">Time to limit</th><th>Shape</th></tr></thead>\n<tbody>\n");
+    // A machine column only helps when the log covers several machines.
+    let several_machines = {
+        let mut m: Vec<&str> = report
+            .findings
+            .iter()
+            .filter_map(|f| f.machine.as_deref())
+            .collect();
+        m.sort_unstable();
+        m.dedup();
+        m.len() > 1
+    };
+    o.push_str("<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr>");
+    if several_machines {
+        o.push_str("<th>Machine</th>");
+    }
+    o.push_str("<th>Instance</th><th>Counter</th><th>Verdict</th><th class=\"num\">Confidence</th><th class=\"num\">Growth</th><th class=\"num\">R²</th><th class=\"num\">p-value</th><th class=\"num\">First</th><th class=\"num\">Last</th><th class=\"num\">Time to limit</th><th>Shape</th></tr></thead>\n<tbody>\n");
     for f in &report.findings {
+        o.push_str("<tr>");
+        if several_machines {
+            let _ = write!(o, "<td>{}</td>", h(f.machine.as_deref().unwrap_or("")));
+        }
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
-            h(f.machine.as_deref().unwrap_or("")),
+            "<td>{}</td><td>{}</td><td data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
             h(&f.instance),
             h(&f.counter),
             3 - f.verdict.rank(),
             badge(f.verdict),
-            f.confidence,
+            if f.confidence.is_finite() { f.confidence } else { -1.0 },
             percent_of_one(f.confidence),
             sort_key(f.slope_per_hour),
             h(&rate(f.slope_per_hour, &f.unit)),
@@ -436,9 +468,9 @@ fn all_series_section(o: &mut String, report: &Report) {
             sort_key(f.p_value),
             h(&p_value(f.p_value)),
             sort_key(f.first),
-            h(&quantity(f.first, &f.unit)),
+            h(&amount(f.first, &f.unit)),
             sort_key(f.last),
-            h(&quantity(f.last, &f.unit)),
+            h(&amount(f.last, &f.unit)),
             sort_key(f.time_to_limit_hours),
             h(&duration_hours(f.time_to_limit_hours)),
             h(&f.shape),
