@@ -10,9 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use super::format::{
-    display_scale, display_unit, duration_hours, duration_interval, grouped, rate,
-};
+use super::format::{display_scale_for, duration_hours, duration_interval, grouped, rate};
 use super::{is_flagged, Report};
 use crate::analysis::{Finding, TrendLine};
 use crate::ingest::PerfLog;
@@ -316,9 +314,14 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         .columns
         .get(f.column)
         .ok_or_else(|| anyhow!("column {} is not in the log", f.column))?;
-    let scale = display_scale(&f.unit);
-    let unit = display_unit(&f.unit).to_string();
     let n = column.values.len().min(log.elapsed_seconds.len());
+    // One unit for the whole axis, picked from the series' largest value (and its limit when
+    // the limit is what the axis runs to, which the scale below takes care of via MB).
+    let max_abs = column.values[..n]
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let (scale, unit) = display_scale_for(&f.unit, max_abs);
     let hours: Vec<f64> = log.elapsed_seconds[..n]
         .iter()
         .map(|s| s / 3600.0)

@@ -7,21 +7,41 @@ use crate::analysis::{Finding, Verdict};
 /// figures comparable with what the engineer sees on the machine.
 pub const BYTES_PER_MB: f64 = 1_048_576.0;
 
-/// How a counter's unit is shown: bytes become MB, everything else keeps its own name.
-pub fn display_unit(unit: &str) -> &str {
-    if unit.eq_ignore_ascii_case("bytes") {
-        "MB"
+const BYTES_PER_KB: f64 = 1024.0;
+
+/// Display factor and unit for a byte amount of magnitude `abs`: MB as the engineer's usual
+/// scale, KB and bytes for small pools where MB would need five decimals.
+fn byte_unit(abs: f64) -> (f64, &'static str) {
+    if abs >= BYTES_PER_MB || abs == 0.0 || !abs.is_finite() {
+        (1.0 / BYTES_PER_MB, "MB")
+    } else if abs >= BYTES_PER_KB {
+        (1.0 / BYTES_PER_KB, "KB")
     } else {
-        unit
+        (1.0, "bytes")
     }
 }
 
-/// Factor from counter units to display units.
-pub fn display_scale(unit: &str) -> f64 {
-    if unit.eq_ignore_ascii_case("bytes") {
-        1.0 / BYTES_PER_MB
+fn is_bytes(unit: &str) -> bool {
+    unit.eq_ignore_ascii_case("bytes")
+}
+
+/// Display factor and unit for values of a counter up to `max_abs` (a chart axis, a pair of
+/// interval bounds): bytes as MB, KB or bytes, every other unit as itself.
+pub fn display_scale_for(unit: &str, max_abs: f64) -> (f64, String) {
+    if is_bytes(unit) {
+        let (k, u) = byte_unit(max_abs);
+        (k, u.to_string())
     } else {
-        1.0
+        (1.0, unit.to_string())
+    }
+}
+
+/// How a counter's unit is named in a table legend: bytes are shown as MB or KB.
+pub fn display_unit(unit: &str) -> &str {
+    if is_bytes(unit) {
+        "MB/KB"
+    } else {
+        unit
     }
 }
 
@@ -74,39 +94,34 @@ fn readable(value: f64) -> String {
     }
 }
 
-/// A counter value with its display unit: `3,460 handles`, `512.3 MB`.
+/// A counter value with its display unit: `3,460 handles`, `512 MB`, `61.5 KB`.
 pub fn quantity(value: Option<f64>, unit: &str) -> String {
     match value {
         Some(v) if v.is_finite() => {
-            format!(
-                "{} {}",
-                readable(v * display_scale(unit)),
-                display_unit(unit)
-            )
+            let (k, u) = display_scale_for(unit, v.abs());
+            format!("{} {u}", readable(v * k))
         }
         _ => "n/a".to_string(),
     }
 }
 
-/// A counter value in display units without the unit word, for table columns whose rows
-/// already say the unit in their growth column.
+/// A counter value for a table column: counts as bare numbers (the column's rows name their
+/// unit in the growth column), byte amounts with their unit since it varies by size.
 pub fn amount(value: Option<f64>, unit: &str) -> String {
     match value {
-        Some(v) if v.is_finite() => readable(v * display_scale(unit)),
+        Some(v) if v.is_finite() && is_bytes(unit) => quantity(value, unit),
+        Some(v) if v.is_finite() => readable(v),
         _ => "n/a".to_string(),
     }
 }
 
-/// A growth rate with sign: `+41.7 handles/h`.
+/// A growth rate with sign: `+41.7 handles/h`, `+61.5 KB/h`.
 pub fn rate(slope_per_hour: Option<f64>, unit: &str) -> String {
     match slope_per_hour {
         Some(s) if s.is_finite() => {
             let sign = if s > 0.0 { "+" } else { "" };
-            format!(
-                "{sign}{} {}/h",
-                readable(s * display_scale(unit)),
-                display_unit(unit)
-            )
+            let (k, u) = display_scale_for(unit, s.abs());
+            format!("{sign}{} {u}/h", readable(s * k))
         }
         _ => "n/a".to_string(),
     }
@@ -193,13 +208,8 @@ pub fn number(value: Option<f64>, decimals: usize) -> String {
 pub fn rate_interval(ci: Option<[f64; 2]>, unit: &str) -> String {
     match ci {
         Some([lo, hi]) if lo.is_finite() && hi.is_finite() => {
-            let k = display_scale(unit);
-            format!(
-                "{} – {} {}/h",
-                readable(lo * k),
-                readable(hi * k),
-                display_unit(unit)
-            )
+            let (k, u) = display_scale_for(unit, lo.abs().max(hi.abs()));
+            format!("{} – {} {u}/h", readable(lo * k), readable(hi * k))
         }
         _ => "n/a".to_string(),
     }
@@ -303,6 +313,14 @@ mod tests {
         assert_eq!(rate(Some(41.66), "handles"), "+41.7 handles/h");
         assert_eq!(rate(Some(-2.0 * BYTES_PER_MB), "bytes"), "-2.00 MB/h");
         assert_eq!(rate(Some(0.004), "handles"), "+4.0e-3 handles/h");
+        assert_eq!(rate(Some(63_000.0), "bytes"), "+61.5 KB/h");
+        assert_eq!(quantity(Some(500.0), "bytes"), "500 bytes");
+        assert_eq!(amount(Some(3460.0), "handles"), "3,460");
+        assert_eq!(amount(Some(6.5 * 1024.0), "bytes"), "6.50 KB");
+        assert_eq!(
+            rate_interval(Some([1000.0, 3000.0]), "bytes"),
+            "0.98 – 2.93 KB/h"
+        );
     }
 
     #[test]

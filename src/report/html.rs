@@ -489,7 +489,7 @@ fn all_series_section(o: &mut String, report: &Report) {
     };
     let _ = writeln!(
         o,
-        "<p class=\"muted\">Units: {}; MB = 1,048,576 bytes.</p>\n</section>",
+        "<p class=\"muted\">Units: {}; First and Last are in the growth column's unit unless named; 1 MB = 1,048,576 bytes, 1 KB = 1,024 bytes.</p>\n</section>",
         h(&units.join(", "))
     );
 }
