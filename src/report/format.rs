@@ -12,7 +12,10 @@ const BYTES_PER_KB: f64 = 1024.0;
 /// Display factor and unit for a byte amount of magnitude `abs`: MB as the engineer's usual
 /// scale, KB and bytes for small pools where MB would need five decimals.
 fn byte_unit(abs: f64) -> (f64, &'static str) {
-    if abs >= BYTES_PER_MB || abs == 0.0 || !abs.is_finite() {
+    // 64-bit Virtual Bytes run to terabytes; below 10 GB, MB is what engineers compare.
+    if abs >= 10.0 * 1024.0 * BYTES_PER_MB && abs.is_finite() {
+        (1.0 / (1024.0 * BYTES_PER_MB), "GB")
+    } else if abs >= BYTES_PER_MB || abs == 0.0 || !abs.is_finite() {
         (1.0 / BYTES_PER_MB, "MB")
     } else if abs >= BYTES_PER_KB {
         (1.0 / BYTES_PER_KB, "KB")
@@ -94,12 +97,21 @@ fn readable(value: f64) -> String {
     }
 }
 
+/// Whole counts (handles, threads) without decimals; everything else as `readable`.
+fn count_or_readable(v: f64, unit: &str) -> String {
+    if !is_bytes(unit) && v.fract() == 0.0 {
+        grouped(v, 0)
+    } else {
+        readable(v)
+    }
+}
+
 /// A counter value with its display unit: `3,460 handles`, `512 MB`, `61.5 KB`.
 pub fn quantity(value: Option<f64>, unit: &str) -> String {
     match value {
         Some(v) if v.is_finite() => {
             let (k, u) = display_scale_for(unit, v.abs());
-            format!("{} {u}", readable(v * k))
+            format!("{} {u}", count_or_readable(v * k, unit))
         }
         _ => "n/a".to_string(),
     }
@@ -110,7 +122,7 @@ pub fn quantity(value: Option<f64>, unit: &str) -> String {
 pub fn amount(value: Option<f64>, unit: &str) -> String {
     match value {
         Some(v) if v.is_finite() && is_bytes(unit) => quantity(value, unit),
-        Some(v) if v.is_finite() => readable(v),
+        Some(v) if v.is_finite() => count_or_readable(v, unit),
         _ => "n/a".to_string(),
     }
 }
@@ -315,6 +327,11 @@ mod tests {
         assert_eq!(rate(Some(0.004), "handles"), "+4.0e-3 handles/h");
         assert_eq!(rate(Some(63_000.0), "bytes"), "+61.5 KB/h");
         assert_eq!(quantity(Some(500.0), "bytes"), "500 bytes");
+        assert_eq!(quantity(Some(25.0), "threads"), "25 threads");
+        assert_eq!(
+            quantity(Some(2.0 * 1024.0 * 1024.0 * BYTES_PER_MB), "bytes"),
+            "2,048 GB"
+        );
         assert_eq!(amount(Some(3460.0), "handles"), "3,460");
         assert_eq!(amount(Some(6.5 * 1024.0), "bytes"), "6.50 KB");
         assert_eq!(

@@ -142,6 +142,27 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     o
 }
 
+/// The verdict when nothing is flagged, saying how much was actually judged.
+pub(super) fn no_leak_sentence(report: &Report) -> String {
+    let total = report.findings.len();
+    let unjudged = report
+        .findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::InsufficientData)
+        .count();
+    match (total, unjudged) {
+        (0, _) => "No leak found: the log holds no process series to analyse.".to_string(),
+        (t, u) if u == t => {
+            format!("No verdict: all {t} series have too few samples or too short a span to judge.")
+        }
+        (t, 0) => format!("No leak found: none of the {t} analysed series grows like a leak."),
+        (t, u) => format!(
+            "No leak found: {} of {t} series look healthy; {u} have too little data to judge.",
+            t - u
+        ),
+    }
+}
+
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -232,8 +253,8 @@ fn verdict_section(
         None => {
             let _ = writeln!(
                 o,
-                "<p class=\"headline\">No leak found: none of the {} analysed series grows like a leak.</p>",
-                report.findings.len()
+                "<p class=\"headline\">{}</p>",
+                h(&no_leak_sentence(report))
             );
         }
     }

@@ -42,16 +42,25 @@ fn render_markdown(report: &Report) -> String {
             md(&headline(worst)),
             md(&machines)
         )),
-        None => out.push_str(&format!(
-            "### perfleak: no leak found on {}\n\n",
-            md(&machines)
-        )),
+        None => {
+            let all_unjudged = !report.findings.is_empty()
+                && report
+                    .findings
+                    .iter()
+                    .all(|f| f.verdict == crate::analysis::Verdict::InsufficientData);
+            let what = if all_unjudged {
+                "no verdict (too little data)"
+            } else {
+                "no leak found"
+            };
+            out.push_str(&format!("### perfleak: {what} on {}\n\n", md(&machines)));
+        }
     }
 
     if flagged.is_empty() {
         out.push_str(&format!(
-            "**Verdict:** none of the {} analysed series grows like a leak.\n\n",
-            report.findings.len()
+            "**Verdict:** {}\n\n",
+            md(&super::html::no_leak_sentence(report))
         ));
     } else {
         out.push_str("**Verdict:**\n\n");
