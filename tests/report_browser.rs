@@ -13,6 +13,18 @@ use std::time::{Duration, Instant};
 use perfleak::report::write_report_dir;
 use report_fixture::{sample_report, HOSTILE};
 
+/// Runs after the page has loaded (images included) and writes its findings into the DOM.
+const PROBE: &str = r#"<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;
+  var fetched = performance.getEntriesByType('resource')
+    .map(function (e) { return e.name; })
+    .filter(function (n) { return n.indexOf('data:') !== 0; }).length;
+  document.body.setAttribute('data-probe', 'images=' + imgs.length + ' broken=' + broken + ' fetched=' + fetched);
+});
+</script>"#;
+
 fn chromium() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("CHROMIUM").map(PathBuf::from),
@@ -138,6 +150,33 @@ fn report_renders_in_a_real_browser() {
         );
     }
     let html = std::fs::read_to_string(&page).expect("page");
+
+    // Chromium does not log a missing file:// image, so ask the page itself: a copy of the
+    // report with a probe that, once loaded, counts images that failed to decode and any
+    // resource fetched from outside the page.
+    let probe_page = dir.join("probe.html");
+    std::fs::write(
+        &probe_page,
+        html.replace("</body>", &format!("{PROBE}</body>")),
+    )
+    .expect("probe page");
+    let probed = run_chromium(
+        &browser,
+        work.path(),
+        &probe_page,
+        &["--dump-dom".to_string()],
+    );
+    let probe = probed
+        .stdout
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("probe did not run:\n{}", probed.stderr));
+    assert_eq!(
+        probe, "images=4 broken=0 fetched=0",
+        "three flagged charts and the overview, all inline"
+    );
+    let _ = std::fs::remove_file(&probe_page);
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "the page references the network"
