@@ -187,6 +187,14 @@ fn html_names_the_kb_article_and_escapes_the_log() {
     let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("Q192265"));
+    assert!(
+        html.contains("winlogon (PID 212) leaks Handle Count</p>"),
+        "headline first"
+    );
+    assert!(
+        html.contains("at this rate it never reaches its limit"),
+        "infinite time to limit reads as never"
+    );
     assert!(html.contains("Windows NT 4.0 Service Pack 4"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(
@@ -222,13 +230,16 @@ fn markdown_summary_is_verdict_first_and_escaped() {
     let (dir, _) = written_report();
     let md = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md");
     let first_line = md.lines().next().expect("a line");
-    assert!(first_line.contains("winlogon leaks"), "{first_line}");
+    assert_eq!(
+        first_line,
+        "### perfleak: winlogon (PID 212) leaks Handle Count on SRV01"
+    );
     assert!(md.contains("Q192265") && md.contains("**Fix:** Windows NT 4.0 Service Pack 4"));
     assert!(
         md.contains("| winlogon | Handle Count | leak | 98% | +41.7 handles/h |"),
         "{md}"
     );
-    assert!(md.contains(r"\<script\>alert\(1\)\</script\>"));
+    assert!(md.contains(r"\<script\>alert(1)\</script\>"));
     assert!(!md.contains(HOSTILE));
 }
 
@@ -288,4 +299,82 @@ fn unwritable_destination_is_an_error_not_a_panic() {
     std::fs::write(&file, b"x").expect("file");
     let err = write_report_dir(&mut report, &log, &file).expect_err("cannot write into a file");
     assert!(format!("{err:#}").contains("not-a-folder"), "{err:#}");
+}
+
+#[test]
+fn a_log_without_findings_still_gets_a_whole_report() {
+    let log = report_fixture::sample_log();
+    let mut report = perfleak::report::Report::new(&log, Vec::new(), Vec::new());
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_report_dir(&mut report, &log, dir.path()).expect("report written");
+    assert_eq!(
+        listing(dir.path()),
+        vec!["report.html", "report.json", "summary.md"]
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("html");
+    assert!(html.contains("No leak found"));
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).expect("md");
+    assert!(
+        md.starts_with("### perfleak: no leak found on SRV01"),
+        "{md}"
+    );
+}
+
+/// Awkward series must give a chart or a warning, never a panic.
+#[test]
+fn awkward_series_never_panic() {
+    let (mut report, mut log) = sample_report();
+    let n = log.timestamps.len();
+    let awkward: Vec<Vec<f64>> = vec![
+        vec![f64::NAN; n], // nothing to draw
+        (0..n)
+            .map(|i| if i == 7 { 42.0 } else { f64::NAN })
+            .collect(), // one value
+        vec![7.0; n],      // flat
+        (0..n)
+            .map(|i| if i % 2 == 0 { f64::INFINITY } else { 1e300 })
+            .collect(),
+        (0..n).map(|i| -(i as f64)).collect(), // negative
+        vec![1.0; 3],                          // shorter than the timeline
+    ];
+    let template = report.findings[0].clone();
+    report.findings.clear();
+    for (k, values) in awkward.into_iter().enumerate() {
+        let column = log.columns.len();
+        let mut path = log.columns[0].path.clone();
+        path.instance = Some(format!("odd{k}"));
+        log.columns.push(perfleak::ingest::Column { path, values });
+        let mut f = template.clone();
+        f.instance = format!("odd{k}");
+        f.column = column;
+        f.restarts = vec![0, 5, n + 10];
+        f.time_to_limit_hours = Some([1e-6, 0.5, 1e9, f64::NAN, -3.0, 2.0][k]);
+        f.time_to_limit_ci_hours = Some([Some(0.0), Some(f64::INFINITY)]);
+        f.limit = Some([1.0, 1e308, 7.0, f64::NAN, 0.0, 10.0][k]);
+        f.robust_fits[0].slope_per_hour = [f64::NAN, 1e308, 0.0, 1.0, -1.0, 1.0][k];
+        report.findings.push(f);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_report_dir(&mut report, &log, dir.path()).expect("report written");
+    assert!(
+        report.findings[0].chart.is_none(),
+        "an all-blank series has nothing to draw"
+    );
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("odd0") && w.contains("no values")));
+    for f in &report.findings[1..] {
+        let rel = f
+            .chart
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no chart: {:?}", f.instance, report.warnings));
+        let (w, h, _) = png_facts(&std::fs::read(dir.path().join(rel)).expect("chart"));
+        assert_eq!((w, h), (CHART_WIDTH, CHART_HEIGHT));
+    }
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report.json")).expect("json"),
+    )
+    .expect("valid JSON despite NaN and infinities");
+    assert!(v["findings"][3]["limit"].is_null());
 }

@@ -10,9 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use super::format::{
-    display_scale, display_unit, duration_hours, duration_interval, grouped, rate,
-};
+use super::format::{display_scale_for, duration_hours, duration_interval, grouped, rate};
 use super::{is_flagged, Report};
 use crate::analysis::{Finding, TrendLine};
 use crate::ingest::PerfLog;
@@ -29,7 +27,8 @@ const ROBUST_COLOR: RGBColor = RGBColor(230, 120, 0);
 const OLS_COLOR: RGBColor = RGBColor(60, 150, 60);
 const FORECAST_COLOR: RGBColor = RGBColor(200, 30, 40);
 const RESTART_COLOR: RGBColor = RGBColor(130, 60, 170);
-const GRID_COLOR: RGBColor = RGBColor(225, 225, 225);
+const GRID_COLOR: RGBColor = RGBColor(218, 222, 228);
+const LIGHT_GRID_COLOR: RGBColor = RGBColor(246, 247, 249);
 const OVERVIEW_COLORS: [RGBColor; 8] = [
     RGBColor(200, 30, 40),
     RGBColor(31, 100, 180),
@@ -126,14 +125,110 @@ fn time_pattern(view_hours: f64) -> &'static str {
     }
 }
 
-/// Decimals for tick labels so neighbouring ticks differ.
-fn tick_decimals(range: f64) -> usize {
-    if range >= 50.0 {
-        0
-    } else if range >= 5.0 {
-        1
+/// Tick positions (chart hours) on round local times: whole hours or midnights, at most about
+/// seven of them, so the axis reads "Aug 10", "Aug 11" rather than arbitrary clock times.
+/// `anchor` is the local time at chart hour `anchor_hours`.
+fn time_ticks(
+    start: f64,
+    end: f64,
+    anchor: NaiveDateTime,
+    anchor_hours: f64,
+) -> (Vec<f64>, &'static str) {
+    const STEPS: [f64; 14] = [
+        0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0, 48.0, 96.0, 168.0, 336.0, 720.0,
+    ];
+    let view = (end - start).max(1e-6);
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|s| view / s <= 7.0)
+        .unwrap_or(view / 6.0);
+    let pattern = if step >= 24.0 {
+        "%b %d"
+    } else if view > 20.0 {
+        "%b %d %H:%M"
     } else {
-        2
+        "%H:%M"
+    };
+    // Local time at the view's start, in seconds since that day's midnight.
+    let start_offset_ms = ((start - anchor_hours) * 3_600_000.0).round();
+    if !start_offset_ms.is_finite() || start_offset_ms.abs() > 1e13 {
+        return (Vec::new(), pattern);
+    }
+    let t_start = anchor + Duration::milliseconds(start_offset_ms as i64);
+    let midnight = t_start.date().and_hms_opt(0, 0, 0).unwrap_or(t_start);
+    let since_midnight_h = (t_start - midnight).num_milliseconds() as f64 / 3_600_000.0;
+    // Days-long steps start at midnight; shorter ones at a multiple of the step within the day.
+    let grid = if step >= 24.0 { 24.0 } else { step };
+    let first = start + ((since_midnight_h / grid).ceil() * grid - since_midnight_h);
+    let mut ticks = Vec::new();
+    let mut h = first;
+    while h <= end + 1e-9 && ticks.len() < 40 {
+        ticks.push(h);
+        h += step;
+    }
+    (ticks, pattern)
+}
+
+/// The x axis in hours with ticks on round local times. plotters' own `WithKeyPoints` over
+/// an f64 range cannot take a custom label formatter, hence this small coordinate type.
+struct TimeRange {
+    inner: plotters::coord::types::RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl TimeRange {
+    fn new(start: f64, end: f64, ticks: Vec<f64>) -> TimeRange {
+        TimeRange {
+            inner: (start..end).into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for TimeRange {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if self.ticks.is_empty() {
+            self.inner.key_points(hint)
+        } else if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+/// The time axis title names the year(s), which the tick labels leave out.
+fn time_axis_title(stamps: &[NaiveDateTime]) -> String {
+    use chrono::Datelike;
+    match (stamps.first(), stamps.last()) {
+        (Some(a), Some(b)) if a.year() != b.year() => {
+            format!("local time of the log, {}–{}", a.year(), b.year())
+        }
+        (Some(a), _) => format!("local time of the log, {}", a.year()),
+        _ => "local time of the log".to_string(),
+    }
+}
+
+/// Decimals for tick labels so neighbouring ticks (about eight over `range`) differ, and no
+/// more: whole handles get no decimals.
+fn tick_decimals(range: f64) -> usize {
+    let step = range / 8.0;
+    if !(step.is_finite() && step > 0.0) || step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil().clamp(0.0, 4.0) as usize
     }
 }
 
@@ -219,9 +314,14 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         .columns
         .get(f.column)
         .ok_or_else(|| anyhow!("column {} is not in the log", f.column))?;
-    let scale = display_scale(&f.unit);
-    let unit = display_unit(&f.unit).to_string();
     let n = column.values.len().min(log.elapsed_seconds.len());
+    // One unit for the whole axis, picked from the series' largest value (and its limit when
+    // the limit is what the axis runs to, which the scale below takes care of via MB).
+    let max_abs = column.values[..n]
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let (scale, unit) = display_scale_for(&f.unit, max_abs);
     let hours: Vec<f64> = log.elapsed_seconds[..n]
         .iter()
         .map(|s| s / 3600.0)
@@ -240,14 +340,9 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         .robust_fits
         .iter()
         .copied()
-        .filter(|l| fit_is_drawable(l))
+        .filter(fit_is_drawable)
         .collect();
-    let ols: Vec<TrendLine> = f
-        .ols_fits
-        .iter()
-        .copied()
-        .filter(|l| fit_is_drawable(l))
-        .collect();
+    let ols: Vec<TrendLine> = f.ols_fits.iter().copied().filter(fit_is_drawable).collect();
     let v_end = trend_end_value(&robust, t_end, last.1 / scale) * scale;
     let forecast = Forecast::from_finding(f, t_end, v_end, scale);
 
@@ -295,10 +390,14 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     };
     let y_max = y_hi + pad;
 
+    let (ticks, pattern) = match log.timestamps.first() {
+        Some(ts0) => time_ticks(x_min, x_max, *ts0, hours.first().copied().unwrap_or(0.0)),
+        None => (Vec::new(), time_pattern(x_max - x_min)),
+    };
     let axis = TimeAxis {
         hours: &hours,
         stamps: &log.timestamps,
-        pattern: time_pattern(x_max - x_min),
+        pattern,
     };
     let decimals = tick_decimals(y_max - y_min);
     let machine = f
@@ -324,21 +423,22 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, (FONT_FAMILY, 22))
             .margin(14)
+            .margin_right(40)
             .x_label_area_size(52)
             .y_label_area_size(86)
-            .build_cartesian_2d(x_min..x_max, y_min..y_max)
+            .build_cartesian_2d(TimeRange::new(x_min, x_max, ticks), y_min..y_max)
             .map_err(plot_err)?;
         let x_fmt = |h: &f64| axis.label(*h);
         let y_fmt = |v: &f64| grouped(*v, decimals);
         chart
             .configure_mesh()
-            .light_line_style(GRID_COLOR)
-            .bold_line_style(GRID_COLOR.mix(0.0))
+            .light_line_style(LIGHT_GRID_COLOR)
+            .bold_line_style(GRID_COLOR)
             .x_labels(7)
             .y_labels(8)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
-            .x_desc("time (log's local clock)")
+            .x_desc(time_axis_title(&log.timestamps))
             .y_desc(format!("{} ({unit})", f.counter))
             .label_style((FONT_FAMILY, 14))
             .axis_desc_style((FONT_FAMILY, 16))
@@ -366,9 +466,16 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
             }
         }
 
-        // Samples: one line per run of values, so a gap in the log is not bridged.
+        // Samples: one line per run of values, so a gap in the log is not bridged; dots make
+        // the samples visible where a fitted line lies over them.
         let mut labelled = false;
         for run in value_runs(&hours[..n], &column.values[..n], scale) {
+            chart
+                .draw_series(
+                    run.iter()
+                        .map(|p| Circle::new(*p, 2, SAMPLE_COLOR.mix(0.45).filled())),
+                )
+                .map_err(plot_err)?;
             let series = chart
                 .draw_series(LineSeries::new(run, SAMPLE_COLOR.stroke_width(1)))
                 .map_err(plot_err)?;
@@ -407,6 +514,26 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
             }
         }
 
+        for (i, l) in robust.iter().enumerate() {
+            let pts = vec![
+                (l.start_hours, l.at(l.start_hours) * scale),
+                (l.end_hours, l.at(l.end_hours) * scale),
+            ];
+            let series = chart
+                .draw_series(LineSeries::new(pts, ROBUST_COLOR.mix(0.9).stroke_width(2)))
+                .map_err(plot_err)?;
+            if i == 0 {
+                series
+                    .label(format!(
+                        "robust trend (Sen): {}",
+                        rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(2))
+                    });
+            }
+        }
+
         for (i, l) in ols.iter().enumerate() {
             let pts = vec![
                 (l.start_hours, l.at(l.start_hours) * scale),
@@ -426,33 +553,9 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                     });
             }
         }
-        for (i, l) in robust.iter().enumerate() {
-            let pts = vec![
-                (l.start_hours, l.at(l.start_hours) * scale),
-                (l.end_hours, l.at(l.end_hours) * scale),
-            ];
-            let series = chart
-                .draw_series(LineSeries::new(pts, ROBUST_COLOR.stroke_width(3)))
-                .map_err(plot_err)?;
-            if i == 0 {
-                series
-                    .label(format!(
-                        "robust trend (Sen): {}",
-                        rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
-                    ))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(3))
-                    });
-            }
-        }
-
         if let Some(fc) = &forecast {
             let end = fc.end_point(Some(fc.ttl), x_max);
-            let limit_text = format!(
-                "{} {}",
-                grouped(fc.limit, if scale < 1.0 { 0 } else { 0 }),
-                unit
-            );
+            let limit_text = format!("{} {}", grouped(fc.limit, 0), unit);
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(fc.t_end, fc.v_end), end],
@@ -478,7 +581,8 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                 chart
                     .draw_series(std::iter::once(Text::new(
                         format!("limit {limit_text}"),
-                        (x_min + 0.01 * (x_max - x_min), fc.limit),
+                        // Clear of the legend box in the upper left.
+                        (x_min + 0.42 * (x_max - x_min), fc.limit),
                         (FONT_FAMILY, 14)
                             .into_font()
                             .color(&FORECAST_COLOR)
@@ -509,8 +613,11 @@ fn fit_is_drawable(l: &TrendLine) -> bool {
         && l.slope_per_hour.is_finite()
 }
 
+/// Points of one unbroken stretch of samples.
+type Run = Vec<(f64, f64)>;
+
 /// Consecutive finite samples as separate point lists (a blank cell ends a run).
-fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Vec<(f64, f64)>> {
+fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut current = Vec::new();
     for (h, v) in hours.iter().zip(values) {
@@ -542,7 +649,7 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     let n_time = log.elapsed_seconds.len();
     let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
 
-    let mut lines: Vec<(&Finding, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    let mut lines: Vec<(&Finding, Vec<Run>)> = Vec::new();
     for f in chosen {
         if lines.len() >= OVERVIEW_MAX_SERIES {
             break;
@@ -587,10 +694,14 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     }
     let y_pad = (y_hi - y_lo) * 0.06;
     let (y_min, y_max) = (y_lo - y_pad, y_hi + y_pad);
+    let (ticks, pattern) = match log.timestamps.first() {
+        Some(ts0) => time_ticks(x_lo, x_hi, *ts0, hours.first().copied().unwrap_or(0.0)),
+        None => (Vec::new(), time_pattern(x_hi - x_lo)),
+    };
     let axis = TimeAxis {
         hours: &hours,
         stamps: &log.timestamps,
-        pattern: time_pattern(x_hi - x_lo),
+        pattern,
     };
     let decimals = tick_decimals(y_max - y_min);
     let title = if report.findings.iter().any(|f| is_flagged(f.verdict)) {
@@ -607,21 +718,22 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FONT_FAMILY, 22))
             .margin(14)
+            .margin_right(40)
             .x_label_area_size(52)
             .y_label_area_size(80)
-            .build_cartesian_2d(x_lo..x_hi, y_min..y_max)
+            .build_cartesian_2d(TimeRange::new(x_lo, x_hi, ticks), y_min..y_max)
             .map_err(plot_err)?;
         let x_fmt = |h: &f64| axis.label(*h);
         let y_fmt = |v: &f64| format!("{}%", grouped(*v, decimals));
         chart
             .configure_mesh()
-            .light_line_style(GRID_COLOR)
-            .bold_line_style(GRID_COLOR.mix(0.0))
+            .light_line_style(LIGHT_GRID_COLOR)
+            .bold_line_style(GRID_COLOR)
             .x_labels(7)
             .y_labels(8)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
-            .x_desc("time (log's local clock)")
+            .x_desc(time_axis_title(&log.timestamps))
             .y_desc("change since first sample (%)")
             .label_style((FONT_FAMILY, 14))
             .axis_desc_style((FONT_FAMILY, 16))
@@ -672,6 +784,11 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
         let mut encoder = png::Encoder::new(&mut out, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
+        // Charts are inlined in report.html, so size matters: per-row adaptive filtering makes
+        // them about 5x smaller than plotters' defaults; `Best` saves only ~10% more and costs
+        // a third more time.
+        encoder.set_compression(png::Compression::Default);
+        encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
         let mut writer = encoder.write_header()?;
         writer.write_image_data(rgb)?;
         writer.finish()?;

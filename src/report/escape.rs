@@ -26,8 +26,9 @@ pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for ch in text.chars() {
         match ch {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '|'
-            | '!' | '~' | '&' => {
+            // With `[` and `]` escaped no link or image can form, so `(`, `)` and `!` stay
+            // as they are and names like `svchost (netsvcs)` read naturally.
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '|' | '~' | '&' => {
                 out.push('\\');
                 out.push(ch);
             }
@@ -69,6 +70,10 @@ mod tests {
         assert_eq!(escape_markdown("<img src=x>"), r"\<img src=x\>");
         assert_eq!(escape_markdown("*bold* _x_"), r"\*bold\* \_x\_");
         assert_eq!(escape_markdown("line\nbreak"), "line break");
-        assert_eq!(escape_markdown("[link](http://x)"), r"\[link\]\(http://x\)");
+        assert_eq!(escape_markdown("[link](http://x)"), r"\[link\](http://x)");
+        assert_eq!(
+            escape_markdown("![img](x) svchost#1"),
+            r"!\[img\](x) svchost#1"
+        );
     }
 }

@@ -1,27 +1,50 @@
 //! Numbers, rates and durations as a support engineer reads them, shared by the HTML, Markdown
 //! and chart writers so every output says the same thing the same way.
 
-use crate::analysis::Finding;
+use crate::analysis::{Finding, Verdict};
 
 /// Perfmon and Task Manager count a megabyte as 2^20 bytes; using the same divisor keeps our
 /// figures comparable with what the engineer sees on the machine.
 pub const BYTES_PER_MB: f64 = 1_048_576.0;
 
-/// How a counter's unit is shown: bytes become MB, everything else keeps its own name.
-pub fn display_unit(unit: &str) -> &str {
-    if unit.eq_ignore_ascii_case("bytes") {
-        "MB"
+const BYTES_PER_KB: f64 = 1024.0;
+
+/// Display factor and unit for a byte amount of magnitude `abs`: MB as the engineer's usual
+/// scale, KB and bytes for small pools where MB would need five decimals.
+fn byte_unit(abs: f64) -> (f64, &'static str) {
+    // 64-bit Virtual Bytes run to terabytes; below 10 GB, MB is what engineers compare.
+    if abs >= 10.0 * 1024.0 * BYTES_PER_MB && abs.is_finite() {
+        (1.0 / (1024.0 * BYTES_PER_MB), "GB")
+    } else if abs >= BYTES_PER_MB || abs == 0.0 || !abs.is_finite() {
+        (1.0 / BYTES_PER_MB, "MB")
+    } else if abs >= BYTES_PER_KB {
+        (1.0 / BYTES_PER_KB, "KB")
     } else {
-        unit
+        (1.0, "bytes")
     }
 }
 
-/// Factor from counter units to display units.
-pub fn display_scale(unit: &str) -> f64 {
-    if unit.eq_ignore_ascii_case("bytes") {
-        1.0 / BYTES_PER_MB
+fn is_bytes(unit: &str) -> bool {
+    unit.eq_ignore_ascii_case("bytes")
+}
+
+/// Display factor and unit for values of a counter up to `max_abs` (a chart axis, a pair of
+/// interval bounds): bytes as MB, KB or bytes, every other unit as itself.
+pub fn display_scale_for(unit: &str, max_abs: f64) -> (f64, String) {
+    if is_bytes(unit) {
+        let (k, u) = byte_unit(max_abs);
+        (k, u.to_string())
     } else {
-        1.0
+        (1.0, unit.to_string())
+    }
+}
+
+/// How a counter's unit is named in a table legend: bytes are shown as MB or KB.
+pub fn display_unit(unit: &str) -> &str {
+    if is_bytes(unit) {
+        "MB/KB"
+    } else {
+        unit
     }
 }
 
@@ -67,35 +90,50 @@ fn readable(value: f64) -> String {
     } else if a < 0.01 {
         // Would print as 0 with fixed decimals.
         format!("{:.1e}", value)
+    } else if a >= 0.1 {
+        format!("{:.2}", value)
     } else {
         format!("{:.3}", value)
     }
 }
 
-/// A counter value with its display unit: `3,460 handles`, `512.3 MB`.
+/// Whole counts (handles, threads) without decimals; everything else as `readable`.
+fn count_or_readable(v: f64, unit: &str) -> String {
+    if !is_bytes(unit) && v.fract() == 0.0 {
+        grouped(v, 0)
+    } else {
+        readable(v)
+    }
+}
+
+/// A counter value with its display unit: `3,460 handles`, `512 MB`, `61.5 KB`.
 pub fn quantity(value: Option<f64>, unit: &str) -> String {
     match value {
         Some(v) if v.is_finite() => {
-            format!(
-                "{} {}",
-                readable(v * display_scale(unit)),
-                display_unit(unit)
-            )
+            let (k, u) = display_scale_for(unit, v.abs());
+            format!("{} {u}", count_or_readable(v * k, unit))
         }
         _ => "n/a".to_string(),
     }
 }
 
-/// A growth rate with sign: `+41.7 handles/h`.
+/// A counter value for a table column: counts as bare numbers (the column's rows name their
+/// unit in the growth column), byte amounts with their unit since it varies by size.
+pub fn amount(value: Option<f64>, unit: &str) -> String {
+    match value {
+        Some(v) if v.is_finite() && is_bytes(unit) => quantity(value, unit),
+        Some(v) if v.is_finite() => count_or_readable(v, unit),
+        _ => "n/a".to_string(),
+    }
+}
+
+/// A growth rate with sign: `+41.7 handles/h`, `+61.5 KB/h`.
 pub fn rate(slope_per_hour: Option<f64>, unit: &str) -> String {
     match slope_per_hour {
         Some(s) if s.is_finite() => {
             let sign = if s > 0.0 { "+" } else { "" };
-            format!(
-                "{sign}{} {}/h",
-                readable(s * display_scale(unit)),
-                display_unit(unit)
-            )
+            let (k, u) = display_scale_for(unit, s.abs());
+            format!("{sign}{} {u}/h", readable(s * k))
         }
         _ => "n/a".to_string(),
     }
@@ -182,13 +220,8 @@ pub fn number(value: Option<f64>, decimals: usize) -> String {
 pub fn rate_interval(ci: Option<[f64; 2]>, unit: &str) -> String {
     match ci {
         Some([lo, hi]) if lo.is_finite() && hi.is_finite() => {
-            let k = display_scale(unit);
-            format!(
-                "{} – {} {}/h",
-                readable(lo * k),
-                readable(hi * k),
-                display_unit(unit)
-            )
+            let (k, u) = display_scale_for(unit, lo.abs().max(hi.abs()));
+            format!("{} – {} {u}/h", readable(lo * k), readable(hi * k))
         }
         _ => "n/a".to_string(),
     }
@@ -206,16 +239,26 @@ pub fn process_label(f: &Finding) -> String {
     }
 }
 
+/// The few words a reader needs first: `winlogon (PID 212) leaks Handle Count`.
+pub fn headline(f: &Finding) -> String {
+    let verb = match f.verdict {
+        Verdict::Leak => "leaks",
+        Verdict::Suspect => "may leak",
+        Verdict::Ok => "does not leak",
+        Verdict::InsufficientData => "has too few samples to judge",
+    };
+    format!("{} {verb} {}", process_label(f), f.counter)
+}
+
 /// One plain-text sentence on a series, verdict first, for the headline of every document:
 /// what grows, how fast, from what to what, and when it reaches its limit.
 pub fn finding_sentence(f: &Finding) -> String {
-    let mut s = format!(
-        "{} {}: {} ({} confidence)",
-        process_label(f),
-        f.counter,
-        f.verdict.as_str(),
-        percent_of_one(f.confidence)
-    );
+    format!("{}: {}", headline(f), finding_details(f))
+}
+
+/// The figures behind a headline: rate, range, time to the limit, confidence.
+pub fn finding_details(f: &Finding) -> String {
+    let mut s = format!("{} confidence", percent_of_one(f.confidence));
     if f.slope_per_hour.is_some() {
         s.push_str(&format!(", {}", rate(f.slope_per_hour, &f.unit)));
         if f.slope_ci95.is_some() {
@@ -233,18 +276,29 @@ pub fn finding_sentence(f: &Finding) -> String {
             duration_hours(Some(f.span_hours))
         ));
     }
-    if let (Some(limit), Some(_)) = (f.limit, f.time_to_limit_hours) {
-        s.push_str(&format!(
-            "; reaches its limit of {} in {}",
-            quantity(Some(limit), &f.unit),
-            duration_hours(f.time_to_limit_hours)
-        ));
-        if f.time_to_limit_ci_hours.is_some() {
+    match (f.limit, f.time_to_limit_hours) {
+        (Some(limit), Some(ttl)) if limit.is_finite() && ttl.is_finite() => {
             s.push_str(&format!(
-                " (interval {})",
-                duration_interval(f.time_to_limit_ci_hours)
+                "; reaches its limit of {} in {}",
+                quantity(Some(limit), &f.unit),
+                duration_hours(Some(ttl))
+            ));
+            let lo_known =
+                matches!(f.time_to_limit_ci_hours, Some([Some(lo), _]) if lo.is_finite());
+            if lo_known {
+                s.push_str(&format!(
+                    " (interval {})",
+                    duration_interval(f.time_to_limit_ci_hours)
+                ));
+            }
+        }
+        (Some(limit), Some(ttl)) if limit.is_finite() && ttl.is_infinite() => {
+            s.push_str(&format!(
+                "; at this rate it never reaches its limit of {}",
+                quantity(Some(limit), &f.unit)
             ));
         }
+        _ => {}
     }
     s.push('.');
     s
@@ -271,6 +325,19 @@ mod tests {
         assert_eq!(rate(Some(41.66), "handles"), "+41.7 handles/h");
         assert_eq!(rate(Some(-2.0 * BYTES_PER_MB), "bytes"), "-2.00 MB/h");
         assert_eq!(rate(Some(0.004), "handles"), "+4.0e-3 handles/h");
+        assert_eq!(rate(Some(63_000.0), "bytes"), "+61.5 KB/h");
+        assert_eq!(quantity(Some(500.0), "bytes"), "500 bytes");
+        assert_eq!(quantity(Some(25.0), "threads"), "25 threads");
+        assert_eq!(
+            quantity(Some(2.0 * 1024.0 * 1024.0 * BYTES_PER_MB), "bytes"),
+            "2,048 GB"
+        );
+        assert_eq!(amount(Some(3460.0), "handles"), "3,460");
+        assert_eq!(amount(Some(6.5 * 1024.0), "bytes"), "6.50 KB");
+        assert_eq!(
+            rate_interval(Some([1000.0, 3000.0]), "bytes"),
+            "0.98 – 2.93 KB/h"
+        );
     }
 
     #[test]

@@ -10,8 +10,9 @@ use base64::Engine as _;
 
 use super::escape::escape_html as h;
 use super::format::{
-    display_unit, duration_hours, duration_interval, finding_sentence, growth, number, p_value,
-    percent_of_one, process_label, quantity, rate, rate_interval,
+    amount, display_unit, duration_hours, duration_interval, finding_details, finding_sentence,
+    growth, headline, number, p_value, percent_of_one, process_label, quantity, rate,
+    rate_interval,
 };
 use super::{is_flagged, RenderContext, Report, ReportWriter};
 use crate::analysis::{Finding, Verdict};
@@ -42,14 +43,15 @@ h4{font-size:1em;margin:1em 0 .3em}
 .verdict{border-left:6px solid #888}
 .verdict.leak{border-left-color:#c62828}.verdict.suspect{border-left-color:#ef8f00}.verdict.ok{border-left-color:#2e7d32}
 .headline{font-size:1.15em;font-weight:600;margin:.2em 0 .6em}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600;color:#fff;background:#777}
+.badge{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600;color:#fff;background:#777}
 .badge.leak{background:#c62828}.badge.suspect{background:#ef8f00}.badge.ok{background:#2e7d32}.badge.insufficient-data{background:#78849b}
 .kb{background:#f7f9fc;border:1px solid #dde3ea;border-radius:6px;padding:10px 16px;margin:12px 0}
 .kb h3{margin-top:.3em}
 .fix{background:#e8f5e9;border-radius:4px;padding:6px 10px}
 img.chart{display:block;max-width:100%;height:auto;border:1px solid #dde3ea;border-radius:4px;margin:10px 0}
 table{border-collapse:collapse;width:100%;font-size:.9em}
-th,td{border-bottom:1px solid #e3e8ee;padding:5px 8px;text-align:left;vertical-align:top}
+.scroll{overflow-x:auto}
+th,td{border-bottom:1px solid #e3e8ee;padding:5px 6px;text-align:left;vertical-align:top}
 th{background:#eef2f6;position:sticky;top:0}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.sortable th{cursor:pointer}
@@ -140,9 +142,43 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     o
 }
 
+/// The verdict when nothing is flagged, saying how much was actually judged.
+pub(super) fn no_leak_sentence(report: &Report) -> String {
+    let total = report.findings.len();
+    let unjudged = report
+        .findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::InsufficientData)
+        .count();
+    match (total, unjudged) {
+        (0, _) => "No leak found: the log holds no process series to analyse.".to_string(),
+        (t, u) if u == t => {
+            format!("No verdict: all {t} series have too few samples or too short a span to judge.")
+        }
+        (t, 0) => format!("No leak found: none of the {t} analysed series grows like a leak."),
+        (t, u) => format!(
+            "No leak found: {} of {t} series look healthy; {u} have too little data to judge.",
+            t - u
+        ),
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// ISO times with a space instead of the `T`, as people write them.
+fn readable_time(iso: &str) -> String {
+    iso.replacen('T', " ", 1)
+}
+
 fn span_text(report: &Report) -> String {
     match (&report.source.start, &report.source.end) {
-        (Some(a), Some(b)) => format!("{a} to {b}"),
+        (Some(a), Some(b)) => format!("{} to {}", readable_time(a), readable_time(b)),
         _ => "no samples".to_string(),
     }
 }
@@ -191,8 +227,9 @@ fn verdict_section(
                 o,
                 "<p class=\"headline\">{} {}</p>",
                 badge(worst.verdict),
-                h(&finding_sentence(worst))
+                h(&headline(worst))
             );
+            let _ = writeln!(o, "<p>{}</p>", h(&capitalize(&finding_details(worst))));
             if flagged.len() > 1 {
                 o.push_str("<p>Also flagged:</p>\n<ul>\n");
                 for f in flagged.iter().skip(1).take(8) {
@@ -216,8 +253,8 @@ fn verdict_section(
         None => {
             let _ = writeln!(
                 o,
-                "<p class=\"headline\">No leak found: none of the {} analysed series grows like a leak.</p>",
-                report.findings.len()
+                "<p class=\"headline\">{}</p>",
+                h(&no_leak_sentence(report))
             );
         }
     }
@@ -267,7 +304,7 @@ fn kb_section(o: &mut String, report: &Report) {
     if report.kb_matches.len() < 2 {
         return;
     }
-    o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<table>\n<thead><tr><th>Article</th><th>Title</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
+    o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>Article</th><th>Title</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
     for kb in &report.kb_matches {
         let evidence: Vec<String> = kb.evidence.iter().map(|e| h(e)).collect();
         let _ = writeln!(
@@ -280,7 +317,7 @@ fn kb_section(o: &mut String, report: &Report) {
             h(&kb.fix)
         );
     }
-    o.push_str("</tbody>\n</table>\n</section>\n");
+    o.push_str("</tbody>\n</table></div>\n</section>\n");
 }
 
 /// One section per flagged process instance (on its machine), its series in worst-first order.
@@ -415,17 +452,35 @@ fn all_series_section(o: &mut String, report: &Report) {
         o.push_str("<p>No series were analysed.</p>\n</section>\n");
         return;
     }
-    o.push_str("<table class=\"sortable\">\n<thead><tr><th>Machine</th><th>Instance</th><th>Counter</th><th>Verdict</th><th class=\"num\">Confidence</th><th class=\"num\">Growth</th><th class=\"num\">R²</th><th class=\"num\">p-value</th><th class=\"num\">First</th><th class=\"num\">Last</th><th class=\"num\">Time to limit</th><th>Shape</th></tr></thead>\n<tbody>\n");
+    // A machine column only helps when the log covers several machines.
+    let several_machines = {
+        let mut m: Vec<&str> = report
+            .findings
+            .iter()
+            .filter_map(|f| f.machine.as_deref())
+            .collect();
+        m.sort_unstable();
+        m.dedup();
+        m.len() > 1
+    };
+    o.push_str("<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr>");
+    if several_machines {
+        o.push_str("<th>Machine</th>");
+    }
+    o.push_str("<th>Instance</th><th>Counter</th><th>Verdict</th><th class=\"num\">Confidence</th><th class=\"num\">Growth</th><th class=\"num\">R²</th><th class=\"num\">p-value</th><th class=\"num\">First</th><th class=\"num\">Last</th><th class=\"num\">Time to limit</th><th>Shape</th></tr></thead>\n<tbody>\n");
     for f in &report.findings {
+        o.push_str("<tr>");
+        if several_machines {
+            let _ = write!(o, "<td>{}</td>", h(f.machine.as_deref().unwrap_or("")));
+        }
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
-            h(f.machine.as_deref().unwrap_or("")),
+            "<td>{}</td><td>{}</td><td data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
             h(&f.instance),
             h(&f.counter),
             3 - f.verdict.rank(),
             badge(f.verdict),
-            f.confidence,
+            if f.confidence.is_finite() { f.confidence } else { -1.0 },
             percent_of_one(f.confidence),
             sort_key(f.slope_per_hour),
             h(&rate(f.slope_per_hour, &f.unit)),
@@ -434,15 +489,15 @@ fn all_series_section(o: &mut String, report: &Report) {
             sort_key(f.p_value),
             h(&p_value(f.p_value)),
             sort_key(f.first),
-            h(&quantity(f.first, &f.unit)),
+            h(&amount(f.first, &f.unit)),
             sort_key(f.last),
-            h(&quantity(f.last, &f.unit)),
+            h(&amount(f.last, &f.unit)),
             sort_key(f.time_to_limit_hours),
             h(&duration_hours(f.time_to_limit_hours)),
             h(&f.shape),
         );
     }
-    o.push_str("</tbody>\n</table>\n");
+    o.push_str("</tbody>\n</table></div>\n");
     let units: Vec<&str> = {
         let mut u: Vec<&str> = report
             .findings
@@ -455,7 +510,7 @@ fn all_series_section(o: &mut String, report: &Report) {
     };
     let _ = writeln!(
         o,
-        "<p class=\"muted\">Units: {}; MB = 1,048,576 bytes.</p>\n</section>",
+        "<p class=\"muted\">Units: {}; First and Last are in the growth column's unit unless named; 1 MB = 1,048,576 bytes, 1 KB = 1,024 bytes.</p>\n</section>",
         h(&units.join(", "))
     );
 }

@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use super::escape::escape_markdown as md;
-use super::format::{duration_hours, finding_sentence, percent_of_one, quantity, rate};
+use super::format::{duration_hours, finding_details, headline, percent_of_one, quantity, rate};
 use super::{is_flagged, RenderContext, Report, ReportWriter};
 
 /// Rows of the findings table: enough for a ticket, the rest is in report.html.
@@ -38,30 +38,38 @@ fn render_markdown(report: &Report) -> String {
 
     match flagged.first() {
         Some(worst) => out.push_str(&format!(
-            "### perfleak: {} {} on {}\n\n",
-            md(&worst.instance),
-            if worst.verdict == crate::analysis::Verdict::Leak {
-                "leaks"
+            "### perfleak: {} on {}\n\n",
+            md(&headline(worst)),
+            md(&machines)
+        )),
+        None => {
+            let all_unjudged = !report.findings.is_empty()
+                && report
+                    .findings
+                    .iter()
+                    .all(|f| f.verdict == crate::analysis::Verdict::InsufficientData);
+            let what = if all_unjudged {
+                "no verdict (too little data)"
             } else {
-                "may leak"
-            },
-            md(&machines)
-        )),
-        None => out.push_str(&format!(
-            "### perfleak: no leak found on {}\n\n",
-            md(&machines)
-        )),
+                "no leak found"
+            };
+            out.push_str(&format!("### perfleak: {what} on {}\n\n", md(&machines)));
+        }
     }
 
     if flagged.is_empty() {
         out.push_str(&format!(
-            "**Verdict:** none of the {} analysed series grows like a leak.\n\n",
-            report.findings.len()
+            "**Verdict:** {}\n\n",
+            md(&super::html::no_leak_sentence(report))
         ));
     } else {
         out.push_str("**Verdict:**\n\n");
         for f in flagged.iter().take(5) {
-            out.push_str(&format!("- **{}**\n", md(&finding_sentence(f))));
+            out.push_str(&format!(
+                "- **{}**: {}\n",
+                md(&headline(f)),
+                md(&finding_details(f))
+            ));
         }
         if flagged.len() > 5 {
             out.push_str(&format!(

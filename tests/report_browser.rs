@@ -1,0 +1,184 @@
+//! Opens report.html in headless Chromium, as an engineer would open the ticket attachment:
+//! the page renders (screenshot not blank), the KB article is in the rendered DOM, and no
+//! resource failed to load (the page needs none). Skips when Chromium is not installed.
+
+mod report_fixture;
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use perfleak::report::write_report_dir;
+use report_fixture::{sample_report, HOSTILE};
+
+/// Runs after the page has loaded (images included) and writes its findings into the DOM.
+const PROBE: &str = r#"<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;
+  var fetched = performance.getEntriesByType('resource')
+    .map(function (e) { return e.name; })
+    .filter(function (n) { return n.indexOf('data:') !== 0; }).length;
+  document.body.setAttribute('data-probe', 'images=' + imgs.length + ' broken=' + broken + ' fetched=' + fetched);
+});
+</script>"#;
+
+fn chromium() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("CHROMIUM").map(PathBuf::from),
+        Some(PathBuf::from("/usr/bin/chromium")),
+        Some(PathBuf::from("/usr/bin/chromium-browser")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.is_file())
+}
+
+/// What Chromium printed.
+struct Run {
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs Chromium headless on `page` with `extra` flags; kills it if it hangs. Output goes to
+/// files, not pipes: a 1.5 MB DOM dump would fill a pipe nobody reads until exit.
+fn run_chromium(browser: &Path, work: &Path, page: &Path, extra: &[String]) -> Run {
+    let profile = tempfile::tempdir_in(work).expect("profile dir");
+    let out_path = work.join("chromium.stdout");
+    let err_path = work.join("chromium.stderr");
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .args(extra)
+    .arg(format!("file://{}", page.display()))
+    .stdin(Stdio::null())
+    .stdout(File::create(&out_path).expect("stdout file"))
+    .stderr(File::create(&err_path).expect("stderr file"));
+    let mut child = cmd.spawn().expect("chromium starts");
+    let started = Instant::now();
+    while child.try_wait().expect("chromium status").is_none() {
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Run {
+        stdout: String::from_utf8_lossy(&std::fs::read(&out_path).unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned(),
+    }
+}
+
+fn distinct_colours(png_bytes: &[u8]) -> (u32, u32, usize) {
+    let mut reader = png::Decoder::new(png_bytes)
+        .read_info()
+        .expect("screenshot header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("screenshot data");
+    let channels = info.color_type.samples();
+    let colours: HashSet<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    (info.width, info.height, colours.len())
+}
+
+#[test]
+fn report_renders_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipping report_browser: Chromium not found (install the `chromium` package or set CHROMIUM)");
+        return;
+    };
+    let (mut report, log) = sample_report();
+    let out = tempfile::tempdir().expect("temp dir");
+    // PERFLEAK_KEEP_REPORT=<dir> keeps the report and screenshot for a person to look at.
+    let dir = match std::env::var_os("PERFLEAK_KEEP_REPORT") {
+        Some(keep) => PathBuf::from(keep),
+        None => out.path().join("report"),
+    };
+    write_report_dir(&mut report, &log, &dir).expect("report written");
+    let page = dir
+        .join("report.html")
+        .canonicalize()
+        .expect("absolute page path");
+    let shot = dir.join("screenshot.png");
+    let work = tempfile::tempdir().expect("work dir");
+
+    let shown = run_chromium(
+        &browser,
+        work.path(),
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2000".to_string(),
+        ],
+    );
+    let log_text = shown.stderr;
+    let bytes = std::fs::read(&shot)
+        .unwrap_or_else(|e| panic!("no screenshot ({e}); chromium said:\n{log_text}"));
+    let (w, h, colours) = distinct_colours(&bytes);
+    assert_eq!((w, h), (1280, 2000));
+    assert!(colours > 200, "screenshot looks blank: {colours} colours");
+
+    let dumped = run_chromium(&browser, work.path(), &page, &["--dump-dom".to_string()]);
+    let dom = dumped.stdout;
+    assert!(
+        dom.contains("Q192265"),
+        "KB id not in the rendered DOM:\n{}",
+        &dom[..dom.len().min(2000)]
+    );
+    assert!(dom.contains("Windows NT 4.0 Service Pack 4"));
+    assert!(
+        !dom.contains(HOSTILE),
+        "hostile instance name became markup"
+    );
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    let all_logs = format!("{log_text}\n{}", dumped.stderr);
+    for failure in ["Failed to load resource", "net::ERR"] {
+        assert!(
+            !all_logs.contains(failure),
+            "the page tried to load something:\n{all_logs}"
+        );
+    }
+    let html = std::fs::read_to_string(&page).expect("page");
+
+    // Chromium does not log a missing file:// image, so ask the page itself: a copy of the
+    // report with a probe that, once loaded, counts images that failed to decode and any
+    // resource fetched from outside the page.
+    let probe_page = dir.join("probe.html");
+    std::fs::write(
+        &probe_page,
+        html.replace("</body>", &format!("{PROBE}</body>")),
+    )
+    .expect("probe page");
+    let probed = run_chromium(
+        &browser,
+        work.path(),
+        &probe_page,
+        &["--dump-dom".to_string()],
+    );
+    let probe = probed
+        .stdout
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("probe did not run:\n{}", probed.stderr));
+    assert_eq!(
+        probe, "images=4 broken=0 fetched=0",
+        "three flagged charts and the overview, all inline"
+    );
+    let _ = std::fs::remove_file(&probe_page);
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page references the network"
+    );
+}
