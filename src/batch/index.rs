@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Verdict;
-use crate::report::Report;
+use crate::report::{escape_html, Report};
 
-use super::{escape_html, InputFailure, LogOutcome};
+use super::{InputFailure, LogOutcome};
 
 /// How bad a log is, for ranking: (leaks, suspects, soonest time to limit).
 fn badness(report: &Report) -> (usize, usize, f64) {

@@ -177,10 +177,7 @@ fn write_batch_files(
         summary::write_parquet(&mut frame, &args.out.join("summary.parquet"))?;
     }
     let html = render_index(outcomes, failures);
-    write_atomic_with(&args.out.join("index.html"), |file| {
-        file.write_all(html.as_bytes())?;
-        Ok(())
-    })
+    report::write_atomic(&args.out.join("index.html"), html.as_bytes())
 }
 
 /// Status per the contract: 1 when a finding reaches `--fail-on`, else 0.
@@ -262,35 +259,4 @@ fn folder_names(logs: &[PerfLog]) -> Vec<String> {
             name
         })
         .collect()
-}
-
-/// HTML-escapes text that came from a log.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Writes a file through a temp file in the same folder, then renames it into place.
-pub fn write_atomic_with(
-    path: &Path,
-    fill: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    fill(tmp.as_file_mut())?;
-    tmp.as_file().sync_all().ok();
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

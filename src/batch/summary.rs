@@ -69,16 +69,14 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
 
 /// Writes the frame as CSV to `path` (through a temp file, then rename).
 pub fn write_csv(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
-    super::write_atomic_with(path, |file| {
-        CsvWriter::new(file).include_header(true).finish(frame)?;
-        Ok(())
-    })
+    let mut bytes = Vec::new();
+    CsvWriter::new(&mut bytes).include_header(true).finish(frame)?;
+    crate::report::write_atomic(path, &bytes)
 }
 
 /// Writes the frame as Parquet to `path` (through a temp file, then rename).
 pub fn write_parquet(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
-    super::write_atomic_with(path, |file| {
-        ParquetWriter::new(file).finish(frame)?;
-        Ok(())
-    })
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(frame)?;
+    crate::report::write_atomic(path, &bytes)
 }
