@@ -25,23 +25,49 @@ fn mann_kendall_hamed_rao_matches_pymannkendall() {
     assert!(cases.len() >= 5);
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let x: Vec<f64> = case["x"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let x: Vec<f64> = case["x"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         let t: Vec<f64> = (1..=x.len()).map(|i| i as f64).collect();
         let r = mann_kendall_hamed_rao(&t, &x).unwrap();
         assert_eq!(r.s, f(case, "s"), "{name}: S");
-        assert!(close(r.var_s, f(case, "var_s"), 1e-12), "{name}: Var(S) {} vs {}", r.var_s, f(case, "var_s"));
+        assert!(
+            close(r.var_s, f(case, "var_s"), 1e-12),
+            "{name}: Var(S) {} vs {}",
+            r.var_s,
+            f(case, "var_s")
+        );
         assert!(close(mk_variance(&x), f(case, "var_s"), 1e-12));
         let hr = r.var_s * r.inflation;
-        assert!(close(hr, f(case, "var_s_hamed_rao"), 1e-9), "{name}: HR Var(S) {hr} vs {}", f(case, "var_s_hamed_rao"));
+        assert!(
+            close(hr, f(case, "var_s_hamed_rao"), 1e-9),
+            "{name}: HR Var(S) {hr} vs {}",
+            f(case, "var_s_hamed_rao")
+        );
         assert!(close(r.tau, f(case, "tau"), 1e-12), "{name}: tau");
         if r.inflation >= 1.0 {
-            assert!(close(r.z, f(case, "z_hamed_rao"), 1e-9), "{name}: z {} vs {}", r.z, f(case, "z_hamed_rao"));
+            assert!(
+                close(r.z, f(case, "z_hamed_rao"), 1e-9),
+                "{name}: z {} vs {}",
+                r.z,
+                f(case, "z_hamed_rao")
+            );
             // pymannkendall's p is two-sided: for the one-sided test in the direction of z it halves.
             let p2 = f(case, "p_two_sided_hamed_rao");
             let one_sided = if r.z > 0.0 { p2 / 2.0 } else { 1.0 - p2 / 2.0 };
-            assert!((r.p_increasing - one_sided).abs() < 1e-9 + 1e-6 * one_sided, "{name}: p {} vs {one_sided}", r.p_increasing);
+            assert!(
+                (r.p_increasing - one_sided).abs() < 1e-9 + 1e-6 * one_sided,
+                "{name}: p {} vs {one_sided}",
+                r.p_increasing
+            );
         } else {
-            assert_eq!(r.var_s_corrected, r.var_s, "{name}: deflation must not shrink Var(S)");
+            assert_eq!(
+                r.var_s_corrected, r.var_s,
+                "{name}: deflation must not shrink Var(S)"
+            );
         }
     }
 }
@@ -51,22 +77,55 @@ fn sen_slope_and_interval_match_scipy_theilslopes() {
     let g = golden();
     for case in g["mann_kendall"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let x: Vec<f64> = case["x"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let x: Vec<f64> = case["x"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         let t: Vec<f64> = (1..=x.len()).map(|i| i as f64).collect();
         let s = sen_slope(&t, &x, mk_variance(&x), 0.95).unwrap();
         assert!(close(s.slope, f(case, "sen_slope"), 1e-12), "{name}: slope");
-        assert!(close(s.slope, f(case, "theil_slope"), 1e-12), "{name}: slope vs scipy");
-        assert!(close(s.intercept, f(case, "theil_intercept"), 1e-9), "{name}: intercept {} vs {}", s.intercept, f(case, "theil_intercept"));
-        assert!(close(s.lower, f(case, "theil_low"), 1e-12), "{name}: low {} vs {}", s.lower, f(case, "theil_low"));
-        assert!(close(s.upper, f(case, "theil_high"), 1e-12), "{name}: high {} vs {}", s.upper, f(case, "theil_high"));
+        assert!(
+            close(s.slope, f(case, "theil_slope"), 1e-12),
+            "{name}: slope vs scipy"
+        );
+        assert!(
+            close(s.intercept, f(case, "theil_intercept"), 1e-9),
+            "{name}: intercept {} vs {}",
+            s.intercept,
+            f(case, "theil_intercept")
+        );
+        assert!(
+            close(s.lower, f(case, "theil_low"), 1e-12),
+            "{name}: low {} vs {}",
+            s.lower,
+            f(case, "theil_low")
+        );
+        assert!(
+            close(s.upper, f(case, "theil_high"), 1e-12),
+            "{name}: high {} vs {}",
+            s.upper,
+            f(case, "theil_high")
+        );
     }
 }
 
 #[test]
 fn benjamini_hochberg_matches_scipy() {
     let g = golden();
-    let p: Vec<f64> = g["bh"]["p"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let q: Vec<f64> = g["bh"]["q"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let p: Vec<f64> = g["bh"]["p"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let q: Vec<f64> = g["bh"]["q"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     let ours = benjamini_hochberg(&p);
     for (a, b) in ours.iter().zip(&q) {
         assert!(close(*a, *b, 1e-12), "{ours:?} vs {q:?}");
@@ -77,10 +136,24 @@ fn benjamini_hochberg_matches_scipy() {
 fn stouffer_matches_scipy() {
     let g = golden();
     let s = &g["stouffer"];
-    let p: Vec<f64> = s["p"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let w: Vec<f64> = s["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let p: Vec<f64> = s["p"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let w: Vec<f64> = s["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     let ours = stouffer(&p, &w).unwrap();
-    assert!(close(ours, f(s, "combined"), 1e-9), "{ours} vs {}", f(s, "combined"));
+    assert!(
+        close(ours, f(s, "combined"), 1e-9),
+        "{ours} vs {}",
+        f(s, "combined")
+    );
 }
 
 #[test]

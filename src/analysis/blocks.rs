@@ -38,7 +38,10 @@ pub fn aggregate(hours: &[f64], values: &[f64], max_blocks: usize) -> Blocks {
     }
     let (t0, t1) = (hours[0], hours[n - 1]);
     let width = (t1 - t0) / max_blocks as f64;
-    let mut out = Blocks { aggregated: true, ..Blocks::default() };
+    let mut out = Blocks {
+        aggregated: true,
+        ..Blocks::default()
+    };
     let mut bucket: Vec<f64> = Vec::new();
     let mut time_sum = 0.0;
     let mut current = 0usize;
@@ -48,8 +51,10 @@ pub fn aggregate(hours: &[f64], values: &[f64], max_blocks: usize) -> Blocks {
         }
         let len = bucket.len() as f64;
         out.hours.push(*time_sum / len);
-        out.floor.push(bucket.iter().copied().fold(f64::INFINITY, f64::min));
-        out.peak.push(bucket.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        out.floor
+            .push(bucket.iter().copied().fold(f64::INFINITY, f64::min));
+        out.peak
+            .push(bucket.iter().copied().fold(f64::NEG_INFINITY, f64::max));
         if let Some(m) = median_in_place(bucket) {
             out.level.push(m);
         }
@@ -57,7 +62,11 @@ pub fn aggregate(hours: &[f64], values: &[f64], max_blocks: usize) -> Blocks {
         *time_sum = 0.0;
     };
     for i in 0..n {
-        let b = if width > 0.0 { (((hours[i] - t0) / width) as usize).min(max_blocks - 1) } else { 0 };
+        let b = if width > 0.0 {
+            (((hours[i] - t0) / width) as usize).min(max_blocks - 1)
+        } else {
+            0
+        };
         if b != current {
             flush(&mut bucket, &mut time_sum, &mut out);
             current = b;

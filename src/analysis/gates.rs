@@ -8,7 +8,9 @@ use super::season::{daily_cycle, lag24_sign_test};
 use super::stats::fit::{bic, broken_stick, line_fit, mean_shift};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
-use super::stats::trend::{cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
+use super::stats::trend::{
+    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope,
+};
 
 /// Shortest lifetime worth testing.
 pub const MIN_SPAN_HOURS: f64 = 3.0;
@@ -33,7 +35,10 @@ pub enum Outcome {
     /// A significant trend that a shape gate explains away.
     Rejected { shape: &'static str, reason: String },
     /// Leak-shaped growth; `soft` lists what weakens it.
-    Candidate { shape: &'static str, soft: Vec<String> },
+    Candidate {
+        shape: &'static str,
+        soft: Vec<String>,
+    },
 }
 
 /// The trial of one lifetime.
@@ -106,11 +111,24 @@ pub fn min_detectable_slope(t: &[f64], x: &[f64]) -> Option<f64> {
         return None;
     }
     let fit = line_fit(t, x)?;
-    let resid: Vec<f64> = t.iter().zip(x).map(|(ti, xi)| xi - fit.intercept - fit.slope * ti).collect();
+    let resid: Vec<f64> = t
+        .iter()
+        .zip(x)
+        .map(|(ti, xi)| xi - fit.intercept - fit.slope * ti)
+        .collect();
     let sigma = mad_sigma(&resid)?;
     let phi = lag1_autocorrelation(&resid).clamp(0.0, 0.99);
     let m_eff = (m as f64 * (1.0 - phi) / (1.0 + phi)).max(2.0);
     Some((normal_quantile(0.99) + normal_quantile(0.8)) * sigma * (12.0 / m_eff).sqrt() / span)
+}
+
+fn level_shift_reason(at: f64, before: f64, after: f64, post_p: f64) -> String {
+    format!(
+        "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
+        fmt_hours(at),
+        100.0 * (after - before) / before.abs().max(f64::MIN_POSITIVE),
+        post_p
+    )
 }
 
 fn fmt_hours(h: f64) -> String {
@@ -124,7 +142,11 @@ fn fmt_hours(h: f64) -> String {
 /// Try one lifetime: `hours` and `values` are its samples (finite, in time order).
 pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> LifetimeTrial {
     let n = values.len().min(hours.len());
-    let (start, end) = if n > 0 { (hours[0], hours[n - 1]) } else { (0.0, 0.0) };
+    let (start, end) = if n > 0 {
+        (hours[0], hours[n - 1])
+    } else {
+        (0.0, 0.0)
+    };
     let mut trial = LifetimeTrial {
         start_hours: start,
         end_hours: end,
@@ -159,11 +181,20 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     // A sawtooth (GC, cache trims) hides the live set: test the post-collection floor.
     let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
     let raw_sigma = mad_sigma(&diffs).unwrap_or(0.0) / std::f64::consts::SQRT_2;
-    let spread: Vec<f64> = blocks.peak.iter().zip(&blocks.floor).map(|(p, f)| p - f).collect();
+    let spread: Vec<f64> = blocks
+        .peak
+        .iter()
+        .zip(&blocks.floor)
+        .map(|(p, f)| p - f)
+        .collect();
     let level = median(&x).unwrap_or(0.0);
-    if blocks.aggregated && median(&spread).is_some_and(|s| s > (8.0 * raw_sigma).max(0.05 * level.abs())) {
+    if blocks.aggregated
+        && median(&spread).is_some_and(|s| s > (8.0 * raw_sigma).max(0.05 * level.abs()))
+    {
         x = blocks.floor.clone();
-        trial.notes.push("sawtooth: tested the post-collection floor".into());
+        trial
+            .notes
+            .push("sawtooth: tested the post-collection floor".into());
     }
 
     let mut cyclic = false;
@@ -172,9 +203,13 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
             if cycle.strength >= 0.3 {
                 x = cycle.adjusted;
                 cyclic = true;
-                trial.notes.push(format!("daily cycle removed (F_s={:.2})", cycle.strength));
+                trial
+                    .notes
+                    .push(format!("daily cycle removed (F_s={:.2})", cycle.strength));
             } else {
-                trial.notes.push(format!("F_s={:.2} (no daily cycle)", cycle.strength));
+                trial
+                    .notes
+                    .push(format!("F_s={:.2} (no daily cycle)", cycle.strength));
             }
         }
     }
@@ -242,18 +277,25 @@ fn gate(
     let typical = median(&diffs).unwrap_or(0.0);
     let step_sigma = mad_sigma(&diffs).unwrap_or(0.0);
     let threshold = (6.0 * step_sigma).max(0.005 * level);
-    let ups: Vec<usize> = (0..diffs.len()).filter(|&i| diffs[i] - typical > threshold).collect();
+    let ups: Vec<usize> = (0..diffs.len())
+        .filter(|&i| diffs[i] - typical > threshold)
+        .collect();
     let downs = diffs.iter().filter(|&&d| typical - d > threshold).count();
     let step_total: f64 = ups.iter().map(|&i| diffs[i]).sum();
     let stair_spread = match (ups.first(), ups.last()) {
         (Some(&a), Some(&b)) => t[b + 1] - t[a],
         _ => 0.0,
     };
-    let stairs = ups.len() >= 3 && downs <= 1 && stair_spread >= 0.5 * span && step_total >= 0.5 * growth;
+    let stairs =
+        ups.len() >= 3 && downs <= 1 && stair_spread >= 0.5 * span && step_total >= 0.5 * growth;
 
     if stairs {
         shape = "stepwise";
-        trial.notes.push(format!("{} up-steps over {}", ups.len(), fmt_hours(stair_spread)));
+        trial.notes.push(format!(
+            "{} up-steps over {}",
+            ups.len(),
+            fmt_hours(stair_spread)
+        ));
         if ups.len() <= 4 {
             soft.push(format!("stepwise growth with only {} steps", ups.len()));
         }
@@ -269,19 +311,47 @@ fn gate(
             if post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && post_p >= 0.05 {
                 let since = stick.break_time;
                 let into = since - trial.start_hours;
-                let (shape, what) =
-                    if into <= 0.5 * span { ("warm-up", "warm-up then plateau") } else { ("growth-stopped", "growth stopped") };
+                // A jump fits a mean shift better than a bend: name it for what it is.
+                if let Some(shift) = mean_shift(x, 12.min(m / 4).max(3)) {
+                    if shift.rss < stick.rss
+                        && ups.len() < 3
+                        && shift.mean_after > shift.mean_before
+                    {
+                        return Outcome::Rejected {
+                            shape: "level-shift",
+                            reason: level_shift_reason(
+                                t[shift.split],
+                                shift.mean_before,
+                                shift.mean_after,
+                                post_p,
+                            ),
+                        };
+                    }
+                }
+                let (shape, what) = if into <= 0.5 * span {
+                    ("warm-up", "warm-up then plateau")
+                } else {
+                    ("growth-stopped", "growth stopped")
+                };
                 return Outcome::Rejected {
                     shape,
-                    reason: format!("{what} from {} (MK p={:.2} after)", fmt_hours(since), post_p),
+                    reason: format!(
+                        "{what} from {} (MK p={:.2} after)",
+                        fmt_hours(since),
+                        post_p
+                    ),
                 };
             }
             if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 {
-                if let Some(post) = post_mk.and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95)) {
+                if let Some(post) =
+                    post_mk.and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
+                {
                     shape = "late-onset";
                     trial.sen = Some(post);
                     trial.fit_start_hours = stick.break_time;
-                    trial.notes.push(format!("onset at {}", fmt_hours(stick.break_time)));
+                    trial
+                        .notes
+                        .push(format!("onset at {}", fmt_hours(stick.break_time)));
                     if post_fraction < 0.2 {
                         soft.push("onset in the last 20% of the log".into());
                     }
@@ -308,7 +378,9 @@ fn gate(
                         ),
                     };
                 }
-                trial.notes.push(format!("tail {:.0}% of the slope", 100.0 * ratio));
+                trial
+                    .notes
+                    .push(format!("tail {:.0}% of the slope", 100.0 * ratio));
             }
         }
         // A single level shift (configuration or load change) against a line.
@@ -322,11 +394,11 @@ fn gate(
                 if post.len() >= 12 && post_p >= 0.05 {
                     return Outcome::Rejected {
                         shape: "level-shift",
-                        reason: format!(
-                            "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
-                            fmt_hours(t[shift.split]),
-                            100.0 * (shift.mean_after - shift.mean_before) / shift.mean_before.abs().max(f64::MIN_POSITIVE),
-                            post_p
+                        reason: level_shift_reason(
+                            t[shift.split],
+                            shift.mean_before,
+                            shift.mean_after,
+                            post_p,
                         ),
                     };
                 }
@@ -347,11 +419,14 @@ fn gate(
         keep.sort_unstable();
         let kt: Vec<f64> = keep.iter().map(|&i| t[i]).collect();
         let kx: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
-        let trimmed = mann_kendall_hamed_rao(&kt, &kx).and_then(|r| sen_slope(&kt, &kx, r.var_s_corrected, 0.95));
+        let trimmed = mann_kendall_hamed_rao(&kt, &kx)
+            .and_then(|r| sen_slope(&kt, &kx, r.var_s_corrected, 0.95));
         if trimmed.is_none_or(|s| s.slope <= 0.0 || s.lower <= 0.0) {
             return Outcome::Rejected {
                 shape: "burst",
-                reason: "burst-driven: without the 10% most deviant blocks the slope interval reaches 0".into(),
+                reason:
+                    "burst-driven: without the 10% most deviant blocks the slope interval reaches 0"
+                        .into(),
             };
         }
     } else {
@@ -365,7 +440,10 @@ fn gate(
     }
     if span < 24.0 {
         trial.cycle_confound = true;
-        soft.push(format!("lifetime {} < 24 h: a daily cycle cannot be ruled out", fmt_hours(span)));
+        soft.push(format!(
+            "lifetime {} < 24 h: a daily cycle cannot be ruled out",
+            fmt_hours(span)
+        ));
     } else if span < 72.0 {
         match lag24_sign_test(t, x) {
             Some((d, p)) if d > 0.0 && p < 0.01 => {
@@ -373,7 +451,9 @@ fn gate(
             }
             Some((_, p)) => {
                 trial.cycle_confound = true;
-                soft.push(format!("lag-24h sign test p={p:.2}: a daily cycle is not ruled out"));
+                soft.push(format!(
+                    "lag-24h sign test p={p:.2}: a daily cycle is not ruled out"
+                ));
             }
             None => {
                 trial.cycle_confound = true;

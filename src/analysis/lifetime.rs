@@ -65,7 +65,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let has_pid = valid.iter().any(|&i| pid_at(&identity, i).is_some());
 
     // Robust scale of sample-to-sample changes, for the sharp-drop and renumbering rules.
-    let diffs: Vec<f64> = valid.windows(2).map(|w| values[w[1]] - values[w[0]]).collect();
+    let diffs: Vec<f64> = valid
+        .windows(2)
+        .map(|w| values[w[1]] - values[w[0]])
+        .collect();
     let sigma_diff = mad_sigma(&diffs).unwrap_or(0.0);
 
     // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
@@ -117,7 +120,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             if matches!((pid_now, pid_before), (Some(a), Some(b)) if a != b) {
                 cut = Some(CutReason::PidChanged);
             } else if let Some(el) = identity.elapsed {
-                let (a, b) = (el.get(i).copied().unwrap_or(f64::NAN), el.get(p).copied().unwrap_or(f64::NAN));
+                let (a, b) = (
+                    el.get(i).copied().unwrap_or(f64::NAN),
+                    el.get(p).copied().unwrap_or(f64::NAN),
+                );
                 // A tolerance of one second absorbs rounding in the logged value.
                 if a.is_finite() && b.is_finite() && a + 1.0 < b {
                     cut = Some(CutReason::ElapsedFell);
@@ -181,7 +187,14 @@ mod tests {
     fn pid_change_cuts_and_lists_pids() {
         let v: Vec<f64> = (0..40).map(|i| 100.0 + (i % 20) as f64).collect();
         let pid: Vec<f64> = (0..40).map(|i| if i < 20 { 10.0 } else { 22.0 }).collect();
-        let l = split(&v, &hours(40), Identity { pid: Some(&pid), elapsed: None });
+        let l = split(
+            &v,
+            &hours(40),
+            Identity {
+                pid: Some(&pid),
+                elapsed: None,
+            },
+        );
         assert_eq!(l.lifetimes.len(), 2);
         assert_eq!(l.pids, vec![10, 22]);
         assert_eq!(l.cuts, vec![(20, CutReason::PidChanged)]);
@@ -189,7 +202,9 @@ mod tests {
 
     #[test]
     fn sharp_drop_without_pid_cuts_once() {
-        let v: Vec<f64> = (0..60).map(|i| 100.0 + 10.0 * (i % 30) as f64 + (i % 3) as f64).collect();
+        let v: Vec<f64> = (0..60)
+            .map(|i| 100.0 + 10.0 * (i % 30) as f64 + (i % 3) as f64)
+            .collect();
         let l = split(&v, &hours(60), Identity::default());
         assert_eq!(l.lifetimes.len(), 2, "{:?}", l.cuts);
         assert_eq!(l.cuts[0].0, 30);
@@ -207,8 +222,17 @@ mod tests {
     #[test]
     fn alternating_pids_are_renumbering_and_merge() {
         let v = vec![1.0; 12];
-        let pid: Vec<f64> = (0..12).map(|i| if (i / 3) % 2 == 0 { 7.0 } else { 9.0 }).collect();
-        let l = split(&v, &hours(12), Identity { pid: Some(&pid), elapsed: None });
+        let pid: Vec<f64> = (0..12)
+            .map(|i| if (i / 3) % 2 == 0 { 7.0 } else { 9.0 })
+            .collect();
+        let l = split(
+            &v,
+            &hours(12),
+            Identity {
+                pid: Some(&pid),
+                elapsed: None,
+            },
+        );
         assert!(l.renumbered);
         assert_eq!(l.lifetimes.len(), 2);
         assert_eq!(l.lifetimes[0], vec![0, 1, 2, 6, 7, 8]);

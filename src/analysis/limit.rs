@@ -76,7 +76,10 @@ pub fn limit_for(
     let address_space = |observed: f64| {
         // The smallest 32-bit layout that fits what was seen: 2 GB default, 3 GB with 4GT,
         // 4 GB for a large-address-aware process on x64.
-        [2.0 * GB, 3.0 * GB, 4.0 * GB].into_iter().find(|l| *l > observed).unwrap_or(4.0 * GB)
+        [2.0 * GB, 3.0 * GB, 4.0 * GB]
+            .into_iter()
+            .find(|l| *l > observed)
+            .unwrap_or(4.0 * GB)
     };
     match kind {
         CounterKind::VirtualBytes => {
@@ -93,8 +96,16 @@ pub fn limit_for(
         CounterKind::PrivateBytes => {
             if let Some(headroom) = commit_headroom.filter(|h| h.is_finite() && *h >= 0.0) {
                 let value = level_now + headroom;
-                let value = if is_64 { value } else { value.min(address_space(max_virtual_bytes.unwrap_or(level_now))) };
-                return Some(Limit { value, severity_value: value, note: "commit headroom".into() });
+                let value = if is_64 {
+                    value
+                } else {
+                    value.min(address_space(max_virtual_bytes.unwrap_or(level_now)))
+                };
+                return Some(Limit {
+                    value,
+                    severity_value: value,
+                    note: "commit headroom".into(),
+                });
             }
             if is_64 {
                 return None;
@@ -103,12 +114,19 @@ pub fn limit_for(
             Some(Limit {
                 value,
                 severity_value: value,
-                note: format!("{:.0} GB, assuming a 32-bit process (no commit counters)", value / GB),
+                note: format!(
+                    "{:.0} GB, assuming a 32-bit process (no commit counters)",
+                    value / GB
+                ),
             })
         }
         CounterKind::HandleCount => Some(Limit {
             value: HANDLE_HARD,
-            severity_value: if level_now < HANDLE_SOFT { HANDLE_SOFT } else { HANDLE_HARD },
+            severity_value: if level_now < HANDLE_SOFT {
+                HANDLE_SOFT
+            } else {
+                HANDLE_HARD
+            },
             note: "16,777,216 handles (hard); severity from the 16,384 soft limit".into(),
         }),
         _ => None,
@@ -117,13 +135,27 @@ pub fn limit_for(
 
 /// Hours until `limit` from `level_now` at `slope` per hour, with the interval from the slope's
 /// interval (`None` upper bound = never).
-pub fn time_to_limit(limit: f64, level_now: f64, slope: f64, lower: f64, upper: f64) -> Option<(f64, [Option<f64>; 2])> {
-    if !(slope > 0.0) {
+pub fn time_to_limit(
+    limit: f64,
+    level_now: f64,
+    slope: f64,
+    lower: f64,
+    upper: f64,
+) -> Option<(f64, [Option<f64>; 2])> {
+    if slope.is_nan() || slope <= 0.0 {
         return None;
     }
     let room = (limit - level_now).max(0.0);
-    let soonest = if upper > 0.0 { Some(room / upper) } else { None };
-    let latest = if lower > 0.0 { Some(room / lower) } else { None };
+    let soonest = if upper > 0.0 {
+        Some(room / upper)
+    } else {
+        None
+    };
+    let latest = if lower > 0.0 {
+        Some(room / lower)
+    } else {
+        None
+    };
     Some((room / slope, [soonest, latest]))
 }
 

@@ -5,8 +5,8 @@
 mod blocks;
 mod finding;
 mod gates;
-mod limit;
 mod lifetime;
+mod limit;
 mod season;
 pub mod stats;
 
@@ -26,8 +26,17 @@ const Q_SUSPECT: f64 = 0.05;
 
 /// Every analysed (process instance, counter) series of the log, worst first.
 pub fn analyze(log: &PerfLog) -> Vec<Finding> {
-    let origin = log.elapsed_seconds.iter().copied().find(|s| s.is_finite()).unwrap_or(0.0);
-    let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| (s - origin) / 3600.0).collect();
+    let origin = log
+        .elapsed_seconds
+        .iter()
+        .copied()
+        .find(|s| s.is_finite())
+        .unwrap_or(0.0);
+    let hours: Vec<f64> = log
+        .elapsed_seconds
+        .iter()
+        .map(|s| (s - origin) / 3600.0)
+        .collect();
 
     let series: Vec<(usize, CounterKind)> = log
         .columns
@@ -37,8 +46,10 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .filter_map(|(i, c)| CounterKind::from_counter(&c.path.counter).map(|k| (i, k)))
         .collect();
 
-    let mut trials: Vec<SeriesTrial> =
-        series.par_iter().map(|&(column, kind)| try_series(log, &hours, column, kind)).collect();
+    let mut trials: Vec<SeriesTrial> = series
+        .par_iter()
+        .map(|&(column, kind)| try_series(log, &hours, column, kind))
+        .collect();
 
     // One Benjamini-Hochberg pool over every lifetime test and every combined test of the log.
     let mut pool = Vec::new();
@@ -155,8 +166,13 @@ fn try_series(log: &PerfLog, hours: &[f64], column: usize, kind: CounterKind) ->
     } else {
         None
     };
-    let max_virtual_bytes = sibling(log, col, "Virtual Bytes")
-        .and_then(|c| c.values.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
+    let max_virtual_bytes = sibling(log, col, "Virtual Bytes").and_then(|c| {
+        c.values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .reduce(f64::max)
+    });
     SeriesTrial {
         column,
         kind,
@@ -173,7 +189,11 @@ fn try_series(log: &PerfLog, hours: &[f64], column: usize, kind: CounterKind) ->
 /// Quantity in the counter's unit, short.
 fn amount(kind: CounterKind, v: f64) -> String {
     if kind.unit() != "bytes" {
-        return if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.2}") };
+        return if v.abs() >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        };
     }
     let a = v.abs();
     let (scale, unit) = if a >= 1024.0 * 1024.0 * 1024.0 {
@@ -205,8 +225,13 @@ fn hours_text(h: f64) -> String {
 fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let col = &log.columns[s.column];
     let kind = s.kind;
-    let finite: Vec<(usize, f64)> =
-        col.values.iter().copied().enumerate().filter(|(_, v)| v.is_finite()).collect();
+    let finite: Vec<(usize, f64)> = col
+        .values
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .collect();
     let first = finite.first().map(|p| p.1);
     let last = finite.last().map(|p| p.1);
     let span_hours = match (finite.first(), finite.last()) {
@@ -218,11 +243,16 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         _ => None,
     };
 
-    let tested: Vec<usize> = (0..s.lifetimes.len()).filter(|&i| s.lifetimes[i].mk.is_some()).collect();
+    let tested: Vec<usize> = (0..s.lifetimes.len())
+        .filter(|&i| s.lifetimes[i].mk.is_some())
+        .collect();
     let passing: Vec<usize> = tested
         .iter()
         .copied()
-        .filter(|&i| matches!(s.lifetimes[i].outcome, Outcome::Candidate { .. }) && s.lifetimes[i].p <= Q_SUSPECT)
+        .filter(|&i| {
+            matches!(s.lifetimes[i].outcome, Outcome::Candidate { .. })
+                && s.lifetimes[i].p <= Q_SUSPECT
+        })
         .collect();
     let q_of = |i: usize| s.lifetime_q[i].unwrap_or(1.0);
     let soft_of = |i: usize| match &s.lifetimes[i].outcome {
@@ -240,21 +270,34 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let mut p_value = None;
 
     let slopes_agree = |idx: &[usize]| {
-        let slopes: Vec<f64> = idx.iter().filter_map(|&i| s.lifetimes[i].sen.map(|x| x.slope)).collect();
-        let (lo, hi) = slopes.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        let slopes: Vec<f64> = idx
+            .iter()
+            .filter_map(|&i| s.lifetimes[i].sen.map(|x| x.slope))
+            .collect();
+        let (lo, hi) = slopes
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
         slopes.len() == idx.len() && lo > 0.0 && hi <= 3.0 * lo
     };
-    let strong: Vec<usize> = passing.iter().copied().filter(|&i| q_of(i) <= Q_LEAK).collect();
+    let strong: Vec<usize> = passing
+        .iter()
+        .copied()
+        .filter(|&i| q_of(i) <= Q_LEAK)
+        .collect();
 
     if tested.is_empty() {
         verdict = Verdict::InsufficientData;
         shape = "unknown".into();
         confidence = 0.3;
         let longest = (0..s.lifetimes.len()).max_by(|&a, &b| {
-            s.lifetimes[a].span_hours().total_cmp(&s.lifetimes[b].span_hours())
+            s.lifetimes[a]
+                .span_hours()
+                .total_cmp(&s.lifetimes[b].span_hours())
         });
         decisive = None;
-        let (span, n) = longest.map_or((0.0, 0), |i| (s.lifetimes[i].span_hours(), s.lifetimes[i].samples));
+        let (span, n) = longest.map_or((0.0, 0), |i| {
+            (s.lifetimes[i].span_hours(), s.lifetimes[i].samples)
+        });
         reasons.push(format!(
             "no lifetime of at least 3 h and 12 samples (longest {} with {} samples)",
             hours_text(span),
@@ -271,11 +314,21 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         q_value = s.combined_q;
         p_value = s.combined_p;
         let covered: f64 = passing.iter().map(|&i| s.lifetimes[i].span_hours()).sum();
-        reasons.push(format!("MK-HR q={:.1e} combined over lifetimes (Stouffer)", q_value.unwrap_or(1.0)));
-        reasons.push(format!("{}/{} lifetimes agree on the growth", passing.len(), tested.len()));
+        reasons.push(format!(
+            "MK-HR q={:.1e} combined over lifetimes (Stouffer)",
+            q_value.unwrap_or(1.0)
+        ));
+        reasons.push(format!(
+            "{}/{} lifetimes agree on the growth",
+            passing.len(),
+            tested.len()
+        ));
         if covered < 24.0 {
             verdict = Verdict::Suspect;
-            reasons.push(format!("lifetimes cover only {}: a daily cycle cannot be ruled out", hours_text(covered)));
+            reasons.push(format!(
+                "lifetimes cover only {}: a daily cycle cannot be ruled out",
+                hours_text(covered)
+            ));
         }
         confidence = if verdict == Verdict::Leak { 0.9 } else { 0.55 };
     } else if let Some(&best) = strong.last() {
@@ -297,9 +350,13 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             reasons.extend(soft);
         }
         if tested.len() > 1 {
-            reasons.push(format!("{} of {} lifetimes grow", passing.len(), tested.len()));
+            reasons.push(format!(
+                "{} of {} lifetimes grow",
+                passing.len(),
+                tested.len()
+            ));
         }
-    } else if let Some(&best) = passing.iter().filter(|&&i| q_of(i) <= Q_SUSPECT).last() {
+    } else if let Some(&best) = passing.iter().rfind(|&&i| q_of(i) <= Q_SUSPECT) {
         decisive = Some(best);
         verdict = Verdict::Suspect;
         confidence = 0.4;
@@ -309,15 +366,17 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             Outcome::Candidate { shape, .. } => (*shape).into(),
             _ => "linear".into(),
         };
-        reasons.push(format!("weak evidence: MK-HR q={:.1e} (leak needs q <= {Q_LEAK})", q_value.unwrap_or(1.0)));
+        reasons.push(format!(
+            "weak evidence: MK-HR q={:.1e} (leak needs q <= {Q_LEAK})",
+            q_value.unwrap_or(1.0)
+        ));
         reasons.extend(soft_of(best));
     } else {
         // Not a leak: explain with the lifetime that came closest (rejected growth first).
         let pick = tested
             .iter()
             .copied()
-            .filter(|&i| matches!(s.lifetimes[i].outcome, Outcome::Rejected { .. }))
-            .last()
+            .rfind(|&i| matches!(s.lifetimes[i].outcome, Outcome::Rejected { .. }))
             .unwrap_or(tested[tested.len() - 1]);
         decisive = Some(pick);
         verdict = Verdict::Ok;
@@ -356,13 +415,16 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         confidence = 0.5;
         reasons.push("the instance label moves between processes (#N renumbering): log ID Process to be sure".into());
     } else if s.split.renumbered {
-        reasons.push("#N renumbering: the label passed between processes (split by ID Process)".into());
+        reasons.push(
+            "#N renumbering: the label passed between processes (split by ID Process)".into(),
+        );
     }
 
     let d = decisive.map(|i| &s.lifetimes[i]);
     let sen = d.and_then(|l| l.sen);
     let level_now = d.and_then(|l| l.level_at_end()).or(last).unwrap_or(0.0);
-    let limit: Option<Limit> = limit::limit_for(kind, level_now, s.max_virtual_bytes, s.commit_headroom);
+    let limit: Option<Limit> =
+        limit::limit_for(kind, level_now, s.max_virtual_bytes, s.commit_headroom);
     let mut time_to_limit_hours = None;
     let mut time_to_limit_ci_hours = None;
     let mut severity = None;
@@ -388,7 +450,9 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             );
             reasons.extend(l.notes.iter().cloned());
             if let Some(lim) = &limit {
-                if let Some((h, ci)) = limit::time_to_limit(lim.value, level_now, sen.slope, sen.lower, sen.upper) {
+                if let Some((h, ci)) =
+                    limit::time_to_limit(lim.value, level_now, sen.slope, sen.lower, sen.upper)
+                {
                     time_to_limit_hours = Some(h);
                     time_to_limit_ci_hours = Some(ci);
                     let severity_hours = if lim.severity_value == lim.value {
@@ -414,7 +478,9 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                     {
                         verdict = Verdict::Leak;
                         confidence = 0.7;
-                        reasons.push("exhaustion within a day outweighs the partial-day caveat".into());
+                        reasons.push(
+                            "exhaustion within a day outweighs the partial-day caveat".into(),
+                        );
                     }
                 }
             }
@@ -427,7 +493,11 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                     && l.tail_ratio.is_none_or(|r| r >= 0.6)
                     && !l.cycle_confound;
                 let strength = q_value.map_or(0.0, |q| (-q.max(1e-300).log10() / 20.0).min(1.0));
-                confidence = if high { 0.9 + 0.09 * strength } else { 0.75 + 0.1 * strength };
+                confidence = if high {
+                    0.9 + 0.09 * strength
+                } else {
+                    0.75 + 0.1 * strength
+                };
             }
         }
     }
@@ -438,7 +508,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             .filter_map(|l| l.min_detectable_slope)
             .reduce(f64::min);
         if let Some(mds) = mds {
-            reasons.push(format!("could have detected a leak of about {} or more", per_hour(kind, mds)));
+            reasons.push(format!(
+                "could have detected a leak of about {} or more",
+                per_hour(kind, mds)
+            ));
         }
     }
     if !s.split.cuts.is_empty() {
@@ -449,13 +522,24 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 why_unique.push(w);
             }
         }
-        reasons.push(format!("{} lifetimes ({})", s.lifetimes.len(), why_unique.join(", ")));
+        reasons.push(format!(
+            "{} lifetimes ({})",
+            s.lifetimes.len(),
+            why_unique.join(", ")
+        ));
     }
     if s.split.sawtooth_drops > 0 {
-        reasons.push(format!("{} recurring drops read as a sawtooth, not restarts", s.split.sawtooth_drops));
+        reasons.push(format!(
+            "{} recurring drops read as a sawtooth, not restarts",
+            s.split.sawtooth_drops
+        ));
     }
 
-    let min_detectable = s.lifetimes.iter().filter_map(|l| l.min_detectable_slope).reduce(f64::min);
+    let min_detectable = s
+        .lifetimes
+        .iter()
+        .filter_map(|l| l.min_detectable_slope)
+        .reduce(f64::min);
     let fits = |robust: bool| -> Vec<TrendLine> {
         tested
             .iter()
@@ -480,7 +564,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             .collect()
     };
     let (robust_fits, ols_fits) = (fits(true), fits(false));
-    if verdict == Verdict::Ok && shape == "flat" && d.is_some_and(|l| l.notes.iter().any(|n| n.starts_with("daily cycle removed"))) {
+    if verdict == Verdict::Ok
+        && shape == "flat"
+        && d.is_some_and(|l| l.notes.iter().any(|n| n.starts_with("daily cycle removed")))
+    {
         shape = "cyclic".into();
     }
 

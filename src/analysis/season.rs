@@ -50,10 +50,18 @@ pub fn daily_cycle(hours: &[f64], values: &[f64]) -> Option<DailyCycle> {
     let profile: Vec<f64> = bins.iter().map(|b| median(b).unwrap_or(0.0)).collect();
     let centre = profile.iter().sum::<f64>() / 24.0;
     let seasonal: Vec<f64> = hours.iter().map(|h| profile[bin_of(*h)] - centre).collect();
-    let remainder: Vec<f64> = detrended.iter().zip(&seasonal).map(|(d, s)| d - s).collect();
+    let remainder: Vec<f64> = detrended
+        .iter()
+        .zip(&seasonal)
+        .map(|(d, s)| d - s)
+        .collect();
     let var_r = variance(&remainder)?;
     let var_sr = variance(&detrended.iter().map(|d| d - centre).collect::<Vec<_>>())?;
-    let strength = if var_sr > 0.0 { (1.0 - var_r / var_sr).max(0.0) } else { 0.0 };
+    let strength = if var_sr > 0.0 {
+        (1.0 - var_r / var_sr).max(0.0)
+    } else {
+        0.0
+    };
     let adjusted = values.iter().zip(&seasonal).map(|(v, s)| v - s).collect();
     Some(DailyCycle { strength, adjusted })
 }
@@ -88,18 +96,26 @@ mod tests {
     #[test]
     fn pure_daily_cycle_is_strong_and_removed() {
         let hours: Vec<f64> = (0..240).map(|i| i as f64 * 0.5).collect();
-        let values: Vec<f64> =
-            hours.iter().map(|h| 100.0 + 20.0 * (2.0 * std::f64::consts::PI * h / 24.0).sin()).collect();
+        let values: Vec<f64> = hours
+            .iter()
+            .map(|h| 100.0 + 20.0 * (2.0 * std::f64::consts::PI * h / 24.0).sin())
+            .collect();
         let c = daily_cycle(&hours, &values).unwrap();
         assert!(c.strength > 0.8, "{}", c.strength);
-        let spread = c.adjusted.iter().fold(0.0f64, |a, v| a.max((v - 100.0).abs()));
+        let spread = c
+            .adjusted
+            .iter()
+            .fold(0.0f64, |a, v| a.max((v - 100.0).abs()));
         assert!(spread < 6.0, "{spread}");
     }
 
     #[test]
     fn lag24_sees_growth_but_not_a_cycle() {
         let hours: Vec<f64> = (0..96).map(|i| i as f64 * 0.5).collect();
-        let cycle: Vec<f64> = hours.iter().map(|h| 50.0 + 10.0 * (2.0 * std::f64::consts::PI * h / 24.0).sin()).collect();
+        let cycle: Vec<f64> = hours
+            .iter()
+            .map(|h| 50.0 + 10.0 * (2.0 * std::f64::consts::PI * h / 24.0).sin())
+            .collect();
         let grow: Vec<f64> = cycle.iter().zip(&hours).map(|(c, h)| c + 0.5 * h).collect();
         let (_, p_cycle) = lag24_sign_test(&hours, &cycle).unwrap();
         let (d, p_grow) = lag24_sign_test(&hours, &grow).unwrap();

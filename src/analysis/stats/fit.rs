@@ -30,7 +30,11 @@ pub fn line_fit(t: &[f64], y: &[f64]) -> Option<LineFit> {
         return None;
     }
     let slope = sxy / sxx;
-    Some(LineFit { intercept: my - slope * mt, slope, rss: (syy - slope * sxy).max(0.0) })
+    Some(LineFit {
+        intercept: my - slope * mt,
+        slope,
+        rss: (syy - slope * sxy).max(0.0),
+    })
 }
 
 /// Continuous two-piece line y = a + s1*t + (s2 - s1)*(t - c)+ with the best break `c`.
@@ -56,8 +60,9 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         b.swap(col, pivot);
         for row in col + 1..3 {
             let f = a[row][col] / a[col][col];
-            for k in col..3 {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (cell, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *cell -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -189,17 +194,25 @@ mod tests {
         let t = [0.0, 1.0, 2.0, 3.0];
         let y = [1.0, 3.0, 5.0, 7.0];
         let f = line_fit(&t, &y).unwrap();
-        assert!((f.slope - 2.0).abs() < 1e-12 && (f.intercept - 1.0).abs() < 1e-12 && f.rss < 1e-12);
+        assert!(
+            (f.slope - 2.0).abs() < 1e-12 && (f.intercept - 1.0).abs() < 1e-12 && f.rss < 1e-12
+        );
     }
 
     #[test]
     fn broken_stick_recovers_an_exact_knee() {
         let t: Vec<f64> = (0..100).map(|i| i as f64 * 0.5).collect();
         // rises 4/h until 20 h, then 0.5/h
-        let y: Vec<f64> = t.iter().map(|&x| 1000.0 + 4.0 * x.min(20.0) + 0.5 * (x - 20.0).max(0.0)).collect();
+        let y: Vec<f64> = t
+            .iter()
+            .map(|&x| 1000.0 + 4.0 * x.min(20.0) + 0.5 * (x - 20.0).max(0.0))
+            .collect();
         let b = broken_stick(&t, &y).unwrap();
         assert!((b.break_time - 20.0).abs() < 1e-9, "{b:?}");
-        assert!((b.slope_before - 4.0).abs() < 1e-6 && (b.slope_after - 0.5).abs() < 1e-6, "{b:?}");
+        assert!(
+            (b.slope_before - 4.0).abs() < 1e-6 && (b.slope_after - 0.5).abs() < 1e-6,
+            "{b:?}"
+        );
         assert!((b.intercept - 1000.0).abs() < 1e-6);
     }
 

@@ -28,7 +28,11 @@ pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
 /// standard deviation of normal data.
 pub fn mad_sigma(values: &[f64]) -> Option<f64> {
     let m = median(values)?;
-    let mut dev: Vec<f64> = values.iter().filter(|x| x.is_finite()).map(|x| (x - m).abs()).collect();
+    let mut dev: Vec<f64> = values
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|x| (x - m).abs())
+        .collect();
     median_in_place(&mut dev).map(|d| 1.4826 * d)
 }
 
@@ -74,11 +78,15 @@ pub fn hampel(values: &[f64], half: usize, k: f64) -> Vec<f64> {
         let hi = (i + half + 1).min(n);
         window.clear();
         window.extend_from_slice(&values[lo..hi]);
-        let Some(med) = median_in_place(&mut window) else { continue };
+        let Some(med) = median_in_place(&mut window) else {
+            continue;
+        };
         for w in window.iter_mut() {
             *w = (*w - med).abs();
         }
-        let Some(mad) = median_in_place(&mut window) else { continue };
+        let Some(mad) = median_in_place(&mut window) else {
+            continue;
+        };
         if (values[i] - med).abs() > k * 1.4826 * mad {
             out[i] = med;
         }
@@ -116,7 +124,9 @@ mod tests {
 
     #[test]
     fn lag1_of_alternating_is_negative() {
-        let v: Vec<f64> = (0..50).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let v: Vec<f64> = (0..50)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
         assert!(lag1_autocorrelation(&v) < -0.9);
     }
 }

@@ -196,7 +196,12 @@ pub fn sen_slope(t: &[f64], x: &[f64], var_s: f64, confidence: f64) -> Option<Se
     let upper = *upper;
     let mut resid: Vec<f64> = t.iter().zip(x).map(|(ti, xi)| xi - slope * ti).collect();
     let intercept = median_in_place(&mut resid)?;
-    Some(SenSlope { slope, intercept, lower, upper })
+    Some(SenSlope {
+        slope,
+        intercept,
+        lower,
+        upper,
+    })
 }
 
 /// Cox-Stuart test for an increasing trend: x_i against x_{i+c}, c = ceil(m/2); one-sided
