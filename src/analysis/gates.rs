@@ -9,7 +9,7 @@ use super::stats::fit::{bic, broken_stick, line_fit, mean_shift};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{
-    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope,
+    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, trend_test, MannKendall, SenSlope,
 };
 
 /// Shortest lifetime worth testing.
@@ -215,11 +215,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     }
     trial.level = median(&x).unwrap_or(level);
     trial.min_detectable_slope = min_detectable_slope(t, &x);
-    let Some(mk) = mann_kendall_hamed_rao(t, &x) else {
-        trial.outcome = Outcome::NoTrend { shape: "flat" };
-        return trial;
-    };
-    let Some(sen) = sen_slope(t, &x, mk.var_s_corrected, 0.95) else {
+    let Some((mk, sen)) = trend_test(t, &x) else {
         trial.outcome = Outcome::NoTrend { shape: "flat" };
         return trial;
     };
@@ -363,9 +359,7 @@ fn gate(
         let (tt, tx) = (&t[third..], &x[third..]);
         if tx.len() >= 4 {
             let overall = trial.sen.map_or(sen.slope, |s| s.slope);
-            let tail_mk = mann_kendall_hamed_rao(tt, tx);
-            let tail = tail_mk.and_then(|r| sen_slope(tt, tx, r.var_s_corrected, 0.95));
-            if let (Some(tail_mk), Some(tail)) = (tail_mk, tail) {
+            if let Some((tail_mk, tail)) = trend_test(tt, tx) {
                 let ratio = tail.slope / overall;
                 trial.tail_ratio = Some(ratio);
                 if ratio < 0.3 || tail_mk.p_increasing >= 0.1 {
@@ -419,8 +413,7 @@ fn gate(
         keep.sort_unstable();
         let kt: Vec<f64> = keep.iter().map(|&i| t[i]).collect();
         let kx: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
-        let trimmed = mann_kendall_hamed_rao(&kt, &kx)
-            .and_then(|r| sen_slope(&kt, &kx, r.var_s_corrected, 0.95));
+        let trimmed = trend_test(&kt, &kx).map(|r| r.1);
         if trimmed.is_none_or(|s| s.slope <= 0.0 || s.lower <= 0.0) {
             return Outcome::Rejected {
                 shape: "burst",

@@ -78,11 +78,22 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     for (k, &i) in valid.iter().enumerate() {
         if k > 0 {
             let prev = values[valid[k - 1]];
+            let y = values[i];
             let start = k.saturating_sub(5);
+            let (lo, hi) = valid[start..k]
+                .iter()
+                .map(|&j| values[j])
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                });
+            // The local median lies between the window's extremes: skip it when neither rule
+            // can fire.
+            if !(y < 0.7 * hi || lo < 0.7 * y) {
+                continue;
+            }
             recent.clear();
             recent.extend(valid[start..k].iter().map(|&j| values[j]));
             let local = median_in_place(&mut recent).unwrap_or(prev);
-            let y = values[i];
             if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff {
                 drops.push(k);
             }
