@@ -1,8 +1,91 @@
 //! synth: seeded generator of labelled PDH-CSV logs in scenario families (healthy servers,
 //! leaks, warm-ups, sawtooth, steps, cycles, restarts) for the samples, tests and benchmark.
 
+mod corpus;
+mod family;
+mod label;
+mod pdh;
+mod samples;
+pub mod score;
+
+pub use corpus::{
+    benchmark_logs, benchmark_logs_seeded, family_quota, log_plan, log_seed, truth_counts, Split,
+};
+pub use family::{ar1_noise, CounterKind, Grid, Recipe, HANDLE_LIMIT};
+pub use label::{Difficulty, Family, LogLabels, SeriesLabel, Truth};
+pub use pdh::{GeneratedLog, Lifetime, LogSpec, ObjectColumn, ServiceCounter, ServiceSpec};
+pub use samples::{sample_logs, SAMPLE_NAMES};
+
+use std::fs;
+use std::io::BufWriter;
+use std::path::Path;
+
+use anyhow::Context;
+
 use crate::cli::SynthArgs;
 
-pub fn run(_args: &SynthArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("synth not built yet")
+/// Environment variable scaling the benchmark corpus (1.0 = the protocol's full size).
+pub const SCALE_ENV: &str = "PERFLEAK_BENCH_SCALE";
+
+/// `perfleak synth --out DIR [samples|tune|test] --seed N`.
+pub fn run(args: &SynthArgs) -> anyhow::Result<i32> {
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let logs: Box<dyn Iterator<Item = GeneratedLog>> = match args.what.as_str() {
+        "samples" => Box::new(sample_logs(args.seed).into_iter()),
+        "tune" | "test" => {
+            let split = if args.what == "tune" {
+                Split::Tune
+            } else {
+                Split::Test
+            };
+            let scale = scale_from_env()?;
+            Box::new(benchmark_logs_seeded(split, scale, args.seed))
+        }
+        other => anyhow::bail!("synth: unknown set `{other}` (expected samples, tune or test)"),
+    };
+    let mut count = 0usize;
+    for log in logs {
+        write_log(&args.out, &log)?;
+        count += 1;
+    }
+    eprintln!(
+        "perfleak synth: wrote {count} logs to {}",
+        args.out.display()
+    );
+    Ok(0)
+}
+
+/// The corpus scale from `PERFLEAK_BENCH_SCALE` (default 1.0).
+pub fn scale_from_env() -> anyhow::Result<f64> {
+    match std::env::var(SCALE_ENV) {
+        Ok(v) => {
+            let scale: f64 = v
+                .trim()
+                .parse()
+                .with_context(|| format!("{SCALE_ENV}={v}: not a number"))?;
+            anyhow::ensure!(
+                scale > 0.0 && scale.is_finite(),
+                "{SCALE_ENV}={v}: must be above 0"
+            );
+            Ok(scale)
+        }
+        Err(_) => Ok(1.0),
+    }
+}
+
+/// Writes `<name>.csv` and `<name>.labels.json` into `dir`.
+pub fn write_log(dir: &Path, log: &GeneratedLog) -> anyhow::Result<()> {
+    let csv_path = dir.join(format!("{}.csv", log.name()));
+    let file = fs::File::create(&csv_path)
+        .with_context(|| format!("cannot create {}", csv_path.display()))?;
+    let mut out = BufWriter::new(file);
+    log.write_csv(&mut out)
+        .with_context(|| format!("cannot write {}", csv_path.display()))?;
+    std::io::Write::flush(&mut out)
+        .with_context(|| format!("cannot write {}", csv_path.display()))?;
+    let labels_path = dir.join(format!("{}.labels.json", log.name()));
+    fs::write(&labels_path, log.labels_json())
+        .with_context(|| format!("cannot write {}", labels_path.display()))?;
+    Ok(())
 }
