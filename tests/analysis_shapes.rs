@@ -578,3 +578,92 @@ fn whole_log_is_sorted_worst_first_and_skips_total_and_idle() {
         3
     );
 }
+
+#[test]
+fn two_day_leak_passes_the_lag_24h_test_and_a_two_day_cycle_does_not_leak() {
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(48.0, 300.0);
+        let t = b.hours();
+        let noise = ar1(&mut rng, t.len(), 0.5, 2.0 * MB);
+        let leak: Vec<f64> = t
+            .iter()
+            .zip(&noise)
+            .map(|(h, e)| 300.0 * MB + 20.0 * MB * daily(*h) + 2.0 * MB * h + e)
+            .collect();
+        let cycle: Vec<f64> = t
+            .iter()
+            .zip(&noise)
+            .map(|(h, e)| 300.0 * MB + 60.0 * MB * daily(*h) + e)
+            .collect();
+        let log = b
+            .process("leaky", "Private Bytes", leak)
+            .process("cyclic", "Private Bytes", cycle)
+            .build();
+        let f = analyze(&log);
+        let leaky = f.iter().find(|x| x.instance == "leaky").unwrap();
+        check(leaky, Verdict::Leak, "two-day leak");
+        assert!(
+            leaky.reasons.iter().any(|r| r.contains("lag-24h")),
+            "{:?}",
+            leaky.reasons
+        );
+        let cyclic = f.iter().find(|x| x.instance == "cyclic").unwrap();
+        assert_ne!(cyclic.verdict, Verdict::Leak, "{:?}", cyclic.reasons);
+    }
+}
+
+#[test]
+fn renumbered_label_without_pid_is_not_a_confident_leak() {
+    // Two processes trade the label `svchost#1` every few samples: one near 40 MB, one near
+    // 400 MB and growing; without ID Process the series alternates between their levels.
+    let mut rng = SmallRng::seed_from_u64(77);
+    let b = LogBuilder::new(72.0, 300.0);
+    let t = b.hours();
+    let v: Vec<f64> = t
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let noise = rng.random_range(-0.5..0.5) * MB;
+            if (i / 20) % 2 == 0 {
+                40.0 * MB + noise
+            } else {
+                400.0 * MB + MB * h + noise
+            }
+        })
+        .collect();
+    let f = only(
+        &b.process("svchost#1", "Private Bytes", v).build(),
+        "Private Bytes",
+    );
+    assert_ne!(f.verdict, Verdict::Leak, "{:?}", f.reasons);
+    assert!(
+        f.reasons.iter().any(|r| r.contains("renumbering")),
+        "{:?}",
+        f.reasons
+    );
+}
+
+#[test]
+fn elapsed_time_falling_marks_a_restart() {
+    let mut rng = SmallRng::seed_from_u64(8);
+    let b = LogBuilder::new(72.0, 300.0);
+    let t = b.hours();
+    // The instance restarts at 40 h, without a drop in value: only Elapsed Time tells.
+    let elapsed: Vec<f64> = t
+        .iter()
+        .map(|h| if *h < 40.0 { h + 5.0 } else { h - 40.0 } * 3600.0)
+        .collect();
+    let v: Vec<f64> = t
+        .iter()
+        .map(|_| 100.0 * MB + rng.random_range(-1.0..1.0) * MB)
+        .collect();
+    let log = b
+        .process("lsass", "Private Bytes", v)
+        .process("lsass", "Elapsed Time", elapsed)
+        .build();
+    let f = only(&log, "Private Bytes");
+    assert_eq!(f.segments, 2);
+    assert_eq!(f.restarts.len(), 1);
+    check(&f, Verdict::Ok, "elapsed restart");
+}

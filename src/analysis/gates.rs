@@ -338,7 +338,12 @@ fn gate(
                     ),
                 };
             }
-            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 {
+            // Late onset only when the part before the break is itself flat.
+            let before_flat = || {
+                let (tb, xb) = (&t[..stick.break_index], &x[..stick.break_index]);
+                mann_kendall_hamed_rao(tb, xb).is_none_or(|r| r.p_increasing >= 0.05)
+            };
+            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 && before_flat() {
                 if let Some(post) =
                     post_mk.and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
                 {

@@ -112,12 +112,20 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         out.sawtooth_drops = drops.len();
     }
     // Without a PID, a label that alternates between two levels belongs to two processes.
+    // A rise that returns to the level held before the last drop is the other process coming
+    // back; a restarted process starts low and has to grow again.
     if !has_pid {
-        let alternations = drops
+        let returns = rises
             .iter()
-            .filter(|&&d| rises.iter().any(|&r| r.abs_diff(d) <= 3 && r != d))
+            .filter(|&&r| {
+                drops.iter().rev().find(|&&d| d < r).is_some_and(|&d| {
+                    let before = values[valid[d - 1]];
+                    let after = values[valid[r]];
+                    (after - before).abs() <= 0.15 * before.abs()
+                })
+            })
             .count();
-        out.renumbered = alternations >= 3;
+        out.renumbered = returns >= 2;
     }
 
     let mut runs: Vec<Vec<usize>> = Vec::new();

@@ -213,8 +213,10 @@ fn amount(kind: CounterKind, v: f64) -> String {
         (1024.0 * 1024.0 * 1024.0, "GB")
     } else if a >= 1024.0 * 1024.0 {
         (1024.0 * 1024.0, "MB")
-    } else {
+    } else if a >= 1024.0 {
         (1024.0, "KB")
+    } else {
+        return format!("{v:.0} B");
     };
     format!("{:.2} {unit}", v / scale)
 }
