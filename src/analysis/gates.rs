@@ -367,6 +367,8 @@ fn gate(
             if let Some((tail_mk, tail)) = trend_test(tt, tx) {
                 let ratio = tail.slope / overall;
                 trial.tail_ratio = Some(ratio);
+                // Judging the tail day over day for one to three days of data was tried: it
+                // let warm-ups that restart through (their first day always grows).
                 if ratio < 0.3 || tail_mk.p_increasing >= 0.1 {
                     return Outcome::Rejected {
                         shape: "growth-stopped",
@@ -376,10 +378,11 @@ fn gate(
                             tail_mk.p_increasing
                         ),
                     };
+                } else {
+                    trial
+                        .notes
+                        .push(format!("tail {:.0}% of the slope", 100.0 * ratio));
                 }
-                trial
-                    .notes
-                    .push(format!("tail {:.0}% of the slope", 100.0 * ratio));
             }
         }
         // A single level shift (configuration or load change) against a line.

@@ -4,6 +4,9 @@
 
 use super::stats::robust::{mad_sigma, median, median_in_place};
 
+/// Blank cells in a row still read as one process (missed samples).
+const MAX_MISSED_SAMPLES: usize = 3;
+
 /// Why a new lifetime starts at a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CutReason {
@@ -148,7 +151,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
                     cut = Some(CutReason::ElapsedFell);
                 }
             }
-            if cut.is_none() && i > p + 1 && !same_pid {
+            // A blank cell or two is a missed sample, not a new process; a longer absence is
+            // a new lifetime unless the PID proves continuity (a restart within a few samples
+            // still shows as a sharp drop).
+            if cut.is_none() && i > p + MAX_MISSED_SAMPLES + 1 && !same_pid {
                 cut = Some(CutReason::Reappeared);
             }
             if cut.is_none() && !has_pid && !recurring && !out.renumbered && drops.contains(&k) {
@@ -230,12 +236,15 @@ mod tests {
     }
 
     #[test]
-    fn gap_then_return_is_a_new_lifetime() {
+    fn long_gap_then_return_is_a_new_lifetime_but_a_missed_sample_is_not() {
         let mut v = vec![5.0; 30];
-        v[10] = f64::NAN;
+        v[3] = f64::NAN;
+        for x in &mut v[10..15] {
+            *x = f64::NAN;
+        }
         let l = split(&v, &hours(30), Identity::default());
         assert_eq!(l.lifetimes.len(), 2);
-        assert_eq!(l.cuts, vec![(11, CutReason::Reappeared)]);
+        assert_eq!(l.cuts, vec![(15, CutReason::Reappeared)]);
     }
 
     #[test]

@@ -319,6 +319,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             n
         ));
     } else if passing.len() >= 2
+        && 2 * passing.len() >= tested.len()
         && s.combined_q.is_some_and(|q| q <= Q_LEAK)
         && slopes_agree(&passing)
     {
@@ -356,9 +357,16 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             _ => "linear".into(),
         };
         reasons.push(format!("MK-HR q={:.1e}", q_value.unwrap_or(1.0)));
-        if soft.is_empty() {
+        // One lifetime stands for the series only when it is the last one tested: growth that
+        // later lifetimes do not repeat is weaker evidence.
+        let is_last = tested.last() == Some(&best);
+        if soft.is_empty() && is_last {
             verdict = Verdict::Leak;
             confidence = 0.75;
+        } else if soft.is_empty() {
+            verdict = Verdict::Suspect;
+            confidence = 0.5;
+            reasons.push("later lifetimes do not repeat the growth".into());
         } else {
             verdict = Verdict::Suspect;
             confidence = 0.5;
