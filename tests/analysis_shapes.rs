@@ -667,3 +667,21 @@ fn elapsed_time_falling_marks_a_restart() {
     assert_eq!(f.restarts.len(), 1);
     check(&f, Verdict::Ok, "elapsed restart");
 }
+
+#[test]
+fn ragged_input_does_not_panic() {
+    // A column longer than the time axis, NaN times, an all-blank column and a constant one.
+    let mut log = LogBuilder::new(10.0, 60.0)
+        .process("a", "Private Bytes", vec![1.0; 700])
+        .process("b", "Handle Count", vec![f64::NAN; 601])
+        .process("c", "Thread Count", vec![7.0; 601])
+        .build();
+    log.elapsed_seconds[5] = f64::NAN;
+    let f = analyze(&log);
+    assert_eq!(f.len(), 3);
+    let blank = f.iter().find(|x| x.instance == "b").unwrap();
+    assert_eq!(blank.verdict, Verdict::InsufficientData);
+    assert_eq!(blank.first, None);
+    let constant = f.iter().find(|x| x.instance == "c").unwrap();
+    assert_eq!(constant.verdict, Verdict::Ok);
+}

@@ -250,7 +250,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let first = finite.first().map(|p| p.1);
     let last = finite.last().map(|p| p.1);
     let span_hours = match (finite.first(), finite.last()) {
-        (Some(a), Some(b)) => (log.elapsed_seconds[b.0] - log.elapsed_seconds[a.0]) / 3600.0,
+        (Some(a), Some(b)) => match (log.elapsed_seconds.get(a.0), log.elapsed_seconds.get(b.0)) {
+            (Some(start), Some(end)) if (end - start).is_finite() => (end - start) / 3600.0,
+            _ => 0.0,
+        },
         _ => 0.0,
     };
     let growth_percent = match (first, last) {
