@@ -152,7 +152,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
         end_hours: end,
         samples: n,
         blocks: 0,
-        level: median(values).unwrap_or(f64::NAN),
+        level: f64::NAN,
         p: 1.0,
         mk: None,
         sen: None,
@@ -167,11 +167,13 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     };
     let span = end - start;
     if n < 4 {
+        trial.level = median(values).unwrap_or(f64::NAN);
         return trial;
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
     trial.blocks = blocks.level.len();
     if span < MIN_SPAN_HOURS || n < MIN_SAMPLES {
+        trial.level = median(values).unwrap_or(f64::NAN);
         trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);
         return trial;
     }
@@ -179,8 +181,6 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     let mut x = blocks.level.clone();
 
     // A sawtooth (GC, cache trims) hides the live set: test the post-collection floor.
-    let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
-    let raw_sigma = mad_sigma(&diffs).unwrap_or(0.0) / std::f64::consts::SQRT_2;
     let spread: Vec<f64> = blocks
         .peak
         .iter()
@@ -188,8 +188,12 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
         .map(|(p, f)| p - f)
         .collect();
     let level = median(&x).unwrap_or(0.0);
+    let raw_sigma = || {
+        let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
+        mad_sigma(&diffs).unwrap_or(0.0) / std::f64::consts::SQRT_2
+    };
     if blocks.aggregated
-        && median(&spread).is_some_and(|s| s > (8.0 * raw_sigma).max(0.05 * level.abs()))
+        && median(&spread).is_some_and(|s| s > 0.05 * level.abs() && s > 8.0 * raw_sigma())
     {
         x = blocks.floor.clone();
         trial

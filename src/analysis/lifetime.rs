@@ -72,7 +72,9 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         .windows(2)
         .map(|w| values[w[1]] - values[w[0]])
         .collect();
-    let sigma_diff = mad_sigma(&diffs).unwrap_or(0.0);
+    // Computed on first need: most series never come near a 30% jump.
+    let mut sigma_cache: Option<f64> = None;
+    let mut sigma_diff = || *sigma_cache.get_or_insert_with(|| mad_sigma(&diffs).unwrap_or(0.0));
 
     // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
     let mut drops = Vec::new();
@@ -97,10 +99,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             recent.clear();
             recent.extend(valid[start..k].iter().map(|&j| values[j]));
             let local = median_in_place(&mut recent).unwrap_or(prev);
-            if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff {
+            if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff() {
                 drops.push(k);
             }
-            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff {
+            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
                 rises.push(k);
             }
         }
