@@ -9,7 +9,7 @@ use super::stats::fit::{bic, broken_stick, line_fit, mean_shift};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{
-    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope,
+    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, trend_test, MannKendall, SenSlope,
 };
 
 /// Shortest lifetime worth testing.
@@ -122,6 +122,15 @@ pub fn min_detectable_slope(t: &[f64], x: &[f64]) -> Option<f64> {
     Some((normal_quantile(0.99) + normal_quantile(0.8)) * sigma * (12.0 / m_eff).sqrt() / span)
 }
 
+fn level_shift_reason(at: f64, before: f64, after: f64, post_p: f64) -> String {
+    format!(
+        "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
+        fmt_hours(at),
+        100.0 * (after - before) / before.abs().max(f64::MIN_POSITIVE),
+        post_p
+    )
+}
+
 fn fmt_hours(h: f64) -> String {
     if h >= 48.0 {
         format!("{:.1} d", h / 24.0)
@@ -143,7 +152,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
         end_hours: end,
         samples: n,
         blocks: 0,
-        level: median(values).unwrap_or(f64::NAN),
+        level: f64::NAN,
         p: 1.0,
         mk: None,
         sen: None,
@@ -158,11 +167,13 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     };
     let span = end - start;
     if n < 4 {
+        trial.level = median(values).unwrap_or(f64::NAN);
         return trial;
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
     trial.blocks = blocks.level.len();
     if span < MIN_SPAN_HOURS || n < MIN_SAMPLES {
+        trial.level = median(values).unwrap_or(f64::NAN);
         trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);
         return trial;
     }
@@ -170,8 +181,6 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     let mut x = blocks.level.clone();
 
     // A sawtooth (GC, cache trims) hides the live set: test the post-collection floor.
-    let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
-    let raw_sigma = mad_sigma(&diffs).unwrap_or(0.0) / std::f64::consts::SQRT_2;
     let spread: Vec<f64> = blocks
         .peak
         .iter()
@@ -179,8 +188,12 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
         .map(|(p, f)| p - f)
         .collect();
     let level = median(&x).unwrap_or(0.0);
+    let raw_sigma = || {
+        let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
+        mad_sigma(&diffs).unwrap_or(0.0) / std::f64::consts::SQRT_2
+    };
     if blocks.aggregated
-        && median(&spread).is_some_and(|s| s > (8.0 * raw_sigma).max(0.05 * level.abs()))
+        && median(&spread).is_some_and(|s| s > 0.05 * level.abs() && s > 8.0 * raw_sigma())
     {
         x = blocks.floor.clone();
         trial
@@ -206,11 +219,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     }
     trial.level = median(&x).unwrap_or(level);
     trial.min_detectable_slope = min_detectable_slope(t, &x);
-    let Some(mk) = mann_kendall_hamed_rao(t, &x) else {
-        trial.outcome = Outcome::NoTrend { shape: "flat" };
-        return trial;
-    };
-    let Some(sen) = sen_slope(t, &x, mk.var_s_corrected, 0.95) else {
+    let Some((mk, sen)) = trend_test(t, &x) else {
         trial.outcome = Outcome::NoTrend { shape: "flat" };
         return trial;
     };
@@ -302,6 +311,23 @@ fn gate(
             if post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && post_p >= 0.05 {
                 let since = stick.break_time;
                 let into = since - trial.start_hours;
+                // A jump fits a mean shift better than a bend: name it for what it is.
+                if let Some(shift) = mean_shift(x, 12.min(m / 4).max(3)) {
+                    if shift.rss < stick.rss
+                        && ups.len() < 3
+                        && shift.mean_after > shift.mean_before
+                    {
+                        return Outcome::Rejected {
+                            shape: "level-shift",
+                            reason: level_shift_reason(
+                                t[shift.split],
+                                shift.mean_before,
+                                shift.mean_after,
+                                post_p,
+                            ),
+                        };
+                    }
+                }
                 let (shape, what) = if into <= 0.5 * span {
                     ("warm-up", "warm-up then plateau")
                 } else {
@@ -316,7 +342,12 @@ fn gate(
                     ),
                 };
             }
-            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 {
+            // Late onset only when the part before the break is itself flat.
+            let before_flat = || {
+                let (tb, xb) = (&t[..stick.break_index], &x[..stick.break_index]);
+                mann_kendall_hamed_rao(tb, xb).is_none_or(|r| r.p_increasing >= 0.05)
+            };
+            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 && before_flat() {
                 if let Some(post) =
                     post_mk.and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
                 {
@@ -337,11 +368,11 @@ fn gate(
         let (tt, tx) = (&t[third..], &x[third..]);
         if tx.len() >= 4 {
             let overall = trial.sen.map_or(sen.slope, |s| s.slope);
-            let tail_mk = mann_kendall_hamed_rao(tt, tx);
-            let tail = tail_mk.and_then(|r| sen_slope(tt, tx, r.var_s_corrected, 0.95));
-            if let (Some(tail_mk), Some(tail)) = (tail_mk, tail) {
+            if let Some((tail_mk, tail)) = trend_test(tt, tx) {
                 let ratio = tail.slope / overall;
                 trial.tail_ratio = Some(ratio);
+                // Judging the tail day over day for one to three days of data was tried: it
+                // let warm-ups that restart through (their first day always grows).
                 if ratio < 0.3 || tail_mk.p_increasing >= 0.1 {
                     return Outcome::Rejected {
                         shape: "growth-stopped",
@@ -351,10 +382,11 @@ fn gate(
                             tail_mk.p_increasing
                         ),
                     };
+                } else {
+                    trial
+                        .notes
+                        .push(format!("tail {:.0}% of the slope", 100.0 * ratio));
                 }
-                trial
-                    .notes
-                    .push(format!("tail {:.0}% of the slope", 100.0 * ratio));
             }
         }
         // A single level shift (configuration or load change) against a line.
@@ -368,12 +400,11 @@ fn gate(
                 if post.len() >= 12 && post_p >= 0.05 {
                     return Outcome::Rejected {
                         shape: "level-shift",
-                        reason: format!(
-                            "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
-                            fmt_hours(t[shift.split]),
-                            100.0 * (shift.mean_after - shift.mean_before)
-                                / shift.mean_before.abs().max(f64::MIN_POSITIVE),
-                            post_p
+                        reason: level_shift_reason(
+                            t[shift.split],
+                            shift.mean_before,
+                            shift.mean_after,
+                            post_p,
                         ),
                     };
                 }
@@ -394,8 +425,7 @@ fn gate(
         keep.sort_unstable();
         let kt: Vec<f64> = keep.iter().map(|&i| t[i]).collect();
         let kx: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
-        let trimmed = mann_kendall_hamed_rao(&kt, &kx)
-            .and_then(|r| sen_slope(&kt, &kx, r.var_s_corrected, 0.95));
+        let trimmed = trend_test(&kt, &kx).map(|r| r.1);
         if trimmed.is_none_or(|s| s.slope <= 0.0 || s.lower <= 0.0) {
             return Outcome::Rejected {
                 shape: "burst",

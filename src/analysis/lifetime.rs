@@ -4,6 +4,9 @@
 
 use super::stats::robust::{mad_sigma, median, median_in_place};
 
+/// Blank cells in a row still read as one process (missed samples).
+const MAX_MISSED_SAMPLES: usize = 3;
+
 /// Why a new lifetime starts at a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CutReason {
@@ -69,7 +72,9 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         .windows(2)
         .map(|w| values[w[1]] - values[w[0]])
         .collect();
-    let sigma_diff = mad_sigma(&diffs).unwrap_or(0.0);
+    // Computed on first need: most series never come near a 30% jump.
+    let mut sigma_cache: Option<f64> = None;
+    let mut sigma_diff = || *sigma_cache.get_or_insert_with(|| mad_sigma(&diffs).unwrap_or(0.0));
 
     // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
     let mut drops = Vec::new();
@@ -78,15 +83,26 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     for (k, &i) in valid.iter().enumerate() {
         if k > 0 {
             let prev = values[valid[k - 1]];
+            let y = values[i];
             let start = k.saturating_sub(5);
+            let (lo, hi) = valid[start..k]
+                .iter()
+                .map(|&j| values[j])
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                });
+            // The local median lies between the window's extremes: skip it when neither rule
+            // can fire.
+            if !(y < 0.7 * hi || lo < 0.7 * y) {
+                continue;
+            }
             recent.clear();
             recent.extend(valid[start..k].iter().map(|&j| values[j]));
             let local = median_in_place(&mut recent).unwrap_or(prev);
-            let y = values[i];
-            if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff {
+            if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff() {
                 drops.push(k);
             }
-            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff {
+            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
                 rises.push(k);
             }
         }
@@ -101,12 +117,20 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         out.sawtooth_drops = drops.len();
     }
     // Without a PID, a label that alternates between two levels belongs to two processes.
+    // A rise that returns to the level held before the last drop is the other process coming
+    // back; a restarted process starts low and has to grow again.
     if !has_pid {
-        let alternations = drops
+        let returns = rises
             .iter()
-            .filter(|&&d| rises.iter().any(|&r| r.abs_diff(d) <= 3 && r != d))
+            .filter(|&&r| {
+                drops.iter().rev().find(|&&d| d < r).is_some_and(|&d| {
+                    let before = values[valid[d - 1]];
+                    let after = values[valid[r]];
+                    (after - before).abs() <= 0.15 * before.abs()
+                })
+            })
             .count();
-        out.renumbered = alternations >= 3;
+        out.renumbered = returns >= 2;
     }
 
     let mut runs: Vec<Vec<usize>> = Vec::new();
@@ -129,7 +153,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
                     cut = Some(CutReason::ElapsedFell);
                 }
             }
-            if cut.is_none() && i > p + 1 && !same_pid {
+            // A blank cell or two is a missed sample, not a new process; a longer absence is
+            // a new lifetime unless the PID proves continuity (a restart within a few samples
+            // still shows as a sharp drop).
+            if cut.is_none() && i > p + MAX_MISSED_SAMPLES + 1 && !same_pid {
                 cut = Some(CutReason::Reappeared);
             }
             if cut.is_none() && !has_pid && !recurring && !out.renumbered && drops.contains(&k) {
@@ -211,12 +238,15 @@ mod tests {
     }
 
     #[test]
-    fn gap_then_return_is_a_new_lifetime() {
+    fn long_gap_then_return_is_a_new_lifetime_but_a_missed_sample_is_not() {
         let mut v = vec![5.0; 30];
-        v[10] = f64::NAN;
+        v[3] = f64::NAN;
+        for x in &mut v[10..15] {
+            *x = f64::NAN;
+        }
         let l = split(&v, &hours(30), Identity::default());
         assert_eq!(l.lifetimes.len(), 2);
-        assert_eq!(l.cuts, vec![(11, CutReason::Reappeared)]);
+        assert_eq!(l.cuts, vec![(15, CutReason::Reappeared)]);
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub fn time_to_limit(
     lower: f64,
     upper: f64,
 ) -> Option<(f64, [Option<f64>; 2])> {
-    if !(slope > 0.0) {
+    if slope.is_nan() || slope <= 0.0 {
         return None;
     }
     let room = (limit - level_now).max(0.0);

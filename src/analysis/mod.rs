@@ -18,6 +18,7 @@ use lifetime::{Identity, Lifetimes};
 use limit::{CounterKind, Limit};
 use rayon::prelude::*;
 use stats::combine::{benjamini_hochberg, stouffer};
+use std::collections::{HashMap, HashSet};
 
 /// q at or below which a trend counts as significant after Benjamini-Hochberg.
 const Q_LEAK: f64 = 0.01;
@@ -38,17 +39,49 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .map(|s| (s - origin) / 3600.0)
         .collect();
 
+    // Index the Process columns by instance and counter once: identity columns are looked up for
+    // every series.
+    let key = |c: &Column, counter: &str| {
+        let p = &c.path;
+        (
+            p.machine.as_deref().unwrap_or("").to_ascii_lowercase(),
+            p.instance.as_deref().unwrap_or("").to_ascii_lowercase(),
+            p.index,
+            counter.to_ascii_lowercase(),
+        )
+    };
+    let mut by_key: HashMap<(String, String, Option<u32>, String), usize> = HashMap::new();
+    for (i, c) in log.columns.iter().enumerate() {
+        if c.path.object == "Process" {
+            by_key.entry(key(c, &c.path.counter)).or_insert(i);
+        }
+    }
+    let process_columns: HashSet<*const Column> =
+        log.process_columns().map(|c| c as *const Column).collect();
     let series: Vec<(usize, CounterKind)> = log
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| is_process_series(log, c))
+        .filter(|(_, c)| process_columns.contains(&(*c as *const Column)))
         .filter_map(|(i, c)| CounterKind::from_counter(&c.path.counter).map(|k| (i, k)))
         .collect();
+    let sibling = |column: usize, counter: &str| -> Option<&[f64]> {
+        let c = &log.columns[column];
+        by_key
+            .get(&key(c, counter))
+            .map(|&j| log.columns[j].values.as_slice())
+    };
 
     let mut trials: Vec<SeriesTrial> = series
         .par_iter()
-        .map(|&(column, kind)| try_series(log, &hours, column, kind))
+        .map(|&(column, kind)| {
+            let identity = Identity {
+                pid: sibling(column, "ID Process"),
+                elapsed: sibling(column, "Elapsed Time"),
+            };
+            let virtual_bytes = sibling(column, "Virtual Bytes");
+            try_series(log, &hours, column, kind, identity, virtual_bytes)
+        })
         .collect();
 
     // One Benjamini-Hochberg pool over every lifetime test and every combined test of the log.
@@ -84,10 +117,6 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     findings
 }
 
-fn is_process_series(log: &PerfLog, column: &Column) -> bool {
-    log.process_columns().any(|c| std::ptr::eq(c, column))
-}
-
 /// Everything learnt about one series before the log-wide FDR step.
 struct SeriesTrial {
     column: usize,
@@ -101,14 +130,6 @@ struct SeriesTrial {
     max_virtual_bytes: Option<f64>,
 }
 
-fn same_instance(a: &Column, b: &Column) -> bool {
-    let (pa, pb) = (&a.path, &b.path);
-    pa.object == pb.object
-        && pa.index == pb.index
-        && eq_opt(&pa.instance, &pb.instance)
-        && eq_opt(&pa.machine, &pb.machine)
-}
-
 fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
     match (a, b) {
         (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
@@ -119,12 +140,6 @@ fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
 
 fn last_finite(values: &[f64]) -> Option<f64> {
     values.iter().rev().copied().find(|v| v.is_finite())
-}
-
-fn sibling<'a>(log: &'a PerfLog, column: &Column, counter: &str) -> Option<&'a Column> {
-    log.columns
-        .iter()
-        .find(|c| same_instance(c, column) && c.path.counter.eq_ignore_ascii_case(counter))
 }
 
 /// Commit Limit - Committed Bytes of the machine at the end of the log.
@@ -142,12 +157,15 @@ fn commit_headroom(log: &PerfLog, machine: &Option<String>) -> Option<f64> {
     Some(memory("Commit Limit")? - memory("Committed Bytes")?)
 }
 
-fn try_series(log: &PerfLog, hours: &[f64], column: usize, kind: CounterKind) -> SeriesTrial {
+fn try_series(
+    log: &PerfLog,
+    hours: &[f64],
+    column: usize,
+    kind: CounterKind,
+    identity: Identity,
+    virtual_bytes: Option<&[f64]>,
+) -> SeriesTrial {
     let col = &log.columns[column];
-    let identity = Identity {
-        pid: sibling(log, col, "ID Process").map(|c| c.values.as_slice()),
-        elapsed: sibling(log, col, "Elapsed Time").map(|c| c.values.as_slice()),
-    };
     let split = lifetime::split(&col.values, hours, identity);
     let lifetimes: Vec<LifetimeTrial> = split
         .lifetimes
@@ -166,13 +184,8 @@ fn try_series(log: &PerfLog, hours: &[f64], column: usize, kind: CounterKind) ->
     } else {
         None
     };
-    let max_virtual_bytes = sibling(log, col, "Virtual Bytes").and_then(|c| {
-        c.values
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .reduce(f64::max)
-    });
+    let max_virtual_bytes =
+        virtual_bytes.and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
     SeriesTrial {
         column,
         kind,
@@ -200,8 +213,10 @@ fn amount(kind: CounterKind, v: f64) -> String {
         (1024.0 * 1024.0 * 1024.0, "GB")
     } else if a >= 1024.0 * 1024.0 {
         (1024.0 * 1024.0, "MB")
-    } else {
+    } else if a >= 1024.0 {
         (1024.0, "KB")
+    } else {
+        return format!("{v:.0} B");
     };
     format!("{:.2} {unit}", v / scale)
 }
@@ -235,7 +250,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let first = finite.first().map(|p| p.1);
     let last = finite.last().map(|p| p.1);
     let span_hours = match (finite.first(), finite.last()) {
-        (Some(a), Some(b)) => (log.elapsed_seconds[b.0] - log.elapsed_seconds[a.0]) / 3600.0,
+        (Some(a), Some(b)) => match (log.elapsed_seconds.get(a.0), log.elapsed_seconds.get(b.0)) {
+            (Some(start), Some(end)) if (end - start).is_finite() => (end - start) / 3600.0,
+            _ => 0.0,
+        },
         _ => 0.0,
     };
     let growth_percent = match (first, last) {
@@ -304,6 +322,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             n
         ));
     } else if passing.len() >= 2
+        && 2 * passing.len() >= tested.len()
         && s.combined_q.is_some_and(|q| q <= Q_LEAK)
         && slopes_agree(&passing)
     {
@@ -341,9 +360,16 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             _ => "linear".into(),
         };
         reasons.push(format!("MK-HR q={:.1e}", q_value.unwrap_or(1.0)));
-        if soft.is_empty() {
+        // One lifetime stands for the series only when it is the last one tested: growth that
+        // later lifetimes do not repeat is weaker evidence.
+        let is_last = tested.last() == Some(&best);
+        if soft.is_empty() && is_last {
             verdict = Verdict::Leak;
             confidence = 0.75;
+        } else if soft.is_empty() {
+            verdict = Verdict::Suspect;
+            confidence = 0.5;
+            reasons.push("later lifetimes do not repeat the growth".into());
         } else {
             verdict = Verdict::Suspect;
             confidence = 0.5;
@@ -356,7 +382,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 tested.len()
             ));
         }
-    } else if let Some(&best) = passing.iter().filter(|&&i| q_of(i) <= Q_SUSPECT).last() {
+    } else if let Some(&best) = passing.iter().rfind(|&&i| q_of(i) <= Q_SUSPECT) {
         decisive = Some(best);
         verdict = Verdict::Suspect;
         confidence = 0.4;
@@ -376,8 +402,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         let pick = tested
             .iter()
             .copied()
-            .filter(|&i| matches!(s.lifetimes[i].outcome, Outcome::Rejected { .. }))
-            .last()
+            .rfind(|&i| matches!(s.lifetimes[i].outcome, Outcome::Rejected { .. }))
             .unwrap_or(tested[tested.len() - 1]);
         decisive = Some(pick);
         verdict = Verdict::Ok;

@@ -66,11 +66,11 @@ pub fn daily_cycle(hours: &[f64], values: &[f64]) -> Option<DailyCycle> {
     Some(DailyCycle { strength, adjusted })
 }
 
-/// Lag-24 h sign test: hourly medians, d = h(t) - h(t - 24 h); returns (median d, one-sided
-/// binomial p of the rises). `None` when fewer than 6 pairs exist.
-pub fn lag24_sign_test(hours: &[f64], values: &[f64]) -> Option<(f64, f64)> {
-    let first = *hours.first()?;
-    let last = *hours.last()?;
+/// Day-over-day changes of hourly medians: (hour of the later value, h(t) - h(t - 24 h)).
+pub fn lag24_diffs(hours: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
+    let (Some(&first), Some(&last)) = (hours.first(), hours.last()) else {
+        return Vec::new();
+    };
     let slots = (last - first).floor() as usize + 1;
     let mut buckets: Vec<Vec<f64>> = vec![Vec::new(); slots];
     for (h, v) in hours.iter().zip(values) {
@@ -78,8 +78,17 @@ pub fn lag24_sign_test(hours: &[f64], values: &[f64]) -> Option<(f64, f64)> {
         buckets[k].push(*v);
     }
     let hourly: Vec<Option<f64>> = buckets.iter().map(|b| median(b)).collect();
-    let diffs: Vec<f64> = (24..slots)
-        .filter_map(|k| Some(hourly[k]? - hourly[k - 24]?))
+    (24..slots)
+        .filter_map(|k| Some((first + k as f64, hourly[k]? - hourly[k - 24]?)))
+        .collect()
+}
+
+/// Lag-24 h sign test: hourly medians, d = h(t) - h(t - 24 h); returns (median d, one-sided
+/// binomial p of the rises). `None` when fewer than 6 pairs exist.
+pub fn lag24_sign_test(hours: &[f64], values: &[f64]) -> Option<(f64, f64)> {
+    let diffs: Vec<f64> = lag24_diffs(hours, values)
+        .into_iter()
+        .map(|p| p.1)
         .collect();
     if diffs.len() < 6 {
         return None;

@@ -99,13 +99,30 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
 /// the Sen-detrended series are checked for autocorrelation at every lag, and the lags that are
 /// significant at 5% inflate Var(S). `None` with fewer than 4 points.
 pub fn mann_kendall_hamed_rao(t: &[f64], x: &[f64]) -> Option<MannKendall> {
-    let m = x.len();
-    if m < 4 || t.len() != m {
+    if x.len() < 4 || t.len() != x.len() {
         return None;
     }
+    let slope = sen_slope_only(t, x)?;
+    Some(mk_with_slope(t, x, slope))
+}
+
+/// The Mann-Kendall test and Sen's slope (95% interval from the corrected Var(S)) sharing one
+/// set of pairwise slopes, which is most of the cost of either.
+pub fn trend_test(t: &[f64], x: &[f64]) -> Option<(MannKendall, SenSlope)> {
+    if x.len() < 4 || t.len() != x.len() {
+        return None;
+    }
+    let mut slopes = pairwise_slopes(t, x);
+    let slope = median_in_place(&mut slopes)?;
+    let mk = mk_with_slope(t, x, slope);
+    let sen = sen_from_slopes(&mut slopes, t, x, mk.var_s_corrected, 0.95)?;
+    Some((mk, sen))
+}
+
+fn mk_with_slope(t: &[f64], x: &[f64], slope: f64) -> MannKendall {
+    let m = x.len();
     let s = mk_score(x);
     let var_s = mk_variance(x);
-    let slope = sen_slope_only(t, x)?;
     let detrended: Vec<f64> = t.iter().zip(x).map(|(ti, xi)| xi - slope * ti).collect();
     let r = ranks(&detrended);
     let mean = r.iter().sum::<f64>() / m as f64;
@@ -128,7 +145,7 @@ pub fn mann_kendall_hamed_rao(t: &[f64], x: &[f64]) -> Option<MannKendall> {
     let var_s_corrected = var_s * inflation.max(1.0);
     let z = continuity_z(s, var_s_corrected);
     let pairs = mf * (mf - 1.0) / 2.0;
-    Some(MannKendall {
+    MannKendall {
         s,
         var_s,
         inflation,
@@ -136,7 +153,7 @@ pub fn mann_kendall_hamed_rao(t: &[f64], x: &[f64]) -> Option<MannKendall> {
         z,
         p_increasing: normal_sf(z),
         tau: s / pairs,
-    })
+    }
 }
 
 /// Pairwise slopes (x_j - x_i)/(t_j - t_i) over pairs with t_j > t_i.
@@ -180,20 +197,42 @@ pub fn sen_slope(t: &[f64], x: &[f64], var_s: f64, confidence: f64) -> Option<Se
         return None;
     }
     let mut slopes = pairwise_slopes(t, x);
+    sen_from_slopes(&mut slopes, t, x, var_s, confidence)
+}
+
+fn sen_from_slopes(
+    slopes: &mut [f64],
+    t: &[f64],
+    x: &[f64],
+    var_s: f64,
+    confidence: f64,
+) -> Option<SenSlope> {
     let n = slopes.len();
     if n == 0 {
         return None;
     }
-    let slope = median_in_place(&mut slopes)?;
+    let slope = median_in_place(slopes)?;
     let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
     let c = z * var_s.max(0.0).sqrt();
     let nf = n as f64;
     let upper_idx = (((nf + c) / 2.0).round_ties_even().max(0.0) as usize).min(n - 1);
     let lower_idx = ((((nf - c) / 2.0).round_ties_even() - 1.0).max(0.0) as usize).min(n - 1);
-    let (_, lower, _) = slopes.select_nth_unstable_by(lower_idx, f64::total_cmp);
-    let lower = *lower;
-    let (_, upper, _) = slopes.select_nth_unstable_by(upper_idx, f64::total_cmp);
-    let upper = *upper;
+    // The median selection left the slopes partitioned at n/2: search only the relevant side.
+    let mid = n / 2;
+    let lower = if lower_idx < mid {
+        *slopes[..mid]
+            .select_nth_unstable_by(lower_idx, f64::total_cmp)
+            .1
+    } else {
+        *slopes.select_nth_unstable_by(lower_idx, f64::total_cmp).1
+    };
+    let upper = if upper_idx > mid {
+        *slopes[mid + 1..]
+            .select_nth_unstable_by(upper_idx - mid - 1, f64::total_cmp)
+            .1
+    } else {
+        *slopes.select_nth_unstable_by(upper_idx, f64::total_cmp).1
+    };
     let mut resid: Vec<f64> = t.iter().zip(x).map(|(ti, xi)| xi - slope * ti).collect();
     let intercept = median_in_place(&mut resid)?;
     Some(SenSlope {
