@@ -198,8 +198,9 @@ fn benchmark_log(name: &str, seed: u64, families: &[Family]) -> GeneratedLog {
     let mut services: Vec<ServiceSpec> = Vec::new();
     for (k, &f) in families.iter().enumerate() {
         let image = images[k % images.len()];
+        // A quarter of the processes also log Virtual Bytes, Working Set, threads and pool bytes.
         let recipe = Recipe {
-            companions: false,
+            companions: rng.random_bool(0.25),
             ..Recipe::default()
         };
         if f == Family::ShortLog {
@@ -309,7 +310,10 @@ pub fn throughput_log(series: usize, samples: usize, seed: u64) -> GeneratedLog 
         start,
         grid: &grid,
     };
-    finish_log(m, services, Vec::new(), &mut rng).into_generated()
+    let mut spec = finish_log(m, services, Vec::new(), &mut rng);
+    spec.id_process = false;
+    spec.elapsed_time = false;
+    spec.into_generated()
 }
 
 /// What identifies a log apart from its processes.
