@@ -2,13 +2,633 @@
 //! trend tests on block-aggregated lifetimes, rejects shapes that are not leaks, and forecasts
 //! the time to the counter's limit.
 
+mod blocks;
 mod finding;
+mod gates;
+mod lifetime;
+mod limit;
+mod season;
+pub mod stats;
 
 pub use finding::{Finding, Severity, TrendLine, Verdict};
 
-use crate::ingest::PerfLog;
+use crate::ingest::{Column, PerfLog};
+use gates::{LifetimeTrial, Outcome};
+use lifetime::{Identity, Lifetimes};
+use limit::{CounterKind, Limit};
+use rayon::prelude::*;
+use stats::combine::{benjamini_hochberg, stouffer};
+
+/// q at or below which a trend counts as significant after Benjamini-Hochberg.
+const Q_LEAK: f64 = 0.01;
+/// q at or below which growth is worth a "suspect".
+const Q_SUSPECT: f64 = 0.05;
 
 /// Every analysed (process instance, counter) series of the log, worst first.
-pub fn analyze(_log: &PerfLog) -> Vec<Finding> {
-    Vec::new()
+pub fn analyze(log: &PerfLog) -> Vec<Finding> {
+    let origin = log
+        .elapsed_seconds
+        .iter()
+        .copied()
+        .find(|s| s.is_finite())
+        .unwrap_or(0.0);
+    let hours: Vec<f64> = log
+        .elapsed_seconds
+        .iter()
+        .map(|s| (s - origin) / 3600.0)
+        .collect();
+
+    let series: Vec<(usize, CounterKind)> = log
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| is_process_series(log, c))
+        .filter_map(|(i, c)| CounterKind::from_counter(&c.path.counter).map(|k| (i, k)))
+        .collect();
+
+    let mut trials: Vec<SeriesTrial> = series
+        .par_iter()
+        .map(|&(column, kind)| try_series(log, &hours, column, kind))
+        .collect();
+
+    // One Benjamini-Hochberg pool over every lifetime test and every combined test of the log.
+    let mut pool = Vec::new();
+    for s in &trials {
+        for l in &s.lifetimes {
+            if l.mk.is_some() {
+                pool.push(l.p);
+            }
+        }
+        if let Some(p) = s.combined_p {
+            pool.push(p);
+        }
+    }
+    let q = benjamini_hochberg(&pool);
+    let mut k = 0;
+    for s in &mut trials {
+        for l in 0..s.lifetimes.len() {
+            if s.lifetimes[l].mk.is_some() {
+                s.lifetime_q[l] = Some(q[k]);
+                k += 1;
+            }
+        }
+        if s.combined_p.is_some() {
+            s.combined_q = Some(q[k]);
+            k += 1;
+        }
+    }
+
+    let mut findings: Vec<Finding> = trials.iter().map(|s| decide(log, s)).collect();
+    corroborate(&mut findings);
+    findings.sort_by(Finding::worst_first);
+    findings
+}
+
+fn is_process_series(log: &PerfLog, column: &Column) -> bool {
+    log.process_columns().any(|c| std::ptr::eq(c, column))
+}
+
+/// Everything learnt about one series before the log-wide FDR step.
+struct SeriesTrial {
+    column: usize,
+    kind: CounterKind,
+    split: Lifetimes,
+    lifetimes: Vec<LifetimeTrial>,
+    lifetime_q: Vec<Option<f64>>,
+    combined_p: Option<f64>,
+    combined_q: Option<f64>,
+    commit_headroom: Option<f64>,
+    max_virtual_bytes: Option<f64>,
+}
+
+fn same_instance(a: &Column, b: &Column) -> bool {
+    let (pa, pb) = (&a.path, &b.path);
+    pa.object == pb.object
+        && pa.index == pb.index
+        && eq_opt(&pa.instance, &pb.instance)
+        && eq_opt(&pa.machine, &pb.machine)
+}
+
+fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn last_finite(values: &[f64]) -> Option<f64> {
+    values.iter().rev().copied().find(|v| v.is_finite())
+}
+
+fn sibling<'a>(log: &'a PerfLog, column: &Column, counter: &str) -> Option<&'a Column> {
+    log.columns
+        .iter()
+        .find(|c| same_instance(c, column) && c.path.counter.eq_ignore_ascii_case(counter))
+}
+
+/// Commit Limit - Committed Bytes of the machine at the end of the log.
+fn commit_headroom(log: &PerfLog, machine: &Option<String>) -> Option<f64> {
+    let memory = |counter: &str| {
+        log.columns
+            .iter()
+            .find(|c| {
+                c.path.object == "Memory"
+                    && eq_opt(&c.path.machine, machine)
+                    && c.path.counter.eq_ignore_ascii_case(counter)
+            })
+            .and_then(|c| last_finite(&c.values))
+    };
+    Some(memory("Commit Limit")? - memory("Committed Bytes")?)
+}
+
+fn try_series(log: &PerfLog, hours: &[f64], column: usize, kind: CounterKind) -> SeriesTrial {
+    let col = &log.columns[column];
+    let identity = Identity {
+        pid: sibling(log, col, "ID Process").map(|c| c.values.as_slice()),
+        elapsed: sibling(log, col, "Elapsed Time").map(|c| c.values.as_slice()),
+    };
+    let split = lifetime::split(&col.values, hours, identity);
+    let lifetimes: Vec<LifetimeTrial> = split
+        .lifetimes
+        .iter()
+        .map(|idx| {
+            let t: Vec<f64> = idx.iter().map(|&i| hours[i]).collect();
+            let v: Vec<f64> = idx.iter().map(|&i| col.values[i]).collect();
+            gates::try_lifetime(&t, &v, kind)
+        })
+        .collect();
+    let tested: Vec<&LifetimeTrial> = lifetimes.iter().filter(|l| l.mk.is_some()).collect();
+    let combined_p = if tested.len() >= 2 {
+        let p: Vec<f64> = tested.iter().map(|l| l.p).collect();
+        let w: Vec<f64> = tested.iter().map(|l| (l.blocks as f64).sqrt()).collect();
+        stouffer(&p, &w)
+    } else {
+        None
+    };
+    let max_virtual_bytes = sibling(log, col, "Virtual Bytes").and_then(|c| {
+        c.values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .reduce(f64::max)
+    });
+    SeriesTrial {
+        column,
+        kind,
+        lifetime_q: vec![None; lifetimes.len()],
+        split,
+        lifetimes,
+        combined_p,
+        combined_q: None,
+        commit_headroom: commit_headroom(log, &col.path.machine),
+        max_virtual_bytes,
+    }
+}
+
+/// Quantity in the counter's unit, short.
+fn amount(kind: CounterKind, v: f64) -> String {
+    if kind.unit() != "bytes" {
+        return if v.abs() >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        };
+    }
+    let a = v.abs();
+    let (scale, unit) = if a >= 1024.0 * 1024.0 * 1024.0 {
+        (1024.0 * 1024.0 * 1024.0, "GB")
+    } else if a >= 1024.0 * 1024.0 {
+        (1024.0 * 1024.0, "MB")
+    } else {
+        (1024.0, "KB")
+    };
+    format!("{:.2} {unit}", v / scale)
+}
+
+fn per_hour(kind: CounterKind, v: f64) -> String {
+    match kind.unit() {
+        "bytes" => format!("{}/h", amount(kind, v)),
+        unit => format!("{} {unit}/h", amount(kind, v)),
+    }
+}
+
+fn hours_text(h: f64) -> String {
+    if h >= 48.0 {
+        format!("{:.1} d", h / 24.0)
+    } else {
+        format!("{h:.1} h")
+    }
+}
+
+/// The log-wide decision for one series.
+fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
+    let col = &log.columns[s.column];
+    let kind = s.kind;
+    let finite: Vec<(usize, f64)> = col
+        .values
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let first = finite.first().map(|p| p.1);
+    let last = finite.last().map(|p| p.1);
+    let span_hours = match (finite.first(), finite.last()) {
+        (Some(a), Some(b)) => (log.elapsed_seconds[b.0] - log.elapsed_seconds[a.0]) / 3600.0,
+        _ => 0.0,
+    };
+    let growth_percent = match (first, last) {
+        (Some(f), Some(l)) if f > 0.0 => Some(100.0 * (l - f) / f),
+        _ => None,
+    };
+
+    let tested: Vec<usize> = (0..s.lifetimes.len())
+        .filter(|&i| s.lifetimes[i].mk.is_some())
+        .collect();
+    let passing: Vec<usize> = tested
+        .iter()
+        .copied()
+        .filter(|&i| {
+            matches!(s.lifetimes[i].outcome, Outcome::Candidate { .. })
+                && s.lifetimes[i].p <= Q_SUSPECT
+        })
+        .collect();
+    let q_of = |i: usize| s.lifetime_q[i].unwrap_or(1.0);
+    let soft_of = |i: usize| match &s.lifetimes[i].outcome {
+        Outcome::Candidate { soft, .. } => soft.clone(),
+        _ => Vec::new(),
+    };
+
+    let mut verdict;
+    let mut reasons: Vec<String> = Vec::new();
+    let mut shape: String;
+    let mut confidence;
+    // The lifetime whose slope, fit and forecast the finding reports.
+    let decisive: Option<usize>;
+    let mut q_value = None;
+    let mut p_value = None;
+
+    let slopes_agree = |idx: &[usize]| {
+        let slopes: Vec<f64> = idx
+            .iter()
+            .filter_map(|&i| s.lifetimes[i].sen.map(|x| x.slope))
+            .collect();
+        let (lo, hi) = slopes
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        slopes.len() == idx.len() && lo > 0.0 && hi <= 3.0 * lo
+    };
+    let strong: Vec<usize> = passing
+        .iter()
+        .copied()
+        .filter(|&i| q_of(i) <= Q_LEAK)
+        .collect();
+
+    if tested.is_empty() {
+        verdict = Verdict::InsufficientData;
+        shape = "unknown".into();
+        confidence = 0.3;
+        let longest = (0..s.lifetimes.len()).max_by(|&a, &b| {
+            s.lifetimes[a]
+                .span_hours()
+                .total_cmp(&s.lifetimes[b].span_hours())
+        });
+        decisive = None;
+        let (span, n) = longest.map_or((0.0, 0), |i| {
+            (s.lifetimes[i].span_hours(), s.lifetimes[i].samples)
+        });
+        reasons.push(format!(
+            "no lifetime of at least 3 h and 12 samples (longest {} with {} samples)",
+            hours_text(span),
+            n
+        ));
+    } else if passing.len() >= 2
+        && s.combined_q.is_some_and(|q| q <= Q_LEAK)
+        && slopes_agree(&passing)
+    {
+        let last = *passing.last().unwrap_or(&tested[0]);
+        decisive = Some(last);
+        verdict = Verdict::Leak;
+        shape = "restart-masked".into();
+        q_value = s.combined_q;
+        p_value = s.combined_p;
+        let covered: f64 = passing.iter().map(|&i| s.lifetimes[i].span_hours()).sum();
+        reasons.push(format!(
+            "MK-HR q={:.1e} combined over lifetimes (Stouffer)",
+            q_value.unwrap_or(1.0)
+        ));
+        reasons.push(format!(
+            "{}/{} lifetimes agree on the growth",
+            passing.len(),
+            tested.len()
+        ));
+        if covered < 24.0 {
+            verdict = Verdict::Suspect;
+            reasons.push(format!(
+                "lifetimes cover only {}: a daily cycle cannot be ruled out",
+                hours_text(covered)
+            ));
+        }
+        confidence = if verdict == Verdict::Leak { 0.9 } else { 0.55 };
+    } else if let Some(&best) = strong.last() {
+        decisive = Some(best);
+        let soft = soft_of(best);
+        q_value = Some(q_of(best));
+        p_value = Some(s.lifetimes[best].p);
+        shape = match &s.lifetimes[best].outcome {
+            Outcome::Candidate { shape, .. } => (*shape).into(),
+            _ => "linear".into(),
+        };
+        reasons.push(format!("MK-HR q={:.1e}", q_value.unwrap_or(1.0)));
+        if soft.is_empty() {
+            verdict = Verdict::Leak;
+            confidence = 0.75;
+        } else {
+            verdict = Verdict::Suspect;
+            confidence = 0.5;
+            reasons.extend(soft);
+        }
+        if tested.len() > 1 {
+            reasons.push(format!(
+                "{} of {} lifetimes grow",
+                passing.len(),
+                tested.len()
+            ));
+        }
+    } else if let Some(&best) = passing.iter().filter(|&&i| q_of(i) <= Q_SUSPECT).last() {
+        decisive = Some(best);
+        verdict = Verdict::Suspect;
+        confidence = 0.4;
+        q_value = Some(q_of(best));
+        p_value = Some(s.lifetimes[best].p);
+        shape = match &s.lifetimes[best].outcome {
+            Outcome::Candidate { shape, .. } => (*shape).into(),
+            _ => "linear".into(),
+        };
+        reasons.push(format!(
+            "weak evidence: MK-HR q={:.1e} (leak needs q <= {Q_LEAK})",
+            q_value.unwrap_or(1.0)
+        ));
+        reasons.extend(soft_of(best));
+    } else {
+        // Not a leak: explain with the lifetime that came closest (rejected growth first).
+        let pick = tested
+            .iter()
+            .copied()
+            .filter(|&i| matches!(s.lifetimes[i].outcome, Outcome::Rejected { .. }))
+            .last()
+            .unwrap_or(tested[tested.len() - 1]);
+        decisive = Some(pick);
+        verdict = Verdict::Ok;
+        q_value = Some(q_of(pick));
+        p_value = Some(s.lifetimes[pick].p);
+        let l = &s.lifetimes[pick];
+        match &l.outcome {
+            Outcome::Rejected { shape: sh, reason } => {
+                shape = (*sh).into();
+                confidence = 0.8;
+                reasons.push(reason.clone());
+            }
+            Outcome::NoTrend { shape: sh } => {
+                shape = (*sh).into();
+                confidence = if l.p > 0.5 { 0.9 } else { 0.75 };
+                reasons.push(format!("no significant growth (MK-HR p={:.2})", l.p));
+            }
+            Outcome::Candidate { shape: sh, .. } => {
+                shape = (*sh).into();
+                confidence = 0.6;
+                reasons.push(format!(
+                    "growth not significant across the log's {} tests (q={:.2})",
+                    log.columns.len(),
+                    q_of(pick)
+                ));
+            }
+            Outcome::Untestable => {
+                shape = "unknown".into();
+                confidence = 0.3;
+            }
+        }
+    }
+
+    if s.split.renumbered && s.split.pids.is_empty() && verdict == Verdict::Leak {
+        verdict = Verdict::Suspect;
+        confidence = 0.5;
+        reasons.push("the instance label moves between processes (#N renumbering): log ID Process to be sure".into());
+    } else if s.split.renumbered {
+        reasons.push(
+            "#N renumbering: the label passed between processes (split by ID Process)".into(),
+        );
+    }
+
+    let d = decisive.map(|i| &s.lifetimes[i]);
+    let sen = d.and_then(|l| l.sen);
+    let level_now = d.and_then(|l| l.level_at_end()).or(last).unwrap_or(0.0);
+    let limit: Option<Limit> =
+        limit::limit_for(kind, level_now, s.max_virtual_bytes, s.commit_headroom);
+    let mut time_to_limit_hours = None;
+    let mut time_to_limit_ci_hours = None;
+    let mut severity = None;
+    if let (Some(l), Some(sen)) = (d, sen) {
+        let growth = sen.slope * l.span_hours();
+        if matches!(verdict, Verdict::Leak | Verdict::Suspect) {
+            reasons.insert(
+                1.min(reasons.len()),
+                format!(
+                    "Sen {} [{}, {}]",
+                    per_hour(kind, sen.slope),
+                    amount(kind, sen.lower),
+                    amount(kind, sen.upper)
+                ),
+            );
+            reasons.insert(
+                2.min(reasons.len()),
+                format!(
+                    "+{:.0}% over {}",
+                    100.0 * growth / l.level.abs().max(f64::MIN_POSITIVE),
+                    hours_text(l.span_hours())
+                ),
+            );
+            reasons.extend(l.notes.iter().cloned());
+            if let Some(lim) = &limit {
+                if let Some((h, ci)) =
+                    limit::time_to_limit(lim.value, level_now, sen.slope, sen.lower, sen.upper)
+                {
+                    time_to_limit_hours = Some(h);
+                    time_to_limit_ci_hours = Some(ci);
+                    let severity_hours = if lim.severity_value == lim.value {
+                        h
+                    } else {
+                        (lim.severity_value - level_now).max(0.0) / sen.slope
+                    };
+                    severity = Some(limit::severity(severity_hours));
+                    reasons.push(format!(
+                        "TTE({}) {} [{}, {}] ({})",
+                        amount(kind, lim.value),
+                        hours_text(h),
+                        ci[0].map_or("?".into(), hours_text),
+                        ci[1].map_or("never".into(), hours_text),
+                        lim.note
+                    ));
+                    // Growth so fast that the partial-day caveat does not matter.
+                    if verdict == Verdict::Suspect
+                        && l.cycle_confound
+                        && strong.contains(&decisive.unwrap_or(usize::MAX))
+                        && soft_of(decisive.unwrap_or(0)).len() == 1
+                        && ci[1].is_some_and(|hi| hi < 24.0)
+                    {
+                        verdict = Verdict::Leak;
+                        confidence = 0.7;
+                        reasons.push(
+                            "exhaustion within a day outweighs the partial-day caveat".into(),
+                        );
+                    }
+                }
+            }
+            if verdict == Verdict::Leak && confidence < 0.9 {
+                // High confidence: strong q, large growth, persistent tail, and a full day (or
+                // several lifetimes) so that a cycle cannot pass for growth.
+                let rel = growth / l.level.abs().max(f64::MIN_POSITIVE);
+                let high = q_value.is_some_and(|q| q <= 1e-4)
+                    && rel >= 0.2
+                    && l.tail_ratio.is_none_or(|r| r >= 0.6)
+                    && !l.cycle_confound;
+                let strength = q_value.map_or(0.0, |q| (-q.max(1e-300).log10() / 20.0).min(1.0));
+                confidence = if high {
+                    0.9 + 0.09 * strength
+                } else {
+                    0.75 + 0.1 * strength
+                };
+            }
+        }
+    }
+    if matches!(verdict, Verdict::Ok | Verdict::InsufficientData) {
+        let mds = s
+            .lifetimes
+            .iter()
+            .filter_map(|l| l.min_detectable_slope)
+            .reduce(f64::min);
+        if let Some(mds) = mds {
+            reasons.push(format!(
+                "could have detected a leak of about {} or more",
+                per_hour(kind, mds)
+            ));
+        }
+    }
+    if !s.split.cuts.is_empty() {
+        let why: Vec<&str> = s.split.cuts.iter().map(|c| c.1.describe()).collect();
+        let mut why_unique: Vec<&str> = Vec::new();
+        for w in why {
+            if !why_unique.contains(&w) {
+                why_unique.push(w);
+            }
+        }
+        reasons.push(format!(
+            "{} lifetimes ({})",
+            s.lifetimes.len(),
+            why_unique.join(", ")
+        ));
+    }
+    if s.split.sawtooth_drops > 0 {
+        reasons.push(format!(
+            "{} recurring drops read as a sawtooth, not restarts",
+            s.split.sawtooth_drops
+        ));
+    }
+
+    let min_detectable = s
+        .lifetimes
+        .iter()
+        .filter_map(|l| l.min_detectable_slope)
+        .reduce(f64::min);
+    let fits = |robust: bool| -> Vec<TrendLine> {
+        tested
+            .iter()
+            .filter_map(|&i| {
+                let l = &s.lifetimes[i];
+                if robust {
+                    l.sen.map(|f| TrendLine {
+                        start_hours: l.fit_start_hours,
+                        end_hours: l.end_hours,
+                        intercept: f.intercept,
+                        slope_per_hour: f.slope,
+                    })
+                } else {
+                    l.ols.map(|f| TrendLine {
+                        start_hours: l.start_hours,
+                        end_hours: l.end_hours,
+                        intercept: f.intercept,
+                        slope_per_hour: f.slope,
+                    })
+                }
+            })
+            .collect()
+    };
+    let (robust_fits, ols_fits) = (fits(true), fits(false));
+    if verdict == Verdict::Ok
+        && shape == "flat"
+        && d.is_some_and(|l| l.notes.iter().any(|n| n.starts_with("daily cycle removed")))
+    {
+        shape = "cyclic".into();
+    }
+
+    Finding {
+        process: col.path.instance.clone().unwrap_or_default(),
+        instance: col.path.instance_label().unwrap_or_default(),
+        pids: s.split.pids.clone(),
+        counter: col.path.counter.clone(),
+        verdict,
+        confidence: confidence.clamp(0.0, 1.0),
+        slope_per_hour: sen.map(|x| x.slope),
+        slope_ci95: sen.map(|x| [x.lower, x.upper]),
+        r_squared: d.and_then(|l| l.ols).map(|o| o.r_squared),
+        p_value,
+        first,
+        last,
+        growth_percent,
+        segments: s.lifetimes.len().max(1),
+        limit: limit.as_ref().map(|l| l.value),
+        time_to_limit_hours,
+        chart: None,
+        machine: col.path.machine.clone(),
+        severity,
+        q_value,
+        time_to_limit_ci_hours,
+        ols_slope_per_hour: d.and_then(|l| l.ols).map(|o| o.slope),
+        ols_slope_se: d.and_then(|l| l.ols).map(|o| o.slope_se),
+        min_detectable_slope_per_hour: min_detectable,
+        shape,
+        reasons,
+        samples: finite.len(),
+        span_hours,
+        unit: kind.unit().into(),
+        column: s.column,
+        restarts: s.split.cuts.iter().map(|c| c.0).collect(),
+        robust_fits,
+        ols_fits,
+    }
+}
+
+/// Other counters of the same process growing too make a leak more believable (handles with
+/// pool, private with virtual bytes); it never makes or breaks a verdict.
+fn corroborate(findings: &mut [Finding]) {
+    let growing: Vec<(Option<String>, String, String)> = findings
+        .iter()
+        .filter(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect))
+        .map(|f| (f.machine.clone(), f.instance.clone(), f.counter.clone()))
+        .collect();
+    for f in findings.iter_mut() {
+        if f.verdict != Verdict::Leak {
+            continue;
+        }
+        let others: Vec<&str> = growing
+            .iter()
+            .filter(|(m, i, c)| *m == f.machine && *i == f.instance && *c != f.counter)
+            .map(|(_, _, c)| c.as_str())
+            .collect();
+        if !others.is_empty() {
+            f.reasons.push(format!("co-trend: {}", others.join(", ")));
+            f.confidence = (f.confidence + 0.02 * others.len() as f64).min(0.99);
+        }
+    }
 }

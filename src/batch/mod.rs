@@ -1,9 +1,296 @@
 //! batch: runs the pipeline over every input (files, folders, archives, stdin) in parallel,
 //! isolating each input's errors, and writes the per-log reports plus the batch index.
+//! One log gives `DIR/report.*`; several give one folder per log, `index.html` and `summary.csv`.
 
-use crate::cli::AnalyzeArgs;
+mod index;
+mod summary;
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::analysis::{self, Verdict};
+use crate::cli::{AnalyzeArgs, FailOn};
+use crate::ingest::{self, PerfLog, ReadOptions};
+use crate::kb::{self, Catalogue};
+use crate::report::{self, Report};
+
+pub use index::{rank_worst_first, render_index};
+pub use summary::summary_frame;
+
+/// One analysed log and the folder its report goes to (batch layout).
+pub struct LogOutcome {
+    pub folder: String,
+    pub report: Report,
+}
+
+/// An input that could not be read or reported, with the reason.
+#[derive(Debug, Clone)]
+pub struct InputFailure {
+    pub input: String,
+    pub error: String,
+}
 
 /// `perfleak analyze`: returns the exit status of the contract.
-pub fn run_analyze(_args: &AnalyzeArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("analyze not built yet")
+pub fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+    pool.install(|| run(args))
+}
+
+/// Runs the whole pipeline for one log: analysis, KB matching, report value.
+pub fn analyze_log(log: &PerfLog, catalogue: &Catalogue) -> Report {
+    let findings = analysis::analyze(log);
+    let matches = kb::match_findings(catalogue, log, &findings);
+    Report::new(log, findings, matches)
+}
+
+fn progress_bar(len: usize, quiet: bool, message: &'static str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>9} [{bar:30}] {pos}/{len} {elapsed_precise} {wide_msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}
+
+fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
+    let catalogue = Catalogue::with_extra(&args.kb)?;
+    let options = ReadOptions {
+        encoding: args.encoding.clone(),
+        ..ReadOptions::default()
+    };
+
+    let (sources, expand_errors) = ingest::source::expand_inputs(&args.inputs);
+    let mut failures: Vec<InputFailure> = expand_errors
+        .into_iter()
+        .map(|(input, error)| InputFailure {
+            input,
+            error: format!("{error:#}"),
+        })
+        .collect();
+
+    let bar = progress_bar(sources.len(), args.quiet, "reading");
+    let read: Vec<Result<PerfLog, InputFailure>> = sources
+        .par_iter()
+        .map(|source| {
+            let result = ingest::source::read_source(source, &options).map_err(|e| InputFailure {
+                input: source.name().to_string(),
+                error: format!("{e:#}"),
+            });
+            bar.inc(1);
+            result
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut logs = Vec::new();
+    for result in read {
+        match result {
+            Ok(log) => logs.push(log),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    let logs = ingest::join_segments(logs);
+
+    if logs.is_empty() {
+        report_failures(&failures);
+        anyhow::bail!("no input could be read");
+    }
+
+    let single = logs.len() == 1 && failures.is_empty();
+    let folders = folder_names(&logs);
+    let bar = progress_bar(logs.len(), args.quiet, "analysing");
+    let outcomes: Vec<Result<LogOutcome, InputFailure>> = logs
+        .into_par_iter()
+        .zip(folders)
+        .map(|(log, folder)| {
+            let mut report = analyze_log(&log, &catalogue);
+            let written = if args.json {
+                Ok(())
+            } else {
+                let dir = if single {
+                    args.out.clone()
+                } else {
+                    args.out.join(&folder)
+                };
+                report::write_report_dir(&mut report, &log, &dir)
+            };
+            bar.inc(1);
+            written
+                .map(|()| LogOutcome { folder, report })
+                .map_err(|e| InputFailure {
+                    input: log.source.path.clone(),
+                    error: format!("{e:#}"),
+                })
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let mut done = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(o) => done.push(o),
+            Err(failure) => failures.push(failure),
+        }
+    }
+
+    if args.json {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for outcome in &done {
+            writeln!(out, "{}", report::to_json_line(&outcome.report))?;
+        }
+        out.flush()?;
+    } else if !single {
+        write_batch_files(&mut done, &failures, args)?;
+    }
+
+    report_failures(&failures);
+    print_summary(&done, &failures, args, single);
+    Ok(exit_status(&done, args.fail_on))
+}
+
+/// index.html and summary.csv (and summary.parquet when asked) for a several-log run.
+fn write_batch_files(
+    outcomes: &mut [LogOutcome],
+    failures: &[InputFailure],
+    args: &AnalyzeArgs,
+) -> anyhow::Result<()> {
+    rank_worst_first(outcomes);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let reports: Vec<&Report> = outcomes.iter().map(|o| &o.report).collect();
+    let mut frame = summary_frame(&reports).context("cannot build the summary table")?;
+    summary::write_csv(&mut frame, &args.out.join("summary.csv"))?;
+    if args.summary_parquet {
+        summary::write_parquet(&mut frame, &args.out.join("summary.parquet"))?;
+    }
+    let html = render_index(outcomes, failures);
+    write_atomic_with(&args.out.join("index.html"), |file| {
+        file.write_all(html.as_bytes())?;
+        Ok(())
+    })
+}
+
+/// Status per the contract: 1 when a finding reaches `--fail-on`, else 0.
+pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
+    let trips = |v: Verdict| match fail_on {
+        FailOn::Never => false,
+        FailOn::Leak => v == Verdict::Leak,
+        FailOn::Suspect => matches!(v, Verdict::Leak | Verdict::Suspect),
+    };
+    let tripped = outcomes
+        .iter()
+        .flat_map(|o| &o.report.findings)
+        .any(|f| trips(f.verdict));
+    i32::from(tripped)
+}
+
+fn report_failures(failures: &[InputFailure]) {
+    for failure in failures {
+        eprintln!("perfleak: {}: {}", failure.input, failure.error);
+    }
+}
+
+fn print_summary(
+    outcomes: &[LogOutcome],
+    failures: &[InputFailure],
+    args: &AnalyzeArgs,
+    single: bool,
+) {
+    let leaking = outcomes
+        .iter()
+        .filter(|o| o.report.findings.iter().any(|f| f.verdict == Verdict::Leak))
+        .count();
+    let target = if args.json {
+        String::new()
+    } else if single {
+        format!("; report in {}", args.out.join("report.html").display())
+    } else {
+        format!("; index in {}", args.out.join("index.html").display())
+    };
+    eprintln!(
+        "perfleak: {} log(s) analysed, {} with leaks, {} input(s) failed{}",
+        outcomes.len(),
+        leaking,
+        failures.len(),
+        target
+    );
+}
+
+/// A folder name per log from its file name, made safe and unique.
+fn folder_names(logs: &[PerfLog]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    logs.iter()
+        .map(|log| {
+            let base = Path::new(&log.source.path)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "log".to_string());
+            let clean: String = base
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let clean = if clean.trim_matches('.').is_empty() {
+                "log".to_string()
+            } else {
+                clean
+            };
+            let mut name = clean.clone();
+            let mut n = 2;
+            while !seen.insert(name.to_ascii_lowercase()) {
+                name = format!("{clean}-{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+/// HTML-escapes text that came from a log.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes a file through a temp file in the same folder, then renames it into place.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    fill(tmp.as_file_mut())?;
+    tmp.as_file().sync_all().ok();
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }

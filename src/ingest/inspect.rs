@@ -1,7 +1,335 @@
-//! `perfleak inspect`: describes what a log holds.
+//! `perfleak inspect`: describes what a log holds (format, encoding, machines, time span,
+//! interval, gaps, objects, process instances with PIDs and restarts, counters), as text or
+//! JSON, so a support engineer knows what was captured before analysing it.
 
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
+
+use super::log::PerfLog;
+use super::{expand_inputs, read_source, ReadOptions};
 use crate::cli::InspectArgs;
 
-pub fn run(_args: &InspectArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("inspect not built yet")
+/// What `inspect` reports about one log.
+#[derive(Debug, Serialize)]
+pub struct Inspection {
+    pub path: String,
+    pub format: String,
+    pub encoding: String,
+    pub time_zone: Option<String>,
+    pub utc_offset_minutes: Option<i32>,
+    pub machines: Vec<String>,
+    pub first_local: String,
+    pub last_local: String,
+    pub first_utc: Option<String>,
+    pub last_utc: Option<String>,
+    pub samples: usize,
+    pub interval_seconds: Option<f64>,
+    pub duration_seconds: f64,
+    pub gaps: Vec<Gap>,
+    pub objects: Vec<ObjectSummary>,
+    pub processes: Vec<ProcessSummary>,
+    pub warnings: Vec<String>,
+}
+
+/// A stretch without samples longer than twice the usual interval.
+#[derive(Debug, Serialize)]
+pub struct Gap {
+    pub after_local: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ObjectSummary {
+    pub object: String,
+    /// The names the log itself uses for it, when they differ (localized or lower case).
+    pub written_as: Vec<String>,
+    pub instances: usize,
+    pub counters: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProcessSummary {
+    pub machine: Option<String>,
+    pub instance: String,
+    /// Distinct `ID Process` values in order of appearance.
+    pub pids: Vec<u64>,
+    /// Times `ID Process` changed: the process exited and another took its name.
+    pub restarts: usize,
+    pub counters: Vec<String>,
+}
+
+fn fmt_time(t: &NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+}
+
+impl Inspection {
+    pub fn of(log: &PerfLog) -> Inspection {
+        let offset = log.source.utc_offset_minutes;
+        let to_utc = |t: &NaiveDateTime| {
+            offset.map(|o| format!("{}Z", fmt_time(&(*t - Duration::minutes(i64::from(o))))))
+        };
+        let first = log.timestamps.first();
+        let last = log.timestamps.last();
+        let interval = log.interval_seconds();
+        let mut gaps = Vec::new();
+        if let Some(step) = interval {
+            for (i, w) in log.elapsed_seconds.windows(2).enumerate() {
+                if w[1] - w[0] > 2.0 * step {
+                    gaps.push(Gap {
+                        after_local: fmt_time(&log.timestamps[i]),
+                        seconds: w[1] - w[0],
+                    });
+                }
+            }
+        }
+
+        let mut objects: Vec<ObjectSummary> = Vec::new();
+        for name in log.objects() {
+            let paths = log.all_paths.iter().filter(|p| p.object == name);
+            let mut written_as = BTreeSet::new();
+            let mut instances = BTreeSet::new();
+            let mut counters = Vec::new();
+            for p in paths {
+                if p.original_object != p.object {
+                    written_as.insert(p.original_object.clone());
+                }
+                if let Some(label) = p.instance_label() {
+                    instances.insert((p.machine.clone(), p.parent.clone(), label));
+                }
+                if !counters.contains(&p.counter) {
+                    counters.push(p.counter.clone());
+                }
+            }
+            objects.push(ObjectSummary {
+                object: name,
+                written_as: written_as.into_iter().collect(),
+                instances: instances.len(),
+                counters,
+            });
+        }
+
+        let mut processes: Vec<ProcessSummary> = Vec::new();
+        for p in log.all_paths.iter().filter(|p| p.object == "Process") {
+            let Some(label) = p.instance_label() else {
+                continue;
+            };
+            let entry = match processes
+                .iter_mut()
+                .position(|s| s.instance == label && s.machine == p.machine)
+            {
+                Some(i) => &mut processes[i],
+                None => {
+                    processes.push(ProcessSummary {
+                        machine: p.machine.clone(),
+                        instance: label.clone(),
+                        pids: Vec::new(),
+                        restarts: 0,
+                        counters: Vec::new(),
+                    });
+                    let last = processes.len() - 1;
+                    &mut processes[last]
+                }
+            };
+            if !entry.counters.contains(&p.counter) {
+                entry.counters.push(p.counter.clone());
+            }
+        }
+        for summary in &mut processes {
+            let ids = log.columns.iter().find(|c| {
+                c.path.object == "Process"
+                    && c.path.counter == "ID Process"
+                    && c.path.machine == summary.machine
+                    && c.path.instance_label().as_deref() == Some(summary.instance.as_str())
+            });
+            if let Some(column) = ids {
+                let mut previous: Option<u64> = None;
+                for &v in &column.values {
+                    if !v.is_finite() || v < 0.0 {
+                        continue;
+                    }
+                    let pid = v as u64;
+                    if previous.is_some_and(|p| p != pid) {
+                        summary.restarts += 1;
+                    }
+                    previous = Some(pid);
+                    if !summary.pids.contains(&pid) {
+                        summary.pids.push(pid);
+                    }
+                }
+            }
+        }
+
+        Inspection {
+            path: log.source.path.clone(),
+            format: log.source.format.as_str().to_string(),
+            encoding: log.source.encoding.clone(),
+            time_zone: log.source.time_zone.clone(),
+            utc_offset_minutes: offset,
+            machines: log.machines(),
+            first_local: first.map(fmt_time).unwrap_or_default(),
+            last_local: last.map(fmt_time).unwrap_or_default(),
+            first_utc: first.and_then(to_utc),
+            last_utc: last.and_then(to_utc),
+            samples: log.timestamps.len(),
+            interval_seconds: interval,
+            duration_seconds: log.elapsed_seconds.last().copied().unwrap_or(0.0),
+            gaps,
+            objects,
+            processes,
+            warnings: log.warnings.clone(),
+        }
+    }
+
+    /// The text a person reads in a terminal.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "{}", self.path);
+        let _ = writeln!(o, "  format      {} ({})", self.format, self.encoding);
+        let zone = match (&self.time_zone, self.utc_offset_minutes) {
+            (Some(z), Some(m)) => format!("{z}, UTC{:+}:{:02}", m / 60, (m % 60).abs()),
+            (Some(z), None) => format!("{z}, offset unknown"),
+            (None, Some(m)) => format!("UTC{:+}:{:02}", m / 60, (m % 60).abs()),
+            (None, None) => "not in the header (times are local)".into(),
+        };
+        let _ = writeln!(o, "  time zone   {zone}");
+        let machines = if self.machines.is_empty() {
+            "(paths have no machine name)".to_string()
+        } else {
+            self.machines.join(", ")
+        };
+        let _ = writeln!(o, "  machines    {machines}");
+        let utc = |t: &Option<String>| t.as_ref().map(|u| format!("  ({u})")).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  first       {}{}",
+            self.first_local,
+            utc(&self.first_utc)
+        );
+        let _ = writeln!(
+            o,
+            "  last        {}{}",
+            self.last_local,
+            utc(&self.last_utc)
+        );
+        let interval = self
+            .interval_seconds
+            .map_or("-".to_string(), |s| format!("{s:.3} s"));
+        let _ = writeln!(
+            o,
+            "  samples     {} every {interval}, {:.0} s in all",
+            self.samples, self.duration_seconds
+        );
+        if self.gaps.is_empty() {
+            let _ = writeln!(o, "  gaps        none");
+        } else {
+            let _ = writeln!(o, "  gaps        {}", self.gaps.len());
+            for g in self.gaps.iter().take(20) {
+                let _ = writeln!(
+                    o,
+                    "    after {}: {:.0} s without samples",
+                    g.after_local, g.seconds
+                );
+            }
+        }
+        let _ = writeln!(o, "  objects     {}", self.objects.len());
+        for obj in &self.objects {
+            let written = if obj.written_as.is_empty() {
+                String::new()
+            } else {
+                format!(" (written as {})", obj.written_as.join(", "))
+            };
+            let _ = writeln!(
+                o,
+                "    {}{written}: {} instances, counters: {}",
+                obj.object,
+                obj.instances,
+                obj.counters.join(", ")
+            );
+        }
+        if !self.processes.is_empty() {
+            let _ = writeln!(o, "  processes   {}", self.processes.len());
+            let common: Vec<&String> = self.processes[0]
+                .counters
+                .iter()
+                .filter(|c| self.processes.iter().all(|p| p.counters.contains(c)))
+                .collect();
+            for p in &self.processes {
+                let pids = if p.pids.is_empty() {
+                    "PID not logged".to_string()
+                } else {
+                    let list: Vec<String> = p.pids.iter().map(u64::to_string).collect();
+                    format!("PID {}", list.join(", "))
+                };
+                let restarts = if p.restarts > 0 {
+                    format!(", {} restart(s)", p.restarts)
+                } else {
+                    String::new()
+                };
+                let extra: Vec<&str> = p
+                    .counters
+                    .iter()
+                    .filter(|c| !common.contains(c))
+                    .map(String::as_str)
+                    .collect();
+                let extra = if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!("; also {}", extra.join(", "))
+                };
+                let machine = p
+                    .machine
+                    .as_ref()
+                    .map(|m| format!("{m}\\"))
+                    .unwrap_or_default();
+                let _ = writeln!(o, "    {machine}{} ({pids}{restarts}){extra}", p.instance);
+            }
+            let names: Vec<&str> = common.iter().map(|s| s.as_str()).collect();
+            let _ = writeln!(o, "    counters of every process: {}", names.join(", "));
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(o, "  warnings    {}", self.warnings.len());
+            for w in &self.warnings {
+                let _ = writeln!(o, "    {w}");
+            }
+        }
+        o
+    }
+}
+
+pub fn run(args: &InspectArgs) -> anyhow::Result<i32> {
+    let (sources, mut errors) = expand_inputs(std::slice::from_ref(&args.log));
+    if let Some((_, error)) = errors.drain(..).next() {
+        if sources.is_empty() {
+            return Err(error);
+        }
+        eprintln!("perfleak: {error:#}");
+    }
+    if sources.is_empty() {
+        anyhow::bail!("{}: no perfmon logs found", args.log.display());
+    }
+    let options = ReadOptions {
+        encoding: args.encoding.clone(),
+        all_columns: false,
+    };
+    let mut reports = Vec::new();
+    for source in &sources {
+        let log = read_source(source, &options)?;
+        reports.push(Inspection::of(&log));
+    }
+    if args.json {
+        let json = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])?
+        } else {
+            serde_json::to_string_pretty(&reports)?
+        };
+        println!("{json}");
+    } else {
+        for r in &reports {
+            print!("{}", r.to_text());
+        }
+    }
+    Ok(0)
 }

@@ -21,6 +21,10 @@ pub struct KbArticle {
     pub corroborating_objects: Vec<String>,
     pub fix: String,
     pub source: String,
+    /// The growth the article describes is expected behaviour, not a leak: a fit argues
+    /// against leak articles for the same process and counter.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_design: bool,
 }
 
 /// One article ranked against a log's findings.

@@ -1,7 +1,122 @@
-//! `perfleak kb list|show|import`.
+//! `perfleak kb list|show|import`: the knowledge base in use (built in plus `--kb`), and
+//! turning KB article texts into catalogue entries.
 
-use crate::cli::KbArgs;
+use std::io::Write;
 
-pub fn run(_args: &KbArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("kb commands not built yet")
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use super::{import, Catalogue, KbArticle};
+use crate::cli::{KbArgs, KbCommand};
+
+pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match &args.command {
+        KbCommand::List => {
+            let catalogue = Catalogue::with_extra(&args.kb)?;
+            write_list(&mut out, &catalogue)?;
+        }
+        KbCommand::Show { id } => {
+            let catalogue = Catalogue::with_extra(&args.kb)?;
+            let Some(article) = catalogue.get(id) else {
+                bail!("no article '{id}' in the knowledge base (see `perfleak kb list`)");
+            };
+            write_article(&mut out, article)?;
+        }
+        KbCommand::Import { paths, json } => {
+            let articles = import::import_paths(paths)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut out, &articles)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(to_catalogue_toml(&articles)?.as_bytes())?;
+            }
+            eprintln!("perfleak: {} leak article(s) imported", articles.len());
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct CatalogueOut<'a> {
+    kb: &'a [KbArticle],
+}
+
+/// Catalogue TOML (`[[kb]]` tables) that `--kb file.toml` reads back.
+pub fn to_catalogue_toml(articles: &[KbArticle]) -> anyhow::Result<String> {
+    let body =
+        toml::to_string(&CatalogueOut { kb: articles }).context("cannot write catalogue TOML")?;
+    Ok(format!(
+        "# KB catalogue entries imported by perfleak {}\n\n{body}",
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+fn write_list(out: &mut impl Write, catalogue: &Catalogue) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{:<10} {:<22} {:<28} TITLE",
+        "ID", "PROCESSES", "COUNTERS"
+    )?;
+    for a in &catalogue.articles {
+        let processes = if a.processes.is_empty() {
+            "(any caller)".to_string()
+        } else {
+            a.processes.join(",")
+        };
+        let mut title = a.title.clone();
+        if a.by_design {
+            title.push_str(" [by design]");
+        }
+        writeln!(
+            out,
+            "{:<10} {:<22} {:<28} {}",
+            a.id,
+            processes,
+            a.counters.join(","),
+            title
+        )?;
+    }
+    writeln!(out, "{} articles", catalogue.articles.len())?;
+    Ok(())
+}
+
+fn write_article(out: &mut impl Write, a: &KbArticle) -> anyhow::Result<()> {
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "-".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    writeln!(out, "{}: {}", a.id, a.title)?;
+    writeln!(out, "  products:    {}", list(&a.products))?;
+    writeln!(out, "  versions:    {}", list(&a.versions))?;
+    let processes = if a.processes.is_empty() {
+        "(whichever process calls the faulty code)".to_string()
+    } else {
+        a.processes.join(", ")
+    };
+    writeln!(out, "  processes:   {processes}")?;
+    writeln!(out, "  counters:    {}", list(&a.counters))?;
+    writeln!(out, "  objects:     {}", list(&a.corroborating_objects))?;
+    writeln!(out, "  conditions:")?;
+    for c in &a.conditions {
+        writeln!(out, "    - {c}")?;
+    }
+    writeln!(
+        out,
+        "  fix:         {}",
+        if a.fix.is_empty() { "-" } else { &a.fix }
+    )?;
+    if a.by_design {
+        writeln!(
+            out,
+            "  by design:   yes (growth is expected behaviour, not a leak)"
+        )?;
+    }
+    writeln!(out, "  source:      {}", a.source)?;
+    Ok(())
 }

@@ -1,13 +1,50 @@
 //! kb: findings + log context -> ranked [`KbMatch`]es. Holds the built-in catalogue, imports KB
 //! article texts, and scores articles against a log's findings.
 
+mod aliases;
 mod article;
 pub mod cli;
+pub mod import;
+mod matcher;
 
+pub use aliases::Aliases;
 pub use article::{KbArticle, KbMatch};
+pub use matcher::match_findings;
 
-use crate::analysis::Finding;
-use crate::ingest::PerfLog;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+/// The catalogue's counter keys, each with the canonical perfmon counter names it stands for
+/// (per-process first, then the system-wide `Memory` counter where one exists).
+pub const COUNTER_KEYS: [(&str, &[&str]); 7] = [
+    ("private_bytes", &["Private Bytes", "Page File Bytes"]),
+    ("handle_count", &["Handle Count"]),
+    ("virtual_bytes", &["Virtual Bytes"]),
+    ("working_set", &["Working Set", "Working Set - Private"]),
+    ("pool_nonpaged", &["Pool Nonpaged Bytes"]),
+    ("pool_paged", &["Pool Paged Bytes"]),
+    ("thread_count", &["Thread Count"]),
+];
+
+/// The catalogue key of a canonical counter name (`Handle Count` -> `handle_count`).
+pub fn counter_key(counter: &str) -> Option<&'static str> {
+    COUNTER_KEYS
+        .iter()
+        .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(counter)))
+        .map(|(key, _)| *key)
+}
+
+/// The display name of a catalogue counter key (`handle_count` -> `Handle Count`).
+pub fn counter_display(key: &str) -> &str {
+    COUNTER_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, names)| names[0])
+        .unwrap_or(key)
+}
+
+const BUILTIN_TOML: &str = include_str!("../../data/kb/catalog.toml");
 
 /// The articles in use: the built-in catalogue plus any the user added with `--kb`.
 #[derive(Debug, Clone, Default)]
@@ -16,13 +53,204 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// The catalogue compiled into the binary.
+    /// The catalogue compiled into the binary (its validity is checked by the tests, so a
+    /// failure here is a build defect, reported as an empty catalogue rather than a panic).
     pub fn builtin() -> Catalogue {
-        Catalogue::default()
+        match parse_catalogue(BUILTIN_TOML, "data/kb/catalog.toml") {
+            Ok(articles) => Catalogue { articles },
+            Err(e) => {
+                eprintln!("perfleak: built-in KB catalogue unreadable: {e:#}");
+                Catalogue::default()
+            }
+        }
+    }
+
+    /// The built-in catalogue plus each path: a catalogue file (`.toml`), a KB article text,
+    /// or a folder of article texts. An added article replaces a built-in one with its id.
+    pub fn with_extra(paths: &[PathBuf]) -> anyhow::Result<Catalogue> {
+        let mut catalogue = Catalogue::builtin();
+        for path in paths {
+            for article in load_path(path)? {
+                catalogue.insert(article);
+            }
+        }
+        Ok(catalogue)
+    }
+
+    /// Adds an article, replacing one with the same id.
+    pub fn insert(&mut self, article: KbArticle) {
+        match self
+            .articles
+            .iter_mut()
+            .find(|a| a.id.eq_ignore_ascii_case(&article.id))
+        {
+            Some(slot) => *slot = article,
+            None => self.articles.push(article),
+        }
+    }
+
+    /// Looks an article up by id; `Q192265`, `q192265`, `192265` and `KB192265` all find it.
+    pub fn get(&self, id: &str) -> Option<&KbArticle> {
+        let wanted = bare_number(id);
+        self.articles
+            .iter()
+            .find(|a| a.id.eq_ignore_ascii_case(id))
+            .or_else(|| self.articles.iter().find(|a| bare_number(&a.id) == wanted))
     }
 }
 
-/// Articles that fit the log's findings, best first; empty when nothing fits well.
-pub fn match_findings(_catalogue: &Catalogue, _log: &PerfLog, _findings: &[Finding]) -> Vec<KbMatch> {
-    Vec::new()
+/// `Q192265` / `KB192265` / `192265` -> `192265`.
+fn bare_number(id: &str) -> String {
+    let upper = id.trim().to_ascii_uppercase();
+    let digits = upper.trim_start_matches("KB").trim_start_matches('Q');
+    digits.to_string()
+}
+
+/// Reads a user-supplied catalogue file, article text or folder of article texts.
+fn load_path(path: &Path) -> anyhow::Result<Vec<KbArticle>> {
+    if path.is_dir() {
+        return import::import_paths(std::slice::from_ref(&path.to_path_buf()));
+    }
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if is_toml {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read KB catalogue", path.display()))?;
+        return parse_catalogue(&text, &path.display().to_string());
+    }
+    import::import_paths(std::slice::from_ref(&path.to_path_buf()))
+}
+
+#[derive(serde::Deserialize)]
+struct CatalogueFile {
+    #[serde(default)]
+    kb: Vec<KbArticle>,
+}
+
+/// Parses catalogue TOML (`[[kb]]` tables) and checks every entry; errors name the file,
+/// line and column.
+pub fn parse_catalogue(text: &str, origin: &str) -> anyhow::Result<Vec<KbArticle>> {
+    let file: CatalogueFile = match toml::from_str(text) {
+        Ok(file) => file,
+        Err(e) => {
+            let (line, column) = e
+                .span()
+                .map(|s| line_column(text, s.start))
+                .unwrap_or((1, 1));
+            bail!(
+                "{origin}:{line}:{column}: invalid KB catalogue: {}",
+                e.message()
+            );
+        }
+    };
+    for article in &file.kb {
+        let (line, column) = entry_position(text, &article.id);
+        if article.id.trim().is_empty() {
+            bail!("{origin}:{line}:{column}: KB entry without an id");
+        }
+        for counter in &article.counters {
+            if counter_key_exists(counter).is_none() {
+                let keys: Vec<&str> = COUNTER_KEYS.iter().map(|(k, _)| *k).collect();
+                bail!(
+                    "{origin}:{line}:{column}: KB entry {}: unknown counter key '{counter}' (expected one of {})",
+                    article.id,
+                    keys.join(", ")
+                );
+            }
+        }
+    }
+    Ok(file.kb)
+}
+
+fn counter_key_exists(key: &str) -> Option<&'static str> {
+    COUNTER_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(k, _)| *k)
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+/// Where an entry's `id = "..."` line is, for messages about that entry.
+fn entry_position(text: &str, id: &str) -> (usize, usize) {
+    let needle = format!("\"{id}\"");
+    text.lines()
+        .position(|l| l.trim_start().starts_with("id") && l.contains(&needle))
+        .map(|i| (i + 1, 1))
+        .unwrap_or((1, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogue_loads_with_valid_counter_keys() {
+        let articles = parse_catalogue(BUILTIN_TOML, "data/kb/catalog.toml").expect("parses");
+        assert!(articles.len() >= 130, "{} entries", articles.len());
+        for a in &articles {
+            assert!(!a.id.is_empty() && !a.title.is_empty(), "{a:?}");
+            assert!(!a.counters.is_empty(), "{} has no counters", a.id);
+            for c in &a.counters {
+                assert!(counter_key_exists(c).is_some(), "{}: {c}", a.id);
+            }
+            for p in &a.processes {
+                assert!(
+                    p == &p.to_ascii_lowercase() && !p.ends_with(".exe"),
+                    "{}: process '{p}' must be a lower-case image without .exe",
+                    a.id
+                );
+            }
+        }
+        let mut ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), articles.len(), "duplicate ids");
+    }
+
+    #[test]
+    fn bad_counter_key_is_reported_with_line() {
+        let text = "[[kb]]\nid = \"Q1\"\ntitle = \"t\"\ncounters = [\"private_byte\"]\n";
+        let err = parse_catalogue(text, "user.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("user.toml:2:1") && err.contains("private_byte"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn toml_syntax_error_names_line_and_column() {
+        let text = "[[kb]]\nid = \"Q1\"\ntitle = \n";
+        let err = parse_catalogue(text, "user.toml").unwrap_err().to_string();
+        assert!(err.starts_with("user.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn lookup_accepts_number_forms() {
+        let cat = Catalogue::builtin();
+        assert_eq!(cat.get("q192265").map(|a| a.id.as_str()), Some("Q192265"));
+        assert_eq!(cat.get("192265").map(|a| a.id.as_str()), Some("Q192265"));
+        assert_eq!(cat.get("KB919790").map(|a| a.id.as_str()), Some("KB919790"));
+        assert!(cat.get("Q1").is_none());
+    }
+
+    #[test]
+    fn counter_names_map_to_keys() {
+        assert_eq!(counter_key("Handle Count"), Some("handle_count"));
+        assert_eq!(counter_key("Pool Nonpaged Bytes"), Some("pool_nonpaged"));
+        assert_eq!(counter_key("% Processor Time"), None);
+        assert_eq!(counter_display("private_bytes"), "Private Bytes");
+    }
 }

@@ -1,5 +1,201 @@
 //! report: one [`Report`] -> report.json, report.html, summary.md and charts/*.png.
+//! Each format is one writer behind [`ReportWriter`]; [`write_report_dir`] draws the charts
+//! first and writes the documents last, each through a temp file and a rename, so a folder
+//! that holds report.html always holds a whole report.
 
+mod chart;
+mod escape;
+mod format;
+mod html;
+mod json;
+mod markdown;
 mod model;
 
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::analysis::Verdict;
+use crate::ingest::PerfLog;
+
+pub use chart::{chart_file_stem, register_chart_font, CHART_HEIGHT, CHART_WIDTH};
+pub use escape::{escape_html, escape_markdown};
+pub use html::HtmlWriter;
+pub use json::{to_json, to_json_line, JsonWriter};
+pub use markdown::MarkdownWriter;
 pub use model::{Report, ReportSource, SCHEMA_VERSION};
+
+/// Folder (inside the report folder) that holds the PNG charts.
+pub const CHARTS_DIR: &str = "charts";
+/// File stem of the chart that compares the worst series.
+pub const OVERVIEW_STEM: &str = "overview";
+
+/// What a writer may need besides the report: the log (for sample values and times) and the
+/// charts already rendered, keyed by their path relative to the report folder.
+pub struct RenderContext<'a> {
+    pub log: &'a PerfLog,
+    pub charts: &'a BTreeMap<String, Vec<u8>>,
+}
+
+/// One output document of a report.
+pub trait ReportWriter {
+    /// File name inside the report folder.
+    fn file_name(&self) -> &str;
+    fn render(&self, report: &Report, ctx: &RenderContext) -> Result<Vec<u8>>;
+}
+
+/// The series the report draws and discusses one by one.
+pub fn is_flagged(verdict: Verdict) -> bool {
+    matches!(verdict, Verdict::Leak | Verdict::Suspect)
+}
+
+/// Renders every chart, sets `Finding::chart` for the flagged series, then writes summary.md,
+/// report.json and report.html (in that order) into `dir`, each atomically.
+pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Result<()> {
+    let charts_dir = dir.join(CHARTS_DIR);
+    std::fs::create_dir_all(&charts_dir)
+        .with_context(|| format!("cannot create report folder {}", charts_dir.display()))?;
+
+    let charts = render_charts(report, log)?;
+    for (rel, bytes) in &charts {
+        write_atomic(&dir.join(rel), bytes)?;
+    }
+
+    let ctx = RenderContext {
+        log,
+        charts: &charts,
+    };
+    let writers: [&dyn ReportWriter; 3] = [&MarkdownWriter, &JsonWriter, &HtmlWriter];
+    for writer in writers {
+        let bytes = writer
+            .render(report, &ctx)
+            .with_context(|| format!("cannot render {}", writer.file_name()))?;
+        write_atomic(&dir.join(writer.file_name()), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Draws the per-series charts of flagged findings and the overview; records each chart's path
+/// in the report. A series whose chart cannot be drawn keeps `chart: null` and gets a warning,
+/// since one bad series must not cost the whole report.
+fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, Vec<u8>>> {
+    register_chart_font()?;
+    let mut charts = BTreeMap::new();
+    let mut used: HashSet<String> = HashSet::new();
+    used.insert(OVERVIEW_STEM.to_string());
+    let mut problems = Vec::new();
+
+    for finding in report.findings.iter_mut() {
+        finding.chart = None;
+        if !is_flagged(finding.verdict) {
+            continue;
+        }
+        let stem = unique_stem(&chart_file_stem(finding), &mut used);
+        match chart::render_series_chart(finding, log) {
+            Ok(png) => {
+                let rel = format!("{CHARTS_DIR}/{stem}.png");
+                finding.chart = Some(rel.clone());
+                charts.insert(rel, png);
+            }
+            Err(e) => problems.push(format!(
+                "chart for {} {} not drawn: {e:#}",
+                finding.instance, finding.counter
+            )),
+        }
+    }
+    match chart::render_overview_chart(report, log) {
+        Ok(Some(png)) => {
+            let rel = format!("{CHARTS_DIR}/{OVERVIEW_STEM}.png");
+            report.overview_chart = Some(rel.clone());
+            charts.insert(rel, png);
+        }
+        Ok(None) => report.overview_chart = None,
+        Err(e) => {
+            report.overview_chart = None;
+            problems.push(format!("overview chart not drawn: {e:#}"));
+        }
+    }
+    report.warnings.extend(problems);
+    Ok(charts)
+}
+
+/// `stem`, or `stem-2`, `stem-3`, ... when an earlier series took it (case-insensitive
+/// file systems see `A` and `a` as one file, and stems are lower case already).
+fn unique_stem(stem: &str, used: &mut HashSet<String>) -> String {
+    let mut candidate = stem.to_string();
+    let mut n = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{stem}-{n}");
+        n += 1;
+    }
+    used.insert(candidate.clone());
+    candidate
+}
+
+/// Writes through a temp file in the same folder and renames it over `path`, so a reader sees
+/// the old file or the whole new one, never half; the temp file is removed on any failure.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".perfleak-")
+        .suffix(".tmp")
+        .tempfile_in(parent)
+        .with_context(|| format!("cannot create a temp file in {}", parent.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_made_unique() {
+        let mut used = HashSet::new();
+        used.insert(OVERVIEW_STEM.to_string());
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count"
+        );
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count-2"
+        );
+        assert_eq!(
+            unique_stem("svchost-handle-count", &mut used),
+            "svchost-handle-count-3"
+        );
+        assert_eq!(unique_stem("overview", &mut used), "overview-2");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
+    }
+
+    #[test]
+    fn atomic_write_into_missing_folder_fails_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_atomic(&dir.path().join("nope/a.txt"), b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("nope"), "{err:#}");
+    }
+}

@@ -35,6 +35,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub kb_matches: Vec<KbMatch>,
     pub warnings: Vec<String>,
+    /// Extension: the chart comparing the worst series, relative to the report folder; set
+    /// by the report stage.
+    pub overview_chart: Option<String>,
 }
 
 fn iso(ts: &chrono::NaiveDateTime) -> String {
@@ -64,6 +67,7 @@ impl Report {
             findings,
             kb_matches,
             warnings: log.warnings.clone(),
+            overview_chart: None,
         }
     }
 }

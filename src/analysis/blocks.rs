@@ -1,0 +1,107 @@
+//! Block aggregation: a lifetime of any length becomes at most 240 blocks of equal duration
+//! (median level, minimum floor, maximum peak), so the O(m^2) rank tests stay cheap and short
+//! bursts lose their weight. Short lifetimes are Hampel-filtered instead.
+
+use super::stats::robust::{hampel, median_in_place};
+
+pub const MAX_BLOCKS: usize = 240;
+
+/// A block-aggregated lifetime.
+#[derive(Debug, Clone, Default)]
+pub struct Blocks {
+    /// Mean sample time of each block, hours since the log's first sample.
+    pub hours: Vec<f64>,
+    /// Block medians (Hampel-filtered samples when not aggregated).
+    pub level: Vec<f64>,
+    /// Block minima: the post-GC floor of a sawtooth.
+    pub floor: Vec<f64>,
+    /// Block maxima.
+    pub peak: Vec<f64>,
+    /// Whether samples were pooled into blocks.
+    pub aggregated: bool,
+}
+
+/// Aggregate samples `values` at increasing `hours` into at most `max_blocks` blocks.
+pub fn aggregate(hours: &[f64], values: &[f64], max_blocks: usize) -> Blocks {
+    let n = values.len().min(hours.len());
+    if n == 0 {
+        return Blocks::default();
+    }
+    if n <= max_blocks {
+        return Blocks {
+            hours: hours[..n].to_vec(),
+            level: hampel(&values[..n], 3, 3.0),
+            floor: values[..n].to_vec(),
+            peak: values[..n].to_vec(),
+            aggregated: false,
+        };
+    }
+    let (t0, t1) = (hours[0], hours[n - 1]);
+    let width = (t1 - t0) / max_blocks as f64;
+    let mut out = Blocks {
+        aggregated: true,
+        ..Blocks::default()
+    };
+    let mut bucket: Vec<f64> = Vec::new();
+    let mut time_sum = 0.0;
+    let mut current = 0usize;
+    let flush = |bucket: &mut Vec<f64>, time_sum: &mut f64, out: &mut Blocks| {
+        if bucket.is_empty() {
+            return;
+        }
+        let len = bucket.len() as f64;
+        out.hours.push(*time_sum / len);
+        out.floor
+            .push(bucket.iter().copied().fold(f64::INFINITY, f64::min));
+        out.peak
+            .push(bucket.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        if let Some(m) = median_in_place(bucket) {
+            out.level.push(m);
+        }
+        bucket.clear();
+        *time_sum = 0.0;
+    };
+    for i in 0..n {
+        let b = if width > 0.0 {
+            (((hours[i] - t0) / width) as usize).min(max_blocks - 1)
+        } else {
+            0
+        };
+        if b != current {
+            flush(&mut bucket, &mut time_sum, &mut out);
+            current = b;
+        }
+        bucket.push(values[i]);
+        time_sum += hours[i];
+    }
+    flush(&mut bucket, &mut time_sum, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregates_to_at_most_max_blocks_with_floor_and_peak() {
+        let hours: Vec<f64> = (0..1000).map(|i| i as f64 / 60.0).collect();
+        let values: Vec<f64> = (0..1000).map(|i| (i % 10) as f64).collect();
+        let b = aggregate(&hours, &values, 100);
+        assert!(b.aggregated);
+        assert_eq!(b.level.len(), 100);
+        assert!(b.floor.iter().all(|&f| f == 0.0));
+        assert!(b.peak.iter().all(|&p| p == 9.0));
+        assert!(b.hours.windows(2).all(|w| w[1] > w[0]));
+    }
+
+    #[test]
+    fn short_series_is_filtered_not_pooled() {
+        let hours: Vec<f64> = (0..50).map(|i| i as f64).collect();
+        let mut values = vec![3.0; 50];
+        values[20] = 300.0;
+        let b = aggregate(&hours, &values, 240);
+        assert!(!b.aggregated);
+        assert_eq!(b.level.len(), 50);
+        assert_eq!(b.level[20], 3.0);
+    }
+}

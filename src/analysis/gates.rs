@@ -1,0 +1,440 @@
+//! One process lifetime on trial: aggregate, remove a strong daily cycle, test the trend
+//! (Mann-Kendall/Hamed-Rao, Sen), then the shape gates that tell a leak from warm-up, growth that
+//! stopped, a level shift, bursts and cycles. The log-wide decision (BH, lifetimes) is in mod.rs.
+
+use super::blocks::{aggregate, MAX_BLOCKS};
+use super::limit::CounterKind;
+use super::season::{daily_cycle, lag24_sign_test};
+use super::stats::fit::{bic, broken_stick, line_fit, mean_shift};
+use super::stats::normal_quantile;
+use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
+use super::stats::trend::{
+    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope,
+};
+
+/// Shortest lifetime worth testing.
+pub const MIN_SPAN_HOURS: f64 = 3.0;
+pub const MIN_SAMPLES: usize = 12;
+
+/// Least-squares fit from `linregress`, reported beside the robust one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OlsFit {
+    pub intercept: f64,
+    pub slope: f64,
+    pub slope_se: f64,
+    pub r_squared: f64,
+}
+
+/// What the gates made of a lifetime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Too short to test.
+    Untestable,
+    /// No significant upward trend.
+    NoTrend { shape: &'static str },
+    /// A significant trend that a shape gate explains away.
+    Rejected { shape: &'static str, reason: String },
+    /// Leak-shaped growth; `soft` lists what weakens it.
+    Candidate {
+        shape: &'static str,
+        soft: Vec<String>,
+    },
+}
+
+/// The trial of one lifetime.
+#[derive(Debug, Clone)]
+pub struct LifetimeTrial {
+    pub start_hours: f64,
+    pub end_hours: f64,
+    pub samples: usize,
+    pub blocks: usize,
+    /// Median level of the tested series.
+    pub level: f64,
+    /// One-sided p of an increasing trend (1 when not tested).
+    pub p: f64,
+    pub mk: Option<MannKendall>,
+    /// Robust slope of the growing part (after the onset for a late-onset leak).
+    pub sen: Option<SenSlope>,
+    /// Hour from which the robust line applies.
+    pub fit_start_hours: f64,
+    pub ols: Option<OlsFit>,
+    pub outcome: Outcome,
+    /// Evidence in words, most important first.
+    pub notes: Vec<String>,
+    pub min_detectable_slope: Option<f64>,
+    /// Growth over the lifetime from the robust slope.
+    pub growth: f64,
+    /// Sen slope of the last third over the overall slope.
+    pub tail_ratio: Option<f64>,
+    /// A daily cycle could not be ruled out (lifetime shorter than a day, or lag-24 h test failed).
+    pub cycle_confound: bool,
+}
+
+impl LifetimeTrial {
+    pub fn span_hours(&self) -> f64 {
+        self.end_hours - self.start_hours
+    }
+
+    /// Robust level at the end of the lifetime.
+    pub fn level_at_end(&self) -> Option<f64> {
+        self.sen.map(|s| s.intercept + s.slope * self.end_hours)
+    }
+}
+
+fn ols(t: &[f64], x: &[f64]) -> Option<OlsFit> {
+    let data = linregress::RegressionDataBuilder::new()
+        .build_from(vec![("Y", x.to_vec()), ("T", t.to_vec())])
+        .ok()?;
+    let model = linregress::FormulaRegressionBuilder::new()
+        .data(&data)
+        .data_columns("Y", ["T"])
+        .fit()
+        .ok()?;
+    let (p, se) = (model.parameters(), model.se());
+    Some(OlsFit {
+        intercept: *p.first()?,
+        slope: *p.get(1)?,
+        slope_se: *se.get(1)?,
+        r_squared: model.rsquared(),
+    })
+}
+
+/// Minimum detectable slope: (z_0.99 + z_0.8) * sigma * sqrt(12 / m_eff) / T, with the effective
+/// number of points shrunk by the lag-1 autocorrelation of the residuals.
+pub fn min_detectable_slope(t: &[f64], x: &[f64]) -> Option<f64> {
+    let m = x.len();
+    if m < 4 {
+        return None;
+    }
+    let span = t[m - 1] - t[0];
+    if span <= 0.0 {
+        return None;
+    }
+    let fit = line_fit(t, x)?;
+    let resid: Vec<f64> = t
+        .iter()
+        .zip(x)
+        .map(|(ti, xi)| xi - fit.intercept - fit.slope * ti)
+        .collect();
+    let sigma = mad_sigma(&resid)?;
+    let phi = lag1_autocorrelation(&resid).clamp(0.0, 0.99);
+    let m_eff = (m as f64 * (1.0 - phi) / (1.0 + phi)).max(2.0);
+    Some((normal_quantile(0.99) + normal_quantile(0.8)) * sigma * (12.0 / m_eff).sqrt() / span)
+}
+
+fn fmt_hours(h: f64) -> String {
+    if h >= 48.0 {
+        format!("{:.1} d", h / 24.0)
+    } else {
+        format!("{h:.1} h")
+    }
+}
+
+/// Try one lifetime: `hours` and `values` are its samples (finite, in time order).
+pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> LifetimeTrial {
+    let n = values.len().min(hours.len());
+    let (start, end) = if n > 0 {
+        (hours[0], hours[n - 1])
+    } else {
+        (0.0, 0.0)
+    };
+    let mut trial = LifetimeTrial {
+        start_hours: start,
+        end_hours: end,
+        samples: n,
+        blocks: 0,
+        level: median(values).unwrap_or(f64::NAN),
+        p: 1.0,
+        mk: None,
+        sen: None,
+        fit_start_hours: start,
+        ols: None,
+        outcome: Outcome::Untestable,
+        notes: Vec::new(),
+        min_detectable_slope: None,
+        growth: 0.0,
+        tail_ratio: None,
+        cycle_confound: false,
+    };
+    let span = end - start;
+    if n < 4 {
+        return trial;
+    }
+    let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
+    trial.blocks = blocks.level.len();
+    if span < MIN_SPAN_HOURS || n < MIN_SAMPLES {
+        trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);
+        return trial;
+    }
+    let t = &blocks.hours;
+    let mut x = blocks.level.clone();
+
+    // A sawtooth (GC, cache trims) hides the live set: test the post-collection floor.
+    let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
+    let raw_sigma = mad_sigma(&diffs).unwrap_or(0.0) / std::f64::consts::SQRT_2;
+    let spread: Vec<f64> = blocks
+        .peak
+        .iter()
+        .zip(&blocks.floor)
+        .map(|(p, f)| p - f)
+        .collect();
+    let level = median(&x).unwrap_or(0.0);
+    if blocks.aggregated
+        && median(&spread).is_some_and(|s| s > (8.0 * raw_sigma).max(0.05 * level.abs()))
+    {
+        x = blocks.floor.clone();
+        trial
+            .notes
+            .push("sawtooth: tested the post-collection floor".into());
+    }
+
+    let mut cyclic = false;
+    if span >= 72.0 {
+        if let Some(cycle) = daily_cycle(t, &x) {
+            if cycle.strength >= 0.3 {
+                x = cycle.adjusted;
+                cyclic = true;
+                trial
+                    .notes
+                    .push(format!("daily cycle removed (F_s={:.2})", cycle.strength));
+            } else {
+                trial
+                    .notes
+                    .push(format!("F_s={:.2} (no daily cycle)", cycle.strength));
+            }
+        }
+    }
+    trial.level = median(&x).unwrap_or(level);
+    trial.min_detectable_slope = min_detectable_slope(t, &x);
+    let Some(mk) = mann_kendall_hamed_rao(t, &x) else {
+        trial.outcome = Outcome::NoTrend { shape: "flat" };
+        return trial;
+    };
+    let Some(sen) = sen_slope(t, &x, mk.var_s_corrected, 0.95) else {
+        trial.outcome = Outcome::NoTrend { shape: "flat" };
+        return trial;
+    };
+    trial.mk = Some(mk);
+    trial.p = mk.p_increasing;
+    trial.sen = Some(sen);
+    trial.ols = ols(t, &x);
+    trial.growth = sen.slope * span;
+    trial.outcome = gate(&mut trial, t, &x, mk, sen, kind, cyclic);
+    trial
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gate(
+    trial: &mut LifetimeTrial,
+    t: &[f64],
+    x: &[f64],
+    mk: MannKendall,
+    sen: SenSlope,
+    kind: CounterKind,
+    cyclic: bool,
+) -> Outcome {
+    let m = x.len();
+    let span = trial.span_hours();
+    let level = trial.level.abs();
+    if !(mk.p_increasing <= 0.05 && sen.slope > 0.0) {
+        let shape = if cyclic {
+            "cyclic"
+        } else if sen.slope < 0.0 && mk.p_increasing > 0.95 {
+            "decreasing"
+        } else {
+            "flat"
+        };
+        return Outcome::NoTrend { shape };
+    }
+    let growth = sen.slope * span;
+    let needed = (0.05 * level).max(kind.growth_floor());
+    if growth < needed {
+        return Outcome::Rejected {
+            shape: "minor-growth",
+            reason: format!(
+                "minor growth: {:.3} {} over {} ({:.1}% of the level), below the practical size",
+                growth,
+                kind.unit(),
+                fmt_hours(span),
+                100.0 * growth / level.max(f64::MIN_POSITIVE)
+            ),
+        };
+    }
+    let mut soft = Vec::new();
+    let mut shape = "linear";
+
+    // Steps among block differences, measured against the typical difference.
+    let diffs: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
+    let typical = median(&diffs).unwrap_or(0.0);
+    let step_sigma = mad_sigma(&diffs).unwrap_or(0.0);
+    let threshold = (6.0 * step_sigma).max(0.005 * level);
+    let ups: Vec<usize> = (0..diffs.len())
+        .filter(|&i| diffs[i] - typical > threshold)
+        .collect();
+    let downs = diffs.iter().filter(|&&d| typical - d > threshold).count();
+    let step_total: f64 = ups.iter().map(|&i| diffs[i]).sum();
+    let stair_spread = match (ups.first(), ups.last()) {
+        (Some(&a), Some(&b)) => t[b + 1] - t[a],
+        _ => 0.0,
+    };
+    let stairs =
+        ups.len() >= 3 && downs <= 1 && stair_spread >= 0.5 * span && step_total >= 0.5 * growth;
+
+    if stairs {
+        shape = "stepwise";
+        trial.notes.push(format!(
+            "{} up-steps over {}",
+            ups.len(),
+            fmt_hours(stair_spread)
+        ));
+        if ups.len() <= 4 {
+            soft.push(format!("stepwise growth with only {} steps", ups.len()));
+        }
+    } else {
+        // Warm-up then plateau, or flat then a late onset.
+        if let Some(stick) = broken_stick(t, x) {
+            let after = &x[stick.break_index..];
+            let t_after = &t[stick.break_index..];
+            let post_fraction = (trial.end_hours - stick.break_time) / span;
+            let post_mk = mann_kendall_hamed_rao(t_after, after);
+            let post_p = post_mk.map_or(1.0, |r| r.p_increasing);
+            let (s1, s2) = (stick.slope_before, stick.slope_after);
+            if post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && post_p >= 0.05 {
+                let since = stick.break_time;
+                let into = since - trial.start_hours;
+                let (shape, what) = if into <= 0.5 * span {
+                    ("warm-up", "warm-up then plateau")
+                } else {
+                    ("growth-stopped", "growth stopped")
+                };
+                return Outcome::Rejected {
+                    shape,
+                    reason: format!(
+                        "{what} from {} (MK p={:.2} after)",
+                        fmt_hours(since),
+                        post_p
+                    ),
+                };
+            }
+            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 {
+                if let Some(post) =
+                    post_mk.and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
+                {
+                    shape = "late-onset";
+                    trial.sen = Some(post);
+                    trial.fit_start_hours = stick.break_time;
+                    trial
+                        .notes
+                        .push(format!("onset at {}", fmt_hours(stick.break_time)));
+                    if post_fraction < 0.2 {
+                        soft.push("onset in the last 20% of the log".into());
+                    }
+                }
+            }
+        }
+        // Tail persistence: the last third must still grow.
+        let third = m - m / 3;
+        let (tt, tx) = (&t[third..], &x[third..]);
+        if tx.len() >= 4 {
+            let overall = trial.sen.map_or(sen.slope, |s| s.slope);
+            let tail_mk = mann_kendall_hamed_rao(tt, tx);
+            let tail = tail_mk.and_then(|r| sen_slope(tt, tx, r.var_s_corrected, 0.95));
+            if let (Some(tail_mk), Some(tail)) = (tail_mk, tail) {
+                let ratio = tail.slope / overall;
+                trial.tail_ratio = Some(ratio);
+                if ratio < 0.3 || tail_mk.p_increasing >= 0.1 {
+                    return Outcome::Rejected {
+                        shape: "growth-stopped",
+                        reason: format!(
+                            "growth stopped: last third rises at {:.0}% of the overall rate (MK p={:.2})",
+                            100.0 * ratio,
+                            tail_mk.p_increasing
+                        ),
+                    };
+                }
+                trial
+                    .notes
+                    .push(format!("tail {:.0}% of the slope", 100.0 * ratio));
+            }
+        }
+        // A single level shift (configuration or load change) against a line.
+        let min_segment = 12.min(m / 4).max(3);
+        if let (Some(line), Some(shift)) = (line_fit(t, x), mean_shift(x, min_segment)) {
+            let delta_bic = bic(line.rss, m, 2) - bic(shift.rss, m, 3);
+            if delta_bic > 10.0 && ups.len() < 3 && shift.mean_after > shift.mean_before {
+                let post = &x[shift.split..];
+                let post_p =
+                    mann_kendall_hamed_rao(&t[shift.split..], post).map_or(1.0, |r| r.p_increasing);
+                if post.len() >= 12 && post_p >= 0.05 {
+                    return Outcome::Rejected {
+                        shape: "level-shift",
+                        reason: format!(
+                            "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
+                            fmt_hours(t[shift.split]),
+                            100.0 * (shift.mean_after - shift.mean_before)
+                                / shift.mean_before.abs().max(f64::MIN_POSITIVE),
+                            post_p
+                        ),
+                    };
+                }
+                if post.len() < 12 {
+                    soft.push("a level shift near the end could explain the growth".into());
+                }
+            }
+        }
+    }
+
+    // Bursts: the trend must survive dropping the 10% of blocks that sit furthest from it.
+    let slope_lower = trial.sen.map_or(sen.lower, |s| s.lower);
+    if slope_lower > 0.0 {
+        let mut order: Vec<usize> = (0..m).collect();
+        let resid = |i: usize| (x[i] - sen.intercept - sen.slope * t[i]).abs();
+        order.sort_by(|&a, &b| resid(a).total_cmp(&resid(b)));
+        let mut keep: Vec<usize> = order[..m - m / 10].to_vec();
+        keep.sort_unstable();
+        let kt: Vec<f64> = keep.iter().map(|&i| t[i]).collect();
+        let kx: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
+        let trimmed = mann_kendall_hamed_rao(&kt, &kx)
+            .and_then(|r| sen_slope(&kt, &kx, r.var_s_corrected, 0.95));
+        if trimmed.is_none_or(|s| s.slope <= 0.0 || s.lower <= 0.0) {
+            return Outcome::Rejected {
+                shape: "burst",
+                reason:
+                    "burst-driven: without the 10% most deviant blocks the slope interval reaches 0"
+                        .into(),
+            };
+        }
+    } else {
+        soft.push("the slope's 95% interval includes 0".into());
+    }
+
+    if let Some(p_cs) = cox_stuart_increasing(x) {
+        if p_cs > 0.2 {
+            soft.push(format!("Cox-Stuart disagrees (p={p_cs:.2})"));
+        }
+    }
+    if span < 24.0 {
+        trial.cycle_confound = true;
+        soft.push(format!(
+            "lifetime {} < 24 h: a daily cycle cannot be ruled out",
+            fmt_hours(span)
+        ));
+    } else if span < 72.0 {
+        match lag24_sign_test(t, x) {
+            Some((d, p)) if d > 0.0 && p < 0.01 => {
+                trial.notes.push(format!("lag-24h sign test p={p:.1e}"));
+            }
+            Some((_, p)) => {
+                trial.cycle_confound = true;
+                soft.push(format!(
+                    "lag-24h sign test p={p:.2}: a daily cycle is not ruled out"
+                ));
+            }
+            None => {
+                trial.cycle_confound = true;
+                soft.push("too few whole days to rule out a daily cycle".into());
+            }
+        }
+    }
+    Outcome::Candidate { shape, soft }
+}

@@ -1,0 +1,240 @@
+//! Process identity: split one instance's series into process lifetimes where `ID Process`
+//! changes, `Elapsed Time` falls, the instance vanishes and returns, or the value drops sharply,
+//! and notice `#N` renumbering (the same instance label passing between two processes).
+
+use super::stats::robust::{mad_sigma, median, median_in_place};
+
+/// Why a new lifetime starts at a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutReason {
+    PidChanged,
+    ElapsedFell,
+    Reappeared,
+    SharpDrop,
+}
+
+impl CutReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            CutReason::PidChanged => "ID Process changed",
+            CutReason::ElapsedFell => "Elapsed Time fell",
+            CutReason::Reappeared => "instance vanished and returned",
+            CutReason::SharpDrop => "sharp drop (restart or trim)",
+        }
+    }
+}
+
+/// The lifetimes of one series.
+#[derive(Debug, Clone, Default)]
+pub struct Lifetimes {
+    /// Sample indices of each lifetime (finite values only), in time order.
+    pub lifetimes: Vec<Vec<usize>>,
+    /// Sample index where each new lifetime starts, with the reason.
+    pub cuts: Vec<(usize, CutReason)>,
+    /// Process IDs in order of first appearance.
+    pub pids: Vec<u32>,
+    /// The instance label passed between processes (`#N` renumbering), so one label is not one
+    /// process.
+    pub renumbered: bool,
+    /// Recurring sharp drops too close together to be restarts: a garbage-collector sawtooth.
+    pub sawtooth_drops: usize,
+}
+
+/// Identity columns of the same machine and instance, when logged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity<'a> {
+    pub pid: Option<&'a [f64]>,
+    pub elapsed: Option<&'a [f64]>,
+}
+
+fn pid_at(identity: &Identity, i: usize) -> Option<u32> {
+    let v = *identity.pid?.get(i)?;
+    // A PID of 0 belongs to Idle; here it means the cell held no real process.
+    (v.is_finite() && v > 0.0 && v <= u32::MAX as f64).then_some(v as u32)
+}
+
+/// Split the series `values` (sampled at `hours`) into lifetimes.
+pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
+    let valid: Vec<usize> = (0..values.len().min(hours.len()))
+        .filter(|&i| values[i].is_finite() && hours[i].is_finite())
+        .collect();
+    let mut out = Lifetimes::default();
+    if valid.is_empty() {
+        return out;
+    }
+    let has_pid = valid.iter().any(|&i| pid_at(&identity, i).is_some());
+
+    // Robust scale of sample-to-sample changes, for the sharp-drop and renumbering rules.
+    let diffs: Vec<f64> = valid
+        .windows(2)
+        .map(|w| values[w[1]] - values[w[0]])
+        .collect();
+    let sigma_diff = mad_sigma(&diffs).unwrap_or(0.0);
+
+    // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
+    let mut drops = Vec::new();
+    let mut rises = Vec::new();
+    let mut recent: Vec<f64> = Vec::with_capacity(5);
+    for (k, &i) in valid.iter().enumerate() {
+        if k > 0 {
+            let prev = values[valid[k - 1]];
+            let start = k.saturating_sub(5);
+            recent.clear();
+            recent.extend(valid[start..k].iter().map(|&j| values[j]));
+            let local = median_in_place(&mut recent).unwrap_or(prev);
+            let y = values[i];
+            if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff {
+                drops.push(k);
+            }
+            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff {
+                rises.push(k);
+            }
+        }
+    }
+    // Drops that recur within hours are a sawtooth (GC, cache trims), not restarts.
+    let drop_gaps: Vec<f64> = drops
+        .windows(2)
+        .map(|w| hours[valid[w[1]]] - hours[valid[w[0]]])
+        .collect();
+    let recurring = drops.len() >= 3 && median(&drop_gaps).is_some_and(|g| g < 3.0);
+    if recurring {
+        out.sawtooth_drops = drops.len();
+    }
+    // Without a PID, a label that alternates between two levels belongs to two processes.
+    if !has_pid {
+        let alternations = drops
+            .iter()
+            .filter(|&&d| rises.iter().any(|&r| r.abs_diff(d) <= 3 && r != d))
+            .count();
+        out.renumbered = alternations >= 3;
+    }
+
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    let mut run_pid: Vec<Option<u32>> = Vec::new();
+    for (k, &i) in valid.iter().enumerate() {
+        let mut cut = None;
+        if k > 0 {
+            let p = valid[k - 1];
+            let (pid_now, pid_before) = (pid_at(&identity, i), pid_at(&identity, p));
+            let same_pid = matches!((pid_now, pid_before), (Some(a), Some(b)) if a == b);
+            if matches!((pid_now, pid_before), (Some(a), Some(b)) if a != b) {
+                cut = Some(CutReason::PidChanged);
+            } else if let Some(el) = identity.elapsed {
+                let (a, b) = (
+                    el.get(i).copied().unwrap_or(f64::NAN),
+                    el.get(p).copied().unwrap_or(f64::NAN),
+                );
+                // A tolerance of one second absorbs rounding in the logged value.
+                if a.is_finite() && b.is_finite() && a + 1.0 < b {
+                    cut = Some(CutReason::ElapsedFell);
+                }
+            }
+            if cut.is_none() && i > p + 1 && !same_pid {
+                cut = Some(CutReason::Reappeared);
+            }
+            if cut.is_none() && !has_pid && !recurring && !out.renumbered && drops.contains(&k) {
+                cut = Some(CutReason::SharpDrop);
+            }
+        }
+        if k == 0 || cut.is_some() {
+            if let Some(reason) = cut {
+                out.cuts.push((i, reason));
+            }
+            let pid = pid_at(&identity, i);
+            // A PID seen before, then another, then back: the label moved between processes.
+            if k > 0 && pid.is_some_and(|p| out.pids.contains(&p)) {
+                out.renumbered = true;
+            }
+            runs.push(Vec::new());
+            run_pid.push(pid);
+        }
+        if let Some(run) = runs.last_mut() {
+            run.push(i);
+        }
+        if let Some(pid) = pid_at(&identity, i) {
+            if !out.pids.contains(&pid) {
+                out.pids.push(pid);
+            }
+        }
+    }
+    // Runs of a PID that comes back belong to the same process: merge them.
+    let mut merged: Vec<(Option<u32>, Vec<usize>)> = Vec::new();
+    for (pid, run) in run_pid.into_iter().zip(runs) {
+        match pid.and_then(|p| merged.iter_mut().find(|(q, _)| *q == Some(p))) {
+            Some((_, existing)) => existing.extend(run),
+            None => merged.push((pid, run)),
+        }
+    }
+    out.lifetimes = merged
+        .into_iter()
+        .map(|(_, mut run)| {
+            run.sort_unstable();
+            run
+        })
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours(n: usize) -> Vec<f64> {
+        (0..n).map(|i| i as f64 * 0.25).collect()
+    }
+
+    #[test]
+    fn pid_change_cuts_and_lists_pids() {
+        let v: Vec<f64> = (0..40).map(|i| 100.0 + (i % 20) as f64).collect();
+        let pid: Vec<f64> = (0..40).map(|i| if i < 20 { 10.0 } else { 22.0 }).collect();
+        let l = split(
+            &v,
+            &hours(40),
+            Identity {
+                pid: Some(&pid),
+                elapsed: None,
+            },
+        );
+        assert_eq!(l.lifetimes.len(), 2);
+        assert_eq!(l.pids, vec![10, 22]);
+        assert_eq!(l.cuts, vec![(20, CutReason::PidChanged)]);
+    }
+
+    #[test]
+    fn sharp_drop_without_pid_cuts_once() {
+        let v: Vec<f64> = (0..60)
+            .map(|i| 100.0 + 10.0 * (i % 30) as f64 + (i % 3) as f64)
+            .collect();
+        let l = split(&v, &hours(60), Identity::default());
+        assert_eq!(l.lifetimes.len(), 2, "{:?}", l.cuts);
+        assert_eq!(l.cuts[0].0, 30);
+    }
+
+    #[test]
+    fn gap_then_return_is_a_new_lifetime() {
+        let mut v = vec![5.0; 30];
+        v[10] = f64::NAN;
+        let l = split(&v, &hours(30), Identity::default());
+        assert_eq!(l.lifetimes.len(), 2);
+        assert_eq!(l.cuts, vec![(11, CutReason::Reappeared)]);
+    }
+
+    #[test]
+    fn alternating_pids_are_renumbering_and_merge() {
+        let v = vec![1.0; 12];
+        let pid: Vec<f64> = (0..12)
+            .map(|i| if (i / 3) % 2 == 0 { 7.0 } else { 9.0 })
+            .collect();
+        let l = split(
+            &v,
+            &hours(12),
+            Identity {
+                pid: Some(&pid),
+                elapsed: None,
+            },
+        );
+        assert!(l.renumbered);
+        assert_eq!(l.lifetimes.len(), 2);
+        assert_eq!(l.lifetimes[0], vec![0, 1, 2, 6, 7, 8]);
+    }
+}

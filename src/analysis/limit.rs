@@ -1,0 +1,199 @@
+//! What each counter runs into and when: the 32-bit address space, the commit headroom of the
+//! machine, the handle limits; time to that limit from the robust slope and its interval.
+
+use super::Severity;
+
+const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+/// Any Virtual Bytes above this proves a 64-bit process.
+const BITNESS_PROOF: f64 = 4.3e9;
+const HANDLE_SOFT: f64 = 16_384.0;
+const HANDLE_HARD: f64 = 16_777_216.0;
+
+/// The process counters analysed for leaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterKind {
+    PrivateBytes,
+    VirtualBytes,
+    HandleCount,
+    ThreadCount,
+    PoolPagedBytes,
+    PoolNonpagedBytes,
+}
+
+impl CounterKind {
+    pub fn from_counter(name: &str) -> Option<CounterKind> {
+        let n = name.to_ascii_lowercase();
+        Some(match n.as_str() {
+            "private bytes" => CounterKind::PrivateBytes,
+            "virtual bytes" => CounterKind::VirtualBytes,
+            "handle count" => CounterKind::HandleCount,
+            "thread count" => CounterKind::ThreadCount,
+            "pool paged bytes" => CounterKind::PoolPagedBytes,
+            "pool nonpaged bytes" => CounterKind::PoolNonpagedBytes,
+            _ => return None,
+        })
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            CounterKind::HandleCount => "handles",
+            CounterKind::ThreadCount => "threads",
+            _ => "bytes",
+        }
+    }
+
+    /// Smallest growth over a lifetime worth calling a leak whatever the process size: small
+    /// enough that a 3 MB NT 4.0 process leaking 1 MB over days still counts.
+    pub fn growth_floor(self) -> f64 {
+        match self {
+            CounterKind::HandleCount => 10.0,
+            CounterKind::ThreadCount => 3.0,
+            CounterKind::PoolPagedBytes | CounterKind::PoolNonpagedBytes => 16.0 * 1024.0,
+            _ => 100.0 * 1024.0,
+        }
+    }
+}
+
+/// A limit and how it was chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    pub value: f64,
+    /// The limit that decides severity when it differs (the 16,384 handle soft limit).
+    pub severity_value: f64,
+    pub note: String,
+}
+
+/// The limit a counter of one process runs into. `max_virtual_bytes` is the largest Virtual Bytes
+/// of the same instance; `commit_headroom` is Commit Limit - Committed Bytes of the machine at
+/// the end of the log.
+pub fn limit_for(
+    kind: CounterKind,
+    level_now: f64,
+    max_virtual_bytes: Option<f64>,
+    commit_headroom: Option<f64>,
+) -> Option<Limit> {
+    let is_64 = max_virtual_bytes.is_some_and(|v| v > BITNESS_PROOF);
+    let address_space = |observed: f64| {
+        // The smallest 32-bit layout that fits what was seen: 2 GB default, 3 GB with 4GT,
+        // 4 GB for a large-address-aware process on x64.
+        [2.0 * GB, 3.0 * GB, 4.0 * GB]
+            .into_iter()
+            .find(|l| *l > observed)
+            .unwrap_or(4.0 * GB)
+    };
+    match kind {
+        CounterKind::VirtualBytes => {
+            if is_64 {
+                return None;
+            }
+            let value = address_space(max_virtual_bytes.unwrap_or(level_now));
+            Some(Limit {
+                value,
+                severity_value: value,
+                note: format!("{:.0} GB address space if 32-bit", value / GB),
+            })
+        }
+        CounterKind::PrivateBytes => {
+            if let Some(headroom) = commit_headroom.filter(|h| h.is_finite() && *h >= 0.0) {
+                let value = level_now + headroom;
+                let value = if is_64 {
+                    value
+                } else {
+                    value.min(address_space(max_virtual_bytes.unwrap_or(level_now)))
+                };
+                return Some(Limit {
+                    value,
+                    severity_value: value,
+                    note: "commit headroom".into(),
+                });
+            }
+            if is_64 {
+                return None;
+            }
+            let value = address_space(max_virtual_bytes.unwrap_or(level_now).max(level_now));
+            Some(Limit {
+                value,
+                severity_value: value,
+                note: format!(
+                    "{:.0} GB, assuming a 32-bit process (no commit counters)",
+                    value / GB
+                ),
+            })
+        }
+        CounterKind::HandleCount => Some(Limit {
+            value: HANDLE_HARD,
+            severity_value: if level_now < HANDLE_SOFT {
+                HANDLE_SOFT
+            } else {
+                HANDLE_HARD
+            },
+            note: "16,777,216 handles (hard); severity from the 16,384 soft limit".into(),
+        }),
+        _ => None,
+    }
+}
+
+/// Hours until `limit` from `level_now` at `slope` per hour, with the interval from the slope's
+/// interval (`None` upper bound = never).
+pub fn time_to_limit(
+    limit: f64,
+    level_now: f64,
+    slope: f64,
+    lower: f64,
+    upper: f64,
+) -> Option<(f64, [Option<f64>; 2])> {
+    if !(slope > 0.0) {
+        return None;
+    }
+    let room = (limit - level_now).max(0.0);
+    let soonest = if upper > 0.0 {
+        Some(room / upper)
+    } else {
+        None
+    };
+    let latest = if lower > 0.0 {
+        Some(room / lower)
+    } else {
+        None
+    };
+    Some((room / slope, [soonest, latest]))
+}
+
+pub fn severity(hours: f64) -> Severity {
+    if hours < 24.0 {
+        Severity::Critical
+    } else if hours < 24.0 * 7.0 {
+        Severity::High
+    } else if hours < 24.0 * 30.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitness_and_address_space() {
+        let l = limit_for(CounterKind::VirtualBytes, 1.0 * GB, Some(1.5 * GB), None).unwrap();
+        assert_eq!(l.value, 2.0 * GB);
+        let l = limit_for(CounterKind::VirtualBytes, 2.5 * GB, Some(2.5 * GB), None).unwrap();
+        assert_eq!(l.value, 3.0 * GB);
+        assert!(limit_for(CounterKind::VirtualBytes, 5e9, Some(5e9), None).is_none());
+        let pb = limit_for(CounterKind::PrivateBytes, 1e9, Some(8e9), Some(3e9)).unwrap();
+        assert_eq!(pb.value, 4e9);
+    }
+
+    #[test]
+    fn tte_and_interval() {
+        let (h, ci) = time_to_limit(1000.0, 400.0, 10.0, 5.0, 20.0).unwrap();
+        assert_eq!(h, 60.0);
+        assert_eq!(ci, [Some(30.0), Some(120.0)]);
+        let (_, ci) = time_to_limit(1000.0, 400.0, 10.0, -1.0, 20.0).unwrap();
+        assert_eq!(ci[1], None);
+        assert_eq!(severity(10.0), Severity::Critical);
+        assert_eq!(severity(100.0), Severity::High);
+    }
+}

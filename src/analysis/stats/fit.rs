@@ -1,0 +1,225 @@
+//! Small least-squares fits behind the shape gates: a straight line, a continuous broken stick
+//! (warm-up then plateau, or flat then late onset) and a single mean shift (level shift).
+
+/// Straight-line least-squares fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineFit {
+    pub intercept: f64,
+    pub slope: f64,
+    /// Residual sum of squares.
+    pub rss: f64,
+}
+
+/// Closed-form OLS of `y` on `t`; `None` with fewer than 2 points or constant `t`.
+pub fn line_fit(t: &[f64], y: &[f64]) -> Option<LineFit> {
+    let n = t.len();
+    if n < 2 || y.len() != n {
+        return None;
+    }
+    let nf = n as f64;
+    let mt = t.iter().sum::<f64>() / nf;
+    let my = y.iter().sum::<f64>() / nf;
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for (ti, yi) in t.iter().zip(y) {
+        let (dt, dy) = (ti - mt, yi - my);
+        sxx += dt * dt;
+        sxy += dt * dy;
+        syy += dy * dy;
+    }
+    if sxx <= 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    Some(LineFit {
+        intercept: my - slope * mt,
+        slope,
+        rss: (syy - slope * sxy).max(0.0),
+    })
+}
+
+/// Continuous two-piece line y = a + s1*t + (s2 - s1)*(t - c)+ with the best break `c`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BrokenStick {
+    pub break_time: f64,
+    /// Index of the first point after the break.
+    pub break_index: usize,
+    pub intercept: f64,
+    pub slope_before: f64,
+    pub slope_after: f64,
+    pub rss: f64,
+}
+
+/// Solve a 3x3 system by Gaussian elimination with partial pivoting.
+fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
+    for col in 0..3 {
+        let pivot = (col..3).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..3 {
+            let f = a[row][col] / a[col][col];
+            for k in col..3 {
+                a[row][k] -= f * a[col][k];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = [0.0; 3];
+    for row in (0..3).rev() {
+        let mut acc = b[row];
+        for k in row + 1..3 {
+            acc -= a[row][k] * x[k];
+        }
+        x[row] = acc / a[row][row];
+    }
+    Some(x)
+}
+
+/// Best continuous broken stick with the break searched over the points between the 10% and
+/// 90% quantiles of time. `t` must be increasing. `None` with fewer than 6 points.
+pub fn broken_stick(t: &[f64], y: &[f64]) -> Option<BrokenStick> {
+    let n = t.len();
+    if n < 6 || y.len() != n {
+        return None;
+    }
+    // Centre both axes so that the normal equations stay well conditioned for byte counts.
+    let t0 = t[0];
+    let span = t[n - 1] - t0;
+    if span <= 0.0 {
+        return None;
+    }
+    let my = y.iter().sum::<f64>() / n as f64;
+    let tt: Vec<f64> = t.iter().map(|v| (v - t0) / span).collect();
+    let yy: Vec<f64> = y.iter().map(|v| v - my).collect();
+    let mut best: Option<BrokenStick> = None;
+    for (k, &c) in tt.iter().enumerate() {
+        if !(0.1..=0.9).contains(&c) {
+            continue;
+        }
+        let mut a = [[0.0; 3]; 3];
+        let mut b = [0.0; 3];
+        for (ti, yi) in tt.iter().zip(&yy) {
+            let row = [1.0, *ti, (ti - c).max(0.0)];
+            for r in 0..3 {
+                for s in 0..3 {
+                    a[r][s] += row[r] * row[s];
+                }
+                b[r] += row[r] * yi;
+            }
+        }
+        let Some(p) = solve3(a, b) else { continue };
+        let rss: f64 = tt
+            .iter()
+            .zip(&yy)
+            .map(|(ti, yi)| {
+                let e = yi - (p[0] + p[1] * ti + p[2] * (ti - c).max(0.0));
+                e * e
+            })
+            .sum();
+        if best.is_none_or(|b| rss < b.rss) {
+            let s1 = p[1] / span;
+            best = Some(BrokenStick {
+                break_time: t0 + c * span,
+                break_index: k,
+                intercept: p[0] + my - s1 * t0,
+                slope_before: s1,
+                slope_after: (p[1] + p[2]) / span,
+                rss,
+            });
+        }
+    }
+    best
+}
+
+/// A single shift of the mean: y = mu1 before `split`, mu2 from `split` on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanShift {
+    pub split: usize,
+    pub mean_before: f64,
+    pub mean_after: f64,
+    pub rss: f64,
+}
+
+/// Best single mean shift with at least `min_segment` points on each side.
+pub fn mean_shift(y: &[f64], min_segment: usize) -> Option<MeanShift> {
+    let n = y.len();
+    let min_segment = min_segment.max(1);
+    if n < 2 * min_segment {
+        return None;
+    }
+    let my = y.iter().sum::<f64>() / n as f64;
+    let mut prefix = vec![0.0; n + 1];
+    let mut prefix_sq = vec![0.0; n + 1];
+    for (i, v) in y.iter().enumerate() {
+        let d = v - my;
+        prefix[i + 1] = prefix[i] + d;
+        prefix_sq[i + 1] = prefix_sq[i] + d * d;
+    }
+    let seg_rss = |a: usize, b: usize| {
+        let len = (b - a) as f64;
+        let s = prefix[b] - prefix[a];
+        (prefix_sq[b] - prefix_sq[a] - s * s / len).max(0.0)
+    };
+    let mut best: Option<MeanShift> = None;
+    for split in min_segment..=n - min_segment {
+        let rss = seg_rss(0, split) + seg_rss(split, n);
+        if best.is_none_or(|b| rss < b.rss) {
+            best = Some(MeanShift {
+                split,
+                mean_before: my + prefix[split] / split as f64,
+                mean_after: my + (prefix[n] - prefix[split]) / (n - split) as f64,
+                rss,
+            });
+        }
+    }
+    best
+}
+
+/// Bayesian information criterion of a Gaussian fit with `params` parameters.
+pub fn bic(rss: f64, n: usize, params: usize) -> f64 {
+    let nf = n as f64;
+    // A perfect fit would give ln(0); a floor keeps the comparison finite.
+    nf * (rss / nf).max(1e-300).ln() + params as f64 * nf.ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_fit_exact() {
+        let t = [0.0, 1.0, 2.0, 3.0];
+        let y = [1.0, 3.0, 5.0, 7.0];
+        let f = line_fit(&t, &y).unwrap();
+        assert!(
+            (f.slope - 2.0).abs() < 1e-12 && (f.intercept - 1.0).abs() < 1e-12 && f.rss < 1e-12
+        );
+    }
+
+    #[test]
+    fn broken_stick_recovers_an_exact_knee() {
+        let t: Vec<f64> = (0..100).map(|i| i as f64 * 0.5).collect();
+        // rises 4/h until 20 h, then 0.5/h
+        let y: Vec<f64> = t
+            .iter()
+            .map(|&x| 1000.0 + 4.0 * x.min(20.0) + 0.5 * (x - 20.0).max(0.0))
+            .collect();
+        let b = broken_stick(&t, &y).unwrap();
+        assert!((b.break_time - 20.0).abs() < 1e-9, "{b:?}");
+        assert!(
+            (b.slope_before - 4.0).abs() < 1e-6 && (b.slope_after - 0.5).abs() < 1e-6,
+            "{b:?}"
+        );
+        assert!((b.intercept - 1000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn mean_shift_finds_the_step() {
+        let y: Vec<f64> = (0..40).map(|i| if i < 25 { 5.0 } else { 9.0 }).collect();
+        let s = mean_shift(&y, 5).unwrap();
+        assert_eq!(s.split, 25);
+        assert!((s.mean_before - 5.0).abs() < 1e-12 && (s.mean_after - 9.0).abs() < 1e-12);
+    }
+}

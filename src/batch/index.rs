@@ -1,0 +1,125 @@
+//! index.html of a batch run: one row per log, worst first, linking each log's report, plus
+//! the inputs that could not be read. Self-contained (inline CSS), everything from logs escaped.
+
+use std::fmt::Write as _;
+
+use crate::analysis::Verdict;
+use crate::report::Report;
+
+use super::{escape_html, InputFailure, LogOutcome};
+
+/// How bad a log is, for ranking: (leaks, suspects, soonest time to limit).
+fn badness(report: &Report) -> (usize, usize, f64) {
+    let count = |v: Verdict| report.findings.iter().filter(|f| f.verdict == v).count();
+    let soonest = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect))
+        .filter_map(|f| f.time_to_limit_hours)
+        .fold(f64::INFINITY, f64::min);
+    (count(Verdict::Leak), count(Verdict::Suspect), soonest)
+}
+
+/// Orders logs worst first: more leaks, then more suspects, then sooner exhaustion.
+pub fn rank_worst_first(outcomes: &mut [LogOutcome]) {
+    outcomes.sort_by(|a, b| {
+        let (la, sa, ta) = badness(&a.report);
+        let (lb, sb, tb) = badness(&b.report);
+        lb.cmp(&la)
+            .then(sb.cmp(&sa))
+            .then(ta.total_cmp(&tb))
+            .then(a.folder.cmp(&b.folder))
+    });
+}
+
+fn format_hours(hours: f64) -> String {
+    if !hours.is_finite() {
+        "-".to_string()
+    } else if hours < 48.0 {
+        format!("{hours:.1} h")
+    } else {
+        format!("{:.1} d", hours / 24.0)
+    }
+}
+
+/// Renders index.html for logs already ranked worst first.
+pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> String {
+    let mut html = String::new();
+    html.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>perfleak batch report</title><style>\
+         body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:2em;color:#222}\
+         table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}\
+         th{background:#f0f0f0}.leak{color:#b00020;font-weight:bold}.suspect{color:#b36b00}\
+         .ok{color:#2e7d32}.fail{color:#b00020}</style></head><body>\n",
+    );
+    let leaking = outcomes.iter().filter(|o| badness(&o.report).0 > 0).count();
+    let _ = writeln!(
+        html,
+        "<h1>perfleak: {} logs analysed, {} with leaks, {} unreadable</h1>",
+        outcomes.len(),
+        leaking,
+        failures.len()
+    );
+    html.push_str(
+        "<table><thead><tr><th>#</th><th>Log</th><th>Machines</th><th>Span</th><th>Leaks</th>\
+         <th>Suspects</th><th>Worst finding</th><th>Soonest limit</th><th>KB</th></tr></thead><tbody>\n",
+    );
+    for (rank, outcome) in outcomes.iter().enumerate() {
+        let report = &outcome.report;
+        let (leaks, suspects, soonest) = badness(report);
+        let worst = report
+            .findings
+            .iter()
+            .find(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect))
+            .map(|f| {
+                let class = f.verdict.as_str();
+                format!(
+                    "<span class=\"{class}\">{}</span> {} {}",
+                    class,
+                    escape_html(&f.instance),
+                    escape_html(&f.counter)
+                )
+            })
+            .unwrap_or_else(|| "<span class=\"ok\">no leak found</span>".to_string());
+        let kb = report
+            .kb_matches
+            .first()
+            .map(|m| escape_html(&m.id))
+            .unwrap_or_default();
+        let span = match (&report.source.start, &report.source.end) {
+            (Some(s), Some(e)) => format!("{} to {}", escape_html(s), escape_html(e)),
+            _ => "-".to_string(),
+        };
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td><a href=\"{}/report.html\">{}</a></td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            rank + 1,
+            escape_html(&outcome.folder),
+            escape_html(&report.source.path),
+            escape_html(&report.source.machines.join(", ")),
+            span,
+            leaks,
+            suspects,
+            worst,
+            format_hours(soonest),
+            kb
+        );
+    }
+    html.push_str("</tbody></table>\n");
+    if !failures.is_empty() {
+        html.push_str("<h2 class=\"fail\">Inputs that could not be read</h2><table><thead><tr><th>Input</th><th>Error</th></tr></thead><tbody>\n");
+        for failure in failures {
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape_html(&failure.input),
+                escape_html(&failure.error)
+            );
+        }
+        html.push_str("</tbody></table>\n");
+    }
+    html.push_str("<p>Per-series figures for every log: <a href=\"summary.csv\">summary.csv</a>.</p></body></html>\n");
+    html
+}

@@ -1,0 +1,84 @@
+//! summary.csv (and optionally summary.parquet): one row per analysed series of every log,
+//! built as a polars DataFrame so archive-scale runs can be queried with the usual tools.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::analysis::{Finding, Verdict};
+use crate::report::Report;
+
+/// The best KB match that names this finding's process (only for leaks and suspects).
+fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
+    if !matches!(finding.verdict, Verdict::Leak | Verdict::Suspect) {
+        return None;
+    }
+    report
+        .kb_matches
+        .iter()
+        .find(|m| {
+            m.processes
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&finding.process))
+        })
+        .map(|m| m.id.clone())
+}
+
+/// One row per finding of every report, in the order given.
+pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
+    let mut log = Vec::new();
+    let mut machine = Vec::new();
+    let mut process = Vec::new();
+    let mut instance = Vec::new();
+    let mut counter = Vec::new();
+    let mut verdict = Vec::new();
+    let mut confidence = Vec::new();
+    let mut slope = Vec::new();
+    let mut growth = Vec::new();
+    let mut ttl = Vec::new();
+    let mut top_kb = Vec::new();
+    for report in reports {
+        for f in &report.findings {
+            log.push(report.source.path.clone());
+            machine.push(f.machine.clone());
+            process.push(f.process.clone());
+            instance.push(f.instance.clone());
+            counter.push(f.counter.clone());
+            verdict.push(f.verdict.as_str().to_string());
+            confidence.push(f.confidence);
+            slope.push(f.slope_per_hour.filter(|v| v.is_finite()));
+            growth.push(f.growth_percent.filter(|v| v.is_finite()));
+            ttl.push(f.time_to_limit_hours.filter(|v| v.is_finite()));
+            top_kb.push(top_kb_for(report, f));
+        }
+    }
+    df!(
+        "log" => log,
+        "machine" => machine,
+        "process" => process,
+        "instance" => instance,
+        "counter" => counter,
+        "verdict" => verdict,
+        "confidence" => confidence,
+        "slope_per_hour" => slope,
+        "growth_percent" => growth,
+        "time_to_limit_hours" => ttl,
+        "top_kb" => top_kb,
+    )
+}
+
+/// Writes the frame as CSV to `path` (through a temp file, then rename).
+pub fn write_csv(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
+    super::write_atomic_with(path, |file| {
+        CsvWriter::new(file).include_header(true).finish(frame)?;
+        Ok(())
+    })
+}
+
+/// Writes the frame as Parquet to `path` (through a temp file, then rename).
+pub fn write_parquet(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
+    super::write_atomic_with(path, |file| {
+        ParquetWriter::new(file).finish(frame)?;
+        Ok(())
+    })
+}

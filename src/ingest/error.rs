@@ -1,0 +1,55 @@
+//! Why a log could not be read: every variant names the file and, where one exists, the line
+//! and column, so a support engineer can open the file at the right place.
+
+use thiserror::Error;
+
+/// A reason a log cannot be turned into a [`super::PerfLog`].
+#[derive(Debug, Error)]
+pub enum IngestError {
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: the file is empty")]
+    Empty { file: String },
+    #[error("{file}: the log has a header but no samples")]
+    HeaderOnly { file: String },
+    #[error(
+        "{file}: this is a binary perfmon log (.blg); convert it to text first: \
+         relog \"{file}\" -f csv -o log.csv"
+    )]
+    Blg { file: String },
+    #[error("{file}: not a text perfmon log (binary content near byte {offset})")]
+    Binary { file: String, offset: usize },
+    #[error("{file}: unknown character encoding '{label}' (use a label such as windows-1251)")]
+    UnknownEncoding { file: String, label: String },
+    #[error("{file}: line {line}, column {column}: {message}")]
+    Format {
+        file: String,
+        line: u64,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    Archive { file: String, message: String },
+}
+
+impl IngestError {
+    pub(crate) fn format(file: &str, line: u64, column: usize, message: impl Into<String>) -> Self {
+        IngestError::Format {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn io(file: &str, source: std::io::Error) -> Self {
+        IngestError::Io {
+            file: file.to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Localized object and counter names -> canonical English, from the data table in
+//! `data/names/counters.toml` (compiled in), so a German `Prozess\Handleanzahl` column is read
+//! as `Process\Handle Count`. Matching ignores case.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+const TABLE: &str = include_str!("../../data/names/counters.toml");
+
+#[derive(Deserialize)]
+struct Table {
+    objects: HashMap<String, Vec<String>>,
+    counters: HashMap<String, HashMap<String, Vec<String>>>,
+}
+
+struct Names {
+    /// lower-cased name (English or localized) -> canonical object
+    objects: HashMap<String, String>,
+    /// (canonical object, lower-cased counter name) -> canonical counter
+    counters: HashMap<(String, String), String>,
+}
+
+fn names() -> &'static Names {
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        // The table is part of the binary and covered by tests; a parse failure is a build bug.
+        let table: Table = toml::from_str(TABLE).expect("data/names/counters.toml is valid TOML");
+        let mut objects = HashMap::new();
+        for (canonical, localized) in &table.objects {
+            objects.insert(canonical.to_lowercase(), canonical.clone());
+            for name in localized {
+                objects.insert(name.to_lowercase(), canonical.clone());
+            }
+        }
+        let mut counters = HashMap::new();
+        for (object, map) in &table.counters {
+            objects
+                .entry(object.to_lowercase())
+                .or_insert_with(|| object.clone());
+            for (canonical, localized) in map {
+                counters.insert(
+                    (object.clone(), canonical.to_lowercase()),
+                    canonical.clone(),
+                );
+                for name in localized {
+                    counters.insert((object.clone(), name.to_lowercase()), canonical.clone());
+                }
+            }
+        }
+        Names { objects, counters }
+    })
+}
+
+/// Canonical English object name, or `None` when the name is not in the table.
+pub fn canonical_object(name: &str) -> Option<&'static str> {
+    names()
+        .objects
+        .get(&name.trim().to_lowercase())
+        .map(String::as_str)
+}
+
+/// Canonical English counter name of `counter` within the canonical `object`, or `None`.
+pub fn canonical_counter(object: &str, counter: &str) -> Option<&'static str> {
+    names()
+        .counters
+        .get(&(object.to_string(), counter.trim().to_lowercase()))
+        .map(String::as_str)
+}
+
+/// Counters of the `Process` object the analysis reads (memory, handles and identity).
+pub const PROCESS_COUNTERS: &[&str] = &[
+    "Private Bytes",
+    "Handle Count",
+    "Virtual Bytes",
+    "Working Set",
+    "Pool Paged Bytes",
+    "Pool Nonpaged Bytes",
+    "Thread Count",
+    "ID Process",
+    "Elapsed Time",
+    "% Processor Time",
+    "Creating Process ID",
+];
+
+/// Counters of the `Memory` object the analysis reads (commit and pool headroom).
+pub const MEMORY_COUNTERS: &[&str] = &[
+    "Committed Bytes",
+    "Commit Limit",
+    "Available Bytes",
+    "Pool Paged Bytes",
+    "Pool Nonpaged Bytes",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_needed_counter_has_a_table_entry() {
+        for c in PROCESS_COUNTERS {
+            assert_eq!(canonical_counter("Process", c), Some(*c));
+        }
+        for c in MEMORY_COUNTERS {
+            assert_eq!(canonical_counter("Memory", c), Some(*c));
+        }
+    }
+
+    #[test]
+    fn localized_names_map_case_insensitively() {
+        assert_eq!(canonical_object("PROZESS"), Some("Process"));
+        assert_eq!(canonical_object("процесс"), Some("Process"));
+        assert_eq!(
+            canonical_counter("Process", "handleanzahl"),
+            Some("Handle Count")
+        );
+        assert_eq!(
+            canonical_counter("Process", "Octets privés"),
+            Some("Private Bytes")
+        );
+        assert_eq!(
+            canonical_counter("Memory", "zugesicherte bytes"),
+            Some("Committed Bytes")
+        );
+        assert_eq!(canonical_object("Network Interface"), None);
+    }
+}

@@ -1,0 +1,168 @@
+//! Parsing `\\MACHINE\Object(Parent/Instance#N)\Counter` header cells into [`CounterPath`],
+//! tolerant of a missing machine, lower case, and commas or parentheses inside instance names.
+
+use super::log::CounterPath;
+use super::names;
+
+impl CounterPath {
+    /// Parses one header cell. Instance names may hold `(`, `)` and `,`, so the instance runs
+    /// from the first `(` after the object name to the last `)\` before the counter.
+    pub fn parse(raw: &str) -> Result<CounterPath, String> {
+        let text = raw.trim();
+        let (machine, rest) = if let Some(after) = text.strip_prefix("\\\\") {
+            match after.find('\\') {
+                Some(end) if end > 0 => (Some(after[..end].to_string()), &after[end + 1..]),
+                _ => return Err(format!("'{raw}' has a machine name but no object")),
+            }
+        } else {
+            (None, text.strip_prefix('\\').unwrap_or(text))
+        };
+
+        let object_end = rest
+            .find(['(', '\\'])
+            .ok_or_else(|| format!("'{raw}' is not a counter path (no '\\' before the counter)"))?;
+        let original_object = rest[..object_end].trim().to_string();
+        if original_object.is_empty() {
+            return Err(format!("'{raw}' has an empty object name"));
+        }
+
+        let (instance_part, original_counter) = if rest[object_end..].starts_with('(') {
+            let close = rest
+                .rfind(")\\")
+                .filter(|&c| c > object_end)
+                .ok_or_else(|| format!("'{raw}' has an unclosed instance '('"))?;
+            (Some(&rest[object_end + 1..close]), &rest[close + 2..])
+        } else {
+            (None, &rest[object_end + 1..])
+        };
+        if original_counter.trim().is_empty() {
+            return Err(format!("'{raw}' has no counter name"));
+        }
+
+        let (parent, instance, index) = match instance_part {
+            None => (None, None, None),
+            Some(part) => {
+                let (parent, name) = match part.split_once('/') {
+                    Some((p, n)) => (Some(p.to_string()), n),
+                    None => (None, part),
+                };
+                let (name, index) = split_index(name);
+                (parent, Some(name.to_string()), index)
+            }
+        };
+
+        let object = names::canonical_object(&original_object)
+            .map(str::to_string)
+            .unwrap_or_else(|| original_object.clone());
+        let counter = names::canonical_counter(&object, original_counter)
+            .map(str::to_string)
+            .unwrap_or_else(|| original_counter.to_string());
+
+        Ok(CounterPath {
+            machine,
+            object,
+            parent,
+            instance,
+            index,
+            counter,
+            original_object,
+            original_counter: original_counter.to_string(),
+        })
+    }
+
+    /// Whether the analysis needs this column (the `Process` memory and identity counters and
+    /// the `Memory` headroom counters).
+    pub fn is_needed_by_analysis(&self) -> bool {
+        match self.object.as_str() {
+            "Process" => names::PROCESS_COUNTERS.contains(&self.counter.as_str()),
+            "Memory" => names::MEMORY_COUNTERS.contains(&self.counter.as_str()),
+            _ => false,
+        }
+    }
+
+    /// The path rebuilt in canonical English (`\\M\Process(svchost#1)\Handle Count`).
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        if let Some(m) = &self.machine {
+            out.push_str("\\\\");
+            out.push_str(m);
+        }
+        out.push('\\');
+        out.push_str(&self.object);
+        if let Some(inst) = self.instance_label() {
+            out.push('(');
+            if let Some(p) = &self.parent {
+                out.push_str(p);
+                out.push('/');
+            }
+            out.push_str(&inst);
+            out.push(')');
+        }
+        out.push('\\');
+        out.push_str(&self.counter);
+        out
+    }
+}
+
+/// `svchost#12` -> (`svchost`, Some(12)); a `#` not followed only by digits stays in the name.
+fn split_index(name: &str) -> (&str, Option<u32>) {
+    if let Some(pos) = name.rfind('#') {
+        let digits = &name[pos + 1..];
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(n) = digits.parse() {
+                return (&name[..pos], Some(n));
+            }
+        }
+    }
+    (name, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_path_with_index() {
+        let p = CounterPath::parse(r"\\SRV01\Process(svchost#3)\Private Bytes").unwrap();
+        assert_eq!(p.machine.as_deref(), Some("SRV01"));
+        assert_eq!(p.object, "Process");
+        assert_eq!(p.instance.as_deref(), Some("svchost"));
+        assert_eq!(p.index, Some(3));
+        assert_eq!(p.counter, "Private Bytes");
+        assert!(p.is_needed_by_analysis());
+    }
+
+    #[test]
+    fn instance_with_parens_commas_and_parent() {
+        let p = CounterPath::parse(r"\Thread(app (x86), v2/7#1)\% Processor Time").unwrap();
+        assert_eq!(p.machine, None);
+        assert_eq!(p.parent.as_deref(), Some("app (x86), v2"));
+        assert_eq!(p.instance.as_deref(), Some("7"));
+        assert_eq!(p.index, Some(1));
+        let q = CounterPath::parse(r"\\m\Process(a(b)\c)\Handle Count").unwrap();
+        assert_eq!(q.instance.as_deref(), Some(r"a(b)\c"));
+        assert_eq!(q.counter, "Handle Count");
+    }
+
+    #[test]
+    fn lower_case_and_localized() {
+        let p = CounterPath::parse(r"\\charlieparker\memory\% committed bytes in use").unwrap();
+        assert_eq!(p.object, "Memory");
+        assert_eq!(p.original_object, "memory");
+        assert_eq!(p.counter, "% committed bytes in use");
+        let g = CounterPath::parse(r"\\PC\Prozess(explorer)\Handleanzahl").unwrap();
+        assert_eq!(
+            (g.object.as_str(), g.counter.as_str()),
+            ("Process", "Handle Count")
+        );
+        assert_eq!(g.original_counter, "Handleanzahl");
+        assert_eq!(g.canonical(), r"\\PC\Process(explorer)\Handle Count");
+    }
+
+    #[test]
+    fn malformed_paths_are_errors() {
+        assert!(CounterPath::parse("Time").is_err());
+        assert!(CounterPath::parse(r"\\M\Process(x\Handle Count").is_err());
+        assert!(CounterPath::parse(r"\\M\Memory\").is_err());
+    }
+}

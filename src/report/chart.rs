@@ -1,0 +1,729 @@
+//! PNG charts drawn with plotters into memory: one per flagged series (samples, fitted trends,
+//! restarts, forecast to the limit) and an overview of the worst series. The font is embedded
+//! so the charts look the same on a machine without any system font.
+
+use std::sync::OnceLock;
+
+use anyhow::{anyhow, bail, Result};
+use chrono::{Duration, NaiveDateTime};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontStyle;
+
+use super::format::{
+    display_scale, display_unit, duration_hours, duration_interval, grouped, rate,
+};
+use super::{is_flagged, Report};
+use crate::analysis::{Finding, TrendLine};
+use crate::ingest::PerfLog;
+
+/// Size that stays legible in a ticket's attachment preview.
+pub const CHART_WIDTH: u32 = 1000;
+pub const CHART_HEIGHT: u32 = 560;
+
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+const FONT_FAMILY: &str = "sans-serif";
+
+const SAMPLE_COLOR: RGBColor = RGBColor(31, 100, 180);
+const ROBUST_COLOR: RGBColor = RGBColor(230, 120, 0);
+const OLS_COLOR: RGBColor = RGBColor(60, 150, 60);
+const FORECAST_COLOR: RGBColor = RGBColor(200, 30, 40);
+const RESTART_COLOR: RGBColor = RGBColor(130, 60, 170);
+const GRID_COLOR: RGBColor = RGBColor(225, 225, 225);
+const OVERVIEW_COLORS: [RGBColor; 8] = [
+    RGBColor(200, 30, 40),
+    RGBColor(31, 100, 180),
+    RGBColor(230, 120, 0),
+    RGBColor(60, 150, 60),
+    RGBColor(130, 60, 170),
+    RGBColor(140, 86, 75),
+    RGBColor(220, 80, 170),
+    RGBColor(90, 90, 90),
+];
+/// How many series the overview compares before it becomes unreadable.
+const OVERVIEW_MAX_SERIES: usize = 8;
+
+/// Registers the embedded DejaVu Sans as plotters' `sans-serif` (once per process; plotters
+/// keeps fonts in a global map, so later calls and other threads reuse it).
+pub fn register_chart_font() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        bail!("the embedded chart font (assets/DejaVuSans.ttf) could not be loaded")
+    }
+}
+
+/// File-name stem for a series' chart: lower-case ASCII letters and digits joined by `-`
+/// (`winlogon-handle-count`), whatever characters the instance name holds. Not unique by
+/// itself: `svchost#1` and `svchost#2` differ only in the digit, but `a:b` and `a/b` collide.
+pub fn chart_file_stem(finding: &Finding) -> String {
+    sanitize_stem(&format!("{}-{}", finding.instance, finding.counter))
+}
+
+fn sanitize_stem(text: &str) -> String {
+    let mut out = String::new();
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        // Long instance names (GUIDs, command lines) would make unwieldy file names.
+        if out.len() >= 80 {
+            break;
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    if trimmed.is_empty() {
+        "series".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// Maps chart hours (since the first sample) back to the log's own wall-clock times, so the
+/// time axis reads as the engineer's log does; beyond the last sample it extrapolates.
+struct TimeAxis<'a> {
+    hours: &'a [f64],
+    stamps: &'a [NaiveDateTime],
+    pattern: &'static str,
+}
+
+impl TimeAxis<'_> {
+    fn label(&self, h: f64) -> String {
+        let n = self.hours.len().min(self.stamps.len());
+        if n == 0 || !h.is_finite() {
+            return format!("{h:.0} h");
+        }
+        let i = self.hours[..n].partition_point(|x| *x < h).min(n - 1);
+        let j = if i > 0 && (h - self.hours[i - 1]).abs() < (self.hours[i] - h).abs() {
+            i - 1
+        } else {
+            i
+        };
+        let offset_ms = ((h - self.hours[j]) * 3_600_000.0).round();
+        // Past a few centuries chrono would overflow; such a forecast is "never" in practice.
+        if offset_ms.abs() > 1e13 {
+            return String::new();
+        }
+        let ts = self.stamps[j] + Duration::milliseconds(offset_ms as i64);
+        ts.format(self.pattern).to_string()
+    }
+}
+
+/// Date pattern fitting the visible span: times of day for short logs, dates for long ones.
+fn time_pattern(view_hours: f64) -> &'static str {
+    if view_hours <= 36.0 {
+        "%m-%d %H:%M"
+    } else if view_hours <= 24.0 * 60.0 {
+        "%b %d %H:%M"
+    } else {
+        "%Y-%m-%d"
+    }
+}
+
+/// Decimals for tick labels so neighbouring ticks differ.
+fn tick_decimals(range: f64) -> usize {
+    if range >= 50.0 {
+        0
+    } else if range >= 5.0 {
+        1
+    } else {
+        2
+    }
+}
+
+/// The forecast from the end of the log to the limit, in display units.
+struct Forecast {
+    t_end: f64,
+    v_end: f64,
+    limit: f64,
+    /// Hours from the end of the log to the limit: estimate, sooner bound, later bound
+    /// (`None` = never).
+    ttl: f64,
+    ttl_soon: Option<f64>,
+    ttl_late: Option<f64>,
+}
+
+impl Forecast {
+    fn from_finding(f: &Finding, t_end: f64, v_end: f64, scale: f64) -> Option<Forecast> {
+        let limit = f.limit.filter(|l| l.is_finite())? * scale;
+        let ttl = f
+            .time_to_limit_hours
+            .filter(|t| t.is_finite() && *t > 0.0)?;
+        if limit <= v_end {
+            return None;
+        }
+        let (soon, late) = match f.time_to_limit_ci_hours {
+            Some([a, b]) => (
+                a.filter(|t| t.is_finite() && *t > 0.0),
+                b.filter(|t| t.is_finite() && *t > 0.0),
+            ),
+            None => (None, None),
+        };
+        Some(Forecast {
+            t_end,
+            v_end,
+            limit,
+            ttl,
+            ttl_soon: soon,
+            ttl_late: late,
+        })
+    }
+
+    /// Where the line that reaches the limit after `ttl` hours leaves a view ending at `x_max`.
+    fn end_point(&self, ttl: Option<f64>, x_max: f64) -> (f64, f64) {
+        match ttl {
+            Some(t) if self.t_end + t <= x_max => (self.t_end + t, self.limit),
+            Some(t) => {
+                let frac = (x_max - self.t_end) / t;
+                (x_max, self.v_end + (self.limit - self.v_end) * frac)
+            }
+            None => (x_max, self.v_end),
+        }
+    }
+
+    /// The band between the sooner and the later forecast, cut at the view's right edge.
+    fn band(&self, x_max: f64) -> Option<Vec<(f64, f64)>> {
+        self.ttl_soon?;
+        let soon = self.end_point(self.ttl_soon, x_max);
+        let late = self.end_point(self.ttl_late, x_max);
+        let mut poly = vec![(self.t_end, self.v_end), soon];
+        if soon.0 < x_max && late.0 >= x_max {
+            poly.push((x_max, self.limit));
+        }
+        poly.push(late);
+        Some(poly)
+    }
+}
+
+/// Value of the fitted trend at the end of the log, where the forecast starts; the last sample
+/// when there is no fit covering the end.
+fn trend_end_value(fits: &[TrendLine], t_end: f64, last: f64) -> f64 {
+    fits.iter()
+        .rev()
+        .find(|l| l.start_hours <= t_end && t_end <= l.end_hours + 1e-9)
+        .map(|l| l.at(t_end))
+        .filter(|v| v.is_finite())
+        .unwrap_or(last)
+}
+
+/// Draws one flagged series: samples, robust and least-squares trends per lifetime, restarts,
+/// the limit and the forecast with its interval. Returns PNG bytes.
+pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
+    let column = log
+        .columns
+        .get(f.column)
+        .ok_or_else(|| anyhow!("column {} is not in the log", f.column))?;
+    let scale = display_scale(&f.unit);
+    let unit = display_unit(&f.unit).to_string();
+    let n = column.values.len().min(log.elapsed_seconds.len());
+    let hours: Vec<f64> = log.elapsed_seconds[..n]
+        .iter()
+        .map(|s| s / 3600.0)
+        .collect();
+    let points: Vec<(f64, f64)> = (0..n)
+        .filter(|&i| hours[i].is_finite() && column.values[i].is_finite())
+        .map(|i| (hours[i], column.values[i] * scale))
+        .collect();
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        bail!("the series has no values to draw");
+    };
+    let (t_start, t_end) = (first.0, last.0);
+    let span = (t_end - t_start).max(1.0 / 60.0);
+
+    let robust: Vec<TrendLine> = f
+        .robust_fits
+        .iter()
+        .copied()
+        .filter(|l| fit_is_drawable(l))
+        .collect();
+    let ols: Vec<TrendLine> = f
+        .ols_fits
+        .iter()
+        .copied()
+        .filter(|l| fit_is_drawable(l))
+        .collect();
+    let v_end = trend_end_value(&robust, t_end, last.1 / scale) * scale;
+    let forecast = Forecast::from_finding(f, t_end, v_end, scale);
+
+    // Show the limit itself only when it is reached within about twice the logged span;
+    // otherwise the samples would shrink to a flat line at the bottom of the chart.
+    let limit_in_view = forecast.as_ref().is_some_and(|fc| fc.ttl <= 2.0 * span);
+    let x_max = match &forecast {
+        Some(fc) if limit_in_view => t_end + fc.ttl * 1.08,
+        Some(_) => t_end + 0.25 * span,
+        None => t_end + 0.02 * span,
+    };
+    let x_min = t_start - 0.01 * span;
+
+    let mut ys: Vec<f64> = points.iter().map(|p| p.1).collect();
+    for l in robust.iter().chain(ols.iter()) {
+        ys.push(l.at(l.start_hours) * scale);
+        ys.push(l.at(l.end_hours) * scale);
+    }
+    if let Some(fc) = &forecast {
+        ys.push(fc.end_point(Some(fc.ttl), x_max).1);
+        if let Some(band) = fc.band(x_max) {
+            ys.extend(band.iter().map(|p| p.1));
+        }
+        if limit_in_view {
+            ys.push(fc.limit);
+        }
+    }
+    let (mut y_lo, mut y_hi) = ys
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    if y_hi - y_lo < 1e-9 {
+        let pad = (y_hi.abs() * 0.05).max(1.0);
+        y_lo -= pad;
+        y_hi += pad;
+    }
+    let pad = (y_hi - y_lo) * 0.06;
+    // Counters are never negative: do not invent a negative axis for them.
+    let y_min = if y_lo >= 0.0 {
+        (y_lo - pad).max(0.0)
+    } else {
+        y_lo - pad
+    };
+    let y_max = y_hi + pad;
+
+    let axis = TimeAxis {
+        hours: &hours,
+        stamps: &log.timestamps,
+        pattern: time_pattern(x_max - x_min),
+    };
+    let decimals = tick_decimals(y_max - y_min);
+    let machine = f
+        .machine
+        .as_deref()
+        .map(|m| format!(" on {m}"))
+        .unwrap_or_default();
+    let caption = format!(
+        "{} — {}{}: {} ({:.0}%), {}",
+        f.instance,
+        f.counter,
+        machine,
+        f.verdict.as_str(),
+        f.confidence * 100.0,
+        rate(f.slope_per_hour, &f.unit)
+    );
+
+    let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
+    {
+        let root =
+            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, (FONT_FAMILY, 22))
+            .margin(14)
+            .x_label_area_size(52)
+            .y_label_area_size(86)
+            .build_cartesian_2d(x_min..x_max, y_min..y_max)
+            .map_err(plot_err)?;
+        let x_fmt = |h: &f64| axis.label(*h);
+        let y_fmt = |v: &f64| grouped(*v, decimals);
+        chart
+            .configure_mesh()
+            .light_line_style(GRID_COLOR)
+            .bold_line_style(GRID_COLOR.mix(0.0))
+            .x_labels(7)
+            .y_labels(8)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .x_desc("time (log's local clock)")
+            .y_desc(format!("{} ({unit})", f.counter))
+            .label_style((FONT_FAMILY, 14))
+            .axis_desc_style((FONT_FAMILY, 16))
+            .draw()
+            .map_err(plot_err)?;
+
+        if let Some(fc) = &forecast {
+            if let Some(band) = fc.band(x_max) {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        band,
+                        FORECAST_COLOR.mix(0.12).filled(),
+                    )))
+                    .map_err(plot_err)?
+                    .label(format!(
+                        "forecast interval: {}",
+                        duration_interval(f.time_to_limit_ci_hours)
+                    ))
+                    .legend(|(x, y)| {
+                        Rectangle::new(
+                            [(x, y - 5), (x + 20, y + 5)],
+                            FORECAST_COLOR.mix(0.2).filled(),
+                        )
+                    });
+            }
+        }
+
+        // Samples: one line per run of values, so a gap in the log is not bridged.
+        let mut labelled = false;
+        for run in value_runs(&hours[..n], &column.values[..n], scale) {
+            let series = chart
+                .draw_series(LineSeries::new(run, SAMPLE_COLOR.stroke_width(1)))
+                .map_err(plot_err)?;
+            if !labelled {
+                series
+                    .label(format!("samples ({} values)", points.len()))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], SAMPLE_COLOR.stroke_width(2))
+                    });
+                labelled = true;
+            }
+        }
+
+        for (i, &idx) in f.restarts.iter().enumerate() {
+            let Some(&h) = hours.get(idx) else { continue };
+            if !h.is_finite() {
+                continue;
+            }
+            let series = chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(h, y_min), (h, y_max)],
+                    6,
+                    4,
+                    RESTART_COLOR.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+            if i == 0 {
+                series
+                    .label(format!(
+                        "restart ({} lifetimes)",
+                        f.segments.max(f.restarts.len() + 1)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], RESTART_COLOR.stroke_width(2))
+                    });
+            }
+        }
+
+        for (i, l) in ols.iter().enumerate() {
+            let pts = vec![
+                (l.start_hours, l.at(l.start_hours) * scale),
+                (l.end_hours, l.at(l.end_hours) * scale),
+            ];
+            let series = chart
+                .draw_series(DashedLineSeries::new(pts, 8, 5, OLS_COLOR.stroke_width(2)))
+                .map_err(plot_err)?;
+            if i == 0 {
+                series
+                    .label(format!(
+                        "least squares: {}",
+                        rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], OLS_COLOR.stroke_width(2))
+                    });
+            }
+        }
+        for (i, l) in robust.iter().enumerate() {
+            let pts = vec![
+                (l.start_hours, l.at(l.start_hours) * scale),
+                (l.end_hours, l.at(l.end_hours) * scale),
+            ];
+            let series = chart
+                .draw_series(LineSeries::new(pts, ROBUST_COLOR.stroke_width(3)))
+                .map_err(plot_err)?;
+            if i == 0 {
+                series
+                    .label(format!(
+                        "robust trend (Sen): {}",
+                        rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                    ))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(3))
+                    });
+            }
+        }
+
+        if let Some(fc) = &forecast {
+            let end = fc.end_point(Some(fc.ttl), x_max);
+            let limit_text = format!(
+                "{} {}",
+                grouped(fc.limit, if scale < 1.0 { 0 } else { 0 }),
+                unit
+            );
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(fc.t_end, fc.v_end), end],
+                    4,
+                    4,
+                    FORECAST_COLOR.stroke_width(2),
+                ))
+                .map_err(plot_err)?
+                .label(format!(
+                    "forecast: limit {limit_text} in {}",
+                    duration_hours(Some(fc.ttl))
+                ))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], FORECAST_COLOR.stroke_width(2))
+                });
+            if limit_in_view {
+                chart
+                    .draw_series(LineSeries::new(
+                        vec![(x_min, fc.limit), (x_max, fc.limit)],
+                        FORECAST_COLOR.mix(0.7).stroke_width(1),
+                    ))
+                    .map_err(plot_err)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("limit {limit_text}"),
+                        (x_min + 0.01 * (x_max - x_min), fc.limit),
+                        (FONT_FAMILY, 14)
+                            .into_font()
+                            .color(&FORECAST_COLOR)
+                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                    )))
+                    .map_err(plot_err)?;
+            }
+        }
+
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(180, 180, 180))
+            .label_font((FONT_FAMILY, 14))
+            .draw()
+            .map_err(plot_err)?;
+        root.present().map_err(plot_err)?;
+    }
+    encode_png(&buf, CHART_WIDTH, CHART_HEIGHT)
+}
+
+fn fit_is_drawable(l: &TrendLine) -> bool {
+    l.start_hours.is_finite()
+        && l.end_hours.is_finite()
+        && l.end_hours >= l.start_hours
+        && l.intercept.is_finite()
+        && l.slope_per_hour.is_finite()
+}
+
+/// Consecutive finite samples as separate point lists (a blank cell ends a run).
+fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut runs = Vec::new();
+    let mut current = Vec::new();
+    for (h, v) in hours.iter().zip(values) {
+        if h.is_finite() && v.is_finite() {
+            current.push((*h, v * scale));
+        } else if !current.is_empty() {
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// Compares the worst series on one chart as change since their first value (percent), the
+/// only scale on which handles and megabytes can share an axis. `None` when nothing can be drawn.
+pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Vec<u8>>> {
+    let flagged: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
+    let chosen: Vec<&Finding> = if flagged.is_empty() {
+        report.findings.iter().take(5).collect()
+    } else {
+        flagged
+    };
+    let n_time = log.elapsed_seconds.len();
+    let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
+
+    let mut lines: Vec<(&Finding, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    for f in chosen {
+        if lines.len() >= OVERVIEW_MAX_SERIES {
+            break;
+        }
+        let Some(column) = log.columns.get(f.column) else {
+            continue;
+        };
+        let n = column.values.len().min(n_time);
+        let Some(base) = column.values[..n].iter().copied().find(|v| v.is_finite()) else {
+            continue;
+        };
+        if base <= 0.0 {
+            continue;
+        }
+        let relative: Vec<f64> = column.values[..n]
+            .iter()
+            .map(|v| (v / base - 1.0) * 100.0)
+            .collect();
+        let runs = value_runs(&hours[..n], &relative, 1.0);
+        if !runs.is_empty() {
+            lines.push((f, runs));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(None);
+    }
+
+    let all = lines.iter().flat_map(|(_, runs)| runs.iter().flatten());
+    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) =
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
+    for &(x, y) in all {
+        x_lo = x_lo.min(x);
+        x_hi = x_hi.max(x);
+        y_lo = y_lo.min(y);
+        y_hi = y_hi.max(y);
+    }
+    if x_hi - x_lo < 1e-9 {
+        x_hi = x_lo + 1.0;
+    }
+    if y_hi - y_lo < 1e-9 {
+        y_hi = y_lo + 1.0;
+    }
+    let y_pad = (y_hi - y_lo) * 0.06;
+    let (y_min, y_max) = (y_lo - y_pad, y_hi + y_pad);
+    let axis = TimeAxis {
+        hours: &hours,
+        stamps: &log.timestamps,
+        pattern: time_pattern(x_hi - x_lo),
+    };
+    let decimals = tick_decimals(y_max - y_min);
+    let title = if report.findings.iter().any(|f| is_flagged(f.verdict)) {
+        "Flagged series: change since the first sample"
+    } else {
+        "Worst series (none flagged): change since the first sample"
+    };
+
+    let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
+    {
+        let root =
+            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT_FAMILY, 22))
+            .margin(14)
+            .x_label_area_size(52)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x_lo..x_hi, y_min..y_max)
+            .map_err(plot_err)?;
+        let x_fmt = |h: &f64| axis.label(*h);
+        let y_fmt = |v: &f64| format!("{}%", grouped(*v, decimals));
+        chart
+            .configure_mesh()
+            .light_line_style(GRID_COLOR)
+            .bold_line_style(GRID_COLOR.mix(0.0))
+            .x_labels(7)
+            .y_labels(8)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .x_desc("time (log's local clock)")
+            .y_desc("change since first sample (%)")
+            .label_style((FONT_FAMILY, 14))
+            .axis_desc_style((FONT_FAMILY, 16))
+            .draw()
+            .map_err(plot_err)?;
+        for (k, (f, runs)) in lines.iter().enumerate() {
+            let color = OVERVIEW_COLORS[k % OVERVIEW_COLORS.len()];
+            for (r, run) in runs.iter().enumerate() {
+                let series = chart
+                    .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))
+                    .map_err(plot_err)?;
+                if r == 0 {
+                    series
+                        .label(format!(
+                            "{} — {}: {}, {}",
+                            f.instance,
+                            f.counter,
+                            f.verdict.as_str(),
+                            rate(f.slope_per_hour, &f.unit)
+                        ))
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                        });
+                }
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(180, 180, 180))
+            .label_font((FONT_FAMILY, 14))
+            .draw()
+            .map_err(plot_err)?;
+        root.present().map_err(plot_err)?;
+    }
+    encode_png(&buf, CHART_WIDTH, CHART_HEIGHT).map(Some)
+}
+
+fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("drawing the chart failed: {e}")
+}
+
+/// RGB pixels to PNG bytes, in memory so the HTML can inline the very same bytes.
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(rgb)?;
+        writer.finish()?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_safe_file_names() {
+        assert_eq!(
+            sanitize_stem("winlogon-Handle Count"),
+            "winlogon-handle-count"
+        );
+        assert_eq!(
+            sanitize_stem("<script>alert(1)</script>-Private Bytes"),
+            "script-alert-1-script-private-bytes"
+        );
+        assert_eq!(sanitize_stem("../../etc/passwd"), "etc-passwd");
+        assert_eq!(sanitize_stem("进程"), "series");
+        assert!(sanitize_stem(&"x".repeat(500)).len() <= 80);
+    }
+
+    #[test]
+    fn forecast_band_is_cut_at_the_view_edge() {
+        let fc = Forecast {
+            t_end: 10.0,
+            v_end: 0.0,
+            limit: 100.0,
+            ttl: 10.0,
+            ttl_soon: Some(5.0),
+            ttl_late: Some(40.0),
+        };
+        let band = fc.band(20.0).unwrap();
+        // Sooner line reaches the limit at 15 h; later one is at 25% of the way at the edge.
+        assert_eq!(
+            band,
+            vec![(10.0, 0.0), (15.0, 100.0), (20.0, 100.0), (20.0, 25.0)]
+        );
+        let never = Forecast {
+            ttl_late: None,
+            ..fc
+        };
+        assert_eq!(never.band(20.0).unwrap().last(), Some(&(20.0, 0.0)));
+    }
+
+    #[test]
+    fn runs_split_at_blank_cells() {
+        let runs = value_runs(&[0.0, 1.0, 2.0, 3.0], &[1.0, f64::NAN, 2.0, 3.0], 2.0);
+        assert_eq!(runs, vec![vec![(0.0, 2.0)], vec![(2.0, 4.0), (3.0, 6.0)]]);
+    }
+}

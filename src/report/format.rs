@@ -1,0 +1,296 @@
+//! Numbers, rates and durations as a support engineer reads them, shared by the HTML, Markdown
+//! and chart writers so every output says the same thing the same way.
+
+use crate::analysis::Finding;
+
+/// Perfmon and Task Manager count a megabyte as 2^20 bytes; using the same divisor keeps our
+/// figures comparable with what the engineer sees on the machine.
+pub const BYTES_PER_MB: f64 = 1_048_576.0;
+
+/// How a counter's unit is shown: bytes become MB, everything else keeps its own name.
+pub fn display_unit(unit: &str) -> &str {
+    if unit.eq_ignore_ascii_case("bytes") {
+        "MB"
+    } else {
+        unit
+    }
+}
+
+/// Factor from counter units to display units.
+pub fn display_scale(unit: &str) -> f64 {
+    if unit.eq_ignore_ascii_case("bytes") {
+        1.0 / BYTES_PER_MB
+    } else {
+        1.0
+    }
+}
+
+/// Digits grouped by thousands (`16,777,216`), with `decimals` places.
+pub fn grouped(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return "n/a".to_string();
+    }
+    let text = format!("{:.*}", decimals, value.abs());
+    let (int_part, frac_part) = match text.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (text.clone(), None),
+    };
+    let mut out = String::new();
+    for (i, ch) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac_part {
+        out.push('.');
+        out.push_str(&f);
+    }
+    // "-0" would read as a sign error.
+    if value < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Few significant digits for a magnitude: 3,460 / 41.7 / 0.052.
+fn readable(value: f64) -> String {
+    let a = value.abs();
+    if a >= 100.0 {
+        grouped(value, 0)
+    } else if a >= 10.0 {
+        grouped(value, 1)
+    } else if a >= 1.0 {
+        grouped(value, 2)
+    } else if a == 0.0 {
+        "0".to_string()
+    } else if a < 0.01 {
+        // Would print as 0 with fixed decimals.
+        format!("{:.1e}", value)
+    } else {
+        format!("{:.3}", value)
+    }
+}
+
+/// A counter value with its display unit: `3,460 handles`, `512.3 MB`.
+pub fn quantity(value: Option<f64>, unit: &str) -> String {
+    match value {
+        Some(v) if v.is_finite() => {
+            format!(
+                "{} {}",
+                readable(v * display_scale(unit)),
+                display_unit(unit)
+            )
+        }
+        _ => "n/a".to_string(),
+    }
+}
+
+/// A growth rate with sign: `+41.7 handles/h`.
+pub fn rate(slope_per_hour: Option<f64>, unit: &str) -> String {
+    match slope_per_hour {
+        Some(s) if s.is_finite() => {
+            let sign = if s > 0.0 { "+" } else { "" };
+            format!(
+                "{sign}{} {}/h",
+                readable(s * display_scale(unit)),
+                display_unit(unit)
+            )
+        }
+        _ => "n/a".to_string(),
+    }
+}
+
+/// Hours as the largest sensible unit: `36 min`, `5.2 h`, `3.0 days`, `45.9 years`.
+pub fn duration_hours(hours: Option<f64>) -> String {
+    match hours {
+        Some(h) if h.is_finite() && h >= 0.0 => {
+            if h < 1.0 {
+                format!("{:.0} min", h * 60.0)
+            } else if h < 48.0 {
+                format!("{:.1} h", h)
+            } else if h < 24.0 * 365.0 {
+                format!("{:.1} days", h / 24.0)
+            } else {
+                format!("{} years", grouped(h / (24.0 * 365.25), 1))
+            }
+        }
+        Some(h) if h.is_infinite() && h > 0.0 => "never".to_string(),
+        _ => "n/a".to_string(),
+    }
+}
+
+/// The time-to-limit interval: `2.1 days – 3.4 days`, an open upper bound reads `never`.
+pub fn duration_interval(ci: Option<[Option<f64>; 2]>) -> String {
+    match ci {
+        Some([lo, hi]) => {
+            let hi_text = match hi {
+                Some(_) => duration_hours(hi),
+                None => "never".to_string(),
+            };
+            format!("{} – {}", duration_hours(lo), hi_text)
+        }
+        None => "n/a".to_string(),
+    }
+}
+
+/// A p-value: small ones in scientific form, since `0.000` hides how strong the trend is.
+pub fn p_value(p: Option<f64>) -> String {
+    match p {
+        Some(v) if v.is_finite() => {
+            if v == 0.0 {
+                "< 1e-300".to_string()
+            } else if v < 0.001 {
+                format!("{:.0e}", v)
+            } else {
+                format!("{:.3}", v)
+            }
+        }
+        _ => "n/a".to_string(),
+    }
+}
+
+/// A 0..1 fraction as a percentage: `98%`.
+pub fn percent_of_one(value: f64) -> String {
+    if value.is_finite() {
+        format!("{:.0}%", value * 100.0)
+    } else {
+        "n/a".to_string()
+    }
+}
+
+/// A percentage already in percent units, with sign: `+668.9%`.
+pub fn growth(percent: Option<f64>) -> String {
+    match percent {
+        Some(p) if p.is_finite() => {
+            let sign = if p > 0.0 { "+" } else { "" };
+            format!("{sign}{}%", grouped(p, 1))
+        }
+        _ => "n/a".to_string(),
+    }
+}
+
+/// A plain number or `n/a`, a few decimals.
+pub fn number(value: Option<f64>, decimals: usize) -> String {
+    match value {
+        Some(v) if v.is_finite() => grouped(v, decimals),
+        _ => "n/a".to_string(),
+    }
+}
+
+/// The slope interval in display units: `39.9 – 43.5 handles/h`.
+pub fn rate_interval(ci: Option<[f64; 2]>, unit: &str) -> String {
+    match ci {
+        Some([lo, hi]) if lo.is_finite() && hi.is_finite() => {
+            let k = display_scale(unit);
+            format!(
+                "{} – {} {}/h",
+                readable(lo * k),
+                readable(hi * k),
+                display_unit(unit)
+            )
+        }
+        _ => "n/a".to_string(),
+    }
+}
+
+/// Process and PIDs as one label: `winlogon (PID 212)`, `svchost#1 (PIDs 800, 912)`.
+pub fn process_label(f: &Finding) -> String {
+    match f.pids.len() {
+        0 => f.instance.clone(),
+        1 => format!("{} (PID {})", f.instance, f.pids[0]),
+        _ => {
+            let pids: Vec<String> = f.pids.iter().map(|p| p.to_string()).collect();
+            format!("{} (PIDs {})", f.instance, pids.join(", "))
+        }
+    }
+}
+
+/// One plain-text sentence on a series, verdict first, for the headline of every document:
+/// what grows, how fast, from what to what, and when it reaches its limit.
+pub fn finding_sentence(f: &Finding) -> String {
+    let mut s = format!(
+        "{} {}: {} ({} confidence)",
+        process_label(f),
+        f.counter,
+        f.verdict.as_str(),
+        percent_of_one(f.confidence)
+    );
+    if f.slope_per_hour.is_some() {
+        s.push_str(&format!(", {}", rate(f.slope_per_hour, &f.unit)));
+        if f.slope_ci95.is_some() {
+            s.push_str(&format!(
+                " (95% CI {})",
+                rate_interval(f.slope_ci95, &f.unit)
+            ));
+        }
+    }
+    if f.first.is_some() && f.last.is_some() {
+        s.push_str(&format!(
+            ", {} → {} over {}",
+            quantity(f.first, &f.unit),
+            quantity(f.last, &f.unit),
+            duration_hours(Some(f.span_hours))
+        ));
+    }
+    if let (Some(limit), Some(_)) = (f.limit, f.time_to_limit_hours) {
+        s.push_str(&format!(
+            "; reaches its limit of {} in {}",
+            quantity(Some(limit), &f.unit),
+            duration_hours(f.time_to_limit_hours)
+        ));
+        if f.time_to_limit_ci_hours.is_some() {
+            s.push_str(&format!(
+                " (interval {})",
+                duration_interval(f.time_to_limit_ci_hours)
+            ));
+        }
+    }
+    s.push('.');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands_and_keeps_sign() {
+        assert_eq!(grouped(16_777_216.0, 0), "16,777,216");
+        assert_eq!(grouped(-1234.5, 1), "-1,234.5");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(grouped(-0.0001, 1), "0.0");
+        assert_eq!(grouped(f64::NAN, 1), "n/a");
+    }
+
+    #[test]
+    fn quantities_in_display_units() {
+        assert_eq!(quantity(Some(3460.0), "handles"), "3,460 handles");
+        assert_eq!(quantity(Some(512.0 * BYTES_PER_MB), "bytes"), "512 MB");
+        assert_eq!(quantity(Some(f64::INFINITY), "bytes"), "n/a");
+        assert_eq!(rate(Some(41.66), "handles"), "+41.7 handles/h");
+        assert_eq!(rate(Some(-2.0 * BYTES_PER_MB), "bytes"), "-2.00 MB/h");
+        assert_eq!(rate(Some(0.004), "handles"), "+4.0e-3 handles/h");
+    }
+
+    #[test]
+    fn durations_pick_their_unit() {
+        assert_eq!(duration_hours(Some(0.5)), "30 min");
+        assert_eq!(duration_hours(Some(5.25)), "5.2 h");
+        assert_eq!(duration_hours(Some(72.0)), "3.0 days");
+        assert_eq!(duration_hours(Some(402_000.0)), "45.9 years");
+        assert_eq!(duration_hours(None), "n/a");
+        assert_eq!(
+            duration_interval(Some([Some(24.0), None])),
+            "24.0 h – never"
+        );
+    }
+
+    #[test]
+    fn p_values_stay_informative() {
+        assert_eq!(p_value(Some(1e-40)), "1e-40");
+        assert_eq!(p_value(Some(0.0312)), "0.031");
+        assert_eq!(p_value(Some(0.0)), "< 1e-300");
+        assert_eq!(p_value(None), "n/a");
+    }
+}

@@ -1,0 +1,528 @@
+//! report.html: one self-contained page (inline CSS, charts as data URIs, no external
+//! resource) to attach to a ticket. Verdict and cause first, then one section per flagged
+//! process, the table of every series, and the log's facts. All log-derived text is escaped.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use base64::Engine as _;
+
+use super::escape::escape_html as h;
+use super::format::{
+    display_unit, duration_hours, duration_interval, finding_sentence, growth, number, p_value,
+    percent_of_one, process_label, quantity, rate, rate_interval,
+};
+use super::{is_flagged, RenderContext, Report, ReportWriter};
+use crate::analysis::{Finding, Verdict};
+
+/// Writes `report.html`.
+pub struct HtmlWriter;
+
+impl ReportWriter for HtmlWriter {
+    fn file_name(&self) -> &str {
+        "report.html"
+    }
+
+    fn render(&self, report: &Report, ctx: &RenderContext) -> Result<Vec<u8>> {
+        Ok(render_html(report, ctx.charts).into_bytes())
+    }
+}
+
+const STYLE: &str = r#"
+body{font-family:"Segoe UI",system-ui,-apple-system,"DejaVu Sans",Arial,sans-serif;margin:0;color:#1d2430;background:#f4f6f9;line-height:1.45}
+main{max-width:1100px;margin:0 auto;padding:24px}
+header{background:#1f2d3d;color:#fff;padding:18px 24px}
+header h1{margin:0;font-size:1.5em;font-weight:600}
+header p{margin:4px 0 0;color:#c9d3df;font-size:.95em}
+section{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:16px 22px;margin:0 0 20px}
+h2{font-size:1.25em;margin:.2em 0 .6em;color:#1f2d3d}
+h3{font-size:1.1em;margin:1em 0 .4em}
+h4{font-size:1em;margin:1em 0 .3em}
+.verdict{border-left:6px solid #888}
+.verdict.leak{border-left-color:#c62828}.verdict.suspect{border-left-color:#ef8f00}.verdict.ok{border-left-color:#2e7d32}
+.headline{font-size:1.15em;font-weight:600;margin:.2em 0 .6em}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600;color:#fff;background:#777}
+.badge.leak{background:#c62828}.badge.suspect{background:#ef8f00}.badge.ok{background:#2e7d32}.badge.insufficient-data{background:#78849b}
+.kb{background:#f7f9fc;border:1px solid #dde3ea;border-radius:6px;padding:10px 16px;margin:12px 0}
+.kb h3{margin-top:.3em}
+.fix{background:#e8f5e9;border-radius:4px;padding:6px 10px}
+img.chart{display:block;max-width:100%;height:auto;border:1px solid #dde3ea;border-radius:4px;margin:10px 0}
+table{border-collapse:collapse;width:100%;font-size:.9em}
+th,td{border-bottom:1px solid #e3e8ee;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#eef2f6;position:sticky;top:0}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.sortable th{cursor:pointer}
+table.figures{width:auto;min-width:60%}
+table.figures th{background:none;position:static;font-weight:600;width:16em}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 18px;margin:0}
+dl.facts dt{font-weight:600}dl.facts dd{margin:0;word-break:break-all}
+.muted{color:#5f6b7a}
+ul.reasons li{margin:2px 0}
+footer{color:#5f6b7a;font-size:.85em;text-align:center;padding:0 0 24px}
+"#;
+
+/// Sorts a table by the clicked column; rows keep their worst-first order until then, so the
+/// page reads fully without script.
+const SORT_SCRIPT: &str = r#"
+document.querySelectorAll('table.sortable').forEach(function(t){
+  t.querySelectorAll('th').forEach(function(th,i){
+    th.addEventListener('click',function(){
+      var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),asc=th.dataset.dir!=='asc';
+      t.querySelectorAll('th').forEach(function(x){delete x.dataset.dir});th.dataset.dir=asc?'asc':'desc';
+      rows.sort(function(r1,r2){
+        var a=r1.cells[i].dataset.v!==undefined?r1.cells[i].dataset.v:r1.cells[i].textContent,
+            c=r2.cells[i].dataset.v!==undefined?r2.cells[i].dataset.v:r2.cells[i].textContent,
+            x=parseFloat(a),y=parseFloat(c),d=(!isNaN(x)&&!isNaN(y))?x-y:a.localeCompare(c);
+        return asc?d:-d;});
+      rows.forEach(function(r){b.appendChild(r)});
+    });
+  });
+});
+"#;
+
+fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
+    let flagged: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
+    let machines = if report.source.machines.is_empty() {
+        "unknown machine".to_string()
+    } else {
+        report.source.machines.join(", ")
+    };
+    let title = match flagged.first() {
+        Some(f) => format!(
+            "{} {} {}",
+            f.instance,
+            if f.verdict == Verdict::Leak {
+                "leaks"
+            } else {
+                "may leak"
+            },
+            f.counter
+        ),
+        None => "no leak found".to_string(),
+    };
+
+    let mut o = String::with_capacity(64 * 1024);
+    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(
+        o,
+        "<title>perfleak: {} on {}</title>",
+        h(&title),
+        h(&machines)
+    );
+    let _ = writeln!(o, "<style>{STYLE}</style>\n</head>\n<body>");
+    let _ = writeln!(
+        o,
+        "<header><h1>perfleak report: {}</h1><p>{} · {}</p></header>\n<main>",
+        h(&machines),
+        h(&report.source.path),
+        h(&span_text(report))
+    );
+
+    verdict_section(&mut o, report, &flagged, charts);
+    kb_section(&mut o, report);
+    flagged_sections(&mut o, &flagged, charts);
+    all_series_section(&mut o, report);
+    log_section(&mut o, report);
+
+    let _ = writeln!(
+        o,
+        "</main>\n<footer>Written by {} · schema {} · figures in report.json</footer>",
+        h(&report.tool),
+        report.schema_version
+    );
+    let _ = writeln!(o, "<script>{SORT_SCRIPT}</script>\n</body>\n</html>");
+    o
+}
+
+fn span_text(report: &Report) -> String {
+    match (&report.source.start, &report.source.end) {
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        _ => "no samples".to_string(),
+    }
+}
+
+fn verdict_class(v: Verdict) -> &'static str {
+    v.as_str()
+}
+
+fn badge(v: Verdict) -> String {
+    format!(
+        "<span class=\"badge {}\">{}</span>",
+        verdict_class(v),
+        v.as_str()
+    )
+}
+
+fn img(o: &mut String, charts: &BTreeMap<String, Vec<u8>>, rel: Option<&str>, alt: &str) {
+    let Some(bytes) = rel.and_then(|r| charts.get(r)) else {
+        return;
+    };
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let _ = writeln!(
+        o,
+        "<img class=\"chart\" alt=\"{}\" width=\"1000\" height=\"560\" src=\"data:image/png;base64,{data}\">",
+        h(alt)
+    );
+}
+
+fn verdict_section(
+    o: &mut String,
+    report: &Report,
+    flagged: &[&Finding],
+    charts: &BTreeMap<String, Vec<u8>>,
+) {
+    let class = flagged
+        .first()
+        .map(|f| verdict_class(f.verdict))
+        .unwrap_or("ok");
+    let _ = writeln!(
+        o,
+        "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>Verdict</h2>"
+    );
+    match flagged.first() {
+        Some(worst) => {
+            let _ = writeln!(
+                o,
+                "<p class=\"headline\">{} {}</p>",
+                badge(worst.verdict),
+                h(&finding_sentence(worst))
+            );
+            if flagged.len() > 1 {
+                o.push_str("<p>Also flagged:</p>\n<ul>\n");
+                for f in flagged.iter().skip(1).take(8) {
+                    let _ = writeln!(
+                        o,
+                        "<li>{} {}</li>",
+                        badge(f.verdict),
+                        h(&finding_sentence(f))
+                    );
+                }
+                if flagged.len() > 9 {
+                    let _ = writeln!(
+                        o,
+                        "<li>… {} more in the table below</li>",
+                        flagged.len() - 9
+                    );
+                }
+                o.push_str("</ul>\n");
+            }
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "<p class=\"headline\">No leak found: none of the {} analysed series grows like a leak.</p>",
+                report.findings.len()
+            );
+        }
+    }
+
+    match report.kb_matches.first() {
+        Some(kb) => {
+            let _ = writeln!(
+                o,
+                "<div class=\"kb\" id=\"cause\"><h3>Likely cause: {} — {}</h3>\n<p class=\"muted\">Match score {}{}</p>",
+                h(&kb.id),
+                h(&kb.title),
+                percent_of_one(kb.score),
+                if kb.processes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · processes: {}", h(&kb.processes.join(", ")))
+                }
+            );
+            if !kb.evidence.is_empty() {
+                o.push_str("<p>Why this article:</p>\n<ul>\n");
+                for e in &kb.evidence {
+                    let _ = writeln!(o, "<li>{}</li>", h(e));
+                }
+                o.push_str("</ul>\n");
+            }
+            let _ = writeln!(
+                o,
+                "<p class=\"fix\"><strong>Fix:</strong> {}</p>\n</div>",
+                h(&kb.fix)
+            );
+        }
+        None if !flagged.is_empty() => {
+            o.push_str("<div class=\"kb\"><h3>Likely cause</h3><p>No KB article in the catalogue matches these findings.</p></div>\n");
+        }
+        None => {}
+    }
+    img(
+        o,
+        charts,
+        report.overview_chart.as_deref(),
+        "Change of the worst series since the first sample",
+    );
+    o.push_str("</section>\n");
+}
+
+fn kb_section(o: &mut String, report: &Report) {
+    if report.kb_matches.len() < 2 {
+        return;
+    }
+    o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<table>\n<thead><tr><th>Article</th><th>Title</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
+    for kb in &report.kb_matches {
+        let evidence: Vec<String> = kb.evidence.iter().map(|e| h(e)).collect();
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            h(&kb.id),
+            h(&kb.title),
+            percent_of_one(kb.score),
+            evidence.join("<br>"),
+            h(&kb.fix)
+        );
+    }
+    o.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// One section per flagged process instance (on its machine), its series in worst-first order.
+fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<String, Vec<u8>>) {
+    let mut groups: Vec<(&Option<String>, &str, Vec<&Finding>)> = Vec::new();
+    for f in flagged {
+        match groups
+            .iter_mut()
+            .find(|(m, i, _)| *m == &f.machine && *i == f.instance)
+        {
+            Some(g) => g.2.push(f),
+            None => groups.push((&f.machine, &f.instance, vec![f])),
+        }
+    }
+    for (k, (machine, _, findings)) in groups.iter().enumerate() {
+        let first = findings[0];
+        let on = machine
+            .as_deref()
+            .map(|m| format!(" on {}", h(m)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "<section class=\"verdict {}\" id=\"process-{}\">\n<h2>{}{}</h2>",
+            verdict_class(first.verdict),
+            k + 1,
+            h(&process_label(first)),
+            on
+        );
+        for f in findings {
+            let _ = writeln!(o, "<h3>{} {}</h3>", h(&f.counter), badge(f.verdict));
+            img(
+                o,
+                charts,
+                f.chart.as_deref(),
+                &format!("{} {} over time", f.instance, f.counter),
+            );
+            figures_table(o, f);
+            if !f.reasons.is_empty() {
+                o.push_str("<h4>Why</h4>\n<ul class=\"reasons\">\n");
+                for r in &f.reasons {
+                    let _ = writeln!(o, "<li>{}</li>", h(r));
+                }
+                o.push_str("</ul>\n");
+            }
+        }
+        o.push_str("</section>\n");
+    }
+}
+
+fn figures_table(o: &mut String, f: &Finding) {
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "Verdict",
+            format!(
+                "{} ({} confidence)",
+                f.verdict.as_str(),
+                percent_of_one(f.confidence)
+            ),
+        ),
+        (
+            "Severity",
+            f.severity
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_else(|| "n/a".into()),
+        ),
+        ("Shape", f.shape.clone()),
+        ("Growth (robust slope)", rate(f.slope_per_hour, &f.unit)),
+        (
+            "95% interval of the slope",
+            rate_interval(f.slope_ci95, &f.unit),
+        ),
+        (
+            "Least-squares slope",
+            match (f.ols_slope_per_hour, f.ols_slope_se) {
+                (Some(_), Some(se)) => format!(
+                    "{} ± {}",
+                    rate(f.ols_slope_per_hour, &f.unit),
+                    quantity(Some(se), &f.unit)
+                ),
+                _ => rate(f.ols_slope_per_hour, &f.unit),
+            },
+        ),
+        ("R²", number(f.r_squared, 3)),
+        (
+            "Trend p-value / q-value",
+            format!("{} / {}", p_value(f.p_value), p_value(f.q_value)),
+        ),
+        (
+            "First → last",
+            format!(
+                "{} → {}",
+                quantity(f.first, &f.unit),
+                quantity(f.last, &f.unit)
+            ),
+        ),
+        ("Change", growth(f.growth_percent)),
+        ("Limit", quantity(f.limit, &f.unit)),
+        ("Time to limit", duration_hours(f.time_to_limit_hours)),
+        (
+            "Interval of time to limit",
+            duration_interval(f.time_to_limit_ci_hours),
+        ),
+        ("Lifetimes (restarts + 1)", f.segments.to_string()),
+        (
+            "Samples / span",
+            format!("{} over {}", f.samples, duration_hours(Some(f.span_hours))),
+        ),
+    ];
+    o.push_str("<table class=\"figures\">\n");
+    for (name, value) in rows {
+        let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", h(name), h(&value));
+    }
+    o.push_str("</table>\n");
+}
+
+/// A sortable cell value: the number itself, or an extreme so missing values sort last
+/// when ascending.
+fn sort_key(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x}"),
+        _ => "1e308".to_string(),
+    }
+}
+
+fn all_series_section(o: &mut String, report: &Report) {
+    let _ = writeln!(
+        o,
+        "<section id=\"all-series\">\n<h2>All series ({})</h2>\n<p class=\"muted\">Worst first; click a column heading to sort.</p>",
+        report.findings.len()
+    );
+    if report.findings.is_empty() {
+        o.push_str("<p>No series were analysed.</p>\n</section>\n");
+        return;
+    }
+    o.push_str("<table class=\"sortable\">\n<thead><tr><th>Machine</th><th>Instance</th><th>Counter</th><th>Verdict</th><th class=\"num\">Confidence</th><th class=\"num\">Growth</th><th class=\"num\">R²</th><th class=\"num\">p-value</th><th class=\"num\">First</th><th class=\"num\">Last</th><th class=\"num\">Time to limit</th><th>Shape</th></tr></thead>\n<tbody>\n");
+    for f in &report.findings {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
+            h(f.machine.as_deref().unwrap_or("")),
+            h(&f.instance),
+            h(&f.counter),
+            3 - f.verdict.rank(),
+            badge(f.verdict),
+            f.confidence,
+            percent_of_one(f.confidence),
+            sort_key(f.slope_per_hour),
+            h(&rate(f.slope_per_hour, &f.unit)),
+            sort_key(f.r_squared),
+            number(f.r_squared, 3),
+            sort_key(f.p_value),
+            h(&p_value(f.p_value)),
+            sort_key(f.first),
+            h(&quantity(f.first, &f.unit)),
+            sort_key(f.last),
+            h(&quantity(f.last, &f.unit)),
+            sort_key(f.time_to_limit_hours),
+            h(&duration_hours(f.time_to_limit_hours)),
+            h(&f.shape),
+        );
+    }
+    o.push_str("</tbody>\n</table>\n");
+    let units: Vec<&str> = {
+        let mut u: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| display_unit(&f.unit))
+            .collect();
+        u.sort();
+        u.dedup();
+        u
+    };
+    let _ = writeln!(
+        o,
+        "<p class=\"muted\">Units: {}; MB = 1,048,576 bytes.</p>\n</section>",
+        h(&units.join(", "))
+    );
+}
+
+fn log_section(o: &mut String, report: &Report) {
+    let s = &report.source;
+    let offset = s.utc_offset_minutes.map(|m| {
+        let sign = if m < 0 { '-' } else { '+' };
+        format!("UTC{sign}{:02}:{:02}", m.abs() / 60, m.abs() % 60)
+    });
+    let facts: Vec<(&str, String)> = vec![
+        ("File", s.path.clone()),
+        ("Format", s.format.clone()),
+        (
+            "Machines",
+            if s.machines.is_empty() {
+                "n/a".into()
+            } else {
+                s.machines.join(", ")
+            },
+        ),
+        (
+            "First sample",
+            s.start.clone().unwrap_or_else(|| "n/a".into()),
+        ),
+        ("Last sample", s.end.clone().unwrap_or_else(|| "n/a".into())),
+        (
+            "Time zone",
+            match (&s.time_zone, offset) {
+                (Some(z), Some(off)) => format!("{z} ({off})"),
+                (Some(z), None) => z.clone(),
+                (None, Some(off)) => off,
+                (None, None) => "not stated in the log".into(),
+            },
+        ),
+        ("Samples", s.samples.to_string()),
+        (
+            "Interval",
+            s.interval_seconds
+                .map(|v| format!("{v} s"))
+                .unwrap_or_else(|| "n/a".into()),
+        ),
+        ("Encoding", s.encoding.clone()),
+        (
+            "Segments",
+            if s.segments.is_empty() {
+                "1".into()
+            } else {
+                s.segments.join("\n")
+            },
+        ),
+    ];
+    o.push_str("<section id=\"log\">\n<h2>The log</h2>\n<dl class=\"facts\">\n");
+    for (name, value) in facts {
+        let value = h(&value).replace('\n', "<br>");
+        let _ = writeln!(o, "<dt>{}</dt><dd>{}</dd>", h(name), value);
+    }
+    o.push_str("</dl>\n");
+    let _ = writeln!(o, "<h3>Warnings ({})</h3>", report.warnings.len());
+    if report.warnings.is_empty() {
+        o.push_str("<p class=\"muted\">None.</p>\n");
+    } else {
+        o.push_str("<ul>\n");
+        for w in &report.warnings {
+            let _ = writeln!(o, "<li>{}</li>", h(w));
+        }
+        o.push_str("</ul>\n");
+    }
+    o.push_str("</section>\n");
+}

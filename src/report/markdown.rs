@@ -1,0 +1,157 @@
+//! summary.md: a short summary to paste into a ticket comment: verdict first, the top
+//! findings as a table, the best KB match with its fix. Log-derived text is escaped.
+
+use anyhow::Result;
+
+use super::escape::escape_markdown as md;
+use super::format::{duration_hours, finding_sentence, percent_of_one, quantity, rate};
+use super::{is_flagged, RenderContext, Report, ReportWriter};
+
+/// Rows of the findings table: enough for a ticket, the rest is in report.html.
+const TOP_ROWS: usize = 10;
+
+/// Writes `summary.md`.
+pub struct MarkdownWriter;
+
+impl ReportWriter for MarkdownWriter {
+    fn file_name(&self) -> &str {
+        "summary.md"
+    }
+
+    fn render(&self, report: &Report, _ctx: &RenderContext) -> Result<Vec<u8>> {
+        Ok(render_markdown(report).into_bytes())
+    }
+}
+
+fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let flagged: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| is_flagged(f.verdict))
+        .collect();
+    let machines = if report.source.machines.is_empty() {
+        "unknown machine".to_string()
+    } else {
+        report.source.machines.join(", ")
+    };
+
+    match flagged.first() {
+        Some(worst) => out.push_str(&format!(
+            "### perfleak: {} {} on {}\n\n",
+            md(&worst.instance),
+            if worst.verdict == crate::analysis::Verdict::Leak {
+                "leaks"
+            } else {
+                "may leak"
+            },
+            md(&machines)
+        )),
+        None => out.push_str(&format!(
+            "### perfleak: no leak found on {}\n\n",
+            md(&machines)
+        )),
+    }
+
+    if flagged.is_empty() {
+        out.push_str(&format!(
+            "**Verdict:** none of the {} analysed series grows like a leak.\n\n",
+            report.findings.len()
+        ));
+    } else {
+        out.push_str("**Verdict:**\n\n");
+        for f in flagged.iter().take(5) {
+            out.push_str(&format!("- **{}**\n", md(&finding_sentence(f))));
+        }
+        if flagged.len() > 5 {
+            out.push_str(&format!(
+                "- … and {} more flagged series (see report.html)\n",
+                flagged.len() - 5
+            ));
+        }
+        out.push('\n');
+    }
+
+    match report.kb_matches.first() {
+        Some(kb) => {
+            out.push_str(&format!(
+                "**Likely cause:** {} — {} (match score {})\n\n",
+                md(&kb.id),
+                md(&kb.title),
+                percent_of_one(kb.score)
+            ));
+            for e in kb.evidence.iter().take(5) {
+                out.push_str(&format!("- {}\n", md(e)));
+            }
+            if !kb.evidence.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!("**Fix:** {}\n\n", md(&kb.fix)));
+            if report.kb_matches.len() > 1 {
+                let others: Vec<String> = report.kb_matches[1..]
+                    .iter()
+                    .take(4)
+                    .map(|k| format!("{} ({})", md(&k.id), percent_of_one(k.score)))
+                    .collect();
+                out.push_str(&format!(
+                    "Other candidate articles: {}\n\n",
+                    others.join(", ")
+                ));
+            }
+        }
+        None if !flagged.is_empty() => {
+            out.push_str("**Likely cause:** no KB article matches these findings.\n\n")
+        }
+        None => {}
+    }
+
+    if !report.findings.is_empty() {
+        out.push_str("| Process | Counter | Verdict | Confidence | Growth | First → last | Time to limit |\n");
+        out.push_str("|---|---|---|---:|---:|---:|---:|\n");
+        for f in report.findings.iter().take(TOP_ROWS) {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} → {} | {} |\n",
+                md(&f.instance),
+                md(&f.counter),
+                f.verdict.as_str(),
+                percent_of_one(f.confidence),
+                md(&rate(f.slope_per_hour, &f.unit)),
+                md(&quantity(f.first, &f.unit)),
+                md(&quantity(f.last, &f.unit)),
+                md(&duration_hours(f.time_to_limit_hours)),
+            ));
+        }
+        if report.findings.len() > TOP_ROWS {
+            out.push_str(&format!(
+                "\n{} series in all; the full table is in report.html.\n",
+                report.findings.len()
+            ));
+        }
+        out.push('\n');
+    }
+
+    let s = &report.source;
+    let span = match (&s.start, &s.end) {
+        (Some(a), Some(b)) => format!("{} to {}", md(a), md(b)),
+        _ => "no samples".to_string(),
+    };
+    let interval = s
+        .interval_seconds
+        .map(|v| format!(" every {v} s"))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "_Log {}: {}, {} samples{}. {}._\n",
+        md(&s.path),
+        span,
+        s.samples,
+        interval,
+        md(&report.tool)
+    ));
+    if !report.warnings.is_empty() {
+        out.push_str(&format!(
+            "_{} warning(s) while reading; see report.html._\n",
+            report.warnings.len()
+        ));
+    }
+    out
+}

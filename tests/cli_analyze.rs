@@ -1,0 +1,252 @@
+//! End-to-end runs of the `perfleak analyze` binary on the bundled samples, as a user would.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+fn perfleak() -> Command {
+    Command::cargo_bin("perfleak").expect("binary builds")
+}
+
+/// Runs `analyze --json` on one sample and parses the single JSON line.
+fn analyze_json(name: &str) -> Value {
+    let out = perfleak()
+        .args(["analyze", "--json", "--quiet"])
+        .arg(sample(name))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8 JSON");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "one JSON line per log: {text}");
+    serde_json::from_str(lines[0]).expect("valid JSON")
+}
+
+fn leaking(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .filter(|f| f["verdict"] == "leak")
+        .map(|f| {
+            (
+                f["process"].as_str().unwrap_or_default().to_string(),
+                f["counter"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn kb_ids(report: &Value) -> Vec<String> {
+    report["kb_matches"]
+        .as_array()
+        .expect("kb_matches array")
+        .iter()
+        .filter_map(|m| m["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn winlogon_sample_names_q192265_first() {
+    let report = analyze_json("winlogon-smtp-leak.csv");
+    assert_eq!(report["schema_version"], 1);
+    let leaks = leaking(&report);
+    assert!(
+        leaks.contains(&("winlogon".into(), "Handle Count".into())),
+        "{leaks:?}"
+    );
+    assert!(
+        leaks.contains(&("winlogon".into(), "Private Bytes".into())),
+        "{leaks:?}"
+    );
+    assert!(
+        leaks.iter().all(|(p, _)| p == "winlogon"),
+        "only winlogon leaks: {leaks:?}"
+    );
+    assert_eq!(kb_ids(&report).first().map(String::as_str), Some("Q192265"));
+    let evidence = report["kb_matches"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("SMTP Server"),
+        "evidence names the corroborating object: {evidence}"
+    );
+}
+
+#[test]
+fn exchange_sample_names_q260554_first() {
+    let report = analyze_json("exchange-async-leak.csv");
+    let leaks = leaking(&report);
+    assert!(
+        leaks.contains(&("async".into(), "Private Bytes".into())),
+        "{leaks:?}"
+    );
+    assert_eq!(kb_ids(&report).first().map(String::as_str), Some("Q260554"));
+}
+
+#[test]
+fn healthy_sample_has_no_leak_and_no_kb() {
+    let report = analyze_json("healthy-server.csv");
+    assert!(leaking(&report).is_empty(), "{:?}", leaking(&report));
+    assert!(kb_ids(&report).is_empty());
+    assert!(
+        report["findings"].as_array().map_or(0, Vec::len) > 10,
+        "every series reported"
+    );
+}
+
+#[test]
+fn unknown_service_leak_names_no_kb() {
+    let report = analyze_json("thirdparty-leak.csv");
+    assert!(
+        !leaking(&report).is_empty(),
+        "the third-party leak is found"
+    );
+    assert!(kb_ids(&report).is_empty(), "{:?}", kb_ids(&report));
+}
+
+#[test]
+fn findings_are_worst_first_and_complete() {
+    let report = analyze_json("winlogon-smtp-leak.csv");
+    let rank = |v: &Value| match v.as_str() {
+        Some("leak") => 3,
+        Some("suspect") => 2,
+        Some("ok") => 1,
+        _ => 0,
+    };
+    let findings = report["findings"].as_array().expect("array");
+    for pair in findings.windows(2) {
+        assert!(rank(&pair[0]["verdict"]) >= rank(&pair[1]["verdict"]));
+    }
+    for key in [
+        "process",
+        "instance",
+        "pids",
+        "counter",
+        "verdict",
+        "confidence",
+        "slope_per_hour",
+        "slope_ci95",
+        "r_squared",
+        "p_value",
+        "first",
+        "last",
+        "growth_percent",
+        "segments",
+        "limit",
+        "time_to_limit_hours",
+        "chart",
+    ] {
+        assert!(findings[0].get(key).is_some(), "finding has `{key}`");
+    }
+    for key in [
+        "path",
+        "format",
+        "machines",
+        "start",
+        "end",
+        "utc_offset_minutes",
+        "samples",
+        "interval_seconds",
+    ] {
+        assert!(report["source"].get(key).is_some(), "source has `{key}`");
+    }
+}
+
+#[test]
+fn one_log_writes_the_report_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("rep");
+    perfleak()
+        .args(["analyze", "--quiet", "-o"])
+        .arg(&out)
+        .arg(sample("winlogon-smtp-leak.csv"))
+        .assert()
+        .success();
+    for file in ["report.html", "report.json", "summary.md"] {
+        assert!(out.join(file).is_file(), "{file} written");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(html.contains("Q192265"));
+    let charts: Vec<_> = std::fs::read_dir(out.join("charts"))
+        .expect("charts")
+        .collect();
+    assert!(!charts.is_empty(), "charts written");
+}
+
+#[test]
+fn batch_carries_on_past_a_broken_input_and_ranks_logs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, b"\x00\x01\x02 not a log at all").expect("write");
+    let out = dir.path().join("rep");
+    let assert = perfleak()
+        .args(["analyze", "--quiet", "-o"])
+        .arg(&out)
+        .arg(sample("healthy-server.csv"))
+        .arg(sample("winlogon-smtp-leak.csv"))
+        .arg(&broken)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("broken.csv"),
+        "failure listed on stderr: {stderr}"
+    );
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index");
+    assert!(index.contains("broken.csv"), "failure listed in index.html");
+    let winlogon = index.find("winlogon-smtp-leak").expect("winlogon row");
+    let healthy = index.find("healthy-server").expect("healthy row");
+    assert!(winlogon < healthy, "worst log first");
+    assert!(out.join("winlogon-smtp-leak/report.html").is_file());
+    let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary");
+    assert!(summary
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .starts_with("log,machine,"));
+    assert!(summary
+        .lines()
+        .any(|l| l.contains("winlogon") && l.contains("leak") && l.contains("Q192265")));
+}
+
+#[test]
+fn fail_on_sets_the_exit_status() {
+    perfleak()
+        .args(["analyze", "--json", "--quiet", "--fail-on", "leak"])
+        .arg(sample("winlogon-smtp-leak.csv"))
+        .assert()
+        .code(1);
+    perfleak()
+        .args(["analyze", "--json", "--quiet", "--fail-on", "leak"])
+        .arg(sample("healthy-server.csv"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn unreadable_input_exits_2_with_a_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, b"").expect("write");
+    let assert = perfleak()
+        .args(["analyze", "--json"])
+        .arg(&empty)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("empty.csv"), "{stderr}");
+    perfleak()
+        .args(["analyze", "--no-such-flag"])
+        .assert()
+        .code(2);
+}

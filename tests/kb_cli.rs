@@ -1,0 +1,105 @@
+//! `perfleak kb list|show|import` from the command line.
+
+use assert_cmd::Command;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kb");
+
+fn perfleak() -> Command {
+    Command::cargo_bin("perfleak").expect("binary built")
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let output = cmd.output().expect("runs");
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[test]
+fn list_shows_builtin_articles_and_extra_ones() {
+    let builtin = stdout_of(perfleak().args(["kb", "list"]));
+    assert!(
+        builtin
+            .lines()
+            .any(|l| l.starts_with("Q192265") && l.contains("winlogon")),
+        "{builtin}"
+    );
+    let count = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with('Q') || l.starts_with("KB"))
+            .count()
+    };
+    let with_extra = stdout_of(perfleak().args(["kb", "list", "--kb", FIXTURES]));
+    assert_eq!(count(&with_extra), count(&builtin) + 2);
+    assert!(with_extra.contains("Q900001"));
+}
+
+#[test]
+fn show_prints_one_article_and_refuses_unknown_ids() {
+    let text = stdout_of(perfleak().args(["kb", "show", "q260554"]));
+    assert!(text.starts_with("Q260554: "), "{text}");
+    assert!(
+        text.contains("processes:   async") && text.contains("Exchange Server 5.5 SP4"),
+        "{text}"
+    );
+    let output = perfleak()
+        .args(["kb", "show", "Q1"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no article 'Q1'"));
+}
+
+#[test]
+fn import_prints_toml_or_json() {
+    let toml = stdout_of(perfleak().args(["kb", "import", FIXTURES]));
+    assert!(toml.contains("[[kb]]\nid = \"Q900001\""), "{toml}");
+    assert!(
+        !toml.contains("Q900002") && !toml.contains("Q900003"),
+        "non-leak articles left out"
+    );
+    let json = stdout_of(perfleak().args(["kb", "import", "--json", FIXTURES]));
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON array");
+    let ids: Vec<&str> = value
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["Q900001", "Q900004"]);
+    assert_eq!(value[0]["processes"], serde_json::json!(["ctrelay"]));
+}
+
+#[test]
+fn bad_user_catalogue_is_named_with_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mine.toml");
+    std::fs::write(
+        &path,
+        "[[kb]]\nid = \"Q5\"\ntitle = \"x\"\ncounters = [\"handles\"]\n",
+    )
+    .expect("write");
+    let output = perfleak()
+        .args(["kb", "list", "--kb"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("mine.toml:2:1") && stderr.contains("handles"),
+        "{stderr}"
+    );
+    let not_article = dir.path().join("note.txt");
+    std::fs::write(&not_article, "just a note\n").expect("write");
+    let output = perfleak()
+        .args(["kb", "import"])
+        .arg(&not_article)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("note.txt:1:1"));
+}
