@@ -1,2 +1,565 @@
-//! Benchmark placeholder: detection.
-fn main() {}
+//! Detection benchmark (issue #3): generates the labelled synthetic corpus, writes each log as
+//! PDH-CSV, reads it back through `perfleak::ingest`, runs `perfleak::analysis::analyze`, and
+//! scores it per family against PAL's rule and a plain least-squares rule; then times `analyze`.
+//!
+//! `cargo bench --bench detection -- [--split test|tune] [--scale X]`; environment:
+//! `PERFLEAK_BENCH_SCALE` (1.0 = protocol size), `PERFLEAK_BENCH_SPLIT`, `PERFLEAK_BENCH_DELAY_LOGS`
+//! (logs run on prefixes for the detection delay, default 200), `PERFLEAK_BENCH_THROUGHPUT`
+//! (series in the throughput log, default 2000; 0 skips it), `PERFLEAK_BENCH_SAMPLES` (10000).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use rayon::prelude::*;
+
+use perfleak::analysis;
+use perfleak::ingest::{self, Column, CounterPath, LogFormat, PerfLog, ReadOptions, SourceInfo};
+use perfleak::synth::score::{
+    covers, detection_delay, flips, match_detections, ols_rule, pal_rule, quantile, wilson, Call,
+    Confusion, Detection,
+};
+use perfleak::synth::{self, Difficulty, Family, GeneratedLog, SeriesLabel, Split, Truth};
+
+const DETECTORS: [&str; 3] = [
+    "perfleak",
+    "PAL (100 MB/h, 100 handles/h)",
+    "OLS p<0.05, R²≥0.5",
+];
+const MB: f64 = 1024.0 * 1024.0;
+/// Prefixes per log for the detection delay (every 5% of the log).
+const PREFIXES: usize = 20;
+
+struct Config {
+    split: Split,
+    scale: f64,
+    delay_logs: usize,
+    throughput_series: usize,
+    throughput_samples: usize,
+}
+
+fn env_number(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn config() -> Config {
+    let mut split = match std::env::var("PERFLEAK_BENCH_SPLIT").as_deref() {
+        Ok("tune") => Split::Tune,
+        _ => Split::Test,
+    };
+    let mut scale = env_number(synth::SCALE_ENV, 1.0);
+    let args: Vec<String> = std::env::args().collect();
+    for w in args.windows(2) {
+        match (w[0].as_str(), w[1].as_str()) {
+            ("--split", "tune") => split = Split::Tune,
+            ("--split", "test") => split = Split::Test,
+            ("--scale", v) => scale = v.parse().unwrap_or(scale),
+            _ => {}
+        }
+    }
+    Config {
+        split,
+        scale: if scale > 0.0 { scale } else { 1.0 },
+        delay_logs: env_number("PERFLEAK_BENCH_DELAY_LOGS", 200.0) as usize,
+        throughput_series: env_number("PERFLEAK_BENCH_THROUGHPUT", 2000.0) as usize,
+        throughput_samples: env_number("PERFLEAK_BENCH_SAMPLES", 10_000.0) as usize,
+    }
+}
+
+/// Everything counted over the corpus; one per log, merged.
+#[derive(Default)]
+struct Tally {
+    logs: u64,
+    series: u64,
+    read_failures: u64,
+    first_read_error: Option<String>,
+    /// Labelled series the analysis returned no finding for (scored as negative).
+    not_reported: u64,
+    by_family: BTreeMap<(usize, Family, TruthKey), Confusion>,
+    by_difficulty: BTreeMap<Difficulty, Confusion>,
+    covered: u64,
+    forecasts: u64,
+    delay_hours: Vec<f64>,
+    delay_t10: Vec<f64>,
+    delay_series: u64,
+    delay_missed: u64,
+    flips: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TruthKey {
+    Leak,
+    NotLeak,
+    Ambiguous,
+}
+
+impl From<Truth> for TruthKey {
+    fn from(t: Truth) -> TruthKey {
+        match t {
+            Truth::Leak => TruthKey::Leak,
+            Truth::NotLeak => TruthKey::NotLeak,
+            Truth::Ambiguous => TruthKey::Ambiguous,
+        }
+    }
+}
+
+impl Tally {
+    fn merge(mut self, o: Tally) -> Tally {
+        self.logs += o.logs;
+        self.series += o.series;
+        self.read_failures += o.read_failures;
+        self.first_read_error = self.first_read_error.or(o.first_read_error);
+        self.not_reported += o.not_reported;
+        for (k, c) in o.by_family {
+            self.by_family.entry(k).or_default().merge(&c);
+        }
+        for (k, c) in o.by_difficulty {
+            self.by_difficulty.entry(k).or_default().merge(&c);
+        }
+        self.covered += o.covered;
+        self.forecasts += o.forecasts;
+        self.delay_hours.extend(o.delay_hours);
+        self.delay_t10.extend(o.delay_t10);
+        self.delay_series += o.delay_series;
+        self.delay_missed += o.delay_missed;
+        self.flips.extend(o.flips);
+        self
+    }
+
+    fn add(&mut self, detector: usize, label: &SeriesLabel, call: Call) {
+        self.by_family
+            .entry((detector, label.family, label.truth.into()))
+            .or_default()
+            .add(label.truth, call);
+        if detector == 0 {
+            if let Some(d) = label.difficulty {
+                self.by_difficulty
+                    .entry(d)
+                    .or_default()
+                    .add(label.truth, call);
+            }
+        }
+    }
+
+    fn overall(&self, detector: usize) -> Confusion {
+        let mut c = Confusion::default();
+        for ((d, _, _), v) in &self.by_family {
+            if *d == detector {
+                c.merge(v);
+            }
+        }
+        c
+    }
+}
+
+/// Splits `\\HOST\Object(instance#N)\Counter`; enough for the generator's own paths.
+fn counter_path(text: &str) -> CounterPath {
+    let body = text.trim_start_matches('\\');
+    let (machine, rest) = body.split_once('\\').unwrap_or(("", body));
+    let (object_part, counter) = rest.rsplit_once('\\').unwrap_or((rest, ""));
+    let (object, instance) = match object_part.split_once('(') {
+        Some((o, i)) => (o.to_string(), Some(i.trim_end_matches(')').to_string())),
+        None => (object_part.to_string(), None),
+    };
+    let (instance, index) = match instance {
+        Some(i) => match i
+            .rsplit_once('#')
+            .and_then(|(n, k)| k.parse::<u32>().ok().map(|k| (n.to_string(), k)))
+        {
+            Some((n, k)) => (Some(n), Some(k)),
+            None => (Some(i), None),
+        },
+        None => (None, None),
+    };
+    CounterPath {
+        machine: Some(machine.to_string()),
+        original_object: object.clone(),
+        object,
+        parent: None,
+        instance,
+        index,
+        original_counter: counter.to_string(),
+        counter: counter.to_string(),
+    }
+}
+
+/// A `PerfLog` built straight from the generator's columns (no text): for the throughput run
+/// and for the baselines while the reader is unavailable.
+fn perf_log_from_spec(log: &GeneratedLog) -> PerfLog {
+    let spec = &log.spec;
+    let timestamps: Vec<NaiveDateTime> = (0..spec.samples).map(|t| spec.timestamp(t)).collect();
+    let t0 = timestamps.first().copied().unwrap_or_default();
+    let elapsed_seconds = timestamps
+        .iter()
+        .map(|t| (*t - t0).num_milliseconds() as f64 / 1000.0)
+        .collect();
+    let columns: Vec<Column> = spec
+        .columns()
+        .into_iter()
+        .map(|(path, values)| Column {
+            path: counter_path(&path),
+            values,
+        })
+        .collect();
+    PerfLog {
+        source: SourceInfo {
+            path: format!("{}.csv", spec.name),
+            format: LogFormat::PdhCsv,
+            encoding: "UTF-8".into(),
+            time_zone: Some(spec.time_zone.clone()),
+            utc_offset_minutes: Some(-spec.bias_minutes),
+            segments: vec![format!("{}.csv", spec.name)],
+        },
+        timestamps,
+        elapsed_seconds,
+        all_paths: columns.iter().map(|c| c.path.clone()).collect(),
+        columns,
+        warnings: Vec::new(),
+    }
+}
+
+/// The first `m` samples of a log (a log cut short, as if read while still being written).
+fn prefix(log: &PerfLog, m: usize) -> PerfLog {
+    let mut out = log.clone();
+    out.timestamps.truncate(m);
+    out.elapsed_seconds.truncate(m);
+    for c in &mut out.columns {
+        c.values.truncate(m);
+    }
+    out
+}
+
+fn series_of<'a>(log: &'a PerfLog, label: &SeriesLabel) -> Option<&'a Column> {
+    log.columns.iter().find(|c| {
+        c.path.object.eq_ignore_ascii_case("Process")
+            && c.path
+                .instance_label()
+                .is_some_and(|i| i.eq_ignore_ascii_case(&label.instance))
+            && c.path.counter.eq_ignore_ascii_case(&label.counter)
+    })
+}
+
+fn baseline_calls(log: &PerfLog, label: &SeriesLabel) -> [Call; 2] {
+    let Some(column) = series_of(log, label) else {
+        return [Call::Abstain, Call::Abstain];
+    };
+    let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
+    let threshold = if label.counter == "Private Bytes" {
+        100.0 * MB
+    } else {
+        100.0
+    };
+    [
+        pal_rule(&hours, &column.values, threshold),
+        ols_rule(&hours, &column.values),
+    ]
+}
+
+fn detections(log: &PerfLog) -> Vec<Detection> {
+    analysis::analyze(log).iter().map(Detection::from).collect()
+}
+
+fn is_delay_target(l: &SeriesLabel) -> bool {
+    l.truth == Truth::Leak
+        && matches!(
+            l.family,
+            Family::LinearLeak | Family::SlowLeak | Family::LateOnsetLeak
+        )
+}
+
+fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) -> Tally {
+    let mut t = Tally {
+        logs: 1,
+        series: log.labels.len() as u64,
+        ..Tally::default()
+    };
+    let bytes = log.to_csv_bytes();
+    let read = ingest::read_bytes(
+        &format!("{}.csv", log.name()),
+        &bytes,
+        &ReadOptions::default(),
+    );
+    let (parsed, via_reader) = match read {
+        Ok(p) => (p, true),
+        Err(e) => {
+            t.read_failures = 1;
+            if let Ok(mut first) = first_error.lock() {
+                if !*first {
+                    *first = true;
+                    t.first_read_error = Some(format!("{e:#}"));
+                }
+            }
+            (perf_log_from_spec(log), false)
+        }
+    };
+    if via_reader {
+        let found = detections(&parsed);
+        for (label, detection) in match_detections(&log.labels, &found) {
+            let call = detection.map_or(Call::Negative, |d| d.call);
+            if detection.is_none() {
+                t.not_reported += 1;
+            }
+            t.add(0, label, call);
+            if let (Truth::Leak, Call::Positive, Some(d)) = (label.truth, call, detection) {
+                if let Some(ci) = d.time_to_limit_ci_hours {
+                    if let Some(truth) = d.limit.or(label.limit).and_then(|l| label.time_to(l)) {
+                        t.forecasts += 1;
+                        t.covered += u64::from(covers(ci, truth));
+                    }
+                }
+            }
+        }
+        if with_delay && log.labels.iter().any(is_delay_target) {
+            delays(&mut t, log, &parsed);
+        }
+    }
+    for label in &log.labels {
+        let [pal, ols] = baseline_calls(&parsed, label);
+        t.add(1, label, pal);
+        t.add(2, label, ols);
+    }
+    t
+}
+
+/// Runs the analysis on 5%, 10%, ... 100% of the log and records when each target leak's alarm
+/// is raised for good.
+fn delays(t: &mut Tally, log: &GeneratedLog, parsed: &PerfLog) {
+    let n = parsed.timestamps.len();
+    let targets: Vec<&SeriesLabel> = log.labels.iter().filter(|l| is_delay_target(l)).collect();
+    let mut ends = Vec::new();
+    let mut alarms: Vec<Vec<bool>> = vec![Vec::new(); targets.len()];
+    for k in 1..=PREFIXES {
+        let m = (k * n).div_ceil(PREFIXES).max(2).min(n);
+        let cut = prefix(parsed, m);
+        ends.push(cut.elapsed_seconds.last().copied().unwrap_or(0.0) / 3600.0);
+        let found = detections(&cut);
+        let matched = match_detections(log.labels.as_slice(), &found);
+        for (i, label) in targets.iter().enumerate() {
+            let call = matched
+                .iter()
+                .find(|(l, _)| std::ptr::eq(*l, *label))
+                .and_then(|(_, d)| d.map(|d| d.call));
+            alarms[i].push(call == Some(Call::Positive));
+        }
+    }
+    for (label, a) in targets.iter().zip(&alarms) {
+        t.delay_series += 1;
+        t.flips.push(flips(a) as f64);
+        match detection_delay(&ends, a, label.onset_hours.unwrap_or(0.0)) {
+            Some(d) => {
+                t.delay_hours.push(d);
+                if label.slope_per_hour > 0.0 {
+                    t.delay_t10
+                        .push(d / (0.1 * label.base / label.slope_per_hour));
+                }
+            }
+            None => t.delay_missed += 1,
+        }
+    }
+}
+
+fn rate(k: u64, n: u64) -> String {
+    match wilson(k, n) {
+        Some((lo, hi)) => format!("{:.3} [{lo:.3}, {hi:.3}]", k as f64 / n as f64),
+        None => "–".into(),
+    }
+}
+
+fn per_1000(k: u64, n: u64) -> String {
+    match wilson(k, n) {
+        Some((lo, hi)) => format!(
+            "{:.1} [{:.1}, {:.1}]",
+            1000.0 * k as f64 / n as f64,
+            1000.0 * lo,
+            1000.0 * hi
+        ),
+        None => "–".into(),
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |x| format!("{x:.3}"))
+}
+
+/// The rate a row of the family table shows: recall on leaks, FP/1000 on healthy series,
+/// the flagged share on ambiguous ones.
+fn cell(c: &Confusion, truth: TruthKey) -> String {
+    match truth {
+        TruthKey::Leak => format!("recall {}", rate(c.tp, c.tp + c.fn_)),
+        TruthKey::NotLeak => format!("FP/1000 {}", per_1000(c.fp, c.fp + c.tn)),
+        TruthKey::Ambiguous => format!("flagged {}", rate(c.ambiguous_flagged, c.ambiguous)),
+    }
+}
+
+/// Prevalence weights of healthy shapes (protocol 6.3).
+fn prevalence(f: Family) -> f64 {
+    match f {
+        Family::Flat => 0.4,
+        Family::DailyCycle => 0.15,
+        Family::WarmUp | Family::Sawtooth | Family::Bursts => 0.1,
+        Family::CacheFill | Family::LevelShift | Family::Restarts => 0.05,
+        _ => 0.0,
+    }
+}
+
+fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
+    println!(
+        "## Detection benchmark: {} split, scale {} ({} logs, {} labelled series, {:.0} s)\n",
+        cfg.split.name(),
+        cfg.scale,
+        t.logs,
+        t.series,
+        seconds
+    );
+    if t.read_failures > 0 {
+        println!(
+            "**{} of {} logs failed to read** through `perfleak::ingest` (first: `{}`); perfleak is \
+             not scored on them, the baselines ran on the generator's own columns.\n",
+            t.read_failures,
+            t.logs,
+            t.first_read_error.as_deref().unwrap_or("?")
+        );
+    }
+    if t.not_reported > 0 {
+        println!(
+            "{} labelled series had no finding from `analyze` (scored as negative).\n",
+            t.not_reported
+        );
+    }
+    println!("| detector | precision | recall | F1 | FP/1000 healthy | FP/1000 prevalence-weighted | abstained | ambiguous flagged |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (d, name) in DETECTORS.iter().enumerate() {
+        let c = t.overall(d);
+        let (mut weighted, mut weights) = (0.0, 0.0);
+        for ((det, f, truth), v) in &t.by_family {
+            if *det == d && *truth == TruthKey::NotLeak && prevalence(*f) > 0.0 {
+                if let Some(r) = v.fp_per_1000() {
+                    weighted += prevalence(*f) * r;
+                    weights += prevalence(*f);
+                }
+            }
+        }
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            rate(c.tp, c.tp + c.fp),
+            rate(c.tp, c.tp + c.fn_),
+            opt(c.f1()),
+            per_1000(c.fp, c.fp + c.tn),
+            if weights > 0.0 {
+                format!("{:.1}", weighted / weights)
+            } else {
+                "–".into()
+            },
+            opt(c.abstention_rate()),
+            rate(c.ambiguous_flagged, c.ambiguous)
+        );
+    }
+    println!("\n### Per family (95% Wilson intervals)\n");
+    println!(
+        "| # | family | truth | series | {} | {} | {} | perfleak abstained |",
+        DETECTORS[0], DETECTORS[1], DETECTORS[2]
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let keys: Vec<(Family, TruthKey)> = {
+        let mut k: Vec<(Family, TruthKey)> =
+            t.by_family.keys().map(|(_, f, tr)| (*f, *tr)).collect();
+        k.sort_by_key(|(f, tr)| (f.number(), *tr));
+        k.dedup();
+        k
+    };
+    for (f, truth) in keys {
+        let get = |d: usize| t.by_family.get(&(d, f, truth)).copied().unwrap_or_default();
+        let base = get(1);
+        let n = base.leaks() + base.not_leaks() + base.ambiguous;
+        let p = get(0);
+        println!(
+            "| {} | {} | {:?} | {n} | {} | {} | {} | {} |",
+            f.number(),
+            f.name(),
+            truth,
+            cell(&p, truth),
+            cell(&get(1), truth),
+            cell(&get(2), truth),
+            opt(p.abstention_rate())
+        );
+    }
+    println!("\n### perfleak recall by difficulty (SNR: hard < 4 ≤ medium < 16 ≤ easy)\n");
+    println!("| difficulty | leaks | recall |");
+    println!("|---|---|---|");
+    for (d, c) in &t.by_difficulty {
+        println!("| {d:?} | {} | {} |", c.leaks(), rate(c.tp, c.tp + c.fn_));
+    }
+    println!("\n### Detection delay (families 1, 2, 7; prefixes every 5% of the log)\n");
+    println!(
+        "{} leaks followed, {} detected by the end, {} never: median {} h, P90 {} h; in units of \
+         the time to grow 10% of base: median {}, P90 {}; verdict flips per series: mean {}.",
+        t.delay_series,
+        t.delay_hours.len(),
+        t.delay_missed,
+        opt(quantile(&t.delay_hours, 0.5)),
+        opt(quantile(&t.delay_hours, 0.9)),
+        opt(quantile(&t.delay_t10, 0.5)),
+        opt(quantile(&t.delay_t10, 0.9)),
+        opt((!t.flips.is_empty()).then(|| t.flips.iter().sum::<f64>() / t.flips.len() as f64))
+    );
+    println!(
+        "\n### Forecast\n\nTrue time to limit inside `time_to_limit_ci_hours`: {} of {} detected leaks with an interval ({}).",
+        t.covered,
+        t.forecasts,
+        rate(t.covered, t.forecasts)
+    );
+}
+
+fn throughput(cfg: &Config) {
+    if cfg.throughput_series == 0 {
+        return;
+    }
+    let started = Instant::now();
+    let log = synth::throughput_log(cfg.throughput_series, cfg.throughput_samples, 0x7468_7275);
+    let parsed = perf_log_from_spec(&log);
+    let generated = started.elapsed().as_secs_f64();
+    let series = parsed
+        .process_columns()
+        .filter(|c| c.path.counter == "Private Bytes" || c.path.counter == "Handle Count")
+        .count();
+    let started = Instant::now();
+    let findings = analysis::analyze(&parsed);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "\n### Analysis throughput\n\n`analyze` on one log of {series} series x {} samples ({} columns in all; built in {generated:.1} s, \
+         not timed): {seconds:.3} s, {:.0} series/s, {:.1} M samples/s, {} findings.",
+        parsed.timestamps.len(),
+        parsed.columns.len(),
+        series as f64 / seconds.max(1e-9),
+        (series * parsed.timestamps.len()) as f64 / seconds.max(1e-9) / 1e6,
+        findings.len()
+    );
+}
+
+fn main() {
+    let cfg = config();
+    let plan_len = synth::log_plan(cfg.split, cfg.scale, 1).len();
+    let stride = if cfg.delay_logs == 0 {
+        usize::MAX
+    } else {
+        plan_len.div_ceil(cfg.delay_logs).max(1)
+    };
+    eprintln!(
+        "detection bench: {} split, scale {}, {plan_len} logs",
+        cfg.split.name(),
+        cfg.scale
+    );
+    let started = Instant::now();
+    let first_error = Mutex::new(false);
+    let tally = synth::benchmark_logs(cfg.split, cfg.scale)
+        .enumerate()
+        .par_bridge()
+        .map(|(i, log)| score_log(&log, i % stride == 0, &first_error))
+        .reduce(Tally::default, Tally::merge);
+    print_report(&cfg, &tally, started.elapsed().as_secs_f64());
+    throughput(&cfg);
+}

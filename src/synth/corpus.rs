@@ -198,8 +198,9 @@ fn benchmark_log(name: &str, seed: u64, families: &[Family]) -> GeneratedLog {
     let mut services: Vec<ServiceSpec> = Vec::new();
     for (k, &f) in families.iter().enumerate() {
         let image = images[k % images.len()];
+        // A quarter of the processes also log Virtual Bytes, Working Set, threads and pool bytes.
         let recipe = Recipe {
-            companions: false,
+            companions: rng.random_bool(0.25),
             ..Recipe::default()
         };
         if f == Family::ShortLog {
@@ -267,6 +268,51 @@ fn benchmark_log(name: &str, seed: u64, families: &[Family]) -> GeneratedLog {
     );
     spec.id_process = rng.random_bool(0.7);
     spec.elapsed_time = rng.random_bool(0.5);
+    spec.into_generated()
+}
+
+/// A week-long log of `series / 2` services (Private Bytes and Handle Count each) with
+/// `samples` one-minute samples, families 1-16 in turn: the analysis-throughput workload.
+pub fn throughput_log(series: usize, samples: usize, seed: u64) -> GeneratedLog {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let start = NaiveDate::from_ymd_opt(2026, 2, 2)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    let load = (0..samples)
+        .map(|t| t as f64 / samples.max(1) as f64)
+        .collect();
+    let grid = Grid {
+        samples,
+        interval_seconds: 60.0,
+        week_hour0: week_hour(start),
+        load,
+    };
+    let mut pids = pid_source();
+    let services = (0..series.div_ceil(2))
+        .map(|k| {
+            let family = Family::ALL[k % 16];
+            let image = format!("svc{k:05}");
+            family::service(
+                &mut rng,
+                family,
+                &image,
+                &grid,
+                &Recipe::default(),
+                &mut pids,
+            )
+        })
+        .collect();
+    let m = MachineLog {
+        name: "throughput".into(),
+        seed,
+        host: "BENCH".into(),
+        zone: ZONES[0],
+        start,
+        grid: &grid,
+    };
+    let mut spec = finish_log(m, services, Vec::new(), &mut rng);
+    spec.id_process = false;
+    spec.elapsed_time = false;
     spec.into_generated()
 }
 

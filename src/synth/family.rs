@@ -468,7 +468,7 @@ pub fn service(
     let lifetimes = lifetimes(rng, family, grid, recipe, pids);
     let leaks = recipe.leaks.unwrap_or_else(|| {
         let r = rng.random::<f64>();
-        (r < 0.4 || r >= 0.7, r >= 0.4)
+        (!(0.4..0.7).contains(&r), r >= 0.4)
     });
     let mut counters = Vec::new();
     let mut pb_clean = Vec::new();

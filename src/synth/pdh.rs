@@ -221,12 +221,6 @@ impl LogSpec {
         cells
     }
 
-    fn timestamp(&self, t: usize) -> NaiveDateTime {
-        let ms = (t as f64 * self.interval_seconds * 1000.0).round() as i64
-            + i64::from(self.jitter_ms.get(t).copied().unwrap_or(0));
-        self.start + Duration::milliseconds(ms)
-    }
-
     /// Writes the log as PDH-CSV 4.0 (every field quoted, CRLF line ends).
     pub fn write_csv<W: Write>(&self, out: &mut W) -> io::Result<()> {
         let slots = self.slots();
@@ -266,7 +260,18 @@ impl LogSpec {
     }
 
     fn push_cell(&self, line: &mut String, slots: &[ImageSlots], cell: &Cell, t: usize) {
-        let (value, decimals) = match cell {
+        let (value, decimals) = self.cell_value(slots, cell, t);
+        if value.is_finite() {
+            line.push_str(&format!("{value:.decimals$}"));
+        } else {
+            // PDH writes a single space for a value it could not collect.
+            line.push(' ');
+        }
+    }
+
+    /// The value of a cell (`NaN` = blank) and the digits it is written with.
+    fn cell_value(&self, slots: &[ImageSlots], cell: &Cell, t: usize) -> (f64, usize) {
+        match cell {
             Cell::Object(after, k) => {
                 let o = if *after {
                     &self.objects_after[*k]
@@ -297,13 +302,29 @@ impl LogSpec {
                 }
                 None => (f64::NAN, 0),
             },
-        };
-        if value.is_finite() {
-            line.push_str(&format!("{value:.decimals$}"));
-        } else {
-            // PDH writes a single space for a value it could not collect.
-            line.push(' ');
         }
+    }
+
+    /// Every column as (counter path, values with `NaN` for blanks), in file order, without
+    /// going through text (for in-memory benchmarks of very large logs).
+    pub fn columns(&self) -> Vec<(String, Vec<f64>)> {
+        let slots = self.slots();
+        self.layout(&slots)
+            .into_iter()
+            .map(|(path, cell)| {
+                let values = (0..self.samples)
+                    .map(|t| self.cell_value(&slots, &cell, t).0)
+                    .collect();
+                (path, values)
+            })
+            .collect()
+    }
+
+    /// Local time of sample `t` as written in the log.
+    pub fn timestamp(&self, t: usize) -> NaiveDateTime {
+        let ms = (t as f64 * self.interval_seconds * 1000.0).round() as i64
+            + i64::from(self.jitter_ms.get(t).copied().unwrap_or(0));
+        self.start + Duration::milliseconds(ms)
     }
 
     /// The service and lifetime in a slot at sample `t`, unless absent or missed.
