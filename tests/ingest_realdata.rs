@@ -56,7 +56,9 @@ fn every_csv_and_tsv_loads() {
 
 #[test]
 fn chinese_locale_process_log() {
-    let Some(log) = load("ysu_CN_process_pb_hc_000434.csv") else { return };
+    let Some(log) = load("ysu_CN_process_pb_hc_000434.csv") else {
+        return;
+    };
     assert_eq!(log.machines(), vec!["DESKTOP-5GTCQEM".to_string()]);
     assert_eq!(log.timestamps.len(), 121);
     assert_eq!(log.timestamps[0].to_string(), "2022-10-09 18:35:28.403");
@@ -65,8 +67,13 @@ fn chinese_locale_process_log() {
     assert_eq!(log.source.utc_offset_minutes, None);
     assert_eq!(log.all_paths.len(), 449);
     let handles = column(&log, "Process", Some("QQ"), "Handle Count");
-    assert_eq!((handles[0], handles[1], handles[120]), (1737.0, 1737.0, 1738.0));
-    assert!(column(&log, "Process", Some("QQ"), "ID Process").iter().all(|&p| p == 14884.0));
+    assert_eq!(
+        (handles[0], handles[1], handles[120]),
+        (1737.0, 1737.0, 1738.0)
+    );
+    assert!(column(&log, "Process", Some("QQ"), "ID Process")
+        .iter()
+        .all(|&p| p == 14884.0));
     // Only the first row has " " blanks.
     let committed = column(&log, "Memory", None, "Committed Bytes");
     assert_eq!(committed[0], 24490659840.0);
@@ -90,13 +97,21 @@ fn six_segments_join_into_one_hour() {
         .collect();
     let total: usize = logs.iter().map(|l| l.timestamps.len()).sum();
     let joined = join_segments(logs);
-    assert_eq!(joined.len(), 1, "{:?}", joined.iter().map(|l| &l.warnings).collect::<Vec<_>>());
+    assert_eq!(
+        joined.len(),
+        1,
+        "{:?}",
+        joined.iter().map(|l| &l.warnings).collect::<Vec<_>>()
+    );
     let run = &joined[0];
     assert_eq!(run.timestamps.len(), total);
     assert_eq!(run.source.segments.len(), 6);
     assert!(run.source.segments[0].ends_with("000434.csv"));
     assert_eq!(run.timestamps[0].to_string(), "2022-10-09 18:35:28.403");
-    assert_eq!(run.timestamps.last().unwrap().to_string(), "2022-10-09 19:35:23.515");
+    assert_eq!(
+        run.timestamps.last().unwrap().to_string(),
+        "2022-10-09 19:35:23.515"
+    );
     let span = run.elapsed_seconds.last().unwrap();
     assert!((span - 3595.112).abs() < 0.01, "span {span}");
     assert!(run.elapsed_seconds.windows(2).all(|w| w[1] > w[0]));
@@ -132,16 +147,25 @@ fn lower_case_paths_and_tsv_equal_csv() {
     assert_eq!(csv.source.format.as_str(), "pdh-csv");
     assert_eq!(tsv.source.format.as_str(), "pdh-tsv");
     assert_eq!(csv.source.utc_offset_minutes, Some(-480));
-    assert_eq!(csv.source.time_zone.as_deref(), Some("Pacific Standard Time"));
+    assert_eq!(
+        csv.source.time_zone.as_deref(),
+        Some("Pacific Standard Time")
+    );
     assert_eq!(csv.machines(), vec!["charlieparker".to_string()]);
     let nic = &csv.all_paths[0];
     assert_eq!(nic.object, "network interface");
-    assert_eq!(nic.instance.as_deref(), Some("intel[r] ethernet connection i218-lm"));
+    assert_eq!(
+        nic.instance.as_deref(),
+        Some("intel[r] ethernet connection i218-lm")
+    );
     assert!(csv
         .all_paths
         .iter()
         .any(|p| p.instance.as_deref() == Some("isatap.{ea2a01ef-c879-4737-9677-c2fbbc1b5af4}")));
-    assert!(csv.all_paths.iter().any(|p| p.object == "Memory" && p.original_object == "memory"));
+    assert!(csv
+        .all_paths
+        .iter()
+        .any(|p| p.object == "Memory" && p.original_object == "memory"));
     assert_eq!(csv.timestamps, tsv.timestamps);
     assert_eq!(csv.all_paths, tsv.all_paths);
     let all = ReadOptions {
@@ -149,12 +173,24 @@ fn lower_case_paths_and_tsv_equal_csv() {
         ..ReadOptions::default()
     };
     let dir = realdata().unwrap();
-    let a = read_file(&dir.join("pwsh_PST_lowercase_paths_CounterSamples.csv"), &all).unwrap();
-    let b = read_file(&dir.join("pwsh_PST_lowercase_paths_CounterSamples.tsv"), &all).unwrap();
+    let a = read_file(
+        &dir.join("pwsh_PST_lowercase_paths_CounterSamples.csv"),
+        &all,
+    )
+    .unwrap();
+    let b = read_file(
+        &dir.join("pwsh_PST_lowercase_paths_CounterSamples.tsv"),
+        &all,
+    )
+    .unwrap();
     assert_eq!(a.columns.len(), 10);
     for (x, y) in a.columns.iter().zip(&b.columns) {
         assert_eq!(x.path, y.path);
-        let same = x.values.iter().zip(&y.values).all(|(p, q)| p == q || (p.is_nan() && q.is_nan()));
+        let same = x
+            .values
+            .iter()
+            .zip(&y.values)
+            .all(|(p, q)| p == q || (p.is_nan() && q.is_nan()));
         assert!(same, "{}", x.path.canonical());
     }
     assert_eq!(a.columns[1].values[1], 2345.3290343446924);
@@ -162,8 +198,14 @@ fn lower_case_paths_and_tsv_equal_csv() {
 
 #[test]
 fn duplicate_columns_and_missing_prefix() {
-    let Some(disk) = load("ysu_CN_disk_000394.csv") else { return };
-    let dupes = disk.warnings.iter().filter(|w| w.contains("duplicate column")).count();
+    let Some(disk) = load("ysu_CN_disk_000394.csv") else {
+        return;
+    };
+    let dupes = disk
+        .warnings
+        .iter()
+        .filter(|w| w.contains("duplicate column"))
+        .count();
     assert_eq!(dupes, 7);
     assert!(disk.warnings[0].contains("line 1, column 11"));
     let all = ReadOptions {
@@ -177,7 +219,10 @@ fn duplicate_columns_and_missing_prefix() {
 
     let pwsh = load("pwsh_CorruptBlg_is_truncated_csv_no_PDH_prefix_dup_cols.csv").unwrap();
     assert_eq!(pwsh.timestamps.len(), 500);
-    assert_eq!(pwsh.source.time_zone.as_deref(), Some("Pacific Daylight Time"));
+    assert_eq!(
+        pwsh.source.time_zone.as_deref(),
+        Some("Pacific Daylight Time")
+    );
     assert_eq!(pwsh.source.utc_offset_minutes, Some(-420));
     assert_eq!(pwsh.machines(), vec!["CHANDSR-X86".to_string()]);
     assert_eq!(pwsh.timestamps[499].to_string(), "2008-05-29 11:45:20.279");

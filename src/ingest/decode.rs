@@ -163,9 +163,15 @@ mod tests {
     fn sniffs_boms_and_utf16_without_bom() {
         assert_eq!(sniff(b"\xEF\xBB\xBFab", None).encoding, UTF_8);
         assert_eq!(sniff(b"\xFF\xFEa\0", None).bom_len, 2);
-        let le: Vec<u8> = "\"(PDH-CSV 4.0)\"".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let le: Vec<u8> = "\"(PDH-CSV 4.0)\""
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         assert_eq!(sniff(&le, None).encoding, UTF_16LE);
-        let be: Vec<u8> = "\"(PDH-CSV 4.0)\"".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let be: Vec<u8> = "\"(PDH-CSV 4.0)\""
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
         assert_eq!(sniff(&be, None).encoding, UTF_16BE);
     }
 
@@ -175,7 +181,10 @@ mod tests {
         assert_eq!(sniff(&ru, None).encoding, WINDOWS_1251);
         let (fr, _, _) = WINDOWS_1252.encode("\\\\PC\\Processus(x)\\Octets privés");
         assert_eq!(sniff(&fr, None).encoding, WINDOWS_1252);
-        assert_eq!(transcode(&ru, WINDOWS_1251), "\\\\PC\\Процесс(x)\\Счетчик потоков");
+        assert_eq!(
+            transcode(&ru, WINDOWS_1251),
+            "\\\\PC\\Процесс(x)\\Счетчик потоков"
+        );
     }
 
     #[test]

@@ -70,7 +70,10 @@ mod tests {
         assert_eq!((cut.time_zone, cut.bias_minutes), (None, None));
         let no_prefix = HeaderCell::parse("(Pacific Daylight Time)(420)");
         assert_eq!(no_prefix.signature, None);
-        assert_eq!(no_prefix.time_zone.as_deref(), Some("Pacific Daylight Time"));
+        assert_eq!(
+            no_prefix.time_zone.as_deref(),
+            Some("Pacific Daylight Time")
+        );
         assert_eq!(no_prefix.bias_minutes, Some(420));
         let india = HeaderCell::parse("(PDH-TSV 4.0) (India Standard Time)(-330)");
         assert_eq!(india.utc_offset_minutes(), Some(330));

@@ -202,8 +202,18 @@ impl Inspection {
         };
         let _ = writeln!(o, "  machines    {machines}");
         let utc = |t: &Option<String>| t.as_ref().map(|u| format!("  ({u})")).unwrap_or_default();
-        let _ = writeln!(o, "  first       {}{}", self.first_local, utc(&self.first_utc));
-        let _ = writeln!(o, "  last        {}{}", self.last_local, utc(&self.last_utc));
+        let _ = writeln!(
+            o,
+            "  first       {}{}",
+            self.first_local,
+            utc(&self.first_utc)
+        );
+        let _ = writeln!(
+            o,
+            "  last        {}{}",
+            self.last_local,
+            utc(&self.last_utc)
+        );
         let interval = self
             .interval_seconds
             .map_or("-".to_string(), |s| format!("{s:.3} s"));
@@ -217,7 +227,11 @@ impl Inspection {
         } else {
             let _ = writeln!(o, "  gaps        {}", self.gaps.len());
             for g in self.gaps.iter().take(20) {
-                let _ = writeln!(o, "    after {}: {:.0} s without samples", g.after_local, g.seconds);
+                let _ = writeln!(
+                    o,
+                    "    after {}: {:.0} s without samples",
+                    g.after_local, g.seconds
+                );
             }
         }
         let _ = writeln!(o, "  objects     {}", self.objects.len());
@@ -265,7 +279,11 @@ impl Inspection {
                 } else {
                     format!("; also {}", extra.join(", "))
                 };
-                let machine = p.machine.as_ref().map(|m| format!("{m}\\")).unwrap_or_default();
+                let machine = p
+                    .machine
+                    .as_ref()
+                    .map(|m| format!("{m}\\"))
+                    .unwrap_or_default();
                 let _ = writeln!(o, "    {machine}{} ({pids}{restarts}){extra}", p.instance);
             }
             let names: Vec<&str> = common.iter().map(|s| s.as_str()).collect();

@@ -140,10 +140,9 @@ impl PerfLog {
     pub fn process_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| {
             c.path.object == "Process"
-                && c.path
-                    .instance
-                    .as_deref()
-                    .is_some_and(|i| !i.eq_ignore_ascii_case("_Total") && !i.eq_ignore_ascii_case("Idle"))
+                && c.path.instance.as_deref().is_some_and(|i| {
+                    !i.eq_ignore_ascii_case("_Total") && !i.eq_ignore_ascii_case("Idle")
+                })
         })
     }
 }

@@ -40,7 +40,10 @@ fn names() -> &'static Names {
                 .entry(object.to_lowercase())
                 .or_insert_with(|| object.clone());
             for (canonical, localized) in map {
-                counters.insert((object.clone(), canonical.to_lowercase()), canonical.clone());
+                counters.insert(
+                    (object.clone(), canonical.to_lowercase()),
+                    canonical.clone(),
+                );
                 for name in localized {
                     counters.insert((object.clone(), name.to_lowercase()), canonical.clone());
                 }
@@ -108,9 +111,18 @@ mod tests {
     fn localized_names_map_case_insensitively() {
         assert_eq!(canonical_object("PROZESS"), Some("Process"));
         assert_eq!(canonical_object("процесс"), Some("Process"));
-        assert_eq!(canonical_counter("Process", "handleanzahl"), Some("Handle Count"));
-        assert_eq!(canonical_counter("Process", "Octets privés"), Some("Private Bytes"));
-        assert_eq!(canonical_counter("Memory", "zugesicherte bytes"), Some("Committed Bytes"));
+        assert_eq!(
+            canonical_counter("Process", "handleanzahl"),
+            Some("Handle Count")
+        );
+        assert_eq!(
+            canonical_counter("Process", "Octets privés"),
+            Some("Private Bytes")
+        );
+        assert_eq!(
+            canonical_counter("Memory", "zugesicherte bytes"),
+            Some("Committed Bytes")
+        );
         assert_eq!(canonical_object("Network Interface"), None);
     }
 }

@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(p.original_object, "memory");
         assert_eq!(p.counter, "% committed bytes in use");
         let g = CounterPath::parse(r"\\PC\Prozess(explorer)\Handleanzahl").unwrap();
-        assert_eq!((g.object.as_str(), g.counter.as_str()), ("Process", "Handle Count"));
+        assert_eq!(
+            (g.object.as_str(), g.counter.as_str()),
+            ("Process", "Handle Count")
+        );
         assert_eq!(g.original_counter, "Handleanzahl");
         assert_eq!(g.canonical(), r"\\PC\Process(explorer)\Handle Count");
     }

@@ -34,7 +34,8 @@ pub fn read_stream<'a>(
     }
     if prefix.starts_with(&[0x1f, 0x8b]) {
         // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
-        let gz: Box<dyn Read + 'a> = Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
+        let gz: Box<dyn Read + 'a> =
+            Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
         return read_stream(name, gz, options);
     }
     if prefix.starts_with(b"PK\x03\x04") {
@@ -122,8 +123,10 @@ struct Warnings {
 
 impl Warnings {
     fn at(&mut self, line: u64, column: usize, message: impl std::fmt::Display) {
-        self.list
-            .push(format!("{}: line {line}, column {column}: {message}", self.file));
+        self.list.push(format!(
+            "{}: line {line}, column {column}: {message}",
+            self.file
+        ));
     }
 }
 
@@ -161,7 +164,10 @@ fn parse(
         non_numeric: 0,
         duplicate_times: 0,
     };
-    let header_line = record.position().map_or(1, |p| p.line());
+    // PDH cells never hold line breaks, so the n-th record is on line n; csv's own record
+    // positions lag one line behind the record they label.
+    let header_line = 1u64;
+    let mut line = header_line;
     let header: Vec<String> = record
         .iter()
         .map(|cell| String::from_utf8_lossy(cell).into_owned())
@@ -218,7 +224,10 @@ fn parse(
             warnings.at(
                 header_line,
                 i + 2,
-                format_args!("duplicate column '{}': the first one is used", header[i + 1]),
+                format_args!(
+                    "duplicate column '{}': the first one is used",
+                    header[i + 1]
+                ),
             );
             continue;
         }
@@ -237,7 +246,7 @@ fn parse(
     let mut timeline = Timeline::default();
     let mut short_row: Option<(u64, usize)> = None;
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
-        let line = record.position().map_or(0, |p| p.line());
+        line += 1;
         if let Some((short_line, len)) = short_row.take() {
             warnings.at(
                 short_line,
@@ -253,7 +262,10 @@ fn parse(
             warnings.at(
                 line,
                 width + 1,
-                format_args!("row has {} fields, the header {width}; row skipped", record.len()),
+                format_args!(
+                    "row has {} fields, the header {width}; row skipped",
+                    record.len()
+                ),
             );
             continue;
         }
@@ -307,9 +319,9 @@ fn parse(
     }
     if warnings.non_numeric > MAX_LISTED {
         let more = warnings.non_numeric - MAX_LISTED;
-        warnings
-            .list
-            .push(format!("{name}: {more} more non-numeric cells read as no value"));
+        warnings.list.push(format!(
+            "{name}: {more} more non-numeric cells read as no value"
+        ));
     }
     if warnings.duplicate_times > MAX_LISTED {
         let more = warnings.duplicate_times - MAX_LISTED;
@@ -359,7 +371,11 @@ impl Timeline {
         } else if step == 0.0 {
             warnings.duplicate_times += 1;
             if warnings.duplicate_times <= MAX_LISTED {
-                warnings.at(line, 1, format_args!("timestamp {stamp} repeats the previous one"));
+                warnings.at(
+                    line,
+                    1,
+                    format_args!("timestamp {stamp} repeats the previous one"),
+                );
             }
             0.0
         } else {

@@ -48,7 +48,10 @@ pub fn join_segments(logs: Vec<PerfLog>) -> Vec<PerfLog> {
 fn same_columns(a: &PerfLog, b: &PerfLog) -> bool {
     a.all_paths == b.all_paths
         && a.columns.len() == b.columns.len()
-        && a.columns.iter().zip(&b.columns).all(|(x, y)| x.path == y.path)
+        && a.columns
+            .iter()
+            .zip(&b.columns)
+            .all(|(x, y)| x.path == y.path)
 }
 
 /// Seconds between the end of `run` and the start of `next` when `next` continues it.
@@ -62,7 +65,9 @@ fn continues(run: &PerfLog, next: &PerfLog) -> Result<f64, String> {
         .or_else(|| next.interval_seconds())
         .unwrap_or(1.0);
     if gap <= 0.0 {
-        return Err(format!("it starts at {start}, before the previous segment ends ({end})"));
+        return Err(format!(
+            "it starts at {start}, before the previous segment ends ({end})"
+        ));
     }
     // A rollover loses at most a few samples; a longer silence is a different run.
     if gap > interval * 5.0 + 1.0 {

@@ -16,8 +16,8 @@ use super::ReadOptions;
 const LOG_EXTENSIONS: &[&str] = &["csv", "tsv", "txt", "gz", "zip", "blg"];
 /// No archive entry may expand past this, whatever its header claims.
 pub const MAX_ENTRY_BYTES: u64 = 8 << 30;
-/// Perfmon text compresses well, but not a thousandfold: beyond that it is a zip bomb.
-pub const MAX_EXPANSION_RATIO: u64 = 1000;
+/// Perfmon text compresses well, but not five hundredfold: beyond that it is a zip bomb.
+pub const MAX_EXPANSION_RATIO: u64 = 500;
 
 /// One log to read.
 #[derive(Debug, Clone)]
@@ -110,11 +110,7 @@ fn is_zip(path: &Path) -> bool {
         .is_ok_and(|_| &magic == b"PK\x03\x04")
 }
 
-fn add_file(
-    path: &Path,
-    sources: &mut Vec<LogSource>,
-    errors: &mut Vec<(String, anyhow::Error)>,
-) {
+fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String, anyhow::Error)>) {
     if !is_zip(path) {
         sources.push(LogSource::File(path.to_path_buf()));
         return;
@@ -164,7 +160,10 @@ fn add_file(
         Ok(())
     })();
     if let Err(e) = listed {
-        errors.push((name.clone(), e.context(format!("{name}: unreadable zip archive"))));
+        errors.push((
+            name.clone(),
+            e.context(format!("{name}: unreadable zip archive")),
+        ));
     }
 }
 
@@ -207,8 +206,11 @@ pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<
             let entry = zip
                 .by_index(*index)
                 .with_context(|| format!("{name}: unreadable zip entry"))?;
-            let limit = MAX_ENTRY_BYTES
-                .min(compressed_size.saturating_mul(MAX_EXPANSION_RATIO).max(1 << 20));
+            let limit = MAX_ENTRY_BYTES.min(
+                compressed_size
+                    .saturating_mul(MAX_EXPANSION_RATIO)
+                    .max(1 << 20),
+            );
             let capped = Capped {
                 inner: entry,
                 remaining: limit,
