@@ -23,10 +23,6 @@ impl Catalogue {
 }
 
 /// Articles that fit the log's findings, best first; empty when nothing fits well.
-pub fn match_findings(
-    _catalogue: &Catalogue,
-    _log: &PerfLog,
-    _findings: &[Finding],
-) -> Vec<KbMatch> {
+pub fn match_findings(_catalogue: &Catalogue, _log: &PerfLog, _findings: &[Finding]) -> Vec<KbMatch> {
     Vec::new()
 }
