@@ -307,6 +307,23 @@ fn bad_input_names_file_line_and_column() {
         "{e}"
     );
     assert!(err(b"name,age\nbob,42\n").contains("line 1, column 2"));
+    // Text content under a .blg name (PowerShell's CorruptBlg.blg is one) is read as text.
+    let named_blg = read_bytes(
+        "CorruptBlg.blg",
+        sample().as_bytes(),
+        &ReadOptions::default(),
+    );
+    check_sample(&named_blg.unwrap());
+    let old_blg: Vec<u8> = b"Lo"
+        .iter()
+        .copied()
+        .chain((0..600u32).map(|i| (i % 7) as u8))
+        .collect();
+    let e = format!(
+        "{:#}",
+        read_bytes("old.BLG", &old_blg, &ReadOptions::default()).unwrap_err()
+    );
+    assert!(e.contains("relog"), "{e}");
     let blg = [0u8, 0, 1, 0, 0x40, 2, 0, 0, 0, 0];
     let e = err(&blg);
     assert!(e.contains("relog") && e.contains("-f csv"), "{e}");

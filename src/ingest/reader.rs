@@ -44,7 +44,7 @@ pub fn read_stream<'a>(
             message: "is a zip archive; give it as an input and its entries are read".into(),
         });
     }
-    if prefix.starts_with(&BLG_MAGIC) || name.to_ascii_lowercase().ends_with(".blg") {
+    if prefix.starts_with(&BLG_MAGIC) {
         return Err(IngestError::Blg {
             file: name.to_string(),
         });
@@ -64,6 +64,13 @@ pub fn read_stream<'a>(
         .encoding
         .decode_without_bom_handling(&prefix[sniffed.bom_len..]);
     if let Some(offset) = binary_offset(&head_text) {
+        // Older BLG layouts have other magic numbers; a binary file named .blg is one of them.
+        // (A text log that was merely named .blg, as some collectors do, reads normally.)
+        if name.to_ascii_lowercase().ends_with(".blg") {
+            return Err(IngestError::Blg {
+                file: name.to_string(),
+            });
+        }
         return Err(IngestError::Binary {
             file: name.to_string(),
             offset,
