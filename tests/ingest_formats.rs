@@ -470,3 +470,51 @@ fn inspect_command() {
         .code(2);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("relog"));
 }
+
+#[test]
+fn segments_join_only_when_consecutive() {
+    let segment = |name: &str, start_minute: u32| {
+        let stamps: Vec<String> = (0..4)
+            .map(|i| {
+                format!(
+                    "03/01/2024 10:{:02}:{:02}.000",
+                    start_minute + (i * 15) / 60,
+                    (i * 15) % 60
+                )
+            })
+            .collect();
+        let rows: Vec<Vec<&str>> = stamps.iter().map(|s| vec![s.as_str(), "7"]).collect();
+        let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        let text = pdh(
+            "(PDH-CSV 4.0)",
+            &[r"\\M\Process(a)\Handle Count"],
+            &rows,
+            ",",
+            "\r\n",
+        );
+        read_bytes(name, text.as_bytes(), &ReadOptions::default()).unwrap()
+    };
+    // 10:00-10:00:45, 10:01-10:01:45 (15 s after), and one overlapping the first.
+    let joined =
+        perfleak::ingest::join_segments(vec![segment("b", 1), segment("a", 0), segment("c", 0)]);
+    assert_eq!(joined.len(), 2);
+    let run = joined
+        .iter()
+        .find(|l| l.source.segments.len() == 2)
+        .unwrap();
+    assert_eq!(run.source.segments, ["a", "b"]);
+    assert_eq!(
+        run.elapsed_seconds,
+        vec![0.0, 15.0, 30.0, 45.0, 60.0, 75.0, 90.0, 105.0]
+    );
+    assert_eq!(run.columns[0].values.len(), 8);
+    let apart = joined
+        .iter()
+        .find(|l| l.source.segments.len() == 1)
+        .unwrap();
+    assert!(
+        apart.warnings.iter().any(|w| w.contains("not joined")),
+        "{:?}",
+        apart.warnings
+    );
+}
