@@ -75,14 +75,16 @@ impl Inspection {
         };
         let first = log.timestamps.first();
         let last = log.timestamps.last();
-        let interval = log.interval_seconds();
+        // Timestamps have millisecond resolution; more digits would only be float noise.
+        let ms = |s: f64| (s * 1000.0).round() / 1000.0;
+        let interval = log.interval_seconds().map(ms);
         let mut gaps = Vec::new();
         if let Some(step) = interval {
             for (i, w) in log.elapsed_seconds.windows(2).enumerate() {
                 if w[1] - w[0] > 2.0 * step {
                     gaps.push(Gap {
                         after_local: fmt_time(&log.timestamps[i]),
-                        seconds: w[1] - w[0],
+                        seconds: ms(w[1] - w[0]),
                     });
                 }
             }
@@ -178,7 +180,7 @@ impl Inspection {
             last_utc: last.and_then(to_utc),
             samples: log.timestamps.len(),
             interval_seconds: interval,
-            duration_seconds: log.elapsed_seconds.last().copied().unwrap_or(0.0),
+            duration_seconds: ms(log.elapsed_seconds.last().copied().unwrap_or(0.0)),
             gaps,
             objects,
             processes,
