@@ -177,7 +177,11 @@ impl Inspection {
             first_local: first.map(fmt_time).unwrap_or_default(),
             last_local: last.map(fmt_time).unwrap_or_default(),
             first_utc: first.and_then(to_utc),
-            last_utc: last.and_then(to_utc),
+            // The header bias holds when the log starts; later instants follow the monotonic
+            // timeline, so a daylight-saving change inside the log does not bend them.
+            last_utc: first.zip(log.elapsed_seconds.last()).and_then(|(t, e)| {
+                to_utc(&(*t + Duration::milliseconds((e * 1000.0).round() as i64)))
+            }),
             samples: log.timestamps.len(),
             interval_seconds: interval,
             duration_seconds: ms(log.elapsed_seconds.last().copied().unwrap_or(0.0)),
