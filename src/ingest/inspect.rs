@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 
 use super::log::PerfLog;
-use super::{expand_inputs, read_source, ReadOptions};
+use super::{expand_inputs, join_segments, read_source, ReadOptions};
 use crate::cli::InspectArgs;
 
 /// What `inspect` reports about one log.
@@ -18,6 +18,8 @@ pub struct Inspection {
     pub path: String,
     pub format: String,
     pub encoding: String,
+    /// Files joined into this timeline (one for a single log).
+    pub segments: Vec<String>,
     pub time_zone: Option<String>,
     pub utc_offset_minutes: Option<i32>,
     pub machines: Vec<String>,
@@ -73,14 +75,16 @@ impl Inspection {
         };
         let first = log.timestamps.first();
         let last = log.timestamps.last();
-        let interval = log.interval_seconds();
+        // Timestamps have millisecond resolution; more digits would only be float noise.
+        let ms = |s: f64| (s * 1000.0).round() / 1000.0;
+        let interval = log.interval_seconds().map(ms);
         let mut gaps = Vec::new();
         if let Some(step) = interval {
             for (i, w) in log.elapsed_seconds.windows(2).enumerate() {
                 if w[1] - w[0] > 2.0 * step {
                     gaps.push(Gap {
                         after_local: fmt_time(&log.timestamps[i]),
-                        seconds: w[1] - w[0],
+                        seconds: ms(w[1] - w[0]),
                     });
                 }
             }
@@ -166,16 +170,21 @@ impl Inspection {
             path: log.source.path.clone(),
             format: log.source.format.as_str().to_string(),
             encoding: log.source.encoding.clone(),
+            segments: log.source.segments.clone(),
             time_zone: log.source.time_zone.clone(),
             utc_offset_minutes: offset,
             machines: log.machines(),
             first_local: first.map(fmt_time).unwrap_or_default(),
             last_local: last.map(fmt_time).unwrap_or_default(),
             first_utc: first.and_then(to_utc),
-            last_utc: last.and_then(to_utc),
+            // The header bias holds when the log starts; later instants follow the monotonic
+            // timeline, so a daylight-saving change inside the log does not bend them.
+            last_utc: first.zip(log.elapsed_seconds.last()).and_then(|(t, e)| {
+                to_utc(&(*t + Duration::milliseconds((e * 1000.0).round() as i64)))
+            }),
             samples: log.timestamps.len(),
             interval_seconds: interval,
-            duration_seconds: log.elapsed_seconds.last().copied().unwrap_or(0.0),
+            duration_seconds: ms(log.elapsed_seconds.last().copied().unwrap_or(0.0)),
             gaps,
             objects,
             processes,
@@ -188,6 +197,14 @@ impl Inspection {
         let mut o = String::new();
         let _ = writeln!(o, "{}", self.path);
         let _ = writeln!(o, "  format      {} ({})", self.format, self.encoding);
+        if self.segments.len() > 1 {
+            let _ = writeln!(
+                o,
+                "  segments    {} joined: {}",
+                self.segments.len(),
+                self.segments.join(", ")
+            );
+        }
         let zone = match (&self.time_zone, self.utc_offset_minutes) {
             (Some(z), Some(m)) => format!("{z}, UTC{:+}:{:02}", m / 60, (m % 60).abs()),
             (Some(z), None) => format!("{z}, offset unknown"),
@@ -300,25 +317,31 @@ impl Inspection {
 }
 
 pub fn run(args: &InspectArgs) -> anyhow::Result<i32> {
-    let (sources, mut errors) = expand_inputs(std::slice::from_ref(&args.log));
-    if let Some((_, error)) = errors.drain(..).next() {
-        if sources.is_empty() {
-            return Err(error);
-        }
-        eprintln!("perfleak: {error:#}");
-    }
-    if sources.is_empty() {
-        anyhow::bail!("{}: no perfmon logs found", args.log.display());
-    }
+    let (sources, errors) = expand_inputs(std::slice::from_ref(&args.log));
     let options = ReadOptions {
         encoding: args.encoding.clone(),
         all_columns: false,
     };
-    let mut reports = Vec::new();
+    let mut failures: Vec<anyhow::Error> = errors.into_iter().map(|(_, e)| e).collect();
+    let mut logs = Vec::new();
     for source in &sources {
-        let log = read_source(source, &options)?;
-        reports.push(Inspection::of(&log));
+        match read_source(source, &options) {
+            Ok(log) => logs.push(log),
+            Err(e) => failures.push(e),
+        }
     }
+    if logs.is_empty() {
+        return Err(failures
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| anyhow::anyhow!("{}: no perfmon logs found", args.log.display())));
+    }
+    // One unreadable file in a folder does not hide the others; it is still reported.
+    for failure in &failures {
+        eprintln!("perfleak: {failure:#}");
+    }
+    // A folder or archive of rolled-over segments is described as the one run it is.
+    let reports: Vec<Inspection> = join_segments(logs).iter().map(Inspection::of).collect();
     if args.json {
         let json = if reports.len() == 1 {
             serde_json::to_string_pretty(&reports[0])?

@@ -108,6 +108,27 @@ mod tests {
     }
 
     #[test]
+    fn no_name_means_two_things() {
+        let table: Table = toml::from_str(TABLE).unwrap();
+        let mut seen = HashMap::new();
+        for (canonical, names) in &table.objects {
+            for n in names.iter().chain(std::iter::once(canonical)) {
+                let prev = seen.insert(n.to_lowercase(), canonical.clone());
+                assert!(prev.is_none_or(|p| &p == canonical), "object name {n}");
+            }
+        }
+        for (object, map) in &table.counters {
+            let mut seen = HashMap::new();
+            for (canonical, names) in map {
+                for n in names.iter().chain(std::iter::once(canonical)) {
+                    let prev = seen.insert(n.to_lowercase(), canonical.clone());
+                    assert!(prev.is_none_or(|p| &p == canonical), "{object} counter {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn localized_names_map_case_insensitively() {
         assert_eq!(canonical_object("PROZESS"), Some("Process"));
         assert_eq!(canonical_object("процесс"), Some("Process"));

@@ -44,7 +44,7 @@ pub fn read_stream<'a>(
             message: "is a zip archive; give it as an input and its entries are read".into(),
         });
     }
-    if prefix.starts_with(&BLG_MAGIC) || name.to_ascii_lowercase().ends_with(".blg") {
+    if prefix.starts_with(&BLG_MAGIC) {
         return Err(IngestError::Blg {
             file: name.to_string(),
         });
@@ -64,6 +64,13 @@ pub fn read_stream<'a>(
         .encoding
         .decode_without_bom_handling(&prefix[sniffed.bom_len..]);
     if let Some(offset) = binary_offset(&head_text) {
+        // Older BLG layouts have other magic numbers; a binary file named .blg is one of them.
+        // (A text log that was merely named .blg, as some collectors do, reads normally.)
+        if name.to_ascii_lowercase().ends_with(".blg") {
+            return Err(IngestError::Blg {
+                file: name.to_string(),
+            });
+        }
         return Err(IngestError::Binary {
             file: name.to_string(),
             offset,
@@ -164,7 +171,10 @@ fn parse(
         non_numeric: 0,
         duplicate_times: 0,
     };
-    let header_line = record.position().map_or(1, |p| p.line());
+    // PDH cells never hold line breaks, so the n-th record is on line n; csv's own record
+    // positions lag one line behind the record they label.
+    let header_line = 1u64;
+    let mut line = header_line;
     let header: Vec<String> = record
         .iter()
         .map(|cell| String::from_utf8_lossy(cell).into_owned())
@@ -243,7 +253,7 @@ fn parse(
     let mut timeline = Timeline::default();
     let mut short_row: Option<(u64, usize)> = None;
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
-        let line = record.position().map_or(0, |p| p.line());
+        line += 1;
         if let Some((short_line, len)) = short_row.take() {
             warnings.at(
                 short_line,

@@ -18,29 +18,36 @@ pub fn join_segments(logs: Vec<PerfLog>) -> Vec<PerfLog> {
     let mut out = Vec::new();
     for mut group in groups {
         group.sort_by_key(|l| l.timestamps.first().copied());
-        let mut current: Option<PerfLog> = None;
-        for next in group {
-            current = Some(match current.take() {
-                None => next,
-                Some(mut run) => match continues(&run, &next) {
+        // Each segment extends the run it continues; a duplicate or overlapping copy starts a
+        // run of its own instead of breaking the chain for the segments after it.
+        let mut runs: Vec<PerfLog> = Vec::new();
+        for mut next in group {
+            let mut reason = None;
+            let mut target = None;
+            for (i, run) in runs.iter().enumerate() {
+                match continues(run, &next) {
                     Ok(gap) => {
-                        append(&mut run, next, gap);
-                        run
+                        target = Some((i, gap));
+                        break;
                     }
-                    Err(reason) => {
-                        let mut next = next;
-                        next.warnings.push(format!(
-                            "{}: not joined to {}: {reason}",
+                    Err(why) => {
+                        reason = Some(format!(
+                            "{}: not joined to {}: {why}",
                             next.source.path,
                             run.source.segments.last().map_or("", String::as_str)
-                        ));
-                        out.push(run);
-                        next
+                        ))
                     }
-                },
-            });
+                }
+            }
+            match target {
+                Some((i, gap)) => append(&mut runs[i], next, gap),
+                None => {
+                    next.warnings.extend(reason);
+                    runs.push(next);
+                }
+            }
         }
-        out.extend(current);
+        out.extend(runs);
     }
     out
 }

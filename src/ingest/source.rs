@@ -16,8 +16,8 @@ use super::ReadOptions;
 const LOG_EXTENSIONS: &[&str] = &["csv", "tsv", "txt", "gz", "zip", "blg"];
 /// No archive entry may expand past this, whatever its header claims.
 pub const MAX_ENTRY_BYTES: u64 = 8 << 30;
-/// Perfmon text compresses well, but not a thousandfold: beyond that it is a zip bomb.
-pub const MAX_EXPANSION_RATIO: u64 = 1000;
+/// Perfmon text compresses well, but not five hundredfold: beyond that it is a zip bomb.
+pub const MAX_EXPANSION_RATIO: u64 = 500;
 
 /// One log to read.
 #[derive(Debug, Clone)]
