@@ -688,3 +688,25 @@ fn likely_matches_rank_before_possible_ones() {
         assert_eq!(second["strength"], "possible");
     }
 }
+
+#[test]
+fn growth_that_levels_off_is_never_the_likely_cause() {
+    let log = LogBuilder::new()
+        .dated(1998)
+        .process("winlogon")
+        .path("SMTP Server", None, "Bytes Sent/sec")
+        .build();
+    let mut findings = vec![
+        finding("winlogon", "Handle Count", Verdict::Leak, 41.7, 0.98),
+        finding("winlogon", "Private Bytes", Verdict::Leak, 52_000.0, 0.95),
+    ];
+    assert_eq!(
+        likely(&match_findings(&Catalogue::builtin(), &log, &findings)),
+        vec!["Q192265"]
+    );
+    for f in &mut findings {
+        f.shape = "growth-stopped".into();
+    }
+    let matches = match_findings(&Catalogue::builtin(), &log, &findings);
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+}

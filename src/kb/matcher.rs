@@ -599,10 +599,10 @@ fn score(
         "cyclic",
         "burst",
     ];
-    if matched
+    let levels_off = matched
         .iter()
-        .all(|(_, f, _)| soft_shapes.contains(&f.shape.as_str()))
-    {
+        .all(|(_, f, _)| soft_shapes.contains(&f.shape.as_str()));
+    if levels_off {
         total -= 0.10;
         against.push("the growth levels off rather than climbing steadily".to_string());
     }
@@ -625,6 +625,7 @@ fn score(
         && (exact || alias.is_some())
         && matched.len() == article.counters.len()
         && matched.iter().all(|(_, _, machine_wide)| !machine_wide)
+        && !levels_off
         && !era_conflict;
     evidence.extend(against);
     if !article.conditions.is_empty() {
