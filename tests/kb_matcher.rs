@@ -4,16 +4,25 @@
 use chrono::NaiveDate;
 use perfleak::analysis::{Finding, Verdict};
 use perfleak::ingest::{CounterPath, LogFormat, PerfLog, SourceInfo};
-use perfleak::kb::{match_findings, Catalogue, KbArticle, KbMatch};
+use perfleak::kb::{match_findings, Catalogue, KbArticle, KbMatch, MatchStrength};
 
-/// Builds the parts of a log the matcher reads: its counter paths.
+/// Builds the parts of a log the matcher reads: its counter paths and when it starts.
 struct LogBuilder {
     paths: Vec<CounterPath>,
+    year: i32,
 }
 
 impl LogBuilder {
     fn new() -> Self {
-        LogBuilder { paths: Vec::new() }
+        LogBuilder {
+            paths: Vec::new(),
+            year: 2001,
+        }
+    }
+
+    fn dated(mut self, year: i32) -> Self {
+        self.year = year;
+        self
     }
 
     fn path(mut self, object: &str, instance: Option<&str>, counter: &str) -> Self {
@@ -38,7 +47,7 @@ impl LogBuilder {
     }
 
     fn build(self) -> PerfLog {
-        let start = NaiveDate::from_ymd_opt(2001, 8, 9)
+        let start = NaiveDate::from_ymd_opt(self.year, 8, 9)
             .and_then(|d| d.and_hms_opt(10, 0, 0))
             .expect("date");
         let timestamps: Vec<_> = (0..4).map(|i| start + chrono::Duration::hours(i)).collect();
@@ -121,6 +130,14 @@ fn rank(matches: &[KbMatch], id: &str) -> Option<usize> {
     matches.iter().position(|m| m.id == id)
 }
 
+fn likely(matches: &[KbMatch]) -> Vec<&str> {
+    matches
+        .iter()
+        .filter(|m| m.strength == MatchStrength::Likely)
+        .map(|m| m.id.as_str())
+        .collect()
+}
+
 #[test]
 fn winlogon_leak_with_smtp_server_ranks_q192265_first() {
     let log = LogBuilder::new()
@@ -138,6 +155,7 @@ fn winlogon_leak_with_smtp_server_ranks_q192265_first() {
     assert_eq!(ids(&matches).first(), Some(&"Q192265"), "{matches:#?}");
     let top = &matches[0];
     assert!(top.score > 0.85 && top.score <= 1.0, "{}", top.score);
+    assert_eq!(likely(&matches), vec!["Q192265"], "{matches:#?}");
     assert_eq!(top.processes, vec!["winlogon"]);
     assert!(
         top.evidence
@@ -217,6 +235,7 @@ fn async_leak_with_msmi_object_ranks_q260554_first() {
         .iter()
         .any(|e| e.starts_with("async Private Bytes: leak, +78.1 KB/h")));
     assert_eq!(matches[0].fix, "Exchange Server 5.5 SP4");
+    assert_eq!(matches[0].strength, MatchStrength::Likely);
 }
 
 #[test]
@@ -272,6 +291,7 @@ fn era_decides_between_spooler_articles() {
         0.95,
     )];
     let modern = LogBuilder::new()
+        .dated(2012)
         .process("spoolsv")
         .process("svchost")
         .process("w3wp")
@@ -451,6 +471,7 @@ fn imported_seed_articles_match_like_the_catalogue() {
     ];
     let matches = match_findings(&catalogue, &log, &findings);
     assert_eq!(ids(&matches), vec!["Q192265", "Q260554"], "{matches:#?}");
+    assert_eq!(likely(&matches), vec!["Q192265", "Q260554"]);
 }
 
 #[test]
@@ -492,4 +513,200 @@ fn machine_wide_pool_leak_points_to_the_service_that_runs() {
         matches.iter().all(|m| m.processes != vec!["spoolss"]),
         "{matches:#?}"
     );
+}
+
+/// A Windows Server 2019-style web server: w3wp leaks private bytes, nothing but the objects
+/// every IIS server has.
+fn modern_web_server(year: i32) -> LogBuilder {
+    LogBuilder::new()
+        .dated(year)
+        .process("MsMpEng")
+        .process("Registry")
+        .process("wininit")
+        .process("svchost")
+        .process("vmtoolsd")
+        .process("w3wp")
+        .path("Web Service", Some("_Total"), "Current Connections")
+        .path("Memory", None, "Available Bytes")
+        .path("Processor", Some("_Total"), "% Processor Time")
+}
+
+fn w3wp_private_bytes_leak() -> Vec<Finding> {
+    vec![
+        finding("w3wp", "Private Bytes", Verdict::Leak, 24_000_000.0, 0.97),
+        finding("w3wp", "Handle Count", Verdict::Ok, 0.0, 0.9),
+    ]
+}
+
+#[test]
+fn modern_iis_leak_with_only_web_service_names_no_cause() {
+    let log = modern_web_server(2024).build();
+    let matches = match_findings(&Catalogue::builtin(), &log, &w3wp_private_bytes_leak());
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+    // The IIS 6.0 articles tie on "w3wp leaks + Web Service": neither may be reported as
+    // the cause of a 2024 leak.
+    for id in ["KB911822", "KB916984"] {
+        assert!(rank(&matches, id).is_none(), "{id}: {matches:#?}");
+    }
+    // Same log written in 2008 (IIS 6.0 still in service): the two still tie, so both are
+    // at best possible, and the weakness of the evidence is said.
+    let log = LogBuilder::new()
+        .dated(2008)
+        .process("svchost")
+        .process("w3wp")
+        .path("Web Service", Some("_Total"), "Current Connections")
+        .build();
+    let matches = match_findings(&Catalogue::builtin(), &log, &w3wp_private_bytes_leak());
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+    let cache = matches
+        .iter()
+        .find(|m| m.id == "KB911822")
+        .expect("IIS 6.0 article possible in 2008");
+    assert!(
+        cache.evidence.iter().any(|e| e.contains("weak evidence")),
+        "{:?}",
+        cache.evidence
+    );
+    assert!(
+        cache
+            .evidence
+            .iter()
+            .any(|e| e.contains("KB916984") && e.contains("about as well")),
+        "{:?}",
+        cache.evidence
+    );
+}
+
+#[test]
+fn specific_object_breaks_the_tie() {
+    // The user-mode cache object is specific to KB911822: on a 2008 log it is the likely cause
+    // and the ASP article is not.
+    let log = LogBuilder::new()
+        .dated(2008)
+        .process("svchost")
+        .process("w3wp")
+        .path("Web Service", Some("_Total"), "Current Connections")
+        .path("Web Service Cache", None, "Current URIs Cached")
+        .build();
+    let matches = match_findings(&Catalogue::builtin(), &log, &w3wp_private_bytes_leak());
+    assert_eq!(ids(&matches).first(), Some(&"KB911822"), "{matches:#?}");
+    assert_eq!(likely(&matches), vec!["KB911822"], "{matches:#?}");
+    // In a 2024 log whose processes rule out Server 2003 (Registry, wininit), the specific
+    // object keeps the IIS 6.0 article in view, lowered by the era, only as possible.
+    let log = modern_web_server(2024)
+        .path("Web Service Cache", None, "Current URIs Cached")
+        .build();
+    let matches = match_findings(&Catalogue::builtin(), &log, &w3wp_private_bytes_leak());
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+    let cache = matches
+        .iter()
+        .find(|m| m.id == "KB911822")
+        .expect("specific corroboration keeps it");
+    assert!(cache.score < 0.7, "{cache:#?}");
+    assert!(
+        cache
+            .evidence
+            .iter()
+            .any(|e| e.contains("the log's processes and objects look")),
+        "{:?}",
+        cache.evidence
+    );
+    assert!(rank(&matches, "KB916984").is_none(), "{matches:#?}");
+    // A 2019 log that might still be Server 2003 (w3wp, svchost only) by its processes: the
+    // article stays, lowered, as possible.
+    let log = LogBuilder::new()
+        .dated(2019)
+        .process("svchost")
+        .process("w3wp")
+        .path("Web Service", Some("_Total"), "Current Connections")
+        .path("Web Service Cache", None, "Current URIs Cached")
+        .build();
+    let matches = match_findings(&Catalogue::builtin(), &log, &w3wp_private_bytes_leak());
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+    let top = matches.first().expect("kept as possible");
+    assert_eq!(top.id, "KB911822", "{matches:#?}");
+    assert!(
+        top.evidence
+            .iter()
+            .any(|e| e.contains("unlikely to be in service")),
+        "{:?}",
+        top.evidence
+    );
+}
+
+#[test]
+fn nt4_articles_drop_out_of_a_2024_log() {
+    let findings = vec![
+        finding("winlogon", "Handle Count", Verdict::Leak, 41.7, 0.98),
+        finding("winlogon", "Private Bytes", Verdict::Leak, 52_000.0, 0.95),
+    ];
+    let log = modern_web_server(2024).process("winlogon").build();
+    let matches = match_findings(&Catalogue::builtin(), &log, &findings);
+    assert!(matches.is_empty(), "{matches:#?}");
+    // The same leak in an NT 4.0 log from 1999 does get its article.
+    let nt = LogBuilder::new()
+        .dated(1999)
+        .process("winlogon")
+        .process("spoolss")
+        .process("rpcss")
+        .build();
+    let matches = match_findings(&Catalogue::builtin(), &nt, &findings);
+    assert_eq!(ids(&matches).first(), Some(&"Q191830"), "{matches:#?}");
+    // Strong specific corroboration keeps an NT 4.0 article visible on a modern log, but
+    // never as the likely cause.
+    let smtp = modern_web_server(2024)
+        .process("winlogon")
+        .path("SMTP Server", None, "Bytes Sent/sec")
+        .build();
+    let matches = match_findings(&Catalogue::builtin(), &smtp, &findings);
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+    assert!(
+        matches.iter().all(|m| m.id == "Q192265"),
+        "only the corroborated article survives: {matches:#?}"
+    );
+}
+
+#[test]
+fn likely_matches_rank_before_possible_ones() {
+    let log = LogBuilder::new()
+        .process("winlogon")
+        .process("spoolss")
+        .path("SMTP Server", None, "Bytes Sent/sec")
+        .build();
+    let findings = vec![
+        finding("winlogon", "Handle Count", Verdict::Leak, 41.7, 0.98),
+        finding("winlogon", "Private Bytes", Verdict::Leak, 52_000.0, 0.95),
+        finding("winlogon", "Pool Paged Bytes", Verdict::Leak, 2_000.0, 0.9),
+    ];
+    let matches = match_findings(&Catalogue::builtin(), &log, &findings);
+    let strengths: Vec<MatchStrength> = matches.iter().map(|m| m.strength).collect();
+    assert!(strengths.windows(2).all(|w| w[0] <= w[1]), "{matches:#?}");
+    assert_eq!(likely(&matches), vec!["Q192265"], "{matches:#?}");
+    let json = serde_json::to_value(&matches).expect("serialises");
+    assert_eq!(json[0]["strength"], "likely");
+    if let Some(second) = json.get(1) {
+        assert_eq!(second["strength"], "possible");
+    }
+}
+
+#[test]
+fn growth_that_levels_off_is_never_the_likely_cause() {
+    let log = LogBuilder::new()
+        .dated(1998)
+        .process("winlogon")
+        .path("SMTP Server", None, "Bytes Sent/sec")
+        .build();
+    let mut findings = vec![
+        finding("winlogon", "Handle Count", Verdict::Leak, 41.7, 0.98),
+        finding("winlogon", "Private Bytes", Verdict::Leak, 52_000.0, 0.95),
+    ];
+    assert_eq!(
+        likely(&match_findings(&Catalogue::builtin(), &log, &findings)),
+        vec!["Q192265"]
+    );
+    for f in &mut findings {
+        f.shape = "growth-stopped".into();
+    }
+    let matches = match_findings(&Catalogue::builtin(), &log, &findings);
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
 }

@@ -12,13 +12,46 @@ pub struct AliasGroup {
     pub note: String,
 }
 
+/// A Windows era: its name, how to say it, the years its servers wrote logs, and the words
+/// that place an article in it.
 #[derive(Debug, Clone, Deserialize)]
-pub struct EraMarkers {
+pub struct Era {
     pub name: String,
+    #[serde(default)]
+    pub label: String,
+    /// First and last year a server of this era plausibly wrote a log.
+    #[serde(default)]
+    pub in_service: Option<[i32; 2]>,
+    #[serde(default)]
+    pub article_words: Vec<String>,
+}
+
+/// Process images or objects that only exist in some eras.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EraMarker {
     #[serde(default)]
     pub images: Vec<String>,
     #[serde(default)]
     pub objects: Vec<String>,
+    pub eras: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Images that run code from many components: their name alone does not say whose code leaks.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HostImages {
+    pub images: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Objects present on every machine, or every server running one product: weak evidence.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WeakObjects {
+    pub objects: Vec<String>,
+    #[serde(default)]
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -37,8 +70,15 @@ pub struct ObjectName {
 pub struct Aliases {
     #[serde(default, rename = "alias")]
     pub groups: Vec<AliasGroup>,
+    /// Oldest first.
     #[serde(default, rename = "era")]
-    pub eras: Vec<EraMarkers>,
+    pub eras: Vec<Era>,
+    #[serde(default, rename = "era_marker")]
+    pub era_markers: Vec<EraMarker>,
+    #[serde(default, rename = "weak")]
+    pub weak: Vec<WeakObjects>,
+    #[serde(default, rename = "host")]
+    pub hosts: Vec<HostImages>,
     #[serde(default, rename = "service")]
     pub services: Vec<ServiceImage>,
     #[serde(default, rename = "object")]
@@ -62,6 +102,9 @@ impl Aliases {
         Aliases {
             groups: Vec::new(),
             eras: Vec::new(),
+            era_markers: Vec::new(),
+            weak: Vec::new(),
+            hosts: Vec::new(),
             services: Vec::new(),
             objects: Vec::new(),
         }
@@ -82,23 +125,70 @@ impl Aliases {
         out
     }
 
-    /// The eras a log's process images and objects point to; empty when nothing dates it.
+    /// The eras a log's process images and objects allow: those every marker found in the
+    /// log agrees on. Empty when nothing dates the log or its markers contradict each other.
     pub fn log_eras(&self, images: &[String], objects: &[String]) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for era in &self.eras {
-            let by_image = era
+        let mut allowed: Option<Vec<&str>> = None;
+        for marker in &self.era_markers {
+            let by_image = marker
                 .images
                 .iter()
                 .any(|m| images.iter().any(|i| i.eq_ignore_ascii_case(m)));
-            let by_object = era
+            let by_object = marker
                 .objects
                 .iter()
                 .any(|m| objects.iter().any(|o| o.eq_ignore_ascii_case(m)));
-            if (by_image || by_object) && !out.contains(&era.name.as_str()) {
-                out.push(&era.name);
+            if !(by_image || by_object) {
+                continue;
             }
+            let eras: Vec<&str> = marker.eras.iter().map(String::as_str).collect();
+            allowed = Some(match allowed {
+                None => eras,
+                Some(before) => before.into_iter().filter(|e| eras.contains(e)).collect(),
+            });
         }
-        out
+        let allowed = allowed.unwrap_or_default();
+        // Keep the table's order (oldest first).
+        self.eras
+            .iter()
+            .map(|e| e.name.as_str())
+            .filter(|e| allowed.contains(e))
+            .collect()
+    }
+
+    /// The eras whose servers were in service in `year`; empty for a year no era covers
+    /// (a clock reset to 1601 or 1970 dates nothing).
+    pub fn eras_in_year(&self, year: i32) -> Vec<&str> {
+        self.eras
+            .iter()
+            .filter(|e| {
+                e.in_service
+                    .is_some_and(|[from, to]| (from..=to).contains(&year))
+            })
+            .map(|e| e.name.as_str())
+            .collect()
+    }
+
+    /// How to say an era in a sentence.
+    pub fn era_label<'a>(&'a self, name: &'a str) -> &'a str {
+        self.eras
+            .iter()
+            .find(|e| e.name == name && !e.label.is_empty())
+            .map_or(name, |e| e.label.as_str())
+    }
+
+    /// Whether an image hosts code from many components (`w3wp`, `svchost`, ...).
+    pub fn is_host_image(&self, image: &str) -> bool {
+        self.hosts
+            .iter()
+            .any(|h| h.images.iter().any(|i| i.eq_ignore_ascii_case(image)))
+    }
+
+    /// Whether an object is present on every machine or every server of its product.
+    pub fn is_weak_object(&self, object: &str) -> bool {
+        self.weak
+            .iter()
+            .any(|w| w.objects.iter().any(|o| o.eq_ignore_ascii_case(object)))
     }
 }
 
@@ -120,6 +210,31 @@ mod tests {
         let eras = Aliases::builtin().log_eras(&["spoolss".into(), "winlogon".into()], &[]);
         assert_eq!(eras, vec!["nt"]);
         let eras = Aliases::builtin().log_eras(&["w3wp".into()], &[]);
-        assert_eq!(eras, vec!["modern"]);
+        assert_eq!(eras, vec!["xp2003", "current"]);
+        let eras = Aliases::builtin().log_eras(&["w3wp".into(), "wininit".into()], &[]);
+        assert_eq!(eras, vec!["current"]);
+        let eras = Aliases::builtin().log_eras(&["svchost".into()], &["Process V2".into()]);
+        assert_eq!(eras, vec!["current"]);
+        // Contradicting markers date nothing rather than everything.
+        let eras = Aliases::builtin().log_eras(&["spoolss".into(), "wininit".into()], &[]);
+        assert!(eras.is_empty());
+        assert!(Aliases::builtin()
+            .log_eras(&["vmtoolsd".into()], &[])
+            .is_empty());
+    }
+
+    #[test]
+    fn years_and_weak_objects_come_from_the_tables() {
+        let tables = Aliases::builtin();
+        assert_eq!(tables.eras_in_year(2024), vec!["current"]);
+        assert_eq!(tables.eras_in_year(1998), vec!["nt"]);
+        assert!(tables.eras_in_year(1601).is_empty());
+        assert!(tables.is_weak_object("web service"));
+        assert!(tables.is_weak_object("Memory"));
+        assert!(!tables.is_weak_object("Web Service Cache"));
+        assert!(!tables.is_weak_object("SMTP Server"));
+        assert!(tables.is_host_image("w3wp"));
+        assert!(!tables.is_host_image("winlogon"));
+        assert_eq!(tables.era_label("nt"), "Windows NT 3.x/4.0");
     }
 }

@@ -38,4 +38,25 @@ pub struct KbMatch {
     /// Sentences saying why the article fits (and what argues against it).
     pub evidence: Vec<String>,
     pub fix: String,
+    /// `likely`: the article's own process leaks, the counters it names all grow, and the
+    /// log either shows something specific to it or no other article fits about as well.
+    /// `possible`: worth checking, not the cause to name.
+    pub strength: MatchStrength,
+}
+
+/// How far a match may be presented as the cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchStrength {
+    Likely,
+    Possible,
+}
+
+impl MatchStrength {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchStrength::Likely => "likely",
+            MatchStrength::Possible => "possible",
+        }
+    }
 }

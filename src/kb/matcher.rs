@@ -1,34 +1,28 @@
 //! Scores every catalogue article against a log's leak findings: which process leaks (with its
 //! names in other Windows eras), which counters grow, what the log's objects corroborate, the
-//! era the log implies, and by-design behaviour that argues against. Weak fits are dropped.
+//! era the log implies, and by-design behaviour that argues against. Weak fits are dropped;
+//! a fit is only `likely` when nothing else explains the same evidence about as well.
 
 use std::collections::BTreeMap;
 
 use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
 
-use super::{counter_display, counter_key, Aliases, Catalogue, KbArticle, KbMatch};
+use super::{counter_display, counter_key, Aliases, Catalogue, KbArticle, KbMatch, MatchStrength};
 
 /// Matches below this score are not reported: no match is better than a wrong one.
 const REPORT_THRESHOLD: f64 = 0.6;
 /// At most this many articles per leaking process.
 const PER_PROCESS: usize = 3;
 
-/// Objects present in almost every log, or named so broadly that their presence proves nothing.
-const GENERIC_OBJECTS: [&str; 12] = [
-    "Memory",
-    "Objects",
-    "Server",
-    "Process",
-    "System",
-    "IP",
-    "TCP",
-    "UDP",
-    "Network Interface",
-    "Thread",
-    "Processor",
-    "Paging File",
-];
+/// Two articles for one process closer than this are rivals: neither is the likely cause
+/// unless the log shows something specific to it.
+const RIVAL_MARGIN: f64 = 0.05;
+/// Score lost by an article for an era the log's processes and objects rule out.
+const ERA_BY_MARKERS: f64 = 0.20;
+/// Score lost by an article for an era whose servers were gone when the log was written
+/// (or not yet there): clocks can be wrong and old servers linger, so this only lowers.
+const ERA_BY_DATE: f64 = 0.10;
 
 /// Finding process names that stand for the whole machine rather than one process.
 const SYSTEM_WIDE: [&str; 4] = ["", "_total", "memory", "system"];
@@ -49,7 +43,23 @@ struct LogContext {
     present: Vec<(String, String)>,
     /// Process images in the log, lower case.
     images: Vec<String>,
+    /// Eras the log's processes and objects allow; empty when they date nothing.
     eras: Vec<String>,
+    /// Eras whose servers were in service when the log was written; empty when undated.
+    eras_by_date: Vec<String>,
+}
+
+/// A scored article before the report threshold and the rival check.
+struct Candidate {
+    found: KbMatch,
+    /// The article's own process leaks, every counter it names grows, and the era does not
+    /// argue against it.
+    fits: bool,
+    /// The log holds an object or service specific to the article.
+    specific: bool,
+    /// The leaking process hosts many components' code, so only specific corroboration can
+    /// make the article the likely cause.
+    host: bool,
 }
 
 /// Articles that fit the log's findings, best first; empty when nothing fits well.
@@ -63,7 +73,7 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
     let by_design: Vec<&KbArticle> = catalogue.articles.iter().filter(|a| a.by_design).collect();
 
     // (process name) -> candidate matches for that process.
-    let mut per_process: BTreeMap<String, Vec<KbMatch>> = BTreeMap::new();
+    let mut per_process: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for article in catalogue.articles.iter().filter(|a| !a.by_design) {
         for process in &processes {
             if let Some(m) = score(article, process, &system, &context, &by_design, aliases) {
@@ -107,7 +117,8 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
     }
 
     let mut chosen: Vec<KbMatch> = Vec::new();
-    for (_, mut matches) in per_process {
+    for (_, candidates) in per_process {
+        let mut matches = judge_rivals(candidates);
         matches.sort_by(best_first);
         for m in matches.into_iter().take(PER_PROCESS) {
             match chosen.iter_mut().find(|c| c.id == m.id) {
@@ -119,7 +130,7 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
                             existing.processes.push(p.clone());
                         }
                     }
-                    if m.score > existing.score {
+                    if (m.strength, -m.score) < (existing.strength, -existing.score) {
                         let processes = std::mem::take(&mut existing.processes);
                         *existing = KbMatch { processes, ..m };
                     }
@@ -132,8 +143,55 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
     chosen
 }
 
+/// Decides which candidates for one process are `likely`, then drops those below the
+/// report threshold. A candidate without specific corroboration is only likely when every
+/// other article for the process (reported or not) scores clearly lower: two articles tied
+/// on the same evidence cannot both be the cause, and picking one would be a guess.
+fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
+    let scores: Vec<(String, f64)> = candidates
+        .iter()
+        .map(|c| (c.found.id.clone(), c.found.score))
+        .collect();
+    let mut out = Vec::new();
+    for mut candidate in candidates {
+        let rival = scores.iter().find(|(id, score)| {
+            *id != candidate.found.id && *score >= candidate.found.score - RIVAL_MARGIN
+        });
+        let likely = candidate.fits && (candidate.specific || (rival.is_none() && !candidate.host));
+        if candidate.fits && !likely && rival.is_none() {
+            candidate.found.evidence.push(format!(
+                "{} runs code from many components; nothing in the log points to this one",
+                candidate.found.processes.join(", ")
+            ));
+        }
+        if let (true, false, Some((id, score))) = (candidate.fits, likely, rival) {
+            let sentence = if *score > candidate.found.score + RIVAL_MARGIN {
+                format!("{id} fits this log better")
+            } else {
+                format!(
+                    "{id} fits the same evidence about as well; the log does not tell them apart"
+                )
+            };
+            candidate.found.evidence.push(sentence);
+        }
+        candidate.found.strength = if likely {
+            MatchStrength::Likely
+        } else {
+            MatchStrength::Possible
+        };
+        if candidate.found.score >= REPORT_THRESHOLD {
+            out.push(candidate.found);
+        }
+    }
+    out
+}
+
+/// Likely matches before possible ones, then by score.
 fn best_first(a: &KbMatch, b: &KbMatch) -> std::cmp::Ordering {
-    b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id))
+    a.strength
+        .cmp(&b.strength)
+        .then_with(|| b.score.total_cmp(&a.score))
+        .then_with(|| a.id.cmp(&b.id))
 }
 
 fn is_leak(f: &Finding) -> bool {
@@ -209,8 +267,9 @@ fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
         if let Some(instance) = &path.instance {
             let lower = instance.to_ascii_lowercase();
             if path.object == "Process" {
-                if !images.contains(&lower) {
-                    images.push(lower.clone());
+                let image = image_name(&lower);
+                if !images.contains(&image) {
+                    images.push(image);
                 }
                 if !present.iter().any(|(p, _)| *p == lower) {
                     present.push((lower, format!("process '{instance}'")));
@@ -223,15 +282,26 @@ fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
         .into_iter()
         .map(str::to_string)
         .collect();
+    // The first sample dates the log; a multi-year log is not a case to worry about.
+    let eras_by_date = log
+        .timestamps
+        .first()
+        .map(|t| aliases.eras_in_year(chrono::Datelike::year(t)))
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     LogContext {
         present,
         images,
         eras,
+        eras_by_date,
     }
 }
 
-/// The eras an article applies to, from its products, versions and title.
-fn article_eras(article: &KbArticle) -> Vec<&'static str> {
+/// The eras an article applies to, from its products, versions and title (the words are
+/// in `data/kb/aliases.toml`).
+fn article_eras<'a>(article: &KbArticle, aliases: &'a Aliases) -> Vec<&'a str> {
     let text = format!(
         "{} {} {}",
         article.products.join(" "),
@@ -239,52 +309,49 @@ fn article_eras(article: &KbArticle) -> Vec<&'static str> {
         article.title
     )
     .to_ascii_lowercase();
-    let mut eras: Vec<&'static str> = Vec::new();
-    let modern = [
-        "xp",
-        "2003",
-        "2008",
-        "2012",
-        "2016",
-        "2019",
-        "2022",
-        "vista",
-        "windows 7",
-        "windows 8",
-        "windows 10",
-        "windows 11",
-        "iis 6",
-        "iis 7",
-        "iis 8",
-        "iis 10",
-        "exchange 2007",
-        "exchange 2010",
-        "forefront",
-        "tmg",
-        "sql server 2005",
-    ];
-    if modern.iter().any(|w| text.contains(w)) {
-        eras.push("modern");
-    }
-    if text.contains("2000") {
-        eras.push("w2k");
-    }
     let nt_versions = article.versions.iter().any(|v| {
         let v = v.trim_start_matches("NT ");
         v.starts_with("3.") || v.starts_with("4.0")
     });
-    if text.contains("windows nt") && nt_versions {
-        eras.push("nt");
+    let mut eras: Vec<&str> = Vec::new();
+    for era in &aliases.eras {
+        let by_words = era
+            .article_words
+            .iter()
+            .any(|w| contains_words(&text, &w.to_ascii_lowercase()));
+        // NT articles give bare version numbers ("4.0"), which other products share.
+        let by_nt_version = era.name == "nt" && text.contains("windows nt") && nt_versions;
+        if by_words || by_nt_version {
+            eras.push(era.name.as_str());
+        }
     }
     if eras.is_empty() {
         // Undated: archive articles predate 2002 (NT 4.0/2000 servers); web ones are later.
-        if article.id.starts_with('Q') {
-            eras.extend(["nt", "w2k"]);
+        let fallback: &[&str] = if article.id.starts_with('Q') {
+            &["nt", "w2k"]
         } else {
-            eras.extend(["w2k", "modern"]);
-        }
+            &["w2k", "xp2003", "current"]
+        };
+        eras.extend(
+            aliases
+                .eras
+                .iter()
+                .map(|e| e.name.as_str())
+                .filter(|e| fallback.contains(e)),
+        );
     }
     eras
+}
+
+/// Whether `phrase` occurs in `text` as whole words ("xp" in "Windows XP", not in "explorer").
+fn contains_words(text: &str, phrase: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = at.checked_sub(1).and_then(|i| bytes.get(i));
+        let after = bytes.get(at + phrase.len());
+        !before.is_some_and(u8::is_ascii_alphanumeric)
+            && !after.is_some_and(u8::is_ascii_alphanumeric)
+    })
 }
 
 /// `+41.7/h` for counts, `+1.2 MB/h` for bytes.
@@ -335,7 +402,7 @@ fn score(
     context: &LogContext,
     by_design: &[&KbArticle],
     aliases: &Aliases,
-) -> Option<KbMatch> {
+) -> Option<Candidate> {
     let mut evidence: Vec<String> = Vec::new();
     let mut against: Vec<String> = Vec::new();
     let generic = article.processes.is_empty();
@@ -428,10 +495,7 @@ fn score(
     for wanted in &article.corroborating_objects {
         let lower = wanted.to_ascii_lowercase();
         if let Some((_, label)) = context.present.iter().find(|(name, _)| *name == lower) {
-            if GENERIC_OBJECTS
-                .iter()
-                .any(|g| g.eq_ignore_ascii_case(wanted))
-            {
+            if aliases.is_weak_object(wanted) {
                 common += 1;
             } else {
                 specific += 1;
@@ -450,7 +514,7 @@ fn score(
         let wanted: Vec<&str> = article
             .corroborating_objects
             .iter()
-            .filter(|o| !GENERIC_OBJECTS.iter().any(|g| g.eq_ignore_ascii_case(o)))
+            .filter(|o| !aliases.is_weak_object(o))
             .map(String::as_str)
             .collect();
         if !wanted.is_empty() {
@@ -459,23 +523,57 @@ fn score(
             against.push(format!("no sign in the log of {}", wanted.join(", ")));
         }
         if common > 0 {
+            // On every server of the product: consistent with the article, proves nothing.
             total += 0.03;
+            let weak: Vec<&str> = article
+                .corroborating_objects
+                .iter()
+                .filter(|o| aliases.is_weak_object(o))
+                .filter(|o| {
+                    let lower = o.to_ascii_lowercase();
+                    context.present.iter().any(|(p, _)| *p == lower)
+                })
+                .map(String::as_str)
+                .collect();
+            evidence.push(format!(
+                "{} present, as on any server of the kind (weak evidence)",
+                weak.join(", ")
+            ));
         }
     }
 
-    // Era: an NT 4.0 article rarely explains a Windows Server 2012 log, and vice versa.
+    // Era: an NT 4.0 article rarely explains a Windows Server 2019 log, and vice versa. The
+    // log's processes and objects weigh more than its clock; both together rule an era out.
+    let eras = article_eras(article, aliases);
+    let labels = |list: &[&str]| {
+        list.iter()
+            .map(|e| aliases.era_label(e))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let overlaps = |log_eras: &[String]| eras.iter().any(|e| log_eras.iter().any(|l| l == e));
+    let mut era_conflict = false;
     if !context.eras.is_empty() {
-        let eras = article_eras(article);
-        if eras.iter().any(|e| context.eras.iter().any(|l| l == e)) {
+        if overlaps(&context.eras) {
             total += 0.03;
         } else {
-            total -= 0.20;
+            era_conflict = true;
+            total -= ERA_BY_MARKERS;
+            let log_eras: Vec<&str> = context.eras.iter().map(String::as_str).collect();
             against.push(format!(
-                "the article is for {} systems; the log looks {}",
-                era_words(&eras),
-                era_words(&context.eras.iter().map(String::as_str).collect::<Vec<_>>())
+                "the article is for {} systems; the log's processes and objects look {}",
+                labels(&eras),
+                labels(&log_eras)
             ));
         }
+    }
+    if !context.eras_by_date.is_empty() && !overlaps(&context.eras_by_date) {
+        era_conflict = true;
+        total -= ERA_BY_DATE;
+        against.push(format!(
+            "the article is for {} systems, unlikely to be in service when this log was written",
+            labels(&eras)
+        ));
     }
 
     // Expected behaviour that looks like this growth argues against a leak.
@@ -501,10 +599,10 @@ fn score(
         "cyclic",
         "burst",
     ];
-    if matched
+    let levels_off = matched
         .iter()
-        .all(|(_, f, _)| soft_shapes.contains(&f.shape.as_str()))
-    {
+        .all(|(_, f, _)| soft_shapes.contains(&f.shape.as_str()));
+    if levels_off {
         total -= 0.10;
         against.push("the growth levels off rather than climbing steadily".to_string());
     }
@@ -523,9 +621,12 @@ fn score(
         factor *= 0.85;
     }
     let final_score = ((total * factor).clamp(0.0, 1.0) * 100.0).round() / 100.0;
-    if final_score < REPORT_THRESHOLD {
-        return None;
-    }
+    let fits = process.leaking
+        && (exact || alias.is_some())
+        && matched.len() == article.counters.len()
+        && matched.iter().all(|(_, _, machine_wide)| !machine_wide)
+        && !levels_off
+        && !era_conflict;
     evidence.extend(against);
     if !article.conditions.is_empty() {
         let shown: Vec<&str> = article
@@ -541,27 +642,20 @@ fn score(
     } else {
         vec![process.name.clone()]
     };
-    Some(KbMatch {
-        id: article.id.clone(),
-        title: article.title.clone(),
-        score: final_score,
-        processes,
-        evidence,
-        fix: article.fix.clone(),
+    Some(Candidate {
+        found: KbMatch {
+            id: article.id.clone(),
+            title: article.title.clone(),
+            score: final_score,
+            processes,
+            evidence,
+            fix: article.fix.clone(),
+            strength: MatchStrength::Possible,
+        },
+        fits,
+        specific: specific > 0,
+        host: aliases.is_host_image(&process.name),
     })
-}
-
-fn era_words(eras: &[&str]) -> String {
-    let words: Vec<&str> = eras
-        .iter()
-        .map(|e| match *e {
-            "nt" => "Windows NT 3.x/4.0",
-            "w2k" => "Windows 2000/XP",
-            "modern" => "Windows Server 2003 or later",
-            other => other,
-        })
-        .collect();
-    words.join(" or ")
 }
 
 #[cfg(test)]
@@ -576,6 +670,14 @@ mod tests {
     }
 
     #[test]
+    fn era_words_match_whole_words() {
+        assert!(contains_words("windows xp sp2", "xp"));
+        assert!(!contains_words("explorer leaks", "xp"));
+        assert!(contains_words("iis 6.0", "iis 6"));
+        assert!(!contains_words("iis 60", "iis 6"));
+    }
+
+    #[test]
     fn article_eras_follow_versions() {
         let nt = KbArticle {
             id: "Q1".into(),
@@ -583,12 +685,28 @@ mod tests {
             versions: vec!["4.0".into()],
             ..Default::default()
         };
-        assert_eq!(article_eras(&nt), vec!["nt"]);
+        let aliases = Aliases::builtin();
+        assert_eq!(article_eras(&nt, aliases), vec!["nt"]);
         let modern = KbArticle {
             id: "KB1".into(),
             products: vec!["Windows Server 2003".into()],
             ..Default::default()
         };
-        assert_eq!(article_eras(&modern), vec!["modern"]);
+        assert_eq!(article_eras(&modern, aliases), vec!["xp2003"]);
+        let iis6 = KbArticle {
+            id: "KB911822".into(),
+            products: vec!["IIS".into()],
+            versions: vec!["IIS 6.0".into()],
+            ..Default::default()
+        };
+        assert_eq!(article_eras(&iis6, aliases), vec!["xp2003"]);
+        let undated = KbArticle {
+            id: "KB2".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            article_eras(&undated, aliases),
+            vec!["w2k", "xp2003", "current"]
+        );
     }
 }

@@ -8,7 +8,7 @@ pub mod import;
 mod matcher;
 
 pub use aliases::Aliases;
-pub use article::{KbArticle, KbMatch};
+pub use article::{KbArticle, KbMatch, MatchStrength};
 pub use matcher::match_findings;
 
 use std::path::{Path, PathBuf};
