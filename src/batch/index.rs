@@ -83,8 +83,7 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
             })
             .unwrap_or_else(|| "<span class=\"ok\">no leak found</span>".to_string());
         let kb = report
-            .kb_matches
-            .first()
+            .likely_cause()
             .map(|m| escape_html(&m.id))
             .unwrap_or_default();
         let span = match (&report.source.start, &report.source.end) {

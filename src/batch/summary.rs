@@ -6,9 +6,10 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::analysis::{Finding, Verdict};
+use crate::kb::MatchStrength;
 use crate::report::Report;
 
-/// The best KB match that names this finding's process (only for leaks and suspects).
+/// The best `likely` KB match that names this finding's process (only for leaks and suspects).
 fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
     if !matches!(finding.verdict, Verdict::Leak | Verdict::Suspect) {
         return None;
@@ -17,9 +18,10 @@ fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
         .kb_matches
         .iter()
         .find(|m| {
-            m.processes
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(&finding.process))
+            m.strength == MatchStrength::Likely
+                && m.processes
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&finding.process))
         })
         .map(|m| m.id.clone())
 }
@@ -70,7 +72,9 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
 /// Writes the frame as CSV to `path` (through a temp file, then rename).
 pub fn write_csv(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
     let mut bytes = Vec::new();
-    CsvWriter::new(&mut bytes).include_header(true).finish(frame)?;
+    CsvWriter::new(&mut bytes)
+        .include_header(true)
+        .finish(frame)?;
     crate::report::write_atomic(path, &bytes)
 }
 

@@ -259,7 +259,7 @@ fn verdict_section(
         }
     }
 
-    match report.kb_matches.first() {
+    match report.likely_cause() {
         Some(kb) => {
             let _ = writeln!(
                 o,
@@ -287,7 +287,23 @@ fn verdict_section(
             );
         }
         None if !flagged.is_empty() => {
-            o.push_str("<div class=\"kb\"><h3>Likely cause</h3><p>No KB article in the catalogue matches these findings.</p></div>\n");
+            let related: Vec<String> = report
+                .other_matches()
+                .take(4)
+                .map(|k| format!("{} ({})", h(&k.id), percent_of_one(k.score)))
+                .collect();
+            let related = if related.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Related articles to check, none conclusive: {}.",
+                    related.join(", ")
+                )
+            };
+            let _ = writeln!(
+                o,
+                "<div class=\"kb\"><h3>Likely cause</h3><p>No KB article in the catalogue explains these findings with confidence.{related}</p></div>"
+            );
         }
         None => {}
     }
@@ -301,17 +317,18 @@ fn verdict_section(
 }
 
 fn kb_section(o: &mut String, report: &Report) {
-    if report.kb_matches.len() < 2 {
+    if report.other_matches().next().is_none() {
         return;
     }
-    o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>Article</th><th>Title</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
+    o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>Article</th><th>Title</th><th>Strength</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
     for kb in &report.kb_matches {
         let evidence: Vec<String> = kb.evidence.iter().map(|e| h(e)).collect();
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
             h(&kb.id),
             h(&kb.title),
+            kb.strength.as_str(),
             percent_of_one(kb.score),
             evidence.join("<br>"),
             h(&kb.fix)

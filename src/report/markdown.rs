@@ -80,7 +80,7 @@ fn render_markdown(report: &Report) -> String {
         out.push('\n');
     }
 
-    match report.kb_matches.first() {
+    match report.likely_cause() {
         Some(kb) => {
             out.push_str(&format!(
                 "**Likely cause:** {} — {} (match score {})\n\n",
@@ -95,9 +95,9 @@ fn render_markdown(report: &Report) -> String {
                 out.push('\n');
             }
             out.push_str(&format!("**Fix:** {}\n\n", md(&kb.fix)));
-            if report.kb_matches.len() > 1 {
-                let others: Vec<String> = report.kb_matches[1..]
-                    .iter()
+            if report.other_matches().next().is_some() {
+                let others: Vec<String> = report
+                    .other_matches()
                     .take(4)
                     .map(|k| format!("{} ({})", md(&k.id), percent_of_one(k.score)))
                     .collect();
@@ -108,7 +108,21 @@ fn render_markdown(report: &Report) -> String {
             }
         }
         None if !flagged.is_empty() => {
-            out.push_str("**Likely cause:** no KB article matches these findings.\n\n")
+            let related: Vec<String> = report
+                .other_matches()
+                .take(4)
+                .map(|k| format!("{} ({})", md(&k.id), percent_of_one(k.score)))
+                .collect();
+            out.push_str(
+                "**Likely cause:** no KB article explains these findings with confidence.",
+            );
+            if !related.is_empty() {
+                out.push_str(&format!(
+                    " Related articles to check: {}.",
+                    related.join(", ")
+                ));
+            }
+            out.push_str("\n\n");
         }
         None => {}
     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::analysis::Finding;
 use crate::ingest::PerfLog;
-use crate::kb::KbMatch;
+use crate::kb::{KbMatch, MatchStrength};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -69,5 +69,21 @@ impl Report {
             warnings: log.warnings.clone(),
             overview_chart: None,
         }
+    }
+
+    /// The KB article the report names as the cause: the best match the matcher called
+    /// `likely`. `possible` matches are only listed as related articles to check.
+    pub fn likely_cause(&self) -> Option<&KbMatch> {
+        self.kb_matches
+            .iter()
+            .find(|m| m.strength == MatchStrength::Likely)
+    }
+
+    /// Matches other than the likely cause, best first.
+    pub fn other_matches(&self) -> impl Iterator<Item = &KbMatch> {
+        let cause = self.likely_cause().map(|m| m.id.clone());
+        self.kb_matches
+            .iter()
+            .filter(move |m| Some(&m.id) != cause.as_ref())
     }
 }

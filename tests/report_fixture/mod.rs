@@ -8,7 +8,7 @@
 use chrono::{Duration, NaiveDate};
 use perfleak::analysis::{Finding, Severity, TrendLine, Verdict};
 use perfleak::ingest::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
-use perfleak::kb::KbMatch;
+use perfleak::kb::{KbMatch, MatchStrength};
 use perfleak::report::Report;
 
 pub const HOSTILE: &str = "<script>alert(1)</script>";
@@ -288,6 +288,7 @@ pub fn sample_kb() -> Vec<KbMatch> {
                 "object 'SMTP Server' present in the log".into(),
             ],
             fix: "Windows NT 4.0 Service Pack 4".into(),
+            strength: MatchStrength::Likely,
         },
         KbMatch {
             id: "Q258132".into(),
@@ -296,6 +297,7 @@ pub fn sample_kb() -> Vec<KbMatch> {
             processes: vec!["svchost".into()],
             evidence: vec!["svchost#1 Private Bytes: leak".into()],
             fix: "Install the hotfix & restart".into(),
+            strength: MatchStrength::Possible,
         },
     ]
 }
