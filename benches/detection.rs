@@ -81,6 +81,9 @@ struct Tally {
     not_reported: u64,
     by_family: BTreeMap<(usize, Family, TruthKey), Confusion>,
     by_difficulty: BTreeMap<Difficulty, Confusion>,
+    /// perfleak by log duration (hours, rounded) and by sampling interval (seconds).
+    by_duration: BTreeMap<u64, Confusion>,
+    by_interval: BTreeMap<u64, Confusion>,
     covered: u64,
     forecasts: u64,
     delay_hours: Vec<f64>,
@@ -119,6 +122,12 @@ impl Tally {
         }
         for (k, c) in o.by_difficulty {
             self.by_difficulty.entry(k).or_default().merge(&c);
+        }
+        for (k, c) in o.by_duration {
+            self.by_duration.entry(k).or_default().merge(&c);
+        }
+        for (k, c) in o.by_interval {
+            self.by_interval.entry(k).or_default().merge(&c);
         }
         self.covered += o.covered;
         self.forecasts += o.forecasts;
@@ -304,6 +313,17 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
                 t.not_reported += 1;
             }
             t.add(0, label, call);
+            let spec = &log.spec;
+            let hours = spec.samples.saturating_sub(1) as f64 * spec.interval_seconds / 3600.0;
+            let duration_key = if hours < 6.0 { 4 } else { hours.round() as u64 };
+            t.by_duration
+                .entry(duration_key)
+                .or_default()
+                .add(label.truth, call);
+            t.by_interval
+                .entry(spec.interval_seconds.round() as u64)
+                .or_default()
+                .add(label.truth, call);
             if let (Truth::Leak, Call::Positive, Some(d)) = (label.truth, call, detection) {
                 if let Some(ci) = d.time_to_limit_ci_hours {
                     if let Some(truth) = d.limit.or(label.limit).and_then(|l| label.time_to(l)) {
@@ -492,6 +512,36 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
     println!("|---|---|---|");
     for (d, c) in &t.by_difficulty {
         println!("| {d:?} | {} | {} |", c.leaks(), rate(c.tp, c.tp + c.fn_));
+    }
+    println!("\n### perfleak by log duration and sampling interval\n");
+    println!("| log | series | recall | FP/1000 healthy | abstained |");
+    println!("|---|---|---|---|---|");
+    let rows = t
+        .by_duration
+        .iter()
+        .map(|(h, c)| {
+            (
+                if *h == 4 {
+                    "0.5-4 h".to_string()
+                } else {
+                    format!("{h} h")
+                },
+                c,
+            )
+        })
+        .chain(
+            t.by_interval
+                .iter()
+                .map(|(s, c)| (format!("every {s} s"), c)),
+        );
+    for (name, c) in rows {
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            c.leaks() + c.not_leaks() + c.ambiguous,
+            rate(c.tp, c.tp + c.fn_),
+            per_1000(c.fp, c.fp + c.tn),
+            opt(c.abstention_rate())
+        );
     }
     println!("\n### Detection delay (families 1, 2, 7; prefixes every 5% of the log)\n");
     println!(
