@@ -108,7 +108,8 @@ pub struct SynthArgs {
     /// Folder to write into.
     #[arg(short, long)]
     pub out: PathBuf,
-    /// What to write: `samples` (the bundled samples) or a benchmark split (`tune`, `test`).
+    /// What to write: `samples` (the bundled samples), a benchmark split (`tune`, `test`), or
+    /// `wide` (one wide log for throughput runs; see benches/batch.sh).
     #[arg(default_value = "samples")]
     pub what: String,
     /// Random seed.

@@ -43,7 +43,10 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<i32> {
             let scale = scale_from_env()?;
             Box::new(benchmark_logs_seeded(split, scale, args.seed))
         }
-        other => anyhow::bail!("synth: unknown set `{other}` (expected samples, tune or test)"),
+        "wide" => Box::new(std::iter::once(wide_log(args.seed)?)),
+        other => {
+            anyhow::bail!("synth: unknown set `{other}` (expected samples, tune, test or wide)")
+        }
     };
     let mut count = 0usize;
     for log in logs {
@@ -55,6 +58,29 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<i32> {
         args.out.display()
     );
     Ok(0)
+}
+
+/// One wide log for throughput benchmarks: `PERFLEAK_WIDE_SERIES` series (default 4,000) with as
+/// many one-minute samples as fill `PERFLEAK_WIDE_MB` megabytes (default 1,024).
+fn wide_log(seed: u64) -> anyhow::Result<GeneratedLog> {
+    let number = |name: &str, default: usize| -> anyhow::Result<usize> {
+        match std::env::var(name) {
+            Ok(v) => v
+                .trim()
+                .parse()
+                .with_context(|| format!("{name}={v}: not a whole number")),
+            Err(_) => Ok(default),
+        }
+    };
+    let megabytes = number("PERFLEAK_WIDE_MB", 1024)?;
+    let series = number("PERFLEAK_WIDE_SERIES", 4000)?.max(2);
+    // Row width depends on the generated values, so measure it on a short log of the same width.
+    const PROBE_ROWS: usize = 20;
+    let mut probe = Vec::new();
+    throughput_log(series, PROBE_ROWS, seed).write_csv(&mut probe)?;
+    let bytes_per_row = (probe.len() / PROBE_ROWS).max(1);
+    let samples = (megabytes * 1024 * 1024 / bytes_per_row).max(PROBE_ROWS);
+    Ok(throughput_log(series, samples, seed))
 }
 
 /// The corpus scale from `PERFLEAK_BENCH_SCALE` (default 1.0).
