@@ -9,7 +9,7 @@ use std::path::Path;
 
 use perfleak::analysis::Verdict;
 use perfleak::report::{to_json, to_json_line, write_report_dir, CHART_HEIGHT, CHART_WIDTH};
-use report_fixture::{sample_report, HOSTILE};
+use report_fixture::{sample_report, CONTRACT_FINDING_FIELDS, HOSTILE};
 use serde_json::Value;
 
 fn written_report() -> (tempfile::TempDir, perfleak::report::Report) {
@@ -106,26 +106,7 @@ fn json_follows_the_contract() {
     );
 
     let w = &findings[0];
-    let contract_fields = [
-        "process",
-        "instance",
-        "pids",
-        "counter",
-        "verdict",
-        "confidence",
-        "slope_per_hour",
-        "slope_ci95",
-        "r_squared",
-        "p_value",
-        "first",
-        "last",
-        "growth_percent",
-        "segments",
-        "limit",
-        "time_to_limit_hours",
-        "chart",
-    ];
-    for key in contract_fields {
+    for key in CONTRACT_FINDING_FIELDS {
         assert!(w.get(key).is_some(), "finding lacks {key}");
     }
     assert_eq!(w["process"], "winlogon");

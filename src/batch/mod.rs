@@ -145,6 +145,12 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         }
     }
 
+    // A run that wrote no report at all must not look like success to a script.
+    if done.is_empty() {
+        report_failures(&failures);
+        anyhow::bail!("no report could be written");
+    }
+
     if args.json {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -180,7 +186,8 @@ fn write_batch_files(
     report::write_atomic(&args.out.join("index.html"), html.as_bytes())
 }
 
-/// Status per the contract: 1 when a finding reaches `--fail-on`, else 0.
+/// Status per the contract: 1 when a finding reaches `--fail-on`, else 0. (2, when nothing
+/// could be read or reported, is the error path of [`run_analyze`].)
 pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
     let trips = |v: Verdict| match fail_on {
         FailOn::Never => false,

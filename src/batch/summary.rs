@@ -5,13 +5,13 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::analysis::{Finding, Verdict};
+use crate::analysis::Finding;
 use crate::kb::MatchStrength;
-use crate::report::Report;
+use crate::report::{is_flagged, Report};
 
 /// The best `likely` KB match that names this finding's process (only for leaks and suspects).
 fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
-    if !matches!(finding.verdict, Verdict::Leak | Verdict::Suspect) {
+    if !is_flagged(finding.verdict) {
         return None;
     }
     report
