@@ -115,6 +115,38 @@ impl TimeAxis<'_> {
     }
 }
 
+/// What every chart of one log shares, worked out once per log rather than per chart: the
+/// sample times in hours since the first sample, and the time axis title.
+pub struct Timeline<'a> {
+    pub log: &'a PerfLog,
+    hours: Vec<f64>,
+    title: String,
+}
+
+impl<'a> Timeline<'a> {
+    pub fn new(log: &'a PerfLog) -> Timeline<'a> {
+        Timeline {
+            log,
+            hours: log.elapsed_seconds.iter().map(|s| s / 3600.0).collect(),
+            title: time_axis_title(&log.timestamps),
+        }
+    }
+
+    /// Tick positions and their labels for a view from `start` to `end` chart hours.
+    fn axis(&self, start: f64, end: f64) -> (Vec<f64>, TimeAxis<'_>) {
+        let (ticks, pattern) = match self.log.timestamps.first() {
+            Some(ts0) => time_ticks(start, end, *ts0, self.hours.first().copied().unwrap_or(0.0)),
+            None => (Vec::new(), time_pattern(end - start)),
+        };
+        let axis = TimeAxis {
+            hours: &self.hours,
+            stamps: &self.log.timestamps,
+            pattern,
+        };
+        (ticks, axis)
+    }
+}
+
 /// Date pattern fitting the visible span: times of day for short logs, dates for long ones.
 fn time_pattern(view_hours: f64) -> &'static str {
     if view_hours <= 36.0 {
@@ -310,7 +342,8 @@ fn trend_end_value(fits: &[TrendLine], t_end: f64, last: f64) -> f64 {
 
 /// Draws one flagged series: samples, robust and least-squares trends per lifetime, restarts,
 /// the limit and the forecast with its interval. Returns PNG bytes.
-pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
+pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> {
+    let log = timeline.log;
     let column = log
         .columns
         .get(f.column)
@@ -323,10 +356,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         .filter(|v| v.is_finite())
         .fold(0.0f64, |m, v| m.max(v.abs()));
     let (scale, unit) = display_scale_for(&f.unit, max_abs);
-    let hours: Vec<f64> = log.elapsed_seconds[..n]
-        .iter()
-        .map(|s| s / 3600.0)
-        .collect();
+    let hours = &timeline.hours[..n];
     let points: Vec<(f64, f64)> = (0..n)
         .filter(|&i| hours[i].is_finite() && column.values[i].is_finite())
         .map(|i| (hours[i], column.values[i] * scale))
@@ -391,15 +421,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     };
     let y_max = y_hi + pad;
 
-    let (ticks, pattern) = match log.timestamps.first() {
-        Some(ts0) => time_ticks(x_min, x_max, *ts0, hours.first().copied().unwrap_or(0.0)),
-        None => (Vec::new(), time_pattern(x_max - x_min)),
-    };
-    let axis = TimeAxis {
-        hours: &hours,
-        stamps: &log.timestamps,
-        pattern,
-    };
+    let (ticks, axis) = timeline.axis(x_min, x_max);
     let decimals = tick_decimals(y_max - y_min);
     let machine = f
         .machine
@@ -425,7 +447,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         axis: &axis,
         y_fmt: &y_fmt,
         y_desc: format!("{} ({unit})", f.counter),
-        x_desc: time_axis_title(&log.timestamps),
+        x_desc: &timeline.title,
     };
     draw_framed(frame, |chart| {
         if let Some(fc) = &forecast {
@@ -452,7 +474,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         // Samples: one line per run of values, so a gap in the log is not bridged; dots make
         // the samples visible where a fitted line lies over them.
         let mut labelled = false;
-        for run in value_runs(&hours[..n], &column.values[..n], scale) {
+        for run in value_runs(hours, &column.values[..n], scale) {
             chart
                 .draw_series(
                     run.iter()
@@ -599,7 +621,8 @@ fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Run> {
 
 /// Compares the worst series on one chart as change since their first value (percent), the
 /// only scale on which handles and megabytes can share an axis. `None` when nothing can be drawn.
-pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Vec<u8>>> {
+pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Option<Vec<u8>>> {
+    let log = timeline.log;
     let flagged = report.flagged();
     let any_flagged = !flagged.is_empty();
     let chosen: Vec<&Finding> = if any_flagged {
@@ -607,8 +630,8 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     } else {
         report.findings.iter().take(5).collect()
     };
-    let n_time = log.elapsed_seconds.len();
-    let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
+    let hours = &timeline.hours;
+    let n_time = hours.len();
 
     let mut lines: Vec<(&Finding, Vec<Run>)> = Vec::new();
     for f in chosen {
@@ -655,15 +678,7 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     }
     let y_pad = (y_hi - y_lo) * 0.06;
     let (y_min, y_max) = (y_lo - y_pad, y_hi + y_pad);
-    let (ticks, pattern) = match log.timestamps.first() {
-        Some(ts0) => time_ticks(x_lo, x_hi, *ts0, hours.first().copied().unwrap_or(0.0)),
-        None => (Vec::new(), time_pattern(x_hi - x_lo)),
-    };
-    let axis = TimeAxis {
-        hours: &hours,
-        stamps: &log.timestamps,
-        pattern,
-    };
+    let (ticks, axis) = timeline.axis(x_lo, x_hi);
     let decimals = tick_decimals(y_max - y_min);
     let title = if any_flagged {
         "Flagged series: change since the first sample"
@@ -680,7 +695,7 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
         axis: &axis,
         y_fmt: &y_fmt,
         y_desc: "change since first sample (%)".to_string(),
-        x_desc: time_axis_title(&log.timestamps),
+        x_desc: &timeline.title,
     };
     draw_framed(frame, |chart| {
         for (k, (f, runs)) in lines.iter().enumerate() {
@@ -718,7 +733,7 @@ struct Frame<'a> {
     y_range: (f64, f64),
     axis: &'a TimeAxis<'a>,
     y_fmt: &'a dyn Fn(&f64) -> String,
-    x_desc: String,
+    x_desc: &'a str,
     y_desc: String,
 }
 

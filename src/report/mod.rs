@@ -82,6 +82,7 @@ pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Resul
 /// since one bad series must not cost the whole report.
 fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, Vec<u8>>> {
     register_chart_font()?;
+    let timeline = chart::Timeline::new(log);
     let mut charts = BTreeMap::new();
     let mut used: HashSet<String> = HashSet::new();
     used.insert(OVERVIEW_STEM.to_string());
@@ -93,7 +94,7 @@ fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, 
             continue;
         }
         let stem = unique_stem(&chart_file_stem(finding), &mut used);
-        match chart::render_series_chart(finding, log) {
+        match chart::render_series_chart(finding, &timeline) {
             Ok(png) => {
                 let rel = format!("{CHARTS_DIR}/{stem}.png");
                 finding.chart = Some(rel.clone());
@@ -105,7 +106,7 @@ fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, 
             )),
         }
     }
-    match chart::render_overview_chart(report, log) {
+    match chart::render_overview_chart(report, &timeline) {
         Ok(Some(png)) => {
             let rel = format!("{CHARTS_DIR}/{OVERVIEW_STEM}.png");
             report.overview_chart = Some(rel.clone());
