@@ -359,3 +359,58 @@ fn awkward_series_never_panic() {
     .expect("valid JSON despite NaN and infinities");
     assert!(v["findings"][3]["limit"].is_null());
 }
+
+/// Everything a log can put into the documents (machine, path, segments, warnings, object
+/// names quoted by KB evidence) arrives as text, never as markup.
+#[test]
+fn every_log_derived_text_is_escaped_in_html_markdown_and_index() {
+    const IMG: &str = "<img src=x onerror=alert(1)>";
+    const SVG: &str = "<svg onload=alert(2)>";
+    let (mut report, log) = sample_report();
+    report.source.machines = vec![format!("SRV{IMG}")];
+    report.source.path = format!("logs/{SVG}.csv");
+    report.source.segments = vec![format!("logs/{SVG}.csv"), format!("logs/{IMG}.csv")];
+    report.warnings.push(format!("line 7: odd cell {IMG}"));
+    report.findings[0].machine = Some(format!("SRV{SVG}"));
+    report.kb_matches[0]
+        .evidence
+        .insert(0, format!("object '{SVG}' present in the log"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_report_dir(&mut report, &log, dir.path()).expect("report written");
+
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("html");
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).expect("md");
+    let index = perfleak::batch::render_index(
+        &[perfleak::batch::LogOutcome {
+            folder: "srv01".into(),
+            report: report.clone(),
+        }],
+        &[perfleak::batch::InputFailure {
+            input: format!("{IMG}.csv"),
+            error: format!("cannot read {SVG}"),
+        }],
+    );
+    for (name, text) in [("report.html", &html), ("index.html", &index)] {
+        assert!(
+            !text.contains("<img src=x") && !text.contains("<svg"),
+            "{name}"
+        );
+        assert!(
+            text.contains("&lt;svg onload=alert(2)&gt;"),
+            "{name} shows the text"
+        );
+    }
+    assert!(html.contains("SRV&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("object &#39;&lt;svg onload=alert(2)&gt;&#39; present in the log"));
+    assert!(html.contains("line 7: odd cell &lt;img"));
+    // Markdown passes raw HTML through: every `<` must come escaped.
+    assert!(
+        md.match_indices('<').all(|(at, _)| md[..at].ends_with('\\')),
+        "{md}"
+    );
+    assert!(
+        md.contains(r"object '\<svg onload=alert(2)\>' present in the log"),
+        "{md}"
+    );
+    assert!(md.contains(r"on SRV\<img src=x onerror=alert(1)\>"), "{md}");
+}
