@@ -405,7 +405,8 @@ fn every_log_derived_text_is_escaped_in_html_markdown_and_index() {
     assert!(html.contains("line 7: odd cell &lt;img"));
     // Markdown passes raw HTML through: every `<` must come escaped.
     assert!(
-        md.match_indices('<').all(|(at, _)| md[..at].ends_with('\\')),
+        md.match_indices('<')
+            .all(|(at, _)| md[..at].ends_with('\\')),
         "{md}"
     );
     assert!(
@@ -413,4 +414,21 @@ fn every_log_derived_text_is_escaped_in_html_markdown_and_index() {
         "{md}"
     );
     assert!(md.contains(r"on SRV\<img src=x onerror=alert(1)\>"), "{md}");
+}
+
+#[test]
+fn batch_summary_has_a_row_per_series_and_no_non_finite_numbers() {
+    let (report, _) = sample_report();
+    let frame = perfleak::batch::summary_frame(&[&report, &report]).expect("frame");
+    assert_eq!(frame.height(), 2 * report.findings.len());
+    let confidence = frame.column("confidence").expect("confidence column");
+    // The insufficient-data series has a NaN confidence in the fixture.
+    assert_eq!(confidence.null_count(), 2, "NaN becomes an empty cell");
+    let ttl = frame.column("time_to_limit_hours").expect("ttl column");
+    assert!(
+        ttl.null_count() >= 2,
+        "infinite time to limit becomes an empty cell"
+    );
+    let top_kb = frame.column("top_kb").expect("top_kb column");
+    assert_eq!(top_kb.get(0).expect("row 0").to_string(), "\"Q192265\"");
 }

@@ -1,4 +1,6 @@
-//! The one `Report` value per log that every writer (JSON, HTML, Markdown, PNG) reads.
+//! The one `Report` value per log that every writer (JSON, HTML, Markdown, PNG) reads, and
+//! the selections they share (flagged series, likely cause, related articles), so every
+//! document tells the same story.
 
 use serde::Serialize;
 
