@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Verdict;
-use crate::report::{escape_html, is_flagged, Report};
+use crate::report::{duration_hours, escape_html, is_flagged, Report};
 
 use super::{InputFailure, LogOutcome};
 
@@ -30,16 +30,6 @@ pub fn rank_worst_first(outcomes: &mut [LogOutcome]) {
             .then(ta.total_cmp(&tb))
             .then(a.folder.cmp(&b.folder))
     });
-}
-
-fn format_hours(hours: f64) -> String {
-    if !hours.is_finite() {
-        "-".to_string()
-    } else if hours < 48.0 {
-        format!("{hours:.1} h")
-    } else {
-        format!("{:.1} d", hours / 24.0)
-    }
 }
 
 /// Renders index.html for logs already ranked worst first.
@@ -102,7 +92,12 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
             leaks,
             suspects,
             worst,
-            format_hours(soonest),
+            // Same wording as the logs' own reports; no flagged series with a limit reads `-`.
+            if soonest.is_finite() {
+                duration_hours(Some(soonest))
+            } else {
+                "-".to_string()
+            },
             kb
         );
     }

@@ -22,6 +22,7 @@ use crate::ingest::PerfLog;
 
 pub use chart::{chart_file_stem, register_chart_font, CHART_HEIGHT, CHART_WIDTH};
 pub use escape::{escape_html, escape_markdown};
+pub use format::duration_hours;
 pub use html::HtmlWriter;
 pub use json::{to_json, to_json_line, JsonWriter};
 pub use markdown::MarkdownWriter;
