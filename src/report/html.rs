@@ -14,7 +14,7 @@ use super::format::{
     growth, headline, number, p_value, percent_of_one, process_label, quantity, rate,
     rate_interval,
 };
-use super::{RenderContext, Report, ReportWriter};
+use super::{RenderContext, Report, ReportWriter, CHART_HEIGHT, CHART_WIDTH};
 use crate::analysis::{Finding, Verdict};
 
 /// Writes `report.html`.
@@ -173,7 +173,7 @@ fn img(o: &mut String, charts: &BTreeMap<String, Vec<u8>>, rel: Option<&str>, al
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
     let _ = writeln!(
         o,
-        "<img class=\"chart\" alt=\"{}\" width=\"1000\" height=\"560\" src=\"data:image/png;base64,{data}\">",
+        "<img class=\"chart\" alt=\"{}\" width=\"{CHART_WIDTH}\" height=\"{CHART_HEIGHT}\" src=\"data:image/png;base64,{data}\">",
         h(alt)
     );
 }
