@@ -432,3 +432,24 @@ fn batch_summary_has_a_row_per_series_and_no_non_finite_numbers() {
     let top_kb = frame.column("top_kb").expect("top_kb column");
     assert_eq!(top_kb.get(0).expect("row 0").to_string(), "\"Q192265\"");
 }
+
+#[test]
+fn a_rerun_for_another_log_leaves_no_stale_charts() {
+    let (dir, _) = written_report();
+    let before = listing(dir.path());
+    assert!(before.contains(&"charts/winlogon-handle-count.png".to_string()));
+    std::fs::write(dir.path().join("charts/notes.txt"), b"mine").expect("user file");
+    let (mut report, log) = sample_report();
+    report.findings.retain(|f| f.instance != "winlogon");
+    write_report_dir(&mut report, &log, dir.path()).expect("second report");
+    let after = listing(dir.path());
+    assert!(
+        !after.contains(&"charts/winlogon-handle-count.png".to_string()),
+        "{after:?}"
+    );
+    assert!(after.contains(&"charts/svchost-1-private-bytes.png".to_string()));
+    assert!(
+        after.contains(&"charts/notes.txt".to_string()),
+        "only our PNGs go"
+    );
+}
