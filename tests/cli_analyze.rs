@@ -153,10 +153,26 @@ fn one_log_writes_the_report_folder() {
     }
     let html = std::fs::read_to_string(out.join("report.html")).expect("html");
     assert!(html.contains("Q192265"));
-    let charts: Vec<_> = std::fs::read_dir(out.join("charts"))
-        .expect("charts")
+    // The charts folder holds exactly the charts report.json names, plus the overview.
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("report.json")).expect("report.json"),
+    )
+    .expect("valid JSON");
+    let mut named: Vec<String> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["chart"].as_str().map(str::to_string))
         .collect();
-    assert!(!charts.is_empty(), "charts written");
+    assert!(!named.is_empty(), "the leaking series has a chart");
+    named.push("charts/overview.png".to_string());
+    named.sort();
+    let mut on_disk: Vec<String> = std::fs::read_dir(out.join("charts"))
+        .expect("charts")
+        .map(|e| format!("charts/{}", e.expect("entry").file_name().to_string_lossy()))
+        .collect();
+    on_disk.sort();
+    assert_eq!(on_disk, named);
 }
 
 #[test]
