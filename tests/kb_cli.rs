@@ -71,26 +71,6 @@ fn import_prints_toml_or_json() {
         .collect();
     assert_eq!(ids, vec!["Q900001", "Q900004"]);
     assert_eq!(value[0]["processes"], serde_json::json!(["ctrelay"]));
-    for article in value.as_array().expect("array") {
-        for key in [
-            "id",
-            "title",
-            "products",
-            "versions",
-            "processes",
-            "counters",
-            "conditions",
-            "corroborating_objects",
-            "fix",
-            "source",
-        ] {
-            assert!(
-                article.get(key).is_some(),
-                "{} lacks `{key}`",
-                article["id"]
-            );
-        }
-    }
     // The TOML is a catalogue `--kb` accepts, holding the same articles as the JSON.
     let parsed = perfleak::kb::parse_catalogue(&toml, "import output").expect("valid catalogue");
     let toml_ids: Vec<&str> = parsed.iter().map(|a| a.id.as_str()).collect();
