@@ -1,8 +1,11 @@
 //! End-to-end runs of the `perfleak analyze` binary on the bundled samples, as a user would.
 
+mod report_fixture;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use report_fixture::{CONTRACT_FINDING_FIELDS, CONTRACT_SOURCE_FIELDS};
 use serde_json::Value;
 
 fn sample(name: &str) -> PathBuf {
@@ -127,37 +130,10 @@ fn findings_are_worst_first_and_complete() {
     for pair in findings.windows(2) {
         assert!(rank(&pair[0]["verdict"]) >= rank(&pair[1]["verdict"]));
     }
-    for key in [
-        "process",
-        "instance",
-        "pids",
-        "counter",
-        "verdict",
-        "confidence",
-        "slope_per_hour",
-        "slope_ci95",
-        "r_squared",
-        "p_value",
-        "first",
-        "last",
-        "growth_percent",
-        "segments",
-        "limit",
-        "time_to_limit_hours",
-        "chart",
-    ] {
+    for key in CONTRACT_FINDING_FIELDS {
         assert!(findings[0].get(key).is_some(), "finding has `{key}`");
     }
-    for key in [
-        "path",
-        "format",
-        "machines",
-        "start",
-        "end",
-        "utc_offset_minutes",
-        "samples",
-        "interval_seconds",
-    ] {
+    for key in CONTRACT_SOURCE_FIELDS {
         assert!(report["source"].get(key).is_some(), "source has `{key}`");
     }
 }
@@ -177,10 +153,26 @@ fn one_log_writes_the_report_folder() {
     }
     let html = std::fs::read_to_string(out.join("report.html")).expect("html");
     assert!(html.contains("Q192265"));
-    let charts: Vec<_> = std::fs::read_dir(out.join("charts"))
-        .expect("charts")
+    // The charts folder holds exactly the charts report.json names, plus the overview.
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("report.json")).expect("report.json"),
+    )
+    .expect("valid JSON");
+    let mut named: Vec<String> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["chart"].as_str().map(str::to_string))
         .collect();
-    assert!(!charts.is_empty(), "charts written");
+    assert!(!named.is_empty(), "the leaking series has a chart");
+    named.push("charts/overview.png".to_string());
+    named.sort();
+    let mut on_disk: Vec<String> = std::fs::read_dir(out.join("charts"))
+        .expect("charts")
+        .map(|e| format!("charts/{}", e.expect("entry").file_name().to_string_lossy()))
+        .collect();
+    on_disk.sort();
+    assert_eq!(on_disk, named);
 }
 
 #[test]
@@ -249,4 +241,61 @@ fn unreadable_input_exits_2_with_a_message() {
         .args(["analyze", "--no-such-flag"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn json_batch_prints_only_json_lines_and_lists_the_failure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, b"\x00\x01\x02 not a log at all").expect("write");
+    let assert = perfleak()
+        .current_dir(dir.path())
+        .args(["analyze", "--json", "--fail-on", "leak"])
+        .arg(sample("healthy-server.csv"))
+        .arg(sample("winlogon-smtp-leak.csv"))
+        .arg(&broken)
+        .assert()
+        .code(1);
+    let out = assert.get_output();
+    let stdout = String::from_utf8(out.stdout.clone()).expect("utf-8");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one line per readable log, nothing else: {stdout}"
+    );
+    let mut paths: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("each line is a JSON report");
+            v["source"]["path"].as_str().expect("path").to_string()
+        })
+        .collect();
+    paths.sort();
+    assert!(paths[0].ends_with("healthy-server.csv"), "{paths:?}");
+    assert!(paths[1].ends_with("winlogon-smtp-leak.csv"), "{paths:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.csv"), "failure listed: {stderr}");
+    assert!(
+        std::fs::read_dir(dir.path())
+            .expect("dir")
+            .all(|e| e.expect("entry").file_name() == "broken.csv"),
+        "--json writes no report files"
+    );
+}
+
+#[test]
+fn a_run_that_writes_no_report_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"not a folder").expect("write");
+    let assert = perfleak()
+        .args(["analyze", "--quiet", "--fail-on", "never", "-o"])
+        .arg(blocker.join("rep"))
+        .arg(sample("winlogon-smtp-leak.csv"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("winlogon-smtp-leak"), "{stderr}");
+    assert!(stderr.contains("no report could be written"), "{stderr}");
 }

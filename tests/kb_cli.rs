@@ -71,6 +71,10 @@ fn import_prints_toml_or_json() {
         .collect();
     assert_eq!(ids, vec!["Q900001", "Q900004"]);
     assert_eq!(value[0]["processes"], serde_json::json!(["ctrelay"]));
+    // The TOML is a catalogue `--kb` accepts, holding the same articles as the JSON.
+    let parsed = perfleak::kb::parse_catalogue(&toml, "import output").expect("valid catalogue");
+    let toml_ids: Vec<&str> = parsed.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(toml_ids, ids);
 }
 
 #[test]

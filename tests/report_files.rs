@@ -9,7 +9,7 @@ use std::path::Path;
 
 use perfleak::analysis::Verdict;
 use perfleak::report::{to_json, to_json_line, write_report_dir, CHART_HEIGHT, CHART_WIDTH};
-use report_fixture::{sample_report, HOSTILE};
+use report_fixture::{sample_report, CONTRACT_FINDING_FIELDS, HOSTILE};
 use serde_json::Value;
 
 fn written_report() -> (tempfile::TempDir, perfleak::report::Report) {
@@ -106,26 +106,7 @@ fn json_follows_the_contract() {
     );
 
     let w = &findings[0];
-    let contract_fields = [
-        "process",
-        "instance",
-        "pids",
-        "counter",
-        "verdict",
-        "confidence",
-        "slope_per_hour",
-        "slope_ci95",
-        "r_squared",
-        "p_value",
-        "first",
-        "last",
-        "growth_percent",
-        "segments",
-        "limit",
-        "time_to_limit_hours",
-        "chart",
-    ];
-    for key in contract_fields {
+    for key in CONTRACT_FINDING_FIELDS {
         assert!(w.get(key).is_some(), "finding lacks {key}");
     }
     assert_eq!(w["process"], "winlogon");
@@ -377,4 +358,98 @@ fn awkward_series_never_panic() {
     )
     .expect("valid JSON despite NaN and infinities");
     assert!(v["findings"][3]["limit"].is_null());
+}
+
+/// Everything a log can put into the documents (machine, path, segments, warnings, object
+/// names quoted by KB evidence) arrives as text, never as markup.
+#[test]
+fn every_log_derived_text_is_escaped_in_html_markdown_and_index() {
+    const IMG: &str = "<img src=x onerror=alert(1)>";
+    const SVG: &str = "<svg onload=alert(2)>";
+    let (mut report, log) = sample_report();
+    report.source.machines = vec![format!("SRV{IMG}")];
+    report.source.path = format!("logs/{SVG}.csv");
+    report.source.segments = vec![format!("logs/{SVG}.csv"), format!("logs/{IMG}.csv")];
+    report.warnings.push(format!("line 7: odd cell {IMG}"));
+    report.findings[0].machine = Some(format!("SRV{SVG}"));
+    report.kb_matches[0]
+        .evidence
+        .insert(0, format!("object '{SVG}' present in the log"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_report_dir(&mut report, &log, dir.path()).expect("report written");
+
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("html");
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).expect("md");
+    let index = perfleak::batch::render_index(
+        &[perfleak::batch::LogOutcome {
+            folder: "srv01".into(),
+            report: report.clone(),
+        }],
+        &[perfleak::batch::InputFailure {
+            input: format!("{IMG}.csv"),
+            error: format!("cannot read {SVG}"),
+        }],
+    );
+    for (name, text) in [("report.html", &html), ("index.html", &index)] {
+        assert!(
+            !text.contains("<img src=x") && !text.contains("<svg"),
+            "{name}"
+        );
+        assert!(
+            text.contains("&lt;svg onload=alert(2)&gt;"),
+            "{name} shows the text"
+        );
+    }
+    assert!(html.contains("SRV&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("object &#39;&lt;svg onload=alert(2)&gt;&#39; present in the log"));
+    assert!(html.contains("line 7: odd cell &lt;img"));
+    // Markdown passes raw HTML through: every `<` must come escaped.
+    assert!(
+        md.match_indices('<')
+            .all(|(at, _)| md[..at].ends_with('\\')),
+        "{md}"
+    );
+    assert!(
+        md.contains(r"object '\<svg onload=alert(2)\>' present in the log"),
+        "{md}"
+    );
+    assert!(md.contains(r"on SRV\<img src=x onerror=alert(1)\>"), "{md}");
+}
+
+#[test]
+fn batch_summary_has_a_row_per_series_and_no_non_finite_numbers() {
+    let (report, _) = sample_report();
+    let frame = perfleak::batch::summary_frame(&[&report, &report]).expect("frame");
+    assert_eq!(frame.height(), 2 * report.findings.len());
+    let confidence = frame.column("confidence").expect("confidence column");
+    // The insufficient-data series has a NaN confidence in the fixture.
+    assert_eq!(confidence.null_count(), 2, "NaN becomes an empty cell");
+    let ttl = frame.column("time_to_limit_hours").expect("ttl column");
+    assert!(
+        ttl.null_count() >= 2,
+        "infinite time to limit becomes an empty cell"
+    );
+    let top_kb = frame.column("top_kb").expect("top_kb column");
+    assert_eq!(top_kb.get(0).expect("row 0").to_string(), "\"Q192265\"");
+}
+
+#[test]
+fn a_rerun_for_another_log_leaves_no_stale_charts() {
+    let (dir, _) = written_report();
+    let before = listing(dir.path());
+    assert!(before.contains(&"charts/winlogon-handle-count.png".to_string()));
+    std::fs::write(dir.path().join("charts/notes.txt"), b"mine").expect("user file");
+    let (mut report, log) = sample_report();
+    report.findings.retain(|f| f.instance != "winlogon");
+    write_report_dir(&mut report, &log, dir.path()).expect("second report");
+    let after = listing(dir.path());
+    assert!(
+        !after.contains(&"charts/winlogon-handle-count.png".to_string()),
+        "{after:?}"
+    );
+    assert!(after.contains(&"charts/svchost-1-private-bytes.png".to_string()));
+    assert!(
+        after.contains(&"charts/notes.txt".to_string()),
+        "only our PNGs go"
+    );
 }

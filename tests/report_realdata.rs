@@ -57,12 +57,14 @@ fn check_written(report: &mut Report, log: &perfleak::ingest::PerfLog) -> (Strin
             assert!(html.contains(&escape_html(&f.instance)));
         }
     }
-    for leftover in std::fs::read_dir(dir.path()).expect("dir") {
-        let name = leftover.expect("entry").file_name();
-        assert!(
-            !name.to_string_lossy().starts_with(".perfleak-"),
-            "temp file left: {name:?}"
-        );
+    for folder in [dir.path().to_path_buf(), dir.path().join("charts")] {
+        for leftover in std::fs::read_dir(&folder).expect("dir") {
+            let name = leftover.expect("entry").file_name();
+            assert!(
+                !name.to_string_lossy().starts_with(".perfleak-"),
+                "temp file left: {name:?}"
+            );
+        }
     }
     (html, json)
 }
@@ -76,15 +78,17 @@ fn committed_winlogon_sample_reports_whole() {
     }
     let (mut report, log) = report_for(&[sample]);
     let (html, json) = check_written(&mut report, &log);
-    if let Some(best) = report.kb_matches.first() {
-        // The verdict section names the best article before anything else is discussed.
-        let cause = html
-            .find(&escape_html(&best.id))
-            .expect("KB id in the page");
-        let first_process = html.find("id=\"process-1\"").unwrap_or(usize::MAX);
-        assert!(cause < first_process);
-        assert_eq!(json["kb_matches"][0]["id"], best.id.as_str());
-    }
+    // The sample is the Q192265 situation: the verdict section names that article as the
+    // cause before any process is discussed.
+    let cause = report.likely_cause().expect("a likely cause");
+    assert_eq!(cause.id, "Q192265");
+    let named = html
+        .find("Likely cause: Q192265")
+        .expect("cause in the verdict");
+    let first_process = html.find("id=\"process-1\"").expect("winlogon's section");
+    assert!(named < first_process);
+    assert_eq!(json["kb_matches"][0]["id"], "Q192265");
+    assert_eq!(json["kb_matches"][0]["strength"], "likely");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Verdict;
-use crate::report::{escape_html, Report};
+use crate::report::{duration_hours, escape_html, is_flagged, Report};
 
 use super::{InputFailure, LogOutcome};
 
@@ -14,7 +14,7 @@ fn badness(report: &Report) -> (usize, usize, f64) {
     let soonest = report
         .findings
         .iter()
-        .filter(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect))
+        .filter(|f| is_flagged(f.verdict))
         .filter_map(|f| f.time_to_limit_hours)
         .fold(f64::INFINITY, f64::min);
     (count(Verdict::Leak), count(Verdict::Suspect), soonest)
@@ -30,16 +30,6 @@ pub fn rank_worst_first(outcomes: &mut [LogOutcome]) {
             .then(ta.total_cmp(&tb))
             .then(a.folder.cmp(&b.folder))
     });
-}
-
-fn format_hours(hours: f64) -> String {
-    if !hours.is_finite() {
-        "-".to_string()
-    } else if hours < 48.0 {
-        format!("{hours:.1} h")
-    } else {
-        format!("{:.1} d", hours / 24.0)
-    }
 }
 
 /// Renders index.html for logs already ranked worst first.
@@ -71,7 +61,7 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
         let worst = report
             .findings
             .iter()
-            .find(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect))
+            .find(|f| is_flagged(f.verdict))
             .map(|f| {
                 let class = f.verdict.as_str();
                 format!(
@@ -102,7 +92,12 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
             leaks,
             suspects,
             worst,
-            format_hours(soonest),
+            // Same wording as the logs' own reports; no flagged series with a limit reads `-`.
+            if soonest.is_finite() {
+                duration_hours(Some(soonest))
+            } else {
+                "-".to_string()
+            },
             kb
         );
     }

@@ -109,7 +109,7 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     }
 
     let single = logs.len() == 1 && failures.is_empty();
-    let folders = folder_names(&logs);
+    let folders = folder_names(logs.iter().map(|log| log.source.path.as_str()));
     let bar = progress_bar(logs.len(), args.quiet, "analysing");
     let outcomes: Vec<Result<LogOutcome, InputFailure>> = logs
         .into_par_iter()
@@ -143,6 +143,12 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
             Ok(o) => done.push(o),
             Err(failure) => failures.push(failure),
         }
+    }
+
+    // A run that wrote no report at all must not look like success to a script.
+    if done.is_empty() {
+        report_failures(&failures);
+        anyhow::bail!("no report could be written");
     }
 
     if args.json {
@@ -180,7 +186,8 @@ fn write_batch_files(
     report::write_atomic(&args.out.join("index.html"), html.as_bytes())
 }
 
-/// Status per the contract: 1 when a finding reaches `--fail-on`, else 0.
+/// Status per the contract: 1 when a finding reaches `--fail-on`, else 0. (2, when nothing
+/// could be read or reported, is the error path of [`run_analyze`].)
 pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
     let trips = |v: Verdict| match fail_on {
         FailOn::Never => false,
@@ -226,30 +233,26 @@ fn print_summary(
     );
 }
 
-/// A folder name per log from its file name, made safe and unique.
-fn folder_names(logs: &[PerfLog]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    logs.iter()
-        .map(|log| {
-            let base = Path::new(&log.source.path)
+/// Names a batch folder may not take: the batch's own files beside it, and the device names
+/// Windows reserves whatever the extension (`con.csv` would give a folder no one can open).
+const RESERVED_NAMES: [&str; 3] = ["index.html", "summary.csv", "summary.parquet"];
+const WINDOWS_DEVICES: [&str; 22] = [
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// A folder name per log from its file name, made safe and unique (case-insensitively, as on
+/// Windows and macOS file systems).
+fn folder_names<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: HashSet<String> = RESERVED_NAMES.iter().map(|n| n.to_string()).collect();
+    paths
+        .into_iter()
+        .map(|path| {
+            let base = Path::new(path)
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "log".to_string());
-            let clean: String = base
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let clean = if clean.trim_matches('.').is_empty() {
-                "log".to_string()
-            } else {
-                clean
-            };
+                .unwrap_or_default();
+            let clean = safe_folder_name(&base);
             let mut name = clean.clone();
             let mut n = 2;
             while !seen.insert(name.to_ascii_lowercase()) {
@@ -259,4 +262,60 @@ fn folder_names(logs: &[PerfLog]) -> Vec<String> {
             name
         })
         .collect()
+}
+
+/// ASCII letters, digits, `-`, `_` and `.` only; no leading or trailing dot (hidden on Unix,
+/// dropped by Windows) and no Windows device name.
+fn safe_folder_name(base: &str) -> String {
+    let clean: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let clean = clean.trim_matches('.');
+    if clean.is_empty() {
+        return "log".to_string();
+    }
+    let device = clean.split('.').next().unwrap_or_default();
+    if WINDOWS_DEVICES.contains(&device.to_ascii_lowercase().as_str()) {
+        format!("{clean}_")
+    } else {
+        clean.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_are_portable() {
+        assert_eq!(safe_folder_name("srv01 (day 1)"), "srv01__day_1_");
+        assert_eq!(safe_folder_name("..."), "log");
+        assert_eq!(safe_folder_name(".hidden."), "hidden");
+        assert_eq!(safe_folder_name("CON"), "CON_");
+        assert_eq!(safe_folder_name("nul.part1"), "nul.part1_");
+        assert_eq!(safe_folder_name("console"), "console");
+        assert_eq!(safe_folder_name("日志"), "__");
+    }
+
+    #[test]
+    fn folder_names_are_unique_and_leave_the_batch_files_alone() {
+        let names = folder_names([
+            "a/srv01.csv",
+            "b/SRV01.csv.gz",
+            "c/srv01.tsv",
+            "index.html.csv",
+            "summary.csv",
+        ]);
+        assert_eq!(
+            names,
+            vec!["srv01", "SRV01.csv", "srv01-2", "index.html-2", "summary"]
+        );
+    }
 }

@@ -5,13 +5,13 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::analysis::{Finding, Verdict};
+use crate::analysis::Finding;
 use crate::kb::MatchStrength;
-use crate::report::Report;
+use crate::report::{is_flagged, Report};
 
 /// The best `likely` KB match that names this finding's process (only for leaks and suspects).
 fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
-    if !matches!(finding.verdict, Verdict::Leak | Verdict::Suspect) {
+    if !is_flagged(finding.verdict) {
         return None;
     }
     report
@@ -47,7 +47,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
             instance.push(f.instance.clone());
             counter.push(f.counter.clone());
             verdict.push(f.verdict.as_str().to_string());
-            confidence.push(f.confidence);
+            // As in report.json, a number that does not exist is empty, never `NaN`.
+            confidence.push(Some(f.confidence).filter(|v| v.is_finite()));
             slope.push(f.slope_per_hour.filter(|v| v.is_finite()));
             growth.push(f.growth_percent.filter(|v| v.is_finite()));
             ttl.push(f.time_to_limit_hours.filter(|v| v.is_finite()));

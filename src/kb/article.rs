@@ -1,4 +1,5 @@
-//! Knowledge-base articles and the matches the matcher produces.
+//! Knowledge-base articles as the catalogue describes them, and the matches the matcher
+//! produces: the `kb_matches` entries of report.json.
 
 use serde::{Deserialize, Serialize};
 

@@ -6,12 +6,13 @@ use std::sync::OnceLock;
 
 use anyhow::{anyhow, bail, Result};
 use chrono::{Duration, NaiveDateTime};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use super::format::{display_scale_for, duration_hours, duration_interval, grouped, rate};
-use super::{is_flagged, Report};
+use super::Report;
 use crate::analysis::{Finding, TrendLine};
 use crate::ingest::PerfLog;
 
@@ -114,6 +115,38 @@ impl TimeAxis<'_> {
     }
 }
 
+/// What every chart of one log shares, worked out once per log rather than per chart: the
+/// sample times in hours since the first sample, and the time axis title.
+pub struct Timeline<'a> {
+    pub log: &'a PerfLog,
+    hours: Vec<f64>,
+    title: String,
+}
+
+impl<'a> Timeline<'a> {
+    pub fn new(log: &'a PerfLog) -> Timeline<'a> {
+        Timeline {
+            log,
+            hours: log.elapsed_seconds.iter().map(|s| s / 3600.0).collect(),
+            title: time_axis_title(&log.timestamps),
+        }
+    }
+
+    /// Tick positions and their labels for a view from `start` to `end` chart hours.
+    fn axis(&self, start: f64, end: f64) -> (Vec<f64>, TimeAxis<'_>) {
+        let (ticks, pattern) = match self.log.timestamps.first() {
+            Some(ts0) => time_ticks(start, end, *ts0, self.hours.first().copied().unwrap_or(0.0)),
+            None => (Vec::new(), time_pattern(end - start)),
+        };
+        let axis = TimeAxis {
+            hours: &self.hours,
+            stamps: &self.log.timestamps,
+            pattern,
+        };
+        (ticks, axis)
+    }
+}
+
 /// Date pattern fitting the visible span: times of day for short logs, dates for long ones.
 fn time_pattern(view_hours: f64) -> &'static str {
     if view_hours <= 36.0 {
@@ -173,7 +206,7 @@ fn time_ticks(
 /// The x axis in hours with ticks on round local times. plotters' own `WithKeyPoints` over
 /// an f64 range cannot take a custom label formatter, hence this small coordinate type.
 struct TimeRange {
-    inner: plotters::coord::types::RangedCoordf64,
+    inner: RangedCoordf64,
     ticks: Vec<f64>,
 }
 
@@ -309,7 +342,8 @@ fn trend_end_value(fits: &[TrendLine], t_end: f64, last: f64) -> f64 {
 
 /// Draws one flagged series: samples, robust and least-squares trends per lifetime, restarts,
 /// the limit and the forecast with its interval. Returns PNG bytes.
-pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
+pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> {
+    let log = timeline.log;
     let column = log
         .columns
         .get(f.column)
@@ -322,10 +356,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         .filter(|v| v.is_finite())
         .fold(0.0f64, |m, v| m.max(v.abs()));
     let (scale, unit) = display_scale_for(&f.unit, max_abs);
-    let hours: Vec<f64> = log.elapsed_seconds[..n]
-        .iter()
-        .map(|s| s / 3600.0)
-        .collect();
+    let hours = &timeline.hours[..n];
     let points: Vec<(f64, f64)> = (0..n)
         .filter(|&i| hours[i].is_finite() && column.values[i].is_finite())
         .map(|i| (hours[i], column.values[i] * scale))
@@ -390,15 +421,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
     };
     let y_max = y_hi + pad;
 
-    let (ticks, pattern) = match log.timestamps.first() {
-        Some(ts0) => time_ticks(x_min, x_max, *ts0, hours.first().copied().unwrap_or(0.0)),
-        None => (Vec::new(), time_pattern(x_max - x_min)),
-    };
-    let axis = TimeAxis {
-        hours: &hours,
-        stamps: &log.timestamps,
-        pattern,
-    };
+    let (ticks, axis) = timeline.axis(x_min, x_max);
     let decimals = tick_decimals(y_max - y_min);
     let machine = f
         .machine
@@ -415,36 +438,18 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         rate(f.slope_per_hour, &f.unit)
     );
 
-    let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
-    {
-        let root =
-            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, (FONT_FAMILY, 22))
-            .margin(14)
-            .margin_right(40)
-            .x_label_area_size(52)
-            .y_label_area_size(86)
-            .build_cartesian_2d(TimeRange::new(x_min, x_max, ticks), y_min..y_max)
-            .map_err(plot_err)?;
-        let x_fmt = |h: &f64| axis.label(*h);
-        let y_fmt = |v: &f64| grouped(*v, decimals);
-        chart
-            .configure_mesh()
-            .light_line_style(LIGHT_GRID_COLOR)
-            .bold_line_style(GRID_COLOR)
-            .x_labels(7)
-            .y_labels(8)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_desc(time_axis_title(&log.timestamps))
-            .y_desc(format!("{} ({unit})", f.counter))
-            .label_style((FONT_FAMILY, 14))
-            .axis_desc_style((FONT_FAMILY, 16))
-            .draw()
-            .map_err(plot_err)?;
-
+    let y_fmt = |v: &f64| grouped(*v, decimals);
+    let frame = Frame {
+        caption: &caption,
+        x_range: (x_min, x_max),
+        ticks,
+        y_range: (y_min, y_max),
+        axis: &axis,
+        y_fmt: &y_fmt,
+        y_desc: format!("{} ({unit})", f.counter),
+        x_desc: &timeline.title,
+    };
+    draw_framed(frame, |chart| {
         if let Some(fc) = &forecast {
             if let Some(band) = fc.band(x_max) {
                 chart
@@ -469,7 +474,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
         // Samples: one line per run of values, so a gap in the log is not bridged; dots make
         // the samples visible where a fitted line lies over them.
         let mut labelled = false;
-        for run in value_runs(&hours[..n], &column.values[..n], scale) {
+        for run in value_runs(hours, &column.values[..n], scale) {
             chart
                 .draw_series(
                     run.iter()
@@ -482,9 +487,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
             if !labelled {
                 series
                     .label(format!("samples ({} values)", points.len()))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], SAMPLE_COLOR.stroke_width(2))
-                    });
+                    .legend(legend_line(SAMPLE_COLOR, 2));
                 labelled = true;
             }
         }
@@ -508,9 +511,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                         "restart ({} lifetimes)",
                         f.segments.max(f.restarts.len() + 1)
                     ))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], RESTART_COLOR.stroke_width(2))
-                    });
+                    .legend(legend_line(RESTART_COLOR, 2));
             }
         }
 
@@ -528,9 +529,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                         "robust trend (Sen): {}",
                         rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
                     ))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], ROBUST_COLOR.stroke_width(2))
-                    });
+                    .legend(legend_line(ROBUST_COLOR, 2));
             }
         }
 
@@ -548,9 +547,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                         "least squares: {}",
                         rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
                     ))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], OLS_COLOR.stroke_width(2))
-                    });
+                    .legend(legend_line(OLS_COLOR, 2));
             }
         }
         if let Some(fc) = &forecast {
@@ -568,9 +565,7 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
                     "forecast: limit {limit_text} in {}",
                     duration_hours(Some(fc.ttl))
                 ))
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], FORECAST_COLOR.stroke_width(2))
-                });
+                .legend(legend_line(FORECAST_COLOR, 2));
             if limit_in_view {
                 chart
                     .draw_series(LineSeries::new(
@@ -592,17 +587,8 @@ pub fn render_series_chart(f: &Finding, log: &PerfLog) -> Result<Vec<u8>> {
             }
         }
 
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(180, 180, 180))
-            .label_font((FONT_FAMILY, 14))
-            .draw()
-            .map_err(plot_err)?;
-        root.present().map_err(plot_err)?;
-    }
-    encode_png(&buf, CHART_WIDTH, CHART_HEIGHT)
+        Ok(())
+    })
 }
 
 fn fit_is_drawable(l: &TrendLine) -> bool {
@@ -635,19 +621,17 @@ fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Run> {
 
 /// Compares the worst series on one chart as change since their first value (percent), the
 /// only scale on which handles and megabytes can share an axis. `None` when nothing can be drawn.
-pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Vec<u8>>> {
-    let flagged: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| is_flagged(f.verdict))
-        .collect();
-    let chosen: Vec<&Finding> = if flagged.is_empty() {
-        report.findings.iter().take(5).collect()
-    } else {
+pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Option<Vec<u8>>> {
+    let log = timeline.log;
+    let flagged = report.flagged();
+    let any_flagged = !flagged.is_empty();
+    let chosen: Vec<&Finding> = if any_flagged {
         flagged
+    } else {
+        report.findings.iter().take(5).collect()
     };
-    let n_time = log.elapsed_seconds.len();
-    let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
+    let hours = &timeline.hours;
+    let n_time = hours.len();
 
     let mut lines: Vec<(&Finding, Vec<Run>)> = Vec::new();
     for f in chosen {
@@ -694,51 +678,26 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
     }
     let y_pad = (y_hi - y_lo) * 0.06;
     let (y_min, y_max) = (y_lo - y_pad, y_hi + y_pad);
-    let (ticks, pattern) = match log.timestamps.first() {
-        Some(ts0) => time_ticks(x_lo, x_hi, *ts0, hours.first().copied().unwrap_or(0.0)),
-        None => (Vec::new(), time_pattern(x_hi - x_lo)),
-    };
-    let axis = TimeAxis {
-        hours: &hours,
-        stamps: &log.timestamps,
-        pattern,
-    };
+    let (ticks, axis) = timeline.axis(x_lo, x_hi);
     let decimals = tick_decimals(y_max - y_min);
-    let title = if report.findings.iter().any(|f| is_flagged(f.verdict)) {
+    let title = if any_flagged {
         "Flagged series: change since the first sample"
     } else {
         "Worst series (none flagged): change since the first sample"
     };
 
-    let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
-    {
-        let root =
-            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT_FAMILY, 22))
-            .margin(14)
-            .margin_right(40)
-            .x_label_area_size(52)
-            .y_label_area_size(80)
-            .build_cartesian_2d(TimeRange::new(x_lo, x_hi, ticks), y_min..y_max)
-            .map_err(plot_err)?;
-        let x_fmt = |h: &f64| axis.label(*h);
-        let y_fmt = |v: &f64| format!("{}%", grouped(*v, decimals));
-        chart
-            .configure_mesh()
-            .light_line_style(LIGHT_GRID_COLOR)
-            .bold_line_style(GRID_COLOR)
-            .x_labels(7)
-            .y_labels(8)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_desc(time_axis_title(&log.timestamps))
-            .y_desc("change since first sample (%)")
-            .label_style((FONT_FAMILY, 14))
-            .axis_desc_style((FONT_FAMILY, 16))
-            .draw()
-            .map_err(plot_err)?;
+    let y_fmt = |v: &f64| format!("{}%", grouped(*v, decimals));
+    let frame = Frame {
+        caption: title,
+        x_range: (x_lo, x_hi),
+        ticks,
+        y_range: (y_min, y_max),
+        axis: &axis,
+        y_fmt: &y_fmt,
+        y_desc: "change since first sample (%)".to_string(),
+        x_desc: &timeline.title,
+    };
+    draw_framed(frame, |chart| {
         for (k, (f, runs)) in lines.iter().enumerate() {
             let color = OVERVIEW_COLORS[k % OVERVIEW_COLORS.len()];
             for (r, run) in runs.iter().enumerate() {
@@ -754,12 +713,64 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
                             f.verdict.as_str(),
                             rate(f.slope_per_hour, &f.unit)
                         ))
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-                        });
+                        .legend(legend_line(color, 3));
                 }
             }
         }
+        Ok(())
+    })
+    .map(Some)
+}
+
+/// The coordinates every chart draws in: hours on round local times against plain values.
+type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<TimeRange, RangedCoordf64>>;
+
+/// What differs between the charts' frames: caption, ranges, axis labels.
+struct Frame<'a> {
+    caption: &'a str,
+    x_range: (f64, f64),
+    ticks: Vec<f64>,
+    y_range: (f64, f64),
+    axis: &'a TimeAxis<'a>,
+    y_fmt: &'a dyn Fn(&f64) -> String,
+    x_desc: &'a str,
+    y_desc: String,
+}
+
+/// Draws the common frame (caption, grid, axes), lets `draw` add the series, then the legend
+/// in the upper left; returns the PNG. Both charts share one look this way.
+fn draw_framed(frame: Frame, draw: impl FnOnce(&mut Plot) -> Result<()>) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
+    {
+        let root =
+            BitMapBackend::with_buffer(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let (x_min, x_max) = frame.x_range;
+        let (y_min, y_max) = frame.y_range;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(frame.caption, (FONT_FAMILY, 22))
+            .margin(14)
+            .margin_right(40)
+            .x_label_area_size(52)
+            .y_label_area_size(86)
+            .build_cartesian_2d(TimeRange::new(x_min, x_max, frame.ticks), y_min..y_max)
+            .map_err(plot_err)?;
+        let x_fmt = |h: &f64| frame.axis.label(*h);
+        chart
+            .configure_mesh()
+            .light_line_style(LIGHT_GRID_COLOR)
+            .bold_line_style(GRID_COLOR)
+            .x_labels(7)
+            .y_labels(8)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(frame.y_fmt)
+            .x_desc(frame.x_desc)
+            .y_desc(frame.y_desc)
+            .label_style((FONT_FAMILY, 14))
+            .axis_desc_style((FONT_FAMILY, 16))
+            .draw()
+            .map_err(plot_err)?;
+        draw(&mut chart)?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -770,7 +781,12 @@ pub fn render_overview_chart(report: &Report, log: &PerfLog) -> Result<Option<Ve
             .map_err(plot_err)?;
         root.present().map_err(plot_err)?;
     }
-    encode_png(&buf, CHART_WIDTH, CHART_HEIGHT).map(Some)
+    encode_png(&buf, CHART_WIDTH, CHART_HEIGHT)
+}
+
+/// A legend entry's short line in the series' colour.
+fn legend_line(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
 }
 
 fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {

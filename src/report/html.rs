@@ -14,7 +14,7 @@ use super::format::{
     growth, headline, number, p_value, percent_of_one, process_label, quantity, rate,
     rate_interval,
 };
-use super::{is_flagged, RenderContext, Report, ReportWriter};
+use super::{RenderContext, Report, ReportWriter, CHART_HEIGHT, CHART_WIDTH};
 use crate::analysis::{Finding, Verdict};
 
 /// Writes `report.html`.
@@ -84,16 +84,8 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 "#;
 
 fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
-    let flagged: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| is_flagged(f.verdict))
-        .collect();
-    let machines = if report.source.machines.is_empty() {
-        "unknown machine".to_string()
-    } else {
-        report.source.machines.join(", ")
-    };
+    let flagged = report.flagged();
+    let machines = report.machines_label();
     let title = match flagged.first() {
         Some(f) => format!(
             "{} {} {}",
@@ -142,27 +134,6 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     o
 }
 
-/// The verdict when nothing is flagged, saying how much was actually judged.
-pub(super) fn no_leak_sentence(report: &Report) -> String {
-    let total = report.findings.len();
-    let unjudged = report
-        .findings
-        .iter()
-        .filter(|f| f.verdict == Verdict::InsufficientData)
-        .count();
-    match (total, unjudged) {
-        (0, _) => "No leak found: the log holds no process series to analyse.".to_string(),
-        (t, u) if u == t => {
-            format!("No verdict: all {t} series have too few samples or too short a span to judge.")
-        }
-        (t, 0) => format!("No leak found: none of the {t} analysed series grows like a leak."),
-        (t, u) => format!(
-            "No leak found: {} of {t} series look healthy; {u} have too little data to judge.",
-            t - u
-        ),
-    }
-}
-
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -202,7 +173,7 @@ fn img(o: &mut String, charts: &BTreeMap<String, Vec<u8>>, rel: Option<&str>, al
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
     let _ = writeln!(
         o,
-        "<img class=\"chart\" alt=\"{}\" width=\"1000\" height=\"560\" src=\"data:image/png;base64,{data}\">",
+        "<img class=\"chart\" alt=\"{}\" width=\"{CHART_WIDTH}\" height=\"{CHART_HEIGHT}\" src=\"data:image/png;base64,{data}\">",
         h(alt)
     );
 }
@@ -254,7 +225,7 @@ fn verdict_section(
             let _ = writeln!(
                 o,
                 "<p class=\"headline\">{}</p>",
-                h(&no_leak_sentence(report))
+                h(&report.no_leak_sentence())
             );
         }
     }
@@ -287,11 +258,7 @@ fn verdict_section(
             );
         }
         None if !flagged.is_empty() => {
-            let related: Vec<String> = report
-                .other_matches()
-                .take(4)
-                .map(|k| format!("{} ({})", h(&k.id), percent_of_one(k.score)))
-                .collect();
+            let related = report.related_articles(h);
             let related = if related.is_empty() {
                 String::new()
             } else {

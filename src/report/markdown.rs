@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::escape::escape_markdown as md;
 use super::format::{duration_hours, finding_details, headline, percent_of_one, quantity, rate};
-use super::{is_flagged, RenderContext, Report, ReportWriter};
+use super::{RenderContext, Report, ReportWriter};
 
 /// Rows of the findings table: enough for a ticket, the rest is in report.html.
 const TOP_ROWS: usize = 10;
@@ -25,16 +25,8 @@ impl ReportWriter for MarkdownWriter {
 
 fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
-    let flagged: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| is_flagged(f.verdict))
-        .collect();
-    let machines = if report.source.machines.is_empty() {
-        "unknown machine".to_string()
-    } else {
-        report.source.machines.join(", ")
-    };
+    let flagged = report.flagged();
+    let machines = report.machines_label();
 
     match flagged.first() {
         Some(worst) => out.push_str(&format!(
@@ -60,7 +52,7 @@ fn render_markdown(report: &Report) -> String {
     if flagged.is_empty() {
         out.push_str(&format!(
             "**Verdict:** {}\n\n",
-            md(&super::html::no_leak_sentence(report))
+            md(&report.no_leak_sentence())
         ));
     } else {
         out.push_str("**Verdict:**\n\n");
@@ -95,12 +87,8 @@ fn render_markdown(report: &Report) -> String {
                 out.push('\n');
             }
             out.push_str(&format!("**Fix:** {}\n\n", md(&kb.fix)));
-            if report.other_matches().next().is_some() {
-                let others: Vec<String> = report
-                    .other_matches()
-                    .take(4)
-                    .map(|k| format!("{} ({})", md(&k.id), percent_of_one(k.score)))
-                    .collect();
+            let others = report.related_articles(md);
+            if !others.is_empty() {
                 out.push_str(&format!(
                     "Other candidate articles: {}\n\n",
                     others.join(", ")
@@ -108,11 +96,7 @@ fn render_markdown(report: &Report) -> String {
             }
         }
         None if !flagged.is_empty() => {
-            let related: Vec<String> = report
-                .other_matches()
-                .take(4)
-                .map(|k| format!("{} ({})", md(&k.id), percent_of_one(k.score)))
-                .collect();
+            let related = report.related_articles(md);
             out.push_str(
                 "**Likely cause:** no KB article explains these findings with confidence.",
             );

@@ -22,6 +22,7 @@ use crate::ingest::PerfLog;
 
 pub use chart::{chart_file_stem, register_chart_font, CHART_HEIGHT, CHART_WIDTH};
 pub use escape::{escape_html, escape_markdown};
+pub use format::duration_hours;
 pub use html::HtmlWriter;
 pub use json::{to_json, to_json_line, JsonWriter};
 pub use markdown::MarkdownWriter;
@@ -52,7 +53,8 @@ pub fn is_flagged(verdict: Verdict) -> bool {
 }
 
 /// Renders every chart, sets `Finding::chart` for the flagged series, then writes summary.md,
-/// report.json and report.html (in that order) into `dir`, each atomically.
+/// report.json and report.html (in that order) into `dir`, each atomically; last removes
+/// charts an earlier report left in `dir/charts`.
 pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Result<()> {
     let charts_dir = dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
@@ -74,7 +76,25 @@ pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Resul
             .with_context(|| format!("cannot render {}", writer.file_name()))?;
         write_atomic(&dir.join(writer.file_name()), &bytes)?;
     }
+    remove_stale_charts(&charts_dir, &charts);
     Ok(())
+}
+
+/// A rerun into the same folder (the default `perfleak-report/`) must not leave charts of an
+/// earlier log beside this one's: the folder gets attached to tickets as a whole. Only our
+/// own `.png` files in `charts/` are touched, after the new report is complete; a chart that
+/// cannot be removed only costs tidiness.
+fn remove_stale_charts(charts_dir: &Path, charts: &BTreeMap<String, Vec<u8>>) {
+    let Ok(entries) = std::fs::read_dir(charts_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.ends_with(".png") && entry.file_type().is_ok_and(|t| t.is_file());
+        if ours && !charts.contains_key(&format!("{CHARTS_DIR}/{name}")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Draws the per-series charts of flagged findings and the overview; records each chart's path
@@ -82,6 +102,7 @@ pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Resul
 /// since one bad series must not cost the whole report.
 fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, Vec<u8>>> {
     register_chart_font()?;
+    let timeline = chart::Timeline::new(log);
     let mut charts = BTreeMap::new();
     let mut used: HashSet<String> = HashSet::new();
     used.insert(OVERVIEW_STEM.to_string());
@@ -93,7 +114,7 @@ fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, 
             continue;
         }
         let stem = unique_stem(&chart_file_stem(finding), &mut used);
-        match chart::render_series_chart(finding, log) {
+        match chart::render_series_chart(finding, &timeline) {
             Ok(png) => {
                 let rel = format!("{CHARTS_DIR}/{stem}.png");
                 finding.chart = Some(rel.clone());
@@ -105,7 +126,7 @@ fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, 
             )),
         }
     }
-    match chart::render_overview_chart(report, log) {
+    match chart::render_overview_chart(report, &timeline) {
         Ok(Some(png)) => {
             let rel = format!("{CHARTS_DIR}/{OVERVIEW_STEM}.png");
             report.overview_chart = Some(rel.clone());

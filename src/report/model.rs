@@ -1,8 +1,10 @@
-//! The one `Report` value per log that every writer (JSON, HTML, Markdown, PNG) reads.
+//! The one `Report` value per log that every writer (JSON, HTML, Markdown, PNG) reads, and
+//! the selections they share (flagged series, likely cause, related articles), so every
+//! document tells the same story.
 
 use serde::Serialize;
 
-use crate::analysis::Finding;
+use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
 use crate::kb::{KbMatch, MatchStrength};
 
@@ -71,6 +73,44 @@ impl Report {
         }
     }
 
+    /// The leak and suspect findings, worst first: the series every document discusses.
+    pub fn flagged(&self) -> Vec<&Finding> {
+        self.findings
+            .iter()
+            .filter(|f| super::is_flagged(f.verdict))
+            .collect()
+    }
+
+    /// The log's machines for a title: `SRV01, SRV02`, or `unknown machine`.
+    pub fn machines_label(&self) -> String {
+        if self.source.machines.is_empty() {
+            "unknown machine".to_string()
+        } else {
+            self.source.machines.join(", ")
+        }
+    }
+
+    /// The verdict when nothing is flagged, saying how much was actually judged.
+    pub fn no_leak_sentence(&self) -> String {
+        let total = self.findings.len();
+        let unjudged = self
+            .findings
+            .iter()
+            .filter(|f| f.verdict == Verdict::InsufficientData)
+            .count();
+        match (total, unjudged) {
+            (0, _) => "No leak found: the log holds no process series to analyse.".to_string(),
+            (t, u) if u == t => format!(
+                "No verdict: all {t} series have too few samples or too short a span to judge."
+            ),
+            (t, 0) => format!("No leak found: none of the {t} analysed series grows like a leak."),
+            (t, u) => format!(
+                "No leak found: {} of {t} series look healthy; {u} have too little data to judge.",
+                t - u
+            ),
+        }
+    }
+
     /// The KB article the report names as the cause: the best match the matcher called
     /// `likely`. `possible` matches are only listed as related articles to check.
     pub fn likely_cause(&self) -> Option<&KbMatch> {
@@ -85,5 +125,20 @@ impl Report {
         self.kb_matches
             .iter()
             .filter(move |m| Some(&m.id) != cause.as_ref())
+    }
+
+    /// Up to four articles other than the likely cause as `ID (score)`, the ids passed
+    /// through `escape` for the document they go into.
+    pub fn related_articles(&self, escape: fn(&str) -> String) -> Vec<String> {
+        self.other_matches()
+            .take(4)
+            .map(|k| {
+                format!(
+                    "{} ({})",
+                    escape(&k.id),
+                    super::format::percent_of_one(k.score)
+                )
+            })
+            .collect()
     }
 }

@@ -11,6 +11,39 @@ use perfleak::ingest::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
 use perfleak::kb::{KbMatch, MatchStrength};
 use perfleak::report::Report;
 
+/// Keys every finding of report.json carries (CONTRACT.md, `schema_version` 1).
+pub const CONTRACT_FINDING_FIELDS: [&str; 17] = [
+    "process",
+    "instance",
+    "pids",
+    "counter",
+    "verdict",
+    "confidence",
+    "slope_per_hour",
+    "slope_ci95",
+    "r_squared",
+    "p_value",
+    "first",
+    "last",
+    "growth_percent",
+    "segments",
+    "limit",
+    "time_to_limit_hours",
+    "chart",
+];
+
+/// Keys of report.json's `source` block (CONTRACT.md).
+pub const CONTRACT_SOURCE_FIELDS: [&str; 8] = [
+    "path",
+    "format",
+    "machines",
+    "start",
+    "end",
+    "utc_offset_minutes",
+    "samples",
+    "interval_seconds",
+];
+
 pub const HOSTILE: &str = "<script>alert(1)</script>";
 pub const SAMPLES: usize = 865;
 const MB: f64 = 1_048_576.0;
