@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 
 use crate::analysis::Verdict;
 use crate::ingest::PerfLog;
@@ -32,6 +33,9 @@ pub use model::{Report, ReportSource, SCHEMA_VERSION};
 pub const CHARTS_DIR: &str = "charts";
 /// File stem of the chart that compares the worst series.
 pub const OVERVIEW_STEM: &str = "overview";
+
+/// At most this many per-series charts in one report (the worst flagged series).
+pub const MAX_SERIES_CHARTS: usize = 40;
 
 /// What a writer may need besides the report: the log (for sample values and times) and the
 /// charts already rendered, keyed by their path relative to the report folder.
@@ -108,22 +112,48 @@ fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, 
     used.insert(OVERVIEW_STEM.to_string());
     let mut problems = Vec::new();
 
-    for finding in report.findings.iter_mut() {
+    // Findings are worst first; a log where hundreds of series leak gets charts for the worst
+    // ones only, so the report stays readable and its size bounded.
+    let mut planned = Vec::new();
+    let mut flagged = 0usize;
+    for (index, finding) in report.findings.iter_mut().enumerate() {
         finding.chart = None;
         if !is_flagged(finding.verdict) {
             continue;
         }
-        let stem = unique_stem(&chart_file_stem(finding), &mut used);
-        match chart::render_series_chart(finding, &timeline) {
+        flagged += 1;
+        if planned.len() < MAX_SERIES_CHARTS {
+            planned.push((index, unique_stem(&chart_file_stem(finding), &mut used)));
+        }
+    }
+    if flagged > planned.len() {
+        problems.push(format!(
+            "charts drawn for the {} worst of {flagged} flagged series",
+            planned.len()
+        ));
+    }
+    let findings = &report.findings;
+    let rendered: Vec<_> = planned
+        .par_iter()
+        .map(|(index, stem)| {
+            let finding = &findings[*index];
+            let png = chart::render_series_chart(finding, &timeline).map_err(|e| {
+                format!(
+                    "chart for {} {} not drawn: {e:#}",
+                    finding.instance, finding.counter
+                )
+            });
+            (*index, stem, png)
+        })
+        .collect();
+    for (index, stem, png) in rendered {
+        match png {
             Ok(png) => {
                 let rel = format!("{CHARTS_DIR}/{stem}.png");
-                finding.chart = Some(rel.clone());
+                report.findings[index].chart = Some(rel.clone());
                 charts.insert(rel, png);
             }
-            Err(e) => problems.push(format!(
-                "chart for {} {} not drawn: {e:#}",
-                finding.instance, finding.counter
-            )),
+            Err(problem) => problems.push(problem),
         }
     }
     match chart::render_overview_chart(report, &timeline) {
