@@ -453,3 +453,36 @@ fn a_rerun_for_another_log_leaves_no_stale_charts() {
         "only our PNGs go"
     );
 }
+
+#[test]
+fn a_log_with_hundreds_of_leaks_gets_charts_for_the_worst_only() {
+    let (mut report, log) = sample_report();
+    let template = report
+        .findings
+        .iter()
+        .find(|f| f.verdict == Verdict::Leak)
+        .expect("fixture has a leak")
+        .clone();
+    for n in 0..(perfleak::report::MAX_SERIES_CHARTS + 25) {
+        let mut extra = template.clone();
+        extra.instance = format!("leaker{n}");
+        extra.process = format!("leaker{n}");
+        report.findings.push(extra);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_report_dir(&mut report, &log, dir.path()).expect("report written");
+    let charted = report.findings.iter().filter(|f| f.chart.is_some()).count();
+    assert_eq!(charted, perfleak::report::MAX_SERIES_CHARTS);
+    let pngs = std::fs::read_dir(dir.path().join("charts"))
+        .expect("charts")
+        .count();
+    assert_eq!(
+        pngs,
+        perfleak::report::MAX_SERIES_CHARTS + 1,
+        "plus the overview"
+    );
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("worst") && w.contains("flagged series")));
+}
