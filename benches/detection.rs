@@ -88,6 +88,9 @@ struct Tally {
     delay_series: u64,
     delay_missed: u64,
     flips: Vec<f64>,
+    /// (family, truth, call, verdict and first reason) of every miss and false alarm, when
+    /// `PERFLEAK_BENCH_MISSES` is set.
+    errors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -127,6 +130,7 @@ impl Tally {
         self.delay_series += o.delay_series;
         self.delay_missed += o.delay_missed;
         self.flips.extend(o.flips);
+        self.errors.extend(o.errors);
         self
     }
 
@@ -297,11 +301,37 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
         }
     };
     if via_reader {
-        let found = detections(&parsed);
+        let findings = analysis::analyze(&parsed);
+        let found: Vec<Detection> = findings.iter().map(Detection::from).collect();
         for (label, detection) in match_detections(&log.labels, &found) {
             let call = detection.map_or(Call::Negative, |d| d.call);
             if detection.is_none() {
                 t.not_reported += 1;
+            }
+            let wrong = matches!(
+                (label.truth, call),
+                (Truth::Leak, Call::Negative | Call::Abstain) | (Truth::NotLeak, Call::Positive)
+            );
+            if wrong && std::env::var_os("PERFLEAK_BENCH_MISSES").is_some() {
+                let why: Vec<String> = findings
+                    .iter()
+                    .filter(|f| {
+                        f.instance.eq_ignore_ascii_case(&label.instance)
+                            && f.counter.eq_ignore_ascii_case(&label.counter)
+                    })
+                    .map(|f| format!("{:?}: {}", f.verdict, f.reasons.join("; ")))
+                    .collect();
+                t.errors.push(format!(
+                    "{} {:?} {} {} snr={:.1} phi={:.2} params={:?} | {}",
+                    label.family.name(),
+                    label.truth,
+                    log.name(),
+                    label.instance,
+                    label.snr.unwrap_or(f64::NAN),
+                    label.ar_phi,
+                    label.params,
+                    why.join(" || ")
+                ));
             }
             t.add(0, label, call);
             if let (Truth::Leak, Call::Positive, Some(d)) = (label.truth, call, detection) {
@@ -561,5 +591,13 @@ fn main() {
         .map(|(i, log)| score_log(&log, i % stride == 0, &first_error))
         .reduce(Tally::default, Tally::merge);
     print_report(&cfg, &tally, started.elapsed().as_secs_f64());
+    if !tally.errors.is_empty() {
+        let mut errors = tally.errors.clone();
+        errors.sort();
+        println!("\n### Misses and false alarms\n");
+        for e in errors {
+            println!("- {e}");
+        }
+    }
     throughput(&cfg);
 }

@@ -512,7 +512,15 @@ fn short_log_is_insufficient_data() {
         "Private Bytes",
     );
     check(&f, Verdict::InsufficientData, "short");
-    assert!(f.min_detectable_slope_per_hour.is_some());
+    // Untested: no detectable-slope bound, but the observed change over the two hours.
+    assert!(f.min_detectable_slope_per_hour.is_none());
+    assert!(
+        f.reasons
+            .iter()
+            .any(|r| r.starts_with("w3wp Private Bytes rose ") && r.contains("in 2.0 h; too short")),
+        "{:?}",
+        f.reasons
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod lifetime;
 mod limit;
 mod season;
 pub mod stats;
+mod stitch;
 
 pub use finding::{Finding, Severity, TrendLine, Verdict};
 
@@ -72,15 +73,90 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
             .map(|&j| log.columns[j].values.as_slice())
     };
 
-    let mut trials: Vec<SeriesTrial> = series
-        .par_iter()
-        .map(|&(column, kind)| {
-            let identity = Identity {
-                pid: sibling(column, "ID Process"),
-                elapsed: sibling(column, "Elapsed Time"),
-            };
+    // With `ID Process` logged, an image whose labels passed between processes is analysed per
+    // process lineage (stitched by PID), not per label.
+    let mut groups: HashMap<(String, String, String), Vec<(usize, CounterKind)>> = HashMap::new();
+    for &(column, kind) in &series {
+        let p = &log.columns[column].path;
+        groups
+            .entry((
+                p.machine.as_deref().unwrap_or("").to_ascii_lowercase(),
+                p.instance.as_deref().unwrap_or("").to_ascii_lowercase(),
+                p.counter.to_ascii_lowercase(),
+            ))
+            .or_default()
+            .push((column, kind));
+    }
+    let n = log.elapsed_seconds.len();
+    let mut units: Vec<(usize, CounterKind, Option<stitch::Lineage>)> = Vec::new();
+    let mut group_list: Vec<&Vec<(usize, CounterKind)>> = groups.values().collect();
+    group_list.sort_by_key(|g| g[0].0);
+    for group in group_list {
+        let members: Option<Vec<stitch::Member>> = (group.len() >= 2)
+            .then(|| {
+                group
+                    .iter()
+                    .map(|&(column, _)| {
+                        Some(stitch::Member {
+                            column,
+                            values: &log.columns[column].values,
+                            pid: sibling(column, "ID Process")?,
+                            elapsed: sibling(column, "Elapsed Time"),
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .flatten();
+        match members.filter(|m| stitch::labels_move(m)) {
+            Some(members) => {
+                let kind = group[0].1;
+                for lineage in stitch::lineages(&members, n) {
+                    units.push((lineage.home, kind, Some(lineage)));
+                }
+            }
+            None => units.extend(group.iter().map(|&(c, k)| (c, k, None))),
+        }
+    }
+
+    let mut trials: Vec<SeriesTrial> = units
+        .into_par_iter()
+        .map(|(column, kind, lineage)| {
             let virtual_bytes = sibling(column, "Virtual Bytes");
-            try_series(log, &hours, column, kind, identity, virtual_bytes)
+            match lineage {
+                Some(l) => {
+                    let identity = Identity {
+                        pid: Some(&l.pid),
+                        elapsed: l.elapsed.as_deref(),
+                    };
+                    // Bitness from the largest Virtual Bytes under any of the lineage's labels.
+                    let max_vb = l
+                        .columns
+                        .iter()
+                        .filter_map(|&c| sibling(c, "Virtual Bytes"))
+                        .flat_map(|v| v.iter().copied())
+                        .filter(|v| v.is_finite())
+                        .reduce(f64::max);
+                    let mut trial =
+                        try_series(log, &hours, column, &l.values, kind, identity, max_vb);
+                    trial.labels = l
+                        .columns
+                        .iter()
+                        .filter_map(|&c| log.columns[c].path.instance_label())
+                        .collect();
+                    trial.values = Some(l.values);
+                    trial
+                }
+                None => {
+                    let identity = Identity {
+                        pid: sibling(column, "ID Process"),
+                        elapsed: sibling(column, "Elapsed Time"),
+                    };
+                    let max_vb = virtual_bytes
+                        .and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
+                    let values = &log.columns[column].values;
+                    try_series(log, &hours, column, values, kind, identity, max_vb)
+                }
+            }
         })
         .collect();
 
@@ -128,6 +204,10 @@ struct SeriesTrial {
     combined_q: Option<f64>,
     commit_headroom: Option<f64>,
     max_virtual_bytes: Option<f64>,
+    /// The series stitched by PID across instance labels (None: the column's own values).
+    values: Option<Vec<f64>>,
+    /// Instance labels of a stitched series, most samples first.
+    labels: Vec<String>,
 }
 
 fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
@@ -161,18 +241,19 @@ fn try_series(
     log: &PerfLog,
     hours: &[f64],
     column: usize,
+    values: &[f64],
     kind: CounterKind,
     identity: Identity,
-    virtual_bytes: Option<&[f64]>,
+    max_virtual_bytes: Option<f64>,
 ) -> SeriesTrial {
     let col = &log.columns[column];
-    let split = lifetime::split(&col.values, hours, identity);
+    let split = lifetime::split(values, hours, identity);
     let lifetimes: Vec<LifetimeTrial> = split
         .lifetimes
         .iter()
         .map(|idx| {
             let t: Vec<f64> = idx.iter().map(|&i| hours[i]).collect();
-            let v: Vec<f64> = idx.iter().map(|&i| col.values[i]).collect();
+            let v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
             gates::try_lifetime(&t, &v, kind)
         })
         .collect();
@@ -184,8 +265,6 @@ fn try_series(
     } else {
         None
     };
-    let max_virtual_bytes =
-        virtual_bytes.and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
     SeriesTrial {
         column,
         kind,
@@ -196,6 +275,8 @@ fn try_series(
         combined_q: None,
         commit_headroom: commit_headroom(log, &col.path.machine),
         max_virtual_bytes,
+        values: None,
+        labels: Vec::new(),
     }
 }
 
@@ -236,12 +317,55 @@ fn hours_text(h: f64) -> String {
     }
 }
 
+/// What an untested (too short) series did, in words: the observed change, not a verdict.
+fn observed_change(
+    process: &str,
+    counter: &str,
+    kind: CounterKind,
+    ends: Option<(f64, f64)>,
+    span_hours: f64,
+) -> String {
+    let needs = format!(
+        "too short to tell a leak from activity (needs >= {} h and {} samples)",
+        gates::MIN_SPAN_HOURS,
+        gates::MIN_SAMPLES
+    );
+    let Some((first, last)) = ends else {
+        return format!("{process} {counter}: no values; {needs}");
+    };
+    let change = last - first;
+    let what = if first > 0.0 {
+        let pct = 100.0 * change / first;
+        if pct.abs() < 1.0 {
+            format!("held within 1% ({})", amount(kind, last))
+        } else {
+            format!(
+                "{} {:.0}% ({} to {})",
+                if pct > 0.0 { "rose" } else { "fell" },
+                pct.abs(),
+                amount(kind, first),
+                amount(kind, last)
+            )
+        }
+    } else {
+        format!(
+            "went from {} to {}",
+            amount(kind, first),
+            amount(kind, last)
+        )
+    };
+    format!(
+        "{process} {counter} {what} in {}; {needs}",
+        hours_text(span_hours)
+    )
+}
+
 /// The log-wide decision for one series.
 fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let col = &log.columns[s.column];
+    let values: &[f64] = s.values.as_deref().unwrap_or(&col.values);
     let kind = s.kind;
-    let finite: Vec<(usize, f64)> = col
-        .values
+    let finite: Vec<(usize, f64)> = values
         .iter()
         .copied()
         .enumerate()
@@ -316,11 +440,21 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         let (span, n) = longest.map_or((0.0, 0), |i| {
             (s.lifetimes[i].span_hours(), s.lifetimes[i].samples)
         });
-        reasons.push(format!(
-            "no lifetime of at least 3 h and 12 samples (longest {} with {} samples)",
-            hours_text(span),
-            n
+        reasons.push(observed_change(
+            &col.path.instance.clone().unwrap_or_default(),
+            &col.path.counter,
+            kind,
+            first.zip(last),
+            span_hours,
         ));
+        if s.lifetimes.len() > 1 {
+            reasons.push(format!(
+                "{} lifetimes, the longest {} with {} samples",
+                s.lifetimes.len(),
+                hours_text(span),
+                n
+            ));
+        }
     } else if passing.len() >= 2
         && 2 * passing.len() >= tested.len()
         && s.combined_q.is_some_and(|q| q <= Q_LEAK)
@@ -495,6 +629,24 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                         ci[1].map_or("never".into(), hours_text),
                         lim.note
                     ));
+                    // The hard limit is years away for most handle leaks; the soft limit is
+                    // where trouble starts, so say when it is reached.
+                    if kind == CounterKind::HandleCount && lim.severity_value < lim.value {
+                        if let Some((hs, cis)) = limit::time_to_limit(
+                            lim.severity_value,
+                            level_now,
+                            sen.slope,
+                            sen.lower,
+                            sen.upper,
+                        ) {
+                            reasons.push(format!(
+                                "16,384-handle soft limit in {} [{}, {}]",
+                                hours_text(hs),
+                                cis[0].map_or("?".into(), hours_text),
+                                cis[1].map_or("never".into(), hours_text)
+                            ));
+                        }
+                    }
                     // Growth so fast that the partial-day caveat does not matter.
                     if verdict == Verdict::Suspect
                         && l.cycle_confound
@@ -527,7 +679,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             }
         }
     }
-    if matches!(verdict, Verdict::Ok | Verdict::InsufficientData) {
+    // The detectable slope bounds a test that was run; an untested series has no such bound.
+    if verdict == Verdict::Ok {
         let mds = s
             .lifetimes
             .iter()
@@ -539,6 +692,12 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 per_hour(kind, mds)
             ));
         }
+    }
+    if s.labels.len() > 1 {
+        reasons.push(format!(
+            "one process lineage seen as {} (stitched by ID Process across #N renumbering)",
+            s.labels.join(", ")
+        ));
     }
     if !s.split.cuts.is_empty() {
         let why: Vec<&str> = s.split.cuts.iter().map(|c| c.1.describe()).collect();
@@ -561,11 +720,14 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         ));
     }
 
-    let min_detectable = s
-        .lifetimes
-        .iter()
-        .filter_map(|l| l.min_detectable_slope)
-        .reduce(f64::min);
+    let min_detectable = if verdict == Verdict::InsufficientData {
+        None
+    } else {
+        s.lifetimes
+            .iter()
+            .filter_map(|l| l.min_detectable_slope)
+            .reduce(f64::min)
+    };
     let fits = |robust: bool| -> Vec<TrendLine> {
         tested
             .iter()
