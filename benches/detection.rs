@@ -312,7 +312,9 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
                 (label.truth, call),
                 (Truth::Leak, Call::Negative | Call::Abstain) | (Truth::NotLeak, Call::Positive)
             );
-            if wrong && std::env::var_os("PERFLEAK_BENCH_MISSES").is_some() {
+            let dump = std::env::var("PERFLEAK_BENCH_MISSES").ok();
+            let hit = label.truth == Truth::Leak && call == Call::Positive;
+            if (wrong || (hit && dump.as_deref() == Some("all"))) && dump.is_some() {
                 let why: Vec<String> = findings
                     .iter()
                     .filter(|f| {
@@ -322,7 +324,8 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
                     .map(|f| format!("{:?}: {}", f.verdict, f.reasons.join("; ")))
                     .collect();
                 t.errors.push(format!(
-                    "{} {:?} {} {} snr={:.1} phi={:.2} params={:?} | {}",
+                    "{}{} {:?} {} {} snr={:.1} phi={:.2} params={:?} | {}",
+                    if hit { "hit " } else { "" },
                     label.family.name(),
                     label.truth,
                     log.name(),

@@ -317,6 +317,26 @@ fn hours_text(h: f64) -> String {
     }
 }
 
+/// A lone growing lifetime that ends no higher than earlier, non-growing lifetimes of the same
+/// series settled: the restart's warm-up, not a leak. Returns it and the level held before.
+fn climbs_back(s: &SeriesTrial, passing: &[usize], tested: &[usize]) -> Option<(usize, f64)> {
+    let [best] = passing else {
+        return None;
+    };
+    let reached = s.lifetimes[*best].end_level;
+    let held = tested
+        .iter()
+        .filter(|&&i| i < *best && !passing.contains(&i))
+        .map(|&i| {
+            let l = &s.lifetimes[i];
+            // Two noise sigmas of the settled level: the same plateau seen through noise.
+            (l.late_level, l.late_level + 2.0 * l.late_spread)
+        })
+        .filter(|v| v.1.is_finite())
+        .reduce(|a, b| if b.1 > a.1 { b } else { a })?;
+    (reached <= held.1).then_some((*best, held.0))
+}
+
 /// What an untested (too short) series did, in words: the observed change, not a verdict.
 fn observed_change(
     process: &str,
@@ -484,6 +504,19 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             ));
         }
         confidence = if verdict == Verdict::Leak { 0.9 } else { 0.55 };
+    } else if let Some((best, held)) = climbs_back(s, &passing, &tested) {
+        // Restarts without a leak: each new process warms up to where the last one settled.
+        decisive = Some(best);
+        verdict = Verdict::Ok;
+        confidence = 0.7;
+        q_value = Some(q_of(best));
+        p_value = Some(s.lifetimes[best].p);
+        shape = "warm-up".into();
+        reasons.push(format!(
+            "warm-up after a restart: the growing lifetime reaches {}, no higher than the {} earlier lifetimes held without growing",
+            amount(kind, s.lifetimes[best].end_level),
+            amount(kind, held)
+        ));
     } else if let Some(&best) = strong.last() {
         decisive = Some(best);
         let soft = soft_of(best);
