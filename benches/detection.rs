@@ -324,12 +324,13 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
                     .map(|f| format!("{:?}: {}", f.verdict, f.reasons.join("; ")))
                     .collect();
                 t.errors.push(format!(
-                    "{}{} {:?} {} {} snr={:.1} phi={:.2} params={:?} | {}",
+                    "{}{} {:?} {} {} D={:.0}h snr={:.1} phi={:.2} params={:?} | {}",
                     if hit { "hit " } else { "" },
                     label.family.name(),
                     label.truth,
                     log.name(),
                     label.instance,
+                    log.spec.samples as f64 * log.spec.interval_seconds / 3600.0,
                     label.snr.unwrap_or(f64::NAN),
                     label.ar_phi,
                     label.params,

@@ -84,6 +84,16 @@ impl LifetimeTrial {
         self.end_hours - self.start_hours
     }
 
+    /// Time the samples cover, one sampling interval more than first-to-last: a day sampled
+    /// every 15 minutes is 96 samples spanning 23.75 h, and it is a whole day of data.
+    pub fn coverage_hours(&self) -> f64 {
+        if self.samples > 1 {
+            self.span_hours() * self.samples as f64 / (self.samples - 1) as f64
+        } else {
+            self.span_hours()
+        }
+    }
+
     /// Robust level at the end of the lifetime.
     pub fn level_at_end(&self) -> Option<f64> {
         self.sen.map(|s| s.intercept + s.slope * self.end_hours)
@@ -153,8 +163,14 @@ fn fmt_hours(h: f64) -> String {
 /// the end is judged against the same hours of the day before. Needs the rise over the last
 /// third's 24 h differences to hold at least 30% of the overall rate, and most of those
 /// differences to be rises. `None` when the lifetime has no daily cycle to blame.
-fn persists_day_over_day(t: &[f64], x: &[f64], slope: f64, span: f64) -> Option<(f64, f64)> {
-    if !(DAY_OVER_DAY_MIN_SPAN..72.0).contains(&span) || slope <= 0.0 {
+fn persists_day_over_day(
+    t: &[f64],
+    x: &[f64],
+    slope: f64,
+    span: f64,
+    coverage: f64,
+) -> Option<(f64, f64)> {
+    if !(DAY_OVER_DAY_MIN_SPAN..72.0).contains(&coverage) || slope <= 0.0 {
         return None;
     }
     let cycle = daily_cycle(t, x)?;
@@ -246,7 +262,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     }
 
     let mut cyclic = false;
-    if span >= 72.0 {
+    if trial.coverage_hours() >= 72.0 {
         if let Some(cycle) = daily_cycle(t, &x) {
             if cycle.strength >= 0.3 {
                 x = cycle.adjusted;
@@ -354,7 +370,7 @@ fn gate(
             let (s1, s2) = (stick.slope_before, stick.slope_after);
             let bend = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && post_p >= 0.05;
             let day_over_day = if bend {
-                persists_day_over_day(t, x, sen.slope, span)
+                persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours())
             } else {
                 None
             };
@@ -430,9 +446,12 @@ fn gate(
                 trial.tail_ratio = Some(ratio);
                 // Judging the tail day over day for one to three days of data was tried: it
                 // let warm-ups that restart through (their first day always grows).
-                let stopped = ratio < 0.3 || tail_mk.p_increasing >= 0.1;
+                // A tail that keeps most of the rate but is too short or noisy to be
+                // significant on its own (a sawtooth, a slow leak) has not stopped: only a
+                // tail that is both slow-ish and insignificant counts as stopping.
+                let stopped = ratio < 0.3 || (tail_mk.p_increasing >= 0.1 && ratio < 0.6);
                 let day_over_day = if stopped {
-                    persists_day_over_day(t, x, overall, span)
+                    persists_day_over_day(t, x, overall, span, trial.coverage_hours())
                 } else {
                     None
                 };
@@ -516,13 +535,14 @@ fn gate(
             soft.push(format!("Cox-Stuart disagrees (p={p_cs:.2})"));
         }
     }
-    if span < 24.0 {
+    let coverage = trial.coverage_hours();
+    if coverage < 24.0 {
         trial.cycle_confound = true;
         soft.push(format!(
             "lifetime {} < 24 h: a daily cycle cannot be ruled out",
             fmt_hours(span)
         ));
-    } else if span < 72.0 {
+    } else if coverage < 72.0 {
         match lag24_sign_test(t, x) {
             Some((d, p)) if d > 0.0 && p < 0.01 => {
                 trial.notes.push(format!("lag-24h sign test p={p:.1e}"));

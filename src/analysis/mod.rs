@@ -486,7 +486,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         shape = "restart-masked".into();
         q_value = s.combined_q;
         p_value = s.combined_p;
-        let covered: f64 = passing.iter().map(|&i| s.lifetimes[i].span_hours()).sum();
+        let covered: f64 = passing
+            .iter()
+            .map(|&i| s.lifetimes[i].coverage_hours())
+            .sum();
         reasons.push(format!(
             "MK-HR q={:.1e} combined over lifetimes (Stouffer)",
             q_value.unwrap_or(1.0)
