@@ -693,3 +693,39 @@ fn ragged_input_does_not_panic() {
     let constant = f.iter().find(|x| x.instance == "c").unwrap();
     assert_eq!(constant.verdict, Verdict::Ok);
 }
+
+#[test]
+fn two_day_leak_ending_on_a_daily_downswing_is_still_growth() {
+    // The log ends in the falling half of the cycle: the last third alone looks like growth
+    // that stopped; against the same hours a day earlier it still rises.
+    let downswing = |h: f64| (2.0 * std::f64::consts::PI * (h - 26.0) / 24.0).sin();
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(44.0, 300.0);
+        let t = b.hours();
+        let noise = ar1(&mut rng, t.len(), 0.3, 1.0 * MB);
+        let leak: Vec<f64> = t
+            .iter()
+            .zip(&noise)
+            .map(|(h, e)| 300.0 * MB + 40.0 * MB * downswing(*h) + 2.0 * MB * h + e)
+            .collect();
+        let cycle: Vec<f64> = t
+            .iter()
+            .zip(&noise)
+            .map(|(h, e)| 300.0 * MB + 40.0 * MB * downswing(*h) + e)
+            .collect();
+        let log = b
+            .process("leaky", "Private Bytes", leak)
+            .process("cyclic", "Private Bytes", cycle)
+            .build();
+        let f = analyze(&log);
+        let leaky = f.iter().find(|x| x.instance == "leaky").unwrap();
+        assert!(
+            matches!(leaky.verdict, Verdict::Leak | Verdict::Suspect),
+            "seed {seed}: {:?}",
+            leaky.reasons
+        );
+        let cyclic = f.iter().find(|x| x.instance == "cyclic").unwrap();
+        check(cyclic, Verdict::Ok, "two-day cycle without leak");
+    }
+}

@@ -484,7 +484,10 @@ fn gate(
                 let post = &x[shift.split..];
                 let post_p =
                     mann_kendall_hamed_rao(&t[shift.split..], post).map_or(1.0, |r| r.p_increasing);
-                if post.len() >= 12 && post_p >= 0.05 {
+                let cycle_explains = || {
+                    persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours()).is_some()
+                };
+                if post.len() >= 12 && post_p >= 0.05 && !cycle_explains() {
                     return Outcome::Rejected {
                         shape: "level-shift",
                         reason: level_shift_reason(
