@@ -283,7 +283,7 @@ fn try_series(
 /// Quantity in the counter's unit, short.
 fn amount(kind: CounterKind, v: f64) -> String {
     if kind.unit() != "bytes" {
-        return if v.abs() >= 100.0 {
+        return if v.abs() >= 100.0 || v.fract() == 0.0 {
             format!("{v:.0}")
         } else {
             format!("{v:.2}")
