@@ -729,3 +729,48 @@ fn two_day_leak_ending_on_a_daily_downswing_is_still_growth() {
         check(cyclic, Verdict::Ok, "two-day cycle without leak");
     }
 }
+
+#[test]
+fn restart_still_warming_up_at_the_end_is_not_a_leak() {
+    // Two settled processes, then a restart 10 h before the end whose warm-up (tau 4 h) is
+    // still climbing back to the level the earlier processes held.
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(60.0, 300.0);
+        let t = b.hours();
+        let start = |h: f64| {
+            if h < 25.0 {
+                0.0
+            } else if h < 50.0 {
+                25.0
+            } else {
+                50.0
+            }
+        };
+        let pid: Vec<f64> = t.iter().map(|h| 700.0 + start(*h)).collect();
+        let v: Vec<f64> = t
+            .iter()
+            .map(|h| {
+                let age = h - start(*h);
+                let warm = if *h < 25.0 {
+                    0.0
+                } else {
+                    0.5 * (-age / 4.0).exp()
+                };
+                200.0 * MB * (1.0 - warm) + rng.random_range(-1.5..1.5) * MB
+            })
+            .collect();
+        let log = b
+            .process("svc", "Private Bytes", v)
+            .process("svc", "ID Process", pid)
+            .build();
+        let f = only(&log, "Private Bytes");
+        check(&f, Verdict::Ok, "warm-up after restart");
+        assert!(
+            f.reasons[0].starts_with("warm-up after a restart"),
+            "{:?}",
+            f.reasons
+        );
+        assert_eq!(f.segments, 3);
+    }
+}
