@@ -5,7 +5,9 @@
 //! `cargo bench --bench detection -- [--split test|tune] [--scale X]`; environment:
 //! `PERFLEAK_BENCH_SCALE` (1.0 = protocol size), `PERFLEAK_BENCH_SPLIT`, `PERFLEAK_BENCH_DELAY_LOGS`
 //! (logs run on prefixes for the detection delay, default 200), `PERFLEAK_BENCH_THROUGHPUT`
-//! (series in the throughput log, default 2000; 0 skips it), `PERFLEAK_BENCH_SAMPLES` (10000).
+//! (series in the throughput log, default 2000; 0 skips it), `PERFLEAK_BENCH_SAMPLES` (10000),
+//! `PERFLEAK_BENCH_MISSES` (set: list every missed leak and false alarm with its verdict and
+//! reasons, by family; `all`: also every leak found).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
