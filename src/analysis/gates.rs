@@ -71,12 +71,6 @@ pub struct LifetimeTrial {
     pub tail_ratio: Option<f64>,
     /// A daily cycle could not be ruled out (lifetime shorter than a day, or lag-24 h test failed).
     pub cycle_confound: bool,
-    /// Median of the second half of the samples: the level the process settled at.
-    pub late_level: f64,
-    /// Median of the last tenth of the samples (at least three): where the lifetime ended.
-    pub end_level: f64,
-    /// Robust spread (MAD sigma) of the second half: how far `late_level` wanders by noise.
-    pub late_spread: f64,
 }
 
 impl LifetimeTrial {
@@ -221,9 +215,6 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
         growth: 0.0,
         tail_ratio: None,
         cycle_confound: false,
-        late_level: median(&values[n / 2..n]).unwrap_or(f64::NAN),
-        end_level: median(&values[n - (n / 10).max(3).min(n)..n]).unwrap_or(f64::NAN),
-        late_spread: mad_sigma(&values[n / 2..n]).unwrap_or(f64::NAN),
     };
     let span = end - start;
     if n < 4 {

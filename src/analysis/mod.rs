@@ -19,6 +19,7 @@ use lifetime::{Identity, Lifetimes};
 use limit::{CounterKind, Limit};
 use rayon::prelude::*;
 use stats::combine::{benjamini_hochberg, stouffer};
+use stats::robust::{mad_sigma, median};
 use std::collections::{HashMap, HashSet};
 
 /// q at or below which a trend counts as significant after Benjamini-Hochberg.
@@ -118,11 +119,27 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         }
     }
 
+    // Commit headroom once per machine, not once per series.
+    let mut headroom: Vec<(Option<String>, Option<f64>)> = Vec::new();
+    for &(column, _, _) in &units {
+        let machine = &log.columns[column].path.machine;
+        if !headroom.iter().any(|(m, _)| eq_opt(m, machine)) {
+            headroom.push((machine.clone(), commit_headroom(log, machine)));
+        }
+    }
+    let headroom_of = |column: usize| {
+        let machine = &log.columns[column].path.machine;
+        headroom
+            .iter()
+            .find(|(m, _)| eq_opt(m, machine))
+            .and_then(|(_, h)| *h)
+    };
+
     let mut trials: Vec<SeriesTrial> = units
         .into_par_iter()
         .map(|(column, kind, lineage)| {
             let virtual_bytes = sibling(column, "Virtual Bytes");
-            match lineage {
+            let mut trial = match lineage {
                 Some(l) => {
                     let identity = Identity {
                         pid: Some(&l.pid),
@@ -136,8 +153,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
                         .flat_map(|v| v.iter().copied())
                         .filter(|v| v.is_finite())
                         .reduce(f64::max);
-                    let mut trial =
-                        try_series(log, &hours, column, &l.values, kind, identity, max_vb);
+                    let mut trial = try_series(&hours, &l.values, kind, identity, max_vb);
                     trial.labels = l
                         .columns
                         .iter()
@@ -154,9 +170,12 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
                     let max_vb = virtual_bytes
                         .and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
                     let values = &log.columns[column].values;
-                    try_series(log, &hours, column, values, kind, identity, max_vb)
+                    try_series(&hours, values, kind, identity, max_vb)
                 }
-            }
+            };
+            trial.column = column;
+            trial.commit_headroom = headroom_of(column);
+            trial
         })
         .collect();
 
@@ -238,15 +257,12 @@ fn commit_headroom(log: &PerfLog, machine: &Option<String>) -> Option<f64> {
 }
 
 fn try_series(
-    log: &PerfLog,
     hours: &[f64],
-    column: usize,
     values: &[f64],
     kind: CounterKind,
     identity: Identity,
     max_virtual_bytes: Option<f64>,
 ) -> SeriesTrial {
-    let col = &log.columns[column];
     let split = lifetime::split(values, hours, identity);
     let lifetimes: Vec<LifetimeTrial> = split
         .lifetimes
@@ -266,14 +282,14 @@ fn try_series(
         None
     };
     SeriesTrial {
-        column,
+        column: 0,
         kind,
         lifetime_q: vec![None; lifetimes.len()],
         split,
         lifetimes,
         combined_p,
         combined_q: None,
-        commit_headroom: commit_headroom(log, &col.path.machine),
+        commit_headroom: None,
         max_virtual_bytes,
         values: None,
         labels: Vec::new(),
@@ -318,23 +334,38 @@ fn hours_text(h: f64) -> String {
 }
 
 /// A lone growing lifetime that ends no higher than earlier, non-growing lifetimes of the same
-/// series settled: the restart's warm-up, not a leak. Returns it and the level held before.
-fn climbs_back(s: &SeriesTrial, passing: &[usize], tested: &[usize]) -> Option<(usize, f64)> {
+/// series settled: the restart's warm-up, not a leak. Returns it, where it ended and the level
+/// held before. Levels come from the raw samples: the median of the last tenth (at least three
+/// samples) for the end, the median of the second half for a settled level, allowing two noise
+/// sigmas (MAD) of that half so that the same plateau seen through noise still counts.
+fn climbs_back(
+    s: &SeriesTrial,
+    values: &[f64],
+    passing: &[usize],
+    tested: &[usize],
+) -> Option<(usize, f64, f64)> {
     let [best] = passing else {
         return None;
     };
-    let reached = s.lifetimes[*best].end_level;
+    let samples = |i: usize| -> Vec<f64> {
+        s.split.lifetimes[i]
+            .iter()
+            .filter_map(|&k| values.get(k).copied())
+            .collect()
+    };
     let held = tested
         .iter()
         .filter(|&&i| i < *best && !passing.contains(&i))
-        .map(|&i| {
-            let l = &s.lifetimes[i];
-            // Two noise sigmas of the settled level: the same plateau seen through noise.
-            (l.late_level, l.late_level + 2.0 * l.late_spread)
+        .filter_map(|&i| {
+            let v = samples(i);
+            let late = &v[v.len() / 2..];
+            let level = median(late)?;
+            Some((level, level + 2.0 * mad_sigma(late)?))
         })
-        .filter(|v| v.1.is_finite())
         .reduce(|a, b| if b.1 > a.1 { b } else { a })?;
-    (reached <= held.1).then_some((*best, held.0))
+    let v = samples(*best);
+    let reached = median(&v[v.len() - (v.len() / 10).max(3).min(v.len())..])?;
+    (reached <= held.1).then_some((*best, reached, held.0))
 }
 
 /// What an untested (too short) series did, in words: the observed change, not a verdict.
@@ -507,7 +538,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             ));
         }
         confidence = if verdict == Verdict::Leak { 0.9 } else { 0.55 };
-    } else if let Some((best, held)) = climbs_back(s, &passing, &tested) {
+    } else if let Some((best, reached, held)) = climbs_back(s, values, &passing, &tested) {
         // Restarts without a leak: each new process warms up to where the last one settled.
         decisive = Some(best);
         verdict = Verdict::Ok;
@@ -517,7 +548,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         shape = "warm-up".into();
         reasons.push(format!(
             "warm-up after a restart: the growing lifetime reaches {}, no higher than the {} earlier lifetimes held without growing",
-            amount(kind, s.lifetimes[best].end_level),
+            amount(kind, reached),
             amount(kind, held)
         ));
     } else if let Some(&best) = strong.last() {
