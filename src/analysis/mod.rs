@@ -499,6 +499,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             span_hours,
         ));
         if s.lifetimes.len() > 1 {
+            // The log is long enough; its processes did not live long enough.
+            reasons[0] = reasons[0].replace("too short", "each process lifetime too short");
             reasons.push(format!(
                 "{} lifetimes, the longest {} with {} samples",
                 s.lifetimes.len(),
