@@ -70,9 +70,7 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
 /// Writes the frame as CSV to `path` (through a temp file, then rename).
 pub fn write_csv(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
     let mut bytes = Vec::new();
-    CsvWriter::new(&mut bytes)
-        .include_header(true)
-        .finish(frame)?;
+    CsvWriter::new(&mut bytes).include_header(true).finish(frame)?;
     crate::report::write_atomic(path, &bytes)
 }
 
