@@ -5,7 +5,9 @@
 //! `cargo bench --bench detection -- [--split test|tune] [--scale X]`; environment:
 //! `PERFLEAK_BENCH_SCALE` (1.0 = protocol size), `PERFLEAK_BENCH_SPLIT`, `PERFLEAK_BENCH_DELAY_LOGS`
 //! (logs run on prefixes for the detection delay, default 200), `PERFLEAK_BENCH_THROUGHPUT`
-//! (series in the throughput log, default 2000; 0 skips it), `PERFLEAK_BENCH_SAMPLES` (10000).
+//! (series in the throughput log, default 2000; 0 skips it), `PERFLEAK_BENCH_SAMPLES` (10000),
+//! `PERFLEAK_BENCH_MISSES` (set: list every missed leak and false alarm with its verdict and
+//! reasons, by family; `all`: also every leak found).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -91,6 +93,9 @@ struct Tally {
     delay_series: u64,
     delay_missed: u64,
     flips: Vec<f64>,
+    /// (family, truth, call, verdict and first reason) of every miss and false alarm, when
+    /// `PERFLEAK_BENCH_MISSES` is set.
+    errors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -136,6 +141,7 @@ impl Tally {
         self.delay_series += o.delay_series;
         self.delay_missed += o.delay_missed;
         self.flips.extend(o.flips);
+        self.errors.extend(o.errors);
         self
     }
 
@@ -306,11 +312,41 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
         }
     };
     if via_reader {
-        let found = detections(&parsed);
+        let findings = analysis::analyze(&parsed);
+        let found: Vec<Detection> = findings.iter().map(Detection::from).collect();
         for (label, detection) in match_detections(&log.labels, &found) {
             let call = detection.map_or(Call::Negative, |d| d.call);
             if detection.is_none() {
                 t.not_reported += 1;
+            }
+            let wrong = matches!(
+                (label.truth, call),
+                (Truth::Leak, Call::Negative | Call::Abstain) | (Truth::NotLeak, Call::Positive)
+            );
+            let dump = std::env::var("PERFLEAK_BENCH_MISSES").ok();
+            let hit = label.truth == Truth::Leak && call == Call::Positive;
+            if (wrong || (hit && dump.as_deref() == Some("all"))) && dump.is_some() {
+                let why: Vec<String> = findings
+                    .iter()
+                    .filter(|f| {
+                        f.instance.eq_ignore_ascii_case(&label.instance)
+                            && f.counter.eq_ignore_ascii_case(&label.counter)
+                    })
+                    .map(|f| format!("{:?}: {}", f.verdict, f.reasons.join("; ")))
+                    .collect();
+                t.errors.push(format!(
+                    "{}{} {:?} {} {} D={:.0}h snr={:.1} phi={:.2} params={:?} | {}",
+                    if hit { "hit " } else { "" },
+                    label.family.name(),
+                    label.truth,
+                    log.name(),
+                    label.instance,
+                    log.spec.samples as f64 * log.spec.interval_seconds / 3600.0,
+                    label.snr.unwrap_or(f64::NAN),
+                    label.ar_phi,
+                    label.params,
+                    why.join(" || ")
+                ));
             }
             t.add(0, label, call);
             let spec = &log.spec;
@@ -611,5 +647,13 @@ fn main() {
         .map(|(i, log)| score_log(&log, i % stride == 0, &first_error))
         .reduce(Tally::default, Tally::merge);
     print_report(&cfg, &tally, started.elapsed().as_secs_f64());
+    if !tally.errors.is_empty() {
+        let mut errors = tally.errors.clone();
+        errors.sort();
+        println!("\n### Misses and false alarms\n");
+        for e in errors {
+            println!("- {e}");
+        }
+    }
     throughput(&cfg);
 }

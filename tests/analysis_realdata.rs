@@ -51,6 +51,17 @@ fn one_hour_desktop_capture_gives_sane_findings() {
         assert!(f.confidence.is_finite() && (0.0..=1.0).contains(&f.confidence));
         assert!(!f.reasons.is_empty());
         assert!(f.span_hours > 0.9 && f.span_hours < 1.1, "{}", f.span_hours);
+        // An hour is not tested: say what was seen, not what could have been detected.
+        if f.verdict == Verdict::InsufficientData {
+            assert!(f.min_detectable_slope_per_hour.is_none());
+            assert!(
+                f.reasons[0].starts_with(&format!("{} {} ", f.process, f.counter))
+                    && f.reasons[0].contains(" in 1.0 h; too short to tell a leak from activity"),
+                "{:?}",
+                f.reasons
+            );
+            assert!(!f.reasons.iter().any(|r| r.contains("could have detected")));
+        }
         assert!(f.pids.len() <= f.segments.max(1) + 1);
         if let Some(s) = f.slope_per_hour {
             assert!(s.is_finite());

@@ -512,7 +512,15 @@ fn short_log_is_insufficient_data() {
         "Private Bytes",
     );
     check(&f, Verdict::InsufficientData, "short");
-    assert!(f.min_detectable_slope_per_hour.is_some());
+    // Untested: no detectable-slope bound, but the observed change over the two hours.
+    assert!(f.min_detectable_slope_per_hour.is_none());
+    assert!(
+        f.reasons
+            .iter()
+            .any(|r| r.starts_with("w3wp Private Bytes rose ") && r.contains("in 2.0 h; too short")),
+        "{:?}",
+        f.reasons
+    );
 }
 
 #[test]
@@ -684,4 +692,85 @@ fn ragged_input_does_not_panic() {
     assert_eq!(blank.first, None);
     let constant = f.iter().find(|x| x.instance == "c").unwrap();
     assert_eq!(constant.verdict, Verdict::Ok);
+}
+
+#[test]
+fn two_day_leak_ending_on_a_daily_downswing_is_still_growth() {
+    // The log ends in the falling half of the cycle: the last third alone looks like growth
+    // that stopped; against the same hours a day earlier it still rises.
+    let downswing = |h: f64| (2.0 * std::f64::consts::PI * (h - 26.0) / 24.0).sin();
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(44.0, 300.0);
+        let t = b.hours();
+        let noise = ar1(&mut rng, t.len(), 0.3, 1.0 * MB);
+        let leak: Vec<f64> = t
+            .iter()
+            .zip(&noise)
+            .map(|(h, e)| 300.0 * MB + 40.0 * MB * downswing(*h) + 2.0 * MB * h + e)
+            .collect();
+        let cycle: Vec<f64> = t
+            .iter()
+            .zip(&noise)
+            .map(|(h, e)| 300.0 * MB + 40.0 * MB * downswing(*h) + e)
+            .collect();
+        let log = b
+            .process("leaky", "Private Bytes", leak)
+            .process("cyclic", "Private Bytes", cycle)
+            .build();
+        let f = analyze(&log);
+        let leaky = f.iter().find(|x| x.instance == "leaky").unwrap();
+        assert!(
+            matches!(leaky.verdict, Verdict::Leak | Verdict::Suspect),
+            "seed {seed}: {:?}",
+            leaky.reasons
+        );
+        let cyclic = f.iter().find(|x| x.instance == "cyclic").unwrap();
+        check(cyclic, Verdict::Ok, "two-day cycle without leak");
+    }
+}
+
+#[test]
+fn restart_still_warming_up_at_the_end_is_not_a_leak() {
+    // Two settled processes, then a restart 10 h before the end whose warm-up (tau 4 h) is
+    // still climbing back to the level the earlier processes held.
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(60.0, 300.0);
+        let t = b.hours();
+        let start = |h: f64| {
+            if h < 25.0 {
+                0.0
+            } else if h < 50.0 {
+                25.0
+            } else {
+                50.0
+            }
+        };
+        let pid: Vec<f64> = t.iter().map(|h| 700.0 + start(*h)).collect();
+        let v: Vec<f64> = t
+            .iter()
+            .map(|h| {
+                let age = h - start(*h);
+                let warm = if *h < 25.0 {
+                    0.0
+                } else {
+                    0.5 * (-age / 4.0).exp()
+                };
+                200.0 * MB * (1.0 - warm) + rng.random_range(-1.5..1.5) * MB
+            })
+            .collect();
+        let log = b
+            .process("svc", "Private Bytes", v)
+            .process("svc", "ID Process", pid)
+            .build();
+        let f = only(&log, "Private Bytes");
+        check(&f, Verdict::Ok, "warm-up after restart");
+        assert!(
+            f.reasons[0].starts_with("warm-up after a restart"),
+            "{:?}",
+            f.reasons
+        );
+        assert_eq!(f.segments, 3);
+    }
 }

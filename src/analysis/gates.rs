@@ -4,7 +4,8 @@
 
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit::CounterKind;
-use super::season::{daily_cycle, lag24_sign_test};
+use super::season::{daily_cycle, lag24_diffs, lag24_sign_test};
+use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, mean_shift};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
@@ -15,6 +16,8 @@ use super::stats::trend::{
 /// Shortest lifetime worth testing.
 pub const MIN_SPAN_HOURS: f64 = 3.0;
 pub const MIN_SAMPLES: usize = 12;
+/// Growth over a lifetime, as a share of its level, below which a trend is "minor".
+const MIN_RELATIVE_GROWTH: f64 = 0.02;
 
 /// Least-squares fit from `linregress`, reported beside the robust one.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,6 +76,16 @@ pub struct LifetimeTrial {
 impl LifetimeTrial {
     pub fn span_hours(&self) -> f64 {
         self.end_hours - self.start_hours
+    }
+
+    /// Time the samples cover, one sampling interval more than first-to-last: a day sampled
+    /// every 15 minutes is 96 samples spanning 23.75 h, and it is a whole day of data.
+    pub fn coverage_hours(&self) -> f64 {
+        if self.samples > 1 {
+            self.span_hours() * self.samples as f64 / (self.samples - 1) as f64
+        } else {
+            self.span_hours()
+        }
     }
 
     /// Robust level at the end of the lifetime.
@@ -139,6 +152,44 @@ fn fmt_hours(h: f64) -> String {
     }
 }
 
+/// Growth that keeps up day over day at the end of a lifetime of one to three days with a
+/// visible daily cycle: a partial day at the end sits on the cycle's upswing or downswing, so
+/// the end is judged against the same hours of the day before. Needs the rise over the last
+/// third's 24 h differences to hold at least 30% of the overall rate, and most of those
+/// differences to be rises. `None` when the lifetime has no daily cycle to blame.
+fn persists_day_over_day(
+    t: &[f64],
+    x: &[f64],
+    slope: f64,
+    span: f64,
+    coverage: f64,
+) -> Option<(f64, f64)> {
+    if !(DAY_OVER_DAY_MIN_SPAN..72.0).contains(&coverage) || slope <= 0.0 {
+        return None;
+    }
+    let cycle = daily_cycle(t, x)?;
+    if cycle.strength < 0.3 {
+        return None;
+    }
+    let start = t.first()? + 2.0 * span / 3.0;
+    let tail: Vec<f64> = lag24_diffs(t, x)
+        .into_iter()
+        .filter(|(h, _)| *h >= start)
+        .map(|(_, d)| d)
+        .collect();
+    if tail.len() < 4 {
+        return None;
+    }
+    let ups = tail.iter().filter(|d| **d > 0.0).count() as u64;
+    let nonzero = tail.iter().filter(|d| **d != 0.0).count() as u64;
+    let p = binomial_upper_tail(ups, nonzero, 0.5);
+    let ratio = median(&tail)? / (24.0 * slope);
+    (ratio >= 0.3 && p < 0.05).then_some((ratio, p))
+}
+
+/// Shortest lifetime whose end can be compared with the day before it (24 h plus 4 hours).
+const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
+
 /// Try one lifetime: `hours` and `values` are its samples (finite, in time order).
 pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> LifetimeTrial {
     let n = values.len().min(hours.len());
@@ -202,7 +253,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     }
 
     let mut cyclic = false;
-    if span >= 72.0 {
+    if trial.coverage_hours() >= 72.0 {
         if let Some(cycle) = daily_cycle(t, &x) {
             if cycle.strength >= 0.3 {
                 x = cycle.adjusted;
@@ -256,7 +307,7 @@ fn gate(
         return Outcome::NoTrend { shape };
     }
     let growth = sen.slope * span;
-    let needed = (0.05 * level).max(kind.growth_floor());
+    let needed = (MIN_RELATIVE_GROWTH * level).max(kind.growth_floor());
     if growth < needed {
         return Outcome::Rejected {
             shape: "minor-growth",
@@ -308,7 +359,20 @@ fn gate(
             let post_mk = mann_kendall_hamed_rao(t_after, after);
             let post_p = post_mk.map_or(1.0, |r| r.p_increasing);
             let (s1, s2) = (stick.slope_before, stick.slope_after);
-            if post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && post_p >= 0.05 {
+            let bend = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && post_p >= 0.05;
+            let day_over_day = if bend {
+                persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours())
+            } else {
+                None
+            };
+            if let Some((ratio, p)) = day_over_day {
+                trial.notes.push(format!(
+                    "the bend at {} is the daily cycle: the last third still rises {:.0}% of the rate day over day (sign p={p:.1e})",
+                    fmt_hours(stick.break_time),
+                    100.0 * ratio
+                ));
+            }
+            if bend && day_over_day.is_none() {
                 let since = stick.break_time;
                 let into = since - trial.start_hours;
                 // A jump fits a mean shift better than a bend: name it for what it is.
@@ -373,7 +437,21 @@ fn gate(
                 trial.tail_ratio = Some(ratio);
                 // Judging the tail day over day for one to three days of data was tried: it
                 // let warm-ups that restart through (their first day always grows).
-                if ratio < 0.3 || tail_mk.p_increasing >= 0.1 {
+                // A tail that keeps most of the rate but is too short or noisy to be
+                // significant on its own (a sawtooth, a slow leak) has not stopped: only a
+                // tail that is both slow-ish and insignificant counts as stopping.
+                let stopped = ratio < 0.3 || (tail_mk.p_increasing >= 0.1 && ratio < 0.6);
+                let day_over_day = if stopped {
+                    persists_day_over_day(t, x, overall, span, trial.coverage_hours())
+                } else {
+                    None
+                };
+                if let Some((dd_ratio, p)) = day_over_day {
+                    trial.notes.push(format!(
+                        "the last third rises {:.0}% of the rate against the same hours a day before (sign p={p:.1e}); its own slope is the daily cycle",
+                        100.0 * dd_ratio
+                    ));
+                } else if stopped {
                     return Outcome::Rejected {
                         shape: "growth-stopped",
                         reason: format!(
@@ -397,7 +475,10 @@ fn gate(
                 let post = &x[shift.split..];
                 let post_p =
                     mann_kendall_hamed_rao(&t[shift.split..], post).map_or(1.0, |r| r.p_increasing);
-                if post.len() >= 12 && post_p >= 0.05 {
+                let cycle_explains = || {
+                    persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours()).is_some()
+                };
+                if post.len() >= 12 && post_p >= 0.05 && !cycle_explains() {
                     return Outcome::Rejected {
                         shape: "level-shift",
                         reason: level_shift_reason(
@@ -418,10 +499,15 @@ fn gate(
     // Bursts: the trend must survive dropping the 10% of blocks that sit furthest from it.
     let slope_lower = trial.sen.map_or(sen.lower, |s| s.lower);
     if slope_lower > 0.0 {
-        let mut order: Vec<usize> = (0..m).collect();
-        let resid = |i: usize| (x[i] - sen.intercept - sen.slope * t[i]).abs();
+        // A late onset is judged on the growing part and its own line: against the whole-log
+        // line the rising end is what sits furthest, and trimming it would erase the leak.
+        let from = t.partition_point(|&h| h < trial.fit_start_hours);
+        let line = trial.sen.unwrap_or(sen);
+        let mut order: Vec<usize> = (from..m).collect();
+        let resid = |i: usize| (x[i] - line.intercept - line.slope * t[i]).abs();
         order.sort_by(|&a, &b| resid(a).total_cmp(&resid(b)));
-        let mut keep: Vec<usize> = order[..m - m / 10].to_vec();
+        let kept = order.len() - order.len() / 10;
+        let mut keep: Vec<usize> = order[..kept].to_vec();
         keep.sort_unstable();
         let kt: Vec<f64> = keep.iter().map(|&i| t[i]).collect();
         let kx: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
@@ -443,13 +529,14 @@ fn gate(
             soft.push(format!("Cox-Stuart disagrees (p={p_cs:.2})"));
         }
     }
-    if span < 24.0 {
+    let coverage = trial.coverage_hours();
+    if coverage < 24.0 {
         trial.cycle_confound = true;
         soft.push(format!(
             "lifetime {} < 24 h: a daily cycle cannot be ruled out",
             fmt_hours(span)
         ));
-    } else if span < 72.0 {
+    } else if coverage < 72.0 {
         match lag24_sign_test(t, x) {
             Some((d, p)) if d > 0.0 && p < 0.01 => {
                 trial.notes.push(format!("lag-24h sign test p={p:.1e}"));

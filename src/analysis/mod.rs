@@ -9,6 +9,7 @@ mod lifetime;
 mod limit;
 mod season;
 pub mod stats;
+mod stitch;
 
 pub use finding::{Finding, Severity, TrendLine, Verdict};
 
@@ -18,6 +19,7 @@ use lifetime::{Identity, Lifetimes};
 use limit::{CounterKind, Limit};
 use rayon::prelude::*;
 use stats::combine::{benjamini_hochberg, stouffer};
+use stats::robust::{mad_sigma, median};
 use std::collections::{HashMap, HashSet};
 
 /// q at or below which a trend counts as significant after Benjamini-Hochberg.
@@ -72,15 +74,108 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
             .map(|&j| log.columns[j].values.as_slice())
     };
 
-    let mut trials: Vec<SeriesTrial> = series
-        .par_iter()
-        .map(|&(column, kind)| {
-            let identity = Identity {
-                pid: sibling(column, "ID Process"),
-                elapsed: sibling(column, "Elapsed Time"),
-            };
+    // With `ID Process` logged, an image whose labels passed between processes is analysed per
+    // process lineage (stitched by PID), not per label.
+    let mut groups: HashMap<(String, String, String), Vec<(usize, CounterKind)>> = HashMap::new();
+    for &(column, kind) in &series {
+        let p = &log.columns[column].path;
+        groups
+            .entry((
+                p.machine.as_deref().unwrap_or("").to_ascii_lowercase(),
+                p.instance.as_deref().unwrap_or("").to_ascii_lowercase(),
+                p.counter.to_ascii_lowercase(),
+            ))
+            .or_default()
+            .push((column, kind));
+    }
+    let n = log.elapsed_seconds.len();
+    let mut units: Vec<(usize, CounterKind, Option<stitch::Lineage>)> = Vec::new();
+    let mut group_list: Vec<&Vec<(usize, CounterKind)>> = groups.values().collect();
+    group_list.sort_by_key(|g| g[0].0);
+    for group in group_list {
+        let members: Option<Vec<stitch::Member>> = (group.len() >= 2)
+            .then(|| {
+                group
+                    .iter()
+                    .map(|&(column, _)| {
+                        Some(stitch::Member {
+                            column,
+                            values: &log.columns[column].values,
+                            pid: sibling(column, "ID Process")?,
+                            elapsed: sibling(column, "Elapsed Time"),
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .flatten();
+        match members.filter(|m| stitch::labels_move(m)) {
+            Some(members) => {
+                let kind = group[0].1;
+                for lineage in stitch::lineages(&members, n) {
+                    units.push((lineage.home, kind, Some(lineage)));
+                }
+            }
+            None => units.extend(group.iter().map(|&(c, k)| (c, k, None))),
+        }
+    }
+
+    // Commit headroom once per machine, not once per series.
+    let mut headroom: Vec<(Option<String>, Option<f64>)> = Vec::new();
+    for &(column, _, _) in &units {
+        let machine = &log.columns[column].path.machine;
+        if !headroom.iter().any(|(m, _)| eq_opt(m, machine)) {
+            headroom.push((machine.clone(), commit_headroom(log, machine)));
+        }
+    }
+    let headroom_of = |column: usize| {
+        let machine = &log.columns[column].path.machine;
+        headroom
+            .iter()
+            .find(|(m, _)| eq_opt(m, machine))
+            .and_then(|(_, h)| *h)
+    };
+
+    let mut trials: Vec<SeriesTrial> = units
+        .into_par_iter()
+        .map(|(column, kind, lineage)| {
             let virtual_bytes = sibling(column, "Virtual Bytes");
-            try_series(log, &hours, column, kind, identity, virtual_bytes)
+            let mut trial = match lineage {
+                Some(l) => {
+                    let identity = Identity {
+                        pid: Some(&l.pid),
+                        elapsed: l.elapsed.as_deref(),
+                    };
+                    // Bitness from the largest Virtual Bytes under any of the lineage's labels.
+                    let max_vb = l
+                        .columns
+                        .iter()
+                        .filter_map(|&c| sibling(c, "Virtual Bytes"))
+                        .flat_map(|v| v.iter().copied())
+                        .filter(|v| v.is_finite())
+                        .reduce(f64::max);
+                    let mut trial = try_series(&hours, &l.values, kind, identity, max_vb);
+                    trial.labels = l
+                        .columns
+                        .iter()
+                        .filter_map(|&c| log.columns[c].path.instance_label())
+                        .collect();
+                    trial.values = Some(l.values);
+                    trial
+                }
+                None => {
+                    let identity = Identity {
+                        pid: sibling(column, "ID Process"),
+                        elapsed: sibling(column, "Elapsed Time"),
+                    };
+                    let max_vb = virtual_bytes
+                        .and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
+                    let values = &log.columns[column].values;
+                    try_series(&hours, values, kind, identity, max_vb)
+                }
+            };
+            trial.column = column;
+            trial.commit_headroom = headroom_of(column);
+            trial
         })
         .collect();
 
@@ -128,6 +223,10 @@ struct SeriesTrial {
     combined_q: Option<f64>,
     commit_headroom: Option<f64>,
     max_virtual_bytes: Option<f64>,
+    /// The series stitched by PID across instance labels (None: the column's own values).
+    values: Option<Vec<f64>>,
+    /// Instance labels of a stitched series, most samples first.
+    labels: Vec<String>,
 }
 
 fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
@@ -158,21 +257,19 @@ fn commit_headroom(log: &PerfLog, machine: &Option<String>) -> Option<f64> {
 }
 
 fn try_series(
-    log: &PerfLog,
     hours: &[f64],
-    column: usize,
+    values: &[f64],
     kind: CounterKind,
     identity: Identity,
-    virtual_bytes: Option<&[f64]>,
+    max_virtual_bytes: Option<f64>,
 ) -> SeriesTrial {
-    let col = &log.columns[column];
-    let split = lifetime::split(&col.values, hours, identity);
+    let split = lifetime::split(values, hours, identity);
     let lifetimes: Vec<LifetimeTrial> = split
         .lifetimes
         .iter()
         .map(|idx| {
             let t: Vec<f64> = idx.iter().map(|&i| hours[i]).collect();
-            let v: Vec<f64> = idx.iter().map(|&i| col.values[i]).collect();
+            let v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
             gates::try_lifetime(&t, &v, kind)
         })
         .collect();
@@ -184,25 +281,25 @@ fn try_series(
     } else {
         None
     };
-    let max_virtual_bytes =
-        virtual_bytes.and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
     SeriesTrial {
-        column,
+        column: 0,
         kind,
         lifetime_q: vec![None; lifetimes.len()],
         split,
         lifetimes,
         combined_p,
         combined_q: None,
-        commit_headroom: commit_headroom(log, &col.path.machine),
+        commit_headroom: None,
         max_virtual_bytes,
+        values: None,
+        labels: Vec::new(),
     }
 }
 
 /// Quantity in the counter's unit, short.
 fn amount(kind: CounterKind, v: f64) -> String {
     if kind.unit() != "bytes" {
-        return if v.abs() >= 100.0 {
+        return if v.abs() >= 100.0 || v.fract() == 0.0 {
             format!("{v:.0}")
         } else {
             format!("{v:.2}")
@@ -236,12 +333,90 @@ fn hours_text(h: f64) -> String {
     }
 }
 
+/// A lone growing lifetime that ends no higher than earlier, non-growing lifetimes of the same
+/// series settled: the restart's warm-up, not a leak. Returns it, where it ended and the level
+/// held before. Levels come from the raw samples: the median of the last tenth (at least three
+/// samples) for the end, the median of the second half for a settled level, allowing two noise
+/// sigmas (MAD) of that half so that the same plateau seen through noise still counts.
+fn climbs_back(
+    s: &SeriesTrial,
+    values: &[f64],
+    passing: &[usize],
+    tested: &[usize],
+) -> Option<(usize, f64, f64)> {
+    let [best] = passing else {
+        return None;
+    };
+    let samples = |i: usize| -> Vec<f64> {
+        s.split.lifetimes[i]
+            .iter()
+            .filter_map(|&k| values.get(k).copied())
+            .collect()
+    };
+    let held = tested
+        .iter()
+        .filter(|&&i| i < *best && !passing.contains(&i))
+        .filter_map(|&i| {
+            let v = samples(i);
+            let late = &v[v.len() / 2..];
+            let level = median(late)?;
+            Some((level, level + 2.0 * mad_sigma(late)?))
+        })
+        .reduce(|a, b| if b.1 > a.1 { b } else { a })?;
+    let v = samples(*best);
+    let reached = median(&v[v.len() - (v.len() / 10).max(3).min(v.len())..])?;
+    (reached <= held.1).then_some((*best, reached, held.0))
+}
+
+/// What an untested (too short) series did, in words: the observed change, not a verdict.
+fn observed_change(
+    process: &str,
+    counter: &str,
+    kind: CounterKind,
+    ends: Option<(f64, f64)>,
+    span_hours: f64,
+) -> String {
+    let needs = format!(
+        "too short to tell a leak from activity (needs >= {} h and {} samples)",
+        gates::MIN_SPAN_HOURS,
+        gates::MIN_SAMPLES
+    );
+    let Some((first, last)) = ends else {
+        return format!("{process} {counter}: no values; {needs}");
+    };
+    let change = last - first;
+    let what = if first > 0.0 {
+        let pct = 100.0 * change / first;
+        if pct.abs() < 1.0 {
+            format!("held within 1% ({})", amount(kind, last))
+        } else {
+            format!(
+                "{} {:.0}% ({} to {})",
+                if pct > 0.0 { "rose" } else { "fell" },
+                pct.abs(),
+                amount(kind, first),
+                amount(kind, last)
+            )
+        }
+    } else {
+        format!(
+            "went from {} to {}",
+            amount(kind, first),
+            amount(kind, last)
+        )
+    };
+    format!(
+        "{process} {counter} {what} in {}; {needs}",
+        hours_text(span_hours)
+    )
+}
+
 /// The log-wide decision for one series.
 fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let col = &log.columns[s.column];
+    let values: &[f64] = s.values.as_deref().unwrap_or(&col.values);
     let kind = s.kind;
-    let finite: Vec<(usize, f64)> = col
-        .values
+    let finite: Vec<(usize, f64)> = values
         .iter()
         .copied()
         .enumerate()
@@ -316,11 +491,23 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         let (span, n) = longest.map_or((0.0, 0), |i| {
             (s.lifetimes[i].span_hours(), s.lifetimes[i].samples)
         });
-        reasons.push(format!(
-            "no lifetime of at least 3 h and 12 samples (longest {} with {} samples)",
-            hours_text(span),
-            n
+        reasons.push(observed_change(
+            &col.path.instance.clone().unwrap_or_default(),
+            &col.path.counter,
+            kind,
+            first.zip(last),
+            span_hours,
         ));
+        if s.lifetimes.len() > 1 {
+            // The log is long enough; its processes did not live long enough.
+            reasons[0] = reasons[0].replace("too short", "each process lifetime too short");
+            reasons.push(format!(
+                "{} lifetimes, the longest {} with {} samples",
+                s.lifetimes.len(),
+                hours_text(span),
+                n
+            ));
+        }
     } else if passing.len() >= 2
         && 2 * passing.len() >= tested.len()
         && s.combined_q.is_some_and(|q| q <= Q_LEAK)
@@ -332,7 +519,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         shape = "restart-masked".into();
         q_value = s.combined_q;
         p_value = s.combined_p;
-        let covered: f64 = passing.iter().map(|&i| s.lifetimes[i].span_hours()).sum();
+        let covered: f64 = passing
+            .iter()
+            .map(|&i| s.lifetimes[i].coverage_hours())
+            .sum();
         reasons.push(format!(
             "MK-HR q={:.1e} combined over lifetimes (Stouffer)",
             q_value.unwrap_or(1.0)
@@ -350,6 +540,19 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             ));
         }
         confidence = if verdict == Verdict::Leak { 0.9 } else { 0.55 };
+    } else if let Some((best, reached, held)) = climbs_back(s, values, &passing, &tested) {
+        // Restarts without a leak: each new process warms up to where the last one settled.
+        decisive = Some(best);
+        verdict = Verdict::Ok;
+        confidence = 0.7;
+        q_value = Some(q_of(best));
+        p_value = Some(s.lifetimes[best].p);
+        shape = "warm-up".into();
+        reasons.push(format!(
+            "warm-up after a restart: the growing lifetime reaches {}, no higher than the {} earlier lifetimes held without growing",
+            amount(kind, reached),
+            amount(kind, held)
+        ));
     } else if let Some(&best) = strong.last() {
         decisive = Some(best);
         let soft = soft_of(best);
@@ -495,6 +698,24 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                         ci[1].map_or("never".into(), hours_text),
                         lim.note
                     ));
+                    // The hard limit is years away for most handle leaks; the soft limit is
+                    // where trouble starts, so say when it is reached.
+                    if kind == CounterKind::HandleCount && lim.severity_value < lim.value {
+                        if let Some((hs, cis)) = limit::time_to_limit(
+                            lim.severity_value,
+                            level_now,
+                            sen.slope,
+                            sen.lower,
+                            sen.upper,
+                        ) {
+                            reasons.push(format!(
+                                "16,384-handle soft limit in {} [{}, {}]",
+                                hours_text(hs),
+                                cis[0].map_or("?".into(), hours_text),
+                                cis[1].map_or("never".into(), hours_text)
+                            ));
+                        }
+                    }
                     // Growth so fast that the partial-day caveat does not matter.
                     if verdict == Verdict::Suspect
                         && l.cycle_confound
@@ -527,7 +748,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             }
         }
     }
-    if matches!(verdict, Verdict::Ok | Verdict::InsufficientData) {
+    // The detectable slope bounds a test that was run; an untested series has no such bound.
+    if verdict == Verdict::Ok {
         let mds = s
             .lifetimes
             .iter()
@@ -539,6 +761,12 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 per_hour(kind, mds)
             ));
         }
+    }
+    if s.labels.len() > 1 {
+        reasons.push(format!(
+            "one process lineage seen as {} (stitched by ID Process across #N renumbering)",
+            s.labels.join(", ")
+        ));
     }
     if !s.split.cuts.is_empty() {
         let why: Vec<&str> = s.split.cuts.iter().map(|c| c.1.describe()).collect();
@@ -561,11 +789,14 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         ));
     }
 
-    let min_detectable = s
-        .lifetimes
-        .iter()
-        .filter_map(|l| l.min_detectable_slope)
-        .reduce(f64::min);
+    let min_detectable = if verdict == Verdict::InsufficientData {
+        None
+    } else {
+        s.lifetimes
+            .iter()
+            .filter_map(|l| l.min_detectable_slope)
+            .reduce(f64::min)
+    };
     let fits = |robust: bool| -> Vec<TrendLine> {
         tested
             .iter()

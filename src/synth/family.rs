@@ -243,6 +243,25 @@ fn shape(rng: &mut SmallRng, family: Family, input: &ShapeInput) -> Shape {
             leak = slope.unwrap_or(total / span);
             let scale = leak * span / wsum;
             params.insert("steps".into(), k as f64);
+            // A staircase whose last third barely rises looks exactly like a cache that filled
+            // (family 10), and one dominated by a single step like a level shift (family 14):
+            // both are labelled not-leak there, so here either answer is defensible.
+            let late: f64 = times
+                .iter()
+                .zip(&weights)
+                .filter(|(at, _)| **at > 2.0 * span / 3.0)
+                .map(|(_, w)| w / wsum)
+                .sum();
+            let largest = weights.iter().copied().fold(0.0, f64::max) / wsum;
+            if late < 0.1 || largest >= 0.8 {
+                truth = Truth::Ambiguous;
+                note = Some(format!(
+                    "staircase with {:.0}% of its growth in the last third and {:.0}% in its largest step: \
+                     indistinguishable from a filled cache or a level shift",
+                    100.0 * late,
+                    100.0 * largest
+                ));
+            }
             onset = times.first().copied();
             (0..n)
                 .map(|i| {
@@ -297,6 +316,12 @@ fn shape(rng: &mut SmallRng, family: Family, input: &ShapeInput) -> Shape {
         Family::CyclicLeak | Family::DailyCycle => {
             let amplitude = uniform(rng, 0.05, 0.5) * base;
             let profile = DailyProfile::draw(rng);
+            if family == Family::DailyCycle && span < 24.0 {
+                // Less than a day of a daily cycle: its rising part is growth for all the log
+                // can tell.
+                truth = Truth::Ambiguous;
+                note = Some("less than one day of a daily cycle: a rising phase is indistinguishable from growth".into());
+            }
             if family == Family::CyclicLeak {
                 leak = slope.unwrap_or_else(|| leak_slope(rng, kind, base, span));
                 onset = Some(0.0);

@@ -1,0 +1,69 @@
+//! Process identity on the committed `samples/restart-leak.csv`: with `ID Process` logged, the
+//! leaking w3wp is followed across its recycles and across the `#N` labels it moves between,
+//! and is reported once; handle growth states the time to the 16,384 soft limit.
+
+use perfleak::analysis::{analyze, Verdict};
+use perfleak::ingest::{read_file, ReadOptions};
+use std::path::PathBuf;
+
+fn sample() -> Vec<perfleak::analysis::Finding> {
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/restart-leak.csv"
+    ));
+    let log = read_file(&p, &ReadOptions::default()).expect("sample loads");
+    analyze(&log)
+}
+
+#[test]
+fn recycled_w3wp_is_one_lineage_across_labels() {
+    let findings = sample();
+    let w3wp_pb: Vec<_> = findings
+        .iter()
+        .filter(|f| f.process == "w3wp" && f.counter == "Private Bytes")
+        .collect();
+    assert_eq!(w3wp_pb.len(), 2, "one finding per process lineage");
+    let leaking: Vec<_> = w3wp_pb
+        .iter()
+        .filter(|f| matches!(f.verdict, Verdict::Leak | Verdict::Suspect))
+        .collect();
+    assert_eq!(leaking.len(), 1, "{w3wp_pb:#?}");
+    let leak = leaking[0];
+    assert_eq!(leak.verdict, Verdict::Leak, "{:?}", leak.reasons);
+    // The leaker's four processes, in order, and none of the steady pool's.
+    assert_eq!(leak.pids, vec![3660, 20968, 16432, 12504]);
+    assert_eq!(leak.segments, 4);
+    assert!(
+        leak.reasons
+            .iter()
+            .any(|r| r.contains("seen as w3wp#1, w3wp") || r.contains("seen as w3wp, w3wp#1")),
+        "{:?}",
+        leak.reasons
+    );
+    let steady = w3wp_pb
+        .iter()
+        .find(|f| f.pids == vec![25344])
+        .expect("steady pool");
+    assert_eq!(steady.verdict, Verdict::Ok, "{:?}", steady.reasons);
+}
+
+#[test]
+fn handle_growth_states_the_soft_limit() {
+    let findings = sample();
+    let hc = findings
+        .iter()
+        .find(|f| {
+            f.process == "w3wp"
+                && f.counter == "Handle Count"
+                && matches!(f.verdict, Verdict::Leak | Verdict::Suspect)
+        })
+        .expect("w3wp handle growth");
+    assert_eq!(hc.limit, Some(16_777_216.0));
+    assert!(
+        hc.reasons
+            .iter()
+            .any(|r| r.starts_with("16,384-handle soft limit in ")),
+        "{:?}",
+        hc.reasons
+    );
+}
