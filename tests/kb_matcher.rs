@@ -119,6 +119,7 @@ fn finding(
         restarts: Vec::new(),
         robust_fits: Vec::new(),
         ols_fits: Vec::new(),
+        stitched_values: None,
     }
 }
 

@@ -130,9 +130,21 @@ pub struct Finding {
     /// Least-squares trend line per tested lifetime.
     #[serde(skip)]
     pub ols_fits: Vec<TrendLine>,
+    /// The values analysed when the series was stitched by PID across `#N` labels (None: the
+    /// values of `column` itself); charts must draw these, not the column.
+    #[serde(skip)]
+    pub stitched_values: Option<Vec<f64>>,
 }
 
 impl Finding {
+    /// The sample values this finding was computed from, one per log timestamp.
+    pub fn values<'a>(&'a self, log: &'a crate::ingest::PerfLog) -> Option<&'a [f64]> {
+        match &self.stitched_values {
+            Some(values) => Some(values),
+            None => log.columns.get(self.column).map(|c| c.values.as_slice()),
+        }
+    }
+
     /// Sort key: worse verdict, then higher confidence, then sooner exhaustion.
     pub fn worst_first(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         b.verdict

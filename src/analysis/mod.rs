@@ -862,6 +862,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         restarts: s.split.cuts.iter().map(|c| c.0).collect(),
         robust_fits,
         ols_fits,
+        stitched_values: s.values.clone(),
     }
 }
 

@@ -344,22 +344,21 @@ fn trend_end_value(fits: &[TrendLine], t_end: f64, last: f64) -> f64 {
 /// the limit and the forecast with its interval. Returns PNG bytes.
 pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> {
     let log = timeline.log;
-    let column = log
-        .columns
-        .get(f.column)
+    let values = f
+        .values(log)
         .ok_or_else(|| anyhow!("column {} is not in the log", f.column))?;
-    let n = column.values.len().min(log.elapsed_seconds.len());
+    let n = values.len().min(log.elapsed_seconds.len());
     // One unit for the whole axis, picked from the series' largest value (and its limit when
     // the limit is what the axis runs to, which the scale below takes care of via MB).
-    let max_abs = column.values[..n]
+    let max_abs = values[..n]
         .iter()
         .filter(|v| v.is_finite())
         .fold(0.0f64, |m, v| m.max(v.abs()));
     let (scale, unit) = display_scale_for(&f.unit, max_abs);
     let hours = &timeline.hours[..n];
     let points: Vec<(f64, f64)> = (0..n)
-        .filter(|&i| hours[i].is_finite() && column.values[i].is_finite())
-        .map(|i| (hours[i], column.values[i] * scale))
+        .filter(|&i| hours[i].is_finite() && values[i].is_finite())
+        .map(|i| (hours[i], values[i] * scale))
         .collect();
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         bail!("the series has no values to draw");
@@ -474,7 +473,7 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
         // Samples: one line per run of values, so a gap in the log is not bridged; dots make
         // the samples visible where a fitted line lies over them.
         let mut labelled = false;
-        for run in value_runs(hours, &column.values[..n], scale) {
+        for run in value_runs(hours, &values[..n], scale) {
             chart
                 .draw_series(
                     run.iter()
@@ -638,17 +637,17 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
         if lines.len() >= OVERVIEW_MAX_SERIES {
             break;
         }
-        let Some(column) = log.columns.get(f.column) else {
+        let Some(values) = f.values(log) else {
             continue;
         };
-        let n = column.values.len().min(n_time);
-        let Some(base) = column.values[..n].iter().copied().find(|v| v.is_finite()) else {
+        let n = values.len().min(n_time);
+        let Some(base) = values[..n].iter().copied().find(|v| v.is_finite()) else {
             continue;
         };
         if base <= 0.0 {
             continue;
         }
-        let relative: Vec<f64> = column.values[..n]
+        let relative: Vec<f64> = values[..n]
             .iter()
             .map(|v| (v / base - 1.0) * 100.0)
             .collect();

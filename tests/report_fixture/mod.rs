@@ -187,6 +187,7 @@ fn base_finding(instance: &str, counter: &str, column: usize, unit: &str) -> Fin
         restarts: vec![],
         robust_fits: vec![],
         ols_fits: vec![],
+        stitched_values: None,
     }
 }
 
