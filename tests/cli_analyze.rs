@@ -299,3 +299,38 @@ fn a_run_that_writes_no_report_exits_2() {
     assert!(stderr.contains("winlogon-smtp-leak"), "{stderr}");
     assert!(stderr.contains("no report could be written"), "{stderr}");
 }
+
+/// The robust slope of each leak the samples' labels know is close to the true slope, also
+/// for the recycled w3wp whose lifetimes are stitched across `#N` labels.
+#[test]
+fn leak_slopes_match_the_sample_labels() {
+    for name in ["winlogon-smtp-leak", "restart-leak", "thirdparty-leak"] {
+        let report = analyze_json(&format!("{name}.csv"));
+        let labels_path = sample(&format!("{name}.labels.json"));
+        let labels: Value =
+            serde_json::from_str(&std::fs::read_to_string(labels_path).expect("labels"))
+                .expect("labels JSON");
+        for label in labels["series"].as_array().expect("series") {
+            if label["truth"] != "leak" || label["counter"] != "Private Bytes" {
+                continue;
+            }
+            let finding = report["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .find(|f| {
+                    f["process"] == label["process"]
+                        && f["counter"] == "Private Bytes"
+                        && f["verdict"] == "leak"
+                })
+                .unwrap_or_else(|| panic!("{name}: no leak finding for {}", label["process"]));
+            let truth = label["slope_per_hour"].as_f64().expect("true slope");
+            let found = finding["slope_per_hour"].as_f64().expect("slope");
+            assert!(
+                (found - truth).abs() <= 0.2 * truth,
+                "{name} {}: slope {found} vs true {truth}",
+                label["process"]
+            );
+        }
+    }
+}

@@ -459,6 +459,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let mut confidence;
     // The lifetime whose slope, fit and forecast the finding reports.
     let decisive: Option<usize>;
+    // The lifetime the forecast starts from, when it is not the decisive one.
+    let mut current: Option<usize> = None;
     let mut q_value = None;
     let mut p_value = None;
 
@@ -513,8 +515,19 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         && s.combined_q.is_some_and(|q| q <= Q_LEAK)
         && slopes_agree(&passing)
     {
-        let last = *passing.last().unwrap_or(&tested[0]);
-        decisive = Some(last);
+        // The slope comes from the longest growing lifetime (a short last one is mostly the
+        // warm-up after the restart); the forecast still starts from the current level.
+        let longest = passing
+            .iter()
+            .copied()
+            .max_by(|&a, &b| {
+                s.lifetimes[a]
+                    .coverage_hours()
+                    .total_cmp(&s.lifetimes[b].coverage_hours())
+            })
+            .unwrap_or(tested[0]);
+        decisive = Some(longest);
+        current = passing.last().copied();
         verdict = Verdict::Leak;
         shape = "restart-masked".into();
         q_value = s.combined_q;
@@ -651,7 +664,11 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
 
     let d = decisive.map(|i| &s.lifetimes[i]);
     let sen = d.and_then(|l| l.sen);
-    let level_now = d.and_then(|l| l.level_at_end()).or(last).unwrap_or(0.0);
+    let level_now = current
+        .or(decisive)
+        .and_then(|i| s.lifetimes[i].level_at_end())
+        .or(last)
+        .unwrap_or(0.0);
     let limit: Option<Limit> =
         limit::limit_for(kind, level_now, s.max_virtual_bytes, s.commit_headroom);
     let mut time_to_limit_hours = None;
@@ -665,8 +682,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 format!(
                     "Sen {} [{}, {}]",
                     per_hour(kind, sen.slope),
-                    amount(kind, sen.lower),
-                    amount(kind, sen.upper)
+                    per_hour(kind, sen.lower),
+                    per_hour(kind, sen.upper)
                 ),
             );
             reasons.insert(
