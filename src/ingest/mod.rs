@@ -10,6 +10,7 @@ mod log;
 pub mod names;
 mod path;
 mod reader;
+mod records;
 mod segments;
 pub mod source;
 
