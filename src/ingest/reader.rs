@@ -5,7 +5,7 @@
 use std::io::{Cursor, Read};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use encoding_rs::{Encoding, UTF_8};
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use flate2::read::MultiGzDecoder;
 
 use super::decode::{self, Utf8Transcoder};
@@ -22,10 +22,12 @@ const MAX_LISTED: usize = 10;
 const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
 
 /// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
+/// `input_len`, the stream's length when known, lets the columns be sized once.
 pub fn read_stream<'a>(
     name: &str,
     mut input: impl Read + 'a,
     options: &ReadOptions,
+    input_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
     let prefix = read_prefix(name, &mut input)?;
     if prefix.is_empty() {
@@ -37,7 +39,7 @@ pub fn read_stream<'a>(
         // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
         let gz: Box<dyn Read + 'a> =
             Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
-        return read_stream(name, gz, options);
+        return read_stream(name, gz, options, None);
     }
     if prefix.starts_with(b"PK\x03\x04") {
         return Err(IngestError::Archive {
@@ -90,7 +92,43 @@ pub fn read_stream<'a>(
     } else {
         Box::new(Utf8Transcoder::new(body, sniffed.encoding))
     };
-    parse(name, text, format, sniffed.encoding.name(), options)
+    // UTF-16 takes two bytes for each ASCII character the UTF-8 text has.
+    let text_len = input_len.map(|len| {
+        let len = len.saturating_sub(sniffed.bom_len as u64);
+        if sniffed.encoding == UTF_16LE || sniffed.encoding == UTF_16BE {
+            len / 2
+        } else {
+            len
+        }
+    });
+    parse(
+        name,
+        text,
+        format,
+        sniffed.encoding.name(),
+        options,
+        text_len,
+    )
+}
+
+/// Rows a text of `text_len` bytes holds, judged from the first lines of `body` (which starts
+/// at the first data record, `header_len` bytes into the text). Never more than one row per
+/// `width` bytes, the least a row of `width` cells can take.
+fn estimate_rows(body: &[u8], text_len: u64, header_len: usize, width: usize) -> usize {
+    let mut lines = 0u64;
+    let mut end = 0usize;
+    for position in memchr::memchr_iter(b'\n', body).take(64) {
+        lines += 1;
+        end = position + 1;
+    }
+    let remaining = text_len.saturating_sub(header_len as u64);
+    let most = remaining / width.max(1) as u64;
+    if lines == 0 {
+        return 0;
+    }
+    let average = (end as u64 / lines).max(1);
+    let rows = remaining / average;
+    (rows + rows / 32 + 8).min(most) as usize
 }
 
 fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, IngestError> {
@@ -340,6 +378,7 @@ fn parse(
     format: LogFormat,
     encoding: &str,
     options: &ReadOptions,
+    text_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
     let delimiter = match format {
         LogFormat::PdhCsv => b',',
@@ -380,6 +419,7 @@ fn parse(
         .map(|&(a, b)| String::from_utf8_lossy(&records::unquote(&pending[a..b])).into_owned())
         .collect();
     pending.drain(..pos);
+    let header_len = pos;
     let width = header.len();
     if width < 2 {
         return Err(IngestError::format(
@@ -450,19 +490,31 @@ fn parse(
         }
     }
     let kept: Vec<usize> = selected.iter().map(|(i, _)| *i).collect();
+    // Sized once from the file length: columns grown by doubling, interleaved with the block
+    // buffers, left the heap half again as large as the data.
+    let rows = text_len.map_or(0, |len| estimate_rows(&pending, len, header_len, width));
+    for (_, column) in selected.iter_mut() {
+        column.values.reserve_exact(rows);
+    }
 
     let mut assembly = Assembly {
         name,
         width,
         warnings,
-        timestamps: Vec::new(),
-        timeline: Timeline::default(),
+        timestamps: Vec::with_capacity(rows),
+        timeline: Timeline {
+            elapsed: Vec::with_capacity(rows),
+            ..Timeline::default()
+        },
         selected,
         short_row: None,
         lines_before,
         listed_bad_cells: 0,
     };
     let pieces_per_block = rayon::current_num_threads().max(1) * 2;
+    // The two block buffers are reused: freeing 8 MB blocks would raise glibc's mmap threshold
+    // and send the columns into a fragmenting heap.
+    let mut spare: Vec<u8> = Vec::new();
     loop {
         let cut = loop {
             if eof {
@@ -477,7 +529,9 @@ fn parse(
             break;
         }
         let (ready, rest) = pending.split_at(cut);
-        let mut next = Vec::with_capacity(rest.len() + BLOCK_LEN);
+        let mut next = std::mem::take(&mut spare);
+        next.clear();
+        next.reserve(rest.len() + BLOCK_LEN);
         next.extend_from_slice(rest);
         let pieces = records::split_records(ready, pieces_per_block, MIN_PIECE_LEN);
         let mut parsed: Vec<Option<Piece>> = pieces.iter().map(|_| None).collect();
@@ -498,8 +552,9 @@ fn parse(
             assembly.add(piece)?;
         }
         eof = read? == 0;
-        pending = next;
+        spare = std::mem::replace(&mut pending, next);
     }
+    drop((pending, spare));
 
     let Assembly {
         mut warnings,
@@ -545,7 +600,13 @@ fn parse(
         },
         timestamps,
         elapsed_seconds: timeline.elapsed,
-        columns: selected.into_iter().map(|(_, c)| c).collect(),
+        columns: selected
+            .into_iter()
+            .map(|(_, mut c)| {
+                c.values.shrink_to_fit();
+                c
+            })
+            .collect(),
         all_paths,
         warnings: warnings.list,
     })
