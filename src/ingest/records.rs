@@ -4,9 +4,21 @@
 
 use std::borrow::Cow;
 
-/// Counts quote bytes; a plain loop the compiler turns into vector code.
+/// Counts one byte value. Sums of at most 255 into a `u8` let the compiler compare and add
+/// 32 bytes at a time; `filter().count()` widened every byte to `usize` and was the reader's
+/// largest serial cost.
+fn count_byte(data: &[u8], needle: u8) -> usize {
+    data.chunks(255)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .fold(0u8, |sum, &b| sum.wrapping_add(u8::from(b == needle))) as usize
+        })
+        .sum()
+}
+
 fn count_quotes(data: &[u8]) -> usize {
-    data.iter().filter(|&&b| b == b'"').count()
+    count_byte(data, b'"')
 }
 
 /// End (exclusive) of the last complete record in `data`, which starts at a record boundary.
@@ -65,16 +77,15 @@ pub fn tokenize(
     let n = data.len();
     let mut pos = start;
     let mut cell_start = start;
-    let mut breaks = 0u64;
     loop {
         if pos < n && data[pos] == b'"' {
             pos += 1;
             loop {
-                while pos < n && data[pos] != b'"' {
-                    breaks += u64::from(data[pos] == b'\n');
-                    pos += 1;
-                }
-                pos += 1;
+                pos += data[pos..]
+                    .iter()
+                    .position(|&b| b == b'"')
+                    .unwrap_or(n - pos)
+                    + 1;
                 if pos < n && data[pos] == b'"' {
                     pos += 1;
                     continue;
@@ -92,7 +103,7 @@ pub fn tokenize(
         }
         cells.push((cell_start, pos));
         if pos >= n {
-            return (n, breaks);
+            return (n, count_byte(&data[start..n], b'\n') as u64);
         }
         let b = data[pos];
         pos += 1;
@@ -103,7 +114,9 @@ pub fn tokenize(
         if b == b'\r' && pos < n && data[pos] == b'\n' {
             pos += 1;
         }
-        return (pos, breaks + 1);
+        // Line breaks inside quoted cells are counted here, once per record, not per byte.
+        let breaks = count_byte(&data[start..pos], b'\n') + usize::from(data[pos - 1] == b'\r');
+        return (pos, breaks as u64);
     }
 }
 
@@ -185,6 +198,7 @@ mod tests {
         assert_eq!(cells("a,b,"), ["a", "b", ""]);
         assert_eq!(cells("a\"b,\"c\"d\n"), ["a\"b", "cd"]);
         assert_eq!(cells("\"cut"), ["cut"]);
+        assert_eq!(count_byte(&[b'"'; 1000], b'"'), 1000);
         let data = b"\"x\ny\",z\r\nq";
         let mut ranges = Vec::new();
         assert_eq!(tokenize(data, 0, b',', &mut ranges), (9, 2));
