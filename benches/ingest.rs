@@ -4,7 +4,9 @@
 //! (VmHWM) is its own. Prints MB/s, peak RSS as a fraction of the file size, and the ratios.
 //!
 //! `PERFLEAK_BENCH_MB` sets the file size (default 1024), `PERFLEAK_BENCH_COLUMNS` the width
-//! (default 3000). Run with `cargo bench --bench ingest`.
+//! (default 3000), `PERFLEAK_BENCH_KEEP` a path where the file is written and kept (reused when
+//! its size fits), `PERFLEAK_BENCH_PHASES=1` adds a breakdown of where the reading time goes.
+//! Run with `cargo bench --bench ingest`.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -192,6 +194,73 @@ fn run_polars(path: &Path) -> (usize, usize, f64) {
     (df.width() - 1, df.height(), sum)
 }
 
+/// Where the time goes: each phase adds one step of the reading work to the previous one, run
+/// on the same file (`PERFLEAK_BENCH_PHASES=1`). Single-threaded, csv crate tokenizer, std
+/// float parsing: the figures of the reader before it was made parallel.
+fn phases(path: &Path) {
+    use std::io::Read;
+    let mb = std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / (1 << 20) as f64);
+    let report = |what: &str, started: Instant| {
+        let secs = started.elapsed().as_secs_f64();
+        println!("  phase {what:<44} {secs:6.2} s {:7.0} MB/s", mb / secs);
+    };
+    let t = Instant::now();
+    let mut file = std::fs::File::open(path).expect("bench file");
+    let mut block = vec![0u8; 8 << 20];
+    let mut newlines = 0usize;
+    loop {
+        let n = file.read(&mut block).expect("read");
+        if n == 0 {
+            break;
+        }
+        newlines += block[..n].iter().filter(|&&b| b == b'\n').count();
+    }
+    report("read 8 MB blocks + count newlines", t);
+
+    let kept: Vec<usize> = {
+        let names = header(env_usize("PERFLEAK_BENCH_COLUMNS", 3000));
+        let mut kept = Vec::new();
+        for (i, raw) in names.iter().enumerate().skip(1) {
+            if CounterPath::parse(raw).is_ok_and(|p| p.is_needed_by_analysis()) {
+                kept.push(i);
+            }
+        }
+        kept
+    };
+    for parse_floats in [false, true] {
+        let t = Instant::now();
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_path(path)
+            .expect("bench file");
+        let mut record = csv::ByteRecord::new();
+        let mut fields = 0usize;
+        let mut sum = 0.0;
+        while csv.read_byte_record(&mut record).expect("csv record") {
+            fields += record.len();
+            if parse_floats && fields > record.len() {
+                for &i in &kept {
+                    let cell = std::str::from_utf8(&record[i]).unwrap_or("").trim();
+                    sum += cell.parse::<f64>().unwrap_or(0.0);
+                }
+            }
+        }
+        let what = if parse_floats {
+            "csv ByteRecord + std f64 parse of kept cells"
+        } else {
+            "csv ByteRecord tokenizing only"
+        };
+        report(what, t);
+        std::hint::black_box((fields, sum));
+    }
+    let t = Instant::now();
+    let log = read_file(path, &ReadOptions::default()).expect("perfleak reads the bench file");
+    report("perfleak read_file (everything)", t);
+    std::hint::black_box((newlines, log.columns.len()));
+}
+
 fn child(which: &str, path: &Path) {
     let started = Instant::now();
     let (columns, rows, sum) = match which {
@@ -241,18 +310,41 @@ fn main() {
         child(&args[2], &PathBuf::from(&args[3]));
         return;
     }
+    if args.len() >= 3 && args[1] == "phases" {
+        phases(&PathBuf::from(&args[2]));
+        return;
+    }
     let mb = env_usize("PERFLEAK_BENCH_MB", 1024) as u64;
     let columns = env_usize("PERFLEAK_BENCH_COLUMNS", 3000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.csv");
+    // PERFLEAK_BENCH_KEEP=<path> writes the file there and leaves it for end-to-end runs; an
+    // existing file of the right size is reused rather than generated again.
+    let kept = std::env::var_os("PERFLEAK_BENCH_KEEP").map(PathBuf::from);
+    let path = kept.clone().unwrap_or_else(|| dir.path().join("bench.csv"));
     let t = Instant::now();
-    let (bytes, rows) = generate(&path, mb << 20, columns).expect("bench file written");
+    let reusable = kept.is_some()
+        && std::fs::metadata(&path)
+            .is_ok_and(|m| m.len() >= mb << 20 && m.len() < (mb << 20) + (4 << 20));
+    let (bytes, rows) = if reusable {
+        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+        (bytes, 0)
+    } else {
+        generate(&path, mb << 20, columns).expect("bench file written")
+    };
     let file_mb = bytes as f64 / (1 << 20) as f64;
+    let verb = if reusable { "reused" } else { "generated" };
     println!(
-        "generated {file_mb:.0} MB, {columns} columns, {rows} rows in {:.1} s",
+        "{verb} {file_mb:.0} MB, {columns} columns, {rows} rows in {:.1} s",
         t.elapsed().as_secs_f64()
     );
 
+    if std::env::var_os("PERFLEAK_BENCH_PHASES").is_some() {
+        let exe = std::env::current_exe().expect("bench executable path");
+        let status = Command::new(exe).arg("phases").arg(&path).status();
+        if !status.is_ok_and(|s| s.success()) {
+            println!("phases run failed");
+        }
+    }
     let ours = measure("ours", &path);
     let polars = measure("polars", &path);
     for (name, m) in [("perfleak", &ours), ("polars  ", &polars)] {

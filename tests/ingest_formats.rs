@@ -518,3 +518,109 @@ fn segments_join_only_when_consecutive() {
         apart.warnings
     );
 }
+
+/// A log of several read blocks, so it is cut into blocks and pieces parsed in parallel: the
+/// warnings must still name the right lines and the series come out whole and in order.
+#[test]
+fn big_log_read_in_blocks_keeps_order_and_line_numbers() {
+    let processes = 12;
+    let mut paths = vec![r"\\SRV01\Memory\Committed Bytes".to_string()];
+    for p in 0..processes {
+        paths.push(format!(r"\\SRV01\Process(svc{p})\Private Bytes"));
+        paths.push(format!(r"\\SRV01\PhysicalDisk({p} C:)\Disk Reads/sec"));
+    }
+    let width = paths.len() + 1;
+    let rows = 120_000;
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let mut text = String::new();
+    text.push_str("\"(PDH-CSV 4.0) (UTC)(0)\"");
+    for p in &paths {
+        text.push_str(&format!(",\"{p}\""));
+    }
+    text.push_str("\r\n");
+    let mut line = 1;
+    let mut lines = std::collections::HashMap::new();
+    for r in 0..rows {
+        line += 1;
+        lines.insert(r, line);
+        let t = start + chrono::Duration::seconds(15 * r as i64);
+        text.push_str(&format!("\"{}\"", t.format("%m/%d/%Y %H:%M:%S%.3f")));
+        if r == 40_000 {
+            // A row cut short in the middle of the file is skipped.
+            text.push_str(",\"1\",\"2\"\r\n");
+            continue;
+        }
+        text.push_str(&format!(",\"{}\"", 1e9 + r as f64));
+        for p in 0..processes {
+            if r == 30_000 && p == 3 {
+                text.push_str(",\"n/a\"");
+            } else {
+                text.push_str(&format!(",\"{}\"", 1000 * p + r));
+            }
+            if r == 20_000 && p == 0 {
+                // A quoted line break in a cell the analysis does not keep.
+                text.push_str(",\"odd\r\ncell\"");
+                line += 1;
+            } else {
+                text.push_str(",\" \"");
+            }
+        }
+        text.push_str("\r\n");
+    }
+    assert!(text.len() > 17 << 20, "{} bytes", text.len());
+
+    for bytes in [
+        text.clone().into_bytes(),
+        text.replace("\r\n", "\n").into_bytes(),
+    ] {
+        let log = read(&bytes);
+        assert_eq!(log.timestamps.len(), rows - 1);
+        assert_eq!(log.columns.len(), processes + 1);
+        let kept: Vec<usize> = (0..rows).filter(|&r| r != 40_000).collect();
+        for (p, column) in log.columns.iter().skip(1).enumerate() {
+            assert_eq!(column.values.len(), rows - 1);
+            for (i, &r) in kept.iter().enumerate() {
+                let v = column.values[i];
+                if r == 30_000 && p == 3 {
+                    assert!(v.is_nan());
+                } else {
+                    assert_eq!(v, (1000 * p + r) as f64, "process {p} row {r}");
+                }
+            }
+        }
+        assert_eq!(log.columns[0].values[rows - 2], 1e9 + (rows - 1) as f64);
+        assert!(log
+            .elapsed_seconds
+            .windows(2)
+            .all(|w| w[1] - w[0] == 15.0 || w[1] - w[0] == 30.0));
+        let bad = format!("line {}, column {}: 'n/a'", lines[&30_000], 2 + 3 * 2 + 1);
+        assert!(
+            log.warnings.iter().any(|w| w.contains(&bad)),
+            "{bad}: {:?}",
+            log.warnings
+        );
+        let short = format!(
+            "line {}, column 3: row has 3 of {width} fields",
+            lines[&40_000]
+        );
+        assert!(
+            log.warnings.iter().any(|w| w.contains(&short)),
+            "{short}: {:?}",
+            log.warnings
+        );
+        assert_eq!(log.warnings.len(), 2, "{:?}", log.warnings);
+    }
+
+    // The same text through the UTF-16 transcoder reads the same.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    let wide = read(&utf16);
+    let narrow = read(text.as_bytes());
+    assert_eq!(wide.timestamps, narrow.timestamps);
+    assert_eq!(wide.columns[5].values, narrow.columns[5].values);
+}

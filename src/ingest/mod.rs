@@ -10,6 +10,7 @@ mod log;
 pub mod names;
 mod path;
 mod reader;
+mod records;
 mod segments;
 pub mod source;
 
@@ -34,12 +35,18 @@ pub struct ReadOptions {
 pub fn read_file(path: &Path, options: &ReadOptions) -> anyhow::Result<PerfLog> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(&name, e))?;
-    Ok(reader::read_stream(&name, file, options)?)
+    let len = file.metadata().ok().map(|m| m.len());
+    Ok(reader::read_stream(&name, file, options, len)?)
 }
 
 /// Reads a log from bytes; `name` is used in messages and as `source.path`.
 pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> anyhow::Result<PerfLog> {
-    Ok(reader::read_stream(name, bytes, options)?)
+    Ok(reader::read_stream(
+        name,
+        bytes,
+        options,
+        Some(bytes.len() as u64),
+    )?)
 }
 
 /// Reads a log from any byte stream (plain or gzip), without holding the whole input.
@@ -48,5 +55,5 @@ pub fn read_reader(
     input: impl std::io::Read,
     options: &ReadOptions,
 ) -> Result<PerfLog, IngestError> {
-    reader::read_stream(name, input, options)
+    reader::read_stream(name, input, options, None)
 }

@@ -5,13 +5,14 @@
 use std::io::{Cursor, Read};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use encoding_rs::{Encoding, UTF_8};
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use flate2::read::MultiGzDecoder;
 
 use super::decode::{self, Utf8Transcoder};
 use super::error::IngestError;
 use super::header::HeaderCell;
 use super::log::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
+use super::records;
 use super::ReadOptions;
 
 const SNIFF_LEN: usize = 64 * 1024;
@@ -21,10 +22,12 @@ const MAX_LISTED: usize = 10;
 const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
 
 /// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
+/// `input_len`, the stream's length when known, lets the columns be sized once.
 pub fn read_stream<'a>(
     name: &str,
     mut input: impl Read + 'a,
     options: &ReadOptions,
+    input_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
     let prefix = read_prefix(name, &mut input)?;
     if prefix.is_empty() {
@@ -36,7 +39,7 @@ pub fn read_stream<'a>(
         // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
         let gz: Box<dyn Read + 'a> =
             Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
-        return read_stream(name, gz, options);
+        return read_stream(name, gz, options, None);
     }
     if prefix.starts_with(b"PK\x03\x04") {
         return Err(IngestError::Archive {
@@ -89,7 +92,43 @@ pub fn read_stream<'a>(
     } else {
         Box::new(Utf8Transcoder::new(body, sniffed.encoding))
     };
-    parse(name, text, format, sniffed.encoding.name(), options)
+    // UTF-16 takes two bytes for each ASCII character the UTF-8 text has.
+    let text_len = input_len.map(|len| {
+        let len = len.saturating_sub(sniffed.bom_len as u64);
+        if sniffed.encoding == UTF_16LE || sniffed.encoding == UTF_16BE {
+            len / 2
+        } else {
+            len
+        }
+    });
+    parse(
+        name,
+        text,
+        format,
+        sniffed.encoding.name(),
+        options,
+        text_len,
+    )
+}
+
+/// Rows a text of `text_len` bytes holds, judged from the first lines of `body` (which starts
+/// at the first data record, `header_len` bytes into the text). Never more than one row per
+/// `width` bytes, the least a row of `width` cells can take.
+fn estimate_rows(body: &[u8], text_len: u64, header_len: usize, width: usize) -> usize {
+    let mut lines = 0u64;
+    let mut end = 0usize;
+    for position in memchr::memchr_iter(b'\n', body).take(64) {
+        lines += 1;
+        end = position + 1;
+    }
+    let remaining = text_len.saturating_sub(header_len as u64);
+    let most = remaining / width.max(1) as u64;
+    if lines == 0 {
+        return 0;
+    }
+    let average = (end as u64 / lines).max(1);
+    let rows = remaining / average;
+    (rows + rows / 32 + 8).min(most) as usize
 }
 
 fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, IngestError> {
@@ -137,48 +176,250 @@ impl Warnings {
     }
 }
 
+/// Decoded text is read in blocks of this size; each block is cut at its last record boundary
+/// and parsed in pieces on the rayon pool while the next block is read.
+const BLOCK_LEN: usize = 8 << 20;
+/// Below this a piece is not worth a task of its own.
+const MIN_PIECE_LEN: usize = 256 << 10;
+
+/// Appends up to `BLOCK_LEN` bytes to `buf`; returns how many were read (0 at the end).
+fn read_block(name: &str, input: &mut dyn Read, buf: &mut Vec<u8>) -> Result<usize, IngestError> {
+    let start = buf.len();
+    buf.resize(start + BLOCK_LEN, 0);
+    let mut filled = start;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(filled);
+                return Err(IngestError::io(name, e));
+            }
+        }
+    }
+    buf.truncate(filled);
+    Ok(filled - start)
+}
+
+/// What one data record turned out to be.
+enum RowKind {
+    Sample(NaiveDateTime),
+    /// Fewer cells than the header: the count.
+    Short(usize),
+    /// More cells than the header: the count.
+    Long(usize),
+    /// The first cell is no timestamp: its text.
+    BadStamp(String),
+}
+
+struct Row {
+    /// Line breaks between the start of the piece and this record.
+    breaks_before: u64,
+    kind: RowKind,
+}
+
+/// A cell of a kept column that is not a number.
+struct BadCell {
+    /// Index of its row in `Piece::rows`.
+    row: usize,
+    /// 1-based column number in the file.
+    column: usize,
+    text: String,
+}
+
+/// The parse of one run of whole records, done independently of the others.
+struct Piece {
+    rows: Vec<Row>,
+    /// One vector per kept column, one value per `Sample` row.
+    values: Vec<Vec<f64>>,
+    /// The first `MAX_LISTED` non-numeric cells (more are only counted).
+    bad_cells: Vec<BadCell>,
+    bad_cell_count: usize,
+    /// Line breaks in the whole piece.
+    breaks: u64,
+}
+
+fn parse_piece(data: &[u8], delimiter: u8, width: usize, kept: &[usize]) -> Piece {
+    let mut piece = Piece {
+        rows: Vec::new(),
+        values: kept
+            .iter()
+            .map(|_| Vec::with_capacity(data.len() / (width * 4).max(1)))
+            .collect(),
+        bad_cells: Vec::new(),
+        bad_cell_count: 0,
+        breaks: 0,
+    };
+    let mut cells = Vec::with_capacity(width + 1);
+    let mut pos = 0;
+    while pos < data.len() {
+        let breaks_before = piece.breaks;
+        let (next, breaks) = records::tokenize(data, pos, delimiter, &mut cells);
+        pos = next;
+        piece.breaks += breaks;
+        if records::is_empty_record(&cells) {
+            continue;
+        }
+        let kind = if cells.len() < width {
+            RowKind::Short(cells.len())
+        } else if cells.len() > width {
+            RowKind::Long(cells.len())
+        } else {
+            let (a, b) = cells[0];
+            let stamp_cell = records::unquote(&data[a..b]);
+            match parse_timestamp(&stamp_cell) {
+                Some(stamp) => {
+                    let row = piece.rows.len();
+                    for (&index, values) in kept.iter().zip(piece.values.iter_mut()) {
+                        let (a, b) = cells[index];
+                        let raw = &data[a..b];
+                        let value = records::parse_value(raw).unwrap_or_else(|| {
+                            piece.bad_cell_count += 1;
+                            if piece.bad_cells.len() < MAX_LISTED {
+                                piece.bad_cells.push(BadCell {
+                                    row,
+                                    column: index + 1,
+                                    text: String::from_utf8_lossy(&records::unquote(raw))
+                                        .into_owned(),
+                                });
+                            }
+                            f64::NAN
+                        });
+                        values.push(value);
+                    }
+                    RowKind::Sample(stamp)
+                }
+                None => RowKind::BadStamp(String::from_utf8_lossy(&stamp_cell).into_owned()),
+            }
+        };
+        let stop = matches!(kind, RowKind::BadStamp(_));
+        piece.rows.push(Row {
+            breaks_before,
+            kind,
+        });
+        if stop {
+            break;
+        }
+    }
+    piece
+}
+
+/// Everything that must see the records in file order: timeline, warnings, the columns.
+struct Assembly<'o> {
+    name: &'o str,
+    width: usize,
+    warnings: Warnings,
+    timestamps: Vec<NaiveDateTime>,
+    timeline: Timeline,
+    selected: Vec<(usize, Column)>,
+    short_row: Option<(u64, usize)>,
+    /// Line breaks before the piece being added.
+    lines_before: u64,
+    listed_bad_cells: usize,
+}
+
+impl Assembly<'_> {
+    fn add(&mut self, piece: Piece) -> Result<(), IngestError> {
+        let width = self.width;
+        let mut bad_cells = piece.bad_cells.into_iter().peekable();
+        for (index, row) in piece.rows.iter().enumerate() {
+            let line = self.lines_before + row.breaks_before + 1;
+            if let Some((short_line, len)) = self.short_row.take() {
+                self.warnings.at(
+                    short_line,
+                    len,
+                    format_args!("row has {len} of {width} fields; row skipped"),
+                );
+            }
+            match &row.kind {
+                RowKind::Short(len) => self.short_row = Some((line, *len)),
+                RowKind::Long(len) => self.warnings.at(
+                    line,
+                    width + 1,
+                    format_args!("row has {len} fields, the header {width}; row skipped"),
+                ),
+                RowKind::BadStamp(text) => {
+                    return Err(IngestError::format(
+                        self.name,
+                        line,
+                        1,
+                        format!("'{text}' is not a timestamp like 10/09/2022 18:35:28.403"),
+                    ))
+                }
+                RowKind::Sample(stamp) => {
+                    self.timeline.push(*stamp, line, &mut self.warnings);
+                    self.timestamps.push(*stamp);
+                    while let Some(cell) = bad_cells.next_if(|c| c.row == index) {
+                        if self.listed_bad_cells < MAX_LISTED {
+                            self.listed_bad_cells += 1;
+                            self.warnings.at(
+                                line,
+                                cell.column,
+                                format_args!("'{}' is not a number; read as no value", cell.text),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        self.warnings.non_numeric += piece.bad_cell_count;
+        for ((_, column), values) in self.selected.iter_mut().zip(piece.values) {
+            column.values.extend_from_slice(&values);
+        }
+        self.lines_before += piece.breaks;
+        Ok(())
+    }
+}
+
 fn parse(
     name: &str,
-    text: Box<dyn Read + '_>,
+    mut text: Box<dyn Read + '_>,
     format: LogFormat,
     encoding: &str,
     options: &ReadOptions,
+    text_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
     let delimiter = match format {
         LogFormat::PdhCsv => b',',
         LogFormat::PdhTsv => b'\t',
     };
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .buffer_capacity(1 << 20)
-        .from_reader(text);
-    let csv_error = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        IngestError::format(name, line, 1, e.to_string())
-    };
 
-    let mut record = csv::ByteRecord::new();
-    if !csv.read_byte_record(&mut record).map_err(csv_error)? {
-        return Err(IngestError::Empty {
-            file: name.to_string(),
-        });
+    // The header: read until its record is complete, skipping empty lines before it.
+    let mut pending = Vec::new();
+    let mut eof = false;
+    while !eof && records::last_record_end(&pending).is_none() {
+        eof = read_block(name, &mut text, &mut pending)? == 0;
     }
+    let mut cells = Vec::new();
+    let mut pos = 0;
+    let mut lines_before = 0u64;
+    let header_line = loop {
+        if pos >= pending.len() {
+            return Err(IngestError::Empty {
+                file: name.to_string(),
+            });
+        }
+        let (next, breaks) = records::tokenize(&pending, pos, delimiter, &mut cells);
+        let line = lines_before + 1;
+        pos = next;
+        lines_before += breaks;
+        if !records::is_empty_record(&cells) {
+            break line;
+        }
+    };
     let mut warnings = Warnings {
         file: name.to_string(),
         list: Vec::new(),
         non_numeric: 0,
         duplicate_times: 0,
     };
-    // PDH cells never hold line breaks, so the n-th record is on line n; csv's own record
-    // positions lag one line behind the record they label.
-    let header_line = 1u64;
-    let mut line = header_line;
-    let header: Vec<String> = record
+    let header: Vec<String> = cells
         .iter()
-        .map(|cell| String::from_utf8_lossy(cell).into_owned())
+        .map(|&(a, b)| String::from_utf8_lossy(&records::unquote(&pending[a..b])).into_owned())
         .collect();
+    pending.drain(..pos);
+    let header_len = pos;
     let width = header.len();
     if width < 2 {
         return Err(IngestError::format(
@@ -248,70 +489,81 @@ fn parse(
             ));
         }
     }
-
-    let mut timestamps: Vec<NaiveDateTime> = Vec::new();
-    let mut timeline = Timeline::default();
-    let mut short_row: Option<(u64, usize)> = None;
-    while csv.read_byte_record(&mut record).map_err(csv_error)? {
-        line += 1;
-        if let Some((short_line, len)) = short_row.take() {
-            warnings.at(
-                short_line,
-                len,
-                format_args!("row has {len} of {width} fields; row skipped"),
-            );
-        }
-        if record.len() < width {
-            short_row = Some((line, record.len()));
-            continue;
-        }
-        if record.len() > width {
-            warnings.at(
-                line,
-                width + 1,
-                format_args!(
-                    "row has {} fields, the header {width}; row skipped",
-                    record.len()
-                ),
-            );
-            continue;
-        }
-        let stamp_cell = &record[0];
-        let Some(stamp) = parse_timestamp(stamp_cell) else {
-            return Err(IngestError::format(
-                name,
-                line,
-                1,
-                format!(
-                    "'{}' is not a timestamp like 10/09/2022 18:35:28.403",
-                    String::from_utf8_lossy(stamp_cell)
-                ),
-            ));
-        };
-        timeline.push(stamp, line, &mut warnings);
-        timestamps.push(stamp);
-        for (index, column) in selected.iter_mut() {
-            let cell = &record[*index];
-            let value = match parse_value(cell) {
-                Some(v) => v,
-                None => {
-                    warnings.non_numeric += 1;
-                    if warnings.non_numeric <= MAX_LISTED {
-                        warnings.at(
-                            line,
-                            *index + 1,
-                            format_args!(
-                                "'{}' is not a number; read as no value",
-                                String::from_utf8_lossy(cell)
-                            ),
-                        );
-                    }
-                    f64::NAN
-                }
-            };
-            column.values.push(value);
-        }
+    let kept: Vec<usize> = selected.iter().map(|(i, _)| *i).collect();
+    // Sized once from the file length: columns grown by doubling, interleaved with the block
+    // buffers, left the heap half again as large as the data.
+    let rows = text_len.map_or(0, |len| estimate_rows(&pending, len, header_len, width));
+    for (_, column) in selected.iter_mut() {
+        column.values.reserve_exact(rows);
     }
+
+    let mut assembly = Assembly {
+        name,
+        width,
+        warnings,
+        timestamps: Vec::with_capacity(rows),
+        timeline: Timeline {
+            elapsed: Vec::with_capacity(rows),
+            ..Timeline::default()
+        },
+        selected,
+        short_row: None,
+        lines_before,
+        listed_bad_cells: 0,
+    };
+    let pieces_per_block = rayon::current_num_threads().max(1) * 2;
+    // The two block buffers are reused: freeing 8 MB blocks would raise glibc's mmap threshold
+    // and send the columns into a fragmenting heap.
+    let mut spare: Vec<u8> = Vec::new();
+    loop {
+        let cut = loop {
+            if eof {
+                break pending.len();
+            }
+            if let Some(cut) = records::last_record_end(&pending) {
+                break cut;
+            }
+            eof = read_block(name, &mut text, &mut pending)? == 0;
+        };
+        if cut == 0 {
+            break;
+        }
+        let (ready, rest) = pending.split_at(cut);
+        let mut next = std::mem::take(&mut spare);
+        next.clear();
+        next.reserve(rest.len() + BLOCK_LEN);
+        next.extend_from_slice(rest);
+        let pieces = records::split_records(ready, pieces_per_block, MIN_PIECE_LEN);
+        let mut parsed: Vec<Option<Piece>> = pieces.iter().map(|_| None).collect();
+        let kept = &kept;
+        // The next block is read on this thread (it may be a transcoder, not Send) while the
+        // pool parses this one.
+        let read = rayon::in_place_scope(|scope| {
+            for (slot, piece) in parsed.iter_mut().zip(&pieces) {
+                scope.spawn(move |_| *slot = Some(parse_piece(piece, delimiter, width, kept)));
+            }
+            if eof {
+                Ok(0)
+            } else {
+                read_block(name, &mut text, &mut next)
+            }
+        });
+        for piece in parsed.into_iter().flatten() {
+            assembly.add(piece)?;
+        }
+        eof = read? == 0;
+        spare = std::mem::replace(&mut pending, next);
+    }
+    drop((pending, spare));
+
+    let Assembly {
+        mut warnings,
+        timestamps,
+        timeline,
+        selected,
+        short_row,
+        ..
+    } = assembly;
     if let Some((line, len)) = short_row {
         warnings.at(
             line,
@@ -348,7 +600,13 @@ fn parse(
         },
         timestamps,
         elapsed_seconds: timeline.elapsed,
-        columns: selected.into_iter().map(|(_, c)| c).collect(),
+        columns: selected
+            .into_iter()
+            .map(|(_, mut c)| {
+                c.values.shrink_to_fit();
+                c
+            })
+            .collect(),
         all_paths,
         warnings: warnings.list,
     })
@@ -450,15 +708,6 @@ pub(crate) fn parse_timestamp(cell: &[u8]) -> Option<NaiveDateTime> {
     NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)
 }
 
-/// A cell's number; blank (`" "` or empty) is `NaN`, anything else unparseable is `None`.
-fn parse_value(cell: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(cell).ok()?.trim();
-    if s.is_empty() {
-        return Some(f64::NAN);
-    }
-    s.parse::<f64>().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,12 +719,5 @@ mod tests {
         assert!(parse_timestamp(b"05/29/2008 11:36:51").is_some());
         assert!(parse_timestamp(b"2022-10-09 18:35").is_none());
         assert!(parse_timestamp(b"13/40/2022 18:35:28.403").is_none());
-    }
-
-    #[test]
-    fn values() {
-        assert_eq!(parse_value(b"1.5e-005"), Some(1.5e-5));
-        assert!(parse_value(b" ").unwrap().is_nan());
-        assert_eq!(parse_value(b"abc"), None);
     }
 }
