@@ -123,7 +123,9 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         let returns = rises
             .iter()
             .filter(|&&r| {
-                drops.iter().rev().find(|&&d| d < r).is_some_and(|&d| {
+                // `drops` is sorted: the last drop before `r` by binary search.
+                let before_r = drops.partition_point(|&d| d < r);
+                before_r.checked_sub(1).map(|j| &drops[j]).is_some_and(|&d| {
                     let before = values[valid[d - 1]];
                     let after = values[valid[r]];
                     (after - before).abs() <= 0.15 * before.abs()
@@ -133,6 +135,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         out.renumbered = returns >= 2;
     }
 
+    let mut is_drop = vec![false; valid.len()];
+    for &k in &drops {
+        is_drop[k] = true;
+    }
     let mut runs: Vec<Vec<usize>> = Vec::new();
     let mut run_pid: Vec<Option<u32>> = Vec::new();
     for (k, &i) in valid.iter().enumerate() {
@@ -159,7 +165,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             if cut.is_none() && i > p + MAX_MISSED_SAMPLES + 1 && !same_pid {
                 cut = Some(CutReason::Reappeared);
             }
-            if cut.is_none() && !has_pid && !recurring && !out.renumbered && drops.contains(&k) {
+            if cut.is_none() && !has_pid && !recurring && !out.renumbered && is_drop[k] {
                 cut = Some(CutReason::SharpDrop);
             }
         }
