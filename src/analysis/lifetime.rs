@@ -125,11 +125,14 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             .filter(|&&r| {
                 // `drops` is sorted: the last drop before `r` by binary search.
                 let before_r = drops.partition_point(|&d| d < r);
-                before_r.checked_sub(1).map(|j| &drops[j]).is_some_and(|&d| {
-                    let before = values[valid[d - 1]];
-                    let after = values[valid[r]];
-                    (after - before).abs() <= 0.15 * before.abs()
-                })
+                before_r
+                    .checked_sub(1)
+                    .map(|j| &drops[j])
+                    .is_some_and(|&d| {
+                        let before = values[valid[d - 1]];
+                        let after = values[valid[r]];
+                        (after - before).abs() <= 0.15 * before.abs()
+                    })
             })
             .count();
         out.renumbered = returns >= 2;
