@@ -334,3 +334,43 @@ fn leak_slopes_match_the_sample_labels() {
         }
     }
 }
+
+/// A folder of logs: every log found (labels and README beside them are not logs), ranked by
+/// how soon a leaking process runs out, leak-free logs last.
+#[test]
+fn a_folder_is_ranked_by_how_soon_a_leak_runs_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("rep");
+    perfleak()
+        .args(["analyze", "--quiet", "-o"])
+        .arg(&out)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"))
+        .assert()
+        .success();
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index");
+    let position = |log: &str| {
+        index
+            .find(&format!("href=\"{log}/report.html\""))
+            .unwrap_or_else(|| panic!("{log} listed in index.html"))
+    };
+    let order = [
+        "restart-leak",
+        "thirdparty-leak",
+        "exchange-async-leak",
+        "winlogon-smtp-leak",
+        "healthy-server",
+    ];
+    for pair in order.windows(2) {
+        assert!(
+            position(pair[0]) < position(pair[1]),
+            "{} before {}",
+            pair[0],
+            pair[1]
+        );
+    }
+    assert_eq!(
+        index.matches("/report.html\"").count(),
+        order.len(),
+        "five logs, nothing else"
+    );
+}

@@ -20,14 +20,17 @@ fn badness(report: &Report) -> (usize, usize, f64) {
     (count(Verdict::Leak), count(Verdict::Suspect), soonest)
 }
 
-/// Orders logs worst first: more leaks, then more suspects, then sooner exhaustion.
+/// Orders logs worst first: logs with a leak before those without; among them the one that
+/// runs out soonest (that is the server to look at first), then more leaks, then more suspects.
 pub fn rank_worst_first(outcomes: &mut [LogOutcome]) {
     outcomes.sort_by(|a, b| {
         let (la, sa, ta) = badness(&a.report);
         let (lb, sb, tb) = badness(&b.report);
-        lb.cmp(&la)
-            .then(sb.cmp(&sa))
+        (lb > 0)
+            .cmp(&(la > 0))
             .then(ta.total_cmp(&tb))
+            .then(lb.cmp(&la))
+            .then(sb.cmp(&sa))
             .then(a.folder.cmp(&b.folder))
     });
 }
