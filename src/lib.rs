@@ -13,3 +13,4 @@ pub mod ingest;
 pub mod kb;
 pub mod report;
 pub mod synth;
+pub mod units;

@@ -93,6 +93,19 @@ fn ar1(rng: &mut SmallRng, n: usize, phi: f64, sigma: f64) -> Vec<f64> {
         .collect()
 }
 
+/// `shape(hour) + noise` at every sample time.
+fn with_noise(t: &[f64], noise: &[f64], shape: impl Fn(f64) -> f64) -> Vec<f64> {
+    t.iter().zip(noise).map(|(&h, e)| shape(h) + e).collect()
+}
+
+/// The finding of one instance, by name.
+fn of<'a>(findings: &'a [Finding], instance: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.instance == instance)
+        .unwrap_or_else(|| panic!("a finding for {instance}"))
+}
+
 fn only(log: &PerfLog, counter: &str) -> Finding {
     let f = analyze(log);
     f.into_iter()
@@ -120,11 +133,7 @@ fn linear_leak_in_a_modern_process() {
         let b = LogBuilder::new(72.0, 300.0);
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.5, 4.0 * MB);
-        let v: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 400.0 * MB + 1.5 * MB * h + e)
-            .collect();
+        let v = with_noise(&t, &noise, |h| 400.0 * MB + 1.5 * MB * h);
         let f = only(
             &b.process("w3wp", "Private Bytes", v).build(),
             "Private Bytes",
@@ -152,11 +161,7 @@ fn tiny_nt4_winlogon_leak_is_not_hidden_by_size() {
         let t = b.hours();
         let pb_noise = ar1(&mut rng, t.len(), 0.3, 30.0 * 1024.0);
         // 3 MB process leaking 1 MB over three days.
-        let pb: Vec<f64> = t
-            .iter()
-            .zip(&pb_noise)
-            .map(|(h, e)| 3.0 * MB + MB * h / 72.0 + e)
-            .collect();
+        let pb = with_noise(&t, &pb_noise, |h| 3.0 * MB + MB * h / 72.0);
         let hc: Vec<f64> = t
             .iter()
             .map(|h| (450.0 + 2.0 * h + rng.random_range(-3.0..3.0)).round())
@@ -187,11 +192,7 @@ fn slow_leak_under_strong_autocorrelated_noise() {
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.9, 8.0 * MB);
         // 25% over a week under noise of 2% of the level.
-        let v: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 400.0 * MB + 100.0 * MB * h / 168.0 + e)
-            .collect();
+        let v = with_noise(&t, &noise, |h| 400.0 * MB + 100.0 * MB * h / 168.0);
         let f = only(
             &b.process("svchost#2", "Private Bytes", v).build(),
             "Private Bytes",
@@ -314,11 +315,9 @@ fn daily_cycle_without_leak_is_ok_and_with_leak_is_a_leak() {
             let b = LogBuilder::new(7.0 * 24.0, 900.0);
             let t = b.hours();
             let noise = ar1(&mut rng, t.len(), 0.5, 3.0 * MB);
-            let v: Vec<f64> = t
-                .iter()
-                .zip(&noise)
-                .map(|(h, e)| 500.0 * MB + 100.0 * MB * daily(*h) + growth * h / 168.0 + e)
-                .collect();
+            let v = with_noise(&t, &noise, |h| {
+                500.0 * MB + 100.0 * MB * daily(h) + growth * h / 168.0
+            });
             let f = only(
                 &b.process("sqlservr", "Private Bytes", v).build(),
                 "Private Bytes",
@@ -338,11 +337,7 @@ fn late_onset_leak() {
         let b = LogBuilder::new(96.0, 300.0);
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.5, 2.0 * MB);
-        let v: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 200.0 * MB + 3.0 * MB * (h - 50.0).max(0.0) + e)
-            .collect();
+        let v = with_noise(&t, &noise, |h| 200.0 * MB + 3.0 * MB * (h - 50.0).max(0.0));
         let f = only(
             &b.process("spoolsv", "Private Bytes", v).build(),
             "Private Bytes",
@@ -383,11 +378,9 @@ fn warm_up_then_plateau_is_ok() {
         let b = LogBuilder::new(72.0, 300.0);
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.5, 2.0 * MB);
-        let v: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 100.0 * MB + 150.0 * MB * (1.0 - (-h / 7.0).exp()) + e)
-            .collect();
+        let v = with_noise(&t, &noise, |h| {
+            100.0 * MB + 150.0 * MB * (1.0 - (-h / 7.0).exp())
+        });
         let f = only(
             &b.process("sqlservr", "Private Bytes", v).build(),
             "Private Bytes",
@@ -408,11 +401,7 @@ fn cache_fill_to_a_cap_is_ok() {
         let b = LogBuilder::new(72.0, 300.0);
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.5, 2.0 * MB);
-        let v: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 100.0 * MB + 4.0 * MB * h.min(30.0) + e)
-            .collect();
+        let v = with_noise(&t, &noise, |h| 100.0 * MB + 4.0 * MB * h.min(30.0));
         let f = only(
             &b.process("inetinfo", "Private Bytes", v).build(),
             "Private Bytes",
@@ -456,11 +445,9 @@ fn single_level_shift_is_ok() {
         let b = LogBuilder::new(72.0, 300.0);
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.5, 2.0 * MB);
-        let v: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 200.0 * MB + if *h > 33.0 { 80.0 * MB } else { 0.0 } + e)
-            .collect();
+        let v = with_noise(&t, &noise, |h| {
+            200.0 * MB + if h > 33.0 { 80.0 * MB } else { 0.0 }
+        });
         let f = only(
             &b.process("svchost", "Private Bytes", v).build(),
             "Private Bytes",
@@ -594,29 +581,23 @@ fn two_day_leak_passes_the_lag_24h_test_and_a_two_day_cycle_does_not_leak() {
         let b = LogBuilder::new(48.0, 300.0);
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.5, 2.0 * MB);
-        let leak: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 300.0 * MB + 20.0 * MB * daily(*h) + 2.0 * MB * h + e)
-            .collect();
-        let cycle: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 300.0 * MB + 60.0 * MB * daily(*h) + e)
-            .collect();
+        let leak = with_noise(&t, &noise, |h| {
+            300.0 * MB + 20.0 * MB * daily(h) + 2.0 * MB * h
+        });
+        let cycle = with_noise(&t, &noise, |h| 300.0 * MB + 60.0 * MB * daily(h));
         let log = b
             .process("leaky", "Private Bytes", leak)
             .process("cyclic", "Private Bytes", cycle)
             .build();
         let f = analyze(&log);
-        let leaky = f.iter().find(|x| x.instance == "leaky").unwrap();
+        let leaky = of(&f, "leaky");
         check(leaky, Verdict::Leak, "two-day leak");
         assert!(
             leaky.reasons.iter().any(|r| r.contains("lag-24h")),
             "{:?}",
             leaky.reasons
         );
-        let cyclic = f.iter().find(|x| x.instance == "cyclic").unwrap();
+        let cyclic = of(&f, "cyclic");
         assert_ne!(cyclic.verdict, Verdict::Leak, "{:?}", cyclic.reasons);
     }
 }
@@ -687,10 +668,10 @@ fn ragged_input_does_not_panic() {
     log.elapsed_seconds[5] = f64::NAN;
     let f = analyze(&log);
     assert_eq!(f.len(), 3);
-    let blank = f.iter().find(|x| x.instance == "b").unwrap();
+    let blank = of(&f, "b");
     assert_eq!(blank.verdict, Verdict::InsufficientData);
     assert_eq!(blank.first, None);
-    let constant = f.iter().find(|x| x.instance == "c").unwrap();
+    let constant = of(&f, "c");
     assert_eq!(constant.verdict, Verdict::Ok);
 }
 
@@ -704,28 +685,22 @@ fn two_day_leak_ending_on_a_daily_downswing_is_still_growth() {
         let b = LogBuilder::new(44.0, 300.0);
         let t = b.hours();
         let noise = ar1(&mut rng, t.len(), 0.3, 1.0 * MB);
-        let leak: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 300.0 * MB + 40.0 * MB * downswing(*h) + 2.0 * MB * h + e)
-            .collect();
-        let cycle: Vec<f64> = t
-            .iter()
-            .zip(&noise)
-            .map(|(h, e)| 300.0 * MB + 40.0 * MB * downswing(*h) + e)
-            .collect();
+        let leak = with_noise(&t, &noise, |h| {
+            300.0 * MB + 40.0 * MB * downswing(h) + 2.0 * MB * h
+        });
+        let cycle = with_noise(&t, &noise, |h| 300.0 * MB + 40.0 * MB * downswing(h));
         let log = b
             .process("leaky", "Private Bytes", leak)
             .process("cyclic", "Private Bytes", cycle)
             .build();
         let f = analyze(&log);
-        let leaky = f.iter().find(|x| x.instance == "leaky").unwrap();
+        let leaky = of(&f, "leaky");
         assert!(
             matches!(leaky.verdict, Verdict::Leak | Verdict::Suspect),
             "seed {seed}: {:?}",
             leaky.reasons
         );
-        let cyclic = f.iter().find(|x| x.instance == "cyclic").unwrap();
+        let cyclic = of(&f, "cyclic");
         check(cyclic, Verdict::Ok, "two-day cycle without leak");
     }
 }

@@ -14,6 +14,15 @@ fn f(v: &Value, key: &str) -> f64 {
     v[key].as_f64().unwrap_or_else(|| panic!("missing {key}"))
 }
 
+/// A JSON array of numbers from the golden fixture.
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|n| n.as_f64().expect("a number"))
+        .collect()
+}
+
 fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1e-12)
 }
@@ -25,12 +34,7 @@ fn mann_kendall_hamed_rao_matches_pymannkendall() {
     assert!(cases.len() >= 5);
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let x: Vec<f64> = case["x"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let x = numbers(&case["x"]);
         let t: Vec<f64> = (1..=x.len()).map(|i| i as f64).collect();
         let r = mann_kendall_hamed_rao(&t, &x).unwrap();
         assert_eq!(r.s, f(case, "s"), "{name}: S");
@@ -77,12 +81,7 @@ fn sen_slope_and_interval_match_scipy_theilslopes() {
     let g = golden();
     for case in g["mann_kendall"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let x: Vec<f64> = case["x"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let x = numbers(&case["x"]);
         let t: Vec<f64> = (1..=x.len()).map(|i| i as f64).collect();
         let s = sen_slope(&t, &x, mk_variance(&x), 0.95).unwrap();
         assert!(close(s.slope, f(case, "sen_slope"), 1e-12), "{name}: slope");
@@ -114,18 +113,8 @@ fn sen_slope_and_interval_match_scipy_theilslopes() {
 #[test]
 fn benjamini_hochberg_matches_scipy() {
     let g = golden();
-    let p: Vec<f64> = g["bh"]["p"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let q: Vec<f64> = g["bh"]["q"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let p = numbers(&g["bh"]["p"]);
+    let q = numbers(&g["bh"]["q"]);
     let ours = benjamini_hochberg(&p);
     for (a, b) in ours.iter().zip(&q) {
         assert!(close(*a, *b, 1e-12), "{ours:?} vs {q:?}");
@@ -136,18 +125,8 @@ fn benjamini_hochberg_matches_scipy() {
 fn stouffer_matches_scipy() {
     let g = golden();
     let s = &g["stouffer"];
-    let p: Vec<f64> = s["p"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let w: Vec<f64> = s["weights"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let p = numbers(&s["p"]);
+    let w = numbers(&s["weights"]);
     let ours = stouffer(&p, &w).unwrap();
     assert!(
         close(ours, f(s, "combined"), 1e-9),

@@ -24,6 +24,12 @@ impl Verdict {
         }
     }
 
+    /// Growth worth a person's attention: `leak` or `suspect` (charted, matched to KB articles,
+    /// counted by `--fail-on suspect`).
+    pub fn is_flagged(self) -> bool {
+        matches!(self, Verdict::Leak | Verdict::Suspect)
+    }
+
     /// Higher is worse; used to order findings worst first.
     pub fn rank(self) -> u8 {
         match self {

@@ -3,10 +3,11 @@
 //! stopped, a level shift, bursts and cycles. The log-wide decision (BH, lifetimes) is in mod.rs.
 
 use super::blocks::{aggregate, MAX_BLOCKS};
+use super::hours_text;
 use super::limit::CounterKind;
 use super::season::{daily_cycle, lag24_diffs, lag24_sign_test};
 use super::stats::combine::binomial_upper_tail;
-use super::stats::fit::{bic, broken_stick, line_fit, mean_shift};
+use super::stats::fit::{bic, broken_stick, line_fit, mean_shift, MeanShift};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{
@@ -135,20 +136,17 @@ pub fn min_detectable_slope(t: &[f64], x: &[f64]) -> Option<f64> {
     Some((normal_quantile(0.99) + normal_quantile(0.8)) * sigma * (12.0 / m_eff).sqrt() / span)
 }
 
-fn level_shift_reason(at: f64, before: f64, after: f64, post_p: f64) -> String {
-    format!(
-        "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
-        fmt_hours(at),
-        100.0 * (after - before) / before.abs().max(f64::MIN_POSITIVE),
-        post_p
-    )
-}
-
-fn fmt_hours(h: f64) -> String {
-    if h >= 48.0 {
-        format!("{:.1} d", h / 24.0)
-    } else {
-        format!("{h:.1} h")
+/// Rejects a lifetime whose growth is one jump to a level that then holds.
+fn level_shift(t: &[f64], shift: &MeanShift, post_p: f64) -> Outcome {
+    let (before, after) = (shift.mean_before, shift.mean_after);
+    Outcome::Rejected {
+        shape: "level-shift",
+        reason: format!(
+            "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
+            hours_text(t[shift.split]),
+            100.0 * (after - before) / before.abs().max(f64::MIN_POSITIVE),
+            post_p
+        ),
     }
 }
 
@@ -315,7 +313,7 @@ fn gate(
                 "minor growth: {:.3} {} over {} ({:.1}% of the level), below the practical size",
                 growth,
                 kind.unit(),
-                fmt_hours(span),
+                hours_text(span),
                 100.0 * growth / level.max(f64::MIN_POSITIVE)
             ),
         };
@@ -345,7 +343,7 @@ fn gate(
         trial.notes.push(format!(
             "{} up-steps over {}",
             ups.len(),
-            fmt_hours(stair_spread)
+            hours_text(stair_spread)
         ));
         if ups.len() <= 4 {
             soft.push(format!("stepwise growth with only {} steps", ups.len()));
@@ -368,7 +366,7 @@ fn gate(
             if let Some((ratio, p)) = day_over_day {
                 trial.notes.push(format!(
                     "the bend at {} is the daily cycle: the last third still rises {:.0}% of the rate day over day (sign p={p:.1e})",
-                    fmt_hours(stick.break_time),
+                    hours_text(stick.break_time),
                     100.0 * ratio
                 ));
             }
@@ -381,15 +379,7 @@ fn gate(
                         && ups.len() < 3
                         && shift.mean_after > shift.mean_before
                     {
-                        return Outcome::Rejected {
-                            shape: "level-shift",
-                            reason: level_shift_reason(
-                                t[shift.split],
-                                shift.mean_before,
-                                shift.mean_after,
-                                post_p,
-                            ),
-                        };
+                        return level_shift(t, &shift, post_p);
                     }
                 }
                 let (shape, what) = if into <= 0.5 * span {
@@ -401,7 +391,7 @@ fn gate(
                     shape,
                     reason: format!(
                         "{what} from {} (MK p={:.2} after)",
-                        fmt_hours(since),
+                        hours_text(since),
                         post_p
                     ),
                 };
@@ -420,7 +410,7 @@ fn gate(
                     trial.fit_start_hours = stick.break_time;
                     trial
                         .notes
-                        .push(format!("onset at {}", fmt_hours(stick.break_time)));
+                        .push(format!("onset at {}", hours_text(stick.break_time)));
                     if post_fraction < 0.2 {
                         soft.push("onset in the last 20% of the log".into());
                     }
@@ -479,15 +469,7 @@ fn gate(
                     persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours()).is_some()
                 };
                 if post.len() >= 12 && post_p >= 0.05 && !cycle_explains() {
-                    return Outcome::Rejected {
-                        shape: "level-shift",
-                        reason: level_shift_reason(
-                            t[shift.split],
-                            shift.mean_before,
-                            shift.mean_after,
-                            post_p,
-                        ),
-                    };
+                    return level_shift(t, &shift, post_p);
                 }
                 if post.len() < 12 {
                     soft.push("a level shift near the end could explain the growth".into());
@@ -534,7 +516,7 @@ fn gate(
         trial.cycle_confound = true;
         soft.push(format!(
             "lifetime {} < 24 h: a daily cycle cannot be ruled out",
-            fmt_hours(span)
+            hours_text(span)
         ));
     } else if coverage < 72.0 {
         match lag24_sign_test(t, x) {

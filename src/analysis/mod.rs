@@ -325,7 +325,8 @@ fn per_hour(kind: CounterKind, v: f64) -> String {
     }
 }
 
-fn hours_text(h: f64) -> String {
+/// Hours for reasons: `5.2 h` under two days, `3.1 d` above.
+pub(crate) fn hours_text(h: f64) -> String {
     if h >= 48.0 {
         format!("{:.1} d", h / 24.0)
     } else {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Verdict;
-use crate::report::{duration_hours, escape_html, is_flagged, Report};
+use crate::report::{duration_hours, escape_html, Report};
 
 use super::{InputFailure, LogOutcome};
 
@@ -14,7 +14,7 @@ fn badness(report: &Report) -> (usize, usize, f64) {
     let soonest = report
         .findings
         .iter()
-        .filter(|f| is_flagged(f.verdict))
+        .filter(|f| f.verdict.is_flagged())
         .filter_map(|f| f.time_to_limit_hours)
         .fold(f64::INFINITY, f64::min);
     (count(Verdict::Leak), count(Verdict::Suspect), soonest)
@@ -64,7 +64,7 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
         let worst = report
             .findings
             .iter()
-            .find(|f| is_flagged(f.verdict))
+            .find(|f| f.verdict.is_flagged())
             .map(|f| {
                 let class = f.verdict.as_str();
                 format!(

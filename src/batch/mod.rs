@@ -192,7 +192,7 @@ pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
     let trips = |v: Verdict| match fail_on {
         FailOn::Never => false,
         FailOn::Leak => v == Verdict::Leak,
-        FailOn::Suspect => matches!(v, Verdict::Leak | Verdict::Suspect),
+        FailOn::Suspect => v.is_flagged(),
     };
     let tripped = outcomes
         .iter()

@@ -7,11 +7,11 @@ use polars::prelude::*;
 
 use crate::analysis::Finding;
 use crate::kb::MatchStrength;
-use crate::report::{is_flagged, Report};
+use crate::report::Report;
 
 /// The best `likely` KB match that names this finding's process (only for leaks and suspects).
 fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
-    if !is_flagged(finding.verdict) {
+    if !finding.verdict.is_flagged() {
         return None;
     }
     report

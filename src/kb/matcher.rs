@@ -194,10 +194,6 @@ fn best_first(a: &KbMatch, b: &KbMatch) -> std::cmp::Ordering {
         .then_with(|| a.id.cmp(&b.id))
 }
 
-fn is_leak(f: &Finding) -> bool {
-    matches!(f.verdict, Verdict::Leak | Verdict::Suspect)
-}
-
 /// Stronger of two findings for one counter: leak before suspect, then confidence.
 fn stronger<'a>(a: &'a Finding, b: &'a Finding) -> &'a Finding {
     let key = |f: &Finding| (f.verdict.rank(), f.confidence);
@@ -226,7 +222,7 @@ fn leaking_processes(
 ) -> (Vec<LeakingProcess<'_>>, BTreeMap<&'static str, &Finding>) {
     let mut processes: Vec<LeakingProcess> = Vec::new();
     let mut system: BTreeMap<&'static str, &Finding> = BTreeMap::new();
-    for finding in findings.iter().filter(|f| is_leak(f)) {
+    for finding in findings.iter().filter(|f| f.verdict.is_flagged()) {
         let Some(key) = counter_key(&finding.counter) else {
             continue;
         };
@@ -363,15 +359,8 @@ fn format_rate(finding: &Finding) -> Option<String> {
     let sign = if slope >= 0.0 { "+" } else { "-" };
     let magnitude = slope.abs();
     let text = if finding.unit == "bytes" || finding.counter.contains("Bytes") {
-        let units = [
-            ("GB", 1024.0 * 1024.0 * 1024.0),
-            ("MB", 1024.0 * 1024.0),
-            ("KB", 1024.0),
-        ];
-        match units.iter().find(|(_, size)| magnitude >= *size) {
-            Some((unit, size)) => format!("{sign}{:.1} {unit}/h", magnitude / size),
-            None => format!("{sign}{magnitude:.0} bytes/h"),
-        }
+        let (factor, unit) = crate::units::byte_unit(magnitude);
+        format!("{sign}{:.1} {unit}/h", magnitude * factor)
     } else {
         format!("{sign}{magnitude:.1}/h")
     };

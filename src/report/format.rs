@@ -2,27 +2,7 @@
 //! and chart writers so every output says the same thing the same way.
 
 use crate::analysis::{Finding, Verdict};
-
-/// Perfmon and Task Manager count a megabyte as 2^20 bytes; using the same divisor keeps our
-/// figures comparable with what the engineer sees on the machine.
-pub const BYTES_PER_MB: f64 = 1_048_576.0;
-
-const BYTES_PER_KB: f64 = 1024.0;
-
-/// Display factor and unit for a byte amount of magnitude `abs`: MB as the engineer's usual
-/// scale, KB and bytes for small pools where MB would need five decimals.
-fn byte_unit(abs: f64) -> (f64, &'static str) {
-    // 64-bit Virtual Bytes run to terabytes; below 10 GB, MB is what engineers compare.
-    if abs >= 10.0 * 1024.0 * BYTES_PER_MB && abs.is_finite() {
-        (1.0 / (1024.0 * BYTES_PER_MB), "GB")
-    } else if abs >= BYTES_PER_MB || abs == 0.0 || !abs.is_finite() {
-        (1.0 / BYTES_PER_MB, "MB")
-    } else if abs >= BYTES_PER_KB {
-        (1.0 / BYTES_PER_KB, "KB")
-    } else {
-        (1.0, "bytes")
-    }
-}
+use crate::units::byte_unit;
 
 fn is_bytes(unit: &str) -> bool {
     unit.eq_ignore_ascii_case("bytes")
@@ -307,6 +287,7 @@ pub fn finding_details(f: &Finding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::BYTES_PER_MB;
 
     #[test]
     fn groups_thousands_and_keeps_sign() {

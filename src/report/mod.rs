@@ -18,7 +18,6 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::analysis::Verdict;
 use crate::ingest::PerfLog;
 
 pub use chart::{chart_file_stem, register_chart_font, CHART_HEIGHT, CHART_WIDTH};
@@ -49,11 +48,6 @@ pub trait ReportWriter {
     /// File name inside the report folder.
     fn file_name(&self) -> &str;
     fn render(&self, report: &Report, ctx: &RenderContext) -> Result<Vec<u8>>;
-}
-
-/// The series the report draws and discusses one by one.
-pub fn is_flagged(verdict: Verdict) -> bool {
-    matches!(verdict, Verdict::Leak | Verdict::Suspect)
 }
 
 /// Renders every chart, sets `Finding::chart` for the flagged series, then writes summary.md,
@@ -118,7 +112,7 @@ fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, 
     let mut flagged = 0usize;
     for (index, finding) in report.findings.iter_mut().enumerate() {
         finding.chart = None;
-        if !is_flagged(finding.verdict) {
+        if !finding.verdict.is_flagged() {
             continue;
         }
         flagged += 1;

@@ -77,7 +77,7 @@ impl Report {
     pub fn flagged(&self) -> Vec<&Finding> {
         self.findings
             .iter()
-            .filter(|f| super::is_flagged(f.verdict))
+            .filter(|f| f.verdict.is_flagged())
             .collect()
     }
 
