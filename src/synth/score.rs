@@ -208,15 +208,20 @@ pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
     Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
 }
 
-/// PAL's trend (30 time slices; last slice average minus first slice average, per elapsed
-/// hour); `None` with fewer than two finite samples.
-pub fn pal_trend_per_hour(hours: &[f64], values: &[f64]) -> Option<f64> {
-    let points: Vec<(f64, f64)> = hours
+/// (hour, value) pairs where both are known: the baselines see what PAL or a script would.
+fn finite_points(hours: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
+    hours
         .iter()
         .zip(values)
         .filter(|(t, v)| t.is_finite() && v.is_finite())
         .map(|(t, v)| (*t, *v))
-        .collect();
+        .collect()
+}
+
+/// PAL's trend (30 time slices; last slice average minus first slice average, per elapsed
+/// hour); `None` with fewer than two finite samples.
+pub fn pal_trend_per_hour(hours: &[f64], values: &[f64]) -> Option<f64> {
+    let points = finite_points(hours, values);
     let (first, last) = (points.first()?.0, points.last()?.0);
     let elapsed = last - first;
     if points.len() < 2 || elapsed <= 0.0 {
@@ -249,12 +254,7 @@ pub fn pal_rule(hours: &[f64], values: &[f64], threshold_per_hour: f64) -> Call 
 
 /// Ordinary least squares of value on hours: (slope, two-sided p of slope = 0, R^2).
 pub fn ols_fit(hours: &[f64], values: &[f64]) -> Option<(f64, f64, f64)> {
-    let points: Vec<(f64, f64)> = hours
-        .iter()
-        .zip(values)
-        .filter(|(t, v)| t.is_finite() && v.is_finite())
-        .map(|(t, v)| (*t, *v))
-        .collect();
+    let points = finite_points(hours, values);
     let n = points.len();
     if n < 3 {
         return None;
