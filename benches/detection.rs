@@ -88,6 +88,8 @@ struct Tally {
     by_interval: BTreeMap<u64, Confusion>,
     covered: u64,
     forecasts: u64,
+    /// (covered, forecasts) per leak family.
+    coverage_by_family: BTreeMap<Family, (u64, u64)>,
     delay_hours: Vec<f64>,
     delay_t10: Vec<f64>,
     delay_series: u64,
@@ -136,6 +138,11 @@ impl Tally {
         }
         self.covered += o.covered;
         self.forecasts += o.forecasts;
+        for (f, (c, n)) in o.coverage_by_family {
+            let e = self.coverage_by_family.entry(f).or_default();
+            e.0 += c;
+            e.1 += n;
+        }
         self.delay_hours.extend(o.delay_hours);
         self.delay_t10.extend(o.delay_t10);
         self.delay_series += o.delay_series;
@@ -335,7 +342,7 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
                     .map(|f| format!("{:?}: {}", f.verdict, f.reasons.join("; ")))
                     .collect();
                 t.errors.push(format!(
-                    "{}{} {:?} {} {} D={:.0}h snr={:.1} phi={:.2} params={:?} | {}",
+                    "{}{} {:?} {} {} D={:.0}h snr={:.1} phi={:.2} params={:?} true(slope/h={:.4e}, end={:.4e}) | {}",
                     if hit { "hit " } else { "" },
                     label.family.name(),
                     label.truth,
@@ -345,6 +352,8 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
                     label.snr.unwrap_or(f64::NAN),
                     label.ar_phi,
                     label.params,
+                    label.slope_per_hour,
+                    label.level_at_end,
                     why.join(" || ")
                 ));
             }
@@ -363,8 +372,12 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
             if let (Truth::Leak, Call::Positive, Some(d)) = (label.truth, call, detection) {
                 if let Some(ci) = d.time_to_limit_ci_hours {
                     if let Some(truth) = d.limit.or(label.limit).and_then(|l| label.time_to(l)) {
+                        let hit = u64::from(covers(ci, truth));
                         t.forecasts += 1;
-                        t.covered += u64::from(covers(ci, truth));
+                        t.covered += hit;
+                        let e = t.coverage_by_family.entry(label.family).or_default();
+                        e.0 += hit;
+                        e.1 += 1;
                     }
                 }
             }
@@ -598,6 +611,10 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
         t.forecasts,
         rate(t.covered, t.forecasts)
     );
+    println!("\n| family | forecasts | covered |\n|---|---:|---|");
+    for (f, (c, n)) in &t.coverage_by_family {
+        println!("| {} | {n} | {} |", f.name(), rate(*c, *n));
+    }
 }
 
 fn throughput(cfg: &Config) {

@@ -749,3 +749,83 @@ fn restart_still_warming_up_at_the_end_is_not_a_leak() {
         assert_eq!(f.segments, 3);
     }
 }
+
+#[test]
+fn growth_confined_to_one_short_lifetime_is_not_a_leak() {
+    // Two processes held still for 30 h each; the third climbs for 10 h and the log ends.
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(70.0, 300.0);
+        let t = b.hours();
+        let pid: Vec<f64> = t
+            .iter()
+            .map(|&h| {
+                if h < 30.0 {
+                    100.0
+                } else if h < 60.0 {
+                    200.0
+                } else {
+                    300.0
+                }
+            })
+            .collect();
+        let v: Vec<f64> = t
+            .iter()
+            .map(|&h| {
+                let climb = if h >= 60.0 {
+                    3.0 * MB * (h - 60.0)
+                } else {
+                    0.0
+                };
+                200.0 * MB + climb + rng.random_range(-1.0..1.0) * MB
+            })
+            .collect();
+        let log = b
+            .process("svc", "Private Bytes", v)
+            .process("svc", "ID Process", pid)
+            .build();
+        let f = only(&log, "Private Bytes");
+        check(&f, Verdict::Ok, "one short growing lifetime");
+        assert!(
+            f.reasons
+                .iter()
+                .any(|r| r.contains("confined to one lifetime")),
+            "seed {seed}: {:?}",
+            f.reasons
+        );
+    }
+}
+
+#[test]
+fn growth_only_in_the_last_fifth_is_not_flagged() {
+    // Flat for 38 h, then a climb over the last 8 h: too recent to call (either too small
+    // against the whole lifetime, or a rise confined to its last fifth).
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(46.0, 300.0);
+        let t = b.hours();
+        let v: Vec<f64> = t
+            .iter()
+            .map(|&h| {
+                let climb = if h >= 38.0 {
+                    12.0 * MB * (h - 38.0)
+                } else {
+                    0.0
+                };
+                300.0 * MB + climb + rng.random_range(-1.0..1.0) * MB
+            })
+            .collect();
+        let f = only(
+            &b.process("svc", "Private Bytes", v).build(),
+            "Private Bytes",
+        );
+        check(&f, Verdict::Ok, "late rise");
+        assert!(
+            f.reasons
+                .iter()
+                .any(|r| r.contains("last 20%") || r.contains("minor growth")),
+            "seed {seed}: {:?}",
+            f.reasons
+        );
+    }
+}

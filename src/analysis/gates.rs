@@ -11,14 +11,15 @@ use super::stats::fit::{bic, broken_stick, line_fit, mean_shift, MeanShift};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{
-    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, trend_test, MannKendall, SenSlope,
+    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, sen_slope_only, trend_test,
+    MannKendall, SenSlope,
 };
 
 /// Shortest lifetime worth testing.
 pub const MIN_SPAN_HOURS: f64 = 3.0;
 pub const MIN_SAMPLES: usize = 12;
 /// Growth over a lifetime, as a share of its level, below which a trend is "minor".
-const MIN_RELATIVE_GROWTH: f64 = 0.02;
+const MIN_RELATIVE_GROWTH: f64 = 0.01;
 
 /// Least-squares fit from `linregress`, reported beside the robust one.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,6 +73,9 @@ pub struct LifetimeTrial {
     pub tail_ratio: Option<f64>,
     /// A daily cycle could not be ruled out (lifetime shorter than a day, or lag-24 h test failed).
     pub cycle_confound: bool,
+    /// Sen slopes of the first and second half of the growing part (candidates only): how much
+    /// the rate itself moves, for the forecast interval.
+    pub half_slopes: Option<(f64, f64)>,
 }
 
 impl LifetimeTrial {
@@ -213,6 +217,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
         growth: 0.0,
         tail_ratio: None,
         cycle_confound: false,
+        half_slopes: None,
     };
     let span = end - start;
     if n < 4 {
@@ -278,6 +283,15 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
     trial.ols = ols(t, &x);
     trial.growth = sen.slope * span;
     trial.outcome = gate(&mut trial, t, &x, mk, sen, kind, cyclic);
+    if matches!(trial.outcome, Outcome::Candidate { .. }) {
+        let from = t.partition_point(|&h| h < trial.fit_start_hours);
+        let (tg, xg) = (&t[from..], &x[from..]);
+        let mid = tg.len() / 2;
+        if mid >= 4 {
+            trial.half_slopes =
+                sen_slope_only(&tg[..mid], &xg[..mid]).zip(sen_slope_only(&tg[mid..], &xg[mid..]));
+        }
+    }
     trial
 }
 
@@ -407,6 +421,9 @@ fn gate(
                 {
                     shape = "late-onset";
                     trial.sen = Some(post);
+                    // The flat part before the onset dilutes the whole-lifetime test; the
+                    // growing part is the evidence.
+                    trial.p = trial.p.min(post_p);
                     trial.fit_start_hours = stick.break_time;
                     trial
                         .notes
@@ -437,6 +454,8 @@ fn gate(
                     None
                 };
                 if let Some((dd_ratio, p)) = day_over_day {
+                    // The tail's rate is the day-over-day one; its own slope is the cycle.
+                    trial.tail_ratio = Some(dd_ratio);
                     trial.notes.push(format!(
                         "the last third rises {:.0}% of the rate against the same hours a day before (sign p={p:.1e}); its own slope is the daily cycle",
                         100.0 * dd_ratio

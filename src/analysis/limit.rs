@@ -46,10 +46,10 @@ impl CounterKind {
     /// enough that a 3 MB NT 4.0 process leaking 1 MB over days still counts.
     pub fn growth_floor(self) -> f64 {
         match self {
-            CounterKind::HandleCount => 10.0,
-            CounterKind::ThreadCount => 3.0,
-            CounterKind::PoolPagedBytes | CounterKind::PoolNonpagedBytes => 16.0 * 1024.0,
-            _ => 100.0 * 1024.0,
+            CounterKind::HandleCount => 3.0,
+            CounterKind::ThreadCount => 2.0,
+            CounterKind::PoolPagedBytes | CounterKind::PoolNonpagedBytes => 4.0 * 1024.0,
+            _ => 32.0 * 1024.0,
         }
     }
 }
@@ -133,6 +133,23 @@ pub fn limit_for(
     }
 }
 
+/// Relative half-width below which a slope interval is not trusted for a forecast.
+const MIN_FORECAST_SPREAD: f64 = 0.2;
+
+/// Slope bounds for the time-to-limit interval. Sen's interval only measures noise around a
+/// straight line, while a leak's rate drifts (warm-ups after restarts, steps, cycles) by more
+/// than that: the forecast allows the rate at least +/-20% and whatever the two halves of the
+/// growing part showed.
+pub fn forecast_band(slope: f64, lower: f64, upper: f64, halves: Option<(f64, f64)>) -> (f64, f64) {
+    let spread = MIN_FORECAST_SPREAD * slope.abs();
+    let (mut low, mut high) = (lower.min(slope - spread), upper.max(slope + spread));
+    if let Some((a, b)) = halves {
+        low = low.min(a.min(b));
+        high = high.max(a.max(b));
+    }
+    (low, high)
+}
+
 /// Hours until `limit` from `level_now` at `slope` per hour, with the interval from the slope's
 /// interval (`None` upper bound = never).
 pub fn time_to_limit(
@@ -184,6 +201,18 @@ mod tests {
         assert!(limit_for(CounterKind::VirtualBytes, 5e9, Some(5e9), None).is_none());
         let pb = limit_for(CounterKind::PrivateBytes, 1e9, Some(8e9), Some(3e9)).unwrap();
         assert_eq!(pb.value, 4e9);
+    }
+
+    #[test]
+    fn forecast_band_allows_the_rate_to_drift() {
+        // A razor-thin Sen interval widens to +/-20%.
+        assert_eq!(forecast_band(10.0, 9.9, 10.1, None), (8.0, 12.0));
+        // A wide one stays; halves that disagree widen it further.
+        assert_eq!(forecast_band(10.0, 5.0, 16.0, None), (5.0, 16.0));
+        assert_eq!(
+            forecast_band(10.0, 9.9, 10.1, Some((2.0, 25.0))),
+            (2.0, 25.0)
+        );
     }
 
     #[test]

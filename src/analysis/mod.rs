@@ -369,6 +369,34 @@ fn climbs_back(
     (reached <= held.1).then_some((*best, reached, held.0))
 }
 
+/// Growth, as a share of the level, that weak evidence must show to be flagged.
+const WEAK_MIN_RELATIVE_GROWTH: f64 = 0.05;
+
+/// Why growth with only weak evidence (q between [`Q_LEAK`] and [`Q_SUSPECT`]) is not worth a
+/// "suspect": each of these is how noise, bursts and level shifts pass a marginal trend test.
+fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
+    let sen = l.sen?;
+    let span = l.span_hours();
+    let relative = sen.slope * span / l.level.abs().max(f64::MIN_POSITIVE);
+    if sen.lower <= 0.0 {
+        Some("the slope's 95% interval includes 0".into())
+    } else if relative < WEAK_MIN_RELATIVE_GROWTH {
+        Some(format!("growth of {:.1}% of the level", 100.0 * relative))
+    } else if starts_late(l) {
+        Some("the growth starts in the last 20% of the lifetime".into())
+    } else if l.tail_ratio.is_some_and(|r| r < 0.5) {
+        Some("the last third grows at under half the rate".into())
+    } else {
+        None
+    }
+}
+
+/// The growing part is only the last 20% of the lifetime.
+fn starts_late(l: &LifetimeTrial) -> bool {
+    let span = l.span_hours();
+    span > 0.0 && (l.end_hours - l.fit_start_hours) < 0.2 * span
+}
+
 /// What an untested (too short) series did, in words: the observed change, not a verdict.
 fn observed_change(
     process: &str,
@@ -580,7 +608,37 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         // One lifetime stands for the series only when it is the last one tested: growth that
         // later lifetimes do not repeat is weaker evidence.
         let is_last = tested.last() == Some(&best);
-        if soft.is_empty() && is_last {
+        // Growth confined to one short lifetime while the series' other lifetimes held still
+        // for a day or more: a warm-up or a busy spell of that process, not a leak.
+        let still_hours: f64 = tested
+            .iter()
+            .filter(|i| !passing.contains(i))
+            .map(|&i| s.lifetimes[i].coverage_hours())
+            .sum();
+        let confined = passing.len() < tested.len()
+            && s.lifetimes[best].coverage_hours() < 24.0
+            && still_hours >= 24.0;
+        if starts_late(&s.lifetimes[best]) {
+            // A rise confined to the end is as much a burst or a level shift in the making as
+            // a leak; the report says when to look again.
+            verdict = Verdict::Ok;
+            confidence = 0.5;
+            shape = "late-onset".into();
+            reasons.push(format!(
+                "growth only from {}, in the last 20% of the lifetime: too recent to tell from a burst; log longer to decide",
+                hours_text(s.lifetimes[best].fit_start_hours)
+            ));
+        } else if confined {
+            verdict = Verdict::Ok;
+            confidence = 0.6;
+            shape = "confined".into();
+            reasons.push(format!(
+                "growth confined to one lifetime of {}: {} other lifetimes over {} do not grow",
+                hours_text(s.lifetimes[best].coverage_hours()),
+                tested.len() - passing.len(),
+                hours_text(still_hours)
+            ));
+        } else if soft.is_empty() && is_last {
             verdict = Verdict::Leak;
             confidence = 0.75;
         } else if soft.is_empty() {
@@ -613,6 +671,11 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             "weak evidence: MK-HR q={:.1e} (leak needs q <= {Q_LEAK})",
             q_value.unwrap_or(1.0)
         ));
+        if let Some(why) = too_weak_to_flag(&s.lifetimes[best]) {
+            verdict = Verdict::Ok;
+            confidence = 0.6;
+            reasons.push(format!("not flagged on weak evidence: {why}"));
+        }
         reasons.extend(soft_of(best));
     } else {
         // Not a leak: explain with the lifetime that came closest (rejected growth first).
@@ -696,9 +759,11 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 ),
             );
             reasons.extend(l.notes.iter().cloned());
+            let (slope_low, slope_high) =
+                limit::forecast_band(sen.slope, sen.lower, sen.upper, l.half_slopes);
             if let Some(lim) = &limit {
                 if let Some((h, ci)) =
-                    limit::time_to_limit(lim.value, level_now, sen.slope, sen.lower, sen.upper)
+                    limit::time_to_limit(lim.value, level_now, sen.slope, slope_low, slope_high)
                 {
                     time_to_limit_hours = Some(h);
                     time_to_limit_ci_hours = Some(ci);
@@ -723,8 +788,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                             lim.severity_value,
                             level_now,
                             sen.slope,
-                            sen.lower,
-                            sen.upper,
+                            slope_low,
+                            slope_high,
                         ) {
                             reasons.push(format!(
                                 "16,384-handle soft limit in {} [{}, {}]",
