@@ -369,6 +369,10 @@ fn climbs_back(
     (reached <= held.1).then_some((*best, reached, held.0))
 }
 
+/// Evidence and growth a lifetime that cannot rule out a daily cycle needs to be flagged with
+/// growth under 10%.
+const PARTIAL_DAY_Q: f64 = 1e-4;
+const PARTIAL_DAY_MIN_GROWTH: f64 = 0.10;
 /// Growth, as a share of the level, that weak evidence must show to be flagged.
 const WEAK_MIN_RELATIVE_GROWTH: f64 = 0.05;
 
@@ -376,8 +380,7 @@ const WEAK_MIN_RELATIVE_GROWTH: f64 = 0.05;
 /// "suspect": each of these is how noise, bursts and level shifts pass a marginal trend test.
 fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
     let sen = l.sen?;
-    let span = l.span_hours();
-    let relative = sen.slope * span / l.level.abs().max(f64::MIN_POSITIVE);
+    let relative = relative_growth(l);
     if sen.lower <= 0.0 {
         Some("the slope's 95% interval includes 0".into())
     } else if relative < WEAK_MIN_RELATIVE_GROWTH {
@@ -389,6 +392,18 @@ fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Growth over the lifetime at the reported slope, as a share of its level.
+fn relative_growth(l: &LifetimeTrial) -> f64 {
+    l.sen.map_or(0.0, |x| x.slope) * l.span_hours() / l.level.abs().max(f64::MIN_POSITIVE)
+}
+
+/// Growth of under 10% with only moderate evidence (q above 1e-4) in a lifetime that cannot
+/// rule out a daily cycle: the rising phase of a cycle or a slow wander of the noise as often
+/// as a leak, so not flagged.
+fn too_small_for_a_partial_day(l: &LifetimeTrial, q: f64) -> bool {
+    l.cycle_confound && q > PARTIAL_DAY_Q && relative_growth(l) < PARTIAL_DAY_MIN_GROWTH
 }
 
 /// The growing part is only the last 20% of the lifetime.
@@ -627,6 +642,14 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             reasons.push(format!(
                 "growth only from {}, in the last 20% of the lifetime: too recent to tell from a burst; log longer to decide",
                 hours_text(s.lifetimes[best].fit_start_hours)
+            ));
+        } else if too_small_for_a_partial_day(&s.lifetimes[best], q_of(best)) {
+            verdict = Verdict::Ok;
+            confidence = 0.5;
+            reasons.push(format!(
+                "not flagged: growth of {:.1}% at q={:.1e} in a lifetime that cannot rule out a daily cycle",
+                100.0 * relative_growth(&s.lifetimes[best]),
+                q_of(best)
             ));
         } else if confined {
             verdict = Verdict::Ok;
