@@ -440,7 +440,14 @@ fn gate(
         if tx.len() >= 4 {
             let overall = trial.sen.map_or(sen.slope, |s| s.slope);
             if let Some((tail_mk, tail)) = trend_test(tt, tx) {
-                let ratio = tail.slope / overall;
+                // Sen's median slope is exactly 0 when most pairs of a slowly growing integer
+                // counter (handles, threads) tie; the least-squares slope still sees the rise.
+                let tail_slope = if tail.slope == 0.0 {
+                    line_fit(tt, tx).map_or(0.0, |f| f.slope)
+                } else {
+                    tail.slope
+                };
+                let ratio = tail_slope / overall;
                 trial.tail_ratio = Some(ratio);
                 // Judging the tail day over day for one to three days of data was tried: it
                 // let warm-ups that restart through (their first day always grows).
