@@ -5,7 +5,7 @@
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::hours_text;
 use super::limit::CounterKind;
-use super::season::{daily_cycle, lag24_diffs, lag24_sign_test};
+use super::season::{daily_cycle, lag24_diffs, lag24_sign_test, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, mean_shift, MeanShift};
 use super::stats::normal_quantile;
@@ -73,6 +73,8 @@ pub struct LifetimeTrial {
     pub tail_ratio: Option<f64>,
     /// A daily cycle could not be ruled out (lifetime shorter than a day, or lag-24 h test failed).
     pub cycle_confound: bool,
+    /// A strong daily cycle was removed before testing.
+    pub cycle_removed: bool,
     /// Sen slopes of the first and second half of the growing part (candidates only): how much
     /// the rate itself moves, for the forecast interval.
     pub half_slopes: Option<(f64, f64)>,
@@ -193,7 +195,12 @@ fn persists_day_over_day(
 const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 
 /// Try one lifetime: `hours` and `values` are its samples (finite, in time order).
-pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> LifetimeTrial {
+pub fn try_lifetime(
+    hours: &[f64],
+    values: &[f64],
+    kind: CounterKind,
+    calendar: Option<&Calendar>,
+) -> LifetimeTrial {
     let n = values.len().min(hours.len());
     let (start, end) = if n > 0 {
         (hours[0], hours[n - 1])
@@ -217,6 +224,7 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
         growth: 0.0,
         tail_ratio: None,
         cycle_confound: false,
+        cycle_removed: false,
         half_slopes: None,
     };
     let span = end - start;
@@ -271,6 +279,18 @@ pub fn try_lifetime(hours: &[f64], values: &[f64], kind: CounterKind) -> Lifetim
             }
         }
     }
+    // Servers with a strong daily cycle usually have a weekly one too: their weekends run
+    // lower, and a log of a few days that ends on a Monday would otherwise rise.
+    if cyclic {
+        if let Some((offset, adjusted)) = calendar.and_then(|c| weekend_offset(t, &x, c)) {
+            x = adjusted;
+            trial.notes.push(format!(
+                "weekend level offset removed ({:+.1}% of the level)",
+                100.0 * offset / level.abs().max(f64::MIN_POSITIVE)
+            ));
+        }
+    }
+    trial.cycle_removed = cyclic;
     trial.level = median(&x).unwrap_or(level);
     trial.min_detectable_slope = min_detectable_slope(t, &x);
     let Some((mk, sen)) = trend_test(t, &x) else {

@@ -18,6 +18,7 @@ use gates::{LifetimeTrial, Outcome};
 use lifetime::{Identity, Lifetimes};
 use limit::{CounterKind, Limit};
 use rayon::prelude::*;
+use season::Calendar;
 use stats::combine::{benjamini_hochberg, stouffer};
 use stats::robust::{mad_sigma, median};
 use std::collections::{HashMap, HashSet};
@@ -40,6 +41,13 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .iter()
         .map(|s| (s - origin) / 3600.0)
         .collect();
+    // Local time of the origin, for weekday/weekend patterns.
+    let calendar = log
+        .elapsed_seconds
+        .iter()
+        .position(|s| s.is_finite())
+        .and_then(|i| log.timestamps.get(i))
+        .map(|&origin| Calendar { origin });
 
     // Index the Process columns by instance and counter once: identity columns are looked up for
     // every series.
@@ -153,7 +161,8 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
                         .flat_map(|v| v.iter().copied())
                         .filter(|v| v.is_finite())
                         .reduce(f64::max);
-                    let mut trial = try_series(&hours, &l.values, kind, identity, max_vb);
+                    let mut trial =
+                        try_series(&hours, &l.values, kind, identity, max_vb, calendar.as_ref());
                     trial.labels = l
                         .columns
                         .iter()
@@ -170,7 +179,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
                     let max_vb = virtual_bytes
                         .and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
                     let values = &log.columns[column].values;
-                    try_series(&hours, values, kind, identity, max_vb)
+                    try_series(&hours, values, kind, identity, max_vb, calendar.as_ref())
                 }
             };
             trial.column = column;
@@ -262,6 +271,7 @@ fn try_series(
     kind: CounterKind,
     identity: Identity,
     max_virtual_bytes: Option<f64>,
+    calendar: Option<&Calendar>,
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
     let lifetimes: Vec<LifetimeTrial> = split
@@ -270,7 +280,7 @@ fn try_series(
         .map(|idx| {
             let t: Vec<f64> = idx.iter().map(|&i| hours[i]).collect();
             let v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
-            gates::try_lifetime(&t, &v, kind)
+            gates::try_lifetime(&t, &v, kind, calendar)
         })
         .collect();
     let tested: Vec<&LifetimeTrial> = lifetimes.iter().filter(|l| l.mk.is_some()).collect();
@@ -369,10 +379,14 @@ fn climbs_back(
     (reached <= held.1).then_some((*best, reached, held.0))
 }
 
-/// Evidence and growth a lifetime that cannot rule out a daily cycle needs to be flagged with
-/// growth under 10%.
-const PARTIAL_DAY_Q: f64 = 1e-4;
+/// Small growth (as a share of the level) that a daily cycle leaves behind, and the q it must
+/// beat to be flagged: in a lifetime that cannot rule a cycle out (under a day, or a failed
+/// lag-24 h test), and in one whose strong cycle was removed (the removal leaves a residual
+/// drift of a few percent).
 const PARTIAL_DAY_MIN_GROWTH: f64 = 0.10;
+const PARTIAL_DAY_Q: f64 = 1e-4;
+const CYCLE_REMOVED_MIN_GROWTH: f64 = 0.20;
+const CYCLE_REMOVED_Q: f64 = 1e-8;
 /// Growth, as a share of the level, that weak evidence must show to be flagged.
 const WEAK_MIN_RELATIVE_GROWTH: f64 = 0.05;
 
@@ -399,11 +413,21 @@ fn relative_growth(l: &LifetimeTrial) -> f64 {
     l.sen.map_or(0.0, |x| x.slope) * l.span_hours() / l.level.abs().max(f64::MIN_POSITIVE)
 }
 
-/// Growth of under 10% with only moderate evidence (q above 1e-4) in a lifetime that cannot
-/// rule out a daily cycle: the rising phase of a cycle or a slow wander of the noise as often
-/// as a leak, so not flagged.
-fn too_small_for_a_partial_day(l: &LifetimeTrial, q: f64) -> bool {
-    l.cycle_confound && q > PARTIAL_DAY_Q && relative_growth(l) < PARTIAL_DAY_MIN_GROWTH
+/// Why small growth with moderate evidence in a lifetime with a daily cycle is not flagged:
+/// the rising phase of a cycle, or what is left of one, as often as a leak.
+fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
+    let relative = relative_growth(l);
+    let what = if l.cycle_confound && q > PARTIAL_DAY_Q && relative < PARTIAL_DAY_MIN_GROWTH {
+        "in a lifetime that cannot rule out a daily cycle"
+    } else if l.cycle_removed && q > CYCLE_REMOVED_Q && relative < CYCLE_REMOVED_MIN_GROWTH {
+        "left after removing a strong daily cycle"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "not flagged: growth of {:.1}% at q={q:.1e} {what}",
+        100.0 * relative
+    ))
 }
 
 /// The growing part is only the last 20% of the lifetime.
@@ -643,14 +667,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 "growth only from {}, in the last 20% of the lifetime: too recent to tell from a burst; log longer to decide",
                 hours_text(s.lifetimes[best].fit_start_hours)
             ));
-        } else if too_small_for_a_partial_day(&s.lifetimes[best], q_of(best)) {
+        } else if let Some(why) = cycle_residue(&s.lifetimes[best], q_of(best)) {
             verdict = Verdict::Ok;
             confidence = 0.5;
-            reasons.push(format!(
-                "not flagged: growth of {:.1}% at q={:.1e} in a lifetime that cannot rule out a daily cycle",
-                100.0 * relative_growth(&s.lifetimes[best]),
-                q_of(best)
-            ));
+            reasons.push(why);
         } else if confined {
             verdict = Verdict::Ok;
             confidence = 0.6;

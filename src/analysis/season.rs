@@ -5,6 +5,7 @@
 
 use super::stats::combine::binomial_upper_tail;
 use super::stats::robust::{median, median_in_place, variance};
+use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
 
 /// Hours in the cycle we look for.
 const DAY: f64 = 24.0;
@@ -64,6 +65,71 @@ pub fn daily_cycle(hours: &[f64], values: &[f64]) -> Option<DailyCycle> {
     };
     let adjusted = values.iter().zip(&seasonal).map(|(v, s)| v - s).collect();
     Some(DailyCycle { strength, adjusted })
+}
+
+/// The log's local calendar: which sample hours (since the log's first sample) fall on a
+/// Saturday or Sunday, when servers often run lighter.
+#[derive(Debug, Clone, Copy)]
+pub struct Calendar {
+    pub origin: NaiveDateTime,
+}
+
+impl Calendar {
+    pub fn is_weekend(&self, hours: f64) -> bool {
+        let at = self.origin + TimeDelta::milliseconds((hours * 3_600_000.0) as i64);
+        matches!(at.weekday(), Weekday::Sat | Weekday::Sun)
+    }
+}
+
+/// Share of a lifetime's points that must fall on each side (weekend, weekdays) to estimate a
+/// weekend offset.
+const MIN_WEEKEND_SHARE: f64 = 0.1;
+/// p below which the weekend offset is removed.
+const WEEKEND_P: f64 = 1e-3;
+
+/// A weekend level offset (the weekly cycle a log of days to two weeks cannot average out):
+/// least squares of the series on time and a weekend indicator. Returns the offset and the
+/// series with it removed, when the offset is significant; the time slope stays in the series.
+pub fn weekend_offset(
+    hours: &[f64],
+    values: &[f64],
+    calendar: &Calendar,
+) -> Option<(f64, Vec<f64>)> {
+    let m = values.len();
+    if m < 24 || hours.len() != m {
+        return None;
+    }
+    let weekend: Vec<f64> = hours
+        .iter()
+        .map(|&h| if calendar.is_weekend(h) { 1.0 } else { 0.0 })
+        .collect();
+    let share = weekend.iter().sum::<f64>() / m as f64;
+    if !(MIN_WEEKEND_SHARE..=1.0 - MIN_WEEKEND_SHARE).contains(&share) {
+        return None;
+    }
+    let data = linregress::RegressionDataBuilder::new()
+        .build_from(vec![
+            ("Y", values.to_vec()),
+            ("T", hours.to_vec()),
+            ("W", weekend.clone()),
+        ])
+        .ok()?;
+    let model = linregress::FormulaRegressionBuilder::new()
+        .data(&data)
+        .data_columns("Y", ["T", "W"])
+        .fit()
+        .ok()?;
+    let offset = *model.parameters().get(2)?;
+    let p = *model.p_values().get(2)?;
+    if !(p < WEEKEND_P) || !offset.is_finite() {
+        return None;
+    }
+    let adjusted = values
+        .iter()
+        .zip(&weekend)
+        .map(|(v, w)| v - offset * w)
+        .collect();
+    Some((offset, adjusted))
 }
 
 /// Day-over-day changes of hourly medians: (hour of the later value, h(t) - h(t - 24 h)).
