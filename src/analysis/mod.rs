@@ -344,39 +344,57 @@ pub(crate) fn hours_text(h: f64) -> String {
     }
 }
 
-/// A lone growing lifetime that ends no higher than earlier, non-growing lifetimes of the same
-/// series settled: the restart's warm-up, not a leak. Returns it, where it ended and the level
-/// held before. Levels come from the raw samples: the median of the last tenth (at least three
-/// samples) for the end, the median of the second half for a settled level, allowing two noise
-/// sigmas (MAD) of that half so that the same plateau seen through noise still counts.
+/// Share of the earlier plateau a warm-up must reach to count as climbing back to it.
+const CLIMB_BACK_SHARE: f64 = 0.8;
+
+/// Growing lifetimes that each end no higher than an earlier, non-growing lifetime of the same
+/// series settled: restarts warming up again, not a leak. Returns the last of them, the highest
+/// level they reached and the level held before. Levels come from the raw samples: the median
+/// of the last tenth (at least three samples) for the end, the median of the second half for a
+/// settled level, allowing two noise sigmas (MAD) of that half so that the same plateau seen
+/// through noise still counts.
 fn climbs_back(
     s: &SeriesTrial,
     values: &[f64],
     passing: &[usize],
     tested: &[usize],
 ) -> Option<(usize, f64, f64)> {
-    let [best] = passing else {
-        return None;
-    };
     let samples = |i: usize| -> Vec<f64> {
         s.split.lifetimes[i]
             .iter()
             .filter_map(|&k| values.get(k).copied())
             .collect()
     };
-    let held = tested
+    let settled: Vec<(usize, f64, f64)> = tested
         .iter()
-        .filter(|&&i| i < *best && !passing.contains(&i))
+        .filter(|i| !passing.contains(i))
         .filter_map(|&i| {
             let v = samples(i);
             let late = &v[v.len() / 2..];
             let level = median(late)?;
-            Some((level, level + 2.0 * mad_sigma(late)?))
+            Some((i, level, level + 2.0 * mad_sigma(late)?))
         })
-        .reduce(|a, b| if b.1 > a.1 { b } else { a })?;
-    let v = samples(*best);
-    let reached = median(&v[v.len() - (v.len() / 10).max(3).min(v.len())..])?;
-    (reached <= held.1).then_some((*best, reached, held.0))
+        .collect();
+    let mut highest: Option<(f64, f64)> = None;
+    for &p in passing {
+        let held = settled
+            .iter()
+            .filter(|h| h.0 < p)
+            .map(|h| (h.1, h.2))
+            .reduce(|a, b| if b.1 > a.1 { b } else { a })?;
+        let v = samples(p);
+        let reached = median(&v[v.len() - (v.len() / 10).max(3).min(v.len())..])?;
+        // Climbing back means reaching the old plateau: a lifetime far below it (another
+        // process under a reused `#N` label, say) says nothing about this one.
+        if reached > held.1 || reached < CLIMB_BACK_SHARE * held.0 {
+            return None;
+        }
+        if highest.is_none_or(|h| reached > h.0) {
+            highest = Some((reached, held.0));
+        }
+    }
+    let (reached, held) = highest?;
+    Some((*passing.last()?, reached, held))
 }
 
 /// Small growth (as a share of the level) that a daily cycle leaves behind, and the q it must
@@ -578,6 +596,19 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 n
             ));
         }
+    } else if let Some((best, reached, held)) = climbs_back(s, values, &passing, &tested) {
+        // Restarts without a leak: each new process warms up to where the last one settled.
+        decisive = Some(best);
+        verdict = Verdict::Ok;
+        confidence = 0.7;
+        q_value = Some(q_of(best));
+        p_value = Some(s.lifetimes[best].p);
+        shape = "warm-up".into();
+        reasons.push(format!(
+            "warm-up after restarts: the growing lifetimes reach {}, no higher than the {} an earlier lifetime held without growing",
+            amount(kind, reached),
+            amount(kind, held)
+        ));
     } else if passing.len() >= 2
         && 2 * passing.len() >= tested.len()
         && s.combined_q.is_some_and(|q| q <= Q_LEAK)
@@ -621,19 +652,6 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             ));
         }
         confidence = if verdict == Verdict::Leak { 0.9 } else { 0.55 };
-    } else if let Some((best, reached, held)) = climbs_back(s, values, &passing, &tested) {
-        // Restarts without a leak: each new process warms up to where the last one settled.
-        decisive = Some(best);
-        verdict = Verdict::Ok;
-        confidence = 0.7;
-        q_value = Some(q_of(best));
-        p_value = Some(s.lifetimes[best].p);
-        shape = "warm-up".into();
-        reasons.push(format!(
-            "warm-up after a restart: the growing lifetime reaches {}, no higher than the {} earlier lifetimes held without growing",
-            amount(kind, reached),
-            amount(kind, held)
-        ));
     } else if let Some(&best) = strong.last() {
         decisive = Some(best);
         let soft = soft_of(best);
