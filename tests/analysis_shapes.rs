@@ -742,7 +742,7 @@ fn restart_still_warming_up_at_the_end_is_not_a_leak() {
         let f = only(&log, "Private Bytes");
         check(&f, Verdict::Ok, "warm-up after restart");
         assert!(
-            f.reasons[0].starts_with("warm-up after a restart"),
+            f.reasons[0].starts_with("warm-up after restarts"),
             "{:?}",
             f.reasons
         );
