@@ -167,6 +167,14 @@ pub fn parse_value(raw: &[u8]) -> Option<f64> {
     if trimmed.is_empty() {
         return Some(f64::NAN);
     }
+    // Most perfmon cells are whole numbers (bytes, handles, threads, IDs): up to 15 digits fit
+    // a u64 and convert to f64 exactly, faster than the general float parser.
+    if trimmed.len() <= 15 && trimmed.iter().all(u8::is_ascii_digit) {
+        let n = trimmed
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        return Some(n as f64);
+    }
     if let Ok(v) = fast_float2::parse::<f64, _>(trimmed) {
         return Some(v);
     }
@@ -189,6 +197,17 @@ mod tests {
             .iter()
             .map(|&(a, b)| String::from_utf8_lossy(&unquote(&line.as_bytes()[a..b])).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn whole_numbers_parse_exactly() {
+        assert_eq!(parse_value(b"\"299003904\""), Some(299_003_904.0));
+        assert_eq!(parse_value(b"999999999999999"), Some(999_999_999_999_999.0));
+        assert_eq!(parse_value(b"0"), Some(0.0));
+        // Longer or signed numbers take the general path.
+        assert_eq!(parse_value(b"1234567890123456789"), Some(1.234_567_890_123_456_8e18));
+        assert_eq!(parse_value(b"-42"), Some(-42.0));
+        assert!(parse_value(b"\" \"").is_some_and(f64::is_nan));
     }
 
     #[test]
