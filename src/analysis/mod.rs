@@ -448,6 +448,18 @@ fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
     ))
 }
 
+/// Second-half rate, as a share of the first half's, below which growth is dying out.
+const DYING_OUT_SHARE: f64 = 0.15;
+
+/// The growing part's second half rises at under 15% of its first half's rate (or falls): the
+/// shape of a warm-up or a cache filling up, not of a leak (stairs excepted: their halves differ
+/// by where the steps fall). Returns that share.
+fn decelerating(l: &LifetimeTrial) -> Option<f64> {
+    let (first, second) = l.half_slopes?;
+    let share = second / first;
+    (first > 0.0 && share < DYING_OUT_SHARE).then_some(share)
+}
+
 /// The growing part is only the last 20% of the lifetime.
 fn starts_late(l: &LifetimeTrial) -> bool {
     let span = l.span_hours();
@@ -684,6 +696,15 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             reasons.push(format!(
                 "growth only from {}, in the last 20% of the lifetime: too recent to tell from a burst; log longer to decide",
                 hours_text(s.lifetimes[best].fit_start_hours)
+            ));
+        } else if let Some(share) = decelerating(&s.lifetimes[best]).filter(|_| shape != "stepwise")
+        {
+            verdict = Verdict::Ok;
+            confidence = 0.6;
+            shape = "warm-up".into();
+            reasons.push(format!(
+                "growth dying out: the second half rises at {:.0}% of the first half's rate (warm-up or a filling cache)",
+                100.0 * share
             ));
         } else if let Some(why) = cycle_residue(&s.lifetimes[best], q_of(best)) {
             verdict = Verdict::Ok;

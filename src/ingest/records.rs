@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(parse_value(b"999999999999999"), Some(999_999_999_999_999.0));
         assert_eq!(parse_value(b"0"), Some(0.0));
         // Longer or signed numbers take the general path.
-        assert_eq!(parse_value(b"1234567890123456789"), Some(1.234_567_890_123_456_8e18));
+        assert_eq!(
+            parse_value(b"1234567890123456789"),
+            Some(1.234_567_890_123_456_8e18)
+        );
         assert_eq!(parse_value(b"-42"), Some(-42.0));
         assert!(parse_value(b"\" \"").is_some_and(f64::is_nan));
     }
