@@ -474,7 +474,10 @@ fn gate(
                 // A tail that keeps most of the rate but is too short or noisy to be
                 // significant on its own (a sawtooth, a slow leak) has not stopped: only a
                 // tail that is both slow-ish and insignificant counts as stopping.
-                let stopped = ratio < 0.3 || (tail_mk.p_increasing >= 0.1 && ratio < 0.6);
+                // (Warm-ups whose tail still creeps up are left to the halves test in mod.rs.)
+                let tail_p = tail_mk.p_increasing;
+                let stopped =
+                    ratio < 0.1 || (ratio < 0.3 && tail_p >= 0.1) || (tail_p >= 0.3 && ratio < 0.6);
                 let day_over_day = if stopped {
                     persists_day_over_day(t, x, overall, span, trial.coverage_hours())
                 } else {
