@@ -3,6 +3,7 @@
 //! and notice `#N` renumbering (the same instance label passing between two processes).
 
 use super::stats::robust::{mad_sigma, median, median_in_place};
+use std::ops::Range;
 
 /// Blank cells in a row still read as one process (missed samples).
 const MAX_MISSED_SAMPLES: usize = 3;
@@ -27,11 +28,62 @@ impl CutReason {
     }
 }
 
+/// The samples of one lifetime (finite values only) as runs of consecutive sample indices, in
+/// time order: a few ranges instead of one index per sample, which the whole log's series hold
+/// until the log-wide decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lifetime {
+    runs: Vec<Range<usize>>,
+}
+
+impl Lifetime {
+    /// Sample indices in time order.
+    pub fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.runs.iter().flat_map(|r| r.clone())
+    }
+
+    /// Runs of consecutive sample indices, in time order, none empty or touching the next.
+    #[cfg(test)]
+    fn runs(&self) -> &[Range<usize>] {
+        &self.runs
+    }
+
+    /// The lifetime as one range when it has no gap: its samples can be borrowed, not copied.
+    pub fn contiguous(&self) -> Option<Range<usize>> {
+        match self.runs.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    }
+
+    /// Append sample `i`, later than every sample already held.
+    fn push(&mut self, i: usize) {
+        match self.runs.last_mut() {
+            Some(last) if last.end == i => last.end += 1,
+            _ => self.runs.push(i..i + 1),
+        }
+    }
+
+    /// Take in the samples of `other`, which shares none with `self`.
+    fn merge(&mut self, other: Lifetime) {
+        self.runs.extend(other.runs);
+        self.runs.sort_unstable_by_key(|r| r.start);
+        let mut joined: Vec<Range<usize>> = Vec::with_capacity(self.runs.len());
+        for r in self.runs.drain(..) {
+            match joined.last_mut() {
+                Some(last) if last.end == r.start => last.end = r.end,
+                _ => joined.push(r),
+            }
+        }
+        self.runs = joined;
+    }
+}
+
 /// The lifetimes of one series.
 #[derive(Debug, Clone, Default)]
 pub struct Lifetimes {
-    /// Sample indices of each lifetime (finite values only), in time order.
-    pub lifetimes: Vec<Vec<usize>>,
+    /// Each lifetime's samples.
+    pub lifetimes: Vec<Lifetime>,
     /// Sample index where each new lifetime starts, with the reason.
     pub cuts: Vec<(usize, CutReason)>,
     /// Process IDs in order of first appearance.
@@ -142,7 +194,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     for &k in &drops {
         is_drop[k] = true;
     }
-    let mut runs: Vec<Vec<usize>> = Vec::new();
+    let mut runs: Vec<Lifetime> = Vec::new();
     let mut run_pid: Vec<Option<u32>> = Vec::new();
     for (k, &i) in valid.iter().enumerate() {
         let mut cut = None;
@@ -181,7 +233,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             if k > 0 && pid.is_some_and(|p| out.pids.contains(&p)) {
                 out.renumbered = true;
             }
-            runs.push(Vec::new());
+            runs.push(Lifetime::default());
             run_pid.push(pid);
         }
         if let Some(run) = runs.last_mut() {
@@ -194,20 +246,14 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         }
     }
     // Runs of a PID that comes back belong to the same process: merge them.
-    let mut merged: Vec<(Option<u32>, Vec<usize>)> = Vec::new();
+    let mut merged: Vec<(Option<u32>, Lifetime)> = Vec::new();
     for (pid, run) in run_pid.into_iter().zip(runs) {
         match pid.and_then(|p| merged.iter_mut().find(|(q, _)| *q == Some(p))) {
-            Some((_, existing)) => existing.extend(run),
+            Some((_, existing)) => existing.merge(run),
             None => merged.push((pid, run)),
         }
     }
-    out.lifetimes = merged
-        .into_iter()
-        .map(|(_, mut run)| {
-            run.sort_unstable();
-            run
-        })
-        .collect();
+    out.lifetimes = merged.into_iter().map(|(_, run)| run).collect();
     out
 }
 
@@ -256,6 +302,10 @@ mod tests {
         let l = split(&v, &hours(30), Identity::default());
         assert_eq!(l.lifetimes.len(), 2);
         assert_eq!(l.cuts, vec![(15, CutReason::Reappeared)]);
+        // The missed sample is left out of the first lifetime, which is then not contiguous.
+        assert_eq!(l.lifetimes[0].runs(), &[0..3, 4..10]);
+        assert_eq!(l.lifetimes[0].contiguous(), None);
+        assert_eq!(l.lifetimes[1].contiguous(), Some(15..30));
     }
 
     #[test]
@@ -274,6 +324,9 @@ mod tests {
         );
         assert!(l.renumbered);
         assert_eq!(l.lifetimes.len(), 2);
-        assert_eq!(l.lifetimes[0], vec![0, 1, 2, 6, 7, 8]);
+        let first: Vec<usize> = l.lifetimes[0].indices().collect();
+        assert_eq!(first, vec![0, 1, 2, 6, 7, 8]);
+        assert_eq!(l.lifetimes[0].runs(), &[0..3, 6..9]);
+        assert_eq!(l.lifetimes[1].indices().count(), 6);
     }
 }

@@ -267,10 +267,13 @@ fn try_series(
     let lifetimes: Vec<LifetimeTrial> = split
         .lifetimes
         .iter()
-        .map(|idx| {
-            let t: Vec<f64> = idx.iter().map(|&i| hours[i]).collect();
-            let v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
-            gates::try_lifetime(&t, &v, kind)
+        .map(|life| match life.contiguous() {
+            Some(r) => gates::try_lifetime(&hours[r.clone()], &values[r], kind),
+            None => {
+                let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
+                let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
+                gates::try_lifetime(&t, &v, kind)
+            }
         })
         .collect();
     let tested: Vec<&LifetimeTrial> = lifetimes.iter().filter(|l| l.mk.is_some()).collect();
@@ -350,8 +353,8 @@ fn climbs_back(
     };
     let samples = |i: usize| -> Vec<f64> {
         s.split.lifetimes[i]
-            .iter()
-            .filter_map(|&k| values.get(k).copied())
+            .indices()
+            .filter_map(|k| values.get(k).copied())
             .collect()
     };
     let held = tested

@@ -3,7 +3,9 @@
 
 /// Median of the finite values; `None` when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    // Sized up front: a filtered collect grows by reallocating, costly on long series.
+    let mut v = Vec::with_capacity(values.len());
+    v.extend(values.iter().copied().filter(|x| x.is_finite()));
     median_in_place(&mut v)
 }
 
@@ -27,13 +29,14 @@ pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
 /// Median absolute deviation from the median, scaled by 1.4826 so that it estimates the
 /// standard deviation of normal data.
 pub fn mad_sigma(values: &[f64]) -> Option<f64> {
-    let m = median(values)?;
-    let mut dev: Vec<f64> = values
-        .iter()
-        .filter(|x| x.is_finite())
-        .map(|x| (x - m).abs())
-        .collect();
-    median_in_place(&mut dev).map(|d| 1.4826 * d)
+    let mut v = Vec::with_capacity(values.len());
+    v.extend(values.iter().copied().filter(|x| x.is_finite()));
+    let m = median_in_place(&mut v)?;
+    // The same values, reordered: deviations do not depend on the order.
+    for x in &mut v {
+        *x = (*x - m).abs();
+    }
+    median_in_place(&mut v).map(|d| 1.4826 * d)
 }
 
 pub fn mean(values: &[f64]) -> Option<f64> {
