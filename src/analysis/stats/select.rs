@@ -60,8 +60,11 @@ impl<'a> OrderStats<'a> {
         };
         debug_assert!(last < self.keys.len() && out.len() >= ranks.len());
         let covered = first >= self.below && last < self.below + self.kept;
-        if !covered && !(self.keys.len() > DIRECT_MAX && self.bracket(first, last)) {
-            self.keep_all();
+        if !covered {
+            let bracketed = self.keys.len() > DIRECT_MAX && self.bracket(first, last);
+            if !bracketed {
+                self.keep_all();
+            }
         }
         let Scratch { inside, pivots, .. } = &mut *self.scratch;
         for (slot, &r) in out.iter_mut().zip(ranks) {
