@@ -110,9 +110,9 @@ fn pid_at(identity: &Identity, i: usize) -> Option<u32> {
 
 /// Split the series `values` (sampled at `hours`) into lifetimes.
 pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
-    let valid: Vec<usize> = (0..values.len().min(hours.len()))
-        .filter(|&i| values[i].is_finite() && hours[i].is_finite())
-        .collect();
+    let n = values.len().min(hours.len());
+    let mut valid: Vec<usize> = Vec::with_capacity(n);
+    valid.extend((0..n).filter(|&i| values[i].is_finite() && hours[i].is_finite()));
     let mut out = Lifetimes::default();
     if valid.is_empty() {
         return out;
@@ -120,10 +120,9 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let has_pid = valid.iter().any(|&i| pid_at(&identity, i).is_some());
 
     // Robust scale of sample-to-sample changes, for the sharp-drop and renumbering rules.
-    let diffs: Vec<f64> = valid
-        .windows(2)
-        .map(|w| values[w[1]] - values[w[0]])
-        .collect();
+    // The valid samples side by side: the windows below read them without indirection.
+    let level: Vec<f64> = valid.iter().map(|&i| values[i]).collect();
+    let diffs: Vec<f64> = level.windows(2).map(|w| w[1] - w[0]).collect();
     // Computed on first need: most series never come near a 30% jump.
     let mut sigma_cache: Option<f64> = None;
     let mut sigma_diff = || *sigma_cache.get_or_insert_with(|| mad_sigma(&diffs).unwrap_or(0.0));
@@ -132,31 +131,28 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let mut drops = Vec::new();
     let mut rises = Vec::new();
     let mut recent: Vec<f64> = Vec::with_capacity(5);
-    for (k, &i) in valid.iter().enumerate() {
-        if k > 0 {
-            let prev = values[valid[k - 1]];
-            let y = values[i];
-            let start = k.saturating_sub(5);
-            let (lo, hi) = valid[start..k]
-                .iter()
-                .map(|&j| values[j])
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(v), b.max(v))
-                });
-            // The local median lies between the window's extremes: skip it when neither rule
-            // can fire.
-            if !(y < 0.7 * hi || lo < 0.7 * y) {
-                continue;
-            }
-            recent.clear();
-            recent.extend(valid[start..k].iter().map(|&j| values[j]));
-            let local = median_in_place(&mut recent).unwrap_or(prev);
-            if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff() {
-                drops.push(k);
-            }
-            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
-                rises.push(k);
-            }
+    for k in 1..level.len() {
+        let prev = level[k - 1];
+        let y = level[k];
+        let start = k.saturating_sub(5);
+        let (lo, hi) = level[start..k]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        // The local median lies between the window's extremes: skip it when neither rule
+        // can fire.
+        if !(y < 0.7 * hi || lo < 0.7 * y) {
+            continue;
+        }
+        recent.clear();
+        recent.extend_from_slice(&level[start..k]);
+        let local = median_in_place(&mut recent).unwrap_or(prev);
+        if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff() {
+            drops.push(k);
+        }
+        if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
+            rises.push(k);
         }
     }
     // Drops that recur within hours are a sawtooth (GC, cache trims), not restarts.

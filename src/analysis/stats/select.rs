@@ -19,35 +19,66 @@ const DIRECT_MAX: usize = 4096;
 /// and a median's bracket (about a sixth of the values) usually holds Sen's interval too.
 const SAMPLE: usize = 512;
 
-/// Reusable buffers, so that a test allocates nothing once warm.
+/// Values kept by a pass: those ranked `below..below + kept`, in `buf[..kept]`.
 #[derive(Debug, Default)]
-pub struct Scratch {
-    sample: Vec<i64>,
-    inside: Vec<i64>,
-    /// Positions in `inside` already selected: the values left of each are no greater.
+struct Window {
+    buf: Vec<i64>,
+    /// Positions in `buf` already selected: the values left of each are no greater.
     pivots: Vec<usize>,
-}
-
-/// Order statistics of one set of keys, asked for in any number of rounds: each round selects
-/// in the values kept by the last pass when its ranks fall there, and makes a new pass only
-/// when they do not.
-pub struct OrderStats<'a> {
-    keys: &'a [i64],
-    scratch: &'a mut Scratch,
-    sampled: bool,
-    /// Rank of `scratch.inside[0]` and how many values are kept there.
     below: usize,
     kept: usize,
 }
 
+impl Window {
+    fn covers(&self, rank: usize) -> bool {
+        rank >= self.below && rank < self.below + self.kept
+    }
+
+    fn select(&mut self, rank: usize) -> i64 {
+        select_between_pivots(
+            &mut self.buf[..self.kept],
+            &mut self.pivots,
+            rank - self.below,
+        )
+    }
+
+    /// Room for `n` values (the pass writes one past the kept ones), emptied.
+    fn reset(&mut self, n: usize) {
+        // Every value is written before it is read: no need to clear.
+        if self.buf.len() <= n {
+            self.buf.resize(n + 1, 0);
+        }
+        self.pivots.clear();
+        self.below = 0;
+        self.kept = 0;
+    }
+}
+
+/// Reusable buffers, so that a test allocates nothing once warm.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    sample: Vec<i64>,
+    windows: [Window; 2],
+}
+
+/// Order statistics of one set of keys, asked for in any number of rounds: each round selects
+/// in the values kept by an earlier pass when its ranks fall there, and makes a new pass (with
+/// one or two brackets) only when they do not.
+pub struct OrderStats<'a> {
+    keys: &'a [i64],
+    scratch: &'a mut Scratch,
+    sampled: bool,
+}
+
 impl<'a> OrderStats<'a> {
     pub fn new(keys: &'a [i64], scratch: &'a mut Scratch) -> Self {
+        for w in &mut scratch.windows {
+            w.kept = 0;
+        }
         OrderStats {
             keys,
             scratch,
             sampled: false,
-            below: 0,
-            kept: 0,
         }
     }
 
@@ -59,37 +90,37 @@ impl<'a> OrderStats<'a> {
             return;
         };
         debug_assert!(last < self.keys.len() && out.len() >= ranks.len());
-        let covered = first >= self.below && last < self.below + self.kept;
-        if !covered {
-            let bracketed = self.keys.len() > DIRECT_MAX && self.bracket(first, last);
-            if !bracketed {
+        let covered = |w: &[Window; 2]| ranks.iter().all(|&r| w.iter().any(|w| w.covers(r)));
+        if !covered(&self.scratch.windows) {
+            if self.keys.len() > DIRECT_MAX {
+                self.bracket(first, last);
+            }
+            if !covered(&self.scratch.windows) {
                 self.keep_all();
             }
         }
-        let Scratch { inside, pivots, .. } = &mut *self.scratch;
         for (slot, &r) in out.iter_mut().zip(ranks) {
-            *slot = select_between_pivots(&mut inside[..self.kept], pivots, r - self.below);
+            if let Some(w) = self.scratch.windows.iter_mut().find(|w| w.covers(r)) {
+                *slot = w.select(r);
+            }
         }
     }
 
     fn keep_all(&mut self) {
-        let Scratch { inside, pivots, .. } = &mut *self.scratch;
-        inside.clear();
-        inside.extend_from_slice(self.keys);
-        pivots.clear();
-        self.below = 0;
-        self.kept = self.keys.len();
+        let [all, other] = &mut self.scratch.windows;
+        all.buf.clear();
+        all.buf.extend_from_slice(self.keys);
+        all.pivots.clear();
+        all.below = 0;
+        all.kept = self.keys.len();
+        other.kept = 0;
     }
 
-    /// One pass keeping the values between sample brackets around ranks `first..=last`;
-    /// `false` when the kept values miss a rank.
-    fn bracket(&mut self, first: usize, last: usize) -> bool {
+    /// One pass keeping the values inside sample brackets around `first` and `last` (one
+    /// bracket when theirs overlap). A bracket can miss its rank: the caller checks.
+    fn bracket(&mut self, first: usize, last: usize) {
         let n = self.keys.len();
-        let Scratch {
-            sample,
-            inside,
-            pivots,
-        } = &mut *self.scratch;
+        let Scratch { sample, windows } = &mut *self.scratch;
         if !self.sampled {
             // xorshift64* seeded by the size: deterministic, and exact whatever it draws.
             let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ n as u64;
@@ -104,28 +135,40 @@ impl<'a> OrderStats<'a> {
             sample.sort_unstable();
             self.sampled = true;
         }
-        let (lo_pos, _) = bracket_positions(first, n);
-        let (_, hi_pos) = bracket_positions(last, n);
-        let lo = usize::try_from(lo_pos).map_or(i64::MIN, |p| sample[p]);
-        let hi = usize::try_from(hi_pos)
-            .ok()
-            .and_then(|p| sample.get(p).copied())
-            .unwrap_or(i64::MAX);
-        // Every value is written and only the kept prefix is read: no need to clear.
-        if inside.len() <= n {
-            inside.resize(n + 1, 0);
+        let value_at = |pos: i64| match usize::try_from(pos) {
+            Err(_) => i64::MIN,
+            Ok(p) => sample.get(p).copied().unwrap_or(i64::MAX),
+        };
+        let (first_lo, first_hi) = bracket_positions(first, n);
+        let (last_lo, last_hi) = bracket_positions(last, n);
+        let [a, b] = windows;
+        a.reset(n);
+        b.reset(n);
+        if last_lo <= first_hi {
+            let (lo, hi) = (value_at(first_lo), value_at(last_hi));
+            // Branch-free count and compaction: which values fall inside is close to random.
+            let (mut below, mut kept) = (0usize, 0usize);
+            for &k in self.keys {
+                below += usize::from(k < lo);
+                a.buf[kept] = k;
+                kept += usize::from(lo <= k && k <= hi);
+            }
+            (a.below, a.kept) = (below, kept);
+        } else {
+            // Two ranks far apart (Sen's interval): two small brackets, not one wide one.
+            let (lo_a, hi_a) = (value_at(first_lo), value_at(first_hi));
+            let (lo_b, hi_b) = (value_at(last_lo), value_at(last_hi));
+            let (mut below_a, mut kept_a, mut below_b, mut kept_b) = (0, 0, 0, 0);
+            for &k in self.keys {
+                below_a += usize::from(k < lo_a);
+                a.buf[kept_a] = k;
+                kept_a += usize::from(lo_a <= k && k <= hi_a);
+                below_b += usize::from(k < lo_b);
+                b.buf[kept_b] = k;
+                kept_b += usize::from(lo_b <= k && k <= hi_b);
+            }
+            (a.below, a.kept, b.below, b.kept) = (below_a, kept_a, below_b, kept_b);
         }
-        // Branch-free count and compaction: which values fall inside is close to random.
-        let (mut below, mut kept) = (0usize, 0usize);
-        for &k in self.keys {
-            below += usize::from(k < lo);
-            inside[kept] = k;
-            kept += usize::from(lo <= k && k <= hi);
-        }
-        pivots.clear();
-        self.below = below;
-        self.kept = kept;
-        first >= below && last < below + kept
     }
 }
 
