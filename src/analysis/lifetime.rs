@@ -122,10 +122,14 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     // Robust scale of sample-to-sample changes, for the sharp-drop and renumbering rules.
     // The valid samples side by side: the windows below read them without indirection.
     let level: Vec<f64> = valid.iter().map(|&i| values[i]).collect();
-    let diffs: Vec<f64> = level.windows(2).map(|w| w[1] - w[0]).collect();
     // Computed on first need: most series never come near a 30% jump.
     let mut sigma_cache: Option<f64> = None;
-    let mut sigma_diff = || *sigma_cache.get_or_insert_with(|| mad_sigma(&diffs).unwrap_or(0.0));
+    let mut sigma_diff = || {
+        *sigma_cache.get_or_insert_with(|| {
+            let diffs: Vec<f64> = level.windows(2).map(|w| w[1] - w[0]).collect();
+            mad_sigma(&diffs).unwrap_or(0.0)
+        })
+    };
 
     // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
     let mut drops = Vec::new();

@@ -17,10 +17,16 @@ fn finite_keys(values: &[f64]) -> Vec<i64> {
     keys
 }
 
-/// Median of `v` (all values must be finite); `None` when empty. `v` is left as it was: the
-/// selection runs on total-order integer keys (see [`key`]), which compare faster than floats
-/// and give the same order statistics.
+/// Median of `v` (all values must be finite); `None` when empty. `v` is left as it was: see
+/// [`median_of_finite`].
 pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
+    median_of_finite(v)
+}
+
+/// Median of values that are all finite; `None` when empty. The selection runs on total-order
+/// integer keys (see [`key`]), which compare faster than floats and give the same order
+/// statistics.
+pub fn median_of_finite(v: &[f64]) -> Option<f64> {
     // Block buckets and filter windows are small: their keys stay on the stack.
     let mut stack = [0i64; 64];
     let mut heap = Vec::new();
@@ -30,7 +36,7 @@ pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
         heap.resize(v.len(), 0);
         &mut heap
     };
-    for (k, x) in keys.iter_mut().zip(v.iter()) {
+    for (k, x) in keys.iter_mut().zip(v) {
         *k = key(*x);
     }
     median_of_keys(keys)

@@ -191,13 +191,13 @@ pub fn select_ranks(keys: &[i64], ranks: &[usize], out: &mut [i64], scratch: &mu
     OrderStats::new(keys, scratch).select(ranks, out);
 }
 
-/// Sample positions bracketing `rank` with about four standard deviations of the sample rank
-/// on each side.
+/// Sample positions bracketing `rank` with three and a half standard deviations of the sample
+/// rank on each side: a bracket misses about once in 2,000 (then the exact fallback runs).
 fn bracket_positions(rank: usize, n: usize) -> (i64, i64) {
     let s = SAMPLE as f64;
     let q = (rank as f64 + 0.5) / n as f64;
     let centre = q * s;
-    let half = 4.0 * (s * q * (1.0 - q)).sqrt() + 2.0;
+    let half = 3.5 * (s * q * (1.0 - q)).sqrt() + 2.0;
     (
         (centre - half).floor() as i64,
         (centre + half).ceil() as i64,

@@ -31,7 +31,8 @@ pub struct MannKendall {
 pub fn mk_variance(x: &[f64]) -> f64 {
     let n = x.len() as f64;
     let mut sorted = x.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    // Only the tie counts matter: an unstable sort gives the same ones without a buffer.
+    sorted.sort_unstable_by(f64::total_cmp);
     let mut ties = 0.0;
     let mut i = 0;
     while i < sorted.len() {
@@ -78,7 +79,8 @@ fn continuity_z(s: f64, var: f64) -> f64 {
 /// Average ranks (1-based), ties share the mean rank.
 pub fn ranks(x: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    // Tied values share one rank, so their order among themselves does not matter.
+    order.sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]));
     let mut out = vec![0.0; x.len()];
     let mut i = 0;
     while i < order.len() {
