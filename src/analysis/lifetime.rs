@@ -139,10 +139,11 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         let prev = level[k - 1];
         let y = level[k];
         let start = k.saturating_sub(5);
+        // Plain comparisons: the values are finite, so NaN-aware min/max would only cost.
         let (lo, hi) = level[start..k]
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
+                (if v < a { v } else { a }, if v > b { v } else { b })
             });
         // The local median lies between the window's extremes: skip it when neither rule
         // can fire.

@@ -42,11 +42,11 @@ impl Window {
         )
     }
 
-    /// Room for `n` values (the pass writes one past the kept ones), emptied.
+    /// Room for a pass over `n` values, emptied.
     fn reset(&mut self, n: usize) {
         // Every value is written before it is read: no need to clear.
-        if self.buf.len() <= n {
-            self.buf.resize(n + 1, 0);
+        if self.buf.len() < n + CHUNK {
+            self.buf.resize(n + CHUNK, 0);
         }
         self.pivots.clear();
         self.below = 0;
@@ -146,30 +146,37 @@ impl<'a> OrderStats<'a> {
         b.reset(n);
         if last_lo <= first_hi {
             let (lo, hi) = (value_at(first_lo), value_at(last_hi));
-            // Branch-free count and compaction: which values fall inside is close to random.
-            let (mut below, mut kept) = (0usize, 0usize);
-            for &k in self.keys {
-                below += usize::from(k < lo);
-                a.buf[kept] = k;
-                kept += usize::from(lo <= k && k <= hi);
-            }
-            (a.below, a.kept) = (below, kept);
+            (a.below, a.kept) = keep_between(self.keys, lo, hi, &mut a.buf);
         } else {
             // Two ranks far apart (Sen's interval): two small brackets, not one wide one.
             let (lo_a, hi_a) = (value_at(first_lo), value_at(first_hi));
             let (lo_b, hi_b) = (value_at(last_lo), value_at(last_hi));
-            let (mut below_a, mut kept_a, mut below_b, mut kept_b) = (0, 0, 0, 0);
-            for &k in self.keys {
-                below_a += usize::from(k < lo_a);
-                a.buf[kept_a] = k;
-                kept_a += usize::from(lo_a <= k && k <= hi_a);
-                below_b += usize::from(k < lo_b);
-                b.buf[kept_b] = k;
-                kept_b += usize::from(lo_b <= k && k <= hi_b);
-            }
-            (a.below, a.kept, b.below, b.kept) = (below_a, kept_a, below_b, kept_b);
+            (a.below, a.kept) = keep_between(self.keys, lo_a, hi_a, &mut a.buf);
+            (b.below, b.kept) = keep_between(self.keys, lo_b, hi_b, &mut b.buf);
         }
     }
+}
+
+/// Values per block of [`keep_between`]'s compaction.
+const CHUNK: usize = 64;
+
+/// Count the keys below `lo` and copy those in `lo..=hi` to the front of `buf` (at least
+/// `keys.len() + CHUNK` long); returns (count below, count kept).
+fn keep_between(keys: &[i64], lo: i64, hi: i64, buf: &mut [i64]) -> (usize, usize) {
+    let (mut below, mut kept) = (0usize, 0usize);
+    for chunk in keys.chunks(CHUNK) {
+        // Branch-free: which values fall inside is close to random. Within a chunk the write
+        // position stays below CHUNK, which the mask tells the compiler (no bounds checks).
+        let dst = &mut buf[kept..kept + CHUNK];
+        let mut c = 0usize;
+        for &k in chunk {
+            below += usize::from(k < lo);
+            dst[c & (CHUNK - 1)] = k;
+            c += usize::from(lo <= k && k <= hi);
+        }
+        kept += c;
+    }
+    (below, kept)
 }
 
 /// The value at `pos` of `values` once sorted, selecting only between the nearest positions
