@@ -78,6 +78,9 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
     Some(x)
 }
 
+/// Breaks fitted side by side in [`broken_stick`].
+const LANES: usize = 4;
+
 /// Best continuous broken stick with the break searched over the points between the 10% and
 /// 90% quantiles of time. `t` must be increasing. `None` with fewer than 6 points.
 pub fn broken_stick(t: &[f64], y: &[f64]) -> Option<BrokenStick> {
@@ -106,34 +109,51 @@ pub fn broken_stick(t: &[f64], y: &[f64]) -> Option<BrokenStick> {
         fixed[4] += ti * yi;
     }
     let [s1, st, stt, sy, sty] = fixed;
-    let mut fits: Vec<(usize, f64, [f64; 3])> = Vec::new();
-    for (k, &c) in tt.iter().enumerate() {
-        if !(0.1..=0.9).contains(&c) {
-            continue;
+    // Breaks are tried LANES at a time: each lane's sums are their own chain, in point order,
+    // and side by side they keep the adder busy.
+    let candidates: Vec<usize> = (0..n).filter(|&k| (0.1..=0.9).contains(&tt[k])).collect();
+    let mut fits: Vec<(usize, f64, [f64; 3])> = Vec::with_capacity(candidates.len());
+    for group in candidates.chunks(LANES) {
+        // An unused lane breaks at infinity: its hinge stays zero.
+        let mut c = [f64::INFINITY; LANES];
+        for (c, &k) in c.iter_mut().zip(group) {
+            *c = tt[k];
         }
-        let mut hinge = [0.0; 4];
-        for (ti, yi) in tt[k + 1..].iter().zip(&yy[k + 1..]) {
-            let h = (ti - c).max(0.0);
-            hinge[0] += h;
-            hinge[1] += ti * h;
-            hinge[2] += h * h;
-            hinge[3] += h * yi;
-        }
-        let [sh, sth, shh, shy] = hinge;
-        let a = [[s1, st, sh], [st, stt, sth], [sh, sth, shh]];
-        if let Some(p) = solve3(a, [sy, sty, shy]) {
-            fits.push((k, c, p));
-        }
-    }
-    // Residual sums of four breaks side by side: four independent chains keep the adder busy.
-    let mut rss_of = vec![0.0; fits.len()];
-    for (group, rss) in fits.chunks(4).zip(rss_of.chunks_mut(4)) {
-        for (ti, yi) in tt.iter().zip(&yy) {
-            for ((_, c, p), acc) in group.iter().zip(rss.iter_mut()) {
-                let e = yi - (p[0] + p[1] * ti + p[2] * (ti - c).max(0.0));
-                *acc += e * e;
+        let (mut sh, mut sth, mut shh, mut shy) =
+            ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        // Points up to the group's first break add zeros to every lane: start after it.
+        let from = group[0] + 1;
+        for (ti, yi) in tt[from..].iter().zip(&yy[from..]) {
+            for l in 0..LANES {
+                let h = (ti - c[l]).max(0.0);
+                sh[l] += h;
+                sth[l] += ti * h;
+                shh[l] += h * h;
+                shy[l] += h * yi;
             }
         }
+        for (l, &k) in group.iter().enumerate() {
+            let a = [[s1, st, sh[l]], [st, stt, sth[l]], [sh[l], sth[l], shh[l]]];
+            if let Some(p) = solve3(a, [sy, sty, shy[l]]) {
+                fits.push((k, c[l], p));
+            }
+        }
+    }
+    let mut rss_of: Vec<f64> = Vec::with_capacity(fits.len());
+    for group in fits.chunks(LANES) {
+        let (mut c, mut p0, mut p1, mut p2) =
+            ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for (l, &(_, cl, p)) in group.iter().enumerate() {
+            (c[l], p0[l], p1[l], p2[l]) = (cl, p[0], p[1], p[2]);
+        }
+        let mut acc = [0.0; LANES];
+        for (ti, yi) in tt.iter().zip(&yy) {
+            for l in 0..LANES {
+                let e = yi - (p0[l] + p1[l] * ti + p2[l] * (ti - c[l]).max(0.0));
+                acc[l] += e * e;
+            }
+        }
+        rss_of.extend_from_slice(&acc[..group.len()]);
     }
     let mut best: Option<BrokenStick> = None;
     for (&(k, c, p), &rss) in fits.iter().zip(&rss_of) {
