@@ -2,7 +2,7 @@
 //! (median level, minimum floor, maximum peak), so the O(m^2) rank tests stay cheap and short
 //! bursts lose their weight. Short lifetimes are Hampel-filtered instead.
 
-use super::stats::robust::{hampel, median_in_place};
+use super::stats::robust::{hampel, median_of_finite};
 
 pub const MAX_BLOCKS: usize = 240;
 
@@ -39,28 +39,30 @@ pub fn aggregate(hours: &[f64], values: &[f64], max_blocks: usize) -> Blocks {
     let (t0, t1) = (hours[0], hours[n - 1]);
     let width = (t1 - t0) / max_blocks as f64;
     let mut out = Blocks {
+        hours: Vec::with_capacity(max_blocks),
+        level: Vec::with_capacity(max_blocks),
+        floor: Vec::with_capacity(max_blocks),
+        peak: Vec::with_capacity(max_blocks),
         aggregated: true,
-        ..Blocks::default()
     };
-    let mut bucket: Vec<f64> = Vec::new();
-    let mut time_sum = 0.0;
-    let mut current = 0usize;
-    let flush = |bucket: &mut Vec<f64>, time_sum: &mut f64, out: &mut Blocks| {
-        if bucket.is_empty() {
+    // Times are in order, so each block is a run of consecutive samples: summarise it in place.
+    let flush = |run: &[f64], time_sum: f64, out: &mut Blocks| {
+        if run.is_empty() {
             return;
         }
-        let len = bucket.len() as f64;
-        out.hours.push(*time_sum / len);
+        let len = run.len() as f64;
+        out.hours.push(time_sum / len);
         out.floor
-            .push(bucket.iter().copied().fold(f64::INFINITY, f64::min));
+            .push(run.iter().copied().fold(f64::INFINITY, f64::min));
         out.peak
-            .push(bucket.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-        if let Some(m) = median_in_place(bucket) {
+            .push(run.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        if let Some(m) = median_of_finite(run) {
             out.level.push(m);
         }
-        bucket.clear();
-        *time_sum = 0.0;
     };
+    let mut time_sum = 0.0;
+    let mut current = 0usize;
+    let mut start = 0usize;
     for i in 0..n {
         let b = if width > 0.0 {
             (((hours[i] - t0) / width) as usize).min(max_blocks - 1)
@@ -68,13 +70,14 @@ pub fn aggregate(hours: &[f64], values: &[f64], max_blocks: usize) -> Blocks {
             0
         };
         if b != current {
-            flush(&mut bucket, &mut time_sum, &mut out);
+            flush(&values[start..i], time_sum, &mut out);
+            time_sum = 0.0;
+            start = i;
             current = b;
         }
-        bucket.push(values[i]);
         time_sum += hours[i];
     }
-    flush(&mut bucket, &mut time_sum, &mut out);
+    flush(&values[start..n], time_sum, &mut out);
     out
 }
 

@@ -3,6 +3,7 @@
 //! and notice `#N` renumbering (the same instance label passing between two processes).
 
 use super::stats::robust::{mad_sigma, median, median_in_place};
+use std::ops::Range;
 
 /// Blank cells in a row still read as one process (missed samples).
 const MAX_MISSED_SAMPLES: usize = 3;
@@ -27,11 +28,62 @@ impl CutReason {
     }
 }
 
+/// The samples of one lifetime (finite values only) as runs of consecutive sample indices, in
+/// time order: a few ranges instead of one index per sample, which the whole log's series hold
+/// until the log-wide decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lifetime {
+    runs: Vec<Range<usize>>,
+}
+
+impl Lifetime {
+    /// Sample indices in time order.
+    pub fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.runs.iter().flat_map(|r| r.clone())
+    }
+
+    /// Runs of consecutive sample indices, in time order, none empty or touching the next.
+    #[cfg(test)]
+    fn runs(&self) -> &[Range<usize>] {
+        &self.runs
+    }
+
+    /// The lifetime as one range when it has no gap: its samples can be borrowed, not copied.
+    pub fn contiguous(&self) -> Option<Range<usize>> {
+        match self.runs.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    }
+
+    /// Append sample `i`, later than every sample already held.
+    fn push(&mut self, i: usize) {
+        match self.runs.last_mut() {
+            Some(last) if last.end == i => last.end += 1,
+            _ => self.runs.push(i..i + 1),
+        }
+    }
+
+    /// Take in the samples of `other`, which shares none with `self`.
+    fn merge(&mut self, other: Lifetime) {
+        self.runs.extend(other.runs);
+        self.runs.sort_unstable_by_key(|r| r.start);
+        let mut joined: Vec<Range<usize>> = Vec::with_capacity(self.runs.len());
+        for r in self.runs.drain(..) {
+            match joined.last_mut() {
+                Some(last) if last.end == r.start => last.end = r.end,
+                _ => joined.push(r),
+            }
+        }
+        self.runs = joined;
+    }
+}
+
 /// The lifetimes of one series.
 #[derive(Debug, Clone, Default)]
 pub struct Lifetimes {
-    /// Sample indices of each lifetime (finite values only), in time order.
-    pub lifetimes: Vec<Vec<usize>>,
+    /// Each lifetime's samples.
+    pub lifetimes: Vec<Lifetime>,
     /// Sample index where each new lifetime starts, with the reason.
     pub cuts: Vec<(usize, CutReason)>,
     /// Process IDs in order of first appearance.
@@ -58,9 +110,9 @@ fn pid_at(identity: &Identity, i: usize) -> Option<u32> {
 
 /// Split the series `values` (sampled at `hours`) into lifetimes.
 pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
-    let valid: Vec<usize> = (0..values.len().min(hours.len()))
-        .filter(|&i| values[i].is_finite() && hours[i].is_finite())
-        .collect();
+    let n = values.len().min(hours.len());
+    let mut valid: Vec<usize> = Vec::with_capacity(n);
+    valid.extend((0..n).filter(|&i| values[i].is_finite() && hours[i].is_finite()));
     let mut out = Lifetimes::default();
     if valid.is_empty() {
         return out;
@@ -68,43 +120,44 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let has_pid = valid.iter().any(|&i| pid_at(&identity, i).is_some());
 
     // Robust scale of sample-to-sample changes, for the sharp-drop and renumbering rules.
-    let diffs: Vec<f64> = valid
-        .windows(2)
-        .map(|w| values[w[1]] - values[w[0]])
-        .collect();
+    // The valid samples side by side: the windows below read them without indirection.
+    let level: Vec<f64> = valid.iter().map(|&i| values[i]).collect();
     // Computed on first need: most series never come near a 30% jump.
     let mut sigma_cache: Option<f64> = None;
-    let mut sigma_diff = || *sigma_cache.get_or_insert_with(|| mad_sigma(&diffs).unwrap_or(0.0));
+    let mut sigma_diff = || {
+        *sigma_cache.get_or_insert_with(|| {
+            let diffs: Vec<f64> = level.windows(2).map(|w| w[1] - w[0]).collect();
+            mad_sigma(&diffs).unwrap_or(0.0)
+        })
+    };
 
     // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
     let mut drops = Vec::new();
     let mut rises = Vec::new();
     let mut recent: Vec<f64> = Vec::with_capacity(5);
-    for (k, &i) in valid.iter().enumerate() {
-        if k > 0 {
-            let prev = values[valid[k - 1]];
-            let y = values[i];
-            let start = k.saturating_sub(5);
-            let (lo, hi) = valid[start..k]
-                .iter()
-                .map(|&j| values[j])
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(v), b.max(v))
-                });
-            // The local median lies between the window's extremes: skip it when neither rule
-            // can fire.
-            if !(y < 0.7 * hi || lo < 0.7 * y) {
-                continue;
-            }
-            recent.clear();
-            recent.extend(valid[start..k].iter().map(|&j| values[j]));
-            let local = median_in_place(&mut recent).unwrap_or(prev);
-            if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff() {
-                drops.push(k);
-            }
-            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
-                rises.push(k);
-            }
+    for k in 1..level.len() {
+        let prev = level[k - 1];
+        let y = level[k];
+        let start = k.saturating_sub(5);
+        // Plain comparisons: the values are finite, so NaN-aware min/max would only cost.
+        let (lo, hi) = level[start..k]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (if v < a { v } else { a }, if v > b { v } else { b })
+            });
+        // The local median lies between the window's extremes: skip it when neither rule
+        // can fire.
+        if !(y < 0.7 * hi || lo < 0.7 * y) {
+            continue;
+        }
+        recent.clear();
+        recent.extend_from_slice(&level[start..k]);
+        let local = median_in_place(&mut recent).unwrap_or(prev);
+        if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff() {
+            drops.push(k);
+        }
+        if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
+            rises.push(k);
         }
     }
     // Drops that recur within hours are a sawtooth (GC, cache trims), not restarts.
@@ -142,7 +195,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     for &k in &drops {
         is_drop[k] = true;
     }
-    let mut runs: Vec<Vec<usize>> = Vec::new();
+    let mut runs: Vec<Lifetime> = Vec::new();
     let mut run_pid: Vec<Option<u32>> = Vec::new();
     for (k, &i) in valid.iter().enumerate() {
         let mut cut = None;
@@ -181,7 +234,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             if k > 0 && pid.is_some_and(|p| out.pids.contains(&p)) {
                 out.renumbered = true;
             }
-            runs.push(Vec::new());
+            runs.push(Lifetime::default());
             run_pid.push(pid);
         }
         if let Some(run) = runs.last_mut() {
@@ -194,20 +247,14 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         }
     }
     // Runs of a PID that comes back belong to the same process: merge them.
-    let mut merged: Vec<(Option<u32>, Vec<usize>)> = Vec::new();
+    let mut merged: Vec<(Option<u32>, Lifetime)> = Vec::new();
     for (pid, run) in run_pid.into_iter().zip(runs) {
         match pid.and_then(|p| merged.iter_mut().find(|(q, _)| *q == Some(p))) {
-            Some((_, existing)) => existing.extend(run),
+            Some((_, existing)) => existing.merge(run),
             None => merged.push((pid, run)),
         }
     }
-    out.lifetimes = merged
-        .into_iter()
-        .map(|(_, mut run)| {
-            run.sort_unstable();
-            run
-        })
-        .collect();
+    out.lifetimes = merged.into_iter().map(|(_, run)| run).collect();
     out
 }
 
@@ -256,6 +303,10 @@ mod tests {
         let l = split(&v, &hours(30), Identity::default());
         assert_eq!(l.lifetimes.len(), 2);
         assert_eq!(l.cuts, vec![(15, CutReason::Reappeared)]);
+        // The missed sample is left out of the first lifetime, which is then not contiguous.
+        assert_eq!(l.lifetimes[0].runs(), &[0..3, 4..10]);
+        assert_eq!(l.lifetimes[0].contiguous(), None);
+        assert_eq!(l.lifetimes[1].contiguous(), Some(15..30));
     }
 
     #[test]
@@ -274,6 +325,9 @@ mod tests {
         );
         assert!(l.renumbered);
         assert_eq!(l.lifetimes.len(), 2);
-        assert_eq!(l.lifetimes[0], vec![0, 1, 2, 6, 7, 8]);
+        let first: Vec<usize> = l.lifetimes[0].indices().collect();
+        assert_eq!(first, vec![0, 1, 2, 6, 7, 8]);
+        assert_eq!(l.lifetimes[0].runs(), &[0..3, 6..9]);
+        assert_eq!(l.lifetimes[1].indices().count(), 6);
     }
 }

@@ -277,10 +277,13 @@ fn try_series(
     let lifetimes: Vec<LifetimeTrial> = split
         .lifetimes
         .iter()
-        .map(|idx| {
-            let t: Vec<f64> = idx.iter().map(|&i| hours[i]).collect();
-            let v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
-            gates::try_lifetime(&t, &v, kind, calendar)
+        .map(|life| match life.contiguous() {
+            Some(r) => gates::try_lifetime(&hours[r.clone()], &values[r], kind, calendar),
+            None => {
+                let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
+                let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
+                gates::try_lifetime(&t, &v, kind, calendar)
+            }
         })
         .collect();
     let tested: Vec<&LifetimeTrial> = lifetimes.iter().filter(|l| l.mk.is_some()).collect();
@@ -361,8 +364,8 @@ fn climbs_back(
 ) -> Option<(usize, f64, f64)> {
     let samples = |i: usize| -> Vec<f64> {
         s.split.lifetimes[i]
-            .iter()
-            .filter_map(|&k| values.get(k).copied())
+            .indices()
+            .filter_map(|k| values.get(k).copied())
             .collect()
     };
     let settled: Vec<(usize, f64, f64)> = tested

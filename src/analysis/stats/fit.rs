@@ -78,6 +78,9 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
     Some(x)
 }
 
+/// Breaks fitted side by side in [`broken_stick`].
+const LANES: usize = 4;
+
 /// Best continuous broken stick with the break searched over the points between the 10% and
 /// 90% quantiles of time. `t` must be increasing. `None` with fewer than 6 points.
 pub fn broken_stick(t: &[f64], y: &[f64]) -> Option<BrokenStick> {
@@ -94,31 +97,66 @@ pub fn broken_stick(t: &[f64], y: &[f64]) -> Option<BrokenStick> {
     let my = y.iter().sum::<f64>() / n as f64;
     let tt: Vec<f64> = t.iter().map(|v| (v - t0) / span).collect();
     let yy: Vec<f64> = y.iter().map(|v| v - my).collect();
-    let mut best: Option<BrokenStick> = None;
-    for (k, &c) in tt.iter().enumerate() {
-        if !(0.1..=0.9).contains(&c) {
-            continue;
+    // The sums without the hinge term are the same for every break: add them up once. The
+    // hinge is zero up to the break, and adding zeros changes no sum, so its sums need only the
+    // points after it. Each sum still runs in point order: the fit is the same to the bit.
+    let mut fixed = [0.0; 5];
+    for (ti, yi) in tt.iter().zip(&yy) {
+        fixed[0] += 1.0;
+        fixed[1] += ti;
+        fixed[2] += ti * ti;
+        fixed[3] += yi;
+        fixed[4] += ti * yi;
+    }
+    let [s1, st, stt, sy, sty] = fixed;
+    // Breaks are tried LANES at a time: each lane's sums are their own chain, in point order,
+    // and side by side they keep the adder busy.
+    let candidates: Vec<usize> = (0..n).filter(|&k| (0.1..=0.9).contains(&tt[k])).collect();
+    let mut fits: Vec<(usize, f64, [f64; 3])> = Vec::with_capacity(candidates.len());
+    for group in candidates.chunks(LANES) {
+        // An unused lane breaks at infinity: its hinge stays zero.
+        let mut c = [f64::INFINITY; LANES];
+        for (c, &k) in c.iter_mut().zip(group) {
+            *c = tt[k];
         }
-        let mut a = [[0.0; 3]; 3];
-        let mut b = [0.0; 3];
-        for (ti, yi) in tt.iter().zip(&yy) {
-            let row = [1.0, *ti, (ti - c).max(0.0)];
-            for r in 0..3 {
-                for s in 0..3 {
-                    a[r][s] += row[r] * row[s];
-                }
-                b[r] += row[r] * yi;
+        let (mut sh, mut sth, mut shh, mut shy) =
+            ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        // Points up to the group's first break add zeros to every lane: start after it.
+        let from = group[0] + 1;
+        for (ti, yi) in tt[from..].iter().zip(&yy[from..]) {
+            for l in 0..LANES {
+                let h = (ti - c[l]).max(0.0);
+                sh[l] += h;
+                sth[l] += ti * h;
+                shh[l] += h * h;
+                shy[l] += h * yi;
             }
         }
-        let Some(p) = solve3(a, b) else { continue };
-        let rss: f64 = tt
-            .iter()
-            .zip(&yy)
-            .map(|(ti, yi)| {
-                let e = yi - (p[0] + p[1] * ti + p[2] * (ti - c).max(0.0));
-                e * e
-            })
-            .sum();
+        for (l, &k) in group.iter().enumerate() {
+            let a = [[s1, st, sh[l]], [st, stt, sth[l]], [sh[l], sth[l], shh[l]]];
+            if let Some(p) = solve3(a, [sy, sty, shy[l]]) {
+                fits.push((k, c[l], p));
+            }
+        }
+    }
+    let mut rss_of: Vec<f64> = Vec::with_capacity(fits.len());
+    for group in fits.chunks(LANES) {
+        let (mut c, mut p0, mut p1, mut p2) =
+            ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for (l, &(_, cl, p)) in group.iter().enumerate() {
+            (c[l], p0[l], p1[l], p2[l]) = (cl, p[0], p[1], p[2]);
+        }
+        let mut acc = [0.0; LANES];
+        for (ti, yi) in tt.iter().zip(&yy) {
+            for l in 0..LANES {
+                let e = yi - (p0[l] + p1[l] * ti + p2[l] * (ti - c[l]).max(0.0));
+                acc[l] += e * e;
+            }
+        }
+        rss_of.extend_from_slice(&acc[..group.len()]);
+    }
+    let mut best: Option<BrokenStick> = None;
+    for (&(k, c, p), &rss) in fits.iter().zip(&rss_of) {
         if best.is_none_or(|b| rss < b.rss) {
             let s1 = p[1] / span;
             best = Some(BrokenStick {
@@ -214,6 +252,68 @@ mod tests {
             "{b:?}"
         );
         assert!((b.intercept - 1000.0).abs() < 1e-6);
+    }
+
+    /// The straightforward refit at every break, which `broken_stick` must match to the bit.
+    fn broken_stick_refit(t: &[f64], y: &[f64]) -> Option<(usize, [f64; 3], f64)> {
+        let n = t.len();
+        let (t0, span) = (t[0], t[n - 1] - t[0]);
+        let my = y.iter().sum::<f64>() / n as f64;
+        let tt: Vec<f64> = t.iter().map(|v| (v - t0) / span).collect();
+        let yy: Vec<f64> = y.iter().map(|v| v - my).collect();
+        let mut best: Option<(usize, [f64; 3], f64)> = None;
+        for (k, &c) in tt.iter().enumerate() {
+            if !(0.1..=0.9).contains(&c) {
+                continue;
+            }
+            let (mut a, mut b) = ([[0.0; 3]; 3], [0.0; 3]);
+            for (ti, yi) in tt.iter().zip(&yy) {
+                let row = [1.0, *ti, (ti - c).max(0.0)];
+                for r in 0..3 {
+                    for s in 0..3 {
+                        a[r][s] += row[r] * row[s];
+                    }
+                    b[r] += row[r] * yi;
+                }
+            }
+            let Some(p) = solve3(a, b) else { continue };
+            let rss: f64 = tt
+                .iter()
+                .zip(&yy)
+                .map(|(ti, yi)| {
+                    let e = yi - (p[0] + p[1] * ti + p[2] * (ti - c).max(0.0));
+                    e * e
+                })
+                .sum();
+            if best.is_none_or(|b| rss < b.2) {
+                best = Some((k, p, rss));
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn broken_stick_equals_the_refit_at_every_break() {
+        let mut state = 7u64;
+        for n in [6, 11, 57, 240] {
+            let t: Vec<f64> = (0..n).map(|i| 3.0 + i as f64 * 0.37).collect();
+            let y: Vec<f64> = t
+                .iter()
+                .map(|&x| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    5e8 + 1e6 * x.min(40.0) + ((state >> 11) as f64 / (1u64 << 53) as f64) * 3e6
+                })
+                .collect();
+            let fast = broken_stick(&t, &y).unwrap();
+            let (k, p, rss) = broken_stick_refit(&t, &y).unwrap();
+            let span = t[n - 1] - t[0];
+            assert_eq!(fast.break_index, k, "n={n}");
+            assert_eq!(fast.rss.to_bits(), rss.to_bits(), "n={n}");
+            assert_eq!(fast.slope_before.to_bits(), (p[1] / span).to_bits());
+            assert_eq!(fast.slope_after.to_bits(), ((p[1] + p[2]) / span).to_bits());
+        }
     }
 
     #[test]

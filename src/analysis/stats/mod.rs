@@ -5,6 +5,7 @@
 pub mod combine;
 pub mod fit;
 pub mod robust;
+pub mod select;
 pub mod trend;
 
 use statrs::function::erf::{erfc, erfc_inv};

@@ -1,25 +1,61 @@
 //! Robust location and scale: medians, MAD, the Hampel filter, and the lag-1 autocorrelation
 //! that the detectable-slope bound needs.
 
+use super::select::{key, unkey};
+
 /// Median of the finite values; `None` when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    median_in_place(&mut v)
+    let mut keys = finite_keys(values);
+    median_of_keys(&mut keys)
 }
 
-/// Median that reorders `v` (all values must be finite); `None` when empty.
+/// Keys (see [`key`]) of the finite values, sized up front: a filtered collect grows by
+/// reallocating, costly on long series.
+fn finite_keys(values: &[f64]) -> Vec<i64> {
+    let mut keys = Vec::with_capacity(values.len());
+    keys.extend(values.iter().filter(|x| x.is_finite()).map(|&x| key(x)));
+    keys
+}
+
+/// Median of `v` (all values must be finite); `None` when empty. `v` is left as it was: see
+/// [`median_of_finite`].
 pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
-    let n = v.len();
+    median_of_finite(v)
+}
+
+/// Median of values that are all finite; `None` when empty. The selection runs on total-order
+/// integer keys (see [`key`]), which compare faster than floats and give the same order
+/// statistics.
+pub fn median_of_finite(v: &[f64]) -> Option<f64> {
+    // Block buckets and filter windows are small: their keys stay on the stack.
+    let mut stack = [0i64; 64];
+    let mut heap = Vec::new();
+    let keys: &mut [i64] = if v.len() <= stack.len() {
+        &mut stack[..v.len()]
+    } else {
+        heap.resize(v.len(), 0);
+        &mut heap
+    };
+    for (k, x) in keys.iter_mut().zip(v) {
+        *k = key(*x);
+    }
+    median_of_keys(keys)
+}
+
+/// Median of the values behind `keys`, which it reorders; `None` when empty.
+fn median_of_keys(keys: &mut [i64]) -> Option<f64> {
+    let n = keys.len();
     if n == 0 {
         return None;
     }
     let mid = n / 2;
-    let (lower, upper, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
-    let upper = *upper;
+    let (lower, upper, _) = keys.select_nth_unstable(mid);
+    let upper = unkey(*upper);
     if n % 2 == 1 {
         Some(upper)
     } else {
-        let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // The largest of the lower half; its sign when it is a zero cannot change the mean.
+        let below = lower.iter().copied().max().map_or(f64::NEG_INFINITY, unkey);
         Some((below + upper) / 2.0)
     }
 }
@@ -27,13 +63,13 @@ pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
 /// Median absolute deviation from the median, scaled by 1.4826 so that it estimates the
 /// standard deviation of normal data.
 pub fn mad_sigma(values: &[f64]) -> Option<f64> {
-    let m = median(values)?;
-    let mut dev: Vec<f64> = values
-        .iter()
-        .filter(|x| x.is_finite())
-        .map(|x| (x - m).abs())
-        .collect();
-    median_in_place(&mut dev).map(|d| 1.4826 * d)
+    let mut keys = finite_keys(values);
+    let m = median_of_keys(&mut keys)?;
+    // The same values, reordered: deviations do not depend on the order.
+    for k in &mut keys {
+        *k = key((unkey(*k) - m).abs());
+    }
+    median_of_keys(&mut keys).map(|d| 1.4826 * d)
 }
 
 pub fn mean(values: &[f64]) -> Option<f64> {
@@ -104,6 +140,34 @@ mod tests {
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
         assert_eq!(median(&[f64::NAN, 5.0]), Some(5.0));
         assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn median_equals_the_middle_of_a_sort() {
+        let mut state = 99u64;
+        for n in [1usize, 2, 3, 42, 64, 65, 1000, 1001] {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((state >> 44) % 50) as f64 - 25.0
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let want = if n % 2 == 1 {
+                sorted[n / 2]
+            } else {
+                (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+            };
+            assert_eq!(median(&v).map(f64::to_bits), Some(want.to_bits()), "n={n}");
+            let mut w = v.clone();
+            assert_eq!(
+                median_in_place(&mut w).map(f64::to_bits),
+                Some(want.to_bits())
+            );
+        }
     }
 
     #[test]
