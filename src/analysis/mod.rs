@@ -455,8 +455,7 @@ fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
 const DYING_OUT_SHARE: f64 = 0.15;
 
 /// The growing part's second half rises at under 15% of its first half's rate (or falls): the
-/// shape of a warm-up or a cache filling up, not of a leak (stairs excepted: their halves differ
-/// by where the steps fall). Returns that share.
+/// shape of a warm-up or a cache filling up, not of a leak. Returns that share.
 fn decelerating(l: &LifetimeTrial) -> Option<f64> {
     let (first, second) = l.half_slopes?;
     let share = second / first;
@@ -549,6 +548,11 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         })
         .collect();
     let q_of = |i: usize| s.lifetime_q[i].unwrap_or(1.0);
+    // Stairs excepted: their halves differ by where the steps fall.
+    let dying_out = |i: usize| match &s.lifetimes[i].outcome {
+        Outcome::Candidate { shape, .. } if *shape != "stepwise" => decelerating(&s.lifetimes[i]),
+        _ => None,
+    };
     let soft_of = |i: usize| match &s.lifetimes[i].outcome {
         Outcome::Candidate { soft, .. } => soft.clone(),
         _ => Vec::new(),
@@ -627,7 +631,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     } else if passing.len() >= 2
         && 2 * passing.len() >= tested.len()
         && s.combined_q.is_some_and(|q| q <= Q_LEAK)
-        && slopes_agree(&passing)
+        && (slopes_agree(&passing) || (passing.len() >= 3 && passing.len() == tested.len()))
+        && !passing.iter().all(|&i| dying_out(i).is_some())
     {
         // The slope comes from the longest growing lifetime (a short last one is mostly the
         // warm-up after the restart); the forecast still starts from the current level.
@@ -700,8 +705,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 "growth only from {}, in the last 20% of the lifetime: too recent to tell from a burst; log longer to decide",
                 hours_text(s.lifetimes[best].fit_start_hours)
             ));
-        } else if let Some(share) = decelerating(&s.lifetimes[best]).filter(|_| shape != "stepwise")
-        {
+        } else if let Some(share) = dying_out(best) {
             verdict = Verdict::Ok;
             confidence = 0.6;
             shape = "warm-up".into();
