@@ -795,37 +795,3 @@ fn growth_confined_to_one_short_lifetime_is_not_a_leak() {
         );
     }
 }
-
-#[test]
-fn growth_only_in_the_last_fifth_is_not_flagged() {
-    // Flat for 38 h, then a climb over the last 8 h: too recent to call (either too small
-    // against the whole lifetime, or a rise confined to its last fifth).
-    for seed in seeds() {
-        let mut rng = SmallRng::seed_from_u64(seed);
-        let b = LogBuilder::new(46.0, 300.0);
-        let t = b.hours();
-        let v: Vec<f64> = t
-            .iter()
-            .map(|&h| {
-                let climb = if h >= 38.0 {
-                    12.0 * MB * (h - 38.0)
-                } else {
-                    0.0
-                };
-                300.0 * MB + climb + rng.random_range(-1.0..1.0) * MB
-            })
-            .collect();
-        let f = only(
-            &b.process("svc", "Private Bytes", v).build(),
-            "Private Bytes",
-        );
-        check(&f, Verdict::Ok, "late rise");
-        assert!(
-            f.reasons
-                .iter()
-                .any(|r| r.contains("last 20%") || r.contains("minor growth")),
-            "seed {seed}: {:?}",
-            f.reasons
-        );
-    }
-}

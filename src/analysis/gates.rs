@@ -21,6 +21,21 @@ pub const MIN_SAMPLES: usize = 12;
 /// Growth over a lifetime, as a share of its level, below which a trend is "minor".
 const MIN_RELATIVE_GROWTH: f64 = 0.01;
 
+/// Rate of growth of a part of a lifetime: Sen's slope, or the least-squares slope where Sen's
+/// is exactly 0 because most pairs of a slowly growing integer counter (handles, threads) tie.
+fn rate(t: &[f64], x: &[f64]) -> Option<f64> {
+    sen_slope_only(t, x).map(|sen| untied(sen, t, x))
+}
+
+/// Sen's slope `sen` of (t, x), or the least-squares slope when the ties made it exactly 0.
+fn untied(sen: f64, t: &[f64], x: &[f64]) -> f64 {
+    if sen == 0.0 {
+        line_fit(t, x).map_or(0.0, |f| f.slope)
+    } else {
+        sen
+    }
+}
+
 /// Least-squares fit from `linregress`, reported beside the robust one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OlsFit {
@@ -75,8 +90,8 @@ pub struct LifetimeTrial {
     pub cycle_confound: bool,
     /// A strong daily cycle was removed before testing.
     pub cycle_removed: bool,
-    /// Sen slopes of the first and second half of the growing part (candidates only): how much
-    /// the rate itself moves, for the forecast interval.
+    /// Rates of the first and second half of the growing part (candidates only): how much the
+    /// rate itself moves, for the forecast interval and the dying-out rule.
     pub half_slopes: Option<(f64, f64)>,
 }
 
@@ -308,8 +323,7 @@ pub fn try_lifetime(
         let (tg, xg) = (&t[from..], &x[from..]);
         let mid = tg.len() / 2;
         if mid >= 4 {
-            trial.half_slopes =
-                sen_slope_only(&tg[..mid], &xg[..mid]).zip(sen_slope_only(&tg[mid..], &xg[mid..]));
+            trial.half_slopes = rate(&tg[..mid], &xg[..mid]).zip(rate(&tg[mid..], &xg[mid..]));
         }
     }
     trial
@@ -436,14 +450,16 @@ fn gate(
                 mann_kendall_hamed_rao(tb, xb).is_none_or(|r| r.p_increasing >= 0.05)
             };
             if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 && before_flat() {
-                if let Some(post) =
-                    post_mk.and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
+                if let Some(post) = post_mk
+                    .and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
+                    .filter(|p| p.slope > 0.0)
                 {
                     shape = "late-onset";
                     trial.sen = Some(post);
                     // The flat part before the onset dilutes the whole-lifetime test; the
-                    // growing part is the evidence.
-                    trial.p = trial.p.min(post_p);
+                    // growing part is the evidence, halved (Bonferroni over the two tests)
+                    // because the break was chosen on the same data.
+                    trial.p = trial.p.min((2.0 * post_p).min(1.0));
                     trial.fit_start_hours = stick.break_time;
                     trial
                         .notes
@@ -460,20 +476,14 @@ fn gate(
         if tx.len() >= 4 {
             let overall = trial.sen.map_or(sen.slope, |s| s.slope);
             if let Some((tail_mk, tail)) = trend_test(tt, tx) {
-                // Sen's median slope is exactly 0 when most pairs of a slowly growing integer
-                // counter (handles, threads) tie; the least-squares slope still sees the rise.
-                let tail_slope = if tail.slope == 0.0 {
-                    line_fit(tt, tx).map_or(0.0, |f| f.slope)
-                } else {
-                    tail.slope
-                };
-                let ratio = tail_slope / overall;
+                let ratio = untied(tail.slope, tt, tx) / overall;
                 trial.tail_ratio = Some(ratio);
                 // Judging the tail day over day for one to three days of data was tried: it
                 // let warm-ups that restart through (their first day always grows).
                 // A tail that keeps most of the rate but is too short or noisy to be
-                // significant on its own (a sawtooth, a slow leak) has not stopped: only a
-                // tail that is both slow-ish and insignificant counts as stopping.
+                // significant on its own (a sawtooth, a slow leak) has not stopped: a tail
+                // under a tenth of the rate stops whatever its p; otherwise only a tail that
+                // is both slow-ish and insignificant counts as stopping.
                 // (Warm-ups whose tail still creeps up are left to the halves test in mod.rs.)
                 let tail_p = tail_mk.p_increasing;
                 let stopped =

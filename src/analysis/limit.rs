@@ -133,7 +133,8 @@ pub fn limit_for(
     }
 }
 
-/// Relative half-width below which a slope interval is not trusted for a forecast.
+/// Least relative half-width of the forecast's slope band (Sen's interval widened to +/-20% of
+/// the slope).
 const MIN_FORECAST_SPREAD: f64 = 0.2;
 
 /// Slope bounds for the time-to-limit interval. Sen's interval only measures noise around a

