@@ -1,10 +1,12 @@
-//! Block aggregation: a lifetime of any length becomes at most 240 blocks of equal duration
+//! Block aggregation: a lifetime of any length becomes at most 180 blocks of equal duration
 //! (median level, minimum floor, maximum peak), so the O(m^2) rank tests stay cheap and short
 //! bursts lose their weight. Short lifetimes are Hampel-filtered instead.
 
 use super::stats::robust::{hampel, median_of_finite};
 
-pub const MAX_BLOCKS: usize = 240;
+/// 180 blocks detect as well as 240 on the tune split (recall 0.912 vs 0.913, false alarms
+/// 5.2 vs 5.5 per 1000) at 0.6x the cost of the pairwise tests.
+pub const MAX_BLOCKS: usize = 180;
 
 /// A block-aggregated lifetime.
 #[derive(Debug, Clone, Default)]
