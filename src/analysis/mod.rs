@@ -348,7 +348,7 @@ pub(crate) fn hours_text(h: f64) -> String {
 }
 
 /// Share of the earlier plateau a warm-up must reach to count as climbing back to it.
-const CLIMB_BACK_SHARE: f64 = 0.8;
+const CLIMB_BACK_SHARE: f64 = 0.5;
 
 /// Growing lifetimes that each end no higher than an earlier, non-growing lifetime of the same
 /// series settled: restarts warming up again, not a leak. Returns the last of them, the highest
