@@ -795,3 +795,35 @@ fn growth_confined_to_one_short_lifetime_is_not_a_leak() {
         );
     }
 }
+
+#[test]
+fn growth_the_next_process_does_not_repeat_is_not_a_leak() {
+    // The first process grows for 30 h (a cache filling), the next one holds still for 40 h.
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(70.0, 300.0);
+        let t = b.hours();
+        let pid: Vec<f64> = t
+            .iter()
+            .map(|&h| if h < 30.0 { 100.0 } else { 200.0 })
+            .collect();
+        let v: Vec<f64> = t
+            .iter()
+            .map(|&h| {
+                let fill = if h < 30.0 { 2.0 * MB * h } else { 0.0 };
+                200.0 * MB + fill + rng.random_range(-1.0..1.0) * MB
+            })
+            .collect();
+        let log = b
+            .process("svc", "Private Bytes", v)
+            .process("svc", "ID Process", pid)
+            .build();
+        let f = only(&log, "Private Bytes");
+        check(&f, Verdict::Ok, "growth the next process does not repeat");
+        assert!(
+            f.reasons[0].contains("do not repeat the growth"),
+            "seed {seed}: {:?}",
+            f.reasons
+        );
+    }
+}

@@ -711,6 +711,15 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         // One lifetime stands for the series only when it is the last one tested: growth that
         // later lifetimes do not repeat is weaker evidence.
         let is_last = tested.last() == Some(&best);
+        // Hours covered by later tested lifetimes that did not grow.
+        let held_still_after = |b: usize| {
+            let hours: f64 = tested
+                .iter()
+                .filter(|&&i| i > b && !passing.contains(&i))
+                .map(|&i| s.lifetimes[i].coverage_hours())
+                .sum();
+            (hours > 0.0).then_some(hours)
+        };
         // Growth confined to one short lifetime while the series' other lifetimes held still
         // for a day or more: a warm-up or a busy spell of that process, not a leak.
         let still_hours: f64 = tested
@@ -772,6 +781,20 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         } else if soft.is_empty() && is_last {
             verdict = Verdict::Leak;
             confidence = 0.75;
+        } else if let Some(later) = held_still_after(best)
+            .filter(|h| *h >= 24.0 && *h >= s.lifetimes[best].coverage_hours())
+        {
+            // The processes that came after lived as long and did not grow: what grew was
+            // that one process's fill (a cache, a queue), not a leak in the program.
+            verdict = Verdict::Ok;
+            confidence = 0.6;
+            reasons.insert(
+                0,
+                format!(
+                    "later lifetimes, {} in all, do not repeat the growth of the one before",
+                    hours_text(later)
+                ),
+            );
         } else if soft.is_empty() {
             verdict = Verdict::Suspect;
             confidence = 0.5;
