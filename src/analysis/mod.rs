@@ -407,6 +407,10 @@ fn climbs_back(
 const CYCLE_CONFOUND_MIN_GROWTH: f64 = 0.10;
 const CYCLE_CONFOUND_Q: f64 = 1e-4;
 const CYCLE_REMOVED_MIN_GROWTH: f64 = 0.20;
+/// A last third growing at under 30% of the rate, in a lifetime that cannot rule out a daily
+/// cycle, needs q at or below 1e-3 (a cycle's crest or a level shift passes for slowing growth).
+const SLOWING_TAIL: f64 = 0.3;
+const CYCLE_CONFOUND_SLOWING_Q: f64 = 1e-3;
 const CYCLE_REMOVED_Q: f64 = 1e-8;
 /// Growth, as a share of the level, that weak evidence must show to be flagged.
 const WEAK_MIN_RELATIVE_GROWTH: f64 = 0.05;
@@ -446,31 +450,33 @@ fn relative_growth(l: &LifetimeTrial) -> f64 {
     l.sen.map_or(0.0, |x| x.slope) * growing_hours(l) / l.level.abs().max(f64::MIN_POSITIVE)
 }
 
-/// Why small growth with moderate evidence in a lifetime with a daily cycle is not flagged:
-/// the rising phase of a cycle, or what is left of one, as often as a leak.
+/// Why growth with moderate evidence in a lifetime with a daily cycle is not flagged: the
+/// rising phase of a cycle, or what is left of one, as often as a leak. Small growth needs
+/// strong evidence, and so does growth already slowing in its last third.
 fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
     let relative = relative_growth(l);
-    let (what, need_q, need_growth) =
-        if l.cycle_confound && q > CYCLE_CONFOUND_Q && relative < CYCLE_CONFOUND_MIN_GROWTH {
-            (
-                "in a lifetime that cannot rule out a daily cycle",
-                CYCLE_CONFOUND_Q,
-                CYCLE_CONFOUND_MIN_GROWTH,
-            )
-        } else if l.cycle_removed && q > CYCLE_REMOVED_Q && relative < CYCLE_REMOVED_MIN_GROWTH {
-            (
-                "left after removing a strong daily cycle",
-                CYCLE_REMOVED_Q,
-                CYCLE_REMOVED_MIN_GROWTH,
-            )
-        } else {
-            return None;
-        };
-    Some(format!(
-        "growth of {:.1}% at q={q:.1e} {what}: not flagged (needs q <= {need_q:.0e} or {:.0}% growth)",
-        100.0 * relative,
-        100.0 * need_growth
-    ))
+    let growth = format!("growth of {:.1}% at q={q:.1e}", 100.0 * relative);
+    if l.cycle_confound && q > CYCLE_CONFOUND_Q && relative < CYCLE_CONFOUND_MIN_GROWTH {
+        Some(format!(
+            "{growth} in a lifetime that cannot rule out a daily cycle: not flagged (needs q <= {CYCLE_CONFOUND_Q:.0e} or {:.0}% growth)",
+            100.0 * CYCLE_CONFOUND_MIN_GROWTH
+        ))
+    } else if let Some(tail) = l
+        .tail_ratio
+        .filter(|r| l.cycle_confound && q > CYCLE_CONFOUND_SLOWING_Q && *r < SLOWING_TAIL)
+    {
+        Some(format!(
+            "{growth}, its last third at {:.0}% of the rate, in a lifetime that cannot rule out a daily cycle: not flagged (needs q <= {CYCLE_CONFOUND_SLOWING_Q:.0e})",
+            100.0 * tail
+        ))
+    } else if l.cycle_removed && q > CYCLE_REMOVED_Q && relative < CYCLE_REMOVED_MIN_GROWTH {
+        Some(format!(
+            "{growth} left after removing a strong daily cycle: not flagged (needs q <= {CYCLE_REMOVED_Q:.0e} or {:.0}% growth)",
+            100.0 * CYCLE_REMOVED_MIN_GROWTH
+        ))
+    } else {
+        None
+    }
 }
 
 /// Second-half rate, as a share of the first half's, below which growth is dying out.
