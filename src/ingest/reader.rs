@@ -22,12 +22,14 @@ const MAX_LISTED: usize = 10;
 const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
 
 /// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
-/// `input_len`, the stream's length when known, lets the columns be sized once.
+/// `input_len`, the stream's length when known, lets the columns be sized once; for a gzip
+/// stream `inflated_len`, its uncompressed length when known (the gzip trailer), does.
 pub fn read_stream<'a>(
     name: &str,
     mut input: impl Read + 'a,
     options: &ReadOptions,
     input_len: Option<u64>,
+    inflated_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
     let prefix = read_prefix(name, &mut input)?;
     if prefix.is_empty() {
@@ -39,7 +41,7 @@ pub fn read_stream<'a>(
         // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
         let gz: Box<dyn Read + 'a> =
             Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
-        return read_stream(name, gz, options, None);
+        return read_stream(name, gz, options, inflated_len, None);
     }
     if prefix.starts_with(b"PK\x03\x04") {
         return Err(IngestError::Archive {

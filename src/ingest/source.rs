@@ -211,12 +211,21 @@ pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<
                     .saturating_mul(MAX_EXPANSION_RATIO)
                     .max(1 << 20),
             );
+            // The declared size sizes the columns (never past the expansion limit: a lying
+            // header costs reserved address space, not a wrong result).
+            let declared = entry.size().min(limit);
             let capped = Capped {
                 inner: entry,
                 remaining: limit,
                 name: name.clone(),
             };
-            Ok(super::read_reader(&name, capped, options)?)
+            Ok(super::reader::read_stream(
+                &name,
+                capped,
+                options,
+                Some(declared),
+                None,
+            )?)
         }
     }
 }
