@@ -374,3 +374,28 @@ fn a_folder_is_ranked_by_how_soon_a_leak_runs_out() {
         "five logs, nothing else"
     );
 }
+
+#[test]
+fn a_log_piped_on_stdin_is_analysed_once() {
+    let text = std::fs::read(sample("winlogon-smtp-leak.csv")).expect("sample");
+    let out = perfleak()
+        .args(["analyze", "--json", "--quiet", "-"])
+        .write_stdin(text.clone())
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(report["source"]["path"], "-");
+    assert!(leaking(&report).contains(&("winlogon".into(), "Handle Count".into())));
+
+    // `-` twice: the second is refused, the first still read.
+    let out = perfleak()
+        .args(["analyze", "--json", "--quiet", "-", "-"])
+        .write_stdin(text)
+        .assert();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("standard input given more than once"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 log(s) analysed"), "{stderr}");
+}

@@ -4,7 +4,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -31,8 +30,8 @@ pub enum LogSource {
         entry: String,
         compressed_size: u64,
     },
-    /// Standard input, read once when the inputs were expanded.
-    Stdin(Arc<Vec<u8>>),
+    /// Standard input, streamed when the source is read (at most once per run).
+    Stdin,
 }
 
 impl LogSource {
@@ -43,7 +42,7 @@ impl LogSource {
             LogSource::ZipEntry { archive, entry, .. } => {
                 format!("{}!{entry}", archive.display())
             }
-            LogSource::Stdin(_) => "-".to_string(),
+            LogSource::Stdin => "-".to_string(),
         }
     }
 }
@@ -55,10 +54,14 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, anyhow
     let mut errors = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            match std::io::stdin().lock().read_to_end(&mut bytes) {
-                Ok(_) => sources.push(LogSource::Stdin(Arc::new(bytes))),
-                Err(e) => errors.push(("-".to_string(), anyhow::Error::new(e))),
+            // Streamed, not buffered: a log piped in costs its columns, not its text as well.
+            if sources.iter().any(|s| matches!(s, LogSource::Stdin)) {
+                errors.push((
+                    "-".to_string(),
+                    anyhow::anyhow!("standard input given more than once"),
+                ));
+            } else {
+                sources.push(LogSource::Stdin);
             }
         } else if input.is_dir() {
             let mut files = Vec::new();
@@ -192,7 +195,7 @@ impl<R: Read> Read for Capped<R> {
 pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<PerfLog> {
     match source {
         LogSource::File(path) => super::read_file(path, options),
-        LogSource::Stdin(bytes) => super::read_bytes("-", bytes, options),
+        LogSource::Stdin => Ok(super::read_reader("-", std::io::stdin().lock(), options)?),
         LogSource::ZipEntry {
             archive,
             index,
