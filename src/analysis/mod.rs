@@ -430,6 +430,13 @@ fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
         ))
     } else if starts_late(l) {
         Some("the growth starts in the last 20% of the lifetime".into())
+    } else if l.fit_start_hours > l.start_hours {
+        // A late onset picked by the break on the same data, on weak evidence, is as often a
+        // level shift as a leak that started.
+        Some(format!(
+            "the growth starts late ({}), where a level shift fits as well",
+            hours_text(l.fit_start_hours)
+        ))
     } else {
         l.tail_ratio.filter(|r| *r < 0.5).map(|r| {
             format!(
@@ -1183,6 +1190,9 @@ mod tests {
             sen.lower = 0.0;
         }
         assert!(too_weak_to_flag(&l).is_some_and(|w| w.contains("includes 0")));
+        let mut late = linear_trial(48.0);
+        late.fit_start_hours = 20.0;
+        assert!(too_weak_to_flag(&late).is_some_and(|w| w.contains("starts late")));
     }
 
     #[test]
