@@ -750,16 +750,35 @@ fn restart_still_warming_up_at_the_end_is_not_a_leak() {
     }
 }
 
+/// One instance's Private Bytes over `hours` at 5-minute samples, with its `ID Process`:
+/// `pid(h)` and `level(h)` plus +/-1 MB of noise.
+fn lineage_log(
+    hours: f64,
+    seed: u64,
+    pid: impl Fn(f64) -> f64,
+    level: impl Fn(f64) -> f64,
+) -> PerfLog {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let b = LogBuilder::new(hours, 300.0);
+    let t = b.hours();
+    let pids: Vec<f64> = t.iter().map(|&h| pid(h)).collect();
+    let v: Vec<f64> = t
+        .iter()
+        .map(|&h| level(h) + rng.random_range(-1.0..1.0) * MB)
+        .collect();
+    b.process("svc", "Private Bytes", v)
+        .process("svc", "ID Process", pids)
+        .build()
+}
+
 #[test]
 fn growth_confined_to_one_short_lifetime_is_not_a_leak() {
     // Two processes held still for 30 h each; the third climbs for 10 h and the log ends.
     for seed in seeds() {
-        let mut rng = SmallRng::seed_from_u64(seed);
-        let b = LogBuilder::new(70.0, 300.0);
-        let t = b.hours();
-        let pid: Vec<f64> = t
-            .iter()
-            .map(|&h| {
+        let log = lineage_log(
+            70.0,
+            seed,
+            |h| {
                 if h < 30.0 {
                     100.0
                 } else if h < 60.0 {
@@ -767,29 +786,13 @@ fn growth_confined_to_one_short_lifetime_is_not_a_leak() {
                 } else {
                     300.0
                 }
-            })
-            .collect();
-        let v: Vec<f64> = t
-            .iter()
-            .map(|&h| {
-                let climb = if h >= 60.0 {
-                    3.0 * MB * (h - 60.0)
-                } else {
-                    0.0
-                };
-                200.0 * MB + climb + rng.random_range(-1.0..1.0) * MB
-            })
-            .collect();
-        let log = b
-            .process("svc", "Private Bytes", v)
-            .process("svc", "ID Process", pid)
-            .build();
+            },
+            |h| 200.0 * MB + 3.0 * MB * (h - 60.0).max(0.0),
+        );
         let f = only(&log, "Private Bytes");
         check(&f, Verdict::Ok, "one short growing lifetime");
         assert!(
-            f.reasons
-                .iter()
-                .any(|r| r.contains("confined to one lifetime")),
+            f.reasons[0].contains("confined to one lifetime"),
             "seed {seed}: {:?}",
             f.reasons
         );
@@ -800,24 +803,12 @@ fn growth_confined_to_one_short_lifetime_is_not_a_leak() {
 fn growth_the_next_process_does_not_repeat_is_not_a_leak() {
     // The first process grows for 30 h (a cache filling), the next one holds still for 40 h.
     for seed in seeds() {
-        let mut rng = SmallRng::seed_from_u64(seed);
-        let b = LogBuilder::new(70.0, 300.0);
-        let t = b.hours();
-        let pid: Vec<f64> = t
-            .iter()
-            .map(|&h| if h < 30.0 { 100.0 } else { 200.0 })
-            .collect();
-        let v: Vec<f64> = t
-            .iter()
-            .map(|&h| {
-                let fill = if h < 30.0 { 2.0 * MB * h } else { 0.0 };
-                200.0 * MB + fill + rng.random_range(-1.0..1.0) * MB
-            })
-            .collect();
-        let log = b
-            .process("svc", "Private Bytes", v)
-            .process("svc", "ID Process", pid)
-            .build();
+        let log = lineage_log(
+            70.0,
+            seed,
+            |h| if h < 30.0 { 100.0 } else { 200.0 },
+            |h| 200.0 * MB + if h < 30.0 { 2.0 * MB * h } else { 0.0 },
+        );
         let f = only(&log, "Private Bytes");
         check(&f, Verdict::Ok, "growth the next process does not repeat");
         assert!(

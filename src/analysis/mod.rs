@@ -724,22 +724,19 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         // One lifetime stands for the series only when it is the last one tested: growth that
         // later lifetimes do not repeat is weaker evidence.
         let is_last = tested.last() == Some(&best);
-        // Hours covered by later tested lifetimes that did not grow.
-        let held_still_after = |b: usize| {
-            let hours: f64 = tested
+        // Hours covered by the tested lifetimes that did not grow, all of them and those after
+        // the decisive one.
+        let held_still = |after: Option<usize>| -> f64 {
+            tested
                 .iter()
-                .filter(|&&i| i > b && !passing.contains(&i))
+                .filter(|&&i| !passing.contains(&i) && after.is_none_or(|b| i > b))
                 .map(|&i| s.lifetimes[i].coverage_hours())
-                .sum();
-            (hours > 0.0).then_some(hours)
+                .sum()
         };
+        let still_hours = held_still(None);
+        let later_still_hours = held_still(Some(best));
         // Growth confined to one short lifetime while the series' other lifetimes held still
         // for a day or more: a warm-up or a busy spell of that process, not a leak.
-        let still_hours: f64 = tested
-            .iter()
-            .filter(|i| !passing.contains(i))
-            .map(|&i| s.lifetimes[i].coverage_hours())
-            .sum();
         let confined = passing.len() == 1
             && passing.len() < tested.len()
             && s.lifetimes[best].coverage_hours() < 24.0
@@ -794,8 +791,8 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         } else if soft.is_empty() && is_last {
             verdict = Verdict::Leak;
             confidence = 0.75;
-        } else if let Some(later) = held_still_after(best)
-            .filter(|h| *h >= 24.0 && *h >= s.lifetimes[best].coverage_hours())
+        } else if later_still_hours >= 24.0
+            && later_still_hours >= s.lifetimes[best].coverage_hours()
         {
             // The processes that came after lived as long and did not grow: what grew was
             // that one process's fill (a cache, a queue), not a leak in the program.
@@ -805,7 +802,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 0,
                 format!(
                     "later lifetimes, {} in all, do not repeat the growth of the one before",
-                    hours_text(later)
+                    hours_text(later_still_hours)
                 ),
             );
         } else if soft.is_empty() {

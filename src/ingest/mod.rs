@@ -34,9 +34,11 @@ pub struct ReadOptions {
 /// Reads one log file (plain or `.gz`), or fails with a message naming the file, line and column.
 pub fn read_file(path: &Path, options: &ReadOptions) -> anyhow::Result<PerfLog> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| IngestError::io(&name, e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| IngestError::io(&name, e))?;
     let len = file.metadata().ok().map(|m| m.len());
-    let inflated = len.and_then(|len| gzip_inflated_len(path, len));
+    let inflated = len.and_then(|len| gzip_inflated_len(&mut file, len));
+    // Back to the start, whatever the trailer look-up read.
+    std::io::Seek::rewind(&mut file).map_err(|e| IngestError::io(&name, e))?;
     Ok(reader::read_stream(&name, file, options, len, inflated)?)
 }
 
@@ -63,12 +65,11 @@ pub fn read_reader(
 /// Uncompressed length of a gzip file from its trailer (ISIZE: the last member's length modulo
 /// 4 GiB), when that is plausible for text: at least the compressed length. It only sizes the
 /// columns; a wrong value costs a reallocation, not a wrong result.
-fn gzip_inflated_len(path: &Path, len: u64) -> Option<u64> {
+fn gzip_inflated_len(file: &mut std::fs::File, len: u64) -> Option<u64> {
     use std::io::{Read, Seek, SeekFrom};
     if len < 18 {
         return None;
     }
-    let mut file = std::fs::File::open(path).ok()?;
     let mut magic = [0u8; 2];
     file.read_exact(&mut magic).ok()?;
     if magic != [0x1f, 0x8b] {
@@ -95,9 +96,33 @@ mod tests {
         enc.write_all(text.as_bytes()).unwrap();
         std::fs::write(&gz, enc.finish().unwrap()).unwrap();
         let len = std::fs::metadata(&gz).unwrap().len();
-        assert_eq!(gzip_inflated_len(&gz, len), Some(text.len() as u64));
+        let mut file = std::fs::File::open(&gz).unwrap();
+        assert_eq!(gzip_inflated_len(&mut file, len), Some(text.len() as u64));
         let plain = dir.path().join("log.csv");
         std::fs::write(&plain, &text).unwrap();
-        assert_eq!(gzip_inflated_len(&plain, text.len() as u64), None);
+        let mut file = std::fs::File::open(&plain).unwrap();
+        assert_eq!(gzip_inflated_len(&mut file, text.len() as u64), None);
+    }
+
+    #[test]
+    fn a_gzipped_log_reads_like_the_plain_one() {
+        // The trailer look-up must leave the file at its start.
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/healthy-server.csv");
+        let text = std::fs::read(sample).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let gz = dir.path().join("healthy.csv.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&text).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let options = ReadOptions::default();
+        let plain = read_file(Path::new(sample), &options).unwrap();
+        let zipped = read_file(&gz, &options).unwrap();
+        assert_eq!(zipped.timestamps, plain.timestamps);
+        assert_eq!(zipped.columns.len(), plain.columns.len());
+        assert!(zipped
+            .columns
+            .iter()
+            .zip(&plain.columns)
+            .all(|(a, b)| a.values.len() == b.values.len()));
     }
 }
