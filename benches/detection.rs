@@ -17,7 +17,9 @@ use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
 use perfleak::analysis;
-use perfleak::ingest::{self, Column, CounterPath, LogFormat, PerfLog, ReadOptions, SourceInfo};
+use perfleak::ingest::{
+    self, Column, CounterPath, LogFormat, PerfLog, ReadOptions, Series, SourceInfo,
+};
 use perfleak::synth::score::{
     covers, detection_delay, flips, match_detections, ols_rule, pal_rule, quantile, wilson, Call,
     Confusion, Detection,
@@ -224,7 +226,7 @@ fn perf_log_from_spec(log: &GeneratedLog) -> PerfLog {
         .into_iter()
         .map(|(path, values)| Column {
             path: counter_path(&path),
-            values,
+            values: values.into(),
         })
         .collect();
     PerfLog {
@@ -250,7 +252,8 @@ fn prefix(log: &PerfLog, m: usize) -> PerfLog {
     out.timestamps.truncate(m);
     out.elapsed_seconds.truncate(m);
     for c in &mut out.columns {
-        c.values.truncate(m);
+        let kept = c.values.to_vec();
+        c.values = Series::from_values(&kept[..m.min(kept.len())]);
     }
     out
 }
@@ -270,14 +273,15 @@ fn baseline_calls(log: &PerfLog, label: &SeriesLabel) -> [Call; 2] {
         return [Call::Abstain, Call::Abstain];
     };
     let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
+    let values = column.values.to_vec();
     let threshold = if label.counter == "Private Bytes" {
         100.0 * MB
     } else {
         100.0
     };
     [
-        pal_rule(&hours, &column.values, threshold),
-        ols_rule(&hours, &column.values),
+        pal_rule(&hours, &values, threshold),
+        ols_rule(&hours, &values),
     ]
 }
 

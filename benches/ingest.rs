@@ -143,7 +143,13 @@ fn run_ours(path: &Path) -> (usize, usize, f64) {
     let sum: f64 = log
         .columns
         .iter()
-        .map(|c| c.values.iter().filter(|v| v.is_finite()).sum::<f64>())
+        .map(|c| {
+            c.values
+                .to_vec()
+                .iter()
+                .filter(|v| v.is_finite())
+                .sum::<f64>()
+        })
         .sum();
     (log.columns.len(), log.timestamps.len(), sum)
 }

@@ -49,7 +49,7 @@ impl LogBuilder {
         };
         self.columns.push(Column {
             path: path(name, index, "Process", counter),
-            values,
+            values: values.into(),
         });
         self
     }

@@ -56,12 +56,13 @@ fn err(bytes: &[u8]) -> String {
     )
 }
 
-fn values<'a>(log: &'a PerfLog, counter: &str) -> &'a [f64] {
-    &log.columns
+fn values(log: &PerfLog, counter: &str) -> Vec<f64> {
+    log.columns
         .iter()
         .find(|c| c.path.counter == counter)
         .unwrap()
         .values
+        .to_vec()
 }
 
 fn check_sample(log: &PerfLog) {
@@ -582,8 +583,9 @@ fn big_log_read_in_blocks_keeps_order_and_line_numbers() {
         let kept: Vec<usize> = (0..rows).filter(|&r| r != 40_000).collect();
         for (p, column) in log.columns.iter().skip(1).enumerate() {
             assert_eq!(column.values.len(), rows - 1);
+            let values = column.values.to_vec();
             for (i, &r) in kept.iter().enumerate() {
-                let v = column.values[i];
+                let v = values[i];
                 if r == 30_000 && p == 3 {
                     assert!(v.is_nan());
                 } else {
@@ -591,7 +593,10 @@ fn big_log_read_in_blocks_keeps_order_and_line_numbers() {
                 }
             }
         }
-        assert_eq!(log.columns[0].values[rows - 2], 1e9 + (rows - 1) as f64);
+        assert_eq!(
+            log.columns[0].values.to_vec()[rows - 2],
+            1e9 + (rows - 1) as f64
+        );
         assert!(log
             .elapsed_seconds
             .windows(2)

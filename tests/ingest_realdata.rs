@@ -20,8 +20,8 @@ fn load(name: &str) -> Option<PerfLog> {
     Some(read_file(&dir.join(name), &ReadOptions::default()).expect(name))
 }
 
-fn column<'a>(log: &'a PerfLog, object: &str, instance: Option<&str>, counter: &str) -> &'a [f64] {
-    &log.columns
+fn column(log: &PerfLog, object: &str, instance: Option<&str>, counter: &str) -> Vec<f64> {
+    log.columns
         .iter()
         .find(|c| {
             c.path.object == object
@@ -30,6 +30,7 @@ fn column<'a>(log: &'a PerfLog, object: &str, instance: Option<&str>, counter: &
         })
         .unwrap_or_else(|| panic!("no column {object}({instance:?})\\{counter}"))
         .values
+        .to_vec()
 }
 
 #[test]
@@ -188,12 +189,13 @@ fn lower_case_paths_and_tsv_equal_csv() {
         assert_eq!(x.path, y.path);
         let same = x
             .values
+            .to_vec()
             .iter()
-            .zip(&y.values)
+            .zip(&y.values.to_vec())
             .all(|(p, q)| p == q || (p.is_nan() && q.is_nan()));
         assert!(same, "{}", x.path.canonical());
     }
-    assert_eq!(a.columns[1].values[1], 2345.3290343446924);
+    assert_eq!(a.columns[1].values.to_vec()[1], 2345.3290343446924);
 }
 
 #[test]

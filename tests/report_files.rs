@@ -324,7 +324,10 @@ fn awkward_series_never_panic() {
         let column = log.columns.len();
         let mut path = log.columns[0].path.clone();
         path.instance = Some(format!("odd{k}"));
-        log.columns.push(perfleak::ingest::Column { path, values });
+        log.columns.push(perfleak::ingest::Column {
+            path,
+            values: values.into(),
+        });
         let mut f = template.clone();
         f.instance = format!("odd{k}");
         f.column = column;

@@ -144,10 +144,16 @@ pub struct Finding {
 
 impl Finding {
     /// The sample values this finding was computed from, one per log timestamp.
-    pub fn values<'a>(&'a self, log: &'a crate::ingest::PerfLog) -> Option<&'a [f64]> {
+    pub fn values<'a>(
+        &'a self,
+        log: &crate::ingest::PerfLog,
+    ) -> Option<std::borrow::Cow<'a, [f64]>> {
         match &self.stitched_values {
-            Some(values) => Some(values),
-            None => log.columns.get(self.column).map(|c| c.values.as_slice()),
+            Some(values) => Some(std::borrow::Cow::Borrowed(values)),
+            None => log
+                .columns
+                .get(self.column)
+                .map(|c| std::borrow::Cow::Owned(c.values.to_vec())),
         }
     }
 

@@ -75,11 +75,16 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .filter(|(_, c)| process_columns.contains(&(*c as *const Column)))
         .filter_map(|(i, c)| CounterKind::from_counter(&c.path.counter).map(|k| (i, k)))
         .collect();
-    let sibling = |column: usize, counter: &str| -> Option<&[f64]> {
-        let c = &log.columns[column];
-        by_key
-            .get(&key(c, counter))
-            .map(|&j| log.columns[j].values.as_slice())
+    // Columns are kept encoded: a series and its identity columns are decoded where they are
+    // worked on, one process at a time.
+    let sibling = |column: usize, counter: &str| -> Option<usize> {
+        by_key.get(&key(&log.columns[column], counter)).copied()
+    };
+    let decoded = |column: usize, counter: &str| -> Option<Vec<f64>> {
+        sibling(column, counter).map(|j| log.columns[j].values.to_vec())
+    };
+    let max_of = |column: usize| -> Option<f64> {
+        sibling(column, "Virtual Bytes").and_then(|j| log.columns[j].values.max_finite())
     };
 
     // With `ID Process` logged, an image whose labels passed between processes is analysed per
@@ -97,40 +102,50 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
             .push((column, kind));
     }
     let n = log.elapsed_seconds.len();
-    let mut units: Vec<(usize, CounterKind, Option<stitch::Lineage>)> = Vec::new();
+    let mut units: Vec<Unit> = Vec::new();
     let mut group_list: Vec<&Vec<(usize, CounterKind)>> = groups.values().collect();
     group_list.sort_by_key(|g| g[0].0);
     for group in group_list {
-        let members: Option<Vec<stitch::Member>> = (group.len() >= 2)
+        let decoded_members: Option<Vec<DecodedMember>> = (group.len() >= 2)
             .then(|| {
                 group
                     .iter()
                     .map(|&(column, _)| {
-                        Some(stitch::Member {
+                        Some((
                             column,
-                            values: &log.columns[column].values,
-                            pid: sibling(column, "ID Process")?,
-                            elapsed: sibling(column, "Elapsed Time"),
-                        })
+                            log.columns[column].values.to_vec(),
+                            decoded(column, "ID Process")?,
+                            decoded(column, "Elapsed Time"),
+                        ))
                     })
-                    .collect::<Option<Vec<_>>>()
+                    .collect()
             })
             .flatten();
+        let members: Option<Vec<stitch::Member>> = decoded_members.as_ref().map(|d| {
+            d.iter()
+                .map(|(column, values, pid, elapsed)| stitch::Member {
+                    column: *column,
+                    values,
+                    pid,
+                    elapsed: elapsed.as_deref(),
+                })
+                .collect()
+        });
         match members.filter(|m| stitch::labels_move(m)) {
             Some(members) => {
                 let kind = group[0].1;
                 for lineage in stitch::lineages(&members, n) {
-                    units.push((lineage.home, kind, Some(lineage)));
+                    units.push(Unit::Lineage(lineage.home, kind, lineage));
                 }
             }
-            None => units.extend(group.iter().map(|&(c, k)| (c, k, None))),
+            None => units.extend(group.iter().map(|&(c, k)| Unit::Label(c, k))),
         }
     }
 
     // Commit headroom once per machine, not once per series.
     let mut headroom: Vec<(Option<String>, Option<f64>)> = Vec::new();
-    for &(column, _, _) in &units {
-        let machine = &log.columns[column].path.machine;
+    for unit in &units {
+        let machine = &log.columns[unit.column()].path.machine;
         if !headroom.iter().any(|(m, _)| eq_opt(m, machine)) {
             headroom.push((machine.clone(), commit_headroom(log, machine)));
         }
@@ -143,50 +158,70 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
             .and_then(|(_, h)| *h)
     };
 
-    let mut trials: Vec<SeriesTrial> = units
+    // Series of one process share its identity columns: they are decoded once per process.
+    let mut processes: Vec<Vec<(usize, Unit)>> = Vec::new();
+    let mut process_of: HashMap<(String, String, Option<u32>, String), usize> = HashMap::new();
+    for (order, unit) in units.into_iter().enumerate() {
+        match unit {
+            Unit::Label(column, _) => {
+                let slot = *process_of
+                    .entry(key(&log.columns[column], ""))
+                    .or_insert_with(|| {
+                        processes.push(Vec::new());
+                        processes.len() - 1
+                    });
+                processes[slot].push((order, unit));
+            }
+            Unit::Lineage(..) => processes.push(vec![(order, unit)]),
+        }
+    }
+    let hours = &hours;
+    let calendar = calendar.as_ref();
+    let (decoded, max_of, headroom_of) = (&decoded, &max_of, &headroom_of);
+    let mut ordered: Vec<(usize, SeriesTrial)> = processes
         .into_par_iter()
-        .map(|(column, kind, lineage)| {
-            let virtual_bytes = sibling(column, "Virtual Bytes");
-            let mut trial = match lineage {
-                Some(l) => {
-                    let identity = Identity {
-                        pid: Some(&l.pid),
-                        elapsed: l.elapsed.as_deref(),
-                    };
-                    // Bitness from the largest Virtual Bytes under any of the lineage's labels.
-                    let max_vb = l
-                        .columns
-                        .iter()
-                        .filter_map(|&c| sibling(c, "Virtual Bytes"))
-                        .flat_map(|v| v.iter().copied())
-                        .filter(|v| v.is_finite())
-                        .reduce(f64::max);
-                    let mut trial =
-                        try_series(&hours, &l.values, kind, identity, max_vb, calendar.as_ref());
-                    trial.labels = l
-                        .columns
-                        .iter()
-                        .filter_map(|&c| log.columns[c].path.instance_label())
-                        .collect();
-                    trial.values = Some(l.values);
-                    trial
-                }
-                None => {
-                    let identity = Identity {
-                        pid: sibling(column, "ID Process"),
-                        elapsed: sibling(column, "Elapsed Time"),
-                    };
-                    let max_vb = virtual_bytes
-                        .and_then(|v| v.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
-                    let values = &log.columns[column].values;
-                    try_series(&hours, values, kind, identity, max_vb, calendar.as_ref())
-                }
-            };
-            trial.column = column;
-            trial.commit_headroom = headroom_of(column);
-            trial
+        .flat_map_iter(|process| {
+            let first = process[0].1.column();
+            let pid = decoded(first, "ID Process");
+            let elapsed = decoded(first, "Elapsed Time");
+            let max_vb = max_of(first);
+            process.into_iter().map(move |(order, unit)| {
+                let column = unit.column();
+                let mut trial = match unit {
+                    Unit::Lineage(_, kind, l) => {
+                        let identity = Identity {
+                            pid: Some(&l.pid),
+                            elapsed: l.elapsed.as_deref(),
+                        };
+                        // Bitness from the largest Virtual Bytes under any of the lineage's labels.
+                        let max_vb = l.columns.iter().filter_map(|&c| max_of(c)).reduce(f64::max);
+                        let mut trial =
+                            try_series(hours, &l.values, kind, identity, max_vb, calendar);
+                        trial.labels = l
+                            .columns
+                            .iter()
+                            .filter_map(|&c| log.columns[c].path.instance_label())
+                            .collect();
+                        trial.values = Some(l.values);
+                        trial
+                    }
+                    Unit::Label(column, kind) => {
+                        let identity = Identity {
+                            pid: pid.as_deref(),
+                            elapsed: elapsed.as_deref(),
+                        };
+                        let values = log.columns[column].values.to_vec();
+                        try_series(hours, &values, kind, identity, max_vb, calendar)
+                    }
+                };
+                trial.column = column;
+                trial.commit_headroom = headroom_of(column);
+                (order, trial)
+            })
         })
         .collect();
+    ordered.sort_by_key(|(order, _)| *order);
+    let mut trials: Vec<SeriesTrial> = ordered.into_iter().map(|(_, t)| t).collect();
 
     // One Benjamini-Hochberg pool over every lifetime test and every combined test of the log.
     let mut pool = Vec::new();
@@ -215,10 +250,28 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         }
     }
 
-    let mut findings: Vec<Finding> = trials.iter().map(|s| decide(log, s)).collect();
+    let mut findings: Vec<Finding> = trials.par_iter().map(|s| decide(log, s)).collect();
     corroborate(&mut findings);
     findings.sort_by(Finding::worst_first);
     findings
+}
+
+/// A stitch candidate's column with its values, `ID Process` and `Elapsed Time`, decoded.
+type DecodedMember = (usize, Vec<f64>, Vec<f64>, Option<Vec<f64>>);
+
+/// What is analysed as one series: a column, or a process lineage stitched from several.
+enum Unit {
+    Label(usize, CounterKind),
+    /// The lineage's home column, its counter and the lineage.
+    Lineage(usize, CounterKind, stitch::Lineage),
+}
+
+impl Unit {
+    fn column(&self) -> usize {
+        match self {
+            Unit::Label(c, _) | Unit::Lineage(c, _, _) => *c,
+        }
+    }
 }
 
 /// Everything learnt about one series before the log-wide FDR step.
@@ -236,6 +289,11 @@ struct SeriesTrial {
     values: Option<Vec<f64>>,
     /// Instance labels of a stitched series, most samples first.
     labels: Vec<String>,
+    /// The first and last samples that are numbers (index, value), and how many there are:
+    /// what the decision needs of the whole series, kept so it need not be decoded again.
+    first_finite: Option<(usize, f64)>,
+    last_finite: Option<(usize, f64)>,
+    finite_count: usize,
 }
 
 fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
@@ -244,10 +302,6 @@ fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
         (None, None) => true,
         _ => false,
     }
-}
-
-fn last_finite(values: &[f64]) -> Option<f64> {
-    values.iter().rev().copied().find(|v| v.is_finite())
 }
 
 /// Commit Limit - Committed Bytes of the machine at the end of the log.
@@ -260,7 +314,7 @@ fn commit_headroom(log: &PerfLog, machine: &Option<String>) -> Option<f64> {
                     && eq_opt(&c.path.machine, machine)
                     && c.path.counter.eq_ignore_ascii_case(counter)
             })
-            .and_then(|c| last_finite(&c.values))
+            .and_then(|c| c.values.last_finite())
     };
     Some(memory("Commit Limit")? - memory("Committed Bytes")?)
 }
@@ -306,6 +360,17 @@ fn try_series(
         max_virtual_bytes,
         values: None,
         labels: Vec::new(),
+        first_finite: values
+            .iter()
+            .copied()
+            .enumerate()
+            .find(|(_, v)| v.is_finite()),
+        last_finite: values
+            .iter()
+            .copied()
+            .enumerate()
+            .rfind(|(_, v)| v.is_finite()),
+        finite_count: values.iter().filter(|v| v.is_finite()).count(),
     }
 }
 
@@ -358,10 +423,22 @@ const CLIMB_BACK_SHARE: f64 = 0.5;
 /// through noise still counts.
 fn climbs_back(
     s: &SeriesTrial,
-    values: &[f64],
+    log: &PerfLog,
     passing: &[usize],
     tested: &[usize],
 ) -> Option<(usize, f64, f64)> {
+    // A plateau to climb back to needs a settled lifetime besides a growing one.
+    if passing.is_empty() || passing.len() == tested.len() {
+        return None;
+    }
+    let decoded;
+    let values: &[f64] = match &s.values {
+        Some(v) => v,
+        None => {
+            decoded = log.columns[s.column].values.to_vec();
+            &decoded
+        }
+    };
     let samples = |i: usize| -> Vec<f64> {
         s.split.lifetimes[i]
             .indices()
@@ -549,17 +626,10 @@ fn observed_change(
 /// The log-wide decision for one series.
 fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let col = &log.columns[s.column];
-    let values: &[f64] = s.values.as_deref().unwrap_or(&col.values);
     let kind = s.kind;
-    let finite: Vec<(usize, f64)> = values
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .collect();
-    let first = finite.first().map(|p| p.1);
-    let last = finite.last().map(|p| p.1);
-    let span_hours = match (finite.first(), finite.last()) {
+    let first = s.first_finite.map(|p| p.1);
+    let last = s.last_finite.map(|p| p.1);
+    let span_hours = match (s.first_finite, s.last_finite) {
         (Some(a), Some(b)) => match (log.elapsed_seconds.get(a.0), log.elapsed_seconds.get(b.0)) {
             (Some(start), Some(end)) if (end - start).is_finite() => (end - start) / 3600.0,
             _ => 0.0,
@@ -652,7 +722,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 n
             ));
         }
-    } else if let Some((best, reached, held)) = climbs_back(s, values, &passing, &tested) {
+    } else if let Some((best, reached, held)) = climbs_back(s, log, &passing, &tested) {
         // Restarts without a leak: each new process warms up to where the last one settled.
         decisive = Some(best);
         verdict = Verdict::Ok;
@@ -1102,7 +1172,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         min_detectable_slope_per_hour: min_detectable,
         shape,
         reasons,
-        samples: finite.len(),
+        samples: s.finite_count,
         span_hours,
         unit: kind.unit().into(),
         column: s.column,

@@ -150,7 +150,7 @@ impl Inspection {
             });
             if let Some(column) = ids {
                 let mut previous: Option<u64> = None;
-                for &v in &column.values {
+                for v in column.values.to_vec() {
                     if !v.is_finite() || v < 0.0 {
                         continue;
                     }

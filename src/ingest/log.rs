@@ -1,5 +1,6 @@
 //! The in-memory form of one perfmon log: what every later stage reads.
 
+use super::Series;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -54,11 +55,12 @@ impl CounterPath {
     }
 }
 
-/// One materialised column: a counter path and its values, `NaN` where the cell was blank.
+/// One materialised column: a counter path and its values, `NaN` where the cell was blank,
+/// kept encoded (decode with [`Series::to_vec`] where a series is worked on).
 #[derive(Debug, Clone)]
 pub struct Column {
     pub path: CounterPath,
-    pub values: Vec<f64>,
+    pub values: Series,
 }
 
 /// Where a log came from and how it was decoded.

@@ -12,12 +12,14 @@ mod path;
 mod reader;
 mod records;
 mod segments;
+mod series;
 pub mod source;
 
 pub use error::IngestError;
 pub use header::HeaderCell;
 pub use log::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
 pub use segments::join_segments;
+pub use series::Series;
 pub use source::{expand_inputs, read_source, LogSource};
 
 use std::path::Path;

@@ -13,6 +13,7 @@ use super::error::IngestError;
 use super::header::HeaderCell;
 use super::log::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
 use super::records;
+use super::series::{self, Series};
 use super::ReadOptions;
 
 const SNIFF_LEN: usize = 64 * 1024;
@@ -233,8 +234,10 @@ struct BadCell {
 /// The parse of one run of whole records, done independently of the others.
 struct Piece {
     rows: Vec<Row>,
-    /// One vector per kept column, one value per `Sample` row.
-    values: Vec<Vec<f64>>,
+    /// Each kept column's values (one per `Sample` row) encoded on the parsing thread, one
+    /// frame after the other; `frame_ends[k]` is where column `k`'s frame ends.
+    frames: Vec<u8>,
+    frame_ends: Vec<usize>,
     /// The first `MAX_LISTED` non-numeric cells (more are only counted).
     bad_cells: Vec<BadCell>,
     bad_cell_count: usize,
@@ -242,13 +245,32 @@ struct Piece {
     breaks: u64,
 }
 
+thread_local! {
+    /// Per-column value buffers of the pieces a pool thread parses, reused from piece to piece.
+    static SCRATCH: std::cell::RefCell<Vec<Vec<f64>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn parse_piece(data: &[u8], delimiter: u8, width: usize, kept: &[usize]) -> Piece {
+    SCRATCH.with_borrow_mut(|values| {
+        values.resize_with(kept.len(), Vec::new);
+        for v in values.iter_mut() {
+            v.clear();
+        }
+        parse_piece_into(data, delimiter, width, kept, values)
+    })
+}
+
+fn parse_piece_into(
+    data: &[u8],
+    delimiter: u8,
+    width: usize,
+    kept: &[usize],
+    values: &mut [Vec<f64>],
+) -> Piece {
     let mut piece = Piece {
         rows: Vec::new(),
-        values: kept
-            .iter()
-            .map(|_| Vec::with_capacity(data.len() / (width * 4).max(1)))
-            .collect(),
+        frames: Vec::new(),
+        frame_ends: Vec::with_capacity(kept.len()),
         bad_cells: Vec::new(),
         bad_cell_count: 0,
         breaks: 0,
@@ -273,7 +295,7 @@ fn parse_piece(data: &[u8], delimiter: u8, width: usize, kept: &[usize]) -> Piec
             match parse_timestamp(&stamp_cell) {
                 Some(stamp) => {
                     let row = piece.rows.len();
-                    for (&index, values) in kept.iter().zip(piece.values.iter_mut()) {
+                    for (&index, values) in kept.iter().zip(values.iter_mut()) {
                         let (a, b) = cells[index];
                         let raw = &data[a..b];
                         let value = records::parse_value(raw).unwrap_or_else(|| {
@@ -304,6 +326,10 @@ fn parse_piece(data: &[u8], delimiter: u8, width: usize, kept: &[usize]) -> Piec
             break;
         }
     }
+    for v in values.iter() {
+        series::encode_frame(&mut piece.frames, v);
+        piece.frame_ends.push(piece.frames.len());
+    }
     piece
 }
 
@@ -322,6 +348,21 @@ struct Assembly<'o> {
 }
 
 impl Assembly<'_> {
+    /// Reserve each column's bytes for `rows` samples in all, at the rate seen so far plus a
+    /// tenth (noise varies along a log).
+    fn reserve_for(&mut self, rows: usize) {
+        let done = self.timestamps.len();
+        if done == 0 || rows <= done {
+            return;
+        }
+        for (_, column) in &mut self.selected {
+            let per_row = column.values.encoded_len() as f64 / done as f64;
+            column
+                .values
+                .reserve_bytes((per_row * (rows - done) as f64 * 1.1) as usize + 16);
+        }
+    }
+
     fn add(&mut self, piece: Piece) -> Result<(), IngestError> {
         let width = self.width;
         let mut bad_cells = piece.bad_cells.into_iter().peekable();
@@ -366,8 +407,17 @@ impl Assembly<'_> {
             }
         }
         self.warnings.non_numeric += piece.bad_cell_count;
-        for ((_, column), values) in self.selected.iter_mut().zip(piece.values) {
-            column.values.extend_from_slice(&values);
+        let samples = piece
+            .rows
+            .iter()
+            .filter(|r| matches!(r.kind, RowKind::Sample(_)))
+            .count();
+        let mut start = 0;
+        for ((_, column), &end) in self.selected.iter_mut().zip(&piece.frame_ends) {
+            column
+                .values
+                .append_encoded(&piece.frames[start..end], samples);
+            start = end;
         }
         self.lines_before += piece.breaks;
         Ok(())
@@ -486,18 +536,17 @@ fn parse(
                 i + 1,
                 Column {
                     path: path.clone(),
-                    values: Vec::new(),
+                    values: Series::new(),
                 },
             ));
         }
     }
     let kept: Vec<usize> = selected.iter().map(|(i, _)| *i).collect();
-    // Sized once from the file length: columns grown by doubling, interleaved with the block
-    // buffers, left the heap half again as large as the data.
+    // Columns are sized once, from the file length and the first block's encoded size: grown by
+    // doubling, interleaved with the block buffers, they left the heap half again as large as the
+    // data.
     let rows = text_len.map_or(0, |len| estimate_rows(&pending, len, header_len, width));
-    for (_, column) in selected.iter_mut() {
-        column.values.reserve_exact(rows);
-    }
+    let mut sized = rows == 0;
 
     let mut assembly = Assembly {
         name,
@@ -552,6 +601,10 @@ fn parse(
         });
         for piece in parsed.into_iter().flatten() {
             assembly.add(piece)?;
+        }
+        if !sized {
+            sized = true;
+            assembly.reserve_for(rows);
         }
         eof = read? == 0;
         spare = std::mem::replace(&mut pending, next);

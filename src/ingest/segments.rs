@@ -91,7 +91,7 @@ fn append(run: &mut PerfLog, next: PerfLog, gap: f64) {
         .extend(next.elapsed_seconds.iter().map(|e| e + offset));
     run.timestamps.extend(next.timestamps);
     for (column, more) in run.columns.iter_mut().zip(next.columns) {
-        column.values.extend(more.values);
+        column.values.append(&more.values);
     }
     run.warnings.extend(next.warnings);
     run.source.segments.extend(next.source.segments);

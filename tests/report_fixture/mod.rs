@@ -106,19 +106,19 @@ pub fn sample_log() -> PerfLog {
     let columns = vec![
         Column {
             path: path("winlogon", "Handle Count"),
-            values: winlogon,
+            values: winlogon.into(),
         },
         Column {
             path: path("svchost#1", "Private Bytes"),
-            values: svchost,
+            values: svchost.into(),
         },
         Column {
             path: path(HOSTILE, "Handle Count"),
-            values: hostile,
+            values: hostile.into(),
         },
         Column {
             path: path("explorer", "Private Bytes"),
-            values: explorer,
+            values: explorer.into(),
         },
     ];
     let mut all_paths: Vec<CounterPath> = columns.iter().map(|c| c.path.clone()).collect();

@@ -1,0 +1,338 @@
+//! A column's values kept compact: perfmon counters are mostly whole numbers (bytes in pages,
+//! handle and thread counts) that move by small steps, so each run of values is stored as
+//! varint-coded differences in units of the largest power of two dividing them. Lossless (a `NaN` of any payload
+//! comes back as `f64::NAN`); a run with a fraction or an infinity is stored as raw `f64`.
+//! Readers decode one series at a time, so a log of thousands of columns stays a fraction of its
+//! file size in memory.
+
+/// Whole numbers are coded exactly up to 2^53 (every integer an `f64` holds without a gap).
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+/// Values per frame when a whole slice is encoded at once (pieces of a read bring their own).
+const FRAME_LEN: usize = 4096;
+
+/// Mode byte of a frame of raw `f64`; any other is the shift of a frame of steps (0..=63).
+const RAW: u8 = 0xff;
+
+/// Encoded values: a sequence of frames, each `n`, a mode byte, then either `n` little-endian
+/// `f64` or (the mode byte being a shift) the first value >> shift and `n` codes: 0 for no
+/// value, else zigzag(step >> shift) + 1.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    len: usize,
+    bytes: Vec<u8>,
+}
+
+impl Series {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Encode `values` (in frames of a few thousand).
+    pub fn from_values(values: &[f64]) -> Self {
+        let mut s = Self::new();
+        for frame in values.chunks(FRAME_LEN) {
+            s.push_frame(frame);
+        }
+        s
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes the encoded values take.
+    pub fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Make room for `additional` more encoded bytes without growing by doubling.
+    pub fn reserve_bytes(&mut self, additional: usize) {
+        self.bytes.reserve_exact(additional);
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+    }
+
+    /// Append `values` as one frame.
+    pub fn push_frame(&mut self, values: &[f64]) {
+        self.len += values.len();
+        encode_frame(&mut self.bytes, values);
+    }
+
+    /// Append `n` values already encoded as frames by [`encode_frame`].
+    pub fn append_encoded(&mut self, frames: &[u8], n: usize) {
+        self.len += n;
+        self.bytes.extend_from_slice(frames);
+    }
+
+    /// Append another series' values after these.
+    pub fn append(&mut self, other: &Series) {
+        self.len += other.len;
+        self.bytes.extend_from_slice(&other.bytes);
+    }
+
+    /// Every value, in order.
+    pub fn to_vec(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.len);
+        self.decode_into(&mut out);
+        out
+    }
+
+    /// Decode every value onto the end of `out`.
+    pub fn decode_into(&self, out: &mut Vec<f64>) {
+        out.reserve(self.len);
+        let bytes = &self.bytes;
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let n = get_varint(bytes, &mut pos) as usize;
+            let mode = bytes[pos];
+            pos += 1;
+            if mode == RAW {
+                for chunk in bytes[pos..pos + 8 * n].chunks_exact(8) {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(chunk);
+                    out.push(f64::from_le_bytes(b));
+                }
+                pos += 8 * n;
+            } else {
+                let shift = u32::from(mode);
+                let mut previous = unzigzag(get_varint(bytes, &mut pos)) << shift;
+                for _ in 0..n {
+                    // Most steps are one byte: skip the loop for them.
+                    let code = match bytes[pos] {
+                        b @ 0..0x80 => {
+                            pos += 1;
+                            u64::from(b)
+                        }
+                        _ => get_varint(bytes, &mut pos),
+                    };
+                    if code == 0 {
+                        out.push(f64::NAN);
+                    } else {
+                        previous += unzigzag(code - 1) << shift;
+                        out.push(previous as f64);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The last value that is a number.
+    pub fn last_finite(&self) -> Option<f64> {
+        self.to_vec().into_iter().rev().find(|v| v.is_finite())
+    }
+
+    /// The largest value that is a number.
+    pub fn max_finite(&self) -> Option<f64> {
+        self.to_vec()
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .reduce(f64::max)
+    }
+}
+
+/// Encode `values` as one frame onto `out` (nothing for no values).
+pub fn encode_frame(out: &mut Vec<u8>, values: &[f64]) {
+    if values.is_empty() {
+        return;
+    }
+    put_varint(out, values.len() as u64);
+    match whole_steps(values) {
+        Some((first, shift)) => {
+            // Most steps fit in two bytes; one reservation instead of a check per byte grown.
+            out.reserve(2 * values.len() + 12);
+            out.push(shift as u8);
+            put_varint(out, zigzag(first >> shift));
+            let mut previous = first;
+            for &v in values {
+                if v.is_nan() {
+                    out.push(0);
+                    continue;
+                }
+                let v = v as i64;
+                put_varint(out, zigzag((v - previous) >> shift) + 1);
+                previous = v;
+            }
+        }
+        None => {
+            out.reserve(8 * values.len() + 1);
+            out.push(RAW);
+            for v in values {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+}
+
+impl From<Vec<f64>> for Series {
+    fn from(values: Vec<f64>) -> Self {
+        Self::from_values(&values)
+    }
+}
+
+impl From<&[f64]> for Series {
+    fn from(values: &[f64]) -> Self {
+        Self::from_values(values)
+    }
+}
+
+/// When every value is NaN or a whole number within the exact range (and not -0.0): the first
+/// whole number and the largest power of two dividing it and every step between whole numbers,
+/// as a shift (Private Bytes are whole 4 KB pages: 12).
+fn whole_steps(values: &[f64]) -> Option<(i64, u32)> {
+    let mut first: Option<i64> = None;
+    let mut previous = 0i64;
+    let mut steps = 0u64;
+    for &v in values {
+        if v.is_nan() {
+            continue;
+        }
+        // A cast, not `fract()`: this runs on every cell of a log.
+        let whole = v as i64;
+        if !(v.abs() <= MAX_EXACT && whole as f64 == v) || (whole == 0 && v.is_sign_negative()) {
+            return None;
+        }
+        // The first value counts as a step from 0, so that it is stored shifted too.
+        if first.is_none() {
+            first = Some(whole);
+        }
+        steps |= whole.abs_diff(previous);
+        previous = whole;
+    }
+    let shift = if steps == 0 {
+        0
+    } else {
+        steps.trailing_zeros()
+    };
+    Some((first.unwrap_or(0), shift))
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The encoder wrote every byte read here, so the buffer cannot end inside a varint.
+fn get_varint(bytes: &[u8], pos: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = bytes[*pos];
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn whole_numbers_round_trip_in_a_few_bytes_each() {
+        // Private Bytes in 4 KB pages with blanks, a restart and a big jump.
+        let mut values: Vec<f64> = (0..10_000)
+            .map(|i| (300_000_000 + 4096 * ((i * 7919) % 97) as i64) as f64)
+            .collect();
+        values[17] = f64::NAN;
+        values[5000] = 4096.0;
+        values[9000] = 8.0e15;
+        let s = Series::from_values(&values);
+        assert_eq!(s.len(), values.len());
+        assert!(same(&s.to_vec(), &values));
+        // 2 bytes per step of up to 96 pages, not 8 per f64.
+        assert!(
+            s.encoded_len() < 2 * values.len() + 100,
+            "{}",
+            s.encoded_len()
+        );
+    }
+
+    #[test]
+    fn fractions_infinities_and_negative_zero_are_kept_exactly() {
+        let values = vec![
+            14.134,
+            f64::INFINITY,
+            -0.0,
+            0.1 + 0.2,
+            f64::NAN,
+            -3.0,
+            f64::MIN_POSITIVE,
+        ];
+        let s = Series::from_values(&values);
+        assert!(same(&s.to_vec(), &values));
+        // Negative whole numbers and values at the exact limit take the delta path.
+        let edges = vec![-MAX_EXACT, MAX_EXACT, 0.0, -1.0, f64::NAN, 1.0];
+        let e = Series::from_values(&edges);
+        assert!(same(&e.to_vec(), &edges));
+        assert!(e.encoded_len() < 8 * edges.len());
+    }
+
+    #[test]
+    fn negative_and_zero_pages_shift_exactly() {
+        let values = vec![-8192.0, 0.0, f64::NAN, 4096.0, -1_073_741_824.0, 0.0];
+        let s = Series::from_values(&values);
+        assert!(same(&s.to_vec(), &values));
+        let zeros = Series::from_values(&[0.0; 7]);
+        assert_eq!(zeros.to_vec(), vec![0.0; 7]);
+        // n, mode and first value, then one byte per value.
+        assert_eq!(zeros.encoded_len(), 3 + 7);
+    }
+
+    #[test]
+    fn frames_append_in_order() {
+        let a: Vec<f64> = (0..100).map(f64::from).collect();
+        let b = vec![f64::NAN, 2.5, 7.0];
+        let all_blank = vec![f64::NAN; 5];
+        let mut s = Series::new();
+        s.push_frame(&a);
+        s.push_frame(&[]);
+        let mut tail = Series::from_values(&b);
+        tail.push_frame(&all_blank);
+        s.append(&tail);
+        let expected: Vec<f64> = a.iter().chain(&b).chain(&all_blank).copied().collect();
+        assert_eq!(s.len(), expected.len());
+        assert!(same(&s.to_vec(), &expected));
+        assert_eq!(s.last_finite(), Some(7.0));
+        assert_eq!(s.max_finite(), Some(99.0));
+        assert!(Series::new().to_vec().is_empty());
+    }
+
+    #[test]
+    fn zigzag_and_varints_invert() {
+        for v in [0i64, 1, -1, 63, -64, 1 << 40, -(1 << 54), i64::MAX >> 1] {
+            assert_eq!(unzigzag(zigzag(v)), v);
+            let mut buf = Vec::new();
+            put_varint(&mut buf, zigzag(v));
+            let mut pos = 0;
+            assert_eq!(get_varint(&buf, &mut pos), zigzag(v));
+            assert_eq!(pos, buf.len());
+        }
+    }
+}
