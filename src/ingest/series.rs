@@ -67,6 +67,13 @@ impl Series {
     /// Append `n` values already encoded as frames by [`encode_frame`].
     pub fn append_encoded(&mut self, frames: &[u8], n: usize) {
         self.len += n;
+        // Past a reservation, grow by an eighth rather than doubling: a reserved column is
+        // short by little, and thousands of columns doubled would double the memory.
+        let spare = self.bytes.capacity() - self.bytes.len();
+        if spare < frames.len() && !self.bytes.is_empty() {
+            self.bytes
+                .reserve_exact(frames.len().max(self.bytes.len() / 8));
+        }
         self.bytes.extend_from_slice(frames);
     }
 
