@@ -106,33 +106,41 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     let mut group_list: Vec<&Vec<(usize, CounterKind)>> = groups.values().collect();
     group_list.sort_by_key(|g| g[0].0);
     for group in group_list {
-        let decoded_members: Option<Vec<DecodedMember>> = (group.len() >= 2)
+        // Identity first: a group's values are decoded only when its labels did move.
+        let pids: Option<Vec<Vec<f64>>> = (group.len() >= 2)
             .then(|| {
                 group
                     .iter()
-                    .map(|&(column, _)| {
-                        Some((
-                            column,
-                            log.columns[column].values.to_vec(),
-                            decoded(column, "ID Process")?,
-                            decoded(column, "Elapsed Time"),
-                        ))
-                    })
+                    .map(|&(column, _)| decoded(column, "ID Process"))
                     .collect()
             })
             .flatten();
-        let members: Option<Vec<stitch::Member>> = decoded_members.as_ref().map(|d| {
-            d.iter()
-                .map(|(column, values, pid, elapsed)| stitch::Member {
-                    column: *column,
-                    values,
-                    pid,
-                    elapsed: elapsed.as_deref(),
-                })
-                .collect()
+        let moved = pids.filter(|p| {
+            let slices: Vec<&[f64]> = p.iter().map(Vec::as_slice).collect();
+            stitch::labels_move(&slices)
         });
-        match members.filter(|m| stitch::labels_move(m)) {
-            Some(members) => {
+        match moved {
+            Some(pids) => {
+                let decoded_members: Vec<(Vec<f64>, Option<Vec<f64>>)> = group
+                    .iter()
+                    .map(|&(column, _)| {
+                        (
+                            log.columns[column].values.to_vec(),
+                            decoded(column, "Elapsed Time"),
+                        )
+                    })
+                    .collect();
+                let members: Vec<stitch::Member> = group
+                    .iter()
+                    .zip(&decoded_members)
+                    .zip(&pids)
+                    .map(|((&(column, _), (values, elapsed)), pid)| stitch::Member {
+                        column,
+                        values,
+                        pid,
+                        elapsed: elapsed.as_deref(),
+                    })
+                    .collect();
                 let kind = group[0].1;
                 for lineage in stitch::lineages(&members, n) {
                     units.push(Unit::Lineage(lineage.home, kind, lineage));
@@ -255,9 +263,6 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     findings.sort_by(Finding::worst_first);
     findings
 }
-
-/// A stitch candidate's column with its values, `ID Process` and `Elapsed Time`, decoded.
-type DecodedMember = (usize, Vec<f64>, Vec<f64>, Option<Vec<f64>>);
 
 /// What is analysed as one series: a column, or a process lineage stitched from several.
 enum Unit {

@@ -29,11 +29,12 @@ fn pid_of(v: f64) -> Option<u32> {
     (v.is_finite() && v > 0.0 && v <= u32::MAX as f64).then_some(v as u32)
 }
 
-/// True when some PID appears under two of the members' labels: the labels were renumbered.
-pub fn labels_move(members: &[Member]) -> bool {
+/// True when some PID appears under two of the labels (one `ID Process` series per label): the
+/// labels were renumbered.
+pub fn labels_move(pids: &[&[f64]]) -> bool {
     let mut home: HashMap<u32, usize> = HashMap::new();
-    for (m, member) in members.iter().enumerate() {
-        for &v in member.pid {
+    for (m, pid) in pids.iter().enumerate() {
+        for &v in *pid {
             if let Some(p) = pid_of(v) {
                 if *home.entry(p).or_insert(m) != m {
                     return true;
@@ -157,7 +158,7 @@ mod tests {
                 elapsed: None,
             },
         ];
-        assert!(labels_move(&members));
+        assert!(labels_move(&[&p0, &p1]));
         let l = lineages(&members, n);
         assert_eq!(l.len(), 2);
         // Lineage of 7 then 9: 5 samples in each column, the earlier label wins the tie.
@@ -173,23 +174,11 @@ mod tests {
 
     #[test]
     fn labels_that_keep_their_pids_do_not_move() {
-        let v = vec![1.0; 4];
         let p0 = vec![7.0; 4];
         let p1 = vec![8.0; 4];
-        let members = [
-            Member {
-                column: 0,
-                values: &v,
-                pid: &p0,
-                elapsed: None,
-            },
-            Member {
-                column: 1,
-                values: &v,
-                pid: &p1,
-                elapsed: None,
-            },
-        ];
-        assert!(!labels_move(&members));
+        assert!(!labels_move(&[&p0, &p1]));
+        // A PID seen under the second label as well moves.
+        let p2 = vec![8.0, 8.0, 7.0, 7.0];
+        assert!(labels_move(&[&p0, &p2]));
     }
 }
