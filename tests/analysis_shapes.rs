@@ -822,8 +822,8 @@ fn growth_the_next_process_does_not_repeat_is_not_a_leak() {
 #[test]
 fn two_day_leak_under_a_strong_daily_cycle_is_found_once_the_cycle_is_fitted() {
     // A cycle of +-40% of the level hides growth of 16% over two days from the plain trend
-    // test; a line with 24 h and 12 h harmonics sees both. Without the growth, and with a
-    // step instead, the same cycle stays Ok.
+    // test; a line with 24, 12 and 8 h harmonics sees both. Without the growth, and with a
+    // step instead, the same cycle stays Ok, and so does a warm-up.
     for seed in seeds() {
         let mut rng = SmallRng::seed_from_u64(seed);
         let b = LogBuilder::new(48.0, 300.0);
@@ -835,10 +835,15 @@ fn two_day_leak_under_a_strong_daily_cycle_is_found_once_the_cycle_is_fitted() {
         let shifted = with_noise(&t, &noise, |h| {
             cycle(h) + if h > 30.0 { 40.0 * MB } else { 0.0 }
         });
+        // A warm-up's curve is the other shape a line and a sinusoid imitate.
+        let warming = with_noise(&t, &noise, |h| {
+            300.0 * MB + 150.0 * MB * (1.0 - (-h / 4.0).exp())
+        });
         let log = b
             .process("leaky", "Private Bytes", leak)
             .process("cyclic", "Private Bytes", still)
             .process("shifted", "Private Bytes", shifted)
+            .process("warming", "Private Bytes", warming)
             .build();
         let f = analyze(&log);
         let leaky = of(&f, "leaky");

@@ -356,7 +356,10 @@ const HARMONIC_SHARE: f64 = 0.5;
 
 /// A bend without any cycle (warm-up, cache fill) must leave at least this many times the
 /// residual of line + harmonics: over a day or two a sinusoid's quarter passes for a warm-up.
-const BEND_RSS_RATIO: f64 = 1.5;
+const BEND_RSS_RATIO: f64 = 3.0;
+/// A bend under the cycle must leave at least this share of the residual of a line under it:
+/// growth that slows down (a warm-up) or starts late is not a line.
+const BENT_UNDER_CYCLE_SHARE: f64 = 0.3;
 
 /// The plain test of a one-to-three-day lifetime found no growth, or a gate that a daily cycle
 /// trips (a bend or a slowing last third: the cycle's last phase) rejected it.
@@ -369,10 +372,10 @@ fn cycle_may_hide_growth(trial: &LifetimeTrial) -> bool {
         }
 }
 
-/// The lifetime tested again with a strong daily cycle (line + 24 h and 12 h harmonics) taken
-/// out. Kept only when that finds leak-shaped linear growth and the line beats a level shift
-/// under the same cycle: a sinusoid plus a line imitates a step or a bend, so late onsets and
-/// steps are left to the unadjusted series.
+/// The lifetime tested again with a strong daily cycle (line + 24, 12 and 8 h harmonics) taken
+/// out. Kept only when that finds leak-shaped linear growth, the line beats a level shift and a
+/// bend under the same cycle, and a bend alone leaves far more: a sinusoid plus a line imitates
+/// a step or a warm-up, so late onsets and steps are left to the unadjusted series.
 fn without_fitted_cycle(
     mut trial: LifetimeTrial,
     t: &[f64],
@@ -393,10 +396,14 @@ fn without_fitted_cycle(
         return None;
     }
     let fit = harmonic_cycle(t, x, 12.min(m / 4).max(3))?;
+    let bend_alone = broken_stick(t, x)?.rss;
     if fit.p >= HARMONIC_P
         || fit.share < HARMONIC_SHARE
         || fit.step_rss.is_some_and(|s| s <= fit.rss)
-        || broken_stick(t, x).is_none_or(|s| s.rss < BEND_RSS_RATIO * fit.rss)
+        || bend_alone < BEND_RSS_RATIO * fit.rss
+        || fit
+            .bend_rss
+            .is_none_or(|b| b < BENT_UNDER_CYCLE_SHARE * fit.rss)
     {
         return None;
     }
@@ -414,9 +421,10 @@ fn without_fitted_cycle(
     trial.notes.insert(
         0,
         format!(
-            "daily cycle removed: 24 h and 12 h harmonics explain {:.0}% of what a line leaves (F p={:.1e}), and a line under them fits better than a level shift or a bend",
+            "daily cycle removed: 24, 12 and 8 h harmonics explain {:.0}% of what a line leaves (F p={:.1e}); a line under them fits better than a level shift or a bend, and a bend without them leaves {:.0}x the residual",
             100.0 * fit.share,
-            fit.p
+            fit.p,
+            bend_alone / fit.rss
         ),
     );
     Some(trial)

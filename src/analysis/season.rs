@@ -1,7 +1,8 @@
 //! Daily cycles: for lifetimes of three days or more, a 24-hour moving median gives the trend and
 //! the hour-of-day medians of what is left give the daily profile, which is removed when it is
 //! strong; for one to three days, a lag-24 h sign test asks whether each hour beats its
-//! yesterday, and a line plus 24 h and 12 h harmonics takes out a strong cycle that hides growth.
+//! yesterday, and a line plus 24, 12 and 8 h harmonics takes out a strong cycle that hides
+//! growth.
 
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::least_squares;
@@ -69,11 +70,12 @@ pub fn daily_cycle(hours: &[f64], values: &[f64]) -> Option<DailyCycle> {
     Some(DailyCycle { strength, adjusted })
 }
 
-/// Periods of the harmonics fitted to a daily cycle of one to three days: the day, and half a day
-/// because a business-hours peak is narrower than a sinusoid.
-const HARMONIC_PERIODS: [f64; 2] = [DAY, DAY / 2.0];
+/// Periods of the harmonics fitted to a daily cycle of one to three days: the day, and its half
+/// and third because a business-hours peak is narrower than a sinusoid (a fourth harmonic bends
+/// well enough to pass for a warm-up).
+const HARMONIC_PERIODS: [f64; 3] = [DAY, DAY / 2.0, DAY / 3.0];
 
-/// A daily cycle fitted jointly with a line: y = a + b*t + sum of sin/cos at 24 h and 12 h.
+/// A daily cycle fitted jointly with a line: y = a + b*t + sum of sin/cos at 24, 12 and 8 h.
 #[derive(Debug, Clone)]
 pub struct HarmonicCycle {
     /// Share of the variance left by a straight line that the harmonics explain.
@@ -87,6 +89,8 @@ pub struct HarmonicCycle {
     /// `min_segment` points each side): a sinusoid plus a line can imitate a step, and this is
     /// the step's side of that comparison. `None` when the series is too short to split.
     pub step_rss: Option<f64>,
+    /// Residual sum of squares of a continuous broken line + harmonics at its best break.
+    pub bend_rss: Option<f64>,
     /// The series with the fitted harmonics taken out (level, line and residuals kept).
     pub adjusted: Vec<f64>,
 }
@@ -151,6 +155,14 @@ pub fn harmonic_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> Opti
             }
         }
     }
+    // A bend under the same cycle: growth that slows or starts (warm-up, late onset).
+    let mut bend_rss: Option<f64> = None;
+    for k in m / 10..m - m / 10 {
+        let hinge: Vec<f64> = time.iter().map(|v| (v - time[k]).max(0.0)).collect();
+        if let Some((_, r)) = with(&[&ones, &time, &hinge], true) {
+            bend_rss = Some(bend_rss.map_or(r, |b: f64| b.min(r)));
+        }
+    }
     // Coefficients: level, line, then the waves.
     let adjusted = (0..m)
         .map(|i| {
@@ -163,6 +175,7 @@ pub fn harmonic_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> Opti
         p,
         rss,
         step_rss,
+        bend_rss,
         adjusted,
     })
 }
@@ -298,6 +311,7 @@ mod tests {
         let fit = harmonic_cycle(&hours, &values, 12).unwrap();
         assert!(fit.share > 0.95 && fit.p < 1e-20, "{} {}", fit.share, fit.p);
         assert!(fit.step_rss.is_some_and(|s| s > fit.rss));
+        assert!(fit.bend_rss.is_some_and(|b| b > 0.5 * fit.rss));
         // What is left is the line: its slope is the growth, not the cycle's.
         for (h, a) in hours.iter().zip(&fit.adjusted) {
             assert!((a - (100.0 + 0.4 * h)).abs() < 2.0, "{h}: {a}");
@@ -316,6 +330,14 @@ mod tests {
         let fit = harmonic_cycle(&hours, &stepped, 12).unwrap();
         assert!(fit.step_rss.is_some_and(|s| s < fit.rss));
         assert!(harmonic_cycle(&hours[..20], &stepped[..20], 3).is_none());
+    }
+
+    #[test]
+    fn harmonic_fit_sees_that_a_warm_up_bends() {
+        // A quick warm-up: the harmonics take some of its curve, a bend under them far more.
+        let (hours, warm) = two_days(|h| 100.0 + 60.0 * (1.0 - (-h / 3.0).exp()));
+        let fit = harmonic_cycle(&hours, &warm, 12).unwrap();
+        assert!(fit.bend_rss.is_some_and(|b| b < 0.3 * fit.rss), "{fit:?}");
     }
 
     #[test]
