@@ -818,3 +818,59 @@ fn growth_the_next_process_does_not_repeat_is_not_a_leak() {
         );
     }
 }
+
+#[test]
+fn two_day_leak_under_a_strong_daily_cycle_is_found_once_the_cycle_is_fitted() {
+    // A cycle of +-40% of the level hides growth of 16% over two days from the plain trend
+    // test; a line with 24, 12 and 8 h harmonics sees both. Without the growth, and with a
+    // step instead, the same cycle stays Ok, and so does a warm-up.
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(48.0, 300.0);
+        let t = b.hours();
+        let noise = ar1(&mut rng, t.len(), 0.5, 2.0 * MB);
+        let cycle = |h: f64| 300.0 * MB + 120.0 * MB * daily(h);
+        let leak = with_noise(&t, &noise, |h| cycle(h) + 1.0 * MB * h);
+        let still = with_noise(&t, &noise, cycle);
+        let shifted = with_noise(&t, &noise, |h| {
+            cycle(h) + if h > 30.0 { 40.0 * MB } else { 0.0 }
+        });
+        // A warm-up's curve is the other shape a line and a sinusoid imitate.
+        let warming = with_noise(&t, &noise, |h| {
+            300.0 * MB + 150.0 * MB * (1.0 - (-h / 4.0).exp())
+        });
+        let log = b
+            .process("leaky", "Private Bytes", leak)
+            .process("cyclic", "Private Bytes", still)
+            .process("shifted", "Private Bytes", shifted)
+            .process("warming", "Private Bytes", warming)
+            .build();
+        let f = analyze(&log);
+        let leaky = of(&f, "leaky");
+        assert!(
+            matches!(leaky.verdict, Verdict::Leak | Verdict::Suspect),
+            "seed {seed}: {:?}",
+            leaky.reasons
+        );
+        assert!(
+            leaky.reasons.iter().any(|r| r.contains("harmonics")),
+            "seed {seed}: {:?}",
+            leaky.reasons
+        );
+        let slope = leaky.slope_per_hour.unwrap_or(0.0) / MB;
+        assert!(
+            (0.7..1.3).contains(&slope),
+            "seed {seed}: slope {slope} MB/h"
+        );
+        check(
+            of(&f, "cyclic"),
+            Verdict::Ok,
+            "two-day cycle without a leak",
+        );
+        check(
+            of(&f, "shifted"),
+            Verdict::Ok,
+            "two-day cycle with a level shift",
+        );
+    }
+}

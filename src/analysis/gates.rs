@@ -5,7 +5,9 @@
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::hours_text;
 use super::limit::CounterKind;
-use super::season::{daily_cycle, lag24_diffs, lag24_sign_test, weekend_offset, Calendar};
+use super::season::{
+    daily_cycle, harmonic_cycle, lag24_diffs, lag24_sign_test, weekend_offset, Calendar,
+};
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, mean_shift, MeanShift};
 use super::stats::normal_quantile;
@@ -90,6 +92,8 @@ pub struct LifetimeTrial {
     pub cycle_confound: bool,
     /// A strong daily cycle was removed before testing.
     pub cycle_removed: bool,
+    /// A strong daily cycle in one to three days was fitted (line + harmonics) and taken out.
+    pub cycle_fitted: bool,
     /// Rates of the first and second half of the growing part (candidates only): how much the
     /// rate itself moves, for the forecast interval and the dying-out rule.
     pub half_slopes: Option<(f64, f64)>,
@@ -240,6 +244,7 @@ pub fn try_lifetime(
         tail_ratio: None,
         cycle_confound: false,
         cycle_removed: false,
+        cycle_fitted: false,
         half_slopes: None,
     };
     let span = end - start;
@@ -306,18 +311,31 @@ pub fn try_lifetime(
         }
     }
     trial.cycle_removed = cyclic;
-    trial.level = median(&x).unwrap_or(level);
-    trial.min_detectable_slope = min_detectable_slope(t, &x);
-    let Some((mk, sen)) = trend_test(t, &x) else {
+    let untested = trial.clone();
+    test(&mut trial, t, &x, level, kind);
+    if !cyclic && cycle_may_hide_growth(&trial) {
+        if let Some(fitted) = without_fitted_cycle(untested, t, &x, level, kind, calendar) {
+            return fitted;
+        }
+    }
+    trial
+}
+
+/// Trend test and shape gates of the (adjusted) block series `x`.
+fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: CounterKind) {
+    trial.level = median(x).unwrap_or(level);
+    trial.min_detectable_slope = min_detectable_slope(t, x);
+    let Some((mk, sen)) = trend_test(t, x) else {
         trial.outcome = Outcome::NoTrend { shape: "flat" };
-        return trial;
+        return;
     };
     trial.mk = Some(mk);
     trial.p = mk.p_increasing;
     trial.sen = Some(sen);
-    trial.ols = ols(t, &x);
-    trial.growth = sen.slope * span;
-    trial.outcome = gate(&mut trial, t, &x, mk, sen, kind, cyclic);
+    trial.ols = ols(t, x);
+    trial.growth = sen.slope * trial.span_hours();
+    let cyclic = trial.cycle_removed || trial.cycle_fitted;
+    trial.outcome = gate(trial, t, x, mk, sen, kind, cyclic);
     if matches!(trial.outcome, Outcome::Candidate { .. }) {
         let from = t.partition_point(|&h| h < trial.fit_start_hours);
         let (tg, xg) = (&t[from..], &x[from..]);
@@ -326,7 +344,90 @@ pub fn try_lifetime(
             trial.half_slopes = rate(&tg[..mid], &xg[..mid]).zip(rate(&tg[mid..], &xg[mid..]));
         }
     }
-    trial
+}
+
+/// Lifetimes (by coverage) where a daily cycle is fitted as harmonics: under 20 h a fitted
+/// 24 h wave is mostly a bend, and from 72 h [`daily_cycle`] removes the profile.
+const HARMONIC_COVERAGE: std::ops::Range<f64> = 20.0..72.0;
+/// A daily cycle is "clearly there" when the harmonics jointly have an F-test p below this...
+const HARMONIC_P: f64 = 1e-6;
+/// ...and explain at least this share of what a straight line leaves.
+const HARMONIC_SHARE: f64 = 0.5;
+
+/// A bend without any cycle (warm-up, cache fill) must leave at least this many times the
+/// residual of line + harmonics: over a day or two a sinusoid's quarter passes for a warm-up.
+const BEND_RSS_RATIO: f64 = 3.0;
+/// A bend under the cycle must leave at least this share of the residual of a line under it:
+/// growth that slows down (a warm-up) or starts late is not a line.
+const BENT_UNDER_CYCLE_SHARE: f64 = 0.3;
+
+/// The plain test of a one-to-three-day lifetime found no growth, or a gate that a daily cycle
+/// trips (a bend or a slowing last third: the cycle's last phase) rejected it.
+fn cycle_may_hide_growth(trial: &LifetimeTrial) -> bool {
+    HARMONIC_COVERAGE.contains(&trial.coverage_hours())
+        && match &trial.outcome {
+            Outcome::NoTrend { .. } => true,
+            Outcome::Rejected { shape, .. } => matches!(*shape, "warm-up" | "growth-stopped"),
+            _ => false,
+        }
+}
+
+/// The lifetime tested again with a strong daily cycle (line + 24, 12 and 8 h harmonics) taken
+/// out. Kept only when that finds leak-shaped linear growth, the line beats a level shift and a
+/// bend under the same cycle, and a bend alone leaves far more: a sinusoid plus a line imitates
+/// a step or a warm-up, so late onsets and steps are left to the unadjusted series.
+fn without_fitted_cycle(
+    mut trial: LifetimeTrial,
+    t: &[f64],
+    x: &[f64],
+    level: f64,
+    kind: CounterKind,
+    calendar: Option<&Calendar>,
+) -> Option<LifetimeTrial> {
+    let m = x.len();
+    // Over a day or two the rise from a quiet weekend to a working day is a step that a line
+    // and a sinusoid imitate as well as they imitate growth: leave lifetimes with one alone.
+    // (The fall into a weekend only hides growth.)
+    if calendar.is_some_and(|c| {
+        t.iter()
+            .position(|&h| c.is_weekend(h))
+            .is_some_and(|from| t[from..].iter().any(|&h| !c.is_weekend(h)))
+    }) {
+        return None;
+    }
+    let fit = harmonic_cycle(t, x, 12.min(m / 4).max(3))?;
+    let bend_alone = broken_stick(t, x)?.rss;
+    if fit.p >= HARMONIC_P
+        || fit.share < HARMONIC_SHARE
+        || fit.step_rss.is_some_and(|s| s <= fit.rss)
+        || bend_alone < BEND_RSS_RATIO * fit.rss
+        || fit
+            .bend_rss
+            .is_none_or(|b| b < BENT_UNDER_CYCLE_SHARE * fit.rss)
+    {
+        return None;
+    }
+    trial.cycle_fitted = true;
+    test(&mut trial, t, &fit.adjusted, level, kind);
+    if !matches!(
+        trial.outcome,
+        Outcome::Candidate {
+            shape: "linear",
+            ..
+        }
+    ) {
+        return None;
+    }
+    trial.notes.insert(
+        0,
+        format!(
+            "daily cycle removed: 24, 12 and 8 h harmonics explain {:.0}% of what a line leaves (F p={:.1e}); a line under them fits better than a level shift or a bend, and a bend without them leaves {:.0}x the residual",
+            100.0 * fit.share,
+            fit.p,
+            bend_alone / fit.rss
+        ),
+    );
+    Some(trial)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -558,7 +558,10 @@ fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
             "{growth}, its last third at {:.0}% of the rate, in a lifetime that cannot rule out a daily cycle: not flagged (needs q <= {CYCLE_CONFOUND_SLOWING_Q:.0e})",
             100.0 * tail
         ))
-    } else if l.cycle_removed && q > CYCLE_REMOVED_Q && relative < CYCLE_REMOVED_MIN_GROWTH {
+    } else if (l.cycle_removed || l.cycle_fitted)
+        && q > CYCLE_REMOVED_Q
+        && relative < CYCLE_REMOVED_MIN_GROWTH
+    {
         Some(format!(
             "{growth} left after removing a strong daily cycle: not flagged (needs q <= {CYCLE_REMOVED_Q:.0e} or {:.0}% growth)",
             100.0 * CYCLE_REMOVED_MIN_GROWTH

@@ -1,11 +1,14 @@
 //! Daily cycles: for lifetimes of three days or more, a 24-hour moving median gives the trend and
 //! the hour-of-day medians of what is left give the daily profile, which is removed when it is
 //! strong; for one to three days, a lag-24 h sign test asks whether each hour beats its
-//! yesterday.
+//! yesterday, and a line plus 24, 12 and 8 h harmonics takes out a strong cycle that hides
+//! growth.
 
 use super::stats::combine::binomial_upper_tail;
+use super::stats::fit::least_squares;
 use super::stats::robust::{median, median_in_place, variance};
 use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
+use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
 /// Hours in the cycle we look for.
 const DAY: f64 = 24.0;
@@ -67,6 +70,116 @@ pub fn daily_cycle(hours: &[f64], values: &[f64]) -> Option<DailyCycle> {
     Some(DailyCycle { strength, adjusted })
 }
 
+/// Periods of the harmonics fitted to a daily cycle of one to three days: the day, and its half
+/// and third because a business-hours peak is narrower than a sinusoid (a fourth harmonic bends
+/// well enough to pass for a warm-up).
+const HARMONIC_PERIODS: [f64; 3] = [DAY, DAY / 2.0, DAY / 3.0];
+
+/// A daily cycle fitted jointly with a line: y = a + b*t + sum of sin/cos at 24, 12 and 8 h.
+#[derive(Debug, Clone)]
+pub struct HarmonicCycle {
+    /// Share of the variance left by a straight line that the harmonics explain.
+    pub share: f64,
+    /// p of the F test of the harmonic terms jointly (the residuals are taken as independent,
+    /// which they are not quite: demand a very small p).
+    pub p: f64,
+    /// Residual sum of squares of line + harmonics.
+    pub rss: f64,
+    /// Residual sum of squares of a single mean shift + harmonics at its best split (at least
+    /// `min_segment` points each side): a sinusoid plus a line can imitate a step, and this is
+    /// the step's side of that comparison. `None` when the series is too short to split.
+    pub step_rss: Option<f64>,
+    /// Residual sum of squares of a continuous broken line + harmonics at its best break.
+    pub bend_rss: Option<f64>,
+    /// The series with the fitted harmonics taken out (level, line and residuals kept).
+    pub adjusted: Vec<f64>,
+}
+
+/// Fit a line plus a daily cycle to `values` at `hours` (meant for spans of about 20-72 h, where
+/// the moving-median profile of [`daily_cycle`] has too few days). `None` with fewer than 24
+/// points, a span under 12 h, or a degenerate fit.
+pub fn harmonic_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> Option<HarmonicCycle> {
+    let m = values.len();
+    if m < 24 || hours.len() != m {
+        return None;
+    }
+    let (first, last) = (*hours.first()?, *hours.last()?);
+    let span = last - first;
+    if span.is_nan() || span < DAY / 2.0 {
+        return None;
+    }
+    let mean_y = values.iter().sum::<f64>() / m as f64;
+    let y: Vec<f64> = values.iter().map(|v| v - mean_y).collect();
+    let ones = vec![1.0; m];
+    let centre = (first + last) / 2.0;
+    let time: Vec<f64> = hours.iter().map(|h| (h - centre) / span).collect();
+    let waves: Vec<Vec<f64>> = HARMONIC_PERIODS
+        .iter()
+        .flat_map(|&period| {
+            let angle = move |h: f64| 2.0 * std::f64::consts::PI * h / period;
+            [
+                hours.iter().map(|&h| angle(h).sin()).collect::<Vec<f64>>(),
+                hours.iter().map(|&h| angle(h).cos()).collect(),
+            ]
+        })
+        .collect();
+    let with = |lead: &[&[f64]], cycle: bool| -> Option<(Vec<f64>, f64)> {
+        let mut columns: Vec<&[f64]> = lead.to_vec();
+        if cycle {
+            columns.extend(waves.iter().map(|w| w.as_slice()));
+        }
+        least_squares(&columns, &y)
+    };
+    let (beta, rss) = with(&[&ones, &time], true)?;
+    let line_rss = with(&[&ones, &time], false)?.1;
+    let q = waves.len() as f64;
+    let dof = m as f64 - 2.0 - q;
+    let share = if line_rss > 0.0 {
+        (1.0 - rss / line_rss).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let p = if rss > 0.0 {
+        let f = ((line_rss - rss).max(0.0) / q) / (rss / dof);
+        FisherSnedecor::new(q, dof).ok()?.sf(f)
+    } else {
+        0.0
+    };
+    let min_segment = min_segment.max(1);
+    let mut step_rss: Option<f64> = None;
+    if m >= 2 * min_segment {
+        for split in min_segment..=m - min_segment {
+            let step: Vec<f64> = (0..m).map(|i| if i < split { 0.0 } else { 1.0 }).collect();
+            if let Some((_, r)) = with(&[&ones, &step], true) {
+                step_rss = Some(step_rss.map_or(r, |b: f64| b.min(r)));
+            }
+        }
+    }
+    // A bend under the same cycle: growth that slows or starts (warm-up, late onset).
+    let mut bend_rss: Option<f64> = None;
+    for k in m / 10..m - m / 10 {
+        let hinge: Vec<f64> = time.iter().map(|v| (v - time[k]).max(0.0)).collect();
+        if let Some((_, r)) = with(&[&ones, &time, &hinge], true) {
+            bend_rss = Some(bend_rss.map_or(r, |b: f64| b.min(r)));
+        }
+    }
+    // Coefficients: level, line, then the waves.
+    let adjusted = (0..m)
+        .map(|i| {
+            let wave: f64 = waves.iter().zip(&beta[2..]).map(|(w, b)| w[i] * b).sum();
+            values[i] - wave
+        })
+        .collect();
+    Some(HarmonicCycle {
+        share,
+        p,
+        rss,
+        step_rss,
+        bend_rss,
+        adjusted,
+    })
+}
+
 /// The log's local calendar: which sample hours (since the log's first sample) fall on a
 /// Saturday or Sunday, when servers often run lighter.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +203,22 @@ const MIN_WEEKEND_SHARE: f64 = 0.1;
 /// p below which the weekend offset is removed.
 const WEEKEND_P: f64 = 1e-3;
 
+/// 1 at the hours that fall on a weekend, 0 on weekdays; `None` unless each side holds at least
+/// a tenth of the points (too few to estimate an offset from).
+pub fn weekend_indicator(hours: &[f64], calendar: &Calendar) -> Option<Vec<f64>> {
+    if hours.is_empty() {
+        return None;
+    }
+    let weekend: Vec<f64> = hours
+        .iter()
+        .map(|&h| if calendar.is_weekend(h) { 1.0 } else { 0.0 })
+        .collect();
+    let share = weekend.iter().sum::<f64>() / hours.len() as f64;
+    (MIN_WEEKEND_SHARE..=1.0 - MIN_WEEKEND_SHARE)
+        .contains(&share)
+        .then_some(weekend)
+}
+
 /// A weekend level offset (the weekly cycle a log of days to two weeks cannot average out):
 /// least squares of the series on time and a weekend indicator. Returns the offset and the
 /// series with it removed, when the offset is significant; the time slope stays in the series.
@@ -102,14 +231,7 @@ pub fn weekend_offset(
     if m < 24 || hours.len() != m {
         return None;
     }
-    let weekend: Vec<f64> = hours
-        .iter()
-        .map(|&h| if calendar.is_weekend(h) { 1.0 } else { 0.0 })
-        .collect();
-    let share = weekend.iter().sum::<f64>() / m as f64;
-    if !(MIN_WEEKEND_SHARE..=1.0 - MIN_WEEKEND_SHARE).contains(&share) {
-        return None;
-    }
+    let weekend = weekend_indicator(hours, calendar)?;
     let data = linregress::RegressionDataBuilder::new()
         .build_from(vec![
             ("Y", values.to_vec()),
@@ -170,6 +292,53 @@ pub fn lag24_sign_test(hours: &[f64], values: &[f64]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two days every 15 minutes with a little deterministic jitter for noise.
+    fn two_days(shape: impl Fn(f64) -> f64) -> (Vec<f64>, Vec<f64>) {
+        let hours: Vec<f64> = (0..192).map(|i| i as f64 * 0.25).collect();
+        let values = hours
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| shape(h) + ((i * 7919) % 13) as f64 / 13.0 - 0.5)
+            .collect();
+        (hours, values)
+    }
+
+    #[test]
+    fn harmonic_fit_takes_out_a_strong_cycle_and_keeps_the_growth() {
+        let wave = |h: f64| 30.0 * (2.0 * std::f64::consts::PI * (h + 5.0) / 24.0).sin();
+        let (hours, values) = two_days(|h| 100.0 + 0.4 * h + wave(h));
+        let fit = harmonic_cycle(&hours, &values, 12).unwrap();
+        assert!(fit.share > 0.95 && fit.p < 1e-20, "{} {}", fit.share, fit.p);
+        assert!(fit.step_rss.is_some_and(|s| s > fit.rss));
+        assert!(fit.bend_rss.is_some_and(|b| b > 0.5 * fit.rss));
+        // What is left is the line: its slope is the growth, not the cycle's.
+        for (h, a) in hours.iter().zip(&fit.adjusted) {
+            assert!((a - (100.0 + 0.4 * h)).abs() < 2.0, "{h}: {a}");
+        }
+    }
+
+    #[test]
+    fn harmonic_fit_finds_no_cycle_in_a_line_and_prefers_a_step_under_a_cycle() {
+        let (hours, line) = two_days(|h| 50.0 + 0.3 * h);
+        let fit = harmonic_cycle(&hours, &line, 12).unwrap();
+        assert!(fit.share < 0.2 && fit.p > 1e-3, "{} {}", fit.share, fit.p);
+        let (hours, stepped) = two_days(|h| {
+            let wave = 20.0 * (2.0 * std::f64::consts::PI * h / 24.0).cos();
+            50.0 + wave + if h > 30.0 { 15.0 } else { 0.0 }
+        });
+        let fit = harmonic_cycle(&hours, &stepped, 12).unwrap();
+        assert!(fit.step_rss.is_some_and(|s| s < fit.rss));
+        assert!(harmonic_cycle(&hours[..20], &stepped[..20], 3).is_none());
+    }
+
+    #[test]
+    fn harmonic_fit_sees_that_a_warm_up_bends() {
+        // A quick warm-up: the harmonics take some of its curve, a bend under them far more.
+        let (hours, warm) = two_days(|h| 100.0 + 60.0 * (1.0 - (-h / 3.0).exp()));
+        let fit = harmonic_cycle(&hours, &warm, 12).unwrap();
+        assert!(fit.bend_rss.is_some_and(|b| b < 0.3 * fit.rss), "{fit:?}");
+    }
 
     #[test]
     fn pure_daily_cycle_is_strong_and_removed() {

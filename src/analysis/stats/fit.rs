@@ -216,6 +216,58 @@ pub fn mean_shift(y: &[f64], min_segment: usize) -> Option<MeanShift> {
     best
 }
 
+/// Least squares of `y` on the given columns (no implicit intercept): coefficients and residual
+/// sum of squares, by the normal equations with partial pivoting. `None` when the columns are
+/// (numerically) collinear or the lengths differ. Meant for a handful of well-scaled columns.
+pub fn least_squares(columns: &[&[f64]], y: &[f64]) -> Option<(Vec<f64>, f64)> {
+    let k = columns.len();
+    let n = y.len();
+    if k == 0 || n < k || columns.iter().any(|c| c.len() != n) {
+        return None;
+    }
+    // Augmented normal equations [X'X | X'y].
+    let mut a = vec![vec![0.0; k + 1]; k];
+    for i in 0..k {
+        for j in i..k {
+            let v: f64 = columns[i].iter().zip(columns[j]).map(|(p, q)| p * q).sum();
+            a[i][j] = v;
+            a[j][i] = v;
+        }
+        a[i][k] = columns[i].iter().zip(y).map(|(p, q)| p * q).sum();
+    }
+    let scale = (0..k).map(|i| a[i][i]).fold(0.0f64, f64::max);
+    if !(scale > 0.0 && scale.is_finite()) {
+        return None;
+    }
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&p, &q| a[p][col].abs().total_cmp(&a[q][col].abs()))?;
+        if a[pivot][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        a.swap(col, pivot);
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for row in lower.iter_mut() {
+            let f = row[col] / pivot_row[col];
+            for (cell, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *cell -= f * p;
+            }
+        }
+    }
+    let mut beta = vec![0.0; k];
+    for i in (0..k).rev() {
+        let s: f64 = (i + 1..k).map(|j| a[i][j] * beta[j]).sum();
+        beta[i] = (a[i][k] - s) / a[i][i];
+    }
+    let rss = (0..n)
+        .map(|r| {
+            let fit: f64 = (0..k).map(|j| beta[j] * columns[j][r]).sum();
+            (y[r] - fit).powi(2)
+        })
+        .sum();
+    beta.iter().all(|b| b.is_finite()).then_some((beta, rss))
+}
+
 /// Bayesian information criterion of a Gaussian fit with `params` parameters.
 pub fn bic(rss: f64, n: usize, params: usize) -> f64 {
     let nf = n as f64;
@@ -226,6 +278,26 @@ pub fn bic(rss: f64, n: usize, params: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn least_squares_recovers_the_coefficients_and_refuses_collinear_columns() {
+        let t: Vec<f64> = (0..40).map(|i| i as f64 / 4.0).collect();
+        let ones = vec![1.0; t.len()];
+        let wave: Vec<f64> = t.iter().map(|h| (h * 0.7).sin()).collect();
+        let y: Vec<f64> = t
+            .iter()
+            .zip(&wave)
+            .map(|(h, w)| 3.0 - 0.5 * h + 2.0 * w)
+            .collect();
+        let (beta, rss) = least_squares(&[&ones, &t, &wave], &y).unwrap();
+        for (b, want) in beta.iter().zip([3.0, -0.5, 2.0]) {
+            assert!((b - want).abs() < 1e-9, "{beta:?}");
+        }
+        assert!(rss < 1e-12, "{rss}");
+        let twice: Vec<f64> = t.iter().map(|h| 2.0 * h).collect();
+        assert!(least_squares(&[&ones, &t, &twice], &y).is_none());
+        assert!(least_squares(&[&ones, &t], &y[..10]).is_none());
+    }
 
     #[test]
     fn line_fit_exact() {
