@@ -6,7 +6,8 @@ use super::blocks::{aggregate, MAX_BLOCKS};
 use super::hours_text;
 use super::limit::CounterKind;
 use super::season::{
-    daily_cycle, harmonic_cycle, lag24_diffs, lag24_sign_test, weekend_offset, Calendar,
+    daily_cycle, harmonic_cycle, lag24_diffs, lag24_sign_test, rivals_under_cycle, weekend_offset,
+    Calendar,
 };
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, mean_shift, MeanShift};
@@ -395,13 +396,19 @@ fn without_fitted_cycle(
     }) {
         return None;
     }
-    let fit = harmonic_cycle(t, x, 12.min(m / 4).max(3))?;
+    let fit = harmonic_cycle(t, x)?;
+    // The cheap test first: most lifetimes have no strong cycle, and the rivals take a fit per
+    // candidate break.
+    if fit.p >= HARMONIC_P || fit.share < HARMONIC_SHARE {
+        return None;
+    }
     let bend_alone = broken_stick(t, x)?.rss;
-    if fit.p >= HARMONIC_P
-        || fit.share < HARMONIC_SHARE
-        || fit.step_rss.is_some_and(|s| s <= fit.rss)
-        || bend_alone < BEND_RSS_RATIO * fit.rss
-        || fit
+    if bend_alone < BEND_RSS_RATIO * fit.rss {
+        return None;
+    }
+    let rivals = rivals_under_cycle(t, x, 12.min(m / 4).max(3));
+    if rivals.step_rss.is_some_and(|s| s <= fit.rss)
+        || rivals
             .bend_rss
             .is_none_or(|b| b < BENT_UNDER_CYCLE_SHARE * fit.rss)
     {

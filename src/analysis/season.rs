@@ -85,54 +85,80 @@ pub struct HarmonicCycle {
     pub p: f64,
     /// Residual sum of squares of line + harmonics.
     pub rss: f64,
+    /// The series with the fitted harmonics taken out (level, line and residuals kept).
+    pub adjusted: Vec<f64>,
+}
+
+/// What else fits under the same harmonics: a sinusoid plus a line can imitate a step or a
+/// bend, and these are the other side of that comparison.
+#[derive(Debug, Clone, Copy)]
+pub struct CycleRivals {
     /// Residual sum of squares of a single mean shift + harmonics at its best split (at least
-    /// `min_segment` points each side): a sinusoid plus a line can imitate a step, and this is
-    /// the step's side of that comparison. `None` when the series is too short to split.
+    /// `min_segment` points each side); `None` when the series is too short to split.
     pub step_rss: Option<f64>,
     /// Residual sum of squares of a continuous broken line + harmonics at its best break.
     pub bend_rss: Option<f64>,
-    /// The series with the fitted harmonics taken out (level, line and residuals kept).
-    pub adjusted: Vec<f64>,
+}
+
+/// The regressors shared by the fits: centred values, a unit column, scaled time and the waves.
+struct CycleDesign {
+    y: Vec<f64>,
+    ones: Vec<f64>,
+    time: Vec<f64>,
+    waves: Vec<Vec<f64>>,
+}
+
+impl CycleDesign {
+    /// `None` with fewer than 24 points or a span under 12 h.
+    fn new(hours: &[f64], values: &[f64]) -> Option<Self> {
+        let m = values.len();
+        if m < 24 || hours.len() != m {
+            return None;
+        }
+        let (first, last) = (*hours.first()?, *hours.last()?);
+        let span = last - first;
+        if span.is_nan() || span < DAY / 2.0 {
+            return None;
+        }
+        let mean_y = values.iter().sum::<f64>() / m as f64;
+        let centre = (first + last) / 2.0;
+        let waves = HARMONIC_PERIODS
+            .iter()
+            .flat_map(|&period| {
+                let angle = move |h: f64| 2.0 * std::f64::consts::PI * h / period;
+                [
+                    hours.iter().map(|&h| angle(h).sin()).collect::<Vec<f64>>(),
+                    hours.iter().map(|&h| angle(h).cos()).collect(),
+                ]
+            })
+            .collect();
+        Some(Self {
+            y: values.iter().map(|v| v - mean_y).collect(),
+            ones: vec![1.0; m],
+            time: hours.iter().map(|h| (h - centre) / span).collect(),
+            waves,
+        })
+    }
+
+    /// Least squares of the values on `lead` columns, plus the waves when `cycle`.
+    fn fit(&self, lead: &[&[f64]], cycle: bool) -> Option<(Vec<f64>, f64)> {
+        let mut columns: Vec<&[f64]> = lead.to_vec();
+        if cycle {
+            columns.extend(self.waves.iter().map(|w| w.as_slice()));
+        }
+        least_squares(&columns, &self.y)
+    }
 }
 
 /// Fit a line plus a daily cycle to `values` at `hours` (meant for spans of about 20-72 h, where
 /// the moving-median profile of [`daily_cycle`] has too few days). `None` with fewer than 24
 /// points, a span under 12 h, or a degenerate fit.
-pub fn harmonic_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> Option<HarmonicCycle> {
+pub fn harmonic_cycle(hours: &[f64], values: &[f64]) -> Option<HarmonicCycle> {
+    let d = CycleDesign::new(hours, values)?;
     let m = values.len();
-    if m < 24 || hours.len() != m {
-        return None;
-    }
-    let (first, last) = (*hours.first()?, *hours.last()?);
-    let span = last - first;
-    if span.is_nan() || span < DAY / 2.0 {
-        return None;
-    }
-    let mean_y = values.iter().sum::<f64>() / m as f64;
-    let y: Vec<f64> = values.iter().map(|v| v - mean_y).collect();
-    let ones = vec![1.0; m];
-    let centre = (first + last) / 2.0;
-    let time: Vec<f64> = hours.iter().map(|h| (h - centre) / span).collect();
-    let waves: Vec<Vec<f64>> = HARMONIC_PERIODS
-        .iter()
-        .flat_map(|&period| {
-            let angle = move |h: f64| 2.0 * std::f64::consts::PI * h / period;
-            [
-                hours.iter().map(|&h| angle(h).sin()).collect::<Vec<f64>>(),
-                hours.iter().map(|&h| angle(h).cos()).collect(),
-            ]
-        })
-        .collect();
-    let with = |lead: &[&[f64]], cycle: bool| -> Option<(Vec<f64>, f64)> {
-        let mut columns: Vec<&[f64]> = lead.to_vec();
-        if cycle {
-            columns.extend(waves.iter().map(|w| w.as_slice()));
-        }
-        least_squares(&columns, &y)
-    };
-    let (beta, rss) = with(&[&ones, &time], true)?;
-    let line_rss = with(&[&ones, &time], false)?.1;
-    let q = waves.len() as f64;
+    let (beta, rss) = d.fit(&[&d.ones, &d.time], true)?;
+    let line_rss = d.fit(&[&d.ones, &d.time], false)?.1;
+    let q = d.waves.len() as f64;
     let dof = m as f64 - 2.0 - q;
     let share = if line_rss > 0.0 {
         (1.0 - rss / line_rss).clamp(0.0, 1.0)
@@ -145,28 +171,10 @@ pub fn harmonic_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> Opti
     } else {
         0.0
     };
-    let min_segment = min_segment.max(1);
-    let mut step_rss: Option<f64> = None;
-    if m >= 2 * min_segment {
-        for split in min_segment..=m - min_segment {
-            let step: Vec<f64> = (0..m).map(|i| if i < split { 0.0 } else { 1.0 }).collect();
-            if let Some((_, r)) = with(&[&ones, &step], true) {
-                step_rss = Some(step_rss.map_or(r, |b: f64| b.min(r)));
-            }
-        }
-    }
-    // A bend under the same cycle: growth that slows or starts (warm-up, late onset).
-    let mut bend_rss: Option<f64> = None;
-    for k in m / 10..m - m / 10 {
-        let hinge: Vec<f64> = time.iter().map(|v| (v - time[k]).max(0.0)).collect();
-        if let Some((_, r)) = with(&[&ones, &time, &hinge], true) {
-            bend_rss = Some(bend_rss.map_or(r, |b: f64| b.min(r)));
-        }
-    }
     // Coefficients: level, line, then the waves.
     let adjusted = (0..m)
         .map(|i| {
-            let wave: f64 = waves.iter().zip(&beta[2..]).map(|(w, b)| w[i] * b).sum();
+            let wave: f64 = d.waves.iter().zip(&beta[2..]).map(|(w, b)| w[i] * b).sum();
             values[i] - wave
         })
         .collect();
@@ -174,10 +182,39 @@ pub fn harmonic_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> Opti
         share,
         p,
         rss,
-        step_rss,
-        bend_rss,
         adjusted,
     })
+}
+
+/// The best step and the best bend under the harmonics of [`harmonic_cycle`]. One fit per
+/// candidate break: asked only once a strong cycle has been found.
+pub fn rivals_under_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> CycleRivals {
+    let mut rivals = CycleRivals {
+        step_rss: None,
+        bend_rss: None,
+    };
+    let Some(d) = CycleDesign::new(hours, values) else {
+        return rivals;
+    };
+    let m = values.len();
+    let min_segment = min_segment.max(1);
+    let least = |best: Option<f64>, r: f64| Some(best.map_or(r, |b: f64| b.min(r)));
+    if m >= 2 * min_segment {
+        for split in min_segment..=m - min_segment {
+            let step: Vec<f64> = (0..m).map(|i| if i < split { 0.0 } else { 1.0 }).collect();
+            if let Some((_, r)) = d.fit(&[&d.ones, &step], true) {
+                rivals.step_rss = least(rivals.step_rss, r);
+            }
+        }
+    }
+    // A bend under the same cycle: growth that slows or starts (warm-up, late onset).
+    for k in m / 10..m - m / 10 {
+        let hinge: Vec<f64> = d.time.iter().map(|v| (v - d.time[k]).max(0.0)).collect();
+        if let Some((_, r)) = d.fit(&[&d.ones, &d.time, &hinge], true) {
+            rivals.bend_rss = least(rivals.bend_rss, r);
+        }
+    }
+    rivals
 }
 
 /// The log's local calendar: which sample hours (since the log's first sample) fall on a
@@ -308,10 +345,11 @@ mod tests {
     fn harmonic_fit_takes_out_a_strong_cycle_and_keeps_the_growth() {
         let wave = |h: f64| 30.0 * (2.0 * std::f64::consts::PI * (h + 5.0) / 24.0).sin();
         let (hours, values) = two_days(|h| 100.0 + 0.4 * h + wave(h));
-        let fit = harmonic_cycle(&hours, &values, 12).unwrap();
+        let fit = harmonic_cycle(&hours, &values).unwrap();
         assert!(fit.share > 0.95 && fit.p < 1e-20, "{} {}", fit.share, fit.p);
-        assert!(fit.step_rss.is_some_and(|s| s > fit.rss));
-        assert!(fit.bend_rss.is_some_and(|b| b > 0.5 * fit.rss));
+        let rivals = rivals_under_cycle(&hours, &values, 12);
+        assert!(rivals.step_rss.is_some_and(|s| s > fit.rss));
+        assert!(rivals.bend_rss.is_some_and(|b| b > 0.5 * fit.rss));
         // What is left is the line: its slope is the growth, not the cycle's.
         for (h, a) in hours.iter().zip(&fit.adjusted) {
             assert!((a - (100.0 + 0.4 * h)).abs() < 2.0, "{h}: {a}");
@@ -321,23 +359,31 @@ mod tests {
     #[test]
     fn harmonic_fit_finds_no_cycle_in_a_line_and_prefers_a_step_under_a_cycle() {
         let (hours, line) = two_days(|h| 50.0 + 0.3 * h);
-        let fit = harmonic_cycle(&hours, &line, 12).unwrap();
+        let fit = harmonic_cycle(&hours, &line).unwrap();
         assert!(fit.share < 0.2 && fit.p > 1e-3, "{} {}", fit.share, fit.p);
         let (hours, stepped) = two_days(|h| {
             let wave = 20.0 * (2.0 * std::f64::consts::PI * h / 24.0).cos();
             50.0 + wave + if h > 30.0 { 15.0 } else { 0.0 }
         });
-        let fit = harmonic_cycle(&hours, &stepped, 12).unwrap();
-        assert!(fit.step_rss.is_some_and(|s| s < fit.rss));
-        assert!(harmonic_cycle(&hours[..20], &stepped[..20], 3).is_none());
+        let fit = harmonic_cycle(&hours, &stepped).unwrap();
+        let rivals = rivals_under_cycle(&hours, &stepped, 12);
+        assert!(rivals.step_rss.is_some_and(|s| s < fit.rss));
+        assert!(harmonic_cycle(&hours[..20], &stepped[..20]).is_none());
+        assert!(rivals_under_cycle(&hours[..20], &stepped[..20], 3)
+            .step_rss
+            .is_none());
     }
 
     #[test]
     fn harmonic_fit_sees_that_a_warm_up_bends() {
         // A quick warm-up: the harmonics take some of its curve, a bend under them far more.
         let (hours, warm) = two_days(|h| 100.0 + 60.0 * (1.0 - (-h / 3.0).exp()));
-        let fit = harmonic_cycle(&hours, &warm, 12).unwrap();
-        assert!(fit.bend_rss.is_some_and(|b| b < 0.3 * fit.rss), "{fit:?}");
+        let fit = harmonic_cycle(&hours, &warm).unwrap();
+        let rivals = rivals_under_cycle(&hours, &warm, 12);
+        assert!(
+            rivals.bend_rss.is_some_and(|b| b < 0.3 * fit.rss),
+            "{rivals:?}"
+        );
     }
 
     #[test]
