@@ -16,7 +16,7 @@ const RAW: u8 = 0xff;
 /// Encoded values: a sequence of frames, each `n`, a mode byte, then either `n` little-endian
 /// `f64` or (the mode byte being a shift) the first value >> shift and `n` codes: 0 for no
 /// value, else zigzag(step >> shift) + 1.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Series {
     len: usize,
     bytes: Vec<u8>,
