@@ -512,6 +512,9 @@ fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
         ))
     } else if starts_late(l) {
         Some("the growth starts in the last 20% of the lifetime".into())
+    } else if few_steps(l) {
+        // A level shift with a noise blip beside it passes for two or three steps.
+        Some("stepwise growth with only a few steps, where a level shift fits as well".into())
     } else if l.fit_start_hours > l.start_hours {
         // A late onset picked by the break on the same data, on weak evidence, is as often a
         // level shift as a leak that started.
@@ -527,6 +530,12 @@ fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
             )
         })
     }
+}
+
+/// Stepwise growth of at most four steps.
+fn few_steps(l: &LifetimeTrial) -> bool {
+    matches!(&l.outcome, Outcome::Candidate { shape: "stepwise", soft }
+        if soft.iter().any(|s| s.starts_with("stepwise growth with only")))
 }
 
 /// Hours the reported slope applies to: the whole lifetime, or from a late onset on.
