@@ -215,6 +215,9 @@ fn persists_day_over_day(
 const LATE_STAIR_MIN_STEP: f64 = 0.1;
 /// ...and at least this share of its largest step.
 const LATE_STAIR_MIN_STEP_RATIO: f64 = 0.2;
+/// Share of the growth the steps of such a staircase carry together: many of its steps are too
+/// small to stand out from the noise, and its last steps are what a slope misses.
+const LATE_STAIRS_STEP_SHARE: f64 = 0.3;
 
 /// The up-steps among block differences `diffs` at indices `ups` (in order), as (index of the
 /// step's last difference, rise): a step that falls inside a block shows as two consecutive
@@ -530,9 +533,10 @@ fn gate(
     };
     // (A spike's rise is undone at once: a late staircase has no sharp fall at all.)
     let stairs = downs <= 1
-        && step_total >= 0.5 * growth
-        && ((ups.len() >= 3 && stair_spread >= 0.5 * span)
-            || (downs == 0 && late_stairs() == Some(true)));
+        && ((ups.len() >= 3 && stair_spread >= 0.5 * span && step_total >= 0.5 * growth)
+            || (downs == 0
+                && step_total >= LATE_STAIRS_STEP_SHARE * growth
+                && late_stairs() == Some(true)));
 
     if stairs {
         shape = "stepwise";
