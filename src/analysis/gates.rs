@@ -97,6 +97,9 @@ pub struct LifetimeTrial {
     /// Rates of the first and second half of the growing part (candidates only): how much the
     /// rate itself moves, for the forecast interval and the dying-out rule.
     pub half_slopes: Option<(f64, f64)>,
+    /// Tested below [`MIN_SPAN_HOURS`] because restarts cut every lifetime of the series short:
+    /// evidence only together with the others.
+    pub pooled_only: bool,
 }
 
 impl LifetimeTrial {
@@ -245,12 +248,15 @@ fn step_runs(ups: &[usize], diffs: &[f64]) -> Option<Vec<(usize, f64)>> {
 /// Shortest lifetime whose end can be compared with the day before it (24 h plus 4 hours).
 const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 
-/// Try one lifetime: `hours` and `values` are its samples (finite, in time order).
+/// Try one lifetime: `hours` and `values` are its samples (finite, in time order). Lifetimes
+/// shorter than `min_span` hours ([`MIN_SPAN_HOURS`], or less for lifetimes that restarts cut
+/// short and that are judged together) are not tested.
 pub fn try_lifetime(
     hours: &[f64],
     values: &[f64],
     kind: CounterKind,
     calendar: Option<&Calendar>,
+    min_span: f64,
 ) -> LifetimeTrial {
     let n = values.len().min(hours.len());
     let (start, end) = if n > 0 {
@@ -278,6 +284,7 @@ pub fn try_lifetime(
         cycle_removed: false,
         cycle_fitted: false,
         half_slopes: None,
+        pooled_only: false,
     };
     let span = end - start;
     if n < 4 {
@@ -286,7 +293,7 @@ pub fn try_lifetime(
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
     trial.blocks = blocks.level.len();
-    if span < MIN_SPAN_HOURS || n < MIN_SAMPLES {
+    if span < min_span || n < MIN_SAMPLES {
         trial.level = median(values).unwrap_or(f64::NAN);
         trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);
         return trial;
