@@ -249,14 +249,14 @@ fn step_runs(ups: &[usize], diffs: &[f64]) -> Option<Vec<(usize, f64)>> {
 const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 
 /// Try one lifetime: `hours` and `values` are its samples (finite, in time order). Lifetimes
-/// shorter than `min_span` hours ([`MIN_SPAN_HOURS`], or less for lifetimes that restarts cut
-/// short and that are judged together) are not tested.
+/// shorter than `shortest` (hours, samples: [`MIN_SPAN_HOURS`] and [`MIN_SAMPLES`], or less for
+/// lifetimes that restarts cut short and that are judged together) are not tested.
 pub fn try_lifetime(
     hours: &[f64],
     values: &[f64],
     kind: CounterKind,
     calendar: Option<&Calendar>,
-    min_span: f64,
+    shortest: (f64, usize),
 ) -> LifetimeTrial {
     let n = values.len().min(hours.len());
     let (start, end) = if n > 0 {
@@ -293,7 +293,7 @@ pub fn try_lifetime(
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
     trial.blocks = blocks.level.len();
-    if span < min_span || n < MIN_SAMPLES {
+    if span < shortest.0 || n < shortest.1 {
         trial.level = median(values).unwrap_or(f64::NAN);
         trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);
         return trial;

@@ -333,27 +333,27 @@ fn try_series(
     calendar: Option<&Calendar>,
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
-    let trial_all = |min_span: f64| -> Vec<LifetimeTrial> {
+    let trial_all = |shortest: (f64, usize)| -> Vec<LifetimeTrial> {
         split
             .lifetimes
             .iter()
             .map(|life| match life.contiguous() {
                 Some(r) => {
-                    gates::try_lifetime(&hours[r.clone()], &values[r], kind, calendar, min_span)
+                    gates::try_lifetime(&hours[r.clone()], &values[r], kind, calendar, shortest)
                 }
                 None => {
                     let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
                     let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
-                    gates::try_lifetime(&t, &v, kind, calendar, min_span)
+                    gates::try_lifetime(&t, &v, kind, calendar, shortest)
                 }
             })
             .collect()
     };
-    let mut lifetimes = trial_all(gates::MIN_SPAN_HOURS);
+    let mut lifetimes = trial_all((gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES));
     // Restarts that cut every lifetime short of the minimum would leave a restart-masked leak
     // untested: shorter lifetimes are tested then, and only judged together (see `decide`).
     if split.lifetimes.len() >= 2 && lifetimes.iter().all(|l| l.mk.is_none()) {
-        lifetimes = trial_all(POOLED_MIN_SPAN_HOURS);
+        lifetimes = trial_all((POOLED_MIN_SPAN_HOURS, POOLED_MIN_SAMPLES));
         for l in lifetimes.iter_mut().filter(|l| l.mk.is_some()) {
             l.pooled_only = true;
         }
@@ -392,9 +392,11 @@ fn try_series(
     }
 }
 
-/// Shortest lifetime tested when restarts cut every lifetime of a series below
-/// [`gates::MIN_SPAN_HOURS`]: such lifetimes count only together, never one alone.
-const POOLED_MIN_SPAN_HOURS: f64 = 1.5;
+/// Shortest lifetime (hours, samples) tested when restarts cut every lifetime of a series below
+/// [`gates::MIN_SPAN_HOURS`] or [`gates::MIN_SAMPLES`]: such lifetimes count only together, never
+/// one alone.
+const POOLED_MIN_SPAN_HOURS: f64 = 1.0;
+const POOLED_MIN_SAMPLES: usize = 8;
 
 /// Quantity in the counter's unit, short.
 fn amount(kind: CounterKind, v: f64) -> String {
@@ -1265,7 +1267,7 @@ mod tests {
             &v,
             CounterKind::HandleCount,
             None,
-            gates::MIN_SPAN_HOURS,
+            (gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES),
         );
         assert!(
             matches!(trial.outcome, Outcome::Candidate { .. }),
