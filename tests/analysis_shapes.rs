@@ -874,3 +874,97 @@ fn two_day_leak_under_a_strong_daily_cycle_is_found_once_the_cycle_is_fitted() {
         );
     }
 }
+
+#[test]
+fn staircase_still_stepping_in_its_last_third_is_growth_and_one_late_shift_is_not() {
+    // Three handle steps within 10 h of a day, the last at 18 h: the staircase does not spread
+    // over half the day, and after its last step the tail is flat.
+    let steps = [(8.0, 150.0), (13.0, 120.0), (18.0, 200.0)];
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(24.0, 60.0);
+        let t = b.hours();
+        let stairs: Vec<f64> = t
+            .iter()
+            .map(|h| {
+                let up: f64 = steps.iter().filter(|s| *h >= s.0).map(|s| s.1).sum();
+                (2000.0 + up + rng.random_range(-8.0..8.0)).round()
+            })
+            .collect();
+        let shift: Vec<f64> = t
+            .iter()
+            .map(|h| {
+                let up: f64 = if *h >= 18.0 { 470.0 } else { 0.0 };
+                (2000.0 + up + rng.random_range(-8.0..8.0)).round()
+            })
+            .collect();
+        let log = b
+            .process("lsass", "Handle Count", stairs)
+            .process("svchost", "Handle Count", shift)
+            .build();
+        let findings = analyze(&log);
+        let f = of(&findings, "lsass");
+        assert!(
+            matches!(f.verdict, Verdict::Leak | Verdict::Suspect),
+            "late staircase, seed {seed}: {:?} {:?}",
+            f.verdict,
+            f.reasons
+        );
+        assert_eq!(f.shape, "stepwise", "{:?}", f.reasons);
+        check(
+            of(&findings, "svchost"),
+            Verdict::Ok,
+            "one late level shift",
+        );
+    }
+}
+
+#[test]
+fn restarts_every_two_and_a_half_hours_pool_their_leak_and_warm_ups_are_not_flagged() {
+    // Eight hours with a restart every 2.5 h: no lifetime reaches the 3 h a lone lifetime needs,
+    // so the leak is judged on the lifetimes together; restarts that only warm up are not a leak.
+    for (rate, leak) in [(60.0, true), (0.0, false)] {
+        for seed in seeds() {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let b = LogBuilder::new(8.0, 60.0);
+            let t = b.hours();
+            let life = |h: f64| (h / 2.5).floor().min(3.0);
+            let pid: Vec<f64> = t.iter().map(|&h| 4000.0 + 8.0 * life(h)).collect();
+            let v: Vec<f64> = t
+                .iter()
+                .map(|&h| {
+                    let age = h - 2.5 * life(h);
+                    let warm = 0.3 * (-age / 0.15).exp();
+                    (1500.0 * (1.0 - warm) + rate * age + rng.random_range(-6.0..6.0)).round()
+                })
+                .collect();
+            let log = b
+                .process("dllhost", "Handle Count", v)
+                .process("dllhost", "ID Process", pid)
+                .build();
+            let f = only(&log, "Handle Count");
+            let label = format!("restarts every 2.5 h, {rate} handles/h, seed {seed}");
+            assert_eq!(f.segments, 4, "{label}");
+            if leak {
+                assert!(
+                    matches!(f.verdict, Verdict::Leak | Verdict::Suspect),
+                    "{label}: {:?} {:?}",
+                    f.verdict,
+                    f.reasons
+                );
+                assert!(
+                    f.reasons.iter().any(|r| r.contains("judged together")),
+                    "{label}: {:?}",
+                    f.reasons
+                );
+            } else {
+                assert!(
+                    matches!(f.verdict, Verdict::Ok | Verdict::InsufficientData),
+                    "{label}: {:?} {:?}",
+                    f.verdict,
+                    f.reasons
+                );
+            }
+        }
+    }
+}

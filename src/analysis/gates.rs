@@ -98,6 +98,9 @@ pub struct LifetimeTrial {
     /// Rates of the first and second half of the growing part (candidates only): how much the
     /// rate itself moves, for the forecast interval and the dying-out rule.
     pub half_slopes: Option<(f64, f64)>,
+    /// Tested below [`MIN_SPAN_HOURS`] because restarts cut every lifetime of the series short:
+    /// evidence only together with the others.
+    pub pooled_only: bool,
 }
 
 impl LifetimeTrial {
@@ -211,15 +214,50 @@ fn persists_day_over_day(
     (ratio >= 0.3 && p < 0.05).then_some((ratio, p))
 }
 
+/// Each step of a staircase that is still stepping up in its last third is at least this share
+/// of the lifetime's growth (a noise blip next to one level shift is not a second step).
+const LATE_STAIR_MIN_STEP: f64 = 0.1;
+/// ...and at least this share of its largest step.
+const LATE_STAIR_MIN_STEP_RATIO: f64 = 0.2;
+/// Share of the growth the steps of such a staircase carry together: many of its steps are too
+/// small to stand out from the noise, and its last steps are what a slope misses.
+const LATE_STAIRS_STEP_SHARE: f64 = 0.3;
+
+/// The up-steps among block differences `diffs` at indices `ups` (in order), as (index of the
+/// step's last difference, rise): a step that falls inside a block shows as two consecutive
+/// differences and is one step. `None` when up-differences come closer than three blocks apart
+/// over more than two differences: a ramp, not a step.
+fn step_runs(ups: &[usize], diffs: &[f64]) -> Option<Vec<(usize, f64)>> {
+    // (first difference, last difference, rise)
+    let mut steps: Vec<(usize, usize, f64)> = Vec::new();
+    for &i in ups {
+        let d = *diffs.get(i)?;
+        match steps.last_mut() {
+            Some(last) if i <= last.1 + 2 => {
+                last.1 = i;
+                last.2 += d;
+            }
+            _ => steps.push((i, i, d)),
+        }
+    }
+    if steps.iter().any(|s| s.1 - s.0 > 1) {
+        return None;
+    }
+    Some(steps.into_iter().map(|s| (s.1, s.2)).collect())
+}
+
 /// Shortest lifetime whose end can be compared with the day before it (24 h plus 4 hours).
 const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 
-/// Try one lifetime: `hours` and `values` are its samples (finite, in time order).
+/// Try one lifetime: `hours` and `values` are its samples (finite, in time order). Lifetimes
+/// shorter than `shortest` (hours, samples: [`MIN_SPAN_HOURS`] and [`MIN_SAMPLES`], or less for
+/// lifetimes that restarts cut short and that are judged together) are not tested.
 pub fn try_lifetime(
     hours: &[f64],
     values: &[f64],
     kind: CounterKind,
     calendar: Option<&Calendar>,
+    shortest: (f64, usize),
 ) -> LifetimeTrial {
     let n = values.len().min(hours.len());
     let (start, end) = if n > 0 {
@@ -247,6 +285,7 @@ pub fn try_lifetime(
         cycle_removed: false,
         cycle_fitted: false,
         half_slopes: None,
+        pooled_only: false,
     };
     let span = end - start;
     if n < 4 {
@@ -255,7 +294,7 @@ pub fn try_lifetime(
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
     trial.blocks = blocks.level.len();
-    if span < MIN_SPAN_HOURS || n < MIN_SAMPLES {
+    if span < shortest.0 || n < shortest.1 {
         trial.level = median(values).unwrap_or(f64::NAN);
         trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);
         return trial;
@@ -491,8 +530,27 @@ fn gate(
         (Some(&a), Some(&b)) => t[b + 1] - t[a],
         _ => 0.0,
     };
-    let stairs =
-        ups.len() >= 3 && downs <= 1 && stair_spread >= 0.5 * span && step_total >= 0.5 * growth;
+    // Steps that carry the growth make a staircase when they spread over half the lifetime, or
+    // when the last of them comes in the last third: growth that keeps stepping up has not
+    // stopped, and two steps of a fair size are not one level shift.
+    let late_stairs = || {
+        let steps = step_runs(&ups, &diffs)?;
+        let late = steps.last()?.0 + 1 >= m - m / 3;
+        let smallest = steps.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+        let largest = steps.iter().map(|s| s.1).fold(0.0, f64::max);
+        Some(
+            steps.len() >= 2
+                && late
+                && smallest >= LATE_STAIR_MIN_STEP * growth
+                && smallest >= LATE_STAIR_MIN_STEP_RATIO * largest,
+        )
+    };
+    // (A spike's rise is undone at once: a late staircase has no sharp fall at all.)
+    let stairs = downs <= 1
+        && ((ups.len() >= 3 && stair_spread >= 0.5 * span && step_total >= 0.5 * growth)
+            || (downs == 0
+                && step_total >= LATE_STAIRS_STEP_SHARE * growth
+                && late_stairs() == Some(true)));
 
     if stairs {
         shape = "stepwise";
@@ -703,4 +761,21 @@ fn gate(
         }
     }
     Outcome::Candidate { shape, soft }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_split_over_two_blocks_is_one_step_and_a_ramp_none() {
+        let diffs = [0.0, 5.0, 4.0, 0.0, 0.0, 7.0, 0.0];
+        assert_eq!(
+            step_runs(&[1, 2, 5], &diffs),
+            Some(vec![(2, 9.0), (5, 7.0)])
+        );
+        let ramp = [3.0, 3.0, 3.0, 3.0, 3.0, 3.0];
+        assert_eq!(step_runs(&[0, 1, 2], &ramp), None);
+        assert_eq!(step_runs(&[0, 2, 4], &ramp), None);
+    }
 }

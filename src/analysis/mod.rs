@@ -333,18 +333,31 @@ fn try_series(
     calendar: Option<&Calendar>,
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
-    let lifetimes: Vec<LifetimeTrial> = split
-        .lifetimes
-        .iter()
-        .map(|life| match life.contiguous() {
-            Some(r) => gates::try_lifetime(&hours[r.clone()], &values[r], kind, calendar),
-            None => {
-                let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
-                let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
-                gates::try_lifetime(&t, &v, kind, calendar)
-            }
-        })
-        .collect();
+    let trial_all = |shortest: (f64, usize)| -> Vec<LifetimeTrial> {
+        split
+            .lifetimes
+            .iter()
+            .map(|life| match life.contiguous() {
+                Some(r) => {
+                    gates::try_lifetime(&hours[r.clone()], &values[r], kind, calendar, shortest)
+                }
+                None => {
+                    let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
+                    let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
+                    gates::try_lifetime(&t, &v, kind, calendar, shortest)
+                }
+            })
+            .collect()
+    };
+    let mut lifetimes = trial_all((gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES));
+    // Restarts that cut every lifetime short of the minimum would leave a restart-masked leak
+    // untested: shorter lifetimes are tested then, and only judged together (see `decide`).
+    if split.lifetimes.len() >= 2 && lifetimes.iter().all(|l| l.mk.is_none()) {
+        lifetimes = trial_all((POOLED_MIN_SPAN_HOURS, POOLED_MIN_SAMPLES));
+        for l in lifetimes.iter_mut().filter(|l| l.mk.is_some()) {
+            l.pooled_only = true;
+        }
+    }
     let tested: Vec<&LifetimeTrial> = lifetimes.iter().filter(|l| l.mk.is_some()).collect();
     let combined_p = if tested.len() >= 2 {
         let p: Vec<f64> = tested.iter().map(|l| l.p).collect();
@@ -378,6 +391,12 @@ fn try_series(
         finite_count: values.iter().filter(|v| v.is_finite()).count(),
     }
 }
+
+/// Shortest lifetime (hours, samples) tested when restarts cut every lifetime of a series below
+/// [`gates::MIN_SPAN_HOURS`] or [`gates::MIN_SAMPLES`]: such lifetimes count only together, never
+/// one alone.
+const POOLED_MIN_SPAN_HOURS: f64 = 1.0;
+const POOLED_MIN_SAMPLES: usize = 8;
 
 /// Quantity in the counter's unit, short.
 fn amount(kind: CounterKind, v: f64) -> String {
@@ -512,6 +531,9 @@ fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
         ))
     } else if starts_late(l) {
         Some("the growth starts in the last 20% of the lifetime".into())
+    } else if few_steps(l) {
+        // A level shift with a noise blip beside it passes for two or three steps.
+        Some("stepwise growth with only a few steps, where a level shift fits as well".into())
     } else if l.fit_start_hours > l.start_hours {
         // A late onset picked by the break on the same data, on weak evidence, is as often a
         // level shift as a leak that started.
@@ -527,6 +549,12 @@ fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
             )
         })
     }
+}
+
+/// Stepwise growth of at most four steps.
+fn few_steps(l: &LifetimeTrial) -> bool {
+    matches!(&l.outcome, Outcome::Candidate { shape: "stepwise", soft }
+        if soft.iter().any(|s| s.starts_with("stepwise growth with only")))
 }
 
 /// Hours the reported slope applies to: the whole lifetime, or from a late onset on.
@@ -694,13 +722,20 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
         slopes.len() == idx.len() && lo > 0.0 && hi <= 3.0 * lo
     };
+    // Lifetimes tested only because restarts cut them all short stand for nothing alone.
+    let pooled = tested.iter().all(|&i| s.lifetimes[i].pooled_only);
     let strong: Vec<usize> = passing
         .iter()
         .copied()
-        .filter(|&i| q_of(i) <= Q_LEAK)
+        .filter(|&i| q_of(i) <= Q_LEAK && !pooled)
         .collect();
+    let masked = passing.len() >= 2
+        && 2 * passing.len() >= tested.len()
+        && s.combined_q.is_some_and(|q| q <= Q_LEAK)
+        && (slopes_agree(&passing) || (passing.len() >= 3 && passing.len() == tested.len()))
+        && !passing.iter().all(|&i| dying_out(i).is_some());
 
-    if tested.is_empty() {
+    if tested.is_empty() || (pooled && !masked) {
         verdict = Verdict::InsufficientData;
         shape = "unknown".into();
         confidence = 0.3;
@@ -745,12 +780,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             amount(kind, reached),
             amount(kind, held)
         ));
-    } else if passing.len() >= 2
-        && 2 * passing.len() >= tested.len()
-        && s.combined_q.is_some_and(|q| q <= Q_LEAK)
-        && (slopes_agree(&passing) || (passing.len() >= 3 && passing.len() == tested.len()))
-        && !passing.iter().all(|&i| dying_out(i).is_some())
-    {
+    } else if masked {
         // The slope comes from the longest growing lifetime (a short last one is mostly the
         // warm-up after the restart); the forecast still starts from the current level.
         let longest = passing
@@ -781,6 +811,12 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             passing.len(),
             tested.len()
         ));
+        if pooled {
+            reasons.push(format!(
+                "every lifetime is shorter than {} h: they are judged together only",
+                gates::MIN_SPAN_HOURS
+            ));
+        }
         if covered < 24.0 {
             verdict = Verdict::Suspect;
             reasons.push(format!(
@@ -1226,7 +1262,13 @@ mod tests {
             .iter()
             .map(|h| 100.0 + h + 0.01 * (h * 7.0).sin())
             .collect();
-        let trial = gates::try_lifetime(&t, &v, CounterKind::HandleCount, None);
+        let trial = gates::try_lifetime(
+            &t,
+            &v,
+            CounterKind::HandleCount,
+            None,
+            (gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES),
+        );
         assert!(
             matches!(trial.outcome, Outcome::Candidate { .. }),
             "{trial:?}"
