@@ -101,6 +101,8 @@ pub struct LifetimeTrial {
     /// Tested below [`MIN_SPAN_HOURS`] because restarts cut every lifetime of the series short:
     /// evidence only together with the others.
     pub pooled_only: bool,
+    /// Up-steps counted when the growth is a staircase.
+    pub up_steps: Option<usize>,
 }
 
 impl LifetimeTrial {
@@ -286,6 +288,7 @@ pub fn try_lifetime(
         cycle_fitted: false,
         half_slopes: None,
         pooled_only: false,
+        up_steps: None,
     };
     let span = end - start;
     if n < 4 {
@@ -554,6 +557,7 @@ fn gate(
 
     if stairs {
         shape = "stepwise";
+        trial.up_steps = Some(ups.len());
         trial.notes.push(format!(
             "{} up-steps over {}",
             ups.len(),

@@ -553,8 +553,13 @@ fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
 
 /// Stepwise growth of at most four steps.
 fn few_steps(l: &LifetimeTrial) -> bool {
-    matches!(&l.outcome, Outcome::Candidate { shape: "stepwise", soft }
-        if soft.iter().any(|s| s.starts_with("stepwise growth with only")))
+    matches!(
+        &l.outcome,
+        Outcome::Candidate {
+            shape: "stepwise",
+            ..
+        }
+    ) && l.up_steps.is_some_and(|n| n <= 4)
 }
 
 /// Hours the reported slope applies to: the whole lifetime, or from a late onset on.
