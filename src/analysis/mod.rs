@@ -188,44 +188,50 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     let (decoded, max_of, headroom_of) = (&decoded, &max_of, &headroom_of);
     let mut ordered: Vec<(usize, SeriesTrial)> = processes
         .into_par_iter()
-        .flat_map_iter(|process| {
+        .flat_map(|process| {
             let first = process[0].1.column();
             let pid = decoded(first, "ID Process");
             let elapsed = decoded(first, "Elapsed Time");
             let max_vb = max_of(first);
-            process.into_iter().map(move |(order, unit)| {
-                let column = unit.column();
-                let mut trial = match unit {
-                    Unit::Lineage(_, kind, l) => {
-                        let identity = Identity {
-                            pid: Some(&l.pid),
-                            elapsed: l.elapsed.as_deref(),
-                        };
-                        // Bitness from the largest Virtual Bytes under any of the lineage's labels.
-                        let max_vb = l.columns.iter().filter_map(|&c| max_of(c)).reduce(f64::max);
-                        let mut trial =
-                            try_series(hours, &l.values, kind, identity, max_vb, calendar);
-                        trial.labels = l
-                            .columns
-                            .iter()
-                            .filter_map(|&c| log.columns[c].path.instance_label())
-                            .collect();
-                        trial.values = Some(l.values);
-                        trial
-                    }
-                    Unit::Label(column, kind) => {
-                        let identity = Identity {
-                            pid: pid.as_deref(),
-                            elapsed: elapsed.as_deref(),
-                        };
-                        let values = log.columns[column].values.to_vec();
-                        try_series(hours, &values, kind, identity, max_vb, calendar)
-                    }
-                };
-                trial.column = column;
-                trial.commit_headroom = headroom_of(column);
-                (order, trial)
-            })
+            // Still parallel within a process: a log of one big process has several counters.
+            let trials: Vec<(usize, SeriesTrial)> = process
+                .into_par_iter()
+                .map(|(order, unit)| {
+                    let column = unit.column();
+                    let mut trial = match unit {
+                        Unit::Lineage(_, kind, l) => {
+                            let identity = Identity {
+                                pid: Some(&l.pid),
+                                elapsed: l.elapsed.as_deref(),
+                            };
+                            // Bitness from the largest Virtual Bytes under any of the lineage's labels.
+                            let max_vb =
+                                l.columns.iter().filter_map(|&c| max_of(c)).reduce(f64::max);
+                            let mut trial =
+                                try_series(hours, &l.values, kind, identity, max_vb, calendar);
+                            trial.labels = l
+                                .columns
+                                .iter()
+                                .filter_map(|&c| log.columns[c].path.instance_label())
+                                .collect();
+                            trial.values = Some(l.values);
+                            trial
+                        }
+                        Unit::Label(column, kind) => {
+                            let identity = Identity {
+                                pid: pid.as_deref(),
+                                elapsed: elapsed.as_deref(),
+                            };
+                            let values = log.columns[column].values.to_vec();
+                            try_series(hours, &values, kind, identity, max_vb, calendar)
+                        }
+                    };
+                    trial.column = column;
+                    trial.commit_headroom = headroom_of(column);
+                    (order, trial)
+                })
+                .collect();
+            trials
         })
         .collect();
     ordered.sort_by_key(|(order, _)| *order);
