@@ -117,6 +117,16 @@ fn seeds() -> impl Iterator<Item = u64> {
     [11u64, 23, 37, 41, 53].into_iter()
 }
 
+/// A leak found: `leak`, or `suspect` where the log is too short to say more.
+fn check_flagged(f: &Finding, label: &str) {
+    assert!(
+        matches!(f.verdict, Verdict::Leak | Verdict::Suspect),
+        "{label}: {:?} {:?}",
+        f.verdict,
+        f.reasons
+    );
+}
+
 fn check(f: &Finding, want: Verdict, label: &str) {
     assert_eq!(
         f.verdict, want,
@@ -695,11 +705,7 @@ fn two_day_leak_ending_on_a_daily_downswing_is_still_growth() {
             .build();
         let f = analyze(&log);
         let leaky = of(&f, "leaky");
-        assert!(
-            matches!(leaky.verdict, Verdict::Leak | Verdict::Suspect),
-            "seed {seed}: {:?}",
-            leaky.reasons
-        );
+        check_flagged(leaky, &format!("seed {seed}"));
         let cyclic = of(&f, "cyclic");
         check(cyclic, Verdict::Ok, "two-day cycle without leak");
     }
@@ -847,11 +853,7 @@ fn two_day_leak_under_a_strong_daily_cycle_is_found_once_the_cycle_is_fitted() {
             .build();
         let f = analyze(&log);
         let leaky = of(&f, "leaky");
-        assert!(
-            matches!(leaky.verdict, Verdict::Leak | Verdict::Suspect),
-            "seed {seed}: {:?}",
-            leaky.reasons
-        );
+        check_flagged(leaky, &format!("seed {seed}"));
         assert!(
             leaky.reasons.iter().any(|r| r.contains("harmonics")),
             "seed {seed}: {:?}",
@@ -904,12 +906,7 @@ fn staircase_still_stepping_in_its_last_third_is_growth_and_one_late_shift_is_no
             .build();
         let findings = analyze(&log);
         let f = of(&findings, "lsass");
-        assert!(
-            matches!(f.verdict, Verdict::Leak | Verdict::Suspect),
-            "late staircase, seed {seed}: {:?} {:?}",
-            f.verdict,
-            f.reasons
-        );
+        check_flagged(f, &format!("late staircase, seed {seed}"));
         assert_eq!(f.shape, "stepwise", "{:?}", f.reasons);
         check(
             of(&findings, "svchost"),
@@ -946,12 +943,7 @@ fn restarts_every_two_and_a_half_hours_pool_their_leak_and_warm_ups_are_not_flag
             let label = format!("restarts every 2.5 h, {rate} handles/h, seed {seed}");
             assert_eq!(f.segments, 4, "{label}");
             if leak {
-                assert!(
-                    matches!(f.verdict, Verdict::Leak | Verdict::Suspect),
-                    "{label}: {:?} {:?}",
-                    f.verdict,
-                    f.reasons
-                );
+                check_flagged(&f, &label);
                 assert!(
                     f.reasons.iter().any(|r| r.contains("judged together")),
                     "{label}: {:?}",

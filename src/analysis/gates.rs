@@ -6,8 +6,7 @@ use super::blocks::{aggregate, MAX_BLOCKS};
 use super::hours_text;
 use super::limit::CounterKind;
 use super::season::{
-    daily_cycle, harmonic_cycle, lag24_diffs, lag24_sign_test, rivals_under_cycle, weekend_offset,
-    Calendar,
+    daily_cycle, harmonic_cycle, lag24_diffs, lag24_sign_test, weekend_offset, Calendar,
 };
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, mean_shift, MeanShift};
@@ -448,7 +447,7 @@ fn without_fitted_cycle(
     if bend_alone < BEND_RSS_RATIO * fit.rss {
         return None;
     }
-    let rivals = rivals_under_cycle(t, x, 12.min(m / 4).max(3));
+    let rivals = fit.rivals(12.min(m / 4).max(3));
     if rivals.step_rss.is_some_and(|s| s <= fit.rss)
         || rivals
             .bend_rss

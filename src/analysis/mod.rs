@@ -22,6 +22,7 @@ use season::Calendar;
 use stats::combine::{benjamini_hochberg, stouffer};
 use stats::robust::{mad_sigma, median};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// q at or below which a trend counts as significant after Benjamini-Hochberg.
 const Q_LEAK: f64 = 0.01;
@@ -105,19 +106,31 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     let mut units: Vec<Unit> = Vec::new();
     let mut group_list: Vec<&Vec<(usize, CounterKind)>> = groups.values().collect();
     group_list.sort_by_key(|g| g[0].0);
+    // The labels of an image share their `ID Process` columns across counters: whether they
+    // moved is decided (and the PIDs decoded) once per set of those columns.
+    let mut moved_pids: HashMap<Vec<usize>, Option<MovedPids>> = HashMap::new();
     for group in group_list {
         // Identity first: a group's values are decoded only when its labels did move.
-        let pids: Option<Vec<Vec<f64>>> = (group.len() >= 2)
+        let pid_columns: Option<Vec<usize>> = (group.len() >= 2)
             .then(|| {
                 group
                     .iter()
-                    .map(|&(column, _)| decoded(column, "ID Process"))
+                    .map(|&(column, _)| sibling(column, "ID Process"))
                     .collect()
             })
             .flatten();
-        let moved = pids.filter(|p| {
-            let slices: Vec<&[f64]> = p.iter().map(Vec::as_slice).collect();
-            stitch::labels_move(&slices)
+        let moved = pid_columns.and_then(|key| {
+            moved_pids
+                .entry(key)
+                .or_insert_with_key(|key| {
+                    let pids: Vec<Vec<f64>> = key
+                        .iter()
+                        .map(|&j| log.columns[j].values.to_vec())
+                        .collect();
+                    let slices: Vec<&[f64]> = pids.iter().map(Vec::as_slice).collect();
+                    stitch::labels_move(&slices).then(|| Rc::new(pids))
+                })
+                .clone()
         });
         match moved {
             Some(pids) => {
@@ -133,7 +146,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
                 let members: Vec<stitch::Member> = group
                     .iter()
                     .zip(&decoded_members)
-                    .zip(&pids)
+                    .zip(pids.iter())
                     .map(|((&(column, _), (values, elapsed)), pid)| stitch::Member {
                         column,
                         values,
@@ -269,6 +282,9 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     findings.sort_by(Finding::worst_first);
     findings
 }
+
+/// The decoded `ID Process` series of an image's labels, when PIDs moved between them.
+type MovedPids = Rc<Vec<Vec<f64>>>;
 
 /// What is analysed as one series: a column, or a process lineage stitched from several.
 enum Unit {

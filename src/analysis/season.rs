@@ -87,6 +87,8 @@ pub struct HarmonicCycle {
     pub rss: f64,
     /// The series with the fitted harmonics taken out (level, line and residuals kept).
     pub adjusted: Vec<f64>,
+    /// The regressors, kept for [`HarmonicCycle::rivals`].
+    design: CycleDesign,
 }
 
 /// What else fits under the same harmonics: a sinusoid plus a line can imitate a step or a
@@ -101,6 +103,7 @@ pub struct CycleRivals {
 }
 
 /// The regressors shared by the fits: centred values, a unit column, scaled time and the waves.
+#[derive(Debug, Clone)]
 struct CycleDesign {
     y: Vec<f64>,
     ones: Vec<f64>,
@@ -183,38 +186,39 @@ pub fn harmonic_cycle(hours: &[f64], values: &[f64]) -> Option<HarmonicCycle> {
         p,
         rss,
         adjusted,
+        design: d,
     })
 }
 
-/// The best step and the best bend under the harmonics of [`harmonic_cycle`]. One fit per
-/// candidate break: asked only once a strong cycle has been found.
-pub fn rivals_under_cycle(hours: &[f64], values: &[f64], min_segment: usize) -> CycleRivals {
-    let mut rivals = CycleRivals {
-        step_rss: None,
-        bend_rss: None,
-    };
-    let Some(d) = CycleDesign::new(hours, values) else {
-        return rivals;
-    };
-    let m = values.len();
-    let min_segment = min_segment.max(1);
-    let least = |best: Option<f64>, r: f64| Some(best.map_or(r, |b: f64| b.min(r)));
-    if m >= 2 * min_segment {
-        for split in min_segment..=m - min_segment {
-            let step: Vec<f64> = (0..m).map(|i| if i < split { 0.0 } else { 1.0 }).collect();
-            if let Some((_, r)) = d.fit(&[&d.ones, &step], true) {
-                rivals.step_rss = least(rivals.step_rss, r);
+impl HarmonicCycle {
+    /// The best step and the best bend under the same harmonics. One fit per candidate break:
+    /// asked only once a strong cycle has been found.
+    pub fn rivals(&self, min_segment: usize) -> CycleRivals {
+        let d = &self.design;
+        let m = d.y.len();
+        let min_segment = min_segment.max(1);
+        let least = |best: Option<f64>, r: f64| Some(best.map_or(r, |b: f64| b.min(r)));
+        let mut rivals = CycleRivals {
+            step_rss: None,
+            bend_rss: None,
+        };
+        if m >= 2 * min_segment {
+            for split in min_segment..=m - min_segment {
+                let step: Vec<f64> = (0..m).map(|i| if i < split { 0.0 } else { 1.0 }).collect();
+                if let Some((_, r)) = d.fit(&[&d.ones, &step], true) {
+                    rivals.step_rss = least(rivals.step_rss, r);
+                }
             }
         }
-    }
-    // A bend under the same cycle: growth that slows or starts (warm-up, late onset).
-    for k in m / 10..m - m / 10 {
-        let hinge: Vec<f64> = d.time.iter().map(|v| (v - d.time[k]).max(0.0)).collect();
-        if let Some((_, r)) = d.fit(&[&d.ones, &d.time, &hinge], true) {
-            rivals.bend_rss = least(rivals.bend_rss, r);
+        // A bend under the same cycle: growth that slows or starts (warm-up, late onset).
+        for k in m / 10..m - m / 10 {
+            let hinge: Vec<f64> = d.time.iter().map(|v| (v - d.time[k]).max(0.0)).collect();
+            if let Some((_, r)) = d.fit(&[&d.ones, &d.time, &hinge], true) {
+                rivals.bend_rss = least(rivals.bend_rss, r);
+            }
         }
+        rivals
     }
-    rivals
 }
 
 /// The log's local calendar: which sample hours (since the log's first sample) fall on a
@@ -347,7 +351,7 @@ mod tests {
         let (hours, values) = two_days(|h| 100.0 + 0.4 * h + wave(h));
         let fit = harmonic_cycle(&hours, &values).unwrap();
         assert!(fit.share > 0.95 && fit.p < 1e-20, "{} {}", fit.share, fit.p);
-        let rivals = rivals_under_cycle(&hours, &values, 12);
+        let rivals = fit.rivals(12);
         assert!(rivals.step_rss.is_some_and(|s| s > fit.rss));
         assert!(rivals.bend_rss.is_some_and(|b| b > 0.5 * fit.rss));
         // What is left is the line: its slope is the growth, not the cycle's.
@@ -366,12 +370,11 @@ mod tests {
             50.0 + wave + if h > 30.0 { 15.0 } else { 0.0 }
         });
         let fit = harmonic_cycle(&hours, &stepped).unwrap();
-        let rivals = rivals_under_cycle(&hours, &stepped, 12);
+        let rivals = fit.rivals(12);
         assert!(rivals.step_rss.is_some_and(|s| s < fit.rss));
         assert!(harmonic_cycle(&hours[..20], &stepped[..20]).is_none());
-        assert!(rivals_under_cycle(&hours[..20], &stepped[..20], 3)
-            .step_rss
-            .is_none());
+        // Too short to leave 40 points each side of a step.
+        assert!(fit.rivals(100).step_rss.is_none());
     }
 
     #[test]
@@ -379,7 +382,7 @@ mod tests {
         // A quick warm-up: the harmonics take some of its curve, a bend under them far more.
         let (hours, warm) = two_days(|h| 100.0 + 60.0 * (1.0 - (-h / 3.0).exp()));
         let fit = harmonic_cycle(&hours, &warm).unwrap();
-        let rivals = rivals_under_cycle(&hours, &warm, 12);
+        let rivals = fit.rivals(12);
         assert!(
             rivals.bend_rss.is_some_and(|b| b < 0.3 * fit.rss),
             "{rivals:?}"

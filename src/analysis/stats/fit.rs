@@ -219,6 +219,8 @@ pub fn mean_shift(y: &[f64], min_segment: usize) -> Option<MeanShift> {
 /// Least squares of `y` on the given columns (no implicit intercept): coefficients and residual
 /// sum of squares, by the normal equations with partial pivoting. `None` when the columns are
 /// (numerically) collinear or the lengths differ. Meant for a handful of well-scaled columns.
+/// Not `linregress`: this runs once per candidate break of a scan, and linregress's fit builds
+/// named columns and an SVD pseudo-inverse with statistics each time.
 pub fn least_squares(columns: &[&[f64]], y: &[f64]) -> Option<(Vec<f64>, f64)> {
     let k = columns.len();
     let n = y.len();
