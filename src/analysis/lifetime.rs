@@ -108,6 +108,14 @@ fn pid_at(identity: &Identity, i: usize) -> Option<u32> {
     (v.is_finite() && v > 0.0 && v <= u32::MAX as f64).then_some(v as u32)
 }
 
+/// Whether a drop to `after[0]` holds at the next sample, which stays below `ceiling` (halfway
+/// back to the level before). A restarted process starts low; a lone outlier (a misread counter,
+/// a spike) is back at the old level at once. Waiting longer than one sample would miss restarts
+/// followed by a fast warm-up. A drop at the log's last sample is kept.
+fn stays_down(after: &[f64], ceiling: f64) -> bool {
+    after.get(1).is_none_or(|&next| next < ceiling)
+}
+
 /// Split the series `values` (sampled at `hours`) into lifetimes.
 pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let n = values.len().min(hours.len());
@@ -153,7 +161,11 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         recent.clear();
         recent.extend_from_slice(&level[start..k]);
         let local = median_in_place(&mut recent).unwrap_or(prev);
-        if local > 0.0 && y < 0.7 * local && prev - y > 8.0 * sigma_diff() {
+        if local > 0.0
+            && y < 0.7 * local
+            && prev - y > 8.0 * sigma_diff()
+            && stays_down(&level[k..], (y + local) / 2.0)
+        {
             drops.push(k);
         }
         if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
@@ -291,6 +303,18 @@ mod tests {
         let l = split(&v, &hours(60), Identity::default());
         assert_eq!(l.lifetimes.len(), 2, "{:?}", l.cuts);
         assert_eq!(l.cuts[0].0, 30);
+    }
+
+    #[test]
+    fn a_lone_low_sample_is_an_outlier_not_a_restart() {
+        let mut v: Vec<f64> = (0..60).map(|i| 700.0 + (i % 4) as f64).collect();
+        v[30] = 430.0;
+        let l = split(&v, &hours(60), Identity::default());
+        assert_eq!(l.lifetimes.len(), 1, "{:?}", l.cuts);
+        // The same fall held for one more sample is a restart.
+        v[31] = 440.0;
+        let l = split(&v, &hours(60), Identity::default());
+        assert_eq!(l.cuts, vec![(30, CutReason::SharpDrop)]);
     }
 
     #[test]
