@@ -102,6 +102,9 @@ pub struct LifetimeTrial {
     pub pooled_only: bool,
     /// Up-steps counted when the growth is a staircase.
     pub up_steps: Option<usize>,
+    /// Restarts cut the series into several lifetimes: each is short, starts with a warm-up,
+    /// and counts together with the others.
+    pub restarted: bool,
 }
 
 impl LifetimeTrial {
@@ -259,6 +262,7 @@ pub fn try_lifetime(
     kind: CounterKind,
     calendar: Option<&Calendar>,
     shortest: (f64, usize),
+    restarted: bool,
 ) -> LifetimeTrial {
     let n = values.len().min(hours.len());
     let (start, end) = if n > 0 {
@@ -288,6 +292,7 @@ pub fn try_lifetime(
         half_slopes: None,
         pooled_only: false,
         up_steps: None,
+        restarted,
     };
     let span = end - start;
     if n < 4 {
@@ -362,6 +367,12 @@ pub fn try_lifetime(
     }
     trial
 }
+
+/// A last third rising at this share of the overall rate, even insignificantly, has not stopped.
+const TAIL_KEEPS_RATE: f64 = 0.6;
+/// Lifetime p under which a last third (or the part after a bend) whose interval reaches
+/// [`TAIL_KEEPS_RATE`] of the rate is too noisy to show that growth stopped.
+const UNDECIDED_TAIL_MAX_P: f64 = 1e-3;
 
 /// Trend test and shape gates of the (adjusted) block series `x`.
 fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: CounterKind) {
@@ -574,7 +585,21 @@ fn gate(
             let post_mk = mann_kendall_hamed_rao(t_after, after);
             let post_p = post_mk.map_or(1.0, |r| r.p_increasing);
             let (s1, s2) = (stick.slope_before, stick.slope_after);
-            let bend = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && post_p >= 0.05;
+            // As for the tail below: a part after the bend too noisy to rule out growth at a
+            // rate that counts as continuing has not shown that growth stopped.
+            let bend_undecided = || {
+                !trial.restarted
+                    && s2 >= 0.0
+                    && trial.p <= UNDECIDED_TAIL_MAX_P
+                    && post_mk
+                        .and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
+                        .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * sen.slope)
+            };
+            let bend = post_fraction >= 0.2
+                && s1 > 0.0
+                && s2 < 0.3 * s1
+                && post_p >= 0.05
+                && !bend_undecided();
             let day_over_day = if bend {
                 persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours())
             } else {
@@ -655,8 +680,19 @@ fn gate(
                 // is both slow-ish and insignificant counts as stopping.
                 // (Warm-ups whose tail still creeps up are left to the halves test in mod.rs.)
                 let tail_p = tail_mk.p_increasing;
-                let stopped =
-                    ratio < 0.1 || (ratio < 0.3 && tail_p >= 0.1) || (tail_p >= 0.3 && ratio < 0.6);
+                let slow = ratio < 0.1
+                    || (ratio < 0.3 && tail_p >= 0.1)
+                    || (tail_p >= 0.3 && ratio < TAIL_KEEPS_RATE);
+                // A third of a slow leak under noise is often too short to show its rate: a
+                // tail whose interval still reaches a rate this rule accepts has not shown that
+                // growth stopped, when the whole lifetime's evidence is strong. Not where
+                // restarts cut the series: there each lifetime opens with a warm-up whose tail
+                // is short, and the lifetimes' evidence is pooled.
+                let undecided = !trial.restarted
+                    && ratio >= 0.0
+                    && trial.p <= UNDECIDED_TAIL_MAX_P
+                    && tail.upper >= TAIL_KEEPS_RATE * overall;
+                let stopped = slow && !undecided;
                 let day_over_day = if stopped {
                     persists_day_over_day(t, x, overall, span, trial.coverage_hours())
                 } else {
@@ -678,6 +714,12 @@ fn gate(
                             tail_mk.p_increasing
                         ),
                     };
+                } else if slow {
+                    trial.notes.push(format!(
+                        "tail {:.0}% of the slope, its interval up to {:.0}%: too noisy to show the growth stopped",
+                        100.0 * ratio,
+                        100.0 * tail.upper / overall
+                    ));
                 } else {
                     trial
                         .notes
@@ -780,5 +822,52 @@ mod tests {
         let ramp = [3.0, 3.0, 3.0, 3.0, 3.0, 3.0];
         assert_eq!(step_runs(&[0, 1, 2], &ramp), None);
         assert_eq!(step_runs(&[0, 2, 4], &ramp), None);
+    }
+
+    /// A linear leak of 1/h under uniform noise of +-30 (a fixed LCG draw, seed 117) whose last
+    /// third happens to rise at 28% of the rate.
+    fn leak_with_a_slow_looking_tail() -> (Vec<f64>, Vec<f64>) {
+        let mut state = 117u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64 - 0.5
+        };
+        let t: Vec<f64> = (0..300).map(|i| i as f64 * 0.25).collect();
+        let v = t.iter().map(|h| 1000.0 + h + 60.0 * noise()).collect();
+        (t, v)
+    }
+
+    #[test]
+    fn a_noisy_tail_has_not_shown_that_growth_stopped_unless_restarts_cut_the_series() {
+        let (t, v) = leak_with_a_slow_looking_tail();
+        let shortest = (MIN_SPAN_HOURS, MIN_SAMPLES);
+        let alone = try_lifetime(&t, &v, CounterKind::HandleCount, None, shortest, false);
+        assert!(
+            matches!(
+                alone.outcome,
+                Outcome::Candidate {
+                    shape: "linear",
+                    ..
+                }
+            ),
+            "{:?}",
+            alone.outcome
+        );
+        assert!(alone.tail_ratio.is_some_and(|r| r < 0.3));
+        assert!(alone.notes.iter().any(|n| n.contains("too noisy")));
+        let restarted = try_lifetime(&t, &v, CounterKind::HandleCount, None, shortest, true);
+        assert!(
+            matches!(
+                restarted.outcome,
+                Outcome::Rejected {
+                    shape: "growth-stopped",
+                    ..
+                }
+            ),
+            "{:?}",
+            restarted.outcome
+        );
     }
 }

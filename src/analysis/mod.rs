@@ -355,18 +355,24 @@ fn try_series(
     calendar: Option<&Calendar>,
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
+    let restarted = split.lifetimes.len() > 1;
     let trial_all = |shortest: (f64, usize)| -> Vec<LifetimeTrial> {
         split
             .lifetimes
             .iter()
             .map(|life| match life.contiguous() {
-                Some(r) => {
-                    gates::try_lifetime(&hours[r.clone()], &values[r], kind, calendar, shortest)
-                }
+                Some(r) => gates::try_lifetime(
+                    &hours[r.clone()],
+                    &values[r],
+                    kind,
+                    calendar,
+                    shortest,
+                    restarted,
+                ),
                 None => {
                     let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
                     let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
-                    gates::try_lifetime(&t, &v, kind, calendar, shortest)
+                    gates::try_lifetime(&t, &v, kind, calendar, shortest, restarted)
                 }
             })
             .collect()
@@ -1295,6 +1301,7 @@ mod tests {
             CounterKind::HandleCount,
             None,
             (gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES),
+            false,
         );
         assert!(
             matches!(trial.outcome, Outcome::Candidate { .. }),
