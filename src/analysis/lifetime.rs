@@ -143,7 +143,15 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let mut drops = Vec::new();
     let mut rises = Vec::new();
     let mut recent: Vec<f64> = Vec::with_capacity(5);
-    for k in 1..level.len() {
+    // Every window's extremes lie within the series' own: a series that never moves by 30%
+    // (most of them) has no candidate, and the window scan below is skipped.
+    let (lowest, highest) = level
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (if v < a { v } else { a }, if v > b { v } else { b })
+        });
+    let may_jump = lowest < 0.7 * highest;
+    for k in (1..level.len()).filter(|_| may_jump) {
         let prev = level[k - 1];
         let y = level[k];
         let start = k.saturating_sub(5);
