@@ -150,8 +150,12 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (if v < a { v } else { a }, if v > b { v } else { b })
         });
-    let may_jump = lowest < 0.7 * highest;
-    for k in (1..level.len()).filter(|_| may_jump) {
+    let scan_end = if lowest < 0.7 * highest {
+        level.len()
+    } else {
+        0
+    };
+    for k in 1..scan_end {
         let prev = level[k - 1];
         let y = level[k];
         let start = k.saturating_sub(5);
