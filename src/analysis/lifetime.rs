@@ -116,6 +116,18 @@ fn stays_down(after: &[f64], ceiling: f64) -> bool {
     after.get(1).is_none_or(|&next| next < ceiling)
 }
 
+/// Samples per stretch checked at once for a possible jump.
+const JUMP_CHUNK: usize = 64;
+
+/// Smallest and largest of finite values (plain comparisons: NaN-aware min/max would only cost).
+fn extremes(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (if v < a { v } else { a }, if v > b { v } else { b })
+        })
+}
+
 /// Split the series `values` (sampled at `hours`) into lifetimes.
 pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let n = values.len().min(hours.len());
@@ -143,45 +155,38 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let mut drops = Vec::new();
     let mut rises = Vec::new();
     let mut recent: Vec<f64> = Vec::with_capacity(5);
-    // Every window's extremes lie within the series' own: a series that never moves by 30%
-    // (most of them) has no candidate, and the window scan below is skipped.
-    let (lowest, highest) = level
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (if v < a { v } else { a }, if v > b { v } else { b })
-        });
-    let scan_end = if lowest < 0.7 * highest {
-        level.len()
-    } else {
-        0
-    };
-    for k in 1..scan_end {
-        let prev = level[k - 1];
-        let y = level[k];
-        let start = k.saturating_sub(5);
-        // Plain comparisons: the values are finite, so NaN-aware min/max would only cost.
-        let (lo, hi) = level[start..k]
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (if v < a { v } else { a }, if v > b { v } else { b })
-            });
-        // The local median lies between the window's extremes: skip it when neither rule
-        // can fire.
-        if !(y < 0.7 * hi || lo < 0.7 * y) {
+    // A stretch whose values (with the five before it) never differ by 30% holds no candidate:
+    // every window's extremes lie within the stretch's own. Most stretches are like that, and
+    // the min/max of a stretch is one cheap pass, so the window scan runs only where needed.
+    for chunk_start in (1..level.len()).step_by(JUMP_CHUNK) {
+        let chunk_end = (chunk_start + JUMP_CHUNK).min(level.len());
+        let (lowest, highest) = extremes(&level[chunk_start.saturating_sub(5)..chunk_end]);
+        if lowest >= 0.7 * highest {
             continue;
         }
-        recent.clear();
-        recent.extend_from_slice(&level[start..k]);
-        let local = median_in_place(&mut recent).unwrap_or(prev);
-        if local > 0.0
-            && y < 0.7 * local
-            && prev - y > 8.0 * sigma_diff()
-            && stays_down(&level[k..], (y + local) / 2.0)
-        {
-            drops.push(k);
-        }
-        if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
-            rises.push(k);
+        for k in chunk_start..chunk_end {
+            let prev = level[k - 1];
+            let y = level[k];
+            let start = k.saturating_sub(5);
+            let (lo, hi) = extremes(&level[start..k]);
+            // The local median lies between the window's extremes: skip it when neither rule
+            // can fire.
+            if !(y < 0.7 * hi || lo < 0.7 * y) {
+                continue;
+            }
+            recent.clear();
+            recent.extend_from_slice(&level[start..k]);
+            let local = median_in_place(&mut recent).unwrap_or(prev);
+            if local > 0.0
+                && y < 0.7 * local
+                && prev - y > 8.0 * sigma_diff()
+                && stays_down(&level[k..], (y + local) / 2.0)
+            {
+                drops.push(k);
+            }
+            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
+                rises.push(k);
+            }
         }
     }
     // Drops that recur within hours are a sawtooth (GC, cache trims), not restarts.
