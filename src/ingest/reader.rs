@@ -285,8 +285,21 @@ fn parse_piece_into(
     };
     let mut cells = Vec::with_capacity(width + 1);
     let mut pos = 0;
+    let mut samples = 0;
     while pos < data.len() {
         let breaks_before = piece.breaks;
+        if let Some((next, breaks, stamp)) =
+            read_sample(data, pos, delimiter, width, kept, values, samples)
+        {
+            pos = next;
+            piece.breaks += breaks;
+            samples += 1;
+            piece.rows.push(Row {
+                breaks_before,
+                kind: RowKind::Sample(stamp),
+            });
+            continue;
+        }
         let (next, breaks) = records::tokenize(data, pos, delimiter, &mut cells);
         pos = next;
         piece.breaks += breaks;
@@ -320,6 +333,7 @@ fn parse_piece_into(
                         });
                         values.push(value);
                     }
+                    samples += 1;
                     RowKind::Sample(stamp)
                 }
                 None => RowKind::BadStamp(String::from_utf8_lossy(&stamp_cell).into_owned()),
@@ -339,6 +353,84 @@ fn parse_piece_into(
         piece.frame_ends.push(piece.frames.len());
     }
     piece
+}
+
+/// The fused pass over the common record: a sample of exactly `width` cells, no line break
+/// inside a cell, every kept cell a number. Finds the cell boundaries and reads the kept cells'
+/// numbers as it goes, pushing one value per kept column onto `values` (each holding `samples`
+/// values before). Returns where the next record starts, the line breaks passed and the
+/// timestamp; `None`, with `values` as they were, for any other record, which the caller then
+/// reads with `records::tokenize` and `records::parse_value` (and words its warnings).
+#[inline(always)]
+fn read_sample(
+    data: &[u8],
+    start: usize,
+    delimiter: u8,
+    width: usize,
+    kept: &[usize],
+    values: &mut [Vec<f64>],
+    samples: usize,
+) -> Option<(usize, u64, NaiveDateTime)> {
+    let stamp_end = records::cell_end(data, start, delimiter);
+    let stamp_cell = &data[start..stamp_end];
+    if data.get(stamp_end) != Some(&delimiter) || memchr::memchr(b'\n', stamp_cell).is_some() {
+        return None;
+    }
+    let stamp = parse_timestamp(&records::unquote(stamp_cell))?;
+    let mut pos = stamp_end + 1;
+    let mut pushed = 0;
+    let mut next_kept = kept.first().copied();
+    let mut column = 1;
+    let end = loop {
+        let end = if next_kept == Some(column) {
+            let read = records::number_cell(data, pos, delimiter).or_else(|| {
+                let end = records::cell_end(data, pos, delimiter);
+                let raw = &data[pos..end];
+                if memchr::memchr(b'\n', raw).is_some() {
+                    return None;
+                }
+                Some((records::parse_value(raw)?, end))
+            });
+            let Some((value, end)) = read else {
+                break None;
+            };
+            values[pushed].push(value);
+            pushed += 1;
+            next_kept = kept.get(pushed).copied();
+            end
+        } else {
+            let end = records::cell_end(data, pos, delimiter);
+            if memchr::memchr(b'\n', &data[pos..end]).is_some() {
+                break None;
+            }
+            end
+        };
+        column += 1;
+        if column == width {
+            break Some(end);
+        }
+        if data.get(end) != Some(&delimiter) {
+            break None;
+        }
+        pos = end + 1;
+    };
+    let next = match end.map(|end| (end, data.get(end))) {
+        Some((end, None)) => Some((end, 0)),
+        Some((end, Some(b'\n'))) => Some((end + 1, 1)),
+        Some((end, Some(b'\r'))) => {
+            Some((end + 1 + usize::from(data.get(end + 1) == Some(&b'\n')), 1))
+        }
+        _ => None,
+    };
+    match next {
+        Some((next, breaks)) => Some((next, breaks, stamp)),
+        None => {
+            for v in &mut values[..pushed] {
+                v.truncate(samples);
+            }
+            None
+        }
+    }
 }
 
 /// Everything that must see the records in file order: timeline, warnings, the columns.
@@ -782,6 +874,93 @@ pub(crate) fn parse_timestamp(cell: &[u8]) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the records of `data` read as, cell by cell through `records::tokenize` and
+    /// `records::parse_value`: per row, its line breaks before and kind; per kept column, values.
+    fn reference(data: &[u8], width: usize, kept: &[usize]) -> (Vec<String>, Vec<Vec<u64>>, usize) {
+        let mut rows = Vec::new();
+        let mut bad = 0;
+        let mut columns = vec![Vec::new(); kept.len()];
+        let mut cells = Vec::new();
+        let (mut pos, mut breaks) = (0, 0);
+        while pos < data.len() {
+            let (next, passed) = records::tokenize(data, pos, b',', &mut cells);
+            let before = breaks;
+            (pos, breaks) = (next, breaks + passed);
+            if records::is_empty_record(&cells) {
+                continue;
+            }
+            let kind = if cells.len() != width {
+                format!("{} cells", cells.len())
+            } else {
+                let (a, b) = cells[0];
+                match parse_timestamp(&records::unquote(&data[a..b])) {
+                    Some(stamp) => {
+                        for (&index, column) in kept.iter().zip(&mut columns) {
+                            let (a, b) = cells[index];
+                            let value = records::parse_value(&data[a..b]).unwrap_or_else(|| {
+                                bad += 1;
+                                f64::NAN
+                            });
+                            column.push(value.to_bits());
+                        }
+                        format!("{stamp}")
+                    }
+                    None => "bad stamp".to_string(),
+                }
+            };
+            rows.push(format!("{before}: {kind}"));
+            if kind == "bad stamp" {
+                break;
+            }
+        }
+        (rows, columns, bad)
+    }
+
+    #[test]
+    fn fused_pass_reads_like_tokenize_and_parse_value() {
+        let t = "\"02/02/2026 00:00:00.005\"";
+        let records = [
+            format!("{t},\"1\",\"2.5\",\"3\",\"-4\"\n"),
+            format!("{t},\" \",\"\",\"1e5\",\"+7\"\r\n"),
+            format!("{t},12345678901234567890,0.1,-0,\"0.12345678901234567\"\r"),
+            format!("{t},\"a\"\"b\",\"x\ny\",\"5\",6\n"),
+            "\n".to_string(),
+            format!("{t},1,2,3\n"),
+            format!("{t},1,2,3,4,5\n"),
+            format!("{t},text,2,3,4\n"),
+            format!("{t},\"9\"9,2,3,\"4\n"),
+            "\"02/02/2026 00:01:00.000\",1,\"2\",3,4".to_string(),
+        ];
+        let kept = [1, 2, 4];
+        let mut texts: Vec<String> = (0..records.len())
+            .map(|cut| records[cut..].concat())
+            .collect();
+        texts.push(records.concat() + "\"not a time\",1,2,3,4\n" + &records[0]);
+        for text in texts {
+            let data = text.as_bytes();
+            let mut values = vec![Vec::new(); kept.len()];
+            let piece = parse_piece_into(data, b',', 5, &kept, &mut values);
+            let rows: Vec<String> = piece
+                .rows
+                .iter()
+                .map(|row| {
+                    let kind = match &row.kind {
+                        RowKind::Sample(stamp) => format!("{stamp}"),
+                        RowKind::Short(n) | RowKind::Long(n) => format!("{n} cells"),
+                        RowKind::BadStamp(_) => "bad stamp".to_string(),
+                    };
+                    format!("{}: {kind}", row.breaks_before)
+                })
+                .collect();
+            let bits: Vec<Vec<u64>> = values
+                .iter()
+                .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                .collect();
+            let found = (rows, bits, piece.bad_cell_count);
+            assert_eq!(found, reference(data, 5, &kept), "{text}");
+        }
+    }
 
     #[test]
     fn timestamps() {
