@@ -378,20 +378,41 @@ fn read_sample(
     }
     let stamp = parse_timestamp(&records::unquote(stamp_cell))?;
     let mut pos = stamp_end + 1;
+    if kept.len() + 1 == width {
+        // Every column kept (logs of only the counters the analysis reads): no column to
+        // skip, so no test for one.
+        let mut end = pos;
+        let mut read = 0;
+        while read < values.len() {
+            if read > 0 {
+                if data.get(end) != Some(&delimiter) {
+                    break;
+                }
+                pos = end + 1;
+            }
+            let Some((value, cell_end)) = kept_cell(data, pos, delimiter) else {
+                break;
+            };
+            values[read].push(value);
+            read += 1;
+            end = cell_end;
+        }
+        if read == values.len() {
+            if let Some((next, breaks)) = record_next(data, end) {
+                return Some((next, breaks, stamp));
+            }
+        }
+        for v in &mut values[..read] {
+            v.truncate(samples);
+        }
+        return None;
+    }
     let mut pushed = 0;
     let mut next_kept = kept.first().copied();
     let mut column = 1;
     let end = loop {
         let end = if next_kept == Some(column) {
-            let read = records::number_cell(data, pos, delimiter).or_else(|| {
-                let end = records::cell_end(data, pos, delimiter);
-                let raw = &data[pos..end];
-                if memchr::memchr(b'\n', raw).is_some() {
-                    return None;
-                }
-                Some((records::parse_value(raw)?, end))
-            });
-            let Some((value, end)) = read else {
+            let Some((value, end)) = kept_cell(data, pos, delimiter) else {
                 break None;
             };
             values[pushed].push(value);
@@ -414,15 +435,7 @@ fn read_sample(
         }
         pos = end + 1;
     };
-    let next = match end.map(|end| (end, data.get(end))) {
-        Some((end, None)) => Some((end, 0)),
-        Some((end, Some(b'\n'))) => Some((end + 1, 1)),
-        Some((end, Some(b'\r'))) => {
-            Some((end + 1 + usize::from(data.get(end + 1) == Some(&b'\n')), 1))
-        }
-        _ => None,
-    };
-    match next {
+    match end.and_then(|end| record_next(data, end)) {
         Some((next, breaks)) => Some((next, breaks, stamp)),
         None => {
             for v in &mut values[..pushed] {
@@ -430,6 +443,31 @@ fn read_sample(
             }
             None
         }
+    }
+}
+
+/// A kept cell's value and end; `None` for a cell holding a line break or no number.
+#[inline(always)]
+fn kept_cell(data: &[u8], pos: usize, delimiter: u8) -> Option<(f64, usize)> {
+    records::number_cell(data, pos, delimiter).or_else(|| {
+        let end = records::cell_end(data, pos, delimiter);
+        let raw = &data[pos..end];
+        if memchr::memchr(b'\n', raw).is_some() {
+            return None;
+        }
+        Some((records::parse_value(raw)?, end))
+    })
+}
+
+/// Where the record whose last cell ends at `end` is followed by the next, and the line breaks
+/// passed; `None` unless a line break (CR, LF or CRLF) or the end of the data follows.
+#[inline(always)]
+fn record_next(data: &[u8], end: usize) -> Option<(usize, u64)> {
+    match data.get(end) {
+        None => Some((end, 0)),
+        Some(b'\n') => Some((end + 1, 1)),
+        Some(b'\r') => Some((end + 1 + usize::from(data.get(end + 1) == Some(&b'\n')), 1)),
+        Some(_) => None,
     }
 }
 
@@ -932,33 +970,42 @@ mod tests {
             format!("{t},\"9\"9,2,3,\"4\n"),
             "\"02/02/2026 00:01:00.000\",1,\"2\",3,4".to_string(),
         ];
-        let kept = [1, 2, 4];
         let mut texts: Vec<String> = (0..records.len())
             .map(|cut| records[cut..].concat())
             .collect();
         texts.push(records.concat() + "\"not a time\",1,2,3,4\n" + &records[0]);
-        for text in texts {
-            let data = text.as_bytes();
-            let mut values = vec![Vec::new(); kept.len()];
-            let piece = parse_piece_into(data, b',', 5, &kept, &mut values);
-            let rows: Vec<String> = piece
-                .rows
-                .iter()
-                .map(|row| {
-                    let kind = match &row.kind {
-                        RowKind::Sample(stamp) => format!("{stamp}"),
-                        RowKind::Short(n) | RowKind::Long(n) => format!("{n} cells"),
-                        RowKind::BadStamp(_) => "bad stamp".to_string(),
-                    };
-                    format!("{}: {kind}", row.breaks_before)
-                })
-                .collect();
-            let bits: Vec<Vec<u64>> = values
-                .iter()
-                .map(|v| v.iter().map(|x| x.to_bits()).collect())
-                .collect();
-            let found = (rows, bits, piece.bad_cell_count);
-            assert_eq!(found, reference(data, 5, &kept), "{text}");
+        // Every record after every other.
+        for first in &records {
+            for second in &records {
+                texts.push([first.as_str(), second, &records[0], first].concat());
+            }
+        }
+        // Some columns skipped, all kept, none kept.
+        let kept_sets: [&[usize]; 4] = [&[1, 2, 4], &[1, 2, 3, 4], &[], &[3]];
+        for kept in kept_sets {
+            for text in &texts {
+                let data = text.as_bytes();
+                let mut values = vec![Vec::new(); kept.len()];
+                let piece = parse_piece_into(data, b',', 5, kept, &mut values);
+                let rows: Vec<String> = piece
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let kind = match &row.kind {
+                            RowKind::Sample(stamp) => format!("{stamp}"),
+                            RowKind::Short(n) | RowKind::Long(n) => format!("{n} cells"),
+                            RowKind::BadStamp(_) => "bad stamp".to_string(),
+                        };
+                        format!("{}: {kind}", row.breaks_before)
+                    })
+                    .collect();
+                let bits: Vec<Vec<u64>> = values
+                    .iter()
+                    .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                    .collect();
+                let found = (rows, bits, piece.bad_cell_count);
+                assert_eq!(found, reference(data, 5, kept), "{kept:?} {text}");
+            }
         }
     }
 
