@@ -955,6 +955,22 @@ mod tests {
         (rows, columns, bad)
     }
 
+    /// Each row's line breaks before it and kind, worded as [`reference`] words them.
+    fn row_kinds(piece: &Piece) -> Vec<String> {
+        piece
+            .rows
+            .iter()
+            .map(|row| {
+                let kind = match &row.kind {
+                    RowKind::Sample(stamp) => format!("{stamp}"),
+                    RowKind::Short(n) | RowKind::Long(n) => format!("{n} cells"),
+                    RowKind::BadStamp(_) => "bad stamp".to_string(),
+                };
+                format!("{}: {kind}", row.breaks_before)
+            })
+            .collect()
+    }
+
     #[test]
     fn fused_pass_reads_like_tokenize_and_parse_value() {
         let t = "\"02/02/2026 00:00:00.005\"";
@@ -987,24 +1003,83 @@ mod tests {
                 let data = text.as_bytes();
                 let mut values = vec![Vec::new(); kept.len()];
                 let piece = parse_piece_into(data, b',', 5, kept, &mut values);
-                let rows: Vec<String> = piece
-                    .rows
-                    .iter()
-                    .map(|row| {
-                        let kind = match &row.kind {
-                            RowKind::Sample(stamp) => format!("{stamp}"),
-                            RowKind::Short(n) | RowKind::Long(n) => format!("{n} cells"),
-                            RowKind::BadStamp(_) => "bad stamp".to_string(),
-                        };
-                        format!("{}: {kind}", row.breaks_before)
-                    })
-                    .collect();
+                let rows = row_kinds(&piece);
                 let bits: Vec<Vec<u64>> = values
                     .iter()
                     .map(|v| v.iter().map(|x| x.to_bits()).collect())
                     .collect();
                 let found = (rows, bits, piece.bad_cell_count);
                 assert_eq!(found, reference(data, 5, kept), "{kept:?} {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn fused_pass_reads_random_logs_like_tokenize_and_parse_value() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let cells = [
+            "\"895950848\"",
+            "\"364\"",
+            "\"1234567890123456\"",
+            "\"11.627\"",
+            "\" \"",
+            "\"\"",
+            "\"-5\"",
+            "\"1e5\"",
+            "\"a\"\"b\"",
+            "\"x,y\"",
+            "\"x\ny\"",
+            "text",
+            "42",
+            "-0",
+            "0.1",
+            "12345678901234567890",
+            "\"12345678901234567\"",
+            "\"99\"9",
+            "",
+        ];
+        let endings = ["\n", "\r\n", "\r"];
+        let width = 12;
+        for _ in 0..300 {
+            let mut text = String::new();
+            for _ in 0..next(30) {
+                let common = next(4) != 0;
+                let count = if next(20) == 0 {
+                    width - 1 + next(3) as usize
+                } else {
+                    width
+                };
+                text.push_str("\"02/02/2026 00:00:00.005\"");
+                for _ in 1..count {
+                    text.push(',');
+                    let cell = if common {
+                        next(3) as usize
+                    } else {
+                        next(cells.len() as u64) as usize
+                    };
+                    text.push_str(cells[cell]);
+                }
+                text.push_str(endings[next(3) as usize]);
+            }
+            let kept_sets: [&[usize]; 3] =
+                [&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], &[2, 5, 11], &[1]];
+            for kept in kept_sets {
+                let data = text.as_bytes();
+                let mut values = vec![Vec::new(); kept.len()];
+                let piece = parse_piece_into(data, b',', width, kept, &mut values);
+                let rows = row_kinds(&piece);
+                let bits: Vec<Vec<u64>> = values
+                    .iter()
+                    .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                    .collect();
+                let found = (rows, bits, piece.bad_cell_count);
+                assert_eq!(found, reference(data, width, kept), "{kept:?} {text}");
             }
         }
     }
