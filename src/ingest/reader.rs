@@ -756,22 +756,21 @@ fn parse(
     };
     let mut spare = BlockBuffer::default();
     loop {
-        let cut = loop {
-            if eof {
-                break pending.len;
-            }
-            if let Some(cut) = records::last_record_end(pending.text()) {
-                break cut;
+        // Whole records only, reading on while a record is larger than what has been read.
+        let pieces = loop {
+            let pieces =
+                records::split_records(pending.text(), pieces_per_block, MIN_PIECE_LEN, eof);
+            if eof || !pieces.is_empty() {
+                break pieces;
             }
             eof = pending.fill(name, &mut text, block_len)? == 0;
         };
+        let cut: usize = pieces.iter().map(|piece| piece.len()).sum();
         if cut == 0 {
             break;
         }
-        let (ready, rest) = pending.text().split_at(cut);
         let mut next = std::mem::take(&mut spare);
-        next.restart(rest);
-        let pieces = records::split_records(ready, pieces_per_block, MIN_PIECE_LEN);
+        next.restart(&pending.text()[cut..]);
         let mut parsed: Vec<Option<Piece>> = pieces.iter().map(|_| None).collect();
         let kept = &kept;
         // The next block is read on this thread (it may be a transcoder, not Send) while the

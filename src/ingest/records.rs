@@ -35,14 +35,17 @@ pub fn last_record_end(data: &[u8]) -> Option<usize> {
     Some(end + 1)
 }
 
-/// Splits text that starts and ends at record boundaries into about `pieces` runs of whole
-/// records, each at least `min_len` bytes, for parsing in parallel.
-pub fn split_records(data: &[u8], pieces: usize, min_len: usize) -> Vec<&[u8]> {
+/// Splits text that starts at a record boundary into about `pieces` runs of whole records,
+/// each at least `min_len` bytes, for parsing in parallel. With `complete`, the text ends at a
+/// record boundary and is split whole; otherwise the runs stop at the last record end, where
+/// a record still being read is left. Quotes are counted once over the text: finding the last
+/// record end first, then the cuts, counted them twice on the thread handing out the work.
+pub fn split_records(data: &[u8], pieces: usize, min_len: usize, complete: bool) -> Vec<&[u8]> {
     let len = data.len().div_ceil(pieces.max(1)).max(min_len).max(1);
     let mut out = Vec::with_capacity(pieces + 1);
     let mut start = 0;
     while start < data.len() {
-        let mut cut = data.len();
+        let mut cut = None;
         let mut pos = start + len;
         if pos < data.len() {
             let mut quotes = count_quotes(&data[start..pos]);
@@ -50,12 +53,20 @@ pub fn split_records(data: &[u8], pieces: usize, min_len: usize) -> Vec<&[u8]> {
                 let newline = pos + i;
                 quotes += count_quotes(&data[pos..newline]);
                 if quotes.is_multiple_of(2) {
-                    cut = newline + 1;
+                    cut = Some(newline + 1);
                     break;
                 }
                 pos = newline + 1;
             }
         }
+        let cut = match cut {
+            Some(cut) => cut,
+            None if complete => data.len(),
+            None => match last_record_end(&data[start..]) {
+                Some(end) => start + end,
+                None => break,
+            },
+        };
         out.push(&data[start..cut]);
         start = cut;
     }
@@ -392,10 +403,23 @@ mod tests {
         let text = b"\"a\",\"b\"\n\"c\n\",\"d\"\n\"e";
         assert_eq!(last_record_end(text), Some(17));
         assert_eq!(last_record_end(b"\"a\n"), None);
-        let pieces = split_records(b"\"1\"\n\"2\n3\"\n\"4\"\n", 14, 1);
+        let text = b"\"1\"\n\"2\n3\"\n\"4\"\n\"5\n";
+        let pieces = split_records(&text[..14], 14, 1, true);
         assert_eq!(
             pieces,
             [&b"\"1\"\n"[..], &b"\"2\n3\"\n"[..], &b"\"4\"\n"[..]]
+        );
+        // Without the end of the text, the record still open is left out.
+        for pieces in [1, 2, 3, 14] {
+            let runs = split_records(text, pieces, 1, false);
+            assert_eq!(runs.concat(), &text[..14], "{pieces}");
+            assert_eq!(split_records(text, pieces, 1, true).concat(), text);
+        }
+        assert!(split_records(b"\"1\n2", 2, 1, false).is_empty());
+        assert_eq!(split_records(b"1\n2\n3", 3, 1, false), [b"1\n2\n"]);
+        assert_eq!(
+            split_records(b"1\n2\n3", 5, 1, false),
+            [&b"1\n"[..], b"2\n"]
         );
     }
 
