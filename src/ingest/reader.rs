@@ -188,6 +188,56 @@ const MIN_PIECE_LEN: usize = 256 << 10;
 /// Smallest block read from a log of known length.
 const MIN_BLOCK_LEN: usize = 64 << 10;
 
+/// Fills as much of `buf` as the input has; returns how many bytes were read.
+fn read_into(name: &str, input: &mut dyn Read, buf: &mut [u8]) -> Result<usize, IngestError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(IngestError::io(name, e)),
+        }
+    }
+    Ok(filled)
+}
+
+/// A block buffer reused from block to block. Its bytes past `len` stay from earlier blocks,
+/// so a refill writes over them instead of zeroing them first (zeroing 8 MB per block was a
+/// fiftieth of the reading time, on the thread that also hands out the work).
+#[derive(Default)]
+struct BlockBuffer {
+    bytes: Vec<u8>,
+    /// The text read so far.
+    len: usize,
+}
+
+impl BlockBuffer {
+    fn text(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Starts the buffer again with `head`.
+    fn restart(&mut self, head: &[u8]) {
+        if self.bytes.len() < head.len() {
+            self.bytes.resize(head.len(), 0);
+        }
+        self.bytes[..head.len()].copy_from_slice(head);
+        self.len = head.len();
+    }
+
+    /// Appends up to `len` bytes of `input`; returns how many were read (0 at the end).
+    fn fill(&mut self, name: &str, input: &mut dyn Read, len: usize) -> Result<usize, IngestError> {
+        let end = self.len + len;
+        if self.bytes.len() < end {
+            self.bytes.resize(end, 0);
+        }
+        let read = read_into(name, input, &mut self.bytes[self.len..end])?;
+        self.len += read;
+        Ok(read)
+    }
+}
+
 /// Appends up to `len` bytes to `buf`; returns how many were read (0 at the end).
 fn read_block(
     name: &str,
@@ -197,20 +247,9 @@ fn read_block(
 ) -> Result<usize, IngestError> {
     let start = buf.len();
     buf.resize(start + len, 0);
-    let mut filled = start;
-    while filled < buf.len() {
-        match input.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                buf.truncate(filled);
-                return Err(IngestError::io(name, e));
-            }
-        }
-    }
-    buf.truncate(filled);
-    Ok(filled - start)
+    let read = read_into(name, input, &mut buf[start..]);
+    buf.truncate(start + read.as_ref().map_or(0, |n| *n));
+    read
 }
 
 /// What one data record turned out to be.
@@ -285,8 +324,21 @@ fn parse_piece_into(
     };
     let mut cells = Vec::with_capacity(width + 1);
     let mut pos = 0;
+    let mut samples = 0;
     while pos < data.len() {
         let breaks_before = piece.breaks;
+        if let Some((next, breaks, stamp)) =
+            read_sample(data, pos, delimiter, width, kept, values, samples)
+        {
+            pos = next;
+            piece.breaks += breaks;
+            samples += 1;
+            piece.rows.push(Row {
+                breaks_before,
+                kind: RowKind::Sample(stamp),
+            });
+            continue;
+        }
         let (next, breaks) = records::tokenize(data, pos, delimiter, &mut cells);
         pos = next;
         piece.breaks += breaks;
@@ -320,6 +372,7 @@ fn parse_piece_into(
                         });
                         values.push(value);
                     }
+                    samples += 1;
                     RowKind::Sample(stamp)
                 }
                 None => RowKind::BadStamp(String::from_utf8_lossy(&stamp_cell).into_owned()),
@@ -339,6 +392,122 @@ fn parse_piece_into(
         piece.frame_ends.push(piece.frames.len());
     }
     piece
+}
+
+/// The fused pass over the common record: a sample of exactly `width` cells, no line break
+/// inside a cell, every kept cell a number. Finds the cell boundaries and reads the kept cells'
+/// numbers as it goes, pushing one value per kept column onto `values` (each holding `samples`
+/// values before). Returns where the next record starts, the line breaks passed and the
+/// timestamp; `None`, with `values` as they were, for any other record, which the caller then
+/// reads with `records::tokenize` and `records::parse_value` (and words its warnings).
+#[inline(always)]
+fn read_sample(
+    data: &[u8],
+    start: usize,
+    delimiter: u8,
+    width: usize,
+    kept: &[usize],
+    values: &mut [Vec<f64>],
+    samples: usize,
+) -> Option<(usize, u64, NaiveDateTime)> {
+    let stamp_end = records::cell_end(data, start, delimiter);
+    let stamp_cell = &data[start..stamp_end];
+    if data.get(stamp_end) != Some(&delimiter) || memchr::memchr(b'\n', stamp_cell).is_some() {
+        return None;
+    }
+    let stamp = parse_timestamp(&records::unquote(stamp_cell))?;
+    let mut pos = stamp_end + 1;
+    if kept.len() + 1 == width {
+        // Every column kept (logs of only the counters the analysis reads): no column to
+        // skip, so no test for one.
+        let mut end = pos;
+        let mut read = 0;
+        while read < values.len() {
+            if read > 0 {
+                if data.get(end) != Some(&delimiter) {
+                    break;
+                }
+                pos = end + 1;
+            }
+            let Some((value, cell_end)) = kept_cell(data, pos, delimiter) else {
+                break;
+            };
+            values[read].push(value);
+            read += 1;
+            end = cell_end;
+        }
+        if read == values.len() {
+            if let Some((next, breaks)) = record_next(data, end) {
+                return Some((next, breaks, stamp));
+            }
+        }
+        for v in &mut values[..read] {
+            v.truncate(samples);
+        }
+        return None;
+    }
+    let mut pushed = 0;
+    let mut next_kept = kept.first().copied();
+    let mut column = 1;
+    let end = loop {
+        let end = if next_kept == Some(column) {
+            let Some((value, end)) = kept_cell(data, pos, delimiter) else {
+                break None;
+            };
+            values[pushed].push(value);
+            pushed += 1;
+            next_kept = kept.get(pushed).copied();
+            end
+        } else {
+            let end = records::cell_end(data, pos, delimiter);
+            if memchr::memchr(b'\n', &data[pos..end]).is_some() {
+                break None;
+            }
+            end
+        };
+        column += 1;
+        if column == width {
+            break Some(end);
+        }
+        if data.get(end) != Some(&delimiter) {
+            break None;
+        }
+        pos = end + 1;
+    };
+    match end.and_then(|end| record_next(data, end)) {
+        Some((next, breaks)) => Some((next, breaks, stamp)),
+        None => {
+            for v in &mut values[..pushed] {
+                v.truncate(samples);
+            }
+            None
+        }
+    }
+}
+
+/// A kept cell's value and end; `None` for a cell holding a line break or no number.
+#[inline(always)]
+fn kept_cell(data: &[u8], pos: usize, delimiter: u8) -> Option<(f64, usize)> {
+    records::number_cell(data, pos, delimiter).or_else(|| {
+        let end = records::cell_end(data, pos, delimiter);
+        let raw = &data[pos..end];
+        if memchr::memchr(b'\n', raw).is_some() {
+            return None;
+        }
+        Some((records::parse_value(raw)?, end))
+    })
+}
+
+/// Where the record whose last cell ends at `end` is followed by the next, and the line breaks
+/// passed; `None` unless a line break (CR, LF or CRLF) or the end of the data follows.
+#[inline(always)]
+fn record_next(data: &[u8], end: usize) -> Option<(usize, u64)> {
+    match data.get(end) {
+        None => Some((end, 0)),
+        Some(b'\n') => Some((end + 1, 1)),
+        Some(b'\r') => Some((end + 1 + usize::from(data.get(end + 1) == Some(&b'\n')), 1)),
+        Some(_) => None,
+    }
 }
 
 /// Everything that must see the records in file order: timeline, warnings, the columns.
@@ -581,26 +750,27 @@ fn parse(
     let pieces_per_block = rayon::current_num_threads().max(1) * 2;
     // The two block buffers are reused: freeing 8 MB blocks would raise glibc's mmap threshold
     // and send the columns into a fragmenting heap.
-    let mut spare: Vec<u8> = Vec::new();
+    let mut pending = BlockBuffer {
+        len: pending.len(),
+        bytes: pending,
+    };
+    let mut spare = BlockBuffer::default();
     loop {
-        let cut = loop {
-            if eof {
-                break pending.len();
+        // Whole records only, reading on while a record is larger than what has been read.
+        let pieces = loop {
+            let pieces =
+                records::split_records(pending.text(), pieces_per_block, MIN_PIECE_LEN, eof);
+            if eof || !pieces.is_empty() {
+                break pieces;
             }
-            if let Some(cut) = records::last_record_end(&pending) {
-                break cut;
-            }
-            eof = read_block(name, &mut text, &mut pending, block_len)? == 0;
+            eof = pending.fill(name, &mut text, block_len)? == 0;
         };
+        let cut: usize = pieces.iter().map(|piece| piece.len()).sum();
         if cut == 0 {
             break;
         }
-        let (ready, rest) = pending.split_at(cut);
         let mut next = std::mem::take(&mut spare);
-        next.clear();
-        next.reserve(rest.len() + block_len);
-        next.extend_from_slice(rest);
-        let pieces = records::split_records(ready, pieces_per_block, MIN_PIECE_LEN);
+        next.restart(&pending.text()[cut..]);
         let mut parsed: Vec<Option<Piece>> = pieces.iter().map(|_| None).collect();
         let kept = &kept;
         // The next block is read on this thread (it may be a transcoder, not Send) while the
@@ -612,7 +782,7 @@ fn parse(
             if eof {
                 Ok(0)
             } else {
-                read_block(name, &mut text, &mut next, block_len)
+                next.fill(name, &mut text, block_len)
             }
         });
         for piece in parsed.into_iter().flatten() {
@@ -782,6 +952,179 @@ pub(crate) fn parse_timestamp(cell: &[u8]) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the records of `data` read as, cell by cell through `records::tokenize` and
+    /// `records::parse_value`: per row, its line breaks before and kind; per kept column, values.
+    fn reference(data: &[u8], width: usize, kept: &[usize]) -> (Vec<String>, Vec<Vec<u64>>, usize) {
+        let mut rows = Vec::new();
+        let mut bad = 0;
+        let mut columns = vec![Vec::new(); kept.len()];
+        let mut cells = Vec::new();
+        let (mut pos, mut breaks) = (0, 0);
+        while pos < data.len() {
+            let (next, passed) = records::tokenize(data, pos, b',', &mut cells);
+            let before = breaks;
+            (pos, breaks) = (next, breaks + passed);
+            if records::is_empty_record(&cells) {
+                continue;
+            }
+            let kind = if cells.len() != width {
+                format!("{} cells", cells.len())
+            } else {
+                let (a, b) = cells[0];
+                match parse_timestamp(&records::unquote(&data[a..b])) {
+                    Some(stamp) => {
+                        for (&index, column) in kept.iter().zip(&mut columns) {
+                            let (a, b) = cells[index];
+                            let value = records::parse_value(&data[a..b]).unwrap_or_else(|| {
+                                bad += 1;
+                                f64::NAN
+                            });
+                            column.push(value.to_bits());
+                        }
+                        format!("{stamp}")
+                    }
+                    None => "bad stamp".to_string(),
+                }
+            };
+            rows.push(format!("{before}: {kind}"));
+            if kind == "bad stamp" {
+                break;
+            }
+        }
+        (rows, columns, bad)
+    }
+
+    /// Each row's line breaks before it and kind, worded as [`reference`] words them.
+    fn row_kinds(piece: &Piece) -> Vec<String> {
+        piece
+            .rows
+            .iter()
+            .map(|row| {
+                let kind = match &row.kind {
+                    RowKind::Sample(stamp) => format!("{stamp}"),
+                    RowKind::Short(n) | RowKind::Long(n) => format!("{n} cells"),
+                    RowKind::BadStamp(_) => "bad stamp".to_string(),
+                };
+                format!("{}: {kind}", row.breaks_before)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fused_pass_reads_like_tokenize_and_parse_value() {
+        let t = "\"02/02/2026 00:00:00.005\"";
+        let records = [
+            format!("{t},\"1\",\"2.5\",\"3\",\"-4\"\n"),
+            format!("{t},\" \",\"\",\"1e5\",\"+7\"\r\n"),
+            format!("{t},12345678901234567890,0.1,-0,\"0.12345678901234567\"\r"),
+            format!("{t},\"a\"\"b\",\"x\ny\",\"5\",6\n"),
+            "\n".to_string(),
+            format!("{t},1,2,3\n"),
+            format!("{t},1,2,3,4,5\n"),
+            format!("{t},text,2,3,4\n"),
+            format!("{t},\"9\"9,2,3,\"4\n"),
+            "\"02/02/2026 00:01:00.000\",1,\"2\",3,4".to_string(),
+        ];
+        let mut texts: Vec<String> = (0..records.len())
+            .map(|cut| records[cut..].concat())
+            .collect();
+        texts.push(records.concat() + "\"not a time\",1,2,3,4\n" + &records[0]);
+        // Every record after every other.
+        for first in &records {
+            for second in &records {
+                texts.push([first.as_str(), second, &records[0], first].concat());
+            }
+        }
+        // Some columns skipped, all kept, none kept.
+        let kept_sets: [&[usize]; 4] = [&[1, 2, 4], &[1, 2, 3, 4], &[], &[3]];
+        for kept in kept_sets {
+            for text in &texts {
+                let data = text.as_bytes();
+                let mut values = vec![Vec::new(); kept.len()];
+                let piece = parse_piece_into(data, b',', 5, kept, &mut values);
+                let rows = row_kinds(&piece);
+                let bits: Vec<Vec<u64>> = values
+                    .iter()
+                    .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                    .collect();
+                let found = (rows, bits, piece.bad_cell_count);
+                assert_eq!(found, reference(data, 5, kept), "{kept:?} {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn fused_pass_reads_random_logs_like_tokenize_and_parse_value() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let cells = [
+            "\"895950848\"",
+            "\"364\"",
+            "\"1234567890123456\"",
+            "\"11.627\"",
+            "\" \"",
+            "\"\"",
+            "\"-5\"",
+            "\"1e5\"",
+            "\"a\"\"b\"",
+            "\"x,y\"",
+            "\"x\ny\"",
+            "\"5\n\"",
+            "\"\n7\r\n\"",
+            "text",
+            "42",
+            "-0",
+            "0.1",
+            "12345678901234567890",
+            "\"12345678901234567\"",
+            "\"99\"9",
+            "",
+        ];
+        let endings = ["\n", "\r\n", "\r"];
+        let width = 12;
+        for _ in 0..300 {
+            let mut text = String::new();
+            for _ in 0..next(30) {
+                let common = next(4) != 0;
+                let count = if next(20) == 0 {
+                    width - 1 + next(3) as usize
+                } else {
+                    width
+                };
+                text.push_str("\"02/02/2026 00:00:00.005\"");
+                for _ in 1..count {
+                    text.push(',');
+                    let cell = if common {
+                        next(3) as usize
+                    } else {
+                        next(cells.len() as u64) as usize
+                    };
+                    text.push_str(cells[cell]);
+                }
+                text.push_str(endings[next(3) as usize]);
+            }
+            let kept_sets: [&[usize]; 3] =
+                [&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], &[2, 5, 11], &[1]];
+            for kept in kept_sets {
+                let data = text.as_bytes();
+                let mut values = vec![Vec::new(); kept.len()];
+                let piece = parse_piece_into(data, b',', width, kept, &mut values);
+                let rows = row_kinds(&piece);
+                let bits: Vec<Vec<u64>> = values
+                    .iter()
+                    .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                    .collect();
+                let found = (rows, bits, piece.bad_cell_count);
+                assert_eq!(found, reference(data, width, kept), "{kept:?} {text}");
+            }
+        }
+    }
 
     #[test]
     fn timestamps() {

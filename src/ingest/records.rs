@@ -35,14 +35,17 @@ pub fn last_record_end(data: &[u8]) -> Option<usize> {
     Some(end + 1)
 }
 
-/// Splits text that starts and ends at record boundaries into about `pieces` runs of whole
-/// records, each at least `min_len` bytes, for parsing in parallel.
-pub fn split_records(data: &[u8], pieces: usize, min_len: usize) -> Vec<&[u8]> {
+/// Splits text that starts at a record boundary into about `pieces` runs of whole records,
+/// each at least `min_len` bytes, for parsing in parallel. With `complete`, the text ends at a
+/// record boundary and is split whole; otherwise the runs stop at the last record end, where
+/// a record still being read is left. Quotes are counted once over the text: finding the last
+/// record end first, then the cuts, counted them twice on the thread handing out the work.
+pub fn split_records(data: &[u8], pieces: usize, min_len: usize, complete: bool) -> Vec<&[u8]> {
     let len = data.len().div_ceil(pieces.max(1)).max(min_len).max(1);
     let mut out = Vec::with_capacity(pieces + 1);
     let mut start = 0;
     while start < data.len() {
-        let mut cut = data.len();
+        let mut cut = None;
         let mut pos = start + len;
         if pos < data.len() {
             let mut quotes = count_quotes(&data[start..pos]);
@@ -50,23 +53,57 @@ pub fn split_records(data: &[u8], pieces: usize, min_len: usize) -> Vec<&[u8]> {
                 let newline = pos + i;
                 quotes += count_quotes(&data[pos..newline]);
                 if quotes.is_multiple_of(2) {
-                    cut = newline + 1;
+                    cut = Some(newline + 1);
                     break;
                 }
                 pos = newline + 1;
             }
         }
+        let cut = match cut {
+            Some(cut) => cut,
+            None if complete => data.len(),
+            None => match last_record_end(&data[start..]) {
+                Some(end) => start + end,
+                None => break,
+            },
+        };
         out.push(&data[start..cut]);
         start = cut;
     }
     out
 }
 
+/// End (exclusive) of the raw cell that starts at `pos`: the delimiter or line break after
+/// it, or the end of `data`. Quoting follows the csv crate: a quote opens only at the start of
+/// a cell, `""` inside quotes is a quote, text after the closing quote belongs to the cell.
+#[inline]
+pub fn cell_end(data: &[u8], mut pos: usize, delimiter: u8) -> usize {
+    let n = data.len();
+    if pos < n && data[pos] == b'"' {
+        pos += 1;
+        loop {
+            pos += memchr::memchr(b'"', &data[pos..]).unwrap_or(n - pos) + 1;
+            if pos < n && data[pos] == b'"' {
+                pos += 1;
+                continue;
+            }
+            break;
+        }
+        pos = pos.min(n);
+    }
+    while pos < n {
+        let b = data[pos];
+        if b == delimiter || b == b'\n' || b == b'\r' {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
 /// Splits the record that starts at `start` into raw cells (quotes kept, as byte ranges of
-/// `data`). Returns where the next record starts and how many line breaks were passed,
-/// including the one ending the record. Quoting follows the csv crate: a quote opens only at
-/// the start of a cell, `""` inside quotes is a quote, text after the closing quote belongs
-/// to the cell; CR, LF and CRLF end a record.
+/// `data`, cut by [`cell_end`]). Returns where the next record starts and how many line breaks
+/// were passed, including the one ending the record; CR, LF and CRLF end a record.
 pub fn tokenize(
     data: &[u8],
     start: usize,
@@ -75,32 +112,9 @@ pub fn tokenize(
 ) -> (usize, u64) {
     cells.clear();
     let n = data.len();
-    let mut pos = start;
     let mut cell_start = start;
     loop {
-        if pos < n && data[pos] == b'"' {
-            pos += 1;
-            loop {
-                pos += data[pos..]
-                    .iter()
-                    .position(|&b| b == b'"')
-                    .unwrap_or(n - pos)
-                    + 1;
-                if pos < n && data[pos] == b'"' {
-                    pos += 1;
-                    continue;
-                }
-                break;
-            }
-            pos = pos.min(n);
-        }
-        while pos < n {
-            let b = data[pos];
-            if b == delimiter || b == b'\n' || b == b'\r' {
-                break;
-            }
-            pos += 1;
-        }
+        let mut pos = cell_end(data, cell_start, delimiter);
         cells.push((cell_start, pos));
         if pos >= n {
             return (n, count_byte(&data[start..n], b'\n') as u64);
@@ -118,6 +132,163 @@ pub fn tokenize(
         let breaks = count_byte(&data[start..pos], b'\n') + usize::from(data[pos - 1] == b'\r');
         return (pos, breaks as u64);
     }
+}
+
+/// Powers of ten a decimal's digits are divided by; all are exact in an `f64` (up to 1e22).
+const POW10: [f64; 20] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19,
+];
+const POW10_INT: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+/// More digits than this might not fit a `u64`.
+const MAX_DIGITS: usize = 19;
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The number of eight digit values (0..=9, one per byte, the first in the lowest byte).
+#[inline(always)]
+fn eight_digits(d: u64) -> u64 {
+    let v = d.wrapping_mul(10).wrapping_add(d >> 8) & 0x00FF_00FF_00FF_00FF;
+    let v = v.wrapping_mul(100).wrapping_add(v >> 16) & 0x0000_FFFF_0000_FFFF;
+    v.wrapping_mul(10_000).wrapping_add(v >> 32) & 0xFFFF_FFFF
+}
+
+/// Reads the run of ASCII digits at `pos` into `mantissa`, eight at a time where the data
+/// allows. Returns the new mantissa, the digits read and where the run ends. The mantissa is
+/// meaningful only while the digits in it number at most [`MAX_DIGITS`].
+#[inline(always)]
+fn digit_run(data: &[u8], mut pos: usize, mut mantissa: u64) -> (u64, usize, usize) {
+    let start = pos;
+    while let Some(bytes) = data.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
+        let d = u64::from_le_bytes(*bytes).wrapping_sub(ASCII_ZEROS);
+        let non_digit = non_digits(d);
+        let run = (non_digit.trailing_zeros() / 8) as usize;
+        if run == 0 {
+            return (mantissa, pos - start, pos);
+        }
+        // Shifting the digits to the top bytes puts zeros in front of them.
+        let digits = if run == 8 { d } else { d << (8 * (8 - run)) };
+        mantissa = mantissa
+            .wrapping_mul(POW10_INT[run])
+            .wrapping_add(eight_digits(digits));
+        pos += run;
+        if run < 8 || pos - start > MAX_DIGITS {
+            return (mantissa, pos - start, pos);
+        }
+    }
+    while let Some(&b) = data.get(pos) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+        pos += 1;
+    }
+    (mantissa, pos - start, pos)
+}
+
+/// Top bit set in each byte of `d` (a word less [`ASCII_ZEROS`]) that was not a digit. A
+/// borrow or carry only ever reaches bytes after the first non-digit.
+#[inline(always)]
+fn non_digits(d: u64) -> u64 {
+    (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080
+}
+
+/// The commonest perfmon cell, `"` then 1 to 16 digits then `"` and a delimiter or line break,
+/// read without a branch on its length: a digit loop, or a loop over words, mispredicts its
+/// exit on most cells, as lengths vary from cell to cell.
+#[inline(always)]
+fn quoted_whole_number(data: &[u8], pos: usize, delimiter: u8) -> Option<(f64, usize)> {
+    let bytes = data.get(pos..)?.first_chunk::<19>()?;
+    if bytes[0] != b'"' {
+        return None;
+    }
+    let (first, second) = bytes[1..17].split_at(8);
+    let first = u64::from_le_bytes(first.try_into().ok()?).wrapping_sub(ASCII_ZEROS);
+    let second = u64::from_le_bytes(second.try_into().ok()?).wrapping_sub(ASCII_ZEROS);
+    let (stop_first, stop_second) = (non_digits(first), non_digits(second));
+    // Digits before the first non-digit (16 when there is none in either word).
+    let len = if stop_first != 0 {
+        stop_first.trailing_zeros() / 8
+    } else {
+        8 + stop_second.trailing_zeros() / 8
+    } as usize;
+    let terminator = bytes[len + 2];
+    if len == 0
+        || bytes[len + 1] != b'"'
+        || !(terminator == delimiter || terminator == b'\n' || terminator == b'\r')
+    {
+        return None;
+    }
+    // Each word's digits moved to its top bytes, zeros in front; a word without digits is 0.
+    let in_first = len.min(8);
+    let in_second = len - in_first;
+    let high = eight_digits(first << (64 - 8 * in_first));
+    let low = eight_digits(second.checked_shl(64 - 8 * in_second as u32).unwrap_or(0));
+    let mantissa = high * POW10_INT[in_second] + low;
+    // Below 10^16, so the signed conversion (one instruction; the unsigned one takes several
+    // without AVX-512) gives the same value.
+    Some((mantissa as i64 as f64, pos + len + 2))
+}
+
+/// The common cell read in one pass: `123`, `-45.67`, quoted or not, directly followed by the
+/// delimiter, a line break or the end of `data`. Returns the value, bit for bit what
+/// [`parse_value`] gives for the cell, and the cell's end; `None` for anything else (blanks,
+/// exponents, signs other than a leading `-`, more than 19 digits, a decimal whose digits
+/// exceed 2^53, text), which the caller reads with [`cell_end`] and [`parse_value`].
+#[inline(always)]
+pub fn number_cell(data: &[u8], pos: usize, delimiter: u8) -> Option<(f64, usize)> {
+    if let Some(read) = quoted_whole_number(data, pos, delimiter) {
+        return Some(read);
+    }
+    let quoted = data.get(pos) == Some(&b'"');
+    let mut p = pos + usize::from(quoted);
+    let negative = data.get(p) == Some(&b'-');
+    p += usize::from(negative);
+    let (mut mantissa, int_digits, end) = digit_run(data, p, 0);
+    p = end;
+    let mut digits = int_digits;
+    let mut fraction_digits = 0;
+    if data.get(p) == Some(&b'.') {
+        let (m, f, end) = digit_run(data, p + 1, mantissa);
+        (mantissa, fraction_digits, p) = (m, f, end);
+        digits += f;
+        if f == 0 {
+            return None;
+        }
+    }
+    if int_digits == 0 || digits > MAX_DIGITS {
+        return None;
+    }
+    if quoted {
+        if data.get(p) != Some(&b'"') {
+            return None;
+        }
+        p += 1;
+    }
+    match data.get(p) {
+        None => {}
+        Some(&b) if b == delimiter || b == b'\n' || b == b'\r' => {}
+        Some(_) => return None,
+    }
+    // Both operands are exact, so the one rounding of the division gives the correctly
+    // rounded value, as every exact parser does; a u64 converts with one rounding too.
+    let value = if fraction_digits == 0 {
+        mantissa as f64
+    } else if mantissa <= 1 << 53 {
+        mantissa as f64 / POW10[fraction_digits]
+    } else {
+        return None;
+    };
+    Some((if negative { -value } else { value }, p))
 }
 
 /// True for the record of an empty line, which the reader skips as the csv crate does.
@@ -232,11 +403,169 @@ mod tests {
         let text = b"\"a\",\"b\"\n\"c\n\",\"d\"\n\"e";
         assert_eq!(last_record_end(text), Some(17));
         assert_eq!(last_record_end(b"\"a\n"), None);
-        let pieces = split_records(b"\"1\"\n\"2\n3\"\n\"4\"\n", 14, 1);
+        let text = b"\"1\"\n\"2\n3\"\n\"4\"\n\"5\n";
+        let pieces = split_records(&text[..14], 14, 1, true);
         assert_eq!(
             pieces,
             [&b"\"1\"\n"[..], &b"\"2\n3\"\n"[..], &b"\"4\"\n"[..]]
         );
+        // Without the end of the text, the record still open is left out.
+        for pieces in [1, 2, 3, 14] {
+            let runs = split_records(text, pieces, 1, false);
+            assert_eq!(runs.concat(), &text[..14], "{pieces}");
+            assert_eq!(split_records(text, pieces, 1, true).concat(), text);
+        }
+        assert!(split_records(b"\"1\n2", 2, 1, false).is_empty());
+        assert_eq!(split_records(b"1\n2\n3", 3, 1, false), [b"1\n2\n"]);
+        assert_eq!(
+            split_records(b"1\n2\n3", 5, 1, false),
+            [&b"1\n"[..], b"2\n"]
+        );
+    }
+
+    /// The fast read of `cell` (as a whole cell, then followed by a delimiter) must be absent
+    /// or equal `parse_value` bit for bit, and end where the cell ends.
+    fn check_fast(cell: &[u8]) -> bool {
+        let mut fast = false;
+        // Short tails take the careful reading near the end of the data, long ones the
+        // word-at-a-time one.
+        let tails: [&[u8]; 7] = [
+            b"",
+            b",9",
+            b"\n",
+            b"\r\n",
+            b",\"12345678901234567890\"",
+            b"\r\"12345678901234567890\"",
+            b"\n\"12345678901234567890\"",
+        ];
+        for tail in tails {
+            let data = [cell, tail].concat();
+            if let Some((value, end)) = number_cell(&data, 0, b',') {
+                // The cell as the tokenizer cuts it (a delimiter in `cell` ends it early).
+                let raw = &data[..cell_end(&data, 0, b',')];
+                let expected = parse_value(raw).map(f64::to_bits);
+                assert_eq!(Some(value.to_bits()), expected, "{}", cell.escape_ascii());
+                assert_eq!(end, raw.len(), "{}", cell.escape_ascii());
+                fast = true;
+            }
+        }
+        fast
+    }
+
+    #[test]
+    fn fast_numbers_match_parse_value() {
+        for cell in [
+            "0",
+            "\"0\"",
+            "-0",
+            "\"-0\"",
+            "0.1",
+            "\"0.1\"",
+            "-0.0",
+            "11.627",
+            "\"895950848\"",
+            "123456789012345",
+            "1234567890123456",
+            "9007199254740993",
+            "12345678901234567",
+            "1234567890123456789",
+            "18446744073709551615",
+            "0.30000000000000004",
+            "9007199254740992.5",
+            "0.12345678901234567",
+            "1.7976931348623157",
+            "00000000000000000001",
+            "-1234567.891",
+            "4.5",
+            "\"12345678\"",
+            "1234567",
+            "123456789",
+        ] {
+            check_fast(cell.as_bytes());
+        }
+        // The common cells take the fast path.
+        for cell in [
+            "42",
+            "\"895950848\"",
+            "-0",
+            "\"11.627\"",
+            "0.1",
+            "9007199254740993",
+        ] {
+            assert!(check_fast(cell.as_bytes()), "{cell}");
+        }
+        // Everything unusual is left to parse_value.
+        for cell in [
+            "1e5",
+            "\"1e5\"",
+            "\" \"",
+            "",
+            "\"\"",
+            "+5",
+            "5.",
+            ".5",
+            "-",
+            "\"-\"",
+            " 5",
+            "\"5 \"",
+            "\"12\"3",
+            "12\"",
+            "\"12",
+            "12345678901234567890",
+            "1.5e-005",
+            "inf",
+            "NaN",
+            "0x10",
+            "1.2.3",
+            "--1",
+            "\"say \"\"5\"\"\"",
+            "99999999999999999999.5",
+            "0.123456789012345678",
+        ] {
+            assert!(!check_fast(cell.as_bytes()), "{cell}");
+        }
+        assert_eq!(number_cell(b"\"12\"\t3", 0, b'\t'), Some((12.0, 4)));
+        assert_eq!(number_cell(b"12\t3", 0, b','), None);
+    }
+
+    #[test]
+    fn fast_numbers_match_parse_value_on_random_cells() {
+        // A small xorshift keeps the cells reproducible without a seed file.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0123456789012345678901234567890123456789.-\" e+,";
+        let mut fast = 0;
+        for _ in 0..200_000 {
+            let len = (next() % 24) as usize;
+            let mut cell: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if next() % 2 == 0 {
+                cell.insert(0, b'"');
+                cell.push(b'"');
+            }
+            fast += usize::from(check_fast(&cell));
+            // Digit strings of every length, with a point anywhere.
+            let digits = (next() % 22) as usize + 1;
+            let mut number: Vec<u8> = (0..digits).map(|_| b'0' + (next() % 10) as u8).collect();
+            if next() % 2 == 0 {
+                number.insert((next() % digits as u64) as usize + 1, b'.');
+            }
+            if next() % 3 == 0 {
+                number.insert(0, b'-');
+            }
+            if next() % 2 == 0 {
+                number.insert(0, b'"');
+                number.push(b'"');
+            }
+            fast += usize::from(check_fast(&number));
+        }
+        assert!(fast > 100_000, "only {fast} cells took the fast path");
     }
 
     #[test]
