@@ -112,11 +112,13 @@ impl Series {
                 let shift = u32::from(mode);
                 let mut previous = unzigzag(get_varint(bytes, &mut pos)) << shift;
                 out.extend((0..n).map(|_| {
-                    // Most steps are one byte: skip the loop for them.
-                    let code = match bytes[pos] {
-                        b @ 0..0x80 => {
-                            pos += 1;
-                            u64::from(b)
+                    // Most codes are one or two bytes: take either by arithmetic, without a
+                    // branch to mispredict when they mix; the loop only for wider ones.
+                    let code = match bytes.get(pos..pos + 2) {
+                        Some(&[low, high]) if low & high < 0x80 => {
+                            let two = u64::from(low >> 7);
+                            pos += 1 + two as usize;
+                            u64::from(low & 0x7f) | ((u64::from(high) * two) << 7)
                         }
                         _ => get_varint(bytes, &mut pos),
                     };
