@@ -153,24 +153,44 @@ pub fn encode_frame(out: &mut Vec<u8>, values: &[f64]) {
         return;
     }
     put_varint(out, values.len() as u64);
-    let Some(steps) = whole_steps(values) else {
-        out.reserve(8 * values.len() + 1);
-        out.push(RAW);
-        for v in values {
-            out.extend_from_slice(&v.to_le_bytes());
+    CODES.with_borrow_mut(|codes| {
+        match whole_steps(values, codes) {
+            Some(steps) => put_steps(out, &steps, codes),
+            None => {
+                out.reserve(8 * values.len() + 1);
+                out.push(RAW);
+                for v in values {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
         }
-        return;
-    };
+        // A long frame's scratch is not kept for the rest of the thread's life.
+        if codes.capacity() > KEPT_CODES {
+            *codes = Vec::new();
+        }
+    });
+}
+
+thread_local! {
+    /// Each value's code before the shift, from the pass that finds the shift: the pass that
+    /// writes then needs no float.
+    static CODES: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Codes of scratch kept between frames (far more than a piece of a read brings).
+const KEPT_CODES: usize = 1 << 16;
+
+/// The mode byte, the first value and the shifted `codes` of a frame of whole steps.
+fn put_steps(out: &mut Vec<u8>, steps: &WholeSteps, codes: &[u64]) {
     let shift = steps.shift;
     out.push(shift as u8);
     put_varint(out, zigzag(steps.first >> shift));
     // No code is wider than the widest step's (zigzag at most doubles a magnitude).
     let widest = 2 * (steps.between >> shift) + 1;
     let width = varint_len(widest);
-    let mut previous = steps.first;
     // Codes are written into a zeroed stretch sized for the widest, a slice at a time so
     // that the stretch (and the capacity it may force) stays small; then cut to what was used.
-    for slice in values.chunks(ENCODE_SLICE) {
+    for slice in codes.chunks(ENCODE_SLICE) {
         let start = out.len();
         // One byte spare: the two-byte writer stores a second byte even after a one-byte code.
         out.resize(start + width * slice.len() + 1, 0);
@@ -179,16 +199,16 @@ pub fn encode_frame(out: &mut Vec<u8>, values: &[f64]) {
         if widest < 1 << 14 {
             // Pages move by small steps: every code takes one or two bytes, and choosing by
             // arithmetic rather than a branch spares a mispredicted jump per mixed value.
-            for &v in slice {
-                let code = step_code(v, &mut previous, shift);
+            for &unshifted in slice {
+                let code = shifted(unshifted, shift);
                 let two = usize::from(code >= 0x80);
                 buf[pos] = (code as u8) | ((two as u8) << 7);
                 buf[pos + 1] = (code >> 7) as u8;
                 pos += 1 + two;
             }
         } else {
-            for &v in slice {
-                let mut code = step_code(v, &mut previous, shift);
+            for &unshifted in slice {
+                let mut code = shifted(unshifted, shift);
                 while code >= 0x80 {
                     buf[pos] = (code as u8) | 0x80;
                     pos += 1;
@@ -202,21 +222,19 @@ pub fn encode_frame(out: &mut Vec<u8>, values: &[f64]) {
     }
 }
 
+/// A code of the format from one of the unshifted step: a step divisible by `1 << shift`
+/// zigzags to a number divisible by it too, so shifting the zigzag is zigzagging the shift.
+#[inline(always)]
+fn shifted(unshifted: u64, shift: u32) -> u64 {
+    if unshifted == 0 {
+        0
+    } else {
+        ((unshifted - 1) >> shift) + 1
+    }
+}
+
 /// Values coded per stretch of output reserved at once by [`encode_frame`].
 const ENCODE_SLICE: usize = 256;
-
-/// The code of `v` in a frame of whole steps: 0 for no value, else the zigzagged step from
-/// the previous value, in units of `1 << shift`, plus one.
-#[inline(always)]
-fn step_code(v: f64, previous: &mut i64, shift: u32) -> u64 {
-    if v.is_nan() {
-        return 0;
-    }
-    let whole = v as i64;
-    let code = zigzag((whole - *previous) >> shift) + 1;
-    *previous = whole;
-    code
-}
 
 /// Bytes the varint of `v` takes.
 fn varint_len(v: u64) -> usize {
@@ -263,9 +281,12 @@ fn cast_whole(v: f64) -> (i64, bool) {
 }
 
 /// When every value is NaN or a whole number within the exact range (and not -0.0), what a
-/// frame of steps needs (see [`WholeSteps`]); one pass.
-fn whole_steps(values: &[f64]) -> Option<WholeSteps> {
+/// frame of steps needs (see [`WholeSteps`]), with each value's code before the shift in
+/// `codes`: 0 for no value, else zigzag(step) + 1. One pass.
+fn whole_steps(values: &[f64], codes: &mut Vec<u64>) -> Option<WholeSteps> {
+    codes.clear();
     let Some(start) = values.iter().position(|v| !v.is_nan()) else {
+        codes.resize(values.len(), 0);
         return Some(WholeSteps {
             first: 0,
             shift: 0,
@@ -276,18 +297,31 @@ fn whole_steps(values: &[f64]) -> Option<WholeSteps> {
     if !exact {
         return None;
     }
+    codes.reserve_exact(values.len());
+    codes.resize(start, 0);
     let mut previous = first;
     let mut between = 0u64;
-    for &v in &values[start + 1..] {
-        let blank = v.is_nan();
-        let (whole, exact) = cast_whole(v);
-        if !(exact | blank) {
+    // In stretches, so that a frame of fractions stops early without a test per value.
+    for stretch in values[start..].chunks(64) {
+        let mut all_exact = true;
+        codes.extend(stretch.iter().map(|&v| {
+            let blank = v.is_nan();
+            let (whole, exact) = cast_whole(v);
+            all_exact &= exact | blank;
+            // A blank keeps the previous value: no step, and no branch to mispredict.
+            let whole = if blank { previous } else { whole };
+            let step = whole - previous;
+            between |= step.unsigned_abs();
+            previous = whole;
+            if blank {
+                0
+            } else {
+                zigzag(step) + 1
+            }
+        }));
+        if !all_exact {
             return None;
         }
-        // A blank keeps the previous value: no step, and no branch to mispredict.
-        let whole = if blank { previous } else { whole };
-        between |= whole.abs_diff(previous);
-        previous = whole;
     }
     // The first value counts as a step from 0, so that it is stored shifted too.
     let steps = between | first.unsigned_abs();
@@ -528,6 +562,14 @@ mod tests {
             s.decode_into(&mut decoded);
             assert_eq!(decoded[0], 1.5);
             assert!(same(&decoded[1..], &values), "round {round}");
+        }
+        // A frame longer than the scratch kept between frames, then a short one after it.
+        let long: Vec<f64> = (0..70_000).map(|i| f64::from(i % 300) * 4096.0).collect();
+        for values in [&long[..], &long[..5]] {
+            let (mut fast, mut reference) = (Vec::new(), Vec::new());
+            encode_frame(&mut fast, values);
+            reference_frame(&mut reference, values);
+            assert_eq!(fast, reference);
         }
     }
 }
