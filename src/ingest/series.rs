@@ -280,6 +280,23 @@ fn cast_whole(v: f64) -> (i64, bool) {
     (whole, exact)
 }
 
+/// Added to a value below 2^51 in magnitude, rounds it to a whole number held in the low
+/// bits of the sum's mantissa (the sum's exponent is this one's).
+const ROUNDER: f64 = 6_755_399_441_055_744.0; // 2^52 + 2^51
+
+/// `v` as a whole number when it is one below 2^51 in magnitude (and not -0.0), found without
+/// the cast's round trip to and from an integer register: the sum with [`ROUNDER`] keeps its
+/// exponent only for such magnitudes, and gives `v` back only when `v` was whole.
+#[inline(always)]
+fn cast_small_whole(v: f64) -> Option<i64> {
+    let sum = v + ROUNDER;
+    let whole = sum.to_bits().wrapping_sub(ROUNDER.to_bits()) as i64;
+    let small_whole = (sum - ROUNDER == v)
+        & ((sum.to_bits() ^ ROUNDER.to_bits()) >> 52 == 0)
+        & (v.to_bits() != NEGATIVE_ZERO);
+    small_whole.then_some(whole)
+}
+
 /// When every value is NaN or a whole number within the exact range (and not -0.0), what a
 /// frame of steps needs (see [`WholeSteps`]), with each value's code before the shift in
 /// `codes`: 0 for no value, else zigzag(step) + 1. One pass.
@@ -306,7 +323,10 @@ fn whole_steps(values: &[f64], codes: &mut Vec<u64>) -> Option<WholeSteps> {
         let mut all_exact = true;
         codes.extend(stretch.iter().map(|&v| {
             let blank = v.is_nan();
-            let (whole, exact) = cast_whole(v);
+            let (whole, exact) = match cast_small_whole(v) {
+                Some(whole) => (whole, true),
+                None => cast_whole(v),
+            };
             all_exact &= exact | blank;
             // A blank keeps the previous value: no step, and no branch to mispredict.
             let whole = if blank { previous } else { whole };
