@@ -592,4 +592,40 @@ mod tests {
             assert_eq!(fast, reference);
         }
     }
+
+    #[test]
+    fn the_rounding_test_agrees_with_the_cast_where_it_answers() {
+        let edge = (1i64 << 51) as f64;
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            1e-300,
+            4096.0 * 73.0,
+            edge - 1.0,
+            -edge,
+            -edge + 1.0,
+            edge - 0.5,
+            -edge - 1.0,
+            edge,
+            edge + 1.0,
+            MAX_EXACT,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for v in values {
+            let small = cast_small_whole(v);
+            let (whole, exact) = cast_whole(v);
+            // Every whole number below 2^51 in magnitude is answered, and as the cast does.
+            let in_range = exact && whole.unsigned_abs() < 1 << 51 || v == -edge;
+            assert_eq!(small.is_some(), in_range, "{v}");
+            if let Some(small) = small {
+                assert_eq!(small, whole, "{v}");
+            }
+        }
+    }
 }
