@@ -196,15 +196,22 @@ fn put_steps(out: &mut Vec<u8>, steps: &WholeSteps, codes: &[u64]) {
         out.resize(start + width * slice.len() + 1, 0);
         let buf = &mut out[start..];
         let mut pos = 0;
-        if widest < 1 << 14 {
+        if widest < 0x80 {
+            // Every code one byte: a plain copy the compiler can run several values at a time.
+            for (byte, &unshifted) in buf.iter_mut().zip(slice) {
+                *byte = shifted(unshifted, shift) as u8;
+            }
+            pos = slice.len();
+        } else if widest < 1 << 14 {
             // Pages move by small steps: every code takes one or two bytes, and choosing by
             // arithmetic rather than a branch spares a mispredicted jump per mixed value.
             for &unshifted in slice {
                 let code = shifted(unshifted, shift);
-                let two = usize::from(code >= 0x80);
-                buf[pos] = (code as u8) | ((two as u8) << 7);
-                buf[pos + 1] = (code >> 7) as u8;
-                pos += 1 + two;
+                let two = u16::from(code >= 0x80);
+                // Both bytes in one store (the second is overwritten after a one-byte code).
+                let pair = (code as u16 & 0x7f) | (two << 7) | ((code as u16 >> 7) << 8);
+                buf[pos..pos + 2].copy_from_slice(&pair.to_le_bytes());
+                pos += 1 + usize::from(two);
             }
         } else {
             for &unshifted in slice {
