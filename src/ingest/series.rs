@@ -111,9 +111,24 @@ impl Series {
             } else {
                 let shift = u32::from(mode);
                 let mut previous = unzigzag(get_varint(bytes, &mut pos)) << shift;
-                out.extend((0..n).map(|_| {
-                    // Most codes are one or two bytes: take either by arithmetic, without a
-                    // branch to mispredict when they mix; the loop only for wider ones.
+                let mut left = n;
+                while left > 0 {
+                    // Eight one-byte codes (a counter that barely moves) from one load: no
+                    // wait on each code's length before the next can be read.
+                    if let Some(eight) = bytes.get(pos..pos + 8).filter(|_| left >= 8) {
+                        let mut word = [0u8; 8];
+                        word.copy_from_slice(eight);
+                        if u64::from_le_bytes(word) & 0x8080_8080_8080_8080 == 0 {
+                            out.extend(
+                                word.map(|code| step_value(code.into(), &mut previous, shift)),
+                            );
+                            pos += 8;
+                            left -= 8;
+                            continue;
+                        }
+                    }
+                    // Most other codes are one or two bytes: take either by arithmetic,
+                    // without a branch to mispredict when they mix; the loop for wider ones.
                     let code = match bytes.get(pos..pos + 2) {
                         Some(&[low, high]) if low & high < 0x80 => {
                             let two = u64::from(low >> 7);
@@ -122,13 +137,9 @@ impl Series {
                         }
                         _ => get_varint(bytes, &mut pos),
                     };
-                    if code == 0 {
-                        f64::NAN
-                    } else {
-                        previous += unzigzag(code - 1) << shift;
-                        previous as f64
-                    }
-                }));
+                    out.push(step_value(code, &mut previous, shift));
+                    left -= 1;
+                }
             }
         }
     }
@@ -242,6 +253,17 @@ fn shifted(unshifted: u64, shift: u32) -> u64 {
 
 /// Values coded per stretch of output reserved at once by [`encode_frame`].
 const ENCODE_SLICE: usize = 256;
+
+/// The value a code of a frame of steps stands for, after `previous` (which it moves).
+#[inline(always)]
+fn step_value(code: u64, previous: &mut i64, shift: u32) -> f64 {
+    if code == 0 {
+        f64::NAN
+    } else {
+        *previous += unzigzag(code - 1) << shift;
+        *previous as f64
+    }
+}
 
 /// Bytes the varint of `v` takes.
 fn varint_len(v: u64) -> usize {
