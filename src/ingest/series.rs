@@ -359,13 +359,15 @@ fn whole_steps(values: &[f64], codes: &mut Vec<u64>) -> Option<WholeSteps> {
             all_exact &= exact | blank;
             // A blank keeps the previous value: no step, and no branch to mispredict.
             let whole = if blank { previous } else { whole };
-            let step = whole - previous;
+            // Wrapping: only a value that is not a whole number in the exact range (whose
+            // frame is then stored raw) can take a step outside the i64 range.
+            let step = whole.wrapping_sub(previous);
             between |= step.unsigned_abs();
             previous = whole;
             if blank {
                 0
             } else {
-                zigzag(step) + 1
+                zigzag(step).wrapping_add(1)
             }
         }));
         if !all_exact {
