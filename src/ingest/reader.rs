@@ -136,15 +136,7 @@ fn estimate_rows(body: &[u8], text_len: u64, header_len: usize, width: usize) ->
 
 fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, IngestError> {
     let mut prefix = vec![0u8; SNIFF_LEN];
-    let mut filled = 0;
-    while filled < prefix.len() {
-        match input.read(&mut prefix[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(IngestError::io(name, e)),
-        }
-    }
+    let filled = read_into(name, input, &mut prefix)?;
     prefix.truncate(filled);
     Ok(prefix)
 }
@@ -953,6 +945,18 @@ pub(crate) fn parse_timestamp(cell: &[u8]) -> Option<NaiveDateTime> {
 mod tests {
     use super::*;
 
+    /// What the records of `data` read as through `parse_piece_into` (the fused pass first),
+    /// in the shape of [`reference`].
+    fn fused(data: &[u8], width: usize, kept: &[usize]) -> (Vec<String>, Vec<Vec<u64>>, usize) {
+        let mut values = vec![Vec::new(); kept.len()];
+        let piece = parse_piece_into(data, b',', width, kept, &mut values);
+        let bits = values
+            .iter()
+            .map(|v| v.iter().map(|x| x.to_bits()).collect())
+            .collect();
+        (row_kinds(&piece), bits, piece.bad_cell_count)
+    }
+
     /// What the records of `data` read as, cell by cell through `records::tokenize` and
     /// `records::parse_value`: per row, its line breaks before and kind; per kept column, values.
     fn reference(data: &[u8], width: usize, kept: &[usize]) -> (Vec<String>, Vec<Vec<u64>>, usize) {
@@ -1041,15 +1045,11 @@ mod tests {
         for kept in kept_sets {
             for text in &texts {
                 let data = text.as_bytes();
-                let mut values = vec![Vec::new(); kept.len()];
-                let piece = parse_piece_into(data, b',', 5, kept, &mut values);
-                let rows = row_kinds(&piece);
-                let bits: Vec<Vec<u64>> = values
-                    .iter()
-                    .map(|v| v.iter().map(|x| x.to_bits()).collect())
-                    .collect();
-                let found = (rows, bits, piece.bad_cell_count);
-                assert_eq!(found, reference(data, 5, kept), "{kept:?} {text}");
+                assert_eq!(
+                    fused(data, 5, kept),
+                    reference(data, 5, kept),
+                    "{kept:?} {text}"
+                );
             }
         }
     }
@@ -1113,15 +1113,11 @@ mod tests {
                 [&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], &[2, 5, 11], &[1]];
             for kept in kept_sets {
                 let data = text.as_bytes();
-                let mut values = vec![Vec::new(); kept.len()];
-                let piece = parse_piece_into(data, b',', width, kept, &mut values);
-                let rows = row_kinds(&piece);
-                let bits: Vec<Vec<u64>> = values
-                    .iter()
-                    .map(|v| v.iter().map(|x| x.to_bits()).collect())
-                    .collect();
-                let found = (rows, bits, piece.bad_cell_count);
-                assert_eq!(found, reference(data, width, kept), "{kept:?} {text}");
+                assert_eq!(
+                    fused(data, width, kept),
+                    reference(data, width, kept),
+                    "{kept:?} {text}"
+                );
             }
         }
     }
