@@ -84,8 +84,18 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     let decoded = |column: usize, counter: &str| -> Option<Vec<f64>> {
         sibling(column, counter).map(|j| log.columns[j].values.to_vec())
     };
+    // Each Virtual Bytes column's largest value, decoded once: every counter of a process, and
+    // of every lineage through its labels, asks for it.
+    let virtual_bytes: HashSet<usize> = series
+        .iter()
+        .filter_map(|&(column, _)| sibling(column, "Virtual Bytes"))
+        .collect();
+    let largest: HashMap<usize, f64> = virtual_bytes
+        .into_par_iter()
+        .filter_map(|j| Some((j, log.columns[j].values.max_finite()?)))
+        .collect();
     let max_of = |column: usize| -> Option<f64> {
-        sibling(column, "Virtual Bytes").and_then(|j| log.columns[j].values.max_finite())
+        sibling(column, "Virtual Bytes").and_then(|j| largest.get(&j).copied())
     };
 
     // With `ID Process` logged, an image whose labels passed between processes is analysed per
