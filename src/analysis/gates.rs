@@ -256,6 +256,8 @@ const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 /// Try one lifetime: `hours` and `values` are its samples (finite, in time order). Lifetimes
 /// shorter than `shortest` (hours, samples: [`MIN_SPAN_HOURS`] and [`MIN_SAMPLES`], or less for
 /// lifetimes that restarts cut short and that are judged together) are not tested.
+/// `change_sigma`, when known, is the robust sigma of the changes between these very samples
+/// (the lifetime split computes it for the whole series).
 pub fn try_lifetime(
     hours: &[f64],
     values: &[f64],
@@ -263,6 +265,7 @@ pub fn try_lifetime(
     calendar: Option<&Calendar>,
     shortest: (f64, usize),
     restarted: bool,
+    change_sigma: Option<f64>,
 ) -> LifetimeTrial {
     let n = values.len().min(hours.len());
     let (start, end) = if n > 0 {
@@ -318,8 +321,10 @@ pub fn try_lifetime(
         .collect();
     let level = median(&x).unwrap_or(0.0);
     let raw_sigma = || {
-        let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
-        mad_sigma(&diffs).unwrap_or(0.0) / std::f64::consts::SQRT_2
+        change_sigma.unwrap_or_else(|| {
+            let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
+            mad_sigma(&diffs).unwrap_or(0.0)
+        }) / std::f64::consts::SQRT_2
     };
     if blocks.aggregated
         && median(&spread).is_some_and(|s| s > 0.05 * level.abs() && s > 8.0 * raw_sigma())
@@ -582,8 +587,11 @@ fn gate(
             let after = &x[stick.break_index..];
             let t_after = &t[stick.break_index..];
             let post_fraction = (trial.end_hours - stick.break_time) / span;
-            let post_mk = mann_kendall_hamed_rao(t_after, after);
-            let post_p = post_mk.map_or(1.0, |r| r.p_increasing);
+            // The part after the break is tested only when a rule below asks: a line's two
+            // slopes are seldom far enough apart for a bend or an onset.
+            let post_test = std::cell::OnceCell::new();
+            let post_mk = || *post_test.get_or_init(|| mann_kendall_hamed_rao(t_after, after));
+            let post_p = || post_mk().map_or(1.0, |r| r.p_increasing);
             let (s1, s2) = (stick.slope_before, stick.slope_after);
             // As for the tail below: a part after the bend too noisy to rule out growth at a
             // rate that counts as continuing has not shown that growth stopped.
@@ -591,14 +599,14 @@ fn gate(
                 !trial.restarted
                     && s2 >= 0.0
                     && trial.p <= UNDECIDED_TAIL_MAX_P
-                    && post_mk
+                    && post_mk()
                         .and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
                         .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * sen.slope)
             };
             let bend = post_fraction >= 0.2
                 && s1 > 0.0
                 && s2 < 0.3 * s1
-                && post_p >= 0.05
+                && post_p() >= 0.05
                 && !bend_undecided();
             let day_over_day = if bend {
                 persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours())
@@ -621,7 +629,7 @@ fn gate(
                         && ups.len() < 3
                         && shift.mean_after > shift.mean_before
                     {
-                        return level_shift(t, &shift, post_p);
+                        return level_shift(t, &shift, post_p());
                     }
                 }
                 let (shape, what) = if into <= 0.5 * span {
@@ -634,7 +642,7 @@ fn gate(
                     reason: format!(
                         "{what} from {} (MK p={:.2} after)",
                         hours_text(since),
-                        post_p
+                        post_p()
                     ),
                 };
             }
@@ -643,8 +651,8 @@ fn gate(
                 let (tb, xb) = (&t[..stick.break_index], &x[..stick.break_index]);
                 mann_kendall_hamed_rao(tb, xb).is_none_or(|r| r.p_increasing >= 0.05)
             };
-            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p < 0.05 && before_flat() {
-                if let Some(post) = post_mk
+            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p() < 0.05 && before_flat() {
+                if let Some(post) = post_mk()
                     .and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
                     .filter(|p| p.slope > 0.0)
                 {
@@ -653,7 +661,7 @@ fn gate(
                     // The flat part before the onset dilutes the whole-lifetime test; the
                     // growing part is the evidence, halved (Bonferroni over the two tests)
                     // because the break was chosen on the same data.
-                    trial.p = trial.p.min((2.0 * post_p).min(1.0));
+                    trial.p = trial.p.min((2.0 * post_p()).min(1.0));
                     trial.fit_start_hours = stick.break_time;
                     trial
                         .notes
@@ -848,13 +856,22 @@ mod tests {
         ] {
             let (t, v) = noisy_leak(seed);
             let shortest = (MIN_SPAN_HOURS, MIN_SAMPLES);
-            let alone = try_lifetime(&t, &v, CounterKind::HandleCount, None, shortest, false);
+            let alone = try_lifetime(
+                &t,
+                &v,
+                CounterKind::HandleCount,
+                None,
+                shortest,
+                false,
+                None,
+            );
             assert_eq!(
                 kind_and_shape(&alone.outcome),
                 ("candidate", "linear"),
                 "seed {seed}"
             );
-            let restarted = try_lifetime(&t, &v, CounterKind::HandleCount, None, shortest, true);
+            let restarted =
+                try_lifetime(&t, &v, CounterKind::HandleCount, None, shortest, true, None);
             assert_eq!(
                 kind_and_shape(&restarted.outcome),
                 ("rejected", "growth-stopped"),
@@ -874,6 +891,7 @@ mod tests {
             None,
             (MIN_SPAN_HOURS, MIN_SAMPLES),
             false,
+            None,
         );
         assert!(trial.tail_ratio.is_some_and(|r| r < 0.3));
         assert!(trial.notes.iter().any(|n| n.contains("too noisy")));

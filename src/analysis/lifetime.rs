@@ -93,6 +93,9 @@ pub struct Lifetimes {
     pub renumbered: bool,
     /// Recurring sharp drops too close together to be restarts: a garbage-collector sawtooth.
     pub sawtooth_drops: usize,
+    /// Robust sigma (MAD) of the changes between consecutive finite samples, when the split
+    /// needed it: a lifetime holding every such sample reuses it rather than computing it again.
+    pub change_sigma: Option<f64>,
 }
 
 /// Identity columns of the same machine and instance, when logged.
@@ -194,6 +197,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         .windows(2)
         .map(|w| hours[valid[w[1]]] - hours[valid[w[0]]])
         .collect();
+    out.change_sigma = sigma_cache;
     let recurring = drops.len() >= 3 && median(&drop_gaps).is_some_and(|g| g < 3.0);
     if recurring {
         out.sawtooth_drops = drops.len();
@@ -226,11 +230,13 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     }
     let mut runs: Vec<Lifetime> = Vec::new();
     let mut run_pid: Vec<Option<u32>> = Vec::new();
+    // The previous valid sample's PID, carried over: each sample's is read once.
+    let mut pid_before = None;
     for (k, &i) in valid.iter().enumerate() {
+        let pid_now = pid_at(&identity, i);
         let mut cut = None;
         if k > 0 {
             let p = valid[k - 1];
-            let (pid_now, pid_before) = (pid_at(&identity, i), pid_at(&identity, p));
             let same_pid = matches!((pid_now, pid_before), (Some(a), Some(b)) if a == b);
             if matches!((pid_now, pid_before), (Some(a), Some(b)) if a != b) {
                 cut = Some(CutReason::PidChanged);
@@ -258,22 +264,23 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             if let Some(reason) = cut {
                 out.cuts.push((i, reason));
             }
-            let pid = pid_at(&identity, i);
             // A PID seen before, then another, then back: the label moved between processes.
-            if k > 0 && pid.is_some_and(|p| out.pids.contains(&p)) {
+            if k > 0 && pid_now.is_some_and(|p| out.pids.contains(&p)) {
                 out.renumbered = true;
             }
             runs.push(Lifetime::default());
-            run_pid.push(pid);
+            run_pid.push(pid_now);
         }
         if let Some(run) = runs.last_mut() {
             run.push(i);
         }
-        if let Some(pid) = pid_at(&identity, i) {
+        // A PID equal to the previous sample's is listed already.
+        if let Some(pid) = pid_now.filter(|&p| pid_before != Some(p)) {
             if !out.pids.contains(&pid) {
                 out.pids.push(pid);
             }
         }
+        pid_before = pid_now;
     }
     // Runs of a PID that comes back belong to the same process: merge them.
     let mut merged: Vec<(Option<u32>, Lifetime)> = Vec::new();

@@ -366,6 +366,8 @@ fn try_series(
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
     let restarted = split.lifetimes.len() > 1;
+    // A single lifetime holds every finite sample: the split's scale of their changes is its own.
+    let change_sigma = split.change_sigma.filter(|_| !restarted);
     let trial_all = |shortest: (f64, usize)| -> Vec<LifetimeTrial> {
         split
             .lifetimes
@@ -378,11 +380,12 @@ fn try_series(
                     calendar,
                     shortest,
                     restarted,
+                    change_sigma,
                 ),
                 None => {
                     let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
                     let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
-                    gates::try_lifetime(&t, &v, kind, calendar, shortest, restarted)
+                    gates::try_lifetime(&t, &v, kind, calendar, shortest, restarted, None)
                 }
             })
             .collect()
@@ -1312,6 +1315,7 @@ mod tests {
             None,
             (gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES),
             false,
+            None,
         );
         assert!(
             matches!(trial.outcome, Outcome::Candidate { .. }),

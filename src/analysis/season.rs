@@ -5,7 +5,7 @@
 //! growth.
 
 use super::stats::combine::binomial_upper_tail;
-use super::stats::fit::least_squares;
+use super::stats::fit::{least_squares, ScanFit};
 use super::stats::robust::{median, median_in_place, variance};
 use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
@@ -191,8 +191,9 @@ pub fn harmonic_cycle(hours: &[f64], values: &[f64]) -> Option<HarmonicCycle> {
 }
 
 impl HarmonicCycle {
-    /// The best step and the best bend under the same harmonics. One fit per candidate break:
-    /// asked only once a strong cycle has been found.
+    /// The best step and the best bend under the same harmonics. One fit per candidate break
+    /// (the columns every candidate shares multiplied out once): asked only once a strong
+    /// cycle has been found.
     pub fn rivals(&self, min_segment: usize) -> CycleRivals {
         let d = &self.design;
         let m = d.y.len();
@@ -202,18 +203,39 @@ impl HarmonicCycle {
             step_rss: None,
             bend_rss: None,
         };
+        let waves = d.waves.iter().map(|w| w.as_slice());
         if m >= 2 * min_segment {
+            // Level, the step (inserted second), the waves.
+            let scan = ScanFit::new(
+                std::iter::once(&d.ones[..]).chain(waves.clone()).collect(),
+                &d.y,
+            );
+            let mut step = vec![0.0; m];
             for split in min_segment..=m - min_segment {
-                let step: Vec<f64> = (0..m).map(|i| if i < split { 0.0 } else { 1.0 }).collect();
-                if let Some((_, r)) = d.fit(&[&d.ones, &step], true) {
+                step.iter_mut()
+                    .enumerate()
+                    .for_each(|(i, s)| *s = if i < split { 0.0 } else { 1.0 });
+                if let Some((_, r)) = scan.fit(&step, 1) {
                     rivals.step_rss = least(rivals.step_rss, r);
                 }
             }
         }
         // A bend under the same cycle: growth that slows or starts (warm-up, late onset).
+        // Level, line, the hinge (inserted third), the waves.
+        let scan = ScanFit::new(
+            [&d.ones[..], &d.time[..]]
+                .into_iter()
+                .chain(waves)
+                .collect(),
+            &d.y,
+        );
+        let mut hinge = vec![0.0; m];
         for k in m / 10..m - m / 10 {
-            let hinge: Vec<f64> = d.time.iter().map(|v| (v - d.time[k]).max(0.0)).collect();
-            if let Some((_, r)) = d.fit(&[&d.ones, &d.time, &hinge], true) {
+            hinge
+                .iter_mut()
+                .zip(&d.time)
+                .for_each(|(h, v)| *h = (v - d.time[k]).max(0.0));
+            if let Some((_, r)) = scan.fit(&hinge, 2) {
                 rivals.bend_rss = least(rivals.bend_rss, r);
             }
         }
