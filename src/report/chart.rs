@@ -474,6 +474,7 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
         // the samples visible where a fitted line lies over them.
         let mut labelled = false;
         for run in value_runs(hours, &values[..n], scale) {
+            let run = thin_run(run, (x_min, x_max), CHART_WIDTH as usize);
             chart
                 .draw_series(
                     run.iter()
@@ -618,6 +619,38 @@ fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Run> {
     runs
 }
 
+/// A run drawn across `x_range` keeping, in each of `columns` equal slices of it (about one per
+/// pixel), only the first, lowest, highest and last point, in time order: the line through them
+/// covers the same pixels as through every sample (the M4 reduction), and a month of 15-second
+/// samples draws as a few thousand points instead of hundreds of thousands.
+fn thin_run(run: Run, (x_min, x_max): (f64, f64), columns: usize) -> Run {
+    let width = x_max - x_min;
+    if run.len() <= 4 * columns || !(width > 0.0) {
+        return run;
+    }
+    let column = |x: f64| (((x - x_min) / width * columns as f64) as usize).min(columns - 1);
+    let mut out = Vec::with_capacity(4 * columns);
+    let mut start = 0;
+    while start < run.len() {
+        let c = column(run[start].0);
+        let end = start + run[start..].iter().take_while(|p| column(p.0) == c).count();
+        let slice = &run[start..end];
+        let lowest = (0..slice.len()).fold(0, |a, i| if slice[i].1 < slice[a].1 { i } else { a });
+        let highest = (0..slice.len()).fold(0, |a, i| if slice[i].1 > slice[a].1 { i } else { a });
+        let mut keep = [0, lowest, highest, slice.len() - 1];
+        keep.sort_unstable();
+        let mut last_kept = None;
+        for i in keep {
+            if last_kept != Some(i) {
+                out.push(slice[i]);
+                last_kept = Some(i);
+            }
+        }
+        start = end;
+    }
+    out
+}
+
 /// Compares the worst series on one chart as change since their first value (percent), the
 /// only scale on which handles and megabytes can share an axis. `None` when nothing can be drawn.
 pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Option<Vec<u8>>> {
@@ -700,6 +733,7 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
         for (k, (f, runs)) in lines.iter().enumerate() {
             let color = OVERVIEW_COLORS[k % OVERVIEW_COLORS.len()];
             for (r, run) in runs.iter().enumerate() {
+                let run = thin_run(run.clone(), (x_lo, x_hi), CHART_WIDTH as usize);
                 let series = chart
                     .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))
                     .map_err(plot_err)?;
@@ -851,6 +885,33 @@ mod tests {
             ..fc
         };
         assert_eq!(never.band(20.0).unwrap().last(), Some(&(20.0, 0.0)));
+    }
+
+    #[test]
+    fn thinning_keeps_each_columns_first_lowest_highest_and_last_point() {
+        // 10,000 points over 10 columns: a sawtooth whose extremes sit mid-column.
+        let run: Run = (0..10_000)
+            .map(|i| (i as f64, ((i * 37) % 1000) as f64))
+            .collect();
+        let thin = thin_run(run.clone(), (0.0, 10_000.0), 10);
+        assert!(thin.len() <= 40 && thin.len() >= 20, "{}", thin.len());
+        assert!(thin.windows(2).all(|w| w[0].0 < w[1].0));
+        for c in 0..10 {
+            let col: Vec<(f64, f64)> = run[c * 1000..(c + 1) * 1000].to_vec();
+            let kept: Vec<(f64, f64)> = thin
+                .iter()
+                .copied()
+                .filter(|p| (p.0 as usize) / 1000 == c)
+                .collect();
+            let lo = col.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            let hi = col.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(kept.first(), col.first());
+            assert_eq!(kept.last(), col.last());
+            assert!(kept.iter().any(|p| p.1 == lo) && kept.iter().any(|p| p.1 == hi));
+        }
+        // Short runs are drawn as they are.
+        let short: Run = run[..30].to_vec();
+        assert_eq!(thin_run(short.clone(), (0.0, 10_000.0), 10), short);
     }
 
     #[test]
