@@ -625,7 +625,7 @@ fn value_runs(hours: &[f64], values: &[f64], scale: f64) -> Vec<Run> {
 /// samples draws as a few thousand points instead of hundreds of thousands.
 fn thin_run(run: Run, (x_min, x_max): (f64, f64), columns: usize) -> Run {
     let width = x_max - x_min;
-    if run.len() <= 4 * columns || !(width > 0.0) {
+    if run.len() <= 4 * columns || width.is_nan() || width <= 0.0 || columns == 0 {
         return run;
     }
     let column = |x: f64| (((x - x_min) / width * columns as f64) as usize).min(columns - 1);
