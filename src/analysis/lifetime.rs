@@ -303,6 +303,27 @@ mod tests {
     }
 
     #[test]
+    fn the_scale_of_changes_is_kept_when_the_split_needed_it() {
+        // A smooth series never comes near a 30% jump: no scale computed.
+        let smooth: Vec<f64> = (0..60).map(|i| 100.0 + (i % 7) as f64).collect();
+        assert_eq!(
+            split(&smooth, &hours(60), Identity::default()).change_sigma,
+            None
+        );
+        // A restart asks for it: it is the MAD sigma of the finite samples' changes.
+        let mut v = smooth.clone();
+        for x in &mut v[30..] {
+            *x -= 60.0;
+        }
+        v[10] = f64::NAN;
+        let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        let diffs: Vec<f64> = finite.windows(2).map(|w| w[1] - w[0]).collect();
+        let l = split(&v, &hours(60), Identity::default());
+        assert_eq!(l.lifetimes.len(), 2);
+        assert_eq!(l.change_sigma, mad_sigma(&diffs));
+    }
+
+    #[test]
     fn pid_change_cuts_and_lists_pids() {
         let v: Vec<f64> = (0..40).map(|i| 100.0 + (i % 20) as f64).collect();
         let pid: Vec<f64> = (0..40).map(|i| if i < 20 { 10.0 } else { 22.0 }).collect();
