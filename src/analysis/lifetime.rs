@@ -56,14 +56,6 @@ impl Lifetime {
         }
     }
 
-    /// Append sample `i`, later than every sample already held.
-    fn push(&mut self, i: usize) {
-        match self.runs.last_mut() {
-            Some(last) if last.end == i => last.end += 1,
-            _ => self.runs.push(i..i + 1),
-        }
-    }
-
     /// Take in the samples of `other`, which shares none with `self`.
     fn merge(&mut self, other: Lifetime) {
         self.runs.extend(other.runs);
@@ -129,6 +121,14 @@ fn extremes(values: &[f64]) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (if v < a { v } else { a }, if v > b { v } else { b })
         })
+}
+
+/// Hand a finished run of samples (later than, and not touching, those it holds) to the
+/// lifetime being built.
+fn close_run(lifetimes: &mut [Lifetime], run: Option<Range<usize>>) {
+    if let (Some(run), Some(life)) = (run, lifetimes.last_mut()) {
+        life.runs.push(run);
+    }
 }
 
 /// Split the series `values` (sampled at `hours`) into lifetimes.
@@ -224,6 +224,20 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         out.renumbered = returns >= 2;
     }
 
+    // Without identity columns, gaps or cutting drops, the series is one lifetime: no need to
+    // look at every sample again.
+    let (first, last) = (valid[0], valid[valid.len() - 1]);
+    let cutting_drops = !recurring && !out.renumbered && !drops.is_empty();
+    if identity.pid.is_none()
+        && identity.elapsed.is_none()
+        && last - first + 1 == valid.len()
+        && !cutting_drops
+    {
+        out.lifetimes.push(Lifetime {
+            runs: vec![first..last + 1],
+        });
+        return out;
+    }
     let mut is_drop = vec![false; valid.len()];
     for &k in &drops {
         is_drop[k] = true;
@@ -232,6 +246,9 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let mut run_pid: Vec<Option<u32>> = Vec::new();
     // The previous valid sample's PID, carried over: each sample's is read once.
     let mut pid_before = None;
+    // The current lifetime's latest run of consecutive samples, kept out of `runs` until it
+    // ends: most samples only extend it.
+    let mut open: Option<Range<usize>> = None;
     for (k, &i) in valid.iter().enumerate() {
         let pid_now = pid_at(&identity, i);
         let mut cut = None;
@@ -268,11 +285,15 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             if k > 0 && pid_now.is_some_and(|p| out.pids.contains(&p)) {
                 out.renumbered = true;
             }
+            close_run(&mut runs, open.take());
             runs.push(Lifetime::default());
             run_pid.push(pid_now);
         }
-        if let Some(run) = runs.last_mut() {
-            run.push(i);
+        match &mut open {
+            Some(r) if r.end == i => r.end += 1,
+            _ => {
+                close_run(&mut runs, open.replace(i..i + 1));
+            }
         }
         // A PID equal to the previous sample's is listed already.
         if let Some(pid) = pid_now.filter(|&p| pid_before != Some(p)) {
@@ -282,6 +303,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         }
         pid_before = pid_now;
     }
+    close_run(&mut runs, open);
     // Runs of a PID that comes back belong to the same process: merge them.
     let mut merged: Vec<(Option<u32>, Lifetime)> = Vec::new();
     for (pid, run) in run_pid.into_iter().zip(runs) {
