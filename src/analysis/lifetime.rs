@@ -233,9 +233,9 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         && last - first + 1 == valid.len()
         && !cutting_drops
     {
-        out.lifetimes.push(Lifetime {
-            runs: vec![first..last + 1],
-        });
+        let mut life = Lifetime::default();
+        life.runs.push(first..last + 1);
+        out.lifetimes.push(life);
         return out;
     }
     let mut is_drop = vec![false; valid.len()];
