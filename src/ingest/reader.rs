@@ -593,6 +593,26 @@ impl Assembly<'_> {
     }
 }
 
+/// Add a block's parsed pieces, in order, to the log being assembled; the columns are sized
+/// for `rows` once the first block's encoded size is known (`sized` says whether they are).
+fn assemble(
+    assembly: &mut Assembly,
+    pieces: Vec<Option<Piece>>,
+    (sized, rows): (&mut bool, usize),
+) -> Result<(), IngestError> {
+    if pieces.is_empty() {
+        return Ok(());
+    }
+    for piece in pieces.into_iter().flatten() {
+        assembly.add(piece)?;
+    }
+    if !*sized {
+        *sized = true;
+        assembly.reserve_for(rows);
+    }
+    Ok(())
+}
+
 fn parse(
     name: &str,
     mut text: Box<dyn Read + '_>,
@@ -747,6 +767,9 @@ fn parse(
         bytes: pending,
     };
     let mut spare = BlockBuffer::default();
+    // The previous block's parsed pieces, assembled on this thread while the pool parses the
+    // next block: assembled between blocks, they left the pool idle a fifth of the read.
+    let mut parsed_before: Vec<Option<Piece>> = Vec::new();
     loop {
         // Whole records only, reading on while a record is larger than what has been read.
         let pieces = loop {
@@ -765,28 +788,26 @@ fn parse(
         next.restart(&pending.text()[cut..]);
         let mut parsed: Vec<Option<Piece>> = pieces.iter().map(|_| None).collect();
         let kept = &kept;
+        let before = std::mem::take(&mut parsed_before);
         // The next block is read on this thread (it may be a transcoder, not Send) while the
         // pool parses this one.
         let read = rayon::in_place_scope(|scope| {
             for (slot, piece) in parsed.iter_mut().zip(&pieces) {
                 scope.spawn(move |_| *slot = Some(parse_piece(piece, delimiter, width, kept)));
             }
-            if eof {
+            let read = if eof {
                 Ok(0)
             } else {
                 next.fill(name, &mut text, block_len)
-            }
+            };
+            assemble(&mut assembly, before, (&mut sized, rows))?;
+            read
         });
-        for piece in parsed.into_iter().flatten() {
-            assembly.add(piece)?;
-        }
-        if !sized {
-            sized = true;
-            assembly.reserve_for(rows);
-        }
+        parsed_before = parsed;
         eof = read? == 0;
         spare = std::mem::replace(&mut pending, next);
     }
+    assemble(&mut assembly, parsed_before, (&mut sized, rows))?;
     drop((pending, spare));
 
     let Assembly {
