@@ -203,7 +203,12 @@ pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
 
 fn report_failures(failures: &[InputFailure]) {
     for failure in failures {
-        eprintln!("perfleak: {}: {}", failure.input, failure.error);
+        // Reading errors name their file already (with line and column): not twice.
+        if failure.error.starts_with(&format!("{}:", failure.input)) {
+            eprintln!("perfleak: {}", failure.error);
+        } else {
+            eprintln!("perfleak: {}: {}", failure.input, failure.error);
+        }
     }
 }
 
