@@ -1,10 +1,33 @@
 //! Robust location and scale: medians, MAD, the Hampel filter, and the lag-1 autocorrelation
 //! that the detectable-slope bound needs.
 
-use super::select::{key, unkey};
+use std::cell::RefCell;
+
+use super::select::{key, median_by_bracket, unkey};
+
+/// From this many values a median comes from a sampled bracket and one pass (see
+/// [`median_by_bracket`]) rather than a selection over all of them.
+const BRACKET_MIN: usize = 4096;
+/// Up to this many values a sort beats a selection (sorting networks, no pivot rounds).
+const SORT_MAX: usize = 24;
+
+thread_local! {
+    /// The measures a bracketed pass keeps: reused, as long series would allocate per call.
+    static KEPT: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Median of `measure(x)` over `values` by a bracketed pass; `None` when it cannot answer.
+fn bracketed(values: &[f64], measure: impl Fn(f64) -> f64) -> Option<f64> {
+    KEPT.with(|kept| median_by_bracket(values, measure, &mut kept.borrow_mut()))
+}
 
 /// Median of the finite values; `None` when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
+    if values.len() >= BRACKET_MIN {
+        if let Some(m) = bracketed(values, |x| x) {
+            return Some(m);
+        }
+    }
     let mut keys = finite_keys(values);
     median_of_keys(&mut keys)
 }
@@ -27,8 +50,13 @@ pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
 /// integer keys (see [`key`]), which compare faster than floats and give the same order
 /// statistics.
 pub fn median_of_finite(v: &[f64]) -> Option<f64> {
+    if v.len() >= BRACKET_MIN {
+        if let Some(m) = bracketed(v, |x| x) {
+            return Some(m);
+        }
+    }
     // Block buckets and filter windows are small: their keys stay on the stack.
-    let mut stack = [0i64; 64];
+    let mut stack = [0i64; 256];
     let mut heap = Vec::new();
     let keys: &mut [i64] = if v.len() <= stack.len() {
         &mut stack[..v.len()]
@@ -42,13 +70,26 @@ pub fn median_of_finite(v: &[f64]) -> Option<f64> {
     median_of_keys(keys)
 }
 
-/// Median of the values behind `keys`, which it reorders; `None` when empty.
-fn median_of_keys(keys: &mut [i64]) -> Option<f64> {
+/// Median of the values behind `keys` (see [`key`]), which it reorders; `None` when empty.
+pub fn median_of_keys(keys: &mut [i64]) -> Option<f64> {
     let n = keys.len();
     if n == 0 {
         return None;
     }
     let mid = n / 2;
+    // A rising counter's block, or a flat one, is often in order already: nothing to select.
+    // The check stops at the first descent, so it costs little on the others.
+    if n <= SORT_MAX {
+        keys.sort_unstable();
+    }
+    if n <= SORT_MAX || keys.is_sorted() {
+        let upper = unkey(keys[mid]);
+        return Some(if n % 2 == 1 {
+            upper
+        } else {
+            (unkey(keys[mid - 1]) + upper) / 2.0
+        });
+    }
     let (lower, upper, _) = keys.select_nth_unstable(mid);
     let upper = unkey(*upper);
     if n % 2 == 1 {
@@ -63,6 +104,18 @@ fn median_of_keys(keys: &mut [i64]) -> Option<f64> {
 /// Median absolute deviation from the median, scaled by 1.4826 so that it estimates the
 /// standard deviation of normal data.
 pub fn mad_sigma(values: &[f64]) -> Option<f64> {
+    if values.len() >= BRACKET_MIN {
+        // Both medians from bracketed passes over the values themselves: no keys are stored.
+        if let Some(m) = bracketed(values, |x| x) {
+            let deviation = |x: f64| (x - m).abs();
+            let d = bracketed(values, deviation).or_else(|| {
+                // Every value is finite (the first pass said so).
+                let mut keys: Vec<i64> = values.iter().map(|&x| key(deviation(x))).collect();
+                median_of_keys(&mut keys)
+            });
+            return d.map(|d| 1.4826 * d);
+        }
+    }
     let mut keys = finite_keys(values);
     let m = median_of_keys(&mut keys)?;
     // The same values, reordered: deviations do not depend on the order.
