@@ -9,7 +9,7 @@ use super::select::{key, median_by_bracket, unkey};
 /// [`median_by_bracket`]) rather than a selection over all of them.
 const BRACKET_MIN: usize = 4096;
 /// Up to this many values a sort beats a selection (sorting networks, no pivot rounds).
-const SORT_MAX: usize = 24;
+const SORT_MAX: usize = 28;
 
 thread_local! {
     /// The measures a bracketed pass keeps: reused, as long series would allocate per call.
@@ -32,11 +32,18 @@ pub fn median(values: &[f64]) -> Option<f64> {
     median_of_keys(&mut keys)
 }
 
-/// Keys (see [`key`]) of the finite values, sized up front: a filtered collect grows by
-/// reallocating, costly on long series.
+/// Keys (see [`key`]) of the finite values. All values are keyed in one branch-free pass and
+/// the rare non-finite ones dropped after: a filter in the pass costs a branch per value.
 fn finite_keys(values: &[f64]) -> Vec<i64> {
+    let mut not_finite = 0usize;
     let mut keys = Vec::with_capacity(values.len());
-    keys.extend(values.iter().filter(|x| x.is_finite()).map(|&x| key(x)));
+    keys.extend(values.iter().map(|&x| {
+        not_finite += usize::from(!x.is_finite());
+        key(x)
+    }));
+    if not_finite > 0 {
+        keys.retain(|&k| unkey(k).is_finite());
+    }
     keys
 }
 
@@ -55,8 +62,8 @@ pub fn median_of_finite(v: &[f64]) -> Option<f64> {
             return Some(m);
         }
     }
-    // Block buckets and filter windows are small: their keys stay on the stack.
-    let mut stack = [0i64; 256];
+    // Filter windows and hour bins are small: their keys stay on the stack.
+    let mut stack = [0i64; 64];
     let mut heap = Vec::new();
     let keys: &mut [i64] = if v.len() <= stack.len() {
         &mut stack[..v.len()]
@@ -99,6 +106,21 @@ pub fn median_of_keys(keys: &mut [i64]) -> Option<f64> {
         let below = lower.iter().copied().max().map_or(f64::NEG_INFINITY, unkey);
         Some((below + upper) / 2.0)
     }
+}
+
+/// Minimum, maximum and median of `values` (`None` when empty), keyed into `keys` (scratch,
+/// kept by the caller across runs). The extremes are `fold(f64::INFINITY, f64::min)` and
+/// `fold(f64::NEG_INFINITY, f64::max)`: vectorised folds cost less than tracking them in the
+/// keying pass (measured).
+pub fn min_max_median(values: &[f64], keys: &mut Vec<i64>) -> Option<(f64, f64, f64)> {
+    keys.clear();
+    keys.extend(values.iter().map(|&x| key(x)));
+    let median = median_of_keys(keys)?;
+    Some((
+        values.iter().copied().fold(f64::INFINITY, f64::min),
+        values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        median,
+    ))
 }
 
 /// Median absolute deviation from the median, scaled by 1.4826 so that it estimates the
@@ -221,6 +243,160 @@ mod tests {
                 Some(want.to_bits())
             );
         }
+    }
+
+    /// Median of the values `keep` admits, from a full sort in total order.
+    fn sorted_median(values: &[f64], keep: impl Fn(f64) -> bool) -> Option<f64> {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|&x| keep(x)).collect();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(sorted[n / 2]),
+            _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+        }
+    }
+
+    /// MAD sigma from full sorts: the median of the finite values, then of the deviations.
+    fn sorted_mad_sigma(values: &[f64]) -> Option<f64> {
+        let m = sorted_median(values, f64::is_finite)?;
+        let deviations: Vec<f64> = values
+            .iter()
+            .filter(|x| x.is_finite())
+            .map(|x| (x - m).abs())
+            .collect();
+        sorted_median(&deviations, |_| true).map(|d| 1.4826 * d)
+    }
+
+    fn bits(x: Option<f64>) -> Option<u64> {
+        x.map(f64::to_bits)
+    }
+
+    /// Series of each kind where a shortcut could go wrong: noise, heavy ties, a skewed tail,
+    /// signed zeros around the middle, rising and flat runs (already in order), and noise with
+    /// a few non-finite values.
+    fn awkward_series(n: usize, seed: u64) -> Vec<Vec<f64>> {
+        let mut state = seed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut kinds = vec![Vec::with_capacity(n); 7];
+        for i in 0..n {
+            let u = next();
+            kinds[0].push(u - 0.5);
+            kinds[1].push((u * 4.0).floor());
+            kinds[2].push((u * 30.0).exp());
+            kinds[3].push(match (u * 5.0) as u32 {
+                0 => -0.0,
+                1 => 0.0,
+                2 => -1e-300,
+                3 => 2.5,
+                _ => -7.0,
+            });
+            kinds[4].push(1e8 + i as f64 * 4096.0);
+            kinds[5].push(-0.0);
+            kinds[6].push(match i % 997 {
+                3 => f64::NAN,
+                500 => f64::INFINITY,
+                501 => f64::NEG_INFINITY,
+                _ => u * 1e6,
+            });
+        }
+        kinds
+    }
+
+    /// Lengths on both sides of every threshold: the sort cut-over, the stack buffer, the
+    /// bracketed pass and its sample sizes.
+    const LENGTHS: [usize; 19] = [
+        0, 1, 2, 3, 5, 27, 28, 29, 30, 63, 64, 65, 136, 4095, 4096, 4097, 6000, 12_289, 24_500,
+    ];
+
+    #[test]
+    fn medians_match_a_full_sort_on_awkward_series() {
+        for n in LENGTHS {
+            for (kind, v) in awkward_series(n, n as u64 + 1).iter().enumerate() {
+                let want = sorted_median(v, f64::is_finite);
+                assert_eq!(bits(median(v)), bits(want), "median n={n} kind={kind}");
+                // median_of_finite orders whatever it gets, non-finite values included.
+                let want_all = sorted_median(v, |_| true);
+                assert_eq!(
+                    bits(median_of_finite(v)),
+                    bits(want_all),
+                    "median_of_finite n={n} kind={kind}"
+                );
+                let mut keys = Vec::new();
+                let summary = min_max_median(v, &mut keys);
+                assert_eq!(bits(summary.map(|s| s.2)), bits(want_all));
+                if let Some((lo, hi, _)) = summary {
+                    let fold_lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                    let fold_hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    assert_eq!(lo.to_bits(), fold_lo.to_bits());
+                    assert_eq!(hi.to_bits(), fold_hi.to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mad_sigma_matches_full_sorts_on_awkward_series() {
+        for n in LENGTHS {
+            for (kind, v) in awkward_series(n, 7 * n as u64 + 3).iter().enumerate() {
+                assert_eq!(
+                    bits(mad_sigma(v)),
+                    bits(sorted_mad_sigma(v)),
+                    "n={n} kind={kind}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_middle_of_signed_zeros_keeps_its_sign() {
+        // Both middle values -0.0: the mean is -0.0; one of each sign: +0.0.
+        assert_eq!(
+            bits(median(&[-0.0, -0.0, 1.0, -1.0])),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(
+            bits(median(&[0.0, -0.0, 1.0, -1.0])),
+            Some(0.0f64.to_bits())
+        );
+        let mut many = vec![-0.0; 5000];
+        many.extend(vec![0.0; 5000]);
+        assert_eq!(bits(median(&many)), Some(0.0f64.to_bits()));
+        many[4999] = 0.0;
+        assert_eq!(bits(median(&many)), Some(0.0f64.to_bits()));
+        many.truncate(4999);
+        assert_eq!(bits(median(&many)), Some((-0.0f64).to_bits()));
+    }
+
+    #[test]
+    fn mad_sigma_stays_exact_when_the_deviation_bracket_misses() {
+        // The sampled values sit just around the middle and the others far from it on both
+        // sides: the median's bracket holds, the deviations' sample says they are all tiny.
+        use crate::analysis::stats::select::{bracket_sample_size, sample_positions};
+        let n = 10_001;
+        let mut v: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    -1000.0 - i as f64
+                } else {
+                    1000.0 + i as f64
+                }
+            })
+            .collect();
+        let sampled: Vec<usize> = sample_positions(n, bracket_sample_size(n)).collect();
+        for (j, &p) in sampled.iter().enumerate() {
+            v[p] = if j % 2 == 0 { -0.5 } else { 0.5 };
+        }
+        let m = sorted_median(&v, f64::is_finite).unwrap();
+        let mut kept = Vec::new();
+        assert!(median_by_bracket(&v, |x| x, &mut kept).is_some());
+        assert_eq!(median_by_bracket(&v, |x| (x - m).abs(), &mut kept), None);
+        assert_eq!(bits(mad_sigma(&v)), bits(sorted_mad_sigma(&v)));
     }
 
     #[test]

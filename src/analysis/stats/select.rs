@@ -182,7 +182,7 @@ fn keep_between(keys: &[i64], lo: i64, hi: i64, buf: &mut [i64]) -> (usize, usiz
 
 /// `SAMPLE` positions below `n` (which must be positive), drawn by xorshift64* seeded by the
 /// size: deterministic, and the selections stay exact whatever it draws.
-fn sample_positions(n: usize, size: usize) -> impl Iterator<Item = usize> {
+pub(super) fn sample_positions(n: usize, size: usize) -> impl Iterator<Item = usize> {
     let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ n as u64;
     (0..size).map(move |_| {
         state ^= state >> 12;
@@ -208,9 +208,7 @@ pub fn median_by_bracket(
     }
     let mid = n / 2;
     let first = if n % 2 == 1 { mid } else { mid - 1 };
-    // A larger sample keeps fewer values but costs its own draws and selections: about
-    // n / 100 balances the two (measured from 4,096 to 100,000 values).
-    let size = (n / 96).next_power_of_two().clamp(64, SAMPLE);
+    let size = bracket_sample_size(n);
     let mut sample = [0i64; SAMPLE];
     let sample = &mut sample[..size];
     for (slot, p) in sample.iter_mut().zip(sample_positions(n, size)) {
@@ -271,6 +269,13 @@ pub fn median_by_bracket(
             .unwrap_or(i64::MIN)
     };
     Some((unkey(lower) + upper) / 2.0)
+}
+
+/// Sample size of [`median_by_bracket`] for `n` values: a larger sample keeps fewer values
+/// but costs its own draws and selections; about n / 100 balances the two (measured from
+/// 4,096 to 100,000 values).
+pub(super) fn bracket_sample_size(n: usize) -> usize {
+    (n / 96).next_power_of_two().clamp(64, SAMPLE)
 }
 
 /// The value at `pos` of `values` once sorted, selecting only between the nearest positions
@@ -421,6 +426,67 @@ mod tests {
             assert_eq!(check(values, &[n / 2 - 1, n / 2]), 0);
             assert_eq!(check(values, &[n / 2 - 900, n / 2 + 900]), 0);
         }
+    }
+
+    fn sorted_median(values: &[f64]) -> f64 {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        }
+    }
+
+    #[test]
+    fn bracketed_medians_answer_from_the_bracket_and_match_a_sort() {
+        let mut state = 5u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut kept = Vec::new();
+        for n in [4096usize, 4097, 6143, 12_288, 24_500, 24_501, 100_000] {
+            let noise: Vec<f64> = (0..n).map(|_| next() - 0.5).collect();
+            let ties: Vec<f64> = (0..n).map(|_| (next() * 4.0).floor()).collect();
+            let skew: Vec<f64> = (0..n).map(|_| (next() * 30.0).exp()).collect();
+            let flat = vec![-0.0; n];
+            let zeros: Vec<f64> = (0..n)
+                .map(|i| if i % 2 == 0 { 0.0 } else { -0.0 })
+                .collect();
+            for values in [&noise, &ties, &skew, &flat, &zeros] {
+                let got = median_by_bracket(values, |x| x, &mut kept);
+                assert_eq!(got.map(f64::to_bits), Some(sorted_median(values).to_bits()));
+                let m = sorted_median(values);
+                let deviations: Vec<f64> = values.iter().map(|x| (x - m).abs()).collect();
+                let got = median_by_bracket(values, |x| (x - m).abs(), &mut kept);
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    Some(sorted_median(&deviations).to_bits())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bracketed_median_declines_non_finite_values_and_missed_brackets() {
+        let mut kept = Vec::new();
+        let mut v: Vec<f64> = (0..5000).map(|i| (i * 37 % 5000) as f64).collect();
+        assert!(median_by_bracket(&v, |x| x, &mut kept).is_some());
+        v[17] = f64::NAN;
+        assert_eq!(median_by_bracket(&v, |x| x, &mut kept), None);
+        v[17] = f64::NEG_INFINITY;
+        assert_eq!(median_by_bracket(&v, |x| x, &mut kept), None);
+        // Every sampled value far above the rest: the bracket lies above the middle.
+        let n = v.len();
+        let mut v = vec![1.0; n];
+        for p in sample_positions(n, bracket_sample_size(n)) {
+            v[p] = 1e9 + p as f64;
+        }
+        assert_eq!(median_by_bracket(&v, |x| x, &mut kept), None);
     }
 
     #[test]
