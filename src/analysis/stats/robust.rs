@@ -283,7 +283,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
-        let mut kinds = vec![Vec::with_capacity(n); 7];
+        let mut kinds: Vec<Vec<f64>> = (0..7).map(|_| Vec::with_capacity(n)).collect();
         for i in 0..n {
             let u = next();
             kinds[0].push(u - 0.5);
