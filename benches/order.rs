@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use perfleak::analysis::stats::robust::{mad_sigma, median, median_of_finite, min_max_median};
 use perfleak::analysis::stats::select::{key, unkey};
+use perfleak::analysis::stats::trend::trend_test;
 
 /// The selections as they were: keys of the finite values, `select_nth_unstable` on them.
 mod reference {
@@ -95,9 +96,16 @@ fn kinds(n: usize, count: usize) -> Vec<(&'static str, Vec<Vec<f64>>)> {
 
 /// Best of five rounds, nanoseconds per call. The series are few enough to stay in cache, as
 /// the analysis's are (it computes them just before).
-fn time(sets: &[Vec<f64>], mut f: impl FnMut(&[f64]) -> Option<f64>) -> f64 {
+fn time(sets: &[Vec<f64>], f: impl FnMut(&[f64]) -> Option<f64>) -> f64 {
     let n = sets.first().map_or(1, Vec::len);
-    let repeats = (3_000_000 / (n * sets.len())).max(1);
+    time_repeated(sets, (3_000_000 / (n * sets.len())).max(1), f)
+}
+
+fn time_repeated(
+    sets: &[Vec<f64>],
+    repeats: usize,
+    mut f: impl FnMut(&[f64]) -> Option<f64>,
+) -> f64 {
     let mut best = f64::INFINITY;
     for _ in 0..5 {
         let start = Instant::now();
@@ -165,6 +173,14 @@ fn main() {
                 "{n:>6} {kind:<11} {before:>10.1} {after:>10.1} {:>6.2}",
                 before / after
             );
+        }
+    }
+    println!("\ntrend_test (Mann-Kendall, Sen's slope and interval) of n blocks, us per call");
+    for n in [60usize, 120, 180] {
+        let t: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        for (kind, sets) in kinds(n, 64) {
+            let us = time_repeated(&sets, 4, |x| trend_test(&t, x).map(|(mk, _)| mk.s)) / 1e3;
+            println!("{n:>6} {kind:<11} {us:>10.1}");
         }
     }
     println!("\nmad_sigma of n sample-to-sample changes, ns per call");

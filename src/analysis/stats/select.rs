@@ -58,6 +58,8 @@ impl Window {
 #[derive(Debug, Default)]
 pub struct Scratch {
     sample: Vec<i64>,
+    /// Positions of `sample` already selected (see [`select_between_pivots`]).
+    sample_pivots: Vec<usize>,
     windows: [Window; 2],
     /// Passes that kept every value because the brackets missed (tests check which path ran).
     #[cfg(test)]
@@ -128,17 +130,22 @@ impl<'a> OrderStats<'a> {
     fn bracket(&mut self, first: usize, last: usize) {
         let n = self.keys.len();
         let Scratch {
-            sample, windows, ..
+            sample,
+            sample_pivots,
+            windows,
+            ..
         } = &mut *self.scratch;
         if !self.sampled {
+            // Left unsorted: the few positions the brackets need are selected on demand.
             sample.clear();
             sample.extend(sample_positions(n, SAMPLE).map(|p| self.keys[p]));
-            sample.sort_unstable();
+            sample_pivots.clear();
             self.sampled = true;
         }
-        let value_at = |pos: i64| match usize::try_from(pos) {
+        let mut value_at = |pos: i64| match usize::try_from(pos) {
             Err(_) => i64::MIN,
-            Ok(p) => sample.get(p).copied().unwrap_or(i64::MAX),
+            Ok(p) if p >= sample.len() => i64::MAX,
+            Ok(p) => select_between_pivots(sample, sample_pivots, p),
         };
         let (first_lo, first_hi) = bracket_positions(first, n);
         let (last_lo, last_hi) = bracket_positions(last, n);
@@ -149,11 +156,15 @@ impl<'a> OrderStats<'a> {
             let (lo, hi) = (value_at(first_lo), value_at(last_hi));
             (a.below, a.kept) = keep_between(self.keys, lo, hi, &mut a.buf);
         } else {
-            // Two ranks far apart (Sen's interval): two small brackets, not one wide one.
+            // Two ranks far apart (Sen's interval): two small brackets, not one wide one,
+            // filled in the same pass.
             let (lo_a, hi_a) = (value_at(first_lo), value_at(first_hi));
             let (lo_b, hi_b) = (value_at(last_lo), value_at(last_hi));
-            (a.below, a.kept) = keep_between(self.keys, lo_a, hi_a, &mut a.buf);
-            (b.below, b.kept) = keep_between(self.keys, lo_b, hi_b, &mut b.buf);
+            [(a.below, a.kept), (b.below, b.kept)] = keep_between_two(
+                self.keys,
+                [(lo_a, hi_a), (lo_b, hi_b)],
+                [&mut a.buf, &mut b.buf],
+            );
         }
     }
 }
@@ -162,8 +173,11 @@ impl<'a> OrderStats<'a> {
 const CHUNK: usize = 64;
 
 /// Count the keys below `lo` and copy those in `lo..=hi` to the front of `buf` (at least
-/// `keys.len() + CHUNK` long); returns (count below, count kept).
+/// `keys.len() + CHUNK` long); returns (count below, count kept). `lo <= hi`.
 fn keep_between(keys: &[i64], lo: i64, hi: i64, buf: &mut [i64]) -> (usize, usize) {
+    debug_assert!(lo <= hi);
+    // `hi - lo` as an unsigned span: one comparison tells whether a key lies in `lo..=hi`.
+    let span = hi.wrapping_sub(lo) as u64;
     let (mut below, mut kept) = (0usize, 0usize);
     for chunk in keys.chunks(CHUNK) {
         // Branch-free: which values fall inside is close to random. Within a chunk the write
@@ -173,11 +187,39 @@ fn keep_between(keys: &[i64], lo: i64, hi: i64, buf: &mut [i64]) -> (usize, usiz
         for &k in chunk {
             below += usize::from(k < lo);
             dst[c & (CHUNK - 1)] = k;
-            c += usize::from(lo <= k && k <= hi);
+            c += usize::from(k.wrapping_sub(lo) as u64 <= span);
         }
         kept += c;
     }
     (below, kept)
+}
+
+/// [`keep_between`] for two brackets in one pass over the keys.
+fn keep_between_two(
+    keys: &[i64],
+    [(lo_a, hi_a), (lo_b, hi_b)]: [(i64, i64); 2],
+    [buf_a, buf_b]: [&mut [i64]; 2],
+) -> [(usize, usize); 2] {
+    debug_assert!(lo_a <= hi_a && lo_b <= hi_b);
+    let span_a = hi_a.wrapping_sub(lo_a) as u64;
+    let span_b = hi_b.wrapping_sub(lo_b) as u64;
+    let (mut below_a, mut kept_a, mut below_b, mut kept_b) = (0usize, 0usize, 0usize, 0usize);
+    for chunk in keys.chunks(CHUNK) {
+        let dst_a = &mut buf_a[kept_a..kept_a + CHUNK];
+        let dst_b = &mut buf_b[kept_b..kept_b + CHUNK];
+        let (mut ca, mut cb) = (0usize, 0usize);
+        for &k in chunk {
+            below_a += usize::from(k < lo_a);
+            below_b += usize::from(k < lo_b);
+            dst_a[ca & (CHUNK - 1)] = k;
+            dst_b[cb & (CHUNK - 1)] = k;
+            ca += usize::from(k.wrapping_sub(lo_a) as u64 <= span_a);
+            cb += usize::from(k.wrapping_sub(lo_b) as u64 <= span_b);
+        }
+        kept_a += ca;
+        kept_b += cb;
+    }
+    [(below_a, kept_a), (below_b, kept_b)]
 }
 
 /// `SAMPLE` positions below `n` (which must be positive), drawn by xorshift64* seeded by the
@@ -216,6 +258,7 @@ pub fn median_by_bracket(
     }
     let (lo_pos, _) = bracket_positions_sized(first, n, size);
     let (_, hi_pos) = bracket_positions_sized(mid, n, size);
+    // The sample's order statistics at positions lo_pos <= hi_pos, so that lo <= hi.
     let lo = match usize::try_from(lo_pos) {
         Ok(p) if p < size => *sample.select_nth_unstable(p).1,
         Ok(_) => i64::MAX,
