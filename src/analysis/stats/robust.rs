@@ -14,6 +14,8 @@ const SORT_MAX: usize = 28;
 thread_local! {
     /// The measures a bracketed pass keeps: reused, as long series would allocate per call.
     static KEPT: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+    /// Keys of the moving windows and hour bins: reused rather than zeroed or allocated.
+    static KEYS: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Median of `measure(x)` over `values` by a bracketed pass; `None` when it cannot answer.
@@ -62,19 +64,12 @@ pub fn median_of_finite(v: &[f64]) -> Option<f64> {
             return Some(m);
         }
     }
-    // Filter windows and hour bins are small: their keys stay on the stack.
-    let mut stack = [0i64; 64];
-    let mut heap = Vec::new();
-    let keys: &mut [i64] = if v.len() <= stack.len() {
-        &mut stack[..v.len()]
-    } else {
-        heap.resize(v.len(), 0);
-        &mut heap
-    };
-    for (k, x) in keys.iter_mut().zip(v) {
-        *k = key(*x);
-    }
-    median_of_keys(keys)
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        keys.clear();
+        keys.extend(v.iter().map(|&x| key(x)));
+        median_of_keys(&mut keys)
+    })
 }
 
 /// Median of the values behind `keys` (see [`key`]), which it reorders; `None` when empty.
