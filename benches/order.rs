@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use perfleak::analysis::stats::robust::{mad_sigma, median, median_of_finite, min_max_median};
+use perfleak::analysis::stats::robust::{mad_sigma, median, median_of_finite};
 use perfleak::analysis::stats::select::{key, unkey};
 use perfleak::analysis::stats::trend::trend_test;
 
@@ -35,14 +35,6 @@ mod reference {
         let mut keys = Vec::with_capacity(values.len());
         keys.extend(values.iter().filter(|x| x.is_finite()).map(|&x| key(x)));
         keys
-    }
-
-    /// A block's summary as `blocks::aggregate` made it: two folds and a keyed median.
-    pub fn min_max_median(run: &[f64]) -> Option<(f64, f64, f64)> {
-        let floor = run.iter().copied().fold(f64::INFINITY, f64::min);
-        let peak = run.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut keys: Vec<i64> = run.iter().map(|&x| key(x)).collect();
-        Some((floor, peak, median_of_keys(&mut keys)?))
     }
 
     pub fn median(values: &[f64]) -> Option<f64> {
@@ -146,29 +138,6 @@ fn main() {
             } else {
                 time(&sets, median)
             };
-            println!(
-                "{n:>6} {kind:<11} {before:>10.1} {after:>10.1} {:>6.2}",
-                before / after
-            );
-        }
-    }
-    println!("\nblock summary (minimum, maximum, median) of n values, ns per call");
-    println!(
-        "{:>6} {:<11} {:>10} {:>10} {:>6}",
-        "n", "kind", "before", "after", "ratio"
-    );
-    let mut keys = Vec::new();
-    for n in [11usize, 28, 64, 136, 200] {
-        let count = (131_072 / n).clamp(4, 20_000);
-        for (kind, sets) in kinds(n, count) {
-            for s in &sets {
-                let (a, b) = (reference::min_max_median(s), min_max_median(s, &mut keys));
-                let bits3 =
-                    |t: Option<(f64, f64, f64)>| t.map(|t| [t.0, t.1, t.2].map(f64::to_bits));
-                assert_eq!(bits3(a), bits3(b), "{kind} n={n}");
-            }
-            let before = time(&sets, |s| reference::min_max_median(s).map(|t| t.2));
-            let after = time(&sets, |s| min_max_median(s, &mut keys).map(|t| t.2));
             println!(
                 "{n:>6} {kind:<11} {before:>10.1} {after:>10.1} {:>6.2}",
                 before / after

@@ -103,21 +103,6 @@ pub fn median_of_keys(keys: &mut [i64]) -> Option<f64> {
     }
 }
 
-/// Minimum, maximum and median of `values` (`None` when empty), keyed into `keys` (scratch,
-/// kept by the caller across runs). The extremes are `fold(f64::INFINITY, f64::min)` and
-/// `fold(f64::NEG_INFINITY, f64::max)`: vectorised folds cost less than tracking them in the
-/// keying pass (measured).
-pub fn min_max_median(values: &[f64], keys: &mut Vec<i64>) -> Option<(f64, f64, f64)> {
-    keys.clear();
-    keys.extend(values.iter().map(|&x| key(x)));
-    let median = median_of_keys(keys)?;
-    Some((
-        values.iter().copied().fold(f64::INFINITY, f64::min),
-        values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        median,
-    ))
-}
-
 /// Median absolute deviation from the median, scaled by 1.4826 so that it estimates the
 /// standard deviation of normal data.
 pub fn mad_sigma(values: &[f64]) -> Option<f64> {
@@ -322,15 +307,6 @@ mod tests {
                     bits(want_all),
                     "median_of_finite n={n} kind={kind}"
                 );
-                let mut keys = Vec::new();
-                let summary = min_max_median(v, &mut keys);
-                assert_eq!(bits(summary.map(|s| s.2)), bits(want_all));
-                if let Some((lo, hi, _)) = summary {
-                    let fold_lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-                    let fold_hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    assert_eq!(lo.to_bits(), fold_lo.to_bits());
-                    assert_eq!(hi.to_bits(), fold_hi.to_bits());
-                }
             }
         }
     }
