@@ -73,8 +73,8 @@ pub fn aggregate(hours: &[f64], values: &[f64], max_blocks: usize) -> Blocks {
         // Times out of order (or not numbers): a run ends wherever the block number changes.
         let mut current = 0usize;
         let mut start = 0usize;
-        for i in 0..n {
-            let b = block_of(hours[i]);
+        for (i, &h) in hours[..n].iter().enumerate() {
+            let b = block_of(h);
             if b != current {
                 summarise(start, i, &mut out);
                 start = i;
