@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use perfleak::analysis::stats::robust::{mad_sigma, median, median_of_finite};
+use perfleak::analysis::stats::robust::{mad_sigma, median, median_of_finite, MovingMedian};
 use perfleak::analysis::stats::select::{key, unkey};
 use perfleak::analysis::stats::trend::trend_test;
 
@@ -140,6 +140,48 @@ fn main() {
             };
             println!(
                 "{n:>6} {kind:<11} {before:>10.1} {after:>10.1} {:>6.2}",
+                before / after
+            );
+        }
+    }
+    println!("\ncentred moving median (window of w of n values, every position), us per series");
+    println!(
+        "{:>6} {:>4} {:<11} {:>10} {:>10} {:>6}",
+        "n", "w", "kind", "before", "after", "ratio"
+    );
+    for (n, w) in [(180usize, 60usize), (720, 240)] {
+        let windows: Vec<(usize, usize)> = (0..n)
+            .map(|i| (i.saturating_sub(w / 2), (i + w / 2 + 1).min(n)))
+            .collect();
+        for (kind, sets) in kinds(n, 16) {
+            let mut moving = MovingMedian::default();
+            for s in &sets {
+                for &(lo, hi) in &windows {
+                    assert_eq!(
+                        bits(median_of_finite(&s[lo..hi])),
+                        bits(moving.median(s, lo, hi))
+                    );
+                }
+            }
+            let before = time_repeated(&sets, 20, |s| {
+                windows
+                    .iter()
+                    .map(|&(lo, hi)| median_of_finite(&s[lo..hi]))
+                    .last()
+                    .flatten()
+            });
+            let after = time_repeated(&sets, 20, |s| {
+                let mut moving = MovingMedian::default();
+                windows
+                    .iter()
+                    .map(|&(lo, hi)| moving.median(s, lo, hi))
+                    .last()
+                    .flatten()
+            });
+            println!(
+                "{n:>6} {w:>4} {kind:<11} {:>10.1} {:>10.1} {:>6.2}",
+                before / 1e3,
+                after / 1e3,
                 before / after
             );
         }

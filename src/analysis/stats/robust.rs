@@ -103,6 +103,55 @@ pub fn median_of_keys(keys: &mut [i64]) -> Option<f64> {
     }
 }
 
+/// Medians of a moving window `values[lo..hi]` (a 24-hour moving median, say): the window's
+/// keys are kept in order, so a step that moves either end forward inserts and removes a few
+/// keys instead of selecting among all of them again. Each median has the bits
+/// [`median_of_finite`] gives for the same window.
+#[derive(Debug, Default)]
+pub struct MovingMedian {
+    /// Keys of `values[lo..hi]`, ascending.
+    sorted: Vec<i64>,
+    lo: usize,
+    hi: usize,
+}
+
+impl MovingMedian {
+    /// Median of `values[lo..hi]`; `None` when the window is empty. `values` must be the same
+    /// slice at every call: the kept keys describe its previous window.
+    pub fn median(&mut self, values: &[f64], lo: usize, hi: usize) -> Option<f64> {
+        let hi = hi.min(values.len());
+        let lo = lo.min(hi);
+        if lo < self.lo || hi < self.hi || lo >= self.hi {
+            // Moved back, or past the whole previous window: start afresh.
+            self.sorted.clear();
+            self.sorted.extend(values[lo..hi].iter().map(|&x| key(x)));
+            self.sorted.sort_unstable();
+        } else {
+            for &x in &values[self.lo..lo] {
+                let k = key(x);
+                // Equal keys are the same value: removing any one of them is exact.
+                if let Ok(at) = self.sorted.binary_search(&k) {
+                    self.sorted.remove(at);
+                }
+            }
+            for &x in &values[self.hi..hi] {
+                let k = key(x);
+                let at = self.sorted.partition_point(|&s| s < k);
+                self.sorted.insert(at, k);
+            }
+        }
+        self.lo = lo;
+        self.hi = hi;
+        let n = self.sorted.len();
+        let upper = unkey(*self.sorted.get(n / 2)?);
+        Some(if n % 2 == 1 {
+            upper
+        } else {
+            (unkey(self.sorted[n / 2 - 1]) + upper) / 2.0
+        })
+    }
+}
+
 /// Median absolute deviation from the median, scaled by 1.4826 so that it estimates the
 /// standard deviation of normal data.
 pub fn mad_sigma(values: &[f64]) -> Option<f64> {
@@ -368,6 +417,42 @@ mod tests {
         assert!(median_by_bracket(&v, |x| x, &mut kept).is_some());
         assert_eq!(median_by_bracket(&v, |x| (x - m).abs(), &mut kept), None);
         assert_eq!(bits(mad_sigma(&v)), bits(sorted_mad_sigma(&v)));
+    }
+
+    #[test]
+    fn moving_medians_match_each_window_selected_anew() {
+        for (kind, v) in awkward_series(700, 11).iter().enumerate() {
+            let mut moving = MovingMedian::default();
+            let mut state = 3u64;
+            let (mut lo, mut hi) = (0usize, 0usize);
+            for step in 0..900 {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let r = (state >> 33) as usize;
+                // Mostly small forward steps of either end; now and then a jump back, a jump
+                // past the window, or an empty window.
+                match step % 97 {
+                    13 => (lo, hi) = (r % 300, r % 300 + 40),
+                    50 => (lo, hi) = (hi + 5, hi + 60),
+                    77 => lo = hi,
+                    _ => {
+                        hi += r % 3;
+                        lo += (r >> 4) % 3;
+                        lo = lo.min(hi);
+                    }
+                }
+                if hi > v.len() {
+                    (lo, hi) = (0, 0);
+                }
+                let want = median_of_finite(&v[lo..hi]);
+                assert_eq!(
+                    bits(moving.median(v, lo, hi)),
+                    bits(want),
+                    "kind={kind} window {lo}..{hi}"
+                );
+            }
+        }
     }
 
     #[test]
