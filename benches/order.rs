@@ -167,16 +167,14 @@ fn main() {
                 windows
                     .iter()
                     .map(|&(lo, hi)| median_of_finite(&s[lo..hi]))
-                    .last()
-                    .flatten()
+                    .sum()
             });
             let after = time_repeated(&sets, 20, |s| {
                 let mut moving = MovingMedian::default();
                 windows
                     .iter()
                     .map(|&(lo, hi)| moving.median(s, lo, hi))
-                    .last()
-                    .flatten()
+                    .sum()
             });
             println!(
                 "{n:>6} {w:>4} {kind:<11} {:>10.1} {:>10.1} {:>6.2}",
