@@ -1,6 +1,7 @@
-//! Order-statistics benchmark (issue #6): medians and MAD against the plain
+//! Order-statistics benchmark (issue #6): medians, MAD and moving medians against the plain
 //! selections they replaced (kept below as the reference), on noise, ties, rising counters and
-//! flat ones. Prints nanoseconds per call (best of five rounds) and checks every answer's bits.
+//! flat ones; and Sen's trend test. Prints times per call (best of five rounds) and checks
+//! every answer's bits against the reference.
 //!
 //! `cargo bench --bench order`
 

@@ -26,6 +26,14 @@ fn bracketed(values: &[f64], measure: impl Fn(f64) -> f64) -> Option<f64> {
 /// Median of the finite values; `None` when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
     if values.len() >= BRACKET_MIN {
+        // In order with finite ends: every value is finite, and the middle is where it stands.
+        if let (Some(m), Some(first), Some(last)) =
+            (middle_if_in_order(values), values.first(), values.last())
+        {
+            if first.is_finite() && last.is_finite() {
+                return Some(m);
+            }
+        }
         if let Some(m) = bracketed(values, |x| x) {
             return Some(m);
         }
@@ -60,7 +68,7 @@ pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
 /// statistics.
 pub fn median_of_finite(v: &[f64]) -> Option<f64> {
     if v.len() >= BRACKET_MIN {
-        if let Some(m) = bracketed(v, |x| x) {
+        if let Some(m) = middle_if_in_order(v).or_else(|| bracketed(v, |x| x)) {
             return Some(m);
         }
     }
@@ -69,6 +77,21 @@ pub fn median_of_finite(v: &[f64]) -> Option<f64> {
         keys.clear();
         keys.extend(v.iter().map(|&x| key(x)));
         median_of_keys(&mut keys)
+    })
+}
+
+/// The median of `values` when they are already in total order (a rising counter, a flat
+/// one), read off the middle; `None` when they are not (the check stops at the first descent).
+fn middle_if_in_order(values: &[f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 || !values.is_sorted_by(|a, b| a.total_cmp(b).is_le()) {
+        return None;
+    }
+    let upper = values[n / 2];
+    Some(if n % 2 == 1 {
+        upper
+    } else {
+        (values[n / 2 - 1] + upper) / 2.0
     })
 }
 
@@ -453,6 +476,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn long_runs_in_order_are_read_in_total_order() {
+        // Equal under `<=` but out of total order (+0.0 before -0.0): no shortcut may take
+        // the middle as it stands.
+        // As they stand the middle one is -0.0; in total order it is the single +0.0.
+        let mut v: Vec<f64> = vec![-1.0; 2000];
+        v.push(0.0);
+        v.extend(vec![-0.0; 2000]);
+        v.extend(vec![1.0; 4000]);
+        assert_eq!(v[v.len() / 2].to_bits(), (-0.0f64).to_bits());
+        assert_eq!(bits(median(&v)), bits(sorted_median(&v, f64::is_finite)));
+        assert_eq!(
+            bits(median_of_finite(&v)),
+            bits(sorted_median(&v, |_| true))
+        );
+        // In total order with infinite or NaN ends: median drops them, median_of_finite not.
+        let mut w: Vec<f64> = (0..5000).map(|i| i as f64).collect();
+        w[0] = f64::NEG_INFINITY;
+        w.push(f64::NAN);
+        w.push(f64::NAN);
+        assert_eq!(bits(median(&w)), bits(sorted_median(&w, f64::is_finite)));
+        assert_eq!(
+            bits(median_of_finite(&w)),
+            bits(sorted_median(&w, |_| true))
+        );
+        assert_ne!(median(&w), median_of_finite(&w));
     }
 
     #[test]
