@@ -6,7 +6,7 @@
 
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{least_squares, ScanFit};
-use super::stats::robust::{median, median_in_place, variance};
+use super::stats::robust::{median, variance, MovingMedian};
 use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
@@ -33,7 +33,7 @@ pub fn daily_cycle(hours: &[f64], values: &[f64]) -> Option<DailyCycle> {
     let mut trend = Vec::with_capacity(m);
     let mut lo = 0usize;
     let mut hi = 0usize;
-    let mut window = Vec::new();
+    let mut window = MovingMedian::default();
     for i in 0..m {
         while hours[lo] < hours[i] - DAY / 2.0 {
             lo += 1;
@@ -41,9 +41,7 @@ pub fn daily_cycle(hours: &[f64], values: &[f64]) -> Option<DailyCycle> {
         while hi < m && hours[hi] <= hours[i] + DAY / 2.0 {
             hi += 1;
         }
-        window.clear();
-        window.extend_from_slice(&values[lo..hi]);
-        trend.push(median_in_place(&mut window)?);
+        trend.push(window.median(values, lo, hi)?);
     }
     let detrended: Vec<f64> = values.iter().zip(&trend).map(|(v, t)| v - t).collect();
     let bin_of = |h: f64| ((h.rem_euclid(DAY)) as usize).min(23);
