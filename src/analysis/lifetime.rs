@@ -131,6 +131,42 @@ fn close_run(lifetimes: &mut [Lifetime], run: Option<Range<usize>>) {
     }
 }
 
+/// The lifetimes of valid samples `valid` (sample indices, ascending) of a series without
+/// identity columns: a new one starts after an absence of more than [`MAX_MISSED_SAMPLES`]
+/// ([`CutReason::Reappeared`]) and at each of `drops` (positions in `valid`, ascending). Shorter
+/// absences only end a run of samples within the lifetime.
+fn split_at_gaps_and_drops(valid: &[usize], drops: &[usize], out: &mut Lifetimes) {
+    let Some(&first) = valid.first() else {
+        return;
+    };
+    let mut drops = drops.iter().copied().peekable();
+    let mut life = Lifetime::default();
+    let mut run_start = first;
+    for (k, pair) in valid.windows(2).enumerate() {
+        let (p, i) = (pair[0], pair[1]);
+        let k = k + 1;
+        let dropped = drops.next_if_eq(&k).is_some();
+        if i == p + 1 && !dropped {
+            continue;
+        }
+        life.runs.push(run_start..p + 1);
+        run_start = i;
+        let reason = if i > p + MAX_MISSED_SAMPLES + 1 {
+            CutReason::Reappeared
+        } else if dropped {
+            CutReason::SharpDrop
+        } else {
+            continue;
+        };
+        out.cuts.push((i, reason));
+        out.lifetimes.push(std::mem::take(&mut life));
+    }
+    if let Some(&last) = valid.last() {
+        life.runs.push(run_start..last + 1);
+    }
+    out.lifetimes.push(life);
+}
+
 /// Split the series `values` (sampled at `hours`) into lifetimes.
 pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let n = values.len().min(hours.len());
@@ -240,18 +276,15 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         out.renumbered = returns >= 2;
     }
 
-    // Without identity columns, gaps or cutting drops, the series is one lifetime: no need to
-    // look at every sample again.
-    let (first, last) = (valid[0], valid[valid.len() - 1]);
-    let cutting_drops = !recurring && !out.renumbered && !drops.is_empty();
-    if identity.pid.is_none()
-        && identity.elapsed.is_none()
-        && last - first + 1 == valid.len()
-        && !cutting_drops
-    {
-        let mut life = Lifetime::default();
-        life.runs.push(first..last + 1);
-        out.lifetimes.push(life);
+    // Without identity columns only long gaps and sharp drops cut: the lifetimes are read off
+    // those few places, with no per-sample bookkeeping.
+    if identity.pid.is_none() && identity.elapsed.is_none() {
+        let cutting_drops: &[usize] = if !recurring && !out.renumbered {
+            &drops
+        } else {
+            &[]
+        };
+        split_at_gaps_and_drops(&valid, cutting_drops, &mut out);
         return out;
     }
     let mut is_drop = vec![false; valid.len()];
@@ -338,6 +371,74 @@ mod tests {
 
     fn hours(n: usize) -> Vec<f64> {
         (0..n).map(|i| i as f64 * 0.25).collect()
+    }
+
+    #[test]
+    fn without_identity_the_short_path_cuts_as_the_sample_by_sample_one() {
+        // An Elapsed Time column of blanks never cuts, but sends the split through the loop
+        // that reads every sample: both must find the same lifetimes, runs and cuts.
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        // Cuts at long absences, at drops, and lifetimes holding a short absence.
+        let (mut reappeared, mut dropped, mut holed) = (0, 0, 0);
+        for case in 0..200 {
+            let n = 50 + case * 7;
+            let mut level = 1000.0;
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    let u = next();
+                    if u < 0.02 {
+                        level = 300.0; // restart
+                    } else if u > 0.995 {
+                        level = 1500.0;
+                    }
+                    level += 2.0;
+                    if next() < 0.04 + 0.1 * (case % 3) as f64 {
+                        f64::NAN // missed samples, sometimes in long runs
+                    } else {
+                        level + 5.0 * next()
+                    }
+                })
+                .collect();
+            let blanks = vec![f64::NAN; n];
+            let short = split(&v, &hours(n), Identity::default());
+            let long = split(
+                &v,
+                &hours(n),
+                Identity {
+                    pid: None,
+                    elapsed: Some(&blanks),
+                },
+            );
+            assert_eq!(short.lifetimes, long.lifetimes, "case {case}");
+            assert_eq!(short.cuts, long.cuts, "case {case}");
+            for (_, reason) in &short.cuts {
+                match reason {
+                    CutReason::Reappeared => reappeared += 1,
+                    CutReason::SharpDrop => dropped += 1,
+                    _ => {}
+                }
+            }
+            holed += short
+                .lifetimes
+                .iter()
+                .filter(|l| l.runs().len() > 1)
+                .count();
+            assert_eq!(
+                (short.renumbered, short.sawtooth_drops, short.pids.len()),
+                (long.renumbered, long.sawtooth_drops, long.pids.len()),
+                "case {case}"
+            );
+        }
+        assert!(
+            reappeared > 0 && dropped > 0 && holed > 0,
+            "{reappeared} {dropped} {holed}"
+        );
     }
 
     #[test]
