@@ -2,7 +2,7 @@
 //! changes, `Elapsed Time` falls, the instance vanishes and returns, or the value drops sharply,
 //! and notice `#N` renumbering (the same instance label passing between two processes).
 
-use super::stats::robust::{mad_sigma, median, median_in_place};
+use super::stats::robust::{mad_sigma, median, median_of_finite};
 use std::ops::Range;
 
 /// Blank cells in a row still read as one process (missed samples).
@@ -131,6 +131,12 @@ fn close_run(lifetimes: &mut [Lifetime], run: Option<Range<usize>>) {
     }
 }
 
+/// Whether valid samples `before` and `now` (sample indices) lie further apart than a few missed
+/// samples: a process that vanished and returned, unless a PID proves continuity.
+fn absent_too_long(before: usize, now: usize) -> bool {
+    now > before + MAX_MISSED_SAMPLES + 1
+}
+
 /// The lifetimes of valid samples `valid` (sample indices, ascending) of a series without
 /// identity columns: a new one starts after an absence of more than [`MAX_MISSED_SAMPLES`]
 /// ([`CutReason::Reappeared`]) and at each of `drops` (positions in `valid`, ascending). Shorter
@@ -151,7 +157,7 @@ fn split_at_gaps_and_drops(valid: &[usize], drops: &[usize], out: &mut Lifetimes
         }
         life.runs.push(run_start..p + 1);
         run_start = i;
-        let reason = if i > p + MAX_MISSED_SAMPLES + 1 {
+        let reason = if absent_too_long(p, i) {
             CutReason::Reappeared
         } else if dropped {
             CutReason::SharpDrop
@@ -209,7 +215,6 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
     let mut drops = Vec::new();
     let mut rises = Vec::new();
-    let mut recent: Vec<f64> = Vec::with_capacity(5);
     // A stretch whose values (with the five before it) never differ by 30% holds no candidate:
     // every window's extremes lie within the stretch's own. Most stretches are like that, and
     // the min/max of a stretch is one cheap pass, so the window scan runs only where needed.
@@ -229,9 +234,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             if !(y < 0.7 * hi || lo < 0.7 * y) {
                 continue;
             }
-            recent.clear();
-            recent.extend_from_slice(&level[start..k]);
-            let local = median_in_place(&mut recent).unwrap_or(prev);
+            let local = median_of_finite(&level[start..k]).unwrap_or(prev);
             if local > 0.0
                 && y < 0.7 * local
                 && prev - y > 8.0 * sigma_diff()
@@ -276,19 +279,21 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         out.renumbered = returns >= 2;
     }
 
+    // Sharp drops cut only where no PID tells restarts apart and they are neither a sawtooth
+    // nor a label passing between two processes.
+    let cutting_drops: &[usize] = if !has_pid && !recurring && !out.renumbered {
+        &drops
+    } else {
+        &[]
+    };
     // Without identity columns only long gaps and sharp drops cut: the lifetimes are read off
     // those few places, with no per-sample bookkeeping.
     if identity.pid.is_none() && identity.elapsed.is_none() {
-        let cutting_drops: &[usize] = if !recurring && !out.renumbered {
-            &drops
-        } else {
-            &[]
-        };
         split_at_gaps_and_drops(&valid, cutting_drops, &mut out);
         return out;
     }
     let mut is_drop = vec![false; valid.len()];
-    for &k in &drops {
+    for &k in cutting_drops {
         is_drop[k] = true;
     }
     let mut runs: Vec<Lifetime> = Vec::new();
@@ -319,10 +324,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             // A blank cell or two is a missed sample, not a new process; a longer absence is
             // a new lifetime unless the PID proves continuity (a restart within a few samples
             // still shows as a sharp drop).
-            if cut.is_none() && i > p + MAX_MISSED_SAMPLES + 1 && !same_pid {
+            if cut.is_none() && absent_too_long(p, i) && !same_pid {
                 cut = Some(CutReason::Reappeared);
             }
-            if cut.is_none() && !has_pid && !recurring && !out.renumbered && is_drop[k] {
+            if cut.is_none() && is_drop[k] {
                 cut = Some(CutReason::SharpDrop);
             }
         }

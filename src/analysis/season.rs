@@ -393,7 +393,7 @@ mod tests {
         let rivals = fit.rivals(12);
         assert!(rivals.step_rss.is_some_and(|s| s < fit.rss));
         assert!(harmonic_cycle(&hours[..20], &stepped[..20]).is_none());
-        // Too short to leave 40 points each side of a step.
+        // 192 points cannot leave 100 on each side of a step.
         assert!(fit.rivals(100).step_rss.is_none());
     }
 

@@ -514,9 +514,26 @@ struct Assembly<'o> {
     /// Line breaks before the piece being added.
     lines_before: u64,
     listed_bad_cells: usize,
+    /// Rows the whole log is expected to hold, to size the columns for once the first block
+    /// shows their encoded size; `None` once done (or when the length is unknown).
+    rows_to_reserve: Option<usize>,
 }
 
 impl Assembly<'_> {
+    /// Add a block's parsed pieces, in order; after the first block, size the columns.
+    fn add_block(&mut self, pieces: Vec<Option<Piece>>) -> Result<(), IngestError> {
+        if pieces.is_empty() {
+            return Ok(());
+        }
+        for piece in pieces.into_iter().flatten() {
+            self.add(piece)?;
+        }
+        if let Some(rows) = self.rows_to_reserve.take() {
+            self.reserve_for(rows);
+        }
+        Ok(())
+    }
+
     /// Reserve each column's bytes for `rows` samples in all, at the rate seen so far plus a
     /// little (noise varies along a log; a column still short grows by an eighth).
     fn reserve_for(&mut self, rows: usize) {
@@ -591,26 +608,6 @@ impl Assembly<'_> {
         self.lines_before += piece.breaks;
         Ok(())
     }
-}
-
-/// Add a block's parsed pieces, in order, to the log being assembled; the columns are sized
-/// for `rows` once the first block's encoded size is known (`sized` says whether they are).
-fn assemble(
-    assembly: &mut Assembly,
-    pieces: Vec<Option<Piece>>,
-    (sized, rows): (&mut bool, usize),
-) -> Result<(), IngestError> {
-    if pieces.is_empty() {
-        return Ok(());
-    }
-    for piece in pieces.into_iter().flatten() {
-        assembly.add(piece)?;
-    }
-    if !*sized {
-        *sized = true;
-        assembly.reserve_for(rows);
-    }
-    Ok(())
 }
 
 fn parse(
@@ -743,7 +740,6 @@ fn parse(
     // doubling, interleaved with the block buffers, they left the heap half again as large as the
     // data.
     let rows = text_len.map_or(0, |len| estimate_rows(&pending, len, header_len, width));
-    let mut sized = rows == 0;
 
     let mut assembly = Assembly {
         name,
@@ -758,6 +754,7 @@ fn parse(
         short_row: None,
         lines_before,
         listed_bad_cells: 0,
+        rows_to_reserve: (rows > 0).then_some(rows),
     };
     let pieces_per_block = rayon::current_num_threads().max(1) * 2;
     // The two block buffers are reused: freeing 8 MB blocks would raise glibc's mmap threshold
@@ -800,14 +797,14 @@ fn parse(
             } else {
                 next.fill(name, &mut text, block_len)
             };
-            assemble(&mut assembly, before, (&mut sized, rows))?;
+            assembly.add_block(before)?;
             read
         });
         parsed_before = parsed;
         eof = read? == 0;
         spare = std::mem::replace(&mut pending, next);
     }
-    assemble(&mut assembly, parsed_before, (&mut sized, rows))?;
+    assembly.add_block(parsed_before)?;
     drop((pending, spare));
 
     let Assembly {

@@ -225,18 +225,31 @@ pub fn least_squares(columns: &[&[f64]], y: &[f64]) -> Option<(Vec<f64>, f64)> {
     if !shapes_agree(columns, y) {
         return None;
     }
-    let k = columns.len();
-    // Augmented normal equations [X'X | X'y].
-    let mut a = vec![vec![0.0; k + 1]; k];
-    for i in 0..k {
-        for j in i..k {
-            let v = dot(columns[i], columns[j]);
-            a[i][j] = v;
-            a[j][i] = v;
-        }
-        a[i][k] = dot(columns[i], y);
-    }
+    let a = normal_equations(
+        columns.len(),
+        |i, j| dot(columns[i], columns[j]),
+        |i| dot(columns[i], y),
+    );
     solve_normal_equations(a, columns, y)
+}
+
+/// The augmented normal equations [X'X | X'y] of `k` columns, from their products with each
+/// other (`gram(i, j)`, asked for `i <= j`) and with the values (`with_y(i)`).
+fn normal_equations(
+    k: usize,
+    gram: impl Fn(usize, usize) -> f64,
+    with_y: impl Fn(usize) -> f64,
+) -> Vec<Vec<f64>> {
+    let mut a = vec![vec![0.0; k + 1]; k];
+    for (i, j) in (0..k).flat_map(|i| (i..k).map(move |j| (i, j))) {
+        let v = gram(i, j);
+        a[i][j] = v;
+        a[j][i] = v;
+    }
+    for (i, row) in a.iter_mut().enumerate() {
+        row[k] = with_y(i);
+    }
+    a
 }
 
 fn shapes_agree(columns: &[&[f64]], y: &[f64]) -> bool {
@@ -289,20 +302,18 @@ impl<'a> ScanFit<'a> {
             std::cmp::Ordering::Greater => Some(i - 1),
         };
         let extra_products: Vec<f64> = columns.iter().map(|c| dot(extra, c)).collect();
-        let mut a = vec![vec![0.0; k + 1]; k];
-        for i in 0..k {
-            for j in 0..k {
-                a[i][j] = match (fixed_index(i), fixed_index(j)) {
-                    (Some(p), Some(q)) => self.products[p][q],
-                    (None, _) => extra_products[j],
-                    (_, None) => extra_products[i],
-                };
-            }
-            a[i][k] = match fixed_index(i) {
+        let a = normal_equations(
+            k,
+            |i, j| match (fixed_index(i), fixed_index(j)) {
+                (Some(p), Some(q)) => self.products[p][q],
+                (None, _) => extra_products[j],
+                (_, None) => extra_products[i],
+            },
+            |i| match fixed_index(i) {
                 Some(p) => self.products[p][self.fixed.len()],
                 None => dot(extra, self.y),
-            };
-        }
+            },
+        );
         solve_normal_equations(a, &columns, self.y)
     }
 }

@@ -259,22 +259,21 @@ pub fn median_by_bracket(
     let (lo_pos, _) = bracket_positions_sized(first, n, size);
     let (_, hi_pos) = bracket_positions_sized(mid, n, size);
     // The sample's order statistics at positions lo_pos <= hi_pos, so that lo <= hi.
-    let lo = match usize::try_from(lo_pos) {
+    let mut value_at = |pos: i64| match usize::try_from(pos) {
         Ok(p) if p < size => *sample.select_nth_unstable(p).1,
         Ok(_) => i64::MAX,
         Err(_) => i64::MIN,
     };
-    let hi = match usize::try_from(hi_pos) {
-        Ok(p) if p < size => *sample.select_nth_unstable(p).1,
-        Ok(_) => i64::MAX,
-        Err(_) => i64::MIN,
-    };
+    let (lo, hi) = (value_at(lo_pos), value_at(hi_pos));
     if kept.len() < n + CHUNK {
         kept.resize(n + CHUNK, 0);
     }
     let (mut below, mut count, mut not_finite) = (0usize, 0usize, 0usize);
     // `hi - lo` as an unsigned span: one comparison tells whether a key lies in `lo..=hi`.
     let span = hi.wrapping_sub(lo) as u64;
+    // `keep_between`'s loop, keying as it goes and counting non-finite values in the same
+    // pass: through `keep_between` with a key closure and a separate finiteness pass, the
+    // median of 24,500 values took 15 % longer (`cargo bench --bench order`).
     for chunk in values.chunks(CHUNK) {
         // As in `keep_between`: branch-free, the write position masked below CHUNK.
         let dst = &mut kept[count..count + CHUNK];

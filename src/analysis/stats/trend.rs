@@ -3,7 +3,7 @@
 //! All O(m^2) in the number of points, so callers pass block-aggregated series (m <= 240).
 
 use super::combine::binomial_upper_tail;
-use super::robust::median_in_place;
+use super::robust::median_of_finite;
 use super::select::{key, unkey, OrderStats, Scratch as SelectScratch};
 use super::{normal_quantile, normal_sf};
 use std::cell::RefCell;
@@ -338,7 +338,7 @@ fn sen_interval(
     };
     resid.clear();
     resid.extend(t.iter().zip(x).map(|(ti, xi)| xi - slope * ti));
-    let intercept = median_in_place(resid)?;
+    let intercept = median_of_finite(resid)?;
     Some(SenSlope {
         slope,
         intercept,
