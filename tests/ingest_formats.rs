@@ -634,3 +634,112 @@ fn big_log_read_in_blocks_keeps_order_and_line_numbers() {
         narrow.columns[5].values.to_vec()
     );
 }
+
+/// A log of `rows` samples a minute apart, in the layout of [`sample`].
+fn minutes(rows: usize) -> Vec<String> {
+    let head = sample().lines().next().unwrap().to_string();
+    let mut lines = vec![head];
+    for r in 0..rows {
+        lines.push(format!(
+            "\"03/01/2024 {:02}:{:02}:00.000\",\"{}\",\"{}\",\"7\"",
+            10 + r / 60,
+            r % 60,
+            1000 + r,
+            100 + r
+        ));
+    }
+    lines
+}
+
+/// What a collector that crashed, a disk error or `copy a.csv+b.csv` leaves behind: a few rows
+/// without a timestamp are skipped with a warning, a repeated header too; a header with other
+/// columns would put values under the wrong counters, so it stops the read at its line.
+#[test]
+fn corrupt_rows_and_joined_logs() {
+    let mut lines = minutes(40);
+    lines[11] = format!("{}{}", "\0".repeat(3000), lines[11]);
+    lines[20] = "\"garbage\",\"1\",\"2\",\"3\"".to_string();
+    let text = lines.join("\r\n") + "\r\n" + &"\0".repeat(4096);
+    let log = read(text.as_bytes());
+    assert_eq!(log.timestamps.len(), 38);
+    assert_eq!(values(&log, "Private Bytes")[10], 1011.0);
+    let zeros = log
+        .warnings
+        .iter()
+        .find(|w| w.contains("line 12, column 1"));
+    assert!(
+        zeros.is_some_and(|w| w.contains("\\u{0}") && w.len() < 400 && w.contains("skipped")),
+        "{:?}",
+        log.warnings
+    );
+    assert!(log
+        .warnings
+        .iter()
+        .any(|w| w.contains("line 21, column 1") && w.contains("'garbage' is not a timestamp")));
+
+    // More than a tenth of the rows without a timestamp: not read as a log.
+    let mut lines = minutes(40);
+    for line in lines.iter_mut().skip(3).step_by(5) {
+        line.insert_str(0, "x");
+    }
+    let e = err(lines.join("\n").as_bytes());
+    assert!(
+        e.contains("fixture.csv: line 4, column 1") && e.contains("8 of 40 rows"),
+        "{e}"
+    );
+
+    // Two segments joined end to end: the second header is skipped.
+    let first = minutes(40);
+    let mut joined = first[..21].to_vec();
+    joined.push(first[0].clone());
+    joined.extend_from_slice(&first[21..]);
+    let log = read(joined.join("\n").as_bytes());
+    assert_eq!(log.timestamps.len(), 40);
+    assert!(log
+        .warnings
+        .iter()
+        .any(|w| w.contains("line 22, column 1") && w.contains("header again")));
+
+    // A header with other columns (the same count): an error at its line.
+    joined[21] = joined[21].replace("Handle Count", "Thread Count");
+    let e = err(joined.join("\n").as_bytes());
+    assert!(
+        e.contains("fixture.csv: line 22, column 1") && e.contains("other columns"),
+        "{e}"
+    );
+}
+
+/// A UTF-16 log cut after an odd number of bytes (a copy that stopped mid-character).
+#[test]
+fn utf16_cut_mid_character() {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(sample().encode_utf16().flat_map(u16::to_le_bytes));
+    bytes.extend(
+        "\"03/01/2024 10:00:45.000\",\"1\""
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    bytes.push(b'8');
+    let log = read(&bytes);
+    check_sample(&log);
+    assert!(log.warnings.iter().any(|w| w.contains("cut short")));
+}
+
+/// A gzip cut short (a download that stopped): the error names the file once and says why once.
+#[test]
+fn gzip_cut_short() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(minutes(2000).join("\n").as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let e = format!(
+        "{:#}",
+        read_bytes(
+            "cut.csv.gz",
+            &bytes[..bytes.len() / 2],
+            &ReadOptions::default()
+        )
+        .unwrap_err()
+    );
+    assert!(e.starts_with("cut.csv.gz: "), "{e}");
+    assert_eq!(e.matches("deflate").count(), 1, "{e}");
+}

@@ -4,7 +4,9 @@
 
 use std::io::{self, Read};
 
-use encoding_rs::{Decoder, Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1251, WINDOWS_1252};
+use encoding_rs::{
+    CoderResult, Decoder, Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1251, WINDOWS_1252,
+};
 
 /// The encoding chosen for a log and how many BOM bytes precede the text.
 #[derive(Debug, Clone, Copy)]
@@ -118,7 +120,7 @@ impl<R: Read> Utf8Transcoder<R> {
                 }
                 self.input_len += n;
             }
-            let (_result, read, written, _had_errors) = self.decoder.decode_to_utf8(
+            let (result, read, written, _had_errors) = self.decoder.decode_to_utf8(
                 &self.input[..self.input_len],
                 &mut self.output,
                 self.eof,
@@ -127,7 +129,10 @@ impl<R: Read> Utf8Transcoder<R> {
             self.input_len -= read;
             self.out_pos = 0;
             self.out_len = written;
-            if self.eof && self.input_len == 0 && written == 0 {
+            // Once the last input is consumed the decoder is done, even when that last call
+            // still wrote something (a code unit cut in half becomes U+FFFD): encoding_rs
+            // panics if a finished decoder is called again.
+            if self.eof && result == CoderResult::InputEmpty {
                 self.finished = true;
             }
         }
@@ -185,6 +190,17 @@ mod tests {
             transcode(&ru, WINDOWS_1251),
             "\\\\PC\\Процесс(x)\\Счетчик потоков"
         );
+    }
+
+    #[test]
+    fn a_code_unit_cut_in_half_at_the_end_reads_as_a_replacement_character() {
+        for text in ["ab", &"Prozessorzeit (%) ä € ".repeat(20_000)] {
+            let mut le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            le.push(b'x');
+            assert_eq!(transcode(&le, UTF_16LE), format!("{text}\u{FFFD}"));
+        }
+        // A lone high surrogate at the very end, too.
+        assert_eq!(transcode(b"a\0\x00\xD8", UTF_16LE), "a\u{FFFD}");
     }
 
     #[test]

@@ -6,12 +6,10 @@ use thiserror::Error;
 /// A reason a log cannot be turned into a [`super::PerfLog`].
 #[derive(Debug, Error)]
 pub enum IngestError {
-    #[error("{file}: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The I/O error is part of the message, not a source: chained (`{:#}`), its text would
+    /// be printed twice.
+    #[error("{file}: {error}")]
+    Io { file: String, error: std::io::Error },
     #[error("{file}: the file is empty")]
     Empty { file: String },
     #[error("{file}: the log has a header but no samples")]
@@ -49,7 +47,7 @@ impl IngestError {
     pub(crate) fn io(file: &str, source: std::io::Error) -> Self {
         IngestError::Io {
             file: file.to_string(),
-            source,
+            error: source,
         }
     }
 }

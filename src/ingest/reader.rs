@@ -19,6 +19,11 @@ use super::ReadOptions;
 const SNIFF_LEN: usize = 64 * 1024;
 /// Individual warnings of one kind listed before they are only counted.
 const MAX_LISTED: usize = 10;
+/// Characters of a cell quoted in a message.
+const SHOWN_CHARS: usize = 40;
+/// Rows without a timestamp are skipped (a crashed collector's zeros, a corrupt line) while they
+/// are at most this share of the rows; more, and the file is not read as a log.
+const MAX_BAD_STAMP_SHARE: f64 = 0.1;
 /// The first bytes of every binary perfmon log in the sample set.
 const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
 
@@ -141,10 +146,19 @@ fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, IngestError
     Ok(prefix)
 }
 
-/// Byte offset of the first run of control characters that text logs never contain.
+/// Byte offset of the first run of control characters that text logs never contain. After a
+/// PDH header only the header line is looked at: a collector that crashed leaves runs of zeros
+/// among its rows, and those rows are skipped one by one.
 fn binary_offset(text: &str) -> Option<usize> {
+    let start = text.trim_start_matches(['\r', '\n', ' ', '"']);
+    let scanned = if start.starts_with("(PDH-") {
+        let line_end = text.len() - start.len() + start.find(['\r', '\n']).unwrap_or(start.len());
+        &text[..line_end]
+    } else {
+        text
+    };
     let mut suspicious = 0;
-    for (offset, ch) in text.char_indices().take(8192) {
+    for (offset, ch) in scanned.char_indices().take(8192) {
         if (ch.is_control() && !matches!(ch, '\t' | '\r' | '\n')) || ch == '\u{FFFD}' {
             suspicious += 1;
             if suspicious >= 4 {
@@ -251,8 +265,10 @@ enum RowKind {
     Short(usize),
     /// More cells than the header: the count.
     Long(usize),
-    /// The first cell is no timestamp: its text.
+    /// The first cell is no timestamp: its text, as shown in messages.
     BadStamp(String),
+    /// A header again (logs joined end to end): its cells.
+    Header(Vec<String>),
 }
 
 struct Row {
@@ -337,14 +353,23 @@ fn parse_piece_into(
         if records::is_empty_record(&cells) {
             continue;
         }
-        let kind = if cells.len() < width {
+        let first_cell = records::unquote(&data[cells[0].0..cells[0].1]);
+        // Checked before the width: a joined log's header may have any number of cells.
+        let kind = if first_cell.starts_with(b"(PDH-") {
+            RowKind::Header(
+                cells
+                    .iter()
+                    .map(|&(a, b)| {
+                        String::from_utf8_lossy(&records::unquote(&data[a..b])).into_owned()
+                    })
+                    .collect(),
+            )
+        } else if cells.len() < width {
             RowKind::Short(cells.len())
         } else if cells.len() > width {
             RowKind::Long(cells.len())
         } else {
-            let (a, b) = cells[0];
-            let stamp_cell = records::unquote(&data[a..b]);
-            match parse_timestamp(&stamp_cell) {
+            match parse_timestamp(&first_cell) {
                 Some(stamp) => {
                     let row = piece.rows.len();
                     for (&index, values) in kept.iter().zip(values.iter_mut()) {
@@ -356,8 +381,7 @@ fn parse_piece_into(
                                 piece.bad_cells.push(BadCell {
                                     row,
                                     column: index + 1,
-                                    text: String::from_utf8_lossy(&records::unquote(raw))
-                                        .into_owned(),
+                                    text: shown(&records::unquote(raw)),
                                 });
                             }
                             f64::NAN
@@ -367,23 +391,38 @@ fn parse_piece_into(
                     samples += 1;
                     RowKind::Sample(stamp)
                 }
-                None => RowKind::BadStamp(String::from_utf8_lossy(&stamp_cell).into_owned()),
+                None => RowKind::BadStamp(shown(&first_cell)),
             }
         };
-        let stop = matches!(kind, RowKind::BadStamp(_));
         piece.rows.push(Row {
             breaks_before,
             kind,
         });
-        if stop {
-            break;
-        }
     }
     for v in values.iter() {
         series::encode_frame(&mut piece.frames, v);
         piece.frame_ends.push(piece.frames.len());
     }
     piece
+}
+
+/// A cell's text as messages show it: control characters (the zeros a crashed collector leaves)
+/// escaped, and cut after [`SHOWN_CHARS`] characters.
+fn shown(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::new();
+    for (i, ch) in text.chars().enumerate() {
+        if i == SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if ch.is_control() {
+            out.extend(ch.escape_default());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// The fused pass over the common record: a sample of exactly `width` cells, no line break
@@ -505,6 +544,7 @@ fn record_next(data: &[u8], end: usize) -> Option<(usize, u64)> {
 /// Everything that must see the records in file order: timeline, warnings, the columns.
 struct Assembly<'o> {
     name: &'o str,
+    header: &'o [String],
     width: usize,
     warnings: Warnings,
     timestamps: Vec<NaiveDateTime>,
@@ -514,6 +554,9 @@ struct Assembly<'o> {
     /// Line breaks before the piece being added.
     lines_before: u64,
     listed_bad_cells: usize,
+    /// Rows without a timestamp, and the first one's line and text.
+    bad_stamps: usize,
+    first_bad_stamp: Option<(u64, String)>,
     /// Rows the whole log is expected to hold, to size the columns for once the first block
     /// shows their encoded size; `None` once done (or when the length is unknown).
     rows_to_reserve: Option<usize>,
@@ -569,11 +612,27 @@ impl Assembly<'_> {
                     format_args!("row has {len} fields, the header {width}; row skipped"),
                 ),
                 RowKind::BadStamp(text) => {
+                    self.bad_stamps += 1;
+                    if self.bad_stamps <= MAX_LISTED {
+                        self.warnings.at(
+                            line,
+                            1,
+                            format_args!("'{text}' is not a timestamp like {STAMP_EXAMPLE}; row skipped"),
+                        );
+                    }
+                    self.first_bad_stamp.get_or_insert_with(|| (line, text.clone()));
+                }
+                RowKind::Header(cells) if cells[..] == self.header[..] => self.warnings.at(
+                    line,
+                    1,
+                    "the header again (logs joined end to end?); row skipped",
+                ),
+                RowKind::Header(_) => {
                     return Err(IngestError::format(
                         self.name,
                         line,
                         1,
-                        format!("'{text}' is not a timestamp like 10/09/2022 18:35:28.403"),
+                        "a header with other columns starts here: this file joins two logs; split it at this line and read both parts",
                     ))
                 }
                 RowKind::Sample(stamp) => {
@@ -743,6 +802,7 @@ fn parse(
 
     let mut assembly = Assembly {
         name,
+        header: &header,
         width,
         warnings,
         timestamps: Vec::with_capacity(rows),
@@ -754,6 +814,8 @@ fn parse(
         short_row: None,
         lines_before,
         listed_bad_cells: 0,
+        bad_stamps: 0,
+        first_bad_stamp: None,
         rows_to_reserve: (rows > 0).then_some(rows),
     };
     // A block's last piece keeps one thread busy while the others wait for the next block: four
@@ -816,8 +878,29 @@ fn parse(
         timeline,
         selected,
         short_row,
+        bad_stamps,
+        first_bad_stamp,
         ..
     } = assembly;
+    if let Some((line, text)) = first_bad_stamp {
+        let rows = timestamps.len() + bad_stamps;
+        if bad_stamps as f64 > MAX_BAD_STAMP_SHARE * rows as f64 {
+            return Err(IngestError::format(
+                name,
+                line,
+                1,
+                format!(
+                    "'{text}' is not a timestamp like {STAMP_EXAMPLE} ({bad_stamps} of {rows} rows have none)"
+                ),
+            ));
+        }
+        if bad_stamps > MAX_LISTED {
+            let more = bad_stamps - MAX_LISTED;
+            warnings.list.push(format!(
+                "{name}: {more} more rows without a timestamp skipped"
+            ));
+        }
+    }
     if let Some((line, len)) = short_row {
         warnings.at(
             line,
@@ -865,6 +948,9 @@ fn parse(
         warnings: warnings.list,
     })
 }
+
+/// How a timestamp cell should look, for messages.
+const STAMP_EXAMPLE: &str = "10/09/2022 18:35:28.403";
 
 /// Builds `elapsed_seconds` as samples arrive. Local time may repeat or jump back an hour when
 /// daylight saving ends; the timeline keeps moving forward and every repair is reported.
@@ -993,11 +1079,13 @@ mod tests {
             if records::is_empty_record(&cells) {
                 continue;
             }
-            let kind = if cells.len() != width {
+            let first_cell = records::unquote(&data[cells[0].0..cells[0].1]);
+            let kind = if first_cell.starts_with(b"(PDH-") {
+                "header".to_string()
+            } else if cells.len() != width {
                 format!("{} cells", cells.len())
             } else {
-                let (a, b) = cells[0];
-                match parse_timestamp(&records::unquote(&data[a..b])) {
+                match parse_timestamp(&first_cell) {
                     Some(stamp) => {
                         for (&index, column) in kept.iter().zip(&mut columns) {
                             let (a, b) = cells[index];
@@ -1013,9 +1101,6 @@ mod tests {
                 }
             };
             rows.push(format!("{before}: {kind}"));
-            if kind == "bad stamp" {
-                break;
-            }
         }
         (rows, columns, bad)
     }
@@ -1030,6 +1115,7 @@ mod tests {
                     RowKind::Sample(stamp) => format!("{stamp}"),
                     RowKind::Short(n) | RowKind::Long(n) => format!("{n} cells"),
                     RowKind::BadStamp(_) => "bad stamp".to_string(),
+                    RowKind::Header(_) => "header".to_string(),
                 };
                 format!("{}: {kind}", row.breaks_before)
             })
@@ -1049,6 +1135,9 @@ mod tests {
             format!("{t},1,2,3,4,5\n"),
             format!("{t},text,2,3,4\n"),
             format!("{t},\"9\"9,2,3,\"4\n"),
+            "\"(PDH-CSV 4.0) (UTC)(0)\",a,b,c,d\n".to_string(),
+            "(PDH-CSV 4.0),a\n".to_string(),
+            format!("\0\0\0{t},1,2,3,4\n"),
             "\"02/02/2026 00:01:00.000\",1,\"2\",3,4".to_string(),
         ];
         let mut texts: Vec<String> = (0..records.len())
@@ -1141,6 +1230,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn messages_show_cells_escaped_and_cut_short() {
+        assert_eq!(shown(b"12:00"), "12:00");
+        assert_eq!(shown(b"a\0\tb"), "a\\u{0}\\tb");
+        let zeros = shown(&[0; 5000]);
+        assert!(zeros.starts_with("\\u{0}\\u{0}") && zeros.ends_with('…'));
+        assert_eq!(zeros.chars().filter(|&c| c == '\\').count(), SHOWN_CHARS);
     }
 
     #[test]
