@@ -680,7 +680,7 @@ fn corrupt_rows_and_joined_logs() {
     // More than a tenth of the rows without a timestamp: not read as a log.
     let mut lines = minutes(40);
     for line in lines.iter_mut().skip(3).step_by(5) {
-        line.insert_str(0, "x");
+        line.insert(0, 'x');
     }
     let e = err(lines.join("\n").as_bytes());
     assert!(
