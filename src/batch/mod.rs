@@ -65,6 +65,23 @@ fn progress_bar(len: usize, quiet: bool, message: &'static str) -> ProgressBar {
     bar
 }
 
+/// Logs holding this many bytes of samples have the memory their analysis freed handed back
+/// before the report is drawn; for small logs the pages faulted in again cost more than they
+/// weigh (69 small logs took a seventh longer).
+const TRIM_FROM: usize = 32 << 20;
+
+/// Hands the heap pages freed by the stage just done back to the system. glibc keeps them
+/// mapped (per thread arena, split by what stays alive), so without this a wide log's read
+/// buffers and the analysis' scratch still counted in the peak while the report was drawn
+/// (11 MB of 217 on an 831 MB log).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     let catalogue = Catalogue::with_extra(&args.kb)?;
     let options = ReadOptions {
@@ -116,6 +133,15 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         .zip(folders)
         .map(|(log, folder)| {
             let mut report = analyze_log(&log, &catalogue);
+            if log
+                .columns
+                .iter()
+                .map(|c| c.values.encoded_len())
+                .sum::<usize>()
+                >= TRIM_FROM
+            {
+                release_freed_memory();
+            }
             let written = if args.json {
                 Ok(())
             } else {
