@@ -116,6 +116,39 @@ fn tab_separated() {
     check_sample(&log);
 }
 
+/// A log opened and saved again by a spreadsheet or a script: quotes gone, seconds dropped
+/// (US spreadsheets), semicolons, day-first dotted dates and decimal commas (German ones), ISO
+/// timestamps (pandas). The samples read the same as the original's.
+#[test]
+fn saved_again_by_a_spreadsheet_or_a_script() {
+    let header = "(PDH-CSV 4.0) (Pacific Standard Time)(480),\\\\SRV01\\Process(svchost#1)\\Private Bytes,\\\\SRV01\\Process(svchost#1)\\Handle Count,\\\\SRV01\\Memory\\Committed Bytes";
+    let us = format!(
+        "{header}\r\n3/1/2024 10:00, ,100,1.5E+09\r\n3/1/2024 10:15,2048, ,1.5E-05\r\n3/1/2024 10:30,4096,102,7\r\n"
+    );
+    let german = format!(
+        "{}\n01.03.2024 10:00; ;100;1,5E+09\n01.03.2024 10:15;2048; ;0,000015\n01.03.2024 10:30;4096;102;7\n",
+        header.replace(',', ";")
+    );
+    let iso = us
+        .replace("3/1/2024 10:", "2024-03-01T10:")
+        .replace(",2048,", ",\"2048\",")
+        .replace(",7\r", ",7.0\r");
+    for (text, format) in [(&us, "pdh-csv"), (&german, "pdh-csv-semicolon"), (&iso, "pdh-csv")] {
+        let log = read(text.as_bytes());
+        assert_eq!(log.source.format.as_str(), format, "{text}");
+        assert_eq!(log.elapsed_seconds, vec![0.0, 900.0, 1800.0], "{text}");
+        assert_eq!(log.timestamps[2].to_string(), "2024-03-01 10:30:00");
+        let pb = values(&log, "Private Bytes");
+        assert!(pb[0].is_nan());
+        assert_eq!(&pb[1..], &[2048.0, 4096.0]);
+        assert_eq!(values(&log, "Committed Bytes"), &[1.5e9, 1.5e-5, 7.0], "{text}");
+        assert!(log.warnings.is_empty(), "{:?}", log.warnings);
+    }
+    // A two-digit year is refused, not read as the first century.
+    let e = err(us.replace("/2024", "/24").as_bytes());
+    assert!(e.contains("line 2, column 1") && e.contains("3/1/24 10:00"), "{e}");
+}
+
 #[test]
 fn legacy_code_pages_and_localized_names() {
     let russian = pdh(

@@ -12,6 +12,9 @@ pub enum LogFormat {
     PdhCsv,
     /// Tab-separated PDH log (`relog -f tsv`).
     PdhTsv,
+    /// A PDH CSV saved again by a spreadsheet in a locale whose decimal mark is a comma:
+    /// semicolons between cells, `9,571` for 9.571.
+    PdhCsvSemicolon,
 }
 
 impl LogFormat {
@@ -19,6 +22,7 @@ impl LogFormat {
         match self {
             LogFormat::PdhCsv => "pdh-csv",
             LogFormat::PdhTsv => "pdh-tsv",
+            LogFormat::PdhCsvSemicolon => "pdh-csv-semicolon",
         }
     }
 }

@@ -88,8 +88,13 @@ pub fn read_stream<'a>(
         });
     }
     let first_line = head_text.lines().next().unwrap_or("");
+    // Counter paths seldom hold a comma and never a semicolon: a header with more semicolons
+    // than commas was saved by a spreadsheet that writes decimal commas.
+    let count = |c: char| first_line.matches(c).count();
     let format = if first_line.contains('\t') {
         LogFormat::PdhTsv
+    } else if count(';') > count(',') {
+        LogFormat::PdhCsvSemicolon
     } else {
         LogFormat::PdhCsv
     };
@@ -375,17 +380,25 @@ fn parse_piece_into(
                     for (&index, values) in kept.iter().zip(values.iter_mut()) {
                         let (a, b) = cells[index];
                         let raw = &data[a..b];
-                        let value = records::parse_value(raw).unwrap_or_else(|| {
-                            piece.bad_cell_count += 1;
-                            if piece.bad_cells.len() < MAX_LISTED {
-                                piece.bad_cells.push(BadCell {
-                                    row,
-                                    column: index + 1,
-                                    text: shown(&records::unquote(raw)),
-                                });
-                            }
-                            f64::NAN
-                        });
+                        // Semicolons between cells mean decimal commas within them; such
+                        // cells miss the fused pass and are read here.
+                        let value = records::parse_value(raw)
+                            .or_else(|| {
+                                (delimiter == b';')
+                                    .then(|| records::parse_decimal_comma(raw))
+                                    .flatten()
+                            })
+                            .unwrap_or_else(|| {
+                                piece.bad_cell_count += 1;
+                                if piece.bad_cells.len() < MAX_LISTED {
+                                    piece.bad_cells.push(BadCell {
+                                        row,
+                                        column: index + 1,
+                                        text: shown(&records::unquote(raw)),
+                                    });
+                                }
+                                f64::NAN
+                            });
                         values.push(value);
                     }
                     samples += 1;
@@ -680,6 +693,7 @@ fn parse(
     let delimiter = match format {
         LogFormat::PdhCsv => b',',
         LogFormat::PdhTsv => b'\t',
+        LogFormat::PdhCsvSemicolon => b';',
     };
 
     // A log smaller than a block is read in one go into a buffer of its size: zeroing and
@@ -1014,25 +1028,24 @@ impl Timeline {
     }
 }
 
-/// `MM/DD/YYYY HH:MM:SS[.fff]`, the only timestamp layout PDH writes whatever the locale.
+/// A sample's timestamp. PDH writes `MM/DD/YYYY HH:MM:SS.fff` whatever the locale; a log opened
+/// and saved again by a spreadsheet or a script may hold `M/D/YYYY H:MM` (US spreadsheets drop
+/// the seconds), `D.M.YYYY H:MM[:SS]` (German and Russian ones) or ISO `YYYY-MM-DD[T]HH:MM:SS`
+/// (pandas, PowerShell). Day-first dates with slashes cannot be told from PDH's month-first ones
+/// and are read month first; two-digit years are refused rather than read as the first century.
 pub(crate) fn parse_timestamp(cell: &[u8]) -> Option<NaiveDateTime> {
     let s = std::str::from_utf8(cell).ok()?.trim();
-    let (date, time) = s.split_once(' ')?;
-    let mut d = date.split('/');
-    let month: u32 = d.next()?.parse().ok()?;
-    let day: u32 = d.next()?.parse().ok()?;
-    let year: i32 = d.next()?.parse().ok()?;
-    if d.next().is_some() {
-        return None;
-    }
-    let (hms, fraction) = match time.trim().split_once('.') {
+    let (date, time) = s.split_once([' ', 'T'])?;
+    let date = parse_date(date)?;
+    let time = time.trim();
+    let (hms, fraction) = match time.split_once(['.', ',']) {
         Some((hms, f)) => (hms, f),
-        None => (time.trim(), ""),
+        None => (time, ""),
     };
     let mut t = hms.split(':');
     let hour: u32 = t.next()?.parse().ok()?;
     let minute: u32 = t.next()?.parse().ok()?;
-    let second: u32 = t.next()?.parse().ok()?;
+    let second: u32 = t.next().map_or(Some(0), |s| s.parse().ok())?;
     if t.next().is_some() {
         return None;
     }
@@ -1045,7 +1058,32 @@ pub(crate) fn parse_timestamp(cell: &[u8]) -> Option<NaiveDateTime> {
         let digits: u32 = fraction.parse().ok()?;
         digits * 10u32.pow(9 - fraction.len() as u32)
     };
-    NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)
+    date.and_hms_nano_opt(hour, minute, second, nanos)
+}
+
+/// `MM/DD/YYYY`, `DD.MM.YYYY` or `YYYY-MM-DD`; years before Windows' epoch (1601) are refused.
+fn parse_date(date: &str) -> Option<NaiveDate> {
+    let (separator, order) = if date.contains('/') {
+        ('/', [2, 0, 1])
+    } else if date.contains('.') {
+        ('.', [2, 1, 0])
+    } else {
+        ('-', [0, 1, 2])
+    };
+    let mut fields = date.split(separator);
+    let mut numbers = [0u32; 3];
+    for number in &mut numbers {
+        *number = fields.next()?.parse().ok()?;
+    }
+    if fields.next().is_some() {
+        return None;
+    }
+    // `order` gives where the year, month and day stand.
+    let [year, month, day] = order.map(|i| numbers[i]);
+    if year < 1601 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
 #[cfg(test)]
@@ -1246,7 +1284,26 @@ mod tests {
         let t = parse_timestamp(b"10/09/2022 18:35:28.403").unwrap();
         assert_eq!(t.to_string(), "2022-10-09 18:35:28.403");
         assert!(parse_timestamp(b"05/29/2008 11:36:51").is_some());
-        assert!(parse_timestamp(b"2022-10-09 18:35").is_none());
         assert!(parse_timestamp(b"13/40/2022 18:35:28.403").is_none());
+        // Re-saved by a spreadsheet or a script.
+        for (cell, read) in [
+            ("10/9/2022 8:35", "2022-10-09 08:35:00"),
+            ("09.10.2022 18:35", "2022-10-09 18:35:00"),
+            ("9.10.2022 18:35:28,5", "2022-10-09 18:35:28.500"),
+            ("2022-10-09 18:35", "2022-10-09 18:35:00"),
+            ("2022-10-09T18:35:28.403", "2022-10-09 18:35:28.403"),
+        ] {
+            let t = parse_timestamp(cell.as_bytes()).map(|t| t.to_string());
+            assert_eq!(t.as_deref(), Some(read), "{cell}");
+        }
+        for cell in [
+            "10/9/22 8:35",
+            "2022-10-09",
+            "18:35:28.4",
+            "2022-10-09 18:35:28:1",
+            "1.2.3 4:5",
+        ] {
+            assert!(parse_timestamp(cell.as_bytes()).is_none(), "{cell}");
+        }
     }
 }

@@ -357,6 +357,20 @@ pub fn parse_value(raw: &[u8]) -> Option<f64> {
     s.parse::<f64>().ok()
 }
 
+/// A cell's number written with a decimal comma (`9,571`, `1,5E+09`): one comma and no point.
+pub fn parse_decimal_comma(raw: &[u8]) -> Option<f64> {
+    let text = unquote(raw);
+    let text = text.trim_ascii();
+    if text.iter().filter(|&&b| b == b',').count() != 1 || text.contains(&b'.') {
+        return None;
+    }
+    let pointed: Vec<u8> = text
+        .iter()
+        .map(|&b| if b == b',' { b'.' } else { b })
+        .collect();
+    parse_value(&pointed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
