@@ -133,7 +133,11 @@ fn saved_again_by_a_spreadsheet_or_a_script() {
         .replace("3/1/2024 10:", "2024-03-01T10:")
         .replace(",2048,", ",\"2048\",")
         .replace(",7\r", ",7.0\r");
-    for (text, format) in [(&us, "pdh-csv"), (&german, "pdh-csv-semicolon"), (&iso, "pdh-csv")] {
+    for (text, format) in [
+        (&us, "pdh-csv"),
+        (&german, "pdh-csv-semicolon"),
+        (&iso, "pdh-csv"),
+    ] {
         let log = read(text.as_bytes());
         assert_eq!(log.source.format.as_str(), format, "{text}");
         assert_eq!(log.elapsed_seconds, vec![0.0, 900.0, 1800.0], "{text}");
@@ -141,12 +145,19 @@ fn saved_again_by_a_spreadsheet_or_a_script() {
         let pb = values(&log, "Private Bytes");
         assert!(pb[0].is_nan());
         assert_eq!(&pb[1..], &[2048.0, 4096.0]);
-        assert_eq!(values(&log, "Committed Bytes"), &[1.5e9, 1.5e-5, 7.0], "{text}");
+        assert_eq!(
+            values(&log, "Committed Bytes"),
+            &[1.5e9, 1.5e-5, 7.0],
+            "{text}"
+        );
         assert!(log.warnings.is_empty(), "{:?}", log.warnings);
     }
     // A two-digit year is refused, not read as the first century.
     let e = err(us.replace("/2024", "/24").as_bytes());
-    assert!(e.contains("line 2, column 1") && e.contains("3/1/24 10:00"), "{e}");
+    assert!(
+        e.contains("line 2, column 1") && e.contains("3/1/24 10:00"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -775,4 +786,99 @@ fn gzip_cut_short() {
     );
     assert!(e.starts_with("cut.csv.gz: "), "{e}");
     assert_eq!(e.matches("deflate").count(), 1, "{e}");
+}
+
+/// Damage repeated on every row: each kind of warning lists ten and sums up the rest.
+#[test]
+fn warnings_are_capped_per_kind() {
+    let lines = minutes(40);
+    let mut text = vec![lines[0].clone()];
+    for row in &lines[1..] {
+        text.push(row.clone());
+        text.push(lines[0].clone());
+        text.push("\"03/01/2024 09:00:00.000\",\"1\"".to_string());
+    }
+    let log = read(text.join("\n").as_bytes());
+    assert_eq!(log.timestamps.len(), 40);
+    let count = |what: &str| log.warnings.iter().filter(|w| w.contains(what)).count();
+    assert_eq!(count("header again"), 10, "{:?}", log.warnings);
+    assert_eq!(count("of 4 fields"), 10, "{:?}", log.warnings);
+    assert!(log
+        .warnings
+        .iter()
+        .any(|w| w.ends_with("30 more repeated headers skipped")));
+    assert!(log
+        .warnings
+        .iter()
+        .any(|w| w.ends_with("30 more rows with too few fields skipped")));
+    assert_eq!(log.warnings.len(), 22);
+}
+
+/// Logs no analysis can use say why, at the line that shows it.
+#[test]
+fn unusable_layouts_are_named() {
+    // Every row wider than the header: an instance name with a comma, unquoted.
+    let lines = minutes(5);
+    let wide: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.clone()
+            } else {
+                l.replace("\"7\"", "\"7\",\"8\"")
+            }
+        })
+        .collect();
+    let e = err(wide.join("\n").as_bytes());
+    assert!(
+        e.contains("line 2, column 1") && e.contains("header's 4 fields (this one has 5)"),
+        "{e}"
+    );
+    // Rows sorted newest first.
+    let mut backwards = minutes(30);
+    backwards[1..].reverse();
+    let e = err(backwards.join("\n").as_bytes());
+    assert!(e.contains("run back in time (29 of 29 steps"), "{e}");
+    // Day-first dates past the 12th.
+    let day_first: Vec<String> = minutes(3)
+        .iter()
+        .map(|l| l.replace("03/01/2024", "13/03/2024"))
+        .collect();
+    let e = err(day_first.join("\n").as_bytes());
+    assert!(e.contains("day first"), "{e}");
+    // An unclosed quote: the read stops at 64 MB, not at the end of memory.
+    let mut open_quote = minutes(2).join("\n");
+    open_quote.push_str("\n\"03/01/2024 11:00:00.000\",\"");
+    open_quote.push_str(&"1".repeat(65 << 20));
+    let e = err(open_quote.as_bytes());
+    assert!(
+        e.contains("line 4, column 1") && e.contains("unclosed quote"),
+        "{e}"
+    );
+}
+
+/// Spreadsheets that group thousands: points in a decimal-comma log, quoted commas in a
+/// comma-separated one. PDH writes neither, so they are read only where nothing else fits.
+#[test]
+fn thousands_separators_of_spreadsheets() {
+    let header = minutes(0)[0].clone();
+    let german = format!(
+        "{}\n01.03.2024 10:00;1.048.576;1.013;7\n01.03.2024 10:15;2.097.152;1.014;8\n",
+        header.replace("\",\"", "\";\"")
+    );
+    let log = read(german.as_bytes());
+    assert_eq!(log.source.format.as_str(), "pdh-csv-semicolon");
+    assert_eq!(values(&log, "Private Bytes"), &[1_048_576.0, 2_097_152.0]);
+    assert_eq!(values(&log, "Handle Count"), &[1013.0, 1014.0]);
+    // A Swiss one writes decimal points: they stay decimals.
+    let swiss = german.replace("1.013", "1.0135").replace("1.014", "1.5");
+    let log = read(swiss.as_bytes());
+    assert_eq!(values(&log, "Handle Count"), &[1.0135, 1.5]);
+    let us = format!(
+        "{header}\n\"03/01/2024 10:00:00\",\"1,048,576\",\"1,013\",\"7\"\n\"03/01/2024 10:15:00\",\"2,097,152.5\",\"1,014\",\"8\"\n"
+    );
+    let log = read(us.as_bytes());
+    assert_eq!(values(&log, "Private Bytes"), &[1_048_576.0, 2_097_152.5]);
+    assert!(log.warnings.is_empty(), "{:?}", log.warnings);
 }

@@ -174,19 +174,89 @@ fn binary_offset(text: &str) -> Option<usize> {
     None
 }
 
+/// What a warning is about: each kind lists its first [`MAX_LISTED`] and then only counts, so
+/// a log damaged throughout gives a readable list, not one line per row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    NotAPath,
+    DuplicateColumn,
+    ShortRow,
+    LongRow,
+    NoTimestamp,
+    RepeatedHeader,
+    RepeatedTime,
+    ClockBack,
+    /// Listed by the caller, which also counts them (see `Warnings::non_numeric`).
+    NotANumber,
+}
+
+impl Kind {
+    /// How the warnings past the listed ones are summed up: "N more ...".
+    fn more(self) -> &'static str {
+        match self {
+            Kind::NotAPath => "header cells that are no counter path",
+            Kind::DuplicateColumn => "duplicate columns",
+            Kind::ShortRow => "rows with too few fields skipped",
+            Kind::LongRow => "rows with too many fields skipped",
+            Kind::NoTimestamp => "rows without a timestamp skipped",
+            Kind::RepeatedHeader => "repeated headers skipped",
+            Kind::RepeatedTime => "repeated timestamps",
+            Kind::ClockBack => "timestamps going back",
+            Kind::NotANumber => "non-numeric cells read as no value",
+        }
+    }
+}
+
 struct Warnings {
     file: String,
     list: Vec<String>,
+    /// How many warnings of each kind were met, in the order the kinds first appeared.
+    counts: Vec<(Kind, usize)>,
+    /// Non-numeric cells, counted in the pieces (only the first few are worded there).
     non_numeric: usize,
-    duplicate_times: usize,
 }
 
 impl Warnings {
-    fn at(&mut self, line: u64, column: usize, message: impl std::fmt::Display) {
-        self.list.push(format!(
-            "{}: line {line}, column {column}: {message}",
-            self.file
-        ));
+    fn new(file: &str) -> Self {
+        Warnings {
+            file: file.to_string(),
+            list: Vec::new(),
+            counts: Vec::new(),
+            non_numeric: 0,
+        }
+    }
+
+    /// Counts a warning of `kind`, and lists it while fewer than [`MAX_LISTED`] of the kind are.
+    fn at(&mut self, kind: Kind, line: u64, column: usize, message: impl std::fmt::Display) {
+        let count = match self.counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, count)) => count,
+            None => {
+                self.counts.push((kind, 0));
+                &mut self.counts.last_mut().expect("just pushed").1
+            }
+        };
+        *count += 1;
+        if *count <= MAX_LISTED {
+            self.list.push(format!(
+                "{}: line {line}, column {column}: {message}",
+                self.file
+            ));
+        }
+    }
+
+    /// The listed warnings and a line for each kind that had more.
+    fn finish(mut self) -> Vec<String> {
+        if let Some((_, count)) = self.counts.iter_mut().find(|(k, _)| *k == Kind::NotANumber) {
+            *count = self.non_numeric;
+        }
+        for (kind, count) in &self.counts {
+            if *count > MAX_LISTED {
+                let more = count - MAX_LISTED;
+                self.list
+                    .push(format!("{}: {more} more {}", self.file, kind.more()));
+            }
+        }
+        self.list
     }
 }
 
@@ -310,19 +380,28 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<Vec<f64>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-fn parse_piece(data: &[u8], delimiter: u8, width: usize, kept: &[usize]) -> Piece {
+fn parse_piece(
+    data: &[u8],
+    delimiter: u8,
+    decimal_comma: bool,
+    width: usize,
+    kept: &[usize],
+) -> Piece {
     SCRATCH.with_borrow_mut(|values| {
         values.resize_with(kept.len(), Vec::new);
         for v in values.iter_mut() {
             v.clear();
         }
-        parse_piece_into(data, delimiter, width, kept, values)
+        parse_piece_into(data, delimiter, decimal_comma, width, kept, values)
     })
 }
 
+/// `decimal_comma`: numbers are written `1.234,5` (a spreadsheet's re-save in such a locale);
+/// the fused pass, which reads `1.234` as a decimal, is then left out.
 fn parse_piece_into(
     data: &[u8],
     delimiter: u8,
+    decimal_comma: bool,
     width: usize,
     kept: &[usize],
     values: &mut [Vec<f64>],
@@ -340,9 +419,10 @@ fn parse_piece_into(
     let mut samples = 0;
     while pos < data.len() {
         let breaks_before = piece.breaks;
-        if let Some((next, breaks, stamp)) =
-            read_sample(data, pos, delimiter, width, kept, values, samples)
-        {
+        let fused = (!decimal_comma)
+            .then(|| read_sample(data, pos, delimiter, width, kept, values, samples))
+            .flatten();
+        if let Some((next, breaks, stamp)) = fused {
             pos = next;
             piece.breaks += breaks;
             samples += 1;
@@ -380,25 +460,27 @@ fn parse_piece_into(
                     for (&index, values) in kept.iter().zip(values.iter_mut()) {
                         let (a, b) = cells[index];
                         let raw = &data[a..b];
-                        // Semicolons between cells mean decimal commas within them; such
-                        // cells miss the fused pass and are read here.
-                        let value = records::parse_value(raw)
-                            .or_else(|| {
-                                (delimiter == b';')
-                                    .then(|| records::parse_decimal_comma(raw))
+                        let value = if decimal_comma {
+                            records::parse_decimal_comma(raw)
+                        } else {
+                            // Thousands commas only a spreadsheet writes, so only tried last.
+                            records::parse_value(raw).or_else(|| {
+                                (delimiter == b',')
+                                    .then(|| records::parse_thousands_commas(raw))
                                     .flatten()
                             })
-                            .unwrap_or_else(|| {
-                                piece.bad_cell_count += 1;
-                                if piece.bad_cells.len() < MAX_LISTED {
-                                    piece.bad_cells.push(BadCell {
-                                        row,
-                                        column: index + 1,
-                                        text: shown(&records::unquote(raw)),
-                                    });
-                                }
-                                f64::NAN
-                            });
+                        };
+                        let value = value.unwrap_or_else(|| {
+                            piece.bad_cell_count += 1;
+                            if piece.bad_cells.len() < MAX_LISTED {
+                                piece.bad_cells.push(BadCell {
+                                    row,
+                                    column: index + 1,
+                                    text: shown(&records::unquote(raw)),
+                                });
+                            }
+                            f64::NAN
+                        });
                         values.push(value);
                     }
                     samples += 1;
@@ -567,6 +649,8 @@ struct Assembly<'o> {
     /// Line breaks before the piece being added.
     lines_before: u64,
     listed_bad_cells: usize,
+    /// The first row with more or fewer fields than the header: its line and field count.
+    first_misfit: Option<(u64, usize)>,
     /// Rows without a timestamp, and the first one's line and text.
     bad_stamps: usize,
     first_bad_stamp: Option<(u64, String)>,
@@ -612,30 +696,35 @@ impl Assembly<'_> {
             let line = self.lines_before + row.breaks_before + 1;
             if let Some((short_line, len)) = self.short_row.take() {
                 self.warnings.at(
+                    Kind::ShortRow,
                     short_line,
                     len,
                     format_args!("row has {len} of {width} fields; row skipped"),
                 );
             }
+            if let RowKind::Short(len) | RowKind::Long(len) = &row.kind {
+                self.first_misfit.get_or_insert((line, *len));
+            }
             match &row.kind {
                 RowKind::Short(len) => self.short_row = Some((line, *len)),
                 RowKind::Long(len) => self.warnings.at(
+                    Kind::LongRow,
                     line,
                     width + 1,
                     format_args!("row has {len} fields, the header {width}; row skipped"),
                 ),
                 RowKind::BadStamp(text) => {
                     self.bad_stamps += 1;
-                    if self.bad_stamps <= MAX_LISTED {
-                        self.warnings.at(
-                            line,
-                            1,
-                            format_args!("'{text}' is not a timestamp like {STAMP_EXAMPLE}; row skipped"),
-                        );
-                    }
+                    self.warnings.at(
+                        Kind::NoTimestamp,
+                        line,
+                        1,
+                        format_args!("'{text}' is not a timestamp like {STAMP_EXAMPLE}; row skipped"),
+                    );
                     self.first_bad_stamp.get_or_insert_with(|| (line, text.clone()));
                 }
                 RowKind::Header(cells) if cells[..] == self.header[..] => self.warnings.at(
+                    Kind::RepeatedHeader,
                     line,
                     1,
                     "the header again (logs joined end to end?); row skipped",
@@ -655,6 +744,7 @@ impl Assembly<'_> {
                         if self.listed_bad_cells < MAX_LISTED {
                             self.listed_bad_cells += 1;
                             self.warnings.at(
+                                Kind::NotANumber,
                                 line,
                                 cell.column,
                                 format_args!("'{}' is not a number; read as no value", cell.text),
@@ -708,6 +798,7 @@ fn parse(
     let mut pending = Vec::new();
     let mut eof = false;
     while !eof && records::last_record_end(&pending).is_none() {
+        check_record_len(name, 1, &pending)?;
         eof = read_block(name, &mut text, &mut pending, block_len)? == 0;
     }
     let mut cells = Vec::new();
@@ -727,12 +818,7 @@ fn parse(
             break line;
         }
     };
-    let mut warnings = Warnings {
-        file: name.to_string(),
-        list: Vec::new(),
-        non_numeric: 0,
-        duplicate_times: 0,
-    };
+    let mut warnings = Warnings::new(name);
     let header: Vec<String> = cells
         .iter()
         .map(|&(a, b)| String::from_utf8_lossy(&records::unquote(&pending[a..b])).into_owned())
@@ -759,7 +845,7 @@ fn parse(
                 all_paths.push(path);
             }
             Err(message) => {
-                warnings.at(header_line, i + 1, message);
+                warnings.at(Kind::NotAPath, header_line, i + 1, message);
                 all_paths.push(CounterPath {
                     machine: None,
                     object: raw.clone(),
@@ -789,6 +875,7 @@ fn parse(
         let key = header[i + 1].trim().to_lowercase();
         if !seen.insert(key) {
             warnings.at(
+                Kind::DuplicateColumn,
                 header_line,
                 i + 2,
                 format_args!(
@@ -828,6 +915,7 @@ fn parse(
         short_row: None,
         lines_before,
         listed_bad_cells: 0,
+        first_misfit: None,
         bad_stamps: 0,
         first_bad_stamp: None,
         rows_to_reserve: (rows > 0).then_some(rows),
@@ -836,6 +924,9 @@ fn parse(
     // pieces a thread read a wide log a tenth faster than two; eight were slower again (each
     // piece carries a frame per column).
     let pieces_per_block = rayon::current_num_threads().max(1) * 4;
+    // Semicolons between cells come with decimal commas in most locales (not in Swiss ones):
+    // the first block's numbers tell.
+    let decimal_comma = delimiter == b';' && records::has_decimal_comma(&pending);
     // The two block buffers are reused: freeing 8 MB blocks would raise glibc's mmap threshold
     // and send the columns into a fragmenting heap.
     let mut pending = BlockBuffer {
@@ -854,6 +945,9 @@ fn parse(
             if eof || !pieces.is_empty() {
                 break pieces;
             }
+            // The previous block's pieces are not assembled yet: their lines count too.
+            let waiting: u64 = parsed_before.iter().flatten().map(|p| p.breaks).sum();
+            check_record_len(name, assembly.lines_before + waiting + 1, pending.text())?;
             eof = pending.fill(name, &mut text, block_len)? == 0;
         };
         let cut: usize = pieces.iter().map(|piece| piece.len()).sum();
@@ -869,7 +963,9 @@ fn parse(
         // pool parses this one.
         let read = rayon::in_place_scope(|scope| {
             for (slot, piece) in parsed.iter_mut().zip(&pieces) {
-                scope.spawn(move |_| *slot = Some(parse_piece(piece, delimiter, width, kept)));
+                scope.spawn(move |_| {
+                    *slot = Some(parse_piece(piece, delimiter, decimal_comma, width, kept));
+                });
             }
             let read = if eof {
                 Ok(0)
@@ -894,6 +990,7 @@ fn parse(
         short_row,
         bad_stamps,
         first_bad_stamp,
+        first_misfit,
         ..
     } = assembly;
     if let Some((line, text)) = first_bad_stamp {
@@ -904,40 +1001,45 @@ fn parse(
                 line,
                 1,
                 format!(
-                    "'{text}' is not a timestamp like {STAMP_EXAMPLE} ({bad_stamps} of {rows} rows have none)"
+                    "'{text}' is not a timestamp like {STAMP_EXAMPLE} ({bad_stamps} of {rows} rows have none){}",
+                    day_first_hint(&text)
                 ),
-            ));
-        }
-        if bad_stamps > MAX_LISTED {
-            let more = bad_stamps - MAX_LISTED;
-            warnings.list.push(format!(
-                "{name}: {more} more rows without a timestamp skipped"
             ));
         }
     }
     if let Some((line, len)) = short_row {
         warnings.at(
+            Kind::ShortRow,
             line,
             len,
             format_args!("last line is cut short ({len} of {width} fields); row dropped"),
         );
     }
     if timestamps.is_empty() {
+        if let Some((line, len)) = first_misfit {
+            return Err(IngestError::format(
+                name,
+                line,
+                1,
+                format!(
+                    "no row has the header's {width} fields (this one has {len}): a cell holding the delimiter left unquoted?"
+                ),
+            ));
+        }
         return Err(IngestError::HeaderOnly {
             file: name.to_string(),
         });
     }
-    if warnings.non_numeric > MAX_LISTED {
-        let more = warnings.non_numeric - MAX_LISTED;
-        warnings.list.push(format!(
-            "{name}: {more} more non-numeric cells read as no value"
+    // Rows sorted newest first (a spreadsheet's sort) would give every series a span of nothing.
+    let steps = timestamps.len() - 1;
+    let back = timestamps.windows(2).filter(|w| w[1] < w[0]).count();
+    if steps >= 2 && back * 2 > steps {
+        return Err(IngestError::format(
+            name,
+            header_line + 1,
+            1,
+            format!("the rows run back in time ({back} of {steps} steps go back): sort them oldest first"),
         ));
-    }
-    if warnings.duplicate_times > MAX_LISTED {
-        let more = warnings.duplicate_times - MAX_LISTED;
-        warnings
-            .list
-            .push(format!("{name}: {more} more repeated timestamps"));
     }
 
     Ok(PerfLog {
@@ -959,8 +1061,55 @@ fn parse(
             })
             .collect(),
         all_paths,
-        warnings: warnings.list,
+        warnings: warnings.finish(),
     })
+}
+
+/// The longest record read: a header of 100,000 counter paths is under a tenth of it. Past it
+/// the "record" is an unclosed quote or a file without line breaks, which would otherwise be
+/// read whole into memory.
+const MAX_RECORD_LEN: usize = 64 << 20;
+
+/// Errs when `text`, read from `line` on, has grown past [`MAX_RECORD_LEN`] without its last
+/// record ending; the error names the line that record starts on.
+fn check_record_len(name: &str, line: u64, text: &[u8]) -> Result<(), IngestError> {
+    if text.len() > MAX_RECORD_LEN {
+        let (mut quoted, mut breaks, mut before) = (false, 0, 0);
+        for &b in text {
+            if b == b'"' {
+                quoted = !quoted;
+            } else if b == b'\n' {
+                breaks += 1;
+                if !quoted {
+                    before = breaks;
+                }
+            }
+        }
+        return Err(IngestError::format(
+            name,
+            line + before,
+            1,
+            format!(
+                "a record runs over {} MB without ending: an unclosed quote, or no line breaks",
+                MAX_RECORD_LEN >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A hint for a timestamp like `13/03/2024 ...`: a date that reads only day first, as a
+/// spreadsheet in a day-first locale re-saves PDH's month-first dates.
+fn day_first_hint(text: &str) -> &'static str {
+    let mut fields = text
+        .split(['/', ' '])
+        .map(|f| f.trim_matches('"').parse::<u32>());
+    match (fields.next(), fields.next()) {
+        (Some(Ok(day)), Some(Ok(month))) if day > 12 && (1..=12).contains(&month) => {
+            "; its date reads only day first: the log was re-saved with day-first dates, which perfleak cannot tell from month-first ones; save it again with month-first (or ISO) dates"
+        }
+        _ => "",
+    }
 }
 
 /// How a timestamp cell should look, for messages.
@@ -988,20 +1137,19 @@ impl Timeline {
             self.typical_step = Some(step);
             step
         } else if step == 0.0 {
-            warnings.duplicate_times += 1;
-            if warnings.duplicate_times <= MAX_LISTED {
-                warnings.at(
-                    line,
-                    1,
-                    format_args!("timestamp {stamp} repeats the previous one"),
-                );
-            }
+            warnings.at(
+                Kind::RepeatedTime,
+                line,
+                1,
+                format_args!("timestamp {stamp} repeats the previous one"),
+            );
             0.0
         } else {
             let after_fall_back = step + 3600.0;
             let limit = self.typical_step.map_or(900.0, |t| (3.0 * t).max(2.0));
             if after_fall_back > 0.0 && after_fall_back <= limit {
                 warnings.at(
+                    Kind::ClockBack,
                     line,
                     1,
                     format_args!(
@@ -1013,6 +1161,7 @@ impl Timeline {
             } else {
                 let assumed = self.typical_step.unwrap_or(0.0);
                 warnings.at(
+                    Kind::ClockBack,
                     line,
                     1,
                     format_args!(
@@ -1094,7 +1243,7 @@ mod tests {
     /// in the shape of [`reference`].
     fn fused(data: &[u8], width: usize, kept: &[usize]) -> (Vec<String>, Vec<Vec<u64>>, usize) {
         let mut values = vec![Vec::new(); kept.len()];
-        let piece = parse_piece_into(data, b',', width, kept, &mut values);
+        let piece = parse_piece_into(data, b',', false, width, kept, &mut values);
         let bits = values
             .iter()
             .map(|v| v.iter().map(|x| x.to_bits()).collect())

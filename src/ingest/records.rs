@@ -357,23 +357,102 @@ pub fn parse_value(raw: &[u8]) -> Option<f64> {
     s.parse::<f64>().ok()
 }
 
-/// A cell's number written with a decimal comma (`9,571`, `1,5E+09`): one comma and no point.
+/// Whether the rows `data` of a semicolon-separated log write numbers with a decimal comma:
+/// some cell (after each row's timestamp) has a comma between digits, or every cell with a
+/// point has its points between groups of three digits (`1.013`: thousands, as German and
+/// Russian spreadsheets write them; Swiss ones write `9.571341` with a decimal point).
+pub fn has_decimal_comma(data: &[u8]) -> bool {
+    let mut grouped_points = false;
+    for line in data.split(|&b| b == b'\n') {
+        for cell in line.split(|&b| b == b';').skip(1) {
+            let cell = unquote(cell);
+            let cell = cell.trim_ascii();
+            if cell
+                .windows(3)
+                .any(|w| w[1] == b',' && w[0].is_ascii_digit() && w[2].is_ascii_digit())
+            {
+                return true;
+            }
+            if cell.contains(&b'.') {
+                if parse_grouped(cell, b'.', b',').is_none() {
+                    return false;
+                }
+                grouped_points = true;
+            }
+        }
+    }
+    grouped_points
+}
+
+/// A cell's number written with a decimal comma and points between thousands (`9,571`,
+/// `1.013`, `1.234.567,5`, `1,5E+09`); blank is `NaN`, anything else `None`.
 pub fn parse_decimal_comma(raw: &[u8]) -> Option<f64> {
+    parse_grouped(raw, b'.', b',')
+}
+
+/// A cell's number with commas between thousands (`"1,013"`, `"49,991,808.5"`), as a
+/// spreadsheet writes it in a comma-separated file (quoted); PDH never writes them.
+pub fn parse_thousands_commas(raw: &[u8]) -> Option<f64> {
+    parse_grouped(raw, b',', b'.')
+}
+
+/// A number with `thousands` between groups of three digits and `decimal` before its fraction.
+/// A separator that does not group three digits makes the cell no number rather than a guess.
+fn parse_grouped(raw: &[u8], thousands: u8, decimal: u8) -> Option<f64> {
     let text = unquote(raw);
     let text = text.trim_ascii();
-    if text.iter().filter(|&&b| b == b',').count() != 1 || text.contains(&b'.') {
-        return None;
+    let (whole, fraction) = match text.iter().position(|&b| b == decimal) {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    };
+    let mut groups = whole.split(|&b| b == thousands);
+    let mut number = groups.next()?.to_vec();
+    for group in groups {
+        let digits_before = number
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if group.len() != 3 || !group.iter().all(u8::is_ascii_digit) || digits_before == 0 {
+            return None;
+        }
+        number.extend_from_slice(group);
     }
-    let pointed: Vec<u8> = text
-        .iter()
-        .map(|&b| if b == b',' { b'.' } else { b })
-        .collect();
-    parse_value(&pointed)
+    if let Some(fraction) = fraction {
+        number.push(b'.');
+        number.extend_from_slice(fraction);
+    }
+    parse_value(&number)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_commas_and_thousands_points() {
+        let read = |cell: &str| parse_decimal_comma(cell.as_bytes());
+        assert_eq!(read("9,571"), Some(9.571));
+        assert_eq!(read("\"1.013\""), Some(1013.0));
+        assert_eq!(read("-1.234.567,5"), Some(-1_234_567.5));
+        assert_eq!(read("1,5E+09"), Some(1.5e9));
+        assert_eq!(read("42"), Some(42.0));
+        assert!(read(" ").is_some_and(f64::is_nan));
+        for bad in ["1.5", "1.0135", ".013", "1..013", "1,2,3", "x"] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
+        assert!(has_decimal_comma(b"01.03.2024 10:00;1.013;9,571\n"));
+        assert!(has_decimal_comma(
+            b"01.03.2024 10:00;1.013;\"4.321\"\n01.03.2024 10:01;2;3\n"
+        ));
+        assert!(!has_decimal_comma(b"01.03.2024 10:00;1.013;9.571341\n"));
+        assert!(!has_decimal_comma(b"01.03.2024 10:00;1013;9\n"));
+        assert_eq!(
+            parse_thousands_commas(b"\"49,991,808.5\""),
+            Some(49_991_808.5)
+        );
+        assert_eq!(parse_thousands_commas(b"\"1,32\""), None);
+    }
 
     fn cells(line: &str) -> Vec<String> {
         let mut ranges = Vec::new();
