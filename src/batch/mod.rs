@@ -166,9 +166,7 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
                 place::write_report_folder(&mut report, &log, &dir)
             };
             bar.inc(1);
-            let error = written
-                .err()
-                .map(|e| format!("report not written: {e:#}"));
+            let error = written.err().map(|e| format!("report not written: {e:#}"));
             (LogOutcome { folder, report }, error)
         })
         .collect();
@@ -328,7 +326,9 @@ fn folder_base(source: &LogSource) -> String {
                 .file_name()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let entry = entry.rsplit_once('.').map_or(entry.as_str(), |(stem, _)| stem);
+            let entry = entry
+                .rsplit_once('.')
+                .map_or(entry.as_str(), |(stem, _)| stem);
             format!("{archive}_{}", entry.replace('/', "_"))
         }
         LogSource::Stdin => "stdin".to_string(),
