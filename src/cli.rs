@@ -35,6 +35,9 @@ pub enum FailOn {
     Never,
 }
 
+/// Most worker threads `--jobs` accepts.
+pub const MAX_JOBS: u64 = 256;
+
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Log files (.csv, .tsv, .gz, .zip, .blg), folders (searched recursively), or - for stdin.
@@ -49,8 +52,10 @@ pub struct AnalyzeArgs {
     /// More KB articles: a catalogue (.toml) or a folder of KB article texts.
     #[arg(long)]
     pub kb: Vec<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(short, long)]
+    /// Worker threads, 1 to 256 (default: all cores).
+    // Capped because every thread reserves a stack: a mistyped `-j 100000` used to exhaust the
+    // address space (a worker panicked setting up its guard page and the run hung).
+    #[arg(short, long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS))]
     pub jobs: Option<usize>,
     /// Exit with status 1 when a finding at or above this verdict is found.
     #[arg(long, value_enum, default_value_t = FailOn::Never)]

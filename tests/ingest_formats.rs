@@ -431,7 +431,9 @@ fn gzip_zip_folders_and_sources() {
     let names: Vec<String> = sources.iter().map(LogSource::name).collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(
-        names.iter().any(|n| n.ends_with("bundle.ZIP!run1.csv")),
+        names
+            .iter()
+            .any(|n| n.ends_with("bundle.ZIP!evil/run1.csv")),
         "{names:?}"
     );
     assert!(errors

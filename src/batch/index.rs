@@ -1,5 +1,6 @@
 //! index.html of a batch run: one row per log, worst first, linking each log's report, plus
-//! the inputs that could not be read. Self-contained (inline CSS), everything from logs escaped.
+//! the inputs that could not be read or reported. Self-contained (inline CSS), everything
+//! from logs escaped.
 
 use std::fmt::Write as _;
 
@@ -49,7 +50,7 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
     let leaking = outcomes.iter().filter(|o| badness(&o.report).0 > 0).count();
     let _ = writeln!(
         html,
-        "<h1>perfleak: {} logs analysed, {} with leaks, {} unreadable</h1>",
+        "<h1>perfleak: {} logs reported, {} with leaks, {} inputs failed</h1>",
         outcomes.len(),
         leaking,
         failures.len()
@@ -106,7 +107,7 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
     }
     html.push_str("</tbody></table>\n");
     if !failures.is_empty() {
-        html.push_str("<h2 class=\"fail\">Inputs that could not be read</h2><table><thead><tr><th>Input</th><th>Error</th></tr></thead><tbody>\n");
+        html.push_str("<h2 class=\"fail\">Inputs that could not be read or reported</h2><table><thead><tr><th>Input</th><th>Error</th></tr></thead><tbody>\n");
         for failure in failures {
             let _ = writeln!(
                 html,

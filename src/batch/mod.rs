@@ -3,9 +3,10 @@
 //! One log gives `DIR/report.*`; several give one folder per log, `index.html` and `summary.csv`.
 
 mod index;
+mod place;
 mod summary;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
@@ -15,6 +16,7 @@ use rayon::prelude::*;
 
 use crate::analysis::{self, Verdict};
 use crate::cli::{AnalyzeArgs, FailOn};
+use crate::ingest::source::LogSource;
 use crate::ingest::{self, PerfLog, ReadOptions};
 use crate::kb::{self, Catalogue};
 use crate::report::{self, Report};
@@ -90,6 +92,10 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     };
 
     let (sources, expand_errors) = ingest::source::expand_inputs(&args.inputs);
+    let folder_bases: HashMap<String, String> = sources
+        .iter()
+        .map(|source| (source.name(), folder_base(source)))
+        .collect();
     let mut failures: Vec<InputFailure> = expand_errors
         .into_iter()
         .map(|(input, error)| InputFailure {
@@ -126,9 +132,16 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     }
 
     let single = logs.len() == 1 && failures.is_empty();
-    let folders = folder_names(logs.iter().map(|log| log.source.path.as_str()));
+    let folders = folder_names(logs.iter().map(|log| {
+        folder_bases
+            .get(&log.source.path)
+            .cloned()
+            .unwrap_or_else(|| file_stem(&log.source.path))
+    }));
     let bar = progress_bar(logs.len(), args.quiet, "analysing");
-    let outcomes: Vec<Result<LogOutcome, InputFailure>> = logs
+    // A log whose report could not be written still counts for the exit status: its leak was
+    // found all the same, and a script must not read a full disk as a clean server.
+    let outcomes: Vec<(LogOutcome, Option<String>)> = logs
         .into_par_iter()
         .zip(folders)
         .map(|(log, folder)| {
@@ -150,24 +163,27 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
                 } else {
                     args.out.join(&folder)
                 };
-                report::write_report_dir(&mut report, &log, &dir)
+                place::write_report_folder(&mut report, &log, &dir)
             };
             bar.inc(1);
-            written
-                .map(|()| LogOutcome { folder, report })
-                .map_err(|e| InputFailure {
-                    input: log.source.path.clone(),
-                    error: format!("{e:#}"),
-                })
+            let error = written.err().map(|e| format!("report not written: {e:#}"));
+            (LogOutcome { folder, report }, error)
         })
         .collect();
     bar.finish_and_clear();
 
     let mut done = Vec::new();
-    for outcome in outcomes {
-        match outcome {
-            Ok(o) => done.push(o),
-            Err(failure) => failures.push(failure),
+    let mut unwritten = Vec::new();
+    for (outcome, error) in outcomes {
+        match error {
+            None => done.push(outcome),
+            Some(error) => {
+                failures.push(InputFailure {
+                    input: outcome.report.source.path.clone(),
+                    error,
+                });
+                unwritten.push(outcome);
+            }
         }
     }
 
@@ -185,26 +201,40 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         }
         out.flush()?;
     } else if !single {
-        write_batch_files(&mut done, &failures, args)?;
+        // The batch's own files failing is reported like a log's: the status still follows
+        // the findings.
+        if let Err(e) = write_batch_files(&mut done, &unwritten, &failures, args) {
+            failures.push(InputFailure {
+                input: args.out.display().to_string(),
+                error: format!("batch index not written: {e:#}"),
+            });
+        }
     }
 
     report_failures(&failures);
-    print_summary(&done, &failures, args, single);
-    Ok(exit_status(&done, args.fail_on))
+    print_summary(&done, &unwritten, &failures, args, single);
+    Ok(exit_status(&done, args.fail_on).max(exit_status(&unwritten, args.fail_on)))
 }
 
 /// index.html and summary.csv (and summary.parquet when asked) for a several-log run.
+/// Logs whose report could not be written keep their rows in summary.csv (their figures are
+/// sound) and are listed with the failures in index.html.
 fn write_batch_files(
     outcomes: &mut [LogOutcome],
+    unwritten: &[LogOutcome],
     failures: &[InputFailure],
     args: &AnalyzeArgs,
 ) -> anyhow::Result<()> {
     rank_worst_first(outcomes);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let reports: Vec<&Report> = outcomes.iter().map(|o| &o.report).collect();
+    let reports: Vec<&Report> = outcomes
+        .iter()
+        .chain(unwritten)
+        .map(|o| &o.report)
+        .collect();
     let mut frame = summary_frame(&reports).context("cannot build the summary table")?;
-    summary::write_csv(&mut frame, &args.out.join("summary.csv"))?;
+    summary::write_csv(&frame, &args.out.join("summary.csv"))?;
     if args.summary_parquet {
         summary::write_parquet(&mut frame, &args.out.join("summary.parquet"))?;
     }
@@ -240,12 +270,14 @@ fn report_failures(failures: &[InputFailure]) {
 
 fn print_summary(
     outcomes: &[LogOutcome],
+    unwritten: &[LogOutcome],
     failures: &[InputFailure],
     args: &AnalyzeArgs,
     single: bool,
 ) {
     let leaking = outcomes
         .iter()
+        .chain(unwritten)
         .filter(|o| o.report.findings.iter().any(|f| f.verdict == Verdict::Leak))
         .count();
     let target = if args.json {
@@ -257,7 +289,7 @@ fn print_summary(
     };
     eprintln!(
         "perfleak: {} log(s) analysed, {} with leaks, {} input(s) failed{}",
-        outcomes.len(),
+        outcomes.len() + unwritten.len(),
         leaking,
         failures.len(),
         target
@@ -272,17 +304,44 @@ const WINDOWS_DEVICES: [&str; 22] = [
     "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
-/// A folder name per log from its file name, made safe and unique (case-insensitively, as on
-/// Windows and macOS file systems).
-fn folder_names<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut seen: HashSet<String> = RESERVED_NAMES.iter().map(|n| n.to_string()).collect();
-    paths
-        .into_iter()
-        .map(|path| {
-            let base = Path::new(path)
-                .file_stem()
+/// Longest folder name taken from a log's name (the end kept: it holds the file name).
+const MAX_FOLDER_CHARS: usize = 120;
+
+fn file_stem(path: &str) -> String {
+    Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// What a source's report folder is named after, before it is made safe and unique: the file
+/// name; for a zip entry the archive and the entry's folders too, since collector sets name
+/// every server's log alike (`SRVA/Admin/DataCollector01.csv`, `SRVB/Admin/...`). The entry
+/// path only contributes characters: [`safe_folder_name`] leaves no separator in it.
+fn folder_base(source: &LogSource) -> String {
+    match source {
+        LogSource::File(path) => file_stem(&path.to_string_lossy()),
+        LogSource::ZipEntry { archive, entry, .. } => {
+            let archive = archive
+                .file_name()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let entry = entry
+                .rsplit_once('.')
+                .map_or(entry.as_str(), |(stem, _)| stem);
+            format!("{archive}_{}", entry.replace('/', "_"))
+        }
+        LogSource::Stdin => "stdin".to_string(),
+    }
+}
+
+/// A folder name per log from its base name, made safe and unique (case-insensitively, as on
+/// Windows and macOS file systems).
+fn folder_names(bases: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen: HashSet<String> = RESERVED_NAMES.iter().map(|n| n.to_string()).collect();
+    bases
+        .into_iter()
+        .map(|base| {
             let clean = safe_folder_name(&base);
             let mut name = clean.clone();
             let mut n = 2;
@@ -308,7 +367,8 @@ fn safe_folder_name(base: &str) -> String {
             }
         })
         .collect();
-    let clean = clean.trim_matches('.');
+    let skip = clean.len().saturating_sub(MAX_FOLDER_CHARS);
+    let clean = clean[skip..].trim_matches('.');
     if clean.is_empty() {
         return "log".to_string();
     }
@@ -337,13 +397,16 @@ mod tests {
 
     #[test]
     fn folder_names_are_unique_and_leave_the_batch_files_alone() {
-        let names = folder_names([
-            "a/srv01.csv",
-            "b/SRV01.csv.gz",
-            "c/srv01.tsv",
-            "index.html.csv",
-            "summary.csv",
-        ]);
+        let names = folder_names(
+            [
+                "a/srv01.csv",
+                "b/SRV01.csv.gz",
+                "c/srv01.tsv",
+                "index.html.csv",
+                "summary.csv",
+            ]
+            .map(file_stem),
+        );
         assert_eq!(
             names,
             vec!["srv01", "SRV01.csv", "srv01-2", "index.html-2", "summary"]

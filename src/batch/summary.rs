@@ -70,12 +70,49 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Writes the frame as CSV to `path` (through a temp file, then rename).
-pub fn write_csv(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
+/// First characters that make a spreadsheet read a cell as a formula (or, for tab and CR,
+/// shift it into one), per OWASP's CSV injection advice.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as a spreadsheet will show it and never evaluate it: risky ones get a leading
+/// single quote. Log, process and counter names come from the logs, so anyone can choose them.
+pub fn defuse_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// The frame with every text column defused; numbers stay numbers.
+fn spreadsheet_safe(frame: &DataFrame) -> PolarsResult<DataFrame> {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|column| {
+            if column.dtype() != &DataType::String {
+                return Ok(column.clone());
+            }
+            let text: StringChunked = column
+                .str()?
+                .iter()
+                .map(|cell| cell.map(defuse_formula))
+                .collect();
+            Ok(text.with_name(column.name().clone()).into_column())
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(frame.height(), columns)
+}
+
+/// Writes the frame as CSV to `path` (through a temp file, then rename). The CSV is for
+/// spreadsheets, so its text cells are defused; the frame itself (and Parquet) keeps the text
+/// as logged, for tools that query it.
+pub fn write_csv(frame: &DataFrame, path: &Path) -> anyhow::Result<()> {
+    let mut safe = spreadsheet_safe(frame)?;
     let mut bytes = Vec::new();
     CsvWriter::new(&mut bytes)
         .include_header(true)
-        .finish(frame)?;
+        .finish(&mut safe)?;
     crate::report::write_atomic(path, &bytes)
 }
 

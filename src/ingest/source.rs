@@ -23,7 +23,8 @@ pub const MAX_EXPANSION_RATIO: u64 = 500;
 pub enum LogSource {
     /// A plain or gzip-compressed file.
     File(PathBuf),
-    /// Entry `index` of a zip archive; `entry` is its file name without folders.
+    /// Entry `index` of a zip archive; `entry` is its path inside the archive, made safe
+    /// for display by [`entry_display_path`].
     ZipEntry {
         archive: PathBuf,
         index: usize,
@@ -106,11 +107,71 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Local file header, or the end-of-central-directory record that alone makes an empty archive.
+fn is_zip_magic(magic: &[u8]) -> bool {
+    magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06")
+}
+
 fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|_| &magic == b"PK\x03\x04")
+        .is_ok_and(|_| is_zip_magic(&magic))
+}
+
+/// An entry's path inside its archive as shown to the user: folders kept (two servers'
+/// `Admin/DataCollector01.csv` must stay apart), backslashes as `/`, and no `..`, `.` or
+/// leading `/` (it only labels the log; nothing is ever written at this path).
+pub fn entry_display_path(raw: &str) -> String {
+    raw.split(['/', '\\'])
+        .filter(|part| !part.is_empty() && *part != "." && *part != "..")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// At most this many skipped entry names are listed in a message.
+const LISTED_SKIPS: usize = 3;
+
+fn list_names(names: &[String]) -> String {
+    let mut text = names
+        .iter()
+        .take(LISTED_SKIPS)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LISTED_SKIPS {
+        text.push_str(&format!(" and {} more", names.len() - LISTED_SKIPS));
+    }
+    text
+}
+
+/// Why an archive gave no log, from what it held instead.
+fn no_log_reason(folders: usize, nested: &[String], other: &[String]) -> String {
+    if folders == 0 && nested.is_empty() && other.is_empty() {
+        return "the zip archive is empty".to_string();
+    }
+    let mut skipped = Vec::new();
+    if !nested.is_empty() {
+        skipped.push(format!(
+            "nested archives are not opened ({}): extract them and give them as inputs",
+            list_names(nested)
+        ));
+    }
+    if !other.is_empty() {
+        skipped.push(format!(
+            "{} entr{} without a log file name skipped ({})",
+            other.len(),
+            if other.len() == 1 { "y" } else { "ies" },
+            list_names(other)
+        ));
+    }
+    if folders > 0 {
+        skipped.push(format!(
+            "{folders} folder{} only",
+            if folders == 1 { "" } else { "s" }
+        ));
+    }
+    format!("the zip archive holds no log: {}", skipped.join("; "))
 }
 
 fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String, anyhow::Error)>) {
@@ -119,21 +180,31 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
         return;
     }
     let name = path.display().to_string();
+    let before = (sources.len(), errors.len());
+    let mut folders = 0usize;
+    let mut nested = Vec::new();
+    let mut other = Vec::new();
     let listed = (|| -> anyhow::Result<()> {
         let file = std::fs::File::open(path)?;
         let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))?;
         for index in 0..archive.len() {
             let entry = archive.by_index(index)?;
             if entry.is_dir() {
+                folders += 1;
                 continue;
             }
             // Folders inside the archive only label the entry; nothing is written to disk.
-            let raw = String::from_utf8_lossy(entry.name_raw()).into_owned();
-            let base = raw.rsplit(['/', '\\']).next().unwrap_or(&raw).to_string();
-            if !has_log_extension(&base) || base.to_ascii_lowercase().ends_with(".zip") {
+            let shown = entry_display_path(&String::from_utf8_lossy(entry.name_raw()));
+            let base = shown.rsplit('/').next().unwrap_or(&shown).to_string();
+            let entry_name = format!("{name}!{shown}");
+            if base.to_ascii_lowercase().ends_with(".zip") {
+                nested.push(shown);
                 continue;
             }
-            let entry_name = format!("{name}!{base}");
+            if !has_log_extension(&base) {
+                other.push(shown);
+                continue;
+            }
             let declared = entry.size();
             let compressed = entry.compressed_size();
             if declared > MAX_ENTRY_BYTES {
@@ -156,7 +227,7 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
             sources.push(LogSource::ZipEntry {
                 archive: path.to_path_buf(),
                 index,
-                entry: base,
+                entry: shown,
                 compressed_size: compressed,
             });
         }
@@ -167,6 +238,22 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
             name.clone(),
             e.context(format!("{name}: unreadable zip archive")),
         ));
+        return;
+    }
+    if (sources.len(), errors.len()) == before {
+        let reason = no_log_reason(folders, &nested, &other);
+        errors.push((name.clone(), anyhow::anyhow!("{name}: {reason}")));
+    } else {
+        // The archive's logs are read; a zip inside it would pass unnoticed without this.
+        for inner in nested {
+            let entry_name = format!("{name}!{inner}");
+            errors.push((
+                entry_name.clone(),
+                anyhow::anyhow!(
+                    "{entry_name}: not opened, nested archives are not read: extract it and give it as an input"
+                ),
+            ));
+        }
     }
 }
 
@@ -191,11 +278,32 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+/// The first `len` bytes of a stream (fewer at its end); a pipe may hand them over in pieces.
+fn read_up_to(input: &mut impl Read, len: usize) -> std::io::Result<Vec<u8>> {
+    let mut prefix = Vec::with_capacity(len);
+    input.take(len as u64).read_to_end(&mut prefix)?;
+    Ok(prefix)
+}
+
 /// Reads one source into a [`PerfLog`].
 pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<PerfLog> {
     match source {
         LogSource::File(path) => super::read_file(path, options),
-        LogSource::Stdin => Ok(super::read_reader("-", std::io::stdin().lock(), options)?),
+        LogSource::Stdin => {
+            let mut stdin = std::io::stdin().lock();
+            let prefix = read_up_to(&mut stdin, 4).map_err(|e| IngestError::io("-", e))?;
+            if is_zip_magic(&prefix) {
+                // A zip is read by seeking to its directory at the end, which a pipe cannot do.
+                anyhow::bail!(
+                    "-: a zip archive cannot be read from standard input: give its file name"
+                );
+            }
+            Ok(super::read_reader(
+                "-",
+                std::io::Cursor::new(prefix).chain(stdin),
+                options,
+            )?)
+        }
         LogSource::ZipEntry {
             archive,
             index,
