@@ -119,8 +119,9 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
 
     // With `ID Process` logged, an image whose labels passed between processes is analysed per
     // process lineage (stitched by PID), not per label.
-    let mut groups: HashMap<(String, String, String, String), Vec<(usize, CounterKind)>> =
-        HashMap::new();
+    // (machine, object, instance, counter): the labels of one image and counter.
+    type GroupKey = (String, String, String, String);
+    let mut groups: HashMap<GroupKey, Vec<(usize, CounterKind)>> = HashMap::new();
     for &(column, kind) in &series {
         let p = &log.columns[column].path;
         groups
