@@ -133,11 +133,7 @@ fn saved_again_by_a_spreadsheet_or_a_script() {
         .replace("3/1/2024 10:", "2024-03-01T10:")
         .replace(",2048,", ",\"2048\",")
         .replace(",7\r", ",7.0\r");
-    for (text, format) in [
-        (&us, "pdh-csv"),
-        (&german, "pdh-csv-semicolon"),
-        (&iso, "pdh-csv"),
-    ] {
+    for (text, format) in [(&us, "pdh-csv"), (&german, "pdh-csv-semicolon"), (&iso, "pdh-csv")] {
         let log = read(text.as_bytes());
         assert_eq!(log.source.format.as_str(), format, "{text}");
         assert_eq!(log.elapsed_seconds, vec![0.0, 900.0, 1800.0], "{text}");
@@ -145,19 +141,12 @@ fn saved_again_by_a_spreadsheet_or_a_script() {
         let pb = values(&log, "Private Bytes");
         assert!(pb[0].is_nan());
         assert_eq!(&pb[1..], &[2048.0, 4096.0]);
-        assert_eq!(
-            values(&log, "Committed Bytes"),
-            &[1.5e9, 1.5e-5, 7.0],
-            "{text}"
-        );
+        assert_eq!(values(&log, "Committed Bytes"), &[1.5e9, 1.5e-5, 7.0], "{text}");
         assert!(log.warnings.is_empty(), "{:?}", log.warnings);
     }
     // A two-digit year is refused, not read as the first century.
     let e = err(us.replace("/2024", "/24").as_bytes());
-    assert!(
-        e.contains("line 2, column 1") && e.contains("3/1/24 10:00"),
-        "{e}"
-    );
+    assert!(e.contains("line 2, column 1") && e.contains("3/1/24 10:00"), "{e}");
 }
 
 #[test]
