@@ -50,30 +50,49 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .and_then(|i| log.timestamps.get(i))
         .map(|&origin| Calendar { origin });
 
-    // Index the Process columns by instance and counter once: identity columns are looked up for
-    // every series.
-    let key = |c: &Column, counter: &str| {
+    // Index the process columns by object, instance and counter once: identity columns are
+    // looked up for every series. The object is part of the key: `Process(a)` and
+    // `Process V2(a:1)` are different columns of one process.
+    type ColumnKey = (String, String, String, Option<u32>, String);
+    let key = |c: &Column, counter: &str| -> ColumnKey {
         let p = &c.path;
         (
             p.machine.as_deref().unwrap_or("").to_ascii_lowercase(),
+            p.object.to_ascii_lowercase(),
             p.instance.as_deref().unwrap_or("").to_ascii_lowercase(),
             p.index,
             counter.to_ascii_lowercase(),
         )
     };
-    let mut by_key: HashMap<(String, String, Option<u32>, String), usize> = HashMap::new();
+    let mut by_key: HashMap<ColumnKey, usize> = HashMap::new();
     for (i, c) in log.columns.iter().enumerate() {
-        if c.path.object == "Process" {
+        if c.path.is_process() {
             by_key.entry(key(c, &c.path.counter)).or_insert(i);
         }
     }
-    let process_columns: HashSet<*const Column> =
-        log.process_columns().map(|c| c as *const Column).collect();
+    // A log may hold both counter sets for the same processes (a collector set written for
+    // older servers and extended for Windows 11). Process V2 is kept, Process dropped, per
+    // machine, image and counter: its `name:pid` instances name one process each, so no `#N`
+    // label passes between processes and nothing needs stitching (Microsoft's advice too).
+    let image_key = |p: &crate::ingest::CounterPath| {
+        (
+            p.machine.as_deref().unwrap_or("").to_ascii_lowercase(),
+            p.process_name().unwrap_or("").to_ascii_lowercase(),
+            p.counter.to_ascii_lowercase(),
+        )
+    };
+    let in_v2: HashSet<(String, String, String)> = log
+        .columns
+        .iter()
+        .filter(|c| c.path.process_v2_pid().is_some() && is_process_series(c))
+        .map(|c| image_key(&c.path))
+        .collect();
     let series: Vec<(usize, CounterKind)> = log
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| process_columns.contains(&(*c as *const Column)))
+        .filter(|(_, c)| is_process_series(c))
+        .filter(|(_, c)| c.path.object != "Process" || !in_v2.contains(&image_key(&c.path)))
         .filter_map(|(i, c)| CounterKind::from_counter(&c.path.counter).map(|k| (i, k)))
         .collect();
     // Columns are kept encoded: a series and its identity columns are decoded where they are
@@ -100,12 +119,15 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
 
     // With `ID Process` logged, an image whose labels passed between processes is analysed per
     // process lineage (stitched by PID), not per label.
-    let mut groups: HashMap<(String, String, String), Vec<(usize, CounterKind)>> = HashMap::new();
+    // (machine, object, instance, counter): the labels of one image and counter.
+    type GroupKey = (String, String, String, String);
+    let mut groups: HashMap<GroupKey, Vec<(usize, CounterKind)>> = HashMap::new();
     for &(column, kind) in &series {
         let p = &log.columns[column].path;
         groups
             .entry((
                 p.machine.as_deref().unwrap_or("").to_ascii_lowercase(),
+                p.object.to_ascii_lowercase(),
                 p.instance.as_deref().unwrap_or("").to_ascii_lowercase(),
                 p.counter.to_ascii_lowercase(),
             ))
@@ -191,7 +213,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
 
     // Series of one process share its identity columns: they are decoded once per process.
     let mut processes: Vec<Vec<(usize, Unit)>> = Vec::new();
-    let mut process_of: HashMap<(String, String, Option<u32>, String), usize> = HashMap::new();
+    let mut process_of: HashMap<ColumnKey, usize> = HashMap::new();
     for (order, unit) in units.into_iter().enumerate() {
         match unit {
             Unit::Label(column, _) => {
@@ -213,7 +235,12 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .into_par_iter()
         .flat_map(|process| {
             let first = process[0].1.column();
-            let pid = decoded(first, "ID Process");
+            // A Process V2 instance is one process: the PID in its name is its identity for
+            // every sample, as an `ID Process` column is for a classic label.
+            let pid = match log.columns[first].path.process_v2_pid() {
+                Some((_, pid)) => Some(vec![f64::from(pid); n]),
+                None => decoded(first, "ID Process"),
+            };
             let elapsed = decoded(first, "Elapsed Time");
             let max_vb = max_of(first);
             // Still parallel within a process: a log of one big process has several counters.
@@ -291,6 +318,14 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     corroborate(&mut findings);
     findings.sort_by(Finding::worst_first);
     findings
+}
+
+/// A column of one real process of `Process` or `Process V2` (not `_Total` or `Idle`).
+fn is_process_series(c: &Column) -> bool {
+    c.path.is_process()
+        && c.path.process_name().is_some_and(|name| {
+            !name.eq_ignore_ascii_case("_Total") && !name.eq_ignore_ascii_case("Idle")
+        })
 }
 
 /// The decoded `ID Process` series of an image's labels, when PIDs moved between them.
@@ -1236,7 +1271,7 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     }
 
     Finding {
-        process: col.path.instance.clone().unwrap_or_default(),
+        process: col.path.process_name().unwrap_or_default().to_string(),
         instance: col.path.instance_label().unwrap_or_default(),
         pids: s.split.pids.clone(),
         counter: col.path.counter.clone(),

@@ -2,7 +2,7 @@
 //! interval, gaps, objects, process instances with PIDs and restarts, counters), as text or
 //! JSON, so a support engineer knows what was captured before analysing it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use chrono::{Duration, NaiveDateTime};
@@ -115,39 +115,52 @@ impl Inspection {
             });
         }
 
+        // Processes and their `ID Process` columns are found by (machine, label) in maps: a
+        // wide log has tens of thousands of instances. A Process V2 instance (`name:pid`) is
+        // listed under its own label, with the PID from its name.
         let mut processes: Vec<ProcessSummary> = Vec::new();
-        for p in log.all_paths.iter().filter(|p| p.object == "Process") {
+        let mut place: HashMap<(Option<String>, String), usize> = HashMap::new();
+        let mut v2_pid: Vec<Option<u32>> = Vec::new();
+        for p in log.all_paths.iter().filter(|p| p.is_process()) {
             let Some(label) = p.instance_label() else {
                 continue;
             };
-            let entry = match processes
-                .iter_mut()
-                .position(|s| s.instance == label && s.machine == p.machine)
-            {
-                Some(i) => &mut processes[i],
-                None => {
+            let slot = *place
+                .entry((p.machine.clone(), label.clone()))
+                .or_insert_with(|| {
                     processes.push(ProcessSummary {
                         machine: p.machine.clone(),
-                        instance: label.clone(),
+                        instance: label,
                         pids: Vec::new(),
                         restarts: 0,
                         counters: Vec::new(),
                     });
-                    let last = processes.len() - 1;
-                    &mut processes[last]
-                }
-            };
+                    v2_pid.push(p.process_v2_pid().map(|(_, pid)| pid));
+                    processes.len() - 1
+                });
+            let entry = &mut processes[slot];
             if !entry.counters.contains(&p.counter) {
                 entry.counters.push(p.counter.clone());
             }
         }
-        for summary in &mut processes {
-            let ids = log.columns.iter().find(|c| {
-                c.path.object == "Process"
-                    && c.path.counter == "ID Process"
-                    && c.path.machine == summary.machine
-                    && c.path.instance_label().as_deref() == Some(summary.instance.as_str())
-            });
+        let mut id_columns: HashMap<(Option<String>, String), usize> = HashMap::new();
+        for (i, c) in log.columns.iter().enumerate() {
+            if c.path.object == "Process" && c.path.counter == "ID Process" {
+                if let Some(label) = c.path.instance_label() {
+                    id_columns
+                        .entry((c.path.machine.clone(), label))
+                        .or_insert(i);
+                }
+            }
+        }
+        for (summary, v2_pid) in processes.iter_mut().zip(v2_pid) {
+            if let Some(pid) = v2_pid {
+                summary.pids.push(u64::from(pid));
+                continue;
+            }
+            let ids = id_columns
+                .get(&(summary.machine.clone(), summary.instance.clone()))
+                .map(|&i| &log.columns[i]);
             if let Some(column) = ids {
                 let mut previous: Option<u64> = None;
                 for v in column.values.to_vec() {

@@ -101,7 +101,13 @@ mod tests {
     fn every_needed_counter_has_a_table_entry() {
         for c in PROCESS_COUNTERS {
             assert_eq!(canonical_counter("Process", c), Some(*c));
+            assert_eq!(canonical_counter("Process V2", c), Some(*c));
         }
+        assert_eq!(canonical_object("PROCESS V2"), Some("Process V2"));
+        assert_eq!(
+            canonical_counter("Process V2", "Process ID"),
+            Some("ID Process")
+        );
         for c in MEMORY_COUNTERS {
             assert_eq!(canonical_counter("Memory", c), Some(*c));
         }

@@ -70,13 +70,39 @@ impl CounterPath {
         })
     }
 
-    /// Whether the analysis needs this column (the `Process` memory and identity counters and
-    /// the `Memory` headroom counters).
+    /// Whether the analysis needs this column (the `Process` and `Process V2` memory and
+    /// identity counters and the `Memory` headroom counters).
     pub fn is_needed_by_analysis(&self) -> bool {
         match self.object.as_str() {
-            "Process" => names::PROCESS_COUNTERS.contains(&self.counter.as_str()),
+            "Process" | "Process V2" => names::PROCESS_COUNTERS.contains(&self.counter.as_str()),
             "Memory" => names::MEMORY_COUNTERS.contains(&self.counter.as_str()),
             _ => false,
+        }
+    }
+
+    /// Whether this is a column of one of the process counter sets (`Process`, `Process V2`).
+    pub fn is_process(&self) -> bool {
+        self.object == "Process" || self.object == "Process V2"
+    }
+
+    /// A `Process V2` instance `name:pid` split at its last `:` into the image name and the
+    /// PID; `None` for other objects or an instance without a numeric PID after the `:`.
+    pub fn process_v2_pid(&self) -> Option<(&str, u32)> {
+        if self.object != "Process V2" {
+            return None;
+        }
+        let (name, pid) = self.instance.as_deref()?.rsplit_once(':')?;
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some((name, pid.parse().ok()?))
+    }
+
+    /// The process image name: the instance without `#N`, or without `:pid` for `Process V2`.
+    pub fn process_name(&self) -> Option<&str> {
+        match self.process_v2_pid() {
+            Some((name, _)) => Some(name),
+            None => self.instance.as_deref(),
         }
     }
 
@@ -157,6 +183,29 @@ mod tests {
         );
         assert_eq!(g.original_counter, "Handleanzahl");
         assert_eq!(g.canonical(), r"\\PC\Process(explorer)\Handle Count");
+    }
+
+    #[test]
+    fn process_v2_instance_is_name_and_pid() {
+        let p = CounterPath::parse(r"\\W11\Process V2(chrome:1234)\Private Bytes").unwrap();
+        assert_eq!(p.object, "Process V2");
+        assert!(p.is_needed_by_analysis() && p.is_process());
+        assert_eq!(p.process_v2_pid(), Some(("chrome", 1234)));
+        assert_eq!(p.process_name(), Some("chrome"));
+        let id = CounterPath::parse(r"\\W11\process v2(a:b:7)\process id").unwrap();
+        assert_eq!(
+            (id.object.as_str(), id.counter.as_str()),
+            ("Process V2", "ID Process")
+        );
+        assert_eq!(id.original_counter, "process id");
+        assert_eq!(id.process_v2_pid(), Some(("a:b", 7)));
+        assert!(id.is_needed_by_analysis());
+        let odd = CounterPath::parse(r"\\W11\Process V2(chrome:x)\Handle Count").unwrap();
+        assert_eq!(odd.process_v2_pid(), None);
+        assert_eq!(odd.process_name(), Some("chrome:x"));
+        let classic = CounterPath::parse(r"\\W11\Process(a:1)\Handle Count").unwrap();
+        assert_eq!(classic.process_v2_pid(), None);
+        assert_eq!(classic.process_name(), Some("a:1"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! era the log implies, and by-design behaviour that argues against. Weak fits are dropped;
 //! a fit is only `likely` when nothing else explains the same evidence about as well.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
@@ -39,10 +39,11 @@ struct LeakingProcess<'a> {
 
 /// What the log says beyond the findings.
 struct LogContext {
-    /// Object names and process instance names, lower case.
-    present: Vec<(String, String)>,
+    /// Object names and process instance names, lower case -> how evidence names them (the
+    /// first one seen). Looked up by name: a wide log has tens of thousands of instances.
+    present: HashMap<String, String>,
     /// Process images in the log, lower case.
-    images: Vec<String>,
+    image_set: HashSet<String>,
     /// Eras the log's processes and objects allow; empty when they date nothing.
     eras: Vec<String>,
     /// Eras whose servers were in service when the log was written; empty when undated.
@@ -72,6 +73,7 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
     let context = log_context(log, aliases);
     let by_design: Vec<&KbArticle> = catalogue.articles.iter().filter(|a| a.by_design).collect();
 
+    let leaking_names: HashSet<&str> = processes.iter().map(|p| p.name.as_str()).collect();
     // (process name) -> candidate matches for that process.
     let mut per_process: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for article in catalogue.articles.iter().filter(|a| !a.by_design) {
@@ -88,8 +90,8 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
             .any(|c| c.starts_with("pool_") && system.contains_key(c.as_str()));
         if pool_growth {
             for name in &article.processes {
-                let running = context.images.iter().any(|i| i == name);
-                let already = processes.iter().any(|p| &p.name == name);
+                let running = context.image_set.contains(name);
+                let already = leaking_names.contains(name.as_str());
                 if running && !already {
                     let quiet = LeakingProcess {
                         name: name.clone(),
@@ -221,6 +223,8 @@ fn leaking_processes(
     findings: &[Finding],
 ) -> (Vec<LeakingProcess<'_>>, BTreeMap<&'static str, &Finding>) {
     let mut processes: Vec<LeakingProcess> = Vec::new();
+    // Image name -> its place in `processes`, which keeps first-seen order.
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut system: BTreeMap<&'static str, &Finding> = BTreeMap::new();
     for finding in findings.iter().filter(|f| f.verdict.is_flagged()) {
         let Some(key) = counter_key(&finding.counter) else {
@@ -230,9 +234,10 @@ fn leaking_processes(
         let slot = if SYSTEM_WIDE.contains(&name.as_str()) {
             &mut system
         } else {
-            match processes.iter().position(|p| p.name == name) {
-                Some(i) => &mut processes[i].counters,
+            match index.get(&name) {
+                Some(&i) => &mut processes[i].counters,
                 None => {
+                    index.insert(name.clone(), processes.len());
                     processes.push(LeakingProcess {
                         name,
                         counters: BTreeMap::new(),
@@ -255,22 +260,24 @@ fn leaking_processes(
 fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
     let objects = log.objects();
     let mut images: Vec<String> = Vec::new();
-    let mut present: Vec<(String, String)> = Vec::new();
+    let mut image_set: HashSet<String> = HashSet::new();
+    let mut present: HashMap<String, String> = HashMap::new();
     for object in &objects {
-        present.push((object.to_ascii_lowercase(), format!("object '{object}'")));
+        present
+            .entry(object.to_ascii_lowercase())
+            .or_insert_with(|| format!("object '{object}'"));
     }
     for path in &log.all_paths {
-        if let Some(instance) = &path.instance {
+        // A Process V2 instance `name:pid` stands for its image `name`.
+        if let Some(instance) = path.process_name().filter(|_| path.is_process()) {
             let lower = instance.to_ascii_lowercase();
-            if path.object == "Process" {
-                let image = image_name(&lower);
-                if !images.contains(&image) {
-                    images.push(image);
-                }
-                if !present.iter().any(|(p, _)| *p == lower) {
-                    present.push((lower, format!("process '{instance}'")));
-                }
+            let image = image_name(&lower);
+            if image_set.insert(image.clone()) {
+                images.push(image);
             }
+            present
+                .entry(lower)
+                .or_insert_with(|| format!("process '{instance}'"));
         }
     }
     let eras = aliases
@@ -289,7 +296,7 @@ fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
         .collect();
     LogContext {
         present,
-        images,
+        image_set,
         eras,
         eras_by_date,
     }
@@ -483,7 +490,7 @@ fn score(
     let mut common = 0usize;
     for wanted in &article.corroborating_objects {
         let lower = wanted.to_ascii_lowercase();
-        if let Some((_, label)) = context.present.iter().find(|(name, _)| *name == lower) {
+        if let Some(label) = context.present.get(&lower) {
             if aliases.is_weak_object(wanted) {
                 common += 1;
             } else {
@@ -520,7 +527,7 @@ fn score(
                 .filter(|o| aliases.is_weak_object(o))
                 .filter(|o| {
                     let lower = o.to_ascii_lowercase();
-                    context.present.iter().any(|(p, _)| *p == lower)
+                    context.present.contains_key(&lower)
                 })
                 .map(String::as_str)
                 .collect();
