@@ -84,14 +84,14 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     let in_v2: HashSet<(String, String, String)> = log
         .columns
         .iter()
-        .filter(|c| c.path.process_v2_pid().is_some() && is_process_series(c))
+        .filter(|c| c.path.process_v2_pid().is_some() && c.path.is_real_process())
         .map(|c| image_key(&c.path))
         .collect();
     let series: Vec<(usize, CounterKind)> = log
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| is_process_series(c))
+        .filter(|(_, c)| c.path.is_real_process())
         .filter(|(_, c)| c.path.object != "Process" || !in_v2.contains(&image_key(&c.path)))
         .filter_map(|(i, c)| CounterKind::from_counter(&c.path.counter).map(|k| (i, k)))
         .collect();
@@ -318,14 +318,6 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     corroborate(&mut findings);
     findings.sort_by(Finding::worst_first);
     findings
-}
-
-/// A column of one real process of `Process` or `Process V2` (not `_Total` or `Idle`).
-fn is_process_series(c: &Column) -> bool {
-    c.path.is_process()
-        && c.path.process_name().is_some_and(|name| {
-            !name.eq_ignore_ascii_case("_Total") && !name.eq_ignore_ascii_case("Idle")
-        })
 }
 
 /// The decoded `ID Process` series of an image's labels, when PIDs moved between them.

@@ -142,13 +142,8 @@ impl PerfLog {
         Some(steps[steps.len() / 2])
     }
 
-    /// Columns of the `Process` object (excluding `_Total` and `Idle`).
+    /// Columns of real processes: `Process` and `Process V2`, without `_Total` and `Idle`.
     pub fn process_columns(&self) -> impl Iterator<Item = &Column> {
-        self.columns.iter().filter(|c| {
-            c.path.object == "Process"
-                && c.path.instance.as_deref().is_some_and(|i| {
-                    !i.eq_ignore_ascii_case("_Total") && !i.eq_ignore_ascii_case("Idle")
-                })
-        })
+        self.columns.iter().filter(|c| c.path.is_real_process())
     }
 }

@@ -106,6 +106,14 @@ impl CounterPath {
         }
     }
 
+    /// A counter of one real process (`Process` or `Process V2`, not `_Total` or `Idle`).
+    pub fn is_real_process(&self) -> bool {
+        self.is_process()
+            && self.process_name().is_some_and(|name| {
+                !name.eq_ignore_ascii_case("_Total") && !name.eq_ignore_ascii_case("Idle")
+            })
+    }
+
     /// The path rebuilt in canonical English (`\\M\Process(svchost#1)\Handle Count`).
     pub fn canonical(&self) -> String {
         let mut out = String::new();
