@@ -67,3 +67,49 @@ fn handle_growth_states_the_soft_limit() {
         hc.reasons
     );
 }
+
+/// A process already past the soft limit and still growing is in trouble now: its severity is
+/// not taken from the hard limit years away.
+#[test]
+fn handles_past_the_soft_limit_are_critical() {
+    let mut text = String::from(
+        "\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\S\\Process(app)\\Handle Count\",\"\\\\S\\Process(app)\\ID Process\"\n",
+    );
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    for i in 0..300 {
+        let t = start + chrono::Duration::minutes(5 * i);
+        let handles = 15_998 + 2 * i + [0, 3, -2, 1][i as usize % 4];
+        text.push_str(&format!(
+            "\"{}\",\"{handles}\",\"4321\"\n",
+            t.format("%m/%d/%Y %H:%M:%S%.3f")
+        ));
+    }
+    let log =
+        perfleak::ingest::read_bytes("past-soft.csv", text.as_bytes(), &ReadOptions::default())
+            .unwrap();
+    let findings = analyze(&log);
+    let hc = findings
+        .iter()
+        .find(|f| f.counter == "Handle Count")
+        .expect("handle finding");
+    assert!(
+        matches!(hc.verdict, Verdict::Leak | Verdict::Suspect),
+        "{hc:?}"
+    );
+    assert_eq!(
+        hc.severity,
+        Some(perfleak::analysis::Severity::Critical),
+        "{:?}",
+        hc.reasons
+    );
+    assert!(
+        hc.reasons
+            .iter()
+            .any(|r| r.starts_with("already past the 16,384-handle soft limit")),
+        "{:?}",
+        hc.reasons
+    );
+}

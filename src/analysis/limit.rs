@@ -120,13 +120,11 @@ pub fn limit_for(
                 ),
             })
         }
+        // A process already past the soft limit is where trouble starts, and still growing:
+        // its severity is that of a limit reached now, not of the hard limit years away.
         CounterKind::HandleCount => Some(Limit {
             value: HANDLE_HARD,
-            severity_value: if level_now < HANDLE_SOFT {
-                HANDLE_SOFT
-            } else {
-                HANDLE_HARD
-            },
+            severity_value: HANDLE_SOFT,
             note: "16,777,216 handles (hard); severity from the 16,384 soft limit".into(),
         }),
         _ => None,

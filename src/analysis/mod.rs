@@ -1103,8 +1103,10 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
             );
             reasons.insert(
                 2.min(reasons.len()),
+                // Relative to the median level, not to the first sample as `growth_percent`
+                // is: say so, or the two figures read as a contradiction.
                 format!(
-                    "+{:.0}% over {}",
+                    "trend +{:.0}% of the median level over {}",
                     100.0 * relative_growth(l),
                     hours_text(growing_hours(l))
                 ),
@@ -1118,10 +1120,13 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                 {
                     time_to_limit_hours = Some(h);
                     time_to_limit_ci_hours = Some(ci);
+                    // Judged, like the time to limit, from the trend's end: the last sample is
+                    // noisier.
+                    let soft_level = level_now;
                     let severity_hours = if lim.severity_value == lim.value {
                         h
                     } else {
-                        (lim.severity_value - level_now).max(0.0) / sen.slope
+                        (lim.severity_value - soft_level).max(0.0) / sen.slope
                     };
                     severity = Some(limit::severity(severity_hours));
                     reasons.push(format!(
@@ -1134,10 +1139,15 @@ fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
                     ));
                     // The hard limit is years away for most handle leaks; the soft limit is
                     // where trouble starts, so say when it is reached.
-                    if kind == CounterKind::HandleCount && lim.severity_value < lim.value {
+                    if kind == CounterKind::HandleCount && soft_level >= lim.severity_value {
+                        reasons.push(format!(
+                            "already past the 16,384-handle soft limit ({})",
+                            amount(kind, soft_level)
+                        ));
+                    } else if kind == CounterKind::HandleCount && lim.severity_value < lim.value {
                         if let Some((hs, cis)) = limit::time_to_limit(
                             lim.severity_value,
-                            level_now,
+                            soft_level,
                             sen.slope,
                             slope_low,
                             slope_high,
