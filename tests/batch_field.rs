@@ -1,20 +1,11 @@
 //! Field-review defects of `perfleak analyze` in batch use (jobs, archives, failed writes,
 //! messages, summary.csv), each run on the built binary with inputs made in a temp dir.
 
+mod cli_common;
+use cli_common::{perfleak, sample};
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-}
-
-fn perfleak() -> Command {
-    Command::cargo_bin("perfleak").expect("binary builds")
-}
+use std::path::Path;
 
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -1,22 +1,14 @@
 //! End-to-end runs of the `perfleak analyze` binary on the bundled samples, as a user would.
 
+mod cli_common;
+use cli_common::{perfleak, sample};
+
 mod report_fixture;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use report_fixture::{CONTRACT_FINDING_FIELDS, CONTRACT_SOURCE_FIELDS};
 use serde_json::Value;
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-}
-
-fn perfleak() -> Command {
-    Command::cargo_bin("perfleak").expect("binary builds")
-}
 
 /// Runs `analyze --json` on one sample and parses the single JSON line.
 fn analyze_json(name: &str) -> Value {

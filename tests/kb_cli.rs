@@ -1,12 +1,11 @@
 //! `perfleak kb list|show|import` from the command line.
 
+mod cli_common;
+use cli_common::perfleak;
+
 use assert_cmd::Command;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kb");
-
-fn perfleak() -> Command {
-    Command::cargo_bin("perfleak").expect("binary built")
-}
 
 fn stdout_of(cmd: &mut Command) -> String {
     let output = cmd.output().expect("runs");
