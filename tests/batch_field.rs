@@ -330,7 +330,9 @@ fn a_zip_on_stdin_asks_for_its_file_name() {
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("-: a zip archive cannot be read from standard input: give its file name"),
+        err.contains(
+            "-: is a zip archive, which is read only from a file given by name: give its file name"
+        ),
         "{err}"
     );
     assert!(!err.contains("give it as an input"), "{err}");

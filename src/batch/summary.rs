@@ -76,7 +76,7 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A text cell as a spreadsheet will show it and never evaluate it: risky ones get a leading
 /// single quote. Log, process and counter names come from the logs, so anyone can choose them.
-pub fn defuse_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+fn defuse_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(FORMULA_STARTS) {
         format!("'{cell}").into()
     } else {

@@ -49,10 +49,12 @@ pub fn read_stream<'a>(
             Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
         return read_stream(name, gz, options, inflated_len, None);
     }
-    if prefix.starts_with(b"PK\x03\x04") {
+    if is_zip_magic(&prefix) {
+        // Reached as a stream (standard input, inside a gzip or another archive): a zip is read
+        // from its directory at the end, which needs the file itself.
         return Err(IngestError::Archive {
             file: name.to_string(),
-            message: "is a zip archive; give it as an input and its entries are read".into(),
+            message: "is a zip archive, which is read only from a file given by name: give its file name, or extract it".into(),
         });
     }
     if prefix.starts_with(&BLG_MAGIC) {
@@ -244,6 +246,14 @@ impl Warnings {
         }
     }
 
+    /// How many warnings of `kind` were met.
+    fn count(&self, kind: Kind) -> usize {
+        self.counts
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(0, |(_, count)| *count)
+    }
+
     /// The listed warnings and a line for each kind that had more.
     fn finish(mut self) -> Vec<String> {
         if let Some((_, count)) = self.counts.iter_mut().find(|(k, _)| *k == Kind::NotANumber) {
@@ -268,6 +278,12 @@ const MIN_PIECE_LEN: usize = 256 << 10;
 
 /// Smallest block read from a log of known length.
 const MIN_BLOCK_LEN: usize = 64 << 10;
+
+/// A zip's local file header, or the end-of-central-directory record that alone makes an empty
+/// archive.
+pub(crate) fn is_zip_magic(magic: &[u8]) -> bool {
+    magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06")
+}
 
 /// Fills as much of `buf` as the input has; returns how many bytes were read.
 fn read_into(name: &str, input: &mut dyn Read, buf: &mut [u8]) -> Result<usize, IngestError> {
@@ -1032,7 +1048,8 @@ fn parse(
     }
     // Rows sorted newest first (a spreadsheet's sort) would give every series a span of nothing.
     let steps = timestamps.len() - 1;
-    let back = timestamps.windows(2).filter(|w| w[1] < w[0]).count();
+    // The timeline warned at every step back (daylight saving's too).
+    let back = warnings.count(Kind::ClockBack);
     if steps >= 2 && back * 2 > steps {
         return Err(IngestError::format(
             name,

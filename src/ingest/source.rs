@@ -107,16 +107,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Local file header, or the end-of-central-directory record that alone makes an empty archive.
-fn is_zip_magic(magic: &[u8]) -> bool {
-    magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06")
-}
-
 fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|_| is_zip_magic(&magic))
+        .is_ok_and(|_| super::reader::is_zip_magic(&magic))
 }
 
 /// An entry's path inside its archive as shown to the user: folders kept (two servers'
@@ -278,32 +273,11 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-/// The first `len` bytes of a stream (fewer at its end); a pipe may hand them over in pieces.
-fn read_up_to(input: &mut impl Read, len: usize) -> std::io::Result<Vec<u8>> {
-    let mut prefix = Vec::with_capacity(len);
-    input.take(len as u64).read_to_end(&mut prefix)?;
-    Ok(prefix)
-}
-
 /// Reads one source into a [`PerfLog`].
 pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<PerfLog> {
     match source {
         LogSource::File(path) => super::read_file(path, options),
-        LogSource::Stdin => {
-            let mut stdin = std::io::stdin().lock();
-            let prefix = read_up_to(&mut stdin, 4).map_err(|e| IngestError::io("-", e))?;
-            if is_zip_magic(&prefix) {
-                // A zip is read by seeking to its directory at the end, which a pipe cannot do.
-                anyhow::bail!(
-                    "-: a zip archive cannot be read from standard input: give its file name"
-                );
-            }
-            Ok(super::read_reader(
-                "-",
-                std::io::Cursor::new(prefix).chain(stdin),
-                options,
-            )?)
-        }
+        LogSource::Stdin => Ok(super::read_reader("-", std::io::stdin().lock(), options)?),
         LogSource::ZipEntry {
             archive,
             index,
