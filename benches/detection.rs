@@ -234,6 +234,7 @@ fn perf_log_from_spec(log: &GeneratedLog) -> PerfLog {
             path: format!("{}.csv", spec.name),
             format: LogFormat::PdhCsv,
             encoding: "UTF-8".into(),
+            encoding_reason: String::new(),
             time_zone: Some(spec.time_zone.clone()),
             utc_offset_minutes: Some(-spec.bias_minutes),
             segments: vec![format!("{}.csv", spec.name)],

@@ -64,6 +64,7 @@ impl LogBuilder {
                 path: "synthetic.csv".into(),
                 format: LogFormat::PdhCsv,
                 encoding: "UTF-8".into(),
+                encoding_reason: String::new(),
                 time_zone: None,
                 utc_offset_minutes: None,
                 segments: vec!["synthetic.csv".into()],

@@ -56,6 +56,7 @@ impl LogBuilder {
                 path: "built.csv".into(),
                 format: LogFormat::PdhCsv,
                 encoding: "UTF-8".into(),
+                encoding_reason: String::new(),
                 time_zone: None,
                 utc_offset_minutes: None,
                 segments: vec!["built.csv".into()],

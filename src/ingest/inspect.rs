@@ -18,6 +18,8 @@ pub struct Inspection {
     pub path: String,
     pub format: String,
     pub encoding: String,
+    /// Why that encoding was chosen.
+    pub encoding_reason: String,
     /// Files joined into this timeline (one for a single log).
     pub segments: Vec<String>,
     pub time_zone: Option<String>,
@@ -183,6 +185,7 @@ impl Inspection {
             path: log.source.path.clone(),
             format: log.source.format.as_str().to_string(),
             encoding: log.source.encoding.clone(),
+            encoding_reason: log.source.encoding_reason.clone(),
             segments: log.source.segments.clone(),
             time_zone: log.source.time_zone.clone(),
             utc_offset_minutes: offset,
@@ -209,7 +212,12 @@ impl Inspection {
     pub fn to_text(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "{}", self.path);
-        let _ = writeln!(o, "  format      {} ({})", self.format, self.encoding);
+        let _ = writeln!(o, "  format      {}", self.format);
+        let _ = writeln!(
+            o,
+            "  encoding    {}: {}",
+            self.encoding, self.encoding_reason
+        );
         if self.segments.len() > 1 {
             let _ = writeln!(
                 o,

@@ -76,6 +76,8 @@ pub struct SourceInfo {
     pub format: LogFormat,
     /// Character encoding the bytes were decoded with (`UTF-8`, `UTF-16LE`, `windows-1252`, ...).
     pub encoding: String,
+    /// Why that encoding was chosen (a byte-order mark, `--encoding`, detected, ...).
+    pub encoding_reason: String,
     /// Time zone name from the header cell, when present.
     pub time_zone: Option<String>,
     /// Offset of the log's local time from UTC in minutes (the negated PDH bias: Pacific = -480).

@@ -69,6 +69,26 @@ pub fn canonical_counter(object: &str, counter: &str) -> Option<&'static str> {
         .map(String::as_str)
 }
 
+/// Every localized object and counter name of the table that is not plain ASCII, lower case:
+/// the words that tell one legacy code page from another (`Mémoire` reads as `Mйmoire` in the
+/// wrong one).
+pub fn non_ascii_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let table = names();
+        let mut out: Vec<String> = table
+            .objects
+            .keys()
+            .chain(table.counters.keys().map(|(_, counter)| counter))
+            .filter(|name| !name.is_ascii())
+            .cloned()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    })
+}
+
 /// Counters of the `Process` object the analysis reads (memory, handles and identity).
 pub const PROCESS_COUNTERS: &[&str] = &[
     "Private Bytes",

@@ -72,6 +72,10 @@ pub fn read_stream<'a>(
         })?),
         None => None,
     };
+    let mut prefix = prefix;
+    if !decode::decided_by_prefix(&prefix, forced) {
+        extend_to_header_end(name, &mut input, &mut prefix)?;
+    }
     let sniffed = decode::sniff(&prefix, forced);
     let (head_text, _) = sniffed
         .encoding
@@ -116,14 +120,7 @@ pub fn read_stream<'a>(
             len
         }
     });
-    parse(
-        name,
-        text,
-        format,
-        sniffed.encoding.name(),
-        options,
-        text_len,
-    )
+    parse(name, text, format, sniffed, options, text_len)
 }
 
 /// Rows a text of `text_len` bytes holds, judged from the first lines of `body` (which starts
@@ -144,6 +141,30 @@ fn estimate_rows(body: &[u8], text_len: u64, header_len: usize, width: usize) ->
     let average = (end as u64 / lines).max(1);
     let rows = remaining / average;
     (rows + rows / 32 + 8).min(most) as usize
+}
+
+/// Reads on until `prefix` holds the header record and the first rows after it (or the end),
+/// so the encoding is judged on every name in the header, however wide. Bounded by the
+/// longest record a log may have.
+fn extend_to_header_end(
+    name: &str,
+    input: &mut impl Read,
+    prefix: &mut Vec<u8>,
+) -> Result<(), IngestError> {
+    let start = prefix
+        .iter()
+        .position(|&b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(0);
+    while memchr::memchr(b'\n', &prefix[start..]).is_none() && prefix.len() < MAX_RECORD_LEN {
+        let old = prefix.len();
+        prefix.resize(old + SNIFF_LEN.max(old / 2), 0);
+        let filled = read_into(name, input, &mut prefix[old..])?;
+        prefix.truncate(old + filled);
+        if filled == 0 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, IngestError> {
@@ -188,6 +209,7 @@ enum Kind {
     RepeatedHeader,
     RepeatedTime,
     ClockBack,
+    Undecodable,
     /// Listed by the caller, which also counts them (see `Warnings::non_numeric`).
     NotANumber,
 }
@@ -204,6 +226,7 @@ impl Kind {
             Kind::RepeatedHeader => "repeated headers skipped",
             Kind::RepeatedTime => "repeated timestamps",
             Kind::ClockBack => "timestamps going back",
+            Kind::Undecodable => "header cells with undecodable bytes",
             Kind::NotANumber => "non-numeric cells read as no value",
         }
     }
@@ -792,7 +815,7 @@ fn parse(
     name: &str,
     mut text: Box<dyn Read + '_>,
     format: LogFormat,
-    encoding: &str,
+    sniffed: decode::Sniffed,
     options: &ReadOptions,
     text_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
@@ -839,6 +862,22 @@ fn parse(
         .iter()
         .map(|&(a, b)| String::from_utf8_lossy(&records::unquote(&pending[a..b])).into_owned())
         .collect();
+    // A name the decoder could not read is garbled, never silently: the user can force the
+    // right code page.
+    for (i, cell) in header.iter().enumerate() {
+        if cell.contains('\u{FFFD}') {
+            warnings.at(
+                Kind::Undecodable,
+                header_line,
+                i + 1,
+                format_args!(
+                    "'{}' holds bytes that are not valid {} (shown as \u{FFFD}): give the log's code page with --encoding",
+                    shown(cell.as_bytes()),
+                    sniffed.encoding.name()
+                ),
+            );
+        }
+    }
     pending.drain(..pos);
     let header_len = pos;
     let width = header.len();
@@ -1063,7 +1102,8 @@ fn parse(
         source: SourceInfo {
             path: name.to_string(),
             format,
-            encoding: encoding.to_string(),
+            encoding: sniffed.encoding.name().to_string(),
+            encoding_reason: sniffed.reason.to_string(),
             time_zone: cell.time_zone.clone(),
             utc_offset_minutes: cell.utc_offset_minutes(),
             segments: vec![name.to_string()],

@@ -138,6 +138,7 @@ pub fn sample_log() -> PerfLog {
             path: "logs/srv01.csv".into(),
             format: LogFormat::PdhCsv,
             encoding: "windows-1252".into(),
+            encoding_reason: String::new(),
             time_zone: Some("Pacific Standard Time".into()),
             utc_offset_minutes: Some(-420),
             segments: vec!["logs/srv01.csv".into()],
