@@ -63,6 +63,10 @@ pub struct AnalyzeArgs {
     /// Character encoding of logs without a byte-order mark (e.g. windows-1251).
     #[arg(long)]
     pub encoding: Option<String>,
+    /// Where the day stands in slashed dates of a re-saved log (default: decided from the
+    /// timestamps, month first as PDH writes them when they read both ways).
+    #[arg(long, value_enum)]
+    pub date_order: Option<crate::ingest::DateOrder>,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -78,6 +82,10 @@ pub struct InspectArgs {
     /// Character encoding of a log without a byte-order mark (e.g. windows-1251).
     #[arg(long)]
     pub encoding: Option<String>,
+    /// Where the day stands in slashed dates of a re-saved log (default: decided from the
+    /// timestamps, month first as PDH writes them when they read both ways).
+    #[arg(long, value_enum)]
+    pub date_order: Option<crate::ingest::DateOrder>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

@@ -88,6 +88,7 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     let catalogue = Catalogue::with_extra(&args.kb)?;
     let options = ReadOptions {
         encoding: args.encoding.clone(),
+        date_order: args.date_order,
         ..ReadOptions::default()
     };
 

@@ -342,6 +342,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<i32> {
     let options = ReadOptions {
         encoding: args.encoding.clone(),
         all_columns: false,
+        date_order: args.date_order,
     };
     let mut failures: Vec<anyhow::Error> = errors.into_iter().map(|(_, e)| e).collect();
     let mut logs = Vec::new();

@@ -14,6 +14,7 @@ mod records;
 mod segments;
 mod series;
 pub mod source;
+mod stamps;
 
 pub use error::IngestError;
 pub use header::HeaderCell;
@@ -21,6 +22,7 @@ pub use log::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
 pub use segments::join_segments;
 pub use series::Series;
 pub use source::{expand_inputs, read_source, LogSource};
+pub use stamps::DateOrder;
 
 use std::path::Path;
 
@@ -31,6 +33,8 @@ pub struct ReadOptions {
     pub encoding: Option<String>,
     /// Materialise every column, not only those the analysis needs (for `inspect`).
     pub all_columns: bool,
+    /// Where the day stands in slashed dates; `None` decides it from the timestamps.
+    pub date_order: Option<DateOrder>,
 }
 
 /// Reads one log file (plain or `.gz`), or fails with a message naming the file, line and column.
