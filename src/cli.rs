@@ -26,11 +26,16 @@ pub enum Command {
     Synth(SynthArgs),
 }
 
-/// Exit-status policy for `analyze`.
+/// Exit-status policy for `analyze`: status 1 when a log reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum FailOn {
+    /// A log with a leak.
     Leak,
+    /// A log with a leak or a suspect.
     Suspect,
+    /// Any log not judged healthy: a leak, a suspect, or a log that could not be judged
+    /// (no analysable series, or all too short).
+    NotJudged,
     #[default]
     Never,
 }

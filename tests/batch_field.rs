@@ -86,7 +86,7 @@ fn a_leak_whose_report_cannot_be_written_still_fails_the_run() {
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "the leak still counts: {err}");
     assert!(err.contains("leaky.csv: report not written"), "{err}");
-    assert!(err.contains("2 log(s) analysed, 1 with leaks"), "{err}");
+    assert!(err.contains("2 log(s) analysed: 1 with leaks"), "{err}");
     let index = std::fs::read_to_string(dir.path().join("out/index.html")).expect("index");
     assert!(index.contains("report not written"), "{index}");
     let summary = std::fs::read_to_string(dir.path().join("out/summary.csv")).expect("csv");

@@ -293,12 +293,16 @@ fn a_log_without_findings_still_gets_a_whole_report() {
         vec!["report.html", "report.json", "summary.md"]
     );
     let html = std::fs::read_to_string(dir.path().join("report.html")).expect("html");
-    assert!(html.contains("No leak found"));
+    // Nothing analysed is not judged, never a green all-clear.
+    assert!(html.contains("Not judged") && html.contains("verdict unjudged"));
+    assert!(!html.contains("No leak found"));
     let md = std::fs::read_to_string(dir.path().join("summary.md")).expect("md");
     assert!(
-        md.starts_with("### perfleak: no leak found on SRV01"),
+        md.starts_with("### perfleak: not judged (too little data) on SRV01"),
         "{md}"
     );
+    let json = std::fs::read_to_string(dir.path().join("report.json")).expect("json");
+    assert!(json.contains("\"status\": \"not-judged\""), "{json}");
 }
 
 /// Awkward series must give a chart or a warning, never a panic.

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Verdict;
-use crate::report::{duration_hours, escape_html, Report};
+use crate::report::{duration_hours, escape_html, LogStatus, Report};
 
 use super::{InputFailure, LogOutcome};
 
@@ -21,19 +21,33 @@ fn badness(report: &Report) -> (usize, usize, f64) {
     (count(Verdict::Leak), count(Verdict::Suspect), soonest)
 }
 
-/// Orders logs worst first: logs with a leak before those without; among them the one that
-/// runs out soonest (that is the server to look at first), then more leaks, then more suspects.
+/// Orders logs worst first: by status (leak, suspect, not judged, no leak: a log that could
+/// not be judged needs more attention than a healthy one); among them the one that runs out
+/// soonest (that is the server to look at first), then more leaks, then more suspects.
 pub fn rank_worst_first(outcomes: &mut [LogOutcome]) {
     outcomes.sort_by(|a, b| {
         let (la, sa, ta) = badness(&a.report);
         let (lb, sb, tb) = badness(&b.report);
-        (lb > 0)
-            .cmp(&(la > 0))
+        a.report
+            .status
+            .cmp(&b.report.status)
             .then(ta.total_cmp(&tb))
             .then(lb.cmp(&la))
             .then(sb.cmp(&sa))
             .then(a.folder.cmp(&b.folder))
     });
+}
+
+/// `2 with leaks, 1 possible leak, 3 not judged, 5 without leak`: how many logs have each status.
+pub fn status_counts(statuses: impl Iterator<Item = LogStatus>) -> String {
+    let mut counts = [0usize; 4];
+    for status in statuses {
+        counts[status as usize] += 1;
+    }
+    format!(
+        "{} with leaks, {} possible, {} not judged, {} without leak",
+        counts[0], counts[1], counts[2], counts[3]
+    )
 }
 
 /// Renders index.html for logs already ranked worst first.
@@ -45,18 +59,17 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
          body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:2em;color:#222}\
          table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}\
          th{background:#f0f0f0}.leak{color:#b00020;font-weight:bold}.suspect{color:#b36b00}\
-         .ok{color:#2e7d32}.fail{color:#b00020}</style></head><body>\n",
+         .ok{color:#2e7d32}.unjudged{color:#5f6b7a;font-style:italic}.fail{color:#b00020}</style></head><body>\n",
     );
-    let leaking = outcomes.iter().filter(|o| badness(&o.report).0 > 0).count();
     let _ = writeln!(
         html,
-        "<h1>perfleak: {} logs reported, {} with leaks, {} inputs failed</h1>",
+        "<h1>perfleak: {} logs reported, {}, {} inputs failed</h1>",
         outcomes.len(),
-        leaking,
+        status_counts(outcomes.iter().map(|o| o.report.status)),
         failures.len()
     );
     html.push_str(
-        "<table><thead><tr><th>#</th><th>Log</th><th>Machines</th><th>Span</th><th>Leaks</th>\
+        "<table><thead><tr><th>#</th><th>Log</th><th>Status</th><th>Machines</th><th>Span</th><th>Leaks</th>\
          <th>Suspects</th><th>Worst finding</th><th>Soonest limit</th><th>KB</th></tr></thead><tbody>\n",
     );
     for (rank, outcome) in outcomes.iter().enumerate() {
@@ -75,7 +88,13 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
                     escape_html(&f.counter)
                 )
             })
-            .unwrap_or_else(|| "<span class=\"ok\">no leak found</span>".to_string());
+            .unwrap_or_else(|| {
+                let class = match report.status {
+                    LogStatus::NotJudged => "unjudged",
+                    _ => "ok",
+                };
+                format!("<span class=\"{class}\">{}</span>", report.status.words())
+            });
         let kb = report
             .likely_cause()
             .map(|m| escape_html(&m.id))
@@ -86,11 +105,18 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
         };
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td><a href=\"{}/report.html\">{}</a></td><td>{}</td><td>{}</td>\
+            "<tr><td>{}</td><td><a href=\"{}/report.html\">{}</a></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             rank + 1,
             escape_html(&outcome.folder),
             escape_html(&report.source.path),
+            match report.status {
+                LogStatus::Leak => "leak",
+                LogStatus::Suspect => "suspect",
+                LogStatus::NotJudged => "unjudged",
+                LogStatus::NoLeak => "ok",
+            },
+            report.status.as_str(),
             escape_html(&report.source.machines.join(", ")),
             span,
             leaks,

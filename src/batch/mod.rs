@@ -14,12 +14,12 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::analysis::{self, Verdict};
+use crate::analysis;
 use crate::cli::{AnalyzeArgs, FailOn};
 use crate::ingest::source::LogSource;
 use crate::ingest::{self, PerfLog, ReadOptions};
 use crate::kb::{self, Catalogue};
-use crate::report::{self, Report};
+use crate::report::{self, LogStatus, Report};
 
 pub use index::{rank_worst_first, render_index};
 pub use summary::summary_frame;
@@ -243,19 +243,16 @@ fn write_batch_files(
     report::write_atomic(&args.out.join("index.html"), html.as_bytes())
 }
 
-/// Status per the contract: 1 when a finding reaches `--fail-on`, else 0. (2, when nothing
-/// could be read or reported, is the error path of [`run_analyze`].)
+/// Status per the contract: 1 when a log reaches `--fail-on`, else 0. (2, when nothing could
+/// be read or reported, is the error path of [`run_analyze`].)
 pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
-    let trips = |v: Verdict| match fail_on {
+    let trips = |status: LogStatus| match fail_on {
         FailOn::Never => false,
-        FailOn::Leak => v == Verdict::Leak,
-        FailOn::Suspect => v.is_flagged(),
+        FailOn::Leak => status == LogStatus::Leak,
+        FailOn::Suspect => status <= LogStatus::Suspect,
+        FailOn::NotJudged => status != LogStatus::NoLeak,
     };
-    let tripped = outcomes
-        .iter()
-        .flat_map(|o| &o.report.findings)
-        .any(|f| trips(f.verdict));
-    i32::from(tripped)
+    i32::from(outcomes.iter().any(|o| trips(o.report.status)))
 }
 
 fn report_failures(failures: &[InputFailure]) {
@@ -276,11 +273,7 @@ fn print_summary(
     args: &AnalyzeArgs,
     single: bool,
 ) {
-    let leaking = outcomes
-        .iter()
-        .chain(unwritten)
-        .filter(|o| o.report.findings.iter().any(|f| f.verdict == Verdict::Leak))
-        .count();
+    let statuses = index::status_counts(outcomes.iter().chain(unwritten).map(|o| o.report.status));
     let target = if args.json {
         String::new()
     } else if single {
@@ -289,9 +282,9 @@ fn print_summary(
         format!("; index in {}", args.out.join("index.html").display())
     };
     eprintln!(
-        "perfleak: {} log(s) analysed, {} with leaks, {} input(s) failed{}",
+        "perfleak: {} log(s) analysed: {}; {} input(s) failed{}",
         outcomes.len() + unwritten.len(),
-        leaking,
+        statuses,
         failures.len(),
         target
     );

@@ -26,9 +26,11 @@ fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
         .map(|m| m.id.clone())
 }
 
-/// One row per finding of every report, in the order given.
+/// One row per finding of every report, in the order given; a log without findings gets one
+/// row of its own (its status, no series), so no log is missing from the summary.
 pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
     let mut log = Vec::new();
+    let mut status = Vec::new();
     let mut machine = Vec::new();
     let mut process = Vec::new();
     let mut instance = Vec::new();
@@ -40,13 +42,28 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
     let mut ttl = Vec::new();
     let mut top_kb = Vec::new();
     for report in reports {
+        if report.findings.is_empty() {
+            log.push(report.source.path.clone());
+            status.push(report.status.as_str());
+            machine.push(report.source.machines.first().cloned());
+            process.push(None);
+            instance.push(None);
+            counter.push(None);
+            verdict.push(None);
+            confidence.push(None);
+            slope.push(None);
+            growth.push(None);
+            ttl.push(None);
+            top_kb.push(None);
+        }
         for f in &report.findings {
             log.push(report.source.path.clone());
+            status.push(report.status.as_str());
             machine.push(f.machine.clone());
-            process.push(f.process.clone());
-            instance.push(f.instance.clone());
-            counter.push(f.counter.clone());
-            verdict.push(f.verdict.as_str().to_string());
+            process.push(Some(f.process.clone()));
+            instance.push(Some(f.instance.clone()));
+            counter.push(Some(f.counter.clone()));
+            verdict.push(Some(f.verdict.as_str().to_string()));
             // As in report.json, a number that does not exist is empty, never `NaN`.
             confidence.push(Some(f.confidence).filter(|v| v.is_finite()));
             slope.push(f.slope_per_hour.filter(|v| v.is_finite()));
@@ -67,6 +84,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
         "growth_percent" => growth,
         "time_to_limit_hours" => ttl,
         "top_kb" => top_kb,
+        // Appended, so scripts reading the columns by position keep working.
+        "status" => status,
     )
 }
 

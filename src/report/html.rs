@@ -14,6 +14,7 @@ use super::format::{
     growth, headline, number, p_value, percent_of_one, process_label, quantity, rate,
     rate_interval,
 };
+use super::model::LogStatus;
 use super::{RenderContext, Report, ReportWriter, CHART_HEIGHT, CHART_WIDTH};
 use crate::analysis::{Finding, Verdict};
 
@@ -41,7 +42,7 @@ h2{font-size:1.25em;margin:.2em 0 .6em;color:#1f2d3d}
 h3{font-size:1.1em;margin:1em 0 .4em}
 h4{font-size:1em;margin:1em 0 .3em}
 .verdict{border-left:6px solid #888}
-.verdict.leak{border-left-color:#c62828}.verdict.suspect{border-left-color:#ef8f00}.verdict.ok{border-left-color:#2e7d32}
+.verdict.leak{border-left-color:#c62828}.verdict.suspect{border-left-color:#ef8f00}.verdict.ok{border-left-color:#2e7d32}.verdict.unjudged{border-left-color:#78849b;background:#f3f4f6}
 .headline{font-size:1.15em;font-weight:600;margin:.2em 0 .6em}
 .badge{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600;color:#fff;background:#777}
 .badge.leak{background:#c62828}.badge.suspect{background:#ef8f00}.badge.ok{background:#2e7d32}.badge.insufficient-data{background:#78849b}
@@ -97,7 +98,7 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
             },
             f.counter
         ),
-        None => "no leak found".to_string(),
+        None => report.status.words().to_string(),
     };
 
     let mut o = String::with_capacity(64 * 1024);
@@ -184,10 +185,11 @@ fn verdict_section(
     flagged: &[&Finding],
     charts: &BTreeMap<String, Vec<u8>>,
 ) {
-    let class = flagged
-        .first()
-        .map(|f| verdict_class(f.verdict))
-        .unwrap_or("ok");
+    let class = match flagged.first() {
+        Some(f) => verdict_class(f.verdict),
+        None if report.status == LogStatus::NotJudged => "unjudged",
+        None => "ok",
+    };
     let _ = writeln!(
         o,
         "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>Verdict</h2>"

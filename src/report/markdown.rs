@@ -34,19 +34,11 @@ fn render_markdown(report: &Report) -> String {
             md(&headline(worst)),
             md(&machines)
         )),
-        None => {
-            let all_unjudged = !report.findings.is_empty()
-                && report
-                    .findings
-                    .iter()
-                    .all(|f| f.verdict == crate::analysis::Verdict::InsufficientData);
-            let what = if all_unjudged {
-                "no verdict (too little data)"
-            } else {
-                "no leak found"
-            };
-            out.push_str(&format!("### perfleak: {what} on {}\n\n", md(&machines)));
-        }
+        None => out.push_str(&format!(
+            "### perfleak: {} on {}\n\n",
+            report.status.words(),
+            md(&machines)
+        )),
     }
 
     if flagged.is_empty() {

@@ -26,7 +26,7 @@ pub use format::duration_hours;
 pub use html::HtmlWriter;
 pub use json::{to_json, to_json_line, JsonWriter};
 pub use markdown::MarkdownWriter;
-pub use model::{Report, ReportSource, SCHEMA_VERSION};
+pub use model::{LogStatus, Report, ReportSource, COLLECT_NEXT, SCHEMA_VERSION};
 
 /// Folder (inside the report folder) that holds the PNG charts.
 pub const CHARTS_DIR: &str = "charts";

@@ -28,11 +28,66 @@ pub struct ReportSource {
     pub segments: Vec<String>,
 }
 
+/// What a log's report says as a whole. `not-judged` (nothing analysable, or every series too
+/// short to judge) is never shown as a healthy result: a triage tool that says "no leak" where
+/// it did not look is worse than none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogStatus {
+    Leak,
+    Suspect,
+    NotJudged,
+    NoLeak,
+}
+
+impl LogStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogStatus::Leak => "leak",
+            LogStatus::Suspect => "suspect",
+            LogStatus::NotJudged => "not-judged",
+            LogStatus::NoLeak => "no-leak",
+        }
+    }
+
+    /// The status in words, for titles, headings and the terminal.
+    pub fn words(self) -> &'static str {
+        match self {
+            LogStatus::Leak => "leak found",
+            LogStatus::Suspect => "possible leak",
+            LogStatus::NotJudged => "not judged (too little data)",
+            LogStatus::NoLeak => "no leak found",
+        }
+    }
+
+    /// The status of a log with these findings.
+    pub fn of(findings: &[Finding]) -> LogStatus {
+        let any = |v: Verdict| findings.iter().any(|f| f.verdict == v);
+        if any(Verdict::Leak) {
+            LogStatus::Leak
+        } else if any(Verdict::Suspect) {
+            LogStatus::Suspect
+        } else if findings
+            .iter()
+            .all(|f| f.verdict == Verdict::InsufficientData)
+        {
+            LogStatus::NotJudged
+        } else {
+            LogStatus::NoLeak
+        }
+    }
+}
+
+/// What to collect so that a log that could not be judged can be.
+pub const COLLECT_NEXT: &str = "Collect at least 3 hours, better a day or more, of \\Process(*)\\Private Bytes, \\Process(*)\\Handle Count and \\Process(*)\\ID Process (and \\Memory\\Pool Nonpaged Bytes, Pool Paged Bytes, Committed Bytes and Commit Limit), sampled every 15 to 60 seconds.";
+
 /// report.json (`schema_version` 1).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: String,
+    /// The log as a whole: `leak`, `suspect`, `no-leak` or `not-judged`.
+    pub status: LogStatus,
     pub source: ReportSource,
     pub findings: Vec<Finding>,
     pub kb_matches: Vec<KbMatch>,
@@ -53,6 +108,7 @@ impl Report {
         Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("perfleak {}", env!("CARGO_PKG_VERSION")),
+            status: LogStatus::of(&findings),
             source: ReportSource {
                 path: log.source.path.clone(),
                 format: log.source.format.as_str().to_string(),
@@ -90,7 +146,8 @@ impl Report {
         }
     }
 
-    /// The verdict when nothing is flagged, saying how much was actually judged.
+    /// The verdict when nothing is flagged, saying how much was actually judged, and for a
+    /// log that could not be judged, what to collect next.
     pub fn no_leak_sentence(&self) -> String {
         let total = self.findings.len();
         let unjudged = self
@@ -99,9 +156,11 @@ impl Report {
             .filter(|f| f.verdict == Verdict::InsufficientData)
             .count();
         match (total, unjudged) {
-            (0, _) => "No leak found: the log holds no process series to analyse.".to_string(),
+            (0, _) => format!(
+                "Not judged: the log holds no process or system memory series to analyse. {COLLECT_NEXT}"
+            ),
             (t, u) if u == t => format!(
-                "No verdict: all {t} series have too few samples or too short a span to judge."
+                "Not judged: all {t} series have too few samples or too short a span to judge (at least 3 hours are needed). {COLLECT_NEXT}"
             ),
             (t, 0) => format!("No leak found: none of the {t} analysed series grows like a leak."),
             (t, u) => format!(
