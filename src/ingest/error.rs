@@ -19,6 +19,12 @@ pub enum IngestError {
          relog \"{file}\" -f csv -o log.csv"
     )]
     Blg { file: String },
+    #[error("{file}: byte {offset}: {message}")]
+    BlgFormat {
+        file: String,
+        offset: u64,
+        message: String,
+    },
     #[error("{file}: not a text perfmon log (binary content near byte {offset})")]
     Binary { file: String, offset: usize },
     #[error("{file}: unknown character encoding '{label}' (use a label such as windows-1251)")]

@@ -58,6 +58,10 @@ pub fn read_stream<'a>(
         });
     }
     if prefix.starts_with(&BLG_MAGIC) {
+        if super::blg::looks_like_etw(&prefix) {
+            let body = Cursor::new(prefix).chain(input);
+            return super::blg::read_log(name, body, options.all_columns);
+        }
         return Err(IngestError::Blg {
             file: name.to_string(),
         });
@@ -800,6 +804,7 @@ fn parse(
         LogFormat::PdhCsv => b',',
         LogFormat::PdhTsv => b'\t',
         LogFormat::PdhCsvSemicolon => b';',
+        LogFormat::Blg => unreachable!("binary logs are read by ingest::blg"),
     };
 
     // A log smaller than a block is read in one go into a buffer of its size: zeroing and
@@ -1067,6 +1072,7 @@ fn parse(
             time_zone: cell.time_zone.clone(),
             utc_offset_minutes: cell.utc_offset_minutes(),
             segments: vec![name.to_string()],
+            blg: None,
         },
         timestamps,
         elapsed_seconds: timeline.elapsed,
@@ -1192,6 +1198,21 @@ impl Timeline {
         };
         self.elapsed.push(last + advance);
     }
+}
+
+/// The monotonic timeline of local timestamps read from a binary log, repaired and warned
+/// about exactly as the text reader does (its messages name the line the row has in the
+/// log's CSV conversion).
+pub(crate) fn local_timeline(name: &str, stamps: &[NaiveDateTime]) -> (Vec<f64>, Vec<String>) {
+    let mut warnings = Warnings::new(name);
+    let mut timeline = Timeline {
+        elapsed: Vec::with_capacity(stamps.len()),
+        ..Timeline::default()
+    };
+    for (row, stamp) in stamps.iter().enumerate() {
+        timeline.push(*stamp, row as u64 + 2, &mut warnings);
+    }
+    (timeline.elapsed, warnings.finish())
 }
 
 /// A sample's timestamp. PDH writes `MM/DD/YYYY HH:MM:SS.fff` whatever the locale; a log opened
