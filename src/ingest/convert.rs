@@ -36,7 +36,7 @@ pub fn format_g17(v: f64) -> String {
             s
         }
     };
-    if exp < -4 || exp >= P {
+    if !(-4..P).contains(&exp) {
         let m = trim(format!("{}.{}", &digits[..1], &digits[1..]));
         let e_sign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{m}e{e_sign}{:03}", exp.abs());
@@ -195,7 +195,8 @@ mod tests {
         assert_eq!(format_g17(86.93735103284412), "86.93735103284412");
         assert_eq!(format_g17(0.1), "0.10000000000000001");
         assert_eq!(format_g17(2345.3290343446924), "2345.3290343446924");
-        assert_eq!(format_g17(1.5e-5), "1.5000000000000001e-005");
+        assert_eq!(format_g17(1.5e-5), "1.5e-005");
+        assert_eq!(format_g17(1.0 / 3.0 * 1e-5), "3.3333333333333333e-006");
         assert_eq!(format_g17(0.0001), "0.0001");
         assert_eq!(format_g17(1e17), "1e+017");
         assert_eq!(format_g17(12345678901234567.0), "12345678901234568");

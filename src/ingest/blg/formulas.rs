@@ -197,10 +197,10 @@ mod tests {
     #[test]
     fn operation_order_is_n_over_d_times_100() {
         // 100*N/D and N/D*100 differ in the last bit for these values.
-        let (n, d) = (7i64, 30i64);
+        let (n, d) = (1i64, 3i64);
         let v = value(Formula::RawFraction, 0x20020400, &raw(n, d), None).unwrap();
-        assert_eq!(v, 7.0 / 30.0 * 100.0);
-        assert_ne!(v, 700.0 / 30.0);
+        assert_eq!(v, 33.33333333333333);
+        assert_ne!(v, 100.0 / 3.0);
     }
 
     #[test]

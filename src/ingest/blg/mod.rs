@@ -90,6 +90,8 @@ pub struct BlgInfo {
     pub counters: usize,
     pub whole_object: bool,
     pub buffers: usize,
+    /// Samples in which some counter reported a non-zero status (blank cells).
+    pub samples_with_errors: usize,
 }
 
 /// A whole BLG read: header, table and the damage met.
@@ -98,6 +100,7 @@ pub struct BlgLog {
     pub counters: Vec<CounterDef>,
     pub table: RelogTable,
     pub buffers: usize,
+    pub samples_with_errors: usize,
     pub warnings: Vec<String>,
 }
 
@@ -113,6 +116,7 @@ impl BlgLog {
             counters: self.counters.len(),
             whole_object: self.counters.iter().any(CounterDef::whole_object),
             buffers: self.buffers,
+            samples_with_errors: self.samples_with_errors,
         }
     }
 }
@@ -277,6 +281,7 @@ pub fn read(
         ));
     }
     let counters = builder.defs().to_vec();
+    let samples_with_errors = builder.samples_with_errors;
     let tz = &header.time_zone;
     let table = builder.finish(tz.standard_name.clone(), tz.bias);
     warnings.extend(damage.finish());
@@ -285,6 +290,7 @@ pub fn read(
         counters,
         table,
         buffers: count,
+        samples_with_errors,
         warnings,
     })
 }

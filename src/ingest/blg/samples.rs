@@ -159,3 +159,46 @@ fn list(sub: &[u8], frequency: i64) -> Result<Part, String> {
     }
     Ok(Part::List { stamp, items })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 0x0203 instance list body (after its BL header) with these names and first values.
+    fn list_body(names: &[&str]) -> Vec<u8> {
+        let items_end = 0x18 + names.len() * LIST_ITEM_LEN;
+        let mut b = vec![0u8; items_end];
+        b[4..8].copy_from_slice(&(names.len() as u32).to_le_bytes());
+        b[0x10..0x18].copy_from_slice(&131_245_000_000_000_000i64.to_le_bytes());
+        for (k, name) in names.iter().enumerate() {
+            let item = 0x18 + k * LIST_ITEM_LEN;
+            let at = b.len() as u32;
+            b[item..item + 4].copy_from_slice(&at.to_le_bytes());
+            b[item + 8..item + 16].copy_from_slice(&(k as i64).to_le_bytes());
+            for u in name.encode_utf16().chain([0]) {
+                b.extend_from_slice(&u.to_le_bytes());
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn repeated_names_in_an_instance_list_are_numbered_in_list_order() {
+        let Part::List { items, stamp } =
+            list(&list_body(&["svchost", "w3wp", "svchost", "svchost"]), 1).unwrap()
+        else {
+            panic!("a list")
+        };
+        let names: Vec<&str> = items.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["svchost", "w3wp", "svchost#1", "svchost#2"]);
+        assert_eq!(items[2].1.first, 2);
+        assert!(stamp.is_some());
+    }
+
+    #[test]
+    fn a_list_claiming_more_items_than_its_bytes_is_refused() {
+        let mut body = list_body(&["a"]);
+        body[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(list(&body, 1).unwrap_err().contains("claims"));
+    }
+}

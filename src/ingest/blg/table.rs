@@ -62,6 +62,8 @@ pub struct Builder<'k> {
     instance_slots: HashMap<(usize, String), u32>,
     counter_slots: HashMap<(usize, u32), u32>,
     stamps: Vec<NaiveDateTime>,
+    /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
+    pub samples_with_errors: usize,
     /// Counter types not in the table, reported once each.
     pub unknown_types: HashSet<u32>,
 }
@@ -81,6 +83,7 @@ impl<'k> Builder<'k> {
             instance_slots: HashMap::new(),
             counter_slots: HashMap::new(),
             stamps: Vec::new(),
+            samples_with_errors: 0,
             unknown_types: HashSet::new(),
         }
     }
@@ -193,6 +196,13 @@ impl<'k> Builder<'k> {
             return false;
         };
         self.stamps.push(stamp);
+        if parts
+            .iter()
+            .flatten()
+            .any(|p| matches!(p, Part::Counter { raw, .. } if raw.status != 0))
+        {
+            self.samples_with_errors += 1;
+        }
         for (def, part) in parts.into_iter().enumerate() {
             if def >= self.defs.len() {
                 break;
@@ -248,5 +258,58 @@ impl<'k> Builder<'k> {
             values: cols.into_iter().map(|c| c.values).collect(),
             stamps: self.stamps,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(machine: &str) -> CounterDef {
+        CounterDef {
+            flags: 0,
+            counter_type: 0x00010000,
+            frequency: 0,
+            machine: Some(format!("\\\\{machine}")),
+            object: "Memory".into(),
+            instance: None,
+            parent: None,
+            index: 0,
+            counter: "Available Bytes".into(),
+        }
+    }
+
+    fn part(status: u32, minute: u32) -> Option<Part> {
+        Some(Part::Counter {
+            stamp: chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+                .unwrap()
+                .and_hms_opt(10, minute, 0),
+            raw: Raw {
+                status,
+                first: 5,
+                ..Raw::default()
+            },
+        })
+    }
+
+    #[test]
+    fn a_row_takes_the_time_of_its_first_counter_read_without_error() {
+        // Multi-machine logs: every machine has its own clock; an unreachable one is skipped.
+        let keep = |_: &str| true;
+        let mut b = Builder::new(vec![def("a"), def("b")], &keep);
+        assert!(b.add(vec![part(0x800007D0, 1), part(0, 2)]));
+        assert!(b.add(vec![part(0, 3), part(0, 4)]));
+        assert_eq!(b.samples_with_errors, 1);
+        let t = b.finish("UTC".into(), 0);
+        assert_eq!(t.stamps[0].format("%H:%M").to_string(), "10:02");
+        assert_eq!(t.stamps[1].format("%H:%M").to_string(), "10:03");
+        assert_eq!((t.cell(0, 0), t.cell(1, 0)), (None, Some(5.0)));
+        assert_eq!(
+            t.columns,
+            [
+                "\\\\a\\Memory\\Available Bytes",
+                "\\\\b\\Memory\\Available Bytes"
+            ]
+        );
     }
 }
