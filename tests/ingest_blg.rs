@@ -381,3 +381,35 @@ fn seeded_mutants_of_the_real_logs_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_wrapped_circular_log_is_put_back_in_time_order() {
+    let Some(dir) = realdata() else { return };
+    let tx = blg_file(&dir, "tx_BasicPerfCounters.blg");
+    let n = tx.len() / blg::BUFFER_LEN;
+    assert!(n >= 5);
+    // A circular log that wrapped: the newest buffers (here 1..3, which hold the counter list)
+    // were written over the start, so the file holds 0, 3..n, then 1..3.
+    let buf = |i: usize| &tx[i * blg::BUFFER_LEN..(i + 1) * blg::BUFFER_LEN];
+    let mut wrapped = buf(0).to_vec();
+    for i in (3..n).chain(1..3) {
+        wrapped.extend_from_slice(buf(i));
+    }
+    let original = read_all("tx", &tx);
+    let log = read_all("wrapped", &wrapped);
+    assert!(
+        log.warnings
+            .iter()
+            .any(|w| w.contains("older") && w.contains("time order")),
+        "{:?}",
+        log.warnings
+    );
+    let (a, b) = (&original.table, &log.table);
+    assert_eq!(a.stamps, b.stamps);
+    assert_eq!(a.columns, b.columns);
+    for c in 0..a.columns.len() {
+        for r in 0..a.stamps.len() {
+            assert_eq!(a.cell(c, r), b.cell(c, r), "column {c} row {r}");
+        }
+    }
+}

@@ -156,17 +156,22 @@ pub fn read(
     let mut joiner = container::Joiner::default();
     let mut builder: Option<table::Builder> = None;
     let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
-    let mut early: Vec<container::Record> = Vec::new();
+    let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
     let mut early_bytes = 0usize;
     let mut count = 0usize;
     let mut last_stamp = first.stamp;
     let mut no_stamp = 0usize;
+    // The run of buffers being read (a new one at each buffer older than the one before it)
+    // and its first buffer's UTC time: runs are put in time order at the end.
+    let mut run = (0usize, 0i64);
 
     let handle = |record: container::Record,
+                  run: (usize, i64),
                   builder: &mut Option<table::Builder>,
                   damage: &mut Damage,
                   no_stamp: &mut usize| {
         let Some(b) = builder.as_mut() else { return };
+        b.enter_run(run.0, run.1);
         let defs = b.defs();
         let (parts, problems) = samples::parse(&record.body, defs.len(), |i| {
             defs.get(i).map_or(0, |d| d.frequency)
@@ -195,8 +200,11 @@ pub fn read(
             damage.at(
                 buffer.index,
                 buffer.offset,
-                "this buffer is older than the one before it (a circular log that wrapped, or buffers out of order): samples are read in file order",
+                "this buffer is older than the one before it (a circular log that wrapped, or buffers out of order): its samples are put in time order",
             );
+            run = (run.0 + 1, buffer.stamp);
+        } else if run.1 == 0 {
+            run.1 = buffer.stamp;
         }
         if buffer.stamp != 0 {
             last_stamp = buffer.stamp;
@@ -223,8 +231,8 @@ pub fn read(
                         b.add_names(&m, pairs);
                     }
                     builder = Some(b);
-                    for r in early.drain(..) {
-                        handle(r, &mut builder, &mut damage, &mut no_stamp);
+                    for (r, r_run) in early.drain(..) {
+                        handle(r, r_run, &mut builder, &mut damage, &mut no_stamp);
                     }
                 }
                 RECORD_NAMES => {
@@ -236,10 +244,10 @@ pub fn read(
                 }
                 RECORD_SAMPLE => {
                     if builder.is_some() {
-                        handle(record, &mut builder, &mut damage, &mut no_stamp);
+                        handle(record, run, &mut builder, &mut damage, &mut no_stamp);
                     } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
                         early_bytes += record.body.len();
-                        early.push(record);
+                        early.push((record, run));
                     } else {
                         damage.at(
                             record.buffer,

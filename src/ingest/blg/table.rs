@@ -51,6 +51,19 @@ struct Col {
     values: Vec<f64>,
 }
 
+/// Rows read between two points where the buffers' clock went back (a circular log's wrap):
+/// each run is in order; runs are put in order at the end.
+struct Run {
+    id: usize,
+    first_row: usize,
+    /// The UTC time of the run's first buffer.
+    key: i64,
+    /// The raw samples of the run's first row, recomputed against the run put before it.
+    start: Vec<(usize, Raw)>,
+    /// Each column's last raw sample when the run ended.
+    end: Vec<Option<Raw>>,
+}
+
 /// Builds the table as samples arrive.
 pub struct Builder<'k> {
     defs: Vec<CounterDef>,
@@ -62,6 +75,7 @@ pub struct Builder<'k> {
     instance_slots: HashMap<(usize, String), u32>,
     counter_slots: HashMap<(usize, u32), u32>,
     stamps: Vec<NaiveDateTime>,
+    runs: Vec<Run>,
     /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
     pub samples_with_errors: usize,
     /// Counter types not in the table, reported once each.
@@ -83,6 +97,7 @@ impl<'k> Builder<'k> {
             instance_slots: HashMap::new(),
             counter_slots: HashMap::new(),
             stamps: Vec::new(),
+            runs: Vec::new(),
             samples_with_errors: 0,
             unknown_types: HashSet::new(),
         }
@@ -167,8 +182,31 @@ impl<'k> Builder<'k> {
         Some(c)
     }
 
+    /// Rows from here on belong to run `id` (runs are numbered in file order; a new one
+    /// starts at each buffer older than the one before it), whose first buffer's UTC time is
+    /// `key`.
+    pub fn enter_run(&mut self, id: usize, key: i64) {
+        if self.runs.last().map(|r| r.id) == Some(id) {
+            return;
+        }
+        let end: Vec<Option<Raw>> = self.cols.iter_mut().map(|c| c.prev.take()).collect();
+        if let Some(run) = self.runs.last_mut() {
+            run.end = end;
+        }
+        self.runs.push(Run {
+            id,
+            first_row: self.stamps.len(),
+            key,
+            start: Vec::new(),
+            end: Vec::new(),
+        });
+    }
+
     fn set(&mut self, c: usize, raw: Raw) {
         let row = self.stamps.len() - 1;
+        if let Some(run) = self.runs.last_mut().filter(|r| r.first_row == row) {
+            run.start.push((c, raw));
+        }
         let col = &mut self.cols[c];
         if col.touched == row {
             return; // the same instance twice in one sample: the first counts
@@ -246,8 +284,57 @@ impl<'k> Builder<'k> {
         true
     }
 
+    /// Puts runs in time order: rows are moved run by run, and each run's first row is
+    /// computed again from the run now before it.
+    fn order_runs(&mut self) {
+        if self.runs.len() < 2 {
+            return;
+        }
+        let last_end: Vec<Option<Raw>> = self.cols.iter().map(|c| c.prev).collect();
+        if let Some(run) = self.runs.last_mut() {
+            run.end = last_end;
+        }
+        let rows = self.stamps.len();
+        let bounds: Vec<(usize, usize)> = (0..self.runs.len())
+            .map(|i| {
+                let end = self.runs.get(i + 1).map_or(rows, |r| r.first_row);
+                (self.runs[i].first_row, end)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..self.runs.len()).collect();
+        order.sort_by_key(|&i| self.runs[i].key);
+        if order.windows(2).all(|w| w[0] < w[1]) {
+            return;
+        }
+        // The first row of each run, against the end of the run before it in time.
+        for w in 0..order.len() {
+            let run = &self.runs[order[w]];
+            let pred = w.checked_sub(1).map(|p| &self.runs[order[p]]);
+            for &(c, raw) in &run.start {
+                let col = &mut self.cols[c];
+                if !col.kept {
+                    continue;
+                }
+                let prev = pred.and_then(|p| p.end.get(c).copied().flatten());
+                let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
+                if let Some(slot) = col.values.get_mut(run.first_row) {
+                    *slot = v.unwrap_or(f64::NAN);
+                }
+            }
+        }
+        let permutation: Vec<usize> = order
+            .iter()
+            .flat_map(|&i| bounds[i].0..bounds[i].1)
+            .collect();
+        self.stamps = permutation.iter().map(|&r| self.stamps[r]).collect();
+        for col in self.cols.iter_mut().filter(|c| c.kept) {
+            col.values = permutation.iter().map(|&r| col.values[r]).collect();
+        }
+    }
+
     /// The finished table, columns in relog's order.
-    pub fn finish(self, zone_name: String, bias: i32) -> RelogTable {
+    pub fn finish(mut self, zone_name: String, bias: i32) -> RelogTable {
+        self.order_runs();
         let mut cols = self.cols;
         cols.sort_by_key(|c| c.order);
         RelogTable {
