@@ -413,3 +413,48 @@ fn a_wrapped_circular_log_is_put_back_in_time_order() {
         }
     }
 }
+
+#[test]
+fn what_is_no_readable_blg_is_named() {
+    // The magic of a 64 KiB buffer but no ETW header: an older or damaged binary log.
+    let e = read_damaged(&[0, 0, 1, 0, 0x40, 2, 0, 0, 0, 0]).unwrap_err();
+    assert!(
+        e.contains("not an ETW perfmon log") && e.contains("relog"),
+        "{e}"
+    );
+    let Some(dir) = realdata() else { return };
+    // An ETW log with no PDH events in it: an event trace, not a perfmon log.
+    let pwsh = blg_file(&dir, "pwsh_CounterSamples.blg");
+    let e = read_damaged(&pwsh[..blg::BUFFER_LEN]).unwrap_err();
+    assert!(e.contains("counter list") && e.contains(".etl"), "{e}");
+}
+
+#[test]
+fn convert_reads_a_blg_on_stdin_and_survives_a_closed_pipe() {
+    let Some(dir) = realdata() else { return };
+    let bytes = blg_file(&dir, "pwsh_CounterSamples.blg");
+    let out = perfleak()
+        .args(["convert", "-f", "tsv", "-"])
+        .write_stdin(bytes)
+        .assert()
+        .success();
+    assert_eq!(
+        out.get_output().stdout,
+        std::fs::read(dir.join("pwsh_PST_lowercase_paths_CounterSamples.tsv")).unwrap()
+    );
+    // A reader that stops after the first line: no panic, exit 0.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("perfleak"))
+        .arg("convert")
+        .arg(dir.join("blg/tx_BasicPerfCounters.blg"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{:?}", output);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}

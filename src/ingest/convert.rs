@@ -3,7 +3,7 @@
 //! value, LF line ends. A BLG is converted from its relog table; a text log from what the text
 //! reader read (every column), its numbers printed again with `%.17g`.
 
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 
 use chrono::NaiveDateTime;
 
@@ -153,21 +153,23 @@ pub fn run(args: &ConvertArgs) -> anyhow::Result<i32> {
     }
 }
 
-/// A log as a relog table: a BLG natively, a text log through the text reader.
+/// A log as a relog table: a BLG (plain file or stdin) natively, anything else through the
+/// text reader (a BLG inside a gzip too: its PerfLog holds every column).
 fn read_table(name: &str, source: LogSource) -> anyhow::Result<RelogTable> {
-    let mut prefix = [0u8; 0x100];
-    let is_blg = match &source {
+    let input: Box<dyn Read> = match &source {
         LogSource::File(path) => {
-            let mut f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            let n = std::io::Read::read(&mut f, &mut prefix).unwrap_or(0);
-            blg::looks_like_etw(&prefix[..n])
+            Box::new(std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?)
         }
-        _ => false,
+        LogSource::Stdin => Box::new(std::io::stdin().lock()),
+        _ => return Ok(table_of(&read_text(&source)?)),
     };
-    if is_blg {
-        let file = std::fs::File::open(name).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut input = std::io::BufReader::with_capacity(blg::BUFFER_LEN, input);
+    let head = input
+        .fill_buf()
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    if blg::looks_like_etw(head) {
         let keep = |_: &str| true;
-        let log = blg::read(name, std::io::BufReader::new(file), &keep)?;
+        let log = blg::read(name, input, &keep)?;
         for w in &log.warnings {
             eprintln!("perfleak: warning: {w}");
         }
@@ -177,11 +179,22 @@ fn read_table(name: &str, source: LogSource) -> anyhow::Result<RelogTable> {
         all_columns: true,
         ..ReadOptions::default()
     };
-    let log = read_source(&source, &options)?;
+    let log = match source {
+        LogSource::Stdin => super::read_reader(name, input, &options)?,
+        _ => read_text(&source)?,
+    };
     for w in &log.warnings {
         eprintln!("perfleak: warning: {w}");
     }
     Ok(table_of(&log))
+}
+
+fn read_text(source: &LogSource) -> anyhow::Result<super::PerfLog> {
+    let options = ReadOptions {
+        all_columns: true,
+        ..ReadOptions::default()
+    };
+    read_source(source, &options)
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ pub enum IngestError {
     #[error("{file}: the log has a header but no samples")]
     HeaderOnly { file: String },
     #[error(
-        "{file}: this is a binary perfmon log (.blg); convert it to text first: \
+        "{file}: a binary file that is not an ETW perfmon log (a Windows 2000/XP binary \
+         log, or damaged), which perfleak does not read; convert it to text on Windows: \
          relog \"{file}\" -f csv -o log.csv"
     )]
     Blg { file: String },

@@ -266,7 +266,7 @@ pub fn read(
         return Err(blg_error(
             name,
             0,
-            "no counter list found in the log (damaged, or no counters were logged)",
+            "an ETW log without a perfmon counter list: an event trace (.etl) rather than a perfmon log, or a .blg whose counter list was lost",
         ));
     };
     if builder.rows() == 0 {

@@ -71,7 +71,10 @@ pub struct Builder<'k> {
     /// Counter-name tables by machine (lower case, without `\\`).
     names: HashMap<String, HashMap<u32, String>>,
     cols: Vec<Col>,
-    index: HashMap<(usize, u32, Option<String>), usize>,
+    /// Column of (counter, title) without instance, and of (counter, title) and instance: looked
+    /// up by `&str`, without allocating per cell.
+    single: HashMap<(usize, u32), usize>,
+    named: HashMap<(usize, u32), HashMap<String, usize>>,
     instance_slots: HashMap<(usize, String), u32>,
     counter_slots: HashMap<(usize, u32), u32>,
     stamps: Vec<NaiveDateTime>,
@@ -93,7 +96,8 @@ impl<'k> Builder<'k> {
             keep,
             names: HashMap::new(),
             cols: Vec::new(),
-            index: HashMap::new(),
+            single: HashMap::new(),
+            named: HashMap::new(),
             instance_slots: HashMap::new(),
             counter_slots: HashMap::new(),
             stamps: Vec::new(),
@@ -126,8 +130,11 @@ impl<'k> Builder<'k> {
         counter_type: u32,
         instance: Option<&str>,
     ) -> Option<usize> {
-        let key = (def, title, instance.map(str::to_string));
-        if let Some(&c) = self.index.get(&key) {
+        let found = match instance {
+            None => self.single.get(&(def, title)),
+            Some(i) => self.named.get(&(def, title)).and_then(|m| m.get(i)),
+        };
+        if let Some(&c) = found {
             return Some(c);
         }
         let formula = match formulas::formula(counter_type) {
@@ -178,7 +185,17 @@ impl<'k> Builder<'k> {
             },
         });
         let c = self.cols.len() - 1;
-        self.index.insert(key, c);
+        match instance {
+            None => {
+                self.single.insert((def, title), c);
+            }
+            Some(i) => {
+                self.named
+                    .entry((def, title))
+                    .or_default()
+                    .insert(i.to_string(), c);
+            }
+        }
         Some(c)
     }
 
