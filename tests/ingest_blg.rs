@@ -363,12 +363,19 @@ fn seeded_mutants_of_the_real_logs_never_panic() {
         seed ^= seed << 17;
         seed
     };
+    // BLG_MUTANTS=N runs more per file (the default keeps the test short).
+    let rounds: usize = std::env::var("BLG_MUTANTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(150);
     for name in [
         "pwsh_CounterSamples.blg",
         "pal_SampleLog_process_privatebytes_handlecount.blg",
+        "pwsh_BadCounterSamples_multimachine.blg",
+        "tx_BasicPerfCounters.blg",
     ] {
         let original = blg_file(&dir, name);
-        for _ in 0..150 {
+        for _ in 0..rounds {
             let mut m = original.clone();
             for _ in 0..1 + next() % 16 {
                 let at = (next() as usize) % m.len();

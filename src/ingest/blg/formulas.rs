@@ -109,10 +109,11 @@ pub fn value(formula: Formula, counter_type: u32, cur: &Raw, prev: Option<&Raw>)
             return Some(div(cur.first as f64, cur.second as f64) * 100.0);
         }
         Formula::Elapsed => {
-            if cur.frequency <= 0 || cur.second < cur.first {
+            if cur.frequency <= 0 {
                 return None;
             }
-            return Some((cur.second - cur.first) as f64 / cur.frequency as f64);
+            let elapsed = cur.second.checked_sub(cur.first).filter(|e| *e >= 0)?;
+            return Some(elapsed as f64 / cur.frequency as f64);
         }
         Formula::Base | Formula::None => return None,
         _ => {}
