@@ -238,6 +238,7 @@ fn perf_log_from_spec(log: &GeneratedLog) -> PerfLog {
             time_zone: Some(spec.time_zone.clone()),
             utc_offset_minutes: Some(-spec.bias_minutes),
             segments: vec![format!("{}.csv", spec.name)],
+            blg: None,
         },
         timestamps,
         elapsed_seconds,

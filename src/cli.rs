@@ -37,6 +37,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Print what a log holds: format, machines, time span, interval, objects, processes, counters.
     Inspect(InspectArgs),
+    /// Write a log (.blg, .csv, .tsv) as `relog LOG -f csv|tsv` would, to stdout or -o.
+    Convert(ConvertArgs),
     /// The knowledge base in use (built in plus --kb).
     Kb(KbArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -125,6 +127,26 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
+/// Output format of `convert`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ConvertFormat {
+    #[default]
+    Csv,
+    Tsv,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The log to convert (.blg, .csv, .tsv, .gz, or - for stdin).
+    pub log: PathBuf,
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = ConvertFormat::Csv)]
+    pub format: ConvertFormat,
+    /// Output file (default: stdout).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct KbArgs {
     /// More KB articles: a catalogue (.toml) or a folder of KB article texts.
@@ -207,6 +229,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Analyze(args) => crate::batch::run_analyze(&args),
         Command::Inspect(args) => crate::ingest::inspect::run(&args),
+        Command::Convert(args) => crate::ingest::convert::run(&args),
         Command::Kb(args) => crate::kb::cli::run(&args),
         Command::Synth(args) => crate::synth::run(&args),
         Command::Completions { shell } => print_generated(|out| {

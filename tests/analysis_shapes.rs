@@ -68,6 +68,7 @@ impl LogBuilder {
                 time_zone: None,
                 utc_offset_minutes: None,
                 segments: vec!["synthetic.csv".into()],
+                blg: None,
             },
             timestamps: elapsed
                 .iter()

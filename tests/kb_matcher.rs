@@ -60,6 +60,7 @@ impl LogBuilder {
                 time_zone: None,
                 utc_offset_minutes: None,
                 segments: vec!["built.csv".into()],
+                blg: None,
             },
             elapsed_seconds: (0..4).map(|i| i as f64 * 3600.0).collect(),
             timestamps,

@@ -15,10 +15,17 @@ pub enum IngestError {
     #[error("{file}: the log has a header but no samples")]
     HeaderOnly { file: String },
     #[error(
-        "{file}: this is a binary perfmon log (.blg); convert it to text first: \
+        "{file}: a binary file that is not an ETW perfmon log (a Windows 2000/XP binary \
+         log, or damaged), which perfleak does not read; convert it to text on Windows: \
          relog \"{file}\" -f csv -o log.csv"
     )]
     Blg { file: String },
+    #[error("{file}: byte {offset}: {message}")]
+    BlgFormat {
+        file: String,
+        offset: u64,
+        message: String,
+    },
     #[error("{file}: not a text perfmon log (binary content near byte {offset})")]
     Binary { file: String, offset: usize },
     #[error("{file}: unknown character encoding '{label}' (use a label such as windows-1251)")]

@@ -22,6 +22,9 @@ pub struct Inspection {
     pub encoding_reason: String,
     /// Files joined into this timeline (one for a single log).
     pub segments: Vec<String>,
+    /// What a binary log's header and counter list say (absent for text logs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blg: Option<crate::ingest::blg::BlgInfo>,
     pub time_zone: Option<String>,
     pub utc_offset_minutes: Option<i32>,
     pub machines: Vec<String>,
@@ -187,6 +190,7 @@ impl Inspection {
             encoding: log.source.encoding.clone(),
             encoding_reason: log.source.encoding_reason.clone(),
             segments: log.source.segments.clone(),
+            blg: log.source.blg.clone(),
             time_zone: log.source.time_zone.clone(),
             utc_offset_minutes: offset,
             machines: log.machines(),
@@ -225,6 +229,35 @@ impl Inspection {
                 self.segments.len(),
                 self.segments.join(", ")
             );
+        }
+        if let Some(b) = &self.blg {
+            let _ = writeln!(
+                o,
+                "  binary log  Windows build {}, ETW {}, {}-bit; {} buffers",
+                b.os_build,
+                b.etw_version,
+                b.pointer_size * 8,
+                b.buffers
+            );
+            let _ = writeln!(o, "  logger      {} ({})", b.logger_name, b.log_file_name);
+            let _ = writeln!(
+                o,
+                "  counters    {} in the list{}; zone stored as {}",
+                b.counters,
+                if b.whole_object {
+                    ", whole objects logged"
+                } else {
+                    ""
+                },
+                b.time_zone_stored
+            );
+            if b.samples_with_errors > 0 {
+                let _ = writeln!(
+                    o,
+                    "  errors      {} samples with a counter status error (blank cells)",
+                    b.samples_with_errors
+                );
+            }
         }
         let zone = match (&self.time_zone, self.utc_offset_minutes) {
             (Some(z), Some(m)) => format!("{z}, UTC{:+}:{:02}", m / 60, (m % 60).abs()),

@@ -15,6 +15,8 @@ pub enum LogFormat {
     /// A PDH CSV saved again by a spreadsheet in a locale whose decimal mark is a comma:
     /// semicolons between cells, `9,571` for 9.571.
     PdhCsvSemicolon,
+    /// Binary perfmon log (ETW container of PDH events), read natively.
+    Blg,
 }
 
 impl LogFormat {
@@ -23,6 +25,7 @@ impl LogFormat {
             LogFormat::PdhCsv => "pdh-csv",
             LogFormat::PdhTsv => "pdh-tsv",
             LogFormat::PdhCsvSemicolon => "pdh-csv-semicolon",
+            LogFormat::Blg => "blg",
         }
     }
 }
@@ -84,6 +87,9 @@ pub struct SourceInfo {
     pub utc_offset_minutes: Option<i32>,
     /// Paths of the segments joined into this timeline (one entry for a single file).
     pub segments: Vec<String>,
+    /// What a binary log's header says (for `inspect`; not part of report.json).
+    #[serde(skip)]
+    pub blg: Option<super::blg::BlgInfo>,
 }
 
 /// A whole log: timestamps, the materialised columns and the names of every column.

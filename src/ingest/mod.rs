@@ -2,6 +2,8 @@
 //! counter paths and timestamps, maps localized names to canonical English and joins segments
 //! of one collector run.
 
+pub mod blg;
+pub mod convert;
 mod decode;
 mod error;
 mod header;

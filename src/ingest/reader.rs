@@ -59,6 +59,10 @@ pub fn read_stream<'a>(
         });
     }
     if prefix.starts_with(&BLG_MAGIC) {
+        if super::blg::looks_like_etw(&prefix) {
+            let body = Cursor::new(prefix).chain(input);
+            return super::blg::read_log(name, body, options.all_columns);
+        }
         return Err(IngestError::Blg {
             file: name.to_string(),
         });
@@ -835,6 +839,7 @@ fn parse(
         LogFormat::PdhCsv => b',',
         LogFormat::PdhTsv => b'\t',
         LogFormat::PdhCsvSemicolon => b';',
+        LogFormat::Blg => unreachable!("binary logs are read by ingest::blg"),
     };
 
     // A log smaller than a block is read in one go into a buffer of its size: zeroing and
@@ -1142,6 +1147,7 @@ fn parse(
             time_zone: cell.time_zone.clone(),
             utc_offset_minutes: cell.utc_offset_minutes(),
             segments: vec![name.to_string()],
+            blg: None,
         },
         timestamps,
         elapsed_seconds: timeline.elapsed,
@@ -1377,6 +1383,43 @@ impl Timeline {
     }
 }
 
+/// Removes the items at `dropped` (ascending indices).
+pub(crate) fn remove<T>(values: &mut Vec<T>, dropped: &[usize]) {
+    let mut next = dropped.iter().peekable();
+    let mut index = 0;
+    values.retain(|_| {
+        let keep = next.next_if_eq(&&index).is_none();
+        index += 1;
+        keep
+    });
+}
+
+/// The monotonic timeline of local timestamps read from a binary log, repaired and warned
+/// about exactly as the text reader does (its messages name the line the row has in the
+/// log's CSV conversion). Rows dropped as clock glitches are taken out of `stamps` and
+/// returned, for the caller to take out of its columns with [`remove`].
+pub(crate) fn local_timeline(
+    name: &str,
+    stamps: &mut Vec<NaiveDateTime>,
+) -> (Vec<f64>, Vec<String>, Vec<usize>) {
+    let mut warnings = Warnings::new(name);
+    let mut timeline = Timeline {
+        elapsed: Vec::with_capacity(stamps.len()),
+        ..Timeline::default()
+    };
+    for (row, stamp) in stamps.iter().enumerate() {
+        timeline.push(*stamp, row as u64 + 2, &mut warnings);
+    }
+    timeline.finish(&mut warnings);
+    let Timeline {
+        mut elapsed,
+        dropped,
+        ..
+    } = timeline;
+    drop_rows(&dropped, stamps, &mut elapsed, &mut []);
+    (elapsed, warnings.finish(), dropped)
+}
+
 /// Removes the rows at `dropped` (ascending) from the timestamps, the timeline and the columns.
 fn drop_rows(
     dropped: &[usize],
@@ -1386,15 +1429,6 @@ fn drop_rows(
 ) {
     if dropped.is_empty() {
         return;
-    }
-    fn remove<T: Copy>(values: &mut Vec<T>, dropped: &[usize]) {
-        let mut next = dropped.iter().peekable();
-        let mut index = 0;
-        values.retain(|_| {
-            let keep = next.next_if_eq(&&index).is_none();
-            index += 1;
-            keep
-        });
     }
     remove(timestamps, dropped);
     remove(elapsed, dropped);

@@ -142,6 +142,7 @@ pub fn sample_log() -> PerfLog {
             time_zone: Some("Pacific Standard Time".into()),
             utc_offset_minutes: Some(-420),
             segments: vec!["logs/srv01.csv".into()],
+            blg: None,
         },
         timestamps,
         elapsed_seconds,

@@ -1,0 +1,372 @@
+//! Binary perfmon logs (.blg), read natively: an ETW container of 64 KiB buffers holding PDH
+//! events (the counter list, samples, counter-name tables). The reader builds the table relog
+//! would print ([`RelogTable`]), and from it the [`PerfLog`] every later stage reads.
+//!
+//! Layers, one per file: `container` (buffers, events, fragments), `header` (log-file header,
+//! time zone), `counters` (the counter list), `samples` and `perfdata` (sample records),
+//! `formulas` (counter types), `timezone` (tzres names), `table` (the relog table).
+//! Format facts: `../shared/research/blg-format.md`; choices: `docs/blg.md`.
+
+mod container;
+mod counters;
+mod formulas;
+mod header;
+mod perfdata;
+mod samples;
+mod table;
+mod timezone;
+
+use std::io::Read;
+
+use serde::Serialize;
+
+pub use container::{looks_like_etw, BUFFER_LEN};
+pub use counters::CounterDef;
+pub use formulas::{formula, Formula, Raw};
+pub use header::{LogHeader, TimeZone};
+pub use table::RelogTable;
+
+use super::error::IngestError;
+use super::log::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
+use super::series::Series;
+
+/// Record kinds (the event's Class.Type).
+const RECORD_COUNTERS: u8 = 32;
+const RECORD_SAMPLE: u8 = 34;
+const RECORD_NAMES: u8 = 36;
+/// Samples met before the counter list are held up to this many bytes.
+const MAX_EARLY_SAMPLES: usize = 64 << 20;
+/// Damage messages listed before they are only counted.
+const MAX_LISTED: usize = 20;
+
+/// Damage met while reading, each message naming the buffer and byte offset.
+pub struct Damage {
+    file: String,
+    list: Vec<String>,
+    count: usize,
+}
+
+impl Damage {
+    fn new(file: &str) -> Self {
+        Damage {
+            file: file.to_string(),
+            list: Vec::new(),
+            count: 0,
+        }
+    }
+
+    pub fn at(&mut self, buffer: usize, offset: u64, message: impl std::fmt::Display) {
+        self.count += 1;
+        if self.count <= MAX_LISTED {
+            self.list.push(format!(
+                "{}: buffer {buffer} (byte {offset}): {message}",
+                self.file
+            ));
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.count > MAX_LISTED {
+            self.list.push(format!(
+                "{}: {} more damaged places",
+                self.file,
+                self.count - MAX_LISTED
+            ));
+        }
+        self.list
+    }
+}
+
+/// What a BLG's header and counter list say, for `inspect`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlgInfo {
+    pub os_build: u32,
+    pub etw_version: String,
+    pub pointer_size: u32,
+    pub logger_name: String,
+    pub log_file_name: String,
+    /// The zone names as stored (a literal name or a `@tzres.dll,-NNN` reference).
+    pub time_zone_stored: String,
+    pub counters: usize,
+    pub whole_object: bool,
+    pub buffers: usize,
+    /// Samples in which some counter reported a non-zero status (blank cells).
+    pub samples_with_errors: usize,
+}
+
+/// A whole BLG read: header, table and the damage met.
+pub struct BlgLog {
+    pub header: LogHeader,
+    pub counters: Vec<CounterDef>,
+    pub table: RelogTable,
+    pub buffers: usize,
+    pub samples_with_errors: usize,
+    pub warnings: Vec<String>,
+}
+
+impl BlgLog {
+    pub fn info(&self) -> BlgInfo {
+        BlgInfo {
+            os_build: self.header.os_build,
+            etw_version: format!("{}.{}", self.header.version.0, self.header.version.1),
+            pointer_size: self.header.pointer_size,
+            logger_name: self.header.logger_name.clone(),
+            log_file_name: self.header.log_file_name.clone(),
+            time_zone_stored: self.header.time_zone.standard_raw.clone(),
+            counters: self.counters.len(),
+            whole_object: self.counters.iter().any(CounterDef::whole_object),
+            buffers: self.buffers,
+            samples_with_errors: self.samples_with_errors,
+        }
+    }
+}
+
+fn blg_error(name: &str, offset: u64, message: impl Into<String>) -> IngestError {
+    IngestError::BlgFormat {
+        file: name.to_string(),
+        offset,
+        message: message.into(),
+    }
+}
+
+/// Reads a BLG from a stream, one buffer at a time. `keep(path)` says which columns' values to
+/// keep (the others are listed, not stored).
+pub fn read(
+    name: &str,
+    input: impl Read,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<BlgLog, IngestError> {
+    let mut buffers = container::Buffers::new(input);
+    let io = |e| IngestError::io(name, e);
+    let first = buffers
+        .next_buffer()
+        .map_err(io)?
+        .ok_or_else(|| IngestError::Empty {
+            file: name.to_string(),
+        })?;
+    if first.bytes.len() < container::BUFFER_HEADER_LEN + 0x20 {
+        return Err(blg_error(
+            name,
+            first.bytes.len() as u64,
+            "a binary perfmon log (.blg) cut short inside its first buffer: nothing to read",
+        ));
+    }
+    let header = header::parse(&first).map_err(|m| blg_error(name, 0x48, m))?;
+    let mut damage = Damage::new(name);
+    let mut joiner = container::Joiner::default();
+    let mut builder: Option<table::Builder> = None;
+    let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
+    let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
+    let mut early_bytes = 0usize;
+    let mut count = 0usize;
+    let mut last_stamp = first.stamp;
+    let mut no_stamp = 0usize;
+    // The run of buffers being read (a new one at each buffer older than the one before it)
+    // and its first buffer's UTC time: runs are put in time order at the end.
+    let mut run = (0usize, 0i64);
+
+    let handle = |record: container::Record,
+                  run: (usize, i64),
+                  builder: &mut Option<table::Builder>,
+                  damage: &mut Damage,
+                  no_stamp: &mut usize| {
+        let Some(b) = builder.as_mut() else { return };
+        b.enter_run(run.0, run.1);
+        let defs = b.defs();
+        let (parts, problems) = samples::parse(&record.body, defs.len(), |i| {
+            defs.get(i).map_or(0, |d| d.frequency)
+        });
+        for p in problems {
+            damage.at(
+                record.buffer,
+                record.at,
+                format_args!("sample {}: {p}", b.rows() + 1),
+            );
+        }
+        if !b.add(parts) {
+            *no_stamp += 1;
+            damage.at(
+                record.buffer,
+                record.at,
+                "a sample without a timestamp: skipped",
+            );
+        }
+    };
+
+    let mut next = Some(first);
+    while let Some(buffer) = next.take() {
+        count += 1;
+        if buffer.stamp != 0 && last_stamp != 0 && buffer.stamp < last_stamp {
+            damage.at(
+                buffer.index,
+                buffer.offset,
+                "this buffer is older than the one before it (a circular log that wrapped, or buffers out of order): its samples are put in time order",
+            );
+            run = (run.0 + 1, buffer.stamp);
+        } else if run.1 == 0 {
+            run.1 = buffer.stamp;
+        }
+        if buffer.stamp != 0 {
+            last_stamp = buffer.stamp;
+        }
+        for fragment in container::fragments(&buffer, &mut damage) {
+            let Some(record) = joiner.push(buffer.index, &fragment, &mut damage) else {
+                continue;
+            };
+            match record.kind {
+                RECORD_COUNTERS => {
+                    let (defs, problem) = counters::parse(&record.body);
+                    if let Some(p) = problem {
+                        damage.at(record.buffer, record.at, p);
+                    }
+                    if builder.is_some() {
+                        damage.at(record.buffer, record.at, "a second counter list: ignored");
+                        continue;
+                    }
+                    if defs.is_empty() {
+                        continue;
+                    }
+                    let mut b = table::Builder::new(defs, keep);
+                    for (m, pairs) in names.drain(..) {
+                        b.add_names(&m, pairs);
+                    }
+                    builder = Some(b);
+                    for (r, r_run) in early.drain(..) {
+                        handle(r, r_run, &mut builder, &mut damage, &mut no_stamp);
+                    }
+                }
+                RECORD_NAMES => {
+                    let (machine, pairs) = perfdata::parse_names(&record.body);
+                    match builder.as_mut() {
+                        Some(b) => b.add_names(&machine, pairs),
+                        None => names.push((machine, pairs)),
+                    }
+                }
+                RECORD_SAMPLE => {
+                    if builder.is_some() {
+                        handle(record, run, &mut builder, &mut damage, &mut no_stamp);
+                    } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
+                        early_bytes += record.body.len();
+                        early.push((record, run));
+                    } else {
+                        damage.at(
+                            record.buffer,
+                            record.at,
+                            "a sample before any counter list, past 64 MiB of them: skipped",
+                        );
+                    }
+                }
+                _ => {} // the end-of-log catalog (35) and anything unknown
+            }
+        }
+        next = buffers.next_buffer().map_err(io)?;
+    }
+    joiner.finish(&mut damage);
+    let Some(builder) = builder else {
+        return Err(blg_error(
+            name,
+            0,
+            "an ETW log without a perfmon counter list: an event trace (.etl) rather than a perfmon log, or a .blg whose counter list was lost",
+        ));
+    };
+    if builder.rows() == 0 {
+        return Err(IngestError::HeaderOnly {
+            file: name.to_string(),
+        });
+    }
+    let mut warnings = Vec::new();
+    if header.buffers_lost > 0 {
+        warnings.push(format!(
+            "{name}: the logger lost {} buffers while writing: samples are missing",
+            header.buffers_lost
+        ));
+    }
+    let mut unknown: Vec<u32> = builder.unknown_types.iter().copied().collect();
+    unknown.sort_unstable();
+    for t in unknown {
+        warnings.push(format!(
+            "{name}: counter type {t:#010x} is unknown: its columns are left out"
+        ));
+    }
+    let counters = builder.defs().to_vec();
+    let samples_with_errors = builder.samples_with_errors;
+    let tz = &header.time_zone;
+    let table = builder.finish(tz.standard_name.clone(), tz.bias);
+    warnings.extend(damage.finish());
+    Ok(BlgLog {
+        header,
+        counters,
+        table,
+        buffers: count,
+        samples_with_errors,
+        warnings,
+    })
+}
+
+/// A column path parsed as the CSV reader does, or kept whole when it is no counter path.
+fn counter_path(raw: &str) -> CounterPath {
+    CounterPath::parse(raw).unwrap_or_else(|_| CounterPath {
+        machine: None,
+        object: raw.to_string(),
+        parent: None,
+        instance: None,
+        index: None,
+        counter: raw.to_string(),
+        original_object: raw.to_string(),
+        original_counter: raw.to_string(),
+    })
+}
+
+/// The analysis' column choice, the same predicate the CSV reader uses.
+pub fn needed_by_analysis(path: &str) -> bool {
+    counter_path(path).is_needed_by_analysis()
+}
+
+/// The [`PerfLog`] of a BLG read from a stream.
+pub fn read_log(name: &str, input: impl Read, all_columns: bool) -> Result<PerfLog, IngestError> {
+    let keep = |p: &str| all_columns || needed_by_analysis(p);
+    let blg = read(name, input, &keep)?;
+    Ok(to_perflog(name, blg))
+}
+
+/// Turns a read BLG into the [`PerfLog`] the analysis reads, exactly as the CSV reader would
+/// read relog's CSV of it.
+pub fn to_perflog(name: &str, blg: BlgLog) -> PerfLog {
+    let info = blg.info();
+    let mut table = blg.table;
+    let (elapsed, mut timeline_warnings, dropped) =
+        super::reader::local_timeline(name, &mut table.stamps);
+    for values in &mut table.values {
+        super::reader::remove(values, &dropped);
+    }
+    let all_paths: Vec<CounterPath> = table.columns.iter().map(|c| counter_path(c)).collect();
+    let columns = all_paths
+        .iter()
+        .zip(table.values)
+        .zip(&table.kept)
+        .filter(|(_, kept)| **kept)
+        .map(|((path, values), _)| Column {
+            path: path.clone(),
+            values: Series::from_values(&values),
+        })
+        .collect();
+    let mut warnings = blg.warnings;
+    warnings.append(&mut timeline_warnings);
+    PerfLog {
+        source: SourceInfo {
+            path: name.to_string(),
+            format: LogFormat::Blg,
+            encoding: "binary".to_string(),
+            encoding_reason: "a binary log (.blg): names are UTF-16".to_string(),
+            time_zone: Some(table.zone_name.clone()),
+            utc_offset_minutes: Some(-table.bias),
+            segments: vec![name.to_string()],
+            blg: Some(info),
+        },
+        timestamps: table.stamps,
+        elapsed_seconds: elapsed,
+        columns,
+        all_paths,
+        warnings,
+    }
+}

@@ -1,0 +1,419 @@
+//! The relog table: what `relog -f csv` would print, built sample by sample. Columns appear as
+//! counters and instances are first seen and are ordered as relog lists them at the end:
+//! counter-list order, then (whole objects) counter order, then instances in first-seen order.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+
+use super::counters::CounterDef;
+use super::formulas::{self, Formula, Raw};
+use super::samples::Part;
+
+/// The table: header cell parts, column paths as stored, local timestamps and values.
+#[derive(Debug, Clone, Default)]
+pub struct RelogTable {
+    /// The zone's standard name, as relog prints it in the header cell.
+    pub zone_name: String,
+    /// Minutes west of UTC (the header's standard bias).
+    pub bias: i32,
+    /// Column paths, in relog's order.
+    pub columns: Vec<String>,
+    /// Whether a column's values were kept (all of them when every column was asked for).
+    pub kept: Vec<bool>,
+    /// Local wall-clock time of each row, to the millisecond.
+    pub stamps: Vec<NaiveDateTime>,
+    /// Values per column (`NaN` = relog's `" "` blank); empty for a column not kept.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl RelogTable {
+    /// A cell, `None` where relog writes a blank (or the column was not kept).
+    pub fn cell(&self, column: usize, row: usize) -> Option<f64> {
+        self.values
+            .get(column)
+            .and_then(|v| v.get(row))
+            .copied()
+            .filter(|v| !v.is_nan())
+    }
+}
+
+struct Col {
+    path: String,
+    /// (counter-list index, counter slot within a whole object, instance slot).
+    order: (usize, u32, u32),
+    formula: Formula,
+    counter_type: u32,
+    kept: bool,
+    prev: Option<Raw>,
+    /// The row this column was last given a value in.
+    touched: usize,
+    values: Vec<f64>,
+}
+
+/// Rows read between two points where the buffers' clock went back (a circular log's wrap):
+/// each run is in order; runs are put in order at the end.
+struct Run {
+    id: usize,
+    first_row: usize,
+    /// The UTC time of the run's first buffer.
+    key: i64,
+    /// The raw samples of the run's first row, recomputed against the run put before it.
+    start: Vec<(usize, Raw)>,
+    /// Each column's last raw sample when the run ended.
+    end: Vec<Option<Raw>>,
+}
+
+/// Builds the table as samples arrive.
+pub struct Builder<'k> {
+    defs: Vec<CounterDef>,
+    keep: &'k dyn Fn(&str) -> bool,
+    /// Counter-name tables by machine (lower case, without `\\`).
+    names: HashMap<String, HashMap<u32, String>>,
+    cols: Vec<Col>,
+    /// Column of (counter, title) without instance, and of (counter, title) and instance: looked
+    /// up by `&str`, without allocating per cell.
+    single: HashMap<(usize, u32), usize>,
+    named: HashMap<(usize, u32), HashMap<String, usize>>,
+    instance_slots: HashMap<(usize, String), u32>,
+    counter_slots: HashMap<(usize, u32), u32>,
+    stamps: Vec<NaiveDateTime>,
+    runs: Vec<Run>,
+    /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
+    pub samples_with_errors: usize,
+    /// Counter types not in the table, reported once each.
+    pub unknown_types: HashSet<u32>,
+}
+
+fn machine_key(m: &str) -> String {
+    m.trim_start_matches('\\').to_lowercase()
+}
+
+impl<'k> Builder<'k> {
+    pub fn new(defs: Vec<CounterDef>, keep: &'k dyn Fn(&str) -> bool) -> Self {
+        Builder {
+            defs,
+            keep,
+            names: HashMap::new(),
+            cols: Vec::new(),
+            single: HashMap::new(),
+            named: HashMap::new(),
+            instance_slots: HashMap::new(),
+            counter_slots: HashMap::new(),
+            stamps: Vec::new(),
+            runs: Vec::new(),
+            samples_with_errors: 0,
+            unknown_types: HashSet::new(),
+        }
+    }
+
+    pub fn defs(&self) -> &[CounterDef] {
+        &self.defs
+    }
+
+    pub fn rows(&self) -> usize {
+        self.stamps.len()
+    }
+
+    /// Adds a machine's counter-name table.
+    pub fn add_names(&mut self, machine: &str, pairs: Vec<(u32, String)>) {
+        let map = self.names.entry(machine_key(machine)).or_default();
+        for (i, n) in pairs {
+            map.entry(i).or_insert(n);
+        }
+    }
+
+    fn column(
+        &mut self,
+        def: usize,
+        title: u32,
+        counter_type: u32,
+        instance: Option<&str>,
+    ) -> Option<usize> {
+        let found = match instance {
+            None => self.single.get(&(def, title)),
+            Some(i) => self.named.get(&(def, title)).and_then(|m| m.get(i)),
+        };
+        if let Some(&c) = found {
+            return Some(c);
+        }
+        let formula = match formulas::formula(counter_type) {
+            Some(f) => f,
+            None => {
+                self.unknown_types.insert(counter_type);
+                return None;
+            }
+        };
+        if !formula.is_column() {
+            return None;
+        }
+        let d = &self.defs[def];
+        let counter_name = (title != u32::MAX).then(|| {
+            let machine = d.machine.as_deref().map(machine_key).unwrap_or_default();
+            self.names
+                .get(&machine)
+                .and_then(|m| m.get(&title))
+                .cloned()
+                .unwrap_or_else(|| title.to_string())
+        });
+        let path = d.path(instance, counter_name.as_deref());
+        let next = self.counter_slots.len() as u32;
+        let counter_slot = *self.counter_slots.entry((def, title)).or_insert(next);
+        let next = self.instance_slots.len() as u32;
+        let instance_slot = match instance {
+            Some(i) => *self
+                .instance_slots
+                .entry((def, i.to_string()))
+                .or_insert(next),
+            None => 0,
+        };
+        let kept = (self.keep)(&path);
+        // Rows before this sample's (which is being filled) are blank.
+        let rows = self.stamps.len().saturating_sub(1);
+        self.cols.push(Col {
+            path,
+            order: (def, counter_slot, instance_slot),
+            formula,
+            counter_type,
+            kept,
+            prev: None,
+            touched: usize::MAX,
+            values: if kept {
+                vec![f64::NAN; rows]
+            } else {
+                Vec::new()
+            },
+        });
+        let c = self.cols.len() - 1;
+        match instance {
+            None => {
+                self.single.insert((def, title), c);
+            }
+            Some(i) => {
+                self.named
+                    .entry((def, title))
+                    .or_default()
+                    .insert(i.to_string(), c);
+            }
+        }
+        Some(c)
+    }
+
+    /// Rows from here on belong to run `id` (runs are numbered in file order; a new one
+    /// starts at each buffer older than the one before it), whose first buffer's UTC time is
+    /// `key`.
+    pub fn enter_run(&mut self, id: usize, key: i64) {
+        if self.runs.last().map(|r| r.id) == Some(id) {
+            return;
+        }
+        let end: Vec<Option<Raw>> = self.cols.iter_mut().map(|c| c.prev.take()).collect();
+        if let Some(run) = self.runs.last_mut() {
+            run.end = end;
+        }
+        self.runs.push(Run {
+            id,
+            first_row: self.stamps.len(),
+            key,
+            start: Vec::new(),
+            end: Vec::new(),
+        });
+    }
+
+    fn set(&mut self, c: usize, raw: Raw) {
+        let row = self.stamps.len() - 1;
+        if let Some(run) = self.runs.last_mut().filter(|r| r.first_row == row) {
+            run.start.push((c, raw));
+        }
+        let col = &mut self.cols[c];
+        if col.touched == row {
+            return; // the same instance twice in one sample: the first counts
+        }
+        let v = formulas::value(col.formula, col.counter_type, &raw, col.prev.as_ref());
+        col.prev = Some(raw);
+        col.touched = row;
+        if col.kept {
+            col.values.push(v.unwrap_or(f64::NAN));
+        }
+    }
+
+    /// Adds one sample; `false` when it has no timestamp (nothing is added).
+    pub fn add(&mut self, parts: Vec<Option<Part>>) -> bool {
+        // The row's time: the first counter read without error (in a multi-machine log every
+        // machine has its own clock; relog prints one time per row).
+        let ok = |p: &&Part| !matches!(p, Part::Counter { raw, .. } if raw.status != 0);
+        let flat = parts.iter().flatten();
+        let stamp = flat
+            .clone()
+            .filter(ok)
+            .find_map(Part::stamp)
+            .or_else(|| flat.clone().find_map(Part::stamp));
+        let Some(stamp) = stamp else {
+            return false;
+        };
+        self.stamps.push(stamp);
+        if parts
+            .iter()
+            .flatten()
+            .any(|p| matches!(p, Part::Counter { raw, .. } if raw.status != 0))
+        {
+            self.samples_with_errors += 1;
+        }
+        for (def, part) in parts.into_iter().enumerate() {
+            if def >= self.defs.len() {
+                break;
+            }
+            let counter_type = self.defs[def].counter_type;
+            match part {
+                Some(Part::Counter { raw, .. }) => {
+                    if let Some(c) = self.column(def, u32::MAX, counter_type, None) {
+                        self.set(c, raw);
+                    }
+                }
+                Some(Part::List { items, .. }) => {
+                    for (name, raw) in items {
+                        if let Some(c) = self.column(def, u32::MAX, counter_type, Some(&name)) {
+                            self.set(c, raw);
+                        }
+                    }
+                }
+                Some(Part::Object(object)) => {
+                    for v in object.values {
+                        if let Some(c) =
+                            self.column(def, v.title, v.counter_type, v.instance.as_deref())
+                        {
+                            self.set(c, v.raw);
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        // Columns this sample did not hold: blank, and the next sample has no previous one.
+        let row = self.stamps.len() - 1;
+        for col in &mut self.cols {
+            if col.touched != row {
+                col.prev = None;
+                if col.kept {
+                    col.values.push(f64::NAN);
+                }
+            }
+        }
+        true
+    }
+
+    /// Puts runs in time order: rows are moved run by run, and each run's first row is
+    /// computed again from the run now before it.
+    fn order_runs(&mut self) {
+        if self.runs.len() < 2 {
+            return;
+        }
+        let last_end: Vec<Option<Raw>> = self.cols.iter().map(|c| c.prev).collect();
+        if let Some(run) = self.runs.last_mut() {
+            run.end = last_end;
+        }
+        let rows = self.stamps.len();
+        let bounds: Vec<(usize, usize)> = (0..self.runs.len())
+            .map(|i| {
+                let end = self.runs.get(i + 1).map_or(rows, |r| r.first_row);
+                (self.runs[i].first_row, end)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..self.runs.len()).collect();
+        order.sort_by_key(|&i| self.runs[i].key);
+        if order.windows(2).all(|w| w[0] < w[1]) {
+            return;
+        }
+        // The first row of each run, against the end of the run before it in time.
+        for w in 0..order.len() {
+            let run = &self.runs[order[w]];
+            let pred = w.checked_sub(1).map(|p| &self.runs[order[p]]);
+            for &(c, raw) in &run.start {
+                let col = &mut self.cols[c];
+                if !col.kept {
+                    continue;
+                }
+                let prev = pred.and_then(|p| p.end.get(c).copied().flatten());
+                let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
+                if let Some(slot) = col.values.get_mut(run.first_row) {
+                    *slot = v.unwrap_or(f64::NAN);
+                }
+            }
+        }
+        let permutation: Vec<usize> = order
+            .iter()
+            .flat_map(|&i| bounds[i].0..bounds[i].1)
+            .collect();
+        self.stamps = permutation.iter().map(|&r| self.stamps[r]).collect();
+        for col in self.cols.iter_mut().filter(|c| c.kept) {
+            col.values = permutation.iter().map(|&r| col.values[r]).collect();
+        }
+    }
+
+    /// The finished table, columns in relog's order.
+    pub fn finish(mut self, zone_name: String, bias: i32) -> RelogTable {
+        self.order_runs();
+        let mut cols = self.cols;
+        cols.sort_by_key(|c| c.order);
+        RelogTable {
+            zone_name,
+            bias,
+            kept: cols.iter().map(|c| c.kept).collect(),
+            columns: cols.iter().map(|c| c.path.clone()).collect(),
+            values: cols.into_iter().map(|c| c.values).collect(),
+            stamps: self.stamps,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(machine: &str) -> CounterDef {
+        CounterDef {
+            flags: 0,
+            counter_type: 0x00010000,
+            frequency: 0,
+            machine: Some(format!("\\\\{machine}")),
+            object: "Memory".into(),
+            instance: None,
+            parent: None,
+            index: 0,
+            counter: "Available Bytes".into(),
+        }
+    }
+
+    fn part(status: u32, minute: u32) -> Option<Part> {
+        Some(Part::Counter {
+            stamp: chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+                .unwrap()
+                .and_hms_opt(10, minute, 0),
+            raw: Raw {
+                status,
+                first: 5,
+                ..Raw::default()
+            },
+        })
+    }
+
+    #[test]
+    fn a_row_takes_the_time_of_its_first_counter_read_without_error() {
+        // Multi-machine logs: every machine has its own clock; an unreachable one is skipped.
+        let keep = |_: &str| true;
+        let mut b = Builder::new(vec![def("a"), def("b")], &keep);
+        assert!(b.add(vec![part(0x800007D0, 1), part(0, 2)]));
+        assert!(b.add(vec![part(0, 3), part(0, 4)]));
+        assert_eq!(b.samples_with_errors, 1);
+        let t = b.finish("UTC".into(), 0);
+        assert_eq!(t.stamps[0].format("%H:%M").to_string(), "10:02");
+        assert_eq!(t.stamps[1].format("%H:%M").to_string(), "10:03");
+        assert_eq!((t.cell(0, 0), t.cell(1, 0)), (None, Some(5.0)));
+        assert_eq!(
+            t.columns,
+            [
+                "\\\\a\\Memory\\Available Bytes",
+                "\\\\b\\Memory\\Available Bytes"
+            ]
+        );
+    }
+}
