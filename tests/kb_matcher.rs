@@ -85,29 +85,18 @@ fn finding(
         verdict,
         confidence,
         slope_per_hour: Some(slope_per_hour),
-        slope_ci95: None,
         r_squared: Some(0.96),
         p_value: Some(1e-20),
         first: Some(450.0),
         last: Some(3460.0),
         growth_percent: Some(668.9),
         segments: 1,
-        limit: None,
-        time_to_limit_hours: None,
-        chart: None,
         machine: Some("SRV01".into()),
-        severity: None,
-        q_value: None,
-        time_to_limit_ci_hours: None,
-        ols_slope_per_hour: None,
-        ols_slope_se: None,
-        min_detectable_slope_per_hour: None,
         shape: if verdict == Verdict::Ok {
             "flat".into()
         } else {
             "linear".into()
         },
-        reasons: Vec::new(),
         samples: 865,
         span_hours: 72.0,
         unit: if counter.contains("Bytes") {
@@ -115,11 +104,7 @@ fn finding(
         } else {
             "handles".into()
         },
-        column: 0,
-        restarts: Vec::new(),
-        robust_fits: Vec::new(),
-        ols_fits: Vec::new(),
-        stitched_values: None,
+        ..Finding::default()
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// The verdict ladder of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Sustained growth that is not warm-up, cache, cycle, step or restart artefact.
@@ -11,6 +11,8 @@ pub enum Verdict {
     /// Growth, but the evidence is weak or the log too short.
     Suspect,
     Ok,
+    /// Nothing could be judged; also what a [`Finding::default`] says until it is filled in.
+    #[default]
     InsufficientData,
 }
 
@@ -71,7 +73,9 @@ impl TrendLine {
 }
 
 /// One analysed series. Fields up to `chart` are the contract's; the rest extend it.
-#[derive(Debug, Clone, Serialize)]
+/// `Finding::default()` is an empty, unjudged series (for tests and fixtures:
+/// `Finding { verdict: Verdict::Leak, ..Finding::default() }`).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Finding {
     /// Process image name without `#N` (`svchost`).
     pub process: String,
