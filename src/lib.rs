@@ -14,3 +14,4 @@ pub mod kb;
 pub mod report;
 pub mod synth;
 pub mod units;
+pub mod vocab;

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use perfleak::analysis::{Finding, Verdict};
 use perfleak::ingest::{CounterPath, LogFormat, PerfLog, SourceInfo};
 use perfleak::kb::{match_findings, Catalogue, KbArticle, KbMatch, MatchStrength};
+use perfleak::vocab::{Shape, Unit};
 
 /// Builds the parts of a log the matcher reads: its counter paths and when it starts.
 struct LogBuilder {
@@ -93,16 +94,16 @@ fn finding(
         segments: 1,
         machine: Some("SRV01".into()),
         shape: if verdict == Verdict::Ok {
-            "flat".into()
+            Shape::Flat
         } else {
-            "linear".into()
+            Shape::Linear
         },
         samples: 865,
         span_hours: 72.0,
         unit: if counter.contains("Bytes") {
-            "bytes".into()
+            Unit::Bytes
         } else {
-            "handles".into()
+            Unit::Handles
         },
         ..Finding::default()
     }
@@ -690,7 +691,7 @@ fn growth_that_levels_off_is_never_the_likely_cause() {
     let mut findings = winlogon_smtpsvc_leak();
     assert_eq!(likely(&builtin_matches(&log, &findings)), vec!["Q192265"]);
     for f in &mut findings {
-        f.shape = "growth-stopped".into();
+        f.shape = Shape::GrowthStopped;
     }
     let matches = builtin_matches(&log, &findings);
     assert!(likely(&matches).is_empty(), "{matches:#?}");

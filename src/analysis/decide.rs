@@ -19,8 +19,8 @@ pub(super) fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
     let forecast = forecast::apply(&e, &mut d);
     reading_notes(&e, &mut d);
     let decisive = d.decisive.map(|i| e.lifetime(i));
-    if let Some(shape) = daily_cycle::shape_of_flat(d.verdict, &d.shape, decisive) {
-        d.shape = shape.into();
+    if let Some(shape) = daily_cycle::shape_of_flat(d.verdict, d.shape, decisive) {
+        d.shape = shape;
     }
     finding(&e, d, forecast)
 }
@@ -141,7 +141,7 @@ fn finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> Finding {
         reasons: d.reasons,
         samples: s.finite_count,
         span_hours: e.span_hours,
-        unit: s.kind.unit().into(),
+        unit: s.kind.unit(),
         column: s.column,
         restarts: s.split.cuts.iter().map(|c| c.0).collect(),
         robust_fits: fits(e, true),

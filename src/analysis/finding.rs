@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::vocab::{Shape, Unit};
+
 /// The verdict ladder of the contract.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -120,13 +122,13 @@ pub struct Finding {
     pub min_detectable_slope_per_hour: Option<f64>,
     /// Shape class: `linear`, `stepwise`, `late-onset`, `restart-masked`, `warm-up`,
     /// `level-shift`, `growth-stopped`, `burst`, `cyclic`, `flat`, ...
-    pub shape: String,
+    pub shape: Shape,
     /// Sentences a person can read, most important first.
     pub reasons: Vec<String>,
     pub samples: usize,
     pub span_hours: f64,
     /// Unit of the counter for display (`bytes`, `handles`, `threads`).
-    pub unit: String,
+    pub unit: Unit,
 
     /// Index of the series' column in `PerfLog::columns` (for charts; not serialised).
     #[serde(skip)]

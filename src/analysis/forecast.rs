@@ -3,10 +3,11 @@
 //! forecast ([`partial_day`](super::rules::partial_day)) and the leak's confidence.
 
 use super::gates::LifetimeTrial;
-use super::limit::{self, CounterKind, Limit};
+use super::limit::{self, Limit};
 use super::rules::{growing_hours, partial_day, relative_growth, Decision, Evidence};
 use super::stats::trend::SenSlope;
 use super::{amount, hours_text, per_hour, Severity, Verdict};
+use crate::vocab::Counter;
 
 /// What the forecast adds to a finding.
 pub(crate) struct Forecast {
@@ -78,7 +79,7 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
 
 /// The slope with its interval second, the growth over the growing part third, then the
 /// lifetime's own notes.
-fn trend_reasons(d: &mut Decision, kind: CounterKind, l: &LifetimeTrial, sen: SenSlope) {
+fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlope) {
     let reasons = &mut d.reasons;
     reasons.insert(
         1.min(reasons.len()),
@@ -106,13 +107,13 @@ fn trend_reasons(d: &mut Decision, kind: CounterKind, l: &LifetimeTrial, sen: Se
 /// so say when it is reached (or that it is already passed).
 fn soft_limit_reasons(
     d: &mut Decision,
-    kind: CounterKind,
+    kind: Counter,
     lim: &Limit,
     level: f64,
     slope: f64,
     (slope_low, slope_high): (f64, f64),
 ) {
-    if kind != CounterKind::HandleCount {
+    if kind != Counter::HandleCount {
         return;
     }
     if level >= lim.severity_value {

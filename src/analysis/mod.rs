@@ -20,7 +20,7 @@ mod trial;
 pub use finding::{Finding, Severity, TrendLine, Verdict};
 
 use crate::ingest::PerfLog;
-use limit::CounterKind;
+use crate::vocab::{Counter, Unit};
 use rayon::prelude::*;
 use season::Calendar;
 
@@ -60,8 +60,8 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
 }
 
 /// Quantity in the counter's unit, short.
-fn amount(kind: CounterKind, v: f64) -> String {
-    if kind.unit() != "bytes" {
+fn amount(kind: Counter, v: f64) -> String {
+    if kind.unit() != Unit::Bytes {
         return if v.abs() >= 100.0 || v.fract() == 0.0 {
             format!("{v:.0}")
         } else {
@@ -81,9 +81,9 @@ fn amount(kind: CounterKind, v: f64) -> String {
     format!("{:.2} {unit}", v / scale)
 }
 
-fn per_hour(kind: CounterKind, v: f64) -> String {
+fn per_hour(kind: Counter, v: f64) -> String {
     match kind.unit() {
-        "bytes" => format!("{}/h", amount(kind, v)),
+        Unit::Bytes => format!("{}/h", amount(kind, v)),
         unit => format!("{} {unit}/h", amount(kind, v)),
     }
 }

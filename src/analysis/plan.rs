@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use rayon::prelude::*;
 
-use super::limit::CounterKind;
 use super::stitch;
 use crate::ingest::{Column, CounterPath, PerfLog};
+use crate::vocab::Counter;
 
 /// (machine, object, instance, index, counter), lower case: one column of a process.
 type ColumnKey = (String, String, String, Option<u32>, String);
@@ -20,9 +20,9 @@ type MovedPids = Rc<Vec<Vec<f64>>>;
 
 /// What is analysed as one series: a column, or a process lineage stitched from several.
 pub(crate) enum Unit {
-    Label(usize, CounterKind),
+    Label(usize, Counter),
     /// The lineage's home column, its counter and the lineage.
-    Lineage(usize, CounterKind, stitch::Lineage),
+    Lineage(usize, Counter, stitch::Lineage),
 }
 
 impl Unit {
@@ -128,11 +128,11 @@ impl<'a> Plan<'a> {
 
     /// With `ID Process` logged, an image whose labels passed between processes is analysed
     /// per process lineage (stitched by PID), not per label.
-    fn units(&self, series: &[(usize, CounterKind)]) -> Vec<Unit> {
+    fn units(&self, series: &[(usize, Counter)]) -> Vec<Unit> {
         let log = self.log;
         // (machine, object, instance, counter): the labels of one image and counter.
         type GroupKey = (String, String, String, String);
-        let mut groups: HashMap<GroupKey, Vec<(usize, CounterKind)>> = HashMap::new();
+        let mut groups: HashMap<GroupKey, Vec<(usize, Counter)>> = HashMap::new();
         for &(column, kind) in series {
             let p = &log.columns[column].path;
             groups
@@ -146,7 +146,7 @@ impl<'a> Plan<'a> {
                 .push((column, kind));
         }
         let mut units: Vec<Unit> = Vec::new();
-        let mut group_list: Vec<&Vec<(usize, CounterKind)>> = groups.values().collect();
+        let mut group_list: Vec<&Vec<(usize, Counter)>> = groups.values().collect();
         group_list.sort_by_key(|g| g[0].0);
         // The labels of an image share their `ID Process` columns across counters: whether
         // they moved is decided (and the PIDs decoded) once per set of those columns.
@@ -183,7 +183,7 @@ impl<'a> Plan<'a> {
     }
 
     /// The process lineages of one image and counter whose labels moved between processes.
-    fn lineages(&self, group: &[(usize, CounterKind)], pids: &[Vec<f64>]) -> Vec<Unit> {
+    fn lineages(&self, group: &[(usize, Counter)], pids: &[Vec<f64>]) -> Vec<Unit> {
         let log = self.log;
         let decoded_members: Vec<(Vec<f64>, Option<Vec<f64>>)> = group
             .iter()
@@ -239,7 +239,7 @@ impl<'a> Plan<'a> {
 /// 11). Process V2 is kept, Process dropped, per machine, image and counter: its `name:pid`
 /// instances name one process each, so no `#N` label passes between processes and nothing
 /// needs stitching (Microsoft's advice too).
-fn chosen_series(log: &PerfLog) -> Vec<(usize, CounterKind)> {
+fn chosen_series(log: &PerfLog) -> Vec<(usize, Counter)> {
     let image_key = |p: &CounterPath| {
         (
             p.machine.as_deref().unwrap_or("").to_ascii_lowercase(),
@@ -258,7 +258,7 @@ fn chosen_series(log: &PerfLog) -> Vec<(usize, CounterKind)> {
         .enumerate()
         .filter(|(_, c)| c.path.is_real_process())
         .filter(|(_, c)| c.path.object != "Process" || !in_v2.contains(&image_key(&c.path)))
-        .filter_map(|(i, c)| CounterKind::from_counter(&c.path.counter).map(|k| (i, k)))
+        .filter_map(|(i, c)| Counter::from_name(&c.path.counter).map(|k| (i, k)))
         .collect()
 }
 

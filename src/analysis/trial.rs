@@ -5,10 +5,10 @@ use rayon::prelude::*;
 
 use super::gates::{self, LifetimeTrial};
 use super::lifetime::{self, Identity, Lifetimes};
-use super::limit::CounterKind;
 use super::plan::{Plan, Unit};
 use super::season::Calendar;
 use super::stats::combine::stouffer;
+use crate::vocab::Counter;
 
 /// Shortest lifetime (hours, samples) tested when restarts cut every lifetime of a series below
 /// [`gates::MIN_SPAN_HOURS`] or [`gates::MIN_SAMPLES`]: such lifetimes count only together, never
@@ -19,7 +19,7 @@ const POOLED_MIN_SAMPLES: usize = 8;
 /// Everything learnt about one series before the log-wide FDR step.
 pub(crate) struct SeriesTrial {
     pub column: usize,
-    pub kind: CounterKind,
+    pub kind: Counter,
     pub split: Lifetimes,
     pub lifetimes: Vec<LifetimeTrial>,
     pub lifetime_q: Vec<Option<f64>>,
@@ -114,7 +114,7 @@ pub(crate) fn run_all(
 pub(crate) fn try_series(
     hours: &[f64],
     values: &[f64],
-    kind: CounterKind,
+    kind: Counter,
     identity: Identity,
     max_virtual_bytes: Option<f64>,
     calendar: Option<&Calendar>,

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
+use crate::vocab::{Shape, Unit};
 
 use super::{counter_display, counter_key, Aliases, Catalogue, KbArticle, KbMatch, MatchStrength};
 
@@ -365,7 +366,7 @@ fn format_rate(finding: &Finding) -> Option<String> {
     }
     let sign = if slope >= 0.0 { "+" } else { "-" };
     let magnitude = slope.abs();
-    let text = if finding.unit == "bytes" || finding.counter.contains("Bytes") {
+    let text = if finding.unit == Unit::Bytes || finding.counter.contains("Bytes") {
         let (factor, unit) = crate::units::byte_unit(magnitude);
         format!("{sign}{:.1} {unit}/h", magnitude * factor)
     } else {
@@ -717,15 +718,15 @@ fn by_design_term(
 /// whether every matched counter levels off.
 fn shape_term(matched: &[Matched], tally: &mut Tally) -> bool {
     let soft_shapes = [
-        "warm-up",
-        "growth-stopped",
-        "level-shift",
-        "cyclic",
-        "burst",
+        Shape::WarmUp,
+        Shape::GrowthStopped,
+        Shape::LevelShift,
+        Shape::Cyclic,
+        Shape::Burst,
     ];
     let levels_off = matched
         .iter()
-        .all(|(_, f, _)| soft_shapes.contains(&f.shape.as_str()));
+        .all(|(_, f, _)| soft_shapes.contains(&f.shape));
     if levels_off {
         tally.total -= 0.10;
         tally
@@ -777,13 +778,13 @@ mod tests {
         let leak = Finding {
             verdict: Verdict::Leak,
             confidence: 1.0,
-            shape: "linear".into(),
+            shape: Shape::Linear,
             ..Finding::default()
         };
         let warm = Finding {
             verdict: Verdict::Suspect,
             confidence: 0.6,
-            shape: "warm-up".into(),
+            shape: Shape::WarmUp,
             ..Finding::default()
         };
         let mut t = tally();

@@ -3,14 +3,15 @@
 
 use crate::analysis::{Finding, Verdict};
 use crate::units::byte_unit;
+use crate::vocab::Unit;
 
-fn is_bytes(unit: &str) -> bool {
-    unit.eq_ignore_ascii_case("bytes")
+fn is_bytes(unit: &Unit) -> bool {
+    *unit == Unit::Bytes
 }
 
 /// Display factor and unit for values of a counter up to `max_abs` (a chart axis, a pair of
 /// interval bounds): bytes as MB, KB or bytes, every other unit as itself.
-pub fn display_scale_for(unit: &str, max_abs: f64) -> (f64, String) {
+pub fn display_scale_for(unit: &Unit, max_abs: f64) -> (f64, String) {
     if is_bytes(unit) {
         let (k, u) = byte_unit(max_abs);
         (k, u.to_string())
@@ -20,11 +21,11 @@ pub fn display_scale_for(unit: &str, max_abs: f64) -> (f64, String) {
 }
 
 /// How a counter's unit is named in a table legend: bytes are shown as MB or KB.
-pub fn display_unit(unit: &str) -> &str {
+pub fn display_unit(unit: &Unit) -> &'static str {
     if is_bytes(unit) {
         "MB/KB"
     } else {
-        unit
+        unit.as_str()
     }
 }
 
@@ -78,7 +79,7 @@ fn readable(value: f64) -> String {
 }
 
 /// Whole counts (handles, threads) without decimals; everything else as `readable`.
-fn count_or_readable(v: f64, unit: &str) -> String {
+fn count_or_readable(v: f64, unit: &Unit) -> String {
     if !is_bytes(unit) && v.fract() == 0.0 {
         grouped(v, 0)
     } else {
@@ -87,7 +88,7 @@ fn count_or_readable(v: f64, unit: &str) -> String {
 }
 
 /// A counter value with its display unit: `3,460 handles`, `512 MB`, `61.5 KB`.
-pub fn quantity(value: Option<f64>, unit: &str) -> String {
+pub fn quantity(value: Option<f64>, unit: &Unit) -> String {
     match value {
         Some(v) if v.is_finite() => {
             let (k, u) = display_scale_for(unit, v.abs());
@@ -99,7 +100,7 @@ pub fn quantity(value: Option<f64>, unit: &str) -> String {
 
 /// A counter value for a table column: counts as bare numbers (the column's rows name their
 /// unit in the growth column), byte amounts with their unit since it varies by size.
-pub fn amount(value: Option<f64>, unit: &str) -> String {
+pub fn amount(value: Option<f64>, unit: &Unit) -> String {
     match value {
         Some(v) if v.is_finite() && is_bytes(unit) => quantity(value, unit),
         Some(v) if v.is_finite() => count_or_readable(v, unit),
@@ -108,7 +109,7 @@ pub fn amount(value: Option<f64>, unit: &str) -> String {
 }
 
 /// A growth rate with sign: `+41.7 handles/h`, `+61.5 KB/h`.
-pub fn rate(slope_per_hour: Option<f64>, unit: &str) -> String {
+pub fn rate(slope_per_hour: Option<f64>, unit: &Unit) -> String {
     match slope_per_hour {
         Some(s) if s.is_finite() => {
             let sign = if s > 0.0 { "+" } else { "" };
@@ -197,7 +198,7 @@ pub fn number(value: Option<f64>, decimals: usize) -> String {
 }
 
 /// The slope interval in display units: `39.9 – 43.5 handles/h`.
-pub fn rate_interval(ci: Option<[f64; 2]>, unit: &str) -> String {
+pub fn rate_interval(ci: Option<[f64; 2]>, unit: &Unit) -> String {
     match ci {
         Some([lo, hi]) if lo.is_finite() && hi.is_finite() => {
             let (k, u) = display_scale_for(unit, lo.abs().max(hi.abs()));
@@ -300,23 +301,23 @@ mod tests {
 
     #[test]
     fn quantities_in_display_units() {
-        assert_eq!(quantity(Some(3460.0), "handles"), "3,460 handles");
-        assert_eq!(quantity(Some(512.0 * BYTES_PER_MB), "bytes"), "512 MB");
-        assert_eq!(quantity(Some(f64::INFINITY), "bytes"), "n/a");
-        assert_eq!(rate(Some(41.66), "handles"), "+41.7 handles/h");
-        assert_eq!(rate(Some(-2.0 * BYTES_PER_MB), "bytes"), "-2.00 MB/h");
-        assert_eq!(rate(Some(0.004), "handles"), "+4.0e-3 handles/h");
-        assert_eq!(rate(Some(63_000.0), "bytes"), "+61.5 KB/h");
-        assert_eq!(quantity(Some(500.0), "bytes"), "500 bytes");
-        assert_eq!(quantity(Some(25.0), "threads"), "25 threads");
+        assert_eq!(quantity(Some(3460.0), &Unit::Handles), "3,460 handles");
+        assert_eq!(quantity(Some(512.0 * BYTES_PER_MB), &Unit::Bytes), "512 MB");
+        assert_eq!(quantity(Some(f64::INFINITY), &Unit::Bytes), "n/a");
+        assert_eq!(rate(Some(41.66), &Unit::Handles), "+41.7 handles/h");
+        assert_eq!(rate(Some(-2.0 * BYTES_PER_MB), &Unit::Bytes), "-2.00 MB/h");
+        assert_eq!(rate(Some(0.004), &Unit::Handles), "+4.0e-3 handles/h");
+        assert_eq!(rate(Some(63_000.0), &Unit::Bytes), "+61.5 KB/h");
+        assert_eq!(quantity(Some(500.0), &Unit::Bytes), "500 bytes");
+        assert_eq!(quantity(Some(25.0), &Unit::Threads), "25 threads");
         assert_eq!(
-            quantity(Some(2.0 * 1024.0 * 1024.0 * BYTES_PER_MB), "bytes"),
+            quantity(Some(2.0 * 1024.0 * 1024.0 * BYTES_PER_MB), &Unit::Bytes),
             "2,048 GB"
         );
-        assert_eq!(amount(Some(3460.0), "handles"), "3,460");
-        assert_eq!(amount(Some(6.5 * 1024.0), "bytes"), "6.50 KB");
+        assert_eq!(amount(Some(3460.0), &Unit::Handles), "3,460");
+        assert_eq!(amount(Some(6.5 * 1024.0), &Unit::Bytes), "6.50 KB");
         assert_eq!(
-            rate_interval(Some([1000.0, 3000.0]), "bytes"),
+            rate_interval(Some([1000.0, 3000.0]), &Unit::Bytes),
             "0.98 – 2.93 KB/h"
         );
     }

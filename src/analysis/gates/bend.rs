@@ -5,6 +5,8 @@
 
 use std::cell::OnceCell;
 
+use crate::vocab::Shape;
+
 use super::super::hours_text;
 use super::super::stats::fit::{broken_stick, mean_shift, BrokenStick};
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
@@ -43,7 +45,7 @@ pub(super) fn judge(
     g: &Tested,
     trial: &mut LifetimeTrial,
     ups: usize,
-    shape: &mut &'static str,
+    shape: &mut Shape,
     soft: &mut Vec<String>,
 ) -> Option<Outcome> {
     let stick = broken_stick(g.t, g.x)?;
@@ -103,9 +105,9 @@ fn bend(
         }
     }
     let (shape, what) = if into <= 0.5 * span {
-        ("warm-up", "warm-up then plateau")
+        (Shape::WarmUp, "warm-up then plateau")
     } else {
-        ("growth-stopped", "growth stopped")
+        (Shape::GrowthStopped, "growth stopped")
     };
     Some(Outcome::Rejected {
         shape,
@@ -123,7 +125,7 @@ fn late_onset(
     trial: &mut LifetimeTrial,
     stick: &BrokenStick,
     after: &AfterBreak,
-    shape: &mut &'static str,
+    shape: &mut Shape,
     soft: &mut Vec<String>,
 ) {
     let (s1, s2) = (stick.slope_before, stick.slope_after);
@@ -137,7 +139,7 @@ fn late_onset(
     let Some(post) = after.sen().filter(|p| p.slope > 0.0) else {
         return;
     };
-    *shape = "late-onset";
+    *shape = Shape::LateOnset;
     trial.sen = Some(post);
     // The flat part before the onset dilutes the whole-lifetime test; the growing part is the
     // evidence, halved (Bonferroni over the two tests) because the break was chosen on the

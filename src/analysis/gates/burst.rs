@@ -4,6 +4,7 @@
 
 use super::super::stats::trend::trend_test;
 use super::{LifetimeTrial, Outcome, Tested};
+use crate::vocab::Shape;
 
 pub(super) fn judge(g: &Tested, trial: &LifetimeTrial, soft: &mut Vec<String>) -> Option<Outcome> {
     let slope_lower = trial.sen.map_or(g.sen.lower, |s| s.lower);
@@ -34,7 +35,7 @@ fn trimmed_away(g: &Tested, trial: &LifetimeTrial) -> Option<Outcome> {
     trimmed
         .is_none_or(|s| s.slope <= 0.0 || s.lower <= 0.0)
         .then(|| Outcome::Rejected {
-            shape: "burst",
+            shape: Shape::Burst,
             reason:
                 "burst-driven: without the 10% most deviant blocks the slope interval reaches 0"
                     .into(),

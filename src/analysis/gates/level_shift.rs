@@ -7,12 +7,13 @@ use super::super::hours_text;
 use super::super::stats::fit::{bic, line_fit, mean_shift, MeanShift};
 use super::super::stats::trend::mann_kendall_hamed_rao;
 use super::{persists_day_over_day, LifetimeTrial, Outcome, Tested};
+use crate::vocab::Shape;
 
 /// The rejection of a lifetime whose growth is one jump to a level that then holds.
 pub(super) fn rejected(t: &[f64], shift: &MeanShift, post_p: f64) -> Outcome {
     let (before, after) = (shift.mean_before, shift.mean_after);
     Outcome::Rejected {
-        shape: "level-shift",
+        shape: Shape::LevelShift,
         reason: format!(
             "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
             hours_text(t[shift.split]),

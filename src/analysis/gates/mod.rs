@@ -12,13 +12,14 @@ mod tail;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::hours_text;
-use super::limit::CounterKind;
+use super::limit;
 use super::season::{daily_cycle, harmonic_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{broken_stick, line_fit};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
+use crate::vocab::{Counter, Shape};
 
 /// Shortest lifetime worth testing.
 pub const MIN_SPAN_HOURS: f64 = 3.0;
@@ -56,14 +57,11 @@ pub enum Outcome {
     /// Too short to test.
     Untestable,
     /// No significant upward trend.
-    NoTrend { shape: &'static str },
+    NoTrend { shape: Shape },
     /// A significant trend that a shape gate explains away.
-    Rejected { shape: &'static str, reason: String },
+    Rejected { shape: Shape, reason: String },
     /// Leak-shaped growth; `soft` lists what weakens it.
-    Candidate {
-        shape: &'static str,
-        soft: Vec<String>,
-    },
+    Candidate { shape: Shape, soft: Vec<String> },
 }
 
 /// The trial of one lifetime.
@@ -218,7 +216,7 @@ const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 pub fn try_lifetime(
     hours: &[f64],
     values: &[f64],
-    kind: CounterKind,
+    kind: Counter,
     calendar: Option<&Calendar>,
     shortest: (f64, usize),
     restarted: bool,
@@ -337,11 +335,11 @@ const TAIL_KEEPS_RATE: f64 = 0.6;
 const UNDECIDED_TAIL_MAX_P: f64 = 1e-3;
 
 /// Trend test and shape gates of the (adjusted) block series `x`.
-fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: CounterKind) {
+fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: Counter) {
     trial.level = median(x).unwrap_or(level);
     trial.min_detectable_slope = min_detectable_slope(t, x);
     let Some((mk, sen)) = trend_test(t, x) else {
-        trial.outcome = Outcome::NoTrend { shape: "flat" };
+        trial.outcome = Outcome::NoTrend { shape: Shape::Flat };
         return;
     };
     trial.mk = Some(mk);
@@ -388,7 +386,9 @@ fn cycle_may_hide_growth(trial: &LifetimeTrial) -> bool {
     HARMONIC_COVERAGE.contains(&trial.coverage_hours())
         && match &trial.outcome {
             Outcome::NoTrend { .. } => true,
-            Outcome::Rejected { shape, .. } => matches!(*shape, "warm-up" | "growth-stopped"),
+            Outcome::Rejected { shape, .. } => {
+                matches!(*shape, Shape::WarmUp | Shape::GrowthStopped)
+            }
             _ => false,
         }
 }
@@ -402,7 +402,7 @@ fn without_fitted_cycle(
     t: &[f64],
     x: &[f64],
     level: f64,
-    kind: CounterKind,
+    kind: Counter,
     calendar: Option<&Calendar>,
 ) -> Option<LifetimeTrial> {
     let m = x.len();
@@ -439,7 +439,7 @@ fn without_fitted_cycle(
     if !matches!(
         trial.outcome,
         Outcome::Candidate {
-            shape: "linear",
+            shape: Shape::Linear,
             ..
         }
     ) {
@@ -473,26 +473,26 @@ fn gate(
     trial: &mut LifetimeTrial,
     g: &Tested,
     mk: MannKendall,
-    kind: CounterKind,
+    kind: Counter,
     cyclic: bool,
 ) -> Outcome {
     let (sen, span) = (g.sen, g.span);
     let level = trial.level.abs();
     if !(mk.p_increasing <= 0.05 && sen.slope > 0.0) {
         let shape = if cyclic {
-            "cyclic"
+            Shape::Cyclic
         } else if sen.slope < 0.0 && mk.p_increasing > 0.95 {
-            "decreasing"
+            Shape::Decreasing
         } else {
-            "flat"
+            Shape::Flat
         };
         return Outcome::NoTrend { shape };
     }
     let growth = sen.slope * span;
-    let needed = (MIN_RELATIVE_GROWTH * level).max(kind.growth_floor());
+    let needed = (MIN_RELATIVE_GROWTH * level).max(limit::growth_floor(kind));
     if growth < needed {
         return Outcome::Rejected {
-            shape: "minor-growth",
+            shape: Shape::MinorGrowth,
             reason: format!(
                 "minor growth: {:.3} {} over {} ({:.1}% of the level), below the practical size",
                 growth,
@@ -503,10 +503,10 @@ fn gate(
         };
     }
     let mut soft = Vec::new();
-    let mut shape = "linear";
+    let mut shape = Shape::Linear;
     let steps = stairs::steps(g, level, growth);
     if steps.stairs {
-        shape = "stepwise";
+        shape = Shape::Stepwise;
         trial.up_steps = Some(steps.ups.len());
         trial.notes.push(format!(
             "{} up-steps over {}",
@@ -563,22 +563,13 @@ mod tests {
         ] {
             let (t, v) = noisy_leak(seed);
             let shortest = (MIN_SPAN_HOURS, MIN_SAMPLES);
-            let alone = try_lifetime(
-                &t,
-                &v,
-                CounterKind::HandleCount,
-                None,
-                shortest,
-                false,
-                None,
-            );
+            let alone = try_lifetime(&t, &v, Counter::HandleCount, None, shortest, false, None);
             assert_eq!(
                 kind_and_shape(&alone.outcome),
                 ("candidate", "linear"),
                 "seed {seed}"
             );
-            let restarted =
-                try_lifetime(&t, &v, CounterKind::HandleCount, None, shortest, true, None);
+            let restarted = try_lifetime(&t, &v, Counter::HandleCount, None, shortest, true, None);
             assert_eq!(
                 kind_and_shape(&restarted.outcome),
                 ("rejected", "growth-stopped"),
@@ -594,7 +585,7 @@ mod tests {
         let trial = try_lifetime(
             &t,
             &v,
-            CounterKind::HandleCount,
+            Counter::HandleCount,
             None,
             (MIN_SPAN_HOURS, MIN_SAMPLES),
             false,
@@ -607,9 +598,9 @@ mod tests {
     fn kind_and_shape(outcome: &Outcome) -> (&'static str, &'static str) {
         match outcome {
             Outcome::Untestable => ("untestable", ""),
-            Outcome::NoTrend { shape } => ("no-trend", shape),
-            Outcome::Rejected { shape, .. } => ("rejected", shape),
-            Outcome::Candidate { shape, .. } => ("candidate", shape),
+            Outcome::NoTrend { shape } => ("no-trend", shape.as_str()),
+            Outcome::Rejected { shape, .. } => ("rejected", shape.as_str()),
+            Outcome::Candidate { shape, .. } => ("candidate", shape.as_str()),
         }
     }
 }

@@ -5,6 +5,7 @@
 use super::super::stats::trend::trend_test;
 use super::{persists_day_over_day, untied, LifetimeTrial, Outcome, Tested};
 use super::{TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
+use crate::vocab::Shape;
 
 pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
     let (t, x, m) = (g.t, g.x, g.x.len());
@@ -49,7 +50,7 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
         ));
     } else if stopped {
         return Some(Outcome::Rejected {
-            shape: "growth-stopped",
+            shape: Shape::GrowthStopped,
             reason: format!(
                 "growth stopped: last third rises at {:.0}% of the overall rate (MK p={:.2})",
                 100.0 * ratio,

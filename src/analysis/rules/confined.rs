@@ -4,6 +4,7 @@
 
 use super::super::hours_text;
 use super::{Evidence, Objection};
+use crate::vocab::Shape;
 
 /// Hours covered by the tested lifetimes that did not grow: all of them, or those after
 /// lifetime `after`.
@@ -28,7 +29,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     let others = e.tested.len() - e.passing.len();
     Some(Objection {
         confidence: 0.6,
-        shape: Some("confined"),
+        shape: Some(Shape::Confined),
         reason: format!(
             "growth confined to one lifetime of {}: {others} other lifetime{} over {} do{} not grow",
             hours_text(coverage),
@@ -48,11 +49,13 @@ mod tests {
     #[test]
     fn one_short_growing_lifetime_beside_a_still_day_is_confined() {
         let mut still = linear_trial(30.0);
-        still.outcome = Outcome::NoTrend { shape: "flat" };
+        still.outcome = Outcome::NoTrend {
+            shape: crate::vocab::Shape::Flat,
+        };
         let (log, s) = series(vec![still, linear_trial(8.0)], vec![Some(0.5), Some(1e-9)]);
         let e = Evidence::new(&log, &s);
         let o = objects(&e, 1).expect("confined");
-        assert_eq!(o.shape, Some("confined"));
+        assert_eq!(o.shape, Some(Shape::Confined));
         assert!(o.reason.contains("1 other lifetime over"), "{}", o.reason);
         // A growing lifetime of a day or more is not confined.
         let (log, s) = series(

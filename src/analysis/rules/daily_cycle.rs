@@ -6,6 +6,7 @@
 use super::super::gates::LifetimeTrial;
 use super::super::Verdict;
 use super::{relative_growth, Evidence, Objection};
+use crate::vocab::Shape;
 
 /// Growth (as a share of the level) under which a daily cycle may be all there is, and the q
 /// such growth must beat to be flagged: in a lifetime that cannot rule a cycle out (under a
@@ -61,13 +62,13 @@ pub(crate) fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
 /// A series judged `ok` and `flat` once its daily cycle was removed is `cyclic`.
 pub(crate) fn shape_of_flat(
     verdict: Verdict,
-    shape: &str,
+    shape: Shape,
     decisive: Option<&LifetimeTrial>,
-) -> Option<&'static str> {
+) -> Option<Shape> {
     (verdict == Verdict::Ok
-        && shape == "flat"
+        && shape == Shape::Flat
         && decisive.is_some_and(|l| l.notes.iter().any(|n| n.starts_with("daily cycle removed"))))
-    .then_some("cyclic")
+    .then_some(Shape::Cyclic)
 }
 
 #[cfg(test)]
@@ -88,9 +89,12 @@ mod tests {
     #[test]
     fn a_flat_series_whose_cycle_was_removed_is_cyclic() {
         let mut l = linear_trial(30.0);
-        assert_eq!(shape_of_flat(Verdict::Ok, "flat", Some(&l)), None);
+        assert_eq!(shape_of_flat(Verdict::Ok, Shape::Flat, Some(&l)), None);
         l.notes.push("daily cycle removed (F_s=0.80)".into());
-        assert_eq!(shape_of_flat(Verdict::Ok, "flat", Some(&l)), Some("cyclic"));
-        assert_eq!(shape_of_flat(Verdict::Leak, "flat", Some(&l)), None);
+        assert_eq!(
+            shape_of_flat(Verdict::Ok, Shape::Flat, Some(&l)),
+            Some(Shape::Cyclic)
+        );
+        assert_eq!(shape_of_flat(Verdict::Leak, Shape::Flat, Some(&l)), None);
     }
 }

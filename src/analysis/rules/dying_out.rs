@@ -4,6 +4,7 @@
 
 use super::super::gates::{LifetimeTrial, Outcome};
 use super::{Evidence, Objection};
+use crate::vocab::Shape;
 
 /// Second-half rate, as a share of the first half's, below which growth is dying out.
 const DYING_OUT_SHARE: f64 = 0.15;
@@ -18,7 +19,9 @@ pub(crate) fn dying_out_share(l: &LifetimeTrial) -> Option<f64> {
 /// [`dying_out_share`] of a lifetime of the series, stairs excepted.
 pub(crate) fn dying_out(e: &Evidence, i: usize) -> Option<f64> {
     match &e.lifetime(i).outcome {
-        Outcome::Candidate { shape, .. } if *shape != "stepwise" => dying_out_share(e.lifetime(i)),
+        Outcome::Candidate { shape, .. } if *shape != Shape::Stepwise => {
+            dying_out_share(e.lifetime(i))
+        }
         _ => None,
     }
 }
@@ -32,7 +35,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     };
     Some(Objection {
         confidence: 0.6,
-        shape: Some("warm-up"),
+        shape: Some(Shape::WarmUp),
         reason: format!(
             "growth dying out: the second half {second_half} (warm-up or a filling cache)"
         ),
@@ -54,7 +57,7 @@ mod tests {
         assert_eq!(dying_out_share(&l), Some(-0.2));
         let (log, s) = series(vec![l], vec![Some(1e-9)]);
         let o = objects(&Evidence::new(&log, &s), 0).expect("dying out");
-        assert_eq!(o.shape, Some("warm-up"));
+        assert_eq!(o.shape, Some(Shape::WarmUp));
         assert!(o.reason.contains("the second half falls"), "{}", o.reason);
     }
 }

@@ -3,9 +3,9 @@
 //! `insufficient-data`: the reason says what the series did (the observed change, not a
 //! verdict) and what a test needs, so a short log is never read as a clean bill of health.
 
-use super::super::limit::CounterKind;
 use super::super::{amount, gates, hours_text, Verdict};
 use super::{Decision, Evidence};
+use crate::vocab::{Counter, Shape};
 
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     if !(e.tested.is_empty() || (e.pooled && !e.masked)) {
@@ -40,7 +40,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     }
     Some(Decision {
         verdict: Verdict::InsufficientData,
-        shape: "unknown".into(),
+        shape: Shape::Unknown,
         confidence: 0.3,
         reasons,
         decisive: None,
@@ -54,7 +54,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
 fn observed_change(
     process: &str,
     counter: &str,
-    kind: CounterKind,
+    kind: Counter,
     ends: Option<(f64, f64)>,
     span_hours: f64,
 ) -> String {
@@ -107,7 +107,7 @@ mod tests {
         let rose = observed_change(
             "app",
             "Handle Count",
-            CounterKind::HandleCount,
+            Counter::HandleCount,
             Some((100.0, 150.0)),
             2.0,
         );

@@ -4,12 +4,13 @@
 
 use super::super::hours_text;
 use super::{starts_late, Evidence, Objection};
+use crate::vocab::Shape;
 
 pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     let l = e.lifetime(best);
     starts_late(l).then(|| Objection {
         confidence: 0.5,
-        shape: Some("late-onset"),
+        shape: Some(Shape::LateOnset),
         reason: format!(
             "growth only from {}, in the last 20% of the lifetime: too recent to tell from a burst; record a longer log to decide",
             hours_text(l.fit_start_hours)

@@ -32,6 +32,7 @@ use super::gates::{LifetimeTrial, Outcome};
 use super::trial::SeriesTrial;
 use super::{Verdict, Q_LEAK, Q_SUSPECT};
 use crate::ingest::PerfLog;
+use crate::vocab::Shape;
 
 /// What the rules read about one series: its trial and the lifetimes sorted by what they show.
 pub(crate) struct Evidence<'a> {
@@ -117,10 +118,10 @@ impl<'a> Evidence<'a> {
     }
 
     /// The candidate's shape, `linear` for any other outcome.
-    pub fn candidate_shape(&self, i: usize) -> String {
+    pub fn candidate_shape(&self, i: usize) -> Shape {
         match &self.s.lifetimes[i].outcome {
-            Outcome::Candidate { shape, .. } => (*shape).into(),
-            _ => "linear".into(),
+            Outcome::Candidate { shape, .. } => *shape,
+            _ => Shape::Linear,
         }
     }
 }
@@ -129,7 +130,7 @@ impl<'a> Evidence<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Decision {
     pub verdict: Verdict,
-    pub shape: String,
+    pub shape: Shape,
     pub confidence: f64,
     pub reasons: Vec<String>,
     /// The lifetime whose slope, fit and forecast the finding reports.
@@ -142,7 +143,7 @@ pub(crate) struct Decision {
 
 impl Decision {
     /// A decision resting on lifetime `i`: its q and p are the finding's.
-    fn on(e: &Evidence, i: usize, verdict: Verdict, shape: String, confidence: f64) -> Decision {
+    fn on(e: &Evidence, i: usize, verdict: Verdict, shape: Shape, confidence: f64) -> Decision {
         Decision {
             verdict,
             shape,
@@ -161,7 +162,7 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Objection {
     pub confidence: f64,
-    pub shape: Option<&'static str>,
+    pub shape: Option<Shape>,
     pub reason: String,
 }
 
@@ -187,9 +188,9 @@ pub(crate) mod testing {
 
     use super::super::gates::{self, LifetimeTrial, Outcome};
     use super::super::lifetime::Lifetimes;
-    use super::super::limit::CounterKind;
     use super::super::trial::SeriesTrial;
     use crate::ingest::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
+    use crate::vocab::Counter;
 
     /// A clean linear lifetime of `hours` growing 1/h from 100, tested as a candidate.
     pub fn linear_trial(hours: f64) -> LifetimeTrial {
@@ -201,7 +202,7 @@ pub(crate) mod testing {
         let trial = gates::try_lifetime(
             &t,
             &v,
-            CounterKind::HandleCount,
+            Counter::HandleCount,
             None,
             (gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES),
             false,
@@ -246,7 +247,7 @@ pub(crate) mod testing {
         };
         let s = SeriesTrial {
             column: 0,
-            kind: CounterKind::HandleCount,
+            kind: Counter::HandleCount,
             split: Lifetimes::default(),
             lifetime_q: q,
             lifetimes,

@@ -5,6 +5,7 @@
 use super::super::gates::Outcome;
 use super::super::Verdict;
 use super::{Decision, Evidence};
+use crate::vocab::Shape;
 
 pub(crate) fn decide(e: &Evidence) -> Decision {
     let s = e.s;
@@ -15,21 +16,21 @@ pub(crate) fn decide(e: &Evidence) -> Decision {
         .rfind(|&i| matches!(s.lifetimes[i].outcome, Outcome::Rejected { .. }))
         .unwrap_or(e.tested[e.tested.len() - 1]);
     let l = e.lifetime(pick);
-    let mut d = Decision::on(e, pick, Verdict::Ok, String::new(), 0.0);
+    let mut d = Decision::on(e, pick, Verdict::Ok, Shape::Unknown, 0.0);
     match &l.outcome {
         Outcome::Rejected { shape, reason } => {
-            d.shape = (*shape).into();
+            d.shape = *shape;
             d.confidence = 0.8;
             d.reasons.push(reason.clone());
         }
         Outcome::NoTrend { shape } => {
-            d.shape = (*shape).into();
+            d.shape = *shape;
             d.confidence = if l.p > 0.5 { 0.9 } else { 0.75 };
             d.reasons
                 .push(format!("no significant growth (MK-HR p={:.2})", l.p));
         }
         Outcome::Candidate { shape, .. } => {
-            d.shape = (*shape).into();
+            d.shape = *shape;
             d.confidence = 0.6;
             d.reasons.push(format!(
                 "growth not significant across the log's {} tests (q={:.2})",
@@ -38,7 +39,7 @@ pub(crate) fn decide(e: &Evidence) -> Decision {
             ));
         }
         Outcome::Untestable => {
-            d.shape = "unknown".into();
+            d.shape = Shape::Unknown;
             d.confidence = 0.3;
         }
     }
@@ -54,7 +55,7 @@ mod tests {
     fn a_rejected_shape_explains_the_verdict() {
         let mut rejected = linear_trial(30.0);
         rejected.outcome = Outcome::Rejected {
-            shape: "level-shift",
+            shape: Shape::LevelShift,
             reason: "single level shift".into(),
         };
         let (log, s) = series(
@@ -62,7 +63,7 @@ mod tests {
             vec![Some(0.5), Some(0.5)],
         );
         let d = decide(&Evidence::new(&log, &s));
-        assert_eq!((d.verdict, d.shape.as_str()), (Verdict::Ok, "level-shift"));
+        assert_eq!((d.verdict, d.shape), (Verdict::Ok, Shape::LevelShift));
         assert_eq!(d.reasons, vec!["single level shift".to_string()]);
         assert_eq!(d.decisive, Some(0));
     }
@@ -71,7 +72,7 @@ mod tests {
     fn a_candidate_that_lost_the_fdr_step_says_so() {
         let (log, s) = series(vec![linear_trial(30.0)], vec![Some(0.2)]);
         let d = decide(&Evidence::new(&log, &s));
-        assert_eq!((d.shape.as_str(), d.confidence), ("linear", 0.6));
+        assert_eq!((d.shape, d.confidence), (Shape::Linear, 0.6));
         assert_eq!(
             d.reasons[0],
             "growth not significant across the log's 1 tests (q=0.20)"

@@ -30,7 +30,9 @@ mod tests {
     #[test]
     fn a_longer_still_lifetime_after_the_growth_objects() {
         let mut still = linear_trial(48.0);
-        still.outcome = Outcome::NoTrend { shape: "flat" };
+        still.outcome = Outcome::NoTrend {
+            shape: crate::vocab::Shape::Flat,
+        };
         let (log, s) = series(vec![linear_trial(30.0), still], vec![Some(1e-9), Some(0.5)]);
         let o = objects(&Evidence::new(&log, &s), 0).expect("not repeated");
         assert!(

@@ -25,7 +25,7 @@ mod tests {
     fn leak() -> Decision {
         Decision {
             verdict: Verdict::Leak,
-            shape: "linear".into(),
+            shape: crate::vocab::Shape::Linear,
             confidence: 0.9,
             reasons: Vec::new(),
             decisive: None,

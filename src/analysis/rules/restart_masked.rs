@@ -8,6 +8,7 @@
 use super::super::{gates, hours_text, Verdict, Q_LEAK};
 use super::dying_out::dying_out;
 use super::{Decision, Evidence};
+use crate::vocab::Shape;
 
 /// Whether the passing lifetimes make a restart-masked leak (computed with the evidence).
 pub(crate) fn applies(e: &Evidence) -> bool {
@@ -49,7 +50,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         .unwrap_or(e.tested[0]);
     let mut d = Decision {
         verdict: Verdict::Leak,
-        shape: "restart-masked".into(),
+        shape: Shape::RestartMasked,
         confidence: 0.0,
         reasons: Vec::new(),
         decisive: Some(longest),
@@ -105,10 +106,7 @@ mod tests {
         );
         s.combined_q = Some(1e-6);
         let d = decide(&Evidence::new(&log, &s)).expect("restart-masked");
-        assert_eq!(
-            (d.verdict, d.shape.as_str()),
-            (Verdict::Leak, "restart-masked")
-        );
+        assert_eq!((d.verdict, d.shape), (Verdict::Leak, Shape::RestartMasked));
         assert_eq!(d.reasons[1], "2/2 lifetimes agree on the growth");
         // A combined test that is not strong enough leaves the series to the other rules.
         s.combined_q = Some(0.05);

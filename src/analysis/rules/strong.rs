@@ -59,7 +59,7 @@ fn overrule(d: &mut Decision, o: Objection) {
     d.verdict = Verdict::Ok;
     d.confidence = o.confidence;
     if let Some(shape) = o.shape {
-        d.shape = shape.into();
+        d.shape = shape;
     }
     d.reasons.insert(0, o.reason);
 }
@@ -79,7 +79,10 @@ mod tests {
         late.fit_start_hours = 40.0;
         let (log, s) = series(vec![late], vec![Some(1e-9)]);
         let d = decide(&Evidence::new(&log, &s)).expect("strong");
-        assert_eq!((d.verdict, d.shape.as_str()), (Verdict::Ok, "late-onset"));
+        assert_eq!(
+            (d.verdict, d.shape),
+            (Verdict::Ok, crate::vocab::Shape::LateOnset)
+        );
         assert!(d.reasons[0].starts_with("growth only from"));
     }
 

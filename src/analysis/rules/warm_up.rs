@@ -7,6 +7,7 @@ use super::super::trial::SeriesTrial;
 use super::super::{amount, Verdict};
 use super::{Decision, Evidence};
 use crate::ingest::PerfLog;
+use crate::vocab::Shape;
 
 /// Share of the earlier plateau a warm-up must reach to count as climbing back to it.
 const CLIMB_BACK_SHARE: f64 = 0.5;
@@ -15,7 +16,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let (best, reached, held) = climbs_back(e.s, e.log, &e.passing, &e.tested)?;
     let kind = e.s.kind;
     let one = e.passing.len() == 1;
-    let mut d = Decision::on(e, best, Verdict::Ok, "warm-up".into(), 0.7);
+    let mut d = Decision::on(e, best, Verdict::Ok, Shape::WarmUp, 0.7);
     d.reasons.push(format!(
         "warm-up after restarts: {} reach{} {}, within noise of the {} an earlier lifetime held without growing",
         if one { "the growing lifetime" } else { "the growing lifetimes" },

@@ -5,6 +5,7 @@
 use super::super::gates::{LifetimeTrial, Outcome};
 use super::super::{hours_text, Verdict, Q_LEAK, Q_SUSPECT};
 use super::{relative_growth, starts_late, Decision, Evidence};
+use crate::vocab::Shape;
 
 /// Growth, as a share of the level, that weak evidence must show to be flagged.
 const WEAK_MIN_RELATIVE_GROWTH: f64 = 0.05;
@@ -66,7 +67,7 @@ fn few_steps(l: &LifetimeTrial) -> bool {
     matches!(
         &l.outcome,
         Outcome::Candidate {
-            shape: "stepwise",
+            shape: Shape::Stepwise,
             ..
         }
     ) && l.up_steps.is_some_and(|n| n <= 4)
