@@ -367,7 +367,7 @@ fn format_rate(finding: &Finding) -> Option<String> {
     let sign = if slope >= 0.0 { "+" } else { "-" };
     let magnitude = slope.abs();
     let text = if finding.unit == Unit::Bytes || finding.counter.contains("Bytes") {
-        let (factor, unit) = crate::units::byte_unit(magnitude);
+        let (factor, unit) = crate::format::byte_unit(magnitude);
         format!("{sign}{:.1} {unit}/h", magnitude * factor)
     } else {
         format!("{sign}{magnitude:.1}/h")
