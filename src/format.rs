@@ -144,7 +144,8 @@ pub fn rate(slope_per_hour: Option<f64>, unit: &Unit) -> String {
 pub fn duration_hours(hours: Option<f64>) -> String {
     match hours {
         Some(h) if h.is_finite() && h >= 0.0 => {
-            if h < 1.0 {
+            // Under an hour in minutes, unless it rounds to 60 ("1.0 h", not "60 min").
+            if h * 60.0 < 59.5 {
                 format!("{:.0} min", h * 60.0)
             } else if h < 48.0 {
                 format!("{:.1} h", h)
@@ -267,6 +268,7 @@ mod tests {
     #[test]
     fn durations_pick_their_unit() {
         assert_eq!(duration_hours(Some(0.5)), "30 min");
+        assert_eq!(duration_hours(Some(0.999)), "1.0 h");
         assert_eq!(duration_hours(Some(5.25)), "5.2 h");
         assert_eq!(duration_hours(Some(72.0)), "3.0 days");
         assert_eq!(duration_hours(Some(402_000.0)), "45.9 years");

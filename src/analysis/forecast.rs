@@ -7,6 +7,7 @@ use super::limit::{self, Limit};
 use super::rules::{growing_hours, partial_day, relative_growth, Decision, Evidence};
 use super::stats::trend::SenSlope;
 use super::{amount, hours_text, per_hour, Severity, Verdict};
+use crate::format;
 use crate::vocab::Counter;
 
 /// What the forecast adds to a finding.
@@ -84,10 +85,9 @@ fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlo
     reasons.insert(
         1.min(reasons.len()),
         format!(
-            "Sen {} [{}, {}]",
+            "Sen {} (95% CI {})",
             per_hour(kind, sen.slope),
-            per_hour(kind, sen.lower),
-            per_hour(kind, sen.upper)
+            format::rate_interval(Some([sen.lower, sen.upper]), &kind.unit())
         ),
     );
     reasons.insert(

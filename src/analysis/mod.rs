@@ -19,8 +19,9 @@ mod trial;
 
 pub use finding::{Finding, Severity, TrendLine, Verdict};
 
+use crate::format;
 use crate::ingest::PerfLog;
-use crate::vocab::{Counter, Unit};
+use crate::vocab::Counter;
 use rayon::prelude::*;
 use season::Calendar;
 
@@ -59,42 +60,19 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     findings
 }
 
-/// Quantity in the counter's unit, short.
+/// Reasons speak the report's language: every quantity, rate and duration in them comes from
+/// the crate's one formatter ([`crate::format`]), as in the tables and charts beside them.
 fn amount(kind: Counter, v: f64) -> String {
-    if kind.unit() != Unit::Bytes {
-        return if v.abs() >= 100.0 || v.fract() == 0.0 {
-            format!("{v:.0}")
-        } else {
-            format!("{v:.2}")
-        };
-    }
-    let a = v.abs();
-    let (scale, unit) = if a >= 1024.0 * 1024.0 * 1024.0 {
-        (1024.0 * 1024.0 * 1024.0, "GB")
-    } else if a >= 1024.0 * 1024.0 {
-        (1024.0 * 1024.0, "MB")
-    } else if a >= 1024.0 {
-        (1024.0, "KB")
-    } else {
-        return format!("{v:.0} B");
-    };
-    format!("{:.2} {unit}", v / scale)
+    format::quantity(Some(v), &kind.unit())
 }
 
 fn per_hour(kind: Counter, v: f64) -> String {
-    match kind.unit() {
-        Unit::Bytes => format!("{}/h", amount(kind, v)),
-        unit => format!("{} {unit}/h", amount(kind, v)),
-    }
+    format::rate(Some(v), &kind.unit())
 }
 
-/// Hours for reasons: `5.2 h` under two days, `3.1 d` above.
+/// A duration in hours: `36 min`, `5.2 h`, `3.0 days`, `47.9 years`.
 pub(crate) fn hours_text(h: f64) -> String {
-    if h >= 48.0 {
-        format!("{:.1} d", h / 24.0)
-    } else {
-        format!("{h:.1} h")
-    }
+    format::duration_hours(Some(h))
 }
 
 /// Other counters of the same process growing too make a leak more believable (handles with

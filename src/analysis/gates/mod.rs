@@ -11,7 +11,6 @@ mod stairs;
 mod tail;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
-use super::hours_text;
 use super::limit;
 use super::season::{daily_cycle, harmonic_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
@@ -19,6 +18,7 @@ use super::stats::fit::{broken_stick, line_fit};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
+use super::{amount, hours_text};
 use crate::vocab::{Counter, Shape};
 
 /// Shortest lifetime worth testing.
@@ -494,9 +494,8 @@ fn gate(
         return Outcome::Rejected {
             shape: Shape::MinorGrowth,
             reason: format!(
-                "minor growth: {:.3} {} over {} ({:.1}% of the level), below the practical size",
-                growth,
-                kind.unit(),
+                "minor growth: {} over {} ({:.1}% of the level), below the practical size",
+                amount(kind, growth),
                 hours_text(span),
                 100.0 * growth / level.max(f64::MIN_POSITIVE)
             ),

@@ -112,7 +112,7 @@ mod tests {
             2.0,
         );
         assert!(
-            rose.starts_with("app Handle Count rose 50% (100 to 150) in 2.0 h"),
+            rose.starts_with("app Handle Count rose 50% (100 handles to 150 handles) in 2.0 h"),
             "{rose}"
         );
     }

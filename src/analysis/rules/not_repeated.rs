@@ -36,7 +36,7 @@ mod tests {
         let (log, s) = series(vec![linear_trial(30.0), still], vec![Some(1e-9), Some(0.5)]);
         let o = objects(&Evidence::new(&log, &s), 0).expect("not repeated");
         assert!(
-            o.reason.starts_with("later lifetimes, 2.0 d in all"),
+            o.reason.starts_with("later lifetimes, 2.0 days in all"),
             "{}",
             o.reason
         );
