@@ -160,7 +160,7 @@ fn winlogon_leak_with_smtp_server_ranks_q192265_first() {
     assert!(
         top.evidence
             .iter()
-            .any(|e| e == "winlogon Handle Count: leak, +41.7/h"),
+            .any(|e| e == "winlogon Handle Count: leak, +41.7 handles/h"),
         "{:?}",
         top.evidence
     );

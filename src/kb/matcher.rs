@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
-use crate::vocab::{Shape, Unit};
+use crate::vocab::Shape;
 
 use super::{counter_display, counter_key, Aliases, Catalogue, KbArticle, KbMatch, MatchStrength};
 
@@ -358,23 +358,6 @@ fn contains_words(text: &str, phrase: &str) -> bool {
     })
 }
 
-/// `+41.7/h` for counts, `+1.2 MB/h` for bytes.
-fn format_rate(finding: &Finding) -> Option<String> {
-    let slope = finding.slope_per_hour?;
-    if !slope.is_finite() {
-        return None;
-    }
-    let sign = if slope >= 0.0 { "+" } else { "-" };
-    let magnitude = slope.abs();
-    let text = if finding.unit == Unit::Bytes || finding.counter.contains("Bytes") {
-        let (factor, unit) = crate::format::byte_unit(magnitude);
-        format!("{sign}{:.1} {unit}/h", magnitude * factor)
-    } else {
-        format!("{sign}{magnitude:.1}/h")
-    };
-    Some(text)
-}
-
 fn finding_sentence(process: &str, key: &str, finding: &Finding) -> String {
     let label = if process.is_empty() {
         "machine-wide".to_string()
@@ -386,7 +369,9 @@ fn finding_sentence(process: &str, key: &str, finding: &Finding) -> String {
         counter_display(key),
         finding.verdict.as_str()
     );
-    if let Some(rate) = format_rate(finding) {
+    // The rate as the report's table writes it (`+41.7 handles/h`, `+61.5 KB/h`).
+    if finding.slope_per_hour.is_some_and(f64::is_finite) {
+        let rate = crate::format::rate(finding.slope_per_hour, &finding.unit);
         sentence.push_str(&format!(", {rate}"));
     }
     sentence
