@@ -9,21 +9,8 @@ use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
 use crate::vocab::Shape;
 
+use super::weights::Weights;
 use super::{counter_display, counter_key, Aliases, Catalogue, KbArticle, KbMatch, MatchStrength};
-
-/// Matches below this score are not reported: no match is better than a wrong one.
-const REPORT_THRESHOLD: f64 = 0.6;
-/// At most this many articles per leaking process.
-const PER_PROCESS: usize = 3;
-
-/// Two articles for one process closer than this are rivals: neither is the likely cause
-/// unless the log shows something specific to it.
-const RIVAL_MARGIN: f64 = 0.05;
-/// Score lost by an article for an era the log's processes and objects rule out.
-const ERA_BY_MARKERS: f64 = 0.20;
-/// Score lost by an article for an era whose servers were gone when the log was written
-/// (or not yet there): clocks can be wrong and old servers linger, so this only lowers.
-const ERA_BY_DATE: f64 = 0.10;
 
 /// Finding process names that stand for the whole machine rather than one process.
 const SYSTEM_WIDE: [&str; 4] = ["", "_total", "memory", "system"];
@@ -123,7 +110,10 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
     for (_, candidates) in per_process {
         let mut matches = judge_rivals(candidates);
         matches.sort_by(best_first);
-        for m in matches.into_iter().take(PER_PROCESS) {
+        for m in matches
+            .into_iter()
+            .take(Weights::builtin().report.per_process)
+        {
             match chosen.iter_mut().find(|c| c.id == m.id) {
                 // One article explaining two leaking processes: keep the better reading and
                 // name both processes.
@@ -151,6 +141,7 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
 /// other article for the process (reported or not) scores clearly lower: two articles tied
 /// on the same evidence cannot both be the cause, and picking one would be a guess.
 fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
+    let w = Weights::builtin();
     let scores: Vec<(String, f64)> = candidates
         .iter()
         .map(|c| (c.found.id.clone(), c.found.score))
@@ -158,7 +149,7 @@ fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
     let mut out = Vec::new();
     for mut candidate in candidates {
         let rival = scores.iter().find(|(id, score)| {
-            *id != candidate.found.id && *score >= candidate.found.score - RIVAL_MARGIN
+            *id != candidate.found.id && *score >= candidate.found.score - w.report.rival_margin
         });
         let likely = candidate.fits && (candidate.specific || (rival.is_none() && !candidate.host));
         if candidate.fits && !likely && rival.is_none() {
@@ -168,7 +159,7 @@ fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
             ));
         }
         if let (true, false, Some((id, score))) = (candidate.fits, likely, rival) {
-            let sentence = if *score > candidate.found.score + RIVAL_MARGIN {
+            let sentence = if *score > candidate.found.score + w.report.rival_margin {
                 format!("{id} fits this log better")
             } else {
                 format!(
@@ -182,7 +173,7 @@ fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
         } else {
             MatchStrength::Possible
         };
-        if candidate.found.score >= REPORT_THRESHOLD {
+        if candidate.found.score >= w.report.threshold {
             out.push(candidate.found);
         }
     }
@@ -330,18 +321,19 @@ fn article_eras<'a>(article: &KbArticle, aliases: &'a Aliases) -> Vec<&'a str> {
         }
     }
     if eras.is_empty() {
-        // Undated: archive articles predate 2002 (NT 4.0/2000 servers); web ones are later.
-        let fallback: &[&str] = if article.id.starts_with('Q') {
-            &["nt", "w2k"]
+        // Undated: the eras by the kind of article (`[undated]` in aliases.toml).
+        let undated = &aliases.undated;
+        let fallback = if article.id.starts_with(undated.archive_prefix.as_str()) {
+            &undated.archive
         } else {
-            &["w2k", "xp2003", "current"]
+            &undated.web
         };
         eras.extend(
             aliases
                 .eras
                 .iter()
                 .map(|e| e.name.as_str())
-                .filter(|e| fallback.contains(e)),
+                .filter(|e| fallback.iter().any(|f| f == e)),
         );
     }
     eras
@@ -466,6 +458,7 @@ fn process_term(
     aliases: &Aliases,
     tally: &mut Tally,
 ) -> Option<ProcessFit> {
+    let w = &Weights::builtin().process;
     let generic = article.processes.is_empty();
     let exact = article
         .processes
@@ -487,11 +480,11 @@ fn process_term(
                 "{} runs in the log; its own counters do not grow",
                 process.name
             ));
-            0.35
+            w.own_name_not_growing
         }
-        (true, _, _) => 0.45,
-        (false, Some(_), _) => 0.30,
-        (false, None, true) => 0.10,
+        (true, _, _) => w.own_name,
+        (false, Some(_), _) => w.alias,
+        (false, None, true) => w.generic,
         (false, None, false) => return None,
     };
     if let Some(name) = &alias {
@@ -517,6 +510,7 @@ fn counter_term<'a>(
     system: &BTreeMap<&'static str, &'a Finding>,
     tally: &mut Tally,
 ) -> Option<Vec<Matched<'a>>> {
+    let w = &Weights::builtin().counters;
     let mut matched: Vec<Matched<'a>> = Vec::new();
     for key in &article.counters {
         if let Some((k, f)) = process.counters.get_key_value(key.as_str()) {
@@ -529,7 +523,7 @@ fn counter_term<'a>(
         return None;
     }
     let coverage = matched.len() as f64 / article.counters.len().max(1) as f64;
-    tally.total += 0.25 * coverage;
+    tally.total += w.coverage * coverage;
     for (key, finding, machine_wide) in &matched {
         let who = if *machine_wide {
             ""
@@ -553,9 +547,9 @@ fn counter_term<'a>(
         .filter(|k| !article.counters.iter().any(|c| c == k))
         .collect();
     if extra.is_empty() {
-        tally.total += 0.05;
+        tally.total += w.nothing_else_grows;
     } else {
-        tally.total -= (0.04 * extra.len() as f64).min(0.12);
+        tally.total -= (w.per_extra * extra.len() as f64).min(w.extra_max);
         let names: Vec<&str> = extra.iter().map(|k| counter_display(k)).collect();
         tally.against.push(format!(
             "{} {} also grows; the article does not describe that",
@@ -577,6 +571,7 @@ fn corroboration_term(
     generic: bool,
     tally: &mut Tally,
 ) -> Option<usize> {
+    let w = &Weights::builtin().corroboration;
     let mut specific = 0usize;
     let mut common = 0usize;
     for wanted in &article.corroborating_objects {
@@ -594,7 +589,8 @@ fn corroboration_term(
         return None;
     }
     if specific > 0 {
-        tally.total += (0.20 + 0.05 * (specific as f64 - 1.0)).min(0.30);
+        tally.total +=
+            (w.first_specific + w.per_more_specific * (specific as f64 - 1.0)).min(w.specific_max);
         return Some(specific);
     }
     let wanted: Vec<&str> = article
@@ -605,14 +601,14 @@ fn corroboration_term(
         .collect();
     if !wanted.is_empty() {
         // Logs often leave such objects out, so their absence weighs little.
-        tally.total -= 0.03;
+        tally.total -= w.specific_absent;
         tally
             .against
             .push(format!("no sign in the log of {}", wanted.join(", ")));
     }
     if common > 0 {
         // On every server of the product: consistent with the article, proves nothing.
-        tally.total += 0.03;
+        tally.total += w.weak_present;
         let weak: Vec<&str> = article
             .corroborating_objects
             .iter()
@@ -640,6 +636,7 @@ fn era_term(
     aliases: &Aliases,
     tally: &mut Tally,
 ) -> bool {
+    let w = &Weights::builtin().era;
     let eras = article_eras(article, aliases);
     let labels = |list: &[&str]| {
         list.iter()
@@ -651,10 +648,10 @@ fn era_term(
     let mut era_conflict = false;
     if !context.eras.is_empty() {
         if overlaps(&context.eras) {
-            tally.total += 0.03;
+            tally.total += w.agrees;
         } else {
             era_conflict = true;
-            tally.total -= ERA_BY_MARKERS;
+            tally.total -= w.by_markers;
             let log_eras: Vec<&str> = context.eras.iter().map(String::as_str).collect();
             tally.against.push(format!(
                 "the article is for {} systems; the log's processes and objects look {}",
@@ -665,7 +662,7 @@ fn era_term(
     }
     if !context.eras_by_date.is_empty() && !overlaps(&context.eras_by_date) {
         era_conflict = true;
-        tally.total -= ERA_BY_DATE;
+        tally.total -= w.by_date;
         tally.against.push(format!(
             "the article is for {} systems, unlikely to be in service when this log was written",
             labels(&eras)
@@ -691,7 +688,7 @@ fn by_design_term(
             .iter()
             .all(|(k, _, _)| design.counters.iter().any(|c| c == k));
         if same_process && all_explained {
-            tally.total -= 0.40;
+            tally.total -= Weights::builtin().against.by_design;
             tally
                 .against
                 .push(format!("by design: {} ({})", design.title, design.id));
@@ -713,7 +710,7 @@ fn shape_term(matched: &[Matched], tally: &mut Tally) -> bool {
         .iter()
         .all(|(_, f, _)| soft_shapes.contains(&f.shape));
     if levels_off {
-        tally.total -= 0.10;
+        tally.total -= Weights::builtin().against.levels_off;
         tally
             .against
             .push("the growth levels off rather than climbing steadily".to_string());
@@ -721,8 +718,8 @@ fn shape_term(matched: &[Matched], tally: &mut Tally) -> bool {
     levels_off
 }
 
-/// How sure the analysis is scales the fit: 0.75 + 0.25 x the mean confidence, less for
-/// suspects only.
+/// How sure the analysis is scales the fit: base + per_confidence x the mean confidence (see
+/// `[confidence]` in data/kb/weights.toml), less for suspects only.
 fn confidence_factor(matched: &[Matched]) -> f64 {
     let confidence = matched
         .iter()
@@ -732,9 +729,10 @@ fn confidence_factor(matched: &[Matched]) -> f64 {
     let all_suspect = matched
         .iter()
         .all(|(_, f, _)| f.verdict == Verdict::Suspect);
-    let mut factor = 0.75 + 0.25 * confidence;
+    let w = &Weights::builtin().confidence;
+    let mut factor = w.base + w.per_confidence * confidence;
     if all_suspect {
-        factor *= 0.85;
+        factor *= w.all_suspect;
     }
     factor
 }
