@@ -9,8 +9,9 @@
 pub mod analysis;
 pub mod batch;
 pub mod cli;
+pub mod format;
 pub mod ingest;
 pub mod kb;
 pub mod report;
 pub mod synth;
-pub mod units;
+pub mod vocab;

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use perfleak::analysis::{Finding, Verdict};
 use perfleak::ingest::{CounterPath, LogFormat, PerfLog, SourceInfo};
 use perfleak::kb::{match_findings, Catalogue, KbArticle, KbMatch, MatchStrength};
+use perfleak::vocab::{Shape, Unit};
 
 /// Builds the parts of a log the matcher reads: its counter paths and when it starts.
 struct LogBuilder {
@@ -87,41 +88,26 @@ fn finding(
         verdict,
         confidence,
         slope_per_hour: Some(slope_per_hour),
-        slope_ci95: None,
         r_squared: Some(0.96),
         p_value: Some(1e-20),
         first: Some(450.0),
         last: Some(3460.0),
         growth_percent: Some(668.9),
         segments: 1,
-        limit: None,
-        time_to_limit_hours: None,
-        chart: None,
         machine: Some("SRV01".into()),
-        severity: None,
-        q_value: None,
-        time_to_limit_ci_hours: None,
-        ols_slope_per_hour: None,
-        ols_slope_se: None,
-        min_detectable_slope_per_hour: None,
         shape: if verdict == Verdict::Ok {
-            "flat".into()
+            Shape::Flat
         } else {
-            "linear".into()
+            Shape::Linear
         },
-        reasons: Vec::new(),
         samples: 865,
         span_hours: 72.0,
         unit: if counter.contains("Bytes") {
-            "bytes".into()
+            Unit::Bytes
         } else {
-            "handles".into()
+            Unit::Handles
         },
-        column: 0,
-        restarts: Vec::new(),
-        robust_fits: Vec::new(),
-        ols_fits: Vec::new(),
-        stitched_values: None,
+        ..Finding::default()
     }
 }
 
@@ -176,7 +162,7 @@ fn winlogon_leak_with_smtp_server_ranks_q192265_first() {
     assert!(
         top.evidence
             .iter()
-            .any(|e| e == "winlogon Handle Count: leak, +41.7/h"),
+            .any(|e| e == "winlogon Handle Count: leak, +41.7 handles/h"),
         "{:?}",
         top.evidence
     );
@@ -707,7 +693,7 @@ fn growth_that_levels_off_is_never_the_likely_cause() {
     let mut findings = winlogon_smtpsvc_leak();
     assert_eq!(likely(&builtin_matches(&log, &findings)), vec!["Q192265"]);
     for f in &mut findings {
-        f.shape = "growth-stopped".into();
+        f.shape = Shape::GrowthStopped;
     }
     let matches = builtin_matches(&log, &findings);
     assert!(likely(&matches).is_empty(), "{matches:#?}");

@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
+use crate::vocab::{Shape, Unit};
+
 /// The verdict ladder of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Sustained growth that is not warm-up, cache, cycle, step or restart artefact.
@@ -11,6 +13,8 @@ pub enum Verdict {
     /// Growth, but the evidence is weak or the log too short.
     Suspect,
     Ok,
+    /// Nothing could be judged; also what a [`Finding::default`] says until it is filled in.
+    #[default]
     InsufficientData,
 }
 
@@ -71,7 +75,9 @@ impl TrendLine {
 }
 
 /// One analysed series. Fields up to `chart` are the contract's; the rest extend it.
-#[derive(Debug, Clone, Serialize)]
+/// `Finding::default()` is an empty, unjudged series (for tests and fixtures:
+/// `Finding { verdict: Verdict::Leak, ..Finding::default() }`).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Finding {
     /// Process image name without `#N` (`svchost`).
     pub process: String,
@@ -116,13 +122,13 @@ pub struct Finding {
     pub min_detectable_slope_per_hour: Option<f64>,
     /// Shape class: `linear`, `stepwise`, `late-onset`, `restart-masked`, `warm-up`,
     /// `level-shift`, `growth-stopped`, `burst`, `cyclic`, `flat`, ...
-    pub shape: String,
+    pub shape: Shape,
     /// Sentences a person can read, most important first.
     pub reasons: Vec<String>,
     pub samples: usize,
     pub span_hours: f64,
     /// Unit of the counter for display (`bytes`, `handles`, `threads`).
-    pub unit: String,
+    pub unit: Unit,
 
     /// Index of the series' column in `PerfLog::columns` (for charts; not serialised).
     #[serde(skip)]

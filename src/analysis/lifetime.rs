@@ -194,8 +194,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     }
     let has_pid = identity.pid.is_some() && valid.iter().any(|&i| pid_at(&identity, i).is_some());
 
-    // Robust scale of sample-to-sample changes, for the sharp-drop and renumbering rules.
-    // The valid samples side by side: the windows below read them without indirection.
+    // The valid samples side by side: the jump scan reads them without indirection.
     let gathered: Vec<f64>;
     let level: &[f64] = if all_finite {
         values
@@ -203,86 +202,26 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         gathered = valid.iter().map(|&i| values[i]).collect();
         &gathered
     };
-    // Computed on first need: most series never come near a 30% jump.
-    let mut sigma_cache: Option<f64> = None;
-    let mut sigma_diff = || {
-        *sigma_cache.get_or_insert_with(|| {
-            let diffs: Vec<f64> = level.windows(2).map(|w| w[1] - w[0]).collect();
-            mad_sigma(&diffs).unwrap_or(0.0)
-        })
-    };
-
-    // Candidate sharp drops/rises: at least 30% of the local level and 8 sigma of the changes.
-    let mut drops = Vec::new();
-    let mut rises = Vec::new();
-    // A stretch whose values (with the five before it) never differ by 30% holds no candidate:
-    // every window's extremes lie within the stretch's own. Most stretches are like that, and
-    // the min/max of a stretch is one cheap pass, so the window scan runs only where needed.
-    for chunk_start in (1..level.len()).step_by(JUMP_CHUNK) {
-        let chunk_end = (chunk_start + JUMP_CHUNK).min(level.len());
-        let (lowest, highest) = extremes(&level[chunk_start.saturating_sub(5)..chunk_end]);
-        if lowest >= 0.7 * highest {
-            continue;
-        }
-        for k in chunk_start..chunk_end {
-            let prev = level[k - 1];
-            let y = level[k];
-            let start = k.saturating_sub(5);
-            let (lo, hi) = extremes(&level[start..k]);
-            // The local median lies between the window's extremes: skip it when neither rule
-            // can fire.
-            if !(y < 0.7 * hi || lo < 0.7 * y) {
-                continue;
-            }
-            let local = median_of_finite(&level[start..k]).unwrap_or(prev);
-            if local > 0.0
-                && y < 0.7 * local
-                && prev - y > 8.0 * sigma_diff()
-                && stays_down(&level[k..], (y + local) / 2.0)
-            {
-                drops.push(k);
-            }
-            if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
-                rises.push(k);
-            }
-        }
-    }
+    let jumps = Jumps::of(level);
     // Drops that recur within hours are a sawtooth (GC, cache trims), not restarts.
-    let drop_gaps: Vec<f64> = drops
+    let drop_gaps: Vec<f64> = jumps
+        .drops
         .windows(2)
         .map(|w| hours[valid[w[1]]] - hours[valid[w[0]]])
         .collect();
-    out.change_sigma = sigma_cache;
-    let recurring = drops.len() >= 3 && median(&drop_gaps).is_some_and(|g| g < 3.0);
+    out.change_sigma = jumps.sigma;
+    let recurring = jumps.drops.len() >= 3 && median(&drop_gaps).is_some_and(|g| g < 3.0);
     if recurring {
-        out.sawtooth_drops = drops.len();
+        out.sawtooth_drops = jumps.drops.len();
     }
-    // Without a PID, a label that alternates between two levels belongs to two processes.
-    // A rise that returns to the level held before the last drop is the other process coming
-    // back; a restarted process starts low and has to grow again.
     if !has_pid {
-        let returns = rises
-            .iter()
-            .filter(|&&r| {
-                // `drops` is sorted: the last drop before `r` by binary search.
-                let before_r = drops.partition_point(|&d| d < r);
-                before_r
-                    .checked_sub(1)
-                    .map(|j| &drops[j])
-                    .is_some_and(|&d| {
-                        let before = values[valid[d - 1]];
-                        let after = values[valid[r]];
-                        (after - before).abs() <= 0.15 * before.abs()
-                    })
-            })
-            .count();
-        out.renumbered = returns >= 2;
+        out.renumbered = label_returns(&jumps, values, &valid);
     }
 
     // Sharp drops cut only where no PID tells restarts apart and they are neither a sawtooth
     // nor a label passing between two processes.
     let cutting_drops: &[usize] = if !has_pid && !recurring && !out.renumbered {
-        &drops
+        &jumps.drops
     } else {
         &[]
     };
@@ -290,8 +229,107 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     // those few places, with no per-sample bookkeeping.
     if identity.pid.is_none() && identity.elapsed.is_none() {
         split_at_gaps_and_drops(&valid, cutting_drops, &mut out);
-        return out;
+    } else {
+        split_by_identity(&valid, cutting_drops, identity, &mut out);
     }
+    out
+}
+
+/// Candidate sharp drops and rises of the valid samples (positions in them, ascending): at
+/// least 30% of the local level and 8 sigma of the changes.
+struct Jumps {
+    drops: Vec<usize>,
+    rises: Vec<usize>,
+    /// Robust scale of sample-to-sample changes, when a candidate needed it.
+    sigma: Option<f64>,
+}
+
+impl Jumps {
+    fn of(level: &[f64]) -> Jumps {
+        // Computed on first need: most series never come near a 30% jump.
+        let mut sigma_cache: Option<f64> = None;
+        let mut sigma_diff = || {
+            *sigma_cache.get_or_insert_with(|| {
+                let diffs: Vec<f64> = level.windows(2).map(|w| w[1] - w[0]).collect();
+                mad_sigma(&diffs).unwrap_or(0.0)
+            })
+        };
+        let mut drops = Vec::new();
+        let mut rises = Vec::new();
+        // A stretch whose values (with the five before it) never differ by 30% holds no
+        // candidate: every window's extremes lie within the stretch's own. Most stretches are
+        // like that, and the min/max of a stretch is one cheap pass, so the window scan runs
+        // only where needed.
+        for chunk_start in (1..level.len()).step_by(JUMP_CHUNK) {
+            let chunk_end = (chunk_start + JUMP_CHUNK).min(level.len());
+            let (lowest, highest) = extremes(&level[chunk_start.saturating_sub(5)..chunk_end]);
+            if lowest >= 0.7 * highest {
+                continue;
+            }
+            for k in chunk_start..chunk_end {
+                let prev = level[k - 1];
+                let y = level[k];
+                let start = k.saturating_sub(5);
+                let (lo, hi) = extremes(&level[start..k]);
+                // The local median lies between the window's extremes: skip it when neither
+                // rule can fire.
+                if !(y < 0.7 * hi || lo < 0.7 * y) {
+                    continue;
+                }
+                let local = median_of_finite(&level[start..k]).unwrap_or(prev);
+                if local > 0.0
+                    && y < 0.7 * local
+                    && prev - y > 8.0 * sigma_diff()
+                    && stays_down(&level[k..], (y + local) / 2.0)
+                {
+                    drops.push(k);
+                }
+                if y > 0.0 && local < 0.7 * y && y - prev > 8.0 * sigma_diff() {
+                    rises.push(k);
+                }
+            }
+        }
+        Jumps {
+            drops,
+            rises,
+            sigma: sigma_cache,
+        }
+    }
+}
+
+/// Without a PID, a label that alternates between two levels belongs to two processes: a rise
+/// that returns to the level held before the last drop is the other process coming back (a
+/// restarted process starts low and has to grow again). Two such returns make it renumbering.
+fn label_returns(jumps: &Jumps, values: &[f64], valid: &[usize]) -> bool {
+    let drops = &jumps.drops;
+    let returns = jumps
+        .rises
+        .iter()
+        .filter(|&&r| {
+            // `drops` is sorted: the last drop before `r` by binary search.
+            let before_r = drops.partition_point(|&d| d < r);
+            before_r
+                .checked_sub(1)
+                .map(|j| &drops[j])
+                .is_some_and(|&d| {
+                    let before = values[valid[d - 1]];
+                    let after = values[valid[r]];
+                    (after - before).abs() <= 0.15 * before.abs()
+                })
+        })
+        .count();
+    returns >= 2
+}
+
+/// The lifetimes of valid samples `valid` of a series with identity columns: a new one starts
+/// where the PID changes, Elapsed Time falls, the process was absent too long (unless its PID
+/// proves continuity) or at one of `cutting_drops`; runs of a PID that comes back are merged.
+fn split_by_identity(
+    valid: &[usize],
+    cutting_drops: &[usize],
+    identity: Identity,
+    out: &mut Lifetimes,
+) {
     let mut is_drop = vec![false; valid.len()];
     for &k in cutting_drops {
         is_drop[k] = true;
@@ -305,32 +343,11 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let mut open: Option<Range<usize>> = None;
     for (k, &i) in valid.iter().enumerate() {
         let pid_now = pid_at(&identity, i);
-        let mut cut = None;
-        if k > 0 {
-            let p = valid[k - 1];
-            let same_pid = matches!((pid_now, pid_before), (Some(a), Some(b)) if a == b);
-            if matches!((pid_now, pid_before), (Some(a), Some(b)) if a != b) {
-                cut = Some(CutReason::PidChanged);
-            } else if let Some(el) = identity.elapsed {
-                let (a, b) = (
-                    el.get(i).copied().unwrap_or(f64::NAN),
-                    el.get(p).copied().unwrap_or(f64::NAN),
-                );
-                // A tolerance of one second absorbs rounding in the logged value.
-                if a.is_finite() && b.is_finite() && a + 1.0 < b {
-                    cut = Some(CutReason::ElapsedFell);
-                }
-            }
-            // A blank cell or two is a missed sample, not a new process; a longer absence is
-            // a new lifetime unless the PID proves continuity (a restart within a few samples
-            // still shows as a sharp drop).
-            if cut.is_none() && absent_too_long(p, i) && !same_pid {
-                cut = Some(CutReason::Reappeared);
-            }
-            if cut.is_none() && is_drop[k] {
-                cut = Some(CutReason::SharpDrop);
-            }
-        }
+        let cut = if k > 0 {
+            cut_between(valid[k - 1], i, pid_before, pid_now, identity, is_drop[k])
+        } else {
+            None
+        };
         if k == 0 || cut.is_some() {
             if let Some(reason) = cut {
                 out.cuts.push((i, reason));
@@ -367,7 +384,38 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         }
     }
     out.lifetimes = merged.into_iter().map(|(_, run)| run).collect();
-    out
+}
+
+/// Why a new lifetime starts at valid sample `i` after valid sample `p`, if it does.
+fn cut_between(
+    p: usize,
+    i: usize,
+    pid_before: Option<u32>,
+    pid_now: Option<u32>,
+    identity: Identity,
+    is_drop: bool,
+) -> Option<CutReason> {
+    let same_pid = matches!((pid_now, pid_before), (Some(a), Some(b)) if a == b);
+    if matches!((pid_now, pid_before), (Some(a), Some(b)) if a != b) {
+        return Some(CutReason::PidChanged);
+    }
+    if let Some(el) = identity.elapsed {
+        let (a, b) = (
+            el.get(i).copied().unwrap_or(f64::NAN),
+            el.get(p).copied().unwrap_or(f64::NAN),
+        );
+        // A tolerance of one second absorbs rounding in the logged value.
+        if a.is_finite() && b.is_finite() && a + 1.0 < b {
+            return Some(CutReason::ElapsedFell);
+        }
+    }
+    // A blank cell or two is a missed sample, not a new process; a longer absence is a new
+    // lifetime unless the PID proves continuity (a restart within a few samples still shows as
+    // a sharp drop).
+    if absent_too_long(p, i) && !same_pid {
+        return Some(CutReason::Reappeared);
+    }
+    is_drop.then_some(CutReason::SharpDrop)
 }
 
 #[cfg(test)]

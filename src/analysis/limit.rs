@@ -2,6 +2,7 @@
 //! machine, the handle limits; time to that limit from the robust slope and its interval.
 
 use super::Severity;
+use crate::vocab::Counter;
 
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// Any Virtual Bytes above this proves a 64-bit process.
@@ -9,48 +10,14 @@ const BITNESS_PROOF: f64 = 4.3e9;
 const HANDLE_SOFT: f64 = 16_384.0;
 const HANDLE_HARD: f64 = 16_777_216.0;
 
-/// The process counters analysed for leaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CounterKind {
-    PrivateBytes,
-    VirtualBytes,
-    HandleCount,
-    ThreadCount,
-    PoolPagedBytes,
-    PoolNonpagedBytes,
-}
-
-impl CounterKind {
-    pub fn from_counter(name: &str) -> Option<CounterKind> {
-        let n = name.to_ascii_lowercase();
-        Some(match n.as_str() {
-            "private bytes" => CounterKind::PrivateBytes,
-            "virtual bytes" => CounterKind::VirtualBytes,
-            "handle count" => CounterKind::HandleCount,
-            "thread count" => CounterKind::ThreadCount,
-            "pool paged bytes" => CounterKind::PoolPagedBytes,
-            "pool nonpaged bytes" => CounterKind::PoolNonpagedBytes,
-            _ => return None,
-        })
-    }
-
-    pub fn unit(self) -> &'static str {
-        match self {
-            CounterKind::HandleCount => "handles",
-            CounterKind::ThreadCount => "threads",
-            _ => "bytes",
-        }
-    }
-
-    /// Smallest growth over a lifetime worth calling a leak whatever the process size: small
-    /// enough that a 3 MB NT 4.0 process leaking 1 MB over days still counts.
-    pub fn growth_floor(self) -> f64 {
-        match self {
-            CounterKind::HandleCount => 3.0,
-            CounterKind::ThreadCount => 2.0,
-            CounterKind::PoolPagedBytes | CounterKind::PoolNonpagedBytes => 4.0 * 1024.0,
-            _ => 32.0 * 1024.0,
-        }
+/// Smallest growth over a lifetime worth calling a leak whatever the process size: small
+/// enough that a 3 MB NT 4.0 process leaking 1 MB over days still counts.
+pub fn growth_floor(counter: Counter) -> f64 {
+    match counter {
+        Counter::HandleCount => 3.0,
+        Counter::ThreadCount => 2.0,
+        Counter::PoolPagedBytes | Counter::PoolNonpagedBytes => 4.0 * 1024.0,
+        _ => 32.0 * 1024.0,
     }
 }
 
@@ -67,7 +34,7 @@ pub struct Limit {
 /// of the same instance; `commit_headroom` is Commit Limit - Committed Bytes of the machine at
 /// the end of the log.
 pub fn limit_for(
-    kind: CounterKind,
+    kind: Counter,
     level_now: f64,
     max_virtual_bytes: Option<f64>,
     commit_headroom: Option<f64>,
@@ -82,7 +49,7 @@ pub fn limit_for(
             .unwrap_or(4.0 * GB)
     };
     match kind {
-        CounterKind::VirtualBytes => {
+        Counter::VirtualBytes => {
             if is_64 {
                 return None;
             }
@@ -93,7 +60,7 @@ pub fn limit_for(
                 note: format!("{:.0} GB address space if 32-bit", value / GB),
             })
         }
-        CounterKind::PrivateBytes => {
+        Counter::PrivateBytes => {
             if let Some(headroom) = commit_headroom.filter(|h| h.is_finite() && *h >= 0.0) {
                 let value = level_now + headroom;
                 let value = if is_64 {
@@ -122,7 +89,7 @@ pub fn limit_for(
         }
         // A process already past the soft limit is where trouble starts, and still growing:
         // its severity is that of a limit reached now, not of the hard limit years away.
-        CounterKind::HandleCount => Some(Limit {
+        Counter::HandleCount => Some(Limit {
             value: HANDLE_HARD,
             severity_value: HANDLE_SOFT,
             note: "16,777,216 handles (hard); severity from the 16,384 soft limit".into(),
@@ -193,12 +160,12 @@ mod tests {
 
     #[test]
     fn bitness_and_address_space() {
-        let l = limit_for(CounterKind::VirtualBytes, 1.0 * GB, Some(1.5 * GB), None).unwrap();
+        let l = limit_for(Counter::VirtualBytes, 1.0 * GB, Some(1.5 * GB), None).unwrap();
         assert_eq!(l.value, 2.0 * GB);
-        let l = limit_for(CounterKind::VirtualBytes, 2.5 * GB, Some(2.5 * GB), None).unwrap();
+        let l = limit_for(Counter::VirtualBytes, 2.5 * GB, Some(2.5 * GB), None).unwrap();
         assert_eq!(l.value, 3.0 * GB);
-        assert!(limit_for(CounterKind::VirtualBytes, 5e9, Some(5e9), None).is_none());
-        let pb = limit_for(CounterKind::PrivateBytes, 1e9, Some(8e9), Some(3e9)).unwrap();
+        assert!(limit_for(Counter::VirtualBytes, 5e9, Some(5e9), None).is_none());
+        let pb = limit_for(Counter::PrivateBytes, 1e9, Some(8e9), Some(3e9)).unwrap();
         assert_eq!(pb.value, 4e9);
     }
 

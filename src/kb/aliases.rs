@@ -66,6 +66,16 @@ pub struct ObjectName {
     pub object: String,
 }
 
+/// The eras of an article that names none, by the kind of its id.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Undated {
+    /// Ids of archive articles start with this (`Q`).
+    pub archive_prefix: String,
+    pub archive: Vec<String>,
+    /// Every other (web) article.
+    pub web: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Aliases {
     #[serde(default, rename = "alias")]
@@ -83,6 +93,7 @@ pub struct Aliases {
     pub services: Vec<ServiceImage>,
     #[serde(default, rename = "object")]
     pub objects: Vec<ObjectName>,
+    pub undated: Undated,
 }
 
 const ALIASES_TOML: &str = include_str!("../../data/kb/aliases.toml");
@@ -107,6 +118,7 @@ impl Aliases {
             hosts: Vec::new(),
             services: Vec::new(),
             objects: Vec::new(),
+            undated: Undated::default(),
         }
     }
 

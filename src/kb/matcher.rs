@@ -7,22 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
+use crate::vocab::Shape;
 
+use super::weights::Weights;
 use super::{counter_display, counter_key, Aliases, Catalogue, KbArticle, KbMatch, MatchStrength};
-
-/// Matches below this score are not reported: no match is better than a wrong one.
-const REPORT_THRESHOLD: f64 = 0.6;
-/// At most this many articles per leaking process.
-const PER_PROCESS: usize = 3;
-
-/// Two articles for one process closer than this are rivals: neither is the likely cause
-/// unless the log shows something specific to it.
-const RIVAL_MARGIN: f64 = 0.05;
-/// Score lost by an article for an era the log's processes and objects rule out.
-const ERA_BY_MARKERS: f64 = 0.20;
-/// Score lost by an article for an era whose servers were gone when the log was written
-/// (or not yet there): clocks can be wrong and old servers linger, so this only lowers.
-const ERA_BY_DATE: f64 = 0.10;
 
 /// Finding process names that stand for the whole machine rather than one process.
 const SYSTEM_WIDE: [&str; 4] = ["", "_total", "memory", "system"];
@@ -122,7 +110,10 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
     for (_, candidates) in per_process {
         let mut matches = judge_rivals(candidates);
         matches.sort_by(best_first);
-        for m in matches.into_iter().take(PER_PROCESS) {
+        for m in matches
+            .into_iter()
+            .take(Weights::builtin().report.per_process)
+        {
             match chosen.iter_mut().find(|c| c.id == m.id) {
                 // One article explaining two leaking processes: keep the better reading and
                 // name both processes.
@@ -150,6 +141,7 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
 /// other article for the process (reported or not) scores clearly lower: two articles tied
 /// on the same evidence cannot both be the cause, and picking one would be a guess.
 fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
+    let w = Weights::builtin();
     let scores: Vec<(String, f64)> = candidates
         .iter()
         .map(|c| (c.found.id.clone(), c.found.score))
@@ -157,7 +149,7 @@ fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
     let mut out = Vec::new();
     for mut candidate in candidates {
         let rival = scores.iter().find(|(id, score)| {
-            *id != candidate.found.id && *score >= candidate.found.score - RIVAL_MARGIN
+            *id != candidate.found.id && *score >= candidate.found.score - w.report.rival_margin
         });
         let likely = candidate.fits && (candidate.specific || (rival.is_none() && !candidate.host));
         if candidate.fits && !likely && rival.is_none() {
@@ -167,7 +159,7 @@ fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
             ));
         }
         if let (true, false, Some((id, score))) = (candidate.fits, likely, rival) {
-            let sentence = if *score > candidate.found.score + RIVAL_MARGIN {
+            let sentence = if *score > candidate.found.score + w.report.rival_margin {
                 format!("{id} fits this log better")
             } else {
                 format!(
@@ -181,7 +173,7 @@ fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
         } else {
             MatchStrength::Possible
         };
-        if candidate.found.score >= REPORT_THRESHOLD {
+        if candidate.found.score >= w.report.threshold {
             out.push(candidate.found);
         }
     }
@@ -329,18 +321,19 @@ fn article_eras<'a>(article: &KbArticle, aliases: &'a Aliases) -> Vec<&'a str> {
         }
     }
     if eras.is_empty() {
-        // Undated: archive articles predate 2002 (NT 4.0/2000 servers); web ones are later.
-        let fallback: &[&str] = if article.id.starts_with('Q') {
-            &["nt", "w2k"]
+        // Undated: the eras by the kind of article (`[undated]` in aliases.toml).
+        let undated = &aliases.undated;
+        let fallback = if article.id.starts_with(undated.archive_prefix.as_str()) {
+            &undated.archive
         } else {
-            &["w2k", "xp2003", "current"]
+            &undated.web
         };
         eras.extend(
             aliases
                 .eras
                 .iter()
                 .map(|e| e.name.as_str())
-                .filter(|e| fallback.contains(e)),
+                .filter(|e| fallback.iter().any(|f| f == e)),
         );
     }
     eras
@@ -357,23 +350,6 @@ fn contains_words(text: &str, phrase: &str) -> bool {
     })
 }
 
-/// `+41.7/h` for counts, `+1.2 MB/h` for bytes.
-fn format_rate(finding: &Finding) -> Option<String> {
-    let slope = finding.slope_per_hour?;
-    if !slope.is_finite() {
-        return None;
-    }
-    let sign = if slope >= 0.0 { "+" } else { "-" };
-    let magnitude = slope.abs();
-    let text = if finding.unit == "bytes" || finding.counter.contains("Bytes") {
-        let (factor, unit) = crate::units::byte_unit(magnitude);
-        format!("{sign}{:.1} {unit}/h", magnitude * factor)
-    } else {
-        format!("{sign}{magnitude:.1}/h")
-    };
-    Some(text)
-}
-
 fn finding_sentence(process: &str, key: &str, finding: &Finding) -> String {
     let label = if process.is_empty() {
         "machine-wide".to_string()
@@ -385,12 +361,36 @@ fn finding_sentence(process: &str, key: &str, finding: &Finding) -> String {
         counter_display(key),
         finding.verdict.as_str()
     );
-    if let Some(rate) = format_rate(finding) {
+    // The rate as the report's table writes it (`+41.7 handles/h`, `+61.5 KB/h`).
+    if finding.slope_per_hour.is_some_and(f64::is_finite) {
+        let rate = crate::format::rate(finding.slope_per_hour, &finding.unit);
         sentence.push_str(&format!(", {rate}"));
     }
     sentence
 }
 
+/// A score being built: the running total and what was said for and against the article. The
+/// terms below add to it in a fixed order (the sum is rounded, so the order is kept exact).
+struct Tally {
+    total: f64,
+    evidence: Vec<String>,
+    against: Vec<String>,
+}
+
+/// How the article names the process.
+struct ProcessFit {
+    exact: bool,
+    /// The article's name for the process in another Windows version.
+    alias: Option<String>,
+    /// The article names no process (whichever process calls the API).
+    generic: bool,
+}
+
+/// A counter the article names that grows here: its key, the finding, and whether it is a
+/// machine-wide counter rather than the process's own.
+type Matched<'a> = (&'static str, &'a Finding, bool);
+
+/// Scores one article against one leaking process; `None` when it cannot apply.
 fn score(
     article: &KbArticle,
     process: &LeakingProcess,
@@ -399,231 +399,27 @@ fn score(
     by_design: &[&KbArticle],
     aliases: &Aliases,
 ) -> Option<Candidate> {
-    let mut evidence: Vec<String> = Vec::new();
-    let mut against: Vec<String> = Vec::new();
-    let generic = article.processes.is_empty();
-    let exact = article
-        .processes
-        .iter()
-        .any(|p| p.eq_ignore_ascii_case(&process.name));
-    let alias = if exact || generic {
-        None
-    } else {
-        let others = aliases.aliases_of(&process.name);
-        article
-            .processes
-            .iter()
-            .find(|p| others.iter().any(|o| o.eq_ignore_ascii_case(p)))
-            .cloned()
+    let mut tally = Tally {
+        total: 0.0,
+        evidence: Vec::new(),
+        against: Vec::new(),
     };
-    let mut total = match (exact, &alias, generic) {
-        (true, _, _) if !process.leaking => {
-            evidence.push(format!(
-                "{} runs in the log; its own counters do not grow",
-                process.name
-            ));
-            0.35
-        }
-        (true, _, _) => 0.45,
-        (false, Some(_), _) => 0.30,
-        (false, None, true) => 0.10,
-        (false, None, false) => return None,
-    };
-    if let Some(name) = &alias {
-        evidence.push(format!(
-            "the article names {name}, the same component as {} in another Windows version",
-            process.name
-        ));
-    }
-
-    // Counters: the article's against what leaks here (the process's own, plus machine-wide
-    // pool counters, which most pool articles mean).
-    let mut matched: Vec<(&str, &Finding, bool)> = Vec::new();
-    for key in &article.counters {
-        if let Some((k, f)) = process.counters.get_key_value(key.as_str()) {
-            matched.push((k, f, false));
-        } else if let Some((k, f)) = system.get_key_value(key.as_str()) {
-            matched.push((k, f, true));
-        }
-    }
-    if matched.is_empty() {
-        return None;
-    }
-    let coverage = matched.len() as f64 / article.counters.len().max(1) as f64;
-    total += 0.25 * coverage;
-    for (key, finding, machine_wide) in &matched {
-        let who = if *machine_wide {
-            ""
-        } else {
-            process.name.as_str()
-        };
-        evidence.push(finding_sentence(who, key, finding));
-    }
-    for key in &article.counters {
-        if !matched.iter().any(|(k, _, _)| k == key) {
-            against.push(format!(
-                "the article expects {} to grow as well; it does not in this log",
-                counter_display(key)
-            ));
-        }
-    }
-    let extra: Vec<&str> = process
-        .counters
-        .keys()
-        .copied()
-        .filter(|k| !article.counters.iter().any(|c| c == k))
-        .collect();
-    if extra.is_empty() {
-        total += 0.05;
-    } else {
-        total -= (0.04 * extra.len() as f64).min(0.12);
-        let names: Vec<&str> = extra.iter().map(|k| counter_display(k)).collect();
-        against.push(format!(
-            "{} {} also grows; the article does not describe that",
-            process.name,
-            names.join(" and ")
-        ));
-    }
-
-    // Objects or services in the log that the article ties to the leak.
-    let mut specific = 0usize;
-    let mut common = 0usize;
-    for wanted in &article.corroborating_objects {
-        let lower = wanted.to_ascii_lowercase();
-        if let Some(label) = context.present.get(&lower) {
-            if aliases.is_weak_object(wanted) {
-                common += 1;
-            } else {
-                specific += 1;
-                evidence.push(format!("{label} present in the log"));
-            }
-        }
-    }
-    if generic && specific == 0 {
-        // A leak in "whichever process calls the API" fits any leaking process: without a
-        // specific sign in the log it is a guess.
-        return None;
-    }
-    if specific > 0 {
-        total += (0.20 + 0.05 * (specific as f64 - 1.0)).min(0.30);
-    } else {
-        let wanted: Vec<&str> = article
-            .corroborating_objects
-            .iter()
-            .filter(|o| !aliases.is_weak_object(o))
-            .map(String::as_str)
-            .collect();
-        if !wanted.is_empty() {
-            // Logs often leave such objects out, so their absence weighs little.
-            total -= 0.03;
-            against.push(format!("no sign in the log of {}", wanted.join(", ")));
-        }
-        if common > 0 {
-            // On every server of the product: consistent with the article, proves nothing.
-            total += 0.03;
-            let weak: Vec<&str> = article
-                .corroborating_objects
-                .iter()
-                .filter(|o| aliases.is_weak_object(o))
-                .filter(|o| {
-                    let lower = o.to_ascii_lowercase();
-                    context.present.contains_key(&lower)
-                })
-                .map(String::as_str)
-                .collect();
-            evidence.push(format!(
-                "{} present, as on any server of the kind (weak evidence)",
-                weak.join(", ")
-            ));
-        }
-    }
-
-    // Era: an NT 4.0 article rarely explains a Windows Server 2019 log, and vice versa. The
-    // log's processes and objects weigh more than its clock; both together rule an era out.
-    let eras = article_eras(article, aliases);
-    let labels = |list: &[&str]| {
-        list.iter()
-            .map(|e| aliases.era_label(e))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    };
-    let overlaps = |log_eras: &[String]| eras.iter().any(|e| log_eras.iter().any(|l| l == e));
-    let mut era_conflict = false;
-    if !context.eras.is_empty() {
-        if overlaps(&context.eras) {
-            total += 0.03;
-        } else {
-            era_conflict = true;
-            total -= ERA_BY_MARKERS;
-            let log_eras: Vec<&str> = context.eras.iter().map(String::as_str).collect();
-            against.push(format!(
-                "the article is for {} systems; the log's processes and objects look {}",
-                labels(&eras),
-                labels(&log_eras)
-            ));
-        }
-    }
-    if !context.eras_by_date.is_empty() && !overlaps(&context.eras_by_date) {
-        era_conflict = true;
-        total -= ERA_BY_DATE;
-        against.push(format!(
-            "the article is for {} systems, unlikely to be in service when this log was written",
-            labels(&eras)
-        ));
-    }
-
-    // Expected behaviour that looks like this growth argues against a leak.
-    for design in by_design {
-        let same_process = design
-            .processes
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(&process.name));
-        let all_explained = matched
-            .iter()
-            .all(|(k, _, _)| design.counters.iter().any(|c| c == k));
-        if same_process && all_explained {
-            total -= 0.40;
-            against.push(format!("by design: {} ({})", design.title, design.id));
-        }
-    }
-
-    // Shapes the analysis called leaks but that look like filling caches weaken the fit.
-    let soft_shapes = [
-        "warm-up",
-        "growth-stopped",
-        "level-shift",
-        "cyclic",
-        "burst",
-    ];
-    let levels_off = matched
-        .iter()
-        .all(|(_, f, _)| soft_shapes.contains(&f.shape.as_str()));
-    if levels_off {
-        total -= 0.10;
-        against.push("the growth levels off rather than climbing steadily".to_string());
-    }
-
-    // How sure the analysis is scales the fit.
-    let confidence = matched
-        .iter()
-        .map(|(_, f, _)| f.confidence.clamp(0.0, 1.0))
-        .sum::<f64>()
-        / matched.len() as f64;
-    let all_suspect = matched
-        .iter()
-        .all(|(_, f, _)| f.verdict == Verdict::Suspect);
-    let mut factor = 0.75 + 0.25 * confidence;
-    if all_suspect {
-        factor *= 0.85;
-    }
-    let final_score = ((total * factor).clamp(0.0, 1.0) * 100.0).round() / 100.0;
+    let fit = process_term(article, process, aliases, &mut tally)?;
+    let matched = counter_term(article, process, system, &mut tally)?;
+    let specific = corroboration_term(article, context, aliases, fit.generic, &mut tally)?;
+    let era_conflict = era_term(article, context, aliases, &mut tally);
+    by_design_term(by_design, process, &matched, &mut tally);
+    let levels_off = shape_term(&matched, &mut tally);
+    let factor = confidence_factor(&matched);
+    let final_score = ((tally.total * factor).clamp(0.0, 1.0) * 100.0).round() / 100.0;
     let fits = process.leaking
-        && (exact || alias.is_some())
+        && (fit.exact || fit.alias.is_some())
         && matched.len() == article.counters.len()
         && matched.iter().all(|(_, _, machine_wide)| !machine_wide)
         && !levels_off
         && !era_conflict;
-    evidence.extend(against);
+    let mut evidence = tally.evidence;
+    evidence.extend(tally.against);
     if !article.conditions.is_empty() {
         let shown: Vec<&str> = article
             .conditions
@@ -654,6 +450,293 @@ fn score(
     })
 }
 
+/// The base score from how the article names the process: by its own name (less when the
+/// process runs without growing itself), by its name in another era, or not at all (generic).
+fn process_term(
+    article: &KbArticle,
+    process: &LeakingProcess,
+    aliases: &Aliases,
+    tally: &mut Tally,
+) -> Option<ProcessFit> {
+    let w = &Weights::builtin().process;
+    let generic = article.processes.is_empty();
+    let exact = article
+        .processes
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(&process.name));
+    let alias = if exact || generic {
+        None
+    } else {
+        let others = aliases.aliases_of(&process.name);
+        article
+            .processes
+            .iter()
+            .find(|p| others.iter().any(|o| o.eq_ignore_ascii_case(p)))
+            .cloned()
+    };
+    tally.total = match (exact, &alias, generic) {
+        (true, _, _) if !process.leaking => {
+            tally.evidence.push(format!(
+                "{} runs in the log; its own counters do not grow",
+                process.name
+            ));
+            w.own_name_not_growing
+        }
+        (true, _, _) => w.own_name,
+        (false, Some(_), _) => w.alias,
+        (false, None, true) => w.generic,
+        (false, None, false) => return None,
+    };
+    if let Some(name) = &alias {
+        tally.evidence.push(format!(
+            "the article names {name}, the same component as {} in another Windows version",
+            process.name
+        ));
+    }
+    Some(ProcessFit {
+        exact,
+        alias,
+        generic,
+    })
+}
+
+/// Counters: the article's against what leaks here (the process's own, plus machine-wide pool
+/// counters, which most pool articles mean). Share of the article's counters that grow, a bonus
+/// when nothing else grows, a penalty per counter the article does not describe. `None` when
+/// none of the article's counters grows.
+fn counter_term<'a>(
+    article: &KbArticle,
+    process: &LeakingProcess<'a>,
+    system: &BTreeMap<&'static str, &'a Finding>,
+    tally: &mut Tally,
+) -> Option<Vec<Matched<'a>>> {
+    let w = &Weights::builtin().counters;
+    let mut matched: Vec<Matched<'a>> = Vec::new();
+    for key in &article.counters {
+        if let Some((k, f)) = process.counters.get_key_value(key.as_str()) {
+            matched.push((*k, *f, false));
+        } else if let Some((k, f)) = system.get_key_value(key.as_str()) {
+            matched.push((*k, *f, true));
+        }
+    }
+    if matched.is_empty() {
+        return None;
+    }
+    let coverage = matched.len() as f64 / article.counters.len().max(1) as f64;
+    tally.total += w.coverage * coverage;
+    for (key, finding, machine_wide) in &matched {
+        let who = if *machine_wide {
+            ""
+        } else {
+            process.name.as_str()
+        };
+        tally.evidence.push(finding_sentence(who, key, finding));
+    }
+    for key in &article.counters {
+        if !matched.iter().any(|(k, _, _)| k == key) {
+            tally.against.push(format!(
+                "the article expects {} to grow as well; it does not in this log",
+                counter_display(key)
+            ));
+        }
+    }
+    let extra: Vec<&str> = process
+        .counters
+        .keys()
+        .copied()
+        .filter(|k| !article.counters.iter().any(|c| c == k))
+        .collect();
+    if extra.is_empty() {
+        tally.total += w.nothing_else_grows;
+    } else {
+        tally.total -= (w.per_extra * extra.len() as f64).min(w.extra_max);
+        let names: Vec<&str> = extra.iter().map(|k| counter_display(k)).collect();
+        tally.against.push(format!(
+            "{} {} also grows; the article does not describe that",
+            process.name,
+            names.join(" and ")
+        ));
+    }
+    Some(matched)
+}
+
+/// Objects or services in the log that the article ties to the leak: specific ones weigh,
+/// ones on any server of the kind barely. Returns how many specific ones were found; `None`
+/// for a generic article without one (a leak in "whichever process calls the API" fits any
+/// leaking process: without a specific sign in the log it is a guess).
+fn corroboration_term(
+    article: &KbArticle,
+    context: &LogContext,
+    aliases: &Aliases,
+    generic: bool,
+    tally: &mut Tally,
+) -> Option<usize> {
+    let w = &Weights::builtin().corroboration;
+    let mut specific = 0usize;
+    let mut common = 0usize;
+    for wanted in &article.corroborating_objects {
+        let lower = wanted.to_ascii_lowercase();
+        if let Some(label) = context.present.get(&lower) {
+            if aliases.is_weak_object(wanted) {
+                common += 1;
+            } else {
+                specific += 1;
+                tally.evidence.push(format!("{label} present in the log"));
+            }
+        }
+    }
+    if generic && specific == 0 {
+        return None;
+    }
+    if specific > 0 {
+        tally.total +=
+            (w.first_specific + w.per_more_specific * (specific as f64 - 1.0)).min(w.specific_max);
+        return Some(specific);
+    }
+    let wanted: Vec<&str> = article
+        .corroborating_objects
+        .iter()
+        .filter(|o| !aliases.is_weak_object(o))
+        .map(String::as_str)
+        .collect();
+    if !wanted.is_empty() {
+        // Logs often leave such objects out, so their absence weighs little.
+        tally.total -= w.specific_absent;
+        tally
+            .against
+            .push(format!("no sign in the log of {}", wanted.join(", ")));
+    }
+    if common > 0 {
+        // On every server of the product: consistent with the article, proves nothing.
+        tally.total += w.weak_present;
+        let weak: Vec<&str> = article
+            .corroborating_objects
+            .iter()
+            .filter(|o| aliases.is_weak_object(o))
+            .filter(|o| {
+                let lower = o.to_ascii_lowercase();
+                context.present.contains_key(&lower)
+            })
+            .map(String::as_str)
+            .collect();
+        tally.evidence.push(format!(
+            "{} present, as on any server of the kind (weak evidence)",
+            weak.join(", ")
+        ));
+    }
+    Some(specific)
+}
+
+/// Era: an NT 4.0 article rarely explains a Windows Server 2019 log, and vice versa. The log's
+/// processes and objects weigh more than its clock; both together rule an era out. Returns
+/// whether the era argues against the article.
+fn era_term(
+    article: &KbArticle,
+    context: &LogContext,
+    aliases: &Aliases,
+    tally: &mut Tally,
+) -> bool {
+    let w = &Weights::builtin().era;
+    let eras = article_eras(article, aliases);
+    let labels = |list: &[&str]| {
+        list.iter()
+            .map(|e| aliases.era_label(e))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let overlaps = |log_eras: &[String]| eras.iter().any(|e| log_eras.iter().any(|l| l == e));
+    let mut era_conflict = false;
+    if !context.eras.is_empty() {
+        if overlaps(&context.eras) {
+            tally.total += w.agrees;
+        } else {
+            era_conflict = true;
+            tally.total -= w.by_markers;
+            let log_eras: Vec<&str> = context.eras.iter().map(String::as_str).collect();
+            tally.against.push(format!(
+                "the article is for {} systems; the log's processes and objects look {}",
+                labels(&eras),
+                labels(&log_eras)
+            ));
+        }
+    }
+    if !context.eras_by_date.is_empty() && !overlaps(&context.eras_by_date) {
+        era_conflict = true;
+        tally.total -= w.by_date;
+        tally.against.push(format!(
+            "the article is for {} systems, unlikely to be in service when this log was written",
+            labels(&eras)
+        ));
+    }
+    era_conflict
+}
+
+/// Expected behaviour of the same process that explains every matched counter argues
+/// against a leak.
+fn by_design_term(
+    by_design: &[&KbArticle],
+    process: &LeakingProcess,
+    matched: &[Matched],
+    tally: &mut Tally,
+) {
+    for design in by_design {
+        let same_process = design
+            .processes
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&process.name));
+        let all_explained = matched
+            .iter()
+            .all(|(k, _, _)| design.counters.iter().any(|c| c == k));
+        if same_process && all_explained {
+            tally.total -= Weights::builtin().against.by_design;
+            tally
+                .against
+                .push(format!("by design: {} ({})", design.title, design.id));
+        }
+    }
+}
+
+/// Shapes the analysis called leaks but that look like filling caches weaken the fit. Returns
+/// whether every matched counter levels off.
+fn shape_term(matched: &[Matched], tally: &mut Tally) -> bool {
+    let soft_shapes = [
+        Shape::WarmUp,
+        Shape::GrowthStopped,
+        Shape::LevelShift,
+        Shape::Cyclic,
+        Shape::Burst,
+    ];
+    let levels_off = matched
+        .iter()
+        .all(|(_, f, _)| soft_shapes.contains(&f.shape));
+    if levels_off {
+        tally.total -= Weights::builtin().against.levels_off;
+        tally
+            .against
+            .push("the growth levels off rather than climbing steadily".to_string());
+    }
+    levels_off
+}
+
+/// How sure the analysis is scales the fit: base + per_confidence x the mean confidence (see
+/// `[confidence]` in data/kb/weights.toml), less for suspects only.
+fn confidence_factor(matched: &[Matched]) -> f64 {
+    let confidence = matched
+        .iter()
+        .map(|(_, f, _)| f.confidence.clamp(0.0, 1.0))
+        .sum::<f64>()
+        / matched.len() as f64;
+    let all_suspect = matched
+        .iter()
+        .all(|(_, f, _)| f.verdict == Verdict::Suspect);
+    let w = &Weights::builtin().confidence;
+    let mut factor = w.base + w.per_confidence * confidence;
+    if all_suspect {
+        factor *= w.all_suspect;
+    }
+    factor
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -663,6 +746,41 @@ mod tests {
         assert_eq!(image_name("svchost#3"), "svchost");
         assert_eq!(image_name("WINLOGON.EXE"), "winlogon");
         assert_eq!(image_name("Clash for Windows"), "clash for windows");
+    }
+
+    fn tally() -> Tally {
+        Tally {
+            total: 1.0,
+            evidence: Vec::new(),
+            against: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn levelling_shapes_and_doubt_lower_the_score() {
+        let leak = Finding {
+            verdict: Verdict::Leak,
+            confidence: 1.0,
+            shape: Shape::Linear,
+            ..Finding::default()
+        };
+        let warm = Finding {
+            verdict: Verdict::Suspect,
+            confidence: 0.6,
+            shape: Shape::WarmUp,
+            ..Finding::default()
+        };
+        let mut t = tally();
+        assert!(!shape_term(
+            &[("handles", &leak, false), ("private", &warm, false)],
+            &mut t
+        ));
+        assert_eq!(t.total, 1.0);
+        assert!(shape_term(&[("private", &warm, false)], &mut t));
+        assert!((t.total - 0.9).abs() < 1e-12);
+        assert_eq!(t.against.len(), 1);
+        assert_eq!(confidence_factor(&[("handles", &leak, false)]), 1.0);
+        assert!((confidence_factor(&[("private", &warm, false)]) - 0.9 * 0.85).abs() < 1e-12);
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod article;
 pub mod cli;
 pub mod import;
 mod matcher;
+mod weights;
 
 pub use aliases::Aliases;
 pub use article::{KbArticle, KbMatch, MatchStrength};

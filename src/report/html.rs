@@ -369,7 +369,7 @@ fn figures_table(o: &mut String, f: &Finding) {
                 .map(|s| format!("{s:?}").to_lowercase())
                 .unwrap_or_else(|| "n/a".into()),
         ),
-        ("Shape", f.shape.clone()),
+        ("Shape", f.shape.to_string()),
         ("Growth (robust slope)", rate(f.slope_per_hour, &f.unit)),
         (
             "95% interval of the slope",
@@ -480,7 +480,7 @@ fn all_series_section(o: &mut String, report: &Report) {
             h(&amount(f.last, &f.unit)),
             sort_key(f.time_to_limit_hours),
             h(&duration_hours(f.time_to_limit_hours)),
-            h(&f.shape),
+            h(f.shape.as_str()),
         );
     }
     o.push_str("</tbody>\n</table></div>\n");

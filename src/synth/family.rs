@@ -10,6 +10,7 @@ use rand_distr::{Distribution, Normal, StudentT};
 
 use super::label::{Difficulty, Family, SeriesLabel, Truth};
 use super::pdh::{Lifetime, ServiceCounter, ServiceSpec};
+use crate::vocab::{Counter, Unit};
 
 pub const MB: f64 = 1024.0 * 1024.0;
 /// Per-process handle limit used as the Handle Count forecast target (2^24).
@@ -17,41 +18,29 @@ pub const HANDLE_LIMIT: f64 = 16_777_216.0;
 const PAGE: f64 = 4096.0;
 
 /// The two counters every service carries and the benchmark scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CounterKind {
-    PrivateBytes,
-    HandleCount,
+const SCORED: [Counter; 2] = [Counter::PrivateBytes, Counter::HandleCount];
+
+/// Leak slopes per hour the protocol samples (PB 0.2-200 MB/h, HC 1-500/h); other byte
+/// counters draw as Private Bytes, other counts as handles.
+fn slope_range(kind: Counter) -> (f64, f64) {
+    match kind.unit() {
+        Unit::Bytes => (0.2 * MB, 200.0 * MB),
+        Unit::Handles | Unit::Threads => (1.0, 500.0),
+    }
 }
 
-impl CounterKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            CounterKind::PrivateBytes => "Private Bytes",
-            CounterKind::HandleCount => "Handle Count",
-        }
+fn base_range(kind: Counter) -> (f64, f64) {
+    match kind.unit() {
+        Unit::Bytes => (2.0 * MB, 1536.0 * MB),
+        Unit::Handles | Unit::Threads => (100.0, 5000.0),
     }
+}
 
-    /// Leak slopes per hour the protocol samples (PB 0.2-200 MB/h, HC 1-500/h).
-    fn slope_range(self) -> (f64, f64) {
-        match self {
-            CounterKind::PrivateBytes => (0.2 * MB, 200.0 * MB),
-            CounterKind::HandleCount => (1.0, 500.0),
-        }
-    }
-
-    fn base_range(self) -> (f64, f64) {
-        match self {
-            CounterKind::PrivateBytes => (2.0 * MB, 1536.0 * MB),
-            CounterKind::HandleCount => (100.0, 5000.0),
-        }
-    }
-
-    /// Private Bytes move in whole pages, handles in whole handles.
-    fn quantum(self) -> f64 {
-        match self {
-            CounterKind::PrivateBytes => PAGE,
-            CounterKind::HandleCount => 1.0,
-        }
+/// Private Bytes move in whole pages, handles in whole handles.
+fn quantum(kind: Counter) -> f64 {
+    match kind.unit() {
+        Unit::Bytes => PAGE,
+        Unit::Handles | Unit::Threads => 1.0,
     }
 }
 
@@ -181,14 +170,14 @@ struct Shape {
     note: Option<String>,
 }
 
-fn leak_slope(rng: &mut SmallRng, kind: CounterKind, base: f64, over_hours: f64) -> f64 {
+fn leak_slope(rng: &mut SmallRng, kind: Counter, base: f64, over_hours: f64) -> f64 {
     let growth = log_uniform(rng, 0.05, 3.0);
-    let (lo, hi) = kind.slope_range();
+    let (lo, hi) = slope_range(kind);
     (growth * base / over_hours.max(1e-6)).clamp(lo, hi)
 }
 
 struct ShapeInput<'a> {
-    kind: CounterKind,
+    kind: Counter,
     base: f64,
     noise_sd: f64,
     slope: Option<f64>,
@@ -464,9 +453,9 @@ fn lifetimes(
 }
 
 /// Noise, quantisation and a floor at zero on top of a clean shape.
-fn realise(rng: &mut SmallRng, clean: &[f64], kind: CounterKind, sd: f64, phi: f64) -> Vec<f64> {
+fn realise(rng: &mut SmallRng, clean: &[f64], kind: Counter, sd: f64, phi: f64) -> Vec<f64> {
     let noise = ar1_noise(rng, clean.len(), sd, phi, 0.01);
-    let q = kind.quantum();
+    let q = quantum(kind);
     clean
         .iter()
         .zip(noise)
@@ -498,11 +487,11 @@ pub fn service(
     let mut counters = Vec::new();
     let mut pb_clean = Vec::new();
     let span = grid.span_hours();
-    for kind in [CounterKind::PrivateBytes, CounterKind::HandleCount] {
-        let (lo, hi) = kind.base_range();
+    for kind in SCORED {
+        let (lo, hi) = base_range(kind);
         let (base_override, slope_override, leaks_here) = match kind {
-            CounterKind::PrivateBytes => (recipe.pb_base, recipe.pb_slope, leaks.0),
-            CounterKind::HandleCount => (recipe.hc_base, recipe.hc_slope, leaks.1),
+            Counter::HandleCount => (recipe.hc_base, recipe.hc_slope, leaks.1),
+            _ => (recipe.pb_base, recipe.pb_slope, leaks.0),
         };
         let base = base_override.unwrap_or_else(|| log_uniform(rng, lo, hi));
         let this_family = if family.is_leak() && !leaks_here {
@@ -574,11 +563,11 @@ pub fn service(
             params: s.params,
             note: s.note,
         };
-        if kind == CounterKind::HandleCount {
+        if kind == Counter::HandleCount {
             label.limit = Some(HANDLE_LIMIT);
             label.time_to_limit_hours = label.time_to(HANDLE_LIMIT);
         }
-        if kind == CounterKind::PrivateBytes {
+        if kind == Counter::PrivateBytes {
             pb_clean = clean.clone();
         }
         counters.push(ServiceCounter {
@@ -677,7 +666,7 @@ pub fn set_commit_limits(services: &mut [ServiceSpec], commit_limit: f64, commit
     for s in services {
         for c in &mut s.counters {
             if let Some(label) = c.label.as_mut() {
-                if label.counter == CounterKind::PrivateBytes.name() {
+                if label.counter == Counter::PrivateBytes.name() {
                     let limit = commit_limit - committed_at_end + label.level_at_end;
                     label.limit = Some(limit);
                     label.time_to_limit_hours = label.time_to(limit);
@@ -691,7 +680,7 @@ pub fn set_commit_limits(services: &mut [ServiceSpec], commit_limit: f64, commit
 pub fn logged_private_bytes(s: &ServiceSpec, t: usize) -> f64 {
     s.counters
         .iter()
-        .find(|c| c.counter == CounterKind::PrivateBytes.name())
+        .find(|c| c.counter == Counter::PrivateBytes.name())
         .and_then(|c| c.values.get(t).copied())
         .filter(|v| v.is_finite())
         .unwrap_or(0.0)

@@ -12,7 +12,7 @@ pub use corpus::{
     benchmark_logs, benchmark_logs_seeded, family_quota, log_plan, log_seed, throughput_log,
     truth_counts, Split,
 };
-pub use family::{ar1_noise, CounterKind, Grid, Recipe, HANDLE_LIMIT};
+pub use family::{ar1_noise, Grid, Recipe, HANDLE_LIMIT};
 pub use label::{Difficulty, Family, LogLabels, SeriesLabel, Truth};
 pub use pdh::{GeneratedLog, Lifetime, LogSpec, ObjectColumn, ServiceCounter, ServiceSpec};
 pub use samples::{sample_logs, SAMPLE_NAMES};

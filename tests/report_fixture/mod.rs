@@ -10,6 +10,7 @@ use perfleak::analysis::{Finding, Severity, TrendLine, Verdict};
 use perfleak::ingest::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
 use perfleak::kb::{KbMatch, MatchStrength};
 use perfleak::report::Report;
+use perfleak::vocab::{Shape, Unit};
 
 /// Keys every finding of report.json carries (CONTRACT.md, `schema_version` 1).
 pub const CONTRACT_FINDING_FIELDS: [&str; 17] = [
@@ -154,47 +155,26 @@ pub fn sample_log() -> PerfLog {
     }
 }
 
-fn base_finding(instance: &str, counter: &str, column: usize, unit: &str) -> Finding {
+fn base_finding(instance: &str, counter: &str, column: usize, unit: Unit) -> Finding {
     Finding {
         process: instance.split('#').next().unwrap_or(instance).to_string(),
         instance: instance.into(),
-        pids: vec![],
         counter: counter.into(),
         verdict: Verdict::Ok,
         confidence: 0.9,
-        slope_per_hour: None,
-        slope_ci95: None,
-        r_squared: None,
-        p_value: None,
-        first: None,
-        last: None,
-        growth_percent: None,
         segments: 1,
-        limit: None,
-        time_to_limit_hours: None,
-        chart: None,
         machine: Some("SRV01".into()),
-        severity: None,
-        q_value: None,
-        time_to_limit_ci_hours: None,
-        ols_slope_per_hour: None,
-        ols_slope_se: None,
-        min_detectable_slope_per_hour: None,
-        shape: "flat".into(),
-        reasons: vec![],
+        shape: Shape::Flat,
         samples: SAMPLES,
         span_hours: 72.0,
-        unit: unit.into(),
+        unit,
         column,
-        restarts: vec![],
-        robust_fits: vec![],
-        ols_fits: vec![],
-        stitched_values: None,
+        ..Finding::default()
     }
 }
 
 pub fn sample_findings() -> Vec<Finding> {
-    let mut winlogon = base_finding("winlogon", "Handle Count", 0, "handles");
+    let mut winlogon = base_finding("winlogon", "Handle Count", 0, Unit::Handles);
     winlogon.pids = vec![212];
     winlogon.verdict = Verdict::Leak;
     winlogon.confidence = 0.98;
@@ -212,7 +192,7 @@ pub fn sample_findings() -> Vec<Finding> {
     winlogon.severity = Some(Severity::Low);
     winlogon.ols_slope_per_hour = Some(41.8);
     winlogon.ols_slope_se = Some(0.2);
-    winlogon.shape = "linear".into();
+    winlogon.shape = Shape::Linear;
     winlogon.reasons = vec![
         "steady growth of 41.7 handles per hour over 3 days".into(),
         "no plateau, no cycle: the last quarter still grows".into(),
@@ -230,7 +210,7 @@ pub fn sample_findings() -> Vec<Finding> {
         slope_per_hour: 41.8,
     }];
 
-    let mut svchost = base_finding("svchost#1", "Private Bytes", 1, "bytes");
+    let mut svchost = base_finding("svchost#1", "Private Bytes", 1, Unit::Bytes);
     svchost.pids = vec![800, 912];
     svchost.verdict = Verdict::Leak;
     svchost.confidence = 0.91;
@@ -249,7 +229,7 @@ pub fn sample_findings() -> Vec<Finding> {
     svchost.severity = Some(Severity::High);
     svchost.ols_slope_per_hour = Some(12.05 * MB);
     svchost.ols_slope_se = Some(0.05 * MB);
-    svchost.shape = "restart-masked".into();
+    svchost.shape = Shape::RestartMasked;
     svchost.reasons = vec!["2 lifetimes agree: both grow about 12 MB per hour".into()];
     let restart_h = 500.0 / 12.0;
     svchost.robust_fits = vec![
@@ -268,7 +248,7 @@ pub fn sample_findings() -> Vec<Finding> {
     ];
     svchost.ols_fits = svchost.robust_fits.clone();
 
-    let mut hostile = base_finding(HOSTILE, "Handle Count", 2, "handles");
+    let mut hostile = base_finding(HOSTILE, "Handle Count", 2, Unit::Handles);
     hostile.pids = vec![4242];
     hostile.verdict = Verdict::Suspect;
     hostile.confidence = 0.55;
@@ -282,7 +262,7 @@ pub fn sample_findings() -> Vec<Finding> {
     hostile.limit = Some(16_777_216.0);
     hostile.time_to_limit_hours = Some(f64::INFINITY);
     hostile.time_to_limit_ci_hours = Some([Some(f64::NAN), None]);
-    hostile.shape = "linear".into();
+    hostile.shape = Shape::Linear;
     hostile.reasons = vec![format!(
         "weak growth in {HOSTILE}: confirm with a longer log"
     )];
@@ -293,7 +273,7 @@ pub fn sample_findings() -> Vec<Finding> {
         slope_per_hour: 0.5,
     }];
 
-    let mut explorer = base_finding("explorer", "Private Bytes", 3, "bytes");
+    let mut explorer = base_finding("explorer", "Private Bytes", 3, Unit::Bytes);
     explorer.pids = vec![1500];
     explorer.confidence = 0.8;
     explorer.slope_per_hour = Some(0.0);
@@ -302,7 +282,7 @@ pub fn sample_findings() -> Vec<Finding> {
     explorer.last = Some(121.0 * MB);
     explorer.min_detectable_slope_per_hour = Some(0.3 * MB);
 
-    let mut short = base_finding("notepad", "Handle Count", 99, "handles");
+    let mut short = base_finding("notepad", "Handle Count", 99, Unit::Handles);
     short.verdict = Verdict::InsufficientData;
     short.confidence = f64::NAN;
     short.samples = 3;

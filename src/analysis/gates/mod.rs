@@ -1,21 +1,25 @@
 //! One process lifetime on trial: aggregate, remove a strong daily cycle, test the trend
 //! (Mann-Kendall/Hamed-Rao, Sen), then the shape gates that tell a leak from warm-up, growth that
-//! stopped, a level shift, bursts and cycles. The log-wide decision (BH, lifetimes) is in mod.rs.
+//! stopped, a level shift, bursts and cycles (one file per gate). The log-wide decision is made
+//! by the verdict rules (`analysis/rules`), after the FDR step (`analysis/fdr.rs`).
+
+mod bend;
+mod burst;
+mod cycle;
+mod level_shift;
+mod stairs;
+mod tail;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
-use super::hours_text;
-use super::limit::CounterKind;
-use super::season::{
-    daily_cycle, harmonic_cycle, lag24_diffs, lag24_sign_test, weekend_offset, Calendar,
-};
+use super::limit;
+use super::season::{daily_cycle, harmonic_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
-use super::stats::fit::{bic, broken_stick, line_fit, mean_shift, MeanShift};
+use super::stats::fit::{broken_stick, line_fit};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
-use super::stats::trend::{
-    cox_stuart_increasing, mann_kendall_hamed_rao, sen_slope, sen_slope_only, trend_test,
-    MannKendall, SenSlope,
-};
+use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
+use super::{amount, hours_text};
+use crate::vocab::{Counter, Shape};
 
 /// Shortest lifetime worth testing.
 pub const MIN_SPAN_HOURS: f64 = 3.0;
@@ -53,14 +57,11 @@ pub enum Outcome {
     /// Too short to test.
     Untestable,
     /// No significant upward trend.
-    NoTrend { shape: &'static str },
+    NoTrend { shape: Shape },
     /// A significant trend that a shape gate explains away.
-    Rejected { shape: &'static str, reason: String },
+    Rejected { shape: Shape, reason: String },
     /// Leak-shaped growth; `soft` lists what weakens it.
-    Candidate {
-        shape: &'static str,
-        soft: Vec<String>,
-    },
+    Candidate { shape: Shape, soft: Vec<String> },
 }
 
 /// The trial of one lifetime.
@@ -169,20 +170,6 @@ pub fn min_detectable_slope(t: &[f64], x: &[f64]) -> Option<f64> {
     Some((normal_quantile(0.99) + normal_quantile(0.8)) * sigma * (12.0 / m_eff).sqrt() / span)
 }
 
-/// Rejects a lifetime whose growth is one jump to a level that then holds.
-fn level_shift(t: &[f64], shift: &MeanShift, post_p: f64) -> Outcome {
-    let (before, after) = (shift.mean_before, shift.mean_after);
-    Outcome::Rejected {
-        shape: "level-shift",
-        reason: format!(
-            "single level shift at {} (+{:.0}%), flat after (MK p={:.2})",
-            hours_text(t[shift.split]),
-            100.0 * (after - before) / before.abs().max(f64::MIN_POSITIVE),
-            post_p
-        ),
-    }
-}
-
 /// Growth that keeps up day over day at the end of a lifetime of one to three days with a
 /// visible daily cycle: a partial day at the end sits on the cycle's upswing or downswing, so
 /// the end is judged against the same hours of the day before. Needs the rise over the last
@@ -218,38 +205,6 @@ fn persists_day_over_day(
     (ratio >= 0.3 && p < 0.05).then_some((ratio, p))
 }
 
-/// Each step of a staircase that is still stepping up in its last third is at least this share
-/// of the lifetime's growth (a noise blip next to one level shift is not a second step).
-const LATE_STAIR_MIN_STEP: f64 = 0.1;
-/// ...and at least this share of its largest step.
-const LATE_STAIR_MIN_STEP_RATIO: f64 = 0.2;
-/// Share of the growth the steps of such a staircase carry together: many of its steps are too
-/// small to stand out from the noise, and its last steps are what a slope misses.
-const LATE_STAIRS_STEP_SHARE: f64 = 0.3;
-
-/// The up-steps among block differences `diffs` at indices `ups` (in order), as (index of the
-/// step's last difference, rise): a step that falls inside a block shows as two consecutive
-/// differences and is one step. `None` when up-differences come closer than three blocks apart
-/// over more than two differences: a ramp, not a step.
-fn step_runs(ups: &[usize], diffs: &[f64]) -> Option<Vec<(usize, f64)>> {
-    // (first difference, last difference, rise)
-    let mut steps: Vec<(usize, usize, f64)> = Vec::new();
-    for &i in ups {
-        let d = *diffs.get(i)?;
-        match steps.last_mut() {
-            Some(last) if i <= last.1 + 2 => {
-                last.1 = i;
-                last.2 += d;
-            }
-            _ => steps.push((i, i, d)),
-        }
-    }
-    if steps.iter().any(|s| s.1 - s.0 > 1) {
-        return None;
-    }
-    Some(steps.into_iter().map(|s| (s.1, s.2)).collect())
-}
-
 /// Shortest lifetime whose end can be compared with the day before it (24 h plus 4 hours).
 const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 
@@ -261,7 +216,7 @@ const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
 pub fn try_lifetime(
     hours: &[f64],
     values: &[f64],
-    kind: CounterKind,
+    kind: Counter,
     calendar: Option<&Calendar>,
     shortest: (f64, usize),
     restarted: bool,
@@ -380,11 +335,11 @@ const TAIL_KEEPS_RATE: f64 = 0.6;
 const UNDECIDED_TAIL_MAX_P: f64 = 1e-3;
 
 /// Trend test and shape gates of the (adjusted) block series `x`.
-fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: CounterKind) {
+fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: Counter) {
     trial.level = median(x).unwrap_or(level);
     trial.min_detectable_slope = min_detectable_slope(t, x);
     let Some((mk, sen)) = trend_test(t, x) else {
-        trial.outcome = Outcome::NoTrend { shape: "flat" };
+        trial.outcome = Outcome::NoTrend { shape: Shape::Flat };
         return;
     };
     trial.mk = Some(mk);
@@ -393,7 +348,13 @@ fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: Count
     trial.ols = ols(t, x);
     trial.growth = sen.slope * trial.span_hours();
     let cyclic = trial.cycle_removed || trial.cycle_fitted;
-    trial.outcome = gate(trial, t, x, mk, sen, kind, cyclic);
+    let tested = Tested {
+        t,
+        x,
+        sen,
+        span: trial.span_hours(),
+    };
+    trial.outcome = gate(trial, &tested, mk, kind, cyclic);
     if matches!(trial.outcome, Outcome::Candidate { .. }) {
         let from = t.partition_point(|&h| h < trial.fit_start_hours);
         let (tg, xg) = (&t[from..], &x[from..]);
@@ -425,7 +386,9 @@ fn cycle_may_hide_growth(trial: &LifetimeTrial) -> bool {
     HARMONIC_COVERAGE.contains(&trial.coverage_hours())
         && match &trial.outcome {
             Outcome::NoTrend { .. } => true,
-            Outcome::Rejected { shape, .. } => matches!(*shape, "warm-up" | "growth-stopped"),
+            Outcome::Rejected { shape, .. } => {
+                matches!(*shape, Shape::WarmUp | Shape::GrowthStopped)
+            }
             _ => false,
         }
 }
@@ -439,7 +402,7 @@ fn without_fitted_cycle(
     t: &[f64],
     x: &[f64],
     level: f64,
-    kind: CounterKind,
+    kind: Counter,
     calendar: Option<&Calendar>,
 ) -> Option<LifetimeTrial> {
     let m = x.len();
@@ -476,7 +439,7 @@ fn without_fitted_cycle(
     if !matches!(
         trial.outcome,
         Outcome::Candidate {
-            shape: "linear",
+            shape: Shape::Linear,
             ..
         }
     ) {
@@ -494,343 +457,86 @@ fn without_fitted_cycle(
     Some(trial)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The block series of a lifetime under the shape gates and its whole-lifetime trend.
+struct Tested<'a> {
+    t: &'a [f64],
+    x: &'a [f64],
+    sen: SenSlope,
+    /// Hours from the lifetime's first sample to its last.
+    span: f64,
+}
+
+/// The shape gates, in order: no upward trend, minor growth, then [`stairs`] or (for growth
+/// that is not a staircase) [`bend`], [`tail`] and [`level_shift`]; then [`burst`] and what
+/// weakens a candidate ([`cycle`]). The first gate that rejects decides.
 fn gate(
     trial: &mut LifetimeTrial,
-    t: &[f64],
-    x: &[f64],
+    g: &Tested,
     mk: MannKendall,
-    sen: SenSlope,
-    kind: CounterKind,
+    kind: Counter,
     cyclic: bool,
 ) -> Outcome {
-    let m = x.len();
-    let span = trial.span_hours();
+    let (sen, span) = (g.sen, g.span);
     let level = trial.level.abs();
     if !(mk.p_increasing <= 0.05 && sen.slope > 0.0) {
         let shape = if cyclic {
-            "cyclic"
+            Shape::Cyclic
         } else if sen.slope < 0.0 && mk.p_increasing > 0.95 {
-            "decreasing"
+            Shape::Decreasing
         } else {
-            "flat"
+            Shape::Flat
         };
         return Outcome::NoTrend { shape };
     }
     let growth = sen.slope * span;
-    let needed = (MIN_RELATIVE_GROWTH * level).max(kind.growth_floor());
+    let needed = (MIN_RELATIVE_GROWTH * level).max(limit::growth_floor(kind));
     if growth < needed {
         return Outcome::Rejected {
-            shape: "minor-growth",
+            shape: Shape::MinorGrowth,
             reason: format!(
-                "minor growth: {:.3} {} over {} ({:.1}% of the level), below the practical size",
-                growth,
-                kind.unit(),
+                "minor growth: {} over {} ({:.1}% of the level), below the practical size",
+                amount(kind, growth),
                 hours_text(span),
                 100.0 * growth / level.max(f64::MIN_POSITIVE)
             ),
         };
     }
     let mut soft = Vec::new();
-    let mut shape = "linear";
-
-    // Steps among block differences, measured against the typical difference.
-    let diffs: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
-    let typical = median(&diffs).unwrap_or(0.0);
-    let step_sigma = mad_sigma(&diffs).unwrap_or(0.0);
-    let threshold = (6.0 * step_sigma).max(0.005 * level);
-    let ups: Vec<usize> = (0..diffs.len())
-        .filter(|&i| diffs[i] - typical > threshold)
-        .collect();
-    let downs = diffs.iter().filter(|&&d| typical - d > threshold).count();
-    let step_total: f64 = ups.iter().map(|&i| diffs[i]).sum();
-    let stair_spread = match (ups.first(), ups.last()) {
-        (Some(&a), Some(&b)) => t[b + 1] - t[a],
-        _ => 0.0,
-    };
-    // Steps that carry the growth make a staircase when they spread over half the lifetime, or
-    // when the last of them comes in the last third: growth that keeps stepping up has not
-    // stopped, and two steps of a fair size are not one level shift.
-    let late_stairs = || {
-        let steps = step_runs(&ups, &diffs)?;
-        let late = steps.last()?.0 + 1 >= m - m / 3;
-        let smallest = steps.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
-        let largest = steps.iter().map(|s| s.1).fold(0.0, f64::max);
-        Some(
-            steps.len() >= 2
-                && late
-                && smallest >= LATE_STAIR_MIN_STEP * growth
-                && smallest >= LATE_STAIR_MIN_STEP_RATIO * largest,
-        )
-    };
-    // (A spike's rise is undone at once: a late staircase has no sharp fall at all.)
-    let stairs = downs <= 1
-        && ((ups.len() >= 3 && stair_spread >= 0.5 * span && step_total >= 0.5 * growth)
-            || (downs == 0
-                && step_total >= LATE_STAIRS_STEP_SHARE * growth
-                && late_stairs() == Some(true)));
-
-    if stairs {
-        shape = "stepwise";
-        trial.up_steps = Some(ups.len());
+    let mut shape = Shape::Linear;
+    let steps = stairs::steps(g, level, growth);
+    if steps.stairs {
+        shape = Shape::Stepwise;
+        trial.up_steps = Some(steps.ups.len());
         trial.notes.push(format!(
             "{} up-steps over {}",
-            ups.len(),
-            hours_text(stair_spread)
+            steps.ups.len(),
+            hours_text(steps.spread)
         ));
-        if ups.len() <= 4 {
-            soft.push(format!("stepwise growth with only {} steps", ups.len()));
+        if steps.ups.len() <= 4 {
+            soft.push(format!(
+                "stepwise growth with only {} steps",
+                steps.ups.len()
+            ));
         }
     } else {
-        // Warm-up then plateau, or flat then a late onset.
-        if let Some(stick) = broken_stick(t, x) {
-            let after = &x[stick.break_index..];
-            let t_after = &t[stick.break_index..];
-            let post_fraction = (trial.end_hours - stick.break_time) / span;
-            // The part after the break is tested only when a rule below asks: a line's two
-            // slopes are seldom far enough apart for a bend or an onset.
-            let post_test = std::cell::OnceCell::new();
-            let post_mk = || *post_test.get_or_init(|| mann_kendall_hamed_rao(t_after, after));
-            let post_p = || post_mk().map_or(1.0, |r| r.p_increasing);
-            let (s1, s2) = (stick.slope_before, stick.slope_after);
-            // As for the tail below: a part after the bend too noisy to rule out growth at a
-            // rate that counts as continuing has not shown that growth stopped.
-            let bend_undecided = || {
-                !trial.restarted
-                    && s2 >= 0.0
-                    && trial.p <= UNDECIDED_TAIL_MAX_P
-                    && post_mk()
-                        .and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
-                        .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * sen.slope)
-            };
-            let bend = post_fraction >= 0.2
-                && s1 > 0.0
-                && s2 < 0.3 * s1
-                && post_p() >= 0.05
-                && !bend_undecided();
-            let day_over_day = if bend {
-                persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours())
-            } else {
-                None
-            };
-            if let Some((ratio, p)) = day_over_day {
-                trial.notes.push(format!(
-                    "the bend at {} is the daily cycle: the last third still rises {:.0}% of the rate day over day (sign p={p:.1e})",
-                    hours_text(stick.break_time),
-                    100.0 * ratio
-                ));
-            }
-            if bend && day_over_day.is_none() {
-                let since = stick.break_time;
-                let into = since - trial.start_hours;
-                // A jump fits a mean shift better than a bend: name it for what it is.
-                if let Some(shift) = mean_shift(x, 12.min(m / 4).max(3)) {
-                    if shift.rss < stick.rss
-                        && ups.len() < 3
-                        && shift.mean_after > shift.mean_before
-                    {
-                        return level_shift(t, &shift, post_p());
-                    }
-                }
-                let (shape, what) = if into <= 0.5 * span {
-                    ("warm-up", "warm-up then plateau")
-                } else {
-                    ("growth-stopped", "growth stopped")
-                };
-                return Outcome::Rejected {
-                    shape,
-                    reason: format!(
-                        "{what} from {} (MK p={:.2} after)",
-                        hours_text(since),
-                        post_p()
-                    ),
-                };
-            }
-            // Late onset only when the part before the break is itself flat.
-            let before_flat = || {
-                let (tb, xb) = (&t[..stick.break_index], &x[..stick.break_index]);
-                mann_kendall_hamed_rao(tb, xb).is_none_or(|r| r.p_increasing >= 0.05)
-            };
-            if s2 > 0.0 && s1 < 0.3 * s2 && after.len() >= 6 && post_p() < 0.05 && before_flat() {
-                if let Some(post) = post_mk()
-                    .and_then(|r| sen_slope(t_after, after, r.var_s_corrected, 0.95))
-                    .filter(|p| p.slope > 0.0)
-                {
-                    shape = "late-onset";
-                    trial.sen = Some(post);
-                    // The flat part before the onset dilutes the whole-lifetime test; the
-                    // growing part is the evidence, halved (Bonferroni over the two tests)
-                    // because the break was chosen on the same data.
-                    trial.p = trial.p.min((2.0 * post_p()).min(1.0));
-                    trial.fit_start_hours = stick.break_time;
-                    trial
-                        .notes
-                        .push(format!("onset at {}", hours_text(stick.break_time)));
-                    if post_fraction < 0.2 {
-                        soft.push("onset in the last 20% of the log".into());
-                    }
-                }
-            }
-        }
-        // Tail persistence: the last third must still grow.
-        let third = m - m / 3;
-        let (tt, tx) = (&t[third..], &x[third..]);
-        if tx.len() >= 4 {
-            let overall = trial.sen.map_or(sen.slope, |s| s.slope);
-            if let Some((tail_mk, tail)) = trend_test(tt, tx) {
-                let ratio = untied(tail.slope, tt, tx) / overall;
-                trial.tail_ratio = Some(ratio);
-                // Judging the tail day over day for one to three days of data was tried: it
-                // let warm-ups that restart through (their first day always grows).
-                // A tail that keeps most of the rate but is too short or noisy to be
-                // significant on its own (a sawtooth, a slow leak) has not stopped: a tail
-                // under a tenth of the rate stops whatever its p; otherwise only a tail that
-                // is both slow-ish and insignificant counts as stopping.
-                // (Warm-ups whose tail still creeps up are left to the halves test in mod.rs.)
-                let tail_p = tail_mk.p_increasing;
-                let slow = ratio < 0.1
-                    || (ratio < 0.3 && tail_p >= 0.1)
-                    || (tail_p >= 0.3 && ratio < TAIL_KEEPS_RATE);
-                // A third of a slow leak under noise is often too short to show its rate: a
-                // tail whose interval still reaches a rate this rule accepts has not shown that
-                // growth stopped, when the whole lifetime's evidence is strong. Not where
-                // restarts cut the series: there each lifetime opens with a warm-up whose tail
-                // is short, and the lifetimes' evidence is pooled.
-                let undecided = !trial.restarted
-                    && ratio >= 0.0
-                    && trial.p <= UNDECIDED_TAIL_MAX_P
-                    && tail.upper >= TAIL_KEEPS_RATE * overall;
-                let stopped = slow && !undecided;
-                let day_over_day = if stopped {
-                    persists_day_over_day(t, x, overall, span, trial.coverage_hours())
-                } else {
-                    None
-                };
-                if let Some((dd_ratio, p)) = day_over_day {
-                    // The tail's rate is the day-over-day one; its own slope is the cycle.
-                    trial.tail_ratio = Some(dd_ratio);
-                    trial.notes.push(format!(
-                        "the last third rises {:.0}% of the rate against the same hours a day before (sign p={p:.1e}); its own slope is the daily cycle",
-                        100.0 * dd_ratio
-                    ));
-                } else if stopped {
-                    return Outcome::Rejected {
-                        shape: "growth-stopped",
-                        reason: format!(
-                            "growth stopped: last third rises at {:.0}% of the overall rate (MK p={:.2})",
-                            100.0 * ratio,
-                            tail_mk.p_increasing
-                        ),
-                    };
-                } else if slow {
-                    trial.notes.push(format!(
-                        "tail {:.0}% of the slope, its interval up to {:.0}%: too noisy to show the growth stopped",
-                        100.0 * ratio,
-                        100.0 * tail.upper / overall
-                    ));
-                } else {
-                    trial
-                        .notes
-                        .push(format!("tail {:.0}% of the slope", 100.0 * ratio));
-                }
-            }
-        }
-        // A single level shift (configuration or load change) against a line.
-        let min_segment = 12.min(m / 4).max(3);
-        if let (Some(line), Some(shift)) = (line_fit(t, x), mean_shift(x, min_segment)) {
-            let delta_bic = bic(line.rss, m, 2) - bic(shift.rss, m, 3);
-            if delta_bic > 10.0 && ups.len() < 3 && shift.mean_after > shift.mean_before {
-                let post = &x[shift.split..];
-                let post_p =
-                    mann_kendall_hamed_rao(&t[shift.split..], post).map_or(1.0, |r| r.p_increasing);
-                let cycle_explains = || {
-                    persists_day_over_day(t, x, sen.slope, span, trial.coverage_hours()).is_some()
-                };
-                if post.len() >= 12 && post_p >= 0.05 && !cycle_explains() {
-                    return level_shift(t, &shift, post_p);
-                }
-                if post.len() < 12 {
-                    soft.push("a level shift near the end could explain the growth".into());
-                }
-            }
+        let ups = steps.ups.len();
+        if let Some(rejected) = bend::judge(g, trial, ups, &mut shape, &mut soft)
+            .or_else(|| tail::judge(g, trial))
+            .or_else(|| level_shift::judge(g, trial, ups, &mut soft))
+        {
+            return rejected;
         }
     }
-
-    // Bursts: the trend must survive dropping the 10% of blocks that sit furthest from it.
-    let slope_lower = trial.sen.map_or(sen.lower, |s| s.lower);
-    if slope_lower > 0.0 {
-        // A late onset is judged on the growing part and its own line: against the whole-log
-        // line the rising end is what sits furthest, and trimming it would erase the leak.
-        let from = t.partition_point(|&h| h < trial.fit_start_hours);
-        let line = trial.sen.unwrap_or(sen);
-        let mut order: Vec<usize> = (from..m).collect();
-        let resid = |i: usize| (x[i] - line.intercept - line.slope * t[i]).abs();
-        order.sort_by(|&a, &b| resid(a).total_cmp(&resid(b)));
-        let kept = order.len() - order.len() / 10;
-        let mut keep: Vec<usize> = order[..kept].to_vec();
-        keep.sort_unstable();
-        let kt: Vec<f64> = keep.iter().map(|&i| t[i]).collect();
-        let kx: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
-        let trimmed = trend_test(&kt, &kx).map(|r| r.1);
-        if trimmed.is_none_or(|s| s.slope <= 0.0 || s.lower <= 0.0) {
-            return Outcome::Rejected {
-                shape: "burst",
-                reason:
-                    "burst-driven: without the 10% most deviant blocks the slope interval reaches 0"
-                        .into(),
-            };
-        }
-    } else {
-        soft.push("the slope's 95% interval includes 0".into());
+    if let Some(rejected) = burst::judge(g, trial, &mut soft) {
+        return rejected;
     }
-
-    if let Some(p_cs) = cox_stuart_increasing(x) {
-        if p_cs > 0.2 {
-            soft.push(format!("Cox-Stuart disagrees (p={p_cs:.2})"));
-        }
-    }
-    let coverage = trial.coverage_hours();
-    if coverage < 24.0 {
-        trial.cycle_confound = true;
-        soft.push(format!(
-            "lifetime {} < 24 h: a daily cycle cannot be ruled out",
-            hours_text(span)
-        ));
-    } else if coverage < 72.0 {
-        match lag24_sign_test(t, x) {
-            Some((d, p)) if d > 0.0 && p < 0.01 => {
-                trial.notes.push(format!("lag-24h sign test p={p:.1e}"));
-            }
-            Some((_, p)) => {
-                trial.cycle_confound = true;
-                soft.push(format!(
-                    "lag-24h sign test p={p:.2}: a daily cycle is not ruled out"
-                ));
-            }
-            None => {
-                trial.cycle_confound = true;
-                soft.push("too few whole days to rule out a daily cycle".into());
-            }
-        }
-    }
+    cycle::weaken(g, trial, &mut soft);
     Outcome::Candidate { shape, soft }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_step_split_over_two_blocks_is_one_step_and_a_ramp_none() {
-        let diffs = [0.0, 5.0, 4.0, 0.0, 0.0, 7.0, 0.0];
-        assert_eq!(
-            step_runs(&[1, 2, 5], &diffs),
-            Some(vec![(2, 9.0), (5, 7.0)])
-        );
-        let ramp = [3.0, 3.0, 3.0, 3.0, 3.0, 3.0];
-        assert_eq!(step_runs(&[0, 1, 2], &ramp), None);
-        assert_eq!(step_runs(&[0, 2, 4], &ramp), None);
-    }
 
     /// A linear leak of 1/h over 75 h under uniform noise of +-30 (a fixed LCG draw).
     fn noisy_leak(seed: u64) -> (Vec<f64>, Vec<f64>) {
@@ -856,22 +562,13 @@ mod tests {
         ] {
             let (t, v) = noisy_leak(seed);
             let shortest = (MIN_SPAN_HOURS, MIN_SAMPLES);
-            let alone = try_lifetime(
-                &t,
-                &v,
-                CounterKind::HandleCount,
-                None,
-                shortest,
-                false,
-                None,
-            );
+            let alone = try_lifetime(&t, &v, Counter::HandleCount, None, shortest, false, None);
             assert_eq!(
                 kind_and_shape(&alone.outcome),
                 ("candidate", "linear"),
                 "seed {seed}"
             );
-            let restarted =
-                try_lifetime(&t, &v, CounterKind::HandleCount, None, shortest, true, None);
+            let restarted = try_lifetime(&t, &v, Counter::HandleCount, None, shortest, true, None);
             assert_eq!(
                 kind_and_shape(&restarted.outcome),
                 ("rejected", "growth-stopped"),
@@ -887,7 +584,7 @@ mod tests {
         let trial = try_lifetime(
             &t,
             &v,
-            CounterKind::HandleCount,
+            Counter::HandleCount,
             None,
             (MIN_SPAN_HOURS, MIN_SAMPLES),
             false,
@@ -900,9 +597,9 @@ mod tests {
     fn kind_and_shape(outcome: &Outcome) -> (&'static str, &'static str) {
         match outcome {
             Outcome::Untestable => ("untestable", ""),
-            Outcome::NoTrend { shape } => ("no-trend", shape),
-            Outcome::Rejected { shape, .. } => ("rejected", shape),
-            Outcome::Candidate { shape, .. } => ("candidate", shape),
+            Outcome::NoTrend { shape } => ("no-trend", shape.as_str()),
+            Outcome::Rejected { shape, .. } => ("rejected", shape.as_str()),
+            Outcome::Candidate { shape, .. } => ("candidate", shape.as_str()),
         }
     }
 }

@@ -1,0 +1,151 @@
+//! The log-wide decision for one series: the verdict rules (see [`rules`](super::rules)) in
+//! their order, the forecast, the notes on how the series was read, and the finding.
+
+use super::rules::{self, daily_cycle, Decision, Evidence};
+use super::trial::SeriesTrial;
+use super::{forecast, per_hour, Finding, TrendLine, Verdict};
+use crate::ingest::PerfLog;
+
+/// The finding for one series after the log-wide FDR step.
+pub(super) fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
+    let e = Evidence::new(log, s);
+    let mut d = rules::insufficient::decide(&e)
+        .or_else(|| rules::warm_up::decide(&e))
+        .or_else(|| rules::restart_masked::decide(&e))
+        .or_else(|| rules::strong::decide(&e))
+        .or_else(|| rules::weak::decide(&e))
+        .unwrap_or_else(|| rules::no_growth::decide(&e));
+    rules::renumbering::apply(&mut d, &s.split);
+    let forecast = forecast::apply(&e, &mut d);
+    reading_notes(&e, &mut d);
+    let decisive = d.decisive.map(|i| e.lifetime(i));
+    if let Some(shape) = daily_cycle::shape_of_flat(d.verdict, d.shape, decisive) {
+        d.shape = shape;
+    }
+    finding(&e, d, forecast)
+}
+
+/// How the series was read, after the verdict's reasons: the smallest leak a non-detection
+/// could have caught, a stitched lineage, the lifetimes and a sawtooth.
+fn reading_notes(e: &Evidence, d: &mut Decision) {
+    let s = e.s;
+    // The detectable slope bounds a test that was run; an untested series has no such bound.
+    if d.verdict == Verdict::Ok {
+        if let Some(mds) = min_detectable(s) {
+            d.reasons.push(format!(
+                "could have detected a leak of about {} or more",
+                per_hour(s.kind, mds)
+            ));
+        }
+    }
+    if s.labels.len() > 1 {
+        d.reasons.push(format!(
+            "one process lineage seen as {} (stitched by ID Process across #N renumbering)",
+            s.labels.join(", ")
+        ));
+    }
+    if !s.split.cuts.is_empty() {
+        let mut why_unique: Vec<&str> = Vec::new();
+        for w in s.split.cuts.iter().map(|c| c.1.describe()) {
+            if !why_unique.contains(&w) {
+                why_unique.push(w);
+            }
+        }
+        d.reasons.push(format!(
+            "{} lifetimes ({})",
+            s.lifetimes.len(),
+            why_unique.join(", ")
+        ));
+    }
+    if s.split.sawtooth_drops > 0 {
+        d.reasons.push(format!(
+            "{} recurring drops read as a sawtooth, not restarts",
+            s.split.sawtooth_drops
+        ));
+    }
+}
+
+/// The smallest slope any lifetime's test could have detected.
+fn min_detectable(s: &SeriesTrial) -> Option<f64> {
+    s.lifetimes
+        .iter()
+        .filter_map(|l| l.min_detectable_slope)
+        .reduce(f64::min)
+}
+
+/// The trend line of each tested lifetime: robust (Sen, from a late onset on) or least-squares.
+fn fits(e: &Evidence, robust: bool) -> Vec<TrendLine> {
+    e.tested
+        .iter()
+        .filter_map(|&i| {
+            let l = e.lifetime(i);
+            if robust {
+                l.sen.map(|f| TrendLine {
+                    start_hours: l.fit_start_hours,
+                    end_hours: l.end_hours,
+                    intercept: f.intercept,
+                    slope_per_hour: f.slope,
+                })
+            } else {
+                l.ols.map(|f| TrendLine {
+                    start_hours: l.start_hours,
+                    end_hours: l.end_hours,
+                    intercept: f.intercept,
+                    slope_per_hour: f.slope,
+                })
+            }
+        })
+        .collect()
+}
+
+fn finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> Finding {
+    let s = e.s;
+    let col = &e.log.columns[s.column];
+    let decisive = d.decisive.map(|i| e.lifetime(i));
+    let sen = decisive.and_then(|l| l.sen);
+    let ols = decisive.and_then(|l| l.ols);
+    let growth_percent = match (e.first, e.last) {
+        (Some(f), Some(l)) if f > 0.0 => Some(100.0 * (l - f) / f),
+        _ => None,
+    };
+    Finding {
+        process: col.path.process_name().unwrap_or_default().to_string(),
+        instance: col.path.instance_label().unwrap_or_default(),
+        pids: s.split.pids.clone(),
+        counter: col.path.counter.clone(),
+        verdict: d.verdict,
+        confidence: d.confidence.clamp(0.0, 1.0),
+        slope_per_hour: sen.map(|x| x.slope),
+        slope_ci95: sen.map(|x| [x.lower, x.upper]),
+        r_squared: ols.map(|o| o.r_squared),
+        p_value: d.p_value,
+        first: e.first,
+        last: e.last,
+        growth_percent,
+        segments: s.lifetimes.len().max(1),
+        limit: forecast.limit.as_ref().map(|l| l.value),
+        time_to_limit_hours: forecast.time_to_limit_hours,
+        chart: None,
+        machine: col.path.machine.clone(),
+        severity: forecast.severity,
+        q_value: d.q_value,
+        time_to_limit_ci_hours: forecast.time_to_limit_ci_hours,
+        ols_slope_per_hour: ols.map(|o| o.slope),
+        ols_slope_se: ols.map(|o| o.slope_se),
+        min_detectable_slope_per_hour: if d.verdict == Verdict::InsufficientData {
+            None
+        } else {
+            min_detectable(s)
+        },
+        shape: d.shape,
+        reasons: d.reasons,
+        samples: s.finite_count,
+        span_hours: e.span_hours,
+        unit: s.kind.unit(),
+        column: s.column,
+        restarts: s.split.cuts.iter().map(|c| c.0).collect(),
+        robust_fits: fits(e, true),
+        ols_fits: fits(e, false),
+        stitched_values: s.values.clone(),
+    }
+}

@@ -1,0 +1,169 @@
+//! The forecast of a flagged series: the limit its counter runs into, the time to it with its
+//! interval, the severity, and the reasons that state the trend; then the rules that read the
+//! forecast ([`partial_day`](super::rules::partial_day)) and the leak's confidence.
+
+use super::gates::LifetimeTrial;
+use super::limit::{self, Limit};
+use super::rules::{growing_hours, partial_day, relative_growth, Decision, Evidence};
+use super::stats::trend::SenSlope;
+use super::{amount, hours_text, per_hour, Severity, Verdict};
+use crate::format;
+use crate::vocab::Counter;
+
+/// What the forecast adds to a finding.
+pub(crate) struct Forecast {
+    pub limit: Option<Limit>,
+    pub time_to_limit_hours: Option<f64>,
+    pub time_to_limit_ci_hours: Option<[Option<f64>; 2]>,
+    pub severity: Option<Severity>,
+}
+
+/// Forecasts the series from its decisive lifetime (from the current one's level when they
+/// differ) and adds the trend's reasons to a flagged decision.
+pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
+    let s = e.s;
+    let kind = s.kind;
+    let decisive = d.decisive.map(|i| e.lifetime(i));
+    let level_now = d
+        .current
+        .or(d.decisive)
+        .and_then(|i| s.lifetimes[i].level_at_end())
+        .or(e.last)
+        .unwrap_or(0.0);
+    let limit = limit::limit_for(kind, level_now, s.max_virtual_bytes, s.commit_headroom);
+    let mut forecast = Forecast {
+        limit: None,
+        time_to_limit_hours: None,
+        time_to_limit_ci_hours: None,
+        severity: None,
+    };
+    let Some((l, sen)) = decisive.and_then(|l| Some((l, l.sen?))) else {
+        forecast.limit = limit;
+        return forecast;
+    };
+    if d.verdict.is_flagged() {
+        trend_reasons(d, kind, l, sen);
+        let band = limit::forecast_band(sen.slope, sen.lower, sen.upper, l.half_slopes);
+        if let Some(lim) = &limit {
+            if let Some((h, ci)) =
+                limit::time_to_limit(lim.value, level_now, sen.slope, band.0, band.1)
+            {
+                forecast.time_to_limit_hours = Some(h);
+                forecast.time_to_limit_ci_hours = Some(ci);
+                // Judged, like the time to limit, from the trend's end: the last sample is
+                // noisier.
+                let severity_hours = if lim.severity_value == lim.value {
+                    h
+                } else {
+                    (lim.severity_value - level_now).max(0.0) / sen.slope
+                };
+                forecast.severity = Some(limit::severity(severity_hours));
+                d.reasons.push(format!(
+                    "TTE({}) {} [{}, {}] ({})",
+                    amount(kind, lim.value),
+                    hours_text(h),
+                    ci[0].map_or("?".into(), hours_text),
+                    ci[1].map_or("never".into(), hours_text),
+                    lim.note
+                ));
+                soft_limit_reasons(d, kind, lim, level_now, sen.slope, band);
+                partial_day::apply(e, d, ci[1]);
+            }
+        }
+        if d.verdict == Verdict::Leak && d.confidence < 0.9 {
+            d.confidence = leak_confidence(d.q_value, l);
+        }
+    }
+    forecast.limit = limit;
+    forecast
+}
+
+/// The slope with its interval second, the growth over the growing part third, then the
+/// lifetime's own notes.
+fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlope) {
+    let reasons = &mut d.reasons;
+    reasons.insert(
+        1.min(reasons.len()),
+        format!(
+            "Sen {} (95% CI {})",
+            per_hour(kind, sen.slope),
+            format::rate_interval(Some([sen.lower, sen.upper]), &kind.unit())
+        ),
+    );
+    reasons.insert(
+        2.min(reasons.len()),
+        // Relative to the median level, not to the first sample as `growth_percent` is: say
+        // so, or the two figures read as a contradiction.
+        format!(
+            "trend +{:.0}% of the median level over {}",
+            100.0 * relative_growth(l),
+            hours_text(growing_hours(l))
+        ),
+    );
+    reasons.extend(l.notes.iter().cloned());
+}
+
+/// The hard limit is years away for most handle leaks; the soft limit is where trouble starts,
+/// so say when it is reached (or that it is already passed).
+fn soft_limit_reasons(
+    d: &mut Decision,
+    kind: Counter,
+    lim: &Limit,
+    level: f64,
+    slope: f64,
+    (slope_low, slope_high): (f64, f64),
+) {
+    if kind != Counter::HandleCount {
+        return;
+    }
+    if level >= lim.severity_value {
+        d.reasons.push(format!(
+            "already past the 16,384-handle soft limit ({})",
+            amount(kind, level)
+        ));
+    } else if lim.severity_value < lim.value {
+        if let Some((hs, cis)) =
+            limit::time_to_limit(lim.severity_value, level, slope, slope_low, slope_high)
+        {
+            d.reasons.push(format!(
+                "16,384-handle soft limit in {} [{}, {}]",
+                hours_text(hs),
+                cis[0].map_or("?".into(), hours_text),
+                cis[1].map_or("never".into(), hours_text)
+            ));
+        }
+    }
+}
+
+/// A leak's confidence: high for a strong q, large growth, a persistent tail and a full day
+/// (or several lifetimes) so that a cycle cannot pass for growth; scaled by the q's strength.
+fn leak_confidence(q_value: Option<f64>, l: &LifetimeTrial) -> f64 {
+    let rel = relative_growth(l);
+    let high = q_value.is_some_and(|q| q <= 1e-4)
+        && rel >= 0.2
+        && l.tail_ratio.is_none_or(|r| r >= 0.6)
+        && !l.cycle_confound;
+    let strength = q_value.map_or(0.0, |q| (-q.max(1e-300).log10() / 20.0).min(1.0));
+    if high {
+        0.9 + 0.09 * strength
+    } else {
+        0.75 + 0.1 * strength
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rules::testing::linear_trial;
+    use super::*;
+
+    #[test]
+    fn a_strong_large_steady_leak_is_highly_confident() {
+        let l = linear_trial(48.0);
+        // ~40% growth over 48 h on a level of ~124, q 1e-20: 0.9 + 0.09.
+        assert!((leak_confidence(Some(1e-20), &l) - 0.99).abs() < 1e-12);
+        assert!((leak_confidence(Some(1e-3), &l) - (0.75 + 0.1 * 0.15)).abs() < 1e-12);
+        let mut confounded = l.clone();
+        confounded.cycle_confound = true;
+        assert!(leak_confidence(Some(1e-20), &confounded) < 0.9);
+    }
+}

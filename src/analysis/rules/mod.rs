@@ -1,0 +1,266 @@
+//! The verdict rules, one per file. Each decides one thing about a series whose lifetimes were
+//! tested and whose q-values are known, and says why in a reason a person reads. The driver in
+//! `decide.rs` applies them in this order (the first main rule that applies sets the verdict):
+//!
+//! 1. [`insufficient`]: nothing testable (or only restart-cut lifetimes that do not agree).
+//! 2. [`warm_up`]: restarts that warm up to where an earlier lifetime settled.
+//! 3. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes.
+//! 4. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
+//!    [`late_onset`], [`dying_out`], [`daily_cycle`], [`confined`], [`not_repeated`].
+//! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only.
+//! 6. [`no_growth`]: why the series is not flagged.
+//!
+//! Then, whatever the main rule: [`renumbering`] (a moving `#N` label without `ID Process`
+//! lowers a leak), the forecast (with [`partial_day`] and the leak's confidence), and the
+//! notes about how the series was read.
+
+pub(super) mod confined;
+pub(super) mod daily_cycle;
+pub(super) mod dying_out;
+pub(super) mod insufficient;
+pub(super) mod late_onset;
+pub(super) mod no_growth;
+pub(super) mod not_repeated;
+pub(super) mod partial_day;
+pub(super) mod renumbering;
+pub(super) mod restart_masked;
+pub(super) mod strong;
+pub(super) mod warm_up;
+pub(super) mod weak;
+
+use super::gates::{LifetimeTrial, Outcome};
+use super::trial::SeriesTrial;
+use super::{Verdict, Q_LEAK, Q_SUSPECT};
+use crate::ingest::PerfLog;
+use crate::vocab::Shape;
+
+/// What the rules read about one series: its trial and the lifetimes sorted by what they show.
+pub(crate) struct Evidence<'a> {
+    pub log: &'a PerfLog,
+    pub s: &'a SeriesTrial,
+    /// Lifetimes that were tested (long enough), in time order.
+    pub tested: Vec<usize>,
+    /// Tested lifetimes with leak-shaped growth at p <= [`Q_SUSPECT`].
+    pub passing: Vec<usize>,
+    /// Passing lifetimes at q <= [`Q_LEAK`] that stand for something alone.
+    pub strong: Vec<usize>,
+    /// Every tested lifetime was tested only because restarts cut them all short.
+    pub pooled: bool,
+    /// The passing lifetimes together make a restart-masked leak (see [`restart_masked`]).
+    pub masked: bool,
+    pub first: Option<f64>,
+    pub last: Option<f64>,
+    /// Hours from the first to the last finite sample.
+    pub span_hours: f64,
+}
+
+impl<'a> Evidence<'a> {
+    pub fn new(log: &'a PerfLog, s: &'a SeriesTrial) -> Evidence<'a> {
+        let span_hours = match (s.first_finite, s.last_finite) {
+            (Some(a), Some(b)) => {
+                match (log.elapsed_seconds.get(a.0), log.elapsed_seconds.get(b.0)) {
+                    (Some(start), Some(end)) if (end - start).is_finite() => (end - start) / 3600.0,
+                    _ => 0.0,
+                }
+            }
+            _ => 0.0,
+        };
+        let tested: Vec<usize> = (0..s.lifetimes.len())
+            .filter(|&i| s.lifetimes[i].mk.is_some())
+            .collect();
+        let passing: Vec<usize> = tested
+            .iter()
+            .copied()
+            .filter(|&i| {
+                matches!(s.lifetimes[i].outcome, Outcome::Candidate { .. })
+                    && s.lifetimes[i].p <= Q_SUSPECT
+            })
+            .collect();
+        let mut e = Evidence {
+            log,
+            s,
+            tested,
+            passing,
+            strong: Vec::new(),
+            pooled: false,
+            masked: false,
+            first: s.first_finite.map(|p| p.1),
+            last: s.last_finite.map(|p| p.1),
+            span_hours,
+        };
+        // Lifetimes tested only because restarts cut them all short stand for nothing alone.
+        e.pooled = e.tested.iter().all(|&i| s.lifetimes[i].pooled_only);
+        e.strong = e
+            .passing
+            .iter()
+            .copied()
+            .filter(|&i| e.q_of(i) <= Q_LEAK && !e.pooled)
+            .collect();
+        e.masked = restart_masked::applies(&e);
+        e
+    }
+
+    pub fn lifetime(&self, i: usize) -> &'a LifetimeTrial {
+        &self.s.lifetimes[i]
+    }
+
+    /// The lifetime's q after the log-wide FDR step (1 when untested).
+    pub fn q_of(&self, i: usize) -> f64 {
+        self.s.lifetime_q[i].unwrap_or(1.0)
+    }
+
+    /// What weakens a candidate lifetime's growth (empty for other outcomes).
+    pub fn soft_of(&self, i: usize) -> Vec<String> {
+        match &self.s.lifetimes[i].outcome {
+            Outcome::Candidate { soft, .. } => soft.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The candidate's shape, `linear` for any other outcome.
+    pub fn candidate_shape(&self, i: usize) -> Shape {
+        match &self.s.lifetimes[i].outcome {
+            Outcome::Candidate { shape, .. } => *shape,
+            _ => Shape::Linear,
+        }
+    }
+}
+
+/// The verdict of a series and everything said along the way.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    pub verdict: Verdict,
+    pub shape: Shape,
+    pub confidence: f64,
+    pub reasons: Vec<String>,
+    /// The lifetime whose slope, fit and forecast the finding reports.
+    pub decisive: Option<usize>,
+    /// The lifetime the forecast starts from, when it is not the decisive one.
+    pub current: Option<usize>,
+    pub q_value: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+impl Decision {
+    /// A decision resting on lifetime `i`: its q and p are the finding's.
+    fn on(e: &Evidence, i: usize, verdict: Verdict, shape: Shape, confidence: f64) -> Decision {
+        Decision {
+            verdict,
+            shape,
+            confidence,
+            reasons: Vec::new(),
+            decisive: Some(i),
+            current: None,
+            q_value: Some(e.q_of(i)),
+            p_value: Some(e.lifetime(i).p),
+        }
+    }
+}
+
+/// Why a strong lifetime's growth is not a leak: the verdict (always `ok`), its confidence,
+/// the shape it names (if any) and the reason, which goes first.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Objection {
+    pub confidence: f64,
+    pub shape: Option<Shape>,
+    pub reason: String,
+}
+
+/// Hours the reported slope applies to: the whole lifetime, or from a late onset on.
+pub(crate) fn growing_hours(l: &LifetimeTrial) -> f64 {
+    l.end_hours - l.fit_start_hours.max(l.start_hours)
+}
+
+/// Growth of the growing part at the reported slope, as a share of the lifetime's level.
+pub(crate) fn relative_growth(l: &LifetimeTrial) -> f64 {
+    l.sen.map_or(0.0, |x| x.slope) * growing_hours(l) / l.level.abs().max(f64::MIN_POSITIVE)
+}
+
+/// The growing part is only the last 20% of the lifetime.
+pub(crate) fn starts_late(l: &LifetimeTrial) -> bool {
+    let span = l.span_hours();
+    span > 0.0 && (l.end_hours - l.fit_start_hours) < 0.2 * span
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Lifetimes and series for the rules' unit tests.
+
+    use super::super::gates::{self, LifetimeTrial, Outcome};
+    use super::super::lifetime::Lifetimes;
+    use super::super::trial::SeriesTrial;
+    use crate::ingest::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
+    use crate::vocab::Counter;
+
+    /// A clean linear lifetime of `hours` growing 1/h from 100, tested as a candidate.
+    pub fn linear_trial(hours: f64) -> LifetimeTrial {
+        let t: Vec<f64> = (0..=(hours as usize * 4)).map(|i| i as f64 / 4.0).collect();
+        let v: Vec<f64> = t
+            .iter()
+            .map(|h| 100.0 + h + 0.01 * (h * 7.0).sin())
+            .collect();
+        let trial = gates::try_lifetime(
+            &t,
+            &v,
+            Counter::HandleCount,
+            None,
+            (gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES),
+            false,
+            None,
+        );
+        assert!(
+            matches!(trial.outcome, Outcome::Candidate { .. }),
+            "{trial:?}"
+        );
+        trial
+    }
+
+    /// A series of the given lifetimes with the given q-values, and an empty log to read it in.
+    pub fn series(lifetimes: Vec<LifetimeTrial>, q: Vec<Option<f64>>) -> (PerfLog, SeriesTrial) {
+        let path = CounterPath {
+            machine: None,
+            original_object: "Process".into(),
+            object: "Process".into(),
+            parent: None,
+            instance: Some("app".into()),
+            index: None,
+            original_counter: "Handle Count".into(),
+            counter: "Handle Count".into(),
+        };
+        let log = PerfLog {
+            source: SourceInfo {
+                path: "test.csv".into(),
+                format: LogFormat::PdhCsv,
+                encoding: "UTF-8".into(),
+                time_zone: None,
+                utc_offset_minutes: None,
+                segments: Vec::new(),
+            },
+            timestamps: Vec::new(),
+            elapsed_seconds: Vec::new(),
+            all_paths: vec![path.clone()],
+            columns: vec![Column {
+                path,
+                values: Vec::<f64>::new().into(),
+            }],
+            warnings: Vec::new(),
+        };
+        let s = SeriesTrial {
+            column: 0,
+            kind: Counter::HandleCount,
+            split: Lifetimes::default(),
+            lifetime_q: q,
+            lifetimes,
+            combined_p: None,
+            combined_q: None,
+            commit_headroom: None,
+            max_virtual_bytes: None,
+            values: None,
+            labels: Vec::new(),
+            first_finite: None,
+            last_finite: None,
+            finite_count: 0,
+        };
+        (log, s)
+    }
+}

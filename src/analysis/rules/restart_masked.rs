@@ -1,0 +1,127 @@
+//! Rule: restart-masked growth. Restarts that keep cutting a leaking process short hide the
+//! leak from any one lifetime's test; when at least half the tested lifetimes grow (two or
+//! more), their tests combined (Stouffer, then the log-wide FDR) reach q <= Q_LEAK, their
+//! slopes agree within 3x (or three or more lifetimes all grow) and not all of them are dying
+//! out, the series leaks (`restart-masked`). Lifetimes covering under a day in all cannot rule
+//! out a daily cycle: `suspect` then.
+
+use super::super::{gates, hours_text, Verdict, Q_LEAK};
+use super::dying_out::dying_out;
+use super::{Decision, Evidence};
+use crate::vocab::Shape;
+
+/// Whether the passing lifetimes make a restart-masked leak (computed with the evidence).
+pub(crate) fn applies(e: &Evidence) -> bool {
+    let s = e.s;
+    let (passing, tested) = (&e.passing, &e.tested);
+    let slopes_agree = |idx: &[usize]| {
+        let slopes: Vec<f64> = idx
+            .iter()
+            .filter_map(|&i| s.lifetimes[i].sen.map(|x| x.slope))
+            .collect();
+        let (lo, hi) = slopes
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        slopes.len() == idx.len() && lo > 0.0 && hi <= 3.0 * lo
+    };
+    passing.len() >= 2
+        && 2 * passing.len() >= tested.len()
+        && s.combined_q.is_some_and(|q| q <= Q_LEAK)
+        && (slopes_agree(passing) || (passing.len() >= 3 && passing.len() == tested.len()))
+        && !passing.iter().all(|&i| dying_out(e, i).is_some())
+}
+
+pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
+    if !e.masked {
+        return None;
+    }
+    let s = e.s;
+    // The slope comes from the longest growing lifetime (a short last one is mostly the
+    // warm-up after the restart); the forecast still starts from the current level.
+    let longest = e
+        .passing
+        .iter()
+        .copied()
+        .max_by(|&a, &b| {
+            s.lifetimes[a]
+                .coverage_hours()
+                .total_cmp(&s.lifetimes[b].coverage_hours())
+        })
+        .unwrap_or(e.tested[0]);
+    let mut d = Decision {
+        verdict: Verdict::Leak,
+        shape: Shape::RestartMasked,
+        confidence: 0.0,
+        reasons: Vec::new(),
+        decisive: Some(longest),
+        current: e.passing.last().copied(),
+        q_value: s.combined_q,
+        p_value: s.combined_p,
+    };
+    let covered: f64 = e
+        .passing
+        .iter()
+        .map(|&i| s.lifetimes[i].coverage_hours())
+        .sum();
+    d.reasons.push(format!(
+        "MK-HR q={:.1e} combined over lifetimes (Stouffer)",
+        d.q_value.unwrap_or(1.0)
+    ));
+    d.reasons.push(format!(
+        "{}/{} lifetimes agree on the growth",
+        e.passing.len(),
+        e.tested.len()
+    ));
+    if e.pooled {
+        d.reasons.push(format!(
+            "every lifetime is shorter than {} h: they are judged together only",
+            gates::MIN_SPAN_HOURS
+        ));
+    }
+    if covered < 24.0 {
+        d.verdict = Verdict::Suspect;
+        d.reasons.push(format!(
+            "lifetimes cover only {}: a daily cycle cannot be ruled out",
+            hours_text(covered)
+        ));
+    }
+    d.confidence = if d.verdict == Verdict::Leak {
+        0.9
+    } else {
+        0.55
+    };
+    Some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{linear_trial, series};
+    use super::*;
+
+    #[test]
+    fn agreeing_lifetimes_with_a_strong_combined_test_leak() {
+        let (log, mut s) = series(
+            vec![linear_trial(30.0), linear_trial(30.0)],
+            vec![Some(0.02), Some(0.02)],
+        );
+        s.combined_q = Some(1e-6);
+        let d = decide(&Evidence::new(&log, &s)).expect("restart-masked");
+        assert_eq!((d.verdict, d.shape), (Verdict::Leak, Shape::RestartMasked));
+        assert_eq!(d.reasons[1], "2/2 lifetimes agree on the growth");
+        // A combined test that is not strong enough leaves the series to the other rules.
+        s.combined_q = Some(0.05);
+        assert_eq!(decide(&Evidence::new(&log, &s)), None);
+    }
+
+    #[test]
+    fn lifetimes_covering_under_a_day_are_only_suspect() {
+        let (log, mut s) = series(
+            vec![linear_trial(8.0), linear_trial(8.0)],
+            vec![Some(0.02), Some(0.02)],
+        );
+        s.combined_q = Some(1e-6);
+        let d = decide(&Evidence::new(&log, &s)).expect("restart-masked");
+        assert_eq!((d.verdict, d.confidence), (Verdict::Suspect, 0.55));
+        assert!(d.reasons.last().unwrap().contains("cannot be ruled out"));
+    }
+}

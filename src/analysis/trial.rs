@@ -1,0 +1,189 @@
+//! Testing a series: split it into lifetimes, put each on trial (see `gates`), and pool the
+//! tests of lifetimes that restarts cut short; run for every planned series, in parallel.
+
+use rayon::prelude::*;
+
+use super::gates::{self, LifetimeTrial};
+use super::lifetime::{self, Identity, Lifetimes};
+use super::plan::{Plan, Unit};
+use super::season::Calendar;
+use super::stats::combine::stouffer;
+use crate::vocab::Counter;
+
+/// Shortest lifetime (hours, samples) tested when restarts cut every lifetime of a series below
+/// [`gates::MIN_SPAN_HOURS`] or [`gates::MIN_SAMPLES`]: such lifetimes count only together, never
+/// one alone.
+const POOLED_MIN_SPAN_HOURS: f64 = 1.0;
+const POOLED_MIN_SAMPLES: usize = 8;
+
+/// Everything learnt about one series before the log-wide FDR step.
+pub(crate) struct SeriesTrial {
+    pub column: usize,
+    pub kind: Counter,
+    pub split: Lifetimes,
+    pub lifetimes: Vec<LifetimeTrial>,
+    pub lifetime_q: Vec<Option<f64>>,
+    pub combined_p: Option<f64>,
+    pub combined_q: Option<f64>,
+    pub commit_headroom: Option<f64>,
+    pub max_virtual_bytes: Option<f64>,
+    /// The series stitched by PID across instance labels (None: the column's own values).
+    pub values: Option<Vec<f64>>,
+    /// Instance labels of a stitched series, most samples first.
+    pub labels: Vec<String>,
+    /// The first and last samples that are numbers (index, value), and how many there are:
+    /// what the decision needs of the whole series, kept so it need not be decoded again.
+    pub first_finite: Option<(usize, f64)>,
+    pub last_finite: Option<(usize, f64)>,
+    pub finite_count: usize,
+}
+
+/// The trial of every planned series, in plan order. `hours` are the log's sample times.
+pub(crate) fn run_all(
+    mut plan: Plan,
+    hours: &[f64],
+    calendar: Option<&Calendar>,
+) -> Vec<SeriesTrial> {
+    let log = plan.log;
+    let n = log.elapsed_seconds.len();
+    let processes = std::mem::take(&mut plan.processes);
+    let plan = &plan;
+    let mut ordered: Vec<(usize, SeriesTrial)> = processes
+        .into_par_iter()
+        .flat_map(|process| {
+            let first = process[0].1.column();
+            // A Process V2 instance is one process: the PID in its name is its identity for
+            // every sample, as an `ID Process` column is for a classic label.
+            let pid = match log.columns[first].path.process_v2_pid() {
+                Some((_, pid)) => Some(vec![f64::from(pid); n]),
+                None => plan.decoded(first, "ID Process"),
+            };
+            let elapsed = plan.decoded(first, "Elapsed Time");
+            let max_vb = plan.max_virtual_bytes(first);
+            // Still parallel within a process: a log of one big process has several counters.
+            let trials: Vec<(usize, SeriesTrial)> = process
+                .into_par_iter()
+                .map(|(order, unit)| {
+                    let column = unit.column();
+                    let mut trial = match unit {
+                        Unit::Lineage(_, kind, l) => {
+                            let identity = Identity {
+                                pid: Some(&l.pid),
+                                elapsed: l.elapsed.as_deref(),
+                            };
+                            // Bitness from the largest Virtual Bytes under any of the lineage's
+                            // labels.
+                            let max_vb = l
+                                .columns
+                                .iter()
+                                .filter_map(|&c| plan.max_virtual_bytes(c))
+                                .reduce(f64::max);
+                            let mut trial =
+                                try_series(hours, &l.values, kind, identity, max_vb, calendar);
+                            trial.labels = l
+                                .columns
+                                .iter()
+                                .filter_map(|&c| log.columns[c].path.instance_label())
+                                .collect();
+                            trial.values = Some(l.values);
+                            trial
+                        }
+                        Unit::Label(column, kind) => {
+                            let identity = Identity {
+                                pid: pid.as_deref(),
+                                elapsed: elapsed.as_deref(),
+                            };
+                            let values = log.columns[column].values.to_vec();
+                            try_series(hours, &values, kind, identity, max_vb, calendar)
+                        }
+                    };
+                    trial.column = column;
+                    trial.commit_headroom = plan.headroom_of(column);
+                    (order, trial)
+                })
+                .collect();
+            trials
+        })
+        .collect();
+    ordered.sort_by_key(|(order, _)| *order);
+    ordered.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Splits one series into lifetimes and tries each; lifetimes all cut short by restarts are
+/// tried with a shorter minimum and their tests combined (Stouffer, weighted by blocks).
+pub(crate) fn try_series(
+    hours: &[f64],
+    values: &[f64],
+    kind: Counter,
+    identity: Identity,
+    max_virtual_bytes: Option<f64>,
+    calendar: Option<&Calendar>,
+) -> SeriesTrial {
+    let split = lifetime::split(values, hours, identity);
+    let restarted = split.lifetimes.len() > 1;
+    // A single lifetime holds every finite sample: the split's scale of their changes is its own.
+    let change_sigma = split.change_sigma.filter(|_| !restarted);
+    let trial_all = |shortest: (f64, usize)| -> Vec<LifetimeTrial> {
+        split
+            .lifetimes
+            .iter()
+            .map(|life| match life.contiguous() {
+                Some(r) => gates::try_lifetime(
+                    &hours[r.clone()],
+                    &values[r],
+                    kind,
+                    calendar,
+                    shortest,
+                    restarted,
+                    change_sigma,
+                ),
+                None => {
+                    let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
+                    let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
+                    gates::try_lifetime(&t, &v, kind, calendar, shortest, restarted, None)
+                }
+            })
+            .collect()
+    };
+    let mut lifetimes = trial_all((gates::MIN_SPAN_HOURS, gates::MIN_SAMPLES));
+    // Restarts that cut every lifetime short of the minimum would leave a restart-masked leak
+    // untested: shorter lifetimes are tested then, and only judged together (see `rules`).
+    if split.lifetimes.len() >= 2 && lifetimes.iter().all(|l| l.mk.is_none()) {
+        lifetimes = trial_all((POOLED_MIN_SPAN_HOURS, POOLED_MIN_SAMPLES));
+        for l in lifetimes.iter_mut().filter(|l| l.mk.is_some()) {
+            l.pooled_only = true;
+        }
+    }
+    let tested: Vec<&LifetimeTrial> = lifetimes.iter().filter(|l| l.mk.is_some()).collect();
+    let combined_p = if tested.len() >= 2 {
+        let p: Vec<f64> = tested.iter().map(|l| l.p).collect();
+        let w: Vec<f64> = tested.iter().map(|l| (l.blocks as f64).sqrt()).collect();
+        stouffer(&p, &w)
+    } else {
+        None
+    };
+    SeriesTrial {
+        column: 0,
+        kind,
+        lifetime_q: vec![None; lifetimes.len()],
+        split,
+        lifetimes,
+        combined_p,
+        combined_q: None,
+        commit_headroom: None,
+        max_virtual_bytes,
+        values: None,
+        labels: Vec::new(),
+        first_finite: values
+            .iter()
+            .copied()
+            .enumerate()
+            .find(|(_, v)| v.is_finite()),
+        last_finite: values
+            .iter()
+            .copied()
+            .enumerate()
+            .rfind(|(_, v)| v.is_finite()),
+        finite_count: values.iter().filter(|v| v.is_finite()).count(),
+    }
+}
