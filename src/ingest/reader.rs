@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use flate2::read::MultiGzDecoder;
 
+use super::budget::{Budget, MAX_NESTING};
 use super::decode::{self, Utf8Transcoder};
 use super::error::IngestError;
 use super::header::HeaderCell;
@@ -28,14 +29,34 @@ const MAX_BAD_STAMP_SHARE: f64 = 0.1;
 const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
 
 /// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
-/// `input_len`, the stream's length when known, lets the columns be sized once; for a gzip
-/// stream `inflated_len`, its uncompressed length when known (the gzip trailer), does.
+/// `input_len`, the stream's length when known, lets the columns be sized once.
 pub fn read_stream<'a>(
+    name: &str,
+    input: impl Read + 'a,
+    options: &ReadOptions,
+    input_len: Option<u64>,
+) -> Result<PerfLog, IngestError> {
+    let budget = Budget::new();
+    read_stream_in(
+        name,
+        budget.count_raw(input),
+        options,
+        input_len,
+        &budget,
+        0,
+    )
+}
+
+/// Reads a log from `input`, which `depth` archive layers around it have already decoded, all
+/// held to `budget`. `input_len` is a length the text has at least (a compressed length:
+/// never a size an archive claims), used only to size buffers.
+pub fn read_stream_in<'a>(
     name: &str,
     mut input: impl Read + 'a,
     options: &ReadOptions,
     input_len: Option<u64>,
-    inflated_len: Option<u64>,
+    budget: &Budget,
+    depth: usize,
 ) -> Result<PerfLog, IngestError> {
     let prefix = read_prefix(name, &mut input)?;
     if prefix.is_empty() {
@@ -44,10 +65,19 @@ pub fn read_stream<'a>(
         });
     }
     if prefix.starts_with(&[0x1f, 0x8b]) {
+        if depth >= MAX_NESTING {
+            return Err(IngestError::Archive {
+                file: name.to_string(),
+                message: format!(
+                    "refused, archives are nested more than {MAX_NESTING} deep (a gzip in a gzip ...)"
+                ),
+            });
+        }
         // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
-        let gz: Box<dyn Read + 'a> =
-            Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
-        return read_stream(name, gz, options, inflated_len, None);
+        let gz: Box<dyn Read + 'a> = Box::new(
+            budget.limit_decoded(name, MultiGzDecoder::new(Cursor::new(prefix).chain(input))),
+        );
+        return read_stream_in(name, gz, options, input_len, budget, depth + 1);
     }
     if is_zip_magic(&prefix) {
         // Reached as a stream (standard input, inside a gzip or another archive): a zip is read
