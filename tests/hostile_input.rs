@@ -32,6 +32,13 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// Fast: the layers of a nested gzip hold compressed, incompressible data.
+fn gzip_fast(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
 fn healthy() -> Vec<u8> {
     std::fs::read(sample("healthy-server.csv")).unwrap()
 }
@@ -135,7 +142,7 @@ fn nested_gzip_is_refused_past_four_layers() {
         .assert()
         .success();
     for _ in 4..2000 {
-        data = gzip(&data);
+        data = gzip_fast(&data);
     }
     let deep = write(dir.path(), "deep.csv.gz", &data);
     let out = perfleak()
@@ -263,4 +270,94 @@ fn named_pipes_and_process_substitution_read_as_streams() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(analysed(&out).len(), 2, "{}", stderr_of(&out));
+}
+
+/// `source.samples` and `source.format` of the one log `analyze --json` read from `path`.
+fn samples_and_format(path: &Path) -> (u64, String) {
+    let out = perfleak()
+        .args(["analyze", "--json", "-q"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        report["source"]["samples"].as_u64().unwrap(),
+        report["source"]["format"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn a_stray_quote_reads_the_same_in_a_log_of_any_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut header = String::from(
+        "\"(PDH-CSV 4.0)\",\"\\\\S\\Process(a)\\Handle Count\",\"\\\\S\\Process(a)\\Private Bytes\"",
+    );
+    for k in 0..30 {
+        header.push_str(&format!(",\"\\\\S\\Processor({k})\\% Processor Time\""));
+    }
+    header.push('\n');
+    let row = |i: u64| {
+        let t = i * 15;
+        let (day, hour, minute, second) = (1 + t / 86400, t / 3600 % 24, t / 60 % 60, t % 60);
+        let month = 1 + (day - 1) / 28;
+        let day = 1 + (day - 1) % 28;
+        // Row 2 has a quote inside an unquoted cell of a column the analysis skips.
+        let cell = if i == 1 { "12\"5" } else { "\"12.5\"" };
+        format!(
+            "\"{month:02}/{day:02}/2024 {hour:02}:{minute:02}:{second:02}.000\",\"{}\",\"{}\"{}\n",
+            100 + i / 1000,
+            1_000_000 + i,
+            format!(",{cell}").repeat(30)
+        )
+    };
+    let mut small = header.clone();
+    for i in 0..1000 {
+        small.push_str(&row(i));
+    }
+    let small_path = write(dir.path(), "small.csv", small.as_bytes());
+    assert_eq!(samples_and_format(&small_path), (1000, "pdh-csv".into()));
+    // Past the 64 MB record limit after the stray quote.
+    let mut big =
+        std::io::BufWriter::new(std::fs::File::create(dir.path().join("big.csv")).unwrap());
+    big.write_all(header.as_bytes()).unwrap();
+    let mut rows = 0;
+    let mut len = 0;
+    while len < 70 << 20 {
+        let text = row(rows);
+        len += text.len();
+        big.write_all(text.as_bytes()).unwrap();
+        rows += 1;
+    }
+    big.flush().unwrap();
+    drop(big);
+    assert_eq!(
+        samples_and_format(&dir.path().join("big.csv")),
+        (rows, "pdh-csv".into())
+    );
+}
+
+#[test]
+fn tabs_and_semicolons_in_header_cells_do_not_change_the_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = String::from_utf8(healthy()).unwrap();
+    let (header, body) = text.split_once('\n').unwrap();
+    let (plain_samples, _) = samples_and_format(&sample("healthy-server.csv"));
+    // A tab in one instance name; more semicolons in one than the header has commas.
+    for renamed in [
+        "Process(Sys\ttem)",
+        "Process(Sys;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;tem)",
+    ] {
+        let header = header.replace("Process(System)", renamed);
+        let path = write(
+            dir.path(),
+            "renamed.csv",
+            format!("{header}\n{body}").as_bytes(),
+        );
+        assert_eq!(
+            samples_and_format(&path),
+            (plain_samples, "pdh-csv".to_string()),
+            "{renamed}"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod budget;
 mod decode;
+mod delimiter;
 mod error;
 mod header;
 pub mod inspect;

@@ -10,6 +10,7 @@ use flate2::read::MultiGzDecoder;
 
 use super::budget::{Budget, MAX_NESTING};
 use super::decode::{self, Utf8Transcoder};
+use super::delimiter;
 use super::error::IngestError;
 use super::header::HeaderCell;
 use super::log::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
@@ -119,17 +120,7 @@ pub fn read_stream_in<'a>(
             offset,
         });
     }
-    let first_line = head_text.lines().next().unwrap_or("");
-    // Counter paths seldom hold a comma and never a semicolon: a header with more semicolons
-    // than commas was saved by a spreadsheet that writes decimal commas.
-    let count = |c: char| first_line.matches(c).count();
-    let format = if first_line.contains('\t') {
-        LogFormat::PdhTsv
-    } else if count(';') > count(',') {
-        LogFormat::PdhCsvSemicolon
-    } else {
-        LogFormat::PdhCsv
-    };
+    let format = delimiter::sniff_format(&head_text);
 
     let body = Cursor::new(prefix[sniffed.bom_len..].to_vec()).chain(input);
     let text: Box<dyn Read + 'a> = if sniffed.encoding == UTF_8 {
@@ -826,11 +817,7 @@ fn parse(
     options: &ReadOptions,
     text_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
-    let delimiter = match format {
-        LogFormat::PdhCsv => b',',
-        LogFormat::PdhTsv => b'\t',
-        LogFormat::PdhCsvSemicolon => b';',
-    };
+    let delimiter = delimiter::delimiter(format);
 
     // A log smaller than a block is read in one go into a buffer of its size: zeroing and
     // faulting in 8 MB twice per small log was a tenth of a batch run.
@@ -843,7 +830,7 @@ fn parse(
     // The header: read until its record is complete, skipping empty lines before it.
     let mut pending = Vec::new();
     let mut eof = false;
-    while !eof && records::last_record_end(&pending).is_none() {
+    while !eof && records::record_end(&pending, delimiter).is_none() {
         check_record_len(name, 1, &pending)?;
         eof = read_block(name, &mut text, &mut pending, block_len)? == 0;
     }
@@ -986,8 +973,13 @@ fn parse(
     loop {
         // Whole records only, reading on while a record is larger than what has been read.
         let pieces = loop {
-            let pieces =
-                records::split_records(pending.text(), pieces_per_block, MIN_PIECE_LEN, eof);
+            let pieces = records::split_records(
+                pending.text(),
+                delimiter,
+                pieces_per_block,
+                MIN_PIECE_LEN,
+                eof,
+            );
             if eof || !pieces.is_empty() {
                 break pieces;
             }
