@@ -8,7 +8,9 @@ use chrono::NaiveDateTime;
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use flate2::read::MultiGzDecoder;
 
+use super::budget::{Budget, MAX_NESTING};
 use super::decode::{self, Utf8Transcoder};
+use super::delimiter;
 use super::error::IngestError;
 use super::header::HeaderCell;
 use super::log::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
@@ -29,14 +31,34 @@ const MAX_BAD_STAMP_SHARE: f64 = 0.1;
 const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
 
 /// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
-/// `input_len`, the stream's length when known, lets the columns be sized once; for a gzip
-/// stream `inflated_len`, its uncompressed length when known (the gzip trailer), does.
+/// `input_len`, the stream's length when known, lets the columns be sized once.
 pub fn read_stream<'a>(
+    name: &str,
+    input: impl Read + 'a,
+    options: &ReadOptions,
+    input_len: Option<u64>,
+) -> Result<PerfLog, IngestError> {
+    let budget = Budget::new();
+    read_stream_in(
+        name,
+        budget.count_raw(input),
+        options,
+        input_len,
+        &budget,
+        0,
+    )
+}
+
+/// Reads a log from `input`, which `depth` archive layers around it have already decoded, all
+/// held to `budget`. `input_len` is a length the text has at least (a compressed length:
+/// never a size an archive claims), used only to size buffers.
+pub fn read_stream_in<'a>(
     name: &str,
     mut input: impl Read + 'a,
     options: &ReadOptions,
     input_len: Option<u64>,
-    inflated_len: Option<u64>,
+    budget: &Budget,
+    depth: usize,
 ) -> Result<PerfLog, IngestError> {
     let prefix = read_prefix(name, &mut input)?;
     if prefix.is_empty() {
@@ -45,10 +67,19 @@ pub fn read_stream<'a>(
         });
     }
     if prefix.starts_with(&[0x1f, 0x8b]) {
+        if depth >= MAX_NESTING {
+            return Err(IngestError::Archive {
+                file: name.to_string(),
+                message: format!(
+                    "refused, archives are nested more than {MAX_NESTING} deep (a gzip in a gzip ...)"
+                ),
+            });
+        }
         // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
-        let gz: Box<dyn Read + 'a> =
-            Box::new(MultiGzDecoder::new(Cursor::new(prefix).chain(input)));
-        return read_stream(name, gz, options, inflated_len, None);
+        let gz: Box<dyn Read + 'a> = Box::new(
+            budget.limit_decoded(name, MultiGzDecoder::new(Cursor::new(prefix).chain(input))),
+        );
+        return read_stream_in(name, gz, options, input_len, budget, depth + 1);
     }
     if is_zip_magic(&prefix) {
         // Reached as a stream (standard input, inside a gzip or another archive): a zip is read
@@ -98,17 +129,7 @@ pub fn read_stream<'a>(
             offset,
         });
     }
-    let first_line = head_text.lines().next().unwrap_or("");
-    // Counter paths seldom hold a comma and never a semicolon: a header with more semicolons
-    // than commas was saved by a spreadsheet that writes decimal commas.
-    let count = |c: char| first_line.matches(c).count();
-    let format = if first_line.contains('\t') {
-        LogFormat::PdhTsv
-    } else if count(';') > count(',') {
-        LogFormat::PdhCsvSemicolon
-    } else {
-        LogFormat::PdhCsv
-    };
+    let format = delimiter::sniff_format(&head_text);
 
     let body = Cursor::new(prefix[sniffed.bom_len..].to_vec()).chain(input);
     let text: Box<dyn Read + 'a> = if sniffed.encoding == UTF_8 {
@@ -835,12 +856,7 @@ fn parse(
     options: &ReadOptions,
     text_len: Option<u64>,
 ) -> Result<PerfLog, IngestError> {
-    let delimiter = match format {
-        LogFormat::PdhCsv => b',',
-        LogFormat::PdhTsv => b'\t',
-        LogFormat::PdhCsvSemicolon => b';',
-        LogFormat::Blg => unreachable!("binary logs are read by ingest::blg"),
-    };
+    let delimiter = delimiter::delimiter(format);
 
     // A log smaller than a block is read in one go into a buffer of its size: zeroing and
     // faulting in 8 MB twice per small log was a tenth of a batch run.
@@ -853,7 +869,7 @@ fn parse(
     // The header: read until its record is complete, skipping empty lines before it.
     let mut pending = Vec::new();
     let mut eof = false;
-    while !eof && records::last_record_end(&pending).is_none() {
+    while !eof && records::record_end(&pending, delimiter).is_none() {
         check_record_len(name, 1, &pending)?;
         eof = read_block(name, &mut text, &mut pending, block_len)? == 0;
     }
@@ -1021,8 +1037,13 @@ fn parse(
     loop {
         // Whole records only, reading on while a record is larger than what has been read.
         let pieces = loop {
-            let pieces =
-                records::split_records(pending.text(), pieces_per_block, MIN_PIECE_LEN, eof);
+            let pieces = records::split_records(
+                pending.text(),
+                delimiter,
+                pieces_per_block,
+                MIN_PIECE_LEN,
+                eof,
+            );
             if eof || !pieces.is_empty() {
                 break pieces;
             }

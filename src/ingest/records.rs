@@ -35,12 +35,52 @@ pub fn last_record_end(data: &[u8]) -> Option<usize> {
     Some(end + 1)
 }
 
+/// End (exclusive) of the last complete record in `data`, read cell by cell as [`tokenize`]
+/// reads it: a quote opens a quoted cell only at the start of a cell. Slower than quote parity,
+/// but right where parity is not: a stray quote inside an unquoted cell (`12"3`) flips parity
+/// for the rest of the text, which then never seemed to end a record.
+pub fn last_record_end_by_cells(data: &[u8], delimiter: u8) -> Option<usize> {
+    let n = data.len();
+    let (mut pos, mut last) = (0, None);
+    while pos < n {
+        let end = cell_end(data, pos, delimiter);
+        match data.get(end) {
+            None => break,
+            Some(&b) if b == delimiter => pos = end + 1,
+            // A CR last may be half of a CRLF whose LF is still to be read.
+            Some(b'\r') if end + 1 == n => break,
+            Some(b'\r') => {
+                pos = end + 1 + usize::from(data[end + 1] == b'\n');
+                last = Some(pos);
+            }
+            Some(_) => {
+                pos = end + 1;
+                last = Some(pos);
+            }
+        }
+    }
+    last
+}
+
+/// End of the last complete record: by quote parity, the fast way, and cell by cell when
+/// parity finds none (a stray quote, or lines ended by CR alone), so that where a log's records
+/// end does not depend on how much of it is read at once.
+pub fn record_end(data: &[u8], delimiter: u8) -> Option<usize> {
+    last_record_end(data).or_else(|| last_record_end_by_cells(data, delimiter))
+}
+
 /// Splits text that starts at a record boundary into about `pieces` runs of whole records,
 /// each at least `min_len` bytes, for parsing in parallel. With `complete`, the text ends at a
 /// record boundary and is split whole; otherwise the runs stop at the last record end, where
 /// a record still being read is left. Quotes are counted once over the text: finding the last
 /// record end first, then the cuts, counted them twice on the thread handing out the work.
-pub fn split_records(data: &[u8], pieces: usize, min_len: usize, complete: bool) -> Vec<&[u8]> {
+pub fn split_records(
+    data: &[u8],
+    delimiter: u8,
+    pieces: usize,
+    min_len: usize,
+    complete: bool,
+) -> Vec<&[u8]> {
     let len = data.len().div_ceil(pieces.max(1)).max(min_len).max(1);
     let mut out = Vec::with_capacity(pieces + 1);
     let mut start = 0;
@@ -62,7 +102,7 @@ pub fn split_records(data: &[u8], pieces: usize, min_len: usize, complete: bool)
         let cut = match cut {
             Some(cut) => cut,
             None if complete => data.len(),
-            None => match last_record_end(&data[start..]) {
+            None => match record_end(&data[start..], delimiter) {
                 Some(end) => start + end,
                 None => break,
             },
@@ -497,23 +537,39 @@ mod tests {
         assert_eq!(last_record_end(text), Some(17));
         assert_eq!(last_record_end(b"\"a\n"), None);
         let text = b"\"1\"\n\"2\n3\"\n\"4\"\n\"5\n";
-        let pieces = split_records(&text[..14], 14, 1, true);
+        let pieces = split_records(&text[..14], b',', 14, 1, true);
         assert_eq!(
             pieces,
             [&b"\"1\"\n"[..], &b"\"2\n3\"\n"[..], &b"\"4\"\n"[..]]
         );
         // Without the end of the text, the record still open is left out.
         for pieces in [1, 2, 3, 14] {
-            let runs = split_records(text, pieces, 1, false);
+            let runs = split_records(text, b',', pieces, 1, false);
             assert_eq!(runs.concat(), &text[..14], "{pieces}");
-            assert_eq!(split_records(text, pieces, 1, true).concat(), text);
+            assert_eq!(split_records(text, b',', pieces, 1, true).concat(), text);
         }
-        assert!(split_records(b"\"1\n2", 2, 1, false).is_empty());
-        assert_eq!(split_records(b"1\n2\n3", 3, 1, false), [b"1\n2\n"]);
+        assert!(split_records(b"\"1\n2", b',', 2, 1, false).is_empty());
+        assert_eq!(split_records(b"1\n2\n3", b',', 3, 1, false), [b"1\n2\n"]);
         assert_eq!(
-            split_records(b"1\n2\n3", 5, 1, false),
+            split_records(b"1\n2\n3", b',', 5, 1, false),
             [&b"1\n"[..], b"2\n"]
         );
+    }
+
+    #[test]
+    fn a_stray_quote_in_an_unquoted_cell_does_not_hide_record_ends() {
+        // Parity sees the quote open to the end; cells show every line a record.
+        let text = b"\"t\",12\"3\n\"u\",4\n\"v\",5\n\"w";
+        let from_stray = &text[4..];
+        assert_eq!(last_record_end(from_stray), None);
+        assert_eq!(last_record_end_by_cells(from_stray, b','), Some(17));
+        assert_eq!(record_end(from_stray, b','), Some(17));
+        let runs = split_records(text, b',', 4, 1, false);
+        assert_eq!(runs.concat(), &text[..21]);
+        // An unclosed quoted cell still ends no record; a CR last may be half a CRLF.
+        assert_eq!(last_record_end_by_cells(b"1,\"a\nb", b','), None);
+        assert_eq!(last_record_end_by_cells(b"1\r2\r", b','), Some(2));
+        assert_eq!(last_record_end_by_cells(b"1\r\n2\r\n", b','), Some(6));
     }
 
     /// The fast read of `cell` (as a whole cell, then followed by a delimiter) must be absent

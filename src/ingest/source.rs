@@ -2,21 +2,25 @@
 //! recursively), `.gz` files, entries of `.zip` archives (streamed, never extracted) and `-`
 //! for stdin. Sources are plain data (Send + Sync) so the batch stage can read them in parallel.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use zip::read::OwnedZipFileEntry;
+// The iterable reader keeps entries that share a name (the indexed one keeps the last only)
+// and lists in one pass; unstable API, hence the exact version in Cargo.toml.
+use zip::unstable::read::ZipIterable;
 
+use super::budget::{Budget, FREE_DECODED_BYTES, MAX_DECODED_BYTES, MAX_EXPANSION_RATIO};
 use super::error::IngestError;
 use super::log::PerfLog;
 use super::ReadOptions;
 
 /// File name endings collected from folders and archives (case-insensitive).
 const LOG_EXTENSIONS: &[&str] = &["csv", "tsv", "txt", "gz", "zip", "blg"];
-/// No archive entry may expand past this, whatever its header claims.
-pub const MAX_ENTRY_BYTES: u64 = 8 << 30;
-/// Perfmon text compresses well, but not five hundredfold: beyond that it is a zip bomb.
-pub const MAX_EXPANSION_RATIO: u64 = 500;
 
 /// One log to read.
 #[derive(Debug, Clone)]
@@ -25,11 +29,14 @@ pub enum LogSource {
     File(PathBuf),
     /// Entry `index` of a zip archive; `entry` is its path inside the archive, made safe
     /// for display by [`entry_display_path`].
+    /// `entry` is unique in its archive: a second entry of the same name is `name (2)`.
     ZipEntry {
         archive: PathBuf,
         index: usize,
         entry: String,
         compressed_size: u64,
+        /// Where the entry is, from the archive's listing: read without listing again.
+        located: Arc<OwnedZipFileEntry>,
     },
     /// Standard input, streamed when the source is read (at most once per run).
     Stdin,
@@ -49,10 +56,13 @@ impl LogSource {
 }
 
 /// Expands inputs into sources; inputs that cannot be used are returned with their error
-/// instead of stopping the others.
+/// instead of stopping the others, and so are the links a walk does not follow. Every file is
+/// read once, however many names lead to it (device and inode).
 pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, anyhow::Error)>) {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
+    let mut walked = HashSet::new();
+    let mut read_files = HashMap::new();
     for input in inputs {
         if input.as_os_str() == "-" {
             // Streamed, not buffered: a log piped in costs its columns, not its text as well.
@@ -66,15 +76,17 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, anyhow
             }
         } else if input.is_dir() {
             let mut files = Vec::new();
-            if let Err(e) = walk(input, &mut files) {
-                errors.push((input.display().to_string(), e));
-            }
+            walk(input, &mut walked, &mut files, &mut errors);
             files.sort();
             for file in files {
-                add_file(&file, &mut sources, &mut errors);
+                if first_time(&file, &mut read_files, &mut errors) {
+                    add_file(&file, &mut sources, &mut errors);
+                }
             }
         } else if input.exists() {
-            add_file(input, &mut sources, &mut errors);
+            if first_time(input, &mut read_files, &mut errors) {
+                add_file(input, &mut sources, &mut errors);
+            }
         } else {
             errors.push((
                 input.display().to_string(),
@@ -85,6 +97,40 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, anyhow
     (sources, errors)
 }
 
+/// A file's identity whatever name leads to it.
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    (meta.dev(), meta.ino())
+}
+
+/// True the first time `path`'s file is met; a second name for it is noted and skipped.
+fn first_time(
+    path: &Path,
+    read_files: &mut HashMap<(u64, u64), PathBuf>,
+    errors: &mut Vec<(String, anyhow::Error)>,
+) -> bool {
+    // A broken link has no identity: it is read, and its error says why.
+    let Ok(meta) = std::fs::metadata(path) else {
+        return true;
+    };
+    match read_files.get(&identity(&meta)) {
+        None => {
+            read_files.insert(identity(&meta), path.to_path_buf());
+            true
+        }
+        Some(first) => {
+            errors.push((
+                path.display().to_string(),
+                anyhow::anyhow!(
+                    "{}: skipped, the same file as {} (read once)",
+                    path.display(),
+                    first.display()
+                ),
+            ));
+            false
+        }
+    }
+}
+
 fn has_log_extension(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     LOG_EXTENSIONS
@@ -92,22 +138,91 @@ fn has_log_extension(name: &str) -> bool {
         .any(|ext| lower.rsplit_once('.').is_some_and(|(_, e)| e == *ext))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path
-            .file_name()
-            .is_some_and(|n| has_log_extension(&n.to_string_lossy()))
-        {
-            out.push(path);
+/// Collects the log files under `root`. Links to files are followed (each file is read once,
+/// see [`first_time`]); links to folders are not (a link to `/` or to an ancestor would read
+/// the filesystem or loop): they are noted, to be given as inputs if wanted. A folder met twice
+/// (a bind mount, or one given again) is walked once.
+fn walk(
+    root: &Path,
+    walked: &mut HashSet<(u64, u64)>,
+    out: &mut Vec<PathBuf>,
+    errors: &mut Vec<(String, anyhow::Error)>,
+) {
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(dir) = folders.pop() {
+        let fresh = std::fs::metadata(&dir).map(|m| walked.insert(identity(&m)));
+        match fresh {
+            Ok(true) => {}
+            Ok(false) => {
+                if dir != root {
+                    errors.push((
+                        dir.display().to_string(),
+                        anyhow::anyhow!(
+                            "{}: skipped, a folder already read (a mount or link loop)",
+                            dir.display()
+                        ),
+                    ));
+                }
+                continue;
+            }
+            Err(e) => {
+                errors.push((
+                    dir.display().to_string(),
+                    anyhow::anyhow!("{}: {e}", dir.display()),
+                ));
+                continue;
+            }
+        }
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                errors.push((
+                    dir.display().to_string(),
+                    anyhow::anyhow!("{}: {e}", dir.display()),
+                ));
+                continue;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    errors.push((
+                        dir.display().to_string(),
+                        anyhow::anyhow!("{}: {e}", dir.display()),
+                    ));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                folders.push(path);
+            } else if kind.is_symlink() && path.is_dir() {
+                errors.push((
+                    path.display().to_string(),
+                    anyhow::anyhow!(
+                        "{}: not followed, a link to a folder inside a folder given (give its target as an input to read it)",
+                        path.display()
+                    ),
+                ));
+            } else if path
+                .file_name()
+                .is_some_and(|n| has_log_extension(&n.to_string_lossy()))
+            {
+                out.push(path);
+            }
         }
     }
-    Ok(())
 }
 
+/// Only a regular file is probed: opening a named pipe to look would eat what it holds.
 fn is_zip(path: &Path) -> bool {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let mut magic = [0u8; 4];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
@@ -179,11 +294,14 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
     let mut folders = 0usize;
     let mut nested = Vec::new();
     let mut other = Vec::new();
+    // Entry names met so far, to tell entries of the same name apart.
+    let mut names: HashMap<String, usize> = HashMap::new();
     let listed = (|| -> anyhow::Result<()> {
         let file = std::fs::File::open(path)?;
-        let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))?;
-        for index in 0..archive.len() {
-            let entry = archive.by_index(index)?;
+        let mut archive =
+            ZipIterable::try_new(std::io::BufReader::new(file), zip::read::Config::default())?;
+        for (index, entry) in archive.files()?.enumerate() {
+            let entry = entry?;
             if entry.is_dir() {
                 folders += 1;
                 continue;
@@ -191,7 +309,6 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
             // Folders inside the archive only label the entry; nothing is written to disk.
             let shown = entry_display_path(&String::from_utf8_lossy(entry.name_raw()));
             let base = shown.rsplit('/').next().unwrap_or(&shown).to_string();
-            let entry_name = format!("{name}!{shown}");
             if base.to_ascii_lowercase().ends_with(".zip") {
                 nested.push(shown);
                 continue;
@@ -200,16 +317,27 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
                 other.push(shown);
                 continue;
             }
+            // Two entries of one name are two logs: the second is `name (2)`, never dropped.
+            let seen = names.entry(shown.clone()).or_insert(0);
+            *seen += 1;
+            let shown = if *seen == 1 {
+                shown
+            } else {
+                format!("{shown} ({seen})")
+            };
+            let entry_name = format!("{name}!{shown}");
+            // What the header claims refuses a bomb early; what is decoded is held to the
+            // same budget when read (see `budget`).
             let declared = entry.size();
             let compressed = entry.compressed_size();
-            if declared > MAX_ENTRY_BYTES {
+            if declared > MAX_DECODED_BYTES {
                 errors.push((
                     entry_name.clone(),
                     anyhow::anyhow!("{entry_name}: refused, it would expand to {declared} bytes"),
                 ));
                 continue;
             }
-            if declared > 1 << 20 && declared / compressed.max(1) > MAX_EXPANSION_RATIO {
+            if declared > FREE_DECODED_BYTES && declared / compressed.max(1) > MAX_EXPANSION_RATIO {
                 errors.push((
                     entry_name.clone(),
                     anyhow::anyhow!(
@@ -224,6 +352,7 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
                 index,
                 entry: shown,
                 compressed_size: compressed,
+                located: Arc::new(entry.into()),
             });
         }
         Ok(())
@@ -252,27 +381,6 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
     }
 }
 
-/// Stops a stream that expands past `remaining` bytes, whatever the archive header said.
-struct Capped<R> {
-    inner: R,
-    remaining: u64,
-    name: String,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n as u64 > self.remaining {
-            return Err(std::io::Error::other(format!(
-                "{}: refused, the entry expands past its size limit",
-                self.name
-            )));
-        }
-        self.remaining -= n as u64;
-        Ok(n)
-    }
-}
-
 /// Reads one source into a [`PerfLog`].
 pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<PerfLog> {
     match source {
@@ -280,36 +388,34 @@ pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<
         LogSource::Stdin => Ok(super::read_reader("-", std::io::stdin().lock(), options)?),
         LogSource::ZipEntry {
             archive,
-            index,
             compressed_size,
+            located,
             ..
         } => {
             let name = source.name();
             let file = std::fs::File::open(archive).map_err(|e| IngestError::io(&name, e))?;
-            let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
-                .with_context(|| format!("{}: unreadable zip archive", archive.display()))?;
-            let entry = zip
-                .by_index(*index)
+            let on_disk = file
+                .metadata()
+                .map_err(|e| IngestError::io(&name, e))?
+                .len();
+            let budget = Budget::new();
+            let mut raw = budget.count_raw(std::io::BufReader::new(file));
+            let entry = located
+                .as_ref()
+                .as_ref()
+                .with_reader(&mut raw, zip::ZipReadOptions::default())
                 .with_context(|| format!("{name}: unreadable zip entry"))?;
-            let limit = MAX_ENTRY_BYTES.min(
-                compressed_size
-                    .saturating_mul(MAX_EXPANSION_RATIO)
-                    .max(1 << 20),
-            );
-            // The declared size sizes the columns (never past the expansion limit: a lying
-            // header costs reserved address space, not a wrong result).
-            let declared = entry.size().min(limit);
-            let capped = Capped {
-                inner: entry,
-                remaining: limit,
-                name: name.clone(),
-            };
-            Ok(super::reader::read_stream(
+            // The entry's compressed length, never past the file, sizes the buffers: a size
+            // the archive claims is not trusted for more.
+            let hint = (*compressed_size).min(on_disk);
+            let decoded = budget.limit_decoded(&name, entry);
+            Ok(super::reader::read_stream_in(
                 &name,
-                capped,
+                decoded,
                 options,
-                Some(declared),
-                None,
+                Some(hint),
+                &budget,
+                1,
             )?)
         }
     }
