@@ -1059,7 +1059,7 @@ fn parse(
         ));
     }
 
-    Ok(PerfLog {
+    Ok(super::sanity::checked(PerfLog {
         source: SourceInfo {
             path: name.to_string(),
             format,
@@ -1079,7 +1079,7 @@ fn parse(
             .collect(),
         all_paths,
         warnings: warnings.finish(),
-    })
+    }))
 }
 
 /// The longest record read: a header of 100,000 counter paths is under a tenth of it. Past it
@@ -1227,7 +1227,8 @@ pub(crate) fn parse_timestamp(cell: &[u8]) -> Option<NaiveDateTime> {
     date.and_hms_nano_opt(hour, minute, second, nanos)
 }
 
-/// `MM/DD/YYYY`, `DD.MM.YYYY` or `YYYY-MM-DD`; years before Windows' epoch (1601) are refused.
+/// `MM/DD/YYYY`, `DD.MM.YYYY` or `YYYY-MM-DD`; years before Windows' epoch (1601) or past
+/// 9999 are refused.
 fn parse_date(date: &str) -> Option<NaiveDate> {
     let (separator, order) = if date.contains('/') {
         ('/', [2, 0, 1])
@@ -1246,7 +1247,8 @@ fn parse_date(date: &str) -> Option<NaiveDate> {
     }
     // `order` gives where the year, month and day stand.
     let [year, month, day] = order.map(|i| numbers[i]);
-    if year < 1601 {
+    // PDH writes four-digit years; later ones overflow date arithmetic (chrono ends in 262143).
+    if !(1601..=9999).contains(&year) {
         return None;
     }
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
