@@ -775,8 +775,9 @@ struct Frame<'a> {
     y_desc: String,
 }
 
-/// Largest value an axis may reach.
-const MAX_AXIS_VALUE: f64 = 1e100;
+/// Largest value (and span) an axis may reach: plotters sizes tick steps as the power of ten
+/// above the span, which past 1e308 is infinite.
+const MAX_AXIS_VALUE: f64 = 1e308;
 
 /// Whether an axis from `lo` to `hi` can be drawn: both ends and the span finite, and the
 /// span wide enough against the ends that tick steps do not vanish in rounding (plotters'
@@ -784,9 +785,7 @@ const MAX_AXIS_VALUE: f64 = 1e100;
 fn drawable_axis(lo: f64, hi: f64) -> bool {
     let span = hi - lo;
     let widest = lo.abs().max(hi.abs());
-    // No counter, in display units or as a percent change, comes near 1e100: beyond, the
-    // arithmetic of tick steps overflows.
-    widest <= MAX_AXIS_VALUE && span.is_finite() && span > widest * 1e-9
+    widest <= MAX_AXIS_VALUE && span <= MAX_AXIS_VALUE && span > widest * 1e-9
 }
 
 /// Draws the common frame (caption, grid, axes), lets `draw` add the series, then the legend
@@ -961,7 +960,10 @@ mod tests {
             pattern: "%Y",
         };
         register_chart_font().unwrap();
-        for (lo, hi) in [(-MAX_AXIS_VALUE, MAX_AXIS_VALUE), (1e99, MAX_AXIS_VALUE)] {
+        for (lo, hi) in [
+            (-MAX_AXIS_VALUE / 2.0, MAX_AXIS_VALUE / 2.0),
+            (MAX_AXIS_VALUE / 10.0, MAX_AXIS_VALUE),
+        ] {
             let frame = Frame {
                 caption: "x",
                 x_range: (lo, hi),
