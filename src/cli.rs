@@ -242,9 +242,24 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // The reader of our output went away (`| head`): what it wanted it has, so this is
+        // no failure. Rust ignores SIGPIPE, so the write fails with EPIPE and ends here.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("perfleak: {e:#}");
+            eprintln!(
+                "perfleak: {}",
+                crate::report::escape_terminal(&format!("{e:#}"))
+            );
             2
         }
     }
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

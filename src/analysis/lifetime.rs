@@ -3,6 +3,7 @@
 //! and notice `#N` renumbering (the same instance label passing between two processes).
 
 use super::stats::robust::{mad_sigma, median, median_of_finite};
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 /// Blank cells in a row still read as one process (missed samples).
@@ -58,6 +59,21 @@ impl Lifetime {
 
     /// Take in the samples of `other`, which shares none with `self`.
     fn merge(&mut self, other: Lifetime) {
+        // Runs come in time order: appending after the last one needs no sort (a PID coming
+        // back at every other sample merged by sorting was quadratic).
+        let after = match (self.runs.last(), other.runs.first()) {
+            (Some(last), Some(first)) => last.end <= first.start,
+            _ => true,
+        };
+        if after {
+            for r in other.runs {
+                match self.runs.last_mut() {
+                    Some(last) if last.end == r.start => last.end = r.end,
+                    _ => self.runs.push(r),
+                }
+            }
+            return;
+        }
         self.runs.extend(other.runs);
         self.runs.sort_unstable_by_key(|r| r.start);
         let mut joined: Vec<Range<usize>> = Vec::with_capacity(self.runs.len());
@@ -336,6 +352,9 @@ fn split_by_identity(
     }
     let mut runs: Vec<Lifetime> = Vec::new();
     let mut run_pid: Vec<Option<u32>> = Vec::new();
+    // PIDs listed so far, for constant-time look-ups: a PID changing at every sample made the
+    // scan of `out.pids` quadratic (400,000 samples took minutes).
+    let mut listed: HashSet<u32> = HashSet::new();
     // The previous valid sample's PID, carried over: each sample's is read once.
     let mut pid_before = None;
     // The current lifetime's latest run of consecutive samples, kept out of `runs` until it
@@ -353,7 +372,7 @@ fn split_by_identity(
                 out.cuts.push((i, reason));
             }
             // A PID seen before, then another, then back: the label moved between processes.
-            if k > 0 && pid_now.is_some_and(|p| out.pids.contains(&p)) {
+            if k > 0 && pid_now.is_some_and(|p| listed.contains(&p)) {
                 out.renumbered = true;
             }
             close_run(&mut runs, open.take());
@@ -368,7 +387,7 @@ fn split_by_identity(
         }
         // A PID equal to the previous sample's is listed already.
         if let Some(pid) = pid_now.filter(|&p| pid_before != Some(p)) {
-            if !out.pids.contains(&pid) {
+            if listed.insert(pid) {
                 out.pids.push(pid);
             }
         }
@@ -376,14 +395,20 @@ fn split_by_identity(
     }
     close_run(&mut runs, open);
     // Runs of a PID that comes back belong to the same process: merge them.
-    let mut merged: Vec<(Option<u32>, Lifetime)> = Vec::new();
+    let mut merged: Vec<Lifetime> = Vec::new();
+    let mut slot_of: HashMap<u32, usize> = HashMap::new();
     for (pid, run) in run_pid.into_iter().zip(runs) {
-        match pid.and_then(|p| merged.iter_mut().find(|(q, _)| *q == Some(p))) {
-            Some((_, existing)) => existing.merge(run),
-            None => merged.push((pid, run)),
+        match pid.and_then(|p| slot_of.get(&p).copied()) {
+            Some(slot) => merged[slot].merge(run),
+            None => {
+                if let Some(p) = pid {
+                    slot_of.insert(p, merged.len());
+                }
+                merged.push(run);
+            }
         }
     }
-    out.lifetimes = merged.into_iter().map(|(_, run)| run).collect();
+    out.lifetimes = merged;
 }
 
 /// Why a new lifetime starts at valid sample `i` after valid sample `p`, if it does.

@@ -39,6 +39,7 @@ pub struct InputFailure {
 
 /// `perfleak analyze`: returns the exit status of the contract.
 pub fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
+    place::clean_staging_on_interrupt();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
@@ -133,6 +134,23 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     }
 
     let single = logs.len() == 1 && failures.is_empty();
+    // `-o` naming a link is the user's choice: the report goes where it points. Links inside
+    // the output folder are never followed (place.rs).
+    let out = match std::fs::symlink_metadata(&args.out) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&args.out)
+            .with_context(|| format!("cannot resolve {}", args.out.display()))?,
+        _ => args.out.clone(),
+    };
+    // One writer at a time per output place; the next run waits, then replaces whole folders.
+    // Where the folder cannot even be created, each report's write fails with its own message
+    // (and --fail-on still counts its findings).
+    let _lock = if args.json {
+        None
+    } else if single {
+        place::OutputLock::acquire(place::staging_parent(&out)).ok()
+    } else {
+        place::OutputLock::acquire(&out).ok()
+    };
     let folders = folder_names(logs.iter().map(|log| {
         folder_bases
             .get(&log.source.path)
@@ -160,9 +178,9 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
                 Ok(())
             } else {
                 let dir = if single {
-                    args.out.clone()
+                    out.clone()
                 } else {
-                    args.out.join(&folder)
+                    out.join(&folder)
                 };
                 place::write_report_folder(&mut report, &log, &dir)
             };
@@ -188,9 +206,15 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         }
     }
 
-    // A run that wrote no report at all must not look like success to a script.
+    // A run that wrote no report at all must not look like success to a script; but a leak
+    // found with --fail-on is status 1 whatever happened to its report (a full disk must not
+    // turn "leak found" into "bad usage").
     if done.is_empty() {
         report_failures(&failures);
+        if exit_status(&unwritten, args.fail_on) == 1 {
+            eprintln!("perfleak: no report could be written");
+            return Ok(1);
+        }
         anyhow::bail!("no report could be written");
     }
 
@@ -198,9 +222,10 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         for outcome in &done {
-            writeln!(out, "{}", report::to_json_line(&outcome.report))?;
+            writeln!(out, "{}", report::to_json_line(&outcome.report))
+                .context("cannot write to standard output")?;
         }
-        out.flush()?;
+        out.flush().context("cannot write to standard output")?;
     } else if !single {
         // The batch's own files failing is reported like a log's: the status still follows
         // the findings.
@@ -258,11 +283,13 @@ pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
 fn report_failures(failures: &[InputFailure]) {
     for failure in failures {
         // Reading errors name their file already (with line and column): not twice.
-        if failure.error.starts_with(&format!("{}:", failure.input)) {
-            eprintln!("perfleak: {}", failure.error);
+        let line = if failure.error.starts_with(&format!("{}:", failure.input)) {
+            failure.error.clone()
         } else {
-            eprintln!("perfleak: {}: {}", failure.input, failure.error);
-        }
+            format!("{}: {}", failure.input, failure.error)
+        };
+        // File and zip-entry names are anyone's choice: no escape sequence reaches the terminal.
+        eprintln!("perfleak: {}", report::escape_terminal(&line));
     }
 }
 
@@ -286,7 +313,7 @@ fn print_summary(
         outcomes.len() + unwritten.len(),
         statuses,
         failures.len(),
-        target
+        report::escape_terminal(&target)
     );
 }
 

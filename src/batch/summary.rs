@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use crate::analysis::Finding;
 use crate::kb::MatchStrength;
-use crate::report::Report;
+use crate::report::{escape_csv_cell, Report};
 
 /// The best `likely` KB match that names this finding's process (only for leaks and suspects).
 fn top_kb_for(report: &Report, finding: &Finding) -> Option<String> {
@@ -89,20 +89,6 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// First characters that make a spreadsheet read a cell as a formula (or, for tab and CR,
-/// shift it into one), per OWASP's CSV injection advice.
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
-/// A text cell as a spreadsheet will show it and never evaluate it: risky ones get a leading
-/// single quote. Log, process and counter names come from the logs, so anyone can choose them.
-fn defuse_formula(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(FORMULA_STARTS) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
-}
-
 /// The frame with every text column defused; numbers stay numbers.
 fn spreadsheet_safe(frame: &DataFrame) -> PolarsResult<DataFrame> {
     let columns = frame
@@ -115,7 +101,7 @@ fn spreadsheet_safe(frame: &DataFrame) -> PolarsResult<DataFrame> {
             let text: StringChunked = column
                 .str()?
                 .iter()
-                .map(|cell| cell.map(defuse_formula))
+                .map(|cell| cell.map(escape_csv_cell))
                 .collect();
             Ok(text.with_name(column.name().clone()).into_column())
         })

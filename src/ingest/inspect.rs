@@ -4,13 +4,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
+use std::io::Write as _;
 
+use anyhow::Context;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 
 use super::log::PerfLog;
 use super::{expand_inputs, join_segments, read_source, ReadOptions};
 use crate::cli::InspectArgs;
+use crate::report::{escape_json_text, escape_terminal};
 
 /// What `inspect` reports about one log.
 #[derive(Debug, Serialize)]
@@ -76,7 +79,10 @@ impl Inspection {
     pub fn of(log: &PerfLog) -> Inspection {
         let offset = log.source.utc_offset_minutes;
         let to_utc = |t: &NaiveDateTime| {
-            offset.map(|o| format!("{}Z", fmt_time(&(*t - Duration::minutes(i64::from(o))))))
+            // Near chrono's last date the shift can overflow: then no UTC time is given.
+            let o = offset?;
+            let utc = t.checked_sub_signed(Duration::minutes(i64::from(o)))?;
+            Some(format!("{}Z", fmt_time(&utc)))
         };
         let first = log.timestamps.first();
         let last = log.timestamps.last();
@@ -200,7 +206,8 @@ impl Inspection {
             // The header bias holds when the log starts; later instants follow the monotonic
             // timeline, so a daylight-saving change inside the log does not bend them.
             last_utc: first.zip(log.elapsed_seconds.last()).and_then(|(t, e)| {
-                to_utc(&(*t + Duration::milliseconds((e * 1000.0).round() as i64)))
+                let span = Duration::try_milliseconds((e * 1000.0).round() as i64)?;
+                to_utc(&t.checked_add_signed(span)?)
             }),
             samples: log.timestamps.len(),
             interval_seconds: interval,
@@ -370,6 +377,9 @@ impl Inspection {
     }
 }
 
+/// What a failed write of the output says.
+const STDOUT_FAILED: &str = "cannot write to standard output";
+
 pub fn run(args: &InspectArgs) -> anyhow::Result<i32> {
     let (sources, errors) = expand_inputs(std::slice::from_ref(&args.log));
     let options = ReadOptions {
@@ -393,21 +403,27 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<i32> {
     }
     // One unreadable file in a folder does not hide the others; it is still reported.
     for failure in &failures {
-        eprintln!("perfleak: {failure:#}");
+        eprintln!("perfleak: {}", escape_terminal(&format!("{failure:#}")));
     }
     // A folder or archive of rolled-over segments is described as the one run it is.
     let reports: Vec<Inspection> = join_segments(logs).iter().map(Inspection::of).collect();
+    // Written through the locked handle so that a closed or full stdout is an error the
+    // caller reports (println! would panic).
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
     if args.json {
         let json = if reports.len() == 1 {
             serde_json::to_string_pretty(&reports[0])?
         } else {
             serde_json::to_string_pretty(&reports)?
         };
-        println!("{json}");
+        writeln!(out, "{}", escape_json_text(json)).context(STDOUT_FAILED)?;
     } else {
         for r in &reports {
-            print!("{}", r.to_text());
+            out.write_all(escape_terminal(&r.to_text()).as_bytes())
+                .context(STDOUT_FAILED)?;
         }
     }
+    out.flush().context(STDOUT_FAILED)?;
     Ok(0)
 }

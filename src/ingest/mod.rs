@@ -15,6 +15,7 @@ pub mod names;
 mod path;
 mod reader;
 mod records;
+mod sanity;
 mod segments;
 mod series;
 pub mod source;

@@ -92,7 +92,7 @@ pub fn read_stream_in<'a>(
     if prefix.starts_with(&BLG_MAGIC) {
         if super::blg::looks_like_etw(&prefix) {
             let body = Cursor::new(prefix).chain(input);
-            return super::blg::read_log(name, body, options.all_columns);
+            return super::blg::read_log(name, body, options.all_columns).map(super::sanity::checked);
         }
         return Err(IngestError::Blg {
             file: name.to_string(),
@@ -1159,7 +1159,7 @@ fn parse(
         ));
     }
 
-    Ok(PerfLog {
+    Ok(super::sanity::checked(PerfLog {
         source: SourceInfo {
             path: name.to_string(),
             format,
@@ -1181,7 +1181,7 @@ fn parse(
             .collect(),
         all_paths,
         warnings: warnings.finish(),
-    })
+    }))
 }
 
 /// The longest record read: a header of 100,000 counter paths is under a tenth of it. Past it

@@ -52,7 +52,7 @@ pub fn parse_timestamp(cell: &[u8], order: DateOrder) -> Option<NaiveDateTime> {
 }
 
 /// `MM/DD/YYYY` (or `DD/MM/YYYY`), `DD.MM.YYYY` or `YYYY-MM-DD`; years before Windows' epoch
-/// (1601) are refused.
+/// (1601) or past 9999 are refused.
 fn parse_date(date: &str, order: DateOrder) -> Option<NaiveDate> {
     let (separator, order) = if date.contains('/') {
         match order {
@@ -74,7 +74,8 @@ fn parse_date(date: &str, order: DateOrder) -> Option<NaiveDate> {
     }
     // `order` gives where the year, month and day stand.
     let [year, month, day] = order.map(|i| numbers[i]);
-    if year < 1601 {
+    // Past 9999 no calendar arithmetic is safe, and no collector wrote it.
+    if !(1601..=9999).contains(&year) {
         return None;
     }
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)

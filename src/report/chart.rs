@@ -110,8 +110,10 @@ impl TimeAxis<'_> {
         if offset_ms.abs() > 1e13 {
             return String::new();
         }
-        let ts = self.stamps[j] + Duration::milliseconds(offset_ms as i64);
-        ts.format(self.pattern).to_string()
+        // Near chrono's last year (262143) even a small offset overflows: no label then.
+        self.stamps[j]
+            .checked_add_signed(Duration::milliseconds(offset_ms as i64))
+            .map_or_else(String::new, |ts| ts.format(self.pattern).to_string())
     }
 }
 
@@ -188,7 +190,10 @@ fn time_ticks(
     if !start_offset_ms.is_finite() || start_offset_ms.abs() > 1e13 {
         return (Vec::new(), pattern);
     }
-    let t_start = anchor + Duration::milliseconds(start_offset_ms as i64);
+    let Some(t_start) = anchor.checked_add_signed(Duration::milliseconds(start_offset_ms as i64))
+    else {
+        return (Vec::new(), pattern);
+    };
     let midnight = t_start.date().and_hms_opt(0, 0, 0).unwrap_or(t_start);
     let since_midnight_h = (t_start - midnight).num_milliseconds() as f64 / 3_600_000.0;
     // Days-long steps start at midnight; shorter ones at a multiple of the step within the day.
@@ -770,9 +775,28 @@ struct Frame<'a> {
     y_desc: String,
 }
 
+/// Largest value (and span) an axis may reach: plotters sizes tick steps as the power of ten
+/// above the span, which past 1e308 is infinite.
+const MAX_AXIS_VALUE: f64 = 1e308;
+
+/// Whether an axis from `lo` to `hi` can be drawn: both ends and the span finite, and the
+/// span wide enough against the ends that tick steps do not vanish in rounding (plotters'
+/// tick search never ends on a range like 1e308..1.7e308 or -1e308..1e308).
+fn drawable_axis(lo: f64, hi: f64) -> bool {
+    let span = hi - lo;
+    let widest = lo.abs().max(hi.abs());
+    widest <= MAX_AXIS_VALUE && span <= MAX_AXIS_VALUE && span > widest * 1e-9
+}
+
 /// Draws the common frame (caption, grid, axes), lets `draw` add the series, then the legend
-/// in the upper left; returns the PNG. Both charts share one look this way.
+/// in the upper left; returns the PNG. Both charts share one look this way. A frame whose
+/// ranges cannot be drawn is an error (the chart is left out with a warning), never a hang.
 fn draw_framed(frame: Frame, draw: impl FnOnce(&mut Plot) -> Result<()>) -> Result<Vec<u8>> {
+    for (axis, (lo, hi)) in [("time", frame.x_range), ("value", frame.y_range)] {
+        if !drawable_axis(lo, hi) {
+            bail!("the {axis} axis cannot be drawn from {lo:e} to {hi:e}");
+        }
+    }
     let mut buf = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
     {
         let root =
@@ -912,6 +936,61 @@ mod tests {
         // Short runs are drawn as they are.
         let short: Run = run[..30].to_vec();
         assert_eq!(thin_run(short.clone(), (0.0, 10_000.0), 10), short);
+    }
+
+    #[test]
+    fn axes_a_chart_cannot_draw_are_refused() {
+        assert!(drawable_axis(0.0, 1.0));
+        assert!(drawable_axis(-5.0, 3.5e9));
+        assert!(!drawable_axis(1e308, 1.7e308));
+        assert!(!drawable_axis(-1e308, 1e308));
+        assert!(!drawable_axis(0.0, f64::INFINITY));
+        assert!(!drawable_axis(f64::NAN, 1.0));
+        assert!(!drawable_axis(1.0, 1.0));
+        assert!(!drawable_axis(1e20, 1e20 + 1.0));
+    }
+
+    #[test]
+    fn the_widest_drawable_frame_draws() {
+        let stamps = [chrono::NaiveDate::MAX.and_hms_opt(0, 0, 0).unwrap()];
+        let hours = [0.0];
+        let axis = TimeAxis {
+            hours: &hours,
+            stamps: &stamps,
+            pattern: "%Y",
+        };
+        register_chart_font().unwrap();
+        for (lo, hi) in [
+            (-MAX_AXIS_VALUE / 2.0, MAX_AXIS_VALUE / 2.0),
+            (MAX_AXIS_VALUE / 10.0, MAX_AXIS_VALUE),
+        ] {
+            let frame = Frame {
+                caption: "x",
+                x_range: (lo, hi),
+                ticks: Vec::new(),
+                y_range: (lo, hi),
+                axis: &axis,
+                y_fmt: &|v: &f64| format!("{v:e}"),
+                x_desc: "t",
+                y_desc: "v".to_string(),
+            };
+            assert!(draw_framed(frame, |_| Ok(())).is_ok());
+        }
+    }
+
+    #[test]
+    fn ticks_and_labels_near_the_last_date_do_not_overflow() {
+        let last = chrono::NaiveDate::MAX.and_hms_opt(23, 0, 0).unwrap();
+        let (ticks, _) = time_ticks(0.0, 48.0, last, 0.0);
+        assert!(ticks.len() < 40);
+        let hours = [0.0, 1.0];
+        let stamps = [last, last];
+        let axis = TimeAxis {
+            hours: &hours,
+            stamps: &stamps,
+            pattern: "%Y",
+        };
+        assert_eq!(axis.label(5000.0), "");
     }
 
     #[test]

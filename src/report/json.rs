@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use super::escape::escape_json_text;
 use super::{RenderContext, Report, ReportWriter};
 
 /// Writes `report.json`.
@@ -26,10 +27,10 @@ impl ReportWriter for JsonWriter {
 
 /// The report as pretty-printed JSON (report.json).
 pub fn to_json(report: &Report) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_else(|_| "null".to_string())
+    escape_json_text(serde_json::to_string_pretty(report).unwrap_or_else(|_| "null".to_string()))
 }
 
 /// The report as one line of JSON (JSON Lines for `--json`).
 pub fn to_json_line(report: &Report) -> String {
-    serde_json::to_string(report).unwrap_or_else(|_| "null".to_string())
+    escape_json_text(serde_json::to_string(report).unwrap_or_else(|_| "null".to_string()))
 }

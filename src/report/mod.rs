@@ -21,7 +21,10 @@ use rayon::prelude::*;
 use crate::ingest::PerfLog;
 
 pub use chart::{chart_file_stem, register_chart_font, CHART_HEIGHT, CHART_WIDTH};
-pub use escape::{escape_html, escape_markdown};
+pub use escape::{
+    escape_csv_cell, escape_html, escape_json_text, escape_markdown, escape_terminal,
+    is_unsafe_char,
+};
 pub use format::duration_hours;
 pub use html::HtmlWriter;
 pub use json::{to_json, to_json_line, JsonWriter};
@@ -51,8 +54,9 @@ pub trait ReportWriter {
 }
 
 /// Renders every chart, sets `Finding::chart` for the flagged series, then writes summary.md,
-/// report.json and report.html (in that order) into `dir`, each atomically; last removes
-/// charts an earlier report left in `dir/charts`.
+/// report.json and report.html (in that order) into `dir`, each atomically. Nothing else in
+/// `dir` is touched: the batch writes into a fresh folder and swaps it in whole
+/// (src/batch/place.rs), which is what removes an earlier report's charts.
 pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Result<()> {
     let charts_dir = dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
@@ -74,25 +78,7 @@ pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Resul
             .with_context(|| format!("cannot render {}", writer.file_name()))?;
         write_atomic(&dir.join(writer.file_name()), &bytes)?;
     }
-    remove_stale_charts(&charts_dir, &charts);
     Ok(())
-}
-
-/// A rerun into the same folder (the default `perfleak-report/`) must not leave charts of an
-/// earlier log beside this one's: the folder gets attached to tickets as a whole. Only our
-/// own `.png` files in `charts/` are touched, after the new report is complete; a chart that
-/// cannot be removed only costs tidiness.
-fn remove_stale_charts(charts_dir: &Path, charts: &BTreeMap<String, Vec<u8>>) {
-    let Ok(entries) = std::fs::read_dir(charts_dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = name.ends_with(".png") && entry.file_type().is_ok_and(|t| t.is_file());
-        if ours && !charts.contains_key(&format!("{CHARTS_DIR}/{name}")) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 /// Draws the per-series charts of flagged findings and the overview; records each chart's path
