@@ -6,6 +6,7 @@
 //! `PERFLEAK_BENCH_SCALE` (1.0 = protocol size), `PERFLEAK_BENCH_SPLIT`, `PERFLEAK_BENCH_DELAY_LOGS`
 //! (logs run on prefixes for the detection delay, default 200), `PERFLEAK_BENCH_THROUGHPUT`
 //! (series in the throughput log, default 2000; 0 skips it), `PERFLEAK_BENCH_SAMPLES` (10000),
+//! `PERFLEAK_BENCH_FORMAT=blg` (logs written as BLG and read back instead of CSV),
 //! `PERFLEAK_BENCH_MISSES` (set: list every missed leak and false alarm with its verdict and
 //! reasons, by family; `all`: also every leak found).
 
@@ -305,9 +306,15 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
         series: log.labels.len() as u64,
         ..Tally::default()
     };
-    let bytes = log.to_csv_bytes();
+    // PERFLEAK_BENCH_FORMAT=blg: each log goes through the BLG writer and reader instead.
+    let blg = std::env::var("PERFLEAK_BENCH_FORMAT").is_ok_and(|f| f == "blg");
+    let (bytes, ext) = if blg {
+        (synth::blg::to_blg_bytes(log), "blg")
+    } else {
+        (log.to_csv_bytes(), "csv")
+    };
     let read = ingest::read_bytes(
-        &format!("{}.csv", log.name()),
+        &format!("{}.{ext}", log.name()),
         &bytes,
         &ReadOptions::default(),
     );

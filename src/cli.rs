@@ -184,6 +184,17 @@ pub struct SynthArgs {
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// File format of the logs: PDH-CSV text or a binary perfmon log.
+    #[arg(short, long, value_enum, default_value_t = SynthFormat::Csv)]
+    pub format: SynthFormat,
+}
+
+/// What `synth` writes the logs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SynthFormat {
+    #[default]
+    Csv,
+    Blg,
 }
 
 /// Writes generated text to standard output; a reader that went away (`| head`) ends it quietly.

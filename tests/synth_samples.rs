@@ -24,6 +24,7 @@ fn regenerated_samples_are_byte_identical() {
         out: dir.path().to_path_buf(),
         what: "samples".into(),
         seed: 1,
+        format: perfleak::cli::SynthFormat::Csv,
     };
     assert_eq!(perfleak::synth::run(&args).expect("synth runs"), 0);
     for name in SAMPLE_NAMES {

@@ -1,6 +1,7 @@
 //! synth: seeded generator of labelled PDH-CSV logs in scenario families (healthy servers,
 //! leaks, warm-ups, sawtooth, steps, cycles, restarts) for the samples, tests and benchmark.
 
+pub mod blg;
 mod corpus;
 mod family;
 mod label;
@@ -23,7 +24,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::cli::SynthArgs;
+use crate::cli::{SynthArgs, SynthFormat};
 
 /// Environment variable scaling the benchmark corpus (1.0 = the protocol's full size).
 pub const SCALE_ENV: &str = "PERFLEAK_BENCH_SCALE";
@@ -50,7 +51,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<i32> {
     };
     let mut count = 0usize;
     for log in logs {
-        write_log(&args.out, &log)?;
+        write_log_as(&args.out, &log, args.format)?;
         count += 1;
     }
     eprintln!(
@@ -103,6 +104,20 @@ pub fn scale_from_env() -> anyhow::Result<f64> {
 
 /// Writes `<name>.csv` and `<name>.labels.json` into `dir`.
 pub fn write_log(dir: &Path, log: &GeneratedLog) -> anyhow::Result<()> {
+    write_log_as(dir, log, SynthFormat::Csv)
+}
+
+/// Writes `<name>.csv` (or `<name>.blg`) and `<name>.labels.json` into `dir`.
+pub fn write_log_as(dir: &Path, log: &GeneratedLog, format: SynthFormat) -> anyhow::Result<()> {
+    if format == SynthFormat::Blg {
+        let path = dir.join(format!("{}.blg", log.name()));
+        let file =
+            fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        blg::write_generated(log, BufWriter::new(file))
+            .and_then(|(mut out, _)| std::io::Write::flush(&mut out))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return write_labels(dir, log);
+    }
     let csv_path = dir.join(format!("{}.csv", log.name()));
     let file = fs::File::create(&csv_path)
         .with_context(|| format!("cannot create {}", csv_path.display()))?;
@@ -111,6 +126,10 @@ pub fn write_log(dir: &Path, log: &GeneratedLog) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", csv_path.display()))?;
     std::io::Write::flush(&mut out)
         .with_context(|| format!("cannot write {}", csv_path.display()))?;
+    write_labels(dir, log)
+}
+
+fn write_labels(dir: &Path, log: &GeneratedLog) -> anyhow::Result<()> {
     let labels_path = dir.join(format!("{}.labels.json", log.name()));
     fs::write(&labels_path, log.labels_json())
         .with_context(|| format!("cannot write {}", labels_path.display()))?;

@@ -305,6 +305,17 @@ impl LogSpec {
         }
     }
 
+    /// The log as a table of columns and rows, for writers of other formats (BLG).
+    pub fn table(&self) -> Table<'_> {
+        let slots = self.slots();
+        let cells = self.layout(&slots);
+        Table {
+            spec: self,
+            slots,
+            cells,
+        }
+    }
+
     /// Every column as (counter path, values with `NaN` for blanks), in file order, without
     /// going through text (for in-memory benchmarks of very large logs).
     pub fn columns(&self) -> Vec<(String, Vec<f64>)> {
@@ -415,6 +426,36 @@ impl LogSpec {
     pub fn into_generated(self) -> GeneratedLog {
         let labels = self.column_labels();
         GeneratedLog { spec: self, labels }
+    }
+}
+
+/// The log's columns and rows as the CSV text holds them.
+pub struct Table<'a> {
+    spec: &'a LogSpec,
+    slots: Vec<ImageSlots>,
+    cells: Vec<(String, Cell)>,
+}
+
+impl Table<'_> {
+    /// Column paths, in file order.
+    pub fn paths(&self) -> Vec<String> {
+        self.cells.iter().map(|(p, _)| p.clone()).collect()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.spec.samples
+    }
+
+    /// Row `t`: its local time, and each cell as (value, digits after the point it is written
+    /// with), `NaN` for a blank.
+    pub fn row(&self, t: usize, out: &mut Vec<(f64, usize)>) -> NaiveDateTime {
+        out.clear();
+        out.extend(
+            self.cells
+                .iter()
+                .map(|(_, cell)| self.spec.cell_value(&self.slots, cell, t)),
+        );
+        self.spec.timestamp(t)
     }
 }
 

@@ -1,0 +1,165 @@
+//! BLG reading benchmark (issue #16): one wide capture (Private Bytes and Handle Count of many
+//! processes, one-minute samples) written by the generator as a BLG of about
+//! `PERFLEAK_BLG_MB` megabytes (default 1,024) and as PDH-CSV; each is read by
+//! `perfleak::ingest::read_file` in its own child process, so its peak RSS (VmHWM) is its own.
+//! Prints time, MB/s and peak RSS for both, and the ratios (targets: BLG time <= 0.5 x CSV,
+//! BLG peak RSS <= CSV).
+//!
+//! `PERFLEAK_BLG_SERIES` sets the width (default 2,000 series), `PERFLEAK_BLG_DIR` a folder where
+//! the two files are written and kept (reused when present). `cargo bench --bench blg`.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use perfleak::ingest::{read_file, ReadOptions};
+use perfleak::synth::{blg, throughput_log};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Writes the capture as `capture.blg` and `capture.csv` in `dir`, sized so the BLG is about
+/// `mb` megabytes.
+fn generate(dir: &Path, mb: usize, series: usize) -> std::io::Result<(usize, blg::Written)> {
+    const PROBE_ROWS: usize = 200;
+    let probe = throughput_log(series, PROBE_ROWS, 5);
+    let (_, w) = blg::write_generated(&probe, std::io::Cursor::new(Vec::new()))?;
+    let per_row = (w.bytes as usize / PROBE_ROWS).max(1);
+    let rows = (mb << 20) / per_row + 1;
+    let log = throughput_log(series, rows, 5);
+    let file = std::fs::File::create(dir.join("capture.blg"))?;
+    let (_, written) = blg::write_generated(&log, BufWriter::new(file))?;
+    let mut csv = BufWriter::new(std::fs::File::create(dir.join("capture.csv"))?);
+    log.write_csv(&mut csv)?;
+    std::io::Write::flush(&mut csv)?;
+    Ok((rows, written))
+}
+
+fn child(path: &Path) {
+    let started = Instant::now();
+    let log = read_file(path, &ReadOptions::default()).expect("perfleak reads the bench file");
+    let secs = started.elapsed().as_secs_f64();
+    let sum: f64 = log
+        .columns
+        .iter()
+        .map(|c| {
+            c.values
+                .to_vec()
+                .iter()
+                .filter(|v| v.is_finite())
+                .sum::<f64>()
+        })
+        .sum();
+    println!(
+        "RESULT {secs} {} {} {} {sum}",
+        peak_rss_kb(),
+        log.columns.len(),
+        log.timestamps.len()
+    );
+}
+
+struct Measured {
+    secs: f64,
+    rss_mb: f64,
+    columns: usize,
+    rows: usize,
+    sum: f64,
+}
+
+fn measure(path: &Path) -> Measured {
+    let exe = std::env::current_exe().expect("bench executable path");
+    let out = Command::new(exe)
+        .arg("child")
+        .arg(path)
+        .output()
+        .expect("child bench runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("RESULT "))
+        .unwrap_or_else(|| {
+            panic!(
+                "{} failed: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let f: Vec<f64> = line[7..]
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    Measured {
+        secs: f[0],
+        rss_mb: f[1] / 1024.0,
+        columns: f[2] as usize,
+        rows: f[3] as usize,
+        sum: f[4],
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() >= 3 && args[1] == "child" {
+        child(&PathBuf::from(&args[2]));
+        return;
+    }
+    let mb = env_usize("PERFLEAK_BLG_MB", 1024);
+    let series = env_usize("PERFLEAK_BLG_SERIES", 2000);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = std::env::var_os("PERFLEAK_BLG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir).expect("bench folder");
+    let (blg_path, csv_path) = (dir.join("capture.blg"), dir.join("capture.csv"));
+    if !(blg_path.exists() && csv_path.exists()) {
+        let t = Instant::now();
+        let (rows, w) = generate(&dir, mb, series).expect("bench files written");
+        println!(
+            "generated {series} series x {rows} rows in {:.1} s: {} buffers, {} events, {} fragmented records, {} wildcard counters",
+            t.elapsed().as_secs_f64(),
+            w.buffers,
+            w.events,
+            w.fragmented_records,
+            w.wildcard_counters
+        );
+    }
+    let size_mb = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1048576.0);
+    let (blg_mb, csv_mb) = (size_mb(&blg_path), size_mb(&csv_path));
+    let b = measure(&blg_path);
+    let c = measure(&csv_path);
+    for (name, m, file_mb) in [("BLG", &b, blg_mb), ("CSV", &c, csv_mb)] {
+        println!(
+            "{name}: {file_mb:.0} MB read in {:.2} s, {:.0} MB/s, peak RSS {:.0} MB, {} columns x {} rows",
+            m.secs,
+            file_mb / m.secs,
+            m.rss_mb,
+            m.columns,
+            m.rows
+        );
+    }
+    let same = b.columns == c.columns
+        && b.rows == c.rows
+        && (b.sum - c.sum).abs() <= 1e-12 * c.sum.abs().max(1.0);
+    println!(
+        "BLG / CSV: time {:.2}x (target <= 0.5), peak RSS {:.2}x (target <= 1); same columns, rows and sum: {same}",
+        b.secs / c.secs,
+        b.rss_mb / c.rss_mb
+    );
+}
