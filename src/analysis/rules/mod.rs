@@ -232,9 +232,11 @@ pub(crate) mod testing {
                 path: "test.csv".into(),
                 format: LogFormat::PdhCsv,
                 encoding: "UTF-8".into(),
+                encoding_reason: String::new(),
                 time_zone: None,
                 utc_offset_minutes: None,
                 segments: Vec::new(),
+                blg: None,
             },
             timestamps: Vec::new(),
             elapsed_seconds: Vec::new(),
@@ -246,6 +248,7 @@ pub(crate) mod testing {
             warnings: Vec::new(),
         };
         let s = SeriesTrial {
+            machine_x64: None,
             column: 0,
             kind: Counter::HandleCount,
             split: Lifetimes::default(),
