@@ -124,6 +124,8 @@ fn finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> Finding {
         growth_percent,
         segments: s.lifetimes.len().max(1),
         limit: forecast.limit.as_ref().map(|l| l.value),
+        limit_name: forecast.limit.as_ref().map(|l| l.name.clone()),
+        limit_assumption: forecast.limit.as_ref().and_then(|l| l.assumption.clone()),
         time_to_limit_hours: forecast.time_to_limit_hours,
         chart: None,
         machine: col.path.machine.clone(),

@@ -3,7 +3,7 @@
 //! forecast ([`partial_day`](super::rules::partial_day)) and the leak's confidence.
 
 use super::gates::LifetimeTrial;
-use super::limit::{self, Limit};
+use super::limit::{self, Bitness, Limit};
 use super::rules::{growing_hours, partial_day, relative_growth, Decision, Evidence};
 use super::stats::trend::SenSlope;
 use super::{amount, hours_text, per_hour, Severity, Verdict};
@@ -30,7 +30,14 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
         .and_then(|i| s.lifetimes[i].level_at_end())
         .or(e.last)
         .unwrap_or(0.0);
-    let limit = limit::limit_for(kind, level_now, s.max_virtual_bytes, s.commit_headroom);
+    let bitness = Bitness::of(s.max_virtual_bytes, s.machine_x64.as_deref());
+    let limit = limit::limit_for(
+        kind,
+        level_now,
+        s.max_virtual_bytes,
+        s.commit_headroom,
+        &bitness,
+    );
     let mut forecast = Forecast {
         limit: None,
         time_to_limit_hours: None,
@@ -51,22 +58,27 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
                 forecast.time_to_limit_hours = Some(h);
                 forecast.time_to_limit_ci_hours = Some(ci);
                 // Judged, like the time to limit, from the trend's end: the last sample is
-                // noisier.
-                let severity_hours = if lim.severity_value == lim.value {
-                    h
-                } else {
-                    (lim.severity_value - level_now).max(0.0) / sen.slope
-                };
-                forecast.severity = Some(limit::severity(severity_hours));
+                // noisier. One threshold decides both.
+                forecast.severity = Some(limit::severity(h));
                 d.reasons.push(format!(
                     "TTE({}) {} [{}, {}] ({})",
                     amount(kind, lim.value),
                     hours_text(h),
                     ci[0].map_or("?".into(), hours_text),
                     ci[1].map_or("never".into(), hours_text),
-                    lim.note
+                    lim.name
                 ));
-                soft_limit_reasons(d, kind, lim, level_now, sen.slope, band);
+                if level_now >= lim.value {
+                    d.reasons.push(format!(
+                        "already past the {} of {} ({})",
+                        lim.name,
+                        amount(kind, lim.value),
+                        amount(kind, level_now)
+                    ));
+                }
+                if let Some(assumption) = &lim.assumption {
+                    d.reasons.push(assumption.clone());
+                }
                 partial_day::apply(e, d, ci[1]);
             }
         }
@@ -101,38 +113,6 @@ fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlo
         ),
     );
     reasons.extend(l.notes.iter().cloned());
-}
-
-/// The hard limit is years away for most handle leaks; the soft limit is where trouble starts,
-/// so say when it is reached (or that it is already passed).
-fn soft_limit_reasons(
-    d: &mut Decision,
-    kind: Counter,
-    lim: &Limit,
-    level: f64,
-    slope: f64,
-    (slope_low, slope_high): (f64, f64),
-) {
-    if kind != Counter::HandleCount {
-        return;
-    }
-    if level >= lim.severity_value {
-        d.reasons.push(format!(
-            "already past the 16,384-handle soft limit ({})",
-            amount(kind, level)
-        ));
-    } else if lim.severity_value < lim.value {
-        if let Some((hs, cis)) =
-            limit::time_to_limit(lim.severity_value, level, slope, slope_low, slope_high)
-        {
-            d.reasons.push(format!(
-                "16,384-handle soft limit in {} [{}, {}]",
-                hours_text(hs),
-                cis[0].map_or("?".into(), hours_text),
-                cis[1].map_or("never".into(), hours_text)
-            ));
-        }
-    }
 }
 
 /// A leak's confidence: high for a strong q, large growth, a persistent tail and a full day

@@ -7,8 +7,10 @@ use crate::vocab::Counter;
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// Any Virtual Bytes above this proves a 64-bit process.
 const BITNESS_PROOF: f64 = 4.3e9;
-const HANDLE_SOFT: f64 = 16_384.0;
-const HANDLE_HARD: f64 = 16_777_216.0;
+/// Handle counts are judged against one threshold, everywhere (severity, time to limit,
+/// headline, chart, CSV, JSON): far above what a healthy process holds, and hours or days
+/// before trouble. The real per-process limit (2^24) is years away for most handle leaks.
+const HANDLE_ALERT: f64 = 16_384.0;
 
 /// Smallest growth over a lifetime worth calling a leak whatever the process size: small
 /// enough that a 3 MB NT 4.0 process leaking 1 MB over days still counts.
@@ -21,13 +23,54 @@ pub fn growth_floor(counter: Counter) -> f64 {
     }
 }
 
-/// A limit and how it was chosen.
+/// A limit, its name (what a person reads beside its value) and what it assumes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limit {
     pub value: f64,
-    /// The limit that decides severity when it differs (the 16,384 handle soft limit).
-    pub severity_value: f64,
-    pub note: String,
+    /// `2 GB address space of a 32-bit process`, `commit headroom`, `handle alert threshold`.
+    pub name: String,
+    /// The assumption behind it, when there is one to state (`assumed 64-bit: ...`).
+    pub assumption: Option<String>,
+}
+
+/// What the log shows of a process's bitness.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bitness {
+    /// Its Virtual Bytes passed 4 GB.
+    Proven64,
+    /// No proof for the process, but its machine is 64-bit (the evidence in words): most of
+    /// its processes are 64-bit.
+    Assumed64(String),
+    /// Nothing shows a 64-bit machine.
+    Assumed32,
+}
+
+impl Bitness {
+    pub fn of(max_virtual_bytes: Option<f64>, machine_x64: Option<&str>) -> Bitness {
+        if max_virtual_bytes.is_some_and(|v| v > BITNESS_PROOF) {
+            Bitness::Proven64
+        } else if let Some(evidence) = machine_x64 {
+            Bitness::Assumed64(evidence.to_string())
+        } else {
+            Bitness::Assumed32
+        }
+    }
+
+    fn is_64(&self) -> bool {
+        !matches!(self, Bitness::Assumed32)
+    }
+
+    fn assumption(&self) -> Option<String> {
+        match self {
+            Bitness::Proven64 => None,
+            Bitness::Assumed64(evidence) => Some(format!(
+                "assumed a 64-bit process on a 64-bit machine ({evidence}); a 32-bit one would stop at 2 to 4 GB"
+            )),
+            Bitness::Assumed32 => Some(
+                "assumed a 32-bit process: nothing in the log shows a 64-bit machine".to_string(),
+            ),
+        }
+    }
 }
 
 /// The limit a counter of one process runs into. `max_virtual_bytes` is the largest Virtual Bytes
@@ -38,8 +81,8 @@ pub fn limit_for(
     level_now: f64,
     max_virtual_bytes: Option<f64>,
     commit_headroom: Option<f64>,
+    bitness: &Bitness,
 ) -> Option<Limit> {
-    let is_64 = max_virtual_bytes.is_some_and(|v| v > BITNESS_PROOF);
     let address_space = |observed: f64| {
         // The smallest 32-bit layout that fits what was seen: 2 GB default, 3 GB with 4GT,
         // 4 GB for a large-address-aware process on x64.
@@ -48,51 +91,40 @@ pub fn limit_for(
             .find(|l| *l > observed)
             .unwrap_or(4.0 * GB)
     };
+    let address_space_limit = |value: f64| Limit {
+        value,
+        name: format!("{:.0} GB address space of a 32-bit process", value / GB),
+        assumption: bitness.assumption(),
+    };
     match kind {
         Counter::VirtualBytes => {
-            if is_64 {
+            // A 64-bit process's address space (128 TB) is no limit a leak reaches.
+            if bitness.is_64() {
                 return None;
             }
-            let value = address_space(max_virtual_bytes.unwrap_or(level_now));
-            Some(Limit {
-                value,
-                severity_value: value,
-                note: format!("{:.0} GB address space if 32-bit", value / GB),
-            })
+            Some(address_space_limit(address_space(
+                max_virtual_bytes.unwrap_or(level_now),
+            )))
         }
         Counter::PrivateBytes => {
-            if let Some(headroom) = commit_headroom.filter(|h| h.is_finite() && *h >= 0.0) {
-                let value = level_now + headroom;
-                let value = if is_64 {
-                    value
-                } else {
-                    value.min(address_space(max_virtual_bytes.unwrap_or(level_now)))
-                };
-                return Some(Limit {
-                    value,
-                    severity_value: value,
-                    note: "commit headroom".into(),
-                });
+            let headroom = commit_headroom.filter(|h| h.is_finite() && *h >= 0.0);
+            let space = (!bitness.is_64())
+                .then(|| address_space(max_virtual_bytes.unwrap_or(level_now).max(level_now)));
+            match (headroom, space) {
+                (Some(h), Some(space)) if space < level_now + h => Some(address_space_limit(space)),
+                (Some(h), _) => Some(Limit {
+                    value: level_now + h,
+                    name: "commit headroom (Commit Limit - Committed Bytes)".into(),
+                    assumption: bitness.assumption(),
+                }),
+                (None, Some(space)) => Some(address_space_limit(space)),
+                (None, None) => None,
             }
-            if is_64 {
-                return None;
-            }
-            let value = address_space(max_virtual_bytes.unwrap_or(level_now).max(level_now));
-            Some(Limit {
-                value,
-                severity_value: value,
-                note: format!(
-                    "{:.0} GB, assuming a 32-bit process (no commit counters)",
-                    value / GB
-                ),
-            })
         }
-        // A process already past the soft limit is where trouble starts, and still growing:
-        // its severity is that of a limit reached now, not of the hard limit years away.
         Counter::HandleCount => Some(Limit {
-            value: HANDLE_HARD,
-            severity_value: HANDLE_SOFT,
-            note: "16,777,216 handles (hard); severity from the 16,384 soft limit".into(),
+            value: HANDLE_ALERT,
+            name: "handle alert threshold (the hard limit is 16,777,216)".into(),
+            assumption: None,
         }),
         _ => None,
     }
@@ -160,13 +192,54 @@ mod tests {
 
     #[test]
     fn bitness_and_address_space() {
-        let l = limit_for(Counter::VirtualBytes, 1.0 * GB, Some(1.5 * GB), None).unwrap();
+        let b32 = Bitness::of(Some(1.5 * GB), None);
+        assert_eq!(b32, Bitness::Assumed32);
+        let l = limit_for(Counter::VirtualBytes, 1.0 * GB, Some(1.5 * GB), None, &b32).unwrap();
         assert_eq!(l.value, 2.0 * GB);
-        let l = limit_for(Counter::VirtualBytes, 2.5 * GB, Some(2.5 * GB), None).unwrap();
+        assert!(l.assumption.unwrap().contains("assumed a 32-bit process"));
+        let l = limit_for(Counter::VirtualBytes, 2.5 * GB, Some(2.5 * GB), None, &b32).unwrap();
         assert_eq!(l.value, 3.0 * GB);
-        assert!(limit_for(Counter::VirtualBytes, 5e9, Some(5e9), None).is_none());
-        let pb = limit_for(Counter::PrivateBytes, 1e9, Some(8e9), Some(3e9)).unwrap();
-        assert_eq!(pb.value, 4e9);
+        let proven = Bitness::of(Some(5e9), None);
+        assert_eq!(proven, Bitness::Proven64);
+        assert!(limit_for(Counter::VirtualBytes, 5e9, Some(5e9), None, &proven).is_none());
+        let pb = limit_for(Counter::PrivateBytes, 1e9, Some(8e9), Some(3e9), &proven).unwrap();
+        assert_eq!((pb.value, pb.assumption), (4e9, None));
+    }
+
+    #[test]
+    fn a_process_on_a_64_bit_machine_runs_into_the_commit_headroom() {
+        // The bundled thirdparty sample: 1.2 GB private, 4.2 GB of commit headroom, Virtual
+        // Bytes under 4 GB, on a machine whose processes show Windows Server 2019 or later.
+        let on_x64 = Bitness::of(Some(3.0 * GB), Some("the Registry process"));
+        let pb = limit_for(
+            Counter::PrivateBytes,
+            1.2 * GB,
+            Some(3.0 * GB),
+            Some(4.2 * GB),
+            &on_x64,
+        )
+        .unwrap();
+        assert_eq!(pb.value, 5.4 * GB);
+        assert!(pb.name.starts_with("commit headroom"));
+        assert!(pb.assumption.unwrap().contains("the Registry process"));
+        // Without that evidence it is a 32-bit process: 2 GB before the commit runs out.
+        let pb = limit_for(
+            Counter::PrivateBytes,
+            1.2 * GB,
+            Some(1.5 * GB),
+            Some(4.2 * GB),
+            &Bitness::Assumed32,
+        )
+        .unwrap();
+        assert_eq!(pb.value, 2.0 * GB);
+        assert!(pb.name.contains("32-bit"));
+    }
+
+    #[test]
+    fn handles_have_one_threshold() {
+        let l = limit_for(Counter::HandleCount, 900.0, None, None, &Bitness::Assumed32).unwrap();
+        assert_eq!(l.value, 16_384.0);
+        assert!(l.name.contains("alert threshold") && l.name.contains("16,777,216"));
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub(crate) struct Plan<'a> {
     largest: HashMap<usize, f64>,
     /// Commit headroom per machine.
     headroom: Vec<(Option<String>, Option<f64>)>,
+    /// What shows each machine to be 64-bit.
+    x64: Vec<(Option<String>, Option<String>)>,
     /// The units of each process, with their order in the log's plan.
     pub processes: Vec<Vec<(usize, Unit)>>,
 }
@@ -72,6 +74,7 @@ impl<'a> Plan<'a> {
             by_key,
             largest: HashMap::new(),
             headroom: Vec::new(),
+            x64: Vec::new(),
             processes: Vec::new(),
         };
         let series = chosen_series(log);
@@ -91,6 +94,8 @@ impl<'a> Plan<'a> {
             if !plan.headroom.iter().any(|(m, _)| eq_opt(m, machine)) {
                 plan.headroom
                     .push((machine.clone(), commit_headroom(log, machine)));
+                let evidence = x64_evidence(log, machine, &plan.largest);
+                plan.x64.push((machine.clone(), evidence));
             }
         }
         plan.processes = plan.by_process(units);
@@ -124,6 +129,15 @@ impl<'a> Plan<'a> {
             .iter()
             .find(|(m, _)| eq_opt(m, machine))
             .and_then(|(_, h)| *h)
+    }
+
+    /// What shows the column's machine to be 64-bit.
+    pub fn x64_evidence_of(&self, column: usize) -> Option<String> {
+        let machine = &self.log.columns[column].path.machine;
+        self.x64
+            .iter()
+            .find(|(m, _)| eq_opt(m, machine))
+            .and_then(|(_, e)| e.clone())
     }
 
     /// With `ID Process` logged, an image whose labels passed between processes is analysed
@@ -268,6 +282,62 @@ fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
         (None, None) => true,
         _ => false,
     }
+}
+
+#[derive(serde::Deserialize)]
+struct X64Markers {
+    marker: Vec<X64Marker>,
+}
+
+#[derive(serde::Deserialize)]
+struct X64Marker {
+    process: Option<String>,
+    object: Option<String>,
+    why: String,
+}
+
+fn x64_markers() -> &'static [X64Marker] {
+    static MARKERS: std::sync::OnceLock<Vec<X64Marker>> = std::sync::OnceLock::new();
+    MARKERS.get_or_init(|| {
+        // Part of the binary and covered by tests: a parse failure is a build bug.
+        toml::from_str::<X64Markers>(include_str!("../../data/limits/x64_markers.toml"))
+            .expect("data/limits/x64_markers.toml is valid")
+            .marker
+    })
+}
+
+/// What in the log shows `machine` to be 64-bit: a process's Virtual Bytes above 4 GB (the
+/// largest of each Virtual Bytes column, `largest`), or a process or object that exists only on
+/// 64-bit Windows (`data/limits/x64_markers.toml`).
+fn x64_evidence(
+    log: &PerfLog,
+    machine: &Option<String>,
+    largest: &HashMap<usize, f64>,
+) -> Option<String> {
+    let on_machine = |p: &CounterPath| eq_opt(&p.machine, machine);
+    let mut proven: Vec<(&usize, &f64)> = largest
+        .iter()
+        .filter(|(&j, &v)| v > 4.3e9 && on_machine(&log.columns[j].path))
+        .collect();
+    proven.sort_by_key(|(&j, _)| j);
+    if let Some((&j, _)) = proven.first() {
+        let name = log.columns[j].path.instance_label().unwrap_or_default();
+        return Some(format!("{name}'s Virtual Bytes passed 4 GB"));
+    }
+    x64_markers().iter().find_map(|m| {
+        let seen = log.all_paths.iter().filter(|p| on_machine(p)).any(|p| {
+            m.object
+                .as_ref()
+                .is_some_and(|o| p.object.eq_ignore_ascii_case(o))
+                || m.process.as_ref().is_some_and(|name| {
+                    p.is_process()
+                        && p.instance
+                            .as_ref()
+                            .is_some_and(|i| i.eq_ignore_ascii_case(name))
+                })
+        });
+        seen.then(|| m.why.clone())
+    })
 }
 
 /// Commit Limit - Committed Bytes of the machine at the end of the log.

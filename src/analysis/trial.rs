@@ -27,6 +27,8 @@ pub(crate) struct SeriesTrial {
     pub combined_q: Option<f64>,
     pub commit_headroom: Option<f64>,
     pub max_virtual_bytes: Option<f64>,
+    /// What shows the series' machine to be 64-bit, in words (`None`: nothing does).
+    pub machine_x64: Option<String>,
     /// The series stitched by PID across instance labels (None: the column's own values).
     pub values: Option<Vec<f64>>,
     /// Instance labels of a stitched series, most samples first.
@@ -99,6 +101,7 @@ pub(crate) fn run_all(
                     };
                     trial.column = column;
                     trial.commit_headroom = plan.headroom_of(column);
+                    trial.machine_x64 = plan.x64_evidence_of(column);
                     (order, trial)
                 })
                 .collect();
@@ -172,6 +175,7 @@ pub(crate) fn try_series(
         combined_q: None,
         commit_headroom: None,
         max_virtual_bytes,
+        machine_x64: None,
         values: None,
         labels: Vec::new(),
         first_finite: values

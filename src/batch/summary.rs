@@ -40,6 +40,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
     let mut slope = Vec::new();
     let mut growth = Vec::new();
     let mut ttl = Vec::new();
+    let mut limit = Vec::new();
+    let mut limit_name = Vec::new();
     let mut top_kb = Vec::new();
     for report in reports {
         if report.findings.is_empty() {
@@ -54,6 +56,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
             slope.push(None);
             growth.push(None);
             ttl.push(None);
+            limit.push(None);
+            limit_name.push(None);
             top_kb.push(None);
         }
         for f in &report.findings {
@@ -69,6 +73,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
             slope.push(f.slope_per_hour.filter(|v| v.is_finite()));
             growth.push(f.growth_percent.filter(|v| v.is_finite()));
             ttl.push(f.time_to_limit_hours.filter(|v| v.is_finite()));
+            limit.push(f.limit.filter(|v| v.is_finite()));
+            limit_name.push(f.limit_name.clone());
             top_kb.push(top_kb_for(report, f));
         }
     }
@@ -86,6 +92,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
         "top_kb" => top_kb,
         // Appended, so scripts reading the columns by position keep working.
         "status" => status,
+        "limit" => limit,
+        "limit_name" => limit_name,
     )
 }
 

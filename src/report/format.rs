@@ -58,10 +58,13 @@ pub fn finding_details(f: &Finding) -> String {
             duration_hours(Some(f.span_hours))
         ));
     }
+    // The limit is named wherever it is given: "its commit headroom", "its handle alert
+    // threshold", so a reader knows what runs out.
+    let limit_name = f.limit_name.as_deref().unwrap_or("limit");
     match (f.limit, f.time_to_limit_hours) {
         (Some(limit), Some(ttl)) if limit.is_finite() && ttl.is_finite() => {
             s.push_str(&format!(
-                "; reaches its limit of {} in {}",
+                "; reaches its {limit_name} of {} in {}",
                 quantity(Some(limit), &f.unit),
                 duration_hours(Some(ttl))
             ));
@@ -76,7 +79,7 @@ pub fn finding_details(f: &Finding) -> String {
         }
         (Some(limit), Some(ttl)) if limit.is_finite() && ttl.is_infinite() => {
             s.push_str(&format!(
-                "; at this rate it never reaches its limit of {}",
+                "; at this rate it never reaches its {limit_name} of {}",
                 quantity(Some(limit), &f.unit)
             ));
         }

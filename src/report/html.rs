@@ -400,7 +400,13 @@ fn figures_table(o: &mut String, f: &Finding) {
             ),
         ),
         ("Change", growth(f.growth_percent)),
-        ("Limit", quantity(f.limit, &f.unit)),
+        (
+            "Limit",
+            match &f.limit_name {
+                Some(name) => format!("{} ({name})", quantity(f.limit, &f.unit)),
+                None => quantity(f.limit, &f.unit),
+            },
+        ),
         ("Time to limit", duration_hours(f.time_to_limit_hours)),
         (
             "Interval of time to limit",

@@ -248,6 +248,7 @@ pub(crate) mod testing {
             warnings: Vec::new(),
         };
         let s = SeriesTrial {
+            machine_x64: None,
             column: 0,
             kind: Counter::HandleCount,
             split: Lifetimes::default(),
