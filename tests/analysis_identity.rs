@@ -48,7 +48,7 @@ fn recycled_w3wp_is_one_lineage_across_labels() {
 }
 
 #[test]
-fn handle_growth_states_the_soft_limit() {
+fn handle_growth_states_the_alert_threshold() {
     let findings = sample();
     let hc = findings
         .iter()
@@ -58,18 +58,23 @@ fn handle_growth_states_the_soft_limit() {
                 && matches!(f.verdict, Verdict::Leak | Verdict::Suspect)
         })
         .expect("w3wp handle growth");
-    assert_eq!(hc.limit, Some(16_777_216.0));
+    // One threshold for the time to limit, the severity and the words.
+    assert_eq!(hc.limit, Some(16_384.0));
+    assert!(hc
+        .limit_name
+        .as_deref()
+        .is_some_and(|n| n.starts_with("handle alert threshold")));
     assert!(
         hc.reasons
             .iter()
-            .any(|r| r.starts_with("16,384-handle soft limit in ")),
+            .any(|r| r.starts_with("TTE(16,384 handles)") && r.contains("handle alert threshold")),
         "{:?}",
         hc.reasons
     );
 }
 
-/// A process already past the soft limit and still growing is in trouble now: its severity is
-/// not taken from the hard limit years away.
+/// A process already past the alert threshold and still growing is in trouble now: its
+/// severity is not taken from the hard limit years away.
 #[test]
 fn handles_past_the_soft_limit_are_critical() {
     let mut text = String::from(
@@ -108,7 +113,7 @@ fn handles_past_the_soft_limit_are_critical() {
     assert!(
         hc.reasons
             .iter()
-            .any(|r| r.starts_with("already past the 16,384-handle soft limit")),
+            .any(|r| r.starts_with("already past the handle alert threshold")),
         "{:?}",
         hc.reasons
     );

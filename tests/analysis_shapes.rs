@@ -190,7 +190,7 @@ fn tiny_nt4_winlogon_leak_is_not_hidden_by_size() {
         }
         let hc = f.iter().find(|x| x.counter == "Handle Count").unwrap();
         assert_eq!(hc.unit, "handles");
-        assert_eq!(hc.limit, Some(16_777_216.0));
+        assert_eq!(hc.limit, Some(16_384.0));
         assert!((hc.slope_per_hour.unwrap() - 2.0).abs() < 0.3);
     }
 }
