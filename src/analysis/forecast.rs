@@ -79,7 +79,15 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
                 if let Some(assumption) = &lim.assumption {
                     d.reasons.push(assumption.clone());
                 }
-                partial_day::apply(e, d, ci[1]);
+                // Exhaustion, not an alert threshold, outweighs the partial-day caveat.
+                let exhaustion_upper = match lim.exhaustion {
+                    Some(fails_at) => {
+                        limit::time_to_limit(fails_at, level_now, sen.slope, band.0, band.1)
+                            .and_then(|(_, ci)| ci[1])
+                    }
+                    None => ci[1],
+                };
+                partial_day::apply(e, d, exhaustion_upper);
             }
         }
         if d.verdict == Verdict::Leak && d.confidence < 0.9 {

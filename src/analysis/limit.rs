@@ -11,6 +11,8 @@ const BITNESS_PROOF: f64 = 4.3e9;
 /// headline, chart, CSV, JSON): far above what a healthy process holds, and hours or days
 /// before trouble. The real per-process limit (2^24) is years away for most handle leaks.
 const HANDLE_ALERT: f64 = 16_384.0;
+/// The per-process handle limit (2^24).
+const HANDLE_HARD: f64 = 16_777_216.0;
 
 /// Smallest growth over a lifetime worth calling a leak whatever the process size: small
 /// enough that a 3 MB NT 4.0 process leaking 1 MB over days still counts.
@@ -31,6 +33,9 @@ pub struct Limit {
     pub name: String,
     /// The assumption behind it, when there is one to state (`assumed 64-bit: ...`).
     pub assumption: Option<String>,
+    /// Where the process actually fails, when that is beyond `value` (an alert threshold):
+    /// only the verdict rule on exhaustion reads it.
+    pub exhaustion: Option<f64>,
 }
 
 /// What the log shows of a process's bitness.
@@ -95,6 +100,7 @@ pub fn limit_for(
         value,
         name: format!("{:.0} GB address space of a 32-bit process", value / GB),
         assumption: bitness.assumption(),
+        exhaustion: None,
     };
     match kind {
         Counter::VirtualBytes => {
@@ -116,6 +122,7 @@ pub fn limit_for(
                     value: level_now + h,
                     name: "commit headroom (Commit Limit - Committed Bytes)".into(),
                     assumption: bitness.assumption(),
+                    exhaustion: None,
                 }),
                 (None, Some(space)) => Some(address_space_limit(space)),
                 (None, None) => None,
@@ -125,6 +132,7 @@ pub fn limit_for(
             value: HANDLE_ALERT,
             name: "handle alert threshold (the hard limit is 16,777,216)".into(),
             assumption: None,
+            exhaustion: Some(HANDLE_HARD),
         }),
         _ => None,
     }
