@@ -3,8 +3,8 @@
 //! of one collector run.
 
 pub mod blg;
-pub mod convert;
 pub mod budget;
+pub mod convert;
 mod decode;
 mod delimiter;
 mod error;

@@ -92,7 +92,8 @@ pub fn read_stream_in<'a>(
     if prefix.starts_with(&BLG_MAGIC) {
         if super::blg::looks_like_etw(&prefix) {
             let body = Cursor::new(prefix).chain(input);
-            return super::blg::read_log(name, body, options.all_columns).map(super::sanity::checked);
+            return super::blg::read_log(name, body, options.all_columns)
+                .map(super::sanity::checked);
         }
         return Err(IngestError::Blg {
             file: name.to_string(),
