@@ -1298,16 +1298,18 @@ impl Timeline {
         }
         let last = self.elapsed.last().copied().unwrap_or(0.0);
         let step = seconds(prev, stamp);
+        // This row leapt: the next one tells a glitch from a gap or a clock set back.
+        let leapt = Suspect {
+            index,
+            line,
+            stamp,
+            before: prev,
+            before_elapsed: last,
+            leap: step,
+        };
         let advance = if step > 0.0 {
             if step > LEAP_MIN_SECONDS && step > LEAP_STEPS * typical {
-                self.suspect = Some(Suspect {
-                    index,
-                    line,
-                    stamp,
-                    before: prev,
-                    before_elapsed: last,
-                    leap: step,
-                });
+                self.suspect = Some(leapt);
             } else {
                 self.typical_step = Some(step);
             }
@@ -1335,14 +1337,7 @@ impl Timeline {
                 );
                 after_fall_back
             } else {
-                self.suspect = Some(Suspect {
-                    index,
-                    line,
-                    stamp,
-                    before: prev,
-                    before_elapsed: last,
-                    leap: step,
-                });
+                self.suspect = Some(leapt);
                 self.typical_step.unwrap_or(0.0)
             }
         };
