@@ -129,7 +129,7 @@ pub struct Finding {
     pub span_hours: f64,
     /// Unit of the counter for display (`bytes`, `handles`, `threads`).
     pub unit: Unit,
-    /// What `limit` is (`commit headroom (Commit Limit - Committed Bytes)`, `2 GB address
+    /// What `limit` is (`commit headroom` (Commit Limit - Committed Bytes), `2 GB address
     /// space of a 32-bit process`, `handle alert threshold ...`).
     pub limit_name: Option<String>,
     /// The assumption the limit rests on, when the log does not prove it (bitness).
