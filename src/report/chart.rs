@@ -567,7 +567,8 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
                 ))
                 .map_err(plot_err)?
                 .label(format!(
-                    "forecast: limit {limit_text} in {}",
+                    "forecast: {} {limit_text} in {}",
+                    f.limit_name.as_deref().unwrap_or("limit"),
                     duration_hours(Some(fc.ttl))
                 ))
                 .legend(legend_line(FORECAST_COLOR, 2));
