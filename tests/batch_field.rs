@@ -2,7 +2,7 @@
 //! messages, summary.csv), each run on the built binary with inputs made in a temp dir.
 
 mod cli_common;
-use cli_common::{perfleak, sample};
+use cli_common::{perfleak, sample, tree};
 
 use std::io::Write;
 use std::path::Path;
@@ -46,28 +46,6 @@ fn analyze_in(dir: &Path, args: &[&str]) -> std::process::Output {
 
 fn copy_sample(name: &str, to: &Path) {
     std::fs::copy(sample(name), to).expect("sample copied");
-}
-
-/// Every file and folder under `dir`, as paths relative to it.
-fn tree(dir: &Path) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("readable").flatten() {
-            let path = entry.path();
-            out.push(
-                path.strip_prefix(root)
-                    .expect("under root")
-                    .display()
-                    .to_string(),
-            );
-            if path.is_dir() {
-                walk(root, &path, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 #[test]

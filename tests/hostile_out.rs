@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli_common::{perfleak, sample};
+use cli_common::{perfleak, sample, tree};
 
 /// Long enough for a debug build on a busy 2-core machine; a hang never ends.
 const BOUND: Duration = Duration::from_secs(120);
@@ -46,28 +46,6 @@ fn analyze(dir: &Path, args: &[&str]) -> std::process::Output {
         .timeout(BOUND)
         .output()
         .expect("runs")
-}
-
-/// Every file and folder under `dir`, relative to it (links not followed).
-fn tree(dir: &Path) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("readable").flatten() {
-            let path = entry.path();
-            out.push(
-                path.strip_prefix(root)
-                    .expect("under")
-                    .display()
-                    .to_string(),
-            );
-            if entry.file_type().expect("type").is_dir() {
-                walk(root, &path, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 #[test]

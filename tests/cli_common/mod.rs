@@ -17,3 +17,25 @@ pub fn sample(name: &str) -> PathBuf {
 pub fn perfleak() -> Command {
     Command::cargo_bin("perfleak").expect("binary builds")
 }
+
+/// Every file and folder under `dir`, relative to it (links not followed).
+pub fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+            let path = entry.path();
+            out.push(
+                path.strip_prefix(root)
+                    .expect("under")
+                    .display()
+                    .to_string(),
+            );
+            if entry.file_type().expect("type").is_dir() {
+                walk(root, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
