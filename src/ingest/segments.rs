@@ -4,7 +4,7 @@
 //! its sampling steps up to date as segments join it instead of sorting all its steps again.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
 use chrono::NaiveDateTime;
@@ -199,7 +199,7 @@ fn continues(
     Ok(gap)
 }
 
-/// An `f64` ordered by `total_cmp`, for the heaps.
+/// An `f64` ordered by `total_cmp`, for the counts.
 #[derive(Clone, Copy, PartialEq)]
 struct Step(f64);
 
@@ -219,10 +219,48 @@ impl Ord for Step {
 
 /// The positive finite steps of a timeline, split into a lower and an upper half so that the
 /// step [`PerfLog::interval_seconds`] picks (index len/2 in sorted order) is the upper's least.
+/// Each half counts its distinct steps: a timeline holds a few distinct steps millions of
+/// times, and heaps of millions of equal steps made joining 10x the segments take 20x longer
+/// (cache misses on every push), where counts stay in cache.
 #[derive(Default)]
 struct MedianSteps {
-    lower: BinaryHeap<Step>,
-    upper: BinaryHeap<Reverse<Step>>,
+    lower: Counted,
+    upper: Counted,
+}
+
+/// A multiset of steps: each distinct step and how often it occurs.
+#[derive(Default)]
+struct Counted {
+    counts: BTreeMap<Step, usize>,
+    len: usize,
+}
+
+impl Counted {
+    fn insert(&mut self, step: Step) {
+        *self.counts.entry(step).or_default() += 1;
+        self.len += 1;
+    }
+
+    /// Removes one of the least (`least`) or greatest steps.
+    fn take(&mut self, least: bool) -> Step {
+        let mut entry = if least {
+            self.counts.first_entry()
+        } else {
+            self.counts.last_entry()
+        }
+        .expect("not empty");
+        let step = *entry.key();
+        *entry.get_mut() -= 1;
+        if *entry.get() == 0 {
+            entry.remove();
+        }
+        self.len -= 1;
+        step
+    }
+
+    fn least(&self) -> Option<Step> {
+        self.counts.keys().next().copied()
+    }
 }
 
 impl MedianSteps {
@@ -237,24 +275,24 @@ impl MedianSteps {
 
     fn add(&mut self, step: f64) {
         let step = Step(step);
-        match self.upper.peek() {
-            Some(Reverse(least)) if step < *least => self.lower.push(step),
+        match self.upper.least() {
+            Some(least) if step < least => self.lower.insert(step),
             // The upper half is empty only while the lower one is.
-            _ => self.upper.push(Reverse(step)),
+            _ => self.upper.insert(step),
         }
-        let half = (self.lower.len() + self.upper.len()) / 2;
-        while self.lower.len() > half {
-            let top = self.lower.pop().expect("not empty");
-            self.upper.push(Reverse(top));
+        let half = (self.lower.len + self.upper.len) / 2;
+        while self.lower.len > half {
+            let top = self.lower.take(false);
+            self.upper.insert(top);
         }
-        while self.lower.len() < half {
-            let Reverse(least) = self.upper.pop().expect("not empty");
-            self.lower.push(least);
+        while self.lower.len < half {
+            let least = self.upper.take(true);
+            self.lower.insert(least);
         }
     }
 
     fn median(&self) -> Option<f64> {
-        self.upper.peek().map(|Reverse(step)| step.0)
+        self.upper.least().map(|step| step.0)
     }
 }
 
