@@ -4,7 +4,7 @@
 //! concurrent runs, a PID that changes at every sample, names that hold terminal escapes, and
 //! the exit status on a full disk.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

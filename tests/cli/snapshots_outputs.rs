@@ -2,9 +2,9 @@
 //! seeded generated logs (report.json from `analyze --json`, summary.md, `inspect` as text and
 //! JSON), and the detection benchmark's per-family verdict counts on a fixed slice of the tune
 //! split. A restructuring must leave them identical; a deliberate change updates them in its own
-//! commit (`INSTA_UPDATE=always cargo test --test snapshots_outputs`, then review the diff).
+//! commit (`INSTA_UPDATE=always cargo test --test cli snapshots_outputs::`, then review the diff).
 
-mod cli_common;
+use crate::cli_common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

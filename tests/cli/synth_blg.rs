@@ -2,7 +2,7 @@
 //! as the same table as its CSV (paths, timestamps, bit-identical values), converts to the same
 //! text, and gives the same findings; a wide log needs many buffers and fragmented records.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::collections::BTreeSet;
 

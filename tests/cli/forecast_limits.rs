@@ -2,7 +2,7 @@
 //! evidence of bitness (and says so when it is assumed), and each limit is named, the same
 //! one in the JSON, the CSV and the sentences.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{perfleak, sample};
 

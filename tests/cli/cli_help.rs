@@ -2,7 +2,7 @@
 //! same definitions as the parser, help with examples and exit codes, and option combinations
 //! that cannot mean anything refused at parsing.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{perfleak, sample};
 

@@ -2,7 +2,7 @@
 //! the built binary as a user would: archives that claim or reach absurd sizes, nesting, walks
 //! through links, duplicate zip entries, named pipes, stray quotes, delimiters in the header.
 
-mod cli_common;
+use crate::cli_common;
 use cli_common::{perfleak, sample};
 
 use std::io::Write;

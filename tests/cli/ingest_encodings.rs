@@ -2,7 +2,7 @@
 //! a wide header, undecodable bytes. The encoding is judged on the whole header, said by
 //! `inspect`, and a name that could not be decoded is never garbled without a warning.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::perfleak;
 use encoding_rs::{Encoding, SHIFT_JIS, WINDOWS_1252};

@@ -2,7 +2,7 @@
 //! the page renders (screenshot not blank), the KB article is in the rendered DOM, and no
 //! resource failed to load (the page needs none). Skips when Chromium is not installed.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use std::collections::HashSet;
 use std::fs::File;

@@ -1,6 +1,6 @@
 //! `perfleak kb list|show|import` from the command line.
 
-mod cli_common;
+use crate::cli_common;
 use cli_common::perfleak;
 
 use assert_cmd::Command;

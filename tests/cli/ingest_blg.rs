@@ -2,7 +2,7 @@
 //! (counts their owners' tests expect, the PowerShell pair byte for byte through `convert`),
 //! the same findings as through CSV, BLGs inside archives and on stdin, and damage.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Timestamps as they reach support: a log re-saved by a day-first spreadsheet, a virtual
 //! machine's clock glitch, a gap of days. None may turn a leak into a false all-clear.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{perfleak, sample};
 

@@ -2,7 +2,7 @@
 //! contract, the HTML names the KB article and escapes hostile names, the charts are real
 //! pictures, and no temp file is left behind.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -441,7 +441,7 @@ fn batch_summary_has_a_row_per_series_and_no_non_finite_numbers() {
 }
 
 /// Writing a report deletes nothing it did not write: an earlier report's charts go with the
-/// whole folder the batch swaps in (src/batch/place.rs, tested in tests/hostile_out.rs).
+/// whole folder the batch swaps in (src/batch/place.rs, tested in tests/cli/hostile_out.rs).
 #[test]
 fn a_rerun_into_a_folder_deletes_nothing_it_did_not_write() {
     let (dir, _) = written_report();

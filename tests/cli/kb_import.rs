@@ -178,7 +178,7 @@ fn extra_folder_adds_articles_on_top_of_builtin() {
 
 /// Precision and recall of the importer against the catalogue's facts: which archive articles
 /// it keeps, and the processes and counters of the ones both keep. Prints the figures
-/// (`cargo test --test kb_import -- --nocapture`).
+/// (`cargo test --test cli kb_import:: -- --nocapture`).
 #[test]
 fn importer_precision_and_recall_against_catalogue() {
     let Some(kb) = shared_kb() else { return };

@@ -6,7 +6,7 @@ use perfleak::analysis::stats::trend::{mann_kendall_hamed_rao, mk_variance, sen_
 use serde_json::Value;
 
 fn golden() -> Value {
-    let text = include_str!("data/analysis/golden.json");
+    let text = include_str!("../data/analysis/golden.json");
     serde_json::from_str(text).expect("golden.json is valid JSON")
 }
 

@@ -3,7 +3,7 @@
 //! report.html, summary.md, index.html, summary.csv, the terminal), never the healthy green,
 //! and `--fail-on not-judged` fails on it.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{perfleak, sample};
 

@@ -1,7 +1,7 @@
 //! Field-review defects of `perfleak analyze` in batch use (jobs, archives, failed writes,
 //! messages, summary.csv), each run on the built binary with inputs made in a temp dir.
 
-mod cli_common;
+use crate::cli_common;
 use cli_common::{perfleak, sample, tree};
 
 use std::io::Write;

@@ -1,9 +1,9 @@
 //! End-to-end runs of the `perfleak analyze` binary on the bundled samples, as a user would.
 
-mod cli_common;
+use crate::cli_common;
 use cli_common::{perfleak, sample};
 
-mod report_fixture;
+use crate::report_fixture;
 
 use std::path::Path;
 

@@ -1,0 +1,38 @@
+//! perfleak's tests that run its binary and its library as a user would, in one test crate:
+//! a change in `src` relinks this one executable, not thirty. Each module is one area (the
+//! name says which); `cargo test --test cli <module>::` runs one of them.
+//!
+//! The fuzzers are crates of their own (`tests/fuzz_mutants.rs`, `tests/fuzz_blg.rs`): they
+//! run for minutes and one installs a process-wide panic hook.
+
+mod cli_common;
+mod report_fixture;
+
+mod analysis_identity;
+mod analysis_realdata;
+mod analysis_shapes;
+mod analysis_stats;
+mod batch_field;
+mod cli_analyze;
+mod cli_help;
+mod forecast_limits;
+mod hostile_input;
+mod hostile_out;
+mod ingest_blg;
+mod ingest_dates;
+mod ingest_encodings;
+mod ingest_formats;
+mod ingest_procv2;
+mod ingest_realdata;
+mod kb_cli;
+mod kb_import;
+mod kb_matcher;
+mod kb_samples;
+mod report_browser;
+mod report_files;
+mod report_realdata;
+mod snapshots_outputs;
+mod status_not_judged;
+mod synth_blg;
+mod synth_generator;
+mod synth_samples;
