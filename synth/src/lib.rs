@@ -72,7 +72,7 @@ pub fn run(args: &SynthOptions) -> anyhow::Result<usize> {
         }
         "wide" => Box::new(std::iter::once(wide_log(args.seed)?)),
         other => {
-            anyhow::bail!("synth: unknown set `{other}` (expected samples, tune, test or wide)")
+            anyhow::bail!("unknown set `{other}` (expected samples, tune, test or wide)")
         }
     };
     let mut count = 0usize;
