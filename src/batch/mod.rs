@@ -164,6 +164,8 @@ impl BatchRun {
 }
 
 /// `perfleak analyze`: reads, analyses and reports every input on `options.jobs` threads.
+/// A program that wants Ctrl-C to remove the report folders being written calls
+/// [`clean_staging_on_interrupt`] first (a signal handler is the process's choice).
 pub fn run_analyze(
     options: &AnalyzeOptions,
     progress: &dyn Progress,
@@ -470,6 +472,116 @@ fn safe_folder_name(base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// Counts what a progress display is told.
+    #[derive(Default)]
+    struct Tally {
+        stages: Mutex<Vec<(Stage, usize)>>,
+        steps: AtomicUsize,
+        finished: AtomicUsize,
+    }
+
+    impl Progress for Tally {
+        fn start(&self, stage: Stage, steps: usize) {
+            self.stages.lock().unwrap().push((stage, steps));
+        }
+        fn advance(&self) {
+            self.steps.fetch_add(1, Ordering::Relaxed);
+        }
+        fn finish(&self) {
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name)
+    }
+
+    #[test]
+    fn a_run_returns_its_reports_failures_and_status_and_reports_progress() {
+        let missing = sample("no-such-log.csv");
+        let options = AnalyzeOptions {
+            inputs: vec![
+                sample("winlogon-smtp-leak.csv"),
+                missing.clone(),
+                sample("healthy-server.csv"),
+            ],
+            json: true,
+            fail_on: FailOn::Leak,
+            jobs: Some(2),
+            ..AnalyzeOptions::default()
+        };
+        let tally = Tally::default();
+        let run = run_analyze(&options, &tally).expect("two logs read");
+        assert_eq!(run.done.len(), 2);
+        assert!(run.unwritten.is_empty() && !run.single);
+        assert_eq!(run.exit_status(), 1, "winlogon leaks");
+        assert_eq!(
+            run.status_counts(),
+            "1 with leaks, 0 possible, 0 not judged, 1 without leak"
+        );
+        // The missing file failed in expansion, typed, and is named once in its message.
+        assert_eq!(run.failures.len(), 1);
+        let failure = &run.failures[0];
+        assert!(matches!(
+            &failure.error,
+            FailureCause::Read(IngestError::Input { .. })
+        ));
+        assert_eq!(
+            failure.message(),
+            format!("{}: no such file or folder", missing.display())
+        );
+        assert_eq!(
+            *tally.stages.lock().unwrap(),
+            vec![(Stage::Reading, 2), (Stage::Analysing, 2)]
+        );
+        assert_eq!(tally.steps.load(Ordering::Relaxed), 4);
+        assert_eq!(tally.finished.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn nothing_read_is_an_error_that_keeps_the_failures() {
+        let options = AnalyzeOptions {
+            inputs: vec![sample("no-such-log.csv")],
+            json: true,
+            ..AnalyzeOptions::default()
+        };
+        match run_analyze(&options, &Quiet) {
+            Err(BatchError::NoInput { failures }) => assert_eq!(failures.len(), 1),
+            other => panic!("expected NoInput, got {:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn a_failure_names_its_input_once() {
+        // Standard input named twice is refused before anything is read (reading the first
+        // would block on the test's stdin); its message names no file, so the input leads.
+        let (_, mut errors) = ingest::expand_inputs(&[PathBuf::from("-"), PathBuf::from("-")]);
+        let (input, error) = errors.remove(0);
+        let twice = InputFailure {
+            input,
+            error: FailureCause::Read(error),
+        };
+        assert_eq!(twice.message(), "-: standard input given more than once");
+    }
+
+    #[test]
+    fn a_report_failure_names_its_input_then_the_cause() {
+        let failure = InputFailure {
+            input: "srv01.csv".into(),
+            error: FailureCause::Report(ReportError::Refused(
+                "cannot write out: a file is in the way".into(),
+            )),
+        };
+        assert_eq!(
+            failure.message(),
+            "srv01.csv: report not written: cannot write out: a file is in the way"
+        );
+    }
 
     #[test]
     fn folder_names_are_portable() {
