@@ -14,8 +14,11 @@ work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
 cores=$(nproc)
 
-cargo build --release --quiet
-bin=$PWD/target/release/perfleak
+# perfleak itself, and the generator of labelled logs (the perfleak-synth crate in synth/).
+cargo build --release --quiet --workspace
+target=${CARGO_TARGET_DIR:-$PWD/target}
+bin=$target/release/perfleak
+synth=$target/release/perfleak-synth
 
 if [[ ! -x $work/venv/bin/python ]]; then
   python3 -m venv "$work/venv"
@@ -39,9 +42,9 @@ print(f"{label}\t{wall:.3f}\t{peak:.0f}")
 PY
 }
 
-echo "== corpus: perfleak synth tune at scale $scale" >&2
+echo "== corpus: perfleak-synth tune at scale $scale" >&2
 rm -rf "$work/logs" && mkdir -p "$work/logs"
-PERFLEAK_BENCH_SCALE=$scale "$bin" synth --out "$work/logs" tune 2>/dev/null
+PERFLEAK_BENCH_SCALE=$scale "$synth" --out "$work/logs" tune 2>/dev/null
 logs=("$work"/logs/*.csv)
 bytes=$(cat "${logs[@]}" | wc -c)
 echo "logs: ${#logs[@]}, $((bytes / 1048576)) MB, $cores cores" >&2
@@ -61,7 +64,7 @@ awk -v p="$pw" -v b="$bw" 'BEGIN{printf "\nperfleak is %.1fx faster than pandas 
 if [[ $wide_mb -gt 0 ]]; then
   echo "== wide log: ${wide_mb} MB" >&2
   rm -rf "$work/wide" && mkdir -p "$work/wide"
-  PERFLEAK_WIDE_MB=$wide_mb "$bin" synth --out "$work/wide" wide 2>/dev/null
+  PERFLEAK_WIDE_MB=$wide_mb "$synth" --out "$work/wide" wide 2>/dev/null
   wide=("$work"/wide/*.csv)
   wbytes=$(cat "${wide[@]}" | wc -c)
   cols=$(head -1 "${wide[0]}" | tr ',' '\n' | wc -l)

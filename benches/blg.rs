@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use perfleak::ingest::{read_file, ReadOptions};
-use perfleak::synth::{blg, throughput_log};
+use perfleak_synth::{blg, throughput_log};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -1,3 +1,7 @@
+//! The `perfleak` binary: the command line lives in `cmd/`, the pipeline in the library.
+
+mod cmd;
+
 fn main() {
-    std::process::exit(perfleak::cli::main());
+    std::process::exit(cmd::main());
 }

@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 
 use perfleak::analysis;
 use perfleak::ingest::{self, ReadOptions};
-use perfleak::synth::{blg, sample_logs, throughput_log};
+use perfleak_synth::{blg, sample_logs, throughput_log};
 
 const BUFFER: usize = 0x10000;
 /// A mutant that takes longer than this (read and analysis) is a hang.

@@ -139,7 +139,7 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
                 html,
                 "<tr><td>{}</td><td>{}</td></tr>",
                 escape_html(&failure.input),
-                escape_html(&failure.error)
+                escape_html(&failure.error.to_string())
             );
         }
         html.push_str("</tbody></table>\n");

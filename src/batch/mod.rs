@@ -7,21 +7,19 @@ mod place;
 mod summary;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use thiserror::Error;
 
 use crate::analysis;
-use crate::cli::{AnalyzeArgs, FailOn};
 use crate::ingest::source::LogSource;
-use crate::ingest::{self, PerfLog, ReadOptions};
-use crate::kb::{self, Catalogue};
-use crate::report::{self, LogStatus, Report};
+use crate::ingest::{self, IngestError, PerfLog, ReadOptions};
+use crate::kb::{self, Catalogue, KbError};
+use crate::report::{self, Context, LogStatus, Report, ReportError};
 
-pub use index::{rank_worst_first, render_index};
+pub use index::{rank_worst_first, render_index, status_counts};
+pub use place::clean_staging_on_interrupt;
 pub use summary::summary_frame;
 
 /// One analysed log and the folder its report goes to (batch layout).
@@ -31,20 +29,152 @@ pub struct LogOutcome {
 }
 
 /// An input that could not be read or reported, with the reason.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct InputFailure {
     pub input: String,
-    pub error: String,
+    pub error: FailureCause,
 }
 
-/// `perfleak analyze`: returns the exit status of the contract.
-pub fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
-    place::clean_staging_on_interrupt();
+/// Why an input has no report.
+#[derive(Debug, Error)]
+pub enum FailureCause {
+    /// The input could not be read (the message names the file, line and column).
+    #[error(transparent)]
+    Read(IngestError),
+    /// The log was analysed but its report folder could not be written.
+    #[error("report not written: {0}")]
+    Report(ReportError),
+    /// The batch's own index.html or summary files could not be written.
+    #[error("batch index not written: {0}")]
+    Index(ReportError),
+}
+
+impl InputFailure {
+    /// The line a person reads: the input's name, then why (named once: reading errors
+    /// begin with their file already).
+    pub fn message(&self) -> String {
+        match &self.error {
+            FailureCause::Read(e) if e.file() == Some(self.input.as_str()) => e.to_string(),
+            cause => format!("{}: {cause}", self.input),
+        }
+    }
+}
+
+/// Why `analyze` produced nothing (exit status 2 in the contract).
+#[derive(Debug, Error)]
+pub enum BatchError {
+    #[error("cannot start worker threads: {}", crate::error_chain(.0))]
+    Threads(rayon::ThreadPoolBuildError),
+    #[error(transparent)]
+    Kb(#[from] KbError),
+    #[error("cannot resolve {}: {}", .path.display(), crate::error_chain(.error))]
+    Resolve {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Every input failed before a log could be analysed.
+    #[error("no input could be read")]
+    NoInput { failures: Vec<InputFailure> },
+}
+
+/// When `analyze` exits with status 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// A log with a leak.
+    Leak,
+    /// A log with a leak or a suspect.
+    Suspect,
+    /// Any log not judged healthy: a leak, a suspect, or a log that could not be judged.
+    NotJudged,
+    #[default]
+    Never,
+}
+
+/// What `analyze` is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Log files, folders, archives, or `-` for stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Where reports go.
+    pub out: PathBuf,
+    /// Analyse only: no report files are written (the caller prints each report's JSON).
+    pub json: bool,
+    /// More KB articles: catalogues (.toml), article texts or folders of them.
+    pub kb: Vec<PathBuf>,
+    /// Worker threads (`None`: all cores).
+    pub jobs: Option<usize>,
+    pub fail_on: FailOn,
+    /// How logs are read (encoding, date order).
+    pub read: ReadOptions,
+    /// Also write summary.parquet beside summary.csv.
+    pub summary_parquet: bool,
+}
+
+/// The stages of a run that a progress display follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Reading,
+    Analysing,
+}
+
+/// Follows a run: each stage starts with its number of steps, advances once per log (from
+/// worker threads) and finishes.
+pub trait Progress: Sync {
+    fn start(&self, stage: Stage, steps: usize);
+    fn advance(&self);
+    fn finish(&self);
+}
+
+/// No progress display.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: Stage, _: usize) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+}
+
+/// What a run did: the logs whose reports were written (or, with `json`, analysed), those whose
+/// report could not be written, and the inputs that failed.
+pub struct BatchRun {
+    pub done: Vec<LogOutcome>,
+    pub unwritten: Vec<LogOutcome>,
+    pub failures: Vec<InputFailure>,
+    /// One log and no failure: its report is the output folder itself.
+    pub single: bool,
+    pub fail_on: FailOn,
+}
+
+impl BatchRun {
+    /// Status per the contract: 1 when a log reaches `fail_on` (whether or not its report
+    /// was written: a full disk must not read as a clean server), else 0.
+    pub fn exit_status(&self) -> i32 {
+        exit_status(&self.done, self.fail_on).max(exit_status(&self.unwritten, self.fail_on))
+    }
+
+    /// `2 with leaks, 0 possible, ...` over every analysed log.
+    pub fn status_counts(&self) -> String {
+        status_counts(
+            self.done
+                .iter()
+                .chain(&self.unwritten)
+                .map(|o| o.report.status),
+        )
+    }
+}
+
+/// `perfleak analyze`: reads, analyses and reports every input on `options.jobs` threads.
+/// A program that wants Ctrl-C to remove the report folders being written calls
+/// [`clean_staging_on_interrupt`] first (a signal handler is the process's choice).
+pub fn run_analyze(
+    options: &AnalyzeOptions,
+    progress: &dyn Progress,
+) -> Result<BatchRun, BatchError> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(options.jobs.unwrap_or(0))
         .build()
-        .context("cannot start worker threads")?;
-    pool.install(|| run(args))
+        .map_err(BatchError::Threads)?;
+    pool.install(|| run(options, progress))
 }
 
 /// Runs the whole pipeline for one log: analysis, KB matching, report value.
@@ -52,20 +182,6 @@ pub fn analyze_log(log: &PerfLog, catalogue: &Catalogue) -> Report {
     let findings = analysis::analyze(log);
     let matches = kb::match_findings(catalogue, log, &findings);
     Report::new(log, findings, matches)
-}
-
-fn progress_bar(len: usize, quiet: bool, message: &'static str) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:>9} [{bar:30}] {pos}/{len} {elapsed_precise} {wide_msg}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(message);
-    bar
 }
 
 /// Logs holding this many bytes of samples have the memory their analysis freed handed back
@@ -85,14 +201,38 @@ fn release_freed_memory() {
     }
 }
 
-fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
-    let catalogue = Catalogue::with_extra(&args.kb)?;
-    let options = ReadOptions {
-        encoding: args.encoding.clone(),
-        date_order: args.date_order,
-        ..ReadOptions::default()
-    };
+/// Reads every source in parallel; the logs read and the inputs that failed.
+fn read_all(
+    sources: &[LogSource],
+    options: &ReadOptions,
+    progress: &dyn Progress,
+) -> (Vec<PerfLog>, Vec<InputFailure>) {
+    progress.start(Stage::Reading, sources.len());
+    let read: Vec<Result<PerfLog, InputFailure>> = sources
+        .par_iter()
+        .map(|source| {
+            let result = ingest::source::read_source(source, options).map_err(|e| InputFailure {
+                input: source.name().to_string(),
+                error: FailureCause::Read(e),
+            });
+            progress.advance();
+            result
+        })
+        .collect();
+    progress.finish();
+    let mut logs = Vec::new();
+    let mut failures = Vec::new();
+    for result in read {
+        match result {
+            Ok(log) => logs.push(log),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    (logs, failures)
+}
 
+fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, BatchError> {
+    let catalogue = Catalogue::with_extra(&args.kb)?;
     let (sources, expand_errors) = ingest::source::expand_inputs(&args.inputs);
     let folder_bases: HashMap<String, String> = sources
         .iter()
@@ -102,43 +242,26 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         .into_iter()
         .map(|(input, error)| InputFailure {
             input,
-            error: format!("{error:#}"),
+            error: FailureCause::Read(error),
         })
         .collect();
-
-    let bar = progress_bar(sources.len(), args.quiet, "reading");
-    let read: Vec<Result<PerfLog, InputFailure>> = sources
-        .par_iter()
-        .map(|source| {
-            let result = ingest::source::read_source(source, &options).map_err(|e| InputFailure {
-                input: source.name().to_string(),
-                error: format!("{e:#}"),
-            });
-            bar.inc(1);
-            result
-        })
-        .collect();
-    bar.finish_and_clear();
-    let mut logs = Vec::new();
-    for result in read {
-        match result {
-            Ok(log) => logs.push(log),
-            Err(failure) => failures.push(failure),
-        }
-    }
+    let (logs, read_failures) = read_all(&sources, &args.read, progress);
+    failures.extend(read_failures);
     let logs = ingest::join_segments(logs);
-
     if logs.is_empty() {
-        report_failures(&failures);
-        anyhow::bail!("no input could be read");
+        return Err(BatchError::NoInput { failures });
     }
 
     let single = logs.len() == 1 && failures.is_empty();
     // `-o` naming a link is the user's choice: the report goes where it points. Links inside
     // the output folder are never followed (place.rs).
     let out = match std::fs::symlink_metadata(&args.out) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&args.out)
-            .with_context(|| format!("cannot resolve {}", args.out.display()))?,
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(&args.out).map_err(|error| BatchError::Resolve {
+                path: args.out.clone(),
+                error,
+            })?
+        }
         _ => args.out.clone(),
     };
     // One writer at a time per output place; the next run waits, then replaces whole folders.
@@ -157,10 +280,10 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
             .cloned()
             .unwrap_or_else(|| file_stem(&log.source.path))
     }));
-    let bar = progress_bar(logs.len(), args.quiet, "analysing");
+    progress.start(Stage::Analysing, logs.len());
     // A log whose report could not be written still counts for the exit status: its leak was
     // found all the same, and a script must not read a full disk as a clean server.
-    let outcomes: Vec<(LogOutcome, Option<String>)> = logs
+    let outcomes: Vec<(LogOutcome, Option<ReportError>)> = logs
         .into_par_iter()
         .zip(folders)
         .map(|(log, folder)| {
@@ -184,12 +307,11 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
                 };
                 place::write_report_folder(&mut report, &log, &dir)
             };
-            bar.inc(1);
-            let error = written.err().map(|e| format!("report not written: {e:#}"));
-            (LogOutcome { folder, report }, error)
+            progress.advance();
+            (LogOutcome { folder, report }, written.err())
         })
         .collect();
-    bar.finish_and_clear();
+    progress.finish();
 
     let mut done = Vec::new();
     let mut unwritten = Vec::new();
@@ -199,47 +321,30 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
             Some(error) => {
                 failures.push(InputFailure {
                     input: outcome.report.source.path.clone(),
-                    error,
+                    error: FailureCause::Report(error),
                 });
                 unwritten.push(outcome);
             }
         }
     }
 
-    // A run that wrote no report at all must not look like success to a script; but a leak
-    // found with --fail-on is status 1 whatever happened to its report (a full disk must not
-    // turn "leak found" into "bad usage").
-    if done.is_empty() {
-        report_failures(&failures);
-        if exit_status(&unwritten, args.fail_on) == 1 {
-            eprintln!("perfleak: no report could be written");
-            return Ok(1);
-        }
-        anyhow::bail!("no report could be written");
-    }
-
-    if args.json {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        for outcome in &done {
-            writeln!(out, "{}", report::to_json_line(&outcome.report))
-                .context("cannot write to standard output")?;
-        }
-        out.flush().context("cannot write to standard output")?;
-    } else if !single {
-        // The batch's own files failing is reported like a log's: the status still follows
-        // the findings.
+    // The batch's own files failing is reported like a log's: the status still follows
+    // the findings.
+    if !done.is_empty() && !args.json && !single {
         if let Err(e) = write_batch_files(&mut done, &unwritten, &failures, args) {
             failures.push(InputFailure {
                 input: args.out.display().to_string(),
-                error: format!("batch index not written: {e:#}"),
+                error: FailureCause::Index(e),
             });
         }
     }
-
-    report_failures(&failures);
-    print_summary(&done, &unwritten, &failures, args, single);
-    Ok(exit_status(&done, args.fail_on).max(exit_status(&unwritten, args.fail_on)))
+    Ok(BatchRun {
+        done,
+        unwritten,
+        failures,
+        single,
+        fail_on: args.fail_on,
+    })
 }
 
 /// index.html and summary.csv (and summary.parquet when asked) for a several-log run.
@@ -249,8 +354,8 @@ fn write_batch_files(
     outcomes: &mut [LogOutcome],
     unwritten: &[LogOutcome],
     failures: &[InputFailure],
-    args: &AnalyzeArgs,
-) -> anyhow::Result<()> {
+    args: &AnalyzeOptions,
+) -> report::Result<()> {
     rank_worst_first(outcomes);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -259,7 +364,8 @@ fn write_batch_files(
         .chain(unwritten)
         .map(|o| &o.report)
         .collect();
-    let mut frame = summary_frame(&reports).context("cannot build the summary table")?;
+    let mut frame =
+        summary_frame(&reports).with_context(|| "cannot build the summary table".to_string())?;
     summary::write_csv(&frame, &args.out.join("summary.csv"))?;
     if args.summary_parquet {
         summary::write_parquet(&mut frame, &args.out.join("summary.parquet"))?;
@@ -268,8 +374,7 @@ fn write_batch_files(
     report::write_atomic(&args.out.join("index.html"), html.as_bytes())
 }
 
-/// Status per the contract: 1 when a log reaches `--fail-on`, else 0. (2, when nothing could
-/// be read or reported, is the error path of [`run_analyze`].)
+/// Status per the contract: 1 when a log reaches `fail_on`, else 0.
 pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
     let trips = |status: LogStatus| match fail_on {
         FailOn::Never => false,
@@ -278,43 +383,6 @@ pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
         FailOn::NotJudged => status != LogStatus::NoLeak,
     };
     i32::from(outcomes.iter().any(|o| trips(o.report.status)))
-}
-
-fn report_failures(failures: &[InputFailure]) {
-    for failure in failures {
-        // Reading errors name their file already (with line and column): not twice.
-        let line = if failure.error.starts_with(&format!("{}:", failure.input)) {
-            failure.error.clone()
-        } else {
-            format!("{}: {}", failure.input, failure.error)
-        };
-        // File and zip-entry names are anyone's choice: no escape sequence reaches the terminal.
-        eprintln!("perfleak: {}", report::escape_terminal(&line));
-    }
-}
-
-fn print_summary(
-    outcomes: &[LogOutcome],
-    unwritten: &[LogOutcome],
-    failures: &[InputFailure],
-    args: &AnalyzeArgs,
-    single: bool,
-) {
-    let statuses = index::status_counts(outcomes.iter().chain(unwritten).map(|o| o.report.status));
-    let target = if args.json {
-        String::new()
-    } else if single {
-        format!("; report in {}", args.out.join("report.html").display())
-    } else {
-        format!("; index in {}", args.out.join("index.html").display())
-    };
-    eprintln!(
-        "perfleak: {} log(s) analysed: {}; {} input(s) failed{}",
-        outcomes.len() + unwritten.len(),
-        statuses,
-        failures.len(),
-        report::escape_terminal(&target)
-    );
 }
 
 /// Names a batch folder may not take: the batch's own files beside it, and the device names
@@ -404,6 +472,116 @@ fn safe_folder_name(base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// Counts what a progress display is told.
+    #[derive(Default)]
+    struct Tally {
+        stages: Mutex<Vec<(Stage, usize)>>,
+        steps: AtomicUsize,
+        finished: AtomicUsize,
+    }
+
+    impl Progress for Tally {
+        fn start(&self, stage: Stage, steps: usize) {
+            self.stages.lock().unwrap().push((stage, steps));
+        }
+        fn advance(&self) {
+            self.steps.fetch_add(1, Ordering::Relaxed);
+        }
+        fn finish(&self) {
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name)
+    }
+
+    #[test]
+    fn a_run_returns_its_reports_failures_and_status_and_reports_progress() {
+        let missing = sample("no-such-log.csv");
+        let options = AnalyzeOptions {
+            inputs: vec![
+                sample("winlogon-smtp-leak.csv"),
+                missing.clone(),
+                sample("healthy-server.csv"),
+            ],
+            json: true,
+            fail_on: FailOn::Leak,
+            jobs: Some(2),
+            ..AnalyzeOptions::default()
+        };
+        let tally = Tally::default();
+        let run = run_analyze(&options, &tally).expect("two logs read");
+        assert_eq!(run.done.len(), 2);
+        assert!(run.unwritten.is_empty() && !run.single);
+        assert_eq!(run.exit_status(), 1, "winlogon leaks");
+        assert_eq!(
+            run.status_counts(),
+            "1 with leaks, 0 possible, 0 not judged, 1 without leak"
+        );
+        // The missing file failed in expansion, typed, and is named once in its message.
+        assert_eq!(run.failures.len(), 1);
+        let failure = &run.failures[0];
+        assert!(matches!(
+            &failure.error,
+            FailureCause::Read(IngestError::Input { .. })
+        ));
+        assert_eq!(
+            failure.message(),
+            format!("{}: no such file or folder", missing.display())
+        );
+        assert_eq!(
+            *tally.stages.lock().unwrap(),
+            vec![(Stage::Reading, 2), (Stage::Analysing, 2)]
+        );
+        assert_eq!(tally.steps.load(Ordering::Relaxed), 4);
+        assert_eq!(tally.finished.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn nothing_read_is_an_error_that_keeps_the_failures() {
+        let options = AnalyzeOptions {
+            inputs: vec![sample("no-such-log.csv")],
+            json: true,
+            ..AnalyzeOptions::default()
+        };
+        match run_analyze(&options, &Quiet) {
+            Err(BatchError::NoInput { failures }) => assert_eq!(failures.len(), 1),
+            other => panic!("expected NoInput, got {:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn a_failure_names_its_input_once() {
+        // Standard input named twice is refused before anything is read (reading the first
+        // would block on the test's stdin); its message names no file, so the input leads.
+        let (_, mut errors) = ingest::expand_inputs(&[PathBuf::from("-"), PathBuf::from("-")]);
+        let (input, error) = errors.remove(0);
+        let twice = InputFailure {
+            input,
+            error: FailureCause::Read(error),
+        };
+        assert_eq!(twice.message(), "-: standard input given more than once");
+    }
+
+    #[test]
+    fn a_report_failure_names_its_input_then_the_cause() {
+        let failure = InputFailure {
+            input: "srv01.csv".into(),
+            error: FailureCause::Report(ReportError::Refused(
+                "cannot write out: a file is in the way".into(),
+            )),
+        };
+        assert_eq!(
+            failure.message(),
+            "srv01.csv: report not written: cannot write out: a file is in the way"
+        );
+    }
 
     #[test]
     fn folder_names_are_portable() {

@@ -13,10 +13,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::Context;
-
 use crate::ingest::PerfLog;
-use crate::report::{self, Report, CHARTS_DIR};
+use crate::report::{self, Context, Report, ReportError, CHARTS_DIR};
 
 /// Staging folders start with this, then the owning process's id and a dash.
 const STAGING_PREFIX: &str = ".perfleak-";
@@ -60,7 +58,7 @@ pub struct OutputLock {
 }
 
 impl OutputLock {
-    pub fn acquire(folder: &Path) -> anyhow::Result<OutputLock> {
+    pub fn acquire(folder: &Path) -> report::Result<OutputLock> {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create folder {}", folder.display()))?;
         #[cfg(unix)]
@@ -123,7 +121,7 @@ struct Staging {
 }
 
 impl Staging {
-    fn new(parent: &Path) -> anyhow::Result<Staging> {
+    fn new(parent: &Path) -> report::Result<Staging> {
         let dir = tempfile::Builder::new()
             .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
             .tempdir_in(parent)
@@ -154,7 +152,7 @@ impl Drop for Staging {
 
 /// Writes the report of `log` as the folder `dir`, all or nothing. The caller holds the
 /// [`OutputLock`] of `dir`'s parent.
-pub fn write_report_folder(report: &mut Report, log: &PerfLog, dir: &Path) -> anyhow::Result<()> {
+pub fn write_report_folder(report: &mut Report, log: &PerfLog, dir: &Path) -> report::Result<()> {
     let parent = staging_parent(dir);
     // Refused before anything is written: a folder of someone's own files is not a report.
     check_replaceable(dir)?;
@@ -171,7 +169,7 @@ pub fn write_report_folder(report: &mut Report, log: &PerfLog, dir: &Path) -> an
 
 /// `dir` may be replaced when it does not exist, is a link (the link is replaced, its target
 /// untouched) or is a folder holding only what a report holds.
-fn check_replaceable(dir: &Path) -> anyhow::Result<()> {
+fn check_replaceable(dir: &Path) -> report::Result<()> {
     let meta = match dir.symlink_metadata() {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -181,20 +179,23 @@ fn check_replaceable(dir: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     if !meta.is_dir() {
-        anyhow::bail!("cannot write {}: a file is in the way", dir.display());
+        return Err(ReportError::Refused(format!(
+            "cannot write {}: a file is in the way",
+            dir.display()
+        )));
     }
     if let Some(foreign) = foreign_entry(dir)? {
-        anyhow::bail!(
+        return Err(ReportError::Refused(format!(
             "cannot replace {}: it holds {}, which is not part of a perfleak report (move it away or choose another -o)",
             dir.display(),
             foreign.display()
-        );
+        )));
     }
     Ok(())
 }
 
 /// The first entry of `dir` that a report does not hold, if any.
-fn foreign_entry(dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+fn foreign_entry(dir: &Path) -> report::Result<Option<PathBuf>> {
     let ours = |name: &str| name.starts_with(STAGING_PREFIX);
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let entry = entry?;
@@ -304,7 +305,7 @@ fn remove_entry(path: &Path) {
 }
 
 /// Temp folders are created owner-only; a report folder is meant to be shared.
-fn shareable(dir: &Path) -> anyhow::Result<()> {
+fn shareable(dir: &Path) -> report::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -120,7 +120,7 @@ fn spreadsheet_safe(frame: &DataFrame) -> PolarsResult<DataFrame> {
 /// Writes the frame as CSV to `path` (through a temp file, then rename). The CSV is for
 /// spreadsheets, so its text cells are defused; the frame itself (and Parquet) keeps the text
 /// as logged, for tools that query it.
-pub fn write_csv(frame: &DataFrame, path: &Path) -> anyhow::Result<()> {
+pub fn write_csv(frame: &DataFrame, path: &Path) -> crate::report::Result<()> {
     let mut safe = spreadsheet_safe(frame)?;
     let mut bytes = Vec::new();
     CsvWriter::new(&mut bytes)
@@ -130,7 +130,7 @@ pub fn write_csv(frame: &DataFrame, path: &Path) -> anyhow::Result<()> {
 }
 
 /// Writes the frame as Parquet to `path` (through a temp file, then rename).
-pub fn write_parquet(frame: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
+pub fn write_parquet(frame: &mut DataFrame, path: &Path) -> crate::report::Result<()> {
     let mut bytes = Vec::new();
     ParquetWriter::new(&mut bytes).finish(frame)?;
     crate::report::write_atomic(path, &bytes)

@@ -4,12 +4,12 @@
 //! reader read (every column), its numbers printed again with `%.17g`.
 
 use std::io::{BufRead, Read, Write};
+use std::path::Path;
 
 use chrono::NaiveDateTime;
 
 use super::blg::{self, RelogTable};
-use super::{read_source, LogSource, ReadOptions};
-use crate::cli::{ConvertArgs, ConvertFormat};
+use super::{read_source, IngestError, LogSource, ReadOptions};
 
 /// C's `printf("%.17g", v)` as the Windows C runtime prints it (three exponent digits).
 pub fn format_g17(v: f64) -> String {
@@ -123,57 +123,42 @@ fn table_of(log: &super::PerfLog) -> RelogTable {
     }
 }
 
-/// Runs `perfleak convert`; exit status 0, or 2 when the log cannot be read or written.
-pub fn run(args: &ConvertArgs) -> anyhow::Result<i32> {
-    let tab = matches!(args.format, ConvertFormat::Tsv);
-    let name = args.log.display().to_string();
-    let table = if name == "-" {
-        read_table(&name, LogSource::Stdin)?
-    } else {
-        read_table(&name, LogSource::File(args.log.clone()))?
-    };
-    let result = match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            write_table(&mut w, &table, tab).and_then(|_| w.flush())
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            write_table(&mut w, &table, tab).and_then(|_| w.flush())
-        }
-    };
-    match result {
-        Ok(()) => Ok(0),
-        // A reader that stopped early (`| head`) is no error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(anyhow::anyhow!("writing the converted log: {e}")),
-    }
+/// A log read for conversion: its relog table and the reader's warnings.
+pub struct Converted {
+    pub table: RelogTable,
+    pub warnings: Vec<String>,
 }
 
-/// A log as a relog table: a BLG (plain file or stdin) natively, anything else through the
-/// text reader (a BLG inside a gzip too: its PerfLog holds every column).
-fn read_table(name: &str, source: LogSource) -> anyhow::Result<RelogTable> {
+/// Reads a log (`-` for stdin) as a relog table: a BLG (plain file or stdin) natively,
+/// anything else through the text reader (a BLG inside a gzip too: its PerfLog holds every
+/// column).
+pub fn read_for_convert(log: &Path) -> Result<Converted, IngestError> {
+    let name = log.display().to_string();
+    let source = if name == "-" {
+        LogSource::Stdin
+    } else {
+        LogSource::File(log.to_path_buf())
+    };
+    read_table(&name, source)
+}
+
+fn read_table(name: &str, source: LogSource) -> Result<Converted, IngestError> {
     let input: Box<dyn Read> = match &source {
         LogSource::File(path) => {
-            Box::new(std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?)
+            Box::new(std::fs::File::open(path).map_err(|e| IngestError::io(name, e))?)
         }
         LogSource::Stdin => Box::new(std::io::stdin().lock()),
-        _ => return Ok(table_of(&read_text(&source)?)),
+        _ => return read_text(&source).map(converted),
     };
     let mut input = std::io::BufReader::with_capacity(blg::BUFFER_LEN, input);
-    let head = input
-        .fill_buf()
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let head = input.fill_buf().map_err(|e| IngestError::io(name, e))?;
     if blg::looks_like_etw(head) {
         let keep = |_: &str| true;
         let log = blg::read(name, input, &keep)?;
-        for w in &log.warnings {
-            eprintln!("perfleak: warning: {w}");
-        }
-        return Ok(log.table);
+        return Ok(Converted {
+            table: log.table,
+            warnings: log.warnings,
+        });
     }
     let options = ReadOptions {
         all_columns: true,
@@ -183,13 +168,17 @@ fn read_table(name: &str, source: LogSource) -> anyhow::Result<RelogTable> {
         LogSource::Stdin => super::read_reader(name, input, &options)?,
         _ => read_text(&source)?,
     };
-    for w in &log.warnings {
-        eprintln!("perfleak: warning: {w}");
-    }
-    Ok(table_of(&log))
+    Ok(converted(log))
 }
 
-fn read_text(source: &LogSource) -> anyhow::Result<super::PerfLog> {
+fn converted(log: super::PerfLog) -> Converted {
+    Converted {
+        table: table_of(&log),
+        warnings: log.warnings,
+    }
+}
+
+fn read_text(source: &LogSource) -> Result<super::PerfLog, IngestError> {
     let options = ReadOptions {
         all_columns: true,
         ..ReadOptions::default()

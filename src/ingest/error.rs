@@ -39,9 +39,45 @@ pub enum IngestError {
     },
     #[error("{file}: {message}")]
     Archive { file: String, message: String },
+    /// An input named on the command line (or met in a folder) that is not read.
+    #[error("{file}: {message}")]
+    Input { file: String, message: String },
+    #[error("standard input given more than once")]
+    StdinTwice,
 }
 
 impl IngestError {
+    /// The file (or archive entry) the message names first, if it names one.
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            IngestError::Io { file, .. }
+            | IngestError::Empty { file }
+            | IngestError::HeaderOnly { file }
+            | IngestError::Blg { file }
+            | IngestError::BlgFormat { file, .. }
+            | IngestError::Binary { file, .. }
+            | IngestError::UnknownEncoding { file, .. }
+            | IngestError::Format { file, .. }
+            | IngestError::Archive { file, .. }
+            | IngestError::Input { file, .. } => Some(file),
+            IngestError::StdinTwice => None,
+        }
+    }
+
+    pub(crate) fn input(path: &std::path::Path, message: impl Into<String>) -> Self {
+        IngestError::Input {
+            file: path.display().to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn archive(file: &str, message: impl Into<String>) -> Self {
+        IngestError::Archive {
+            file: file.to_string(),
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn format(file: &str, line: u64, column: usize, message: impl Into<String>) -> Self {
         IngestError::Format {
             file: file.to_string(),

@@ -4,16 +4,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::path::Path;
 
-use anyhow::Context;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 
 use super::log::PerfLog;
-use super::{expand_inputs, join_segments, read_source, ReadOptions};
-use crate::cli::InspectArgs;
-use crate::report::{escape_json_text, escape_terminal};
+use super::{expand_inputs, join_segments, read_source, IngestError, ReadOptions};
 
 /// What `inspect` reports about one log.
 #[derive(Debug, Serialize)]
@@ -377,20 +374,21 @@ impl Inspection {
     }
 }
 
-/// What a failed write of the output says.
-const STDOUT_FAILED: &str = "cannot write to standard output";
+/// What `inspect` found under one input: a description per log (rolled-over segments joined
+/// into the one run they are), and the files beside them that could not be read.
+pub struct Inspected {
+    pub logs: Vec<Inspection>,
+    pub failures: Vec<IngestError>,
+}
 
-pub fn run(args: &InspectArgs) -> anyhow::Result<i32> {
-    let (sources, errors) = expand_inputs(std::slice::from_ref(&args.log));
-    let options = ReadOptions {
-        encoding: args.encoding.clone(),
-        all_columns: false,
-        date_order: args.date_order,
-    };
-    let mut failures: Vec<anyhow::Error> = errors.into_iter().map(|(_, e)| e).collect();
+/// Describes the log(s) at `input` (a file, folder, archive or `-`). Fails with the first
+/// failure when no log could be read; one unreadable file in a folder does not hide the others.
+pub fn inspect(input: &Path, options: &ReadOptions) -> Result<Inspected, IngestError> {
+    let (sources, errors) = expand_inputs(std::slice::from_ref(&input.to_path_buf()));
+    let mut failures: Vec<IngestError> = errors.into_iter().map(|(_, e)| e).collect();
     let mut logs = Vec::new();
     for source in &sources {
-        match read_source(source, &options) {
+        match read_source(source, options) {
             Ok(log) => logs.push(log),
             Err(e) => failures.push(e),
         }
@@ -399,31 +397,8 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<i32> {
         return Err(failures
             .into_iter()
             .next()
-            .unwrap_or_else(|| anyhow::anyhow!("{}: no perfmon logs found", args.log.display())));
+            .unwrap_or_else(|| IngestError::input(input, "no perfmon logs found")));
     }
-    // One unreadable file in a folder does not hide the others; it is still reported.
-    for failure in &failures {
-        eprintln!("perfleak: {}", escape_terminal(&format!("{failure:#}")));
-    }
-    // A folder or archive of rolled-over segments is described as the one run it is.
-    let reports: Vec<Inspection> = join_segments(logs).iter().map(Inspection::of).collect();
-    // Written through the locked handle so that a closed or full stdout is an error the
-    // caller reports (println! would panic).
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    if args.json {
-        let json = if reports.len() == 1 {
-            serde_json::to_string_pretty(&reports[0])?
-        } else {
-            serde_json::to_string_pretty(&reports)?
-        };
-        writeln!(out, "{}", escape_json_text(json)).context(STDOUT_FAILED)?;
-    } else {
-        for r in &reports {
-            out.write_all(escape_terminal(&r.to_text()).as_bytes())
-                .context(STDOUT_FAILED)?;
-        }
-    }
-    out.flush().context(STDOUT_FAILED)?;
-    Ok(0)
+    let logs = join_segments(logs).iter().map(Inspection::of).collect();
+    Ok(Inspected { logs, failures })
 }

@@ -44,7 +44,7 @@ pub struct ReadOptions {
 
 /// Reads one log file (plain or `.gz`), or fails with a message naming the file, line and column.
 /// A named pipe, `<(…)` or a device is read as a stream: no seek, no length.
-pub fn read_file(path: &Path, options: &ReadOptions) -> anyhow::Result<PerfLog> {
+pub fn read_file(path: &Path, options: &ReadOptions) -> Result<PerfLog, IngestError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(&name, e))?;
     let len = file
@@ -52,17 +52,12 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> anyhow::Result<PerfLog> 
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
-    Ok(reader::read_stream(&name, file, options, len)?)
+    reader::read_stream(&name, file, options, len)
 }
 
 /// Reads a log from bytes; `name` is used in messages and as `source.path`.
-pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> anyhow::Result<PerfLog> {
-    Ok(reader::read_stream(
-        name,
-        bytes,
-        options,
-        Some(bytes.len() as u64),
-    )?)
+pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<PerfLog, IngestError> {
+    reader::read_stream(name, bytes, options, Some(bytes.len() as u64))
 }
 
 /// Reads a log from any byte stream (plain or gzip), without holding the whole input.

@@ -8,7 +8,6 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use zip::read::OwnedZipFileEntry;
 // The iterable reader keeps entries that share a name (the indexed one keeps the last only)
 // and lists in one pass; unstable API, hence the exact version in Cargo.toml.
@@ -18,6 +17,7 @@ use super::budget::{Budget, FREE_DECODED_BYTES, MAX_DECODED_BYTES, MAX_EXPANSION
 use super::error::IngestError;
 use super::log::PerfLog;
 use super::ReadOptions;
+use crate::error_chain;
 
 /// File name endings collected from folders and archives (case-insensitive).
 const LOG_EXTENSIONS: &[&str] = &["csv", "tsv", "txt", "gz", "zip", "blg"];
@@ -58,7 +58,7 @@ impl LogSource {
 /// Expands inputs into sources; inputs that cannot be used are returned with their error
 /// instead of stopping the others, and so are the links a walk does not follow. Every file is
 /// read once, however many names lead to it (device and inode).
-pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, anyhow::Error)>) {
+pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, IngestError)>) {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     let mut walked = HashSet::new();
@@ -67,10 +67,7 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, anyhow
         if input.as_os_str() == "-" {
             // Streamed, not buffered: a log piped in costs its columns, not its text as well.
             if sources.iter().any(|s| matches!(s, LogSource::Stdin)) {
-                errors.push((
-                    "-".to_string(),
-                    anyhow::anyhow!("standard input given more than once"),
-                ));
+                errors.push(("-".to_string(), IngestError::StdinTwice));
             } else {
                 sources.push(LogSource::Stdin);
             }
@@ -90,7 +87,7 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<LogSource>, Vec<(String, anyhow
         } else {
             errors.push((
                 input.display().to_string(),
-                anyhow::anyhow!("{}: no such file or folder", input.display()),
+                IngestError::input(input, "no such file or folder"),
             ));
         }
     }
@@ -106,7 +103,7 @@ fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
 fn first_time(
     path: &Path,
     read_files: &mut HashMap<(u64, u64), PathBuf>,
-    errors: &mut Vec<(String, anyhow::Error)>,
+    errors: &mut Vec<(String, IngestError)>,
 ) -> bool {
     // A broken link has no identity: it is read, and its error says why.
     let Ok(meta) = std::fs::metadata(path) else {
@@ -120,10 +117,9 @@ fn first_time(
         Some(first) => {
             errors.push((
                 path.display().to_string(),
-                anyhow::anyhow!(
-                    "{}: skipped, the same file as {} (read once)",
-                    path.display(),
-                    first.display()
+                IngestError::input(
+                    path,
+                    format!("skipped, the same file as {} (read once)", first.display()),
                 ),
             ));
             false
@@ -146,7 +142,7 @@ fn walk(
     root: &Path,
     walked: &mut HashSet<(u64, u64)>,
     out: &mut Vec<PathBuf>,
-    errors: &mut Vec<(String, anyhow::Error)>,
+    errors: &mut Vec<(String, IngestError)>,
 ) {
     let mut folders = vec![root.to_path_buf()];
     while let Some(dir) = folders.pop() {
@@ -157,9 +153,9 @@ fn walk(
                 if dir != root {
                     errors.push((
                         dir.display().to_string(),
-                        anyhow::anyhow!(
-                            "{}: skipped, a folder already read (a mount or link loop)",
-                            dir.display()
+                        IngestError::input(
+                            &dir,
+                            "skipped, a folder already read (a mount or link loop)",
                         ),
                     ));
                 }
@@ -168,7 +164,7 @@ fn walk(
             Err(e) => {
                 errors.push((
                     dir.display().to_string(),
-                    anyhow::anyhow!("{}: {e}", dir.display()),
+                    IngestError::input(&dir, e.to_string()),
                 ));
                 continue;
             }
@@ -178,7 +174,7 @@ fn walk(
             Err(e) => {
                 errors.push((
                     dir.display().to_string(),
-                    anyhow::anyhow!("{}: {e}", dir.display()),
+                    IngestError::input(&dir, e.to_string()),
                 ));
                 continue;
             }
@@ -189,7 +185,7 @@ fn walk(
                 Err(e) => {
                     errors.push((
                         dir.display().to_string(),
-                        anyhow::anyhow!("{}: {e}", dir.display()),
+                        IngestError::input(&dir, e.to_string()),
                     ));
                     continue;
                 }
@@ -203,9 +199,9 @@ fn walk(
             } else if kind.is_symlink() && path.is_dir() {
                 errors.push((
                     path.display().to_string(),
-                    anyhow::anyhow!(
-                        "{}: not followed, a link to a folder inside a folder given (give its target as an input to read it)",
-                        path.display()
+                    IngestError::input(
+                        &path,
+                        "not followed, a link to a folder inside a folder given (give its target as an input to read it)",
                     ),
                 ));
             } else if path
@@ -284,7 +280,7 @@ fn no_log_reason(folders: usize, nested: &[String], other: &[String]) -> String 
     format!("the zip archive holds no log: {}", skipped.join("; "))
 }
 
-fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String, anyhow::Error)>) {
+fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String, IngestError)>) {
     if !is_zip(path) {
         sources.push(LogSource::File(path.to_path_buf()));
         return;
@@ -296,7 +292,7 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
     let mut other = Vec::new();
     // Entry names met so far, to tell entries of the same name apart.
     let mut names: HashMap<String, usize> = HashMap::new();
-    let listed = (|| -> anyhow::Result<()> {
+    let listed = (|| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let file = std::fs::File::open(path)?;
         let mut archive =
             ZipIterable::try_new(std::io::BufReader::new(file), zip::read::Config::default())?;
@@ -333,16 +329,22 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
             if declared > MAX_DECODED_BYTES {
                 errors.push((
                     entry_name.clone(),
-                    anyhow::anyhow!("{entry_name}: refused, it would expand to {declared} bytes"),
+                    IngestError::archive(
+                        &entry_name,
+                        format!("refused, it would expand to {declared} bytes"),
+                    ),
                 ));
                 continue;
             }
             if declared > FREE_DECODED_BYTES && declared / compressed.max(1) > MAX_EXPANSION_RATIO {
                 errors.push((
                     entry_name.clone(),
-                    anyhow::anyhow!(
-                        "{entry_name}: refused, it claims to expand {}x (limit {MAX_EXPANSION_RATIO}x)",
-                        declared / compressed.max(1)
+                    IngestError::archive(
+                        &entry_name,
+                        format!(
+                            "refused, it claims to expand {}x (limit {MAX_EXPANSION_RATIO}x)",
+                            declared / compressed.max(1)
+                        ),
                     ),
                 ));
                 continue;
@@ -360,21 +362,25 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
     if let Err(e) = listed {
         errors.push((
             name.clone(),
-            e.context(format!("{name}: unreadable zip archive")),
+            IngestError::archive(
+                &name,
+                format!("unreadable zip archive: {}", error_chain(e.as_ref())),
+            ),
         ));
         return;
     }
     if (sources.len(), errors.len()) == before {
         let reason = no_log_reason(folders, &nested, &other);
-        errors.push((name.clone(), anyhow::anyhow!("{name}: {reason}")));
+        errors.push((name.clone(), IngestError::archive(&name, reason)));
     } else {
         // The archive's logs are read; a zip inside it would pass unnoticed without this.
         for inner in nested {
             let entry_name = format!("{name}!{inner}");
             errors.push((
                 entry_name.clone(),
-                anyhow::anyhow!(
-                    "{entry_name}: not opened, nested archives are not read: extract it and give it as an input"
+                IngestError::archive(
+                    &entry_name,
+                    "not opened, nested archives are not read: extract it and give it as an input",
                 ),
             ));
         }
@@ -382,10 +388,10 @@ fn add_file(path: &Path, sources: &mut Vec<LogSource>, errors: &mut Vec<(String,
 }
 
 /// Reads one source into a [`PerfLog`].
-pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<PerfLog> {
+pub fn read_source(source: &LogSource, options: &ReadOptions) -> Result<PerfLog, IngestError> {
     match source {
         LogSource::File(path) => super::read_file(path, options),
-        LogSource::Stdin => Ok(super::read_reader("-", std::io::stdin().lock(), options)?),
+        LogSource::Stdin => super::read_reader("-", std::io::stdin().lock(), options),
         LogSource::ZipEntry {
             archive,
             compressed_size,
@@ -404,19 +410,17 @@ pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<
                 .as_ref()
                 .as_ref()
                 .with_reader(&mut raw, zip::ZipReadOptions::default())
-                .with_context(|| format!("{name}: unreadable zip entry"))?;
+                .map_err(|e| {
+                    IngestError::archive(
+                        &name,
+                        format!("unreadable zip entry: {}", error_chain(&e)),
+                    )
+                })?;
             // The entry's compressed length, never past the file, sizes the buffers: a size
             // the archive claims is not trusted for more.
             let hint = (*compressed_size).min(on_disk);
             let decoded = budget.limit_decoded(&name, entry);
-            Ok(super::reader::read_stream_in(
-                &name,
-                decoded,
-                options,
-                Some(hint),
-                &budget,
-                1,
-            )?)
+            super::reader::read_stream_in(&name, decoded, options, Some(hint), &budget, 1)
         }
     }
 }

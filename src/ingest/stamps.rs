@@ -3,10 +3,9 @@
 //! reading gives increasing, regular intervals), since `03/04/2024` reads both ways.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use clap::ValueEnum;
 
 /// Where the day stands in a slashed date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DateOrder {
     /// `MM/DD/YYYY`: what PDH writes whatever the Windows locale.
     #[default]

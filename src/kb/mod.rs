@@ -3,18 +3,17 @@
 
 mod aliases;
 mod article;
-pub mod cli;
+mod error;
 pub mod import;
 mod matcher;
 mod weights;
 
 pub use aliases::Aliases;
 pub use article::{KbArticle, KbMatch, MatchStrength};
+pub use error::KbError;
 pub use matcher::match_findings;
 
 use std::path::{Path, PathBuf};
-
-use anyhow::{bail, Context};
 
 /// The catalogue's counter keys, each with the canonical perfmon counter names it stands for
 /// (per-process first, then the system-wide `Memory` counter where one exists).
@@ -68,7 +67,7 @@ impl Catalogue {
 
     /// The built-in catalogue plus each path: a catalogue file (`.toml`), a KB article text,
     /// or a folder of article texts. An added article replaces a built-in one with its id.
-    pub fn with_extra(paths: &[PathBuf]) -> anyhow::Result<Catalogue> {
+    pub fn with_extra(paths: &[PathBuf]) -> Result<Catalogue, KbError> {
         let mut catalogue = Catalogue::builtin();
         for path in paths {
             for article in load_path(path)? {
@@ -108,19 +107,22 @@ fn bare_number(id: &str) -> String {
 }
 
 /// Reads a user-supplied catalogue file, article text or folder of article texts.
-fn load_path(path: &Path) -> anyhow::Result<Vec<KbArticle>> {
+fn load_path(path: &Path) -> Result<Vec<KbArticle>, KbError> {
     if path.is_dir() {
-        return import::import_paths(std::slice::from_ref(&path.to_path_buf()));
+        return import::import_paths(std::slice::from_ref(&path.to_path_buf()))
+            .map_err(KbError::Import);
     }
     let is_toml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     if is_toml {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read KB catalogue", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|error| KbError::Read {
+            file: path.display().to_string(),
+            error,
+        })?;
         return parse_catalogue(&text, &path.display().to_string());
     }
-    import::import_paths(std::slice::from_ref(&path.to_path_buf()))
+    import::import_paths(std::slice::from_ref(&path.to_path_buf())).map_err(KbError::Import)
 }
 
 #[derive(serde::Deserialize)]
@@ -131,7 +133,13 @@ struct CatalogueFile {
 
 /// Parses catalogue TOML (`[[kb]]` tables) and checks every entry; errors name the file,
 /// line and column.
-pub fn parse_catalogue(text: &str, origin: &str) -> anyhow::Result<Vec<KbArticle>> {
+pub fn parse_catalogue(text: &str, origin: &str) -> Result<Vec<KbArticle>, KbError> {
+    let invalid = |line, column, message: String| KbError::Catalogue {
+        origin: origin.to_string(),
+        line,
+        column,
+        message,
+    };
     let file: CatalogueFile = match toml::from_str(text) {
         Ok(file) => file,
         Err(e) => {
@@ -139,25 +147,30 @@ pub fn parse_catalogue(text: &str, origin: &str) -> anyhow::Result<Vec<KbArticle
                 .span()
                 .map(|s| line_column(text, s.start))
                 .unwrap_or((1, 1));
-            bail!(
-                "{origin}:{line}:{column}: invalid KB catalogue: {}",
-                e.message()
-            );
+            return Err(invalid(
+                line,
+                column,
+                format!("invalid KB catalogue: {}", e.message()),
+            ));
         }
     };
     for article in &file.kb {
         let (line, column) = entry_position(text, &article.id);
         if article.id.trim().is_empty() {
-            bail!("{origin}:{line}:{column}: KB entry without an id");
+            return Err(invalid(line, column, "KB entry without an id".into()));
         }
         for counter in &article.counters {
             if counter_key_exists(counter).is_none() {
                 let keys: Vec<&str> = COUNTER_KEYS.iter().map(|(k, _)| *k).collect();
-                bail!(
-                    "{origin}:{line}:{column}: KB entry {}: unknown counter key '{counter}' (expected one of {})",
-                    article.id,
-                    keys.join(", ")
-                );
+                return Err(invalid(
+                    line,
+                    column,
+                    format!(
+                        "KB entry {}: unknown counter key '{counter}' (expected one of {})",
+                        article.id,
+                        keys.join(", ")
+                    ),
+                ));
             }
         }
     }
@@ -191,6 +204,20 @@ fn entry_position(text: &str, id: &str) -> (usize, usize) {
         .position(|l| l.trim_start().starts_with("id") && l.contains(&needle))
         .map(|i| (i + 1, 1))
         .unwrap_or((1, 1))
+}
+
+#[derive(serde::Serialize)]
+struct CatalogueOut<'a> {
+    kb: &'a [KbArticle],
+}
+
+/// Catalogue TOML (`[[kb]]` tables) that `--kb file.toml` reads back.
+pub fn to_catalogue_toml(articles: &[KbArticle]) -> Result<String, KbError> {
+    let body = toml::to_string(&CatalogueOut { kb: articles }).map_err(KbError::Toml)?;
+    Ok(format!(
+        "# KB catalogue entries imported by perfleak {}\n\n{body}",
+        env!("CARGO_PKG_VERSION")
+    ))
 }
 
 #[cfg(test)]

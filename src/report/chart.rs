@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use anyhow::{anyhow, bail, Result};
+use super::error::{bail, ReportError, Result};
 use chrono::{Duration, NaiveDateTime};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -351,7 +351,7 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
     let log = timeline.log;
     let values = f
         .values(log)
-        .ok_or_else(|| anyhow!("column {} is not in the log", f.column))?;
+        .ok_or_else(|| ReportError::Chart(format!("column {} is not in the log", f.column)))?;
     let n = values.len().min(log.elapsed_seconds.len());
     // One unit for the whole axis, picked from the series' largest value (and its limit when
     // the limit is what the axis runs to, which the scale below takes care of via MB).
@@ -847,8 +847,8 @@ fn legend_line(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElemen
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
 }
 
-fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
-    anyhow!("drawing the chart failed: {e}")
+fn plot_err<E: std::fmt::Display>(e: E) -> ReportError {
+    ReportError::Chart(format!("drawing the chart failed: {e}"))
 }
 
 /// RGB pixels to PNG bytes, in memory so the HTML can inline the very same bytes.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use anyhow::Result;
+use super::Result;
 use base64::Engine as _;
 
 use super::escape::escape_html as h;

@@ -1,7 +1,7 @@
 //! report.json: the contract's schema, pretty for files and one line per report for `--json`.
 //! Non-finite numbers never reach the output: NaN and infinities become `null`.
 
-use anyhow::Result;
+use super::Result;
 
 use super::escape::escape_json_text;
 use super::{RenderContext, Report, ReportWriter};

@@ -1,7 +1,7 @@
 //! summary.md: a short summary to paste into a ticket comment: verdict first, the top
 //! findings as a table, the best KB match with its fix. Log-derived text is escaped.
 
-use anyhow::Result;
+use super::Result;
 
 use super::escape::escape_markdown as md;
 use super::format::{duration_hours, finding_details, headline, percent_of_one, quantity, rate};

@@ -4,6 +4,7 @@
 //! that holds report.html always holds a whole report.
 
 mod chart;
+mod error;
 mod escape;
 mod format;
 mod html;
@@ -15,12 +16,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::ingest::PerfLog;
 
 pub use chart::{chart_file_stem, register_chart_font, CHART_HEIGHT, CHART_WIDTH};
+pub use error::{Context, ReportError, Result};
 pub use escape::{
     escape_csv_cell, escape_html, escape_json_text, escape_markdown, escape_terminal,
     is_unsafe_char,

@@ -146,7 +146,7 @@ fn folder_import_round_trips_through_catalogue_toml() {
     let articles = import_paths(&[PathBuf::from(FIXTURES)]).expect("fixtures import");
     let ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, vec!["Q900001", "Q900004"]);
-    let toml = perfleak::kb::cli::to_catalogue_toml(&articles).expect("toml");
+    let toml = perfleak::kb::to_catalogue_toml(&articles).expect("toml");
     let back = parse_catalogue(&toml, "imported.toml").expect("imported TOML reads back");
     assert_eq!(back, articles);
     let json = serde_json::to_value(&articles).expect("json");

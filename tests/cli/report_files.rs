@@ -394,7 +394,10 @@ fn every_log_derived_text_is_escaped_in_html_markdown_and_index() {
         }],
         &[perfleak::batch::InputFailure {
             input: format!("{IMG}.csv"),
-            error: format!("cannot read {SVG}"),
+            error: perfleak::batch::FailureCause::Read(perfleak::ingest::IngestError::Input {
+                file: format!("{IMG}.csv"),
+                message: format!("cannot read {SVG}"),
+            }),
         }],
     );
     for (name, text) in [("report.html", &html), ("index.html", &index)] {

@@ -12,8 +12,8 @@ use std::path::Path;
 use cli_common::perfleak;
 use perfleak::analysis;
 use perfleak::ingest::{self, ReadOptions};
-use perfleak::synth::score::{match_detections, Call, Confusion, Detection};
-use perfleak::synth::{self, GeneratedLog, Split, Truth};
+use perfleak_synth::score::{match_detections, Call, Confusion, Detection};
+use perfleak_synth::{self as synth, GeneratedLog, Split, Truth};
 use rayon::prelude::*;
 
 const SAMPLES: [&str; 5] = [

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use perfleak::analysis;
 use perfleak::ingest::{self, PerfLog, ReadOptions};
-use perfleak::synth::{self, blg, sample_logs, throughput_log, GeneratedLog, Split};
+use perfleak_synth::{self as synth, blg, sample_logs, throughput_log, GeneratedLog, Split};
 
 use cli_common::perfleak;
 
@@ -123,11 +123,13 @@ fn findings_are_the_same_through_csv_and_blg() {
 fn convert_and_analyze_print_the_same_for_csv_and_blg() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("blg");
-    perfleak()
-        .args(["synth", "samples", "--format", "blg", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    let options = synth::SynthOptions {
+        out: out.clone(),
+        what: "samples".into(),
+        seed: 1,
+        format: synth::SynthFormat::Blg,
+    };
+    assert_eq!(synth::run(&options).expect("samples written"), 5);
     for log in sample_logs(1) {
         let csv_path = dir.path().join(format!("{}.csv", log.name()));
         std::fs::write(&csv_path, log.to_csv_bytes()).expect("csv written");

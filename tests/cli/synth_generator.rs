@@ -2,7 +2,7 @@
 //! consistent with the written values, blanks for absent instances, `#N` renumbering.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use perfleak::synth::{
+use perfleak_synth::{
     benchmark_logs, log_plan, log_seed, Family, GeneratedLog, Lifetime, LogSpec, ServiceCounter,
     ServiceSpec, Split, Truth,
 };

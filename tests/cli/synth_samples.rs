@@ -1,10 +1,9 @@
-//! The bundled samples are exactly what `perfleak synth --out DIR samples` writes today, stay
+//! The bundled samples are exactly what `perfleak-synth --out DIR samples` writes today, stay
 //! small, and carry the ground truth their README describes.
 
 use std::path::Path;
 
-use perfleak::cli::SynthArgs;
-use perfleak::synth::{LogLabels, Truth, SAMPLE_NAMES};
+use perfleak_synth::{LogLabels, SynthFormat, SynthOptions, Truth, SAMPLE_NAMES};
 
 fn committed(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,19 +19,22 @@ fn labels(name: &str) -> LogLabels {
 #[test]
 fn regenerated_samples_are_byte_identical() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let args = SynthArgs {
+    let options = SynthOptions {
         out: dir.path().to_path_buf(),
         what: "samples".into(),
         seed: 1,
-        format: perfleak::cli::SynthFormat::Csv,
+        format: SynthFormat::Csv,
     };
-    assert_eq!(perfleak::synth::run(&args).expect("synth runs"), 0);
+    assert_eq!(
+        perfleak_synth::run(&options).expect("synth runs"),
+        SAMPLE_NAMES.len()
+    );
     for name in SAMPLE_NAMES {
         for file in [format!("{name}.csv"), format!("{name}.labels.json")] {
             let fresh = std::fs::read(dir.path().join(&file)).expect("written");
             assert!(
                 fresh == committed(&file),
-                "samples/{file} differs from a fresh `perfleak synth --out samples`"
+                "samples/{file} differs from a fresh `perfleak-synth --out samples`"
             );
         }
         assert!(

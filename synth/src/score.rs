@@ -296,7 +296,7 @@ pub fn ols_rule(hours: &[f64], values: &[f64]) -> Call {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::label::Family;
+    use crate::label::Family;
     use std::collections::BTreeMap;
 
     fn label(instance: &str, counter: &str, truth: Truth) -> SeriesLabel {

@@ -1,5 +1,7 @@
-//! synth: seeded generator of labelled PDH-CSV logs in scenario families (healthy servers,
-//! leaks, warm-ups, sawtooth, steps, cycles, restarts) for the samples, tests and benchmark.
+//! perfleak-synth: seeded generator of labelled PDH-CSV (and BLG) logs in scenario families
+//! (healthy servers, leaks, warm-ups, sawtooth, steps, cycles, restarts) for the samples, tests
+//! and benchmark. A crate of its own: perfleak's tests and benchmarks use it, the shipped
+//! library does not. The command line is `perfleak-synth` (src/main.rs).
 
 pub mod blg;
 mod corpus;
@@ -24,13 +26,37 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::cli::{SynthArgs, SynthFormat};
+// perfleak's modules under the names the generator used when it lived inside the library.
+use perfleak::{analysis, ingest, vocab};
+
+/// What the logs are written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SynthFormat {
+    /// PDH-CSV text.
+    #[default]
+    Csv,
+    /// A binary perfmon log.
+    Blg,
+}
+
+/// What to write where: [`run`]'s options.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    /// Folder to write into.
+    pub out: std::path::PathBuf,
+    /// `samples`, a benchmark split (`tune`, `test`) or `wide`.
+    pub what: String,
+    /// Random seed.
+    pub seed: u64,
+    /// File format of the logs.
+    pub format: SynthFormat,
+}
 
 /// Environment variable scaling the benchmark corpus (1.0 = the protocol's full size).
 pub const SCALE_ENV: &str = "PERFLEAK_BENCH_SCALE";
 
-/// `perfleak synth --out DIR [samples|tune|test] --seed N`.
-pub fn run(args: &SynthArgs) -> anyhow::Result<i32> {
+/// `perfleak-synth --out DIR [samples|tune|test|wide] --seed N`: returns how many logs it wrote.
+pub fn run(args: &SynthOptions) -> anyhow::Result<usize> {
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let logs: Box<dyn Iterator<Item = GeneratedLog>> = match args.what.as_str() {
@@ -46,7 +72,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<i32> {
         }
         "wide" => Box::new(std::iter::once(wide_log(args.seed)?)),
         other => {
-            anyhow::bail!("synth: unknown set `{other}` (expected samples, tune, test or wide)")
+            anyhow::bail!("unknown set `{other}` (expected samples, tune, test or wide)")
         }
     };
     let mut count = 0usize;
@@ -54,11 +80,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<i32> {
         write_log_as(&args.out, &log, args.format)?;
         count += 1;
     }
-    eprintln!(
-        "perfleak synth: wrote {count} logs to {}",
-        args.out.display()
-    );
-    Ok(0)
+    Ok(count)
 }
 
 /// One wide log for throughput benchmarks: `PERFLEAK_WIDE_SERIES` series (default 4,000) with as

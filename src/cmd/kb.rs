@@ -2,12 +2,36 @@
 //! turning KB article texts into catalogue entries.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-use serde::Serialize;
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use perfleak::kb::{import, to_catalogue_toml, Catalogue, KbArticle};
 
-use super::{import, Catalogue, KbArticle};
-use crate::cli::{KbArgs, KbCommand};
+#[derive(Debug, Args)]
+pub struct KbArgs {
+    /// More KB articles: a catalogue (.toml) or a folder of KB article texts.
+    #[arg(long, global = true)]
+    pub kb: Vec<PathBuf>,
+    #[command(subcommand)]
+    pub command: KbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// List the articles in use.
+    List,
+    /// Show one article.
+    Show { id: String },
+    /// Turn KB article texts (files or folders) into catalogue entries.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print a JSON array instead of catalogue TOML.
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
     let stdout = std::io::stdout();
@@ -37,21 +61,6 @@ pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
     }
     out.flush()?;
     Ok(0)
-}
-
-#[derive(Serialize)]
-struct CatalogueOut<'a> {
-    kb: &'a [KbArticle],
-}
-
-/// Catalogue TOML (`[[kb]]` tables) that `--kb file.toml` reads back.
-pub fn to_catalogue_toml(articles: &[KbArticle]) -> anyhow::Result<String> {
-    let body =
-        toml::to_string(&CatalogueOut { kb: articles }).context("cannot write catalogue TOML")?;
-    Ok(format!(
-        "# KB catalogue entries imported by perfleak {}\n\n{body}",
-        env!("CARGO_PKG_VERSION")
-    ))
 }
 
 fn write_list(out: &mut impl Write, catalogue: &Catalogue) -> anyhow::Result<()> {
