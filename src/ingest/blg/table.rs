@@ -2,13 +2,20 @@
 //! counters and instances are first seen and are ordered as relog lists them at the end:
 //! counter-list order, then (whole objects) counter order, then instances in first-seen order.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
 use super::counters::CounterDef;
 use super::formulas::{self, Formula, Raw};
-use super::samples::Part;
+use super::samples::{List, Part};
+use crate::ingest::series::Series;
+
+/// Values held per column before they are encoded as a frame: the pending cells of all columns
+/// together stay under this many (a few MB), and a frame never exceeds [`MAX_FRAME_ROWS`].
+const PENDING_CELLS: usize = 1 << 19;
+const MAX_FRAME_ROWS: usize = 4096;
 
 /// The table: header cell parts, column paths as stored, local timestamps and values.
 #[derive(Debug, Clone, Default)]
@@ -23,14 +30,19 @@ pub struct RelogTable {
     pub kept: Vec<bool>,
     /// Local wall-clock time of each row, to the millisecond.
     pub stamps: Vec<NaiveDateTime>,
-    /// Values per column (`NaN` = relog's `" "` blank); empty for a column not kept.
-    pub values: Vec<Vec<f64>>,
+    /// Values per column, encoded as the CSV reader keeps them (`NaN` = relog's `" "` blank);
+    /// empty for a column not kept.
+    pub values: Vec<Series>,
+    /// Every column decoded, made on the first [`RelogTable::cell`] (convert, tests).
+    pub decoded: OnceCell<Vec<Vec<f64>>>,
 }
 
 impl RelogTable {
-    /// A cell, `None` where relog writes a blank (or the column was not kept).
+    /// A cell, `None` where relog writes a blank (or the column was not kept). The first call
+    /// decodes the whole table.
     pub fn cell(&self, column: usize, row: usize) -> Option<f64> {
-        self.values
+        self.decoded
+            .get_or_init(|| self.values.iter().map(Series::to_vec).collect())
             .get(column)
             .and_then(|v| v.get(row))
             .copied()
@@ -48,7 +60,26 @@ struct Col {
     prev: Option<Raw>,
     /// The row this column was last given a value in.
     touched: usize,
-    values: Vec<f64>,
+    /// Rows up to the builder's `flushed`, encoded.
+    values: Series,
+    /// Rows from `flushed` on, not yet encoded.
+    pending: Vec<f64>,
+}
+
+/// The columns of a wildcard's instance list, kept while the next sample's list names the
+/// same instances at the same offsets (byte for byte): then no name is decoded or looked up.
+struct ListCache {
+    offsets: Vec<u32>,
+    names: Vec<u8>,
+    cols: Vec<Option<usize>>,
+}
+
+impl ListCache {
+    fn matches(&self, list: &List) -> bool {
+        self.offsets.len() == list.count
+            && self.names == list.name_region()
+            && (0..list.count).all(|k| self.offsets[k] == list.name_offset(k))
+    }
 }
 
 /// Rows read between two points where the buffers' clock went back (a circular log's wrap):
@@ -78,6 +109,10 @@ pub struct Builder<'k> {
     instance_slots: HashMap<(usize, String), u32>,
     counter_slots: HashMap<(usize, u32), u32>,
     stamps: Vec<NaiveDateTime>,
+    /// Rows every column holds encoded; the rest are pending.
+    flushed: usize,
+    /// Per counter of the list, the columns of its last instance list.
+    lists: Vec<Option<ListCache>>,
     runs: Vec<Run>,
     /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
     pub samples_with_errors: usize,
@@ -92,6 +127,7 @@ fn machine_key(m: &str) -> String {
 impl<'k> Builder<'k> {
     pub fn new(defs: Vec<CounterDef>, keep: &'k dyn Fn(&str) -> bool) -> Self {
         Builder {
+            lists: defs.iter().map(|_| None).collect(),
             defs,
             keep,
             names: HashMap::new(),
@@ -101,6 +137,7 @@ impl<'k> Builder<'k> {
             instance_slots: HashMap::new(),
             counter_slots: HashMap::new(),
             stamps: Vec::new(),
+            flushed: 0,
             runs: Vec::new(),
             samples_with_errors: 0,
             unknown_types: HashSet::new(),
@@ -170,6 +207,17 @@ impl<'k> Builder<'k> {
         let kept = (self.keep)(&path);
         // Rows before this sample's (which is being filled) are blank.
         let rows = self.stamps.len().saturating_sub(1);
+        let (mut values, mut pending) = (Series::new(), Vec::new());
+        if kept {
+            let blank = vec![f64::NAN; self.flushed.min(MAX_FRAME_ROWS)];
+            let mut left = self.flushed;
+            while left > 0 {
+                let n = left.min(blank.len());
+                values.push_frame(&blank[..n]);
+                left -= n;
+            }
+            pending.resize(rows - self.flushed, f64::NAN);
+        }
         self.cols.push(Col {
             path,
             order: (def, counter_slot, instance_slot),
@@ -178,11 +226,8 @@ impl<'k> Builder<'k> {
             kept,
             prev: None,
             touched: usize::MAX,
-            values: if kept {
-                vec![f64::NAN; rows]
-            } else {
-                Vec::new()
-            },
+            values,
+            pending,
         });
         let c = self.cols.len() - 1;
         match instance {
@@ -232,12 +277,66 @@ impl<'k> Builder<'k> {
         col.prev = Some(raw);
         col.touched = row;
         if col.kept {
-            col.values.push(v.unwrap_or(f64::NAN));
+            col.pending.push(v.unwrap_or(f64::NAN));
         }
     }
 
+    /// A wildcard's instances: through the columns of the list before when it names the same
+    /// instances, else looked up (and remembered when every name lies after the items).
+    fn add_list(&mut self, def: usize, list: List) {
+        let frequency = self.defs[def].frequency;
+        let cached = self.lists[def].take().filter(|c| c.matches(&list));
+        let cache = match cached {
+            Some(c) => c,
+            None => {
+                let counter_type = self.defs[def].counter_type;
+                let cols = list
+                    .names()
+                    .iter()
+                    .map(|name| self.column(def, u32::MAX, counter_type, Some(name)))
+                    .collect();
+                let offsets: Vec<u32> = (0..list.count).map(|k| list.name_offset(k)).collect();
+                let end = list.items_end() as u32;
+                if offsets.iter().any(|&o| o < end) {
+                    // A name inside the items would change with the values: not cached.
+                    let c = ListCache {
+                        offsets,
+                        names: Vec::new(),
+                        cols,
+                    };
+                    self.set_list(&c.cols, &list, frequency);
+                    return;
+                }
+                ListCache {
+                    offsets,
+                    names: list.name_region().to_vec(),
+                    cols,
+                }
+            }
+        };
+        self.set_list(&cache.cols, &list, frequency);
+        self.lists[def] = Some(cache);
+    }
+
+    fn set_list(&mut self, cols: &[Option<usize>], list: &List, frequency: i64) {
+        for (k, c) in cols.iter().enumerate() {
+            if let Some(c) = *c {
+                self.set(c, list.raw(k, frequency));
+            }
+        }
+    }
+
+    /// Encodes every column's pending values as one frame each.
+    fn flush(&mut self) {
+        for col in self.cols.iter_mut().filter(|c| c.kept) {
+            col.values.push_frame(&col.pending);
+            col.pending.clear();
+        }
+        self.flushed = self.stamps.len();
+    }
+
     /// Adds one sample; `false` when it has no timestamp (nothing is added).
-    pub fn add(&mut self, parts: Vec<Option<Part>>) -> bool {
+    pub fn add(&mut self, parts: Vec<Option<Part<'_>>>) -> bool {
         // The row's time: the first counter read without error (in a multi-machine log every
         // machine has its own clock; relog prints one time per row).
         let ok = |p: &&Part| !matches!(p, Part::Counter { raw, .. } if raw.status != 0);
@@ -269,13 +368,7 @@ impl<'k> Builder<'k> {
                         self.set(c, raw);
                     }
                 }
-                Some(Part::List { items, .. }) => {
-                    for (name, raw) in items {
-                        if let Some(c) = self.column(def, u32::MAX, counter_type, Some(&name)) {
-                            self.set(c, raw);
-                        }
-                    }
-                }
+                Some(Part::List(list)) => self.add_list(def, list),
                 Some(Part::Object(object)) => {
                     for v in object.values {
                         if let Some(c) =
@@ -294,9 +387,13 @@ impl<'k> Builder<'k> {
             if col.touched != row {
                 col.prev = None;
                 if col.kept {
-                    col.values.push(f64::NAN);
+                    col.pending.push(f64::NAN);
                 }
             }
+        }
+        let pending = self.stamps.len() - self.flushed;
+        if pending >= MAX_FRAME_ROWS || pending * self.cols.len() >= PENDING_CELLS {
+            self.flush();
         }
         true
     }
@@ -324,19 +421,18 @@ impl<'k> Builder<'k> {
             return;
         }
         // The first row of each run, against the end of the run before it in time.
+        let mut fixes: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.cols.len()];
         for w in 0..order.len() {
             let run = &self.runs[order[w]];
             let pred = w.checked_sub(1).map(|p| &self.runs[order[p]]);
             for &(c, raw) in &run.start {
-                let col = &mut self.cols[c];
+                let col = &self.cols[c];
                 if !col.kept {
                     continue;
                 }
                 let prev = pred.and_then(|p| p.end.get(c).copied().flatten());
                 let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
-                if let Some(slot) = col.values.get_mut(run.first_row) {
-                    *slot = v.unwrap_or(f64::NAN);
-                }
+                fixes[c].push((run.first_row, v.unwrap_or(f64::NAN)));
             }
         }
         let permutation: Vec<usize> = order
@@ -344,13 +440,24 @@ impl<'k> Builder<'k> {
             .flat_map(|&i| bounds[i].0..bounds[i].1)
             .collect();
         self.stamps = permutation.iter().map(|&r| self.stamps[r]).collect();
-        for col in self.cols.iter_mut().filter(|c| c.kept) {
-            col.values = permutation.iter().map(|&r| col.values[r]).collect();
+        for (col, fixes) in self.cols.iter_mut().zip(fixes) {
+            if !col.kept {
+                continue;
+            }
+            let mut values = col.values.to_vec();
+            for (row, v) in fixes {
+                if let Some(slot) = values.get_mut(row) {
+                    *slot = v;
+                }
+            }
+            let values: Vec<f64> = permutation.iter().map(|&r| values[r]).collect();
+            col.values = Series::from_values(&values);
         }
     }
 
     /// The finished table, columns in relog's order.
     pub fn finish(mut self, zone_name: String, bias: i32) -> RelogTable {
+        self.flush();
         self.order_runs();
         let mut cols = self.cols;
         cols.sort_by_key(|c| c.order);
@@ -359,8 +466,15 @@ impl<'k> Builder<'k> {
             bias,
             kept: cols.iter().map(|c| c.kept).collect(),
             columns: cols.iter().map(|c| c.path.clone()).collect(),
-            values: cols.into_iter().map(|c| c.values).collect(),
+            values: cols
+                .into_iter()
+                .map(|mut c| {
+                    c.values.shrink_to_fit();
+                    c.values
+                })
+                .collect(),
             stamps: self.stamps,
+            decoded: OnceCell::new(),
         }
     }
 }
@@ -383,11 +497,17 @@ mod tests {
         }
     }
 
-    fn part(status: u32, minute: u32) -> Option<Part> {
+    fn part(status: u32, minute: u32) -> Option<Part<'static>> {
+        let stamp = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+            .unwrap()
+            .and_hms_opt(10, minute, 0)
+            .unwrap();
+        let epoch = chrono::NaiveDate::from_ymd_opt(1601, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
         Some(Part::Counter {
-            stamp: chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
-                .unwrap()
-                .and_hms_opt(10, minute, 0),
+            ft: (stamp - epoch).num_milliseconds() * 10_000,
             raw: Raw {
                 status,
                 first: 5,
