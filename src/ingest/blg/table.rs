@@ -50,20 +50,25 @@ impl RelogTable {
     }
 }
 
+/// What a column keeps for the end.
 struct Col {
     path: String,
     /// (counter-list index, counter slot within a whole object, instance slot).
     order: (usize, u32, u32),
+    kept: bool,
+    /// Rows up to the builder's `flushed`, encoded.
+    values: Series,
+}
+
+/// What every cell of a column reads and writes, kept apart from [`Col`] so the columns
+/// walked per sample sit close together in memory.
+struct Hot {
     formula: Formula,
     counter_type: u32,
     kept: bool,
     prev: Option<Raw>,
     /// The row this column was last given a value in.
     touched: usize,
-    /// Rows up to the builder's `flushed`, encoded.
-    values: Series,
-    /// Rows from `flushed` on, not yet encoded.
-    pending: Vec<f64>,
 }
 
 /// The columns of a wildcard's instance list, kept while the next sample's list names the
@@ -102,6 +107,9 @@ pub struct Builder<'k> {
     /// Counter-name tables by machine (lower case, without `\\`).
     names: HashMap<String, HashMap<u32, String>>,
     cols: Vec<Col>,
+    hot: Vec<Hot>,
+    /// Column of a counter of the list itself (no title, no instance), by list index.
+    by_def: Vec<Option<usize>>,
     /// Column of (counter, title) without instance, and of (counter, title) and instance: looked
     /// up by `&str`, without allocating per cell.
     single: HashMap<(usize, u32), usize>,
@@ -109,8 +117,12 @@ pub struct Builder<'k> {
     instance_slots: HashMap<(usize, String), u32>,
     counter_slots: HashMap<(usize, u32), u32>,
     stamps: Vec<NaiveDateTime>,
-    /// Rows every column holds encoded; the rest are pending.
+    /// Rows every column holds encoded; the rest are pending in `block`.
     flushed: usize,
+    /// The pending rows, row after row, `stride` cells each (a sample's cells are written
+    /// close together; each column becomes one frame when the block is flushed).
+    block: Vec<f64>,
+    stride: usize,
     /// Per counter of the list, the columns of its last instance list.
     lists: Vec<Option<ListCache>>,
     runs: Vec<Run>,
@@ -128,6 +140,10 @@ impl<'k> Builder<'k> {
     pub fn new(defs: Vec<CounterDef>, keep: &'k dyn Fn(&str) -> bool) -> Self {
         Builder {
             lists: defs.iter().map(|_| None).collect(),
+            by_def: vec![None; defs.len()],
+            hot: Vec::new(),
+            block: Vec::new(),
+            stride: 0,
             defs,
             keep,
             names: HashMap::new(),
@@ -168,11 +184,12 @@ impl<'k> Builder<'k> {
         instance: Option<&str>,
     ) -> Option<usize> {
         let found = match instance {
-            None => self.single.get(&(def, title)),
-            Some(i) => self.named.get(&(def, title)).and_then(|m| m.get(i)),
+            None if title == u32::MAX => self.by_def[def],
+            None => self.single.get(&(def, title)).copied(),
+            Some(i) => self.named.get(&(def, title)).and_then(|m| m.get(i)).copied(),
         };
-        if let Some(&c) = found {
-            return Some(c);
+        if found.is_some() {
+            return found;
         }
         let formula = match formulas::formula(counter_type) {
             Some(f) => f,
@@ -205,9 +222,9 @@ impl<'k> Builder<'k> {
             None => 0,
         };
         let kept = (self.keep)(&path);
-        // Rows before this sample's (which is being filled) are blank.
-        let rows = self.stamps.len().saturating_sub(1);
-        let (mut values, mut pending) = (Series::new(), Vec::new());
+        // Rows before this sample's (which is being filled) are blank: the encoded ones here,
+        // the pending ones in the block (filled with blanks).
+        let mut values = Series::new();
         if kept {
             let blank = vec![f64::NAN; self.flushed.min(MAX_FRAME_ROWS)];
             let mut left = self.flushed;
@@ -216,21 +233,26 @@ impl<'k> Builder<'k> {
                 values.push_frame(&blank[..n]);
                 left -= n;
             }
-            pending.resize(rows - self.flushed, f64::NAN);
         }
         self.cols.push(Col {
             path,
             order: (def, counter_slot, instance_slot),
+            kept,
+            values,
+        });
+        self.hot.push(Hot {
             formula,
             counter_type,
             kept,
             prev: None,
             touched: usize::MAX,
-            values,
-            pending,
         });
         let c = self.cols.len() - 1;
+        if c >= self.stride {
+            self.widen(c + 1);
+        }
         match instance {
+            None if title == u32::MAX => self.by_def[def] = Some(c),
             None => {
                 self.single.insert((def, title), c);
             }
@@ -251,7 +273,7 @@ impl<'k> Builder<'k> {
         if self.runs.last().map(|r| r.id) == Some(id) {
             return;
         }
-        let end: Vec<Option<Raw>> = self.cols.iter_mut().map(|c| c.prev.take()).collect();
+        let end: Vec<Option<Raw>> = self.hot.iter_mut().map(|c| c.prev.take()).collect();
         if let Some(run) = self.runs.last_mut() {
             run.end = end;
         }
@@ -269,7 +291,7 @@ impl<'k> Builder<'k> {
         if let Some(run) = self.runs.last_mut().filter(|r| r.first_row == row) {
             run.start.push((c, raw));
         }
-        let col = &mut self.cols[c];
+        let col = &mut self.hot[c];
         if col.touched == row {
             return; // the same instance twice in one sample: the first counts
         }
@@ -277,8 +299,24 @@ impl<'k> Builder<'k> {
         col.prev = Some(raw);
         col.touched = row;
         if col.kept {
-            col.pending.push(v.unwrap_or(f64::NAN));
+            let at = (row - self.flushed) * self.stride + c;
+            self.block[at] = v.unwrap_or(f64::NAN);
         }
+    }
+
+    /// Makes the block's rows at least `columns` cells wide (a quarter more, so columns that
+    /// keep appearing do not copy it each time).
+    fn widen(&mut self, columns: usize) {
+        let stride = columns.max(self.stride + self.stride / 4).max(16);
+        // Called while a sample is being filled: its row is in the block.
+        let rows = self.stamps.len() - self.flushed;
+        let mut block = vec![f64::NAN; rows * stride];
+        for r in 0..rows {
+            let from = &self.block[r * self.stride..(r + 1) * self.stride];
+            block[r * stride..r * stride + self.stride].copy_from_slice(from);
+        }
+        self.block = block;
+        self.stride = stride;
     }
 
     /// A wildcard's instances: through the columns of the list before when it names the same
@@ -328,10 +366,14 @@ impl<'k> Builder<'k> {
 
     /// Encodes every column's pending values as one frame each.
     fn flush(&mut self) {
-        for col in self.cols.iter_mut().filter(|c| c.kept) {
-            col.values.push_frame(&col.pending);
-            col.pending.clear();
+        let rows = self.stamps.len() - self.flushed;
+        let mut frame = Vec::with_capacity(rows);
+        for (c, col) in self.cols.iter_mut().enumerate().filter(|(_, c)| c.kept) {
+            frame.clear();
+            frame.extend((0..rows).map(|r| self.block[r * self.stride + c]));
+            col.values.push_frame(&frame);
         }
+        self.block.clear();
         self.flushed = self.stamps.len();
     }
 
@@ -350,6 +392,7 @@ impl<'k> Builder<'k> {
             return false;
         };
         self.stamps.push(stamp);
+        self.block.resize(self.block.len() + self.stride, f64::NAN);
         if parts
             .iter()
             .flatten()
@@ -382,17 +425,15 @@ impl<'k> Builder<'k> {
             }
         }
         // Columns this sample did not hold: blank, and the next sample has no previous one.
+        // (Their cells in the block are blank already.)
         let row = self.stamps.len() - 1;
-        for col in &mut self.cols {
+        for col in &mut self.hot {
             if col.touched != row {
                 col.prev = None;
-                if col.kept {
-                    col.pending.push(f64::NAN);
-                }
             }
         }
         let pending = self.stamps.len() - self.flushed;
-        if pending >= MAX_FRAME_ROWS || pending * self.cols.len() >= PENDING_CELLS {
+        if pending >= MAX_FRAME_ROWS || pending * self.stride >= PENDING_CELLS {
             self.flush();
         }
         true
@@ -404,7 +445,7 @@ impl<'k> Builder<'k> {
         if self.runs.len() < 2 {
             return;
         }
-        let last_end: Vec<Option<Raw>> = self.cols.iter().map(|c| c.prev).collect();
+        let last_end: Vec<Option<Raw>> = self.hot.iter().map(|c| c.prev).collect();
         if let Some(run) = self.runs.last_mut() {
             run.end = last_end;
         }
@@ -426,7 +467,7 @@ impl<'k> Builder<'k> {
             let run = &self.runs[order[w]];
             let pred = w.checked_sub(1).map(|p| &self.runs[order[p]]);
             for &(c, raw) in &run.start {
-                let col = &self.cols[c];
+                let col = &self.hot[c];
                 if !col.kept {
                     continue;
                 }
