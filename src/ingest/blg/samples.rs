@@ -172,7 +172,7 @@ fn counter(sub: &[u8], frequency: i64) -> Result<Part<'_>, String> {
     })
 }
 
-fn list(sub: &[u8]) -> Result<List<'_>, String> {
+pub(super) fn list(sub: &[u8]) -> Result<List<'_>, String> {
     let count = u32_at(sub, 4).ok_or("an instance list is cut short")? as usize;
     // The count is trusted only as far as the bytes present hold items.
     if count > sub.len().saturating_sub(0x18) / LIST_ITEM_LEN {

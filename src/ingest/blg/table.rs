@@ -577,4 +577,81 @@ mod tests {
             ]
         );
     }
+
+    /// A 0x0203 list body: these names (stored after the items) and first values.
+    fn list_sub(items: &[(&str, i64)]) -> Vec<u8> {
+        let mut b = vec![0u8; 0x18 + items.len() * 24];
+        b[4..8].copy_from_slice(&(items.len() as u32).to_le_bytes());
+        b[0x10..0x18].copy_from_slice(&133_000_000_000_000_000i64.to_le_bytes());
+        for (k, (name, v)) in items.iter().enumerate() {
+            let item = 0x18 + k * 24;
+            let at = b.len() as u32;
+            b[item..item + 4].copy_from_slice(&at.to_le_bytes());
+            b[item + 8..item + 16].copy_from_slice(&v.to_le_bytes());
+            for u in name.encode_utf16().chain([0]) {
+                b.extend_from_slice(&u.to_le_bytes());
+            }
+        }
+        b
+    }
+
+    fn wildcard() -> CounterDef {
+        CounterDef {
+            object: "Process".into(),
+            instance: Some("*".into()),
+            counter: "Handle Count".into(),
+            ..def("a")
+        }
+    }
+
+    #[test]
+    fn instance_lists_reuse_columns_only_while_their_names_are_the_same() {
+        let keep = |_: &str| true;
+        let mut b = Builder::new(vec![wildcard()], &keep);
+        let samples = [
+            list_sub(&[("a", 1), ("b", 2)]),
+            list_sub(&[("a", 3), ("b", 4)]), // the same names: the columns before
+            list_sub(&[("b", 5), ("a", 6)]), // the same lengths and offsets, other names
+            list_sub(&[("a", 7), ("a", 8)]),
+        ];
+        for sub in &samples {
+            let list = super::super::samples::list(sub).unwrap();
+            assert!(b.add(vec![Some(Part::List(list))]));
+        }
+        let t = b.finish("UTC".into(), 0);
+        let names: Vec<&str> = t
+            .columns
+            .iter()
+            .map(|c| &c[c.find('(').unwrap()..c.find(')').unwrap() + 1])
+            .collect();
+        assert_eq!(names, ["(a)", "(b)", "(a#1)"]);
+        let column = |c: usize| (0..4).map(|r| t.cell(c, r)).collect::<Vec<_>>();
+        assert_eq!(column(0), [Some(1.0), Some(3.0), Some(6.0), Some(7.0)]);
+        assert_eq!(column(1), [Some(2.0), Some(4.0), Some(5.0), None]);
+        assert_eq!(column(2), [None, None, None, Some(8.0)]);
+    }
+
+    #[test]
+    fn a_column_first_seen_after_many_rows_is_blank_before_them() {
+        // More rows than one frame holds: encoded blanks, then blanks pending in the block.
+        let keep = |_: &str| true;
+        let mut b = Builder::new(vec![def("a"), def("b")], &keep);
+        let rows = MAX_FRAME_ROWS * 2 + 100;
+        for r in 0..rows {
+            let second = if r >= MAX_FRAME_ROWS + 50 {
+                part(0, 2)
+            } else {
+                None
+            };
+            assert!(b.add(vec![part(0, 1), second]));
+        }
+        let t = b.finish("UTC".into(), 0);
+        assert_eq!(t.stamps.len(), rows);
+        assert_eq!(t.cell(0, 0), Some(5.0));
+        assert_eq!(t.cell(0, rows - 1), Some(5.0));
+        let filled = (0..rows).filter(|&r| t.cell(1, r).is_some()).count();
+        assert_eq!(filled, rows - (MAX_FRAME_ROWS + 50));
+        assert_eq!(t.cell(1, MAX_FRAME_ROWS + 49), None);
+        assert_eq!(t.cell(1, MAX_FRAME_ROWS + 50), Some(5.0));
+    }
 }
