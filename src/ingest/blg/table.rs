@@ -186,7 +186,11 @@ impl<'k> Builder<'k> {
         let found = match instance {
             None if title == u32::MAX => self.by_def[def],
             None => self.single.get(&(def, title)).copied(),
-            Some(i) => self.named.get(&(def, title)).and_then(|m| m.get(i)).copied(),
+            Some(i) => self
+                .named
+                .get(&(def, title))
+                .and_then(|m| m.get(i))
+                .copied(),
         };
         if found.is_some() {
             return found;
