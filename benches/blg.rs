@@ -6,7 +6,9 @@
 //! BLG peak RSS <= CSV).
 //!
 //! `PERFLEAK_BLG_SERIES` sets the width (default 2,000 series), `PERFLEAK_BLG_DIR` a folder where
-//! the two files are written and kept (reused when present). `cargo bench --bench blg`.
+//! the two files are written and kept (reused when present), `PERFLEAK_BLG_RUNS` how many times
+//! each file is read, alternately (default 3: the best time of each is compared, so a busy
+//! machine weighs on both alike). `cargo bench --bench blg`.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -142,9 +144,23 @@ fn main() {
     }
     let size_mb = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1048576.0);
     let (blg_mb, csv_mb) = (size_mb(&blg_path), size_mb(&csv_path));
-    let b = measure(&blg_path);
-    let c = measure(&csv_path);
-    for (name, m, file_mb) in [("BLG", &b, blg_mb), ("CSV", &c, csv_mb)] {
+    let runs = env_usize("PERFLEAK_BLG_RUNS", 3).max(1);
+    let mut pairs = Vec::new();
+    for _ in 0..runs {
+        pairs.push((measure(&blg_path), measure(&csv_path)));
+    }
+    let best = |pick: fn(&(Measured, Measured)) -> &Measured| {
+        let all: Vec<&Measured> = pairs.iter().map(pick).collect();
+        let times: Vec<String> = all.iter().map(|m| format!("{:.2}", m.secs)).collect();
+        let m = all
+            .into_iter()
+            .min_by(|a, b| a.secs.total_cmp(&b.secs))
+            .expect("one run");
+        (m, times.join(", "))
+    };
+    let ((b, b_times), (c, c_times)) = (best(|p| &p.0), best(|p| &p.1));
+    println!("BLG reads (s): {b_times}; CSV reads (s): {c_times}; best of each below");
+    for (name, m, file_mb) in [("BLG", b, blg_mb), ("CSV", c, csv_mb)] {
         println!(
             "{name}: {file_mb:.0} MB read in {:.2} s, {:.0} MB/s, peak RSS {:.0} MB, {} columns x {} rows",
             m.secs,

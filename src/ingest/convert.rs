@@ -119,7 +119,8 @@ fn table_of(log: &super::PerfLog) -> RelogTable {
         columns: log.columns.iter().map(|c| raw(&c.path)).collect(),
         kept: vec![true; log.columns.len()],
         stamps: log.timestamps.clone(),
-        values: log.columns.iter().map(|c| c.values.to_vec()).collect(),
+        values: log.columns.iter().map(|c| c.values.clone()).collect(),
+        decoded: Default::default(),
     }
 }
 

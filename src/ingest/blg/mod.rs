@@ -336,8 +336,12 @@ pub fn to_perflog(name: &str, blg: BlgLog) -> PerfLog {
     let mut table = blg.table;
     let (elapsed, mut timeline_warnings, dropped) =
         super::reader::local_timeline(name, &mut table.stamps);
-    for values in &mut table.values {
-        super::reader::remove(values, &dropped);
+    if !dropped.is_empty() {
+        for series in table.values.iter_mut().filter(|s| !s.is_empty()) {
+            let mut values = series.to_vec();
+            super::reader::remove(&mut values, &dropped);
+            *series = Series::from_values(&values);
+        }
     }
     let all_paths: Vec<CounterPath> = table.columns.iter().map(|c| counter_path(c)).collect();
     let columns = all_paths
@@ -347,7 +351,7 @@ pub fn to_perflog(name: &str, blg: BlgLog) -> PerfLog {
         .filter(|(_, kept)| **kept)
         .map(|((path, values), _)| Column {
             path: path.clone(),
-            values: Series::from_values(&values),
+            values,
         })
         .collect();
     let mut warnings = blg.warnings;

@@ -15,29 +15,76 @@ const KIND_OBJECT: u16 = 0x0503;
 /// Items of a 0x0203 list: name offset, unknown, FirstValue, SecondValue.
 const LIST_ITEM_LEN: usize = 24;
 
-/// What one counter of the list holds in one sample.
+/// What one counter of the list holds in one sample. Stamps stay FILETIMEs until a row takes
+/// one (a date is built once per row, not once per counter).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Part {
+pub enum Part<'a> {
     /// A single counter (its own instance, if any).
-    Counter {
-        stamp: Option<NaiveDateTime>,
-        raw: Raw,
-    },
-    /// A wildcard's instances at this moment, `#N` already added to repeated names.
-    List {
-        stamp: Option<NaiveDateTime>,
-        items: Vec<(String, Raw)>,
-    },
+    Counter { ft: i64, raw: Raw },
+    /// A wildcard's instances at this moment, checked but left in the record's bytes.
+    List(List<'a>),
     /// A whole object.
     Object(ObjectSample),
 }
 
-impl Part {
+impl Part<'_> {
     pub fn stamp(&self) -> Option<NaiveDateTime> {
         match self {
-            Part::Counter { stamp, .. } | Part::List { stamp, .. } => *stamp,
+            Part::Counter { ft, .. } | Part::List(List { ft, .. }) => filetime_local(*ft),
             Part::Object(o) => o.stamp,
         }
+    }
+}
+
+/// A 0x0203 instance list, its count checked against its bytes and every name's offset
+/// inside them: names are decoded only when they differ from the sample before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct List<'a> {
+    pub ft: i64,
+    pub count: usize,
+    sub: &'a [u8],
+}
+
+impl<'a> List<'a> {
+    /// Where the item array ends (names are usually stored from here on).
+    pub fn items_end(&self) -> usize {
+        0x18 + self.count * LIST_ITEM_LEN
+    }
+
+    /// The byte offset of item `k`'s name.
+    pub fn name_offset(&self, k: usize) -> u32 {
+        u32_at(self.sub, 0x18 + k * LIST_ITEM_LEN).unwrap_or(0)
+    }
+
+    /// The bytes after the item array.
+    pub fn name_region(&self) -> &'a [u8] {
+        self.sub.get(self.items_end()..).unwrap_or(&[])
+    }
+
+    /// Item `k`'s raw values.
+    pub fn raw(&self, k: usize, frequency: i64) -> Raw {
+        let item = 0x18 + k * LIST_ITEM_LEN;
+        Raw {
+            status: 0,
+            first: i64_at(self.sub, item + 8).unwrap_or(0),
+            second: i64_at(self.sub, item + 16).unwrap_or(0),
+            multi: 0,
+            frequency,
+        }
+    }
+
+    /// The instance names in list order, repeated names numbered #1, #2... (PDH's `#index`).
+    pub fn names(&self) -> Vec<String> {
+        let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        (0..self.count)
+            .map(|k| {
+                let name = utf16z_at(self.sub, self.name_offset(k) as usize).unwrap_or_default();
+                let n = seen.entry(name.clone()).or_insert(0);
+                let label = if *n == 0 { name } else { format!("{name}#{n}") };
+                *n += 1;
+                label
+            })
+            .collect()
     }
 }
 
@@ -57,7 +104,7 @@ pub fn parse(
     body: &[u8],
     counters: usize,
     frequency: impl Fn(usize) -> i64,
-) -> (Vec<Option<Part>>, Vec<String>) {
+) -> (Vec<Option<Part<'_>>>, Vec<String>) {
     let mut parts = Vec::with_capacity(counters);
     let mut problems = Vec::new();
     let outer_len = match (u16_at(body, 0), u16_at(body, 2), u32_at(body, 4)) {
@@ -87,7 +134,7 @@ pub fn parse(
         let i = parts.len();
         let part = match kind {
             KIND_COUNTER => counter(sub, frequency(i)),
-            KIND_LIST => list(sub, frequency(i)),
+            KIND_LIST => list(sub).map(Part::List),
             KIND_OBJECT => perfdata::parse(sub).map(Part::Object),
             other => Err(format!("sub-record kind {other:#06x} is unknown")),
         };
@@ -109,12 +156,12 @@ pub fn parse(
     (parts, problems)
 }
 
-fn counter(sub: &[u8], frequency: i64) -> Result<Part, String> {
+fn counter(sub: &[u8], frequency: i64) -> Result<Part<'_>, String> {
     if sub.len() < 0x24 {
         return Err("a PDH_RAW_COUNTER is cut short".into());
     }
     Ok(Part::Counter {
-        stamp: filetime_local(i64_at(sub, 4).unwrap_or(0)),
+        ft: i64_at(sub, 4).unwrap_or(0),
         raw: Raw {
             status: u32_at(sub, 0).unwrap_or(0),
             first: i64_at(sub, 0x10).unwrap_or(0),
@@ -125,9 +172,8 @@ fn counter(sub: &[u8], frequency: i64) -> Result<Part, String> {
     })
 }
 
-fn list(sub: &[u8], frequency: i64) -> Result<Part, String> {
+pub(super) fn list(sub: &[u8]) -> Result<List<'_>, String> {
     let count = u32_at(sub, 4).ok_or("an instance list is cut short")? as usize;
-    let stamp = filetime_local(i64_at(sub, 0x10).unwrap_or(0));
     // The count is trusted only as far as the bytes present hold items.
     if count > sub.len().saturating_sub(0x18) / LIST_ITEM_LEN {
         return Err(format!(
@@ -135,29 +181,15 @@ fn list(sub: &[u8], frequency: i64) -> Result<Part, String> {
             sub.len()
         ));
     }
-    let mut items = Vec::with_capacity(count);
-    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    for k in 0..count {
-        let item = 0x18 + k * LIST_ITEM_LEN;
-        let name_at = u32_at(sub, item).unwrap_or(0) as usize;
-        let name = utf16z_at(sub, name_at)
-            .ok_or_else(|| format!("instance {}'s name lies outside the list", k + 1))?;
-        // Repeated names are numbered #1, #2... in list order (PDH's `#index`).
-        let n = seen.entry(name.clone()).or_insert(0);
-        let label = if *n == 0 { name } else { format!("{name}#{n}") };
-        *n += 1;
-        items.push((
-            label,
-            Raw {
-                status: 0,
-                first: i64_at(sub, item + 8).unwrap_or(0),
-                second: i64_at(sub, item + 16).unwrap_or(0),
-                multi: 0,
-                frequency,
-            },
-        ));
+    let list = List {
+        ft: i64_at(sub, 0x10).unwrap_or(0),
+        count,
+        sub,
+    };
+    if let Some(k) = (0..count).find(|&k| list.name_offset(k) as usize > sub.len()) {
+        return Err(format!("instance {}'s name lies outside the list", k + 1));
     }
-    Ok(Part::List { stamp, items })
+    Ok(list)
 }
 
 #[cfg(test)]
@@ -184,21 +216,17 @@ mod tests {
 
     #[test]
     fn repeated_names_in_an_instance_list_are_numbered_in_list_order() {
-        let Part::List { items, stamp } =
-            list(&list_body(&["svchost", "w3wp", "svchost", "svchost"]), 1).unwrap()
-        else {
-            panic!("a list")
-        };
-        let names: Vec<&str> = items.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["svchost", "w3wp", "svchost#1", "svchost#2"]);
-        assert_eq!(items[2].1.first, 2);
-        assert!(stamp.is_some());
+        let body = list_body(&["svchost", "w3wp", "svchost", "svchost"]);
+        let l = list(&body).unwrap();
+        assert_eq!(l.names(), ["svchost", "w3wp", "svchost#1", "svchost#2"]);
+        assert_eq!(l.raw(2, 1).first, 2);
+        assert!(Part::List(l).stamp().is_some());
     }
 
     #[test]
     fn a_list_claiming_more_items_than_its_bytes_is_refused() {
         let mut body = list_body(&["a"]);
         body[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(list(&body, 1).unwrap_err().contains("claims"));
+        assert!(list(&body).unwrap_err().contains("claims"));
     }
 }

@@ -2,13 +2,20 @@
 //! counters and instances are first seen and are ordered as relog lists them at the end:
 //! counter-list order, then (whole objects) counter order, then instances in first-seen order.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
 use super::counters::CounterDef;
 use super::formulas::{self, Formula, Raw};
-use super::samples::Part;
+use super::samples::{List, Part};
+use crate::ingest::series::Series;
+
+/// Values held per column before they are encoded as a frame: the pending cells of all columns
+/// together stay under this many (a few MB), and a frame never exceeds [`MAX_FRAME_ROWS`].
+const PENDING_CELLS: usize = 1 << 19;
+const MAX_FRAME_ROWS: usize = 4096;
 
 /// The table: header cell parts, column paths as stored, local timestamps and values.
 #[derive(Debug, Clone, Default)]
@@ -23,14 +30,19 @@ pub struct RelogTable {
     pub kept: Vec<bool>,
     /// Local wall-clock time of each row, to the millisecond.
     pub stamps: Vec<NaiveDateTime>,
-    /// Values per column (`NaN` = relog's `" "` blank); empty for a column not kept.
-    pub values: Vec<Vec<f64>>,
+    /// Values per column, encoded as the CSV reader keeps them (`NaN` = relog's `" "` blank);
+    /// empty for a column not kept.
+    pub values: Vec<Series>,
+    /// Every column decoded, made on the first [`RelogTable::cell`] (convert, tests).
+    pub decoded: OnceCell<Vec<Vec<f64>>>,
 }
 
 impl RelogTable {
-    /// A cell, `None` where relog writes a blank (or the column was not kept).
+    /// A cell, `None` where relog writes a blank (or the column was not kept). The first call
+    /// decodes the whole table.
     pub fn cell(&self, column: usize, row: usize) -> Option<f64> {
-        self.values
+        self.decoded
+            .get_or_init(|| self.values.iter().map(Series::to_vec).collect())
             .get(column)
             .and_then(|v| v.get(row))
             .copied()
@@ -38,17 +50,41 @@ impl RelogTable {
     }
 }
 
+/// What a column keeps for the end.
 struct Col {
     path: String,
     /// (counter-list index, counter slot within a whole object, instance slot).
     order: (usize, u32, u32),
+    kept: bool,
+    /// Rows up to the builder's `flushed`, encoded.
+    values: Series,
+}
+
+/// What every cell of a column reads and writes, kept apart from [`Col`] so the columns
+/// walked per sample sit close together in memory.
+struct Hot {
     formula: Formula,
     counter_type: u32,
     kept: bool,
     prev: Option<Raw>,
     /// The row this column was last given a value in.
     touched: usize,
-    values: Vec<f64>,
+}
+
+/// The columns of a wildcard's instance list, kept while the next sample's list names the
+/// same instances at the same offsets (byte for byte): then no name is decoded or looked up.
+struct ListCache {
+    offsets: Vec<u32>,
+    names: Vec<u8>,
+    cols: Vec<Option<usize>>,
+}
+
+impl ListCache {
+    fn matches(&self, list: &List) -> bool {
+        self.offsets.len() == list.count
+            && self.names == list.name_region()
+            && (0..list.count).all(|k| self.offsets[k] == list.name_offset(k))
+    }
 }
 
 /// Rows read between two points where the buffers' clock went back (a circular log's wrap):
@@ -71,6 +107,9 @@ pub struct Builder<'k> {
     /// Counter-name tables by machine (lower case, without `\\`).
     names: HashMap<String, HashMap<u32, String>>,
     cols: Vec<Col>,
+    hot: Vec<Hot>,
+    /// Column of a counter of the list itself (no title, no instance), by list index.
+    by_def: Vec<Option<usize>>,
     /// Column of (counter, title) without instance, and of (counter, title) and instance: looked
     /// up by `&str`, without allocating per cell.
     single: HashMap<(usize, u32), usize>,
@@ -78,6 +117,14 @@ pub struct Builder<'k> {
     instance_slots: HashMap<(usize, String), u32>,
     counter_slots: HashMap<(usize, u32), u32>,
     stamps: Vec<NaiveDateTime>,
+    /// Rows every column holds encoded; the rest are pending in `block`.
+    flushed: usize,
+    /// The pending rows, row after row, `stride` cells each (a sample's cells are written
+    /// close together; each column becomes one frame when the block is flushed).
+    block: Vec<f64>,
+    stride: usize,
+    /// Per counter of the list, the columns of its last instance list.
+    lists: Vec<Option<ListCache>>,
     runs: Vec<Run>,
     /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
     pub samples_with_errors: usize,
@@ -92,6 +139,11 @@ fn machine_key(m: &str) -> String {
 impl<'k> Builder<'k> {
     pub fn new(defs: Vec<CounterDef>, keep: &'k dyn Fn(&str) -> bool) -> Self {
         Builder {
+            lists: defs.iter().map(|_| None).collect(),
+            by_def: vec![None; defs.len()],
+            hot: Vec::new(),
+            block: Vec::new(),
+            stride: 0,
             defs,
             keep,
             names: HashMap::new(),
@@ -101,6 +153,7 @@ impl<'k> Builder<'k> {
             instance_slots: HashMap::new(),
             counter_slots: HashMap::new(),
             stamps: Vec::new(),
+            flushed: 0,
             runs: Vec::new(),
             samples_with_errors: 0,
             unknown_types: HashSet::new(),
@@ -131,11 +184,16 @@ impl<'k> Builder<'k> {
         instance: Option<&str>,
     ) -> Option<usize> {
         let found = match instance {
-            None => self.single.get(&(def, title)),
-            Some(i) => self.named.get(&(def, title)).and_then(|m| m.get(i)),
+            None if title == u32::MAX => self.by_def[def],
+            None => self.single.get(&(def, title)).copied(),
+            Some(i) => self
+                .named
+                .get(&(def, title))
+                .and_then(|m| m.get(i))
+                .copied(),
         };
-        if let Some(&c) = found {
-            return Some(c);
+        if found.is_some() {
+            return found;
         }
         let formula = match formulas::formula(counter_type) {
             Some(f) => f,
@@ -168,24 +226,37 @@ impl<'k> Builder<'k> {
             None => 0,
         };
         let kept = (self.keep)(&path);
-        // Rows before this sample's (which is being filled) are blank.
-        let rows = self.stamps.len().saturating_sub(1);
+        // Rows before this sample's (which is being filled) are blank: the encoded ones here,
+        // the pending ones in the block (filled with blanks).
+        let mut values = Series::new();
+        if kept {
+            let blank = vec![f64::NAN; self.flushed.min(MAX_FRAME_ROWS)];
+            let mut left = self.flushed;
+            while left > 0 {
+                let n = left.min(blank.len());
+                values.push_frame(&blank[..n]);
+                left -= n;
+            }
+        }
         self.cols.push(Col {
             path,
             order: (def, counter_slot, instance_slot),
+            kept,
+            values,
+        });
+        self.hot.push(Hot {
             formula,
             counter_type,
             kept,
             prev: None,
             touched: usize::MAX,
-            values: if kept {
-                vec![f64::NAN; rows]
-            } else {
-                Vec::new()
-            },
         });
         let c = self.cols.len() - 1;
+        if c >= self.stride {
+            self.widen(c + 1);
+        }
         match instance {
+            None if title == u32::MAX => self.by_def[def] = Some(c),
             None => {
                 self.single.insert((def, title), c);
             }
@@ -206,7 +277,7 @@ impl<'k> Builder<'k> {
         if self.runs.last().map(|r| r.id) == Some(id) {
             return;
         }
-        let end: Vec<Option<Raw>> = self.cols.iter_mut().map(|c| c.prev.take()).collect();
+        let end: Vec<Option<Raw>> = self.hot.iter_mut().map(|c| c.prev.take()).collect();
         if let Some(run) = self.runs.last_mut() {
             run.end = end;
         }
@@ -224,7 +295,7 @@ impl<'k> Builder<'k> {
         if let Some(run) = self.runs.last_mut().filter(|r| r.first_row == row) {
             run.start.push((c, raw));
         }
-        let col = &mut self.cols[c];
+        let col = &mut self.hot[c];
         if col.touched == row {
             return; // the same instance twice in one sample: the first counts
         }
@@ -232,12 +303,86 @@ impl<'k> Builder<'k> {
         col.prev = Some(raw);
         col.touched = row;
         if col.kept {
-            col.values.push(v.unwrap_or(f64::NAN));
+            let at = (row - self.flushed) * self.stride + c;
+            self.block[at] = v.unwrap_or(f64::NAN);
         }
     }
 
+    /// Makes the block's rows at least `columns` cells wide (a quarter more, so columns that
+    /// keep appearing do not copy it each time).
+    fn widen(&mut self, columns: usize) {
+        let stride = columns.max(self.stride + self.stride / 4).max(16);
+        // Called while a sample is being filled: its row is in the block.
+        let rows = self.stamps.len() - self.flushed;
+        let mut block = vec![f64::NAN; rows * stride];
+        for r in 0..rows {
+            let from = &self.block[r * self.stride..(r + 1) * self.stride];
+            block[r * stride..r * stride + self.stride].copy_from_slice(from);
+        }
+        self.block = block;
+        self.stride = stride;
+    }
+
+    /// A wildcard's instances: through the columns of the list before when it names the same
+    /// instances, else looked up (and remembered when every name lies after the items).
+    fn add_list(&mut self, def: usize, list: List) {
+        let frequency = self.defs[def].frequency;
+        let cached = self.lists[def].take().filter(|c| c.matches(&list));
+        let cache = match cached {
+            Some(c) => c,
+            None => {
+                let counter_type = self.defs[def].counter_type;
+                let cols = list
+                    .names()
+                    .iter()
+                    .map(|name| self.column(def, u32::MAX, counter_type, Some(name)))
+                    .collect();
+                let offsets: Vec<u32> = (0..list.count).map(|k| list.name_offset(k)).collect();
+                let end = list.items_end() as u32;
+                if offsets.iter().any(|&o| o < end) {
+                    // A name inside the items would change with the values: not cached.
+                    let c = ListCache {
+                        offsets,
+                        names: Vec::new(),
+                        cols,
+                    };
+                    self.set_list(&c.cols, &list, frequency);
+                    return;
+                }
+                ListCache {
+                    offsets,
+                    names: list.name_region().to_vec(),
+                    cols,
+                }
+            }
+        };
+        self.set_list(&cache.cols, &list, frequency);
+        self.lists[def] = Some(cache);
+    }
+
+    fn set_list(&mut self, cols: &[Option<usize>], list: &List, frequency: i64) {
+        for (k, c) in cols.iter().enumerate() {
+            if let Some(c) = *c {
+                self.set(c, list.raw(k, frequency));
+            }
+        }
+    }
+
+    /// Encodes every column's pending values as one frame each.
+    fn flush(&mut self) {
+        let rows = self.stamps.len() - self.flushed;
+        let mut frame = Vec::with_capacity(rows);
+        for (c, col) in self.cols.iter_mut().enumerate().filter(|(_, c)| c.kept) {
+            frame.clear();
+            frame.extend((0..rows).map(|r| self.block[r * self.stride + c]));
+            col.values.push_frame(&frame);
+        }
+        self.block.clear();
+        self.flushed = self.stamps.len();
+    }
+
     /// Adds one sample; `false` when it has no timestamp (nothing is added).
-    pub fn add(&mut self, parts: Vec<Option<Part>>) -> bool {
+    pub fn add(&mut self, parts: Vec<Option<Part<'_>>>) -> bool {
         // The row's time: the first counter read without error (in a multi-machine log every
         // machine has its own clock; relog prints one time per row).
         let ok = |p: &&Part| !matches!(p, Part::Counter { raw, .. } if raw.status != 0);
@@ -251,6 +396,7 @@ impl<'k> Builder<'k> {
             return false;
         };
         self.stamps.push(stamp);
+        self.block.resize(self.block.len() + self.stride, f64::NAN);
         if parts
             .iter()
             .flatten()
@@ -269,13 +415,7 @@ impl<'k> Builder<'k> {
                         self.set(c, raw);
                     }
                 }
-                Some(Part::List { items, .. }) => {
-                    for (name, raw) in items {
-                        if let Some(c) = self.column(def, u32::MAX, counter_type, Some(&name)) {
-                            self.set(c, raw);
-                        }
-                    }
-                }
+                Some(Part::List(list)) => self.add_list(def, list),
                 Some(Part::Object(object)) => {
                     for v in object.values {
                         if let Some(c) =
@@ -289,14 +429,16 @@ impl<'k> Builder<'k> {
             }
         }
         // Columns this sample did not hold: blank, and the next sample has no previous one.
+        // (Their cells in the block are blank already.)
         let row = self.stamps.len() - 1;
-        for col in &mut self.cols {
+        for col in &mut self.hot {
             if col.touched != row {
                 col.prev = None;
-                if col.kept {
-                    col.values.push(f64::NAN);
-                }
             }
+        }
+        let pending = self.stamps.len() - self.flushed;
+        if pending >= MAX_FRAME_ROWS || pending * self.stride >= PENDING_CELLS {
+            self.flush();
         }
         true
     }
@@ -307,7 +449,7 @@ impl<'k> Builder<'k> {
         if self.runs.len() < 2 {
             return;
         }
-        let last_end: Vec<Option<Raw>> = self.cols.iter().map(|c| c.prev).collect();
+        let last_end: Vec<Option<Raw>> = self.hot.iter().map(|c| c.prev).collect();
         if let Some(run) = self.runs.last_mut() {
             run.end = last_end;
         }
@@ -324,19 +466,18 @@ impl<'k> Builder<'k> {
             return;
         }
         // The first row of each run, against the end of the run before it in time.
+        let mut fixes: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.cols.len()];
         for w in 0..order.len() {
             let run = &self.runs[order[w]];
             let pred = w.checked_sub(1).map(|p| &self.runs[order[p]]);
             for &(c, raw) in &run.start {
-                let col = &mut self.cols[c];
+                let col = &self.hot[c];
                 if !col.kept {
                     continue;
                 }
                 let prev = pred.and_then(|p| p.end.get(c).copied().flatten());
                 let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
-                if let Some(slot) = col.values.get_mut(run.first_row) {
-                    *slot = v.unwrap_or(f64::NAN);
-                }
+                fixes[c].push((run.first_row, v.unwrap_or(f64::NAN)));
             }
         }
         let permutation: Vec<usize> = order
@@ -344,13 +485,24 @@ impl<'k> Builder<'k> {
             .flat_map(|&i| bounds[i].0..bounds[i].1)
             .collect();
         self.stamps = permutation.iter().map(|&r| self.stamps[r]).collect();
-        for col in self.cols.iter_mut().filter(|c| c.kept) {
-            col.values = permutation.iter().map(|&r| col.values[r]).collect();
+        for (col, fixes) in self.cols.iter_mut().zip(fixes) {
+            if !col.kept {
+                continue;
+            }
+            let mut values = col.values.to_vec();
+            for (row, v) in fixes {
+                if let Some(slot) = values.get_mut(row) {
+                    *slot = v;
+                }
+            }
+            let values: Vec<f64> = permutation.iter().map(|&r| values[r]).collect();
+            col.values = Series::from_values(&values);
         }
     }
 
     /// The finished table, columns in relog's order.
     pub fn finish(mut self, zone_name: String, bias: i32) -> RelogTable {
+        self.flush();
         self.order_runs();
         let mut cols = self.cols;
         cols.sort_by_key(|c| c.order);
@@ -359,8 +511,15 @@ impl<'k> Builder<'k> {
             bias,
             kept: cols.iter().map(|c| c.kept).collect(),
             columns: cols.iter().map(|c| c.path.clone()).collect(),
-            values: cols.into_iter().map(|c| c.values).collect(),
+            values: cols
+                .into_iter()
+                .map(|mut c| {
+                    c.values.shrink_to_fit();
+                    c.values
+                })
+                .collect(),
             stamps: self.stamps,
+            decoded: OnceCell::new(),
         }
     }
 }
@@ -383,11 +542,17 @@ mod tests {
         }
     }
 
-    fn part(status: u32, minute: u32) -> Option<Part> {
+    fn part(status: u32, minute: u32) -> Option<Part<'static>> {
+        let stamp = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+            .unwrap()
+            .and_hms_opt(10, minute, 0)
+            .unwrap();
+        let epoch = chrono::NaiveDate::from_ymd_opt(1601, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
         Some(Part::Counter {
-            stamp: chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
-                .unwrap()
-                .and_hms_opt(10, minute, 0),
+            ft: (stamp - epoch).num_milliseconds() * 10_000,
             raw: Raw {
                 status,
                 first: 5,
@@ -415,5 +580,82 @@ mod tests {
                 "\\\\b\\Memory\\Available Bytes"
             ]
         );
+    }
+
+    /// A 0x0203 list body: these names (stored after the items) and first values.
+    fn list_sub(items: &[(&str, i64)]) -> Vec<u8> {
+        let mut b = vec![0u8; 0x18 + items.len() * 24];
+        b[4..8].copy_from_slice(&(items.len() as u32).to_le_bytes());
+        b[0x10..0x18].copy_from_slice(&133_000_000_000_000_000i64.to_le_bytes());
+        for (k, (name, v)) in items.iter().enumerate() {
+            let item = 0x18 + k * 24;
+            let at = b.len() as u32;
+            b[item..item + 4].copy_from_slice(&at.to_le_bytes());
+            b[item + 8..item + 16].copy_from_slice(&v.to_le_bytes());
+            for u in name.encode_utf16().chain([0]) {
+                b.extend_from_slice(&u.to_le_bytes());
+            }
+        }
+        b
+    }
+
+    fn wildcard() -> CounterDef {
+        CounterDef {
+            object: "Process".into(),
+            instance: Some("*".into()),
+            counter: "Handle Count".into(),
+            ..def("a")
+        }
+    }
+
+    #[test]
+    fn instance_lists_reuse_columns_only_while_their_names_are_the_same() {
+        let keep = |_: &str| true;
+        let mut b = Builder::new(vec![wildcard()], &keep);
+        let samples = [
+            list_sub(&[("a", 1), ("b", 2)]),
+            list_sub(&[("a", 3), ("b", 4)]), // the same names: the columns before
+            list_sub(&[("b", 5), ("a", 6)]), // the same lengths and offsets, other names
+            list_sub(&[("a", 7), ("a", 8)]),
+        ];
+        for sub in &samples {
+            let list = super::super::samples::list(sub).unwrap();
+            assert!(b.add(vec![Some(Part::List(list))]));
+        }
+        let t = b.finish("UTC".into(), 0);
+        let names: Vec<&str> = t
+            .columns
+            .iter()
+            .map(|c| &c[c.find('(').unwrap()..c.find(')').unwrap() + 1])
+            .collect();
+        assert_eq!(names, ["(a)", "(b)", "(a#1)"]);
+        let column = |c: usize| (0..4).map(|r| t.cell(c, r)).collect::<Vec<_>>();
+        assert_eq!(column(0), [Some(1.0), Some(3.0), Some(6.0), Some(7.0)]);
+        assert_eq!(column(1), [Some(2.0), Some(4.0), Some(5.0), None]);
+        assert_eq!(column(2), [None, None, None, Some(8.0)]);
+    }
+
+    #[test]
+    fn a_column_first_seen_after_many_rows_is_blank_before_them() {
+        // More rows than one frame holds: encoded blanks, then blanks pending in the block.
+        let keep = |_: &str| true;
+        let mut b = Builder::new(vec![def("a"), def("b")], &keep);
+        let rows = MAX_FRAME_ROWS * 2 + 100;
+        for r in 0..rows {
+            let second = if r >= MAX_FRAME_ROWS + 50 {
+                part(0, 2)
+            } else {
+                None
+            };
+            assert!(b.add(vec![part(0, 1), second]));
+        }
+        let t = b.finish("UTC".into(), 0);
+        assert_eq!(t.stamps.len(), rows);
+        assert_eq!(t.cell(0, 0), Some(5.0));
+        assert_eq!(t.cell(0, rows - 1), Some(5.0));
+        let filled = (0..rows).filter(|&r| t.cell(1, r).is_some()).count();
+        assert_eq!(filled, rows - (MAX_FRAME_ROWS + 50));
+        assert_eq!(t.cell(1, MAX_FRAME_ROWS + 49), None);
+        assert_eq!(t.cell(1, MAX_FRAME_ROWS + 50), Some(5.0));
     }
 }
