@@ -132,8 +132,13 @@ pub struct Finding {
     /// What `limit` is (`commit headroom` (Commit Limit - Committed Bytes), `2 GB address
     /// space of a 32-bit process`, `handle alert threshold ...`).
     pub limit_name: Option<String>,
-    /// The assumption the limit rests on, when the log does not prove it (bitness).
+    /// The assumption the limit rests on, when the log does not prove it (bitness, the
+    /// Windows era of a pool maximum).
     pub limit_assumption: Option<String>,
+    /// A system-wide series (pool, commit, memory left, handles of all processes): what it is
+    /// and its likely consumers. Absent from report.json for a process's series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<super::system::SystemSeries>,
 
     /// Index of the series' column in `PerfLog::columns` (for charts; not serialised).
     #[serde(skip)]
