@@ -114,10 +114,10 @@ fn system_finding(e: &Evidence, mut f: Finding, ceiling: Option<f64>) -> Finding
     let kind = e.s.kind;
     let path = &e.log.columns[e.s.column].path;
     let area = kind.system_area().expect("a system counter");
+    // Named for the system in both: every document labels a series by its instance, and
+    // the logged path is in `system.path`.
     f.process = area.process_name();
-    f.instance = path
-        .instance_label()
-        .unwrap_or_else(|| path.object.clone());
+    f.instance = f.process.clone();
     f.system = Some(SystemSeries {
         area,
         path: path.canonical(),
