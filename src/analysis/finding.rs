@@ -173,11 +173,24 @@ impl Finding {
         }
     }
 
-    /// Sort key: worse verdict, then higher confidence, then sooner exhaustion.
+    /// A system-wide series whose growth named processes explain (their own findings come
+    /// first: they are what to act on).
+    pub fn explained_by_processes(&self) -> bool {
+        self.system
+            .as_ref()
+            .is_some_and(|s| !s.likely_consumers.is_empty())
+    }
+
+    /// Sort key: worse verdict, then a process before the system series it explains, then
+    /// higher confidence, then sooner exhaustion.
     pub fn worst_first(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         b.verdict
             .rank()
             .cmp(&a.verdict.rank())
+            .then(
+                a.explained_by_processes()
+                    .cmp(&b.explained_by_processes()),
+            )
             .then(b.confidence.total_cmp(&a.confidence))
             .then(
                 a.time_to_limit_hours

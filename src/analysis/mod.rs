@@ -60,7 +60,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     fdr::assign_q(&mut trials);
     let mut findings: Vec<Finding> = trials.par_iter().map(|s| decide::decide(log, s)).collect();
     corroborate(&mut findings);
-    system::name_consumers(log, &mut findings);
+    system::name_consumers(&mut findings);
     findings.sort_by(Finding::worst_first);
     findings
 }

@@ -1,14 +1,11 @@
 //! System-wide series (the `Memory` pool, commit and memory-left counters, `Process(_Total)`
 //! handles): the form they are analysed in, so that the process machinery applies unchanged,
-//! and the processes whose own counters grew with them (the likely consumers).
+//! and the processes whose own flagged series grew with them (the likely consumers).
 
 use serde::Serialize;
 
-use super::stats::robust::median;
-use super::stats::trend::ranks;
-use super::{Finding, TrendLine};
+use super::{Finding, TrendLine, Verdict};
 use crate::format;
-use crate::ingest::PerfLog;
 use crate::vocab::{Counter, SystemArea, Unit};
 
 /// What a system-wide series needs for its forecast and its finding.
@@ -99,24 +96,20 @@ pub struct Consumer {
     pub process: String,
     pub instance: String,
     pub counter: String,
-    /// Its growth over the span both were logged (median of the last tenth minus that of the
-    /// first), in its counter's unit.
-    pub growth: f64,
+    /// Its verdict (`leak` or `suspect`): only growth the analysis flagged counts.
+    pub verdict: Verdict,
+    /// Its robust slope per hour, in its counter's unit.
+    pub slope_per_hour: f64,
     pub unit: Unit,
-    /// Spearman rank correlation with the system series (with memory left: with its loss).
-    pub correlation: f64,
+    /// Its slope as a share of the system series' (1.0: all of the system's growth); `None`
+    /// when the units differ (handles beside a pool).
+    pub share: Option<f64>,
 }
 
-/// Rank correlation at or above which a process grew with the system series.
-const MIN_CORRELATION: f64 = 0.8;
-/// A byte counter must have grown by this share of the system series' growth.
+/// A byte counter must grow by at least this share of the system series' rate.
 const MIN_SHARE: f64 = 0.05;
-/// A process's handles must have grown by this many to count beside a pool.
-const MIN_HANDLES: f64 = 200.0;
 /// Consumers named per finding.
 const MAX_CONSUMERS: usize = 3;
-/// Points compared at most (evenly strided): enough for a rank correlation of a long log.
-const MAX_POINTS: usize = 2000;
 
 /// The process counters that can feed a system series.
 fn feeding(kind: Counter) -> &'static [&'static str] {
@@ -131,44 +124,34 @@ fn feeding(kind: Counter) -> &'static [&'static str] {
     }
 }
 
-/// Growth between the medians of the first and the last tenth.
-fn growth(values: &[f64]) -> Option<f64> {
-    let tenth = (values.len() / 10).max(1);
-    Some(median(&values[values.len() - tenth..])? - median(&values[..tenth])?)
-}
-
-fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = ra.len() as f64;
-    let mean = (n + 1.0) / 2.0;
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in ra.iter().zip(&rb) {
-        sab += (x - mean) * (y - mean);
-        saa += (x - mean) * (x - mean);
-        sbb += (y - mean) * (y - mean);
-    }
-    (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt())
-}
-
-/// Names, in each flagged system finding, the processes whose counters grew with it.
-pub(crate) fn name_consumers(log: &PerfLog, findings: &mut [Finding]) {
-    for f in findings.iter_mut().filter(|f| f.verdict.is_flagged()) {
+/// Names, in each flagged system finding, the processes whose counters grew with it: their
+/// own series were flagged over the same log, in the direction of the system's, at a rate
+/// that accounts for a share of the system's.
+pub(crate) fn name_consumers(findings: &mut [Finding]) {
+    let mut named: Vec<(usize, Vec<Consumer>)> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
         let Some(kind) = f.system.as_ref().and_then(|s| s.kind) else {
             continue;
         };
-        let Some(series) = f.values(log).map(|v| v.into_owned()) else {
-            continue;
-        };
-        let consumers = consumers_of(log, kind, &f.machine, &series);
-        let area = kind.system_area();
+        if f.verdict.is_flagged() {
+            named.push((i, consumers_of(findings, f, kind)));
+        }
+    }
+    for (i, consumers) in named {
+        let f = &mut findings[i];
+        let area = f.system.as_ref().map(|s| s.area);
         if let Some(top) = consumers.first() {
             let others: Vec<&str> = consumers[1..].iter().map(|c| c.instance.as_str()).collect();
+            let share = top
+                .share
+                .map(|s| format!(", {:.0}% of the system's rate", 100.0 * s))
+                .unwrap_or_default();
             f.reasons.push(format!(
-                "likely consumer: {} (its {} grew {} with the system's, rank correlation {:.2}){}",
+                "likely consumer: {} (its {} {}: {}{share}){}",
                 top.instance,
                 top.counter,
-                format::quantity(Some(top.growth), &top.unit),
-                top.correlation,
+                top.verdict.as_str(),
+                format::rate(Some(top.slope_per_hour), &top.unit),
                 if others.is_empty() {
                     String::new()
                 } else {
@@ -187,69 +170,50 @@ pub(crate) fn name_consumers(log: &PerfLog, findings: &mut [Finding]) {
     }
 }
 
-fn consumers_of(
-    log: &PerfLog,
-    kind: Counter,
-    machine: &Option<String>,
-    series: &[f64],
-) -> Vec<Consumer> {
+fn consumers_of(findings: &[Finding], system: &Finding, kind: Counter) -> Vec<Consumer> {
     let wanted = feeding(kind);
-    let sign = if kind.falls() { -1.0 } else { 1.0 };
-    let stride = (series.len() / MAX_POINTS).max(1);
+    // Memory left falls as processes grow: the system's rate is taken as memory lost.
+    let system_rate = system.slope_per_hour.map(|s| if kind.falls() { -s } else { s });
+    let same_machine = |f: &Finding| {
+        f.machine.as_deref().unwrap_or("").eq_ignore_ascii_case(system.machine.as_deref().unwrap_or(""))
+    };
     let mut found: Vec<Consumer> = Vec::new();
-    for c in &log.columns {
-        let p = &c.path;
-        let same_machine = p.machine.as_deref().unwrap_or("").eq_ignore_ascii_case(machine.as_deref().unwrap_or(""));
-        if !same_machine || !p.is_real_process() {
+    for f in findings {
+        if f.system.is_some() || !f.verdict.is_flagged() || !same_machine(f) {
             continue;
         }
-        let Some(counter) = wanted.iter().find(|w| w.eq_ignore_ascii_case(&p.counter)) else {
-            continue;
-        };
-        let values = c.values.to_vec();
-        let (mine, theirs): (Vec<f64>, Vec<f64>) = values
-            .iter()
-            .zip(series)
-            .step_by(stride)
-            .filter(|(a, b)| a.is_finite() && b.is_finite())
-            .map(|(a, b)| (*a, sign * *b))
-            .unzip();
-        if mine.len() < 8 {
+        if !wanted.iter().any(|w| w.eq_ignore_ascii_case(&f.counter)) {
             continue;
         }
-        let (Some(grew), Some(system_grew)) = (growth(&mine), growth(&theirs)) else {
+        let Some(slope) = f.slope_per_hour.filter(|s| *s > 0.0) else {
             continue;
         };
-        let unit = Counter::from_name(counter).map(Counter::unit).unwrap_or_default();
-        let enough = match unit {
-            Unit::Handles if kind != Counter::TotalHandleCount => grew >= MIN_HANDLES,
-            _ => system_grew > 0.0 && grew >= MIN_SHARE * system_grew,
-        };
-        if !enough {
-            continue;
-        }
-        let Some(rho) = spearman(&mine, &theirs).filter(|r| *r >= MIN_CORRELATION) else {
-            continue;
-        };
-        let instance = p.instance_label().unwrap_or_default();
-        if found.iter().any(|f| f.instance == instance && f.counter == *counter) {
+        let share = (f.unit == system.unit)
+            .then_some(system_rate)
+            .flatten()
+            .filter(|r| *r > 0.0)
+            .map(|r| slope / r);
+        if f.unit == system.unit && share.is_none_or(|s| s < MIN_SHARE) {
             continue;
         }
         found.push(Consumer {
-            process: p.process_name().unwrap_or_default().to_string(),
-            instance,
-            counter: counter.to_string(),
-            growth: grew,
-            unit,
-            correlation: rho,
+            process: f.process.clone(),
+            instance: f.instance.clone(),
+            counter: f.counter.clone(),
+            verdict: f.verdict,
+            slope_per_hour: slope,
+            unit: f.unit,
+            share,
         });
     }
-    // The strongest correlation first; a process's own pool before its handles.
+    // Leaks before suspects; a counter in the system's unit (its own pool) before handles;
+    // then the larger share or rate.
     found.sort_by(|a, b| {
-        b.correlation
-            .total_cmp(&a.correlation)
-            .then((a.unit == Unit::Handles).cmp(&(b.unit == Unit::Handles)))
-            .then(b.growth.total_cmp(&a.growth))
+        a.verdict
+            .cmp(&b.verdict)
+            .then(a.share.is_none().cmp(&b.share.is_none()))
+            .then(b.share.unwrap_or(0.0).total_cmp(&a.share.unwrap_or(0.0)))
+            .then(b.slope_per_hour.total_cmp(&a.slope_per_hour))
     });
     found.truncate(MAX_CONSUMERS);
     found
@@ -280,15 +244,5 @@ mod tests {
         let pool = analysed(Counter::SystemPoolNonpaged, vec![1.0, 2.0]);
         assert!(pool.shown.is_none() && pool.ceiling.is_none());
         assert_eq!(pool.values, [1.0, 2.0]);
-    }
-
-    #[test]
-    fn rank_correlation() {
-        let a: Vec<f64> = (0..20).map(f64::from).collect();
-        let b: Vec<f64> = a.iter().map(|x| x * x).collect();
-        assert!((spearman(&a, &b).unwrap() - 1.0).abs() < 1e-12);
-        let c: Vec<f64> = a.iter().map(|x| -x).collect();
-        assert!((spearman(&a, &c).unwrap() + 1.0).abs() < 1e-12);
-        assert!(spearman(&a, &[1.0; 20]).is_none());
     }
 }
