@@ -269,7 +269,10 @@ mod tests {
             Counter::system("Memory", None, "available mbytes"),
             Some(Counter::AvailableMBytes)
         );
-        assert_eq!(Counter::system("Process", Some("svchost"), "Handle Count"), None);
+        assert_eq!(
+            Counter::system("Process", Some("svchost"), "Handle Count"),
+            None
+        );
         assert_eq!(Counter::TotalHandleCount.unit(), Unit::Handles);
         assert!(Counter::AvailableBytes.falls() && !Counter::CommittedBytes.falls());
     }

@@ -187,10 +187,7 @@ impl Finding {
         b.verdict
             .rank()
             .cmp(&a.verdict.rank())
-            .then(
-                a.explained_by_processes()
-                    .cmp(&b.explained_by_processes()),
-            )
+            .then(a.explained_by_processes().cmp(&b.explained_by_processes()))
             .then(b.confidence.total_cmp(&a.confidence))
             .then(
                 a.time_to_limit_hours

@@ -4,9 +4,9 @@
 
 use super::gates::LifetimeTrial;
 use super::limit::{self, Bitness, Limit};
-use super::system_limit;
 use super::rules::{growing_hours, partial_day, relative_growth, Decision, Evidence};
 use super::stats::trend::SenSlope;
+use super::system_limit;
 use super::{amount, hours_text, per_hour, Severity, Verdict};
 use crate::format;
 use crate::vocab::Counter;

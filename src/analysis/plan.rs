@@ -141,7 +141,11 @@ impl<'a> Plan<'a> {
 
     /// The last logged `Memory\\Commit Limit` of the column's machine.
     pub fn commit_limit_of(&self, column: usize) -> Option<f64> {
-        memory_last(self.log, &self.log.columns[column].path.machine, "Commit Limit")
+        memory_last(
+            self.log,
+            &self.log.columns[column].path.machine,
+            "Commit Limit",
+        )
     }
 
     /// What shows the column's machine to be 64-bit.

@@ -173,9 +173,14 @@ pub(crate) fn name_consumers(findings: &mut [Finding]) {
 fn consumers_of(findings: &[Finding], system: &Finding, kind: Counter) -> Vec<Consumer> {
     let wanted = feeding(kind);
     // Memory left falls as processes grow: the system's rate is taken as memory lost.
-    let system_rate = system.slope_per_hour.map(|s| if kind.falls() { -s } else { s });
+    let system_rate = system
+        .slope_per_hour
+        .map(|s| if kind.falls() { -s } else { s });
     let same_machine = |f: &Finding| {
-        f.machine.as_deref().unwrap_or("").eq_ignore_ascii_case(system.machine.as_deref().unwrap_or(""))
+        f.machine
+            .as_deref()
+            .unwrap_or("")
+            .eq_ignore_ascii_case(system.machine.as_deref().unwrap_or(""))
     };
     let mut found: Vec<Consumer> = Vec::new();
     for f in findings {
@@ -225,7 +230,10 @@ mod tests {
 
     #[test]
     fn memory_left_is_analysed_as_memory_lost() {
-        let a = analysed(Counter::AvailableMBytes, vec![4000.0, 3000.0, f64::NAN, 1000.0]);
+        let a = analysed(
+            Counter::AvailableMBytes,
+            vec![4000.0, 3000.0, f64::NAN, 1000.0],
+        );
         let mb = 1024.0 * 1024.0;
         assert_eq!(a.ceiling, Some(4000.0 * mb));
         assert_eq!(a.values[..2], [0.0, 1000.0 * mb]);

@@ -137,8 +137,11 @@ mod tests {
         // An NT 4.0-era log with a small pool: the 128 MB of Q126402.
         let l = limit_for(Counter::SystemPoolNonpaged, &machine(40.0 * MB, 1999)).unwrap();
         assert_eq!(l.value, 128.0 * MB);
-        assert!(l.name.contains("NT 4.0"), "{}", l.name);
-        assert!(l.assumption.unwrap().contains("assumed Windows NT 4.0"));
+        assert!(l.name.contains("NT 3.5 / 4.0"), "{}", l.name);
+        assert!(l
+            .assumption
+            .unwrap()
+            .contains("assumed Windows NT 3.5 / 4.0"));
         // 2003-era, 180 MB: 256 MB. Past that, only a 32-bit Vista or later, or x64, fits.
         let l = limit_for(Counter::SystemPoolNonpaged, &machine(180.0 * MB, 2008)).unwrap();
         assert_eq!(l.value, 256.0 * MB);
@@ -162,7 +165,10 @@ mod tests {
             commit_limit: Some(8e9),
             ..machine(1e9, 2020)
         };
-        assert_eq!(limit_for(Counter::CommittedBytes, &logged).unwrap().value, 8e9);
+        assert_eq!(
+            limit_for(Counter::CommittedBytes, &logged).unwrap().value,
+            8e9
+        );
         assert!(limit_for(Counter::TotalHandleCount, &logged).is_none());
         let l = limit_for(Counter::AvailableMBytes, &logged).unwrap();
         assert_eq!(l.value, 64.0 * MB);

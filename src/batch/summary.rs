@@ -80,7 +80,11 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
             limit.push(f.limit.filter(|v| v.is_finite()));
             limit_name.push(f.limit_name.clone());
             top_kb.push(top_kb_for(report, f));
-            scope.push(Some(if f.system.is_some() { "system" } else { "process" }));
+            scope.push(Some(if f.system.is_some() {
+                "system"
+            } else {
+                "process"
+            }));
             consumer.push(
                 f.system
                     .as_ref()
