@@ -133,10 +133,7 @@ impl<'a> Plan<'a> {
 
     /// The year of the log's first sample (what Windows was in service then).
     pub fn year(&self) -> Option<i32> {
-        self.log
-            .timestamps
-            .first()
-            .map(|t| chrono::Datelike::year(t))
+        self.log.timestamps.first().map(chrono::Datelike::year)
     }
 
     /// The last logged `Memory\\Commit Limit` of the column's machine.
