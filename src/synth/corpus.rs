@@ -528,3 +528,41 @@ pub fn truth_counts(logs: &[GeneratedLog]) -> Vec<(Family, Truth, usize)> {
     out.sort_by_key(|(f, _, _)| f.number());
     out
 }
+
+#[cfg(test)]
+mod system_tests {
+    use super::*;
+
+    #[test]
+    fn system_logs_hold_labelled_system_series_only() {
+        let logs: Vec<GeneratedLog> = system_logs(Split::Tune, 0.01).collect();
+        assert_eq!(logs.len(), 4);
+        for log in &logs {
+            assert!(log.spec.services.is_empty());
+            let names: Vec<&str> = log.labels.iter().map(|l| l.instance.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "System (pool)",
+                    "System (pool)",
+                    "System (commit)",
+                    "System (handles)"
+                ]
+            );
+            // The commit series runs into the Commit Limit logged beside it.
+            let commit = &log.labels[2];
+            let limit = log
+                .spec
+                .objects_before
+                .iter()
+                .find(|c| c.counter == "Commit Limit")
+                .map(|c| c.values[0]);
+            assert_eq!(commit.limit, limit);
+            assert!(log.labels.iter().all(|l| l.machine == log.spec.host));
+        }
+        // Seeded: the same split and scale give the same logs.
+        let again: Vec<GeneratedLog> = system_logs(Split::Tune, 0.01).collect();
+        assert_eq!(logs[0].labels, again[0].labels);
+        assert_eq!(logs[0].to_csv_bytes(), again[0].to_csv_bytes());
+    }
+}
