@@ -43,8 +43,7 @@ fn one_hour_desktop_capture_gives_sane_findings() {
         .iter()
         .filter(|c| {
             let p = &c.path;
-            perfleak::vocab::Counter::system(&p.object, p.instance.as_deref(), &p.counter)
-                .is_some()
+            perfleak::vocab::Counter::system(&p.object, p.instance.as_deref(), &p.counter).is_some()
         })
         .count();
     assert!(system > 0);

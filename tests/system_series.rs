@@ -134,6 +134,18 @@ fn a_system_only_pool_leak_is_found_with_its_limit_and_forecast() {
         .unwrap()
         .iter()
         .any(|r| r.as_str().unwrap().contains("poolmon")));
+    // The terminal counts it as a leak, and a script failing on leaks fails on it.
+    let out = perfleak()
+        .current_dir(dir.path())
+        .args(["analyze", "--fail-on", "leak", "pool.csv", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 log(s) analysed: 1 with leaks"),
+        "{stderr}"
+    );
     // The cycling paged pool and handles of all processes are judged, and not leaks.
     assert_eq!(finding(&report, "Pool Paged Bytes")["verdict"], "ok");
     assert_eq!(finding(&report, "Handle Count")["verdict"], "ok");

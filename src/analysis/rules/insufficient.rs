@@ -32,7 +32,9 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         &name,
         &col.path.counter,
         s.kind,
-        e.first.zip(e.last).map(|(a, b)| (as_logged(a), as_logged(b))),
+        e.first
+            .zip(e.last)
+            .map(|(a, b)| (as_logged(a), as_logged(b))),
         e.span_hours,
     )];
     if s.lifetimes.len() > 1 {
