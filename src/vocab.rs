@@ -2,9 +2,10 @@
 //! analyses, the
 //! [`Unit`] a person reads them in, and the [`Shape`] of a series. Serialised exactly as the
 //! strings report.json has always carried (`bytes`, `warm-up`, ...). Adding a counter: one arm
-//! in [`Counter`] (its canonical name and unit here), its localized names in
-//! `data/names/counters.toml`, its limit in `analysis/limit.rs` and, for the KB, its key in
-//! `kb::COUNTER_KEYS`.
+//! in [`Counter`] (its canonical name and unit here; a system-wide one also in
+//! [`Counter::SYSTEM`] and its area), its localized names in `data/names/counters.toml`, its
+//! limit in `analysis/limit.rs` (system-wide: `analysis/system_limit.rs` and
+//! `data/limits/system.toml`) and, for the KB, its key in `kb::COUNTER_KEYS`.
 
 use std::fmt;
 

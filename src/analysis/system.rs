@@ -228,6 +228,88 @@ fn consumers_of(findings: &[Finding], system: &Finding, kind: Counter) -> Vec<Co
 mod tests {
     use super::*;
 
+    fn finding(instance: &str, counter: &str, verdict: Verdict, slope: f64, unit: Unit) -> Finding {
+        Finding {
+            process: instance.into(),
+            instance: instance.into(),
+            counter: counter.into(),
+            verdict,
+            slope_per_hour: Some(slope),
+            unit,
+            ..Finding::default()
+        }
+    }
+
+    #[test]
+    fn consumers_grow_with_the_system_at_a_share_of_its_rate() {
+        let mb = 1024.0 * 1024.0;
+        let mut pool = finding(
+            "System (pool)",
+            "Pool Nonpaged Bytes",
+            Verdict::Leak,
+            10.0 * mb,
+            Unit::Bytes,
+        );
+        pool.system = Some(SystemSeries {
+            area: SystemArea::Pool,
+            path: String::new(),
+            falling: false,
+            likely_consumers: Vec::new(),
+            kind: Some(Counter::SystemPoolNonpaged),
+        });
+        let mut findings = vec![
+            pool,
+            // 80% of the pool's rate: the likeliest.
+            finding(
+                "agent",
+                "Pool Nonpaged Bytes",
+                Verdict::Leak,
+                8.0 * mb,
+                Unit::Bytes,
+            ),
+            // Handles beside a pool: named after a pool of the system's unit.
+            finding(
+                "agent",
+                "Handle Count",
+                Verdict::Suspect,
+                300.0,
+                Unit::Handles,
+            ),
+            // 1%: too little to account for the system's growth.
+            finding(
+                "tiny",
+                "Pool Nonpaged Bytes",
+                Verdict::Leak,
+                0.1 * mb,
+                Unit::Bytes,
+            ),
+            // Not flagged, or feeding another series: never named.
+            finding(
+                "quiet",
+                "Pool Nonpaged Bytes",
+                Verdict::Ok,
+                9.0 * mb,
+                Unit::Bytes,
+            ),
+            finding("web", "Private Bytes", Verdict::Leak, 9.0 * mb, Unit::Bytes),
+        ];
+        name_consumers(&mut findings);
+        let named: Vec<(&str, &str)> = findings[0]
+            .system
+            .as_ref()
+            .unwrap()
+            .likely_consumers
+            .iter()
+            .map(|c| (c.instance.as_str(), c.counter.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [("agent", "Pool Nonpaged Bytes"), ("agent", "Handle Count")]
+        );
+        assert!(findings[0].reasons[0].starts_with("likely consumer: agent (its Pool Nonpaged Bytes leak: +8.00 MB/h, 80% of the system's rate)"), "{:?}", findings[0].reasons);
+        assert!(findings[0].explained_by_processes());
+    }
+
     #[test]
     fn memory_left_is_analysed_as_memory_lost() {
         let a = analysed(
