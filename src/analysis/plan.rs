@@ -295,15 +295,22 @@ fn chosen_series(log: &PerfLog) -> Vec<(usize, Counter)> {
     // One column per machine and system counter (a log joined from two captures may repeat
     // one): the first.
     let mut seen: HashSet<(String, Counter)> = HashSet::new();
+    let mut system: Vec<(usize, Counter, String)> = Vec::new();
     for (i, c) in log.columns.iter().enumerate() {
         let p = &c.path;
         if let Some(kind) = Counter::system(&p.object, p.instance.as_deref(), &p.counter) {
             let machine = p.machine.as_deref().unwrap_or("").to_ascii_lowercase();
-            if p.index.is_none() && seen.insert((machine, kind)) {
-                series.push((i, kind));
+            if p.index.is_none() && seen.insert((machine.clone(), kind)) {
+                system.push((i, kind, machine));
             }
         }
     }
+    // Memory left in bytes and in megabytes is one series: the bytes are kept.
+    system.retain(|(_, kind, machine)| {
+        *kind != Counter::AvailableMBytes
+            || !seen.contains(&(machine.clone(), Counter::AvailableBytes))
+    });
+    series.extend(system.into_iter().map(|(i, kind, _)| (i, kind)));
     series
 }
 
