@@ -25,6 +25,7 @@ use perfleak_synth::score::{
     covers, detection_delay, flips, match_detections, ols_rule, pal_rule, quantile, wilson, Call,
     Confusion, Detection,
 };
+use perfleak::vocab::Counter;
 use perfleak_synth::{self as synth, Difficulty, Family, GeneratedLog, SeriesLabel, Split, Truth};
 
 const DETECTORS: [&str; 3] = [
@@ -262,6 +263,14 @@ fn prefix(log: &PerfLog, m: usize) -> PerfLog {
 }
 
 fn series_of<'a>(log: &'a PerfLog, label: &SeriesLabel) -> Option<&'a Column> {
+    // A system series is labelled with the name its finding has (`System (pool)`).
+    if label.instance.starts_with("System (") {
+        return log.columns.iter().find(|c| {
+            let p = &c.path;
+            Counter::system(&p.object, p.instance.as_deref(), &p.counter)
+                .is_some_and(|k| k.name().eq_ignore_ascii_case(&label.counter))
+        });
+    }
     log.columns.iter().find(|c| {
         c.path.object.eq_ignore_ascii_case("Process")
             && c.path
@@ -277,7 +286,7 @@ fn baseline_calls(log: &PerfLog, label: &SeriesLabel) -> [Call; 2] {
     };
     let hours: Vec<f64> = log.elapsed_seconds.iter().map(|s| s / 3600.0).collect();
     let values = column.values.to_vec();
-    let threshold = if label.counter == "Private Bytes" {
+    let threshold = if label.counter.ends_with("Bytes") {
         100.0 * MB
     } else {
         100.0
@@ -541,6 +550,12 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
         );
     }
     println!("\n### Per family (95% Wilson intervals)\n");
+    print_families(t);
+    print_rest(t);
+}
+
+/// The per-family table: each detector's rate with its 95% Wilson interval.
+fn print_families(t: &Tally) {
     println!(
         "| # | family | truth | series | {} | {} | {} | perfleak abstained |",
         DETECTORS[0], DETECTORS[1], DETECTORS[2]
@@ -569,6 +584,9 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
             opt(p.abstention_rate())
         );
     }
+}
+
+fn print_rest(t: &Tally) {
     println!("\n### perfleak recall by difficulty (SNR: hard < 4 ≤ medium < 16 ≤ easy)\n");
     println!("| difficulty | leaks | recall |");
     println!("|---|---|---|");
@@ -685,5 +703,55 @@ fn main() {
             println!("- {e}");
         }
     }
+    system_series(&cfg, &first_error);
     throughput(&cfg);
+}
+
+/// System-only logs (`Memory` pools and commit, `Process(_Total)` handles), scored apart so
+/// the process corpus and its figures stay as they were.
+fn system_series(cfg: &Config, first_error: &Mutex<bool>) {
+    let started = Instant::now();
+    let t = synth::system_logs(cfg.split, cfg.scale)
+        .par_bridge()
+        .map(|log| score_log(&log, false, first_error))
+        .reduce(Tally::default, Tally::merge);
+    println!(
+        "\n### System-wide series ({} system-only logs, {} labelled series, {:.0} s)\n",
+        t.logs,
+        t.series,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "| detector | precision | recall | F1 | FP/1000 healthy | abstained | ambiguous flagged |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (d, name) in DETECTORS.iter().enumerate() {
+        let c = t.overall(d);
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            rate(c.tp, c.tp + c.fp),
+            rate(c.tp, c.tp + c.fn_),
+            opt(c.f1()),
+            per_1000(c.fp, c.fp + c.tn),
+            opt(c.abstention_rate()),
+            rate(c.ambiguous_flagged, c.ambiguous)
+        );
+    }
+    if t.read_failures > 0 {
+        println!(
+            "\n**{} system-only logs failed to read** (first: `{}`).",
+            t.read_failures,
+            t.first_read_error.as_deref().unwrap_or("?")
+        );
+    }
+    println!();
+    print_families(&t);
+    if !t.errors.is_empty() {
+        let mut errors = t.errors.clone();
+        errors.sort();
+        println!("\n### System-wide misses and false alarms\n");
+        for e in errors {
+            println!("- {e}");
+        }
+    }
 }

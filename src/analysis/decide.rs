@@ -2,6 +2,7 @@
 //! their order, the forecast, the notes on how the series was read, and the finding.
 
 use super::rules::{self, daily_cycle, Decision, Evidence};
+use super::system::{self, SystemSeries};
 use super::trial::SeriesTrial;
 use super::{forecast, per_hour, Finding, TrendLine, Verdict};
 use crate::ingest::PerfLog;
@@ -100,6 +101,52 @@ fn fits(e: &Evidence, robust: bool) -> Vec<TrendLine> {
 
 fn finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> Finding {
     let s = e.s;
+    let f = process_finding(e, d, forecast);
+    match &s.system {
+        Some(ctx) => system_finding(e, f, ctx.ceiling),
+        None => f,
+    }
+}
+
+/// A system series' finding: named for the system (`System (pool)`), its figures read back
+/// from memory lost to memory left when the counter falls.
+fn system_finding(e: &Evidence, mut f: Finding, ceiling: Option<f64>) -> Finding {
+    let kind = e.s.kind;
+    let path = &e.log.columns[e.s.column].path;
+    let area = kind.system_area().expect("a system counter");
+    // Named for the system in both: every document labels a series by its instance, and
+    // the logged path is in `system.path`.
+    f.process = area.process_name();
+    f.instance = f.process.clone();
+    f.system = Some(SystemSeries {
+        area,
+        path: path.canonical(),
+        falling: kind.falls(),
+        likely_consumers: Vec::new(),
+        kind: Some(kind),
+    });
+    let Some(c) = ceiling else {
+        return f;
+    };
+    let back = |v: Option<f64>| v.map(|v| c - v);
+    f.first = back(f.first);
+    f.last = back(f.last);
+    f.growth_percent = match (f.first, f.last) {
+        (Some(a), Some(b)) if a > 0.0 => Some(100.0 * (b - a) / a),
+        _ => None,
+    };
+    f.limit = back(f.limit);
+    f.slope_per_hour = f.slope_per_hour.map(|v| -v);
+    f.slope_ci95 = f.slope_ci95.map(|[lo, hi]| [-hi, -lo]);
+    f.ols_slope_per_hour = f.ols_slope_per_hour.map(|v| -v);
+    for line in f.robust_fits.iter_mut().chain(f.ols_fits.iter_mut()) {
+        *line = system::line_as_logged(*line, c);
+    }
+    f
+}
+
+fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> Finding {
+    let s = e.s;
     let col = &e.log.columns[s.column];
     let decisive = d.decisive.map(|i| e.lifetime(i));
     let sen = decisive.and_then(|l| l.sen);
@@ -148,6 +195,7 @@ fn finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> Finding {
         restarts: s.split.cuts.iter().map(|c| c.0).collect(),
         robust_fits: fits(e, true),
         ols_fits: fits(e, false),
-        stitched_values: s.values.clone(),
+        stitched_values: s.shown.clone().or_else(|| s.values.clone()),
+        system: None,
     }
 }

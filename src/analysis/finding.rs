@@ -132,8 +132,13 @@ pub struct Finding {
     /// What `limit` is (`commit headroom` (Commit Limit - Committed Bytes), `2 GB address
     /// space of a 32-bit process`, `handle alert threshold ...`).
     pub limit_name: Option<String>,
-    /// The assumption the limit rests on, when the log does not prove it (bitness).
+    /// The assumption the limit rests on, when the log does not prove it (bitness, the
+    /// Windows era of a pool maximum).
     pub limit_assumption: Option<String>,
+    /// A system-wide series (pool, commit, memory left, handles of all processes): what it is
+    /// and its likely consumers. Absent from report.json for a process's series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<super::system::SystemSeries>,
 
     /// Index of the series' column in `PerfLog::columns` (for charts; not serialised).
     #[serde(skip)]
@@ -168,11 +173,21 @@ impl Finding {
         }
     }
 
-    /// Sort key: worse verdict, then higher confidence, then sooner exhaustion.
+    /// A system-wide series whose growth named processes explain (their own findings come
+    /// first: they are what to act on).
+    pub fn explained_by_processes(&self) -> bool {
+        self.system
+            .as_ref()
+            .is_some_and(|s| !s.likely_consumers.is_empty())
+    }
+
+    /// Sort key: worse verdict, then a process before the system series it explains, then
+    /// higher confidence, then sooner exhaustion.
     pub fn worst_first(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         b.verdict
             .rank()
             .cmp(&a.verdict.rank())
+            .then(a.explained_by_processes().cmp(&b.explained_by_processes()))
             .then(b.confidence.total_cmp(&a.confidence))
             .then(
                 a.time_to_limit_hours

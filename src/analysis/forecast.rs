@@ -6,6 +6,7 @@ use super::gates::LifetimeTrial;
 use super::limit::{self, Bitness, Limit};
 use super::rules::{growing_hours, partial_day, relative_growth, Decision, Evidence};
 use super::stats::trend::SenSlope;
+use super::system_limit;
 use super::{amount, hours_text, per_hour, Severity, Verdict};
 use crate::format;
 use crate::vocab::Counter;
@@ -31,13 +32,32 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
         .or(e.last)
         .unwrap_or(0.0);
     let bitness = Bitness::of(s.max_virtual_bytes, s.machine_x64.as_deref());
-    let limit = limit::limit_for(
-        kind,
-        level_now,
-        s.max_virtual_bytes,
-        s.commit_headroom,
-        &bitness,
-    );
+    // A falling series (memory left) is analysed as what it lost since its highest point: its
+    // limit and level read back in the counter's own terms.
+    let ceiling = s.system.as_ref().and_then(|c| c.ceiling);
+    let as_logged = |v: f64| ceiling.map_or(v, |c| c - v);
+    let limit = match &s.system {
+        Some(ctx) => system_limit::limit_for(
+            kind,
+            &system_limit::Machine {
+                observed_max: ctx.observed_max,
+                commit_limit: ctx.commit_limit,
+                x64: s.machine_x64.as_deref(),
+                year: ctx.year,
+            },
+        )
+        .map(|l| Limit {
+            value: as_logged(l.value),
+            ..l
+        }),
+        None => limit::limit_for(
+            kind,
+            level_now,
+            s.max_virtual_bytes,
+            s.commit_headroom,
+            &bitness,
+        ),
+    };
     let mut forecast = Forecast {
         limit: None,
         time_to_limit_hours: None,
@@ -62,7 +82,7 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
                 forecast.severity = Some(limit::severity(h));
                 d.reasons.push(format!(
                     "TTE({}) {} [{}, {}] ({})",
-                    amount(kind, lim.value),
+                    amount(kind, as_logged(lim.value)),
                     hours_text(h),
                     ci[0].map_or("?".into(), hours_text),
                     ci[1].map_or("never".into(), hours_text),
@@ -72,8 +92,8 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
                     d.reasons.push(format!(
                         "already past the {} of {} ({})",
                         lim.name,
-                        amount(kind, lim.value),
-                        amount(kind, level_now)
+                        amount(kind, as_logged(lim.value)),
+                        amount(kind, as_logged(level_now))
                     ));
                 }
                 if let Some(assumption) = &lim.assumption {
@@ -107,7 +127,14 @@ fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlo
         format!(
             "Sen {} (95% CI {})",
             per_hour(kind, sen.slope),
-            format::rate_interval(Some([sen.lower, sen.upper]), &kind.unit())
+            format::rate_interval(
+                Some(if kind.falls() {
+                    [-sen.upper, -sen.lower]
+                } else {
+                    [sen.lower, sen.upper]
+                }),
+                &kind.unit()
+            )
         ),
     );
     reasons.insert(

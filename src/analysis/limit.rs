@@ -21,6 +21,13 @@ pub fn growth_floor(counter: Counter) -> f64 {
         Counter::HandleCount => 3.0,
         Counter::ThreadCount => 2.0,
         Counter::PoolPagedBytes | Counter::PoolNonpagedBytes => 4.0 * 1024.0,
+        // The machine's totals move by more than one process's: a drift below these is
+        // nothing a server runs out of.
+        Counter::SystemPoolPaged | Counter::SystemPoolNonpaged => 1024.0 * 1024.0,
+        Counter::CommittedBytes | Counter::AvailableBytes | Counter::AvailableMBytes => {
+            32.0 * 1024.0 * 1024.0
+        }
+        Counter::TotalHandleCount => 100.0,
         _ => 32.0 * 1024.0,
     }
 }

@@ -1,6 +1,7 @@
-//! analysis: [`PerfLog`] -> [`Finding`]s. Splits each process series into lifetimes, runs robust
-//! trend tests on block-aggregated lifetimes, rejects shapes that are not leaks, and forecasts
-//! the time to the counter's limit.
+//! analysis: [`PerfLog`] -> [`Finding`]s. Splits each process series, and each system-wide one
+//! (pool, commit, memory left, handles of all processes: see [`system`]), into lifetimes, runs
+//! robust trend tests on block-aggregated lifetimes, rejects shapes that are not leaks, and
+//! forecasts the time to the counter's limit.
 
 mod blocks;
 mod decide;
@@ -15,9 +16,12 @@ mod rules;
 mod season;
 pub mod stats;
 mod stitch;
+mod system;
+mod system_limit;
 mod trial;
 
 pub use finding::{Finding, Severity, TrendLine, Verdict};
+pub use system::{Consumer, SystemSeries};
 
 use crate::format;
 use crate::ingest::PerfLog;
@@ -56,6 +60,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     fdr::assign_q(&mut trials);
     let mut findings: Vec<Finding> = trials.par_iter().map(|s| decide::decide(log, s)).collect();
     corroborate(&mut findings);
+    system::name_consumers(&mut findings);
     findings.sort_by(Finding::worst_first);
     findings
 }
@@ -66,8 +71,10 @@ fn amount(kind: Counter, v: f64) -> String {
     format::quantity(Some(v), &kind.unit())
 }
 
+/// A rate as the counter reads it: memory left, analysed as memory lost, falls.
 fn per_hour(kind: Counter, v: f64) -> String {
-    format::rate(Some(v), &kind.unit())
+    let sign = if kind.falls() { -1.0 } else { 1.0 };
+    format::rate(Some(sign * v), &kind.unit())
 }
 
 /// A duration in hours: `36 min`, `5.2 h`, `3.0 days`, `47.9 years`.

@@ -131,6 +131,20 @@ impl<'a> Plan<'a> {
             .and_then(|(_, h)| *h)
     }
 
+    /// The year of the log's first sample (what Windows was in service then).
+    pub fn year(&self) -> Option<i32> {
+        self.log.timestamps.first().map(chrono::Datelike::year)
+    }
+
+    /// The last logged `Memory\\Commit Limit` of the column's machine.
+    pub fn commit_limit_of(&self, column: usize) -> Option<f64> {
+        memory_last(
+            self.log,
+            &self.log.columns[column].path.machine,
+            "Commit Limit",
+        )
+    }
+
     /// What shows the column's machine to be 64-bit.
     pub fn x64_evidence_of(&self, column: usize) -> Option<String> {
         let machine = &self.log.columns[column].path.machine;
@@ -232,6 +246,8 @@ impl<'a> Plan<'a> {
         let mut process_of: HashMap<ColumnKey, usize> = HashMap::new();
         for (order, unit) in units.into_iter().enumerate() {
             match unit {
+                // A system-wide series stands alone: it has no identity columns to share.
+                Unit::Label(_, kind) if kind.is_system() => processes.push(vec![(order, unit)]),
                 Unit::Label(column, _) => {
                     let slot = *process_of
                         .entry(key(&self.log.columns[column], ""))
@@ -248,7 +264,8 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// The analysed columns of real processes with their counter. A log may hold both counter sets
+/// The analysed columns with their counter: those of real processes, then the system-wide
+/// series (`Memory`, `Process(_Total)`). The analysed columns of real processes: A log may hold both counter sets
 /// for the same processes (a collector set written for older servers and extended for Windows
 /// 11). Process V2 is kept, Process dropped, per machine, image and counter: its `name:pid`
 /// instances name one process each, so no `#N` label passes between processes and nothing
@@ -267,13 +284,34 @@ fn chosen_series(log: &PerfLog) -> Vec<(usize, Counter)> {
         .filter(|c| c.path.process_v2_pid().is_some() && c.path.is_real_process())
         .map(|c| image_key(&c.path))
         .collect();
-    log.columns
+    let mut series: Vec<(usize, Counter)> = log
+        .columns
         .iter()
         .enumerate()
         .filter(|(_, c)| c.path.is_real_process())
         .filter(|(_, c)| c.path.object != "Process" || !in_v2.contains(&image_key(&c.path)))
         .filter_map(|(i, c)| Counter::from_name(&c.path.counter).map(|k| (i, k)))
-        .collect()
+        .collect();
+    // One column per machine and system counter (a log joined from two captures may repeat
+    // one): the first.
+    let mut seen: HashSet<(String, Counter)> = HashSet::new();
+    let mut system: Vec<(usize, Counter, String)> = Vec::new();
+    for (i, c) in log.columns.iter().enumerate() {
+        let p = &c.path;
+        if let Some(kind) = Counter::system(&p.object, p.instance.as_deref(), &p.counter) {
+            let machine = p.machine.as_deref().unwrap_or("").to_ascii_lowercase();
+            if p.index.is_none() && seen.insert((machine.clone(), kind)) {
+                system.push((i, kind, machine));
+            }
+        }
+    }
+    // Memory left in bytes and in megabytes is one series: the bytes are kept.
+    system.retain(|(_, kind, machine)| {
+        *kind != Counter::AvailableMBytes
+            || !seen.contains(&(machine.clone(), Counter::AvailableBytes))
+    });
+    series.extend(system.into_iter().map(|(i, kind, _)| (i, kind)));
+    series
 }
 
 fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
@@ -340,17 +378,19 @@ fn x64_evidence(
     })
 }
 
+/// The last logged value of a `Memory` counter of the machine.
+fn memory_last(log: &PerfLog, machine: &Option<String>, counter: &str) -> Option<f64> {
+    log.columns
+        .iter()
+        .find(|c| {
+            c.path.object == "Memory"
+                && eq_opt(&c.path.machine, machine)
+                && c.path.counter.eq_ignore_ascii_case(counter)
+        })
+        .and_then(|c| c.values.last_finite())
+}
+
 /// Commit Limit - Committed Bytes of the machine at the end of the log.
 fn commit_headroom(log: &PerfLog, machine: &Option<String>) -> Option<f64> {
-    let memory = |counter: &str| {
-        log.columns
-            .iter()
-            .find(|c| {
-                c.path.object == "Memory"
-                    && eq_opt(&c.path.machine, machine)
-                    && c.path.counter.eq_ignore_ascii_case(counter)
-            })
-            .and_then(|c| c.values.last_finite())
-    };
-    Some(memory("Commit Limit")? - memory("Committed Bytes")?)
+    Some(memory_last(log, machine, "Commit Limit")? - memory_last(log, machine, "Committed Bytes")?)
 }

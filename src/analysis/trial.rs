@@ -8,6 +8,7 @@ use super::lifetime::{self, Identity, Lifetimes};
 use super::plan::{Plan, Unit};
 use super::season::Calendar;
 use super::stats::combine::stouffer;
+use super::system;
 use crate::vocab::Counter;
 
 /// Shortest lifetime (hours, samples) tested when restarts cut every lifetime of a series below
@@ -29,8 +30,13 @@ pub(crate) struct SeriesTrial {
     pub max_virtual_bytes: Option<f64>,
     /// What shows the series' machine to be 64-bit, in words (`None`: nothing does).
     pub machine_x64: Option<String>,
-    /// The series stitched by PID across instance labels (None: the column's own values).
+    /// The series stitched by PID across instance labels, or the analysed form of a system
+    /// series (see [`system::analysed`]) (None: the column's own values).
     pub values: Option<Vec<f64>>,
+    /// What a chart draws when it is not the column's own values (bytes of `Available MBytes`).
+    pub shown: Option<Vec<f64>>,
+    /// What a system-wide series needs beyond the process's (`None` for a process series).
+    pub system: Option<system::Context>,
     /// Instance labels of a stitched series, most samples first.
     pub labels: Vec<String>,
     /// The first and last samples that are numbers (index, value), and how many there are:
@@ -54,13 +60,18 @@ pub(crate) fn run_all(
         .into_par_iter()
         .flat_map(|process| {
             let first = process[0].1.column();
+            // A system-wide series has no identity: the machine's reboots are its restarts.
+            let is_system = matches!(process[0].1, Unit::Label(_, k) if k.is_system());
             // A Process V2 instance is one process: the PID in its name is its identity for
             // every sample, as an `ID Process` column is for a classic label.
             let pid = match log.columns[first].path.process_v2_pid() {
+                _ if is_system => None,
                 Some((_, pid)) => Some(vec![f64::from(pid); n]),
                 None => plan.decoded(first, "ID Process"),
             };
-            let elapsed = plan.decoded(first, "Elapsed Time");
+            let elapsed = (!is_system)
+                .then(|| plan.decoded(first, "Elapsed Time"))
+                .flatten();
             let max_vb = plan.max_virtual_bytes(first);
             // Still parallel within a process: a log of one big process has several counters.
             let trials: Vec<(usize, SeriesTrial)> = process
@@ -96,7 +107,26 @@ pub(crate) fn run_all(
                                 elapsed: elapsed.as_deref(),
                             };
                             let values = log.columns[column].values.to_vec();
-                            try_series(hours, &values, kind, identity, max_vb, calendar)
+                            if kind.is_system() {
+                                let a = system::analysed(kind, values);
+                                let mut trial =
+                                    try_series(hours, &a.values, kind, identity, max_vb, calendar);
+                                trial.system = Some(system::Context {
+                                    ceiling: a.ceiling,
+                                    observed_max: a.observed_max,
+                                    commit_limit: plan.commit_limit_of(column),
+                                    year: plan.year(),
+                                });
+                                // Values differing from the column's are kept for the rules
+                                // and charts.
+                                if a.shown.is_some() {
+                                    trial.values = Some(a.values);
+                                }
+                                trial.shown = a.shown;
+                                trial
+                            } else {
+                                try_series(hours, &values, kind, identity, max_vb, calendar)
+                            }
                         }
                     };
                     trial.column = column;
@@ -177,6 +207,8 @@ pub(crate) fn try_series(
         max_virtual_bytes,
         machine_x64: None,
         values: None,
+        shown: None,
+        system: None,
         labels: Vec::new(),
         first_finite: values
             .iter()

@@ -43,6 +43,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
     let mut limit = Vec::new();
     let mut limit_name = Vec::new();
     let mut top_kb = Vec::new();
+    let mut scope = Vec::new();
+    let mut consumer = Vec::new();
     for report in reports {
         if report.findings.is_empty() {
             log.push(report.source.path.clone());
@@ -59,6 +61,8 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
             limit.push(None);
             limit_name.push(None);
             top_kb.push(None);
+            scope.push(None);
+            consumer.push(None);
         }
         for f in &report.findings {
             log.push(report.source.path.clone());
@@ -76,6 +80,17 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
             limit.push(f.limit.filter(|v| v.is_finite()));
             limit_name.push(f.limit_name.clone());
             top_kb.push(top_kb_for(report, f));
+            scope.push(Some(if f.system.is_some() {
+                "system"
+            } else {
+                "process"
+            }));
+            consumer.push(
+                f.system
+                    .as_ref()
+                    .and_then(|s| s.likely_consumers.first())
+                    .map(|c| c.instance.clone()),
+            );
         }
     }
     df!(
@@ -94,6 +109,10 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
         "status" => status,
         "limit" => limit,
         "limit_name" => limit_name,
+        // `system` for a machine-wide series (pool, commit, memory left, all handles), whose
+        // likeliest consumer process is named when one grew with it.
+        "scope" => scope,
+        "likely_consumer" => consumer,
     )
 }
 

@@ -104,11 +104,13 @@ pub const PROCESS_COUNTERS: &[&str] = &[
     "Creating Process ID",
 ];
 
-/// Counters of the `Memory` object the analysis reads (commit and pool headroom).
+/// Counters of the `Memory` object the analysis reads (commit and pool headroom, and the
+/// system-wide series it judges).
 pub const MEMORY_COUNTERS: &[&str] = &[
     "Committed Bytes",
     "Commit Limit",
     "Available Bytes",
+    "Available MBytes",
     "Pool Paged Bytes",
     "Pool Nonpaged Bytes",
 ];

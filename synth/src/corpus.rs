@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use super::family::{self, Grid, Recipe, MB};
 use super::label::{Family, Truth};
 use super::pdh::{GeneratedLog, LogSpec, ObjectColumn, ServiceSpec};
+use crate::vocab::Counter;
 
 /// Which part of the corpus: `Tune` may be looked at while tuning; `Test` is frozen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,6 +414,105 @@ fn memory(counter: &str, values: Vec<f64>) -> ObjectColumn {
     }
 }
 
+/// The system-wide series of the system-only logs, with their level ranges: the nonpaged and
+/// paged pools, the machine's commit and every process's handles together.
+const SYSTEM_SERIES: [(Counter, f64, f64); 4] = [
+    (Counter::SystemPoolNonpaged, 40.0 * MB, 600.0 * MB),
+    (Counter::SystemPoolPaged, 100.0 * MB, 900.0 * MB),
+    (Counter::CommittedBytes, 1024.0 * MB, 24_576.0 * MB),
+    (Counter::TotalHandleCount, 8_000.0, 120_000.0),
+];
+
+/// Families a system series is drawn from: growth that does not stop, and the shapes of a
+/// healthy machine's totals (steady, daily load, a service started, a cache filled, bursts).
+const SYSTEM_FAMILIES: [Family; 11] = [
+    Family::LinearLeak,
+    Family::SlowLeak,
+    Family::StepwiseLeak,
+    Family::CyclicLeak,
+    Family::LateOnsetLeak,
+    Family::Flat,
+    Family::DailyCycle,
+    Family::LevelShift,
+    Family::WarmUp,
+    Family::CacheFill,
+    Family::Bursts,
+];
+
+/// Logs of system counters only (issue #17: a driver's pool leak or commit running out shows
+/// in no process), 400 at scale 1.0, each series drawn from [`SYSTEM_FAMILIES`]; from their own
+/// seed space (user seed 0x5359), so the process corpus is unchanged.
+pub fn system_logs(split: Split, scale: f64) -> impl Iterator<Item = GeneratedLog> {
+    let count = ((400.0 * scale).ceil() as u64).max(1);
+    (0..count).map(move |i| {
+        let seed = log_seed(split, 0x5359, i);
+        system_log(&format!("system-{}-{i:04}", split.name()), seed)
+    })
+}
+
+fn system_log(name: &str, seed: u64) -> GeneratedLog {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let (hours, interval) = draw_timing(&mut rng, false);
+    let samples = (hours * 3600.0 / interval).round() as usize + 1;
+    let day0 = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default();
+    let start = day0.and_hms_opt(0, 0, 0).unwrap_or_default()
+        + Duration::minutes(rng.random_range(0..(35 * 24 * 60)));
+    let grid = Grid {
+        samples,
+        interval_seconds: interval,
+        week_hour0: week_hour(start),
+        load: vec![0.5; samples],
+    };
+    let host = format!("SYS{:04}", rng.random_range(0..10_000));
+    let mut columns = Vec::new();
+    let mut labels = Vec::new();
+    for (kind, lo, hi) in SYSTEM_SERIES {
+        let family = SYSTEM_FAMILIES[rng.random_range(0..SYSTEM_FAMILIES.len())];
+        let base = family::draw_log_uniform(&mut rng, lo, hi);
+        let (values, mut label) = family::system_series(&mut rng, family, kind, base, &grid);
+        label.machine = host.clone();
+        if kind == Counter::CommittedBytes {
+            let peak = values.iter().copied().fold(0.0, f64::max);
+            let limit = ((peak * family::draw_uniform(&mut rng, 1.3, 3.0)) / MB).round() * MB;
+            label.limit = Some(limit);
+            label.time_to_limit_hours = label.time_to(limit);
+            columns.push(memory("Commit Limit", vec![limit; samples]));
+        }
+        columns.push(match kind {
+            Counter::TotalHandleCount => ObjectColumn {
+                object: "Process".into(),
+                instance: Some("_Total".into()),
+                counter: kind.name().into(),
+                values,
+                decimals: 0,
+            },
+            _ => memory(kind.name(), values),
+        });
+        labels.push(label);
+    }
+    let zone = ZONES[rng.random_range(0..ZONES.len())];
+    let jitter_ms = (0..samples).map(|_| rng.random_range(0..40u32)).collect();
+    GeneratedLog {
+        spec: LogSpec {
+            name: name.to_string(),
+            seed,
+            host: host.clone(),
+            time_zone: zone.0.into(),
+            bias_minutes: zone.1,
+            start,
+            interval_seconds: interval,
+            samples,
+            jitter_ms,
+            services: Vec::new(),
+            id_process: false,
+            elapsed_time: false,
+            objects_before: columns,
+            objects_after: Vec::new(),
+        },
+        labels,
+    }
+}
+
 /// Counts of labelled series per family and truth (for a corpus summary).
 pub fn truth_counts(logs: &[GeneratedLog]) -> Vec<(Family, Truth, usize)> {
     let mut out: Vec<(Family, Truth, usize)> = Vec::new();
@@ -427,4 +527,42 @@ pub fn truth_counts(logs: &[GeneratedLog]) -> Vec<(Family, Truth, usize)> {
     }
     out.sort_by_key(|(f, _, _)| f.number());
     out
+}
+
+#[cfg(test)]
+mod system_tests {
+    use super::*;
+
+    #[test]
+    fn system_logs_hold_labelled_system_series_only() {
+        let logs: Vec<GeneratedLog> = system_logs(Split::Tune, 0.01).collect();
+        assert_eq!(logs.len(), 4);
+        for log in &logs {
+            assert!(log.spec.services.is_empty());
+            let names: Vec<&str> = log.labels.iter().map(|l| l.instance.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "System (pool)",
+                    "System (pool)",
+                    "System (commit)",
+                    "System (handles)"
+                ]
+            );
+            // The commit series runs into the Commit Limit logged beside it.
+            let commit = &log.labels[2];
+            let limit = log
+                .spec
+                .objects_before
+                .iter()
+                .find(|c| c.counter == "Commit Limit")
+                .map(|c| c.values[0]);
+            assert_eq!(commit.limit, limit);
+            assert!(log.labels.iter().all(|l| l.machine == log.spec.host));
+        }
+        // Seeded: the same split and scale give the same logs.
+        let again: Vec<GeneratedLog> = system_logs(Split::Tune, 0.01).collect();
+        assert_eq!(logs[0].labels, again[0].labels);
+        assert_eq!(logs[0].to_csv_bytes(), again[0].to_csv_bytes());
+    }
 }

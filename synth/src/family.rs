@@ -693,3 +693,66 @@ pub fn draw_log_uniform(rng: &mut SmallRng, lo: f64, hi: f64) -> f64 {
 pub fn draw_uniform(rng: &mut SmallRng, lo: f64, hi: f64) -> f64 {
     uniform(rng, lo, hi)
 }
+
+/// One system-wide series (`Memory` pool or commit, `Process(_Total)` handles) of `family`,
+/// with its label under the name a finding gives it (`System (pool)`): the machine's totals
+/// take the shapes of one process's series, with less noise relative to their level.
+pub fn system_series(
+    rng: &mut SmallRng,
+    family: Family,
+    kind: Counter,
+    base: f64,
+    grid: &Grid,
+) -> (Vec<f64>, SeriesLabel) {
+    let span = grid.span_hours();
+    let phi = uniform(rng, 0.0, 0.9);
+    let sd = log_uniform(rng, 0.002, 0.03) * base;
+    // One lifetime: the machine does not reboot inside the log.
+    let lifetimes = [Lifetime {
+        start: 0,
+        end: grid.samples,
+        pid: 0,
+        age_hours: 24.0 * 30.0,
+    }];
+    let input = ShapeInput {
+        kind,
+        base,
+        noise_sd: sd,
+        slope: None,
+        grid,
+        lifetimes: &lifetimes,
+        tau_frac: None,
+    };
+    let s = shape(rng, family, &input);
+    let values = realise(rng, &s.clean, kind, sd, phi);
+    let level_at_end = s.clean.last().copied().unwrap_or(base);
+    let snr = (s.truth == Truth::Leak && sd > 0.0)
+        .then(|| s.slope * (span - s.onset.unwrap_or(0.0)) / sd);
+    let name = kind
+        .system_area()
+        .map(|a| a.process_name())
+        .unwrap_or_default();
+    let label = SeriesLabel {
+        machine: String::new(),
+        process: name.clone(),
+        instance: name,
+        counter: kind.name().to_string(),
+        pids: Vec::new(),
+        family,
+        base_family: None,
+        truth: s.truth,
+        base,
+        slope_per_hour: s.slope,
+        onset_hours: s.onset,
+        level_at_end,
+        limit: None,
+        time_to_limit_hours: None,
+        noise_sd: sd,
+        ar_phi: phi,
+        snr,
+        difficulty: snr.map(Difficulty::from_snr),
+        params: s.params,
+        note: s.note,
+    };
+    (values, label)
+}

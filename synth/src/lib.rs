@@ -12,8 +12,8 @@ mod samples;
 pub mod score;
 
 pub use corpus::{
-    benchmark_logs, benchmark_logs_seeded, family_quota, log_plan, log_seed, throughput_log,
-    truth_counts, Split,
+    benchmark_logs, benchmark_logs_seeded, family_quota, log_plan, log_seed, system_logs,
+    throughput_log, truth_counts, Split,
 };
 pub use family::{ar1_noise, Grid, Recipe, HANDLE_LIMIT};
 pub use label::{Difficulty, Family, LogLabels, SeriesLabel, Truth};

@@ -98,7 +98,10 @@ fn the_csv_names_the_limit_too() {
     assert!(out.status.success());
     let csv = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
     assert!(
-        csv.lines().next().unwrap().ends_with(",limit,limit_name"),
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains(",limit,limit_name,scope,likely_consumer"),
         "{csv}"
     );
     assert!(csv.contains(",commit headroom"));

@@ -36,3 +36,4 @@ mod status_not_judged;
 mod synth_blg;
 mod synth_generator;
 mod synth_samples;
+mod system_series;

@@ -21,11 +21,20 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let (span, n) = longest.map_or((0.0, 0), |i| {
         (s.lifetimes[i].span_hours(), s.lifetimes[i].samples)
     });
+    // A system series is named for the system, its change told as logged (memory left falls).
+    let name = match s.kind.system_area() {
+        Some(area) => area.process_name(),
+        None => col.path.instance.clone().unwrap_or_default(),
+    };
+    let ceiling = s.system.as_ref().and_then(|c| c.ceiling);
+    let as_logged = |v: f64| ceiling.map_or(v, |c| c - v);
     let mut reasons = vec![observed_change(
-        &col.path.instance.clone().unwrap_or_default(),
+        &name,
         &col.path.counter,
         s.kind,
-        e.first.zip(e.last),
+        e.first
+            .zip(e.last)
+            .map(|(a, b)| (as_logged(a), as_logged(b))),
         e.span_hours,
     )];
     if s.lifetimes.len() > 1 {

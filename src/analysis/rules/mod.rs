@@ -259,6 +259,8 @@ pub(crate) mod testing {
             commit_headroom: None,
             max_virtual_bytes: None,
             values: None,
+            shown: None,
+            system: None,
             labels: Vec::new(),
             first_finite: None,
             last_finite: None,
