@@ -41,6 +41,9 @@ pub enum Command {
     Convert(ConvertArgs),
     /// The knowledge base in use (built in plus --kb).
     Kb(KbArgs),
+    /// Join batch output folders (shards, days) into one index.html, summary.csv and
+    /// summary.parquet (when every folder has one); reports are linked where they are.
+    Merge(MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to complete for.
@@ -76,8 +79,16 @@ pub const MAX_JOBS: u64 = 256;
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Log files (.csv, .tsv, .gz, .zip, .blg), folders (searched recursively), or - for stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files_from")]
     pub inputs: Vec<PathBuf>,
+    /// Also read input paths from FILE (or - for stdin), one per line; blank lines are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub files_from: Option<PathBuf>,
+    /// Analyse only part I of N of the inputs (I from 1 to N): N workers given the same inputs
+    /// cover each once; segments of one collector run stay in one part. Always writes the
+    /// batch layout (index.html, summary.csv), for `perfleak merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::batch::shard::Shard>,
     /// Where reports go.
     #[arg(short, long, default_value = "perfleak-report")]
     pub out: PathBuf,
@@ -109,6 +120,33 @@ pub struct AnalyzeArgs {
     /// Also write DIR/summary.parquet (batch summary for archive-scale queries).
     #[arg(long)]
     pub summary_parquet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output folders of `perfleak analyze` runs of several logs (or with --shard), or merges.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where the merged index.html and summaries go (not one of DIRS).
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+/// `perfleak merge`: merges, then says what it wrote.
+fn merge(args: &MergeArgs) -> anyhow::Result<i32> {
+    let merged = crate::batch::merge::merge(&crate::batch::merge::MergeOptions {
+        inputs: args.dirs.clone(),
+        out: args.out.clone(),
+    })?;
+    let statuses = crate::batch::status_counts(merged.rows.iter().map(|r| r.status));
+    eprintln!(
+        "perfleak: {} folder(s) merged: {} log(s): {statuses}; {} input(s) failed; index in {}",
+        merged.folders,
+        merged.rows.len(),
+        merged.failures.len(),
+        crate::report::escape_terminal(&args.out.join("index.html").display().to_string())
+    );
+    Ok(0)
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +281,7 @@ pub fn main() -> i32 {
         Command::Convert(args) => crate::ingest::convert::run(&args),
         Command::Kb(args) => crate::kb::cli::run(&args),
         Command::Synth(args) => crate::synth::run(&args),
+        Command::Merge(args) => merge(&args),
         Command::Completions { shell } => print_generated(|out| {
             // Generated whole first: clap_complete panics on a write error.
             let mut script = Vec::new();

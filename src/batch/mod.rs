@@ -2,8 +2,11 @@
 //! isolating each input's errors, and writes the per-log reports plus the batch index.
 //! One log gives `DIR/report.*`; several give one folder per log, `index.html` and `summary.csv`.
 
+pub mod dataset;
 mod index;
+pub mod merge;
 mod place;
+pub mod shard;
 mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -21,7 +24,7 @@ use crate::ingest::{self, PerfLog, ReadOptions};
 use crate::kb::{self, Catalogue};
 use crate::report::{self, LogStatus, Report};
 
-pub use index::{rank_worst_first, render_index};
+pub use index::{rank_worst_first, render_index, status_counts, IndexRow};
 pub use summary::summary_frame;
 
 /// One analysed log and the folder its report goes to (batch layout).
@@ -93,17 +96,14 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         ..ReadOptions::default()
     };
 
-    let (sources, expand_errors) = ingest::source::expand_inputs(&args.inputs);
+    let (sources, mut failures) = shard::select_inputs(&shard::InputOptions {
+        inputs: &args.inputs,
+        files_from: args.files_from.as_deref(),
+        shard: args.shard,
+    })?;
     let folder_bases: HashMap<String, String> = sources
         .iter()
         .map(|source| (source.name(), folder_base(source)))
-        .collect();
-    let mut failures: Vec<InputFailure> = expand_errors
-        .into_iter()
-        .map(|(input, error)| InputFailure {
-            input,
-            error: format!("{error:#}"),
-        })
         .collect();
 
     let bar = progress_bar(sources.len(), args.quiet, "reading");
@@ -128,12 +128,13 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     }
     let logs = ingest::join_segments(logs);
 
-    if logs.is_empty() {
+    // A shard always writes the batch layout, even empty, so that its folder merges.
+    if logs.is_empty() && args.shard.is_none() {
         report_failures(&failures);
         anyhow::bail!("no input could be read");
     }
 
-    let single = logs.len() == 1 && failures.is_empty();
+    let single = logs.len() == 1 && failures.is_empty() && args.shard.is_none();
     // `-o` naming a link is the user's choice: the report goes where it points. Links inside
     // the output folder are never followed (place.rs).
     let out = match std::fs::symlink_metadata(&args.out) {
@@ -209,7 +210,7 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     // A run that wrote no report at all must not look like success to a script; but a leak
     // found with --fail-on is status 1 whatever happened to its report (a full disk must not
     // turn "leak found" into "bad usage").
-    if done.is_empty() {
+    if done.is_empty() && (args.shard.is_none() || !unwritten.is_empty()) {
         report_failures(&failures);
         if exit_status(&unwritten, args.fail_on) == 1 {
             eprintln!("perfleak: no report could be written");
@@ -239,6 +240,9 @@ fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
 
     report_failures(&failures);
     print_summary(&done, &unwritten, &failures, args, single);
+    if done.is_empty() && !failures.is_empty() {
+        anyhow::bail!("no input could be read");
+    }
     Ok(exit_status(&done, args.fail_on).max(exit_status(&unwritten, args.fail_on)))
 }
 
@@ -259,10 +263,23 @@ fn write_batch_files(
         .chain(unwritten)
         .map(|o| &o.report)
         .collect();
-    let mut frame = summary_frame(&reports).context("cannot build the summary table")?;
+    let frame = summary_frame(&reports).context("cannot build the summary table")?;
+    let placed: Vec<(&Report, Option<&str>)> = (outcomes
+        .iter()
+        .map(|o| (&o.report, Some(o.folder.as_str()))))
+    .chain(unwritten.iter().map(|o| (&o.report, None)))
+    .collect();
+    let mut frame = dataset::with_log_columns(frame, &placed)?;
     summary::write_csv(&frame, &args.out.join("summary.csv"))?;
     if args.summary_parquet {
         summary::write_parquet(&mut frame, &args.out.join("summary.parquet"))?;
+    }
+    // Read back by `merge`: a list left by an earlier run in this folder must not stay.
+    let failures_file = args.out.join(dataset::FAILURES_FILE);
+    if failures.is_empty() {
+        let _ = std::fs::remove_file(&failures_file);
+    } else {
+        dataset::write_failures(failures, &failures_file)?;
     }
     let html = render_index(outcomes, failures);
     report::write_atomic(&args.out.join("index.html"), html.as_bytes())
@@ -319,7 +336,12 @@ fn print_summary(
 
 /// Names a batch folder may not take: the batch's own files beside it, and the device names
 /// Windows reserves whatever the extension (`con.csv` would give a folder no one can open).
-const RESERVED_NAMES: [&str; 3] = ["index.html", "summary.csv", "summary.parquet"];
+const RESERVED_NAMES: [&str; 4] = [
+    "index.html",
+    "summary.csv",
+    "summary.parquet",
+    dataset::FAILURES_FILE,
+];
 const WINDOWS_DEVICES: [&str; 22] = [
     "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
     "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
