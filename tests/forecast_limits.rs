@@ -99,7 +99,10 @@ fn the_csv_names_the_limit_too() {
     let csv = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
     // Columns are appended after these (folder, start, end): read by name.
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    assert!(header.contains(&"limit") && header.contains(&"limit_name"), "{csv}");
+    assert!(
+        header.contains(&"limit") && header.contains(&"limit_name"),
+        "{csv}"
+    );
     assert!(csv.contains(",commit headroom"));
     let md = std::fs::read_to_string(dir.path().join("out/a/summary.md")).unwrap();
     assert!(md.contains("reaches its commit headroom"), "{md}");
