@@ -22,6 +22,9 @@ use super::dataset::{read_failures, summary_schema, FAILURES_FILE};
 use super::index::{rank_rows, render_rows, IndexRow};
 use super::InputFailure;
 
+/// Rows of summary.parquet written at a time (one row group): bounds what the merge holds.
+const ROW_GROUP_ROWS: usize = 65_536;
+
 /// What to merge and where.
 #[derive(Debug, Clone)]
 pub struct MergeOptions {
@@ -86,6 +89,7 @@ pub fn merge(options: &MergeOptions) -> anyhow::Result<Merged> {
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     let mut summary_rows = 0;
+    let mut pending: Option<DataFrame> = None;
     for input in &inputs {
         let frame = read_summary(input, parquet)?;
         let frame = conform(frame, &schema, input, &out)
@@ -96,15 +100,34 @@ pub fn merge(options: &MergeOptions) -> anyhow::Result<Merged> {
         CsvWriter::new(&mut csv)
             .include_header(false)
             .finish(&mut safe)?;
-        if let Some(writer) = &mut parquet_writer {
-            writer.write_batch(&frame)?;
-        }
         summary_rows += frame.height();
+        if let Some(writer) = &mut parquet_writer {
+            // Row groups of a useful size for readers, not one per folder: a bounded buffer.
+            match &mut pending {
+                Some(buffer) => {
+                    buffer.vstack_mut_owned(frame)?;
+                }
+                None => pending = Some(frame),
+            }
+            if pending
+                .as_ref()
+                .is_some_and(|b| b.height() >= ROW_GROUP_ROWS)
+            {
+                if let Some(mut buffer) = pending.take() {
+                    buffer.rechunk_mut();
+                    writer.write_batch(&buffer)?;
+                }
+            }
+        }
         failures.extend(read_failures(&input.real.join(FAILURES_FILE))?);
     }
     csv.flush().context("cannot write summary.csv")?;
     drop(csv);
-    if let Some(writer) = parquet_writer {
+    if let Some(mut writer) = parquet_writer {
+        if let Some(mut buffer) = pending.take() {
+            buffer.rechunk_mut();
+            writer.write_batch(&buffer)?;
+        }
         writer.finish()?;
     }
     rank_rows(&mut rows);
