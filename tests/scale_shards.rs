@@ -290,6 +290,9 @@ fn files_from_stdin_names_the_line_of_a_missing_path() {
     let (code, _, err) = run(root, &["analyze", "--files-from", "-"], b"\n\n");
     assert_eq!(code, 2);
     assert!(err.contains("no input"), "{err}");
+    let (code, _, err) = run(root, &["analyze", "--files-from", "-", "-"], b"a.csv\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot hold both the list"), "{err}");
     let (code, _, err) = run(root, &["analyze", "--files-from", "nolist.txt"], b"");
     assert_eq!(code, 2);
     assert!(err.contains("cannot open the list nolist.txt"), "{err}");

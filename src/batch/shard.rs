@@ -115,6 +115,10 @@ pub fn select_inputs(
     let mut lines = std::collections::HashMap::new();
     let mut list_name = String::new();
     if let Some(list) = options.files_from {
+        anyhow::ensure!(
+            list.as_os_str() != "-" || !options.inputs.iter().any(|i| i.as_os_str() == "-"),
+            "standard input cannot hold both the list (--files-from -) and a log (-)"
+        );
         let listed = if list.as_os_str() == "-" {
             list_name = "standard input".to_string();
             read_list(std::io::stdin().lock()).context("cannot read the list on standard input")?
