@@ -342,6 +342,8 @@ fn merge_keeps_failures_and_not_judged_logs_and_refuses_bad_folders() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     archive(root);
+    // Its folder `-dash` is `'-dash` in summary.csv (defused for spreadsheets).
+    std::fs::copy(sample("healthy-server.csv"), root.join("arch/t2/-dash.csv")).unwrap();
     let (code, _, err) = run(root, &["analyze", "-q", "arch/t2", "-o", "b2"], b"");
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = run(root, &["analyze", "-q", "arch/t1", "-o", "b1"], b"");
@@ -364,6 +366,16 @@ fn merge_keeps_failures_and_not_judged_logs_and_refuses_bad_folders() {
             .all(|f| f.starts_with("../b")),
         "{rows:?}"
     );
+    for link in index
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+    {
+        if link.ends_with("/report.html") {
+            assert!(root.join("all").join(link).is_file(), "{link}");
+        }
+    }
+    assert!(index.contains("../b2/-dash/report.html"), "{index}");
     // A merge merges again: its folders are relative to its own summary.
     let (code, _, err) = run(root, &["merge", "all", "-o", "again/deeper"], b"");
     assert_eq!(code, 0, "{err}");

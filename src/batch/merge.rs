@@ -275,7 +275,9 @@ fn conform(
         .str()?
         .iter()
         .map(|f| {
-            f.filter(|f| !f.is_empty())
+            // A folder name never holds `'`: one in front is the CSV's defusing (`'-x`).
+            f.map(|f| f.strip_prefix('\'').unwrap_or(f))
+                .filter(|f| !f.is_empty())
                 .map(|f| slash_path(&relative(out, &input.real.join(f))))
         })
         .collect();
