@@ -21,11 +21,11 @@ use perfleak::analysis;
 use perfleak::ingest::{
     self, Column, CounterPath, LogFormat, PerfLog, ReadOptions, Series, SourceInfo,
 };
+use perfleak::vocab::Counter;
 use perfleak_synth::score::{
     covers, detection_delay, flips, match_detections, ols_rule, pal_rule, quantile, wilson, Call,
     Confusion, Detection,
 };
-use perfleak::vocab::Counter;
 use perfleak_synth::{self as synth, Difficulty, Family, GeneratedLog, SeriesLabel, Split, Truth};
 
 const DETECTORS: [&str; 3] = [

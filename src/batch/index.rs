@@ -50,8 +50,72 @@ pub fn status_counts(statuses: impl Iterator<Item = LogStatus>) -> String {
     )
 }
 
+/// One line of index.html: what the batch index shows of a log. `merge` builds these from
+/// summaries; a run builds them from its reports.
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    /// Link to the log's report.html (already fit for an href), if it was written.
+    pub href: Option<String>,
+    pub log: String,
+    pub status: LogStatus,
+    pub machines: String,
+    pub span: Option<(String, String)>,
+    pub leaks: usize,
+    pub suspects: usize,
+    /// The worst flagged finding: (verdict, instance, counter).
+    pub worst: Option<(String, String, String)>,
+    /// Soonest time to limit of a flagged series, hours (infinite when none).
+    pub soonest: f64,
+    pub kb: Option<String>,
+}
+
+impl IndexRow {
+    fn of(outcome: &LogOutcome) -> IndexRow {
+        let report = &outcome.report;
+        let (leaks, suspects, soonest) = badness(report);
+        IndexRow {
+            href: Some(format!("{}/report.html", outcome.folder)),
+            log: report.source.path.clone(),
+            status: report.status,
+            machines: report.source.machines.join(", "),
+            span: report.source.start.clone().zip(report.source.end.clone()),
+            leaks,
+            suspects,
+            worst: report
+                .findings
+                .iter()
+                .find(|f| f.verdict.is_flagged())
+                .map(|f| {
+                    let verdict = f.verdict.as_str().to_string();
+                    (verdict, f.instance.clone(), f.counter.clone())
+                }),
+            soonest,
+            kb: report.likely_cause().map(|m| m.id.clone()),
+        }
+    }
+}
+
+/// Orders index rows worst first, as [`rank_worst_first`] orders logs.
+pub fn rank_rows(rows: &mut [IndexRow]) {
+    rows.sort_by(|a, b| {
+        a.status
+            .cmp(&b.status)
+            .then(a.soonest.total_cmp(&b.soonest))
+            .then(b.leaks.cmp(&a.leaks))
+            .then(b.suspects.cmp(&a.suspects))
+            .then(a.href.cmp(&b.href))
+            .then(a.log.cmp(&b.log))
+    });
+}
+
 /// Renders index.html for logs already ranked worst first.
 pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> String {
+    let rows: Vec<IndexRow> = outcomes.iter().map(IndexRow::of).collect();
+    render_rows(&rows, failures)
+}
+
+/// Renders index.html for rows already ranked worst first.
+pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
     let mut html = String::new();
     html.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -64,71 +128,68 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
     let _ = writeln!(
         html,
         "<h1>perfleak: {} logs reported, {}, {} inputs failed</h1>",
-        outcomes.len(),
-        status_counts(outcomes.iter().map(|o| o.report.status)),
+        rows.len(),
+        status_counts(rows.iter().map(|r| r.status)),
         failures.len()
     );
     html.push_str(
         "<table><thead><tr><th>#</th><th>Log</th><th>Status</th><th>Machines</th><th>Span</th><th>Leaks</th>\
          <th>Suspects</th><th>Worst finding</th><th>Soonest limit</th><th>KB</th></tr></thead><tbody>\n",
     );
-    for (rank, outcome) in outcomes.iter().enumerate() {
-        let report = &outcome.report;
-        let (leaks, suspects, soonest) = badness(report);
-        let worst = report
-            .findings
-            .iter()
-            .find(|f| f.verdict.is_flagged())
-            .map(|f| {
-                let class = f.verdict.as_str();
+    for (rank, row) in rows.iter().enumerate() {
+        let worst = match &row.worst {
+            Some((verdict, instance, counter)) => {
+                let class = escape_html(verdict);
                 format!(
-                    "<span class=\"{class}\">{}</span> {} {}",
-                    class,
-                    escape_html(&f.instance),
-                    escape_html(&f.counter)
+                    "<span class=\"{class}\">{class}</span> {} {}",
+                    escape_html(instance),
+                    escape_html(counter)
                 )
-            })
-            .unwrap_or_else(|| {
-                let class = match report.status {
+            }
+            None => {
+                let class = match row.status {
                     LogStatus::NotJudged => "unjudged",
                     _ => "ok",
                 };
-                format!("<span class=\"{class}\">{}</span>", report.status.words())
-            });
-        let kb = report
-            .likely_cause()
-            .map(|m| escape_html(&m.id))
-            .unwrap_or_default();
-        let span = match (&report.source.start, &report.source.end) {
-            (Some(s), Some(e)) => format!("{} to {}", escape_html(s), escape_html(e)),
-            _ => "-".to_string(),
+                format!("<span class=\"{class}\">{}</span>", row.status.words())
+            }
+        };
+        let span = match &row.span {
+            Some((s, e)) => format!("{} to {}", escape_html(s), escape_html(e)),
+            None => "-".to_string(),
+        };
+        let log = match &row.href {
+            Some(href) => format!(
+                "<a href=\"{}\">{}</a>",
+                escape_html(href),
+                escape_html(&row.log)
+            ),
+            None => escape_html(&row.log),
         };
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td><a href=\"{}/report.html\">{}</a></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td>\
+            "<tr><td>{}</td><td>{log}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             rank + 1,
-            escape_html(&outcome.folder),
-            escape_html(&report.source.path),
-            match report.status {
+            match row.status {
                 LogStatus::Leak => "leak",
                 LogStatus::Suspect => "suspect",
                 LogStatus::NotJudged => "unjudged",
                 LogStatus::NoLeak => "ok",
             },
-            report.status.as_str(),
-            escape_html(&report.source.machines.join(", ")),
+            row.status.as_str(),
+            escape_html(&row.machines),
             span,
-            leaks,
-            suspects,
+            row.leaks,
+            row.suspects,
             worst,
             // Same wording as the logs' own reports; no flagged series with a limit reads `-`.
-            if soonest.is_finite() {
-                duration_hours(Some(soonest))
+            if row.soonest.is_finite() {
+                duration_hours(Some(row.soonest))
             } else {
                 "-".to_string()
             },
-            kb
+            row.kb.as_deref().map(escape_html).unwrap_or_default()
         );
     }
     html.push_str("</tbody></table>\n");

@@ -2,8 +2,11 @@
 //! isolating each input's errors, and writes the per-log reports plus the batch index.
 //! One log gives `DIR/report.*`; several give one folder per log, `index.html` and `summary.csv`.
 
+pub mod dataset;
 mod index;
+pub mod merge;
 mod place;
+pub mod shard;
 mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -18,7 +21,7 @@ use crate::ingest::{self, IngestError, PerfLog, ReadOptions};
 use crate::kb::{self, Catalogue, KbError};
 use crate::report::{self, Context, LogStatus, Report, ReportError};
 
-pub use index::{rank_worst_first, render_index, status_counts};
+pub use index::{rank_worst_first, render_index, status_counts, IndexRow};
 pub use place::clean_staging_on_interrupt;
 pub use summary::summary_frame;
 
@@ -47,6 +50,12 @@ pub enum FailureCause {
     /// The batch's own index.html or summary files could not be written.
     #[error("batch index not written: {0}")]
     Index(ReportError),
+    /// A path from a `--files-from` list (the input names the list and line) failed.
+    #[error(transparent)]
+    Listed(IngestError),
+    /// A failure an earlier run recorded in its `failures.csv`, read back by `merge`.
+    #[error("{0}")]
+    Recorded(String),
 }
 
 impl InputFailure {
@@ -75,6 +84,16 @@ pub enum BatchError {
     /// Every input failed before a log could be analysed.
     #[error("no input could be read")]
     NoInput { failures: Vec<InputFailure> },
+    /// The `--files-from` list could not be read.
+    #[error("{doing}: {}", crate::error_chain(.error))]
+    List {
+        /// `cannot open the list FILE`, `cannot read the list on standard input`.
+        doing: String,
+        error: std::io::Error,
+    },
+    /// Options that cannot go together.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// When `analyze` exits with status 1.
@@ -108,6 +127,10 @@ pub struct AnalyzeOptions {
     pub read: ReadOptions,
     /// Also write summary.parquet beside summary.csv.
     pub summary_parquet: bool,
+    /// A file (or `-`, standard input) listing more inputs, one per line.
+    pub files_from: Option<PathBuf>,
+    /// Only this part of the inputs.
+    pub shard: Option<shard::Shard>,
 }
 
 /// The stages of a run that a progress display follows.
@@ -143,6 +166,8 @@ pub struct BatchRun {
     /// One log and no failure: its report is the output folder itself.
     pub single: bool,
     pub fail_on: FailOn,
+    /// A part of the inputs (`--shard`): the batch layout is written even when empty.
+    pub sharded: bool,
 }
 
 impl BatchRun {
@@ -233,26 +258,24 @@ fn read_all(
 
 fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, BatchError> {
     let catalogue = Catalogue::with_extra(&args.kb)?;
-    let (sources, expand_errors) = ingest::source::expand_inputs(&args.inputs);
+    let (sources, mut failures) = shard::select_inputs(&shard::InputOptions {
+        inputs: &args.inputs,
+        files_from: args.files_from.as_deref(),
+        shard: args.shard,
+    })?;
     let folder_bases: HashMap<String, String> = sources
         .iter()
         .map(|source| (source.name(), folder_base(source)))
         .collect();
-    let mut failures: Vec<InputFailure> = expand_errors
-        .into_iter()
-        .map(|(input, error)| InputFailure {
-            input,
-            error: FailureCause::Read(error),
-        })
-        .collect();
     let (logs, read_failures) = read_all(&sources, &args.read, progress);
     failures.extend(read_failures);
     let logs = ingest::join_segments(logs);
-    if logs.is_empty() {
+    // A shard always writes the batch layout, even empty, so that its folder merges.
+    if logs.is_empty() && args.shard.is_none() {
         return Err(BatchError::NoInput { failures });
     }
 
-    let single = logs.len() == 1 && failures.is_empty();
+    let single = logs.len() == 1 && failures.is_empty() && args.shard.is_none();
     // `-o` naming a link is the user's choice: the report goes where it points. Links inside
     // the output folder are never followed (place.rs).
     let out = match std::fs::symlink_metadata(&args.out) {
@@ -329,8 +352,8 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
     }
 
     // The batch's own files failing is reported like a log's: the status still follows
-    // the findings.
-    if !done.is_empty() && !args.json && !single {
+    // the findings. A shard writes them even when it analysed nothing, so that it merges.
+    if (!done.is_empty() || args.shard.is_some()) && !args.json && !single {
         if let Err(e) = write_batch_files(&mut done, &unwritten, &failures, args) {
             failures.push(InputFailure {
                 input: args.out.display().to_string(),
@@ -344,6 +367,7 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
         failures,
         single,
         fail_on: args.fail_on,
+        sharded: args.shard.is_some(),
     })
 }
 
@@ -364,11 +388,24 @@ fn write_batch_files(
         .chain(unwritten)
         .map(|o| &o.report)
         .collect();
-    let mut frame =
+    let frame =
         summary_frame(&reports).with_context(|| "cannot build the summary table".to_string())?;
+    let placed: Vec<(&Report, Option<&str>)> = (outcomes
+        .iter()
+        .map(|o| (&o.report, Some(o.folder.as_str()))))
+    .chain(unwritten.iter().map(|o| (&o.report, None)))
+    .collect();
+    let mut frame = dataset::with_log_columns(frame, &placed)?;
     summary::write_csv(&frame, &args.out.join("summary.csv"))?;
     if args.summary_parquet {
         summary::write_parquet(&mut frame, &args.out.join("summary.parquet"))?;
+    }
+    // Read back by `merge`: a list left by an earlier run in this folder must not stay.
+    let failures_file = args.out.join(dataset::FAILURES_FILE);
+    if failures.is_empty() {
+        let _ = std::fs::remove_file(&failures_file);
+    } else {
+        dataset::write_failures(failures, &failures_file)?;
     }
     let html = render_index(outcomes, failures);
     report::write_atomic(&args.out.join("index.html"), html.as_bytes())
@@ -387,7 +424,12 @@ pub fn exit_status(outcomes: &[LogOutcome], fail_on: FailOn) -> i32 {
 
 /// Names a batch folder may not take: the batch's own files beside it, and the device names
 /// Windows reserves whatever the extension (`con.csv` would give a folder no one can open).
-const RESERVED_NAMES: [&str; 3] = ["index.html", "summary.csv", "summary.parquet"];
+const RESERVED_NAMES: [&str; 4] = [
+    "index.html",
+    "summary.csv",
+    "summary.parquet",
+    dataset::FAILURES_FILE,
+];
 const WINDOWS_DEVICES: [&str; 22] = [
     "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
     "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",

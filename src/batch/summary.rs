@@ -117,7 +117,7 @@ pub fn summary_frame(reports: &[&Report]) -> PolarsResult<DataFrame> {
 }
 
 /// The frame with every text column defused; numbers stay numbers.
-fn spreadsheet_safe(frame: &DataFrame) -> PolarsResult<DataFrame> {
+pub(crate) fn spreadsheet_safe(frame: &DataFrame) -> PolarsResult<DataFrame> {
     let columns = frame
         .columns()
         .iter()

@@ -22,8 +22,16 @@ pub const MAX_JOBS: u64 = 256;
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Log files (.csv, .tsv, .gz, .zip, .blg), folders (searched recursively), or - for stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files_from")]
     pub inputs: Vec<PathBuf>,
+    /// Also read input paths from FILE (or - for stdin), one per line; blank lines are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub files_from: Option<PathBuf>,
+    /// Analyse only part I of N of the inputs (I from 1 to N): N workers given the same inputs
+    /// cover each once; segments of one collector run stay in one part. Always writes the
+    /// batch layout (index.html, summary.csv), for `perfleak merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<perfleak::batch::shard::Shard>,
     /// Where reports go.
     #[arg(short, long, default_value = "perfleak-report")]
     pub out: PathBuf,
@@ -96,6 +104,8 @@ impl AnalyzeArgs {
                 ..ReadOptions::default()
             },
             summary_parquet: self.summary_parquet,
+            files_from: self.files_from.clone(),
+            shard: self.shard,
         }
     }
 }
@@ -115,7 +125,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     // A run that wrote no report at all must not look like success to a script; but a leak
     // found with --fail-on is status 1 whatever happened to its report (a full disk must not
     // turn "leak found" into "bad usage").
-    if run.done.is_empty() {
+    // A shard that analysed nothing still wrote its (empty) batch folder, so that it merges.
+    if run.done.is_empty() && (!run.sharded || !run.unwritten.is_empty()) {
         report_failures(&run.failures);
         if run.exit_status() == 1 {
             eprintln!("perfleak: no report could be written");
@@ -134,6 +145,9 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     }
     report_failures(&run.failures);
     print_summary(&run, args);
+    if run.done.is_empty() && !run.failures.is_empty() {
+        anyhow::bail!("no input could be read");
+    }
     Ok(run.exit_status())
 }
 

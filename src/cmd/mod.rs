@@ -6,6 +6,7 @@ mod analyze;
 mod convert;
 mod inspect;
 mod kb;
+mod merge;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -51,6 +52,9 @@ pub enum Command {
     Convert(ConvertArgs),
     /// The knowledge base in use (built in plus --kb).
     Kb(KbArgs),
+    /// Join batch output folders (shards, days) into one index.html, summary.csv and
+    /// summary.parquet (when every folder has one); reports are linked where they are.
+    Merge(merge::MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to complete for.
@@ -126,6 +130,7 @@ pub fn main() -> i32 {
         Command::Inspect(args) => inspect::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Kb(args) => kb::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Completions { shell } => print_generated(|out| {
             // Generated whole first: clap_complete panics on a write error.
             let mut script = Vec::new();

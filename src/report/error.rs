@@ -20,6 +20,9 @@ pub enum ReportError {
     /// The summary table (polars) could not be built or written.
     #[error("{}", error_chain(.0))]
     Table(polars::error::PolarsError),
+    /// A summary file read back (by `merge`) does not hold what it should.
+    #[error("{0}")]
+    Summary(String),
     /// What was being done when `cause` happened.
     #[error("{doing}: {cause}")]
     Context {

@@ -31,6 +31,8 @@ mod kb_samples;
 mod report_browser;
 mod report_files;
 mod report_realdata;
+mod scale_dask;
+mod scale_shards;
 mod snapshots_outputs;
 mod status_not_judged;
 mod synth_blg;
