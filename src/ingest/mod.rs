@@ -3,6 +3,7 @@
 //! of one collector run.
 
 pub mod blg;
+mod blocks;
 pub mod budget;
 pub mod convert;
 mod decode;
@@ -13,13 +14,17 @@ pub mod inspect;
 mod log;
 pub mod names;
 mod path;
+mod piece;
 mod reader;
 mod records;
 mod sanity;
 mod segments;
 mod series;
+mod sniff;
 pub mod source;
 mod stamps;
+mod timeline;
+mod warn;
 
 pub use error::IngestError;
 pub use header::HeaderCell;
@@ -52,12 +57,12 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> anyhow::Result<PerfLog> 
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
-    Ok(reader::read_stream(&name, file, options, len)?)
+    Ok(sniff::read_stream(&name, file, options, len)?)
 }
 
 /// Reads a log from bytes; `name` is used in messages and as `source.path`.
 pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> anyhow::Result<PerfLog> {
-    Ok(reader::read_stream(
+    Ok(sniff::read_stream(
         name,
         bytes,
         options,
@@ -71,7 +76,7 @@ pub fn read_reader(
     input: impl std::io::Read,
     options: &ReadOptions,
 ) -> Result<PerfLog, IngestError> {
-    reader::read_stream(name, input, options, None)
+    sniff::read_stream(name, input, options, None)
 }
 
 #[cfg(test)]

@@ -226,7 +226,7 @@ fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|_| super::reader::is_zip_magic(&magic))
+        .is_ok_and(|_| super::sniff::is_zip_magic(&magic))
 }
 
 /// An entry's path inside its archive as shown to the user: folders kept (two servers'
@@ -409,7 +409,7 @@ pub fn read_source(source: &LogSource, options: &ReadOptions) -> anyhow::Result<
             // the archive claims is not trusted for more.
             let hint = (*compressed_size).min(on_disk);
             let decoded = budget.limit_decoded(&name, entry);
-            Ok(super::reader::read_stream_in(
+            Ok(super::sniff::read_stream_in(
                 &name,
                 decoded,
                 options,
