@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod batch;
 pub mod cli;
+mod data;
 pub mod format;
 pub mod ingest;
 pub mod kb;

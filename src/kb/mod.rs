@@ -13,6 +13,7 @@ pub use article::{KbArticle, KbMatch, MatchStrength};
 pub use matcher::match_findings;
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use anyhow::{bail, Context};
 
@@ -45,8 +46,6 @@ pub fn counter_display(key: &str) -> &str {
         .unwrap_or(key)
 }
 
-const BUILTIN_TOML: &str = include_str!("../../data/kb/catalog.toml");
-
 /// The articles in use: the built-in catalogue plus any the user added with `--kb`.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
@@ -54,15 +53,17 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// The catalogue compiled into the binary (its validity is checked by the tests, so a
-    /// failure here is a build defect, reported as an empty catalogue rather than a panic).
+    /// The catalogue compiled into the binary (`data/kb/catalog.toml`, loaded as every
+    /// built-in table is, and its entries checked as an added catalogue's are).
     pub fn builtin() -> Catalogue {
-        match parse_catalogue(BUILTIN_TOML, "data/kb/catalog.toml") {
-            Ok(articles) => Catalogue { articles },
-            Err(e) => {
-                eprintln!("perfleak: built-in KB catalogue unreadable: {e:#}");
-                Catalogue::default()
-            }
+        static ARTICLES: LazyLock<Vec<KbArticle>> = LazyLock::new(|| {
+            let file: CatalogueFile = crate::data::builtin!("kb/catalog.toml");
+            let text = crate::data::data_text!("kb/catalog.toml");
+            check_entries(file, text, "data/kb/catalog.toml")
+                .unwrap_or_else(|e| crate::data::broken("kb/catalog.toml", e))
+        });
+        Catalogue {
+            articles: ARTICLES.clone(),
         }
     }
 
@@ -145,6 +146,12 @@ pub fn parse_catalogue(text: &str, origin: &str) -> anyhow::Result<Vec<KbArticle
             );
         }
     };
+    check_entries(file, text, origin)
+}
+
+/// Checks the entries of a parsed catalogue (an id each, known counter keys); errors name the
+/// file, line and column of the entry.
+fn check_entries(file: CatalogueFile, text: &str, origin: &str) -> anyhow::Result<Vec<KbArticle>> {
     for article in &file.kb {
         let (line, column) = entry_position(text, &article.id);
         if article.id.trim().is_empty() {
@@ -199,7 +206,7 @@ mod tests {
 
     #[test]
     fn builtin_catalogue_loads_with_valid_counter_keys() {
-        let articles = parse_catalogue(BUILTIN_TOML, "data/kb/catalog.toml").expect("parses");
+        let articles = Catalogue::builtin().articles;
         assert!(articles.len() >= 130, "{} entries", articles.len());
         for a in &articles {
             assert!(!a.id.is_empty() && !a.title.is_empty(), "{a:?}");
