@@ -5,6 +5,7 @@
 pub mod blg;
 mod blocks;
 pub mod budget;
+mod cells;
 pub mod convert;
 mod decode;
 mod delimiter;

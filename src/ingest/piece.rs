@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::cells::Cells;
 use super::records;
 use super::series;
 use super::stamps::{parse_timestamp, DateOrder};
@@ -92,7 +93,7 @@ pub(super) fn parse_piece_into(
         bad_cell_count: 0,
         breaks: 0,
     };
-    let mut cells = Vec::with_capacity(width + 1);
+    let mut cells = Cells::new(data, delimiter);
     let mut pos = 0;
     let mut samples = 0;
     while pos < data.len() {
@@ -110,41 +111,39 @@ pub(super) fn parse_piece_into(
             });
             continue;
         }
-        let (next, breaks) = records::tokenize(data, pos, delimiter, &mut cells);
+        let (next, breaks) = cells.read(pos);
         pos = next;
         piece.breaks += breaks;
-        if records::is_empty_record(&cells) {
+        let record = cells.record();
+        if record.is_empty() {
             continue;
         }
-        let first_cell = records::unquote(&data[cells[0].0..cells[0].1]);
+        let first_cell = &record[0];
         // Checked before the width: a joined log's header may have any number of cells.
         let kind = if first_cell.starts_with(b"(PDH-") {
             RowKind::Header(
-                cells
+                record
                     .iter()
-                    .map(|&(a, b)| {
-                        String::from_utf8_lossy(&records::unquote(&data[a..b])).into_owned()
-                    })
+                    .map(|cell| String::from_utf8_lossy(cell).into_owned())
                     .collect(),
             )
-        } else if cells.len() < width {
-            RowKind::Short(cells.len())
-        } else if cells.len() > width {
-            RowKind::Long(cells.len())
+        } else if record.len() < width {
+            RowKind::Short(record.len())
+        } else if record.len() > width {
+            RowKind::Long(record.len())
         } else {
-            match parse_timestamp(&first_cell, order) {
+            match parse_timestamp(first_cell, order) {
                 Some(stamp) => {
                     let row = piece.rows.len();
                     for (&index, values) in kept.iter().zip(values.iter_mut()) {
-                        let (a, b) = cells[index];
-                        let raw = &data[a..b];
+                        let text = &record[index];
                         let value = if decimal_comma {
-                            records::parse_decimal_comma(raw)
+                            records::parse_decimal_comma(text)
                         } else {
                             // Thousands commas only a spreadsheet writes, so only tried last.
-                            records::parse_value(raw).or_else(|| {
+                            records::parse_text(text).or_else(|| {
                                 (delimiter == b',')
-                                    .then(|| records::parse_thousands_commas(raw))
+                                    .then(|| records::parse_thousands_commas(text))
                                     .flatten()
                             })
                         };
@@ -154,7 +153,7 @@ pub(super) fn parse_piece_into(
                                 piece.bad_cells.push(BadCell {
                                     row,
                                     column: index + 1,
-                                    text: shown(&records::unquote(raw)),
+                                    text: shown(text),
                                 });
                             }
                             f64::NAN
@@ -164,7 +163,7 @@ pub(super) fn parse_piece_into(
                     samples += 1;
                     RowKind::Sample(stamp)
                 }
-                None => RowKind::BadStamp(shown(&first_cell)),
+                None => RowKind::BadStamp(shown(first_cell)),
             }
         };
         piece.rows.push(Row {
@@ -184,7 +183,7 @@ pub(super) fn parse_piece_into(
 /// numbers as it goes, pushing one value per kept column onto `values` (each holding `samples`
 /// values before). Returns where the next record starts, the line breaks passed and the
 /// timestamp; `None`, with `values` as they were, for any other record, which the caller then
-/// reads with `records::tokenize` and `records::parse_value` (and words its warnings).
+/// reads with [`Cells`] (the csv crate) and `records::parse_text` (and words its warnings).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn read_sample(
@@ -313,32 +312,32 @@ mod tests {
         (row_kinds(&piece), bits, piece.bad_cell_count)
     }
 
-    /// What the records of `data` read as, cell by cell through `records::tokenize` and
-    /// `records::parse_value`: per row, its line breaks before and kind; per kept column, values.
+    /// What the records of `data` read as, cell by cell through the csv crate ([`Cells`]) and
+    /// `records::parse_text`: per row, its line breaks before and kind; per kept column, values.
     fn reference(data: &[u8], width: usize, kept: &[usize]) -> (Vec<String>, Vec<Vec<u64>>, usize) {
         let mut rows = Vec::new();
         let mut bad = 0;
         let mut columns = vec![Vec::new(); kept.len()];
-        let mut cells = Vec::new();
+        let mut cells = Cells::new(data, b',');
         let (mut pos, mut breaks) = (0, 0);
         while pos < data.len() {
-            let (next, passed) = records::tokenize(data, pos, b',', &mut cells);
+            let (next, passed) = cells.read(pos);
             let before = breaks;
             (pos, breaks) = (next, breaks + passed);
-            if records::is_empty_record(&cells) {
+            let record = cells.record();
+            if record.is_empty() {
                 continue;
             }
-            let first_cell = records::unquote(&data[cells[0].0..cells[0].1]);
+            let first_cell = &record[0];
             let kind = if first_cell.starts_with(b"(PDH-") {
                 "header".to_string()
-            } else if cells.len() != width {
-                format!("{} cells", cells.len())
+            } else if record.len() != width {
+                format!("{} cells", record.len())
             } else {
-                match parse_timestamp(&first_cell, DateOrder::Mdy) {
+                match parse_timestamp(first_cell, DateOrder::Mdy) {
                     Some(stamp) => {
                         for (&index, column) in kept.iter().zip(&mut columns) {
-                            let (a, b) = cells[index];
-                            let value = records::parse_value(&data[a..b]).unwrap_or_else(|| {
+                            let value = records::parse_text(&record[index]).unwrap_or_else(|| {
                                 bad += 1;
                                 f64::NAN
                             });
@@ -372,7 +371,7 @@ mod tests {
     }
 
     #[test]
-    fn fused_pass_reads_like_tokenize_and_parse_value() {
+    fn fused_pass_reads_like_the_csv_crate_and_parse_text() {
         let t = "\"02/02/2026 00:00:00.005\"";
         let records = [
             format!("{t},\"1\",\"2.5\",\"3\",\"-4\"\n"),
@@ -414,7 +413,7 @@ mod tests {
     }
 
     #[test]
-    fn fused_pass_reads_random_logs_like_tokenize_and_parse_value() {
+    fn fused_pass_reads_random_logs_like_the_csv_crate_and_parse_text() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move |n: u64| {
             state ^= state << 13;

@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use super::blocks::{
     check_record_len, read_block, BlockBuffer, BLOCK_LEN, MIN_BLOCK_LEN, MIN_PIECE_LEN,
 };
+use super::cells::Cells;
 use super::decode;
 use super::delimiter;
 use super::error::IngestError;
@@ -210,7 +211,7 @@ pub(super) fn parse(
         check_record_len(name, 1, &pending)?;
         eof = read_block(name, &mut text, &mut pending, block_len)? == 0;
     }
-    let mut cells = Vec::new();
+    let mut cells = Cells::new(&pending, delimiter);
     let mut pos = 0;
     let mut lines_before = 0u64;
     let header_line = loop {
@@ -219,18 +220,19 @@ pub(super) fn parse(
                 file: name.to_string(),
             });
         }
-        let (next, breaks) = records::tokenize(&pending, pos, delimiter, &mut cells);
+        let (next, breaks) = cells.read(pos);
         let line = lines_before + 1;
         pos = next;
         lines_before += breaks;
-        if !records::is_empty_record(&cells) {
+        if !cells.record().is_empty() {
             break line;
         }
     };
     let mut warnings = Warnings::new(name);
     let header: Vec<String> = cells
+        .record()
         .iter()
-        .map(|&(a, b)| String::from_utf8_lossy(&records::unquote(&pending[a..b])).into_owned())
+        .map(|cell| String::from_utf8_lossy(cell).into_owned())
         .collect();
     // A name the decoder could not read is garbled, never silently: the user can force the
     // right code page.
