@@ -1,6 +1,7 @@
 //! The streaming PDH-CSV/TSV reader: one pass over the decoded text, keeping only the columns
-//! the analysis needs, building the monotonic timeline and collecting warnings that name the
-//! file, line and column of every oddity.
+//! the analysis needs. Reads the header, hands blocks of records to the pool (`piece`) and
+//! assembles their rows in file order: the timeline (`timeline`), the columns and the warnings
+//! (`warn`) that name the file, line and column of every oddity.
 
 use std::io::Read;
 
