@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod batch;
+mod data;
 pub mod format;
 pub mod ingest;
 pub mod kb;

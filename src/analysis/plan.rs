@@ -337,10 +337,8 @@ struct X64Marker {
 fn x64_markers() -> &'static [X64Marker] {
     static MARKERS: std::sync::OnceLock<Vec<X64Marker>> = std::sync::OnceLock::new();
     MARKERS.get_or_init(|| {
-        // Part of the binary and covered by tests: a parse failure is a build bug.
-        toml::from_str::<X64Markers>(include_str!("../../data/limits/x64_markers.toml"))
-            .expect("data/limits/x64_markers.toml is valid")
-            .marker
+        let table: X64Markers = crate::data::builtin!("limits/x64_markers.toml");
+        table.marker
     })
 }
 
@@ -393,4 +391,18 @@ fn memory_last(log: &PerfLog, machine: &Option<String>, counter: &str) -> Option
 /// Commit Limit - Committed Bytes of the machine at the end of the log.
 fn commit_headroom(log: &PerfLog, machine: &Option<String>) -> Option<f64> {
     Some(memory_last(log, machine, "Commit Limit")? - memory_last(log, machine, "Committed Bytes")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_x64_markers_load_and_each_names_a_process_or_an_object() {
+        let markers = x64_markers();
+        assert!(!markers.is_empty());
+        for m in markers {
+            assert!(m.process.is_some() || m.object.is_some(), "{}", m.why);
+        }
+    }
 }

@@ -168,6 +168,8 @@ pub struct BatchRun {
     pub fail_on: FailOn,
     /// A part of the inputs (`--shard`): the batch layout is written even when empty.
     pub sharded: bool,
+    /// What the user should hear about `--kb` paths (texts passed over).
+    pub kb_notes: Vec<String>,
 }
 
 impl BatchRun {
@@ -368,6 +370,7 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
         single,
         fail_on: args.fail_on,
         sharded: args.shard.is_some(),
+        kb_notes: catalogue.notes.clone(),
     })
 }
 

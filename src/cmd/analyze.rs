@@ -125,6 +125,9 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     // A run that wrote no report at all must not look like success to a script; but a leak
     // found with --fail-on is status 1 whatever happened to its report (a full disk must not
     // turn "leak found" into "bad usage").
+    for note in &run.kb_notes {
+        eprintln!("perfleak: {}", report::escape_terminal(note));
+    }
     // A shard that analysed nothing still wrote its (empty) batch folder, so that it merges.
     if run.done.is_empty() && (!run.sharded || !run.unwritten.is_empty()) {
         report_failures(&run.failures);

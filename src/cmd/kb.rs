@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use perfleak::kb::{import, to_catalogue_toml, Catalogue, KbArticle};
+use perfleak::report;
 
 #[derive(Debug, Args)]
 pub struct KbArgs {
@@ -38,18 +39,25 @@ pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
     let mut out = stdout.lock();
     match &args.command {
         KbCommand::List => {
-            let catalogue = Catalogue::with_extra(&args.kb)?;
+            let catalogue = with_extra(&args.kb)?;
             write_list(&mut out, &catalogue)?;
         }
         KbCommand::Show { id } => {
-            let catalogue = Catalogue::with_extra(&args.kb)?;
+            let catalogue = with_extra(&args.kb)?;
             let Some(article) = catalogue.get(id) else {
                 bail!("no article '{id}' in the knowledge base (see `perfleak kb list`)");
             };
             write_article(&mut out, article)?;
         }
         KbCommand::Import { paths, json } => {
-            let articles = import::import_paths(paths)?;
+            let imported = import::import_paths(paths)?;
+            for origin in &imported.passed_over {
+                eprintln!(
+                    "perfleak: {}: not a KB article text, skipped",
+                    report::escape_terminal(origin)
+                );
+            }
+            let articles = imported.articles;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &articles)?;
                 writeln!(out)?;
@@ -61,6 +69,15 @@ pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
     }
     out.flush()?;
     Ok(0)
+}
+
+/// The catalogue in use, its notes (texts passed over) said on stderr.
+pub fn with_extra(paths: &[std::path::PathBuf]) -> anyhow::Result<Catalogue> {
+    let catalogue = Catalogue::with_extra(paths)?;
+    for note in &catalogue.notes {
+        eprintln!("perfleak: {}", report::escape_terminal(note));
+    }
+    Ok(catalogue)
 }
 
 fn write_list(out: &mut impl Write, catalogue: &Catalogue) -> anyhow::Result<()> {

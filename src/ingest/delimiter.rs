@@ -3,8 +3,8 @@
 //! many semicolons inside a quoted counter path or instance name made a CSV read as a TSV or a
 //! spreadsheet's semicolon file, and refused.
 
+use super::cells::Cells;
 use super::log::LogFormat;
-use super::records;
 
 /// Data records compared with the header.
 const ROWS_CHECKED: usize = 16;
@@ -52,25 +52,26 @@ pub fn delimiter(format: LogFormat) -> u8 {
 /// How many of the first complete data records have as many cells as the header, when cut at
 /// `delimiter`; 0 when the header is not cut into at least two cells.
 fn fitting_rows(text: &[u8], delimiter: u8) -> usize {
-    let mut cells = Vec::new();
+    let mut cells = Cells::new(text, delimiter);
     let mut pos = 0;
     let mut width = None;
     let mut fitting = 0;
     let mut checked = 0;
     while pos < text.len() && checked < ROWS_CHECKED {
-        let (next, _) = records::tokenize(text, pos, delimiter, &mut cells);
+        let (next, _) = cells.read(pos);
         // The head may stop inside a record: only records with their line break count.
         let complete = next < text.len() || matches!(text.last(), Some(b'\n' | b'\r'));
         pos = next;
-        if !complete || records::is_empty_record(&cells) {
+        let len = cells.record().len();
+        if !complete || len == 0 {
             continue;
         }
         match width {
-            None if cells.len() < 2 => return 0,
-            None => width = Some(cells.len()),
+            None if len < 2 => return 0,
+            None => width = Some(len),
             Some(width) => {
                 checked += 1;
-                fitting += usize::from(cells.len() == width);
+                fitting += usize::from(len == width);
             }
         }
     }

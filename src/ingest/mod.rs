@@ -3,7 +3,9 @@
 //! of one collector run.
 
 pub mod blg;
+mod blocks;
 pub mod budget;
+mod cells;
 pub mod convert;
 mod decode;
 mod delimiter;
@@ -13,13 +15,17 @@ pub mod inspect;
 mod log;
 pub mod names;
 mod path;
+mod piece;
 mod reader;
 mod records;
 mod sanity;
 mod segments;
 mod series;
+mod sniff;
 pub mod source;
 mod stamps;
+mod timeline;
+mod warn;
 
 pub use error::IngestError;
 pub use header::HeaderCell;
@@ -52,12 +58,12 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<PerfLog, IngestEr
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
-    reader::read_stream(&name, file, options, len)
+    sniff::read_stream(&name, file, options, len)
 }
 
 /// Reads a log from bytes; `name` is used in messages and as `source.path`.
 pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<PerfLog, IngestError> {
-    reader::read_stream(name, bytes, options, Some(bytes.len() as u64))
+    sniff::read_stream(name, bytes, options, Some(bytes.len() as u64))
 }
 
 /// Reads a log from any byte stream (plain or gzip), without holding the whole input.
@@ -66,7 +72,7 @@ pub fn read_reader(
     input: impl std::io::Read,
     options: &ReadOptions,
 ) -> Result<PerfLog, IngestError> {
-    reader::read_stream(name, input, options, None)
+    sniff::read_stream(name, input, options, None)
 }
 
 #[cfg(test)]

@@ -7,8 +7,6 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-const TABLE: &str = include_str!("../../data/names/counters.toml");
-
 #[derive(Deserialize)]
 struct Table {
     objects: HashMap<String, Vec<String>>,
@@ -25,8 +23,7 @@ struct Names {
 fn names() -> &'static Names {
     static NAMES: OnceLock<Names> = OnceLock::new();
     NAMES.get_or_init(|| {
-        // The table is part of the binary and covered by tests; a parse failure is a build bug.
-        let table: Table = toml::from_str(TABLE).expect("data/names/counters.toml is valid TOML");
+        let table: Table = crate::data::builtin!("names/counters.toml");
         let mut objects = HashMap::new();
         for (canonical, localized) in &table.objects {
             objects.insert(canonical.to_lowercase(), canonical.clone());
@@ -137,7 +134,7 @@ mod tests {
 
     #[test]
     fn no_name_means_two_things() {
-        let table: Table = toml::from_str(TABLE).unwrap();
+        let table: Table = crate::data::builtin!("names/counters.toml");
         let mut seen = HashMap::new();
         for (canonical, names) in &table.objects {
             for n in names.iter().chain(std::iter::once(canonical)) {

@@ -1,13 +1,14 @@
-//! Record tokenizing for the reader: cuts decoded text at record boundaries (a line break
-//! outside quotes, found by quote parity, so a break inside a quoted cell is never a cut) and
-//! splits one record into raw cells without copying; only the cells used are unquoted.
+//! The reader's fast path over records: cuts decoded text at record boundaries (a line break
+//! outside quotes, found by quote parity, so a break inside a quoted cell is never a cut),
+//! finds where a raw cell ends and reads the common number cells without copying; only the
+//! cells used are unquoted. Other records are read by the csv crate (`super::cells`).
 
 use std::borrow::Cow;
 
 /// Counts one byte value. Sums of at most 255 into a `u8` let the compiler compare and add
 /// 32 bytes at a time; `filter().count()` widened every byte to `usize` and was the reader's
 /// largest serial cost.
-fn count_byte(data: &[u8], needle: u8) -> usize {
+pub fn count_byte(data: &[u8], needle: u8) -> usize {
     data.chunks(255)
         .map(|chunk| {
             chunk
@@ -35,7 +36,7 @@ pub fn last_record_end(data: &[u8]) -> Option<usize> {
     Some(end + 1)
 }
 
-/// End (exclusive) of the last complete record in `data`, read cell by cell as [`tokenize`]
+/// End (exclusive) of the last complete record in `data`, read cell by cell as the csv crate
 /// reads it: a quote opens a quoted cell only at the start of a cell. Slower than quote parity,
 /// but right where parity is not: a stray quote inside an unquoted cell (`12"3`) flips parity
 /// for the rest of the text, which then never seemed to end a record.
@@ -139,39 +140,6 @@ pub fn cell_end(data: &[u8], mut pos: usize, delimiter: u8) -> usize {
         pos += 1;
     }
     pos
-}
-
-/// Splits the record that starts at `start` into raw cells (quotes kept, as byte ranges of
-/// `data`, cut by [`cell_end`]). Returns where the next record starts and how many line breaks
-/// were passed, including the one ending the record; CR, LF and CRLF end a record.
-pub fn tokenize(
-    data: &[u8],
-    start: usize,
-    delimiter: u8,
-    cells: &mut Vec<(usize, usize)>,
-) -> (usize, u64) {
-    cells.clear();
-    let n = data.len();
-    let mut cell_start = start;
-    loop {
-        let mut pos = cell_end(data, cell_start, delimiter);
-        cells.push((cell_start, pos));
-        if pos >= n {
-            return (n, count_byte(&data[start..n], b'\n') as u64);
-        }
-        let b = data[pos];
-        pos += 1;
-        if b == delimiter {
-            cell_start = pos;
-            continue;
-        }
-        if b == b'\r' && pos < n && data[pos] == b'\n' {
-            pos += 1;
-        }
-        // Line breaks inside quoted cells are counted here, once per record, not per byte.
-        let breaks = count_byte(&data[start..pos], b'\n') + usize::from(data[pos - 1] == b'\r');
-        return (pos, breaks as u64);
-    }
 }
 
 /// Powers of ten a decimal's digits are divided by; all are exact in an `f64` (up to 1e22).
@@ -331,11 +299,6 @@ pub fn number_cell(data: &[u8], pos: usize, delimiter: u8) -> Option<(f64, usize
     Some((if negative { -value } else { value }, p))
 }
 
-/// True for the record of an empty line, which the reader skips as the csv crate does.
-pub fn is_empty_record(cells: &[(usize, usize)]) -> bool {
-    cells.len() == 1 && cells[0].0 == cells[0].1
-}
-
 /// A raw cell's text: outer quotes removed and `""` turned into `"`.
 pub fn unquote(raw: &[u8]) -> Cow<'_, [u8]> {
     if raw.first() != Some(&b'"') {
@@ -367,7 +330,8 @@ pub fn unquote(raw: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// A cell's number; blank (`" "` or empty) is `NaN`, anything else unparseable is `None`.
+/// A raw cell's number; blank (`" "` or empty) is `NaN`, anything else unparseable is `None`.
+/// The same as [`parse_text`] of the unquoted cell, without unquoting the common cells.
 pub fn parse_value(raw: &[u8]) -> Option<f64> {
     // Hot path: `"123.45"` with nothing odd, parsed without building a string.
     let inner = match raw {
@@ -397,6 +361,29 @@ pub fn parse_value(raw: &[u8]) -> Option<f64> {
     s.parse::<f64>().ok()
 }
 
+/// An unquoted cell's number, as [`parse_value`] reads the raw cell; blank (spaces or empty)
+/// is `NaN`, anything else unparseable is `None`.
+pub fn parse_text(text: &[u8]) -> Option<f64> {
+    let trimmed = text.trim_ascii();
+    if trimmed.is_empty() {
+        return Some(f64::NAN);
+    }
+    if trimmed.len() <= 15 && trimmed.iter().all(u8::is_ascii_digit) {
+        let n = trimmed
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        return Some(n as f64);
+    }
+    if let Ok(v) = fast_float2::parse::<f64, _>(trimmed) {
+        return Some(v);
+    }
+    let s = std::str::from_utf8(text).ok()?.trim();
+    if s.is_empty() {
+        return Some(f64::NAN);
+    }
+    s.parse::<f64>().ok()
+}
+
 /// Whether the rows `data` of a semicolon-separated log write numbers with a decimal comma:
 /// some cell (after each row's timestamp) has a comma between digits, or every cell with a
 /// point has its points between groups of three digits (`1.013`: thousands, as German and
@@ -414,7 +401,7 @@ pub fn has_decimal_comma(data: &[u8]) -> bool {
                 return true;
             }
             if cell.contains(&b'.') {
-                if parse_grouped(cell, b'.', b',').is_none() {
+                if parse_grouped(&unquote(cell), b'.', b',').is_none() {
                     return false;
                 }
                 grouped_points = true;
@@ -424,22 +411,22 @@ pub fn has_decimal_comma(data: &[u8]) -> bool {
     grouped_points
 }
 
-/// A cell's number written with a decimal comma and points between thousands (`9,571`,
-/// `1.013`, `1.234.567,5`, `1,5E+09`); blank is `NaN`, anything else `None`.
-pub fn parse_decimal_comma(raw: &[u8]) -> Option<f64> {
-    parse_grouped(raw, b'.', b',')
+/// An unquoted cell's number written with a decimal comma and points between thousands
+/// (`9,571`, `1.013`, `1.234.567,5`, `1,5E+09`); blank is `NaN`, anything else `None`.
+pub fn parse_decimal_comma(text: &[u8]) -> Option<f64> {
+    parse_grouped(text, b'.', b',')
 }
 
-/// A cell's number with commas between thousands (`"1,013"`, `"49,991,808.5"`), as a
+/// An unquoted cell's number with commas between thousands (`1,013`, `49,991,808.5`), as a
 /// spreadsheet writes it in a comma-separated file (quoted); PDH never writes them.
-pub fn parse_thousands_commas(raw: &[u8]) -> Option<f64> {
-    parse_grouped(raw, b',', b'.')
+pub fn parse_thousands_commas(text: &[u8]) -> Option<f64> {
+    parse_grouped(text, b',', b'.')
 }
 
-/// A number with `thousands` between groups of three digits and `decimal` before its fraction.
-/// A separator that does not group three digits makes the cell no number rather than a guess.
-fn parse_grouped(raw: &[u8], thousands: u8, decimal: u8) -> Option<f64> {
-    let text = unquote(raw);
+/// An unquoted cell's number with `thousands` between groups of three digits and `decimal`
+/// before its fraction. A separator that does not group three digits makes the cell no number
+/// rather than a guess.
+fn parse_grouped(text: &[u8], thousands: u8, decimal: u8) -> Option<f64> {
     let text = text.trim_ascii();
     let (whole, fraction) = match text.iter().position(|&b| b == decimal) {
         Some(i) => (&text[..i], Some(&text[i + 1..])),
@@ -473,7 +460,7 @@ mod tests {
     fn decimal_commas_and_thousands_points() {
         let read = |cell: &str| parse_decimal_comma(cell.as_bytes());
         assert_eq!(read("9,571"), Some(9.571));
-        assert_eq!(read("\"1.013\""), Some(1013.0));
+        assert_eq!(read("1.013"), Some(1013.0));
         assert_eq!(read("-1.234.567,5"), Some(-1_234_567.5));
         assert_eq!(read("1,5E+09"), Some(1.5e9));
         assert_eq!(read("42"), Some(42.0));
@@ -487,20 +474,8 @@ mod tests {
         ));
         assert!(!has_decimal_comma(b"01.03.2024 10:00;1.013;9.571341\n"));
         assert!(!has_decimal_comma(b"01.03.2024 10:00;1013;9\n"));
-        assert_eq!(
-            parse_thousands_commas(b"\"49,991,808.5\""),
-            Some(49_991_808.5)
-        );
-        assert_eq!(parse_thousands_commas(b"\"1,32\""), None);
-    }
-
-    fn cells(line: &str) -> Vec<String> {
-        let mut ranges = Vec::new();
-        tokenize(line.as_bytes(), 0, b',', &mut ranges);
-        ranges
-            .iter()
-            .map(|&(a, b)| String::from_utf8_lossy(&unquote(&line.as_bytes()[a..b])).into_owned())
-            .collect()
+        assert_eq!(parse_thousands_commas(b"49,991,808.5"), Some(49_991_808.5));
+        assert_eq!(parse_thousands_commas(b"1,32"), None);
     }
 
     #[test]
@@ -518,17 +493,8 @@ mod tests {
     }
 
     #[test]
-    fn cells_like_the_csv_crate() {
-        assert_eq!(cells("\"a\",\"b,c\",d\r\nnext"), ["a", "b,c", "d"]);
-        assert_eq!(cells("\"say \"\"hi\"\"\",x\n"), ["say \"hi\"", "x"]);
-        assert_eq!(cells("a,b,"), ["a", "b", ""]);
-        assert_eq!(cells("a\"b,\"c\"d\n"), ["a\"b", "cd"]);
-        assert_eq!(cells("\"cut"), ["cut"]);
+    fn bytes_are_counted_past_255() {
         assert_eq!(count_byte(&[b'"'; 1000], b'"'), 1000);
-        let data = b"\"x\ny\",z\r\nq";
-        let mut ranges = Vec::new();
-        assert_eq!(tokenize(data, 0, b',', &mut ranges), (9, 2));
-        assert_eq!(ranges.len(), 2);
     }
 
     #[test]
@@ -713,6 +679,16 @@ mod tests {
                 number.push(b'"');
             }
             fast += usize::from(check_fast(&number));
+            // The general path reads the csv crate's unquoted cell as the fast path the raw one.
+            for raw in [&cell, &number] {
+                let text = unquote(raw);
+                assert_eq!(
+                    parse_text(&text).map(f64::to_bits),
+                    parse_value(raw).map(f64::to_bits),
+                    "{}",
+                    raw.escape_ascii()
+                );
+            }
         }
         assert!(fast > 100_000, "only {fast} cells took the fast path");
     }

@@ -3,15 +3,13 @@
 //! `data/limits/plausible.toml`) is blanked with a warning naming the column and the sample, so
 //! no fit, forecast or chart scale ever sees it. A log without such values is left untouched.
 
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
 use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::log::{Column, PerfLog};
 use super::Series;
-
-const TABLE: &str = include_str!("../../data/limits/plausible.toml");
 
 #[derive(Debug, Deserialize)]
 struct Table {
@@ -42,10 +40,9 @@ impl Range {
 }
 
 fn table() -> &'static Table {
-    static TABLE_PARSED: OnceLock<Table> = OnceLock::new();
-    TABLE_PARSED.get_or_init(|| {
-        toml::from_str(TABLE).expect("data/limits/plausible.toml is valid (checked by a test)")
-    })
+    static TABLE: LazyLock<Table> =
+        LazyLock::new(|| crate::data::builtin!("limits/plausible.toml"));
+    &TABLE
 }
 
 /// The plausible range of a counter, by its canonical name.

@@ -222,7 +222,7 @@ fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|_| super::reader::is_zip_magic(&magic))
+        .is_ok_and(|_| super::sniff::is_zip_magic(&magic))
 }
 
 /// An entry's path inside its archive as shown to the user: folders kept (two servers'
@@ -420,7 +420,7 @@ pub fn read_source(source: &LogSource, options: &ReadOptions) -> Result<PerfLog,
             // the archive claims is not trusted for more.
             let hint = (*compressed_size).min(on_disk);
             let decoded = budget.limit_decoded(&name, entry);
-            super::reader::read_stream_in(&name, decoded, options, Some(hint), &budget, 1)
+            super::sniff::read_stream_in(&name, decoded, options, Some(hint), &budget, 1)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The alias tables in `data/kb/aliases.toml`: image names that changed across Windows
 //! versions, what dates a log to an era, and service names that stand for an image.
 
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
 
@@ -96,30 +96,16 @@ pub struct Aliases {
     pub undated: Undated,
 }
 
-const ALIASES_TOML: &str = include_str!("../../data/kb/aliases.toml");
-
 impl Aliases {
-    /// The compiled-in tables (checked by the tests, so a parse failure is a build defect).
+    /// The compiled-in tables (`data/kb/aliases.toml`, loaded as every built-in table is).
     pub fn builtin() -> &'static Aliases {
-        static TABLES: OnceLock<Aliases> = OnceLock::new();
-        TABLES.get_or_init(|| Aliases::parse(ALIASES_TOML).unwrap_or_else(|_| Aliases::empty()))
+        static TABLES: LazyLock<Aliases> =
+            LazyLock::new(|| crate::data::builtin!("kb/aliases.toml"));
+        &TABLES
     }
 
     pub fn parse(text: &str) -> Result<Aliases, toml::de::Error> {
         toml::from_str(text)
-    }
-
-    fn empty() -> Aliases {
-        Aliases {
-            groups: Vec::new(),
-            eras: Vec::new(),
-            era_markers: Vec::new(),
-            weak: Vec::new(),
-            hosts: Vec::new(),
-            services: Vec::new(),
-            objects: Vec::new(),
-            undated: Undated::default(),
-        }
     }
 
     /// Other names of `image` across Windows versions (not including `image` itself).
@@ -210,7 +196,7 @@ mod tests {
 
     #[test]
     fn builtin_tables_parse_and_link_spooler_names() {
-        let tables = Aliases::parse(ALIASES_TOML).expect("data/kb/aliases.toml parses");
+        let tables = Aliases::builtin();
         assert!(tables.eras.iter().any(|e| e.name == "nt"));
         assert_eq!(Aliases::builtin().aliases_of("spoolss"), vec!["spoolsv"]);
         assert!(Aliases::builtin().aliases_of("inetinfo").contains(&"w3wp"));

@@ -18,10 +18,9 @@ pub enum KbError {
     },
     #[error("{file}: cannot read KB catalogue: {}", error_chain(.error))]
     Read { file: String, error: std::io::Error },
-    /// Importing article texts failed (the importer still reports with `anyhow`; its message,
-    /// causes included, is kept whole).
-    #[error("{}", format!("{:#}", .0))]
-    Import(anyhow::Error),
+    /// Importing article texts failed.
+    #[error(transparent)]
+    Import(#[from] super::import::ImportError),
     #[error("cannot write catalogue TOML: {}", error_chain(.0))]
     Toml(toml::ser::Error),
 }

@@ -14,6 +14,7 @@ pub use error::KbError;
 pub use matcher::match_findings;
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 /// The catalogue's counter keys, each with the canonical perfmon counter names it stands for
 /// (per-process first, then the system-wide `Memory` counter where one exists).
@@ -44,24 +45,35 @@ pub fn counter_display(key: &str) -> &str {
         .unwrap_or(key)
 }
 
-const BUILTIN_TOML: &str = include_str!("../../data/kb/catalog.toml");
-
 /// The articles in use: the built-in catalogue plus any the user added with `--kb`.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
     pub articles: Vec<KbArticle>,
+    /// What the user should hear about the added paths (texts in a folder passed over).
+    pub notes: Vec<String>,
 }
 
 impl Catalogue {
-    /// The catalogue compiled into the binary (its validity is checked by the tests, so a
-    /// failure here is a build defect, reported as an empty catalogue rather than a panic).
+    /// The catalogue compiled into the binary (`data/kb/catalog.toml`, loaded as every
+    /// built-in table is, and its entries checked as an added catalogue's are).
     pub fn builtin() -> Catalogue {
-        match parse_catalogue(BUILTIN_TOML, "data/kb/catalog.toml") {
-            Ok(articles) => Catalogue { articles },
-            Err(e) => {
-                eprintln!("perfleak: built-in KB catalogue unreadable: {e:#}");
-                Catalogue::default()
-            }
+        static ARTICLES: LazyLock<Vec<KbArticle>> = LazyLock::new(|| {
+            let file: CatalogueFile = crate::data::builtin!("kb/catalog.toml");
+            let text = crate::data::data_text!("kb/catalog.toml");
+            check_entries(file, text, "data/kb/catalog.toml")
+                .unwrap_or_else(|e| crate::data::broken("kb/catalog.toml", e))
+        });
+        Catalogue {
+            articles: ARTICLES.clone(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A catalogue of just these articles.
+    pub fn from_articles(articles: Vec<KbArticle>) -> Catalogue {
+        Catalogue {
+            articles,
+            notes: Vec::new(),
         }
     }
 
@@ -70,7 +82,7 @@ impl Catalogue {
     pub fn with_extra(paths: &[PathBuf]) -> Result<Catalogue, KbError> {
         let mut catalogue = Catalogue::builtin();
         for path in paths {
-            for article in load_path(path)? {
+            for article in load_path(path, &mut catalogue.notes)? {
                 catalogue.insert(article);
             }
         }
@@ -107,10 +119,9 @@ fn bare_number(id: &str) -> String {
 }
 
 /// Reads a user-supplied catalogue file, article text or folder of article texts.
-fn load_path(path: &Path) -> Result<Vec<KbArticle>, KbError> {
+fn load_path(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>, KbError> {
     if path.is_dir() {
-        return import::import_paths(std::slice::from_ref(&path.to_path_buf()))
-            .map_err(KbError::Import);
+        return import_folder(path, notes);
     }
     let is_toml = path
         .extension()
@@ -122,7 +133,19 @@ fn load_path(path: &Path) -> Result<Vec<KbArticle>, KbError> {
         })?;
         return parse_catalogue(&text, &path.display().to_string());
     }
-    import::import_paths(std::slice::from_ref(&path.to_path_buf())).map_err(KbError::Import)
+    import_folder(path, notes)
+}
+
+/// The articles of a text or folder of texts; texts passed over are added to `notes`.
+fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>, KbError> {
+    let imported = import::import_paths(std::slice::from_ref(&path.to_path_buf()))?;
+    notes.extend(
+        imported
+            .passed_over
+            .into_iter()
+            .map(|origin| format!("{origin}: not a KB article text, skipped")),
+    );
+    Ok(imported.articles)
 }
 
 #[derive(serde::Deserialize)]
@@ -134,12 +157,7 @@ struct CatalogueFile {
 /// Parses catalogue TOML (`[[kb]]` tables) and checks every entry; errors name the file,
 /// line and column.
 pub fn parse_catalogue(text: &str, origin: &str) -> Result<Vec<KbArticle>, KbError> {
-    let invalid = |line, column, message: String| KbError::Catalogue {
-        origin: origin.to_string(),
-        line,
-        column,
-        message,
-    };
+    let invalid = |line, column, message| invalid(origin, line, column, message);
     let file: CatalogueFile = match toml::from_str(text) {
         Ok(file) => file,
         Err(e) => {
@@ -154,6 +172,13 @@ pub fn parse_catalogue(text: &str, origin: &str) -> Result<Vec<KbArticle>, KbErr
             ));
         }
     };
+    check_entries(file, text, origin)
+}
+
+/// Checks the entries of a parsed catalogue (an id each, known counter keys); errors name the
+/// file, line and column of the entry.
+fn check_entries(file: CatalogueFile, text: &str, origin: &str) -> Result<Vec<KbArticle>, KbError> {
+    let invalid = |line, column, message| invalid(origin, line, column, message);
     for article in &file.kb {
         let (line, column) = entry_position(text, &article.id);
         if article.id.trim().is_empty() {
@@ -175,6 +200,16 @@ pub fn parse_catalogue(text: &str, origin: &str) -> Result<Vec<KbArticle>, KbErr
         }
     }
     Ok(file.kb)
+}
+
+/// A catalogue entry that cannot be used, at its line and column.
+fn invalid(origin: &str, line: usize, column: usize, message: String) -> KbError {
+    KbError::Catalogue {
+        origin: origin.to_string(),
+        line,
+        column,
+        message,
+    }
 }
 
 fn counter_key_exists(key: &str) -> Option<&'static str> {
@@ -226,7 +261,7 @@ mod tests {
 
     #[test]
     fn builtin_catalogue_loads_with_valid_counter_keys() {
-        let articles = parse_catalogue(BUILTIN_TOML, "data/kb/catalog.toml").expect("parses");
+        let articles = Catalogue::builtin().articles;
         assert!(articles.len() >= 130, "{} entries", articles.len());
         for a in &articles {
             assert!(!a.id.is_empty() && !a.title.is_empty(), "{a:?}");

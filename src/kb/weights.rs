@@ -1,11 +1,9 @@
 //! The KB matcher's weights, in `data/kb/weights.toml` (what each term of a score adds or
 //! takes away, and the report threshold), loaded once.
 
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
-
-const WEIGHTS_TOML: &str = include_str!("../../data/kb/weights.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,18 +77,11 @@ pub struct ConfidenceWeights {
 }
 
 impl Weights {
-    /// The compiled-in weights. They are part of the build, not input: a table that does not
-    /// parse is a build defect the tests catch, and it stops the matcher loudly.
+    /// The compiled-in weights (`data/kb/weights.toml`, loaded as every built-in table is).
     pub fn builtin() -> &'static Weights {
-        static WEIGHTS: OnceLock<Weights> = OnceLock::new();
-        WEIGHTS.get_or_init(|| match Weights::parse(WEIGHTS_TOML) {
-            Ok(w) => w,
-            Err(e) => panic!("data/kb/weights.toml: {e}"),
-        })
-    }
-
-    pub fn parse(text: &str) -> Result<Weights, toml::de::Error> {
-        toml::from_str(text)
+        static WEIGHTS: LazyLock<Weights> =
+            LazyLock::new(|| crate::data::builtin!("kb/weights.toml"));
+        &WEIGHTS
     }
 }
 
@@ -100,11 +91,14 @@ mod tests {
 
     #[test]
     fn the_builtin_weights_parse_and_a_misspelt_one_is_refused() {
-        let w = Weights::parse(WEIGHTS_TOML).expect("data/kb/weights.toml parses");
+        let w = Weights::builtin();
         assert_eq!(w.process.own_name, 0.45);
         assert_eq!(w.report.per_process, 3);
-        let misspelt = WEIGHTS_TOML.replace("by_design =", "by_desing =");
-        let err = Weights::parse(&misspelt).unwrap_err().to_string();
+        let misspelt =
+            crate::data::data_text!("kb/weights.toml").replace("by_design =", "by_desing =");
+        let err = toml::from_str::<Weights>(&misspelt)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("by_desing"), "{err}");
     }
 }

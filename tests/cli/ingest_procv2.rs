@@ -102,9 +102,7 @@ fn process_v2_leak_is_found_with_name_and_pid() {
         counters: vec!["private_bytes".into()],
         ..Default::default()
     };
-    let catalogue = Catalogue {
-        articles: vec![article],
-    };
+    let catalogue = Catalogue::from_articles(vec![article]);
     let matches = match_findings(&catalogue, &log, &findings);
     assert_eq!(matches.len(), 1, "{matches:#?}");
     assert_eq!(matches[0].processes, vec!["chrome".to_string()]);

@@ -143,7 +143,9 @@ fn tagged_how_to_is_skipped_even_when_it_says_leak() {
 
 #[test]
 fn folder_import_round_trips_through_catalogue_toml() {
-    let articles = import_paths(&[PathBuf::from(FIXTURES)]).expect("fixtures import");
+    let articles = import_paths(&[PathBuf::from(FIXTURES)])
+        .expect("fixtures import")
+        .articles;
     let ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, vec!["Q900001", "Q900004"]);
     let toml = perfleak::kb::to_catalogue_toml(&articles).expect("toml");
@@ -201,7 +203,7 @@ fn importer_precision_and_recall_against_catalogue() {
         }
     }
     let started = Instant::now();
-    let imported = import_paths(&folders).expect("archive imports");
+    let imported = import_paths(&folders).expect("archive imports").articles;
     let elapsed = started.elapsed();
 
     let catalogue = Catalogue::builtin();

@@ -372,14 +372,10 @@ fn by_design_growth_argues_against() {
         4_000_000.0,
         0.9,
     )];
-    let without = Catalogue {
-        articles: vec![leak.clone()],
-    };
+    let without = Catalogue::from_articles(vec![leak.clone()]);
     let matches = match_findings(&without, &log, &findings);
     assert_eq!(ids(&matches), vec!["Q900010"], "{matches:#?}");
-    let with = Catalogue {
-        articles: vec![leak, design],
-    };
+    let with = Catalogue::from_articles(vec![leak, design]);
     assert!(
         match_findings(&with, &log, &findings).is_empty(),
         "by-design growth must argue the leak away"
@@ -453,8 +449,9 @@ fn imported_seed_articles_match_like_the_catalogue() {
     }
     let articles =
         perfleak::kb::import::import_paths(&[kb.join("Q192265.txt"), kb.join("Q260554.txt")])
-            .expect("seed articles import");
-    let catalogue = Catalogue { articles };
+            .expect("seed articles import")
+            .articles;
+    let catalogue = Catalogue::from_articles(articles);
     let log = LogBuilder::new()
         .process("winlogon")
         .process("async")

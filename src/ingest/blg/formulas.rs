@@ -7,8 +7,6 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-const TABLE: &str = include_str!("../../../data/blg/counter_types.toml");
-
 /// How a counter type's value is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,7 +55,7 @@ pub fn formula(counter_type: u32) -> Option<Formula> {
     static TYPES: OnceLock<HashMap<u32, Formula>> = OnceLock::new();
     TYPES
         .get_or_init(|| {
-            let table: Table = toml::from_str(TABLE).expect("data/blg/counter_types.toml is valid");
+            let table: Table = crate::data::builtin!("blg/counter_types.toml");
             table.types.into_iter().map(|t| (t.id, t.formula)).collect()
         })
         .get(&counter_type)

@@ -335,11 +335,11 @@ pub fn to_perflog(name: &str, blg: BlgLog) -> PerfLog {
     let info = blg.info();
     let mut table = blg.table;
     let (elapsed, mut timeline_warnings, dropped) =
-        super::reader::local_timeline(name, &mut table.stamps);
+        super::timeline::local_timeline(name, &mut table.stamps);
     if !dropped.is_empty() {
         for series in table.values.iter_mut().filter(|s| !s.is_empty()) {
             let mut values = series.to_vec();
-            super::reader::remove(&mut values, &dropped);
+            super::timeline::remove(&mut values, &dropped);
             *series = Series::from_values(&values);
         }
     }

@@ -7,8 +7,6 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-const TABLE: &str = include_str!("../../../data/tz/tzres.toml");
-
 #[derive(Deserialize)]
 struct Table {
     zones: Vec<Zone>,
@@ -25,7 +23,7 @@ struct Zone {
 fn names() -> &'static HashMap<u32, String> {
     static NAMES: OnceLock<HashMap<u32, String>> = OnceLock::new();
     NAMES.get_or_init(|| {
-        let table: Table = toml::from_str(TABLE).expect("data/tz/tzres.toml is valid");
+        let table: Table = crate::data::builtin!("tz/tzres.toml");
         let mut map = HashMap::new();
         for z in table.zones {
             map.insert(z.std, z.standard);

@@ -1,0 +1,200 @@
+//! What the bytes are: gzip, zip, binary (BLG or not), or text in some encoding and delimiter;
+//! the entry point of the text reader, which unwraps and decodes before [`super::reader`] parses.
+
+use std::io::{Cursor, Read};
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use flate2::read::MultiGzDecoder;
+
+use super::blocks::{read_into, MAX_RECORD_LEN};
+use super::budget::{Budget, MAX_NESTING};
+use super::decode::{self, Utf8Transcoder};
+use super::delimiter;
+use super::error::IngestError;
+use super::log::PerfLog;
+use super::reader::parse;
+use super::ReadOptions;
+
+const SNIFF_LEN: usize = 64 * 1024;
+/// The first bytes of every binary perfmon log in the sample set.
+const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
+
+/// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
+/// `input_len`, the stream's length when known, lets the columns be sized once.
+pub fn read_stream<'a>(
+    name: &str,
+    input: impl Read + 'a,
+    options: &ReadOptions,
+    input_len: Option<u64>,
+) -> Result<PerfLog, IngestError> {
+    let budget = Budget::new();
+    read_stream_in(
+        name,
+        budget.count_raw(input),
+        options,
+        input_len,
+        &budget,
+        0,
+    )
+}
+
+/// Reads a log from `input`, which `depth` archive layers around it have already decoded, all
+/// held to `budget`. `input_len` is a length the text has at least (a compressed length:
+/// never a size an archive claims), used only to size buffers.
+pub fn read_stream_in<'a>(
+    name: &str,
+    mut input: impl Read + 'a,
+    options: &ReadOptions,
+    input_len: Option<u64>,
+    budget: &Budget,
+    depth: usize,
+) -> Result<PerfLog, IngestError> {
+    let prefix = read_prefix(name, &mut input)?;
+    if prefix.is_empty() {
+        return Err(IngestError::Empty {
+            file: name.to_string(),
+        });
+    }
+    if prefix.starts_with(&[0x1f, 0x8b]) {
+        if depth >= MAX_NESTING {
+            return Err(IngestError::Archive {
+                file: name.to_string(),
+                message: format!(
+                    "refused, archives are nested more than {MAX_NESTING} deep (a gzip in a gzip ...)"
+                ),
+            });
+        }
+        // Boxed so that gzip inside gzip does not instantiate ever deeper reader types.
+        let gz: Box<dyn Read + 'a> = Box::new(
+            budget.limit_decoded(name, MultiGzDecoder::new(Cursor::new(prefix).chain(input))),
+        );
+        return read_stream_in(name, gz, options, input_len, budget, depth + 1);
+    }
+    if is_zip_magic(&prefix) {
+        // Reached as a stream (standard input, inside a gzip or another archive): a zip is read
+        // from its directory at the end, which needs the file itself.
+        return Err(IngestError::Archive {
+            file: name.to_string(),
+            message: "is a zip archive, which is read only from a file given by name: give its file name, or extract it".into(),
+        });
+    }
+    if prefix.starts_with(&BLG_MAGIC) {
+        if super::blg::looks_like_etw(&prefix) {
+            let body = Cursor::new(prefix).chain(input);
+            return super::blg::read_log(name, body, options.all_columns)
+                .map(super::sanity::checked);
+        }
+        return Err(IngestError::Blg {
+            file: name.to_string(),
+        });
+    }
+
+    let forced = match &options.encoding {
+        Some(label) => Some(Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+            IngestError::UnknownEncoding {
+                file: name.to_string(),
+                label: label.clone(),
+            }
+        })?),
+        None => None,
+    };
+    let mut prefix = prefix;
+    if !decode::decided_by_prefix(&prefix, forced) {
+        extend_to_header_end(name, &mut input, &mut prefix)?;
+    }
+    let sniffed = decode::sniff(&prefix, forced);
+    let (head_text, _) = sniffed
+        .encoding
+        .decode_without_bom_handling(&prefix[sniffed.bom_len..]);
+    if let Some(offset) = binary_offset(&head_text) {
+        // Older BLG layouts have other magic numbers; a binary file named .blg is one of them.
+        // (A text log that was merely named .blg, as some collectors do, reads normally.)
+        if name.to_ascii_lowercase().ends_with(".blg") {
+            return Err(IngestError::Blg {
+                file: name.to_string(),
+            });
+        }
+        return Err(IngestError::Binary {
+            file: name.to_string(),
+            offset,
+        });
+    }
+    let format = delimiter::sniff_format(&head_text);
+
+    let body = Cursor::new(prefix[sniffed.bom_len..].to_vec()).chain(input);
+    let text: Box<dyn Read + 'a> = if sniffed.encoding == UTF_8 {
+        Box::new(body)
+    } else {
+        Box::new(Utf8Transcoder::new(body, sniffed.encoding))
+    };
+    // UTF-16 takes two bytes for each ASCII character the UTF-8 text has.
+    let text_len = input_len.map(|len| {
+        let len = len.saturating_sub(sniffed.bom_len as u64);
+        if sniffed.encoding == UTF_16LE || sniffed.encoding == UTF_16BE {
+            len / 2
+        } else {
+            len
+        }
+    });
+    parse(name, text, format, sniffed, options, text_len)
+}
+
+/// Reads on until `prefix` holds the header record and the first rows after it (or the end),
+/// so the encoding is judged on every name in the header, however wide. Bounded by the
+/// longest record a log may have.
+fn extend_to_header_end(
+    name: &str,
+    input: &mut impl Read,
+    prefix: &mut Vec<u8>,
+) -> Result<(), IngestError> {
+    let start = prefix
+        .iter()
+        .position(|&b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(0);
+    while memchr::memchr(b'\n', &prefix[start..]).is_none() && prefix.len() < MAX_RECORD_LEN {
+        let old = prefix.len();
+        prefix.resize(old + SNIFF_LEN.max(old / 2), 0);
+        let filled = read_into(name, input, &mut prefix[old..])?;
+        prefix.truncate(old + filled);
+        if filled == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, IngestError> {
+    let mut prefix = vec![0u8; SNIFF_LEN];
+    let filled = read_into(name, input, &mut prefix)?;
+    prefix.truncate(filled);
+    Ok(prefix)
+}
+
+/// Byte offset of the first run of control characters that text logs never contain. After a
+/// PDH header only the header line is looked at: a collector that crashed leaves runs of zeros
+/// among its rows, and those rows are skipped one by one.
+fn binary_offset(text: &str) -> Option<usize> {
+    let start = text.trim_start_matches(['\r', '\n', ' ', '"']);
+    let scanned = if start.starts_with("(PDH-") {
+        let line_end = text.len() - start.len() + start.find(['\r', '\n']).unwrap_or(start.len());
+        &text[..line_end]
+    } else {
+        text
+    };
+    let mut suspicious = 0;
+    for (offset, ch) in scanned.char_indices().take(8192) {
+        if (ch.is_control() && !matches!(ch, '\t' | '\r' | '\n')) || ch == '\u{FFFD}' {
+            suspicious += 1;
+            if suspicious >= 4 {
+                return Some(offset);
+            }
+        }
+    }
+    None
+}
+
+/// A zip's local file header, or the end-of-central-directory record that alone makes an empty
+/// archive.
+pub(crate) fn is_zip_magic(magic: &[u8]) -> bool {
+    magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06")
+}

@@ -1,0 +1,183 @@
+//! Products, versions and the release that fixed the problem, from the header fields, the
+//! STATUS section and the keywords.
+
+use super::layout::Parsed;
+
+pub(super) fn product_names(product: &str) -> Vec<String> {
+    let name = product.trim();
+    if name.is_empty() {
+        return Vec::new();
+    }
+    vec![name.strip_prefix("Microsoft ").unwrap_or(name).to_string()]
+}
+
+/// `WINDOWS:3.5; winnt:5.5` -> [`3.5`, `5.5`]; `:4.0,4.0 SP6a` -> [`4.0`, `4.0 SP6a`].
+pub(super) fn versions(prod_ver: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in prod_ver.split(';') {
+        let list = part.split_once(':').map(|(_, v)| v).unwrap_or(part);
+        for v in list.split(',') {
+            let v = v.trim();
+            if !v.is_empty() && !out.iter().any(|o| o == v) {
+                out.push(v.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The fix: the release STATUS says first corrected it, else what the keywords encode, else
+/// whether a hotfix or a workaround exists.
+pub(super) fn fix_text(parsed: &Parsed) -> String {
+    let status = parsed.section("STATUS");
+    let lower = status.to_ascii_lowercase();
+    for marker in [
+        "first corrected in ",
+        "was corrected in ",
+        "has been corrected in ",
+        "has been fixed in ",
+        "problem is resolved in ",
+        "was fixed in ",
+        "is fixed in ",
+    ] {
+        if let Some(pos) = lower.find(marker) {
+            let rest = &status[pos + marker.len()..];
+            let end = rest
+                .find(". ")
+                .or_else(|| rest.find(".\n"))
+                .unwrap_or(rest.len());
+            let release = tidy_release(rest[..end].trim_end_matches('.'));
+            if !release.is_empty() {
+                return release;
+            }
+        }
+    }
+    if let Some(fix) = fix_from_keywords(&parsed.keywords) {
+        return fix;
+    }
+    let all = format!("{}\n{}", parsed.section("RESOLUTION"), status).to_ascii_lowercase();
+    if all.contains("supported fix") || all.contains("hotfix") {
+        return "hotfix".to_string();
+    }
+    if !parsed.section("WORKAROUND").is_empty() {
+        return "workaround only".to_string();
+    }
+    String::new()
+}
+
+/// "Windows NT 4.0 Service Pack 4.0 and ..." -> "Windows NT 4.0 SP4 and ...".
+pub(super) fn tidy_release(text: &str) -> String {
+    let mut out = text
+        .replace("Service Pack ", "SP")
+        .replace("the latest ", "latest ");
+    for n in 1..=9 {
+        out = out.replace(&format!("SP{n}.0"), &format!("SP{n}"));
+    }
+    let out = out.replace("U.S. ", "");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `kbWinNT400sp4fix` -> "Windows NT 4.0 SP4"; `kbExchange550sp4Fix` -> "Exchange Server 5.5
+/// SP4"; `...PreSP7Fix` -> "hotfix (before ... SP7)".
+pub(super) fn fix_from_keywords(keywords: &str) -> Option<String> {
+    let products = [
+        ("kbwinnt", "Windows NT"),
+        ("kbwin2000", "Windows 2000"),
+        ("kbexchange", "Exchange Server"),
+        ("kbsna", "SNA Server"),
+        ("kbsms", "SMS"),
+        ("kbiis", "IIS"),
+        ("exc", "Exchange Server"),
+    ];
+    for keyword in keywords.split_whitespace() {
+        let lower = keyword.to_ascii_lowercase();
+        if !lower.ends_with("fix") {
+            continue;
+        }
+        for (prefix, product) in products {
+            let Some(rest) = lower.strip_prefix(prefix) else {
+                continue;
+            };
+            let body = &rest[..rest.len() - 3];
+            let (version_digits, sp) = match body
+                .find("presp")
+                .map(|p| (p, true))
+                .or_else(|| body.find("sp").map(|p| (p, false)))
+            {
+                Some((p, pre)) => (
+                    &body[..p],
+                    Some((
+                        pre,
+                        body[p..]
+                            .trim_start_matches("pre")
+                            .trim_start_matches("sp")
+                            .to_string(),
+                    )),
+                ),
+                None => (body, None),
+            };
+            let version = keyword_version(version_digits, product);
+            let Some((pre, number)) = sp else { continue };
+            if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let release = format!("{product}{version} SP{number}");
+            return Some(if pre {
+                format!("hotfix (before {release})")
+            } else {
+                release
+            });
+        }
+    }
+    None
+}
+
+/// `400` -> " 4.0", `4` -> " 4.0", `550` -> " 5.5", `` -> "".
+pub(super) fn keyword_version(digits: &str, product: &str) -> String {
+    let digits: String = digits.chars().filter(|c| c.is_ascii_digit()).collect();
+    if product == "Windows 2000" {
+        return String::new();
+    }
+    match digits.len() {
+        0 => String::new(),
+        1 => format!(" {digits}.0"),
+        _ => format!(" {}.{}", &digits[..1], &digits[1..2]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_fixes_decode() {
+        assert_eq!(
+            fix_from_keywords("kbWinNT400sp4fix").as_deref(),
+            Some("Windows NT 4.0 SP4")
+        );
+        assert_eq!(
+            fix_from_keywords("kbWinNT4sp6fix").as_deref(),
+            Some("Windows NT 4.0 SP6")
+        );
+        assert_eq!(
+            fix_from_keywords("kbWinNT400PreSP7Fix").as_deref(),
+            Some("hotfix (before Windows NT 4.0 SP7)")
+        );
+        assert_eq!(
+            fix_from_keywords("exc55 kbExchange550sp4Fix").as_deref(),
+            Some("Exchange Server 5.5 SP4")
+        );
+        assert_eq!(
+            fix_from_keywords("kbWin2000SP2Fix").as_deref(),
+            Some("Windows 2000 SP2")
+        );
+        assert_eq!(fix_from_keywords("kbnetwork kbAPI"), None);
+    }
+
+    #[test]
+    fn versions_split_on_products_and_commas() {
+        assert_eq!(versions("WINDOWS:3.5; winnt:5.5"), vec!["3.5", "5.5"]);
+        assert_eq!(versions(":4.0,4.0 SP6a"), vec!["4.0", "4.0 SP6a"]);
+        assert!(versions("").is_empty());
+    }
+}

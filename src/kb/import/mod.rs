@@ -1,0 +1,213 @@
+//! KB article texts in the classic plain-text layout (`DOCUMENT:Q...` header, `=`-underlined
+//! sections, keyword footer) -> catalogue entries. Articles that describe no process leak are
+//! skipped; images, counters and objects are only taken from what the text says.
+
+mod extract;
+mod fix;
+mod known;
+mod layout;
+mod names;
+mod sentences;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use thiserror::Error;
+
+use super::KbArticle;
+use extract::import_with;
+use known::KnownNames;
+
+/// Why an article text was not turned into an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// The text names no memory, handle or resource leak.
+    NoLeak,
+    /// A how-to, sample or documentation article (may mention leaks as a topic).
+    HowTo,
+    /// A leak is described, but neither a process image nor a perfmon counter is named.
+    NoProcessOrCounter,
+    /// A list of many fixes (service-pack fix lists, readmes, rollups), not one problem.
+    FixList,
+    /// Only kernel pool leaks in a driver or the kernel: no process shows it.
+    KernelOnly,
+    /// A leak in the reader's own program built with a developer product (no service image).
+    DeveloperCode,
+}
+
+/// Why article texts could not be imported: each names the file (and, for a text without
+/// the layout, the line and column).
+#[derive(Debug, Error)]
+pub enum ImportError {
+    #[error("{path}: no such file or folder")]
+    Missing { path: String },
+    #[error("{path}: cannot read: {}", crate::error_chain(.error))]
+    Read { path: String, error: std::io::Error },
+    #[error("{path}: cannot read folder: {}", crate::error_chain(.error))]
+    Folder { path: String, error: std::io::Error },
+    #[error("{origin}:{line}:{column}: {message}")]
+    Layout {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// The entries of the texts read, and the texts in folders that were passed over (no
+/// article layout), for the caller to tell the user.
+#[derive(Debug, Clone, Default)]
+pub struct ImportedTexts {
+    pub articles: Vec<KbArticle>,
+    pub passed_over: Vec<String>,
+}
+
+/// The outcome of reading one article text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Imported {
+    Entry(Box<KbArticle>),
+    Skipped { id: String, why: Skip },
+}
+
+/// Reads files and folders (recursively, files ending `.txt`) and returns the entries of the
+/// articles that describe a leak, sorted by id. A file named directly must be an article;
+/// in folders, files without the layout are passed over and listed in `passed_over`.
+pub fn import_paths(paths: &[PathBuf]) -> Result<ImportedTexts, ImportError> {
+    let mut files: Vec<(PathBuf, bool)> = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect_texts(path, &mut files)?;
+        } else if path.exists() {
+            files.push((path.clone(), true));
+        } else {
+            return Err(ImportError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+    }
+    let known = KnownNames::new();
+    /// What one text gave: an entry, nothing (not a leak article), or no layout.
+    enum Read {
+        Entry(Box<KbArticle>),
+        Nothing,
+        PassedOver(String),
+    }
+    let results: Vec<Result<Read, ImportError>> = files
+        .par_iter()
+        .map(|(file, named)| {
+            let bytes = std::fs::read(file).map_err(|error| ImportError::Read {
+                path: file.display().to_string(),
+                error,
+            })?;
+            let text = decode(&bytes);
+            let origin = file.display().to_string();
+            if !looks_like_article(&text) {
+                if *named {
+                    return Err(layout_error(
+                        &origin,
+                        1,
+                        1,
+                        "not a KB article text (expected a 'DOCUMENT:Q...' first line)".into(),
+                    ));
+                }
+                return Ok(Read::PassedOver(origin));
+            }
+            Ok(match import_with(&text, &origin, &known)? {
+                Imported::Entry(article) => Read::Entry(article),
+                Imported::Skipped { .. } => Read::Nothing,
+            })
+        })
+        .collect();
+    let mut out = ImportedTexts::default();
+    for result in results {
+        match result? {
+            Read::Entry(article) => out.articles.push(*article),
+            Read::Nothing => {}
+            Read::PassedOver(origin) => out.passed_over.push(origin),
+        }
+    }
+    out.articles.sort_by(|a, b| {
+        id_number(&a.id)
+            .cmp(&id_number(&b.id))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(out)
+}
+
+/// A text without the article layout, at its line and column.
+pub(super) fn layout_error(
+    origin: &str,
+    line: usize,
+    column: usize,
+    message: String,
+) -> ImportError {
+    ImportError::Layout {
+        origin: origin.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+fn collect_texts(dir: &Path, out: &mut Vec<(PathBuf, bool)>) -> Result<(), ImportError> {
+    let folder_error = |error| ImportError::Folder {
+        path: dir.display().to_string(),
+        error,
+    };
+    let entries = std::fs::read_dir(dir).map_err(folder_error)?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(folder_error)?;
+        paths.push(entry.path());
+    }
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect_texts(&path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+        {
+            out.push((path, false));
+        }
+    }
+    Ok(())
+}
+
+/// The archive is ASCII; anything else is most likely a Windows code page.
+fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.trim_start_matches('\u{feff}').to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+    }
+}
+
+fn looks_like_article(text: &str) -> bool {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_start().starts_with("DOCUMENT:"))
+}
+
+fn id_number(id: &str) -> u64 {
+    id.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .parse()
+        .unwrap_or(u64::MAX)
+}
+
+/// Reads one article text; `origin` names it in messages and becomes the entry's `source`.
+pub fn import_text(text: &str, origin: &str) -> Result<Imported, ImportError> {
+    import_with(text, origin, &KnownNames::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_without_layout_is_an_error_naming_the_file() {
+        let err = import_text("hello\nworld\n", "notes.txt")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("notes.txt:1:1:"), "{err}");
+    }
+}
