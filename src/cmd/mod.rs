@@ -6,6 +6,7 @@ mod analyze;
 mod convert;
 mod inspect;
 mod kb;
+mod verdict;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
