@@ -54,12 +54,10 @@ pub fn staging_parent(dir: &Path) -> &Path {
 /// folders are created as a run would create them.
 pub fn check_output(out: &Path) -> report::Result<()> {
     match std::fs::metadata(out) {
-        Ok(meta) if !meta.is_dir() => {
-            return Err(ReportError::Refused(format!(
-                "cannot write reports to {}: it is a file, not a folder",
-                out.display()
-            )))
-        }
+        Ok(meta) if !meta.is_dir() => Err(ReportError::Refused(format!(
+            "cannot write reports to {}: it is a file, not a folder",
+            out.display()
+        ))),
         Ok(_) => probe(out),
         // Missing, or under a file or a folder that cannot be read: creating it tells why.
         Err(_) => {
