@@ -173,7 +173,7 @@ fn print_verdict(run: &mut BatchRun, args: &AnalyzeArgs) {
 }
 
 /// With `--json`, each failed input as its own JSON line on standard output, after the
-/// reports: `{"schema_version":1,"tool":...,"input":...,"stage":"read","error":...}`
+/// reports: `{"error":...,"input":...,"schema_version":1,"stage":"read","tool":...}`
 /// (docs/report-json.md). A line with `error` is a failure, never a report.
 fn print_failure_lines(failures: &[InputFailure]) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
