@@ -243,7 +243,10 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
     if !args.json {
         check_output(args)?;
     }
-    let (sources, expand_errors) = ingest::source::expand_inputs(&args.inputs);
+    let (mut sources, expand_errors) = ingest::source::expand_inputs(&args.inputs);
+    if !args.json {
+        skip_own_output(&mut sources, args);
+    }
     let folder_bases: HashMap<String, String> = sources
         .iter()
         .map(LogSource::name)
@@ -374,6 +377,23 @@ fn check_output(args: &AnalyzeOptions) -> Result<(), BatchError> {
         ))));
     }
     place::check_output(&args.out).map_err(BatchError::Output)
+}
+
+/// Leaves out the files a walk found inside `-o` (`perfleak analyze logs/ -o logs/report`):
+/// an earlier run's summary.csv is no log. A file named as an input itself is kept.
+fn skip_own_output(sources: &mut Vec<LogSource>, args: &AnalyzeOptions) {
+    let Ok(out) = std::fs::canonicalize(&args.out) else {
+        return;
+    };
+    let inside = |path: &PathBuf| {
+        !args.inputs.contains(path)
+            && std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&out))
+    };
+    sources.retain(|source| match source {
+        LogSource::File(path) => !inside(path),
+        LogSource::ZipEntry { archive, .. } => !inside(archive),
+        LogSource::Stdin => true,
+    });
 }
 
 /// index.html and summary.csv (and summary.parquet when asked) for a several-log run.

@@ -299,6 +299,26 @@ fn the_output_folder_is_checked_before_any_log_is_read() {
             "{err}"
         );
     };
+    // Inside an input folder is allowed, and what it holds is not read back as logs.
+    let inside = logs.join("report");
+    for _ in 0..2 {
+        let run = analyze()
+            .arg("-q")
+            .arg(&logs)
+            .arg(dir.path().join("a-log-that-is-missing.csv"))
+            .arg("-o")
+            .arg(&inside)
+            .output()
+            .expect("runs");
+        let err = stderr_of(&run);
+        assert!(run.status.success(), "{err}");
+        assert!(
+            err.contains("1 input(s) failed"),
+            "only the missing one: {err}"
+        );
+        assert!(inside.join("summary.csv").is_file(), "{err}");
+    }
+    std::fs::remove_dir_all(&inside).expect("clean");
     refused(&file, "it is a file, not a folder");
     refused(&logs, "it is the input");
     refused(&file.join("below"), "cannot create folder");
