@@ -58,6 +58,19 @@ pub enum FailureCause {
     Recorded(String),
 }
 
+impl FailureCause {
+    /// The stage that failed, as `--json` failure lines name it: `read`, `report`, `index`.
+    pub fn stage(&self) -> &'static str {
+        match self {
+            FailureCause::Read(_) | FailureCause::Listed(_) => "read",
+            FailureCause::Report(_) => "report",
+            FailureCause::Index(_) => "index",
+            // Read back from an earlier run's failures.csv, which does not keep the stage.
+            FailureCause::Recorded(_) => "recorded",
+        }
+    }
+}
+
 impl InputFailure {
     /// The line a person reads: the input's name, then why (named once: reading errors
     /// begin with their file already).
@@ -81,6 +94,10 @@ pub enum BatchError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// `-o` cannot take reports (a file, an input, no write permission): told before any log
+    /// is read.
+    #[error("{0}")]
+    Output(ReportError),
     /// Every input failed before a log could be analysed.
     #[error("no input could be read")]
     NoInput { failures: Vec<InputFailure> },
@@ -144,6 +161,8 @@ pub enum Stage {
 /// worker threads) and finishes.
 pub trait Progress: Sync {
     fn start(&self, stage: Stage, steps: usize);
+    /// A worker begins on this log (its path as the user gave it); a display may name it.
+    fn begin(&self, _log: &str) {}
     fn advance(&self);
     fn finish(&self);
 }
@@ -238,6 +257,7 @@ fn read_all(
     let read: Vec<Result<PerfLog, InputFailure>> = sources
         .par_iter()
         .map(|source| {
+            progress.begin(&source.name());
             let result = ingest::source::read_source(source, options).map_err(|e| InputFailure {
                 input: source.name().to_string(),
                 error: FailureCause::Read(e),
@@ -260,14 +280,21 @@ fn read_all(
 
 fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, BatchError> {
     let catalogue = Catalogue::with_extra(&args.kb)?;
-    let (sources, mut failures) = shard::select_inputs(&shard::InputOptions {
+    if !args.json {
+        check_output(args)?;
+    }
+    let (mut sources, mut failures) = shard::select_inputs(&shard::InputOptions {
         inputs: &args.inputs,
         files_from: args.files_from.as_deref(),
         shard: args.shard,
     })?;
+    if !args.json {
+        skip_own_output(&mut sources, args);
+    }
     let folder_bases: HashMap<String, String> = sources
         .iter()
-        .map(|source| (source.name(), folder_base(source)))
+        .map(LogSource::name)
+        .zip(folder_bases(&sources))
         .collect();
     let (logs, read_failures) = read_all(&sources, &args.read, progress);
     failures.extend(read_failures);
@@ -312,6 +339,7 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
         .into_par_iter()
         .zip(folders)
         .map(|(log, folder)| {
+            progress.begin(&log.source.path);
             let mut report = analyze_log(&log, &catalogue);
             if log
                 .columns
@@ -372,6 +400,40 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
         sharded: args.shard.is_some(),
         kb_notes: catalogue.notes.clone(),
     })
+}
+
+/// `-o` is checked once, up front, rather than failing once per log after all the work: it
+/// must not be one of the inputs, nor a file, and must take files.
+fn check_output(args: &AnalyzeOptions) -> Result<(), BatchError> {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if let Some(input) = args.inputs.iter().find(|i| same(i, &args.out)) {
+        return Err(BatchError::Output(ReportError::Refused(format!(
+            "cannot write reports to {}: it is the input {}; choose another -o",
+            args.out.display(),
+            input.display()
+        ))));
+    }
+    place::check_output(&args.out).map_err(BatchError::Output)
+}
+
+/// Leaves out the files a walk found inside `-o` (`perfleak analyze logs/ -o logs/report`):
+/// an earlier run's summary.csv is no log. A file named as an input itself is kept.
+fn skip_own_output(sources: &mut Vec<LogSource>, args: &AnalyzeOptions) {
+    let Ok(out) = std::fs::canonicalize(&args.out) else {
+        return;
+    };
+    let inside = |path: &PathBuf| {
+        !args.inputs.contains(path)
+            && std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&out))
+    };
+    sources.retain(|source| match source {
+        LogSource::File(path) => !inside(path),
+        LogSource::ZipEntry { archive, .. } => !inside(archive),
+        LogSource::Stdin => true,
+    });
 }
 
 /// index.html and summary.csv (and summary.parquet when asked) for a several-log run.
@@ -460,13 +522,78 @@ fn folder_base(source: &LogSource) -> String {
                 .file_name()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let entry = entry
-                .rsplit_once('.')
-                .map_or(entry.as_str(), |(stem, _)| stem);
-            format!("{archive}_{}", entry.replace('/', "_"))
+            format!("{archive}_{}", entry_stem(entry).replace('/', "_"))
         }
         LogSource::Stdin => "stdin".to_string(),
     }
+}
+
+/// A zip entry's path without its extension.
+fn entry_stem(entry: &str) -> &str {
+    match entry.rsplit_once('.') {
+        Some((stem, ext)) if !ext.contains('/') && !stem.ends_with('/') && !stem.is_empty() => stem,
+        _ => entry,
+    }
+}
+
+/// The path of a source as parts, the last one without its extension: the folders of a file
+/// (as given), or the archive's folders, the archive and the entry's folders.
+fn source_parts(source: &LogSource) -> Vec<String> {
+    let folders = |path: &Path| -> Vec<String> {
+        path.parent()
+            .into_iter()
+            .flat_map(|p| p.components())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .filter(|c| c != "/" && c != ".")
+            .collect()
+    };
+    match source {
+        LogSource::File(path) => {
+            let mut parts = folders(path);
+            parts.push(file_stem(&path.to_string_lossy()));
+            parts
+        }
+        LogSource::ZipEntry { archive, entry, .. } => {
+            let mut parts = folders(archive);
+            parts.extend(
+                archive
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned()),
+            );
+            parts.extend(entry_stem(entry).split('/').map(str::to_string));
+            parts
+        }
+        LogSource::Stdin => vec!["stdin".to_string()],
+    }
+}
+
+/// The base name of every source's folder (see docs/cli.md, "Report folders"): its
+/// [`folder_base`] when no other source of the run has the same one (case aside); otherwise,
+/// for every source of such a group, its path from the deepest folder the group shares, so
+/// 200 `DataCollector01.csv` from `SRVA/...`, `SRVB/...` read `SRVA_..._DataCollector01`.
+/// The same inputs give the same names on every run.
+fn folder_bases(sources: &[LogSource]) -> Vec<String> {
+    let bases: Vec<String> = sources.iter().map(folder_base).collect();
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, base) in bases.iter().enumerate() {
+        groups
+            .entry(safe_folder_name(base).to_ascii_lowercase())
+            .or_default()
+            .push(i);
+    }
+    let mut named = bases;
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let parts: Vec<Vec<String>> = members.iter().map(|&i| source_parts(&sources[i])).collect();
+        // Shared leading folders, never the name itself.
+        let shortest = parts.iter().map(Vec::len).min().unwrap_or(0);
+        let shared = (0..shortest.saturating_sub(1))
+            .take_while(|&k| parts.iter().all(|p| p[k] == parts[0][k]))
+            .count();
+        for (&i, p) in members.iter().zip(&parts) {
+            named[i] = p[shared..].join("_");
+        }
+    }
+    named
 }
 
 /// A folder name per log from its base name, made safe and unique (case-insensitively, as on
@@ -626,6 +753,36 @@ mod tests {
             failure.message(),
             "srv01.csv: report not written: cannot write out: a file is in the way"
         );
+    }
+
+    #[test]
+    fn same_named_logs_are_named_by_their_path_from_the_folder_they_share() {
+        let file = |p: &str| LogSource::File(PathBuf::from(p));
+        let mut sources: Vec<LogSource> = (1..=200)
+            .map(|n| file(&format!("logs/SRV{n:03}/Admin/DataCollector01.csv")))
+            .collect();
+        sources.push(file("logs/other/unique.csv"));
+        sources.push(file("/abs/stdin.blg"));
+        sources.push(LogSource::Stdin);
+        let bases = folder_bases(&sources);
+        assert_eq!(bases[0], "SRV001_Admin_DataCollector01");
+        assert_eq!(bases[199], "SRV200_Admin_DataCollector01");
+        assert_eq!(bases[200], "unique", "a name of its own stays short");
+        // `stdin.blg` and standard input share a base: the file keeps its folders.
+        assert_eq!(bases[201], "abs_stdin");
+        assert_eq!(bases[202], "stdin");
+        let names = folder_names(bases.clone());
+        let unique: HashSet<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        assert_eq!(unique.len(), names.len(), "no two folders alike");
+        assert!(
+            names.iter().all(|n| !n.contains('-')),
+            "no counter needed: {names:?}"
+        );
+        // Stable: the same inputs name the same folders, whatever else ran before.
+        assert_eq!(folder_bases(&sources), bases);
+        // Same-named files in a folder and its subfolder.
+        let nested = folder_bases(&[file("a/x.csv"), file("a/b/x.csv")]);
+        assert_eq!(nested, vec!["x", "b_x"]);
     }
 
     #[test]

@@ -49,6 +49,36 @@ pub fn staging_parent(dir: &Path) -> &Path {
     }
 }
 
+/// Checks once, before any log is read, that reports can go to `out`: it is no file, and the
+/// folder it is or will be created in takes a new file (a probe, removed at once). Parent
+/// folders are created as a run would create them.
+pub fn check_output(out: &Path) -> report::Result<()> {
+    match std::fs::metadata(out) {
+        Ok(meta) if !meta.is_dir() => Err(ReportError::Refused(format!(
+            "cannot write reports to {}: it is a file, not a folder",
+            out.display()
+        ))),
+        Ok(_) => probe(out),
+        // Missing, or under a file or a folder that cannot be read: creating it tells why.
+        Err(_) => {
+            let parent = staging_parent(out);
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create folder {}", parent.display()))?;
+            probe(parent)
+        }
+    }
+}
+
+/// Creates and removes a file in `dir`: what permissions and read-only mounts allow, told
+/// the only sure way.
+fn probe(dir: &Path) -> report::Result<()> {
+    tempfile::Builder::new()
+        .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
+        .tempfile_in(dir)
+        .map(drop)
+        .with_context(|| format!("cannot write reports in {}", dir.display()))
+}
+
 /// An exclusive advisory lock (`flock`) on a folder, held while reports are written into it;
 /// another run writing there waits until it is released. On taking it, staging folders that
 /// killed runs left there are removed.

@@ -9,12 +9,12 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use perfleak::batch::{
-    self, AnalyzeOptions, BatchError, BatchRun, FailOn, InputFailure, Progress, Stage,
+    self, AnalyzeOptions, BatchError, BatchRun, FailOn, InputFailure, LogOutcome, Progress, Stage,
 };
 use perfleak::ingest::ReadOptions;
 use perfleak::report;
 
-use super::DateOrderArg;
+use super::{verdict, DateOrderArg};
 
 /// Most worker threads `--jobs` accepts.
 pub const MAX_JOBS: u64 = 256;
@@ -114,9 +114,12 @@ impl AnalyzeArgs {
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     batch::clean_staging_on_interrupt();
     let bars = Bars::new(args.quiet);
-    let run = match batch::run_analyze(&args.options(), &bars) {
+    let mut run = match batch::run_analyze(&args.options(), &bars) {
         Ok(run) => run,
         Err(BatchError::NoInput { failures }) => {
+            if args.json {
+                print_failure_lines(&failures)?;
+            }
             report_failures(&failures);
             anyhow::bail!("no input could be read");
         }
@@ -145,13 +148,66 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<i32> {
                 .context("cannot write to standard output")?;
         }
         out.flush().context("cannot write to standard output")?;
+        print_failure_lines(&run.failures)?;
     }
     report_failures(&run.failures);
+    if !args.quiet {
+        print_verdict(&mut run, args);
+    }
     print_summary(&run, args);
     if run.done.is_empty() && !run.failures.is_empty() {
         anyhow::bail!("no input could be read");
     }
     Ok(run.exit_status())
+}
+
+/// The answer on the terminal (standard error: standard output carries only `--json`).
+fn print_verdict(run: &mut BatchRun, args: &AnalyzeArgs) {
+    let paint = verdict::Paint {
+        colour: verdict::colour_wanted(),
+    };
+    let lines = if run.single {
+        let path = (!args.json).then(|| args.out.join("report.html"));
+        match run.done.first() {
+            Some(outcome) => verdict::single_lines(&outcome.report, path.as_deref(), paint),
+            None => return,
+        }
+    } else {
+        batch::rank_worst_first(&mut run.done);
+        batch::rank_worst_first(&mut run.unwritten);
+        let done: Vec<&LogOutcome> = run.done.iter().collect();
+        let unwritten: Vec<&LogOutcome> = run.unwritten.iter().collect();
+        let index = (!args.json).then(|| args.out.join("index.html"));
+        verdict::batch_lines(&done, &unwritten, index.as_deref(), paint)
+    };
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for line in lines {
+        // A closed standard error is not worth failing a run whose reports are written.
+        let _ = writeln!(err, "{line}");
+    }
+}
+
+/// With `--json`, each failed input as its own JSON line on standard output, after the
+/// reports: `{"error":...,"input":...,"schema_version":1,"stage":"read","tool":...}`
+/// (docs/report-json.md). A line with `error` is a failure, never a report.
+fn print_failure_lines(failures: &[InputFailure]) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for failure in failures {
+        let stage = failure.error.stage();
+        let line = serde_json::json!({
+            "schema_version": report::SCHEMA_VERSION,
+            "tool": format!("perfleak {}", env!("CARGO_PKG_VERSION")),
+            "input": failure.input,
+            "stage": stage,
+            "error": failure.message(),
+        });
+        // The same escaping as the reports' lines: no control character reaches a terminal.
+        writeln!(out, "{}", report::escape_json_text(line.to_string()))
+            .context("cannot write to standard output")?;
+    }
+    out.flush().context("cannot write to standard output")
 }
 
 fn report_failures(failures: &[InputFailure]) {
@@ -203,21 +259,33 @@ impl Bars {
 
 impl Progress for Bars {
     fn start(&self, stage: Stage, steps: usize) {
-        if !self.shown {
+        // Nothing to step through (the only input is missing): no `0/0` bar.
+        if !self.shown || steps == 0 {
             return;
         }
         let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+        // The stage is the prefix and the file being worked on the message: one label each.
         if let Ok(style) = ProgressStyle::with_template(
-            "{msg:>9} [{bar:30}] {pos}/{len} {elapsed_precise} {wide_msg}",
+            "{prefix:>9} [{bar:30}] {pos}/{len} {elapsed_precise} ETA {eta} {wide_msg}",
         ) {
             bar.set_style(style.progress_chars("=> "));
         }
-        bar.set_message(match stage {
+        bar.set_prefix(match stage {
             Stage::Reading => "reading",
             Stage::Analysing => "analysing",
         });
         if let Ok(mut slot) = self.bar.lock() {
             *slot = bar;
+        }
+    }
+
+    fn begin(&self, log: &str) {
+        if self.shown {
+            // File and zip-entry names are anyone's choice: escaped like every name shown.
+            // The file's own name: a long path would be cut at the screen's edge before it.
+            let name = log.rsplit(['/', '\\']).next().unwrap_or(log);
+            self.current()
+                .set_message(report::escape_terminal_line(name).into_owned());
         }
     }
 

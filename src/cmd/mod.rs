@@ -7,6 +7,7 @@ mod convert;
 mod inspect;
 mod kb;
 mod merge;
+mod verdict;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 

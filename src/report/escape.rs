@@ -38,6 +38,25 @@ pub fn escape_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape_terminal`] for text printed inside one line (a table row of the terminal
+/// summary): line breaks and tabs are escaped too, so a name cannot break the row apart.
+pub fn escape_terminal_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if is_unsafe_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// JSON text (as serde_json writes it, where C0 characters are escaped already) with C1, DEL
 /// and bidi controls written as `\uXXXX` escapes too: the same JSON value, but safe to show on
 /// a terminal. Outside strings JSON holds none of these characters.
@@ -156,6 +175,13 @@ mod tests {
         assert_eq!(escape_terminal("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
         assert_eq!(escape_terminal("\u{2066}\u{200f}"), "\\u{2066}\\u{200f}");
         assert_eq!(escape_terminal("QQ进程"), "QQ进程");
+    }
+
+    #[test]
+    fn a_terminal_row_is_not_broken_by_a_name() {
+        assert!(matches!(escape_terminal_line("QQ进程#1"), Cow::Borrowed(_)));
+        assert_eq!(escape_terminal_line("a\nb\tc"), "a\\u{a}b\\u{9}c");
+        assert_eq!(escape_terminal_line("\u{1b}[2J"), "\\u{1b}[2J");
     }
 
     #[test]

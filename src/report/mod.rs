@@ -24,7 +24,7 @@ pub use chart::{chart_file_stem, register_chart_font, CHART_HEIGHT, CHART_WIDTH}
 pub use error::{Context, ReportError, Result};
 pub use escape::{
     escape_csv_cell, escape_html, escape_json_text, escape_markdown, escape_terminal,
-    is_unsafe_char,
+    escape_terminal_line, is_unsafe_char,
 };
 pub use format::duration_hours;
 pub use html::HtmlWriter;

@@ -252,18 +252,19 @@ fn json_batch_prints_only_json_lines_and_lists_the_failure() {
         .code(1);
     let out = assert.get_output();
     let stdout = String::from_utf8(out.stdout.clone()).expect("utf-8");
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(
-        lines.len(),
-        2,
-        "one line per readable log, nothing else: {stdout}"
-    );
-    let mut paths: Vec<String> = lines
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    // One line per readable log, then one per failed input (issue #19), nothing else.
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(lines[2]["stage"], "read", "{stdout}");
+    assert!(lines[2]["input"]
+        .as_str()
+        .is_some_and(|i| i.ends_with("broken.csv")));
+    let mut paths: Vec<String> = lines[..2]
         .iter()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("each line is a JSON report");
-            v["source"]["path"].as_str().expect("path").to_string()
-        })
+        .map(|v| v["source"]["path"].as_str().expect("path").to_string())
         .collect();
     paths.sort();
     assert!(paths[0].ends_with("healthy-server.csv"), "{paths:?}");
@@ -278,6 +279,7 @@ fn json_batch_prints_only_json_lines_and_lists_the_failure() {
     );
 }
 
+/// `-o` below a file is refused before any log is read (issue #19: checked once, up front).
 #[test]
 fn a_run_that_writes_no_report_exits_2() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -290,8 +292,8 @@ fn a_run_that_writes_no_report_exits_2() {
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    assert!(stderr.contains("winlogon-smtp-leak"), "{stderr}");
-    assert!(stderr.contains("no report could be written"), "{stderr}");
+    assert!(stderr.contains("cannot create folder"), "{stderr}");
+    assert!(!stderr.contains("analysed"), "nothing analysed: {stderr}");
 }
 
 /// The robust slope of each leak the samples' labels know is close to the true slope, also

@@ -12,12 +12,14 @@ fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// `source.path` of each JSON line `analyze --json` printed.
+/// `source.path` of each JSON report `analyze --json` printed (failure lines, which carry
+/// `error`, left out).
 fn analysed(out: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|line| {
-            let report: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a JSON line"))
+        .filter(|line| line.get("error").is_none())
+        .map(|report| {
             report["source"]["path"]
                 .as_str()
                 .expect("a path")

@@ -223,11 +223,11 @@ fn a_shard_does_not_depend_on_the_order_of_the_list() {
             &["analyze", "--json", "--shard", shard, "--files-from", "-"],
             list.as_bytes(),
         );
+        // Failure lines (`{"error": ...}`) follow the reports.
         out.lines()
-            .map(|line| {
-                let report: serde_json::Value = serde_json::from_str(line).unwrap();
-                report["source"]["path"].as_str().unwrap().to_string()
-            })
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .filter(|line| line.get("error").is_none())
+            .map(|report| report["source"]["path"].as_str().unwrap().to_string())
             .collect()
     };
     let mut seen = BTreeSet::new();
@@ -272,7 +272,15 @@ fn files_from_stdin_names_the_line_of_a_missing_path() {
         list.as_bytes(),
     );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 2, "{out}");
+    // Two reports, then the missing path's failure line.
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .contains(r#""input":"standard input line 4""#),
+        "{out}"
+    );
     assert!(
         err.contains("standard input line 4: missing.csv: no such file"),
         "{err}"
