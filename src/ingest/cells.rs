@@ -4,15 +4,18 @@
 //! quote opens a quoted cell only at the start of a cell, text after the closing quote belongs
 //! to the cell), as `records::cell_end` and `records::unquote` read them on the fast path.
 
-use csv::{ByteRecord, Reader, ReaderBuilder};
+use std::io::{Cursor, SeekFrom};
+
+use csv::{ByteRecord, Position, Reader, ReaderBuilder};
 
 /// Reads records of `data` that start where the caller says, one at a time.
 pub struct Cells<'d> {
     data: &'d [u8],
     delimiter: u8,
-    /// A csv reader over `data[base..]` and `base`: kept while records are read one after
-    /// another (a log whose every record takes this path), made again after a jump.
-    reader: Option<(usize, Reader<&'d [u8]>)>,
+    /// A csv reader over `data`, made once: it reads on while records come one after another
+    /// (a log whose every record takes this path) and is moved after a jump. Making one builds
+    /// the csv parser's tables, which cost more than a small log's whole read.
+    reader: Option<Reader<Cursor<&'d [u8]>>>,
     record: ByteRecord,
 }
 
@@ -45,28 +48,30 @@ impl<'d> Cells<'d> {
             Some(_) => {}
         }
         // The csv reader stops after the CR of a CRLF; it skips the LF itself on the next read.
-        let reusable = self.reader.as_ref().is_some_and(|(base, reader)| {
-            let at = base + reader.position().byte() as usize;
-            at == start || (at + 1 == start && data[at] == b'\n')
-        });
-        if !reusable {
-            let reader = ReaderBuilder::new()
+        let delimiter = self.delimiter;
+        let reader = self.reader.get_or_insert_with(|| {
+            ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
-                .delimiter(self.delimiter)
-                .from_reader(&data[start..]);
-            self.reader = Some((start, reader));
+                .delimiter(delimiter)
+                .from_reader(Cursor::new(data))
+        });
+        let at = reader.position().byte() as usize;
+        let reads_on = at == start && at > 0 || (at + 1 == start && data[at] == b'\n');
+        if !reads_on {
+            let mut here = Position::new();
+            here.set_byte(start as u64);
+            // Seeking a cursor cannot fail; positions stay absolute.
+            let _ = reader.seek_raw(SeekFrom::Start(start as u64), here);
         }
-        let (base, reader) = self.reader.as_mut().expect("a reader was just made");
         // Reading a byte slice into a byte record cannot fail (no I/O, no UTF-8 check, any
         // number of cells), and the record is not empty, so there is one to read.
         if !matches!(reader.read_byte_record(&mut self.record), Ok(true)) {
             self.record.clear();
-            self.reader = None;
             let breaks = super::records::count_byte(&data[start..], b'\n');
             return (data.len(), breaks as u64);
         }
-        let mut end = *base + reader.position().byte() as usize;
+        let mut end = reader.position().byte() as usize;
         if data[end - 1] == b'\r' && data.get(end) == Some(&b'\n') {
             end += 1;
         }

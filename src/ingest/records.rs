@@ -338,19 +338,7 @@ pub fn parse_value(raw: &[u8]) -> Option<f64> {
         [b'"', inner @ .., b'"'] => inner,
         _ => raw,
     };
-    let trimmed = inner.trim_ascii();
-    if trimmed.is_empty() {
-        return Some(f64::NAN);
-    }
-    // Most perfmon cells are whole numbers (bytes, handles, threads, IDs): up to 15 digits fit
-    // a u64 and convert to f64 exactly, faster than the general float parser.
-    if trimmed.len() <= 15 && trimmed.iter().all(u8::is_ascii_digit) {
-        let n = trimmed
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-        return Some(n as f64);
-    }
-    if let Ok(v) = fast_float2::parse::<f64, _>(trimmed) {
+    if let Some(v) = parse_plain(inner.trim_ascii()) {
         return Some(v);
     }
     let text = unquote(raw);
@@ -364,17 +352,7 @@ pub fn parse_value(raw: &[u8]) -> Option<f64> {
 /// An unquoted cell's number, as [`parse_value`] reads the raw cell; blank (spaces or empty)
 /// is `NaN`, anything else unparseable is `None`.
 pub fn parse_text(text: &[u8]) -> Option<f64> {
-    let trimmed = text.trim_ascii();
-    if trimmed.is_empty() {
-        return Some(f64::NAN);
-    }
-    if trimmed.len() <= 15 && trimmed.iter().all(u8::is_ascii_digit) {
-        let n = trimmed
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-        return Some(n as f64);
-    }
-    if let Ok(v) = fast_float2::parse::<f64, _>(trimmed) {
+    if let Some(v) = parse_plain(text.trim_ascii()) {
         return Some(v);
     }
     let s = std::str::from_utf8(text).ok()?.trim();
@@ -382,6 +360,23 @@ pub fn parse_text(text: &[u8]) -> Option<f64> {
         return Some(f64::NAN);
     }
     s.parse::<f64>().ok()
+}
+
+/// The hot path of both: a trimmed cell that is blank (`NaN`), whole or a plain float.
+#[inline]
+fn parse_plain(trimmed: &[u8]) -> Option<f64> {
+    if trimmed.is_empty() {
+        return Some(f64::NAN);
+    }
+    // Most perfmon cells are whole numbers (bytes, handles, threads, IDs): up to 15 digits fit
+    // a u64 and convert to f64 exactly, faster than the general float parser.
+    if trimmed.len() <= 15 && trimmed.iter().all(u8::is_ascii_digit) {
+        let n = trimmed
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        return Some(n as f64);
+    }
+    fast_float2::parse::<f64, _>(trimmed).ok()
 }
 
 /// Whether the rows `data` of a semicolon-separated log write numbers with a decimal comma:
