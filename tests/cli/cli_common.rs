@@ -13,6 +13,17 @@ pub fn sample(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Runs `perfleak ARGS`, requires success (stderr shown when not) and parses stdout as JSON.
+pub fn json_of(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let out = perfleak().args(args).output().expect("perfleak runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
 /// The `perfleak` binary this test run built.
 pub fn perfleak() -> Command {
     Command::cargo_bin("perfleak").expect("binary builds")

@@ -39,19 +39,10 @@ fn inspect_json(bytes: &[u8], args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("DataCollector01.csv");
     std::fs::write(&path, bytes).unwrap();
-    let out = perfleak()
-        .arg("inspect")
-        .arg("--json")
-        .args(args)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut all: Vec<&std::ffi::OsStr> = vec!["inspect".as_ref(), "--json".as_ref()];
+    all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+    all.push(path.as_os_str());
+    cli_common::json_of(&all)
 }
 
 fn process_names(report: &serde_json::Value) -> Vec<String> {

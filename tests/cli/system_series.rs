@@ -57,17 +57,7 @@ fn daily(i: usize) -> f64 {
 fn analyse(dir: &std::path::Path, name: &str, text: &str) -> Value {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    let out = perfleak()
-        .args(["analyze", "--json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    cli_common::json_of(&["analyze".as_ref(), "--json".as_ref(), path.as_os_str()])
 }
 
 fn finding<'a>(report: &'a Value, counter: &str) -> &'a Value {
