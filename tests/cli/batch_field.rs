@@ -112,24 +112,9 @@ fn a_report_that_fails_half_way_leaves_no_charts_behind() {
 fn a_full_disk_leaves_no_half_written_report_folder() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tiny = dir.path().join("tiny");
-    std::fs::create_dir(&tiny).expect("mount point");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=400k", "tmpfs"])
-        .arg(&tiny)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(_unmount) = cli_common::tiny_tmpfs(&tiny, "400k") else {
         return;
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _unmount = Unmount(&tiny);
+    };
     let out = perfleak()
         .args(["analyze", "-q", "--fail-on", "leak"])
         .arg(sample("winlogon-smtp-leak.csv"))

@@ -440,24 +440,9 @@ fn names_cannot_run_escape_sequences_or_reorder_text() {
 fn a_leak_on_a_full_disk_exits_1_with_fail_on() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tiny = dir.path().join("tiny");
-    std::fs::create_dir(&tiny).expect("mount point");
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&tiny)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(_unmount) = cli_common::tiny_tmpfs(&tiny, "64k") else {
         return;
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _unmount = Unmount(&tiny);
+    };
     for fail_on in ["leak", "never"] {
         let out = perfleak()
             .args(["analyze", "-q", "--fail-on", fail_on])
