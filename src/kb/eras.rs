@@ -180,23 +180,30 @@ impl Eras {
         } else {
             (lo..=hi).collect()
         };
-        // The header's build is the surest sign of all; it stands alone when the others
-        // disagree with it (a marker table can be wrong, the header rarely is).
+        // The header's build is the Windows of the machine that wrote the log, usually the
+        // one logged: it narrows the signs to one version when they allow it. A collector
+        // logging another machine (or a relog) writes its own build, so when the processes
+        // and objects rule that version out, they win.
         let built = signs.build.and_then(|b| {
             self.windows
                 .iter()
                 .position(|w| (w.builds[0]..=w.builds[1]).contains(&b))
         });
+        let header = || format!("the BLG header's OS build {}", signs.build.unwrap_or(0));
         match built {
-            Some(v) => LogVersions {
+            Some(v) if by_signs.is_empty() && said.is_empty() => LogVersions {
                 versions: vec![v],
-                signs: vec![format!(
-                    "the BLG header's OS build {}",
-                    signs.build.unwrap_or(0)
-                )],
+                signs: vec![header()],
             },
-            None if by_signs.is_empty() => LogVersions::default(),
-            None => LogVersions {
+            Some(v) if by_signs.contains(&v) => {
+                said.push(header());
+                LogVersions {
+                    versions: vec![v],
+                    signs: said,
+                }
+            }
+            _ if by_signs.is_empty() => LogVersions::default(),
+            _ => LogVersions {
                 versions: by_signs,
                 signs: said,
             },
@@ -361,9 +368,15 @@ mod tests {
         // A 64-bit address space rules NT 4.0 out: markers that contradict date nothing.
         assert!(log(&["spoolss"], &[], true, None).is_empty());
         assert!(log(&["vmtoolsd", "lsass"], &[], false, None).is_empty());
-        // The header's build wins.
+        // The header's build narrows what the processes allow, or dates a log alone; a
+        // collector's build that the processes rule out (an NT 4.0 server logged from a 2019
+        // machine) is set aside.
         assert_eq!(log(&["svchost"], &[], false, Some(17763)), ["2019"]);
         assert_eq!(log(&[], &[], false, Some(9600)), ["2012 R2"]);
+        assert_eq!(
+            log(&["spoolss"], &[], false, Some(17763)),
+            ["NT 3.x", "NT 4.0"]
+        );
     }
 
     #[test]

@@ -172,24 +172,33 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
 fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
     let w = Weights::builtin();
     // A guide is never the cause, so it is no rival to an article that may be.
-    let scores: Vec<(String, f64)> = candidates
+    let scores: Vec<(String, f64, bool)> = candidates
         .iter()
         .filter(|c| !c.guide)
-        .map(|c| (c.found.id.clone(), c.found.score))
+        .map(|c| (c.found.id.clone(), c.found.score, c.fits && c.specific))
         .collect();
     let mut out = Vec::new();
     for mut candidate in candidates {
-        let rival = scores.iter().find(|(id, score)| {
+        let rival = scores.iter().find(|(id, score, _)| {
             *id != candidate.found.id && *score >= candidate.found.score - w.report.rival_margin
         });
-        let likely = candidate.fits && (candidate.specific || (rival.is_none() && !candidate.host));
-        if candidate.fits && !likely && rival.is_none() {
+        // Specific corroboration makes an article likely, unless another fitting article with
+        // corroboration of its own scores clearly higher.
+        let outdone = scores.iter().find(|(id, score, backed)| {
+            *backed
+                && *id != candidate.found.id
+                && *score > candidate.found.score + w.report.rival_margin
+        });
+        let likely = candidate.fits
+            && outdone.is_none()
+            && (candidate.specific || (rival.is_none() && !candidate.host));
+        if candidate.fits && !likely && rival.is_none() && outdone.is_none() {
             candidate.found.evidence.push(format!(
                 "{} runs code from many components; nothing in the log points to this one",
                 candidate.found.processes.join(", ")
             ));
         }
-        if let (true, false, Some((id, score))) = (candidate.fits, likely, rival) {
+        if let (true, false, Some((id, score, _))) = (candidate.fits, likely, rival.or(outdone)) {
             let sentence = if *score > candidate.found.score + w.report.rival_margin {
                 format!("{id} fits this log better")
             } else {
