@@ -138,17 +138,16 @@ impl Eras {
     /// the BLG header's build when it names one.
     pub fn log_versions(&self, signs: &LogSigns) -> LogVersions {
         let all = self.windows.len();
-        let (mut lo, mut hi) = (0usize, all.saturating_sub(1));
-        let mut said: Vec<String> = Vec::new();
-        let mut narrow = |from: &Option<String>, until: &Option<String>, sign: String| {
-            if let Some(f) = from.as_deref().and_then(|f| self.index(f)) {
-                lo = lo.max(f);
-            }
-            if let Some(u) = until.as_deref().and_then(|u| self.index(u)) {
-                hi = hi.min(u);
-            }
-            if !said.contains(&sign) {
-                said.push(sign);
+        // Each sign found, with the bounds it sets (oldest and newest version it allows).
+        let mut found: Vec<(String, usize, usize)> = Vec::new();
+        let mut note = |from: &Option<String>, until: &Option<String>, sign: String| {
+            let lo = from.as_deref().and_then(|f| self.index(f)).unwrap_or(0);
+            let hi = until
+                .as_deref()
+                .and_then(|u| self.index(u))
+                .unwrap_or(all.saturating_sub(1));
+            if !found.iter().any(|(s, _, _)| *s == sign) {
+                found.push((sign, lo, hi));
             }
         };
         for marker in &self.markers {
@@ -161,20 +160,32 @@ impl Eras {
                 .iter()
                 .find(|m| signs.objects.iter().any(|o| o.eq_ignore_ascii_case(m)));
             if let Some(name) = image {
-                narrow(&marker.from, &marker.until, format!("process '{name}'"));
+                note(&marker.from, &marker.until, format!("process '{name}'"));
             }
             if let Some(name) = object {
-                narrow(&marker.from, &marker.until, format!("object '{name}'"));
+                note(&marker.from, &marker.until, format!("object '{name}'"));
             }
         }
         if signs.x64 {
             let from = Some(self.x64.from.clone());
-            narrow(
+            note(
                 &from,
                 &None,
                 "a Virtual Bytes past 4 GB (64-bit)".to_string(),
             );
         }
+        let lo = found.iter().map(|f| f.1).max().unwrap_or(0);
+        let hi = found
+            .iter()
+            .map(|f| f.2)
+            .min()
+            .unwrap_or(all.saturating_sub(1));
+        // Evidence names the signs that set the bounds, not every one that agrees with them.
+        let mut said: Vec<String> = found
+            .iter()
+            .filter(|(_, l, h)| (*l == lo && lo > 0) || (*h == hi && hi + 1 < all))
+            .map(|(s, _, _)| s.clone())
+            .collect();
         let by_signs: Vec<usize> = if said.is_empty() || lo > hi {
             Vec::new()
         } else {
