@@ -187,3 +187,27 @@ fn top1_per_era_on_the_generated_logs() {
     }
     assert_eq!(classic.1, CLASSIC.len(), "classic cases regressed");
 }
+
+#[test]
+fn the_schema_lists_the_windows_versions_of_the_eras_table() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/report.schema.json"
+        ))
+        .expect("schema"),
+    )
+    .expect("JSON");
+    let listed: Vec<&str> = schema["$defs"]["kb_match"]["properties"]["windows"]["items"]["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let table: Vec<&str> = perfleak::kb::Eras::builtin()
+        .windows
+        .iter()
+        .map(|w| w.name.as_str())
+        .collect();
+    assert_eq!(listed, table);
+}
