@@ -28,6 +28,13 @@ pub struct WeakObjects {
     pub note: String,
 }
 
+/// Title words of a troubleshooting guide.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GuideWords {
+    #[serde(default)]
+    pub title_words: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceImage {
     pub names: Vec<String>,
@@ -52,6 +59,8 @@ pub struct Aliases {
     pub services: Vec<ServiceImage>,
     #[serde(default, rename = "object")]
     pub objects: Vec<ObjectName>,
+    #[serde(default)]
+    pub guides: GuideWords,
 }
 
 impl Aliases {
@@ -79,6 +88,15 @@ impl Aliases {
             }
         }
         out
+    }
+
+    /// Whether a title is a troubleshooting guide's ("Troubleshoot WMI performance issues").
+    pub fn is_guide_title(&self, title: &str) -> bool {
+        let lower = title.to_ascii_lowercase();
+        self.guides
+            .title_words
+            .iter()
+            .any(|w| super::eras::contains_words(&lower, &w.to_ascii_lowercase()))
     }
 
     /// Whether an image hosts code from many components (`w3wp`, `svchost`, ...).
@@ -117,5 +135,8 @@ mod tests {
         assert!(tables.is_host_image("w3wp"));
         assert!(!tables.is_host_image("winlogon"));
         assert!(tables.is_weak_object("W3SVC_W3WP"));
+        assert!(tables.is_guide_title("Troubleshoot WMI performance issues"));
+        assert!(tables.is_guide_title("Data Capture for Managed Memory Leaks"));
+        assert!(!tables.is_guide_title("Winlogon leaks memory when SMTPSVC counters are read"));
     }
 }

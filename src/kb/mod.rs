@@ -143,7 +143,7 @@ fn bare_number(id: &str) -> String {
 /// Reads a user-supplied catalogue file, article text or folder of article texts.
 fn load_path(path: &Path, notes: &mut Vec<String>) -> Result<Entries, KbError> {
     if path.is_dir() {
-        return Ok((import_folder(path, notes)?, HashMap::new()));
+        return import_folder(path, notes);
     }
     let is_toml = path
         .extension()
@@ -155,11 +155,12 @@ fn load_path(path: &Path, notes: &mut Vec<String>) -> Result<Entries, KbError> {
         })?;
         return parse_entries(&text, &path.display().to_string());
     }
-    Ok((import_folder(path, notes)?, HashMap::new()))
+    import_folder(path, notes)
 }
 
-/// The articles of a text or folder of texts; texts passed over are added to `notes`.
-fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>, KbError> {
+/// The articles of a text or folder of texts, each a guide when its title says so (the
+/// versions come from its words); texts passed over are added to `notes`.
+fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Entries, KbError> {
     let imported = import::import_paths(std::slice::from_ref(&path.to_path_buf()))?;
     notes.extend(
         imported
@@ -167,7 +168,20 @@ fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>,
             .into_iter()
             .map(|origin| format!("{origin}: not a KB article text, skipped")),
     );
-    Ok(imported.articles)
+    let aliases = Aliases::builtin();
+    let meta = imported
+        .articles
+        .iter()
+        .filter(|a| aliases.is_guide_title(&a.title))
+        .map(|a| {
+            let meta = ArticleMeta {
+                kind: ArticleKind::Guide,
+                ..ArticleMeta::default()
+            };
+            (a.id.to_ascii_lowercase(), meta)
+        })
+        .collect();
+    Ok((imported.articles, meta))
 }
 
 #[derive(serde::Deserialize)]
