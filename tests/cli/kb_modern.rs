@@ -211,3 +211,29 @@ fn the_schema_lists_the_windows_versions_of_the_eras_table() {
         .collect();
     assert_eq!(listed, table);
 }
+
+#[test]
+fn an_added_article_titled_as_a_guide_is_a_guide() {
+    // The same text under two titles: a bug report, and a troubleshooting guide.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb/Q900001.txt");
+    let text = std::fs::read_to_string(&fixture).expect("fixture");
+    let guide = text.replace("Q900001", "Q900099").replace(
+        "TITLE   :Contoso Relay Service Leaks Handles When Queues Are Polled",
+        "TITLE   :Troubleshooting Contoso Relay Service Handle Leaks",
+    );
+    assert_ne!(guide, text.replace("Q900001", "Q900099"), "title replaced");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("Q900099.txt"), guide).expect("written");
+    std::fs::copy(&fixture, dir.path().join("Q900001.txt")).expect("copied");
+    let catalogue =
+        perfleak::kb::Catalogue::with_extra(&[dir.path().to_path_buf()]).expect("imports");
+    assert!(catalogue.get("Q900099").is_some() && catalogue.get("Q900001").is_some());
+    assert_eq!(
+        catalogue.meta_of("Q900099").kind,
+        perfleak::kb::ArticleKind::Guide
+    );
+    assert_eq!(
+        catalogue.meta_of("Q900001").kind,
+        perfleak::kb::ArticleKind::Bug
+    );
+}
