@@ -338,7 +338,7 @@ fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<Stri
                 o,
                 charts,
                 f.chart.as_deref(),
-                &format!("{} {} over time", f.instance, f.counter),
+                &super::chart::chart_alt(f),
             );
             figures_table(o, f);
             if !f.reasons.is_empty() {
