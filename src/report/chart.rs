@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use super::format::{
-    display_scale_for, duration_hours, duration_interval, grouped, quantity, rate,
+    display_scale_for, duration_hours, duration_interval, grouped, growth, quantity, rate,
 };
 use super::Report;
 use crate::analysis::{Finding, TrendLine};
@@ -971,8 +971,11 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
     let log = timeline.log;
     let flagged = report.flagged();
     let any_flagged = !flagged.is_empty();
+    let moved = report.moved_most(5);
     let chosen: Vec<&Finding> = if any_flagged {
         flagged
+    } else if !moved.is_empty() {
+        moved
     } else {
         report.findings.iter().take(5).collect()
     };
@@ -1028,7 +1031,7 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
     let title = if any_flagged {
         "Flagged series: change since the first sample"
     } else {
-        "Worst series (none flagged): change since the first sample"
+        "Series that moved most (none flagged): change since the first sample"
     };
 
     let points: Vec<(f64, f64)> = lines
@@ -1088,12 +1091,16 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
         let entries: Vec<String> = lines
             .iter()
             .map(|(f, _)| {
+                // A series too short for a slope shows its change instead.
+                let how = match f.slope_per_hour {
+                    Some(_) => rate(f.slope_per_hour, &f.unit),
+                    None => growth(f.growth_percent),
+                };
                 format!(
-                    "{} — {}: {}, {}",
+                    "{} — {}: {}, {how}",
                     f.instance,
                     f.counter,
-                    f.verdict.as_str(),
-                    rate(f.slope_per_hour, &f.unit)
+                    f.verdict.as_str()
                 )
             })
             .collect();

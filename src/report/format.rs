@@ -32,6 +32,25 @@ pub fn headline(f: &Finding) -> String {
     format!("{} {verb} {}", process_label(f), f.counter)
 }
 
+/// A series that moved without being flagged, for the "moved most" lists, with the reason it
+/// was judged healthy when it was judged:
+/// `QQ Handle Count: +13.1% (1,737 → 1,965 handles) in 1.0 h`.
+pub fn moved_sentence(f: &Finding) -> String {
+    let why = match f.reasons.first() {
+        Some(r) if f.verdict == Verdict::Ok => format!("; not a leak: {r}"),
+        _ => String::new(),
+    };
+    format!(
+        "{} {}: {} ({} → {}) in {}{why}",
+        f.instance,
+        f.counter,
+        growth(f.growth_percent),
+        amount(f.first, &f.unit),
+        quantity(f.last, &f.unit),
+        duration_hours(Some(f.span_hours))
+    )
+}
+
 /// One plain-text sentence on a series, verdict first, for the headline of every document:
 /// what grows, how fast, from what to what, and when it reaches its limit.
 pub fn finding_sentence(f: &Finding) -> String {

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use super::escape::escape_html as h;
 use super::format::{
     amount, display_unit, duration_hours, duration_interval, finding_details, finding_sentence,
-    growth, headline, number, p_value, percent_of_one, process_label, quantity, rate,
+    growth, headline, moved_sentence, number, p_value, percent_of_one, process_label, quantity, rate,
     rate_interval,
 };
 use super::model::LogStatus;
@@ -229,6 +229,14 @@ fn verdict_section(
                 "<p class=\"headline\">{}</p>",
                 h(&report.no_leak_sentence())
             );
+            let moved = report.moved_most(5);
+            if !moved.is_empty() {
+                o.push_str("<p id=\"moved\">Moved most (not flagged; worth a look first):</p>\n<ul>\n");
+                for f in moved {
+                    let _ = writeln!(o, "<li>{}</li>", h(&moved_sentence(f)));
+                }
+                o.push_str("</ul>\n");
+            }
         }
     }
 

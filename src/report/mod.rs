@@ -11,6 +11,7 @@ mod html;
 mod json;
 mod markdown;
 mod model;
+mod triage;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -26,7 +27,7 @@ pub use escape::{
     escape_csv_cell, escape_html, escape_json_text, escape_markdown, escape_terminal,
     escape_terminal_line, is_unsafe_char,
 };
-pub use format::duration_hours;
+pub use format::{duration_hours, moved_sentence};
 pub use html::HtmlWriter;
 pub use json::{to_json, to_json_line, JsonWriter};
 pub use markdown::MarkdownWriter;

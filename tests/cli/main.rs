@@ -31,6 +31,7 @@ mod kb_samples;
 mod report_browser;
 mod report_files;
 mod report_realdata;
+mod report_triage;
 mod scale_dask;
 mod scale_shards;
 mod schema;
