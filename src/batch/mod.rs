@@ -356,6 +356,8 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
                 let dir = if single {
                     out.clone()
                 } else {
+                    // Each log's folder sits beside the batch's index.html.
+                    report.batch_index = Some("../index.html".to_string());
                     out.join(&folder)
                 };
                 place::write_report_folder(&mut report, &log, &dir)

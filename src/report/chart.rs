@@ -522,10 +522,7 @@ pub(crate) fn series_view(f: &Finding, timeline: &Timeline) -> Result<SeriesView
     let y_max = y_hi + pad;
 
     let limit_mark = match (limit, limit_text(f)) {
-        (Some(value), Some(text)) if limit_on_chart => Some(LimitMark::Line {
-            value,
-            label: text,
-        }),
+        (Some(value), Some(text)) if limit_on_chart => Some(LimitMark::Line { value, label: text }),
         (Some(value), Some(text)) => {
             let up = value > y_max;
             Some(LimitMark::Arrow {
@@ -587,7 +584,10 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
         let end = fc.end_point(Some(fc.ttl), x_max);
         occupied.extend((0..=20).map(|k| {
             let a = k as f64 / 20.0;
-            (fc.t_end + (end.0 - fc.t_end) * a, fc.v_end + (end.1 - fc.v_end) * a)
+            (
+                fc.t_end + (end.0 - fc.t_end) * a,
+                fc.v_end + (end.1 - fc.v_end) * a,
+            )
         }));
     }
     if let Some(LimitMark::Arrow { up, .. }) = &view.limit {
@@ -635,7 +635,11 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
 }
 
 fn draw_forecast_band(chart: &mut Plot, f: &Finding, view: &SeriesView) -> Result<()> {
-    let Some(band) = view.forecast.as_ref().and_then(|fc| fc.band(view.x_range.1)) else {
+    let Some(band) = view
+        .forecast
+        .as_ref()
+        .and_then(|fc| fc.band(view.x_range.1))
+    else {
         return Ok(());
     };
     chart
@@ -718,7 +722,10 @@ fn draw_fits(chart: &mut Plot, f: &Finding, view: &SeriesView) -> Result<()> {
     };
     for (i, l) in view.robust.iter().enumerate() {
         let series = chart
-            .draw_series(LineSeries::new(ends(l), ROBUST_COLOR.mix(0.9).stroke_width(2)))
+            .draw_series(LineSeries::new(
+                ends(l),
+                ROBUST_COLOR.mix(0.9).stroke_width(2),
+            ))
             .map_err(plot_err)?;
         if i == 0 {
             series
@@ -1111,7 +1118,12 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
 
 /// The overview's legend, drawn here rather than by plotters so each entry shows its series'
 /// line (solid or dashed) and marker: a white box in the corner the lines leave freest.
-fn draw_overview_legend(chart: &mut Plot, entries: &[String], left: bool, upper: bool) -> Result<()> {
+fn draw_overview_legend(
+    chart: &mut Plot,
+    entries: &[String],
+    left: bool,
+    upper: bool,
+) -> Result<()> {
     let area = chart.plotting_area().strip_coord_spec();
     let (area_w, area_h) = area.dim_in_pixel();
     let font: TextStyle = (FONT_FAMILY, 14).into_font().into();
@@ -1121,12 +1133,18 @@ fn draw_overview_legend(chart: &mut Plot, entries: &[String], left: bool, upper:
         .max()
         .unwrap_or(0) as i32;
     let (line_h, margin, key_w) = (20, 8, 34);
-    let (w, h) = (widest + key_w + 2 * margin, entries.len() as i32 * line_h + 2 * margin);
+    let (w, h) = (
+        widest + key_w + 2 * margin,
+        entries.len() as i32 * line_h + 2 * margin,
+    );
     let x0 = if left { 8 } else { area_w as i32 - w - 8 };
     let y0 = if upper { 8 } else { area_h as i32 - h - 8 };
     let border = RGBColor(180, 180, 180);
-    area.draw(&Rectangle::new([(x0, y0), (x0 + w, y0 + h)], WHITE.mix(0.9).filled()))
-        .map_err(plot_err)?;
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + w, y0 + h)],
+        WHITE.mix(0.9).filled(),
+    ))
+    .map_err(plot_err)?;
     area.draw(&Rectangle::new([(x0, y0), (x0 + w, y0 + h)], border))
         .map_err(plot_err)?;
     for (k, text) in entries.iter().enumerate() {
@@ -1185,7 +1203,16 @@ fn marker_spots(runs: &[Run], (x_lo, x_hi): (f64, f64), k: usize, of: usize) -> 
 /// down, a square, a diamond, bars and a hexagon, distinct in shape as well as colour.
 fn marker_shape(k: usize, dx: i32) -> Vec<(i32, i32)> {
     let shape: &[(i32, i32)] = match k % OVERVIEW_MAX_SERIES {
-        0 => &[(-2, -5), (2, -5), (5, -2), (5, 2), (2, 5), (-2, 5), (-5, 2), (-5, -2)],
+        0 => &[
+            (-2, -5),
+            (2, -5),
+            (5, -2),
+            (5, 2),
+            (2, 5),
+            (-2, 5),
+            (-5, 2),
+            (-5, -2),
+        ],
         1 => &[(0, -7), (6, 5), (-6, 5)],
         2 => &[(-5, -5), (5, -5), (5, 5), (-5, 5)],
         3 => &[(0, -7), (6, 0), (0, 7), (-6, 0)],
@@ -1518,7 +1545,10 @@ mod tests {
         let f = finding(&findings, "System (memory)", "Available Bytes");
         let view = series_view(f, &timeline).unwrap();
         let mark = view.limit.clone().expect("a limit mark");
-        assert!(matches!(mark, LimitMark::Arrow { up: false, .. }), "{mark:?}");
+        assert!(
+            matches!(mark, LimitMark::Arrow { up: false, .. }),
+            "{mark:?}"
+        );
         assert!(mark.label().starts_with("64.0 MB limit in ~"), "{mark:?}");
         // Memory left falls towards its floor: the forecast is drawn downwards.
         let fc = view.forecast.as_ref().expect("a forecast");
@@ -1540,9 +1570,15 @@ mod tests {
             .map(|p| p.1)
             .collect();
         let (lo, hi) = min_max(&recent);
-        assert!(v >= lo && v <= hi, "{v} outside the last samples {lo}..{hi}");
+        assert!(
+            v >= lo && v <= hi,
+            "{v} outside the last samples {lo}..{hi}"
+        );
         let fitted = trend_end_value(&view.robust, t).unwrap() * view.scale;
-        assert!(fitted > hi, "the fit itself ends above the data: {fitted} > {hi}");
+        assert!(
+            fitted > hi,
+            "the fit itself ends above the data: {fitted} > {hi}"
+        );
     }
 
     #[test]

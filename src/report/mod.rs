@@ -28,7 +28,7 @@ pub use escape::{
     escape_terminal_line, is_unsafe_char,
 };
 pub use format::{duration_hours, moved_sentence};
-pub use html::HtmlWriter;
+pub use html::{HtmlWriter, SORT_SCRIPT};
 pub use json::{to_json, to_json_line, JsonWriter};
 pub use markdown::MarkdownWriter;
 pub use model::{LogStatus, Report, ReportSource, COLLECT_NEXT, SCHEMA_VERSION};

@@ -99,6 +99,10 @@ pub struct Report {
     /// first among the rest): what a log with nothing flagged shows first.
     #[serde(skip)]
     pub moved: usize,
+    /// Link from report.html back to the batch's index.html, relative to the report folder;
+    /// set by the batch when the report is one of several.
+    #[serde(skip)]
+    pub batch_index: Option<String>,
 }
 
 fn iso(ts: &chrono::NaiveDateTime) -> String {
@@ -134,6 +138,7 @@ impl Report {
             warnings: log.warnings.clone(),
             overview_chart: None,
             moved,
+            batch_index: None,
         }
     }
 

@@ -38,7 +38,11 @@ pub fn score(f: &Finding, log: &PerfLog) -> f64 {
         rho = -rho;
     }
     // Steadiness counts only when the trend goes the way of the change.
-    let steadiness = if change >= 0.0 { rho.max(0.0) } else { (-rho).max(0.0) };
+    let steadiness = if change >= 0.0 {
+        rho.max(0.0)
+    } else {
+        (-rho).max(0.0)
+    };
     let s = change * steadiness;
     if s.is_finite() {
         s

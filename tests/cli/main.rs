@@ -30,6 +30,7 @@ mod kb_matcher;
 mod kb_samples;
 mod report_browser;
 mod report_files;
+mod report_navigation;
 mod report_realdata;
 mod report_triage;
 mod scale_dask;
