@@ -148,6 +148,8 @@ pub struct AnalyzeOptions {
     pub files_from: Option<PathBuf>,
     /// Only this part of the inputs.
     pub shard: Option<shard::Shard>,
+    /// Which series get a chart.
+    pub charts: crate::report::ChartSet,
 }
 
 /// The stages of a run that a progress display follows.
@@ -360,7 +362,7 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
                     report.batch_index = Some("../index.html".to_string());
                     out.join(&folder)
                 };
-                place::write_report_folder(&mut report, &log, &dir)
+                place::write_report_folder(&mut report, &log, &dir, args.charts)
             };
             progress.advance();
             (LogOutcome { folder, report }, written.err())

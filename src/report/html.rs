@@ -134,6 +134,7 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     verdict_section(&mut o, report, &flagged, charts);
     kb_section(&mut o, report);
     flagged_sections(&mut o, &flagged, charts);
+    other_charts_section(&mut o, report, charts);
     all_series_section(&mut o, report);
     not_judged_section(&mut o, report);
     log_section(&mut o, report);
@@ -184,6 +185,12 @@ fn contents(o: &mut String, report: &Report, flagged: &[&Finding]) {
     if report.other_matches().next().is_some() {
         items.push("<li><a href=\"#kb-matches\">All matching KB articles</a></li>".into());
     }
+    let others = other_charted(report).len();
+    if others > 0 {
+        items.push(format!(
+            "<li><a href=\"#other-charts\">Charts of the series not flagged ({others})</a></li>"
+        ));
+    }
     items.push(format!(
         "<li><a href=\"#all-series\">All series ({})</a></li>",
         report.findings.len()
@@ -204,6 +211,46 @@ fn contents(o: &mut String, report: &Report, flagged: &[&Finding]) {
         "<nav class=\"toc\" id=\"contents\" aria-label=\"Contents\"><h2>Contents</h2><ul>{}</ul></nav>",
         items.join("")
     );
+}
+
+/// The series not flagged that have a chart (`--charts all`), in report order.
+fn other_charted(report: &Report) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| !f.verdict.is_flagged() && f.chart.is_some())
+        .collect()
+}
+
+/// With `--charts all`: a chart per series not flagged, the ones that moved most first.
+fn other_charts_section(o: &mut String, report: &Report, charts: &BTreeMap<String, Vec<u8>>) {
+    let others = other_charted(report);
+    if others.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "<section id=\"other-charts\">\n<h2>Charts of the series not flagged ({})</h2>\n<p class=\"muted\">Those that moved most first.</p>",
+        others.len()
+    );
+    for (k, f) in others.iter().enumerate() {
+        let on = f
+            .machine
+            .as_deref()
+            .map(|m| format!(" on {}", h(m)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "<h3 id=\"chart-{}\">{} {}{on} {}</h3>\n<p>{}</p>",
+            k + 1,
+            h(&process_label(f)),
+            h(&f.counter),
+            badge(f.verdict),
+            h(&moved_sentence(f))
+        );
+        img(o, charts, f.chart.as_deref(), &super::chart::chart_alt(f));
+    }
+    o.push_str("</section>\n");
 }
 
 /// The series too short (or with too few samples) to judge.

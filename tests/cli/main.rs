@@ -29,6 +29,7 @@ mod kb_import;
 mod kb_matcher;
 mod kb_samples;
 mod report_browser;
+mod report_charts;
 mod report_files;
 mod report_navigation;
 mod report_realdata;
