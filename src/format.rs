@@ -132,7 +132,10 @@ pub fn amount(value: Option<f64>, unit: &Unit) -> String {
 /// amount when both read the same.
 pub fn amount_range(lo: f64, hi: f64, unit: &Unit) -> String {
     let (k, u) = display_scale_for(unit, lo.abs().max(hi.abs()));
-    let (a, b) = (count_or_readable(lo * k, unit), count_or_readable(hi * k, unit));
+    let (a, b) = (
+        count_or_readable(lo * k, unit),
+        count_or_readable(hi * k, unit),
+    );
     if a == b {
         format!("{a} {u}")
     } else {

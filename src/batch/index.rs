@@ -122,7 +122,7 @@ table{border-collapse:collapse;margin:1em 0;width:100%;font-size:.9em}\
 th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}table.sortable th{cursor:pointer;white-space:nowrap}\
 table.sortable th[data-dir=asc]::after{content:' \\25B2'}table.sortable th[data-dir=desc]::after{content:' \\25BC'}\
-td.log{max-width:26em;overflow-wrap:anywhere}td.status{white-space:nowrap}td.num{text-align:right;white-space:nowrap}td.span{min-width:9em}\
+td.log{max-width:26em;overflow-wrap:anywhere}tbody td:nth-child(3){white-space:nowrap}td.num{text-align:right;white-space:nowrap}td.span{min-width:9em}\
 .leak{color:#b00020;font-weight:bold}.suspect{color:#b36b00}\
 .ok{color:#2e7d32}.unjudged{color:#5f6b7a;font-style:italic}.fail{color:#b00020}\
 .muted{color:#5f6b7a;font-size:.9em}";
@@ -196,17 +196,17 @@ pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
         let _ = writeln!(
             html,
             "<tr><td class=\"num\" data-v=\"{rank}\">{}</td><td class=\"log\" title=\"{}\">{log}</td>\
-             <td class=\"status {}\" data-v=\"{}\">{}</td><td>{}</td><td class=\"span\" data-v=\"{span_key}\">{}</td>\
+             <td data-v=\"{}\" class=\"{}\">{}</td><td>{}</td><td class=\"span\" data-v=\"{span_key}\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
             rank + 1,
             escape_html(&row.log),
+            row.status as u8,
             match row.status {
                 LogStatus::Leak => "leak",
                 LogStatus::Suspect => "suspect",
                 LogStatus::NotJudged => "unjudged",
                 LogStatus::NoLeak => "ok",
             },
-            row.status as u8,
             row.status.as_str(),
             escape_html(&row.machines),
             span,

@@ -8,6 +8,7 @@ pub use crate::format::{
 };
 
 use crate::analysis::{Finding, Verdict};
+use crate::vocab::Shape;
 
 /// Process and PIDs as one label: `winlogon (PID 212)`, `svchost#1 (PIDs 800, 912)`.
 pub fn process_label(f: &Finding) -> String {
@@ -69,13 +70,26 @@ pub fn finding_details(f: &Finding) -> String {
             ));
         }
     }
-    if f.first.is_some() && f.last.is_some() {
+    // After a restart the last value can be below the first: a restart-masked leak says how
+    // much each lifetime grew instead, which is what the leak is.
+    let lifetimes = (f.shape == Shape::RestartMasked)
+        .then(|| f.reason("restart-masked"))
+        .flatten();
+    if let Some(grew) = lifetimes {
+        s.push_str(&format!(
+            "; over {} {grew}",
+            duration_hours(Some(f.span_hours))
+        ));
+    } else if f.first.is_some() && f.last.is_some() {
         s.push_str(&format!(
             ", {} → {} over {}",
             quantity(f.first, &f.unit),
             quantity(f.last, &f.unit),
             duration_hours(Some(f.span_hours))
         ));
+        if f.segments > 1 {
+            s.push_str(&format!(" across {} lifetimes", f.segments));
+        }
     }
     // The limit is named wherever it is given: "its commit headroom", "its handle alert
     // threshold", so a reader knows what runs out.

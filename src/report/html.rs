@@ -61,7 +61,7 @@ table.figures th{background:none;position:static;font-weight:600;width:16em}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 18px;margin:0}
 dl.facts dt{font-weight:600}dl.facts dd{margin:0;word-break:break-all}
 .muted{color:#5f6b7a}
-ul.reasons li{margin:2px 0}
+ul.reasons li{margin:2px 0}ul.reasons code.code{font-size:.78em;color:#5f6b7a;background:#eef2f6;border-radius:3px;padding:0 4px;white-space:nowrap}
 footer{color:#5f6b7a;font-size:.85em;text-align:center;padding:0 0 24px}
 header .back{margin:0 0 6px}header .back a{color:#c9d3df}
 nav.toc{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:8px 22px 10px;margin:0 0 20px;font-size:.95em}
@@ -523,8 +523,13 @@ fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<Stri
             figures_table(o, f);
             if !f.reasons.is_empty() {
                 o.push_str("<h4>Why</h4>\n<ul class=\"reasons\">\n");
-                for r in &f.reasons {
-                    let _ = writeln!(o, "<li>{}</li>", h(r));
+                for (i, r) in f.reasons.iter().enumerate() {
+                    let code = f
+                        .reason_codes
+                        .get(i)
+                        .map(|c| format!(" <code class=\"code\" title=\"reason code in report.json\">{}</code>", h(c)))
+                        .unwrap_or_default();
+                    let _ = writeln!(o, "<li>{}{code}</li>", h(r));
                 }
                 o.push_str("</ul>\n");
             }

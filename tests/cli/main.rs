@@ -33,6 +33,7 @@ mod report_charts;
 mod report_files;
 mod report_navigation;
 mod report_realdata;
+mod report_reasons;
 mod report_triage;
 mod scale_dask;
 mod scale_shards;

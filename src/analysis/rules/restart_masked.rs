@@ -5,10 +5,10 @@
 //! out, the series leaks (`restart-masked`). Lifetimes covering under a day in all cannot rule
 //! out a daily cycle: `suspect` then.
 
-use super::super::{gates, hours_text, per_hour, Verdict, Q_LEAK};
-use crate::format;
+use super::super::{gates, growth_sentence, hours_text, per_hour, Reason, Verdict, Q_LEAK};
 use super::dying_out::dying_out;
 use super::{Decision, Evidence};
+use crate::format;
 use crate::vocab::Shape;
 
 /// Whether the passing lifetimes make a restart-masked leak (computed with the evidence).
@@ -64,27 +64,40 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         .iter()
         .map(|&i| s.lifetimes[i].coverage_hours())
         .sum();
-    d.reasons.push(lifetimes_grew(e, longest));
-    d.reasons.push(format!(
-        "MK-HR q={:.1e} combined over lifetimes (Stouffer)",
-        d.q_value.unwrap_or(1.0)
+    d.reasons
+        .push(Reason::new("restart-masked", lifetimes_grew(e, longest)));
+    d.reasons.push(Reason::new(
+        "growth-certain",
+        growth_sentence(
+            d.q_value.unwrap_or(1.0),
+            "trend tests of its lifetimes combined (Stouffer),",
+        ),
     ));
-    d.reasons.push(format!(
-        "{}/{} lifetimes agree on the growth",
-        e.passing.len(),
-        e.tested.len()
+    d.reasons.push(Reason::new(
+        "lifetimes-agree",
+        format!(
+            "{}/{} lifetimes agree on the growth",
+            e.passing.len(),
+            e.tested.len()
+        ),
     ));
     if e.pooled {
-        d.reasons.push(format!(
-            "every lifetime is shorter than {} h: they are judged together only",
-            gates::MIN_SPAN_HOURS
+        d.reasons.push(Reason::new(
+            "lifetimes-pooled",
+            format!(
+                "every lifetime is shorter than {} h: they are judged together only",
+                gates::MIN_SPAN_HOURS
+            ),
         ));
     }
     if covered < 24.0 {
         d.verdict = Verdict::Suspect;
-        d.reasons.push(format!(
-            "lifetimes cover only {}: a daily cycle cannot be ruled out",
-            hours_text(covered)
+        d.reasons.push(Reason::new(
+            "cycle-confound",
+            format!(
+                "lifetimes cover only {}: a daily cycle cannot be ruled out",
+                hours_text(covered)
+            ),
         ));
     }
     d.confidence = if d.verdict == Verdict::Leak {
@@ -103,7 +116,9 @@ fn lifetimes_grew(e: &Evidence, longest: usize) -> String {
     let growths: Vec<f64> = e.passing.iter().map(|&i| s.lifetimes[i].growth).collect();
     let (lo, hi) = growths
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &g| (a.min(g), b.max(g)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &g| {
+            (a.min(g), b.max(g))
+        });
     let total = s.lifetimes.len().max(e.tested.len());
     let which = if e.passing.len() == total {
         format!("each of its {total} lifetimes")
