@@ -295,7 +295,7 @@ impl Forecast {
         // line to draw towards it.
         let towards = f
             .slope_per_hour
-            .map_or(true, |s| s == 0.0 || (limit - v_end).signum() == s.signum());
+            .is_none_or(|s| s == 0.0 || (limit - v_end).signum() == s.signum());
         if limit == v_end || !towards {
             return None;
         }
