@@ -195,7 +195,7 @@ pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
         };
         let _ = writeln!(
             html,
-            "<tr><td class=\"num\" data-v=\"{rank}\">{}</td><td class=\"log\" title=\"{}\">{log}</td>\
+            "<tr><td>{}</td><td class=\"log\" title=\"{}\">{log}</td>\
              <td data-v=\"{}\" class=\"{}\">{}</td><td>{}</td><td class=\"span\" data-v=\"{span_key}\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
             rank + 1,
