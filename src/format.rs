@@ -128,6 +128,21 @@ pub fn amount(value: Option<f64>, unit: &Unit) -> String {
     }
 }
 
+/// A range of amounts in one unit, the larger one's: `31.2–48.0 MB`, `120–410 handles`; one
+/// amount when both read the same.
+pub fn amount_range(lo: f64, hi: f64, unit: &Unit) -> String {
+    let (k, u) = display_scale_for(unit, lo.abs().max(hi.abs()));
+    let (a, b) = (
+        count_or_readable(lo * k, unit),
+        count_or_readable(hi * k, unit),
+    );
+    if a == b {
+        format!("{a} {u}")
+    } else {
+        format!("{a}–{b} {u}")
+    }
+}
+
 /// A growth rate with sign: `+41.7 handles/h`, `+61.5 KB/h`.
 pub fn rate(slope_per_hour: Option<f64>, unit: &Unit) -> String {
     match slope_per_hour {

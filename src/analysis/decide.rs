@@ -4,7 +4,7 @@
 use super::rules::{self, daily_cycle, Decision, Evidence};
 use super::system::{self, SystemSeries};
 use super::trial::SeriesTrial;
-use super::{forecast, per_hour, Finding, TrendLine, Verdict};
+use super::{forecast, per_hour, Finding, Reason, TrendLine, Verdict};
 use crate::ingest::PerfLog;
 
 /// The finding for one series after the log-wide FDR step.
@@ -33,16 +33,22 @@ fn reading_notes(e: &Evidence, d: &mut Decision) {
     // The detectable slope bounds a test that was run; an untested series has no such bound.
     if d.verdict == Verdict::Ok {
         if let Some(mds) = min_detectable(s) {
-            d.reasons.push(format!(
-                "could have detected a leak of about {} or more",
-                per_hour(s.kind, mds)
+            d.reasons.push(Reason::new(
+                "detectable-leak",
+                format!(
+                    "could have detected a leak of about {} or more",
+                    per_hour(s.kind, mds)
+                ),
             ));
         }
     }
     if s.labels.len() > 1 {
-        d.reasons.push(format!(
-            "one process lineage seen as {} (stitched by ID Process across #N renumbering)",
-            s.labels.join(", ")
+        d.reasons.push(Reason::new(
+            "stitched",
+            format!(
+                "one process lineage seen as {} (stitched by ID Process across #N renumbering)",
+                s.labels.join(", ")
+            ),
         ));
     }
     if !s.split.cuts.is_empty() {
@@ -52,16 +58,22 @@ fn reading_notes(e: &Evidence, d: &mut Decision) {
                 why_unique.push(w);
             }
         }
-        d.reasons.push(format!(
-            "{} lifetimes ({})",
-            s.lifetimes.len(),
-            why_unique.join(", ")
+        d.reasons.push(Reason::new(
+            "restarts",
+            format!(
+                "{} lifetimes ({})",
+                s.lifetimes.len(),
+                why_unique.join(", ")
+            ),
         ));
     }
     if s.split.sawtooth_drops > 0 {
-        d.reasons.push(format!(
-            "{} recurring drops read as a sawtooth, not restarts",
-            s.split.sawtooth_drops
+        d.reasons.push(Reason::new(
+            "sawtooth",
+            format!(
+                "{} recurring drops read as a sawtooth, not restarts",
+                s.split.sawtooth_drops
+            ),
         ));
     }
 }
@@ -99,8 +111,28 @@ fn fits(e: &Evidence, robust: bool) -> Vec<TrendLine> {
         .collect()
 }
 
-fn finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> Finding {
+/// Codes of the sentences a flagged series' reasons open with, in this order: what the leak
+/// looks like, how sure the growth is, when the limit is reached. The statistics follow.
+const LEADING: [&str; 6] = [
+    "restart-masked",
+    "growth-certain",
+    "growth-weak",
+    "limit-forecast",
+    "limit-passed",
+    "partial-day",
+];
+
+fn finding(e: &Evidence, mut d: Decision, forecast: forecast::Forecast) -> Finding {
     let s = e.s;
+    if d.verdict.is_flagged() {
+        // Stable: the other reasons keep their order after the leading sentences.
+        d.reasons.sort_by_key(|r| {
+            LEADING
+                .iter()
+                .position(|c| *c == r.code)
+                .unwrap_or(LEADING.len())
+        });
+    }
     let f = process_finding(e, d, forecast);
     match &s.system {
         Some(ctx) => system_finding(e, f, ctx.ceiling),
@@ -187,7 +219,8 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
             min_detectable(s)
         },
         shape: d.shape,
-        reasons: d.reasons,
+        reason_codes: d.reasons.iter().map(|r| r.code.to_string()).collect(),
+        reasons: d.reasons.into_iter().map(|r| r.text).collect(),
         samples: s.finite_count,
         span_hours: e.span_hours,
         unit: s.kind.unit(),

@@ -74,6 +74,56 @@ impl TrendLine {
     }
 }
 
+/// One reason behind a verdict: a sentence a person reads and a stable kebab-case code a
+/// script reads (`growth-certain`, `limit-forecast`, `restart-masked`, ...). report.json
+/// carries them as two arrays of one length, `reasons` and `reason_codes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(code: &'static str, text: impl Into<String>) -> Reason {
+        Reason {
+            code,
+            text: text.into(),
+        }
+    }
+}
+
+/// A reason reads as its text (rules' tests ask `reasons[0].contains(...)`).
+impl std::ops::Deref for Reason {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl PartialEq<str> for Reason {
+    fn eq(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl PartialEq<&str> for Reason {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl PartialEq<String> for Reason {
+    fn eq(&self, other: &String) -> bool {
+        &self.text == other
+    }
+}
+
 /// One analysed series. Fields up to `chart` are the contract's; the rest extend it.
 /// `Finding::default()` is an empty, unjudged series (for tests and fixtures:
 /// `Finding { verdict: Verdict::Leak, ..Finding::default() }`).
@@ -125,6 +175,9 @@ pub struct Finding {
     pub shape: Shape,
     /// Sentences a person can read, most important first.
     pub reasons: Vec<String>,
+    /// One stable kebab-case code per reason, in the same order (docs/report-json.md lists
+    /// them).
+    pub reason_codes: Vec<String>,
     pub samples: usize,
     pub span_hours: f64,
     /// Unit of the counter for display (`bytes`, `handles`, `threads`).
@@ -159,6 +212,21 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Adds a reason and its code, keeping `reasons` and `reason_codes` in step.
+    pub fn push_reason(&mut self, reason: Reason) {
+        self.reason_codes.push(reason.code.to_string());
+        self.reasons.push(reason.text);
+    }
+
+    /// The text of the reason with this code, if the finding has one.
+    pub fn reason(&self, code: &str) -> Option<&str> {
+        self.reason_codes
+            .iter()
+            .position(|c| c == code)
+            .and_then(|i| self.reasons.get(i))
+            .map(String::as_str)
+    }
+
     /// The sample values this finding was computed from, one per log timestamp.
     pub fn values<'a>(
         &'a self,

@@ -7,7 +7,7 @@ use super::limit::{self, Bitness, Limit};
 use super::rules::{growing_hours, partial_day, relative_growth, Decision, Evidence};
 use super::stats::trend::SenSlope;
 use super::system_limit;
-use super::{amount, hours_text, per_hour, Severity, Verdict};
+use super::{amount, hours_text, per_hour, Reason, Severity, Verdict};
 use crate::format;
 use crate::vocab::Counter;
 
@@ -80,24 +80,31 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
                 // Judged, like the time to limit, from the trend's end: the last sample is
                 // noisier. One threshold decides both.
                 forecast.severity = Some(limit::severity(h));
-                d.reasons.push(format!(
-                    "TTE({}) {} [{}, {}] ({})",
-                    amount(kind, as_logged(lim.value)),
-                    hours_text(h),
-                    ci[0].map_or("?".into(), hours_text),
-                    ci[1].map_or("never".into(), hours_text),
-                    lim.name
-                ));
-                if level_now >= lim.value {
-                    d.reasons.push(format!(
-                        "already past the {} of {} ({})",
+                d.reasons.push(Reason::new(
+                    "limit-forecast",
+                    format!(
+                        "at this rate the {} ({}) is reached in about {} ({} to {})",
                         lim.name,
                         amount(kind, as_logged(lim.value)),
-                        amount(kind, as_logged(level_now))
+                        hours_text(h),
+                        ci[0].map_or("?".into(), hours_text),
+                        ci[1].map_or("never".into(), hours_text),
+                    ),
+                ));
+                if level_now >= lim.value {
+                    d.reasons.push(Reason::new(
+                        "limit-passed",
+                        format!(
+                            "already past the {} of {} ({})",
+                            lim.name,
+                            amount(kind, as_logged(lim.value)),
+                            amount(kind, as_logged(level_now))
+                        ),
                     ));
                 }
                 if let Some(assumption) = &lim.assumption {
-                    d.reasons.push(assumption.clone());
+                    d.reasons
+                        .push(Reason::new("limit-assumption", assumption.clone()));
                 }
                 // Exhaustion, not an alert threshold, outweighs the partial-day caveat.
                 let exhaustion_upper = match lim.exhaustion {
@@ -124,30 +131,40 @@ fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlo
     let reasons = &mut d.reasons;
     reasons.insert(
         1.min(reasons.len()),
-        format!(
-            "Sen {} (95% CI {})",
-            per_hour(kind, sen.slope),
-            format::rate_interval(
-                Some(if kind.falls() {
-                    [-sen.upper, -sen.lower]
-                } else {
-                    [sen.lower, sen.upper]
-                }),
-                &kind.unit()
-            )
+        Reason::new(
+            "slope",
+            format!(
+                "Sen {} (95% CI {})",
+                per_hour(kind, sen.slope),
+                format::rate_interval(
+                    Some(if kind.falls() {
+                        [-sen.upper, -sen.lower]
+                    } else {
+                        [sen.lower, sen.upper]
+                    }),
+                    &kind.unit()
+                )
+            ),
         ),
     );
     reasons.insert(
         2.min(reasons.len()),
         // Relative to the median level, not to the first sample as `growth_percent` is: say
         // so, or the two figures read as a contradiction.
-        format!(
-            "trend +{:.0}% of the median level over {}",
-            100.0 * relative_growth(l),
-            hours_text(growing_hours(l))
+        Reason::new(
+            "growth-relative",
+            format!(
+                "trend +{:.0}% of the median level over {}",
+                100.0 * relative_growth(l),
+                hours_text(growing_hours(l))
+            ),
         ),
     );
-    reasons.extend(l.notes.iter().cloned());
+    reasons.extend(
+        l.notes
+            .iter()
+            .map(|note| Reason::new("trend-note", note.clone())),
+    );
 }
 
 /// A leak's confidence: high for a strong q, large growth, a persistent tail and a full day

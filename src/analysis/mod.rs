@@ -20,7 +20,7 @@ mod system;
 mod system_limit;
 mod trial;
 
-pub use finding::{Finding, Severity, TrendLine, Verdict};
+pub use finding::{Finding, Reason, Severity, TrendLine, Verdict};
 pub use system::{Consumer, SystemSeries};
 
 use crate::format;
@@ -82,6 +82,39 @@ pub(crate) fn hours_text(h: f64) -> String {
     format::duration_hours(Some(h))
 }
 
+/// The chance that a trend test's result is noise, in words: `below 1 in 10^40` for a tiny q,
+/// `about 1 in 26,000`, `about 1 in 33`.
+pub(crate) fn noise_chance(q: f64) -> String {
+    if !(q.is_finite() && q > 0.0) {
+        return if q == 0.0 {
+            "below 1 in 10^300".to_string()
+        } else {
+            "unknown".to_string()
+        };
+    }
+    if q <= 1e-6 {
+        return format!("below 1 in 10^{}", (-q.log10()).floor() as i64);
+    }
+    let odds = 1.0 / q;
+    // Two significant digits: 26,316 reads as 26,000.
+    let magnitude = 10f64.powi((odds.log10().floor() as i32 - 1).max(0));
+    format!(
+        "about 1 in {}",
+        format::grouped((odds / magnitude).round() * magnitude, 0)
+    )
+}
+
+/// The leading reason of a trend test (`test` names it): "growth is certain: the chance this
+/// is noise is below 1 in 10^9 (trend test q=1.0e-9)"; "clear" rather than "certain" above
+/// q = 1e-6.
+pub(crate) fn growth_sentence(q: f64, test: &str) -> String {
+    let word = if q <= 1e-6 { "certain" } else { "clear" };
+    format!(
+        "growth is {word}: the chance this is noise is {} ({test} q={q:.1e})",
+        noise_chance(q)
+    )
+}
+
 /// Other counters of the same process growing too make a leak more believable (handles with
 /// pool, private with virtual bytes); it never makes or breaks a verdict.
 fn corroborate(findings: &mut [Finding]) {
@@ -100,8 +133,29 @@ fn corroborate(findings: &mut [Finding]) {
             .map(|(_, _, c)| c.as_str())
             .collect();
         if !others.is_empty() {
-            f.reasons.push(format!("co-trend: {}", others.join(", ")));
+            f.push_reason(Reason::new(
+                "co-trend",
+                format!("co-trend: {}", others.join(", ")),
+            ));
             f.confidence = (f.confidence + 0.02 * others.len() as f64).min(0.99);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chance_of_noise_reads_as_odds() {
+        assert_eq!(noise_chance(1e-40), "below 1 in 10^40");
+        assert_eq!(noise_chance(4.5e-43), "below 1 in 10^42");
+        assert_eq!(noise_chance(3.8e-5), "about 1 in 26,000");
+        assert_eq!(noise_chance(0.03), "about 1 in 33");
+        assert_eq!(
+            growth_sentence(1e-9, "trend test"),
+            "growth is certain: the chance this is noise is below 1 in 10^9 (trend test q=1.0e-9)"
+        );
+        assert!(growth_sentence(0.004, "trend test").starts_with("growth is clear: "));
     }
 }

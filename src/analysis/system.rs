@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{Finding, TrendLine, Verdict};
+use super::{Finding, Reason, TrendLine, Verdict};
 use crate::format;
 use crate::vocab::{Counter, SystemArea, Unit};
 
@@ -146,23 +146,26 @@ pub(crate) fn name_consumers(findings: &mut [Finding]) {
                 .share
                 .map(|s| format!(", {:.0}% of the system's rate", 100.0 * s))
                 .unwrap_or_default();
-            f.reasons.push(format!(
-                "likely consumer: {} (its {} {}: {}{share}){}",
-                top.instance,
-                top.counter,
-                top.verdict.as_str(),
-                format::rate(Some(top.slope_per_hour), &top.unit),
-                if others.is_empty() {
-                    String::new()
-                } else {
-                    format!("; also {}", others.join(", "))
-                }
+            f.push_reason(Reason::new(
+                "likely-consumer",
+                format!(
+                    "likely consumer: {} (its {} {}: {}{share}){}",
+                    top.instance,
+                    top.counter,
+                    top.verdict.as_str(),
+                    format::rate(Some(top.slope_per_hour), &top.unit),
+                    if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; also {}", others.join(", "))
+                    }
+                ),
             ));
         } else if area == Some(SystemArea::Pool) {
-            f.reasons.push(
-                "no logged process's pool or handles grow with it: likely a driver; find the pool tag with poolmon"
-                    .into(),
-            );
+            f.push_reason(Reason::new(
+                "likely-driver",
+                "no logged process's pool or handles grow with it: likely a driver; find the pool tag with poolmon",
+            ));
         }
         if let Some(s) = f.system.as_mut() {
             s.likely_consumers = consumers;

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Verdict;
-use crate::report::{duration_hours, escape_html, LogStatus, Report};
+use crate::report::{duration_hours, escape_html, LogStatus, Report, SORT_SCRIPT};
 
 use super::{InputFailure, LogOutcome};
 
@@ -114,16 +114,35 @@ pub fn render_index(outcomes: &[LogOutcome], failures: &[InputFailure]) -> Strin
     render_rows(&rows, failures)
 }
 
-/// Renders index.html for rows already ranked worst first.
+/// The page's style: it fits a laptop screen (1366 px wide) without scrolling sideways; long
+/// log paths wrap inside their column (the full path is also the cell's title).
+const STYLE: &str = "body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:1.2em;color:#222}\
+h1{font-size:1.3em}\
+table{border-collapse:collapse;margin:1em 0;width:100%;font-size:.9em}\
+th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}\
+th{background:#f0f0f0}table.sortable th{cursor:pointer;white-space:nowrap}\
+table.sortable th[data-dir=asc]::after{content:' \\25B2'}table.sortable th[data-dir=desc]::after{content:' \\25BC'}\
+td.log{max-width:26em;overflow-wrap:anywhere}tbody td:nth-child(3){white-space:nowrap}td.num{text-align:right;white-space:nowrap}td.span{min-width:9em}\
+.leak{color:#b00020;font-weight:bold}.suspect{color:#b36b00}\
+.ok{color:#2e7d32}.unjudged{color:#5f6b7a;font-style:italic}.fail{color:#b00020}\
+.muted{color:#5f6b7a;font-size:.9em}";
+
+/// `2025-09-15T00:00:00.000` as `2025-09-15 00:00`: short enough for the span column.
+fn short_time(iso: &str) -> String {
+    let text = iso.replacen('T', " ", 1);
+    text.get(..16).map_or(text.clone(), str::to_string)
+}
+
+/// Renders index.html for rows already ranked worst first. The table sorts by a click on a
+/// column heading (a few lines of inline script; the page stays one self-contained file) and
+/// reads the same without script, in its worst-first order.
 pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
     let mut html = String::new();
-    html.push_str(
+    let _ = writeln!(
+        html,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>perfleak batch report</title><style>\
-         body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:2em;color:#222}\
-         table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}\
-         th{background:#f0f0f0}.leak{color:#b00020;font-weight:bold}.suspect{color:#b36b00}\
-         .ok{color:#2e7d32}.unjudged{color:#5f6b7a;font-style:italic}.fail{color:#b00020}</style></head><body>\n",
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>perfleak batch report</title><style>{STYLE}</style></head><body>"
     );
     let _ = writeln!(
         html,
@@ -133,7 +152,8 @@ pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
         failures.len()
     );
     html.push_str(
-        "<table><thead><tr><th>#</th><th>Log</th><th>Status</th><th>Machines</th><th>Span</th><th>Leaks</th>\
+        "<p class=\"muted\">Worst first; click a column heading to sort by it.</p>\n\
+         <table class=\"sortable\"><thead><tr><th>#</th><th>Log</th><th>Status</th><th>Machines</th><th>Span</th><th>Leaks</th>\
          <th>Suspects</th><th>Worst finding</th><th>Soonest limit</th><th>KB</th></tr></thead><tbody>\n",
     );
     for (rank, row) in rows.iter().enumerate() {
@@ -154,9 +174,16 @@ pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
                 format!("<span class=\"{class}\">{}</span>", row.status.words())
             }
         };
-        let span = match &row.span {
-            Some((s, e)) => format!("{} to {}", escape_html(s), escape_html(e)),
-            None => "-".to_string(),
+        let (span, span_key) = match &row.span {
+            Some((s, e)) => (
+                format!(
+                    "{} to {}",
+                    escape_html(&short_time(s)),
+                    escape_html(&short_time(e))
+                ),
+                escape_html(s),
+            ),
+            None => ("-".to_string(), String::new()),
         };
         let log = match &row.href {
             Some(href) => format!(
@@ -168,9 +195,12 @@ pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
         };
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{log}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"log\" title=\"{}\">{log}</td>\
+             <td data-v=\"{}\" class=\"{}\">{}</td><td>{}</td><td class=\"span\" data-v=\"{span_key}\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td></tr>",
             rank + 1,
+            escape_html(&row.log),
+            row.status as u8,
             match row.status {
                 LogStatus::Leak => "leak",
                 LogStatus::Suspect => "suspect",
@@ -183,6 +213,11 @@ pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
             row.leaks,
             row.suspects,
             worst,
+            if row.soonest.is_finite() {
+                format!("{}", row.soonest)
+            } else {
+                "1e308".to_string()
+            },
             // Same wording as the logs' own reports; no flagged series with a limit reads `-`.
             if row.soonest.is_finite() {
                 duration_hours(Some(row.soonest))
@@ -205,6 +240,9 @@ pub fn render_rows(rows: &[IndexRow], failures: &[InputFailure]) -> String {
         }
         html.push_str("</tbody></table>\n");
     }
-    html.push_str("<p>Per-series figures for every log: <a href=\"summary.csv\">summary.csv</a>.</p></body></html>\n");
+    let _ = writeln!(
+        html,
+        "<p>Per-series figures for every log: <a href=\"summary.csv\">summary.csv</a>.</p>\n<script>{SORT_SCRIPT}</script></body></html>"
+    );
     html
 }

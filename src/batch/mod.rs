@@ -148,6 +148,8 @@ pub struct AnalyzeOptions {
     pub files_from: Option<PathBuf>,
     /// Only this part of the inputs.
     pub shard: Option<shard::Shard>,
+    /// Which series get a chart.
+    pub charts: crate::report::ChartSet,
 }
 
 /// The stages of a run that a progress display follows.
@@ -356,9 +358,11 @@ fn run(args: &AnalyzeOptions, progress: &dyn Progress) -> Result<BatchRun, Batch
                 let dir = if single {
                     out.clone()
                 } else {
+                    // Each log's folder sits beside the batch's index.html.
+                    report.batch_index = Some("../index.html".to_string());
                     out.join(&folder)
                 };
-                place::write_report_folder(&mut report, &log, &dir)
+                place::write_report_folder(&mut report, &log, &dir, args.charts)
             };
             progress.advance();
             (LogOutcome { folder, report }, written.err())

@@ -182,12 +182,17 @@ impl Drop for Staging {
 
 /// Writes the report of `log` as the folder `dir`, all or nothing. The caller holds the
 /// [`OutputLock`] of `dir`'s parent.
-pub fn write_report_folder(report: &mut Report, log: &PerfLog, dir: &Path) -> report::Result<()> {
+pub fn write_report_folder(
+    report: &mut Report,
+    log: &PerfLog,
+    dir: &Path,
+    charts: report::ChartSet,
+) -> report::Result<()> {
     let parent = staging_parent(dir);
     // Refused before anything is written: a folder of someone's own files is not a report.
     check_replaceable(dir)?;
     let staging = Staging::new(parent)?;
-    report::write_report_dir(report, log, &staging.path)
+    report::write_report_dir_with(report, log, &staging.path, charts)
         .with_context(|| format!("cannot write the report {}", dir.display()))?;
     shareable(&staging.path)?;
     swap_in(&staging.path, dir)

@@ -63,6 +63,31 @@ pub struct AnalyzeArgs {
     /// Also write DIR/summary.parquet (batch summary for archive-scale queries).
     #[arg(long)]
     pub summary_parquet: bool,
+    /// Which series get a chart in the report.
+    #[arg(long, value_enum, default_value_t = ChartsArg::Flagged)]
+    pub charts: ChartsArg,
+}
+
+/// `--charts`: which series get a chart of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChartsArg {
+    /// The leak and suspect series, and the overview.
+    Flagged,
+    /// Every analysed series (the flagged ones, then those that moved most; at most 400), and
+    /// the overview.
+    All,
+    /// No charts: a smaller report, written faster.
+    None,
+}
+
+impl From<ChartsArg> for report::ChartSet {
+    fn from(arg: ChartsArg) -> Self {
+        match arg {
+            ChartsArg::Flagged => report::ChartSet::Flagged,
+            ChartsArg::All => report::ChartSet::All,
+            ChartsArg::None => report::ChartSet::None,
+        }
+    }
 }
 
 /// Exit-status policy for `analyze`: status 1 when a log reaches it.
@@ -106,6 +131,7 @@ impl AnalyzeArgs {
             summary_parquet: self.summary_parquet,
             files_from: self.files_from.clone(),
             shard: self.shard,
+            charts: self.charts.into(),
         }
     }
 }

@@ -10,7 +10,7 @@ use perfleak::analysis::{Finding, Severity, Verdict};
 use perfleak::batch::LogOutcome;
 use perfleak::format;
 use perfleak::kb::MatchStrength;
-use perfleak::report::{escape_terminal_line, LogStatus, Report};
+use perfleak::report::{escape_terminal_line, moved_sentence, LogStatus, Report};
 
 /// Rows of flagged series shown per log; the rest are counted and left to the report.
 const MAX_ROWS: usize = 10;
@@ -105,6 +105,13 @@ pub fn log_lines(report: &Report, paint: Paint) -> Vec<String> {
             "  {}",
             escape_terminal_line(&report.no_leak_sentence())
         ));
+        // What moved most comes first, so a log without a verdict still says where to look.
+        for f in report.moved_most(3) {
+            lines.push(format!(
+                "  moved most: {}",
+                escape_terminal_line(&moved_sentence(f))
+            ));
+        }
     }
     let rows: Vec<[String; 6]> = flagged
         .iter()

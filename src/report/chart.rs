@@ -11,7 +11,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use super::format::{display_scale_for, duration_hours, duration_interval, grouped, rate};
+use super::format::{
+    display_scale_for, duration_hours, duration_interval, grouped, growth, quantity, rate,
+};
 use super::Report;
 use crate::analysis::{Finding, TrendLine};
 use crate::ingest::PerfLog;
@@ -270,7 +272,8 @@ fn tick_decimals(range: f64) -> usize {
     }
 }
 
-/// The forecast from the end of the log to the limit, in display units.
+/// The forecast from the end of the log to the limit, in display units. The limit lies above
+/// the start for a growing counter, below it for one that falls (memory left).
 struct Forecast {
     t_end: f64,
     v_end: f64,
@@ -288,7 +291,12 @@ impl Forecast {
         let ttl = f
             .time_to_limit_hours
             .filter(|t| t.is_finite() && *t > 0.0)?;
-        if limit <= v_end {
+        // A limit already passed, or on the other side of a trend going away from it, has no
+        // line to draw towards it.
+        let towards = f
+            .slope_per_hour
+            .is_none_or(|s| s == 0.0 || (limit - v_end).signum() == s.signum());
+        if limit == v_end || !towards {
             return None;
         }
         let (soon, late) = match f.time_to_limit_ci_hours {
@@ -334,27 +342,103 @@ impl Forecast {
     }
 }
 
-/// Value of the fitted trend at the end of the log, where the forecast starts; the last sample
-/// when there is no fit covering the end.
-fn trend_end_value(fits: &[TrendLine], t_end: f64, last: f64) -> f64 {
+/// Where the forecast starts: the fitted trend at the last sample, kept within the range of the
+/// last samples. A short last lifetime (the warm-up after a restart) can end its fit well
+/// above or below the data; a forecast that starts off the data reads as a jump.
+fn forecast_start(fits: &[TrendLine], t_end: f64, recent: &[f64]) -> Option<f64> {
+    let (lo, hi) = recent
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    if lo > hi {
+        return None;
+    }
+    let fitted = trend_end_value(fits, t_end).unwrap_or(recent[recent.len() - 1]);
+    Some(fitted.clamp(lo, hi))
+}
+
+/// Value of the fitted trend at the end of the log, when a fit covers the end.
+fn trend_end_value(fits: &[TrendLine], t_end: f64) -> Option<f64> {
     fits.iter()
         .rev()
         .find(|l| l.start_hours <= t_end && t_end <= l.end_hours + 1e-9)
         .map(|l| l.at(t_end))
         .filter(|v| v.is_finite())
-        .unwrap_or(last)
 }
 
-/// Draws one flagged series: samples, robust and least-squares trends per lifetime, restarts,
-/// the limit and the forecast with its interval. Returns PNG bytes.
-pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> {
+/// How a chart shows the limit its series runs to, as PAL always shows its thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LimitMark {
+    /// The limit is within the view: a horizontal line labelled with its value.
+    Line { value: f64, label: String },
+    /// The limit is off the view: an arrow at the top edge (`up`) or the bottom edge, labelled
+    /// with its value and the time to reach it.
+    Arrow { up: bool, label: String },
+}
+
+#[cfg(test)]
+impl LimitMark {
+    fn label(&self) -> &str {
+        match self {
+            LimitMark::Line { label, .. } | LimitMark::Arrow { label, .. } => label,
+        }
+    }
+}
+
+/// The words beside a limit: `2 GB limit in ~5.2 days`, `16,384 handles limit` (no forecast).
+pub(crate) fn limit_text(f: &Finding) -> Option<String> {
+    let limit = f.limit.filter(|l| l.is_finite())?;
+    let value = quantity(Some(limit), &f.unit);
+    Some(match f.time_to_limit_hours.filter(|t| t.is_finite()) {
+        Some(t) => format!("{value} limit in ~{}", duration_hours(Some(t))),
+        None => format!("{value} limit"),
+    })
+}
+
+/// The text a reader of the report sees for a chart: what it shows and where its limit is.
+pub fn chart_alt(f: &Finding) -> String {
+    let what = format!("{} {} over time", f.instance, f.counter);
+    match limit_text(f) {
+        Some(limit) => format!("{what}; {limit}"),
+        None => what,
+    }
+}
+
+/// Everything one series' chart shows, in display units, worked out before any drawing so the
+/// choices (view, forecast start, how the limit is marked) can be checked on their own.
+pub(crate) struct SeriesView {
+    scale: f64,
+    unit: String,
+    /// Every drawable sample (time in chart hours, value in display units).
+    points: Vec<(f64, f64)>,
+    robust: Vec<TrendLine>,
+    ols: Vec<TrendLine>,
+    forecast: Option<Forecast>,
+    pub(crate) limit: Option<LimitMark>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+impl SeriesView {
+    /// Where the forecast line starts (chart hours, display units).
+    #[cfg(test)]
+    fn forecast_start(&self) -> Option<(f64, f64)> {
+        self.forecast.as_ref().map(|fc| (fc.t_end, fc.v_end))
+    }
+}
+
+/// Lays out one series' chart: the view spans the samples and, when the limit is reached within
+/// about twice the logged span, the forecast up to the limit; a limit further away is marked by
+/// an arrow at the edge instead, so the samples do not shrink to a flat line.
+pub(crate) fn series_view(f: &Finding, timeline: &Timeline) -> Result<SeriesView> {
     let log = timeline.log;
     let values = f
         .values(log)
         .ok_or_else(|| ReportError::Chart(format!("column {} is not in the log", f.column)))?;
     let n = values.len().min(log.elapsed_seconds.len());
-    // One unit for the whole axis, picked from the series' largest value (and its limit when
-    // the limit is what the axis runs to, which the scale below takes care of via MB).
+    // One unit for the whole axis, picked from the series' largest value.
     let max_abs = values[..n]
         .iter()
         .filter(|v| v.is_finite())
@@ -378,14 +462,17 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
         .filter(fit_is_drawable)
         .collect();
     let ols: Vec<TrendLine> = f.ols_fits.iter().copied().filter(fit_is_drawable).collect();
-    let v_end = trend_end_value(&robust, t_end, last.1 / scale) * scale;
+    // The last few samples (about 2% of the log, at least 5) bound where the forecast starts.
+    let recent: Vec<f64> = points[points.len().saturating_sub((points.len() / 50).max(5))..]
+        .iter()
+        .map(|p| p.1 / scale)
+        .collect();
+    let v_end = forecast_start(&robust, t_end, &recent).unwrap_or(last.1 / scale) * scale;
     let forecast = Forecast::from_finding(f, t_end, v_end, scale);
 
-    // Show the limit itself only when it is reached within about twice the logged span;
-    // otherwise the samples would shrink to a flat line at the bottom of the chart.
-    let limit_in_view = forecast.as_ref().is_some_and(|fc| fc.ttl <= 2.0 * span);
+    let limit_in_reach = forecast.as_ref().is_some_and(|fc| fc.ttl <= 2.0 * span);
     let x_max = match &forecast {
-        Some(fc) if limit_in_view => t_end + fc.ttl * 1.08,
+        Some(fc) if limit_in_reach => t_end + fc.ttl * 1.08,
         Some(_) => t_end + 0.25 * span,
         None => t_end + 0.02 * span,
     };
@@ -401,22 +488,31 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
         if let Some(band) = fc.band(x_max) {
             ys.extend(band.iter().map(|p| p.1));
         }
-        if limit_in_view {
-            ys.push(fc.limit);
-        }
     }
-    let (mut y_lo, mut y_hi) = ys
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(*v), hi.max(*v))
-        });
+    let (mut y_lo, mut y_hi) = min_max(&ys);
+    // A limit not forecast (the series does not head for it) is still drawn when it lies
+    // close to the data: within a third of the data's range.
+    let limit = f.limit.filter(|l| l.is_finite()).map(|l| l * scale);
+    let near = |l: f64| {
+        let reach = (y_hi - y_lo).max(y_hi.abs() * 0.05) / 3.0;
+        l >= y_lo - reach && l <= y_hi + reach
+    };
+    let limit_on_chart = match limit {
+        Some(_) if limit_in_reach => true,
+        Some(l) => forecast.is_none() && near(l),
+        None => false,
+    };
+    if let (Some(l), true) = (limit, limit_on_chart) {
+        y_lo = y_lo.min(l);
+        y_hi = y_hi.max(l);
+    }
     if y_hi - y_lo < 1e-9 {
         let pad = (y_hi.abs() * 0.05).max(1.0);
         y_lo -= pad;
         y_hi += pad;
     }
-    let pad = (y_hi - y_lo) * 0.06;
+    // Room at the edge for the arrow's label when the limit is off the chart.
+    let pad = (y_hi - y_lo) * if limit.is_some() { 0.12 } else { 0.06 };
     // Counters are never negative: do not invent a negative axis for them.
     let y_min = if y_lo >= 0.0 {
         (y_lo - pad).max(0.0)
@@ -425,8 +521,48 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
     };
     let y_max = y_hi + pad;
 
+    let limit_mark = match (limit, limit_text(f)) {
+        (Some(value), Some(text)) if limit_on_chart => Some(LimitMark::Line { value, label: text }),
+        (Some(value), Some(text)) => {
+            let up = value > y_max;
+            Some(LimitMark::Arrow {
+                up,
+                label: format!("{text} {}", if up { '↑' } else { '↓' }),
+            })
+        }
+        _ => None,
+    };
+    Ok(SeriesView {
+        scale,
+        unit,
+        points,
+        robust,
+        ols,
+        forecast,
+        limit: limit_mark,
+        x_range: (x_min, x_max),
+        y_range: (y_min, y_max),
+    })
+}
+
+/// Smallest and largest finite value (infinities when there is none).
+fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        })
+}
+
+/// Draws one series: samples, robust and least-squares trends per lifetime, restarts, the
+/// limit (a line, or an arrow at the edge when it is off the chart) and the forecast with its
+/// interval. Returns PNG bytes.
+pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> {
+    let mut view = series_view(f, timeline)?;
+    let (x_min, x_max) = view.x_range;
+    let (y_min, y_max) = view.y_range;
     let (ticks, axis) = timeline.axis(x_min, x_max);
-    let decimals = tick_decimals(y_max - y_min);
     let machine = f
         .machine
         .as_deref()
@@ -442,159 +578,338 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
         rate(f.slope_per_hour, &f.unit)
     );
 
+    // The legend goes to the corner the data leaves freest; the limit's label to the other side.
+    let mut occupied: Vec<(f64, f64)> = view.points.clone();
+    if let Some(fc) = &view.forecast {
+        let end = fc.end_point(Some(fc.ttl), x_max);
+        occupied.extend((0..=20).map(|k| {
+            let a = k as f64 / 20.0;
+            (
+                fc.t_end + (end.0 - fc.t_end) * a,
+                fc.v_end + (end.1 - fc.v_end) * a,
+            )
+        }));
+    }
+    if let Some(LimitMark::Arrow { up, .. }) = &view.limit {
+        let y = if *up { y_max } else { y_min };
+        occupied.extend((0..=20).map(|k| (x_max - (x_max - x_min) * 0.35 * k as f64 / 20.0, y)));
+    }
+    let entries = 1
+        + usize::from(!f.restarts.is_empty())
+        + usize::from(!view.robust.is_empty())
+        + usize::from(!view.ols.is_empty())
+        + 2 * usize::from(view.forecast.is_some());
+    let (legend, y_top) = place_legend(&occupied, view.x_range, view.y_range, entries);
+    view.y_range.1 = y_top;
+    let (y_min, y_max) = view.y_range;
+    let decimals = tick_decimals(y_max - y_min);
+    let legend_left = matches!(
+        legend,
+        SeriesLabelPosition::UpperLeft | SeriesLabelPosition::LowerLeft
+    );
+
     let y_fmt = |v: &f64| grouped(*v, decimals);
     let frame = Frame {
         caption: &caption,
-        x_range: (x_min, x_max),
+        x_range: view.x_range,
         ticks,
-        y_range: (y_min, y_max),
+        y_range: view.y_range,
         axis: &axis,
         y_fmt: &y_fmt,
-        y_desc: format!("{} ({unit})", f.counter),
+        y_desc: format!("{} ({})", f.counter, view.unit),
         x_desc: &timeline.title,
+        legend: Some(legend),
     };
+    let log = timeline.log;
+    let values = f.values(log).unwrap_or_default();
+    let n = values.len().min(timeline.hours.len());
+    let hours = &timeline.hours[..n];
     draw_framed(frame, |chart| {
-        if let Some(fc) = &forecast {
-            if let Some(band) = fc.band(x_max) {
-                chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        band,
-                        FORECAST_COLOR.mix(0.12).filled(),
-                    )))
-                    .map_err(plot_err)?
-                    .label(format!(
-                        "forecast interval: {}",
-                        duration_interval(f.time_to_limit_ci_hours)
-                    ))
-                    .legend(|(x, y)| {
-                        Rectangle::new(
-                            [(x, y - 5), (x + 20, y + 5)],
-                            FORECAST_COLOR.mix(0.2).filled(),
-                        )
-                    });
-            }
-        }
-
-        // Samples: one line per run of values, so a gap in the log is not bridged; dots make
-        // the samples visible where a fitted line lies over them.
-        let mut labelled = false;
-        for run in value_runs(hours, &values[..n], scale) {
-            let run = thin_run(run, (x_min, x_max), CHART_WIDTH as usize);
-            chart
-                .draw_series(
-                    run.iter()
-                        .map(|p| Circle::new(*p, 2, SAMPLE_COLOR.mix(0.45).filled())),
-                )
-                .map_err(plot_err)?;
-            let series = chart
-                .draw_series(LineSeries::new(run, SAMPLE_COLOR.stroke_width(1)))
-                .map_err(plot_err)?;
-            if !labelled {
-                series
-                    .label(format!("samples ({} values)", points.len()))
-                    .legend(legend_line(SAMPLE_COLOR, 2));
-                labelled = true;
-            }
-        }
-
-        for (i, &idx) in f.restarts.iter().enumerate() {
-            let Some(&h) = hours.get(idx) else { continue };
-            if !h.is_finite() {
-                continue;
-            }
-            let series = chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(h, y_min), (h, y_max)],
-                    6,
-                    4,
-                    RESTART_COLOR.stroke_width(2),
-                ))
-                .map_err(plot_err)?;
-            if i == 0 {
-                series
-                    .label(format!(
-                        "restart ({} lifetimes)",
-                        f.segments.max(f.restarts.len() + 1)
-                    ))
-                    .legend(legend_line(RESTART_COLOR, 2));
-            }
-        }
-
-        for (i, l) in robust.iter().enumerate() {
-            let pts = vec![
-                (l.start_hours, l.at(l.start_hours) * scale),
-                (l.end_hours, l.at(l.end_hours) * scale),
-            ];
-            let series = chart
-                .draw_series(LineSeries::new(pts, ROBUST_COLOR.mix(0.9).stroke_width(2)))
-                .map_err(plot_err)?;
-            if i == 0 {
-                series
-                    .label(format!(
-                        "robust trend (Sen): {}",
-                        rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
-                    ))
-                    .legend(legend_line(ROBUST_COLOR, 2));
-            }
-        }
-
-        for (i, l) in ols.iter().enumerate() {
-            let pts = vec![
-                (l.start_hours, l.at(l.start_hours) * scale),
-                (l.end_hours, l.at(l.end_hours) * scale),
-            ];
-            let series = chart
-                .draw_series(DashedLineSeries::new(pts, 8, 5, OLS_COLOR.stroke_width(2)))
-                .map_err(plot_err)?;
-            if i == 0 {
-                series
-                    .label(format!(
-                        "least squares: {}",
-                        rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
-                    ))
-                    .legend(legend_line(OLS_COLOR, 2));
-            }
-        }
-        if let Some(fc) = &forecast {
-            let end = fc.end_point(Some(fc.ttl), x_max);
-            let limit_text = format!("{} {}", grouped(fc.limit, 0), unit);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(fc.t_end, fc.v_end), end],
-                    4,
-                    4,
-                    FORECAST_COLOR.stroke_width(2),
-                ))
-                .map_err(plot_err)?
-                .label(format!(
-                    "forecast: {} {limit_text} in {}",
-                    f.limit_name.as_deref().unwrap_or("limit"),
-                    duration_hours(Some(fc.ttl))
-                ))
-                .legend(legend_line(FORECAST_COLOR, 2));
-            if limit_in_view {
-                chart
-                    .draw_series(LineSeries::new(
-                        vec![(x_min, fc.limit), (x_max, fc.limit)],
-                        FORECAST_COLOR.mix(0.7).stroke_width(1),
-                    ))
-                    .map_err(plot_err)?;
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        format!("limit {limit_text}"),
-                        // Clear of the legend box in the upper left.
-                        (x_min + 0.42 * (x_max - x_min), fc.limit),
-                        (FONT_FAMILY, 14)
-                            .into_font()
-                            .color(&FORECAST_COLOR)
-                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
-                    )))
-                    .map_err(plot_err)?;
-            }
-        }
-
-        Ok(())
+        draw_forecast_band(chart, f, &view)?;
+        draw_samples(chart, hours, &values[..n], &view)?;
+        draw_restarts(chart, f, hours, &view)?;
+        draw_fits(chart, f, &view)?;
+        draw_forecast(chart, f, &view)?;
+        draw_limit(chart, &view, legend_left)
     })
+}
+
+fn draw_forecast_band(chart: &mut Plot, f: &Finding, view: &SeriesView) -> Result<()> {
+    let Some(band) = view
+        .forecast
+        .as_ref()
+        .and_then(|fc| fc.band(view.x_range.1))
+    else {
+        return Ok(());
+    };
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            band,
+            FORECAST_COLOR.mix(0.12).filled(),
+        )))
+        .map_err(plot_err)?
+        .label(format!(
+            "forecast interval: {}",
+            duration_interval(f.time_to_limit_ci_hours)
+        ))
+        .legend(|(x, y)| {
+            Rectangle::new(
+                [(x, y - 5), (x + 20, y + 5)],
+                FORECAST_COLOR.mix(0.2).filled(),
+            )
+        });
+    Ok(())
+}
+
+/// Samples: one line per run of values, so a gap in the log is not bridged; dots make the
+/// samples visible where a fitted line lies over them.
+fn draw_samples(chart: &mut Plot, hours: &[f64], values: &[f64], view: &SeriesView) -> Result<()> {
+    let mut labelled = false;
+    for run in value_runs(hours, values, view.scale) {
+        let run = thin_run(run, view.x_range, CHART_WIDTH as usize);
+        chart
+            .draw_series(
+                run.iter()
+                    .map(|p| Circle::new(*p, 2, SAMPLE_COLOR.mix(0.45).filled())),
+            )
+            .map_err(plot_err)?;
+        let series = chart
+            .draw_series(LineSeries::new(run, SAMPLE_COLOR.stroke_width(1)))
+            .map_err(plot_err)?;
+        if !labelled {
+            series
+                .label(format!("samples ({} values)", view.points.len()))
+                .legend(legend_line(SAMPLE_COLOR, 2));
+            labelled = true;
+        }
+    }
+    Ok(())
+}
+
+fn draw_restarts(chart: &mut Plot, f: &Finding, hours: &[f64], view: &SeriesView) -> Result<()> {
+    let (y_min, y_max) = view.y_range;
+    for (i, &idx) in f.restarts.iter().enumerate() {
+        let Some(&h) = hours.get(idx) else { continue };
+        if !h.is_finite() {
+            continue;
+        }
+        let series = chart
+            .draw_series(DashedLineSeries::new(
+                vec![(h, y_min), (h, y_max)],
+                6,
+                4,
+                RESTART_COLOR.stroke_width(2),
+            ))
+            .map_err(plot_err)?;
+        if i == 0 {
+            series
+                .label(format!(
+                    "restart ({} lifetimes)",
+                    f.segments.max(f.restarts.len() + 1)
+                ))
+                .legend(legend_line(RESTART_COLOR, 2));
+        }
+    }
+    Ok(())
+}
+
+fn draw_fits(chart: &mut Plot, f: &Finding, view: &SeriesView) -> Result<()> {
+    let ends = |l: &TrendLine| {
+        vec![
+            (l.start_hours, l.at(l.start_hours) * view.scale),
+            (l.end_hours, l.at(l.end_hours) * view.scale),
+        ]
+    };
+    for (i, l) in view.robust.iter().enumerate() {
+        let series = chart
+            .draw_series(LineSeries::new(
+                ends(l),
+                ROBUST_COLOR.mix(0.9).stroke_width(2),
+            ))
+            .map_err(plot_err)?;
+        if i == 0 {
+            series
+                .label(format!(
+                    "robust trend (Sen): {}",
+                    rate(f.slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                ))
+                .legend(legend_line(ROBUST_COLOR, 2));
+        }
+    }
+    for (i, l) in view.ols.iter().enumerate() {
+        let series = chart
+            .draw_series(DashedLineSeries::new(
+                ends(l),
+                8,
+                5,
+                OLS_COLOR.stroke_width(2),
+            ))
+            .map_err(plot_err)?;
+        if i == 0 {
+            series
+                .label(format!(
+                    "least squares: {}",
+                    rate(f.ols_slope_per_hour.or(Some(l.slope_per_hour)), &f.unit)
+                ))
+                .legend(legend_line(OLS_COLOR, 2));
+        }
+    }
+    Ok(())
+}
+
+fn draw_forecast(chart: &mut Plot, f: &Finding, view: &SeriesView) -> Result<()> {
+    let Some(fc) = &view.forecast else {
+        return Ok(());
+    };
+    let end = fc.end_point(Some(fc.ttl), view.x_range.1);
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(fc.t_end, fc.v_end), end],
+            4,
+            4,
+            FORECAST_COLOR.stroke_width(2),
+        ))
+        .map_err(plot_err)?
+        .label(format!(
+            "forecast: {} {} {} in {}",
+            f.limit_name.as_deref().unwrap_or("limit"),
+            grouped(fc.limit, 0),
+            view.unit,
+            duration_hours(Some(fc.ttl))
+        ))
+        .legend(legend_line(FORECAST_COLOR, 2));
+    Ok(())
+}
+
+/// The limit as a line across the chart, or as an arrow at the top (bottom) edge near the right
+/// end with its value and time to reach it; the label keeps clear of the legend's side.
+fn draw_limit(chart: &mut Plot, view: &SeriesView, legend_left: bool) -> Result<()> {
+    let (x_min, x_max) = view.x_range;
+    let (y_min, y_max) = view.y_range;
+    let font = |h: HPos, v: VPos| {
+        (FONT_FAMILY, 15)
+            .into_font()
+            .color(&FORECAST_COLOR)
+            .pos(Pos::new(h, v))
+    };
+    match &view.limit {
+        None => {}
+        Some(LimitMark::Line { value, label }) => {
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(x_min, *value), (x_max, *value)],
+                    FORECAST_COLOR.mix(0.8).stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+            let above = *value < y_max - (y_max - y_min) * 0.08;
+            let (x, h) = if legend_left {
+                (x_max - (x_max - x_min) * 0.01, HPos::Right)
+            } else {
+                (x_min + (x_max - x_min) * 0.01, HPos::Left)
+            };
+            let v = if above { VPos::Bottom } else { VPos::Top };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.clone(),
+                    (x, *value),
+                    font(h, v),
+                )))
+                .map_err(plot_err)?;
+        }
+        Some(LimitMark::Arrow { up, label }) => {
+            let x = x_max - (x_max - x_min) * 0.015;
+            let (tip, tail) = if *up {
+                (y_max, y_max - (y_max - y_min) * 0.09)
+            } else {
+                (y_min, y_min + (y_max - y_min) * 0.09)
+            };
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(x, tail), (x, tip)],
+                    FORECAST_COLOR.stroke_width(3),
+                ))
+                .map_err(plot_err)?;
+            // The head: a triangle about 16 px wide and 20 px tall whatever the axes' scales.
+            let (dx, dy) = ((x_max - x_min) * 0.009, (y_max - y_min) * 0.045);
+            let base = if *up { tip - dy } else { tip + dy };
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    vec![(x, tip), (x - dx, base), (x + dx, base)],
+                    FORECAST_COLOR.filled(),
+                )))
+                .map_err(plot_err)?;
+            let text_x = x - (x_max - x_min) * 0.015;
+            let v = if *up { VPos::Top } else { VPos::Bottom };
+            let text_y = if *up {
+                y_max - (y_max - y_min) * 0.01
+            } else {
+                y_min + (y_max - y_min) * 0.01
+            };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.trim_end_matches(['↑', '↓', ' ']).to_string(),
+                    (text_x, text_y),
+                    font(HPos::Right, v),
+                )))
+                .map_err(plot_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// The corner for a legend of `entries` lines that covers none of `points` (upper left first,
+/// then upper right, lower right, lower left); `None` when the data reaches into every corner.
+fn legend_corner(
+    points: &[(f64, f64)],
+    (x_min, x_max): (f64, f64),
+    (y_min, y_max): (f64, f64),
+    entries: usize,
+) -> Option<SeriesLabelPosition> {
+    let (w, h) = legend_box(entries);
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let covers = |right: bool, upper: bool, (x, y): (f64, f64)| {
+        let fx = (x - x_min) / (x_max - x_min);
+        let fy = (y - y_min) / (y_max - y_min);
+        let in_x = if right { fx >= 1.0 - w } else { fx <= w };
+        let in_y = if upper { fy >= 1.0 - h } else { fy <= h };
+        in_x && in_y
+    };
+    corners
+        .into_iter()
+        .find(|(_, right, upper)| !points.iter().any(|p| covers(*right, *upper, *p)))
+        .map(|(pos, _, _)| pos)
+}
+
+/// The legend box of `entries` lines as a fraction of the plot: about 60% of its width,
+/// 19 px per line of about 440 px of height.
+fn legend_box(entries: usize) -> (f64, f64) {
+    (0.6, (entries as f64 * 19.0 + 20.0) / 440.0)
+}
+
+/// The legend's corner, and the top of the value axis raised when needed: when the data
+/// reaches into every corner, the axis gets headroom for the legend in the upper left rather
+/// than have it hide samples.
+fn place_legend(
+    points: &[(f64, f64)],
+    x_range: (f64, f64),
+    (y_min, y_max): (f64, f64),
+    entries: usize,
+) -> (SeriesLabelPosition, f64) {
+    match legend_corner(points, x_range, (y_min, y_max), entries) {
+        Some(corner) => (corner, y_max),
+        None => {
+            let h = legend_box(entries).1;
+            (
+                SeriesLabelPosition::UpperLeft,
+                y_max + (y_max - y_min) * h / (1.0 - h),
+            )
+        }
+    }
 }
 
 fn fit_is_drawable(l: &TrendLine) -> bool {
@@ -663,8 +978,11 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
     let log = timeline.log;
     let flagged = report.flagged();
     let any_flagged = !flagged.is_empty();
+    let moved = report.moved_most(5);
     let chosen: Vec<&Finding> = if any_flagged {
         flagged
+    } else if !moved.is_empty() {
+        moved
     } else {
         report.findings.iter().take(5).collect()
     };
@@ -717,13 +1035,26 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
     let y_pad = (y_hi - y_lo) * 0.06;
     let (y_min, y_max) = (y_lo - y_pad, y_hi + y_pad);
     let (ticks, axis) = timeline.axis(x_lo, x_hi);
-    let decimals = tick_decimals(y_max - y_min);
     let title = if any_flagged {
         "Flagged series: change since the first sample"
     } else {
-        "Worst series (none flagged): change since the first sample"
+        "Series that moved most (none flagged): change since the first sample"
     };
 
+    let points: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|(_, runs)| runs.iter().flatten().copied())
+        .collect();
+    let (corner, y_max) = place_legend(&points, (x_lo, x_hi), (y_min, y_max), lines.len());
+    let decimals = tick_decimals(y_max - y_min);
+    let legend_left = matches!(
+        corner,
+        SeriesLabelPosition::UpperLeft | SeriesLabelPosition::LowerLeft
+    );
+    let legend_upper = matches!(
+        corner,
+        SeriesLabelPosition::UpperLeft | SeriesLabelPosition::UpperRight
+    );
     let y_fmt = |v: &f64| format!("{}%", grouped(*v, decimals));
     let frame = Frame {
         caption: title,
@@ -734,31 +1065,163 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
         y_fmt: &y_fmt,
         y_desc: "change since first sample (%)".to_string(),
         x_desc: &timeline.title,
+        legend: None,
     };
     draw_framed(frame, |chart| {
-        for (k, (f, runs)) in lines.iter().enumerate() {
+        // The worst series is drawn last, on top; where lines lie on each other (pool paged
+        // and nonpaged bytes growing alike), dashes and staggered markers keep each visible.
+        for (k, (_, runs)) in lines.iter().enumerate().rev() {
             let color = OVERVIEW_COLORS[k % OVERVIEW_COLORS.len()];
-            for (r, run) in runs.iter().enumerate() {
+            let style = color.stroke_width(if k % 2 == 0 { 2 } else { 3 });
+            for run in runs {
                 let run = thin_run(run.clone(), (x_lo, x_hi), CHART_WIDTH as usize);
-                let series = chart
-                    .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))
-                    .map_err(plot_err)?;
-                if r == 0 {
-                    series
-                        .label(format!(
-                            "{} — {}: {}, {}",
-                            f.instance,
-                            f.counter,
-                            f.verdict.as_str(),
-                            rate(f.slope_per_hour, &f.unit)
-                        ))
-                        .legend(legend_line(color, 3));
+                if k % 2 == 0 {
+                    chart
+                        .draw_series(LineSeries::new(run.iter().copied(), style))
+                        .map_err(plot_err)?;
+                } else {
+                    chart
+                        .draw_series(DashedLineSeries::new(run.iter().copied(), 10, 6, style))
+                        .map_err(plot_err)?;
                 }
             }
         }
-        Ok(())
+        for (k, (_, runs)) in lines.iter().enumerate() {
+            let color = OVERVIEW_COLORS[k % OVERVIEW_COLORS.len()];
+            let spots = marker_spots(runs, (x_lo, x_hi), k, lines.len());
+            chart
+                .draw_series(spots.into_iter().map(|p| {
+                    EmptyElement::at(p) + Polygon::new(marker_shape(k, 0), color.filled())
+                }))
+                .map_err(plot_err)?;
+        }
+        let entries: Vec<String> = lines
+            .iter()
+            .map(|(f, _)| {
+                // A series too short for a slope shows its change instead.
+                let how = match f.slope_per_hour {
+                    Some(_) => rate(f.slope_per_hour, &f.unit),
+                    None => growth(f.growth_percent),
+                };
+                format!(
+                    "{} — {}: {}, {how}",
+                    f.instance,
+                    f.counter,
+                    f.verdict.as_str()
+                )
+            })
+            .collect();
+        draw_overview_legend(chart, &entries, legend_left, legend_upper)
     })
     .map(Some)
+}
+
+/// The overview's legend, drawn here rather than by plotters so each entry shows its series'
+/// line (solid or dashed) and marker: a white box in the corner the lines leave freest.
+fn draw_overview_legend(
+    chart: &mut Plot,
+    entries: &[String],
+    left: bool,
+    upper: bool,
+) -> Result<()> {
+    let area = chart.plotting_area().strip_coord_spec();
+    let (area_w, area_h) = area.dim_in_pixel();
+    let font: TextStyle = (FONT_FAMILY, 14).into_font().into();
+    let widest = entries
+        .iter()
+        .map(|e| area.estimate_text_size(e, &font).map_or(0, |(w, _)| w))
+        .max()
+        .unwrap_or(0) as i32;
+    let (line_h, margin, key_w) = (20, 8, 34);
+    let (w, h) = (
+        widest + key_w + 2 * margin,
+        entries.len() as i32 * line_h + 2 * margin,
+    );
+    let x0 = if left { 8 } else { area_w as i32 - w - 8 };
+    let y0 = if upper { 8 } else { area_h as i32 - h - 8 };
+    let border = RGBColor(180, 180, 180);
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + w, y0 + h)],
+        WHITE.mix(0.9).filled(),
+    ))
+    .map_err(plot_err)?;
+    area.draw(&Rectangle::new([(x0, y0), (x0 + w, y0 + h)], border))
+        .map_err(plot_err)?;
+    for (k, text) in entries.iter().enumerate() {
+        let color = OVERVIEW_COLORS[k % OVERVIEW_COLORS.len()];
+        let y = y0 + margin + k as i32 * line_h + line_h / 2;
+        let x = x0 + margin;
+        let style = color.stroke_width(if k % 2 == 0 { 2 } else { 3 });
+        let key: Vec<(i32, i32)> = if k % 2 == 0 {
+            vec![(x, y), (x + 24, y)]
+        } else {
+            vec![(x, y), (x + 9, y)]
+        };
+        area.draw(&PathElement::new(key, style)).map_err(plot_err)?;
+        if k % 2 == 1 {
+            area.draw(&PathElement::new(vec![(x + 15, y), (x + 24, y)], style))
+                .map_err(plot_err)?;
+        }
+        let shape: Vec<(i32, i32)> = marker_shape(k, 0)
+            .into_iter()
+            .map(|(dx, dy)| (x + 12 + dx, y + dy))
+            .collect();
+        area.draw(&Polygon::new(shape, color.filled()))
+            .map_err(plot_err)?;
+        area.draw(&Text::new(
+            text.as_str(),
+            (x + key_w, y),
+            font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+/// Markers per overview series: at 12 times across the view, shifted per series so that two
+/// series on the same line show both their markers side by side.
+fn marker_spots(runs: &[Run], (x_lo, x_hi): (f64, f64), k: usize, of: usize) -> Vec<(f64, f64)> {
+    const SPOTS: usize = 12;
+    let width = x_hi - x_lo;
+    let mut out = Vec::new();
+    for j in 0..SPOTS {
+        let x = x_lo + width * (j as f64 + (k as f64 + 0.5) / of.max(1) as f64) / SPOTS as f64;
+        let nearest = runs.iter().find_map(|run| {
+            let (first, last) = (run.first()?, run.last()?);
+            if x < first.0 || x > last.0 {
+                return None;
+            }
+            let i = run.partition_point(|p| p.0 < x).min(run.len() - 1);
+            Some(run[i])
+        });
+        out.extend(nearest);
+    }
+    out
+}
+
+/// Marker `k` of the overview as a polygon in pixels around `(dx, 0)`: a disc, triangles up and
+/// down, a square, a diamond, bars and a hexagon, distinct in shape as well as colour.
+fn marker_shape(k: usize, dx: i32) -> Vec<(i32, i32)> {
+    let shape: &[(i32, i32)] = match k % OVERVIEW_MAX_SERIES {
+        0 => &[
+            (-2, -5),
+            (2, -5),
+            (5, -2),
+            (5, 2),
+            (2, 5),
+            (-2, 5),
+            (-5, 2),
+            (-5, -2),
+        ],
+        1 => &[(0, -7), (6, 5), (-6, 5)],
+        2 => &[(-5, -5), (5, -5), (5, 5), (-5, 5)],
+        3 => &[(0, -7), (6, 0), (0, 7), (-6, 0)],
+        4 => &[(0, 7), (6, -5), (-6, -5)],
+        5 => &[(-7, -3), (7, -3), (7, 3), (-7, 3)],
+        6 => &[(-3, -7), (3, -7), (3, 7), (-3, 7)],
+        _ => &[(-3, -6), (3, -6), (6, 0), (3, 6), (-3, 6), (-6, 0)],
+    };
+    shape.iter().map(|(x, y)| (x + dx, *y)).collect()
 }
 
 /// The coordinates every chart draws in: hours on round local times against plain values.
@@ -774,6 +1237,9 @@ struct Frame<'a> {
     y_fmt: &'a dyn Fn(&f64) -> String,
     x_desc: &'a str,
     y_desc: String,
+    /// Where plotters draws the series' legend (the corner the data leaves freest); `None`
+    /// when the chart draws its own.
+    legend: Option<SeriesLabelPosition>,
 }
 
 /// Largest value (and span) an axis may reach: plotters sizes tick steps as the power of ten
@@ -829,14 +1295,16 @@ fn draw_framed(frame: Frame, draw: impl FnOnce(&mut Plot) -> Result<()>) -> Resu
             .draw()
             .map_err(plot_err)?;
         draw(&mut chart)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(180, 180, 180))
-            .label_font((FONT_FAMILY, 14))
-            .draw()
-            .map_err(plot_err)?;
+        if let Some(position) = frame.legend {
+            chart
+                .configure_series_labels()
+                .position(position)
+                .background_style(WHITE.mix(0.9))
+                .border_style(RGBColor(180, 180, 180))
+                .label_font((FONT_FAMILY, 14))
+                .draw()
+                .map_err(plot_err)?;
+        }
         root.present().map_err(plot_err)?;
     }
     encode_png(&buf, CHART_WIDTH, CHART_HEIGHT)
@@ -974,6 +1442,7 @@ mod tests {
                 y_fmt: &|v: &f64| format!("{v:e}"),
                 x_desc: "t",
                 y_desc: "v".to_string(),
+                legend: Some(SeriesLabelPosition::UpperLeft),
             };
             assert!(draw_framed(frame, |_| Ok(())).is_ok());
         }
@@ -992,6 +1461,143 @@ mod tests {
             pattern: "%Y",
         };
         assert_eq!(axis.label(5000.0), "");
+    }
+
+    /// The sample log's analysed findings and the log itself.
+    fn sample(name: &str) -> (PerfLog, Vec<Finding>) {
+        let path = format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let log = crate::ingest::read_file(
+            std::path::Path::new(&path),
+            &crate::ingest::ReadOptions::default(),
+        )
+        .unwrap();
+        let findings = crate::analysis::analyze(&log);
+        (log, findings)
+    }
+
+    fn finding<'a>(findings: &'a [Finding], instance: &str, counter: &str) -> &'a Finding {
+        findings
+            .iter()
+            .find(|f| f.instance == instance && f.counter == counter)
+            .unwrap_or_else(|| panic!("no finding {instance} {counter}"))
+    }
+
+    /// Pixels of the forecast's red in a box of the PNG (x and y as fractions of its size).
+    fn red_pixels(png: &[u8], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> usize {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let (w, h) = (info.width as usize, info.height as usize);
+        let mut count = 0;
+        for y in (y0 * h as f64) as usize..(y1 * h as f64) as usize {
+            for x in (x0 * w as f64) as usize..(x1 * w as f64) as usize {
+                let i = (y * w + x) * 3;
+                let RGBColor(r, g, b) = FORECAST_COLOR;
+                if buf[i] == r && buf[i + 1] == g && buf[i + 2] == b {
+                    count += 1;
+                }
+            }
+        }
+        count
+    }
+
+    #[test]
+    fn a_limit_off_the_chart_is_an_arrow_at_the_top_with_its_value_and_time() {
+        let (log, findings) = sample("winlogon-smtp-leak.csv");
+        let timeline = Timeline::new(&log);
+        // 3,300 handles after 3.7 days, 16,384 in 13.6 days: far above the data.
+        let f = finding(&findings, "winlogon", "Handle Count");
+        let view = series_view(f, &timeline).unwrap();
+        let mark = view.limit.clone().expect("a limit mark");
+        assert!(
+            matches!(mark, LimitMark::Arrow { up: true, .. }),
+            "{mark:?}"
+        );
+        assert_eq!(mark.label(), "16,384 handles limit in ~13.6 days ↑");
+        assert!(view.y_range.1 < 16_384.0, "the limit is off the chart");
+        // The arrow is drawn: solid forecast red in the chart's top right corner, where
+        // nothing else is red without it.
+        register_chart_font().unwrap();
+        let png = render_series_chart(f, &timeline).unwrap();
+        let red = red_pixels(&png, (0.93, 0.965), (0.06, 0.13));
+        assert!(red > 100, "{red} red pixels where the arrow should be");
+    }
+
+    #[test]
+    fn a_limit_within_reach_is_a_line_and_a_falling_series_points_down() {
+        let (log, findings) = sample("restart-leak.csv");
+        let timeline = Timeline::new(&log);
+        // 2 GB address space reached in 5.2 days of a 3-day log: on the chart.
+        let f = finding(&findings, "w3wp#1", "Virtual Bytes");
+        let view = series_view(f, &timeline).unwrap();
+        match view.limit {
+            Some(LimitMark::Line { value, ref label }) => {
+                assert_eq!(value, 2048.0);
+                assert_eq!(label, "2,048 MB limit in ~5.2 days");
+                assert!(view.y_range.1 > value);
+            }
+            other => panic!("{other:?}"),
+        }
+        let (log, findings) = sample("exchange-async-leak.csv");
+        let timeline = Timeline::new(&log);
+        let f = finding(&findings, "System (memory)", "Available Bytes");
+        let view = series_view(f, &timeline).unwrap();
+        let mark = view.limit.clone().expect("a limit mark");
+        assert!(
+            matches!(mark, LimitMark::Arrow { up: false, .. }),
+            "{mark:?}"
+        );
+        assert!(mark.label().starts_with("64.0 MB limit in ~"), "{mark:?}");
+        // Memory left falls towards its floor: the forecast is drawn downwards.
+        let fc = view.forecast.as_ref().expect("a forecast");
+        assert!(fc.limit < fc.v_end);
+    }
+
+    #[test]
+    fn the_forecast_starts_at_the_data_not_above_it() {
+        // The last lifetime after a restart is short and its fit ends above the samples.
+        let (log, findings) = sample("restart-leak.csv");
+        let timeline = Timeline::new(&log);
+        let f = finding(&findings, "w3wp#1", "Handle Count");
+        let view = series_view(f, &timeline).unwrap();
+        let (t, v) = view.forecast_start().expect("a forecast");
+        let last = view.points.last().unwrap();
+        assert_eq!(t, last.0);
+        let recent: Vec<f64> = view.points[view.points.len() - 17..]
+            .iter()
+            .map(|p| p.1)
+            .collect();
+        let (lo, hi) = min_max(&recent);
+        assert!(
+            v >= lo && v <= hi,
+            "{v} outside the last samples {lo}..{hi}"
+        );
+        let fitted = trend_end_value(&view.robust, t).unwrap() * view.scale;
+        assert!(
+            fitted > hi,
+            "the fit itself ends above the data: {fitted} > {hi}"
+        );
+    }
+
+    #[test]
+    fn the_legend_avoids_the_data_or_makes_room_above_it() {
+        // Rising data leaves the upper left free.
+        let rising: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, i as f64)).collect();
+        assert_eq!(
+            place_legend(&rising, (0.0, 100.0), (0.0, 100.0), 4).1,
+            100.0
+        );
+        assert!(matches!(
+            legend_corner(&rising, (0.0, 100.0), (0.0, 100.0), 4),
+            Some(SeriesLabelPosition::UpperLeft)
+        ));
+        // Data in every corner: the axis grows above it.
+        let corners = [(0.0, 0.0), (0.0, 100.0), (100.0, 0.0), (100.0, 100.0)];
+        let (pos, top) = place_legend(&corners, (0.0, 100.0), (0.0, 100.0), 4);
+        assert!(matches!(pos, SeriesLabelPosition::UpperLeft));
+        assert!(top > 120.0, "{top}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub use crate::format::{
 };
 
 use crate::analysis::{Finding, Verdict};
+use crate::vocab::Shape;
 
 /// Process and PIDs as one label: `winlogon (PID 212)`, `svchost#1 (PIDs 800, 912)`.
 pub fn process_label(f: &Finding) -> String {
@@ -32,6 +33,25 @@ pub fn headline(f: &Finding) -> String {
     format!("{} {verb} {}", process_label(f), f.counter)
 }
 
+/// A series that moved without being flagged, for the "moved most" lists, with the reason it
+/// was judged healthy when it was judged:
+/// `QQ Handle Count: +13.1% (1,737 → 1,965 handles) in 1.0 h`.
+pub fn moved_sentence(f: &Finding) -> String {
+    let why = match f.reasons.first() {
+        Some(r) if f.verdict == Verdict::Ok => format!("; not a leak: {r}"),
+        _ => String::new(),
+    };
+    format!(
+        "{} {}: {} ({} → {}) in {}{why}",
+        f.instance,
+        f.counter,
+        growth(f.growth_percent),
+        amount(f.first, &f.unit),
+        quantity(f.last, &f.unit),
+        duration_hours(Some(f.span_hours))
+    )
+}
+
 /// One plain-text sentence on a series, verdict first, for the headline of every document:
 /// what grows, how fast, from what to what, and when it reaches its limit.
 pub fn finding_sentence(f: &Finding) -> String {
@@ -50,13 +70,26 @@ pub fn finding_details(f: &Finding) -> String {
             ));
         }
     }
-    if f.first.is_some() && f.last.is_some() {
+    // After a restart the last value can be below the first: a restart-masked leak says how
+    // much each lifetime grew instead, which is what the leak is.
+    let lifetimes = (f.shape == Shape::RestartMasked)
+        .then(|| f.reason("restart-masked"))
+        .flatten();
+    if let Some(grew) = lifetimes {
+        s.push_str(&format!(
+            "; over {} {grew}",
+            duration_hours(Some(f.span_hours))
+        ));
+    } else if f.first.is_some() && f.last.is_some() {
         s.push_str(&format!(
             ", {} → {} over {}",
             quantity(f.first, &f.unit),
             quantity(f.last, &f.unit),
             duration_hours(Some(f.span_hours))
         ));
+        if f.segments > 1 {
+            s.push_str(&format!(" across {} lifetimes", f.segments));
+        }
     }
     // The limit is named wherever it is given: "its commit headroom", "its handle alert
     // threshold", so a reader knows what runs out.

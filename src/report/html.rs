@@ -11,8 +11,8 @@ use base64::Engine as _;
 use super::escape::escape_html as h;
 use super::format::{
     amount, display_unit, duration_hours, duration_interval, finding_details, finding_sentence,
-    growth, headline, number, p_value, percent_of_one, process_label, quantity, rate,
-    rate_interval,
+    growth, headline, moved_sentence, number, p_value, percent_of_one, process_label, quantity,
+    rate, rate_interval,
 };
 use super::model::LogStatus;
 use super::{RenderContext, Report, ReportWriter, CHART_HEIGHT, CHART_WIDTH};
@@ -61,13 +61,17 @@ table.figures th{background:none;position:static;font-weight:600;width:16em}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 18px;margin:0}
 dl.facts dt{font-weight:600}dl.facts dd{margin:0;word-break:break-all}
 .muted{color:#5f6b7a}
-ul.reasons li{margin:2px 0}
+ul.reasons li{margin:2px 0}ul.reasons code.code{font-size:.78em;color:#5f6b7a;background:#eef2f6;border-radius:3px;padding:0 4px;white-space:nowrap}
 footer{color:#5f6b7a;font-size:.85em;text-align:center;padding:0 0 24px}
+header .back{margin:0 0 6px}header .back a{color:#c9d3df}
+nav.toc{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:8px 22px 10px;margin:0 0 20px;font-size:.95em}
+nav.toc h2{font-size:1em;margin:.3em 0}nav.toc ul{margin:0;padding-left:1.3em}nav.toc>ul{columns:2 18em}nav.toc li{break-inside:avoid}
 "#;
 
-/// Sorts a table by the clicked column; rows keep their worst-first order until then, so the
-/// page reads fully without script.
-const SORT_SCRIPT: &str = r#"
+/// Sorts a table by the clicked column (by a cell's `data-v` when it has one, numbers as
+/// numbers); rows keep their worst-first order until then, so the page reads fully without
+/// script. Used by report.html and the batch's index.html.
+pub const SORT_SCRIPT: &str = r#"
 document.querySelectorAll('table.sortable').forEach(function(t){
   t.querySelectorAll('th').forEach(function(th,i){
     th.addEventListener('click',function(){
@@ -111,18 +115,28 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
         h(&machines)
     );
     let _ = writeln!(o, "<style>{STYLE}</style>\n</head>\n<body>");
+    let back = match &report.batch_index {
+        Some(href) => format!(
+            "<p class=\"back\"><a href=\"{}\" id=\"batch-index\">← All logs of this batch</a></p>",
+            h(href)
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         o,
-        "<header><h1>perfleak report: {}</h1><p>{} · {}</p></header>\n<main>",
+        "<header>{back}<h1>perfleak report: {}</h1><p>{} · {}</p></header>\n<main>",
         h(&machines),
         h(&report.source.path),
         h(&span_text(report))
     );
 
+    contents(&mut o, report, &flagged);
     verdict_section(&mut o, report, &flagged, charts);
     kb_section(&mut o, report);
     flagged_sections(&mut o, &flagged, charts);
+    other_charts_section(&mut o, report, charts);
     all_series_section(&mut o, report);
+    not_judged_section(&mut o, report);
     log_section(&mut o, report);
 
     let _ = writeln!(
@@ -133,6 +147,151 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     );
     let _ = writeln!(o, "<script>{SORT_SCRIPT}</script>\n</body>\n</html>");
     o
+}
+
+/// The table of contents: every section of the page, each flagged series under its process.
+fn contents(o: &mut String, report: &Report, flagged: &[&Finding]) {
+    let mut items: Vec<String> = vec!["<li><a href=\"#verdict\">Verdict</a></li>".into()];
+    if let Some(kb) = report.likely_cause() {
+        items.push(format!(
+            "<li><a href=\"#cause\">Likely cause: {}</a></li>",
+            h(&kb.id)
+        ));
+    }
+    if flagged.is_empty() && !report.moved_most(5).is_empty() {
+        items.push("<li><a href=\"#moved\">Moved most</a></li>".into());
+    }
+    for (k, (_, _, findings)) in groups(flagged).iter().enumerate() {
+        let series: Vec<String> = findings
+            .iter()
+            .enumerate()
+            .map(|(j, f)| {
+                format!(
+                    "<li><a href=\"#series-{}-{}\">{} ({})</a></li>",
+                    k + 1,
+                    j + 1,
+                    h(&f.counter),
+                    f.verdict.as_str()
+                )
+            })
+            .collect();
+        items.push(format!(
+            "<li><a href=\"#process-{}\">{}</a><ul>{}</ul></li>",
+            k + 1,
+            h(&process_label(findings[0])),
+            series.join("")
+        ));
+    }
+    if report.other_matches().next().is_some() {
+        items.push("<li><a href=\"#kb-matches\">All matching KB articles</a></li>".into());
+    }
+    let others = other_charted(report).len();
+    if others > 0 {
+        items.push(format!(
+            "<li><a href=\"#other-charts\">Charts of the series not flagged ({others})</a></li>"
+        ));
+    }
+    items.push(format!(
+        "<li><a href=\"#all-series\">All series ({})</a></li>",
+        report.findings.len()
+    ));
+    let unjudged = not_judged(report).len();
+    if unjudged > 0 {
+        items.push(format!(
+            "<li><a href=\"#not-judged\">Not judged ({unjudged})</a></li>"
+        ));
+    }
+    items.push("<li><a href=\"#log\">The log</a></li>".into());
+    items.push(format!(
+        "<li><a href=\"#warnings\">Warnings ({})</a></li>",
+        report.warnings.len()
+    ));
+    let _ = writeln!(
+        o,
+        "<nav class=\"toc\" id=\"contents\" aria-label=\"Contents\"><h2>Contents</h2><ul>{}</ul></nav>",
+        items.join("")
+    );
+}
+
+/// The series not flagged that have a chart (`--charts all`), in report order.
+fn other_charted(report: &Report) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| !f.verdict.is_flagged() && f.chart.is_some())
+        .collect()
+}
+
+/// With `--charts all`: a chart per series not flagged, the ones that moved most first.
+fn other_charts_section(o: &mut String, report: &Report, charts: &BTreeMap<String, Vec<u8>>) {
+    let others = other_charted(report);
+    if others.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "<section id=\"other-charts\">\n<h2>Charts of the series not flagged ({})</h2>\n<p class=\"muted\">Those that moved most first.</p>",
+        others.len()
+    );
+    for (k, f) in others.iter().enumerate() {
+        let on = f
+            .machine
+            .as_deref()
+            .map(|m| format!(" on {}", h(m)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "<h3 id=\"chart-{}\">{} {}{on} {}</h3>\n<p>{}</p>",
+            k + 1,
+            h(&process_label(f)),
+            h(&f.counter),
+            badge(f.verdict),
+            h(&moved_sentence(f))
+        );
+        img(o, charts, f.chart.as_deref(), &super::chart::chart_alt(f));
+    }
+    o.push_str("</section>\n");
+}
+
+/// The series too short (or with too few samples) to judge.
+fn not_judged(report: &Report) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::InsufficientData)
+        .collect()
+}
+
+/// What was not judged, by name, so that "no leak found" is never read into it.
+fn not_judged_section(o: &mut String, report: &Report) {
+    const SHOWN: usize = 40;
+    let unjudged = not_judged(report);
+    if unjudged.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "<section id=\"not-judged\">\n<h2>Not judged ({})</h2>\n<p>Too few samples or too short a span to tell growth from noise; no verdict, healthy or not, is given for them.</p>\n<ul>",
+        unjudged.len()
+    );
+    for f in unjudged.iter().take(SHOWN) {
+        let _ = writeln!(
+            o,
+            "<li>{} {}: {} samples over {}</li>",
+            h(&f.instance),
+            h(&f.counter),
+            f.samples,
+            duration_hours(Some(f.span_hours))
+        );
+    }
+    if unjudged.len() > SHOWN {
+        let _ = writeln!(
+            o,
+            "<li>… and {} more in the table of all series</li>",
+            unjudged.len() - SHOWN
+        );
+    }
+    o.push_str("</ul>\n</section>\n");
 }
 
 fn capitalize(text: &str) -> String {
@@ -229,6 +388,16 @@ fn verdict_section(
                 "<p class=\"headline\">{}</p>",
                 h(&report.no_leak_sentence())
             );
+            let moved = report.moved_most(5);
+            if !moved.is_empty() {
+                o.push_str(
+                    "<p id=\"moved\">Moved most (not flagged; worth a look first):</p>\n<ul>\n",
+                );
+                for f in moved {
+                    let _ = writeln!(o, "<li>{}</li>", h(&moved_sentence(f)));
+                }
+                o.push_str("</ul>\n");
+            }
         }
     }
 
@@ -306,9 +475,13 @@ fn kb_section(o: &mut String, report: &Report) {
     o.push_str("</tbody>\n</table></div>\n</section>\n");
 }
 
-/// One section per flagged process instance (on its machine), its series in worst-first order.
-fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<String, Vec<u8>>) {
-    let mut groups: Vec<(&Option<String>, &str, Vec<&Finding>)> = Vec::new();
+/// A flagged process instance on its machine and its flagged series, worst first.
+type Group<'a> = (&'a Option<String>, &'a str, Vec<&'a Finding>);
+
+/// The flagged series grouped by process instance (on its machine), in worst-first order: one
+/// section each, `process-K` with its series `series-K-J` (both from 1).
+fn groups<'a>(flagged: &[&'a Finding]) -> Vec<Group<'a>> {
+    let mut groups: Vec<Group<'a>> = Vec::new();
     for f in flagged {
         match groups
             .iter_mut()
@@ -318,7 +491,12 @@ fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<Stri
             None => groups.push((&f.machine, &f.instance, vec![f])),
         }
     }
-    for (k, (machine, _, findings)) in groups.iter().enumerate() {
+    groups
+}
+
+/// One section per flagged process instance (on its machine), its series in worst-first order.
+fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<String, Vec<u8>>) {
+    for (k, (machine, _, findings)) in groups(flagged).iter().enumerate() {
         let first = findings[0];
         let on = machine
             .as_deref()
@@ -332,19 +510,26 @@ fn flagged_sections(o: &mut String, flagged: &[&Finding], charts: &BTreeMap<Stri
             h(&process_label(first)),
             on
         );
-        for f in findings {
-            let _ = writeln!(o, "<h3>{} {}</h3>", h(&f.counter), badge(f.verdict));
-            img(
+        for (j, f) in findings.iter().enumerate() {
+            let _ = writeln!(
                 o,
-                charts,
-                f.chart.as_deref(),
-                &format!("{} {} over time", f.instance, f.counter),
+                "<h3 id=\"series-{}-{}\">{} {}</h3>",
+                k + 1,
+                j + 1,
+                h(&f.counter),
+                badge(f.verdict)
             );
+            img(o, charts, f.chart.as_deref(), &super::chart::chart_alt(f));
             figures_table(o, f);
             if !f.reasons.is_empty() {
                 o.push_str("<h4>Why</h4>\n<ul class=\"reasons\">\n");
-                for r in &f.reasons {
-                    let _ = writeln!(o, "<li>{}</li>", h(r));
+                for (i, r) in f.reasons.iter().enumerate() {
+                    let code = f
+                        .reason_codes
+                        .get(i)
+                        .map(|c| format!(" <code class=\"code\" title=\"reason code in report.json\">{}</code>", h(c)))
+                        .unwrap_or_default();
+                    let _ = writeln!(o, "<li>{}{code}</li>", h(r));
                 }
                 o.push_str("</ul>\n");
             }
@@ -561,7 +746,11 @@ fn log_section(o: &mut String, report: &Report) {
         let _ = writeln!(o, "<dt>{}</dt><dd>{}</dd>", h(name), value);
     }
     o.push_str("</dl>\n");
-    let _ = writeln!(o, "<h3>Warnings ({})</h3>", report.warnings.len());
+    let _ = writeln!(
+        o,
+        "<h3 id=\"warnings\">Warnings ({})</h3>",
+        report.warnings.len()
+    );
     if report.warnings.is_empty() {
         o.push_str("<p class=\"muted\">None.</p>\n");
     } else {

@@ -4,7 +4,9 @@
 use super::Result;
 
 use super::escape::escape_markdown as md;
-use super::format::{duration_hours, finding_details, headline, percent_of_one, quantity, rate};
+use super::format::{
+    duration_hours, finding_details, headline, moved_sentence, percent_of_one, quantity, rate,
+};
 use super::{RenderContext, Report, ReportWriter};
 
 /// Rows of the findings table: enough for a ticket, the rest is in report.html.
@@ -46,6 +48,14 @@ fn render_markdown(report: &Report) -> String {
             "**Verdict:** {}\n\n",
             md(&report.no_leak_sentence())
         ));
+        let moved = report.moved_most(5);
+        if !moved.is_empty() {
+            out.push_str("**Moved most** (not flagged; worth a look first):\n\n");
+            for f in moved {
+                out.push_str(&format!("- {}\n", md(&moved_sentence(f))));
+            }
+            out.push('\n');
+        }
     } else {
         out.push_str("**Verdict:**\n\n");
         for f in flagged.iter().take(5) {

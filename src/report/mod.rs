@@ -11,6 +11,7 @@ mod html;
 mod json;
 mod markdown;
 mod model;
+mod triage;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -26,8 +27,8 @@ pub use escape::{
     escape_csv_cell, escape_html, escape_json_text, escape_markdown, escape_terminal,
     escape_terminal_line, is_unsafe_char,
 };
-pub use format::duration_hours;
-pub use html::HtmlWriter;
+pub use format::{duration_hours, moved_sentence};
+pub use html::{HtmlWriter, SORT_SCRIPT};
 pub use json::{to_json, to_json_line, JsonWriter};
 pub use markdown::MarkdownWriter;
 pub use model::{LogStatus, Report, ReportSource, COLLECT_NEXT, SCHEMA_VERSION};
@@ -39,6 +40,21 @@ pub const OVERVIEW_STEM: &str = "overview";
 
 /// At most this many per-series charts in one report (the worst flagged series).
 pub const MAX_SERIES_CHARTS: usize = 40;
+/// At most this many with `--charts all` (the flagged ones, then those that moved most): each
+/// chart adds about 100 KB to report.html.
+pub const MAX_ALL_CHARTS: usize = 400;
+
+/// Which series get a chart of their own (`--charts`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ChartSet {
+    /// The flagged series (leak, suspect) and the overview: the default.
+    #[default]
+    Flagged,
+    /// Every analysed series, and the overview.
+    All,
+    /// No charts at all: a small report, quick to write.
+    None,
+}
 
 /// What a writer may need besides the report: the log (for sample values and times) and the
 /// charts already rendered, keyed by their path relative to the report folder.
@@ -59,11 +75,21 @@ pub trait ReportWriter {
 /// `dir` is touched: the batch writes into a fresh folder and swaps it in whole
 /// (src/batch/place.rs), which is what removes an earlier report's charts.
 pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Result<()> {
+    write_report_dir_with(report, log, dir, ChartSet::Flagged)
+}
+
+/// [`write_report_dir`] drawing the charts of `charts`.
+pub fn write_report_dir_with(
+    report: &mut Report,
+    log: &PerfLog,
+    dir: &Path,
+    charts: ChartSet,
+) -> Result<()> {
     let charts_dir = dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
         .with_context(|| format!("cannot create report folder {}", charts_dir.display()))?;
 
-    let charts = render_charts(report, log)?;
+    let charts = render_charts(report, log, charts)?;
     for (rel, bytes) in &charts {
         write_atomic(&dir.join(rel), bytes)?;
     }
@@ -82,34 +108,49 @@ pub fn write_report_dir(report: &mut Report, log: &PerfLog, dir: &Path) -> Resul
     Ok(())
 }
 
-/// Draws the per-series charts of flagged findings and the overview; records each chart's path
-/// in the report. A series whose chart cannot be drawn keeps `chart: null` and gets a warning,
-/// since one bad series must not cost the whole report.
-fn render_charts(report: &mut Report, log: &PerfLog) -> Result<BTreeMap<String, Vec<u8>>> {
+/// Draws the per-series charts (of flagged findings, or of all with [`ChartSet::All`]) and the
+/// overview; records each chart's path in the report. A series whose chart cannot be drawn
+/// keeps `chart: null` and gets a warning, since one bad series must not cost the whole report.
+fn render_charts(
+    report: &mut Report,
+    log: &PerfLog,
+    set: ChartSet,
+) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut charts = BTreeMap::new();
+    if set == ChartSet::None {
+        for finding in &mut report.findings {
+            finding.chart = None;
+        }
+        report.overview_chart = None;
+        return Ok(charts);
+    }
     register_chart_font()?;
     let timeline = chart::Timeline::new(log);
-    let mut charts = BTreeMap::new();
     let mut used: HashSet<String> = HashSet::new();
     used.insert(OVERVIEW_STEM.to_string());
     let mut problems = Vec::new();
 
     // Findings are worst first; a log where hundreds of series leak gets charts for the worst
     // ones only, so the report stays readable and its size bounded.
+    let (limit, what) = match set {
+        ChartSet::All => (MAX_ALL_CHARTS, "analysed"),
+        _ => (MAX_SERIES_CHARTS, "flagged"),
+    };
     let mut planned = Vec::new();
-    let mut flagged = 0usize;
+    let mut wanted = 0usize;
     for (index, finding) in report.findings.iter_mut().enumerate() {
         finding.chart = None;
-        if !finding.verdict.is_flagged() {
+        if set == ChartSet::Flagged && !finding.verdict.is_flagged() {
             continue;
         }
-        flagged += 1;
-        if planned.len() < MAX_SERIES_CHARTS {
+        wanted += 1;
+        if planned.len() < limit {
             planned.push((index, unique_stem(&chart_file_stem(finding), &mut used)));
         }
     }
-    if flagged > planned.len() {
+    if wanted > planned.len() {
         problems.push(format!(
-            "charts drawn for the {} worst of {flagged} flagged series",
+            "charts drawn for the {} worst of {wanted} {what} series",
             planned.len()
         ));
     }

@@ -95,6 +95,14 @@ pub struct Report {
     /// Extension: the chart comparing the worst series, relative to the report folder; set
     /// by the report stage.
     pub overview_chart: Option<String>,
+    /// How many findings after the flagged ones moved steadily towards a leak (they come
+    /// first among the rest): what a log with nothing flagged shows first.
+    #[serde(skip)]
+    pub moved: usize,
+    /// Link from report.html back to the batch's index.html, relative to the report folder;
+    /// set by the batch when the report is one of several.
+    #[serde(skip)]
+    pub batch_index: Option<String>,
 }
 
 fn iso(ts: &chrono::NaiveDateTime) -> String {
@@ -102,9 +110,12 @@ fn iso(ts: &chrono::NaiveDateTime) -> String {
 }
 
 impl Report {
-    /// Assembles the report; findings are put worst first.
+    /// Assembles the report; findings are put worst first: the flagged ones by verdict,
+    /// confidence and time to limit, then the others by how much and how steadily they moved
+    /// towards a leak ([`super::triage`]).
     pub fn new(log: &PerfLog, mut findings: Vec<Finding>, kb_matches: Vec<KbMatch>) -> Report {
         findings.sort_by(Finding::worst_first);
+        let (findings, moved) = super::triage::order(findings, log);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("perfleak {}", env!("CARGO_PKG_VERSION")),
@@ -126,6 +137,8 @@ impl Report {
             kb_matches,
             warnings: log.warnings.clone(),
             overview_chart: None,
+            moved,
+            batch_index: None,
         }
     }
 
@@ -134,6 +147,15 @@ impl Report {
         self.findings
             .iter()
             .filter(|f| f.verdict.is_flagged())
+            .collect()
+    }
+
+    /// The series not flagged that moved most towards a leak, most first (at most `n`).
+    pub fn moved_most(&self, n: usize) -> Vec<&Finding> {
+        self.findings
+            .iter()
+            .filter(|f| !f.verdict.is_flagged())
+            .take(self.moved.min(n))
             .collect()
     }
 

@@ -1,6 +1,8 @@
 //! Opens report.html in headless Chromium, as an engineer would open the ticket attachment:
-//! the page renders (screenshot not blank), the KB article is in the rendered DOM, and no
-//! resource failed to load (the page needs none). Skips when Chromium is not installed.
+//! the page renders (screenshot not blank), the verdict and the KB article are in the rendered
+//! DOM, the table of contents links land on the page, no image is broken and no resource was
+//! fetched (the page needs none). Opens a batch's index.html at 1366x768: no sideways
+//! scrolling, a click on a heading sorts. Skips when Chromium is not installed.
 
 use crate::report_fixture;
 
@@ -21,7 +23,12 @@ window.addEventListener('load', function () {
   var fetched = performance.getEntriesByType('resource')
     .map(function (e) { return e.name; })
     .filter(function (n) { return n.indexOf('data:') !== 0; }).length;
-  document.body.setAttribute('data-probe', 'images=' + imgs.length + ' broken=' + broken + ' fetched=' + fetched);
+  var toc = Array.prototype.slice.call(document.querySelectorAll('nav#contents a'));
+  var lost = toc.filter(function (a) {
+    return !document.getElementById(a.getAttribute('href').slice(1));
+  }).length;
+  document.body.setAttribute('data-probe', 'images=' + imgs.length + ' broken=' + broken + ' fetched=' + fetched
+    + ' contents=' + toc.length + ' lost=' + lost);
 });
 </script>"#;
 
@@ -136,6 +143,14 @@ fn report_renders_in_a_real_browser() {
         &dom[..dom.len().min(2000)]
     );
     assert!(dom.contains("Windows NT 4.0 Service Pack 4"));
+    // The verdict, first thing after the contents.
+    let verdict = dom.find("id=\"verdict\"").expect("a verdict section");
+    assert!(dom.find("id=\"contents\"").expect("a table of contents") < verdict);
+    assert!(
+        dom[verdict..].contains("winlogon (PID 212) leaks Handle Count"),
+        "{}",
+        &dom[verdict..(verdict + 800).min(dom.len())]
+    );
     assert!(
         !dom.contains(HOSTILE),
         "hostile instance name became markup"
@@ -172,13 +187,92 @@ fn report_renders_in_a_real_browser() {
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .unwrap_or_else(|| panic!("probe did not run:\n{}", probed.stderr));
+    // Three flagged charts and the overview, all inline; a table of contents whose links
+    // all land on the page: verdict, cause, three processes and their series, all KB
+    // articles, all series, not judged, the log, warnings.
     assert_eq!(
-        probe, "images=4 broken=0 fetched=0",
-        "three flagged charts and the overview, all inline"
+        probe, "images=4 broken=0 fetched=0 contents=13 lost=0",
+        "what the reader's browser shows"
     );
     let _ = std::fs::remove_file(&probe_page);
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "the page references the network"
     );
+}
+
+/// Runs after load: sorts the index by its Log column, then reads the page's width against the
+/// window's and the order of the rows.
+const INDEX_PROBE: &str = r#"<script>
+window.addEventListener('load', function () {
+  var rows = function () {
+    return Array.prototype.map.call(document.querySelectorAll('tbody tr'), function (r) {
+      return r.cells[0].textContent;
+    }).join(',');
+  };
+  var before = rows();
+  document.querySelectorAll('th')[1].click();
+  var byLog = rows();
+  var wide = document.documentElement.scrollWidth > window.innerWidth;
+  document.body.setAttribute('data-probe', 'before=' + before + ' bylog=' + byLog + ' scrolls=' + wide);
+});
+</script>"#;
+
+#[test]
+fn the_batch_index_fits_a_laptop_and_sorts_on_click() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipping report_browser: Chromium not found (install the `chromium` package or set CHROMIUM)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A long archive path, as support engineers get them.
+    let deep = dir
+        .path()
+        .join("customer-archive-2025-11-collected-by-the-night-shift-of-the-datacentre")
+        .join("server-room-b-rack-14-unit-07-datacollector-output-folder");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::copy(
+        crate::cli_common::sample("restart-leak.csv"),
+        deep.join("DataCollector01.csv"),
+    )
+    .unwrap();
+    std::fs::copy(
+        crate::cli_common::sample("healthy-server.csv"),
+        dir.path().join("a-healthy.csv"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    crate::cli_common::perfleak()
+        .args(["analyze", "-q"])
+        .arg(dir.path())
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index");
+    let page = out.join("probe.html");
+    std::fs::write(
+        &page,
+        html.replace("</body>", &format!("{INDEX_PROBE}</body>")),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().expect("work dir");
+    let run = run_chromium(
+        &browser,
+        work.path(),
+        &page.canonicalize().unwrap(),
+        &[
+            "--dump-dom".to_string(),
+            "--window-size=1366,768".to_string(),
+        ],
+    );
+    let probe = run
+        .stdout
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("probe did not run:\n{}", run.stderr));
+    // Worst first (the leak, then the healthy log); by log path after the click (a-healthy.csv
+    // sorts before customer-archive-...); no sideways scrolling at 1366 px.
+    assert_eq!(probe, "before=1,2 bylog=2,1 scrolls=false");
 }

@@ -30,6 +30,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     Some(Objection {
         confidence: 0.6,
         shape: Some(Shape::Confined),
+        code: "confined",
         reason: format!(
             "growth confined to one lifetime of {}: {others} other lifetime{} over {} do{} not grow",
             hours_text(coverage),

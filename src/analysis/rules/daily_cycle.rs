@@ -26,6 +26,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
         confidence: 0.5,
         shape: None,
         reason,
+        code: "cycle-confound",
     })
 }
 

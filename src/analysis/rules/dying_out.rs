@@ -36,6 +36,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     Some(Objection {
         confidence: 0.6,
         shape: Some(Shape::WarmUp),
+        code: "dying-out",
         reason: format!(
             "growth dying out: the second half {second_half} (warm-up or a filling cache)"
         ),

@@ -3,7 +3,7 @@
 //! `insufficient-data`: the reason says what the series did (the observed change, not a
 //! verdict) and what a test needs, so a short log is never read as a clean bill of health.
 
-use super::super::{amount, gates, hours_text, Verdict};
+use super::super::{amount, gates, hours_text, Reason, Verdict};
 use super::{Decision, Evidence};
 use crate::vocab::{Counter, Shape};
 
@@ -46,6 +46,13 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
             hours_text(span),
             n
         ));
+    }
+    let mut reasons: Vec<Reason> = reasons
+        .into_iter()
+        .map(|text| Reason::new("short-lifetimes", text))
+        .collect();
+    if let Some(first) = reasons.first_mut() {
+        first.code = "insufficient-data";
     }
     Some(Decision {
         verdict: Verdict::InsufficientData,

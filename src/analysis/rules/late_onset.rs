@@ -11,6 +11,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     starts_late(l).then(|| Objection {
         confidence: 0.5,
         shape: Some(Shape::LateOnset),
+        code: "late-onset",
         reason: format!(
             "growth only from {}, in the last 20% of the lifetime: too recent to tell from a burst; record a longer log to decide",
             hours_text(l.fit_start_hours)

@@ -30,7 +30,7 @@ pub(super) mod weak;
 
 use super::gates::{LifetimeTrial, Outcome};
 use super::trial::SeriesTrial;
-use super::{Verdict, Q_LEAK, Q_SUSPECT};
+use super::{Reason, Verdict, Q_LEAK, Q_SUSPECT};
 use crate::ingest::PerfLog;
 use crate::vocab::Shape;
 
@@ -110,9 +110,12 @@ impl<'a> Evidence<'a> {
     }
 
     /// What weakens a candidate lifetime's growth (empty for other outcomes).
-    pub fn soft_of(&self, i: usize) -> Vec<String> {
+    pub fn soft_of(&self, i: usize) -> Vec<Reason> {
         match &self.s.lifetimes[i].outcome {
-            Outcome::Candidate { soft, .. } => soft.clone(),
+            Outcome::Candidate { soft, .. } => soft
+                .iter()
+                .map(|text| Reason::new("weakened", text.clone()))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -132,7 +135,7 @@ pub(crate) struct Decision {
     pub verdict: Verdict,
     pub shape: Shape,
     pub confidence: f64,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     /// The lifetime whose slope, fit and forecast the finding reports.
     pub decisive: Option<usize>,
     /// The lifetime the forecast starts from, when it is not the decisive one.
@@ -164,6 +167,8 @@ pub(crate) struct Objection {
     pub confidence: f64,
     pub shape: Option<Shape>,
     pub reason: String,
+    /// The reason's code.
+    pub code: &'static str,
 }
 
 /// Hours the reported slope applies to: the whole lifetime, or from a late onset on.

@@ -3,7 +3,7 @@
 //! last tested lifetime (no trend, or a trend that did not survive the log-wide FDR step).
 
 use super::super::gates::Outcome;
-use super::super::Verdict;
+use super::super::{Reason, Verdict};
 use super::{Decision, Evidence};
 use crate::vocab::Shape;
 
@@ -21,21 +21,26 @@ pub(crate) fn decide(e: &Evidence) -> Decision {
         Outcome::Rejected { shape, reason } => {
             d.shape = *shape;
             d.confidence = 0.8;
-            d.reasons.push(reason.clone());
+            d.reasons.push(Reason::new(shape.as_str(), reason.clone()));
         }
         Outcome::NoTrend { shape } => {
             d.shape = *shape;
             d.confidence = if l.p > 0.5 { 0.9 } else { 0.75 };
-            d.reasons
-                .push(format!("no significant growth (MK-HR p={:.2})", l.p));
+            d.reasons.push(Reason::new(
+                "no-growth",
+                format!("no significant growth (MK-HR p={:.2})", l.p),
+            ));
         }
         Outcome::Candidate { shape, .. } => {
             d.shape = *shape;
             d.confidence = 0.6;
-            d.reasons.push(format!(
-                "growth not significant across the log's {} tests (q={:.2})",
-                e.log.columns.len(),
-                e.q_of(pick)
+            d.reasons.push(Reason::new(
+                "not-significant",
+                format!(
+                    "growth not significant across the log's {} tests (q={:.2})",
+                    e.log.columns.len(),
+                    e.q_of(pick)
+                ),
             ));
         }
         Outcome::Untestable => {

@@ -13,6 +13,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
         || Objection {
             confidence: 0.6,
             shape: None,
+            code: "not-repeated",
             reason: format!(
                 "later lifetimes, {} in all, do not repeat the growth of the one before",
                 hours_text(later_still_hours)

@@ -3,7 +3,7 @@
 //! at the slow end of the forecast, is a `leak`: whatever the cycle does, there is no time to
 //! wait for a longer log.
 
-use super::super::Verdict;
+use super::super::{Reason, Verdict};
 use super::{Decision, Evidence};
 
 /// `tte_upper`: the time to limit at the slow end of the forecast (None: never).
@@ -19,8 +19,10 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, tte_upper: Option<f64>) {
     {
         d.verdict = Verdict::Leak;
         d.confidence = 0.7;
-        d.reasons
-            .push("exhaustion within a day outweighs the partial-day caveat".into());
+        d.reasons.push(Reason::new(
+            "partial-day",
+            "exhaustion within a day outweighs the partial-day caveat",
+        ));
     }
 }
 

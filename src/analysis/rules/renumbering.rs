@@ -3,18 +3,19 @@
 //! `ID Process`. With PIDs the label was split by them, and the reason says so.
 
 use super::super::lifetime::Lifetimes;
-use super::super::Verdict;
+use super::super::{Reason, Verdict};
 use super::Decision;
 
 pub(crate) fn apply(d: &mut Decision, split: &Lifetimes) {
     if split.renumbered && split.pids.is_empty() && d.verdict == Verdict::Leak {
         d.verdict = Verdict::Suspect;
         d.confidence = 0.5;
-        d.reasons.push("the instance label moves between processes (#N renumbering): log ID Process to be sure".into());
+        d.reasons.push(Reason::new("renumbering", "the instance label moves between processes (#N renumbering): log ID Process to be sure"));
     } else if split.renumbered {
-        d.reasons.push(
-            "#N renumbering: the label passed between processes (split by ID Process)".into(),
-        );
+        d.reasons.push(Reason::new(
+            "renumbering",
+            "#N renumbering: the label passed between processes (split by ID Process)",
+        ));
     }
 }
 

@@ -5,9 +5,10 @@
 //! out, the series leaks (`restart-masked`). Lifetimes covering under a day in all cannot rule
 //! out a daily cycle: `suspect` then.
 
-use super::super::{gates, hours_text, Verdict, Q_LEAK};
+use super::super::{gates, growth_sentence, hours_text, per_hour, Reason, Verdict, Q_LEAK};
 use super::dying_out::dying_out;
 use super::{Decision, Evidence};
+use crate::format;
 use crate::vocab::Shape;
 
 /// Whether the passing lifetimes make a restart-masked leak (computed with the evidence).
@@ -63,26 +64,40 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         .iter()
         .map(|&i| s.lifetimes[i].coverage_hours())
         .sum();
-    d.reasons.push(format!(
-        "MK-HR q={:.1e} combined over lifetimes (Stouffer)",
-        d.q_value.unwrap_or(1.0)
+    d.reasons
+        .push(Reason::new("restart-masked", lifetimes_grew(e, longest)));
+    d.reasons.push(Reason::new(
+        "growth-certain",
+        growth_sentence(
+            d.q_value.unwrap_or(1.0),
+            "trend tests of its lifetimes combined (Stouffer),",
+        ),
     ));
-    d.reasons.push(format!(
-        "{}/{} lifetimes agree on the growth",
-        e.passing.len(),
-        e.tested.len()
+    d.reasons.push(Reason::new(
+        "lifetimes-agree",
+        format!(
+            "{}/{} lifetimes agree on the growth",
+            e.passing.len(),
+            e.tested.len()
+        ),
     ));
     if e.pooled {
-        d.reasons.push(format!(
-            "every lifetime is shorter than {} h: they are judged together only",
-            gates::MIN_SPAN_HOURS
+        d.reasons.push(Reason::new(
+            "lifetimes-pooled",
+            format!(
+                "every lifetime is shorter than {} h: they are judged together only",
+                gates::MIN_SPAN_HOURS
+            ),
         ));
     }
     if covered < 24.0 {
         d.verdict = Verdict::Suspect;
-        d.reasons.push(format!(
-            "lifetimes cover only {}: a daily cycle cannot be ruled out",
-            hours_text(covered)
+        d.reasons.push(Reason::new(
+            "cycle-confound",
+            format!(
+                "lifetimes cover only {}: a daily cycle cannot be ruled out",
+                hours_text(covered)
+            ),
         ));
     }
     d.confidence = if d.verdict == Verdict::Leak {
@@ -91,6 +106,33 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         0.55
     };
     Some(d)
+}
+
+/// How much each growing lifetime grew, in the counter's terms: "each of its 4 lifetimes
+/// grew, by 31–48 MB (about +12.2 MB/h); restarts hide it". Not first → last of the whole log,
+/// which after a restart reads as a fall.
+fn lifetimes_grew(e: &Evidence, longest: usize) -> String {
+    let s = e.s;
+    let growths: Vec<f64> = e.passing.iter().map(|&i| s.lifetimes[i].growth).collect();
+    let (lo, hi) = growths
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &g| {
+            (a.min(g), b.max(g))
+        });
+    let total = s.lifetimes.len().max(e.tested.len());
+    let which = if e.passing.len() == total {
+        format!("each of its {total} lifetimes")
+    } else {
+        format!("{} of its {total} lifetimes", e.passing.len())
+    };
+    let rate = s.lifetimes[longest]
+        .sen
+        .map(|x| format!(" (about {})", per_hour(s.kind, x.slope)))
+        .unwrap_or_default();
+    format!(
+        "{which} grew, by {}{rate}; restarts hide it",
+        format::amount_range(lo, hi, &s.kind.unit())
+    )
 }
 
 #[cfg(test)]
@@ -107,7 +149,13 @@ mod tests {
         s.combined_q = Some(1e-6);
         let d = decide(&Evidence::new(&log, &s)).expect("restart-masked");
         assert_eq!((d.verdict, d.shape), (Verdict::Leak, Shape::RestartMasked));
-        assert_eq!(d.reasons[1], "2/2 lifetimes agree on the growth");
+        assert!(
+            d.reasons[0].starts_with("each of its 2 lifetimes grew, by "),
+            "{}",
+            d.reasons[0]
+        );
+        assert!(d.reasons[0].ends_with("; restarts hide it"));
+        assert_eq!(d.reasons[2], "2/2 lifetimes agree on the growth");
         // A combined test that is not strong enough leaves the series to the other rules.
         s.combined_q = Some(0.05);
         assert_eq!(decide(&Evidence::new(&log, &s)), None);

@@ -10,7 +10,7 @@
 //! [`confined`]: super::confined
 //! [`not_repeated`]: super::not_repeated
 
-use super::super::Verdict;
+use super::super::{growth_sentence, Reason, Verdict};
 use super::{confined, daily_cycle, dying_out, late_onset, not_repeated};
 use super::{Decision, Evidence, Objection};
 
@@ -26,8 +26,10 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let &best = e.strong.last()?;
     let soft = e.soft_of(best);
     let mut d = Decision::on(e, best, Verdict::Suspect, e.candidate_shape(best), 0.5);
-    d.reasons
-        .push(format!("MK-HR q={:.1e}", d.q_value.unwrap_or(1.0)));
+    d.reasons.push(Reason::new(
+        "growth-certain",
+        growth_sentence(d.q_value.unwrap_or(1.0), "trend test"),
+    ));
     // One lifetime stands for the series only when it is the last one tested: growth that
     // later lifetimes do not repeat is weaker evidence.
     let is_last = e.tested.last() == Some(&best);
@@ -39,16 +41,17 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     } else if let Some(o) = not_repeated::objects(e, best) {
         overrule(&mut d, o);
     } else if soft.is_empty() {
-        d.reasons
-            .push("later lifetimes do not repeat the growth".into());
+        d.reasons.push(Reason::new(
+            "not-repeated",
+            "later lifetimes do not repeat the growth",
+        ));
     } else {
         d.reasons.extend(soft);
     }
     if e.tested.len() > 1 {
-        d.reasons.push(format!(
-            "{} of {} lifetimes grow",
-            e.passing.len(),
-            e.tested.len()
+        d.reasons.push(Reason::new(
+            "lifetimes-grow",
+            format!("{} of {} lifetimes grow", e.passing.len(), e.tested.len()),
         ));
     }
     Some(d)
@@ -61,7 +64,7 @@ fn overrule(d: &mut Decision, o: Objection) {
     if let Some(shape) = o.shape {
         d.shape = shape;
     }
-    d.reasons.insert(0, o.reason);
+    d.reasons.insert(0, Reason::new(o.code, o.reason));
 }
 
 #[cfg(test)]
@@ -74,7 +77,13 @@ mod tests {
         let (log, s) = series(vec![linear_trial(48.0)], vec![Some(1e-9)]);
         let d = decide(&Evidence::new(&log, &s)).expect("strong");
         assert_eq!((d.verdict, d.confidence), (Verdict::Leak, 0.75));
-        assert_eq!(d.reasons, vec!["MK-HR q=1.0e-9".to_string()]);
+        assert_eq!(
+            d.reasons,
+            vec![Reason::new(
+                "growth-certain",
+                "growth is certain: the chance this is noise is below 1 in 10^9 (trend test q=1.0e-9)"
+            )]
+        );
         let mut late = linear_trial(48.0);
         late.fit_start_hours = 40.0;
         let (log, s) = series(vec![late], vec![Some(1e-9)]);

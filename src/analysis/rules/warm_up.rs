@@ -4,7 +4,7 @@
 
 use super::super::stats::robust::{mad_sigma, median};
 use super::super::trial::SeriesTrial;
-use super::super::{amount, Verdict};
+use super::super::{amount, Reason, Verdict};
 use super::{Decision, Evidence};
 use crate::ingest::PerfLog;
 use crate::vocab::Shape;
@@ -17,13 +17,13 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let kind = e.s.kind;
     let one = e.passing.len() == 1;
     let mut d = Decision::on(e, best, Verdict::Ok, Shape::WarmUp, 0.7);
-    d.reasons.push(format!(
+    d.reasons.push(Reason::new("warm-up", format!(
         "warm-up after restarts: {} reach{} {}, within noise of the {} an earlier lifetime held without growing",
         if one { "the growing lifetime" } else { "the growing lifetimes" },
         if one { "es" } else { "" },
         amount(kind, reached),
         amount(kind, held)
-    ));
+    )));
     Some(d)
 }
 

@@ -3,7 +3,7 @@
 //! (`ok`, "not flagged on weak evidence").
 
 use super::super::gates::{LifetimeTrial, Outcome};
-use super::super::{hours_text, Verdict, Q_LEAK, Q_SUSPECT};
+use super::super::{hours_text, noise_chance, Reason, Verdict, Q_LEAK, Q_SUSPECT};
 use super::{relative_growth, starts_late, Decision, Evidence};
 use crate::vocab::Shape;
 
@@ -13,15 +13,24 @@ const WEAK_MIN_RELATIVE_GROWTH: f64 = 0.05;
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let &best = e.passing.iter().rfind(|&&i| e.q_of(i) <= Q_SUSPECT)?;
     let mut d = Decision::on(e, best, Verdict::Suspect, e.candidate_shape(best), 0.4);
-    d.reasons.push(format!(
-        "weak evidence: MK-HR q={:.1e} (leak needs q <= {Q_LEAK})",
-        d.q_value.unwrap_or(1.0)
+    let q = d.q_value.unwrap_or(1.0);
+    d.reasons.push(Reason::new(
+        "growth-weak",
+        format!(
+            "weak evidence: the chance this growth is noise is {} (trend test q={q:.1e}; a leak needs q <= {Q_LEAK})",
+            noise_chance(q)
+        ),
     ));
     if let Some(why) = too_weak_to_flag(e.lifetime(best)) {
         d.verdict = Verdict::Ok;
         d.confidence = 0.6;
-        d.reasons
-            .insert(0, format!("not flagged on weak evidence: {why}"));
+        d.reasons.insert(
+            0,
+            Reason::new(
+                "weak-not-flagged",
+                format!("not flagged on weak evidence: {why}"),
+            ),
+        );
     } else {
         d.reasons.extend(e.soft_of(best));
     }
@@ -99,6 +108,13 @@ mod tests {
         let (log, s) = series(vec![linear_trial(48.0)], vec![Some(0.03)]);
         let d = decide(&Evidence::new(&log, &s)).expect("weak");
         assert_eq!((d.verdict, d.confidence), (Verdict::Suspect, 0.4));
-        assert!(d.reasons[0].starts_with("weak evidence: MK-HR q=3.0e-2"));
+        assert_eq!(d.reasons[0].code, "growth-weak");
+        assert!(
+            d.reasons[0].starts_with(
+                "weak evidence: the chance this growth is noise is about 1 in 33 (trend test q=3.0e-2"
+            ),
+            "{}",
+            d.reasons[0]
+        );
     }
 }
