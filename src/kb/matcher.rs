@@ -597,8 +597,13 @@ fn counter_term<'a>(
     } else {
         tally.total -= (w.per_extra * extra.len() as f64).min(w.extra_max);
         let names: Vec<&str> = extra.iter().map(|k| counter_display(k)).collect();
+        let (verb, pronoun) = if names.len() == 1 {
+            ("grows", "that")
+        } else {
+            ("grow", "those")
+        };
         tally.against.push(format!(
-            "{} {} also grows; the article does not describe that",
+            "{} {} also {verb}; the article does not describe {pronoun}",
             process.name,
             names.join(" and ")
         ));
