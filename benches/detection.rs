@@ -754,13 +754,14 @@ fn fit_calibration(cfg: &Config, t: &Tally) {
 /// What the verdicts would read if a flagged series followed its new P(leak) at each
 /// `leak_at` (in-sample): for choosing the thresholds in the file.
 fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
-    println!("\n### Thresholds in-sample (flagged series follow P: leak at `leak_at`, suspect at `suspect_at` = {}, demote to ok: {})\n", map.thresholds.suspect_at, map.thresholds.demote_to_ok);
+    println!("\n### Thresholds in-sample (flagged series follow P both ways: leak at `leak_at`, suspect at `suspect_at` = {}, ok under it)\n", map.thresholds.suspect_at);
     println!("| leak_at | flagged precision | flagged recall | flagged FP/1000 | confident precision | confident recall | confident FP/1000 | confident recall 20 h+ | confident FP/1000 20 h+ |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for leak_at in [0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999] {
         let th = calibrate::Thresholds {
             leak_at,
-            flagged_follow: true,
+            promote: true,
+            demote: true,
             ..map.thresholds
         };
         let m = calibrate::CalibrationMap {

@@ -28,6 +28,9 @@ pub struct Calibration {
     pub score: Option<f64>,
     /// The calibrated probability that the series leaks.
     pub p_leak: Option<f64>,
+    /// The features as the rules left the finding (before calibration moved it).
+    #[serde(skip)]
+    pub features: Option<[f64; N]>,
 }
 
 impl Calibration {
@@ -39,6 +42,7 @@ impl Calibration {
             co_trend: 0,
             score: None,
             p_leak: None,
+            features: None,
         }
     }
 }
@@ -60,9 +64,13 @@ pub const FEATURES: [&str; 11] = [
 /// How many features there are.
 pub const N: usize = FEATURES.len();
 
-/// The features of a finding the rules have judged (`None` before they have).
+/// The features of a finding the rules have judged (`None` before they have), as the rules
+/// left it: kept from before calibration moved its verdict.
 pub fn features(f: &Finding) -> Option<[f64; N]> {
     let c = f.calibration?;
+    if let Some(x) = c.features {
+        return Some(x);
+    }
     let q = f.q_value.or(f.p_value).filter(|q| q.is_finite());
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     Some([
@@ -120,10 +128,11 @@ pub struct Thresholds {
     pub leak_at: f64,
     /// P(leak) at or above which a series reads `suspect`.
     pub suspect_at: f64,
-    /// A flagged series moves between `leak` and `suspect` with its P.
-    pub flagged_follow: bool,
-    /// A flagged series whose P falls under `suspect_at` reads `ok`.
-    pub demote_to_ok: bool,
+    /// A `suspect` whose P reaches `leak_at` reads `leak`.
+    pub promote: bool,
+    /// A `leak` whose P is under `leak_at` reads `suspect`, and a flagged series whose P is
+    /// under `suspect_at` reads `ok`.
+    pub demote: bool,
 }
 
 /// The stored calibration (`data/calibration/confidence.toml`).
@@ -259,6 +268,7 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
         if let Some(cal) = f.calibration.as_mut() {
             cal.score = Some(score);
             cal.p_leak = Some(p);
+            cal.features = Some(x);
         }
         if verdict != f.verdict {
             moved(f, verdict, p);
@@ -290,19 +300,11 @@ pub fn stated(verdict: Verdict, p_leak: f64) -> f64 {
 
 /// The verdict a calibrated P(leak) supports, from the rules' own.
 fn verdict_for(t: &Thresholds, rule: Verdict, p: f64) -> Verdict {
-    if !rule.is_flagged() {
-        return rule;
-    }
-    if p < t.suspect_at && t.demote_to_ok {
-        return Verdict::Ok;
-    }
-    if !t.flagged_follow {
-        return rule;
-    }
-    if p >= t.leak_at {
-        Verdict::Leak
-    } else {
-        Verdict::Suspect
+    match rule {
+        Verdict::Leak | Verdict::Suspect if t.demote && p < t.suspect_at => Verdict::Ok,
+        Verdict::Leak if t.demote && p < t.leak_at => Verdict::Suspect,
+        Verdict::Suspect if t.promote && p >= t.leak_at => Verdict::Leak,
+        _ => rule,
     }
 }
 
@@ -718,8 +720,8 @@ mod tests {
         let t = Thresholds {
             leak_at: 0.9,
             suspect_at: 0.5,
-            flagged_follow: true,
-            demote_to_ok: false,
+            promote: true,
+            demote: true,
         };
         let map = fit(&samples, "test", t);
         let text = toml::to_string(&map).unwrap_or_default();
@@ -735,6 +737,14 @@ mod tests {
         assert_eq!(verdict_for(&t, Verdict::Leak, 0.6), Verdict::Suspect);
         assert_eq!(verdict_for(&t, Verdict::Suspect, 0.95), Verdict::Leak);
         assert_eq!(verdict_for(&t, Verdict::Ok, 0.95), Verdict::Ok);
+        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.3), Verdict::Ok);
+        let kept = Thresholds {
+            promote: false,
+            demote: false,
+            ..t
+        };
+        assert_eq!(verdict_for(&kept, Verdict::Suspect, 0.95), Verdict::Suspect);
+        assert_eq!(verdict_for(&kept, Verdict::Leak, 0.3), Verdict::Leak);
     }
 
     #[test]

@@ -54,11 +54,14 @@ fn every_sample_states_a_probability_that_matches_its_verdict() {
                 let first = f["reasons"][0].as_str().unwrap_or_default();
                 assert!(first.contains("the rules said"), "{what}: {first}");
             }
-            if flagged && thresholds.demote_to_ok {
+            if flagged && thresholds.demote {
                 assert!(p >= thresholds.suspect_at, "{what}: flagged at P(leak) {p}");
+                if verdict == "leak" {
+                    assert!(p >= thresholds.leak_at, "{what}: a leak at P(leak) {p}");
+                }
             }
-            if thresholds.flagged_follow && flagged {
-                assert_eq!(verdict == "leak", p >= thresholds.leak_at, "{what}: {p}");
+            if thresholds.promote && verdict == "suspect" {
+                assert!(p < thresholds.leak_at, "{what}: a suspect at P(leak) {p}");
             }
         }
     }
