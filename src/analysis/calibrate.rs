@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use super::{Finding, Verdict};
+use crate::format;
 use crate::vocab::Shape;
 
 /// What the verdict rules said before calibration, and what calibration made of it.
@@ -274,8 +275,8 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
             moved(f, verdict, p);
         } else if verdict == Verdict::Ok && p >= map.thresholds.suspect_at {
             f.reasons.push(format!(
-                "no rule flagged it, yet {:.0}% of the tuning corpus's series with this evidence leak",
-                100.0 * p
+                "no rule flagged it, yet {} of the tuning corpus's series with this evidence leak",
+                format::probability(p)
             ));
         }
         f.confidence = stated(f.verdict, p);
@@ -313,9 +314,9 @@ fn moved(f: &mut Finding, verdict: Verdict, p: f64) {
     f.reasons.insert(
         0,
         format!(
-            "{}: {:.0}% of the tuning corpus's series with this evidence leak (the rules said {})",
+            "{}: {} of the tuning corpus's series with this evidence leak (the rules said {})",
             verdict.as_str(),
-            100.0 * p,
+            format::probability(p),
             f.verdict.as_str()
         ),
     );
