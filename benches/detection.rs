@@ -1001,6 +1001,11 @@ fn system_series(cfg: &Config, first_error: &Mutex<bool>) {
     }
     println!();
     print_families(&t);
+    print_reliability(
+        "System-wide series: confidence stated vs observed (the map is fitted on process series)",
+        &t.reliability,
+        &t.reliability_by_verdict,
+    );
     if !t.errors.is_empty() {
         let mut errors = t.errors.clone();
         errors.sort();

@@ -74,17 +74,26 @@ pub fn features(f: &Finding) -> Option<[f64; N]> {
     }
     let q = f.q_value.or(f.p_value).filter(|q| q.is_finite());
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    // Memory left leaks by falling: its growth and slope read as memory lost.
+    let sign = if f.system.as_ref().is_some_and(|s| s.falling) {
+        -1.0
+    } else {
+        1.0
+    };
     Some([
         c.rule_confidence,
         q.map_or(0.0, |q| (-q.max(1e-30).log10()).clamp(0.0, 30.0) / 10.0),
         f.r_squared.filter(|r| r.is_finite()).unwrap_or(0.0),
         f.growth_percent
             .filter(|g| g.is_finite())
-            .map_or(0.0, |g| g.signum() * (g.abs() / 100.0).ln_1p()),
+            .map_or(0.0, |g| sign * g.signum() * (g.abs() / 100.0).ln_1p()),
         (f.span_hours.max(0.25) / 24.0).ln(),
         c.co_trend.min(3) as f64,
         (f.segments.max(1) as f64).ln(),
-        flag(f.slope_ci95.is_some_and(|ci| ci[0] > 0.0)),
+        flag(
+            f.slope_ci95
+                .is_some_and(|ci| ci[0] * sign > 0.0 && ci[1] * sign > 0.0),
+        ),
         flag(matches!(
             f.shape,
             Shape::Linear | Shape::Stepwise | Shape::LateOnset | Shape::RestartMasked

@@ -4,7 +4,9 @@
 use super::Result;
 
 use super::escape::escape_markdown as md;
-use super::format::{duration_hours, finding_details, headline, percent_of_one, quantity, rate};
+use super::format::{
+    duration_hours, finding_details, headline, percent_of_one, probability, quantity, rate,
+};
 use super::{RenderContext, Report, ReportWriter};
 
 /// Rows of the findings table: enough for a ticket, the rest is in report.html.
@@ -112,7 +114,7 @@ fn render_markdown(report: &Report) -> String {
                 md(&f.instance),
                 md(&f.counter),
                 f.verdict.as_str(),
-                percent_of_one(f.confidence),
+                probability(f.confidence),
                 md(&rate(f.slope_per_hour, &f.unit)),
                 md(&quantity(f.first, &f.unit)),
                 md(&quantity(f.last, &f.unit)),
