@@ -501,18 +501,19 @@ fn shrink(steps: &[Step], base: f64, m: f64) -> Vec<Step> {
 pub fn logistic(rows: &[Vec<f64>], y: &[bool], lambda: f64) -> Vec<f64> {
     let k = rows.first().map_or(0, |r| r.len()) + 1;
     let mut w = vec![0.0; k];
-    let x = |r: &[f64], j: usize| if j == 0 { 1.0 } else { r[j - 1] };
     for _ in 0..100 {
         let mut grad = vec![0.0; k];
         let mut hess = vec![vec![0.0; k]; k];
         for (r, &yi) in rows.iter().zip(y) {
-            let eta: f64 = (0..k).map(|j| w[j] * x(r, j)).sum();
+            let x: Vec<f64> = std::iter::once(1.0).chain(r.iter().copied()).collect();
+            let eta: f64 = w.iter().zip(&x).map(|(w, x)| w * x).sum();
             let p = 1.0 / (1.0 + (-eta).exp());
             let v = (p * (1.0 - p)).max(1e-12);
-            for a in 0..k {
-                grad[a] += (if yi { 1.0 } else { 0.0 } - p) * x(r, a);
-                for b in 0..k {
-                    hess[a][b] += v * x(r, a) * x(r, b);
+            let residual = if yi { 1.0 } else { 0.0 } - p;
+            for ((g, h), xa) in grad.iter_mut().zip(hess.iter_mut()).zip(&x) {
+                *g += residual * xa;
+                for (hb, xb) in h.iter_mut().zip(&x) {
+                    *hb += v * xa * xb;
                 }
             }
         }
@@ -544,10 +545,11 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
+        let pivot_row = a[col].clone();
         for row in col + 1..n {
-            let f = a[row][col] / a[col][col];
-            for c in col..n {
-                a[row][c] -= f * a[col][c];
+            let f = a[row][col] / pivot_row[col];
+            for (v, p) in a[row].iter_mut().zip(&pivot_row).skip(col) {
+                *v -= f * p;
             }
             b[row] -= f * b[col];
         }
