@@ -8,7 +8,9 @@
 //! (series in the throughput log, default 2000; 0 skips it), `PERFLEAK_BENCH_SAMPLES` (10000),
 //! `PERFLEAK_BENCH_FORMAT=blg` (logs written as BLG and read back instead of CSV),
 //! `PERFLEAK_BENCH_MISSES` (set: list every missed leak and false alarm with its verdict and
-//! reasons, by family; `all`: also every leak found).
+//! reasons, by family; `all`: also every leak found), `PERFLEAK_BENCH_FIT_CALIBRATION=1` (tune
+//! split only: fit the confidence calibration on this run's series and write it to
+//! `data/calibration/confidence.toml`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -17,14 +19,14 @@ use std::time::Instant;
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
-use perfleak::analysis;
+use perfleak::analysis::{self, calibrate, Verdict};
 use perfleak::ingest::{
     self, Column, CounterPath, LogFormat, PerfLog, ReadOptions, Series, SourceInfo,
 };
 use perfleak::vocab::Counter;
 use perfleak_synth::score::{
-    covers, detection_delay, flips, match_detections, ols_rule, pal_rule, quantile, wilson, Call,
-    Confusion, Detection,
+    confident_call, covers, detection_delay, duration_bin, flips, match_detections, ols_rule,
+    pal_rule, quantile, wilson, Call, Confusion, Detection, DURATION_BINS,
 };
 use perfleak_synth::{self as synth, Difficulty, Family, GeneratedLog, SeriesLabel, Split, Truth};
 
@@ -102,6 +104,14 @@ struct Tally {
     /// (family, truth, call, verdict and first reason) of every miss and false alarm, when
     /// `PERFLEAK_BENCH_MISSES` is set.
     errors: Vec<String>,
+    /// Per log-duration bin: the "flagged" (leak or suspect) and "confident" (leak) readings.
+    readings: [[Confusion; 2]; 5],
+    /// Stated confidence against being right, over leaks and healthy series, and per verdict.
+    reliability: calibrate::Reliability,
+    reliability_by_verdict: BTreeMap<Verdict, calibrate::Reliability>,
+    /// The calibration's training samples and their logs' hours (only when fitting it).
+    samples: Vec<calibrate::Sample>,
+    sample_hours: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,7 +163,37 @@ impl Tally {
         self.delay_missed += o.delay_missed;
         self.flips.extend(o.flips);
         self.errors.extend(o.errors);
+        for (a, b) in self.readings.iter_mut().zip(&o.readings) {
+            a[0].merge(&b[0]);
+            a[1].merge(&b[1]);
+        }
+        self.reliability.merge(&o.reliability);
+        for (v, r) in o.reliability_by_verdict {
+            self.reliability_by_verdict.entry(v).or_default().merge(&r);
+        }
+        self.samples.extend(o.samples);
+        self.sample_hours.extend(o.sample_hours);
         self
+    }
+
+    /// The stated confidence of a judged series whose truth is known, for the reliability
+    /// table and (when fitting) the calibration.
+    fn confidence(&mut self, label: &SeriesLabel, d: &Detection, hours: Option<f64>) {
+        let leak = match label.truth {
+            Truth::Leak => true,
+            Truth::NotLeak => false,
+            Truth::Ambiguous => return,
+        };
+        let right = calibrate::is_right(d.verdict, leak);
+        self.reliability.add(d.confidence, right);
+        self.reliability_by_verdict
+            .entry(d.verdict)
+            .or_default()
+            .add(d.confidence, right);
+        if let (Some(h), Some(sample)) = (hours, d.sample(leak)) {
+            self.samples.push(sample);
+            self.sample_hours.push(h);
+        }
     }
 
     fn add(&mut self, detector: usize, label: &SeriesLabel, call: Call) {
@@ -301,6 +341,11 @@ fn detections(log: &PerfLog) -> Vec<Detection> {
     analysis::analyze(log).iter().map(Detection::from).collect()
 }
 
+/// `PERFLEAK_BENCH_FIT_CALIBRATION` is set: this run fits the calibration.
+fn fitting() -> bool {
+    std::env::var("PERFLEAK_BENCH_FIT_CALIBRATION").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 fn is_delay_target(l: &SeriesLabel) -> bool {
     l.truth == Truth::Leak
         && matches!(
@@ -382,6 +427,15 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
             t.add(0, label, call);
             let spec = &log.spec;
             let hours = spec.samples.saturating_sub(1) as f64 * spec.interval_seconds / 3600.0;
+            let bin = &mut t.readings[duration_bin(hours)];
+            bin[0].add(label.truth, call);
+            bin[1].add(
+                label.truth,
+                detection.map_or(Call::Negative, |d| confident_call(d.verdict)),
+            );
+            if let Some(d) = detection {
+                t.confidence(label, d, fitting().then_some(hours));
+            }
             let duration_key = if hours < 6.0 { 4 } else { hours.round() as u64 };
             t.by_duration
                 .entry(duration_key)
@@ -551,8 +605,206 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
     }
     println!("\n### Per family (95% Wilson intervals)\n");
     print_families(t);
+    print_readings(t);
+    print_reliability(
+        "Confidence: stated vs observed (leaks and healthy series judged)",
+        &t.reliability,
+        &t.reliability_by_verdict,
+    );
     print_rest(t);
 }
+
+/// Both readings per log duration: "flagged" (leak or suspect) and "confident" (leak only).
+fn print_readings(t: &Tally) {
+    println!(
+        "\n### Two readings per log duration (flagged = leak or suspect; confident = leak only)\n"
+    );
+    println!("| log | leaks | healthy | flagged precision | flagged recall | flagged FP/1000 | confident precision | confident recall | confident FP/1000 |");
+    println!("|---|---:|---:|---|---|---|---|---|---|");
+    let mut long = [Confusion::default(); 2];
+    let mut all = [Confusion::default(); 2];
+    for (i, r) in t.readings.iter().enumerate() {
+        for k in 0..2 {
+            all[k].merge(&r[k]);
+            if i >= 2 {
+                long[k].merge(&r[k]);
+            }
+        }
+    }
+    let rows = DURATION_BINS
+        .iter()
+        .map(|n| n.to_string())
+        .zip(t.readings.iter().copied())
+        .chain([("20 h or more".to_string(), long), ("all".to_string(), all)]);
+    for (name, [f, c]) in rows {
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            f.tp + f.fn_,
+            f.fp + f.tn,
+            rate(f.tp, f.tp + f.fp),
+            rate(f.tp, f.tp + f.fn_),
+            per_1000(f.fp, f.fp + f.tn),
+            rate(c.tp, c.tp + c.fp),
+            rate(c.tp, c.tp + c.fn_),
+            per_1000(c.fp, c.fp + c.tn),
+        );
+    }
+}
+
+/// The reliability table (10 bins of stated confidence) and the expected calibration error,
+/// overall and per verdict.
+fn print_reliability(
+    title: &str,
+    r: &calibrate::Reliability,
+    by_verdict: &BTreeMap<Verdict, calibrate::Reliability>,
+) {
+    println!("\n### {title}\n");
+    println!("| stated confidence | series | mean stated | observed right |");
+    println!("|---|---:|---:|---|");
+    for (i, (n, sum, right)) in r.bins.iter().enumerate() {
+        if *n == 0 {
+            println!(
+                "| {:.1}-{:.1} | 0 | – | – |",
+                i as f64 / 10.0,
+                (i + 1) as f64 / 10.0
+            );
+            continue;
+        }
+        println!(
+            "| {:.1}-{:.1} | {n} | {:.3} | {} |",
+            i as f64 / 10.0,
+            (i + 1) as f64 / 10.0,
+            sum / *n as f64,
+            rate(*right, *n)
+        );
+    }
+    let per: Vec<String> = by_verdict
+        .iter()
+        .map(|(v, r)| {
+            let (n, sum, right) = r
+                .bins
+                .iter()
+                .fold((0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+            format!(
+                "{} {n} (stated {:.3}, right {:.3}, ECE {})",
+                v.as_str(),
+                sum / n.max(1) as f64,
+                right as f64 / n.max(1) as f64,
+                opt(r.ece())
+            )
+        })
+        .collect();
+    println!(
+        "\nExpected calibration error: **{}** over {} series; per verdict: {}.",
+        opt(r.ece()),
+        r.count(),
+        per.join("; ")
+    );
+}
+
+/// Fits the calibration on this (tune) run's series, writes it, and prints how the new map
+/// reads the same series (in-sample).
+fn fit_calibration(cfg: &Config, t: &Tally) {
+    if cfg.split != Split::Tune {
+        println!("\n**Not fitting the calibration on the {} split**: it is fitted on the tune split only.", cfg.split.name());
+        return;
+    }
+    let old = calibrate::builtin();
+    let fitted_on = format!(
+        "tune split, scale {}, {} series (logistic per rule verdict, then isotonic; `PERFLEAK_BENCH_SPLIT=tune PERFLEAK_BENCH_SCALE={} PERFLEAK_BENCH_FIT_CALIBRATION=1 cargo bench --bench detection`)",
+        cfg.scale,
+        t.samples.len(),
+        cfg.scale
+    );
+    let map = calibrate::fit(&t.samples, &fitted_on, old.thresholds);
+    let text = format!(
+        "{}{}",
+        HEADER,
+        toml::to_string(&map).expect("a map serialises")
+    );
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/calibration/confidence.toml"
+    );
+    std::fs::write(path, text).expect("data/calibration/confidence.toml is writable");
+    let mut r = calibrate::Reliability::default();
+    let mut by: BTreeMap<Verdict, calibrate::Reliability> = BTreeMap::new();
+    for s in &t.samples {
+        if let Some((_, p, v)) = calibrate::judge(&map, s.verdict, &s.x) {
+            let c = calibrate::stated(v, p);
+            r.add(c, calibrate::is_right(v, s.leak));
+            by.entry(v)
+                .or_default()
+                .add(c, calibrate::is_right(v, s.leak));
+        }
+    }
+    println!(
+        "\nWrote {path}: {} classes fitted on {} series.",
+        map.classes.len(),
+        t.samples.len()
+    );
+    print_reliability(
+        "The new calibration on the series it was fitted on (in-sample)",
+        &r,
+        &by,
+    );
+    threshold_sweep(&map, t);
+}
+
+/// What the verdicts would read if a flagged series followed its new P(leak) at each
+/// `leak_at` (in-sample): for choosing the thresholds in the file.
+fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
+    println!("\n### Thresholds in-sample (flagged series follow P both ways: leak at `leak_at`, suspect at `suspect_at` = {}, ok under it)\n", map.thresholds.suspect_at);
+    println!("| leak_at | flagged precision | flagged recall | flagged FP/1000 | confident precision | confident recall | confident FP/1000 | confident recall 20 h+ | confident FP/1000 20 h+ |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for leak_at in [0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999] {
+        let th = calibrate::Thresholds {
+            leak_at,
+            promote: true,
+            demote: true,
+            ..map.thresholds
+        };
+        let m = calibrate::CalibrationMap {
+            thresholds: th,
+            ..map.clone()
+        };
+        let mut flagged = Confusion::default();
+        let mut all = Confusion::default();
+        let mut long = Confusion::default();
+        for (s, h) in t.samples.iter().zip(&t.sample_hours) {
+            let v = calibrate::judge(&m, s.verdict, &s.x).map_or(s.verdict, |j| j.2);
+            let truth = if s.leak { Truth::Leak } else { Truth::NotLeak };
+            flagged.add(truth, Call::from(v));
+            all.add(truth, confident_call(v));
+            if *h >= 20.0 {
+                long.add(truth, confident_call(v));
+            }
+        }
+        println!(
+            "| {leak_at} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            rate(flagged.tp, flagged.tp + flagged.fp),
+            rate(flagged.tp, flagged.tp + flagged.fn_),
+            per_1000(flagged.fp, flagged.fp + flagged.tn),
+            rate(all.tp, all.tp + all.fp),
+            rate(all.tp, all.tp + all.fn_),
+            per_1000(all.fp, all.fp + all.tn),
+            rate(long.tp, long.tp + long.fn_),
+            per_1000(long.fp, long.fp + long.tn),
+        );
+    }
+}
+
+/// What heads the written calibration file.
+const HEADER: &str = "\
+# Calibrated confidence (issue #18; src/analysis/calibrate.rs). Written by the detection
+# benchmark from the tune split only; do not edit by hand, fit again after the rules change:
+#   PERFLEAK_BENCH_SPLIT=tune PERFLEAK_BENCH_SCALE=0.2 PERFLEAK_BENCH_FIT_CALIBRATION=1 \\
+#     cargo bench --bench detection
+# Per rule verdict (class): the features standardised by `mean` and `scale`, a logistic
+# predictor (`weights`, intercept first), then P(leak) at ascending `score` knots (isotonic
+# regression, each step shrunk towards the class's base rate; linear between knots).
+# `thresholds` is kept from the file it replaces: edit it by hand.
+";
 
 /// The per-family table: each detector's rate with its 95% Wilson interval.
 fn print_families(t: &Tally) {
@@ -695,6 +947,9 @@ fn main() {
         .map(|(i, log)| score_log(&log, i % stride == 0, &first_error))
         .reduce(Tally::default, Tally::merge);
     print_report(&cfg, &tally, started.elapsed().as_secs_f64());
+    if fitting() {
+        fit_calibration(&cfg, &tally);
+    }
     if !tally.errors.is_empty() {
         let mut errors = tally.errors.clone();
         errors.sort();
@@ -746,6 +1001,11 @@ fn system_series(cfg: &Config, first_error: &Mutex<bool>) {
     }
     println!();
     print_families(&t);
+    print_reliability(
+        "System-wide series: confidence stated vs observed (the map is fitted on process series)",
+        &t.reliability,
+        &t.reliability_by_verdict,
+    );
     if !t.errors.is_empty() {
         let mut errors = t.errors.clone();
         errors.sort();

@@ -214,6 +214,21 @@ pub fn percent_of_one(value: f64) -> String {
     }
 }
 
+/// A probability as a percentage, `98%`, with a decimal (cut, not rounded) where a whole
+/// percent would put it on a verdict's threshold or at certainty: `49.9%`, `89.9%`, `99.9%`.
+pub fn probability(p: f64) -> String {
+    if !p.is_finite() {
+        return "n/a".to_string();
+    }
+    let pct = 100.0 * p;
+    let whole = pct.round();
+    if [50.0, 90.0, 100.0].contains(&whole) && pct != whole {
+        format!("{:.1}%", (pct * 10.0).floor() / 10.0)
+    } else {
+        format!("{whole:.0}%")
+    }
+}
+
 /// A percentage already in percent units, with sign: `+668.9%`.
 pub fn growth(percent: Option<f64>) -> String {
     match percent {
@@ -247,6 +262,17 @@ pub fn rate_interval(ci: Option<[f64; 2]>, unit: &Unit) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probabilities_never_round_onto_a_threshold() {
+        assert_eq!(probability(0.98), "98%");
+        assert_eq!(probability(0.9), "90%");
+        assert_eq!(probability(0.4978), "49.7%");
+        assert_eq!(probability(0.8996), "89.9%");
+        assert_eq!(probability(0.99996), "99.9%");
+        assert_eq!(probability(1.0), "100%");
+        assert_eq!(probability(f64::NAN), "n/a");
+    }
 
     #[test]
     fn groups_thousands_and_keeps_sign() {

@@ -1,6 +1,7 @@
 //! The log-wide decision for one series: the verdict rules (see [`rules`](super::rules)) in
 //! their order, the forecast, the notes on how the series was read, and the finding.
 
+use super::calibrate::Calibration;
 use super::rules::{self, daily_cycle, Decision, Evidence};
 use super::system::{self, SystemSeries};
 use super::trial::SeriesTrial;
@@ -230,5 +231,9 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
         ols_fits: fits(e, false),
         stitched_values: s.shown.clone().or_else(|| s.values.clone()),
         system: None,
+        calibration: Some(Calibration::of_rules(
+            d.verdict,
+            d.confidence.clamp(0.0, 1.0),
+        )),
     }
 }

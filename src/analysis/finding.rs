@@ -138,7 +138,8 @@ pub struct Finding {
     /// Canonical English counter name.
     pub counter: String,
     pub verdict: Verdict,
-    /// 0..1: how sure the verdict is.
+    /// 0..1: the probability that the verdict is right (calibrated: P(leak) for `leak` and
+    /// `suspect`, P(no leak) for `ok` and `insufficient-data`).
     pub confidence: f64,
     /// Robust (Sen) slope in counter units per hour; `None` when not estimated.
     pub slope_per_hour: Option<f64>,
@@ -192,6 +193,10 @@ pub struct Finding {
     /// and its likely consumers. Absent from report.json for a process's series.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<super::system::SystemSeries>,
+    /// The verdict rules' own output (verdict, hand-set confidence) and the calibrated
+    /// P(leak) that `confidence` comes from; absent until the rules have judged the series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<super::calibrate::Calibration>,
 
     /// Index of the series' column in `PerfLog::columns` (for charts; not serialised).
     #[serde(skip)]
@@ -216,6 +221,13 @@ impl Finding {
     pub fn push_reason(&mut self, reason: Reason) {
         self.reason_codes.push(reason.code.to_string());
         self.reasons.push(reason.text);
+    }
+
+    /// Puts a reason and its code at `at` (0: first, the reason that explains the verdict).
+    pub fn insert_reason(&mut self, at: usize, reason: Reason) {
+        let at = at.min(self.reasons.len());
+        self.reason_codes.insert(at, reason.code.to_string());
+        self.reasons.insert(at, reason.text);
     }
 
     /// The text of the reason with this code, if the finding has one.

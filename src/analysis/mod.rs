@@ -4,6 +4,7 @@
 //! forecasts the time to the counter's limit.
 
 mod blocks;
+pub mod calibrate;
 mod decide;
 mod fdr;
 mod finding;
@@ -60,6 +61,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
     fdr::assign_q(&mut trials);
     let mut findings: Vec<Finding> = trials.par_iter().map(|s| decide::decide(log, s)).collect();
     corroborate(&mut findings);
+    calibrate::apply(&mut findings);
     system::name_consumers(&mut findings);
     findings.sort_by(Finding::worst_first);
     findings
@@ -116,7 +118,8 @@ pub(crate) fn growth_sentence(q: f64, test: &str) -> String {
 }
 
 /// Other counters of the same process growing too make a leak more believable (handles with
-/// pool, private with virtual bytes); it never makes or breaks a verdict.
+/// pool, private with virtual bytes): said in a leak's reasons, and counted for every series
+/// for the calibration ([`calibrate`]), which weighs it; it never makes or breaks a verdict.
 fn corroborate(findings: &mut [Finding]) {
     let growing: Vec<(Option<String>, String, String)> = findings
         .iter()
@@ -124,20 +127,19 @@ fn corroborate(findings: &mut [Finding]) {
         .map(|f| (f.machine.clone(), f.instance.clone(), f.counter.clone()))
         .collect();
     for f in findings.iter_mut() {
-        if f.verdict != Verdict::Leak {
-            continue;
-        }
         let others: Vec<&str> = growing
             .iter()
             .filter(|(m, i, c)| *m == f.machine && *i == f.instance && *c != f.counter)
             .map(|(_, _, c)| c.as_str())
             .collect();
-        if !others.is_empty() {
+        if let Some(c) = f.calibration.as_mut() {
+            c.co_trend = others.len();
+        }
+        if f.verdict == Verdict::Leak && !others.is_empty() {
             f.push_reason(Reason::new(
                 "co-trend",
                 format!("co-trend: {}", others.join(", ")),
             ));
-            f.confidence = (f.confidence + 0.02 * others.len() as f64).min(0.99);
         }
     }
 }

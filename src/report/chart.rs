@@ -569,12 +569,12 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
         .map(|m| format!(" on {m}"))
         .unwrap_or_default();
     let caption = format!(
-        "{} — {}{}: {} ({:.0}%), {}",
+        "{} — {}{}: {} ({}), {}",
         f.instance,
         f.counter,
         machine,
         f.verdict.as_str(),
-        f.confidence * 100.0,
+        crate::format::probability(f.confidence),
         rate(f.slope_per_hour, &f.unit)
     );
 

@@ -4,7 +4,7 @@
 
 pub use crate::format::{
     amount, display_scale_for, display_unit, duration_hours, duration_interval, grouped, growth,
-    number, p_value, percent_of_one, quantity, rate, rate_interval,
+    number, p_value, percent_of_one, probability, quantity, rate, rate_interval,
 };
 
 use crate::analysis::{Finding, Verdict};
@@ -60,7 +60,7 @@ pub fn finding_sentence(f: &Finding) -> String {
 
 /// The figures behind a headline: rate, range, time to the limit, confidence.
 pub fn finding_details(f: &Finding) -> String {
-    let mut s = format!("{} confidence", percent_of_one(f.confidence));
+    let mut s = format!("{} confidence", probability(f.confidence));
     if f.slope_per_hour.is_some() {
         s.push_str(&format!(", {}", rate(f.slope_per_hour, &f.unit)));
         if f.slope_ci95.is_some() {

@@ -11,8 +11,8 @@ use base64::Engine as _;
 use super::escape::escape_html as h;
 use super::format::{
     amount, display_unit, duration_hours, duration_interval, finding_details, finding_sentence,
-    growth, headline, moved_sentence, number, p_value, percent_of_one, process_label, quantity,
-    rate, rate_interval,
+    growth, headline, moved_sentence, number, p_value, percent_of_one, probability, process_label,
+    quantity, rate, rate_interval,
 };
 use super::model::LogStatus;
 use super::{RenderContext, Report, ReportWriter, CHART_HEIGHT, CHART_WIDTH};
@@ -545,7 +545,7 @@ fn figures_table(o: &mut String, f: &Finding) {
             format!(
                 "{} ({} confidence)",
                 f.verdict.as_str(),
-                percent_of_one(f.confidence)
+                probability(f.confidence)
             ),
         ),
         (
@@ -658,7 +658,7 @@ fn all_series_section(o: &mut String, report: &Report) {
             3 - f.verdict.rank(),
             badge(f.verdict),
             if f.confidence.is_finite() { f.confidence } else { -1.0 },
-            percent_of_one(f.confidence),
+            probability(f.confidence),
             sort_key(f.slope_per_hour),
             h(&rate(f.slope_per_hour, &f.unit)),
             sort_key(f.r_squared),

@@ -5,7 +5,8 @@ use super::Result;
 
 use super::escape::escape_markdown as md;
 use super::format::{
-    duration_hours, finding_details, headline, moved_sentence, percent_of_one, quantity, rate,
+    duration_hours, finding_details, headline, moved_sentence, percent_of_one, probability, quantity,
+    rate,
 };
 use super::{RenderContext, Report, ReportWriter};
 
@@ -122,7 +123,7 @@ fn render_markdown(report: &Report) -> String {
                 md(&f.instance),
                 md(&f.counter),
                 f.verdict.as_str(),
-                percent_of_one(f.confidence),
+                probability(f.confidence),
                 md(&rate(f.slope_per_hour, &f.unit)),
                 md(&quantity(f.first, &f.unit)),
                 md(&quantity(f.last, &f.unit)),

@@ -5,6 +5,7 @@
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::label::{SeriesLabel, Truth};
+use crate::analysis::calibrate::{self, Sample};
 use crate::analysis::{Finding, Verdict};
 
 /// What a detector said about one series.
@@ -27,14 +28,51 @@ impl From<Verdict> for Call {
     }
 }
 
+/// The "confident" reading of a verdict: only `leak` is a positive.
+pub fn confident_call(v: Verdict) -> Call {
+    match v {
+        Verdict::Leak => Call::Positive,
+        Verdict::Suspect | Verdict::Ok => Call::Negative,
+        Verdict::InsufficientData => Call::Abstain,
+    }
+}
+
+/// The log-duration bins both readings are reported in.
+pub const DURATION_BINS: [&str; 5] = ["under 8 h", "8-20 h", "20-48 h", "2-7 days", "over 7 days"];
+
+/// The [`DURATION_BINS`] index of a log of `hours`.
+pub fn duration_bin(hours: f64) -> usize {
+    match hours {
+        h if h < 8.0 => 0,
+        h if h < 20.0 => 1,
+        h if h < 48.0 => 2,
+        h if h < 168.0 => 3,
+        _ => 4,
+    }
+}
+
 /// The parts of a finding the scorer reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
     pub instance: String,
     pub counter: String,
+    /// Flagged (`leak` or `suspect`), not flagged, or abstained.
     pub call: Call,
+    pub verdict: Verdict,
+    /// The stated confidence: the probability that the verdict is right.
+    pub confidence: f64,
     pub limit: Option<f64>,
     pub time_to_limit_ci_hours: Option<[Option<f64>; 2]>,
+    /// The rules' verdict and the evidence the calibration reads (for fitting it).
+    pub evidence: Option<(Verdict, [f64; calibrate::N])>,
+}
+
+impl Detection {
+    /// The calibration sample of this detection, for a series whose truth is `leak`.
+    pub fn sample(&self, leak: bool) -> Option<Sample> {
+        self.evidence
+            .map(|(verdict, x)| Sample { verdict, x, leak })
+    }
 }
 
 impl From<&Finding> for Detection {
@@ -43,8 +81,14 @@ impl From<&Finding> for Detection {
             instance: f.instance.clone(),
             counter: f.counter.clone(),
             call: f.verdict.into(),
+            verdict: f.verdict,
+            confidence: f.confidence,
             limit: f.limit,
             time_to_limit_ci_hours: f.time_to_limit_ci_hours,
+            evidence: f
+                .calibration
+                .zip(calibrate::features(f))
+                .map(|(c, x)| (c.rule_verdict, x)),
         }
     }
 }
@@ -329,8 +373,11 @@ mod tests {
             instance: instance.into(),
             counter: counter.into(),
             call,
+            verdict: Verdict::Ok,
+            confidence: 0.5,
             limit: None,
             time_to_limit_ci_hours: None,
+            evidence: None,
         }
     }
 
@@ -362,6 +409,19 @@ mod tests {
         d.merge(&c);
         assert_eq!(d.tp, 6);
         assert_eq!(Confusion::default().precision(), None);
+    }
+
+    #[test]
+    fn duration_bins_and_the_confident_reading() {
+        let bins: Vec<usize> = [0.5, 7.9, 8.0, 19.9, 24.0, 47.9, 48.0, 167.0, 168.0, 1000.0]
+            .iter()
+            .map(|h| duration_bin(*h))
+            .collect();
+        assert_eq!(bins, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+        assert_eq!(confident_call(Verdict::Leak), Call::Positive);
+        assert_eq!(confident_call(Verdict::Suspect), Call::Negative);
+        assert_eq!(Call::from(Verdict::Suspect), Call::Positive);
+        assert_eq!(confident_call(Verdict::InsufficientData), Call::Abstain);
     }
 
     #[test]
