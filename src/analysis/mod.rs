@@ -4,6 +4,7 @@
 //! forecasts the time to the counter's limit.
 
 mod blocks;
+mod day_evidence;
 mod decide;
 mod fdr;
 mod finding;
