@@ -122,7 +122,9 @@ mod tests {
 
     /// Block-like series over `hours` at 15-minute steps: `f(t)` plus a small fixed wobble.
     fn series(hours: f64, f: impl Fn(f64) -> f64) -> (Vec<f64>, Vec<f64>) {
-        let t: Vec<f64> = (0..(hours * 4.0) as usize).map(|i| i as f64 / 4.0).collect();
+        let t: Vec<f64> = (0..(hours * 4.0) as usize)
+            .map(|i| i as f64 / 4.0)
+            .collect();
         let x = t
             .iter()
             .map(|&h| f(h) + 2.0 * (h * 5.3).sin() + 1.5 * (h * 11.7).cos())

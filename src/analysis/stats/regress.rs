@@ -31,7 +31,11 @@ pub fn regress(y: &[f64], columns: &[(&str, &[f64])]) -> Option<Regression> {
         return None;
     }
     let mut data: Vec<(String, Vec<f64>)> = vec![("Y".into(), y.to_vec())];
-    data.extend(columns.iter().map(|(name, c)| (name.to_string(), c.to_vec())));
+    data.extend(
+        columns
+            .iter()
+            .map(|(name, c)| (name.to_string(), c.to_vec())),
+    );
     let data = linregress::RegressionDataBuilder::new()
         .build_from(data)
         .ok()?;

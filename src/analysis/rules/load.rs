@@ -1,0 +1,71 @@
+//! Rule: load as evidence, after the main rule. A flagged series whose growth the workload
+//! explains (see [`load`](super::super::load)) is `ok`, `load-driven`; a strong `suspect` held
+//! back only because its lifetime cannot rule out a daily cycle is a `leak` when it keeps
+//! growing while every load counter of the log stays flat or falls (a cycle would come from the
+//! workload). A suspect left with that caveat in a lifetime under a day says what would settle it.
+//! Without load counters nothing changes.
+
+use super::super::day_evidence;
+use super::super::load::LoadIndex;
+use super::super::Verdict;
+use super::{Decision, Evidence};
+use crate::vocab::Shape;
+
+pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
+    let Some(best) = d.decisive.filter(|_| d.verdict.is_flagged()) else {
+        return;
+    };
+    let l = e.lifetime(best);
+    let s = e.s;
+    let owned;
+    let values: &[f64] = match &s.values {
+        Some(v) => v,
+        None => {
+            owned = e.log.columns[s.column].values.to_vec();
+            &owned
+        }
+    };
+    // A lineage stitched across labels, or a system series, has no one process's counters.
+    let system_only = s.system.is_some() || s.labels.len() > 1;
+    let evidence = loads.read(
+        s.column,
+        system_only,
+        values,
+        (l.fit_start_hours.max(l.start_hours), l.end_hours),
+    );
+    let confounded_alone =
+        l.cycle_confound && e.strong.contains(&best) && e.soft_of(best).len() == 1;
+    match evidence {
+        Some(ev) => {
+            if let Some(by) = ev.explained_by() {
+                d.verdict = Verdict::Ok;
+                d.shape = Shape::LoadDriven;
+                d.confidence = 0.6;
+                d.reasons.insert(
+                    0,
+                    format!("growth explained by load: it follows {by}, and time adds nothing once load is in"),
+                );
+            } else if let Some(steady) = ev
+                .grows_under_steady_load()
+                .filter(|_| d.verdict == Verdict::Suspect && confounded_alone)
+            {
+                d.verdict = Verdict::Leak;
+                d.confidence = 0.75;
+                d.reasons.push(format!(
+                    "grows while the load does not ({steady}): no daily cycle of the workload explains it"
+                ));
+            } else {
+                d.reasons.push(format!("load: {}", ev.described()));
+            }
+        }
+        None if d.verdict == Verdict::Suspect
+            && l.cycle_confound
+            && l.coverage_hours() < day_evidence::MIN_COVERAGE_HOURS =>
+        {
+            d.reasons.push(
+                "what would settle it: a log of a whole day or more, or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)".into(),
+            );
+        }
+        None => {}
+    }
+}
