@@ -7,6 +7,7 @@ pub mod blg;
 mod corpus;
 mod family;
 mod label;
+mod load;
 mod pdh;
 mod samples;
 pub mod score;
@@ -17,6 +18,7 @@ pub use corpus::{
 };
 pub use family::{ar1_noise, Grid, Recipe, HANDLE_LIMIT};
 pub use label::{Difficulty, Family, LogLabels, SeriesLabel, Truth};
+pub use load::load_logs;
 pub use pdh::{GeneratedLog, Lifetime, LogSpec, ObjectColumn, ServiceCounter, ServiceSpec};
 pub use samples::{sample_logs, SAMPLE_NAMES};
 
