@@ -165,6 +165,32 @@ mod tests {
         }
     }
 
+    /// The verdict of the strong rule on one lifetime of `x` at `t` (q as strong as can be).
+    fn verdict(t: &[f64], x: &[f64]) -> Option<crate::analysis::Verdict> {
+        use super::super::gates::{try_lifetime, MIN_SAMPLES, MIN_SPAN_HOURS};
+        use super::super::rules::{strong, testing, Evidence};
+        let kind = crate::vocab::Counter::HandleCount;
+        let shortest = (MIN_SPAN_HOURS, MIN_SAMPLES);
+        let trial = try_lifetime(t, x, kind, None, shortest, false, None);
+        let (log, s) = testing::series(vec![trial], vec![Some(1e-12)]);
+        let e = Evidence::new(&log, &s);
+        strong::decide(&e).map(|d| d.verdict)
+    }
+
+    #[test]
+    fn a_day_long_climb_is_a_leak_a_cycle_or_a_cycle_with_a_drift_is_not() {
+        use crate::analysis::Verdict;
+        let (t, x) = series(24.0, |h| 2900.0 + 124.0 * h);
+        assert_eq!(verdict(&t, &x), Some(Verdict::Leak));
+        for phase in [0.0, 6.0, 12.0, 18.0] {
+            let wave = |h: f64| 300.0 * (2.0 * PI * (h - phase) / 24.0).sin();
+            let (t, x) = series(24.0, |h| 1000.0 + wave(h));
+            assert_ne!(verdict(&t, &x), Some(Verdict::Leak), "cycle, phase {phase}");
+            let (t, x) = series(24.0, |h| 1000.0 + 2.0 * h + wave(h));
+            assert_ne!(verdict(&t, &x), Some(Verdict::Leak), "drift, phase {phase}");
+        }
+    }
+
     #[test]
     fn growth_far_beyond_a_cycle_is_not_the_cycle() {
         let (t, x) = series(24.0, |h| {

@@ -27,12 +27,8 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
     };
     // A lineage stitched across labels, or a system series, has no one process's counters.
     let system_only = s.system.is_some() || s.labels.len() > 1;
-    let evidence = loads.read(
-        s.column,
-        system_only,
-        values,
-        (l.fit_start_hours.max(l.start_hours), l.end_hours),
-    );
+    // The whole lifetime: how memory moved with the load before a late onset tells too.
+    let evidence = loads.read(s.column, system_only, values, (l.start_hours, l.end_hours));
     let confounded_alone =
         l.cycle_confound && e.strong.contains(&best) && e.soft_of(best).len() == 1;
     match evidence {
