@@ -2,8 +2,8 @@
 //! and what they say about its growth. The process's own `% Processor Time` and `IO Data
 //! Operations/sec` (or `IO Other Operations/sec`), the machine's `Processor(_Total)\% Processor
 //! Time` and `System\Context Switches/sec` are each regressed with the series on time
-//! (`linregress`, on block medians): growth that load fits better than time, time adding nothing
-//! once load is in, follows the workload; growth that time keeps explaining while every load
+//! (`linregress`, on block medians): growth that the process's own load fits better than time,
+//! time adding nothing once load is in, follows the workload; growth that time keeps explaining while every load
 //! counter stays flat or falls is strong evidence of a leak. Names are canonical English
 //! (`data/names/counters.toml` maps localized ones).
 
@@ -116,25 +116,23 @@ impl<'a> LoadIndex<'a> {
     }
 
     /// The load counters of the series in `column` (its process's own unless `system_only`),
-    /// named for a reader, as logged.
-    fn counters_for(&self, column: usize, system_only: bool) -> Vec<(String, Vec<f64>)> {
+    /// named for a reader, as logged, and whether each is the process's own.
+    fn counters_for(&self, column: usize, system_only: bool) -> Vec<(String, bool, Vec<f64>)> {
         let path = &self.log.columns[column].path;
         let mut out = Vec::new();
         if !system_only {
             if let Some(cols) = self.process.get(&process_key(path)) {
                 let label = path.instance_label().unwrap_or_default();
                 for &(name, j) in cols {
-                    out.push((
-                        format!("{label}'s {name}"),
-                        self.log.columns[j].values.to_vec(),
-                    ));
+                    let values = self.log.columns[j].values.to_vec();
+                    out.push((format!("{label}'s {name}"), true, values));
                 }
             }
         }
         let machine = lower(&path.machine);
         for (m, name, values) in &self.system {
             if *m == machine {
-                out.push((name.clone(), values.clone()));
+                out.push((name.clone(), false, values.clone()));
             }
         }
         out
@@ -158,9 +156,11 @@ impl<'a> LoadIndex<'a> {
         }
         let readings: Vec<LoadReading> = counters
             .iter()
-            .filter_map(|(name, load)| {
+            .filter_map(|(name, own, load)| {
                 let (t, y, l) = blocks(self.hours, values, load, (from, to))?;
-                reading(name, &t, &y, &l)
+                let mut r = reading(name, &t, &y, &l)?;
+                r.own = *own;
+                Some(r)
             })
             .collect();
         (!readings.is_empty()).then_some(LoadEvidence { readings })
@@ -211,6 +211,9 @@ pub(crate) struct LoadReading {
     pub trend: LoadTrend,
     /// The counter's change over the lifetime as a share of its mean.
     pub change: f64,
+    /// The process's own counter (the machine's load is shared by every process: it can
+    /// settle a partial day, but it explains no one process's growth).
+    pub own: bool,
     /// Load fits the growth better than time, and time adds nothing once load is in.
     pub explains: bool,
     /// Time still explains the growth with load in (significant, most of its slope kept).
@@ -245,6 +248,7 @@ fn reading(name: &str, t: &[f64], y: &[f64], l: &[f64]) -> Option<LoadReading> {
         name: name.to_string(),
         trend,
         change,
+        own: true,
         explains,
         time_keeps,
     })
@@ -275,12 +279,12 @@ pub(crate) struct LoadEvidence {
 }
 
 impl LoadEvidence {
-    /// The counters that explain the growth, in words, or `None`.
+    /// The process's own counters that explain the growth, in words, or `None`.
     pub fn explained_by(&self) -> Option<String> {
         let names: Vec<String> = self
             .readings
             .iter()
-            .filter(|r| r.explains && r.trend == LoadTrend::Rising)
+            .filter(|r| r.own && r.explains && r.trend == LoadTrend::Rising)
             .map(|r| format!("{} (+{:.0}%)", r.name, 100.0 * r.change))
             .collect();
         (!names.is_empty()).then(|| names.join(", "))
@@ -304,7 +308,7 @@ impl LoadEvidence {
                     LoadTrend::Rising => "rising",
                     LoadTrend::Flat => "flat",
                     LoadTrend::Falling => "falling",
-                    LoadTrend::Unclear => "moving",
+                    LoadTrend::Unclear => "changing",
                 };
                 format!("{} {how} ({:+.0}%)", r.name, 100.0 * r.change)
             })
