@@ -42,12 +42,15 @@ const TIME_ADDS_NOTHING_P: f64 = 0.05;
 const TIME_KEEPS_P: f64 = 1e-3;
 const TIME_KEEPS_SHARE: f64 = 0.5;
 
+/// (machine, object, instance, index), lower case: one process instance.
+type ProcessKey = (String, String, String, Option<u32>);
+
 /// The log's load columns, found once per log. `hours` are the log's sample times.
 pub(crate) struct LoadIndex<'a> {
     log: &'a PerfLog,
     hours: &'a [f64],
     /// (machine, object, instance, index) lower case -> the process's load columns.
-    process: HashMap<(String, String, String, Option<u32>), Vec<(&'static str, usize)>>,
+    process: HashMap<ProcessKey, Vec<(&'static str, usize)>>,
     /// Machine (lower case) -> its system load counters, named, decoded once.
     system: Vec<(String, String, Vec<f64>)>,
 }
@@ -56,7 +59,7 @@ fn lower(s: &Option<String>) -> String {
     s.as_deref().unwrap_or("").to_ascii_lowercase()
 }
 
-fn process_key(p: &CounterPath) -> (String, String, String, Option<u32>) {
+fn process_key(p: &CounterPath) -> ProcessKey {
     (
         lower(&p.machine),
         p.object.to_ascii_lowercase(),

@@ -32,45 +32,45 @@ const SEED_SPACE: u64 = 0x4c44;
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Regime {
     /// Rising unevenly, 6-16 h: memory that follows it.
-    RisingSubDay,
+    RisingShort,
     /// Rising unevenly over a day.
-    RisingDay,
+    RisingLong,
     /// Flat or falling, 6-18 h: leaks, and memory that follows the (steady) load.
-    SteadySubDay,
+    SteadyShort,
     /// A daily cycle over 24-48 h: leaks on top of it and memory that only follows it.
-    DailyDay,
+    DailyLong,
     /// A daily cycle over 8-16 h: memory that follows its rising or falling part.
-    DailySubDay,
+    DailyShort,
 }
 
 const REGIMES: [Regime; 5] = [
-    Regime::RisingSubDay,
-    Regime::RisingDay,
-    Regime::SteadySubDay,
-    Regime::DailyDay,
-    Regime::DailySubDay,
+    Regime::RisingShort,
+    Regime::RisingLong,
+    Regime::SteadyShort,
+    Regime::DailyLong,
+    Regime::DailyShort,
 ];
 
 impl Regime {
     fn hours(self) -> &'static [f64] {
         match self {
-            Regime::RisingSubDay => &[6.0, 8.0, 12.0, 16.0],
-            Regime::RisingDay => &[24.0],
-            Regime::SteadySubDay => &[6.0, 8.0, 12.0, 18.0],
-            Regime::DailyDay => &[24.0, 30.0, 48.0],
-            Regime::DailySubDay => &[8.0, 12.0, 16.0],
+            Regime::RisingShort => &[6.0, 8.0, 12.0, 16.0],
+            Regime::RisingLong => &[24.0],
+            Regime::SteadyShort => &[6.0, 8.0, 12.0, 18.0],
+            Regime::DailyLong => &[24.0, 30.0, 48.0],
+            Regime::DailyShort => &[8.0, 12.0, 16.0],
         }
     }
 
     /// The family of service `k` of the log.
     fn family(self, k: usize) -> Family {
         match self {
-            Regime::RisingSubDay | Regime::RisingDay => Family::LoadGrowth,
-            Regime::SteadySubDay if k % 3 == 2 => Family::LoadGrowth,
-            Regime::SteadySubDay => Family::SteadyLoadLeak,
-            Regime::DailyDay if k % 2 == 1 => Family::DailyLoadHealthy,
-            Regime::DailyDay => Family::DailyLoadLeak,
-            Regime::DailySubDay => Family::DailyLoadHealthy,
+            Regime::RisingShort | Regime::RisingLong => Family::LoadGrowth,
+            Regime::SteadyShort if k % 3 == 2 => Family::LoadGrowth,
+            Regime::SteadyShort => Family::SteadyLoadLeak,
+            Regime::DailyLong if k % 2 == 1 => Family::DailyLoadHealthy,
+            Regime::DailyLong => Family::DailyLoadLeak,
+            Regime::DailyShort => Family::DailyLoadHealthy,
         }
     }
 }
@@ -266,9 +266,9 @@ fn load_log(name: &str, seed: u64, regime: Regime) -> GeneratedLog {
     let dt = interval / 3600.0;
     let week_hour0 = week_hour(start);
     let trend = match regime {
-        Regime::RisingSubDay | Regime::RisingDay => rising(&mut rng, samples),
-        Regime::SteadySubDay => steady(&mut rng, samples),
-        Regime::DailyDay | Regime::DailySubDay => {
+        Regime::RisingShort | Regime::RisingLong => rising(&mut rng, samples),
+        Regime::SteadyShort => steady(&mut rng, samples),
+        Regime::DailyLong | Regime::DailyShort => {
             daily(&mut rng, |i| i as f64 * dt, samples, week_hour0)
         }
     };
@@ -299,7 +299,7 @@ fn load_log(name: &str, seed: u64, regime: Regime) -> GeneratedLog {
         let mut s = family::service(&mut rng, regime.family(k), image, &grid, &recipe, &mut pids);
         if own {
             s.counters.extend(own_load(&mut rng, &grid.load, dt));
-        } else if regime != Regime::DailyDay {
+        } else if regime != Regime::DailyLong {
             // Growth that follows only the machine's load, the process's own not logged: as
             // likely a leak that coincides with a busier machine as memory that follows it.
             for label in s.counters.iter_mut().filter_map(|c| c.label.as_mut()) {
