@@ -13,8 +13,9 @@ use super::stats::robust::median;
 /// Shortest lifetime (coverage, hours) the models are compared in: below it a 24 h wave's
 /// rising half passes for a line, and only a longer log or the load counters can tell.
 pub(crate) const MIN_COVERAGE_HOURS: f64 = 20.0;
-/// A line must explain at least this share of the variance (R²) to count as strong growth...
-const LINE_R2: f64 = 0.9;
+/// A line must explain at least this share of the variance (R²): growth above the noise (the
+/// trend test has already found it significant)...
+const LINE_R2: f64 = 0.6;
 /// ...and the 24 h wave may explain at most this share of what the line leaves.
 const WAVE_SHARE: f64 = 0.3;
 /// BIC by which the wave alone must lose to the line (and to line plus wave): "far worse".

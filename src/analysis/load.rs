@@ -35,6 +35,10 @@ const LOAD_MOVES: f64 = 0.2;
 const LOAD_FLAT: f64 = 0.1;
 /// p under which a load trend, or the series' coefficient on load, is taken as real.
 const LOAD_P: f64 = 0.01;
+/// BIC by which load must fit the series better than time to explain it.
+const LOAD_FITS_BETTER: f64 = 2.0;
+/// BIC within which load fits about as well as time.
+const LOAD_RIVALS_TIME: f64 = 2.0;
 /// Time's p above which time adds nothing once load is in.
 const TIME_ADDS_NOTHING_P: f64 = 0.05;
 /// Time's p under which, with load in, time still explains the growth, and the share of the
@@ -219,6 +223,8 @@ pub(crate) struct LoadReading {
     pub own: bool,
     /// Load fits the growth better than time, and time adds nothing once load is in.
     pub explains: bool,
+    /// Load, its coefficient positive and real, fits the growth about as well as time.
+    pub rivals_time: bool,
     /// Time still explains the growth with load in (significant, most of its slope kept).
     pub time_keeps: bool,
 }
@@ -240,29 +246,37 @@ fn reading(name: &str, t: &[f64], y: &[f64], l: &[f64]) -> Option<LoadReading> {
     };
     let on_time = regress(y, &[("T", t)])?;
     // A constant load explains nothing; its regression is degenerate.
-    let (explains, time_keeps) = match (regress(y, &[("L", l)]), regress(y, &[("T", t), ("L", l)]))
-    {
-        (Some(on_load), Some(both)) => {
-            (explained(&on_time, &on_load, &both), keeps(&on_time, &both))
-        }
-        _ => (false, keeps_alone(&on_time)),
-    };
+    let (explains, time_keeps, rivals_time) =
+        match (regress(y, &[("L", l)]), regress(y, &[("T", t), ("L", l)])) {
+            (Some(on_load), Some(both)) => (
+                explained(&on_time, &on_load, &both),
+                keeps(&on_time, &both),
+                on_load.bic() <= on_time.bic() + LOAD_RIVALS_TIME
+                    && on_load.params[1] > 0.0
+                    && on_load.p_values[1] < LOAD_P,
+            ),
+            _ => (false, keeps_alone(&on_time), false),
+        };
     Some(LoadReading {
         name: name.to_string(),
         trend,
         change,
         own: true,
         explains,
+        rivals_time,
         time_keeps,
     })
 }
 
-/// Load fits at least as well as time, its coefficient is positive and real, and time's is not.
+/// Load fits better than time, its coefficient is positive and real, and time, with load in,
+/// keeps under half its slope or is not significant. (A load counter is a noisy measure of the
+/// workload: with it in, time still takes up part of the growth the workload drove.)
 fn explained(on_time: &Regression, on_load: &Regression, both: &Regression) -> bool {
-    on_load.bic() <= on_time.bic()
+    on_load.bic() + LOAD_FITS_BETTER <= on_time.bic()
         && on_load.params[1] > 0.0
         && on_load.p_values[1] < LOAD_P
-        && (both.params[1] <= 0.0 || both.p_values[1] > TIME_ADDS_NOTHING_P)
+        && (both.params[1] <= TIME_KEEPS_SHARE * on_time.params[1]
+            || both.p_values[1] > TIME_ADDS_NOTHING_P)
 }
 
 fn keeps(on_time: &Regression, both: &Regression) -> bool {
@@ -288,6 +302,18 @@ impl LoadEvidence {
             .readings
             .iter()
             .filter(|r| r.own && r.explains && r.trend == LoadTrend::Rising)
+            .map(|r| format!("{} (+{:.0}%)", r.name, 100.0 * r.change))
+            .collect();
+        (!names.is_empty()).then(|| names.join(", "))
+    }
+
+    /// The process's own counters that rise and fit the growth about as well as time does
+    /// (a workload rising steadily cannot be told from a leak), in words, or `None`.
+    pub fn as_consistent_with(&self) -> Option<String> {
+        let names: Vec<String> = self
+            .readings
+            .iter()
+            .filter(|r| r.own && r.rivals_time && r.trend == LoadTrend::Rising)
             .map(|r| format!("{} (+{:.0}%)", r.name, 100.0 * r.change))
             .collect();
         (!names.is_empty()).then(|| names.join(", "))

@@ -2,7 +2,8 @@
 //! explains (see [`load`](super::super::load)) is `ok`, `load-driven`; a strong `suspect` held
 //! back only because its lifetime cannot rule out a daily cycle is a `leak` when it keeps
 //! growing while every load counter of the log stays flat or falls (a cycle would come from the
-//! workload). A suspect left with that caveat in a lifetime under a day says what would settle it.
+//! workload). A `leak` whose growth the process's own rising load fits about as well as time
+//! is a `suspect`. A suspect left with that caveat in a lifetime under a day says what would settle it.
 //! Without load counters nothing changes.
 
 use super::super::day_evidence;
@@ -49,6 +50,15 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
                 d.confidence = 0.75;
                 d.reasons.push(format!(
                     "grows while the load does not ({steady}): no daily cycle of the workload explains it"
+                ));
+            } else if let Some(with) = ev
+                .as_consistent_with()
+                .filter(|_| d.verdict == Verdict::Leak)
+            {
+                d.verdict = Verdict::Suspect;
+                d.confidence = 0.5;
+                d.reasons.push(format!(
+                    "the growth follows {with} about as closely as it follows time: a leak cannot be told from a workload that rose steadily"
                 ));
             } else {
                 d.reasons.push(format!("load: {}", ev.described()));
