@@ -7,6 +7,7 @@
 //! counter stays flat or falls is strong evidence of a leak. Names are canonical English
 //! (`data/names/counters.toml` maps localized ones).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::stats::regress::{regress, Regression};
@@ -124,14 +125,18 @@ impl<'a> LoadIndex<'a> {
 
     /// The load counters of the series in `column` (its process's own unless `system_only`),
     /// named for a reader, as logged, and whether each is the process's own.
-    fn counters_for(&self, column: usize, system_only: bool) -> Vec<(String, bool, Vec<f64>)> {
+    fn counters_for(
+        &self,
+        column: usize,
+        system_only: bool,
+    ) -> Vec<(String, bool, Cow<'_, [f64]>)> {
         let path = &self.log.columns[column].path;
         let mut out = Vec::new();
         if !system_only {
             if let Some(cols) = self.process.get(&process_key(path)) {
                 let label = path.instance_label().unwrap_or_default();
                 for &(name, j) in cols {
-                    let values = self.log.columns[j].values.to_vec();
+                    let values = Cow::Owned(self.log.columns[j].values.to_vec());
                     out.push((format!("{label}'s {name}"), true, values));
                 }
             }
@@ -139,10 +144,16 @@ impl<'a> LoadIndex<'a> {
         let machine = lower(&path.machine);
         for (m, name, values) in &self.system {
             if *m == machine {
-                out.push((name.clone(), false, values.clone()));
+                out.push((name.clone(), false, Cow::Borrowed(values.as_slice())));
             }
         }
         out
+    }
+
+    /// Whether the process of the series in `column` logs load counters of its own.
+    pub fn has_own(&self, column: usize) -> bool {
+        self.process
+            .contains_key(&process_key(&self.log.columns[column].path))
     }
 
     /// What the load counters say about the growth of `values` (aligned with the log's

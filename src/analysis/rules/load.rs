@@ -3,7 +3,8 @@
 //! back only because its lifetime cannot rule out a daily cycle is a `leak` when it keeps
 //! growing while every load counter of the log stays flat or falls (a cycle would come from the
 //! workload). A `leak` whose growth the process's own rising load fits about as well as time
-//! is a `suspect`. A suspect left with that caveat in a lifetime under a day says what would settle it.
+//! is a `suspect`. The machine's load alone is read only for a suspect it may settle. A suspect
+//! left with that caveat in a lifetime under a day says what would settle it.
 //! Without load counters nothing changes.
 
 use super::super::day_evidence;
@@ -18,6 +19,16 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
     };
     let l = e.lifetime(best);
     let s = e.s;
+    // A lineage stitched across labels, or a system series, has no one process's counters.
+    let system_only = s.system.is_some() || s.labels.len() > 1;
+    let confounded_alone =
+        l.cycle_confound && e.strong.contains(&best) && e.soft_of(best).len() == 1;
+    // The machine's load alone changes only a partial day's suspect: the rest is not read.
+    let settles = d.verdict == Verdict::Suspect && confounded_alone;
+    let own = !system_only && loads.has_own(s.column);
+    if !loads.is_empty() && !own && !settles {
+        return;
+    }
     let owned;
     let values: &[f64] = match &s.values {
         Some(v) => v,
@@ -26,12 +37,8 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
             &owned
         }
     };
-    // A lineage stitched across labels, or a system series, has no one process's counters.
-    let system_only = s.system.is_some() || s.labels.len() > 1;
     // The whole lifetime: how memory moved with the load before a late onset tells too.
     let evidence = loads.read(s.column, system_only, values, (l.start_hours, l.end_hours));
-    let confounded_alone =
-        l.cycle_confound && e.strong.contains(&best) && e.soft_of(best).len() == 1;
     match evidence {
         Some(ev) => {
             if let Some(by) = ev.explained_by() {
