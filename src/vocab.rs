@@ -196,6 +196,8 @@ pub enum Shape {
     Decreasing,
     MinorGrowth,
     Confined,
+    /// Growth that the workload (the log's load counters) explains.
+    LoadDriven,
     #[default]
     Unknown,
 }
@@ -216,6 +218,7 @@ impl Shape {
             Shape::Decreasing => "decreasing",
             Shape::MinorGrowth => "minor-growth",
             Shape::Confined => "confined",
+            Shape::LoadDriven => "load-driven",
             Shape::Unknown => "unknown",
         }
     }

@@ -2,6 +2,7 @@
 //! their order, the forecast, the notes on how the series was read, and the finding.
 
 use super::calibrate::Calibration;
+use super::load::LoadIndex;
 use super::rules::{self, daily_cycle, Decision, Evidence};
 use super::system::{self, SystemSeries};
 use super::trial::SeriesTrial;
@@ -9,7 +10,7 @@ use super::{forecast, per_hour, Finding, Reason, TrendLine, Verdict};
 use crate::ingest::PerfLog;
 
 /// The finding for one series after the log-wide FDR step.
-pub(super) fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
+pub(super) fn decide(log: &PerfLog, s: &SeriesTrial, loads: &LoadIndex) -> Finding {
     let e = Evidence::new(log, s);
     let mut d = rules::insufficient::decide(&e)
         .or_else(|| rules::warm_up::decide(&e))
@@ -17,6 +18,7 @@ pub(super) fn decide(log: &PerfLog, s: &SeriesTrial) -> Finding {
         .or_else(|| rules::strong::decide(&e))
         .or_else(|| rules::weak::decide(&e))
         .unwrap_or_else(|| rules::no_growth::decide(&e));
+    rules::load::apply(&e, &mut d, loads);
     rules::renumbering::apply(&mut d, &s.split);
     let forecast = forecast::apply(&e, &mut d);
     reading_notes(&e, &mut d);

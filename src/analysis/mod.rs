@@ -5,6 +5,7 @@
 
 mod blocks;
 pub mod calibrate;
+mod day_evidence;
 mod decide;
 mod fdr;
 mod finding;
@@ -12,6 +13,7 @@ mod forecast;
 mod gates;
 mod lifetime;
 mod limit;
+mod load;
 mod plan;
 mod rules;
 mod season;
@@ -59,7 +61,11 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .map(|&origin| Calendar { origin });
     let mut trials = trial::run_all(plan::Plan::new(log), &hours, calendar.as_ref());
     fdr::assign_q(&mut trials);
-    let mut findings: Vec<Finding> = trials.par_iter().map(|s| decide::decide(log, s)).collect();
+    let loads = load::LoadIndex::new(log, &hours);
+    let mut findings: Vec<Finding> = trials
+        .par_iter()
+        .map(|s| decide::decide(log, s, &loads))
+        .collect();
     corroborate(&mut findings);
     calibrate::apply(&mut findings);
     system::name_consumers(&mut findings);

@@ -99,6 +99,8 @@ pub const PROCESS_COUNTERS: &[&str] = &[
     "Elapsed Time",
     "% Processor Time",
     "Creating Process ID",
+    "IO Data Operations/sec",
+    "IO Other Operations/sec",
 ];
 
 /// Counters of the `Memory` object the analysis reads (commit and pool headroom, and the

@@ -70,12 +70,22 @@ impl CounterPath {
         })
     }
 
-    /// Whether the analysis needs this column (the `Process` and `Process V2` memory and
-    /// identity counters and the `Memory` headroom counters).
+    /// Whether the analysis needs this column (the `Process` and `Process V2` memory, identity
+    /// and load counters, the `Memory` headroom counters, and the machine's load:
+    /// `Processor(_Total)\% Processor Time`, `System\Context Switches/sec`).
     pub fn is_needed_by_analysis(&self) -> bool {
         match self.object.as_str() {
             "Process" | "Process V2" => names::PROCESS_COUNTERS.contains(&self.counter.as_str()),
             "Memory" => names::MEMORY_COUNTERS.contains(&self.counter.as_str()),
+            // The machine's load, evidence for growth that follows the workload.
+            "Processor" => {
+                self.counter == "% Processor Time"
+                    && self
+                        .instance
+                        .as_deref()
+                        .is_some_and(|i| i.eq_ignore_ascii_case("_Total"))
+            }
+            "System" => self.counter == "Context Switches/sec",
             _ => false,
         }
     }

@@ -5,8 +5,8 @@ use super::Result;
 
 use super::escape::escape_markdown as md;
 use super::format::{
-    duration_hours, finding_details, headline, moved_sentence, percent_of_one, probability, quantity,
-    rate,
+    duration_hours, finding_details, headline, moved_sentence, percent_of_one, probability,
+    quantity, rate,
 };
 use super::{RenderContext, Report, ReportWriter};
 

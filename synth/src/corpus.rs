@@ -76,8 +76,9 @@ pub fn log_plan(split: Split, scale: f64, user_seed: u64) -> Vec<Vec<Family>> {
 }
 
 /// The labelled logs of a split, generated one at a time. `scale` 1.0 is the full protocol size.
+/// The logs with load counters (`load.rs`) follow the protocol's, from a seed space of their own.
 pub fn benchmark_logs(split: Split, scale: f64) -> impl Iterator<Item = GeneratedLog> {
-    benchmark_logs_seeded(split, scale, 1)
+    benchmark_logs_seeded(split, scale, 1).chain(super::load::load_logs(split, scale))
 }
 
 /// As [`benchmark_logs`] with another corpus seed (1 is the reference corpus).
@@ -95,7 +96,7 @@ pub fn benchmark_logs_seeded(
         })
 }
 
-const IMAGES: [&str; 24] = [
+pub(crate) const IMAGES: [&str; 24] = [
     "w3wp",
     "java",
     "sqlservr",
@@ -122,7 +123,7 @@ const IMAGES: [&str; 24] = [
     "elasticsearch",
 ];
 
-const ZONES: [(&str, i32); 6] = [
+pub(crate) const ZONES: [(&str, i32); 6] = [
     ("Pacific Standard Time", 480),
     ("Eastern Standard Time", 300),
     ("GMT Standard Time", 0),

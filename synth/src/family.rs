@@ -384,6 +384,16 @@ fn shape(rng: &mut SmallRng, family: Family, input: &ShapeInput) -> Shape {
                 .map(|i| if t(i) >= at { base + height } else { base })
                 .collect()
         }
+        f @ (Family::LoadGrowth
+        | Family::SteadyLoadLeak
+        | Family::DailyLoadLeak
+        | Family::DailyLoadHealthy) => {
+            let s = super::load::clean(rng, f, kind, base, grid);
+            leak = s.slope;
+            onset = Some(0.0);
+            params = s.params;
+            s.clean
+        }
         Family::LoadDriven => {
             let k = uniform(rng, 0.2, 1.0);
             truth = Truth::Ambiguous;

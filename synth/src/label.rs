@@ -26,6 +26,11 @@ pub enum Family {
     Restarts,
     LoadDriven,
     ShortLog,
+    /// Families 18-21 (issue #18, `load.rs`): logs that carry load counters.
+    LoadGrowth,
+    SteadyLoadLeak,
+    DailyLoadLeak,
+    DailyLoadHealthy,
 }
 
 impl Family {
@@ -49,9 +54,25 @@ impl Family {
         Family::ShortLog,
     ];
 
-    /// The family's number in the protocol table (1-17).
+    /// The load families (18-21), generated in logs of their own (`load.rs`): not in [`ALL`],
+    /// so the plan of the protocol's logs, and their seeds, stay as they were.
+    ///
+    /// [`ALL`]: Family::ALL
+    pub const LOAD: [Family; 4] = [
+        Family::LoadGrowth,
+        Family::SteadyLoadLeak,
+        Family::DailyLoadLeak,
+        Family::DailyLoadHealthy,
+    ];
+
+    /// The family's number in the protocol table (1-17), then the load families (18-21).
     pub fn number(self) -> u8 {
-        Family::ALL.iter().position(|f| *f == self).unwrap_or(0) as u8 + 1
+        Family::ALL
+            .iter()
+            .chain(&Family::LOAD)
+            .position(|f| *f == self)
+            .unwrap_or(0) as u8
+            + 1
     }
 
     pub fn name(self) -> &'static str {
@@ -73,12 +94,21 @@ impl Family {
             Family::Restarts => "restarts",
             Family::LoadDriven => "load-driven",
             Family::ShortLog => "short-log",
+            Family::LoadGrowth => "load-growth",
+            Family::SteadyLoadLeak => "steady-load-leak",
+            Family::DailyLoadLeak => "daily-load-leak",
+            Family::DailyLoadHealthy => "daily-load-healthy",
         }
     }
 
-    /// Families 1-7: the series grows without bound (label 1).
+    /// Families 1-7 and the load families' leaks: the series grows without bound (label 1).
     pub fn is_leak(self) -> bool {
-        self.number() <= 7
+        self.number() <= 7 || matches!(self, Family::SteadyLoadLeak | Family::DailyLoadLeak)
+    }
+
+    /// A family of the logs that carry load counters (`load.rs`).
+    pub fn is_load(self) -> bool {
+        Family::LOAD.contains(&self)
     }
 
     /// The same process structure without the trend: what a leak family's non-leaking counter
@@ -88,6 +118,8 @@ impl Family {
             Family::RestartLeak => Family::Restarts,
             Family::SawtoothLeak => Family::Sawtooth,
             Family::CyclicLeak => Family::DailyCycle,
+            Family::SteadyLoadLeak => Family::LoadGrowth,
+            Family::DailyLoadLeak => Family::DailyLoadHealthy,
             f if f.is_leak() => Family::Flat,
             f => f,
         }

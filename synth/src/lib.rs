@@ -7,6 +7,7 @@ pub mod blg;
 mod corpus;
 mod family;
 mod label;
+mod load;
 mod modern;
 mod pdh;
 mod samples;
@@ -18,6 +19,7 @@ pub use corpus::{
 };
 pub use family::{ar1_noise, Grid, Recipe, HANDLE_LIMIT};
 pub use label::{Difficulty, Family, LogLabels, SeriesLabel, Truth};
+pub use load::load_logs;
 pub use modern::{modern_logs, KbExpectation, ModernCase, MODERN_FAMILIES};
 pub use pdh::{GeneratedLog, Lifetime, LogSpec, ObjectColumn, ServiceCounter, ServiceSpec};
 pub use samples::{sample_logs, SAMPLE_NAMES};

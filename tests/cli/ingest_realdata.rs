@@ -79,10 +79,11 @@ fn chinese_locale_process_log() {
     let committed = column(&log, "Memory", None, "Committed Bytes");
     assert_eq!(committed[0], 24490659840.0);
     assert!(column(&log, "Process", Some("chrome"), "% Processor Time")[0].is_nan());
-    // 14 processes x 11 analysis counters + 6 Memory counters (Available MBytes too, a system
-    // series judged since #17) are materialised, nothing else.
-    assert_eq!(log.process_columns().count(), 14 * 11);
-    assert_eq!(log.columns.len(), 14 * 11 + 6);
+    // 14 processes x 13 analysis counters (11, and the IO Data and IO Other Operations/sec read
+    // as load since #18) + 6 Memory counters (Available MBytes too, a system series judged since
+    // #17) are materialised, nothing else.
+    assert_eq!(log.process_columns().count(), 14 * 13);
+    assert_eq!(log.columns.len(), 14 * 13 + 6);
     assert!(log
         .columns
         .iter()

@@ -9,6 +9,7 @@ mod cli_common;
 mod report_fixture;
 
 mod analysis_confidence;
+mod analysis_day_load;
 mod analysis_identity;
 mod analysis_realdata;
 mod analysis_shapes;

@@ -3,6 +3,7 @@
 //! candidate is weakened and marked `cycle_confound` for the rules. Also records Cox-Stuart's
 //! disagreement.
 
+use super::super::day_evidence;
 use super::super::hours_text;
 use super::super::season::lag24_sign_test;
 use super::super::stats::trend::cox_stuart_increasing;
@@ -36,6 +37,20 @@ pub(super) fn weaken(g: &Tested, trial: &mut LifetimeTrial, soft: &mut Vec<Strin
                 trial.cycle_confound = true;
                 soft.push("too few whole days to rule out a daily cycle".into());
             }
+        }
+    }
+    // From about 20 h the data can rule the cycle out (a line, a line plus a 24 h wave, the
+    // wave alone): then the caveat just pushed goes.
+    if trial.cycle_confound
+        && !(trial.cycle_removed || trial.cycle_fitted)
+        && coverage >= day_evidence::MIN_COVERAGE_HOURS
+    {
+        if let Some(why) =
+            day_evidence::compare(g.t, g.x).and_then(|d| d.rules_out_cycle(trial.level))
+        {
+            trial.cycle_confound = false;
+            soft.pop();
+            trial.notes.insert(0, why);
         }
     }
 }

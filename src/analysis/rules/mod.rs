@@ -10,7 +10,8 @@
 //! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only.
 //! 6. [`no_growth`]: why the series is not flagged.
 //!
-//! Then, whatever the main rule: [`renumbering`] (a moving `#N` label without `ID Process`
+//! Then, whatever the main rule: [`load`] (the workload explains the growth, or growth under a
+//! steady load settles a partial day), [`renumbering`] (a moving `#N` label without `ID Process`
 //! lowers a leak), the forecast (with [`partial_day`] and the leak's confidence), and the
 //! notes about how the series was read.
 
@@ -19,6 +20,7 @@ pub(super) mod daily_cycle;
 pub(super) mod dying_out;
 pub(super) mod insufficient;
 pub(super) mod late_onset;
+pub(super) mod load;
 pub(super) mod no_growth;
 pub(super) mod not_repeated;
 pub(super) mod partial_day;

@@ -4,6 +4,7 @@
 
 pub mod combine;
 pub mod fit;
+pub mod regress;
 pub mod robust;
 pub mod select;
 pub mod trend;
