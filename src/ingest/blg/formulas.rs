@@ -93,6 +93,7 @@ fn is_dword(counter_type: u32) -> bool {
 /// - an inverse timer slightly over its wall time (idle > elapsed) prints 0, not a negative;
 /// - percentages are not capped at 100 (several CPUs, % Disk Time);
 /// - a zero denominator prints 0 (no operations in the interval).
+#[inline]
 pub fn value(formula: Formula, counter_type: u32, cur: &Raw, prev: Option<&Raw>) -> Option<f64> {
     if cur.status != 0 {
         return None;

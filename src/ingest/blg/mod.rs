@@ -44,6 +44,8 @@ pub struct Damage {
     file: String,
     list: Vec<String>,
     count: usize,
+    /// On the reading thread: every message, with its place, for the decoding thread's list.
+    relay: Option<Vec<(usize, u64, String)>>,
 }
 
 impl Damage {
@@ -52,10 +54,23 @@ impl Damage {
             file: file.to_string(),
             list: Vec::new(),
             count: 0,
+            relay: None,
+        }
+    }
+
+    /// Damage that is only passed on (to the decoding thread, which lists and counts it).
+    fn relaying() -> Self {
+        Damage {
+            relay: Some(Vec::new()),
+            ..Damage::new("")
         }
     }
 
     pub fn at(&mut self, buffer: usize, offset: u64, message: impl std::fmt::Display) {
+        if let Some(relay) = self.relay.as_mut() {
+            relay.push((buffer, offset, message.to_string()));
+            return;
+        }
         self.count += 1;
         if self.count <= MAX_LISTED {
             self.list.push(format!(
@@ -129,12 +144,28 @@ fn blg_error(name: &str, offset: u64, message: impl Into<String>) -> IngestError
     }
 }
 
+/// What the reading thread hands the decoding one, in file order: damage met in the container
+/// and whole records, so every message keeps its place among those the records give.
+enum Event {
+    Damage(usize, u64, String),
+    Record(container::Record, (usize, i64)),
+}
+
+/// Records handed over at once (bytes of their bodies): few hand-overs, little held.
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches in flight between the two threads.
+const BATCHES_IN_FLIGHT: usize = 2;
+
 /// Reads a BLG from a stream, one buffer at a time. `keep(path)` says which columns' values to
 /// keep (the others are listed, not stored).
+///
+/// Two threads: this one reads the buffers, walks their events and joins fragments into
+/// records (the stream need not be `Send`); a second one parses the records and builds the
+/// table. Records go over in small batches, and their bodies come back to be filled again.
 pub fn read(
     name: &str,
     input: impl Read,
-    keep: &dyn Fn(&str) -> bool,
+    keep: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<BlgLog, IngestError> {
     let mut buffers = container::Buffers::new(input);
     let io = |e| IngestError::io(name, e);
@@ -152,116 +183,23 @@ pub fn read(
         ));
     }
     let header = header::parse(&first).map_err(|m| blg_error(name, 0x48, m))?;
-    let mut damage = Damage::new(name);
-    let mut joiner = container::Joiner::default();
-    let mut builder: Option<table::Builder> = None;
-    let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
-    let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
-    let mut early_bytes = 0usize;
-    let mut count = 0usize;
-    let mut last_stamp = first.stamp;
-    let mut no_stamp = 0usize;
-    // The run of buffers being read (a new one at each buffer older than the one before it)
-    // and its first buffer's UTC time: runs are put in time order at the end.
-    let mut run = (0usize, 0i64);
-
-    let handle = |record: container::Record,
-                  run: (usize, i64),
-                  builder: &mut Option<table::Builder>,
-                  damage: &mut Damage,
-                  no_stamp: &mut usize| {
-        let Some(b) = builder.as_mut() else { return };
-        b.enter_run(run.0, run.1);
-        let defs = b.defs();
-        let (parts, problems) = samples::parse(&record.body, defs.len(), |i| {
-            defs.get(i).map_or(0, |d| d.frequency)
-        });
-        for p in problems {
-            damage.at(
-                record.buffer,
-                record.at,
-                format_args!("sample {}: {p}", b.rows() + 1),
-            );
-        }
-        if !b.add(parts) {
-            *no_stamp += 1;
-            damage.at(
-                record.buffer,
-                record.at,
-                "a sample without a timestamp: skipped",
-            );
-        }
-    };
-
-    let mut next = Some(first);
-    while let Some(buffer) = next.take() {
-        count += 1;
-        if buffer.stamp != 0 && last_stamp != 0 && buffer.stamp < last_stamp {
-            damage.at(
-                buffer.index,
-                buffer.offset,
-                "this buffer is older than the one before it (a circular log that wrapped, or buffers out of order): its samples are put in time order",
-            );
-            run = (run.0 + 1, buffer.stamp);
-        } else if run.1 == 0 {
-            run.1 = buffer.stamp;
-        }
-        if buffer.stamp != 0 {
-            last_stamp = buffer.stamp;
-        }
-        for fragment in container::fragments(&buffer, &mut damage) {
-            let Some(record) = joiner.push(buffer.index, &fragment, &mut damage) else {
-                continue;
-            };
-            match record.kind {
-                RECORD_COUNTERS => {
-                    let (defs, problem) = counters::parse(&record.body);
-                    if let Some(p) = problem {
-                        damage.at(record.buffer, record.at, p);
-                    }
-                    if builder.is_some() {
-                        damage.at(record.buffer, record.at, "a second counter list: ignored");
-                        continue;
-                    }
-                    if defs.is_empty() {
-                        continue;
-                    }
-                    let mut b = table::Builder::new(defs, keep);
-                    for (m, pairs) in names.drain(..) {
-                        b.add_names(&m, pairs);
-                    }
-                    builder = Some(b);
-                    for (r, r_run) in early.drain(..) {
-                        handle(r, r_run, &mut builder, &mut damage, &mut no_stamp);
-                    }
-                }
-                RECORD_NAMES => {
-                    let (machine, pairs) = perfdata::parse_names(&record.body);
-                    match builder.as_mut() {
-                        Some(b) => b.add_names(&machine, pairs),
-                        None => names.push((machine, pairs)),
-                    }
-                }
-                RECORD_SAMPLE => {
-                    if builder.is_some() {
-                        handle(record, run, &mut builder, &mut damage, &mut no_stamp);
-                    } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
-                        early_bytes += record.body.len();
-                        early.push((record, run));
-                    } else {
-                        damage.at(
-                            record.buffer,
-                            record.at,
-                            "a sample before any counter list, past 64 MiB of them: skipped",
-                        );
-                    }
-                }
-                _ => {} // the end-of-log catalog (35) and anything unknown
-            }
-        }
-        next = buffers.next_buffer().map_err(io)?;
-    }
-    joiner.finish(&mut damage);
+    let (events, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
+    let (bodies, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+    let (count, decoded) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || decode(name, received, bodies, keep));
+        let count = walk(first, &mut buffers, events, &spare);
+        // The decoder ends once the walk has dropped its sender, read error or not.
+        let decoded = match decoder.join() {
+            Ok(d) => d,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (count, decoded)
+    });
+    let count = count.map_err(io)?;
+    let Decoded {
+        builder,
+        damage,
+    } = decoded;
     let Some(builder) = builder else {
         return Err(blg_error(
             name,
@@ -303,6 +241,175 @@ pub fn read(
     })
 }
 
+/// The reading thread: buffers, their events and joined records, in file order, sent in
+/// batches; returns how many buffers were read. A failed send means the decoder is gone
+/// (it panicked): reading stops and the panic is raised by the caller.
+fn walk<R: Read>(
+    first: container::Buffer,
+    buffers: &mut container::Buffers<R>,
+    events: std::sync::mpsc::SyncSender<Vec<Event>>,
+    spare: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> std::io::Result<usize> {
+    let mut damage = Damage::relaying();
+    let mut joiner = container::Joiner::default();
+    let mut batch: Vec<Event> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut count = 0usize;
+    let mut last_stamp = first.stamp;
+    // The run of buffers being read (a new one at each buffer older than the one before it)
+    // and its first buffer's UTC time: runs are put in time order at the end.
+    let mut run = (0usize, 0i64);
+    let relay = |damage: &mut Damage, batch: &mut Vec<Event>| {
+        if let Some(r) = damage.relay.as_mut() {
+            batch.extend(r.drain(..).map(|(b, o, m)| Event::Damage(b, o, m)));
+        }
+    };
+    let mut next = Some(first);
+    while let Some(buffer) = next.take() {
+        count += 1;
+        if buffer.stamp != 0 && last_stamp != 0 && buffer.stamp < last_stamp {
+            damage.at(
+                buffer.index,
+                buffer.offset,
+                "this buffer is older than the one before it (a circular log that wrapped, or buffers out of order): its samples are put in time order",
+            );
+            run = (run.0 + 1, buffer.stamp);
+        } else if run.1 == 0 {
+            run.1 = buffer.stamp;
+        }
+        if buffer.stamp != 0 {
+            last_stamp = buffer.stamp;
+        }
+        for fragment in container::fragments(&buffer, &mut damage) {
+            if let Ok(body) = spare.try_recv() {
+                joiner.give(body);
+            }
+            let record = joiner.push(buffer.index, &fragment, &mut damage);
+            relay(&mut damage, &mut batch);
+            if let Some(record) = record {
+                batch_bytes += record.body.len();
+                batch.push(Event::Record(record, run));
+            }
+        }
+        relay(&mut damage, &mut batch);
+        if batch_bytes >= BATCH_BYTES {
+            batch_bytes = 0;
+            if events.send(std::mem::take(&mut batch)).is_err() {
+                return Ok(count);
+            }
+        }
+        buffers.recycle(buffer);
+        next = buffers.next_buffer()?;
+    }
+    joiner.finish(&mut damage);
+    relay(&mut damage, &mut batch);
+    // A failed send: the decoder is gone, which the caller finds when it joins it.
+    let _ = events.send(batch);
+    Ok(count)
+}
+
+/// What the decoding thread made of the records.
+struct Decoded<'k> {
+    builder: Option<table::Builder<'k>>,
+    damage: Damage,
+}
+
+/// The decoding thread: counter lists, name tables and samples, in file order.
+fn decode<'k>(
+    name: &str,
+    received: std::sync::mpsc::Receiver<Vec<Event>>,
+    bodies: std::sync::mpsc::Sender<Vec<u8>>,
+    keep: &'k (dyn Fn(&str) -> bool + Sync),
+) -> Decoded<'k> {
+    let mut damage = Damage::new(name);
+    let mut builder: Option<table::Builder> = None;
+    let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
+    let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
+    let mut early_bytes = 0usize;
+
+    let mut sample = samples::Sample::default();
+    let mut handle = |record: &container::Record,
+                      run: (usize, i64),
+                      builder: &mut Option<table::Builder>,
+                      damage: &mut Damage| {
+        let Some(b) = builder.as_mut() else { return };
+        b.enter_run(run.0, run.1);
+        sample.scan(&record.body, b.defs().len());
+        for p in sample.problems.drain(..) {
+            damage.at(
+                record.buffer,
+                record.at,
+                format_args!("sample {}: {p}", b.rows() + 1),
+            );
+        }
+        if !b.add(&record.body, &sample) {
+            damage.at(
+                record.buffer,
+                record.at,
+                "a sample without a timestamp: skipped",
+            );
+        }
+    };
+
+    for event in received.into_iter().flatten() {
+        let (record, run) = match event {
+            Event::Damage(buffer, offset, message) => {
+                damage.at(buffer, offset, message);
+                continue;
+            }
+            Event::Record(record, run) => (record, run),
+        };
+        match record.kind {
+            RECORD_COUNTERS => {
+                let (defs, problem) = counters::parse(&record.body);
+                if let Some(p) = problem {
+                    damage.at(record.buffer, record.at, p);
+                }
+                if builder.is_some() {
+                    damage.at(record.buffer, record.at, "a second counter list: ignored");
+                    continue;
+                }
+                if defs.is_empty() {
+                    continue;
+                }
+                let mut b = table::Builder::new(defs, keep);
+                for (m, pairs) in names.drain(..) {
+                    b.add_names(&m, pairs);
+                }
+                builder = Some(b);
+                for (r, r_run) in early.drain(..) {
+                    handle(&r, r_run, &mut builder, &mut damage);
+                }
+            }
+            RECORD_NAMES => {
+                let (machine, pairs) = perfdata::parse_names(&record.body);
+                match builder.as_mut() {
+                    Some(b) => b.add_names(&machine, pairs),
+                    None => names.push((machine, pairs)),
+                }
+            }
+            RECORD_SAMPLE => {
+                if builder.is_some() {
+                    handle(&record, run, &mut builder, &mut damage);
+                    // The body goes back to be filled again (if the reader is still there).
+                    let _ = bodies.send(record.body);
+                } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
+                    early_bytes += record.body.len();
+                    early.push((record, run));
+                } else {
+                    damage.at(
+                        record.buffer,
+                        record.at,
+                        "a sample before any counter list, past 64 MiB of them: skipped",
+                    );
+                }
+            }
+            _ => {} // the end-of-log catalog (35) and anything unknown
+        }
+    }
+    Decoded { builder, damage }
+}
+
 /// A column path parsed as the CSV reader does, or kept whole when it is no counter path.
 fn counter_path(raw: &str) -> CounterPath {
     CounterPath::parse(raw).unwrap_or_else(|_| CounterPath {
@@ -324,7 +431,7 @@ pub fn needed_by_analysis(path: &str) -> bool {
 
 /// The [`PerfLog`] of a BLG read from a stream.
 pub fn read_log(name: &str, input: impl Read, all_columns: bool) -> Result<PerfLog, IngestError> {
-    let keep = |p: &str| all_columns || needed_by_analysis(p);
+    let keep = move |p: &str| all_columns || needed_by_analysis(p);
     let blg = read(name, input, &keep)?;
     Ok(to_perflog(name, blg))
 }

@@ -6,16 +6,19 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
+use rayon::prelude::*;
 
 use super::counters::CounterDef;
 use super::formulas::{self, Formula, Raw};
-use super::samples::{List, Part};
+use super::samples::{counter_raw, List, Sample, Slot};
 use crate::ingest::series::Series;
 
 /// Values held per column before they are encoded as a frame: the pending cells of all columns
 /// together stay under this many (a few MB), and a frame never exceeds [`MAX_FRAME_ROWS`].
 const PENDING_CELLS: usize = 1 << 19;
 const MAX_FRAME_ROWS: usize = 4096;
+/// Columns encoded together by one task of a flush.
+const FLUSH_GROUP: usize = 64;
 
 /// The table: header cell parts, column paths as stored, local timestamps and values.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +106,7 @@ struct Run {
 /// Builds the table as samples arrive.
 pub struct Builder<'k> {
     defs: Vec<CounterDef>,
-    keep: &'k dyn Fn(&str) -> bool,
+    keep: &'k (dyn Fn(&str) -> bool + Sync),
     /// Counter-name tables by machine (lower case, without `\\`).
     names: HashMap<String, HashMap<u32, String>>,
     cols: Vec<Col>,
@@ -137,7 +140,7 @@ fn machine_key(m: &str) -> String {
 }
 
 impl<'k> Builder<'k> {
-    pub fn new(defs: Vec<CounterDef>, keep: &'k dyn Fn(&str) -> bool) -> Self {
+    pub fn new(defs: Vec<CounterDef>, keep: &'k (dyn Fn(&str) -> bool + Sync)) -> Self {
         Builder {
             lists: defs.iter().map(|_| None).collect(),
             by_def: vec![None; defs.len()],
@@ -290,6 +293,7 @@ impl<'k> Builder<'k> {
         });
     }
 
+    #[inline]
     fn set(&mut self, c: usize, raw: Raw) {
         let row = self.stamps.len() - 1;
         if let Some(run) = self.runs.last_mut().filter(|r| r.first_row == row) {
@@ -368,56 +372,66 @@ impl<'k> Builder<'k> {
         }
     }
 
-    /// Encodes every column's pending values as one frame each.
+    /// Encodes every column's pending values as one frame each, groups of columns on the
+    /// rayon pool (the decoding thread waits; the reading thread keeps reading meanwhile).
     fn flush(&mut self) {
         let rows = self.stamps.len() - self.flushed;
-        let mut frame = Vec::with_capacity(rows);
-        for (c, col) in self.cols.iter_mut().enumerate().filter(|(_, c)| c.kept) {
-            frame.clear();
-            frame.extend((0..rows).map(|r| self.block[r * self.stride + c]));
-            col.values.push_frame(&frame);
-        }
+        let (block, stride) = (&self.block, self.stride);
+        self.cols
+            .par_chunks_mut(FLUSH_GROUP)
+            .enumerate()
+            .for_each(|(g, group)| {
+                // The group's cells of each row lie together: they are copied row by row into
+                // one column after the other, then each column is encoded.
+                let base = g * FLUSH_GROUP;
+                let width = group.len();
+                let mut columns = vec![0f64; width * rows];
+                for r in 0..rows {
+                    let row = &block[r * stride + base..r * stride + base + width];
+                    for (k, &v) in row.iter().enumerate() {
+                        columns[k * rows + r] = v;
+                    }
+                }
+                for (k, col) in group.iter_mut().enumerate().filter(|(_, c)| c.kept) {
+                    col.values.push_frame(&columns[k * rows..(k + 1) * rows]);
+                }
+            });
         self.block.clear();
         self.flushed = self.stamps.len();
     }
 
-    /// Adds one sample; `false` when it has no timestamp (nothing is added).
-    pub fn add(&mut self, parts: Vec<Option<Part<'_>>>) -> bool {
-        // The row's time: the first counter read without error (in a multi-machine log every
-        // machine has its own clock; relog prints one time per row).
-        let ok = |p: &&Part| !matches!(p, Part::Counter { raw, .. } if raw.status != 0);
-        let flat = parts.iter().flatten();
-        let stamp = flat
-            .clone()
-            .filter(ok)
-            .find_map(Part::stamp)
-            .or_else(|| flat.clone().find_map(Part::stamp));
-        let Some(stamp) = stamp else {
+    /// Adds one sample, scanned into `sample` from `body`; `false` when it has no timestamp
+    /// (nothing is added).
+    pub fn add(&mut self, body: &[u8], sample: &Sample) -> bool {
+        let Some(stamp) = sample.stamp(body) else {
             return false;
         };
         self.stamps.push(stamp);
         self.block.resize(self.block.len() + self.stride, f64::NAN);
-        if parts
-            .iter()
-            .flatten()
-            .any(|p| matches!(p, Part::Counter { raw, .. } if raw.status != 0))
-        {
+        if sample.has_error(body) {
             self.samples_with_errors += 1;
         }
-        for (def, part) in parts.into_iter().enumerate() {
+        for (def, &slot) in sample.slots.iter().enumerate() {
             if def >= self.defs.len() {
                 break;
             }
-            let counter_type = self.defs[def].counter_type;
-            match part {
-                Some(Part::Counter { raw, .. }) => {
-                    if let Some(c) = self.column(def, u32::MAX, counter_type, None) {
-                        self.set(c, raw);
+            match slot {
+                Slot::Counter(at) => {
+                    let c = match self.by_def[def] {
+                        Some(c) => Some(c),
+                        None => self.column(def, u32::MAX, self.defs[def].counter_type, None),
+                    };
+                    if let Some(c) = c {
+                        self.set(c, counter_raw(body, at, self.defs[def].frequency));
                     }
                 }
-                Some(Part::List(list)) => self.add_list(def, list),
-                Some(Part::Object(object)) => {
-                    for v in object.values {
+                Slot::List(start, end) => {
+                    if let Some(list) = Sample::list(body, start, end) {
+                        self.add_list(def, list);
+                    }
+                }
+                Slot::Object(k) => {
+                    for v in &sample.objects[k as usize].values {
                         if let Some(c) =
                             self.column(def, v.title, v.counter_type, v.instance.as_deref())
                         {
@@ -425,7 +439,7 @@ impl<'k> Builder<'k> {
                         }
                     }
                 }
-                None => {}
+                Slot::Missing => {}
             }
         }
         // Columns this sample did not hold: blank, and the next sample has no previous one.
@@ -542,7 +556,8 @@ mod tests {
         }
     }
 
-    fn part(status: u32, minute: u32) -> Option<Part<'static>> {
+    /// A 0x0103 sub-record body: one PDH_RAW_COUNTER at 10:MM with this status and value 5.
+    fn part(status: u32, minute: u32) -> Option<(u16, Vec<u8>)> {
         let stamp = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
             .unwrap()
             .and_hms_opt(10, minute, 0)
@@ -551,14 +566,31 @@ mod tests {
             .unwrap()
             .and_hms_opt(0, 0, 0)
             .unwrap();
-        Some(Part::Counter {
-            ft: (stamp - epoch).num_milliseconds() * 10_000,
-            raw: Raw {
-                status,
-                first: 5,
-                ..Raw::default()
-            },
-        })
+        let ft = (stamp - epoch).num_milliseconds() * 10_000;
+        let mut sub = vec![0u8; 0x24];
+        sub[0..4].copy_from_slice(&status.to_le_bytes());
+        sub[4..12].copy_from_slice(&ft.to_le_bytes());
+        sub[0x10..0x18].copy_from_slice(&5i64.to_le_bytes());
+        Some((0x0103, sub))
+    }
+
+    /// Adds a sample record of these sub-records (`None`: one that cannot be read).
+    fn add(b: &mut Builder, parts: &[Option<(u16, Vec<u8>)>]) -> bool {
+        let mut body = vec![0u8; 8];
+        for p in parts {
+            let (kind, sub) = p.clone().unwrap_or((0x0903, Vec::new()));
+            body.extend_from_slice(&0x4C42u16.to_le_bytes());
+            body.extend_from_slice(&kind.to_le_bytes());
+            body.extend_from_slice(&(sub.len() as u32 + 8).to_le_bytes());
+            body.extend_from_slice(&sub);
+        }
+        let len = body.len() as u32;
+        body[0..2].copy_from_slice(&0x4C42u16.to_le_bytes());
+        body[2..4].copy_from_slice(&3u16.to_le_bytes());
+        body[4..8].copy_from_slice(&len.to_le_bytes());
+        let mut sample = Sample::default();
+        sample.scan(&body, parts.len());
+        b.add(&body, &sample)
     }
 
     #[test]
@@ -566,8 +598,8 @@ mod tests {
         // Multi-machine logs: every machine has its own clock; an unreachable one is skipped.
         let keep = |_: &str| true;
         let mut b = Builder::new(vec![def("a"), def("b")], &keep);
-        assert!(b.add(vec![part(0x800007D0, 1), part(0, 2)]));
-        assert!(b.add(vec![part(0, 3), part(0, 4)]));
+        assert!(add(&mut b, &[part(0x800007D0, 1), part(0, 2)]));
+        assert!(add(&mut b, &[part(0, 3), part(0, 4)]));
         assert_eq!(b.samples_with_errors, 1);
         let t = b.finish("UTC".into(), 0);
         assert_eq!(t.stamps[0].format("%H:%M").to_string(), "10:02");
@@ -619,8 +651,7 @@ mod tests {
             list_sub(&[("a", 7), ("a", 8)]),
         ];
         for sub in &samples {
-            let list = super::super::samples::list(sub).unwrap();
-            assert!(b.add(vec![Some(Part::List(list))]));
+            assert!(add(&mut b, &[Some((0x0203, sub.clone()))]));
         }
         let t = b.finish("UTC".into(), 0);
         let names: Vec<&str> = t
@@ -647,7 +678,7 @@ mod tests {
             } else {
                 None
             };
-            assert!(b.add(vec![part(0, 1), second]));
+            assert!(add(&mut b, &[part(0, 1), second]));
         }
         let t = b.finish("UTC".into(), 0);
         assert_eq!(t.stamps.len(), rows);
