@@ -129,6 +129,8 @@ pub struct Builder<'k> {
     /// Per counter of the list, the columns of its last instance list.
     lists: Vec<Option<ListCache>>,
     runs: Vec<Run>,
+    /// Whether the sample being added is the first of its run (its raw samples are kept).
+    at_run_start: bool,
     /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
     pub samples_with_errors: usize,
     /// Counter types not in the table, reported once each.
@@ -158,6 +160,7 @@ impl<'k> Builder<'k> {
             stamps: Vec::new(),
             flushed: 0,
             runs: Vec::new(),
+            at_run_start: false,
             samples_with_errors: 0,
             unknown_types: HashSet::new(),
         }
@@ -293,11 +296,13 @@ impl<'k> Builder<'k> {
         });
     }
 
-    #[inline]
+    #[inline(always)]
     fn set(&mut self, c: usize, raw: Raw) {
         let row = self.stamps.len() - 1;
-        if let Some(run) = self.runs.last_mut().filter(|r| r.first_row == row) {
-            run.start.push((c, raw));
+        if self.at_run_start {
+            if let Some(run) = self.runs.last_mut() {
+                run.start.push((c, raw));
+            }
         }
         let col = &mut self.hot[c];
         if col.touched == row {
@@ -407,6 +412,8 @@ impl<'k> Builder<'k> {
             return false;
         };
         self.stamps.push(stamp);
+        let row = self.stamps.len() - 1;
+        self.at_run_start = self.runs.last().is_some_and(|r| r.first_row == row);
         self.block.resize(self.block.len() + self.stride, f64::NAN);
         if sample.has_error(body) {
             self.samples_with_errors += 1;
