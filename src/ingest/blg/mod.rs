@@ -196,10 +196,7 @@ pub fn read(
         (count, decoded)
     });
     let count = count.map_err(io)?;
-    let Decoded {
-        builder,
-        damage,
-    } = decoded;
+    let Decoded { builder, damage } = decoded;
     let Some(builder) = builder else {
         return Err(blg_error(
             name,

@@ -60,7 +60,10 @@ impl Sample {
             Slot::Counter(at) => {
                 let at = at as usize;
                 let status = u32_at(body, at).unwrap_or(0);
-                Some((filetime_local(i64_at(body, at + 4).unwrap_or(0)), status == 0))
+                Some((
+                    filetime_local(i64_at(body, at + 4).unwrap_or(0)),
+                    status == 0,
+                ))
             }
             Slot::List(start, _) => Some((
                 filetime_local(i64_at(body, start as usize + 0x10).unwrap_or(0)),

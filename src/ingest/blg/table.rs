@@ -6,18 +6,17 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
-use rayon::prelude::*;
 
 use super::counters::CounterDef;
 use super::formulas::{self, Formula, Raw};
 use super::samples::{counter_raw, List, Sample, Slot};
-use crate::ingest::series::Series;
+use crate::ingest::series::{encode_frame, Series};
 
 /// Values held per column before they are encoded as a frame: the pending cells of all columns
-/// together stay under this many (a few MB), and a frame never exceeds [`MAX_FRAME_ROWS`].
-const PENDING_CELLS: usize = 1 << 19;
+/// together stay under this many (2 MB; two blocks exist while one is encoded), and a frame never exceeds [`MAX_FRAME_ROWS`].
+const PENDING_CELLS: usize = 1 << 18;
 const MAX_FRAME_ROWS: usize = 4096;
-/// Columns encoded together by one task of a flush.
+/// Columns copied out of the block together by a flush.
 const FLUSH_GROUP: usize = 64;
 
 /// The table: header cell parts, column paths as stored, local timestamps and values.
@@ -103,6 +102,39 @@ struct Run {
     end: Vec<Option<Raw>>,
 }
 
+/// A flush being encoded on its own thread: how many columns and rows it covers, and, when
+/// done, one frame per kept column (the bytes and where each ends) and the block back.
+struct Encoding {
+    columns: usize,
+    rows: usize,
+    handle: std::thread::JoinHandle<(Vec<u8>, Vec<usize>, Vec<f64>)>,
+}
+
+/// Encodes `rows` rows of `block` (`stride` cells each), one frame per kept column, in column
+/// order. A group's cells of each row lie together: they are copied row by row into one
+/// column after the other (a cache line at a time), then each column is encoded.
+fn encode_block(block: &[f64], stride: usize, rows: usize, kept: &[bool]) -> (Vec<u8>, Vec<usize>) {
+    let mut bytes = Vec::new();
+    let mut ends = Vec::new();
+    let mut columns = Vec::new();
+    for base in (0..kept.len()).step_by(FLUSH_GROUP) {
+        let width = FLUSH_GROUP.min(kept.len() - base);
+        columns.clear();
+        columns.resize(width * rows, 0f64);
+        for r in 0..rows {
+            let row = &block[r * stride + base..r * stride + base + width];
+            for (k, &v) in row.iter().enumerate() {
+                columns[k * rows + r] = v;
+            }
+        }
+        for k in (0..width).filter(|&k| kept[base + k]) {
+            encode_frame(&mut bytes, &columns[k * rows..(k + 1) * rows]);
+            ends.push(bytes.len());
+        }
+    }
+    (bytes, ends)
+}
+
 /// Builds the table as samples arrive.
 pub struct Builder<'k> {
     defs: Vec<CounterDef>,
@@ -126,6 +158,10 @@ pub struct Builder<'k> {
     /// close together; each column becomes one frame when the block is flushed).
     block: Vec<f64>,
     stride: usize,
+    /// The block of the flush before, back from its encoding, to be filled again.
+    spare_block: Vec<f64>,
+    /// The flush being encoded.
+    encoding: Option<Encoding>,
     /// Per counter of the list, the columns of its last instance list.
     lists: Vec<Option<ListCache>>,
     runs: Vec<Run>,
@@ -149,6 +185,8 @@ impl<'k> Builder<'k> {
             hot: Vec::new(),
             block: Vec::new(),
             stride: 0,
+            spare_block: Vec::new(),
+            encoding: None,
             defs,
             keep,
             names: HashMap::new(),
@@ -377,32 +415,47 @@ impl<'k> Builder<'k> {
         }
     }
 
-    /// Encodes every column's pending values as one frame each, groups of columns on the
-    /// rayon pool (the decoding thread waits; the reading thread keeps reading meanwhile).
+    /// Hands the pending rows to a thread of their own, which encodes every column's values
+    /// as one frame while the next rows are decoded; their frames are taken at the next flush.
     fn flush(&mut self) {
+        self.collect();
         let rows = self.stamps.len() - self.flushed;
-        let (block, stride) = (&self.block, self.stride);
-        self.cols
-            .par_chunks_mut(FLUSH_GROUP)
-            .enumerate()
-            .for_each(|(g, group)| {
-                // The group's cells of each row lie together: they are copied row by row into
-                // one column after the other, then each column is encoded.
-                let base = g * FLUSH_GROUP;
-                let width = group.len();
-                let mut columns = vec![0f64; width * rows];
-                for r in 0..rows {
-                    let row = &block[r * stride + base..r * stride + base + width];
-                    for (k, &v) in row.iter().enumerate() {
-                        columns[k * rows + r] = v;
-                    }
-                }
-                for (k, col) in group.iter_mut().enumerate().filter(|(_, c)| c.kept) {
-                    col.values.push_frame(&columns[k * rows..(k + 1) * rows]);
-                }
-            });
-        self.block.clear();
+        if rows == 0 {
+            return;
+        }
+        let mut block = std::mem::take(&mut self.spare_block);
+        block.clear();
+        std::mem::swap(&mut block, &mut self.block);
+        let kept: Vec<bool> = self.cols.iter().map(|c| c.kept).collect();
+        let stride = self.stride;
+        let handle = std::thread::spawn(move || {
+            let (bytes, ends) = encode_block(&block, stride, rows, &kept);
+            (bytes, ends, block)
+        });
+        self.encoding = Some(Encoding {
+            columns: self.cols.len(),
+            rows,
+            handle,
+        });
         self.flushed = self.stamps.len();
+    }
+
+    /// Appends the frames of the flush being encoded, if any, to its columns.
+    fn collect(&mut self) {
+        let Some(e) = self.encoding.take() else {
+            return;
+        };
+        let (bytes, ends, block) = match e.handle.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let mut start = 0;
+        let kept = self.cols[..e.columns].iter_mut().filter(|c| c.kept);
+        for (col, &end) in kept.zip(&ends) {
+            col.values.append_encoded(&bytes[start..end], e.rows);
+            start = end;
+        }
+        self.spare_block = block;
     }
 
     /// Adds one sample, scanned into `sample` from `body`; `false` when it has no timestamp
@@ -524,6 +577,7 @@ impl<'k> Builder<'k> {
     /// The finished table, columns in relog's order.
     pub fn finish(mut self, zone_name: String, bias: i32) -> RelogTable {
         self.flush();
+        self.collect();
         self.order_runs();
         let mut cols = self.cols;
         cols.sort_by_key(|c| c.order);
