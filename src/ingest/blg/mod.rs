@@ -148,9 +148,15 @@ fn blg_error(name: &str, offset: u64, message: impl Into<String>) -> IngestError
 /// and whole records, so every message keeps its place among those the records give.
 enum Event {
     Damage(usize, u64, String),
-    Record(container::Record, (usize, i64)),
+    /// A record, its run, and for a sample after the counter list, the sample scanned.
+    Record(container::Record, (usize, i64), Option<samples::Sample>),
 }
 
+/// What the decoding thread gives back to be filled again: a record's body and its scan.
+type Returned = (Vec<u8>, Option<samples::Sample>);
+
+/// Scans kept for reuse at most.
+const SPARE_SAMPLES: usize = 4;
 /// Records handed over at once (bytes of their bodies): few hand-overs, little held.
 const BATCH_BYTES: usize = 1 << 20;
 /// Batches in flight between the two threads.
@@ -159,9 +165,9 @@ const BATCHES_IN_FLIGHT: usize = 2;
 /// Reads a BLG from a stream, one buffer at a time. `keep(path)` says which columns' values to
 /// keep (the others are listed, not stored).
 ///
-/// Two threads: this one reads the buffers, walks their events and joins fragments into
-/// records (the stream need not be `Send`); a second one parses the records and builds the
-/// table. Records go over in small batches, and their bodies come back to be filled again.
+/// Two threads: this one reads the buffers, walks their events, joins fragments into records
+/// and scans samples (the stream need not be `Send`); a second one builds the table from
+/// them. Records go over in small batches, and their bodies come back to be filled again.
 pub fn read(
     name: &str,
     input: impl Read,
@@ -184,10 +190,10 @@ pub fn read(
     }
     let header = header::parse(&first).map_err(|m| blg_error(name, 0x48, m))?;
     let (events, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
-    let (bodies, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+    let (back, returned) = std::sync::mpsc::channel::<Returned>();
     let (count, decoded) = std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || decode(name, received, bodies, keep));
-        let count = walk(first, &mut buffers, events, &spare);
+        let decoder = scope.spawn(move || decode(name, received, back, keep));
+        let count = walk(first, &mut buffers, events, &returned);
         // The decoder ends once the walk has dropped its sender, read error or not.
         let decoded = match decoder.join() {
             Ok(d) => d,
@@ -245,7 +251,7 @@ fn walk<R: Read>(
     first: container::Buffer,
     buffers: &mut container::Buffers<R>,
     events: std::sync::mpsc::SyncSender<Vec<Event>>,
-    spare: &std::sync::mpsc::Receiver<Vec<u8>>,
+    returned: &std::sync::mpsc::Receiver<Returned>,
 ) -> std::io::Result<usize> {
     let mut damage = Damage::relaying();
     let mut joiner = container::Joiner::default();
@@ -256,6 +262,10 @@ fn walk<R: Read>(
     // The run of buffers being read (a new one at each buffer older than the one before it)
     // and its first buffer's UTC time: runs are put in time order at the end.
     let mut run = (0usize, 0i64);
+    // The length of the counter list the table is built from (the first that is not empty):
+    // samples after it are scanned here, those before it by the decoding thread.
+    let mut list_len: Option<usize> = None;
+    let mut spare: Vec<samples::Sample> = Vec::new();
     let relay = |damage: &mut Damage, batch: &mut Vec<Event>| {
         if let Some(r) = damage.relay.as_mut() {
             batch.extend(r.drain(..).map(|(b, o, m)| Event::Damage(b, o, m)));
@@ -277,16 +287,29 @@ fn walk<R: Read>(
         if buffer.stamp != 0 {
             last_stamp = buffer.stamp;
         }
+        while let Ok((body, sample)) = returned.try_recv() {
+            joiner.give(body);
+            spare.extend(sample.filter(|_| spare.len() < SPARE_SAMPLES));
+        }
         for fragment in container::fragments(&buffer, &mut damage) {
-            if let Ok(body) = spare.try_recv() {
-                joiner.give(body);
-            }
             let record = joiner.push(buffer.index, &fragment, &mut damage);
             relay(&mut damage, &mut batch);
-            if let Some(record) = record {
-                batch_bytes += record.body.len();
-                batch.push(Event::Record(record, run));
-            }
+            let Some(record) = record else { continue };
+            let scanned = match record.kind {
+                RECORD_COUNTERS if list_len.is_none() => {
+                    let (defs, _) = counters::parse(&record.body);
+                    list_len = (!defs.is_empty()).then_some(defs.len());
+                    None
+                }
+                RECORD_SAMPLE => list_len.map(|n| {
+                    let mut sample = spare.pop().unwrap_or_default();
+                    sample.scan(&record.body, n);
+                    sample
+                }),
+                _ => None,
+            };
+            batch_bytes += record.body.len();
+            batch.push(Event::Record(record, run, scanned));
         }
         relay(&mut damage, &mut batch);
         if batch_bytes >= BATCH_BYTES {
@@ -311,11 +334,41 @@ struct Decoded<'k> {
     damage: Damage,
 }
 
+/// Adds a sample record to the table: `sample` is its scan, or (`scanned` false) is filled
+/// with it here.
+fn add_sample(
+    record: &container::Record,
+    run: (usize, i64),
+    sample: &mut samples::Sample,
+    scanned: bool,
+    b: &mut table::Builder,
+    damage: &mut Damage,
+) {
+    b.enter_run(run.0, run.1);
+    if !scanned {
+        sample.scan(&record.body, b.defs().len());
+    }
+    for p in sample.problems.drain(..) {
+        damage.at(
+            record.buffer,
+            record.at,
+            format_args!("sample {}: {p}", b.rows() + 1),
+        );
+    }
+    if !b.add(&record.body, sample) {
+        damage.at(
+            record.buffer,
+            record.at,
+            "a sample without a timestamp: skipped",
+        );
+    }
+}
+
 /// The decoding thread: counter lists, name tables and samples, in file order.
 fn decode<'k>(
     name: &str,
     received: std::sync::mpsc::Receiver<Vec<Event>>,
-    bodies: std::sync::mpsc::Sender<Vec<u8>>,
+    back: std::sync::mpsc::Sender<Returned>,
     keep: &'k (dyn Fn(&str) -> bool + Sync),
 ) -> Decoded<'k> {
     let mut damage = Damage::new(name);
@@ -323,38 +376,14 @@ fn decode<'k>(
     let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
     let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
     let mut early_bytes = 0usize;
-
-    let mut sample = samples::Sample::default();
-    let mut handle = |record: &container::Record,
-                      run: (usize, i64),
-                      builder: &mut Option<table::Builder>,
-                      damage: &mut Damage| {
-        let Some(b) = builder.as_mut() else { return };
-        b.enter_run(run.0, run.1);
-        sample.scan(&record.body, b.defs().len());
-        for p in sample.problems.drain(..) {
-            damage.at(
-                record.buffer,
-                record.at,
-                format_args!("sample {}: {p}", b.rows() + 1),
-            );
-        }
-        if !b.add(&record.body, &sample) {
-            damage.at(
-                record.buffer,
-                record.at,
-                "a sample without a timestamp: skipped",
-            );
-        }
-    };
-
+    let mut own = samples::Sample::default();
     for event in received.into_iter().flatten() {
-        let (record, run) = match event {
+        let (record, run, scanned) = match event {
             Event::Damage(buffer, offset, message) => {
                 damage.at(buffer, offset, message);
                 continue;
             }
-            Event::Record(record, run) => (record, run),
+            Event::Record(record, run, scanned) => (record, run, scanned),
         };
         match record.kind {
             RECORD_COUNTERS => {
@@ -373,10 +402,10 @@ fn decode<'k>(
                 for (m, pairs) in names.drain(..) {
                     b.add_names(&m, pairs);
                 }
-                builder = Some(b);
                 for (r, r_run) in early.drain(..) {
-                    handle(&r, r_run, &mut builder, &mut damage);
+                    add_sample(&r, r_run, &mut own, false, &mut b, &mut damage);
                 }
+                builder = Some(b);
             }
             RECORD_NAMES => {
                 let (machine, pairs) = perfdata::parse_names(&record.body);
@@ -386,10 +415,19 @@ fn decode<'k>(
                 }
             }
             RECORD_SAMPLE => {
-                if builder.is_some() {
-                    handle(&record, run, &mut builder, &mut damage);
-                    // The body goes back to be filled again (if the reader is still there).
-                    let _ = bodies.send(record.body);
+                if let Some(b) = builder.as_mut() {
+                    let returned = match scanned {
+                        Some(mut sample) => {
+                            add_sample(&record, run, &mut sample, true, b, &mut damage);
+                            Some(sample)
+                        }
+                        None => {
+                            add_sample(&record, run, &mut own, false, b, &mut damage);
+                            None
+                        }
+                    };
+                    // Given back to be filled again (if the reader is still there).
+                    let _ = back.send((record.body, returned));
                 } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
                     early_bytes += record.body.len();
                     early.push((record, run));
