@@ -35,6 +35,14 @@ impl Formula {
     pub fn is_column(self) -> bool {
         !matches!(self, Formula::Base | Formula::None)
     }
+
+    /// Whether a value needs the sample before (single-sample types never read it).
+    pub fn two_samples(self) -> bool {
+        !matches!(
+            self,
+            Formula::Raw | Formula::RawFraction | Formula::Elapsed | Formula::Base | Formula::None
+        )
+    }
 }
 
 #[derive(Deserialize)]

@@ -63,12 +63,12 @@ struct Col {
 }
 
 /// What every cell of a column reads and writes, kept apart from [`Col`] so the columns
-/// walked per sample sit close together in memory.
+/// walked per sample sit close together in memory (16 bytes each; the previous raw sample,
+/// which only two-sample types read, is kept apart too).
 struct Hot {
     formula: Formula,
     counter_type: u32,
     kept: bool,
-    prev: Option<Raw>,
     /// The row this column was last given a value in.
     touched: usize,
 }
@@ -143,6 +143,9 @@ pub struct Builder<'k> {
     names: HashMap<String, HashMap<u32, String>>,
     cols: Vec<Col>,
     hot: Vec<Hot>,
+    /// Each column's raw sample of the row before (two-sample types only; `None` after a
+    /// row without it).
+    prev: Vec<Option<Raw>>,
     /// Column of a counter of the list itself (no title, no instance), by list index.
     by_def: Vec<Option<usize>>,
     /// Column of (counter, title) without instance, and of (counter, title) and instance: looked
@@ -183,6 +186,7 @@ impl<'k> Builder<'k> {
             lists: defs.iter().map(|_| None).collect(),
             by_def: vec![None; defs.len()],
             hot: Vec::new(),
+            prev: Vec::new(),
             block: Vec::new(),
             stride: 0,
             spare_block: Vec::new(),
@@ -292,9 +296,9 @@ impl<'k> Builder<'k> {
             formula,
             counter_type,
             kept,
-            prev: None,
             touched: usize::MAX,
         });
+        self.prev.push(None);
         let c = self.cols.len() - 1;
         if c >= self.stride {
             self.widen(c + 1);
@@ -321,7 +325,7 @@ impl<'k> Builder<'k> {
         if self.runs.last().map(|r| r.id) == Some(id) {
             return;
         }
-        let end: Vec<Option<Raw>> = self.hot.iter_mut().map(|c| c.prev.take()).collect();
+        let end: Vec<Option<Raw>> = self.prev.iter_mut().map(Option::take).collect();
         if let Some(run) = self.runs.last_mut() {
             run.end = end;
         }
@@ -346,9 +350,15 @@ impl<'k> Builder<'k> {
         if col.touched == row {
             return; // the same instance twice in one sample: the first counts
         }
-        let v = formulas::value(col.formula, col.counter_type, &raw, col.prev.as_ref());
-        col.prev = Some(raw);
         col.touched = row;
+        let v = if col.formula.two_samples() {
+            let prev = &mut self.prev[c];
+            let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
+            *prev = Some(raw);
+            v
+        } else {
+            formulas::value(col.formula, col.counter_type, &raw, None)
+        };
         if col.kept {
             let at = (row - self.flushed) * self.stride + c;
             self.block[at] = v.unwrap_or(f64::NAN);
@@ -505,9 +515,9 @@ impl<'k> Builder<'k> {
         // Columns this sample did not hold: blank, and the next sample has no previous one.
         // (Their cells in the block are blank already.)
         let row = self.stamps.len() - 1;
-        for col in &mut self.hot {
+        for (col, prev) in self.hot.iter().zip(&mut self.prev) {
             if col.touched != row {
-                col.prev = None;
+                *prev = None;
             }
         }
         let pending = self.stamps.len() - self.flushed;
@@ -523,7 +533,7 @@ impl<'k> Builder<'k> {
         if self.runs.len() < 2 {
             return;
         }
-        let last_end: Vec<Option<Raw>> = self.hot.iter().map(|c| c.prev).collect();
+        let last_end: Vec<Option<Raw>> = self.prev.clone();
         if let Some(run) = self.runs.last_mut() {
             run.end = last_end;
         }
