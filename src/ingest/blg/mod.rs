@@ -5,6 +5,8 @@
 //! Layers, one per file: `container` (buffers, events, fragments), `header` (log-file header,
 //! time zone), `counters` (the counter list), `samples` and `perfdata` (sample records),
 //! `formulas` (counter types), `timezone` (tzres names), `table` (the relog table).
+//! Threads: the caller's reads, joins and scans (`walk`), a second builds the table (`decode`),
+//! and each full block of rows is encoded on one of its own (`table`); docs/blg.md, Speed.
 //! Format facts: `../shared/research/blg-format.md`; choices: `docs/blg.md`.
 
 mod container;
