@@ -268,8 +268,10 @@ fn walk<R: Read>(
     // samples after it are scanned here, those before it by the decoding thread.
     let mut list_len: Option<usize> = None;
     let mut spare: Vec<samples::Sample> = Vec::new();
-    let relay = |damage: &mut Damage, batch: &mut Vec<Event>| {
+    // Messages count towards a batch's bytes too (a long damaged stretch sends them on).
+    let relay = |damage: &mut Damage, batch: &mut Vec<Event>, bytes: &mut usize| {
         if let Some(r) = damage.relay.as_mut() {
+            *bytes += r.iter().map(|(_, _, m)| m.len()).sum::<usize>();
             batch.extend(r.drain(..).map(|(b, o, m)| Event::Damage(b, o, m)));
         }
     };
@@ -295,7 +297,7 @@ fn walk<R: Read>(
         }
         for fragment in container::fragments(&buffer, &mut damage) {
             let record = joiner.push(buffer.index, &fragment, &mut damage);
-            relay(&mut damage, &mut batch);
+            relay(&mut damage, &mut batch, &mut batch_bytes);
             let Some(record) = record else { continue };
             let scanned = match record.kind {
                 RECORD_COUNTERS if list_len.is_none() => {
@@ -313,7 +315,7 @@ fn walk<R: Read>(
             batch_bytes += record.body.len();
             batch.push(Event::Record(record, run, scanned));
         }
-        relay(&mut damage, &mut batch);
+        relay(&mut damage, &mut batch, &mut batch_bytes);
         if batch_bytes >= BATCH_BYTES {
             batch_bytes = 0;
             if events.send(std::mem::take(&mut batch)).is_err() {
@@ -324,7 +326,7 @@ fn walk<R: Read>(
         next = buffers.next_buffer()?;
     }
     joiner.finish(&mut damage);
-    relay(&mut damage, &mut batch);
+    relay(&mut damage, &mut batch, &mut batch_bytes);
     // A failed send: the decoder is gone, which the caller finds when it joins it.
     let _ = events.send(batch);
     Ok(count)
