@@ -2,8 +2,8 @@
 //! processes, one-minute samples) written by the generator as a BLG of about
 //! `PERFLEAK_BLG_MB` megabytes (default 1,024) and as PDH-CSV; each is read by
 //! `perfleak::ingest::read_file` in its own child process, so its peak RSS (VmHWM) is its own.
-//! Prints time, MB/s and peak RSS for both, and the ratios (targets: BLG time <= 0.5 x CSV,
-//! BLG peak RSS <= CSV).
+//! Prints time, CPU time, MB/s and peak RSS for both, and the ratios (targets: BLG time <= 0.5
+//! x CSV, BLG peak RSS <= CSV).
 //!
 //! `PERFLEAK_BLG_SERIES` sets the width (default 2,000 series), `PERFLEAK_BLG_DIR` a folder where
 //! the two files are written and kept (reused when present), `PERFLEAK_BLG_RUNS` how many times
@@ -54,10 +54,28 @@ fn generate(dir: &Path, mb: usize, series: usize) -> std::io::Result<(usize, blg
     Ok((rows, written))
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far.
+fn cpu_secs() -> f64 {
+    // Fields 14 and 15 of /proc/self/stat, after the command name in parentheses; in clock
+    // ticks of 1/100 s on Linux.
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<f64> = rest
+                .split_whitespace()
+                .map(|v| v.parse().unwrap_or(0.0))
+                .collect();
+            Some((f.get(11)? + f.get(12)?) / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 fn child(path: &Path) {
     let started = Instant::now();
     let log = read_file(path, &ReadOptions::default()).expect("perfleak reads the bench file");
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_secs();
     let sum: f64 = log
         .columns
         .iter()
@@ -70,7 +88,7 @@ fn child(path: &Path) {
         })
         .sum();
     println!(
-        "RESULT {secs} {} {} {} {sum}",
+        "RESULT {secs} {} {} {} {sum} {cpu}",
         peak_rss_kb(),
         log.columns.len(),
         log.timestamps.len()
@@ -83,6 +101,8 @@ struct Measured {
     columns: usize,
     rows: usize,
     sum: f64,
+    /// CPU seconds of all its threads (on a busy machine, a steadier measure than time).
+    cpu: f64,
 }
 
 fn measure(path: &Path) -> Measured {
@@ -113,6 +133,7 @@ fn measure(path: &Path) -> Measured {
         columns: f[2] as usize,
         rows: f[3] as usize,
         sum: f[4],
+        cpu: f[5],
     }
 }
 
@@ -162,8 +183,9 @@ fn main() {
     println!("BLG reads (s): {b_times}; CSV reads (s): {c_times}; best of each below");
     for (name, m, file_mb) in [("BLG", b, blg_mb), ("CSV", c, csv_mb)] {
         println!(
-            "{name}: {file_mb:.0} MB read in {:.2} s, {:.0} MB/s, peak RSS {:.0} MB, {} columns x {} rows",
+            "{name}: {file_mb:.0} MB read in {:.2} s ({:.2} CPU s), {:.0} MB/s, peak RSS {:.0} MB, {} columns x {} rows",
             m.secs,
+            m.cpu,
             file_mb / m.secs,
             m.rss_mb,
             m.columns,
@@ -174,8 +196,9 @@ fn main() {
         && b.rows == c.rows
         && (b.sum - c.sum).abs() <= 1e-12 * c.sum.abs().max(1.0);
     println!(
-        "BLG / CSV: time {:.2}x (target <= 0.5), peak RSS {:.2}x (target <= 1); same columns, rows and sum: {same}",
+        "BLG / CSV: time {:.2}x (target <= 0.5), CPU {:.2}x, peak RSS {:.2}x (target <= 1); same columns, rows and sum: {same}",
         b.secs / c.secs,
+        b.cpu / c.cpu,
         b.rss_mb / c.rss_mb
     );
 }

@@ -75,6 +75,8 @@ pub struct Buffers<R> {
     input: R,
     index: usize,
     done: bool,
+    /// A buffer's bytes given back, filled again by the next read.
+    spare: Option<Vec<u8>>,
 }
 
 impl<R: Read> Buffers<R> {
@@ -83,7 +85,13 @@ impl<R: Read> Buffers<R> {
             input,
             index: 0,
             done: false,
+            spare: None,
         }
+    }
+
+    /// Gives a buffer's bytes back for the next read (no allocation per buffer).
+    pub fn recycle(&mut self, buffer: Buffer) {
+        self.spare = Some(buffer.bytes);
     }
 
     /// The next buffer, `None` at the end; a read error ends the stream with `Err`.
@@ -91,7 +99,9 @@ impl<R: Read> Buffers<R> {
         if self.done {
             return Ok(None);
         }
-        let mut bytes = vec![0u8; BUFFER_LEN];
+        let mut bytes = self.spare.take().unwrap_or_default();
+        // Old bytes are overwritten by the read; any past what it fills are cut off below.
+        bytes.resize(BUFFER_LEN, 0);
         let mut filled = 0;
         while filled < BUFFER_LEN {
             match self.input.read(&mut bytes[filled..]) {
@@ -233,9 +243,22 @@ pub struct Record {
 #[derive(Default)]
 pub struct Joiner {
     pending: Option<(Record, u32, u32)>,
+    /// Bodies of records already read, given back to be filled again.
+    spare: Vec<Vec<u8>>,
 }
 
+/// Bodies kept for reuse at most.
+const SPARE_BODIES: usize = 4;
+
 impl Joiner {
+    /// Gives a record's body back for a later record (its capacity is what is kept).
+    pub fn give(&mut self, mut body: Vec<u8>) {
+        if self.spare.len() < SPARE_BODIES {
+            body.clear();
+            self.spare.push(body);
+        }
+    }
+
     /// Feeds one fragment; returns the record it completes, if any.
     pub fn push(&mut self, buffer: usize, f: &Fragment, damage: &mut Damage) -> Option<Record> {
         if f.count == 0 || f.index == 0 || f.index > f.count {
@@ -259,11 +282,13 @@ impl Joiner {
                     ),
                 );
             }
+            let mut body = self.spare.pop().unwrap_or_default();
+            body.extend_from_slice(f.body);
             let record = Record {
                 kind: f.kind,
                 buffer,
                 at: f.at,
-                body: f.body.to_vec(),
+                body,
             };
             if f.count == 1 {
                 return Some(record);

@@ -35,6 +35,14 @@ impl Formula {
     pub fn is_column(self) -> bool {
         !matches!(self, Formula::Base | Formula::None)
     }
+
+    /// Whether a value needs the sample before (single-sample types never read it).
+    pub fn two_samples(self) -> bool {
+        !matches!(
+            self,
+            Formula::Raw | Formula::RawFraction | Formula::Elapsed | Formula::Base | Formula::None
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -93,6 +101,7 @@ fn is_dword(counter_type: u32) -> bool {
 /// - an inverse timer slightly over its wall time (idle > elapsed) prints 0, not a negative;
 /// - percentages are not capped at 100 (several CPUs, % Disk Time);
 /// - a zero denominator prints 0 (no operations in the interval).
+#[inline]
 pub fn value(formula: Formula, counter_type: u32, cur: &Raw, prev: Option<&Raw>) -> Option<f64> {
     if cur.status != 0 {
         return None;

@@ -5,6 +5,8 @@
 //! Layers, one per file: `container` (buffers, events, fragments), `header` (log-file header,
 //! time zone), `counters` (the counter list), `samples` and `perfdata` (sample records),
 //! `formulas` (counter types), `timezone` (tzres names), `table` (the relog table).
+//! Threads: the caller's reads, joins and scans (`walk`), a second builds the table (`decode`),
+//! and each full block of rows is encoded on one of its own (`table`); docs/blg.md, Speed.
 //! Format facts: `../shared/research/blg-format.md`; choices: `docs/blg.md`.
 
 mod container;
@@ -44,6 +46,8 @@ pub struct Damage {
     file: String,
     list: Vec<String>,
     count: usize,
+    /// On the reading thread: every message, with its place, for the decoding thread's list.
+    relay: Option<Vec<(usize, u64, String)>>,
 }
 
 impl Damage {
@@ -52,10 +56,23 @@ impl Damage {
             file: file.to_string(),
             list: Vec::new(),
             count: 0,
+            relay: None,
+        }
+    }
+
+    /// Damage that is only passed on (to the decoding thread, which lists and counts it).
+    fn relaying() -> Self {
+        Damage {
+            relay: Some(Vec::new()),
+            ..Damage::new("")
         }
     }
 
     pub fn at(&mut self, buffer: usize, offset: u64, message: impl std::fmt::Display) {
+        if let Some(relay) = self.relay.as_mut() {
+            relay.push((buffer, offset, message.to_string()));
+            return;
+        }
         self.count += 1;
         if self.count <= MAX_LISTED {
             self.list.push(format!(
@@ -129,12 +146,34 @@ fn blg_error(name: &str, offset: u64, message: impl Into<String>) -> IngestError
     }
 }
 
+/// What the reading thread hands the decoding one, in file order: damage met in the container
+/// and whole records, so every message keeps its place among those the records give.
+enum Event {
+    Damage(usize, u64, String),
+    /// A record, its run, and for a sample after the counter list, the sample scanned.
+    Record(container::Record, (usize, i64), Option<samples::Sample>),
+}
+
+/// What the decoding thread gives back to be filled again: a record's body and its scan.
+type Returned = (Vec<u8>, Option<samples::Sample>);
+
+/// Scans kept for reuse at most.
+const SPARE_SAMPLES: usize = 4;
+/// Records handed over at once (bytes of their bodies): few hand-overs, little held.
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches in flight between the two threads.
+const BATCHES_IN_FLIGHT: usize = 2;
+
 /// Reads a BLG from a stream, one buffer at a time. `keep(path)` says which columns' values to
 /// keep (the others are listed, not stored).
+///
+/// Two threads: this one reads the buffers, walks their events, joins fragments into records
+/// and scans samples (the stream need not be `Send`); a second one builds the table from
+/// them. Records go over in small batches, and their bodies come back to be filled again.
 pub fn read(
     name: &str,
     input: impl Read,
-    keep: &dyn Fn(&str) -> bool,
+    keep: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<BlgLog, IngestError> {
     let mut buffers = container::Buffers::new(input);
     let io = |e| IngestError::io(name, e);
@@ -152,116 +191,20 @@ pub fn read(
         ));
     }
     let header = header::parse(&first).map_err(|m| blg_error(name, 0x48, m))?;
-    let mut damage = Damage::new(name);
-    let mut joiner = container::Joiner::default();
-    let mut builder: Option<table::Builder> = None;
-    let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
-    let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
-    let mut early_bytes = 0usize;
-    let mut count = 0usize;
-    let mut last_stamp = first.stamp;
-    let mut no_stamp = 0usize;
-    // The run of buffers being read (a new one at each buffer older than the one before it)
-    // and its first buffer's UTC time: runs are put in time order at the end.
-    let mut run = (0usize, 0i64);
-
-    let handle = |record: container::Record,
-                  run: (usize, i64),
-                  builder: &mut Option<table::Builder>,
-                  damage: &mut Damage,
-                  no_stamp: &mut usize| {
-        let Some(b) = builder.as_mut() else { return };
-        b.enter_run(run.0, run.1);
-        let defs = b.defs();
-        let (parts, problems) = samples::parse(&record.body, defs.len(), |i| {
-            defs.get(i).map_or(0, |d| d.frequency)
-        });
-        for p in problems {
-            damage.at(
-                record.buffer,
-                record.at,
-                format_args!("sample {}: {p}", b.rows() + 1),
-            );
-        }
-        if !b.add(parts) {
-            *no_stamp += 1;
-            damage.at(
-                record.buffer,
-                record.at,
-                "a sample without a timestamp: skipped",
-            );
-        }
-    };
-
-    let mut next = Some(first);
-    while let Some(buffer) = next.take() {
-        count += 1;
-        if buffer.stamp != 0 && last_stamp != 0 && buffer.stamp < last_stamp {
-            damage.at(
-                buffer.index,
-                buffer.offset,
-                "this buffer is older than the one before it (a circular log that wrapped, or buffers out of order): its samples are put in time order",
-            );
-            run = (run.0 + 1, buffer.stamp);
-        } else if run.1 == 0 {
-            run.1 = buffer.stamp;
-        }
-        if buffer.stamp != 0 {
-            last_stamp = buffer.stamp;
-        }
-        for fragment in container::fragments(&buffer, &mut damage) {
-            let Some(record) = joiner.push(buffer.index, &fragment, &mut damage) else {
-                continue;
-            };
-            match record.kind {
-                RECORD_COUNTERS => {
-                    let (defs, problem) = counters::parse(&record.body);
-                    if let Some(p) = problem {
-                        damage.at(record.buffer, record.at, p);
-                    }
-                    if builder.is_some() {
-                        damage.at(record.buffer, record.at, "a second counter list: ignored");
-                        continue;
-                    }
-                    if defs.is_empty() {
-                        continue;
-                    }
-                    let mut b = table::Builder::new(defs, keep);
-                    for (m, pairs) in names.drain(..) {
-                        b.add_names(&m, pairs);
-                    }
-                    builder = Some(b);
-                    for (r, r_run) in early.drain(..) {
-                        handle(r, r_run, &mut builder, &mut damage, &mut no_stamp);
-                    }
-                }
-                RECORD_NAMES => {
-                    let (machine, pairs) = perfdata::parse_names(&record.body);
-                    match builder.as_mut() {
-                        Some(b) => b.add_names(&machine, pairs),
-                        None => names.push((machine, pairs)),
-                    }
-                }
-                RECORD_SAMPLE => {
-                    if builder.is_some() {
-                        handle(record, run, &mut builder, &mut damage, &mut no_stamp);
-                    } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
-                        early_bytes += record.body.len();
-                        early.push((record, run));
-                    } else {
-                        damage.at(
-                            record.buffer,
-                            record.at,
-                            "a sample before any counter list, past 64 MiB of them: skipped",
-                        );
-                    }
-                }
-                _ => {} // the end-of-log catalog (35) and anything unknown
-            }
-        }
-        next = buffers.next_buffer().map_err(io)?;
-    }
-    joiner.finish(&mut damage);
+    let (events, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
+    let (back, returned) = std::sync::mpsc::channel::<Returned>();
+    let (count, decoded) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || decode(name, received, back, keep));
+        let count = walk(first, &mut buffers, events, &returned);
+        // The decoder ends once the walk has dropped its sender, read error or not.
+        let decoded = match decoder.join() {
+            Ok(d) => d,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (count, decoded)
+    });
+    let count = count.map_err(io)?;
+    let Decoded { builder, damage } = decoded;
     let Some(builder) = builder else {
         return Err(blg_error(
             name,
@@ -303,6 +246,209 @@ pub fn read(
     })
 }
 
+/// The reading thread: buffers, their events and joined records, in file order, sent in
+/// batches; returns how many buffers were read. A failed send means the decoder is gone
+/// (it panicked): reading stops and the panic is raised by the caller.
+fn walk<R: Read>(
+    first: container::Buffer,
+    buffers: &mut container::Buffers<R>,
+    events: std::sync::mpsc::SyncSender<Vec<Event>>,
+    returned: &std::sync::mpsc::Receiver<Returned>,
+) -> std::io::Result<usize> {
+    let mut damage = Damage::relaying();
+    let mut joiner = container::Joiner::default();
+    let mut batch: Vec<Event> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut count = 0usize;
+    let mut last_stamp = first.stamp;
+    // The run of buffers being read (a new one at each buffer older than the one before it)
+    // and its first buffer's UTC time: runs are put in time order at the end.
+    let mut run = (0usize, 0i64);
+    // The length of the counter list the table is built from (the first that is not empty):
+    // samples after it are scanned here, those before it by the decoding thread.
+    let mut list_len: Option<usize> = None;
+    let mut spare: Vec<samples::Sample> = Vec::new();
+    // Messages count towards a batch's bytes too (a long damaged stretch sends them on).
+    let relay = |damage: &mut Damage, batch: &mut Vec<Event>, bytes: &mut usize| {
+        if let Some(r) = damage.relay.as_mut() {
+            *bytes += r.iter().map(|(_, _, m)| m.len()).sum::<usize>();
+            batch.extend(r.drain(..).map(|(b, o, m)| Event::Damage(b, o, m)));
+        }
+    };
+    let mut next = Some(first);
+    while let Some(buffer) = next.take() {
+        count += 1;
+        if buffer.stamp != 0 && last_stamp != 0 && buffer.stamp < last_stamp {
+            damage.at(
+                buffer.index,
+                buffer.offset,
+                "this buffer is older than the one before it (a circular log that wrapped, or buffers out of order): its samples are put in time order",
+            );
+            run = (run.0 + 1, buffer.stamp);
+        } else if run.1 == 0 {
+            run.1 = buffer.stamp;
+        }
+        if buffer.stamp != 0 {
+            last_stamp = buffer.stamp;
+        }
+        while let Ok((body, sample)) = returned.try_recv() {
+            joiner.give(body);
+            spare.extend(sample.filter(|_| spare.len() < SPARE_SAMPLES));
+        }
+        for fragment in container::fragments(&buffer, &mut damage) {
+            let record = joiner.push(buffer.index, &fragment, &mut damage);
+            relay(&mut damage, &mut batch, &mut batch_bytes);
+            let Some(record) = record else { continue };
+            let scanned = match record.kind {
+                RECORD_COUNTERS if list_len.is_none() => {
+                    let (defs, _) = counters::parse(&record.body);
+                    list_len = (!defs.is_empty()).then_some(defs.len());
+                    None
+                }
+                RECORD_SAMPLE => list_len.map(|n| {
+                    let mut sample = spare.pop().unwrap_or_default();
+                    sample.scan(&record.body, n);
+                    sample
+                }),
+                _ => None,
+            };
+            batch_bytes += record.body.len();
+            batch.push(Event::Record(record, run, scanned));
+        }
+        relay(&mut damage, &mut batch, &mut batch_bytes);
+        if batch_bytes >= BATCH_BYTES {
+            batch_bytes = 0;
+            if events.send(std::mem::take(&mut batch)).is_err() {
+                return Ok(count);
+            }
+        }
+        buffers.recycle(buffer);
+        next = buffers.next_buffer()?;
+    }
+    joiner.finish(&mut damage);
+    relay(&mut damage, &mut batch, &mut batch_bytes);
+    // A failed send: the decoder is gone, which the caller finds when it joins it.
+    let _ = events.send(batch);
+    Ok(count)
+}
+
+/// What the decoding thread made of the records.
+struct Decoded<'k> {
+    builder: Option<table::Builder<'k>>,
+    damage: Damage,
+}
+
+/// Adds a sample record to the table: `sample` is its scan, or (`scanned` false) is filled
+/// with it here.
+fn add_sample(
+    record: &container::Record,
+    run: (usize, i64),
+    sample: &mut samples::Sample,
+    scanned: bool,
+    b: &mut table::Builder,
+    damage: &mut Damage,
+) {
+    b.enter_run(run.0, run.1);
+    if !scanned {
+        sample.scan(&record.body, b.defs().len());
+    }
+    for p in sample.problems.drain(..) {
+        damage.at(
+            record.buffer,
+            record.at,
+            format_args!("sample {}: {p}", b.rows() + 1),
+        );
+    }
+    if !b.add(&record.body, sample) {
+        damage.at(
+            record.buffer,
+            record.at,
+            "a sample without a timestamp: skipped",
+        );
+    }
+}
+
+/// The decoding thread: counter lists, name tables and samples, in file order.
+fn decode<'k>(
+    name: &str,
+    received: std::sync::mpsc::Receiver<Vec<Event>>,
+    back: std::sync::mpsc::Sender<Returned>,
+    keep: &'k (dyn Fn(&str) -> bool + Sync),
+) -> Decoded<'k> {
+    let mut damage = Damage::new(name);
+    let mut builder: Option<table::Builder> = None;
+    let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
+    let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
+    let mut early_bytes = 0usize;
+    let mut own = samples::Sample::default();
+    for event in received.into_iter().flatten() {
+        let (record, run, scanned) = match event {
+            Event::Damage(buffer, offset, message) => {
+                damage.at(buffer, offset, message);
+                continue;
+            }
+            Event::Record(record, run, scanned) => (record, run, scanned),
+        };
+        match record.kind {
+            RECORD_COUNTERS => {
+                let (defs, problem) = counters::parse(&record.body);
+                if let Some(p) = problem {
+                    damage.at(record.buffer, record.at, p);
+                }
+                if builder.is_some() {
+                    damage.at(record.buffer, record.at, "a second counter list: ignored");
+                    continue;
+                }
+                if defs.is_empty() {
+                    continue;
+                }
+                let mut b = table::Builder::new(defs, keep);
+                for (m, pairs) in names.drain(..) {
+                    b.add_names(&m, pairs);
+                }
+                for (r, r_run) in early.drain(..) {
+                    add_sample(&r, r_run, &mut own, false, &mut b, &mut damage);
+                }
+                builder = Some(b);
+            }
+            RECORD_NAMES => {
+                let (machine, pairs) = perfdata::parse_names(&record.body);
+                match builder.as_mut() {
+                    Some(b) => b.add_names(&machine, pairs),
+                    None => names.push((machine, pairs)),
+                }
+            }
+            RECORD_SAMPLE => {
+                if let Some(b) = builder.as_mut() {
+                    let returned = match scanned {
+                        Some(mut sample) => {
+                            add_sample(&record, run, &mut sample, true, b, &mut damage);
+                            Some(sample)
+                        }
+                        None => {
+                            add_sample(&record, run, &mut own, false, b, &mut damage);
+                            None
+                        }
+                    };
+                    // Given back to be filled again (if the reader is still there).
+                    let _ = back.send((record.body, returned));
+                } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
+                    early_bytes += record.body.len();
+                    early.push((record, run));
+                } else {
+                    damage.at(
+                        record.buffer,
+                        record.at,
+                        "a sample before any counter list, past 64 MiB of them: skipped",
+                    );
+                }
+            }
+            _ => {} // the end-of-log catalog (35) and anything unknown
+        }
+    }
+    Decoded { builder, damage }
+}
+
 /// A column path parsed as the CSV reader does, or kept whole when it is no counter path.
 fn counter_path(raw: &str) -> CounterPath {
     CounterPath::parse(raw).unwrap_or_else(|_| CounterPath {
@@ -324,7 +470,7 @@ pub fn needed_by_analysis(path: &str) -> bool {
 
 /// The [`PerfLog`] of a BLG read from a stream.
 pub fn read_log(name: &str, input: impl Read, all_columns: bool) -> Result<PerfLog, IngestError> {
-    let keep = |p: &str| all_columns || needed_by_analysis(p);
+    let keep = move |p: &str| all_columns || needed_by_analysis(p);
     let blg = read(name, input, &keep)?;
     Ok(to_perflog(name, blg))
 }

@@ -15,23 +15,144 @@ const KIND_OBJECT: u16 = 0x0503;
 /// Items of a 0x0203 list: name offset, unknown, FirstValue, SecondValue.
 const LIST_ITEM_LEN: usize = 24;
 
-/// What one counter of the list holds in one sample. Stamps stay FILETIMEs until a row takes
-/// one (a date is built once per row, not once per counter).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Part<'a> {
-    /// A single counter (its own instance, if any).
-    Counter { ft: i64, raw: Raw },
-    /// A wildcard's instances at this moment, checked but left in the record's bytes.
-    List(List<'a>),
-    /// A whole object.
-    Object(ObjectSample),
+/// Where one counter of the list lies in a sample, found sound by [`Sample::scan`]; its values
+/// are read from the record's bytes when the table takes them (nothing is copied per counter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    /// Unreadable: its problem is listed, its cells are blank.
+    Missing,
+    /// A single counter (its own instance, if any): the PDH_RAW_COUNTER's offset in the body.
+    Counter(u32),
+    /// A wildcard's instances at this moment: the list's bytes in the body.
+    List(u32, u32),
+    /// A whole object: its index in [`Sample::objects`].
+    Object(u32),
 }
 
-impl Part<'_> {
-    pub fn stamp(&self) -> Option<NaiveDateTime> {
-        match self {
-            Part::Counter { ft, .. } | Part::List(List { ft, .. }) => filetime_local(*ft),
-            Part::Object(o) => o.stamp,
+/// One sample record scanned: a slot per counter of the list (in list order), the whole
+/// objects decoded, and messages for damage. Kept from sample to sample (no allocation each).
+#[derive(Debug, Default)]
+pub struct Sample {
+    pub slots: Vec<Slot>,
+    pub objects: Vec<ObjectSample>,
+    pub problems: Vec<String>,
+}
+
+/// A single counter's PDH_RAW_COUNTER at `at` of `body` (checked by [`Sample::scan`]).
+#[inline]
+pub fn counter_raw(body: &[u8], at: u32, frequency: i64) -> Raw {
+    let sub = &body[at as usize..at as usize + 0x24];
+    let word = |i: usize| i64::from_le_bytes(sub[i..i + 8].try_into().expect("8 bytes"));
+    Raw {
+        status: u32::from_le_bytes(sub[0..4].try_into().expect("4 bytes")),
+        first: word(0x10),
+        second: word(0x18),
+        multi: u32::from_le_bytes(sub[0x20..0x24].try_into().expect("4 bytes")),
+        frequency,
+    }
+}
+
+impl Sample {
+    /// The stamp (FILETIME) of a readable part, and whether it was read without error.
+    fn part_stamp(&self, body: &[u8], slot: Slot) -> Option<(Option<NaiveDateTime>, bool)> {
+        match slot {
+            Slot::Missing => None,
+            Slot::Counter(at) => {
+                let at = at as usize;
+                let status = u32_at(body, at).unwrap_or(0);
+                Some((
+                    filetime_local(i64_at(body, at + 4).unwrap_or(0)),
+                    status == 0,
+                ))
+            }
+            Slot::List(start, _) => Some((
+                filetime_local(i64_at(body, start as usize + 0x10).unwrap_or(0)),
+                true,
+            )),
+            Slot::Object(k) => Some((self.objects[k as usize].stamp, true)),
+        }
+    }
+
+    /// The row's time: the first counter read without error (in a multi-machine log every
+    /// machine has its own clock; relog prints one time per row), else the first at all.
+    pub fn stamp(&self, body: &[u8]) -> Option<NaiveDateTime> {
+        let stamps = || self.slots.iter().filter_map(|&s| self.part_stamp(body, s));
+        stamps()
+            .filter(|&(_, ok)| ok)
+            .find_map(|(t, _)| t)
+            .or_else(|| stamps().find_map(|(t, _)| t))
+    }
+
+    /// Whether some single counter reported a non-zero status (PDH_CSTATUS_*).
+    pub fn has_error(&self, body: &[u8]) -> bool {
+        self.slots.iter().any(|&s| match s {
+            Slot::Counter(at) => u32_at(body, at as usize).unwrap_or(0) != 0,
+            _ => false,
+        })
+    }
+
+    /// The instance list of a [`Slot::List`].
+    pub fn list<'a>(body: &'a [u8], start: u32, end: u32) -> Option<List<'a>> {
+        list(&body[start as usize..end as usize]).ok()
+    }
+
+    /// Scans a sample body: one slot per counter (`Missing` for a part that could not be
+    /// read), with messages for damage. `counters` says how many parts to expect.
+    pub fn scan(&mut self, body: &[u8], counters: usize) {
+        self.slots.clear();
+        self.objects.clear();
+        self.problems.clear();
+        let outer_len = match (u16_at(body, 0), u16_at(body, 2), u32_at(body, 4)) {
+            (Some(BL), Some(KIND_SAMPLE), Some(len)) if len as usize >= 8 => {
+                (len as usize).min(body.len())
+            }
+            _ => {
+                self.problems
+                    .push("the sample record does not start with its BL header".to_string());
+                return;
+            }
+        };
+        let mut at = 8;
+        while at + 8 <= outer_len && self.slots.len() < counters {
+            let (mark, kind, len) = (
+                u16_at(body, at).unwrap_or(0),
+                u16_at(body, at + 2).unwrap_or(0),
+                u32_at(body, at + 4).unwrap_or(0) as usize,
+            );
+            if mark != BL || len < 8 || at + len > outer_len {
+                self.problems.push(format!(
+                    "sub-record {} at byte {at} of the sample is unsound (length {len}): the sample's remaining counters are blank",
+                    self.slots.len() + 1
+                ));
+                break;
+            }
+            let (start, end) = (at + 8, at + len);
+            let sub = &body[start..end];
+            let slot = match kind {
+                KIND_COUNTER if sub.len() < 0x24 => Err("a PDH_RAW_COUNTER is cut short".into()),
+                KIND_COUNTER => Ok(Slot::Counter(start as u32)),
+                KIND_LIST => list(sub).map(|_| Slot::List(start as u32, end as u32)),
+                KIND_OBJECT => perfdata::parse(sub).map(|o| {
+                    self.objects.push(o);
+                    Slot::Object(self.objects.len() as u32 - 1)
+                }),
+                other => Err(format!("sub-record kind {other:#06x} is unknown")),
+            };
+            let slot = slot.unwrap_or_else(|message| {
+                self.problems.push(format!(
+                    "counter {} of the sample: {message}",
+                    self.slots.len() + 1
+                ));
+                Slot::Missing
+            });
+            self.slots.push(slot);
+            at += len;
+        }
+        if self.slots.len() < counters {
+            self.problems.push(format!(
+                "the sample holds {} of the list's {counters} counters: the others are blank",
+                self.slots.len()
+            ));
         }
     }
 }
@@ -97,81 +218,6 @@ pub fn filetime_local(ft: i64) -> Option<NaiveDateTime> {
     epoch.checked_add_signed(chrono::Duration::milliseconds(ft / 10_000))
 }
 
-/// Parses a sample body into one part per counter (`None` for a part that could not be read),
-/// with messages for damage. `counters` says how many parts to expect and `frequency(i)` gives
-/// counter i's time base.
-pub fn parse(
-    body: &[u8],
-    counters: usize,
-    frequency: impl Fn(usize) -> i64,
-) -> (Vec<Option<Part<'_>>>, Vec<String>) {
-    let mut parts = Vec::with_capacity(counters);
-    let mut problems = Vec::new();
-    let outer_len = match (u16_at(body, 0), u16_at(body, 2), u32_at(body, 4)) {
-        (Some(BL), Some(KIND_SAMPLE), Some(len)) if len as usize >= 8 => {
-            (len as usize).min(body.len())
-        }
-        _ => {
-            problems.push("the sample record does not start with its BL header".to_string());
-            return (parts, problems);
-        }
-    };
-    let mut at = 8;
-    while at + 8 <= outer_len && parts.len() < counters {
-        let (mark, kind, len) = (
-            u16_at(body, at).unwrap_or(0),
-            u16_at(body, at + 2).unwrap_or(0),
-            u32_at(body, at + 4).unwrap_or(0) as usize,
-        );
-        if mark != BL || len < 8 || at + len > outer_len {
-            problems.push(format!(
-                "sub-record {} at byte {at} of the sample is unsound (length {len}): the sample's remaining counters are blank",
-                parts.len() + 1
-            ));
-            break;
-        }
-        let sub = &body[at + 8..at + len];
-        let i = parts.len();
-        let part = match kind {
-            KIND_COUNTER => counter(sub, frequency(i)),
-            KIND_LIST => list(sub).map(Part::List),
-            KIND_OBJECT => perfdata::parse(sub).map(Part::Object),
-            other => Err(format!("sub-record kind {other:#06x} is unknown")),
-        };
-        match part {
-            Ok(p) => parts.push(Some(p)),
-            Err(message) => {
-                problems.push(format!("counter {} of the sample: {message}", i + 1));
-                parts.push(None);
-            }
-        }
-        at += len;
-    }
-    if parts.len() < counters {
-        problems.push(format!(
-            "the sample holds {} of the list's {counters} counters: the others are blank",
-            parts.len()
-        ));
-    }
-    (parts, problems)
-}
-
-fn counter(sub: &[u8], frequency: i64) -> Result<Part<'_>, String> {
-    if sub.len() < 0x24 {
-        return Err("a PDH_RAW_COUNTER is cut short".into());
-    }
-    Ok(Part::Counter {
-        ft: i64_at(sub, 4).unwrap_or(0),
-        raw: Raw {
-            status: u32_at(sub, 0).unwrap_or(0),
-            first: i64_at(sub, 0x10).unwrap_or(0),
-            second: i64_at(sub, 0x18).unwrap_or(0),
-            multi: u32_at(sub, 0x20).unwrap_or(0),
-            frequency,
-        },
-    })
-}
-
 pub(super) fn list(sub: &[u8]) -> Result<List<'_>, String> {
     let count = u32_at(sub, 4).ok_or("an instance list is cut short")? as usize;
     // The count is trusted only as far as the bytes present hold items.
@@ -220,7 +266,7 @@ mod tests {
         let l = list(&body).unwrap();
         assert_eq!(l.names(), ["svchost", "w3wp", "svchost#1", "svchost#2"]);
         assert_eq!(l.raw(2, 1).first, 2);
-        assert!(Part::List(l).stamp().is_some());
+        assert!(filetime_local(l.ft).is_some());
     }
 
     #[test]

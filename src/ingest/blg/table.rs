@@ -9,13 +9,15 @@ use chrono::NaiveDateTime;
 
 use super::counters::CounterDef;
 use super::formulas::{self, Formula, Raw};
-use super::samples::{List, Part};
-use crate::ingest::series::Series;
+use super::samples::{counter_raw, List, Sample, Slot};
+use crate::ingest::series::{encode_frame, Series};
 
 /// Values held per column before they are encoded as a frame: the pending cells of all columns
-/// together stay under this many (a few MB), and a frame never exceeds [`MAX_FRAME_ROWS`].
-const PENDING_CELLS: usize = 1 << 19;
+/// together stay under this many (2 MB; two blocks exist while one is encoded), and a frame never exceeds [`MAX_FRAME_ROWS`].
+const PENDING_CELLS: usize = 1 << 18;
 const MAX_FRAME_ROWS: usize = 4096;
+/// Columns copied out of the block together by a flush.
+const FLUSH_GROUP: usize = 64;
 
 /// The table: header cell parts, column paths as stored, local timestamps and values.
 #[derive(Debug, Clone, Default)]
@@ -61,12 +63,12 @@ struct Col {
 }
 
 /// What every cell of a column reads and writes, kept apart from [`Col`] so the columns
-/// walked per sample sit close together in memory.
+/// walked per sample sit close together in memory (16 bytes each; the previous raw sample,
+/// which only two-sample types read, is kept apart too).
 struct Hot {
     formula: Formula,
     counter_type: u32,
     kept: bool,
-    prev: Option<Raw>,
     /// The row this column was last given a value in.
     touched: usize,
 }
@@ -100,14 +102,50 @@ struct Run {
     end: Vec<Option<Raw>>,
 }
 
+/// A flush being encoded on its own thread: how many columns and rows it covers, and, when
+/// done, one frame per kept column (the bytes and where each ends) and the block back.
+struct Encoding {
+    columns: usize,
+    rows: usize,
+    handle: std::thread::JoinHandle<(Vec<u8>, Vec<usize>, Vec<f64>)>,
+}
+
+/// Encodes `rows` rows of `block` (`stride` cells each), one frame per kept column, in column
+/// order. A group's cells of each row lie together: they are copied row by row into one
+/// column after the other (a cache line at a time), then each column is encoded.
+fn encode_block(block: &[f64], stride: usize, rows: usize, kept: &[bool]) -> (Vec<u8>, Vec<usize>) {
+    let mut bytes = Vec::new();
+    let mut ends = Vec::new();
+    let mut columns = Vec::new();
+    for base in (0..kept.len()).step_by(FLUSH_GROUP) {
+        let width = FLUSH_GROUP.min(kept.len() - base);
+        columns.clear();
+        columns.resize(width * rows, 0f64);
+        for r in 0..rows {
+            let row = &block[r * stride + base..r * stride + base + width];
+            for (k, &v) in row.iter().enumerate() {
+                columns[k * rows + r] = v;
+            }
+        }
+        for k in (0..width).filter(|&k| kept[base + k]) {
+            encode_frame(&mut bytes, &columns[k * rows..(k + 1) * rows]);
+            ends.push(bytes.len());
+        }
+    }
+    (bytes, ends)
+}
+
 /// Builds the table as samples arrive.
 pub struct Builder<'k> {
     defs: Vec<CounterDef>,
-    keep: &'k dyn Fn(&str) -> bool,
+    keep: &'k (dyn Fn(&str) -> bool + Sync),
     /// Counter-name tables by machine (lower case, without `\\`).
     names: HashMap<String, HashMap<u32, String>>,
     cols: Vec<Col>,
     hot: Vec<Hot>,
+    /// Each column's raw sample of the row before (two-sample types only; `None` after a
+    /// row without it).
+    prev: Vec<Option<Raw>>,
     /// Column of a counter of the list itself (no title, no instance), by list index.
     by_def: Vec<Option<usize>>,
     /// Column of (counter, title) without instance, and of (counter, title) and instance: looked
@@ -123,9 +161,15 @@ pub struct Builder<'k> {
     /// close together; each column becomes one frame when the block is flushed).
     block: Vec<f64>,
     stride: usize,
+    /// The block of the flush before, back from its encoding, to be filled again.
+    spare_block: Vec<f64>,
+    /// The flush being encoded.
+    encoding: Option<Encoding>,
     /// Per counter of the list, the columns of its last instance list.
     lists: Vec<Option<ListCache>>,
     runs: Vec<Run>,
+    /// Whether the sample being added is the first of its run (its raw samples are kept).
+    at_run_start: bool,
     /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
     pub samples_with_errors: usize,
     /// Counter types not in the table, reported once each.
@@ -137,13 +181,16 @@ fn machine_key(m: &str) -> String {
 }
 
 impl<'k> Builder<'k> {
-    pub fn new(defs: Vec<CounterDef>, keep: &'k dyn Fn(&str) -> bool) -> Self {
+    pub fn new(defs: Vec<CounterDef>, keep: &'k (dyn Fn(&str) -> bool + Sync)) -> Self {
         Builder {
             lists: defs.iter().map(|_| None).collect(),
             by_def: vec![None; defs.len()],
             hot: Vec::new(),
+            prev: Vec::new(),
             block: Vec::new(),
             stride: 0,
+            spare_block: Vec::new(),
+            encoding: None,
             defs,
             keep,
             names: HashMap::new(),
@@ -155,6 +202,7 @@ impl<'k> Builder<'k> {
             stamps: Vec::new(),
             flushed: 0,
             runs: Vec::new(),
+            at_run_start: false,
             samples_with_errors: 0,
             unknown_types: HashSet::new(),
         }
@@ -248,9 +296,9 @@ impl<'k> Builder<'k> {
             formula,
             counter_type,
             kept,
-            prev: None,
             touched: usize::MAX,
         });
+        self.prev.push(None);
         let c = self.cols.len() - 1;
         if c >= self.stride {
             self.widen(c + 1);
@@ -277,7 +325,7 @@ impl<'k> Builder<'k> {
         if self.runs.last().map(|r| r.id) == Some(id) {
             return;
         }
-        let end: Vec<Option<Raw>> = self.hot.iter_mut().map(|c| c.prev.take()).collect();
+        let end: Vec<Option<Raw>> = self.prev.iter_mut().map(Option::take).collect();
         if let Some(run) = self.runs.last_mut() {
             run.end = end;
         }
@@ -290,18 +338,27 @@ impl<'k> Builder<'k> {
         });
     }
 
+    #[inline(always)]
     fn set(&mut self, c: usize, raw: Raw) {
         let row = self.stamps.len() - 1;
-        if let Some(run) = self.runs.last_mut().filter(|r| r.first_row == row) {
-            run.start.push((c, raw));
+        if self.at_run_start {
+            if let Some(run) = self.runs.last_mut() {
+                run.start.push((c, raw));
+            }
         }
         let col = &mut self.hot[c];
         if col.touched == row {
             return; // the same instance twice in one sample: the first counts
         }
-        let v = formulas::value(col.formula, col.counter_type, &raw, col.prev.as_ref());
-        col.prev = Some(raw);
         col.touched = row;
+        let v = if col.formula.two_samples() {
+            let prev = &mut self.prev[c];
+            let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
+            *prev = Some(raw);
+            v
+        } else {
+            formulas::value(col.formula, col.counter_type, &raw, None)
+        };
         if col.kept {
             let at = (row - self.flushed) * self.stride + c;
             self.block[at] = v.unwrap_or(f64::NAN);
@@ -368,56 +425,83 @@ impl<'k> Builder<'k> {
         }
     }
 
-    /// Encodes every column's pending values as one frame each.
+    /// Hands the pending rows to a thread of their own, which encodes every column's values
+    /// as one frame while the next rows are decoded; their frames are taken at the next flush.
     fn flush(&mut self) {
+        self.collect();
         let rows = self.stamps.len() - self.flushed;
-        let mut frame = Vec::with_capacity(rows);
-        for (c, col) in self.cols.iter_mut().enumerate().filter(|(_, c)| c.kept) {
-            frame.clear();
-            frame.extend((0..rows).map(|r| self.block[r * self.stride + c]));
-            col.values.push_frame(&frame);
+        if rows == 0 {
+            return;
         }
-        self.block.clear();
+        let mut block = std::mem::take(&mut self.spare_block);
+        block.clear();
+        std::mem::swap(&mut block, &mut self.block);
+        let kept: Vec<bool> = self.cols.iter().map(|c| c.kept).collect();
+        let stride = self.stride;
+        let handle = std::thread::spawn(move || {
+            let (bytes, ends) = encode_block(&block, stride, rows, &kept);
+            (bytes, ends, block)
+        });
+        self.encoding = Some(Encoding {
+            columns: self.cols.len(),
+            rows,
+            handle,
+        });
         self.flushed = self.stamps.len();
     }
 
-    /// Adds one sample; `false` when it has no timestamp (nothing is added).
-    pub fn add(&mut self, parts: Vec<Option<Part<'_>>>) -> bool {
-        // The row's time: the first counter read without error (in a multi-machine log every
-        // machine has its own clock; relog prints one time per row).
-        let ok = |p: &&Part| !matches!(p, Part::Counter { raw, .. } if raw.status != 0);
-        let flat = parts.iter().flatten();
-        let stamp = flat
-            .clone()
-            .filter(ok)
-            .find_map(Part::stamp)
-            .or_else(|| flat.clone().find_map(Part::stamp));
-        let Some(stamp) = stamp else {
+    /// Appends the frames of the flush being encoded, if any, to its columns.
+    fn collect(&mut self) {
+        let Some(e) = self.encoding.take() else {
+            return;
+        };
+        let (bytes, ends, block) = match e.handle.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let mut start = 0;
+        let kept = self.cols[..e.columns].iter_mut().filter(|c| c.kept);
+        for (col, &end) in kept.zip(&ends) {
+            col.values.append_encoded(&bytes[start..end], e.rows);
+            start = end;
+        }
+        self.spare_block = block;
+    }
+
+    /// Adds one sample, scanned into `sample` from `body`; `false` when it has no timestamp
+    /// (nothing is added).
+    pub fn add(&mut self, body: &[u8], sample: &Sample) -> bool {
+        let Some(stamp) = sample.stamp(body) else {
             return false;
         };
         self.stamps.push(stamp);
+        let row = self.stamps.len() - 1;
+        self.at_run_start = self.runs.last().is_some_and(|r| r.first_row == row);
         self.block.resize(self.block.len() + self.stride, f64::NAN);
-        if parts
-            .iter()
-            .flatten()
-            .any(|p| matches!(p, Part::Counter { raw, .. } if raw.status != 0))
-        {
+        if sample.has_error(body) {
             self.samples_with_errors += 1;
         }
-        for (def, part) in parts.into_iter().enumerate() {
+        for (def, &slot) in sample.slots.iter().enumerate() {
             if def >= self.defs.len() {
                 break;
             }
-            let counter_type = self.defs[def].counter_type;
-            match part {
-                Some(Part::Counter { raw, .. }) => {
-                    if let Some(c) = self.column(def, u32::MAX, counter_type, None) {
-                        self.set(c, raw);
+            match slot {
+                Slot::Counter(at) => {
+                    let c = match self.by_def[def] {
+                        Some(c) => Some(c),
+                        None => self.column(def, u32::MAX, self.defs[def].counter_type, None),
+                    };
+                    if let Some(c) = c {
+                        self.set(c, counter_raw(body, at, self.defs[def].frequency));
                     }
                 }
-                Some(Part::List(list)) => self.add_list(def, list),
-                Some(Part::Object(object)) => {
-                    for v in object.values {
+                Slot::List(start, end) => {
+                    if let Some(list) = Sample::list(body, start, end) {
+                        self.add_list(def, list);
+                    }
+                }
+                Slot::Object(k) => {
+                    for v in &sample.objects[k as usize].values {
                         if let Some(c) =
                             self.column(def, v.title, v.counter_type, v.instance.as_deref())
                         {
@@ -425,15 +509,15 @@ impl<'k> Builder<'k> {
                         }
                     }
                 }
-                None => {}
+                Slot::Missing => {}
             }
         }
         // Columns this sample did not hold: blank, and the next sample has no previous one.
         // (Their cells in the block are blank already.)
         let row = self.stamps.len() - 1;
-        for col in &mut self.hot {
+        for (col, prev) in self.hot.iter().zip(&mut self.prev) {
             if col.touched != row {
-                col.prev = None;
+                *prev = None;
             }
         }
         let pending = self.stamps.len() - self.flushed;
@@ -449,7 +533,7 @@ impl<'k> Builder<'k> {
         if self.runs.len() < 2 {
             return;
         }
-        let last_end: Vec<Option<Raw>> = self.hot.iter().map(|c| c.prev).collect();
+        let last_end: Vec<Option<Raw>> = self.prev.clone();
         if let Some(run) = self.runs.last_mut() {
             run.end = last_end;
         }
@@ -503,6 +587,7 @@ impl<'k> Builder<'k> {
     /// The finished table, columns in relog's order.
     pub fn finish(mut self, zone_name: String, bias: i32) -> RelogTable {
         self.flush();
+        self.collect();
         self.order_runs();
         let mut cols = self.cols;
         cols.sort_by_key(|c| c.order);
@@ -542,7 +627,8 @@ mod tests {
         }
     }
 
-    fn part(status: u32, minute: u32) -> Option<Part<'static>> {
+    /// A 0x0103 sub-record body: one PDH_RAW_COUNTER at 10:MM with this status and value 5.
+    fn part(status: u32, minute: u32) -> Option<(u16, Vec<u8>)> {
         let stamp = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
             .unwrap()
             .and_hms_opt(10, minute, 0)
@@ -551,14 +637,31 @@ mod tests {
             .unwrap()
             .and_hms_opt(0, 0, 0)
             .unwrap();
-        Some(Part::Counter {
-            ft: (stamp - epoch).num_milliseconds() * 10_000,
-            raw: Raw {
-                status,
-                first: 5,
-                ..Raw::default()
-            },
-        })
+        let ft = (stamp - epoch).num_milliseconds() * 10_000;
+        let mut sub = vec![0u8; 0x24];
+        sub[0..4].copy_from_slice(&status.to_le_bytes());
+        sub[4..12].copy_from_slice(&ft.to_le_bytes());
+        sub[0x10..0x18].copy_from_slice(&5i64.to_le_bytes());
+        Some((0x0103, sub))
+    }
+
+    /// Adds a sample record of these sub-records (`None`: one that cannot be read).
+    fn add(b: &mut Builder, parts: &[Option<(u16, Vec<u8>)>]) -> bool {
+        let mut body = vec![0u8; 8];
+        for p in parts {
+            let (kind, sub) = p.clone().unwrap_or((0x0903, Vec::new()));
+            body.extend_from_slice(&0x4C42u16.to_le_bytes());
+            body.extend_from_slice(&kind.to_le_bytes());
+            body.extend_from_slice(&(sub.len() as u32 + 8).to_le_bytes());
+            body.extend_from_slice(&sub);
+        }
+        let len = body.len() as u32;
+        body[0..2].copy_from_slice(&0x4C42u16.to_le_bytes());
+        body[2..4].copy_from_slice(&3u16.to_le_bytes());
+        body[4..8].copy_from_slice(&len.to_le_bytes());
+        let mut sample = Sample::default();
+        sample.scan(&body, parts.len());
+        b.add(&body, &sample)
     }
 
     #[test]
@@ -566,8 +669,8 @@ mod tests {
         // Multi-machine logs: every machine has its own clock; an unreachable one is skipped.
         let keep = |_: &str| true;
         let mut b = Builder::new(vec![def("a"), def("b")], &keep);
-        assert!(b.add(vec![part(0x800007D0, 1), part(0, 2)]));
-        assert!(b.add(vec![part(0, 3), part(0, 4)]));
+        assert!(add(&mut b, &[part(0x800007D0, 1), part(0, 2)]));
+        assert!(add(&mut b, &[part(0, 3), part(0, 4)]));
         assert_eq!(b.samples_with_errors, 1);
         let t = b.finish("UTC".into(), 0);
         assert_eq!(t.stamps[0].format("%H:%M").to_string(), "10:02");
@@ -619,8 +722,7 @@ mod tests {
             list_sub(&[("a", 7), ("a", 8)]),
         ];
         for sub in &samples {
-            let list = super::super::samples::list(sub).unwrap();
-            assert!(b.add(vec![Some(Part::List(list))]));
+            assert!(add(&mut b, &[Some((0x0203, sub.clone()))]));
         }
         let t = b.finish("UTC".into(), 0);
         let names: Vec<&str> = t
@@ -647,7 +749,7 @@ mod tests {
             } else {
                 None
             };
-            assert!(b.add(vec![part(0, 1), second]));
+            assert!(add(&mut b, &[part(0, 1), second]));
         }
         let t = b.finish("UTC".into(), 0);
         assert_eq!(t.stamps.len(), rows);
