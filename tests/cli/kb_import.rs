@@ -28,7 +28,7 @@ fn import_file(path: &Path) -> Imported {
 
 fn entry(path: &Path) -> KbArticle {
     match import_file(path) {
-        Imported::Entry(article) => *article,
+        Imported::Entry(entry) => entry.article,
         other => panic!("{}: expected an entry, got {other:?}", path.display()),
     }
 }

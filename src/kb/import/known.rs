@@ -11,6 +11,17 @@ pub(super) struct KnownNames {
     pub(super) services: Vec<(String, String)>,
     /// (component name as articles say it, lower case) -> perfmon object.
     pub(super) object_names: Vec<(String, String)>,
+    /// (service name as today's articles say it, lower case) -> image.
+    pub(super) modern_services: Vec<(String, String)>,
+    /// Images of NT 4.0 / Windows 2000 only (`winmgmt`, `spoolss`): never read from a
+    /// Markdown article, whose servers run them in other images.
+    pub(super) old_images: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModernServices {
+    service: Vec<crate::kb::aliases::ServiceImage>,
 }
 
 /// Objects too common (or too generic a word) to say anything about one article.
@@ -27,10 +38,13 @@ pub(super) const GENERIC_OBJECTS: [&str; 9] = [
 ];
 
 /// Programs articles name as the way to observe or provoke a problem, not as the leaker.
-pub(super) const TOOLS: [&str; 24] = [
+pub(super) const TOOLS: [&str; 54] = [
     "regedt32", "regedit", "poolmon", "pmon", "pviewer", "pview", "tlist", "taskmgr", "srvinfo",
     "dh", "umdh", "net", "cmd", "setup", "winmsd", "drwtsn32", "kill", "pstat", "qslice", "update",
-    "hotfix", "oh", "sp4hfixi", "notepad",
+    "hotfix", "oh", "sp4hfixi", "notepad", "procdump", "procdump64", "debugdiag", "windbg", "cdb",
+    "gflags", "vmmap", "rammap", "xperf", "wpr", "tasklist", "taskkill", "msinfo32", "compmgmt",
+    "appcmd", "netstat", "powershell", "pwsh", "logman", "relog", "typeperf", "resmon", "sc",
+    "reg", "handle", "livekd", "perfview", "iisreset", "wbemtest", "procexp",
 ];
 
 /// Image names that are also everyday words ("services", "store", "explorer"): only a `.exe`
@@ -75,11 +89,30 @@ impl KnownNames {
                     .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
             })
             .collect();
+        let modern: ModernServices = crate::data::builtin!("import/services.toml");
+        let modern_services = modern
+            .service
+            .iter()
+            .flat_map(|s| {
+                s.names
+                    .iter()
+                    .map(|n| (n.to_ascii_lowercase(), s.image.clone()))
+            })
+            .collect();
+        let old_eras = ["nt", "w2k"];
+        let old_images = aliases
+            .era_markers
+            .iter()
+            .filter(|m| m.eras.iter().all(|e| old_eras.contains(&e.as_str())))
+            .flat_map(|m| m.images.iter().cloned())
+            .collect();
         KnownNames {
             images,
             objects,
             services,
             object_names,
+            modern_services,
+            old_images,
         }
     }
 }

@@ -15,6 +15,12 @@ pub(super) struct Parsed {
     pub(super) issue_type: String,
     /// (heading in upper case, paragraphs joined into single lines)
     pub(super) sections: Vec<(String, String)>,
+    /// Read from the Markdown layout (front matter, `##` sections).
+    pub(super) markdown: bool,
+    /// The date the text carries (`DOCUMENT:` line, `ms.date`), as written.
+    pub(super) date: String,
+    /// The text of code and output blocks: facts (event ids), never sentences.
+    pub(super) code: String,
 }
 
 pub(super) fn parse(text: &str, origin: &str) -> Result<Parsed, ImportError> {
@@ -131,6 +137,9 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Parsed, ImportError> {
         keywords,
         issue_type,
         sections,
+        markdown: false,
+        date: rest.split_whitespace().nth(1).unwrap_or("").to_string(),
+        code: String::new(),
     })
 }
 
@@ -153,7 +162,10 @@ impl Parsed {
     pub(super) fn problem_text(&self) -> String {
         let mut out = String::new();
         for (name, body) in &self.sections {
-            if !matches!(name.as_str(), "RESOLUTION" | "STATUS" | "REFERENCES") {
+            if !matches!(
+                name.as_str(),
+                "RESOLUTION" | "STATUS" | "REFERENCES" | "SEE ALSO"
+            ) {
                 out.push_str(body);
                 out.push('\n');
             }

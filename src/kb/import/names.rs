@@ -2,7 +2,9 @@
 //! (DLLs, API calls, event ids, registry keys) that tell its leak from others.
 
 use super::known::{KnownNames, TOOLS, WORDLIKE_IMAGES};
-use super::sentences::{has_word, is_growth_sentence, is_leak_sentence};
+use super::sentences::{
+    classify, has_word, is_growth_sentence, is_leak_sentence, negative_cue, Says,
+};
 
 pub(super) fn is_image_name(name: &str) -> bool {
     (2..=24).contains(&name.len())
@@ -43,16 +45,26 @@ pub(super) fn exe_mentions(lower: &str) -> Vec<String> {
     out
 }
 
+/// The leaking images: `.exe` names in the title and in `strong` sentences, known images
+/// said as processes, services that stand for an image. `modern`: a Markdown article, read
+/// with today's service names, where an NT-era image is never the answer.
 pub(super) fn find_processes(
     title_lower: &str,
     strong: &[String],
     known: &KnownNames,
+    modern: bool,
 ) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let add = |name: &str, out: &mut Vec<String>| {
-        if !TOOLS.contains(&name) && !out.iter().any(|n| n == name) {
+        let old = modern && known.old_images.iter().any(|o| o == name);
+        if !TOOLS.contains(&name) && !old && !out.iter().any(|n| n == name) {
             out.push(name.to_string());
         }
+    };
+    let services = if modern {
+        &known.modern_services
+    } else {
+        &known.services
     };
     // The title names the culprit when it names an image at all.
     for name in exe_mentions(title_lower) {
@@ -80,13 +92,14 @@ pub(super) fn find_processes(
                 format!("{image} process"),
                 format!("instance: {image}"),
                 format!("{image} instance"),
-                format!("{image} service"),
             ];
-            if as_process.iter().any(|p| has_word(sentence, p)) {
+            // Today's services run in shared hosts: "X service" is not image X.
+            let as_service = !modern && has_word(sentence, &format!("{image} service"));
+            if as_service || as_process.iter().any(|p| has_word(sentence, p)) {
                 add(image, &mut out);
             }
         }
-        for (service, image) in &known.services {
+        for (service, image) in services {
             if has_word(sentence, service) {
                 add(image, &mut out);
             }
@@ -126,7 +139,14 @@ pub(super) fn find_counters(
     let named = [
         (
             "private_bytes",
-            &["private bytes", "private byte", "page file bytes"][..],
+            &[
+                "private bytes",
+                "private byte",
+                "page file bytes",
+                "commit size",
+                "committed bytes",
+                "commit charge",
+            ][..],
         ),
         (
             "handle_count",
@@ -212,6 +232,115 @@ pub(super) fn find_counters(
     (out, named_counter)
 }
 
+/// Event ids a lower-case text names: `event id 2020`, `event 2020`, `event id - 2020`,
+/// `event id: 2004`, `event ids 4227 and 4231` (3 to 5 digits), in order, once each.
+pub(super) fn event_ids(lower: &str) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find("event") {
+        let mut at = from + pos + "event".len();
+        from = at;
+        let rest = &lower[at..];
+        let skip = rest
+            .char_indices()
+            .find(|(_, c)| !matches!(c, ' ' | '-' | ':' | '#'))
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        at += skip;
+        for word in ["ids", "id"] {
+            if lower[at..].starts_with(word) {
+                at += word.len();
+                let rest = &lower[at..];
+                at += rest
+                    .char_indices()
+                    .find(|(_, c)| !matches!(c, ' ' | '-' | ':' | '#'))
+                    .map(|(i, _)| i)
+                    .unwrap_or(rest.len());
+                break;
+            }
+        }
+        // A list of ids: "4227 and 4231", "2019, 2020".
+        loop {
+            let digits: String = lower[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            if !(3..=5).contains(&digits.len()) {
+                break;
+            }
+            if let Ok(id) = digits.parse() {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+            at += digits.len();
+            let sep = [", ", " and ", " or ", "/", " "]
+                .iter()
+                .find(|s| lower[at..].starts_with(*s));
+            match sep {
+                Some(sep) => at += sep.len(),
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// Counters the text implies without naming them: the server's pool events (2020: paged,
+/// 2019: nonpaged), and in sentences about growth, sockets and ports (handles), threads,
+/// address space, and a process's memory or heap (its Private Bytes). Each with whether the
+/// text says it as plainly as a counter name: "handles", "ports" or "memory usage keeps
+/// growing" do; "leaks memory" does not (any heap leak says that).
+pub(super) fn implied_counters(strong: &[String], problem_lower: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut push = |key: &str, plain: bool| match out.iter_mut().find(|(k, _)| k == key) {
+        Some(found) => found.1 |= plain,
+        None => out.push((key.to_string(), plain)),
+    };
+    let ids = event_ids(problem_lower);
+    if ids.contains(&2020) {
+        push("pool_paged", true);
+    }
+    if ids.contains(&2019) {
+        push("pool_nonpaged", true);
+    }
+    for s in strong {
+        let says = classify(s);
+        // "consumes lots of handles and memory" says which resources, not that they leak.
+        let usage = ["consum", "high memory", "uses lots of", "uses a lot of"]
+            .iter()
+            .any(|w| s.contains(w))
+            && !negative_cue(s);
+        if !says.states_growth() && !usage {
+            continue;
+        }
+        let says = if says.states_growth() { says } else { Says::Leak };
+        let kernel = ["pool", "system cache", "cache manager", "kernel"]
+            .iter()
+            .any(|w| s.contains(w));
+        if ["socket", "port usage", "ports", "event handles", "handles", "handle count"]
+            .iter()
+            .any(|w| s.contains(w))
+        {
+            push("handle_count", true);
+        }
+        if has_word(s, "threads") {
+            push("thread_count", true);
+        }
+        if ["virtual memory", "address space", "virtual address"]
+            .iter()
+            .any(|w| s.contains(w))
+        {
+            push("virtual_bytes", says != Says::Leak);
+        }
+        let memory = ["memory", "heap", "commit"].iter().any(|w| s.contains(w));
+        if memory && !kernel {
+            push("private_bytes", says != Says::Leak);
+        }
+    }
+    out
+}
+
 /// "paged pool" that is not the tail of "nonpaged pool"/"non-paged pool".
 pub(super) fn mentions_paged_pool(lower: &str) -> bool {
     for pattern in ["paged pool", "pool paged"] {
@@ -276,20 +405,8 @@ pub(super) fn conditions(problem: &str) -> Vec<String> {
         }
         i += 1;
     }
-    let lower = problem.to_ascii_lowercase();
-    for marker in ["event id ", "event "] {
-        let mut from = 0;
-        while let Some(pos) = lower[from..].find(marker) {
-            let at = from + pos + marker.len();
-            let digits: String = lower[at..]
-                .chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
-            if (3..=5).contains(&digits.len()) {
-                push(format!("event {digits}"), &mut out);
-            }
-            from = at;
-        }
+    for id in event_ids(&problem.to_ascii_lowercase()) {
+        push(format!("event {id}"), &mut out);
     }
     out
 }
@@ -320,6 +437,38 @@ pub(super) fn objects_named(text: &str, known: &KnownNames) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_ids_in_their_written_forms() {
+        assert_eq!(
+            event_ids("event id - 2020 and event 2019; event ids 4227 and 4231. event id: 10010"),
+            vec![2020, 2019, 4227, 4231, 10010]
+        );
+        assert!(event_ids("the event viewer shows 2020 entries").is_empty());
+    }
+
+    #[test]
+    fn counters_implied_by_growth_sentences() {
+        let strong = vec![
+            "the port usage from your application grows constantly and never drops".to_string(),
+            "memory usage continues to increase until an outofmemoryexception".to_string(),
+        ];
+        let keys = |implied: Vec<(String, bool)>| -> Vec<(String, bool)> { implied };
+        assert_eq!(
+            keys(implied_counters(&strong, "srv event id 2020")),
+            vec![
+                ("pool_paged".to_string(), true),
+                ("handle_count".to_string(), true),
+                ("private_bytes".to_string(), true)
+            ]
+        );
+        let generic = vec!["the service leaks memory".to_string()];
+        assert_eq!(
+            implied_counters(&generic, ""),
+            vec![("private_bytes".to_string(), false)],
+            "a leak said in general is no counter named"
+        );
+    }
 
     #[test]
     fn paged_pool_is_not_nonpaged_pool() {
