@@ -172,12 +172,12 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         id: parsed.id.clone(),
         title: bare_title,
         products: if parsed.markdown {
-            releases.products.clone()
+            markdown_products(&releases)
         } else {
             product_names(&parsed.product)
         },
         versions: if parsed.markdown {
-            releases.product_versions.clone()
+            markdown_versions(&releases)
         } else {
             versions(&parsed.prod_ver)
         },
@@ -317,6 +317,34 @@ fn article_releases(parsed: &Parsed) -> Releases {
         return Releases::default();
     }
     releases.sorted()
+}
+
+/// A Markdown article's products: Windows Server when it names server releases, then the
+/// products it names.
+fn markdown_products(releases: &Releases) -> Vec<String> {
+    let server = releases.windows.iter().any(|w| !w.starts_with("NT "));
+    let mut out: Vec<String> = Vec::new();
+    if server {
+        out.push("Windows Server".into());
+    }
+    out.extend(releases.products.iter().cloned());
+    out
+}
+
+/// A Markdown article's versions, each with its product (a bare "2019" could be SQL Server's):
+/// `Windows Server 2012 R2`, `IIS 7.0`.
+fn markdown_versions(releases: &Releases) -> Vec<String> {
+    let mut out: Vec<String> = releases
+        .windows
+        .iter()
+        .map(|w| match w.strip_prefix("NT ") {
+            Some(nt) => format!("Windows NT {nt}"),
+            None if w == "2000" => "Windows 2000".to_string(),
+            None => format!("Windows Server {w}"),
+        })
+        .collect();
+    out.extend(releases.product_versions.iter().cloned());
+    out
 }
 
 /// The classic header's product tag and `PROD/VER` versions as releases (`winnt` 4.0 ->

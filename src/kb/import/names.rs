@@ -232,6 +232,35 @@ pub(super) fn find_counters(
     (out, named_counter)
 }
 
+/// Pool tags a text names: `the MmSt tag`, `pool tag Thre`, `tag 'Toke'` (four characters,
+/// letters or digits, at least one capital, as poolmon shows them).
+pub(super) fn pool_tags(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out: Vec<String> = Vec::new();
+    let is_tag = |w: &str| {
+        let w = w.trim_matches(|c: char| matches!(c, '\'' | '"' | '`' | ',' | '.' | '(' | ')'));
+        (w.len() == 4
+            && w.chars().all(|c| c.is_ascii_alphanumeric())
+            && w.chars().any(|c| c.is_ascii_uppercase())
+            && w.chars().any(|c| c.is_ascii_lowercase()))
+        .then(|| w.to_string())
+    };
+    for (i, word) in words.iter().enumerate() {
+        let bare = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if !bare.eq_ignore_ascii_case("tag") {
+            continue;
+        }
+        let before = i.checked_sub(1).and_then(|p| is_tag(words[p]));
+        let after = words.get(i + 1).and_then(|w| is_tag(w));
+        for tag in [before, after].into_iter().flatten() {
+            if !out.contains(&tag) && tag != "Pool" && tag != "Tags" {
+                out.push(tag);
+            }
+        }
+    }
+    out
+}
+
 /// Event ids a lower-case text names: `event id 2020`, `event 2020`, `event id - 2020`,
 /// `event id: 2004`, `event ids 4227 and 4231` (3 to 5 digits), in order, once each.
 pub(super) fn event_ids(lower: &str) -> Vec<u32> {
@@ -408,6 +437,9 @@ pub(super) fn conditions(problem: &str) -> Vec<String> {
     for id in event_ids(&problem.to_ascii_lowercase()) {
         push(format!("event {id}"), &mut out);
     }
+    for tag in pool_tags(problem) {
+        push(format!("pool tag {tag}"), &mut out);
+    }
     out
 }
 
@@ -437,6 +469,14 @@ pub(super) fn objects_named(text: &str, known: &KnownNames) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pool_tags_next_to_the_word_tag() {
+        assert_eq!(
+            pool_tags("the MmSt tag is the largest; pool tag Thre grows; the Pool tag list"),
+            vec!["MmSt", "Thre"]
+        );
+    }
 
     #[test]
     fn event_ids_in_their_written_forms() {
