@@ -87,7 +87,7 @@ pub(super) fn find_processes(
             }
             add(&name, &mut out);
         }
-        for image in &known.images {
+        for image in known.images.iter().filter(|i| sentence.contains(i.as_str())) {
             let as_process = [
                 format!("{image} process"),
                 format!("instance: {image}"),
@@ -107,14 +107,16 @@ pub(super) fn find_processes(
     }
     // A known image named as a bare word where the text says something leaks or grows.
     let title_tells = is_leak_sentence(title_lower) || is_growth_sentence(title_lower);
+    let telling: Vec<&String> = strong
+        .iter()
+        .filter(|s| is_leak_sentence(s) || is_growth_sentence(s))
+        .collect();
     for image in &known.images {
         if image.len() < 4 || WORDLIKE_IMAGES.contains(&image.as_str()) {
             continue;
         }
         let in_title = title_tells && has_word(title_lower, image);
-        let in_leak = strong
-            .iter()
-            .any(|s| (is_leak_sentence(s) || is_growth_sentence(s)) && has_word(s, image));
+        let in_leak = telling.iter().any(|s| has_word(s, image));
         if in_title || in_leak {
             add(image, &mut out);
         }

@@ -84,6 +84,7 @@ pub(super) fn is_leak_sentence(lower: &str) -> bool {
 /// A sentence (lower case) that says memory or handles are taken and never given back, in
 /// other words than "leak".
 pub(super) fn is_loss_sentence(lower: &str) -> bool {
+    // Today's articles write "doesn't" and "isn't" where the archive wrote "does not".
     let loss = [
         "does not deallocate",
         "not deallocate",
@@ -96,9 +97,27 @@ pub(super) fn is_loss_sentence(lower: &str) -> bool {
         "not released",
         "not closed",
         "never closed",
+        "n't deallocate",
+        "n't free ",
+        "n't freed",
+        "n't release",
+        "n't released",
+        "n't closed",
+        "n't close ",
+        "fails to free",
+        "fail to free",
+        "failed to free",
+        "fails to release",
+        "fail to release",
+        "failed to release",
+        "fails to close",
+        "not returned to",
+        "never returned",
+        "never gives back",
+        "doesn't give back",
     ];
     loss.iter().any(|w| lower.contains(w))
-        && ["memory", "handle", "pool"]
+        && ["memory", "handle", "pool", "heap", "socket"]
             .iter()
             .any(|w| lower.contains(w))
 }
@@ -185,7 +204,16 @@ const GROWTH_SUBJECTS: [&str; 19] = [
 ];
 
 /// Words that make growth steady rather than a one-off step.
-const PERSISTENCE: [&str; 26] = [
+const PERSISTENCE: [&str; 35] = [
+    "more and more",
+    "indefinitely",
+    "ever-increasing",
+    "ever increasing",
+    "over several",
+    "over a period",
+    "over days",
+    "over hours",
+    "slowly",
     "steadily",
     "steady",
     "continu",
@@ -214,7 +242,8 @@ const PERSISTENCE: [&str; 26] = [
     "consistently",
 ];
 
-const GROWTH_VERBS: [&str; 9] = [
+const GROWTH_VERBS: [&str; 10] = [
+    "more and more",
     "increas",
     "grow",
     "grew",
@@ -406,6 +435,14 @@ fn is_reference(lower: &str) -> bool {
 
 /// What a lower-case sentence says about a resource.
 pub(super) fn classify(lower: &str) -> Says {
+    // Every kind of statement names one of these: most sentences name none, and are done.
+    const ANY: [&str; 13] = [
+        "leak", "memory", "handle", "pool", "heap", "thread", "socket", "port", "bytes",
+        "working set", "commit", "address space", "ram ",
+    ];
+    if !ANY.iter().any(|w| lower.contains(w)) {
+        return Says::Nothing;
+    }
     if negative_cue(lower) || denies_leak(lower) || is_reference(lower) {
         return Says::Nothing;
     }
@@ -448,6 +485,23 @@ mod tests {
         assert_eq!(
             classify("the handle count of the service keeps climbing"),
             Says::Growth
+        );
+        assert_eq!(
+            classify("the service consumes more and more memory"),
+            Says::Growth
+        );
+        assert_eq!(
+            classify("the service consumes a lot of memory"),
+            Says::Nothing,
+            "consumption alone is no growth"
+        );
+        assert_eq!(
+            classify("memory used by the agent increases slowly over several days"),
+            Says::Growth
+        );
+        assert_eq!(
+            classify("the allocated memory isn't released when the session ends"),
+            Says::Loss
         );
         assert_eq!(
             classify("the w3wp.exe process eventually runs out of handles and stops responding"),
