@@ -231,7 +231,10 @@ fn classic_growing_log_file_or_capped_cache_is_not_a_leak() {
     assert!(
         matches!(
             import_text(&log, "log.txt").expect("layout"),
-            Imported::Skipped { why: Skip::NoLeak, .. }
+            Imported::Skipped {
+                why: Skip::NoLeak,
+                ..
+            }
         ),
         "a file that grows on disk is no leak"
     );
@@ -244,7 +247,10 @@ fn classic_growing_log_file_or_capped_cache_is_not_a_leak() {
     assert!(
         matches!(
             import_text(&cache, "cache.txt").expect("layout"),
-            Imported::Skipped { why: Skip::NoLeak, .. }
+            Imported::Skipped {
+                why: Skip::NoLeak,
+                ..
+            }
         ),
         "a cache held to its configured ceiling is no leak"
     );
@@ -265,7 +271,11 @@ fn markdown_bug_article_front_matter_sections_and_fix() {
         a.fix,
         "update KB5900002 + configuration change (PoolBufferCache)"
     );
-    assert!(a.conditions.iter().any(|c| c == "event 5117"), "{:?}", a.conditions);
+    assert!(
+        a.conditions.iter().any(|c| c == "event 5117"),
+        "{:?}",
+        a.conditions
+    );
     assert_eq!(e.facts.kind, ArticleKind::Bug);
     assert_eq!(e.facts.windows, vec!["2019", "2022"]);
     assert_eq!(e.facts.product_versions, vec!["IIS 10.0"]);
@@ -292,7 +302,11 @@ fn markdown_event_2020_article_is_a_paged_pool_leak_of_the_kernel() {
         "{:?}",
         e.article.conditions
     );
-    assert!(e.article.id.starts_with("event-id-2020"), "slug: {}", e.article.id);
+    assert!(
+        e.article.id.starts_with("event-id-2020"),
+        "slug: {}",
+        e.article.id
+    );
 }
 
 #[test]
@@ -301,7 +315,11 @@ fn markdown_guide_is_kind_guide() {
     assert_eq!(e.facts.kind, ArticleKind::Guide);
     assert_eq!(e.article.processes, vec!["nwagent"]);
     assert_eq!(e.article.counters, vec!["handle_count"]);
-    assert!(e.article.fix.starts_with("troubleshooting guide"), "{}", e.article.fix);
+    assert!(
+        e.article.fix.starts_with("troubleshooting guide"),
+        "{}",
+        e.article.fix
+    );
 }
 
 #[test]
@@ -429,7 +447,12 @@ fn importer_precision_and_recall_against_catalogue() {
     let with_kernel: BTreeSet<&str> = truth_ids
         .iter()
         .copied()
-        .chain(KERNEL_ONLY_LEAKS.iter().copied().filter(|id| files.contains(*id)))
+        .chain(
+            KERNEL_ONLY_LEAKS
+                .iter()
+                .copied()
+                .filter(|id| files.contains(*id)),
+        )
         .collect();
     let kernel_hits = with_kernel.intersection(&got_ids).count() as f64;
     let kernel_precision = kernel_hits / got_ids.len() as f64;
@@ -454,7 +477,8 @@ fn importer_precision_and_recall_against_catalogue() {
     };
     let (proc_p, proc_r) = field_scores(|a| &a.processes);
     let (ctr_p, ctr_r) = field_scores(|a| &a.counters);
-    let count = |want: &dyn Fn(&ImportedArticle) -> bool| entries.iter().filter(|e| want(e)).count();
+    let count =
+        |want: &dyn Fn(&ImportedArticle) -> bool| entries.iter().filter(|e| want(e)).count();
     println!(
         "kb import (classic): {} files, {} imported, catalogue has {} of them; {:.0} ms (this build)",
         files.len(),
@@ -537,7 +561,11 @@ fn modern_event_2020_article_is_paged_pool() {
     assert_eq!(e.article.counters, vec!["pool_paged"]);
     assert!(e.article.processes.is_empty() && e.facts.system);
     assert_eq!(e.facts.windows, vec!["2012 R2"]);
-    assert!(e.article.fix.contains("PoolUsageMaximum"), "{}", e.article.fix);
+    assert!(
+        e.article.fix.contains("PoolUsageMaximum"),
+        "{}",
+        e.article.fix
+    );
 }
 
 #[test]
@@ -548,7 +576,11 @@ fn modern_guides_are_guides_and_bugs_are_bugs() {
         "leak/troubleshoot-application-service-memory-leaks.md",
         "leak/iis7-native-memory-leak-app-pool.md",
     ] {
-        assert_eq!(full_entry(&modern.join(guide)).facts.kind, ArticleKind::Guide, "{guide}");
+        assert_eq!(
+            full_entry(&modern.join(guide)).facts.kind,
+            ArticleKind::Guide,
+            "{guide}"
+        );
     }
     let wmi = full_entry(&modern.join("leak/wmi-performance-memory-handle-leak-scenario-guide.md"));
     let images: BTreeSet<&str> = wmi.article.processes.iter().map(String::as_str).collect();
@@ -557,7 +589,11 @@ fn modern_guides_are_guides_and_bugs_are_bugs() {
         "leak/refs-heavy-memory-usage.md",
         "leak/winforms-settooltip-memory-not-released.md",
     ] {
-        assert_eq!(full_entry(&modern.join(bug)).facts.kind, ArticleKind::Bug, "{bug}");
+        assert_eq!(
+            full_entry(&modern.join(bug)).facts.kind,
+            ArticleKind::Bug,
+            "{bug}"
+        );
     }
     let refs = full_entry(&modern.join("leak/refs-heavy-memory-usage.md"));
     assert_eq!(refs.facts.fix_releases, vec!["KB4013429"]);
@@ -646,7 +682,9 @@ fn modern_precision_recall_and_field_accuracy() {
     let keys: BTreeSet<&str> = perfleak::kb::COUNTER_KEYS.iter().map(|(k, _)| *k).collect();
     let (mut p_both, mut p_got, mut p_want, mut c_both, mut c_want) = (0, 0, 0, 0, 0);
     for row in &leaks {
-        let Some(e) = by_file(&row.file) else { continue };
+        let Some(e) = by_file(&row.file) else {
+            continue;
+        };
         let got: BTreeSet<String> = e.article.processes.iter().cloned().collect();
         p_both += got.intersection(&row.processes).count();
         p_got += got.len();

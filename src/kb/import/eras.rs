@@ -100,7 +100,11 @@ fn era_rank(era: &str) -> (u32, String) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(9999);
     // NT 3.51 and 4.0 come before the years.
-    let rank = if era.starts_with("NT ") { year } else { year * 10 };
+    let rank = if era.starts_with("NT ") {
+        year
+    } else {
+        year * 10
+    };
     (rank, era.to_string())
 }
 
@@ -187,10 +191,19 @@ fn version_list(text: &str) -> (Vec<String>, usize) {
     let mut pos = 0;
     loop {
         let rest = &text[pos..];
-        let lead = [", version ", " version ", " versions ", ", ", " and ", " or ", "/", " "]
-            .iter()
-            .find(|s| rest.starts_with(*s))
-            .map(|s| s.len());
+        let lead = [
+            ", version ",
+            " version ",
+            " versions ",
+            ", ",
+            " and ",
+            " or ",
+            "/",
+            " ",
+        ]
+        .iter()
+        .find(|s| rest.starts_with(*s))
+        .map(|s| s.len());
         let Some(lead) = lead.or((pos == 0 && rest.starts_with(char::is_numeric)).then_some(0))
         else {
             break;

@@ -53,12 +53,13 @@ impl Reading {
             let says = classify(&lower);
             (lower, says)
         };
-        let mut sentences: Vec<(String, Says)> = sentences(&head).into_iter().map(said).collect();
-        let title_count = sentences.len();
-        let problem = parsed.problem_text();
-        sentences.extend(sentences_of(&problem).into_iter().map(said));
+        let mut read: Vec<(String, Says)> = sentences(&head).into_iter().map(said).collect();
+        let title_count = read.len();
+        // The description was read with the title.
+        let problem = parsed.problem_text_without("DESCRIPTION");
+        read.extend(sentences(&problem).into_iter().map(said));
         Reading {
-            sentences,
+            sentences: read,
             title_count,
         }
     }
@@ -72,11 +73,41 @@ impl Reading {
             .iter()
             .any(|(_, says)| want(*says))
     }
-}
 
-/// Sentences of the problem text, the description section left out (it is read with the title).
-fn sentences_of(problem: &str) -> Vec<&str> {
-    sentences(problem)
+    fn title_text_has(&self, want: impl Fn(&str) -> bool) -> bool {
+        self.sentences[..self.title_count]
+            .iter()
+            .any(|(s, _)| want(s))
+    }
+
+    /// A bug must state the growth (a rise without "steadily" will do when the title is about
+    /// memory or handle usage, unless the text denies a leak). A guide is a leak guide when
+    /// its title is about leaks, growth or memory use, or its text keeps coming back to them.
+    fn tells_of_leak(&self, kind: ArticleKind) -> bool {
+        let usage_title = self.title_text_has(is_usage_title);
+        let denied = self.sentences.iter().any(|(s, _)| denies_leak(s));
+        match kind {
+            ArticleKind::Bug => {
+                // "Leak" as the name of a check or a tool, in a text that denies leaking.
+                let only_leak_words = !self.any(|s| s.states_growth() && s != Says::Leak);
+                (self.any(Says::states_growth) && !(denied && only_leak_words))
+                    || (usage_title && !denied && self.any(|s| s == Says::Rise))
+            }
+            ArticleKind::Guide => {
+                let guide_title = self.title_says(|s| s != Says::Nothing)
+                    || usage_title
+                    || self.title_text_has(|s| {
+                        s.contains("out of memory") || s.contains("outofmemory")
+                    });
+                let mentions = self
+                    .sentences
+                    .iter()
+                    .filter(|(_, s)| s.states_growth() || *s == Says::LeakTopic)
+                    .count();
+                (guide_title || mentions >= 3) && mentions >= 1
+            }
+        }
+    }
 }
 
 fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
@@ -90,33 +121,7 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
     let kind = article_kind(parsed, &tag, &bare_title);
     let reading = Reading::new(parsed);
     let by_design = describes_by_design(parsed);
-    // A bug must state the growth (a rise without "steadily" will do when the title is about
-    // memory or handle usage, unless the text denies a leak); a guide may have leaks as its
-    // topic.
-    let usage_title = reading.sentences[..reading.title_count]
-        .iter()
-        .any(|(s, _)| is_usage_title(s));
-    let denied = reading.sentences.iter().any(|(s, _)| denies_leak(s));
-    let only_leak_words = !reading.any(|s| s.states_growth() && s != Says::Leak);
-    let states = (reading.any(Says::states_growth) && !(denied && only_leak_words))
-        || (usage_title && !denied && reading.any(|s| s == Says::Rise));
-    // A guide is a leak guide when its title is about leaks, growth or memory use, or its
-    // text keeps coming back to them.
-    let guide_title = reading.title_says(|s| s != Says::Nothing)
-        || usage_title
-        || reading.sentences[..reading.title_count]
-            .iter()
-            .any(|(s, _)| s.contains("out of memory") || s.contains("outofmemory"));
-    let mentions = reading
-        .sentences
-        .iter()
-        .filter(|(_, s)| s.states_growth() || *s == Says::LeakTopic)
-        .count();
-    let topic = (guide_title || mentions >= 3) && mentions >= 1;
-    let leak = match kind {
-        ArticleKind::Bug => states,
-        ArticleKind::Guide => topic,
-    };
+    let leak = reading.tells_of_leak(kind);
     if !leak && !by_design {
         return skipped(Skip::NoLeak);
     }
@@ -130,19 +135,7 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         parsed.code.to_ascii_lowercase()
     );
     let processes = find_processes(&title_lower, &strong, known, parsed.markdown);
-    let (mut counters, named_counter) = find_counters(&title_lower, &strong, &problem_lower);
-    // Counters said in other words stand in when none is named (the server's pool events
-    // always count: they name the pool).
-    let mut plainly_implied = false;
-    let none_named = counters.is_empty();
-    for (key, plain) in implied_counters(&strong, &problem_lower) {
-        let pool_event = key.starts_with("pool_");
-        if (none_named || pool_event) && !counters.contains(&key) {
-            plainly_implied |= plain;
-            counters.push(key);
-        }
-    }
-    let stated_counter = named_counter || plainly_implied;
+    let (mut counters, stated_counter) = counters_of(&title_lower, &strong, &problem_lower);
     if processes.is_empty() && !stated_counter {
         return skipped(Skip::NoProcessOrCounter);
     }
@@ -156,17 +149,7 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         counters.push("private_bytes".to_string());
     }
     let releases = article_releases(parsed);
-    let (fix, fix_releases) = if parsed.markdown {
-        modern_fix(parsed, kind == ArticleKind::Guide)
-    } else {
-        let fix = fix_text(parsed);
-        let releases = if fix.is_empty() || fix == "hotfix" || fix == "workaround only" {
-            Vec::new()
-        } else {
-            vec![fix.clone()]
-        };
-        (fix, releases)
-    };
+    let (fix, fix_releases) = fix_of(parsed, kind);
     let problem = parsed.problem_text();
     let article = KbArticle {
         id: parsed.id.clone(),
@@ -198,6 +181,38 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         date: parsed.date.clone(),
     };
     Imported::Entry(Box::new(ImportedArticle { article, facts }))
+}
+
+/// The counter keys an article supports, and whether it says one plainly (named, or said as
+/// plainly in other words: "handles", "ports", "memory usage keeps growing"). Counters said in
+/// other words stand in when none is named; the server's pool events always count.
+fn counters_of(title_lower: &str, strong: &[String], problem_lower: &str) -> (Vec<String>, bool) {
+    let (mut counters, named_counter) = find_counters(title_lower, strong, problem_lower);
+    let mut plainly_implied = false;
+    let none_named = counters.is_empty();
+    for (key, plain) in implied_counters(strong, problem_lower) {
+        let pool_event = key.starts_with("pool_");
+        if (none_named || pool_event) && !counters.contains(&key) {
+            plainly_implied |= plain;
+            counters.push(key);
+        }
+    }
+    (counters, named_counter || plainly_implied)
+}
+
+/// The fix and the releases it names: a Markdown article's resolution, or the classic
+/// STATUS / keyword release.
+fn fix_of(parsed: &Parsed, kind: ArticleKind) -> (String, Vec<String>) {
+    if parsed.markdown {
+        return modern_fix(parsed, kind == ArticleKind::Guide);
+    }
+    let fix = fix_text(parsed);
+    let releases = if fix.is_empty() || fix == "hotfix" || fix == "workaround only" {
+        Vec::new()
+    } else {
+        vec![fix.clone()]
+    };
+    (fix, releases)
 }
 
 /// Sentences that can name the leaking image or counter: what each says about growth, plus
@@ -281,9 +296,14 @@ fn article_kind(parsed: &Parsed, tag: &str, bare_title: &str) -> ArticleKind {
 fn is_kernel_growth(counters: &[String], problem_lower: &str) -> bool {
     let pool_only = !counters.is_empty() && counters.iter().all(|c| c.starts_with("pool_"));
     pool_only
-        || ["system cache", "cache manager", "kernel memory", "system working set"]
-            .iter()
-            .any(|w| problem_lower.contains(w))
+        || [
+            "system cache",
+            "cache manager",
+            "kernel memory",
+            "system working set",
+        ]
+        .iter()
+        .any(|w| problem_lower.contains(w))
 }
 
 /// Windows eras and product versions: those the article says it applies to, else those its

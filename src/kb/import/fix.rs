@@ -162,17 +162,35 @@ pub(super) fn modern_fix(parsed: &Parsed, guide: bool) -> (String, Vec<String>) 
     }
     let releases = releases_named(&text);
     let lower = text.to_ascii_lowercase();
-    let configuration = ["registry", "hkey_", "web.config", "configuration", "set the "]
-        .iter()
-        .any(|w| lower.contains(w));
-    let code = ["your code", "application code", "in code", "call the ", "developer"]
-        .iter()
-        .any(|w| lower.contains(w));
+    let configuration = [
+        "registry",
+        "hkey_",
+        "web.config",
+        "configuration",
+        "set the ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let code = [
+        "your code",
+        "application code",
+        "in code",
+        "call the ",
+        "developer",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
     let mut parts: Vec<String> = Vec::new();
     let resolution = parsed.section("RESOLUTION").to_ascii_lowercase();
-    let installs = ["install ", "upgrade ", "update to ", "apply the update", "latest version"]
-        .iter()
-        .any(|w| resolution.contains(w));
+    let installs = [
+        "install ",
+        "upgrade ",
+        "update to ",
+        "apply the update",
+        "latest version",
+    ]
+    .iter()
+    .any(|w| resolution.contains(w));
     if !releases.is_empty() {
         parts.push(format!("update {}", releases.join(", ")));
     } else if installs {
@@ -209,7 +227,11 @@ fn setting_names(text: &str) -> Vec<String> {
         let named = (lower == "name:" && i > 0 && words[i - 1].eq_ignore_ascii_case("value"))
             .then(|| words.get(i + 1))
             .flatten()
-            .or_else(|| (lower == "set" && words.get(i + 2) == Some(&"=")).then(|| words.get(i + 1)).flatten());
+            .or_else(|| {
+                (lower == "set" && words.get(i + 2) == Some(&"="))
+                    .then(|| words.get(i + 1))
+                    .flatten()
+            });
         if let Some(name) = named {
             let name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
             // Setting names are CamelCase words (`PoolUsageMaximum`), not prose.
@@ -238,17 +260,19 @@ pub(super) fn releases_named(text: &str) -> Vec<String> {
     for (i, raw) in words.iter().enumerate() {
         let word = raw.trim_matches(|c: char| !c.is_ascii_alphanumeric());
         let upper = word.to_ascii_uppercase();
-        let digits = |s: &str| s.len() >= 6 && s.len() <= 7 && s.chars().all(|c| c.is_ascii_digit());
+        let digits =
+            |s: &str| s.len() >= 6 && s.len() <= 7 && s.chars().all(|c| c.is_ascii_digit());
         if let Some(number) = upper.strip_prefix("KB").filter(|n| digits(n)) {
             push(format!("KB{number}"));
             continue;
         }
-        let before = |n: usize| -> String {
-            words[i.saturating_sub(n)..i]
-                .join(" ")
-                .to_ascii_lowercase()
-        };
-        if digits(word) && ["update", "hotfix", "rollup", "fix"].iter().any(|w| before(2).contains(w)) {
+        let before =
+            |n: usize| -> String { words[i.saturating_sub(n)..i].join(" ").to_ascii_lowercase() };
+        if digits(word)
+            && ["update", "hotfix", "rollup", "fix"]
+                .iter()
+                .any(|w| before(2).contains(w))
+        {
             push(format!("KB{word}"));
             continue;
         }

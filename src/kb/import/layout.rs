@@ -160,12 +160,18 @@ impl Parsed {
 
     /// The sections that say what goes wrong (not how to fix it).
     pub(super) fn problem_text(&self) -> String {
+        self.problem_text_without("")
+    }
+
+    /// The problem text less one more section.
+    pub(super) fn problem_text_without(&self, left_out: &str) -> String {
         let mut out = String::new();
         for (name, body) in &self.sections {
-            if !matches!(
+            let fix = matches!(
                 name.as_str(),
                 "RESOLUTION" | "STATUS" | "REFERENCES" | "SEE ALSO"
-            ) {
+            );
+            if !fix && name != left_out {
                 out.push_str(body);
                 out.push('\n');
             }

@@ -22,7 +22,11 @@ const STANDARD_SECTIONS: [&str; 10] = [
 
 /// A text that starts with a `---` front-matter block holding a `title:`.
 pub(super) fn has_front_matter(text: &str) -> bool {
-    let lines: Vec<&str> = text.lines().take(80).map(|l| l.trim_end_matches('\r')).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .take(80)
+        .map(|l| l.trim_end_matches('\r'))
+        .collect();
     let (pairs, _) = front_matter(&lines);
     pairs.iter().any(|(k, _)| k == "title")
 }
@@ -441,10 +445,7 @@ pub(super) fn inline_text(line: &str) -> String {
                     }
                 }
             }
-            '\\' if chars
-                .get(i + 1)
-                .is_some_and(|n| n.is_ascii_punctuation()) =>
-            {
+            '\\' if chars.get(i + 1).is_some_and(|n| n.is_ascii_punctuation()) => {
                 out.push(chars[i + 1]);
                 i += 2;
             }
@@ -478,9 +479,11 @@ fn is_tag(inner: &[char]) -> bool {
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '/' | '=' | '"' | '-'))
-            && ["br", "sup", "sub", "b", "i", "p", "a ", "div", "span", "img", "kbd"]
-                .iter()
-                .any(|t| name.to_ascii_lowercase().starts_with(t)))
+            && [
+                "br", "sup", "sub", "b", "i", "p", "a ", "div", "span", "img", "kbd",
+            ]
+            .iter()
+            .any(|t| name.to_ascii_lowercase().starts_with(t)))
 }
 
 /// At a `[`: the link text and the index after `[text](address)` or `[text][ref]`; None when
@@ -546,7 +549,10 @@ mod tests {
             inline_text("a ![shot](media/a.png) b <https://aka.ms/x> c &nbsp; d"),
             "a b c d"
         );
-        assert_eq!(inline_text("[a [nested] link](x(y)) [plain]"), "a [nested] link [plain]");
+        assert_eq!(
+            inline_text("[a [nested] link](x(y)) [plain]"),
+            "a [nested] link [plain]"
+        );
     }
 
     #[test]

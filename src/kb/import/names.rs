@@ -87,7 +87,11 @@ pub(super) fn find_processes(
             }
             add(&name, &mut out);
         }
-        for image in known.images.iter().filter(|i| sentence.contains(i.as_str())) {
+        for image in known
+            .images
+            .iter()
+            .filter(|i| sentence.contains(i.as_str()))
+        {
             let as_process = [
                 format!("{image} process"),
                 format!("instance: {image}"),
@@ -345,13 +349,24 @@ pub(super) fn implied_counters(strong: &[String], problem_lower: &str) -> Vec<(S
         if !says.states_growth() && !usage {
             continue;
         }
-        let says = if says.states_growth() { says } else { Says::Leak };
+        let says = if says.states_growth() {
+            says
+        } else {
+            Says::Leak
+        };
         let kernel = ["pool", "system cache", "cache manager", "kernel"]
             .iter()
             .any(|w| s.contains(w));
-        if ["socket", "port usage", "ports", "event handles", "handles", "handle count"]
-            .iter()
-            .any(|w| s.contains(w))
+        if [
+            "socket",
+            "port usage",
+            "ports",
+            "event handles",
+            "handles",
+            "handle count",
+        ]
+        .iter()
+        .any(|w| s.contains(w))
         {
             push("handle_count", true);
         }

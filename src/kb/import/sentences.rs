@@ -339,9 +339,16 @@ fn is_exhaustion_sentence(lower: &str) -> bool {
         "could not allocate",
     ];
     // Memory itself counts when all of it is taken ("consumes all available memory").
-    let all_memory = ["consum", "uses all", "use all", "using all", "takes all", "eat"]
-        .iter()
-        .any(|v| lower.contains(v))
+    let all_memory = [
+        "consum",
+        "uses all",
+        "use all",
+        "using all",
+        "takes all",
+        "eat",
+    ]
+    .iter()
+    .any(|v| lower.contains(v))
         && [
             "all available memory",
             "all the available memory",
@@ -437,8 +444,19 @@ fn is_reference(lower: &str) -> bool {
 pub(super) fn classify(lower: &str) -> Says {
     // Every kind of statement names one of these: most sentences name none, and are done.
     const ANY: [&str; 13] = [
-        "leak", "memory", "handle", "pool", "heap", "thread", "socket", "port", "bytes",
-        "working set", "commit", "address space", "ram ",
+        "leak",
+        "memory",
+        "handle",
+        "pool",
+        "heap",
+        "thread",
+        "socket",
+        "port",
+        "bytes",
+        "working set",
+        "commit",
+        "address space",
+        "ram ",
     ];
     if !ANY.iter().any(|w| lower.contains(w)) {
         return Says::Nothing;
