@@ -26,16 +26,13 @@ use known::KnownNames;
 /// Why an article text was not turned into an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
-    /// The text names no memory, handle or resource leak.
+    /// The text tells of no process's or kernel's resource that leaks, keeps growing, is not
+    /// given back or is used up (for a guide or how-to: leaks are not its topic).
     NoLeak,
-    /// A how-to, sample or documentation article (may mention leaks as a topic).
-    HowTo,
     /// A leak is described, but neither a process image nor a perfmon counter is named.
     NoProcessOrCounter,
     /// A list of many fixes (service-pack fix lists, readmes, rollups), not one problem.
     FixList,
-    /// Only kernel pool leaks in a driver or the kernel: no process shows it.
-    KernelOnly,
     /// A leak in the reader's own program built with a developer product (no service image).
     DeveloperCode,
 }

@@ -7,7 +7,7 @@ use super::sentences::{
 };
 
 pub(super) fn is_image_name(name: &str) -> bool {
-    (2..=24).contains(&name.len())
+    (2..=40).contains(&name.len())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -32,11 +32,15 @@ pub(super) fn exe_mentions(lower: &str) -> Vec<String> {
         let at = from + pos;
         let after = lower[at + 4..].chars().next();
         if after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
+            // Today's images may hold dots (`Microsoft.Exchange.Store.Worker.exe`).
             let start = word_start(&lower[..at], |c| {
-                c.is_ascii_alphanumeric() || c == '_' || c == '-'
+                c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'
             });
-            let name = &lower[start..at];
-            if is_image_name(name) && !out.iter().any(|n| n == name) {
+            let name = lower[start..at].trim_start_matches('.');
+            let dotted_ok = !name.contains('.')
+                || name.split('.').all(|p| !p.is_empty() && is_image_name(p));
+            if dotted_ok && is_image_name(&name.replace('.', "")) && !out.iter().any(|n| n == name)
+            {
                 out.push(name.to_string());
             }
         }
@@ -542,6 +546,14 @@ mod tests {
         assert_eq!(
             conditions("appel «CreateFoo()» répété"),
             vec!["CreateFoo() calls"]
+        );
+    }
+
+    #[test]
+    fn dotted_image_names_are_whole() {
+        assert_eq!(
+            exe_mentions("microsoft.exchange.store.worker.exe grows. see the file.exe"),
+            vec!["microsoft.exchange.store.worker", "file"]
         );
     }
 
