@@ -8,7 +8,8 @@ use super::layout::{parse, sentences, Parsed};
 use super::markdown::{looks_like_markdown, parse_markdown};
 use super::names::{conditions, find_counters, find_processes, implied_counters, objects_named};
 use super::sentences::{
-    classify, denies_leak, is_growth_sentence, is_leak_sentence, is_usage_title, Says,
+    classify, denies_leak, is_growth_sentence, is_leak_sentence, is_usage_title,
+    tells_resource_rise, Says,
 };
 use super::{ArticleFacts, ArticleKind, Imported, ImportedArticle, Skip};
 use crate::kb::KbArticle;
@@ -120,7 +121,13 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
     let (tag, bare_title) = split_title_tag(&parsed.title);
     let kind = article_kind(parsed, &tag, &bare_title);
     let reading = Reading::new(parsed);
-    let by_design = describes_by_design(parsed);
+    // Growth the text calls expected is kept as a signature against leak articles, when it is
+    // a resource's growth.
+    let by_design = describes_by_design(parsed)
+        && reading
+            .sentences
+            .iter()
+            .any(|(s, _)| tells_resource_rise(s));
     let leak = reading.tells_of_leak(kind);
     if !leak && !by_design {
         return skipped(Skip::NoLeak);
@@ -134,7 +141,19 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         parsed.problem_text().to_ascii_lowercase(),
         parsed.code.to_ascii_lowercase()
     );
-    let processes = find_processes(&title_lower, &strong, known, parsed.markdown);
+    let releases = article_releases(parsed);
+    let mut processes = find_processes(&title_lower, &strong, known, parsed.markdown);
+    if processes.is_empty() && parsed.markdown {
+        // A product with one host process stands for it (ASP.NET: w3wp).
+        processes.extend(
+            known
+                .product_hosts
+                .iter()
+                .filter(|h| releases.products.contains(&h.product))
+                .map(|h| h.image.clone())
+                .take(1),
+        );
+    }
     let (mut counters, stated_counter) = counters_of(&title_lower, &strong, &problem_lower);
     if processes.is_empty() && !stated_counter {
         return skipped(Skip::NoProcessOrCounter);
@@ -148,7 +167,6 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         // A heap leak that names no counter shows first in the process's Private Bytes.
         counters.push("private_bytes".to_string());
     }
-    let releases = article_releases(parsed);
     let (fix, fix_releases) = fix_of(parsed, kind);
     let problem = parsed.problem_text();
     let article = KbArticle {

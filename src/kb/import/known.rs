@@ -13,6 +13,8 @@ pub(super) struct KnownNames {
     pub(super) object_names: Vec<(String, String)>,
     /// (service name as today's articles say it, lower case) -> image.
     pub(super) modern_services: Vec<(String, String)>,
+    /// Product -> the image it runs in (`ASP.NET` -> `w3wp`).
+    pub(super) product_hosts: Vec<ProductHost>,
     /// Images of NT 4.0 / Windows 2000 only (`winmgmt`, `spoolss`): never read from a
     /// Markdown article, whose servers run them in other images.
     pub(super) old_images: Vec<String>,
@@ -22,6 +24,16 @@ pub(super) struct KnownNames {
 #[serde(deny_unknown_fields)]
 struct ModernServices {
     service: Vec<crate::kb::aliases::ServiceImage>,
+    #[serde(default)]
+    host: Vec<ProductHost>,
+}
+
+/// The one image a product runs in, for a Markdown article that names none.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProductHost {
+    pub(super) product: String,
+    pub(super) image: String,
 }
 
 /// Objects too common (or too generic a word) to say anything about one article.
@@ -138,8 +150,8 @@ impl KnownNames {
             })
             .collect();
         let modern: ModernServices = crate::data::builtin!("import/services.toml");
-        let modern_services = modern
-            .service
+        let ModernServices { service, host } = modern;
+        let modern_services = service
             .iter()
             .flat_map(|s| {
                 s.names
@@ -160,6 +172,7 @@ impl KnownNames {
             services,
             object_names,
             modern_services,
+            product_hosts: host,
             old_images,
         }
     }

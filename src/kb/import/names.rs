@@ -37,8 +37,8 @@ pub(super) fn exe_mentions(lower: &str) -> Vec<String> {
                 c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'
             });
             let name = lower[start..at].trim_start_matches('.');
-            let dotted_ok = !name.contains('.')
-                || name.split('.').all(|p| !p.is_empty() && is_image_name(p));
+            let dotted_ok =
+                !name.contains('.') || name.split('.').all(|p| !p.is_empty() && is_image_name(p));
             if dotted_ok && is_image_name(&name.replace('.', "")) && !out.iter().any(|n| n == name)
             {
                 out.push(name.to_string());

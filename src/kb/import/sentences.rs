@@ -259,25 +259,7 @@ const GROWTH_VERBS: [&str; 10] = [
 /// growing: a file or disk, a cache held to its configured size, the processor, or growth
 /// the article calls expected.
 pub(super) fn negative_cue(lower: &str) -> bool {
-    const CUES: [&str; 30] = [
-        "disk space",
-        "disk usage",
-        "free space",
-        "on disk",
-        "log file",
-        "database file",
-        "file size",
-        "size of the file",
-        "transaction log",
-        ".edb",
-        ".ldf",
-        ".mdf",
-        ".pst",
-        ".ost",
-        ".vhd",
-        "checkpoint file",
-        "paging file size",
-        "page file size",
+    const CUES: [&str; 12] = [
         "by design",
         "expected behavior",
         "expected behaviour",
@@ -305,7 +287,40 @@ pub(super) fn negative_cue(lower: &str) -> bool {
         "no leak",
         "looks like a leak",
     ];
-    CUES.iter().any(|w| lower.contains(w)) || DENIALS.iter().any(|w| lower.contains(w))
+    about_disk(lower)
+        || CUES.iter().any(|w| lower.contains(w))
+        || DENIALS.iter().any(|w| lower.contains(w))
+}
+
+/// A sentence about files and space on disk.
+fn about_disk(lower: &str) -> bool {
+    const DISK: [&str; 18] = [
+        "disk space",
+        "disk usage",
+        "free space",
+        "on disk",
+        "log file",
+        "database file",
+        "file size",
+        "size of the file",
+        "transaction log",
+        ".edb",
+        ".ldf",
+        ".mdf",
+        ".pst",
+        ".ost",
+        ".vhd",
+        "checkpoint file",
+        "paging file size",
+        "page file size",
+    ];
+    DISK.iter().any(|w| lower.contains(w))
+}
+
+/// A process's or the kernel's resource said to grow, however the sentence judges it (by
+/// design, up to a limit): what a by-design article must describe to be a signature.
+pub(super) fn tells_resource_rise(lower: &str) -> bool {
+    is_rise(lower) && !about_disk(lower)
 }
 
 /// Resource supplies whose exhaustion is a leak's end (plain "out of memory" is not: a
