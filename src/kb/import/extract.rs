@@ -185,7 +185,11 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         processes,
         counters,
         conditions: conditions(&format!("{problem}\n{}", parsed.code)),
-        corroborating_objects: objects_named(&format!("{}\n{problem}", parsed.title), known),
+        corroborating_objects: objects_named(
+            &format!("{}\n{problem}", parsed.title),
+            known,
+            parsed.markdown,
+        ),
         fix,
         source: origin.to_string(),
         by_design,

@@ -13,6 +13,8 @@ pub(super) struct KnownNames {
     pub(super) object_names: Vec<(String, String)>,
     /// (service name as today's articles say it, lower case) -> image.
     pub(super) modern_services: Vec<(String, String)>,
+    /// (component name as today's articles say it, lower case) -> perfmon object.
+    pub(super) modern_object_names: Vec<(String, String)>,
     /// Product -> the image it runs in (`ASP.NET` -> `w3wp`).
     pub(super) product_hosts: Vec<ProductHost>,
     /// Images of NT 4.0 / Windows 2000 only (`winmgmt`, `spoolss`): never read from a
@@ -26,6 +28,8 @@ struct ModernServices {
     service: Vec<crate::kb::aliases::ServiceImage>,
     #[serde(default)]
     host: Vec<ProductHost>,
+    #[serde(default)]
+    object: Vec<crate::kb::aliases::ObjectName>,
 }
 
 /// The one image a product runs in, for a Markdown article that names none.
@@ -150,7 +154,19 @@ impl KnownNames {
             })
             .collect();
         let modern: ModernServices = crate::data::builtin!("import/services.toml");
-        let ModernServices { service, host } = modern;
+        let ModernServices {
+            service,
+            host,
+            object,
+        } = modern;
+        let modern_object_names = object
+            .iter()
+            .flat_map(|o| {
+                o.names
+                    .iter()
+                    .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
+            })
+            .collect();
         let modern_services = service
             .iter()
             .flat_map(|s| {
@@ -172,6 +188,7 @@ impl KnownNames {
             services,
             object_names,
             modern_services,
+            modern_object_names,
             product_hosts: host,
             old_images,
         }

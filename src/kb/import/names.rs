@@ -465,7 +465,8 @@ pub(super) fn conditions(problem: &str) -> Vec<String> {
 }
 
 /// Perfmon objects and services the text names (from the names the catalogue knows).
-pub(super) fn objects_named(text: &str, known: &KnownNames) -> Vec<String> {
+/// `modern`: a Markdown article, read with today's component names too.
+pub(super) fn objects_named(text: &str, known: &KnownNames, modern: bool) -> Vec<String> {
     let lower = text.to_ascii_lowercase();
     let mut out: Vec<String> = known
         .objects
@@ -473,7 +474,12 @@ pub(super) fn objects_named(text: &str, known: &KnownNames) -> Vec<String> {
         .filter(|o| has_word(&lower, &o.to_ascii_lowercase()))
         .cloned()
         .collect();
-    for (name, object) in &known.object_names {
+    let modern_names: &[(String, String)] = if modern {
+        &known.modern_object_names
+    } else {
+        &[]
+    };
+    for (name, object) in known.object_names.iter().chain(modern_names) {
         // Short names ("IIS", "ASP", "RAS") only count in their usual capitals.
         let found = if name.len() <= 4 {
             has_word(text, &name.to_ascii_uppercase())
