@@ -542,6 +542,33 @@ fn truncated_and_mangled_articles_never_panic() {
 }
 
 #[test]
+fn truncated_and_mangled_markdown_never_panics() {
+    let text = std::fs::read_to_string(
+        Path::new(MODERN_FIXTURES).join("contoso-pool-worker-private-bytes.md"),
+    )
+    .expect("fixture");
+    for cut in (0..text.len()).step_by(23) {
+        if text.is_char_boundary(cut) {
+            if let Err(e) = import_text(&text[..cut], "cut.md") {
+                assert!(e.to_string().starts_with("cut.md:"), "{e}");
+            }
+        }
+    }
+    // Unclosed links, fences and front matter, stray brackets, entities and non-ASCII text.
+    for mangled in [
+        text.replace(')', ""),
+        text.replace(']', ""),
+        text.replace("```", "``"),
+        text.replacen("---", "", 2),
+        text.replace(' ', "\u{a0}[&"),
+        text.replace('.', "\u{e9}!["),
+        format!("---\ntitle: x\n{}", text.replace('\n', "\r\n")),
+    ] {
+        let _ = import_text(&mangled, "mangled.md");
+    }
+}
+
+#[test]
 fn modern_w3wp_article_names_w3wp_and_private_bytes() {
     let Some(modern) = modern_kb() else { return };
     let e = full_entry(&modern.join("leak/exchange2010-w3wp-default-apppool-memory-handles.md"));

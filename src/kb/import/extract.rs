@@ -169,6 +169,9 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
     }
     let (fix, fix_releases) = fix_of(parsed, kind);
     let problem = parsed.problem_text();
+    // The article type gains fields on another branch (kind, eras): they take their defaults
+    // here until they are filled from `facts`.
+    #[allow(clippy::needless_update)]
     let article = KbArticle {
         id: parsed.id.clone(),
         title: bare_title,
@@ -193,6 +196,7 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         fix,
         source: origin.to_string(),
         by_design,
+        ..KbArticle::default()
     };
     let facts = ArticleFacts {
         kind,
