@@ -350,6 +350,10 @@ mod tests {
             ]
         );
         assert!(releases_named("restart the server").is_empty());
+        assert_eq!(
+            releases_named("Fixed in Cumulative Update 16 for SQL Server 2019."),
+            vec!["SQL Server 2019 CU16"]
+        );
     }
 
     #[test]
