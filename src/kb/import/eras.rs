@@ -148,9 +148,14 @@ fn record(out: &mut Releases, product: &Product, versions: &[String]) {
     if product.windows {
         for v in versions {
             let year = v.split(' ').next().unwrap_or("");
-            let is_era = !product.era_prefix.is_empty() || SERVER_YEARS.contains(&year);
-            if is_era {
+            // "Windows NT 4.0 and 2000", "Windows NT 5.0": Windows 2000 is no NT era.
+            let nt = !product.era_prefix.is_empty();
+            if nt && (v == "2000" || v.starts_with("5.0")) {
+                Releases::add(&mut out.windows, "2000".to_string());
+            } else if nt && v.starts_with(['3', '4']) {
                 Releases::add(&mut out.windows, format!("{}{v}", product.era_prefix));
+            } else if !nt && SERVER_YEARS.contains(&year) {
+                Releases::add(&mut out.windows, v.clone());
             }
         }
         return;
@@ -289,6 +294,8 @@ mod tests {
     fn classic_names_and_nothing_from_other_numbers() {
         let r = releases_in("Microsoft Windows NT Server version 4.0 and Windows 2000").sorted();
         assert_eq!(r.windows, vec!["NT 4.0", "2000"]);
+        let r = releases_in("Windows NT 3.51, 4.0 and 2000; Windows NT 5.0").sorted();
+        assert_eq!(r.windows, vec!["NT 3.51", "NT 4.0", "2000"]);
         let none = releases_in("Windows Server 5000 ports and Windows settings");
         assert!(none.windows.is_empty() && none.product_versions.is_empty());
     }
