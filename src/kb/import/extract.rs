@@ -6,7 +6,9 @@ use super::fix::{fix_text, modern_fix, product_names, versions};
 use super::known::KnownNames;
 use super::layout::{parse, sentences, Parsed};
 use super::markdown::{looks_like_markdown, parse_markdown};
-use super::names::{conditions, find_counters, find_processes, implied_counters, objects_named};
+use super::names::{
+    conditions, event_ids, find_counters, find_processes, implied_counters, objects_named,
+};
 use super::sentences::{
     classify, denies_leak, is_growth_sentence, is_leak_sentence, is_usage_title,
     tells_resource_rise, Says,
@@ -187,7 +189,7 @@ fn read_article(parsed: &Parsed, origin: &str, known: &KnownNames) -> Imported {
         },
         processes,
         counters,
-        conditions: conditions(&format!("{problem}\n{}", parsed.code)),
+        conditions: conditions_with_code(&problem, &parsed.code),
         corroborating_objects: objects_named(
             &format!("{}\n{problem}", parsed.title),
             known,
@@ -239,6 +241,19 @@ fn fix_of(parsed: &Parsed, kind: ArticleKind) -> (String, Vec<String>) {
         vec![fix.clone()]
     };
     (fix, releases)
+}
+
+/// The conditions of the problem text, and the event ids its code and output blocks show
+/// (sample code's calls are no condition of the problem).
+fn conditions_with_code(problem: &str, code: &str) -> Vec<String> {
+    let mut out = conditions(problem);
+    for id in event_ids(&code.to_ascii_lowercase()) {
+        let condition = format!("event {id}");
+        if out.len() < 8 && !out.contains(&condition) {
+            out.push(condition);
+        }
+    }
+    out
 }
 
 /// Sentences that can name the leaking image or counter: what each says about growth, plus
