@@ -259,7 +259,10 @@ const GROWTH_VERBS: [&str; 10] = [
 /// growing: a file or disk, a cache held to its configured size, the processor, or growth
 /// the article calls expected.
 pub(super) fn negative_cue(lower: &str) -> bool {
-    const CUES: [&str; 12] = [
+    const CUES: [&str; 14] = [
+        // SQL Server's buffer pool grows to its setting by design.
+        "max server memory",
+        "maximum server memory",
         "by design",
         "expected behavior",
         "expected behaviour",
