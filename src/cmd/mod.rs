@@ -31,7 +31,7 @@ Exit status:
   1  a log reached --fail-on (leak, suspect, or not judged healthy)
   2  bad usage, or no input could be read
 
-Documentation: docs/ in the source tree (cli.md, report-json.md, design.md).";
+Documentation: docs/ in the source tree (cli.md, report-json.md, design.md, blg.md).";
 
 /// Finds process memory and handle leaks in Windows perfmon logs (PDH-CSV/TSV), forecasts when
 /// the process runs out, and names the Knowledge Base article that explains it.

@@ -28,6 +28,41 @@ pub struct KbArticle {
     pub by_design: bool,
 }
 
+/// What an article is: one bug (or by-design behaviour) with a cause and a fix, or a
+/// troubleshooting guide, worth listing but never the cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArticleKind {
+    #[default]
+    Bug,
+    Guide,
+}
+
+impl ArticleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleKind::Bug => "bug",
+            ArticleKind::Guide => "guide",
+        }
+    }
+}
+
+/// The facts of a catalogue entry that date and classify it (`kind`, `windows` in the TOML).
+/// Kept beside [`KbArticle`] rather than in it, so code that builds articles field by field
+/// (the importer) is unaffected; an article without an entry here is a bug whose Windows
+/// versions come from its words (src/kb/eras.rs).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ArticleMeta {
+    pub kind: ArticleKind,
+    /// Windows versions the article applies to, as `data/kb/eras.toml` names them
+    /// (`NT 4.0`, `2003`, `2012 R2`, `2022`).
+    pub windows: Vec<String>,
+    /// Perfmon objects the server the article is about always has (`NTDS` on a domain
+    /// controller): without one of them in the log the article is at most possible.
+    pub requires: Vec<String>,
+}
+
 /// One article ranked against a log's findings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KbMatch {
@@ -43,6 +78,10 @@ pub struct KbMatch {
     /// log either shows something specific to it or no other article fits about as well.
     /// `possible`: worth checking, not the cause to name.
     pub strength: MatchStrength,
+    /// `bug` or `guide` (a guide is never `likely`).
+    pub kind: ArticleKind,
+    /// The Windows versions the article applies to (`NT 4.0`, `2012 R2`, ...).
+    pub windows: Vec<String>,
 }
 
 /// How far a match may be presented as the cause.

@@ -9,8 +9,12 @@ use crate::analysis::{Finding, Verdict};
 use crate::ingest::PerfLog;
 use crate::vocab::Shape;
 
+use super::eras::{Eras, LogSigns, LogVersions};
 use super::weights::Weights;
-use super::{counter_display, counter_key, Aliases, Catalogue, KbArticle, KbMatch, MatchStrength};
+use super::{
+    counter_display, counter_key, Aliases, ArticleKind, ArticleMeta, Catalogue, KbArticle, KbMatch,
+    MatchStrength,
+};
 
 /// Finding process names that stand for the whole machine rather than one process.
 const SYSTEM_WIDE: [&str; 4] = ["", "_total", "memory", "system"];
@@ -27,15 +31,27 @@ struct LeakingProcess<'a> {
 
 /// What the log says beyond the findings.
 struct LogContext {
-    /// Object names and process instance names, lower case -> how evidence names them (the
-    /// first one seen). Looked up by name: a wide log has tens of thousands of instances.
+    /// Object names, `object\counter` paths and process instance names, lower case -> how
+    /// evidence names them (the first one seen). Looked up by name: a wide log has tens of
+    /// thousands of instances.
     present: HashMap<String, String>,
     /// Process images in the log, lower case.
     image_set: HashSet<String>,
-    /// Eras the log's processes and objects allow; empty when they date nothing.
-    eras: Vec<String>,
-    /// Eras whose servers were in service when the log was written; empty when undated.
-    eras_by_date: Vec<String>,
+    /// Windows versions the log's processes, objects, address space and header allow.
+    versions: LogVersions,
+    /// Versions whose servers were in service when the log was written; empty when undated.
+    by_date: Vec<usize>,
+    /// The year of the first sample.
+    year: Option<i32>,
+}
+
+/// What the catalogue says of an article beyond its facts: its kind and Windows versions.
+struct ArticleFacts {
+    kind: ArticleKind,
+    /// Indices into [`Eras::windows`].
+    versions: Vec<usize>,
+    /// Objects of the role the article is about (see [`ArticleMeta::requires`]).
+    requires: Vec<String>,
 }
 
 /// A scored article before the report threshold and the rival check.
@@ -49,6 +65,8 @@ struct Candidate {
     /// The leaking process hosts many components' code, so only specific corroboration can
     /// make the article the likely cause.
     host: bool,
+    /// A troubleshooting guide: never the cause, and no rival to an article that may be.
+    guide: bool,
 }
 
 /// Articles that fit the log's findings, best first; empty when nothing fits well.
@@ -58,15 +76,27 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
     if processes.is_empty() && system.is_empty() {
         return Vec::new();
     }
-    let context = log_context(log, aliases);
+    let context = log_context(log, findings);
     let by_design: Vec<&KbArticle> = catalogue.articles.iter().filter(|a| a.by_design).collect();
+    let eras = Eras::builtin();
 
     let leaking_names: HashSet<&str> = processes.iter().map(|p| p.name.as_str()).collect();
     // (process name) -> candidate matches for that process.
     let mut per_process: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for article in catalogue.articles.iter().filter(|a| !a.by_design) {
+        let meta: ArticleMeta = catalogue.meta_of(&article.id);
+        let facts = ArticleFacts {
+            kind: meta.kind,
+            versions: eras.article_versions(article, &meta.windows),
+            requires: meta.requires,
+        };
+        let score = |process: &LeakingProcess| {
+            score(
+                article, &facts, process, &system, &context, &by_design, aliases,
+            )
+        };
         for process in &processes {
-            if let Some(m) = score(article, process, &system, &context, &by_design, aliases) {
+            if let Some(m) = score(process) {
                 per_process.entry(process.name.clone()).or_default().push(m);
             }
         }
@@ -86,8 +116,7 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
                         counters: BTreeMap::new(),
                         leaking: false,
                     };
-                    if let Some(m) = score(article, &quiet, &system, &context, &by_design, aliases)
-                    {
+                    if let Some(m) = score(&quiet) {
                         per_process.entry(name.clone()).or_default().push(m);
                     }
                 }
@@ -100,7 +129,7 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
                 counters: BTreeMap::new(),
                 leaking: false,
             };
-            if let Some(m) = score(article, &machine, &system, &context, &by_design, aliases) {
+            if let Some(m) = score(&machine) {
                 per_process.entry(String::new()).or_default().push(m);
             }
         }
@@ -142,23 +171,34 @@ pub fn match_findings(catalogue: &Catalogue, log: &PerfLog, findings: &[Finding]
 /// on the same evidence cannot both be the cause, and picking one would be a guess.
 fn judge_rivals(candidates: Vec<Candidate>) -> Vec<KbMatch> {
     let w = Weights::builtin();
-    let scores: Vec<(String, f64)> = candidates
+    // A guide is never the cause, so it is no rival to an article that may be.
+    let scores: Vec<(String, f64, bool)> = candidates
         .iter()
-        .map(|c| (c.found.id.clone(), c.found.score))
+        .filter(|c| !c.guide)
+        .map(|c| (c.found.id.clone(), c.found.score, c.fits && c.specific))
         .collect();
     let mut out = Vec::new();
     for mut candidate in candidates {
-        let rival = scores.iter().find(|(id, score)| {
+        let rival = scores.iter().find(|(id, score, _)| {
             *id != candidate.found.id && *score >= candidate.found.score - w.report.rival_margin
         });
-        let likely = candidate.fits && (candidate.specific || (rival.is_none() && !candidate.host));
-        if candidate.fits && !likely && rival.is_none() {
+        // Specific corroboration makes an article likely, unless another fitting article with
+        // corroboration of its own scores clearly higher.
+        let outdone = scores.iter().find(|(id, score, backed)| {
+            *backed
+                && *id != candidate.found.id
+                && *score > candidate.found.score + w.report.rival_margin
+        });
+        let likely = candidate.fits
+            && outdone.is_none()
+            && (candidate.specific || (rival.is_none() && !candidate.host));
+        if candidate.fits && !likely && rival.is_none() && outdone.is_none() {
             candidate.found.evidence.push(format!(
                 "{} runs code from many components; nothing in the log points to this one",
                 candidate.found.processes.join(", ")
             ));
         }
-        if let (true, false, Some((id, score))) = (candidate.fits, likely, rival) {
+        if let (true, false, Some((id, score, _))) = (candidate.fits, likely, rival.or(outdone)) {
             let sentence = if *score > candidate.found.score + w.report.rival_margin {
                 format!("{id} fits this log better")
             } else {
@@ -256,7 +296,7 @@ fn leaking_processes(
     (processes, system)
 }
 
-fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
+fn log_context(log: &PerfLog, findings: &[Finding]) -> LogContext {
     let objects = log.objects();
     let mut images: Vec<String> = Vec::new();
     let mut image_set: HashSet<String> = HashSet::new();
@@ -267,6 +307,13 @@ fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
             .or_insert_with(|| format!("object '{object}'"));
     }
     for path in &log.all_paths {
+        // An article may name a counter of an object (`Server\Pool Paged Bytes`).
+        if !path.is_process() {
+            let full = format!("{}\\{}", path.object, path.counter);
+            present
+                .entry(full.to_ascii_lowercase())
+                .or_insert_with(|| format!("counter '{full}'"));
+        }
         // A Process V2 instance `name:pid` stands for its image `name`.
         if let Some(instance) = path.process_name().filter(|_| path.is_process()) {
             let lower = instance.to_ascii_lowercase();
@@ -279,82 +326,34 @@ fn log_context(log: &PerfLog, aliases: &Aliases) -> LogContext {
                 .or_insert_with(|| format!("process '{instance}'"));
         }
     }
-    let eras = aliases
-        .log_eras(&images, &objects)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    // A process's address space past 4 GB: 64-bit Windows.
+    let x64 = findings.iter().any(|f| {
+        f.system.is_none()
+            && f.counter.eq_ignore_ascii_case("Virtual Bytes")
+            && [f.first, f.last].into_iter().flatten().any(|v| v > 4.3e9)
+    });
+    let eras = Eras::builtin();
+    let versions = eras.log_versions(&LogSigns {
+        images: &images,
+        objects: &objects,
+        x64,
+        build: log
+            .source
+            .blg
+            .as_ref()
+            .map(|b| b.os_build)
+            .filter(|b| *b > 0),
+    });
     // The first sample dates the log; a multi-year log is not a case to worry about.
-    let eras_by_date = log
-        .timestamps
-        .first()
-        .map(|t| aliases.eras_in_year(chrono::Datelike::year(t)))
-        .unwrap_or_default()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let year = log.timestamps.first().map(chrono::Datelike::year);
+    let by_date = year.map(|y| eras.in_year(y)).unwrap_or_default();
     LogContext {
         present,
         image_set,
-        eras,
-        eras_by_date,
+        versions,
+        by_date,
+        year,
     }
-}
-
-/// The eras an article applies to, from its products, versions and title (the words are
-/// in `data/kb/aliases.toml`).
-fn article_eras<'a>(article: &KbArticle, aliases: &'a Aliases) -> Vec<&'a str> {
-    let text = format!(
-        "{} {} {}",
-        article.products.join(" "),
-        article.versions.join(" "),
-        article.title
-    )
-    .to_ascii_lowercase();
-    let nt_versions = article.versions.iter().any(|v| {
-        let v = v.trim_start_matches("NT ");
-        v.starts_with("3.") || v.starts_with("4.0")
-    });
-    let mut eras: Vec<&str> = Vec::new();
-    for era in &aliases.eras {
-        let by_words = era
-            .article_words
-            .iter()
-            .any(|w| contains_words(&text, &w.to_ascii_lowercase()));
-        // NT articles give bare version numbers ("4.0"), which other products share.
-        let by_nt_version = era.name == "nt" && text.contains("windows nt") && nt_versions;
-        if by_words || by_nt_version {
-            eras.push(era.name.as_str());
-        }
-    }
-    if eras.is_empty() {
-        // Undated: the eras by the kind of article (`[undated]` in aliases.toml).
-        let undated = &aliases.undated;
-        let fallback = if article.id.starts_with(undated.archive_prefix.as_str()) {
-            &undated.archive
-        } else {
-            &undated.web
-        };
-        eras.extend(
-            aliases
-                .eras
-                .iter()
-                .map(|e| e.name.as_str())
-                .filter(|e| fallback.iter().any(|f| f == e)),
-        );
-    }
-    eras
-}
-
-/// Whether `phrase` occurs in `text` as whole words ("xp" in "Windows XP", not in "explorer").
-fn contains_words(text: &str, phrase: &str) -> bool {
-    let bytes = text.as_bytes();
-    text.match_indices(phrase).any(|(at, _)| {
-        let before = at.checked_sub(1).and_then(|i| bytes.get(i));
-        let after = bytes.get(at + phrase.len());
-        !before.is_some_and(u8::is_ascii_alphanumeric)
-            && !after.is_some_and(u8::is_ascii_alphanumeric)
-    })
 }
 
 fn finding_sentence(process: &str, key: &str, finding: &Finding) -> String {
@@ -400,6 +399,7 @@ type Matched<'a> = (&'static str, &'a Finding, bool);
 /// Scores one article against one leaking process; `None` when it cannot apply.
 fn score(
     article: &KbArticle,
+    facts: &ArticleFacts,
     process: &LeakingProcess,
     system: &BTreeMap<&'static str, &Finding>,
     context: &LogContext,
@@ -414,7 +414,7 @@ fn score(
     let fit = process_term(article, process, aliases, &mut tally)?;
     let matched = counter_term(article, process, system, &mut tally)?;
     let specific = corroboration_term(article, context, aliases, fit.generic, &mut tally)?;
-    let era_conflict = era_term(article, context, aliases, &mut tally);
+    let era_conflict = era_term(facts, context, &mut tally);
     by_design_term(by_design, process, &matched, &mut tally);
     let levels_off = shape_term(&matched, &mut tally);
     let factor = confidence_factor(&matched);
@@ -425,6 +425,23 @@ fn score(
         && matched.iter().all(|(_, _, machine_wide)| !machine_wide)
         && !levels_off
         && !era_conflict;
+    let role_missing = !facts.requires.is_empty()
+        && !facts
+            .requires
+            .iter()
+            .any(|r| context.present.contains_key(&r.to_ascii_lowercase()));
+    if role_missing {
+        tally.against.push(format!(
+            "the article is about servers with {}; this log shows none",
+            facts.requires.join(" or ")
+        ));
+    }
+    let guide = facts.kind == ArticleKind::Guide;
+    if guide {
+        tally.against.push(
+            "a troubleshooting guide: it shows how to find the cause, it names none".to_string(),
+        );
+    }
     let mut evidence = tally.evidence;
     evidence.extend(tally.against);
     if !article.conditions.is_empty() {
@@ -450,10 +467,17 @@ fn score(
             evidence,
             fix: article.fix.clone(),
             strength: MatchStrength::Possible,
+            kind: facts.kind,
+            windows: facts
+                .versions
+                .iter()
+                .map(|&i| Eras::builtin().windows[i].name.clone())
+                .collect(),
         },
-        fits,
+        fits: fits && !guide && !role_missing,
         specific: specific > 0,
         host: aliases.is_host_image(&process.name),
+        guide,
     })
 }
 
@@ -491,6 +515,14 @@ fn process_term(
         }
         (true, _, _) => w.own_name,
         (false, Some(_), _) => w.alias,
+        // A kernel pool article (a driver's leak) against the machine's own pool counters:
+        // the counter is the article's own, as a process's is for a process article.
+        (false, None, true) if process.name.is_empty() && kernel_pool(article) => {
+            tally
+                .evidence
+                .push("a kernel pool article: the machine-wide pool is its own counter".into());
+            w.kernel
+        }
         (false, None, true) => w.generic,
         (false, None, false) => return None,
     };
@@ -505,6 +537,13 @@ fn process_term(
         alias,
         generic,
     })
+}
+
+/// An article about a driver's pool leak: it names no process and only pool counters.
+fn kernel_pool(article: &KbArticle) -> bool {
+    article.processes.is_empty()
+        && !article.counters.is_empty()
+        && article.counters.iter().all(|c| c.starts_with("pool_"))
 }
 
 /// Counters: the article's against what leaks here (the process's own, plus machine-wide pool
@@ -635,44 +674,37 @@ fn corroboration_term(
 }
 
 /// Era: an NT 4.0 article rarely explains a Windows Server 2019 log, and vice versa. The log's
-/// processes and objects weigh more than its clock; both together rule an era out. Returns
-/// whether the era argues against the article.
-fn era_term(
-    article: &KbArticle,
-    context: &LogContext,
-    aliases: &Aliases,
-    tally: &mut Tally,
-) -> bool {
+/// processes, objects, address space and BLG header weigh more than its clock; both rule a
+/// version out. Says why either way; returns whether the era argues against the article.
+fn era_term(facts: &ArticleFacts, context: &LogContext, tally: &mut Tally) -> bool {
     let w = &Weights::builtin().era;
-    let eras = article_eras(article, aliases);
-    let labels = |list: &[&str]| {
-        list.iter()
-            .map(|e| aliases.era_label(e))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    };
-    let overlaps = |log_eras: &[String]| eras.iter().any(|e| log_eras.iter().any(|l| l == e));
+    let eras = Eras::builtin();
+    let article = eras.describe(&facts.versions);
+    let overlaps = |log: &[usize]| facts.versions.iter().any(|v| log.contains(v));
     let mut era_conflict = false;
-    if !context.eras.is_empty() {
-        if overlaps(&context.eras) {
+    let seen = &context.versions;
+    if !seen.versions.is_empty() {
+        let log = eras.describe(&seen.versions);
+        let signs = seen.signs.join(", ");
+        if overlaps(&seen.versions) {
             tally.total += w.agrees;
+            tally.evidence.push(format!(
+                "era fits: the article is for {article}; the log shows {log} ({signs})"
+            ));
         } else {
             era_conflict = true;
             tally.total -= w.by_markers;
-            let log_eras: Vec<&str> = context.eras.iter().map(String::as_str).collect();
             tally.against.push(format!(
-                "the article is for {} systems; the log's processes and objects look {}",
-                labels(&eras),
-                labels(&log_eras)
+                "set aside by era: the article is for {article}; the log's processes and objects look {log} ({signs})"
             ));
         }
     }
-    if !context.eras_by_date.is_empty() && !overlaps(&context.eras_by_date) {
+    if !context.by_date.is_empty() && !overlaps(&context.by_date) {
         era_conflict = true;
         tally.total -= w.by_date;
+        let year = context.year.map(|y| format!(" in {y}")).unwrap_or_default();
         tally.against.push(format!(
-            "the article is for {} systems, unlikely to be in service when this log was written",
-            labels(&eras)
+            "set aside by date: the article is for {article}, unlikely to be in service when this log was written{year}"
         ));
     }
     era_conflict
@@ -788,46 +820,5 @@ mod tests {
         assert_eq!(t.against.len(), 1);
         assert_eq!(confidence_factor(&[("handles", &leak, false)]), 1.0);
         assert!((confidence_factor(&[("private", &warm, false)]) - 0.9 * 0.85).abs() < 1e-12);
-    }
-
-    #[test]
-    fn era_words_match_whole_words() {
-        assert!(contains_words("windows xp sp2", "xp"));
-        assert!(!contains_words("explorer leaks", "xp"));
-        assert!(contains_words("iis 6.0", "iis 6"));
-        assert!(!contains_words("iis 60", "iis 6"));
-    }
-
-    #[test]
-    fn article_eras_follow_versions() {
-        let nt = KbArticle {
-            id: "Q1".into(),
-            products: vec!["Windows NT".into()],
-            versions: vec!["4.0".into()],
-            ..Default::default()
-        };
-        let aliases = Aliases::builtin();
-        assert_eq!(article_eras(&nt, aliases), vec!["nt"]);
-        let modern = KbArticle {
-            id: "KB1".into(),
-            products: vec!["Windows Server 2003".into()],
-            ..Default::default()
-        };
-        assert_eq!(article_eras(&modern, aliases), vec!["xp2003"]);
-        let iis6 = KbArticle {
-            id: "KB911822".into(),
-            products: vec!["IIS".into()],
-            versions: vec!["IIS 6.0".into()],
-            ..Default::default()
-        };
-        assert_eq!(article_eras(&iis6, aliases), vec!["xp2003"]);
-        let undated = KbArticle {
-            id: "KB2".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            article_eras(&undated, aliases),
-            vec!["w2k", "xp2003", "current"]
-        );
     }
 }

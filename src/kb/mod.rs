@@ -3,16 +3,19 @@
 
 mod aliases;
 mod article;
+mod eras;
 mod error;
 pub mod import;
 mod matcher;
 mod weights;
 
 pub use aliases::Aliases;
-pub use article::{KbArticle, KbMatch, MatchStrength};
+pub use article::{ArticleKind, ArticleMeta, KbArticle, KbMatch, MatchStrength};
+pub use eras::{Eras, LogSigns, LogVersions};
 pub use error::KbError;
 pub use matcher::match_findings;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -51,21 +54,24 @@ pub struct Catalogue {
     pub articles: Vec<KbArticle>,
     /// What the user should hear about the added paths (texts in a folder passed over).
     pub notes: Vec<String>,
+    /// Kind and Windows versions of the articles whose catalogue entry gives them, by lower-case
+    /// id (see [`ArticleMeta`] for why they are kept apart).
+    pub meta: HashMap<String, ArticleMeta>,
 }
 
 impl Catalogue {
     /// The catalogue compiled into the binary (`data/kb/catalog.toml`, loaded as every
     /// built-in table is, and its entries checked as an added catalogue's are).
     pub fn builtin() -> Catalogue {
-        static ARTICLES: LazyLock<Vec<KbArticle>> = LazyLock::new(|| {
-            let file: CatalogueFile = crate::data::builtin!("kb/catalog.toml");
+        static ENTRIES: LazyLock<Entries> = LazyLock::new(|| {
             let text = crate::data::data_text!("kb/catalog.toml");
-            check_entries(file, text, "data/kb/catalog.toml")
+            parse_entries(text, "data/kb/catalog.toml")
                 .unwrap_or_else(|e| crate::data::broken("kb/catalog.toml", e))
         });
         Catalogue {
-            articles: ARTICLES.clone(),
+            articles: ENTRIES.0.clone(),
             notes: Vec::new(),
+            meta: ENTRIES.1.clone(),
         }
     }
 
@@ -74,7 +80,17 @@ impl Catalogue {
         Catalogue {
             articles,
             notes: Vec::new(),
+            meta: HashMap::new(),
         }
+    }
+
+    /// The kind and Windows versions of an article (a bug dated by its words when its entry
+    /// gives neither).
+    pub fn meta_of(&self, id: &str) -> ArticleMeta {
+        self.meta
+            .get(&id.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The built-in catalogue plus each path: a catalogue file (`.toml`), a KB article text,
@@ -82,7 +98,13 @@ impl Catalogue {
     pub fn with_extra(paths: &[PathBuf]) -> Result<Catalogue, KbError> {
         let mut catalogue = Catalogue::builtin();
         for path in paths {
-            for article in load_path(path, &mut catalogue.notes)? {
+            let (articles, meta) = load_path(path, &mut catalogue.notes)?;
+            for article in articles {
+                let key = article.id.to_ascii_lowercase();
+                catalogue.meta.remove(&key);
+                if let Some(m) = meta.get(&key) {
+                    catalogue.meta.insert(key, m.clone());
+                }
                 catalogue.insert(article);
             }
         }
@@ -119,7 +141,7 @@ fn bare_number(id: &str) -> String {
 }
 
 /// Reads a user-supplied catalogue file, article text or folder of article texts.
-fn load_path(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>, KbError> {
+fn load_path(path: &Path, notes: &mut Vec<String>) -> Result<Entries, KbError> {
     if path.is_dir() {
         return import_folder(path, notes);
     }
@@ -131,13 +153,14 @@ fn load_path(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>, KbE
             file: path.display().to_string(),
             error,
         })?;
-        return parse_catalogue(&text, &path.display().to_string());
+        return parse_entries(&text, &path.display().to_string());
     }
     import_folder(path, notes)
 }
 
-/// The articles of a text or folder of texts; texts passed over are added to `notes`.
-fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>, KbError> {
+/// The articles of a text or folder of texts, each a guide when its title says so (the
+/// versions come from its words); texts passed over are added to `notes`.
+fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Entries, KbError> {
     let imported = import::import_paths(std::slice::from_ref(&path.to_path_buf()))?;
     notes.extend(
         imported
@@ -145,7 +168,20 @@ fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Vec<KbArticle>,
             .into_iter()
             .map(|origin| format!("{origin}: not a KB article text, skipped")),
     );
-    Ok(imported.articles)
+    let aliases = Aliases::builtin();
+    let meta = imported
+        .articles
+        .iter()
+        .filter(|a| aliases.is_guide_title(&a.title))
+        .map(|a| {
+            let meta = ArticleMeta {
+                kind: ArticleKind::Guide,
+                ..ArticleMeta::default()
+            };
+            (a.id.to_ascii_lowercase(), meta)
+        })
+        .collect();
+    Ok((imported.articles, meta))
 }
 
 #[derive(serde::Deserialize)]
@@ -154,25 +190,74 @@ struct CatalogueFile {
     kb: Vec<KbArticle>,
 }
 
+/// The same tables read for their kind and Windows versions.
+#[derive(serde::Deserialize)]
+struct MetaFile {
+    #[serde(default)]
+    kb: Vec<MetaEntry>,
+}
+
+/// (Fields spelled out rather than a flattened [`ArticleMeta`], so errors keep their place.)
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct MetaEntry {
+    id: String,
+    kind: ArticleKind,
+    windows: Vec<String>,
+    requires: Vec<String>,
+}
+
+/// A catalogue's articles and, by lower-case id, the kind and versions its entries give.
+type Entries = (Vec<KbArticle>, HashMap<String, ArticleMeta>);
+
 /// Parses catalogue TOML (`[[kb]]` tables) and checks every entry; errors name the file,
 /// line and column.
 pub fn parse_catalogue(text: &str, origin: &str) -> Result<Vec<KbArticle>, KbError> {
+    parse_entries(text, origin).map(|(articles, _)| articles)
+}
+
+/// [`parse_catalogue`], with each entry's kind and Windows versions.
+fn parse_entries(text: &str, origin: &str) -> Result<Entries, KbError> {
     let invalid = |line, column, message| invalid(origin, line, column, message);
-    let file: CatalogueFile = match toml::from_str(text) {
-        Ok(file) => file,
-        Err(e) => {
-            let (line, column) = e
-                .span()
-                .map(|s| line_column(text, s.start))
-                .unwrap_or((1, 1));
-            return Err(invalid(
-                line,
-                column,
-                format!("invalid KB catalogue: {}", e.message()),
-            ));
-        }
+    let syntax = |e: toml::de::Error| {
+        let (line, column) = e
+            .span()
+            .map(|s| line_column(text, s.start))
+            .unwrap_or((1, 1));
+        invalid(
+            line,
+            column,
+            format!("invalid KB catalogue: {}", e.message()),
+        )
     };
-    check_entries(file, text, origin)
+    let file: CatalogueFile = toml::from_str(text).map_err(syntax)?;
+    let meta: MetaFile = toml::from_str(text).map_err(syntax)?;
+    let eras = Eras::builtin();
+    let mut by_id = HashMap::new();
+    for entry in meta.kb {
+        for version in &entry.windows {
+            if eras.index(version).is_none() {
+                let (line, column) = entry_position(text, &entry.id);
+                let known: Vec<&str> = eras.windows.iter().map(|w| w.name.as_str()).collect();
+                return Err(invalid(
+                    line,
+                    column,
+                    format!(
+                        "KB entry {}: unknown Windows version '{version}' (expected one of {})",
+                        entry.id,
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        let meta = ArticleMeta {
+            kind: entry.kind,
+            windows: entry.windows,
+            requires: entry.requires,
+        };
+        by_id.insert(entry.id.to_ascii_lowercase(), meta);
+    }
+    Ok((check_entries(file, text, origin)?, by_id))
 }
 
 /// Checks the entries of a parsed catalogue (an id each, known counter keys); errors name the
@@ -262,10 +347,23 @@ mod tests {
     #[test]
     fn builtin_catalogue_loads_with_valid_counter_keys() {
         let articles = Catalogue::builtin().articles;
-        assert!(articles.len() >= 130, "{} entries", articles.len());
+        let catalogue = Catalogue::builtin();
+        assert!(articles.len() >= 150, "{} entries", articles.len());
         for a in &articles {
             assert!(!a.id.is_empty() && !a.title.is_empty(), "{a:?}");
-            assert!(!a.counters.is_empty(), "{} has no counters", a.id);
+            // Every entry is dated; only an article about a limit no counter shows (the
+            // desktop heap of KB870655) has no counter.
+            let meta = catalogue.meta.get(&a.id.to_ascii_lowercase());
+            assert!(
+                meta.is_some_and(|m| !m.windows.is_empty()),
+                "{} has no Windows versions",
+                a.id
+            );
+            assert!(
+                !a.counters.is_empty() || a.id == "KB870655",
+                "{} has no counters",
+                a.id
+            );
             for c in &a.counters {
                 assert!(counter_key_exists(c).is_some(), "{}: {c}", a.id);
             }
@@ -281,6 +379,32 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), articles.len(), "duplicate ids");
+    }
+
+    #[test]
+    fn kind_and_windows_are_read_and_checked() {
+        let cat = Catalogue::builtin();
+        assert_eq!(cat.meta_of("Q192265").windows, vec!["NT 4.0"]);
+        assert_eq!(
+            cat.meta_of("troubleshoot-wmi-performance-issues").kind,
+            ArticleKind::Guide
+        );
+        assert_eq!(cat.meta_of("KB5035857").requires, vec!["NTDS"]);
+        let guides = cat
+            .articles
+            .iter()
+            .filter(|a| cat.meta_of(&a.id).kind == ArticleKind::Guide)
+            .count();
+        assert!(guides >= 9, "{guides} guides");
+        let text = "[[kb]]\nid = \"Q1\"\ntitle = \"t\"\nwindows = [\"NT 5.0\"]\n";
+        let err = parse_catalogue(text, "user.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("user.toml:2:1") && err.contains("NT 5.0"),
+            "{err}"
+        );
+        let text = "[[kb]]\nid = \"Q1\"\ntitle = \"t\"\nkind = \"howto\"\n";
+        let err = parse_catalogue(text, "user.toml").unwrap_err().to_string();
+        assert!(err.starts_with("user.toml:4:"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct ProcessWeights {
     pub own_name_not_growing: f64,
     pub alias: f64,
     pub generic: f64,
+    pub kernel: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ pub mod blg;
 mod corpus;
 mod family;
 mod label;
+mod modern;
 mod pdh;
 mod samples;
 pub mod score;
@@ -17,6 +18,7 @@ pub use corpus::{
 };
 pub use family::{ar1_noise, Grid, Recipe, HANDLE_LIMIT};
 pub use label::{Difficulty, Family, LogLabels, SeriesLabel, Truth};
+pub use modern::{modern_logs, KbExpectation, ModernCase, MODERN_FAMILIES};
 pub use pdh::{GeneratedLog, Lifetime, LogSpec, ObjectColumn, ServiceCounter, ServiceSpec};
 pub use samples::{sample_logs, SAMPLE_NAMES};
 
@@ -44,7 +46,7 @@ pub enum SynthFormat {
 pub struct SynthOptions {
     /// Folder to write into.
     pub out: std::path::PathBuf,
-    /// `samples`, a benchmark split (`tune`, `test`) or `wide`.
+    /// `samples`, a benchmark split (`tune`, `test`), `wide` or `modern`.
     pub what: String,
     /// Random seed.
     pub seed: u64,
@@ -71,8 +73,9 @@ pub fn run(args: &SynthOptions) -> anyhow::Result<usize> {
             Box::new(benchmark_logs_seeded(split, scale, args.seed))
         }
         "wide" => Box::new(std::iter::once(wide_log(args.seed)?)),
+        "modern" => return write_modern(args),
         other => {
-            anyhow::bail!("unknown set `{other}` (expected samples, tune, test or wide)")
+            anyhow::bail!("unknown set `{other}` (expected samples, tune, test, wide or modern)")
         }
     };
     let mut count = 0usize;
@@ -81,6 +84,25 @@ pub fn run(args: &SynthOptions) -> anyhow::Result<usize> {
         count += 1;
     }
     Ok(count)
+}
+
+/// The modern KB families (4 logs each), each with `<name>.kb.json` naming the article a
+/// matcher should rank first and whether it may be the likely cause.
+fn write_modern(args: &SynthOptions) -> anyhow::Result<usize> {
+    let cases = modern_logs(args.seed, 4);
+    for case in &cases {
+        write_log_as(&args.out, &case.log, args.format)?;
+        let path = args.out.join(format!("{}.kb.json", case.log.name()));
+        let expect = serde_json::json!({
+            "family": case.family,
+            "article": case.expect.article,
+            "likely": case.expect.likely,
+            "windows": case.expect.windows,
+        });
+        fs::write(&path, format!("{expect:#}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(cases.len())
 }
 
 /// One wide log for throughput benchmarks: `PERFLEAK_WIDE_SERIES` series (default 4,000) with as

@@ -13,8 +13,9 @@ struct SynthArgs {
     /// Folder to write into.
     #[arg(short, long)]
     out: PathBuf,
-    /// What to write: `samples` (the bundled samples), a benchmark split (`tune`, `test`), or
-    /// `wide` (one wide log for throughput runs; see benches/batch.sh).
+    /// What to write: `samples` (the bundled samples), a benchmark split (`tune`, `test`),
+    /// `wide` (one wide log for throughput runs; see benches/batch.sh), or `modern` (today's
+    /// servers whose leaks modern KB articles describe, each with a `.kb.json` label).
     #[arg(default_value = "samples")]
     what: String,
     /// Random seed.

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use perfleak::analysis::{Finding, Verdict};
 use perfleak::ingest::{CounterPath, LogFormat, PerfLog, SourceInfo};
-use perfleak::kb::{match_findings, Catalogue, KbArticle, KbMatch, MatchStrength};
+use perfleak::kb::{match_findings, ArticleKind, Catalogue, KbArticle, KbMatch, MatchStrength};
 use perfleak::vocab::{Shape, Unit};
 
 /// Builds the parts of a log the matcher reads: its counter paths and when it starts.
@@ -694,4 +694,213 @@ fn growth_that_levels_off_is_never_the_likely_cause() {
     }
     let matches = builtin_matches(&log, &findings);
     assert!(likely(&matches).is_empty(), "{matches:#?}");
+}
+
+/// A Windows Server 2019 file server (Registry, dwm, MsMpEng, SMB server objects).
+fn file_server_2019() -> LogBuilder {
+    LogBuilder::new()
+        .dated(2024)
+        .process("Registry")
+        .process("dwm")
+        .process("MsMpEng")
+        .process("svchost")
+        .process("lsass")
+        .path(
+            "SMB Server Shares",
+            Some("_Total"),
+            "Current Open File Count",
+        )
+        .path("Server", None, "Files Open")
+}
+
+#[test]
+fn a_dc_article_is_only_possible_without_the_dc_role() {
+    let findings = vec![finding(
+        "lsass",
+        "Private Bytes",
+        Verdict::Leak,
+        4_000_000.0,
+        0.97,
+    )];
+    let matches = builtin_matches(&file_server_2019().build(), &findings);
+    assert_eq!(ids(&matches).first(), Some(&"KB5035857"), "{matches:#?}");
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+    assert!(
+        matches[0].evidence.iter().any(|e| e.contains("NTDS")),
+        "{:?}",
+        matches[0].evidence
+    );
+    // NT 4.0's lsass articles are set aside by the era, saying so, whatever their score.
+    for m in matches.iter().filter(|m| m.windows == ["NT 4.0"]) {
+        assert_eq!(m.strength, MatchStrength::Possible, "{m:#?}");
+        assert!(m.evidence.iter().any(|e| e.starts_with("set aside by era")));
+    }
+    // On a domain controller (NTDS) the same growth names the article as the cause.
+    let dc = file_server_2019()
+        .path("NTDS", None, "LDAP Searches/sec")
+        .build();
+    let matches = builtin_matches(&dc, &findings);
+    assert_eq!(likely(&matches), vec!["KB5035857"], "{matches:#?}");
+}
+
+#[test]
+fn a_guide_is_never_the_likely_cause() {
+    // WmiPrvSE leaks handles and memory on a 2022 server: the WMI guide fits it perfectly, and
+    // is still only possible, saying why; WMI articles of Windows 2000/2003 are set aside.
+    let log = file_server_2019()
+        .process("WmiPrvSE")
+        .path("Process V2", Some("WmiPrvSE:4410"), "Handle Count")
+        .build();
+    let findings = vec![
+        finding("WmiPrvSE", "Handle Count", Verdict::Leak, 220.0, 0.98),
+        finding(
+            "WmiPrvSE",
+            "Private Bytes",
+            Verdict::Leak,
+            3_000_000.0,
+            0.97,
+        ),
+    ];
+    let matches = builtin_matches(&log, &findings);
+    let top = matches.first().expect("the guide");
+    assert_eq!(
+        top.id, "troubleshoot-wmi-performance-issues",
+        "{matches:#?}"
+    );
+    assert_eq!(top.kind, ArticleKind::Guide);
+    assert_eq!(top.strength, MatchStrength::Possible);
+    assert!(top.score >= 0.75, "{top:#?}");
+    assert!(
+        top.evidence
+            .iter()
+            .any(|e| e.contains("troubleshooting guide")),
+        "{:?}",
+        top.evidence
+    );
+    assert!(
+        top.evidence
+            .iter()
+            .any(|e| e.starts_with("era fits") && e.contains("Process V2")),
+        "{:?}",
+        top.evidence
+    );
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+}
+
+#[test]
+fn a_64_bit_address_space_rules_out_nt_4() {
+    // No marker process: only winlogon, whose Virtual Bytes passed 4 GB. NT 4.0 was 32-bit,
+    // so Q192265 (NT 4.0) cannot be the likely cause even with the SMTP object present.
+    let log = LogBuilder::new()
+        .dated(2005)
+        .process("winlogon")
+        .path("SMTP Server", None, "Bytes Sent/sec")
+        .build();
+    let mut findings = winlogon_smtpsvc_leak();
+    assert_eq!(likely(&builtin_matches(&log, &findings)), vec!["Q192265"]);
+    let mut virtual_bytes = finding("winlogon", "Virtual Bytes", Verdict::Ok, 0.0, 0.9);
+    virtual_bytes.first = Some(6.0e9);
+    virtual_bytes.last = Some(6.0e9);
+    findings.push(virtual_bytes);
+    let matches = builtin_matches(&log, &findings);
+    assert!(likely(&matches).is_empty(), "{matches:#?}");
+    let q = matches.iter().find(|m| m.id == "Q192265").expect("kept");
+    assert!(
+        q.evidence
+            .iter()
+            .any(|e| e.starts_with("set aside by era") && e.contains("64-bit")),
+        "{:?}",
+        q.evidence
+    );
+}
+
+#[test]
+fn a_paged_pool_leak_under_the_server_service_gets_its_article() {
+    use perfleak::analysis::SystemSeries;
+    use perfleak::vocab::SystemArea;
+    let pool = |path: &str| {
+        let mut f = finding(
+            "System (pool)",
+            "Pool Paged Bytes",
+            Verdict::Leak,
+            9.0e6,
+            0.97,
+        );
+        f.system = Some(SystemSeries {
+            area: SystemArea::Pool,
+            path: path.into(),
+            falling: false,
+            likely_consumers: Vec::new(),
+            kind: None,
+        });
+        f
+    };
+    let findings = vec![pool(r"\\FS01\Memory\Pool Paged Bytes")];
+    // A 2012 R2-era file server logging the Server object's pool counters.
+    let log = LogBuilder::new()
+        .dated(2019)
+        .process("wininit")
+        .process("dwm")
+        .process("svchost")
+        .path("Memory", None, "Pool Paged Bytes")
+        .path("Server", None, "Pool Paged Bytes")
+        .path(
+            "SMB Server Shares",
+            Some("_Total"),
+            "Current Open File Count",
+        )
+        .build();
+    let matches = builtin_matches(&log, &findings);
+    let top = matches.first().expect("KB312362");
+    assert_eq!(top.id, "KB312362", "{matches:#?}");
+    // Machine-wide: the article describes it, but names no process that could be the cause.
+    assert_eq!(top.strength, MatchStrength::Possible);
+    assert!(top.processes.is_empty());
+    assert!(
+        top.evidence
+            .iter()
+            .any(|e| e.contains(r"counter 'Server\Pool Paged Bytes' present")),
+        "{:?}",
+        top.evidence
+    );
+    // Without anything of the Server service in the log, a kernel pool article is a guess.
+    let bare = LogBuilder::new()
+        .dated(2019)
+        .process("wininit")
+        .path("Memory", None, "Pool Paged Bytes")
+        .build();
+    assert!(rank(&builtin_matches(&bare, &findings), "KB312362").is_none());
+}
+
+#[test]
+fn a_better_backed_article_outdoes_a_corroborated_one() {
+    // Exchange 2010 CAS (RPC/HTTP Proxy and RpcClientAccess objects): the w3wp handle and
+    // memory growth is KB3007848's; the UAG article shares the proxy object but not the rest.
+    let log = LogBuilder::new()
+        .dated(2016)
+        .process("wininit")
+        .process("dwm")
+        .process("svchost")
+        .process("w3wp")
+        .path("RPC/HTTP Proxy", None, "Current Number of Unique Users")
+        .path("MSExchange RpcClientAccess", None, "Connection Count")
+        .path("Processor Information", Some("_Total"), "% Processor Time")
+        .build();
+    let findings = vec![
+        finding("w3wp", "Handle Count", Verdict::Leak, 400.0, 0.98),
+        finding("w3wp", "Private Bytes", Verdict::Leak, 20_000_000.0, 0.97),
+    ];
+    let matches = builtin_matches(&log, &findings);
+    assert_eq!(likely(&matches), vec!["KB3007848"], "{matches:#?}");
+    let uag = matches
+        .iter()
+        .find(|m| m.id == "KB2909365")
+        .expect("listed");
+    assert!(
+        uag.evidence
+            .iter()
+            .any(|e| e == "KB3007848 fits this log better"),
+        "{:?}",
+        uag.evidence
+    );
 }

@@ -27,6 +27,7 @@ mod ingest_realdata;
 mod kb_cli;
 mod kb_import;
 mod kb_matcher;
+mod kb_modern;
 mod kb_samples;
 mod report_browser;
 mod report_files;

@@ -8,7 +8,7 @@
 use chrono::{Duration, NaiveDate};
 use perfleak::analysis::{Finding, Severity, TrendLine, Verdict};
 use perfleak::ingest::{Column, CounterPath, LogFormat, PerfLog, SourceInfo};
-use perfleak::kb::{KbMatch, MatchStrength};
+use perfleak::kb::{ArticleKind, KbMatch, MatchStrength};
 use perfleak::report::Report;
 use perfleak::vocab::{Shape, Unit};
 
@@ -305,6 +305,8 @@ pub fn sample_kb() -> Vec<KbMatch> {
             ],
             fix: "Windows NT 4.0 Service Pack 4".into(),
             strength: MatchStrength::Likely,
+            kind: ArticleKind::Bug,
+            windows: vec!["NT 4.0".into()],
         },
         KbMatch {
             id: "Q258132".into(),
@@ -314,6 +316,8 @@ pub fn sample_kb() -> Vec<KbMatch> {
             evidence: vec!["svchost#1 Private Bytes: leak".into()],
             fix: "Install the hotfix & restart".into(),
             strength: MatchStrength::Possible,
+            kind: ArticleKind::Bug,
+            windows: vec!["2003".into()],
         },
     ]
 }
