@@ -84,28 +84,19 @@ impl Releases {
         }
     }
 
-    /// Eras oldest first.
+    /// Windows versions by the catalogue's names (`NT 3.51` -> `NT 3.x`), oldest first, as
+    /// `data/kb/eras.toml` lists them; names it does not know are dropped.
     pub(super) fn sorted(mut self) -> Releases {
-        self.windows.sort_by_key(|w| era_rank(w));
+        let eras = crate::kb::Eras::builtin();
+        let mut indices: Vec<usize> = self.windows.iter().filter_map(|w| eras.index(w)).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        self.windows = indices
+            .into_iter()
+            .map(|i| eras.windows[i].name.clone())
+            .collect();
         self
     }
-}
-
-fn era_rank(era: &str) -> (u32, String) {
-    let number = era.trim_start_matches("NT ");
-    let year: u32 = number
-        .split(|c: char| !c.is_ascii_digit() && c != '.')
-        .next()
-        .and_then(|n| n.split('.').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(9999);
-    // NT 3.51 and 4.0 come before the years.
-    let rank = if era.starts_with("NT ") {
-        year
-    } else {
-        year * 10
-    };
-    (rank, era.to_string())
 }
 
 /// The releases named in a text.
@@ -295,7 +286,11 @@ mod tests {
         let r = releases_in("Microsoft Windows NT Server version 4.0 and Windows 2000").sorted();
         assert_eq!(r.windows, vec!["NT 4.0", "2000"]);
         let r = releases_in("Windows NT 3.51, 4.0 and 2000; Windows NT 5.0").sorted();
-        assert_eq!(r.windows, vec!["NT 3.51", "NT 4.0", "2000"]);
+        assert_eq!(
+            r.windows,
+            vec!["NT 3.x", "NT 4.0", "2000"],
+            "the catalogue's names"
+        );
         let none = releases_in("Windows Server 5000 ports and Windows settings");
         assert!(none.windows.is_empty() && none.product_versions.is_empty());
     }

@@ -321,7 +321,9 @@ fn article_kind(parsed: &Parsed, tag: &str, bare_title: &str) -> ArticleKind {
         "checklist",
         "isolate",
     ];
+    // The catalogue's guide title words (data/kb/aliases.toml) and the importer's own.
     let says_guide = howto_tag
+        || crate::kb::Aliases::builtin().is_guide_title(bare_title)
         || guide_words.iter().any(|w| title.contains(w))
         || parsed.issue_type.to_ascii_lowercase().contains("kbhowto");
     // A Markdown article without Symptoms and Cause is not built as one bug.

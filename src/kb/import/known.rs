@@ -175,11 +175,16 @@ impl KnownNames {
                     .map(|n| (n.to_ascii_lowercase(), s.image.clone()))
             })
             .collect();
-        let old_eras = ["nt", "w2k"];
-        let old_images = aliases
-            .era_markers
+        // Images that exist only until Windows 2000 (data/kb/eras.toml markers).
+        let eras = crate::kb::eras::Eras::builtin();
+        let last_old = eras.index("2000");
+        let old_images = eras
+            .markers
             .iter()
-            .filter(|m| m.eras.iter().all(|e| old_eras.contains(&e.as_str())))
+            .filter(|m| {
+                let until = m.until.as_deref().and_then(|u| eras.index(u));
+                until.is_some() && until <= last_old
+            })
             .flat_map(|m| m.images.iter().cloned())
             .collect();
         KnownNames {

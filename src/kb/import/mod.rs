@@ -57,20 +57,17 @@ pub enum ImportError {
 }
 
 /// A bug (one defect, one fix: it can be the cause) or a troubleshooting guide (things to
-/// check: worth listing, never the cause).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ArticleKind {
-    Bug,
-    Guide,
-}
+/// check: worth listing, never the cause): the catalogue's own kind.
+pub use super::ArticleKind;
 
-/// What the importer reads from an article beyond the catalogue's fields.
+/// What the importer reads from an article beyond the catalogue's fields. `kind` and
+/// `windows` are those of the catalogue's [`ArticleMeta`](super::ArticleMeta).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArticleFacts {
     pub kind: ArticleKind,
-    /// Windows eras the article applies to, oldest first: `NT 4.0`, `2000`, `2003`, `2008`,
-    /// `2008 R2`, `2012`, `2012 R2`, `2016`, `2019`, `2022`, `2025` (empty: not said).
+    /// Windows versions the article applies to, oldest first, as `data/kb/eras.toml` names
+    /// them: `NT 4.0`, `2000`, `2003`, `2008`, `2008 R2`, `2012`, `2012 R2`, `2016`, `2019`,
+    /// `2022`, `2025` (empty: not said).
     pub windows: Vec<String>,
     /// Product releases it names, product and version together: `IIS 7.0`,
     /// `.NET Framework 4.5`, `SQL Server 2019`, `Exchange Server 2010`.
@@ -102,6 +99,17 @@ pub struct ImportedTexts {
     /// `facts[i]` is about `articles[i]`.
     pub facts: Vec<ArticleFacts>,
     pub passed_over: Vec<String>,
+}
+
+impl ArticleFacts {
+    /// The catalogue's facts of the entry (kind and Windows versions; nothing required).
+    pub fn meta(&self) -> super::ArticleMeta {
+        super::ArticleMeta {
+            kind: self.kind,
+            windows: self.windows.clone(),
+            ..super::ArticleMeta::default()
+        }
+    }
 }
 
 impl ImportedTexts {
