@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use perfleak::kb::{import, to_catalogue_toml, Catalogue, KbArticle};
+use perfleak::kb::{import, Catalogue, KbArticle};
 use perfleak::report;
 
 #[derive(Debug, Args)]
@@ -62,7 +62,7 @@ pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
                 serde_json::to_writer_pretty(&mut out, &imported.entries())?;
                 writeln!(out)?;
             } else {
-                out.write_all(to_catalogue_toml(&imported.articles)?.as_bytes())?;
+                out.write_all(imported.to_catalogue_toml()?.as_bytes())?;
             }
             eprintln!(
                 "perfleak: {} leak article(s) imported",

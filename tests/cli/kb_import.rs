@@ -762,3 +762,25 @@ fn modern_precision_recall_and_field_accuracy() {
     assert!(ratio(p_both, p_got) >= 0.85, "process precision");
     assert!(ratio(c_both, c_want) >= 0.75, "counter recall");
 }
+
+#[test]
+fn imported_catalogue_toml_keeps_kind_and_windows() {
+    let imported = import_paths(&[PathBuf::from(MODERN_FIXTURES)]).expect("imports");
+    let toml = imported.to_catalogue_toml().expect("toml");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("imported.toml");
+    std::fs::write(&path, &toml).expect("write");
+    let catalogue = Catalogue::with_extra(&[path]).expect("the catalogue reads it back");
+    let bug = catalogue.meta_of("KB5900001");
+    assert_eq!(bug.kind, ArticleKind::Bug);
+    assert_eq!(bug.windows, vec!["2019", "2022"]);
+    let guide_id = &imported.articles[imported
+        .facts
+        .iter()
+        .position(|f| f.kind == ArticleKind::Guide)
+        .expect("a guide")]
+    .id;
+    assert_eq!(catalogue.meta_of(guide_id).kind, ArticleKind::Guide);
+    // The facts give the catalogue's meta directly, for texts added with --kb.
+    assert_eq!(imported.facts[0].meta().windows, imported.facts[0].windows);
+}

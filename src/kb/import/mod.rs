@@ -126,6 +126,44 @@ impl ImportedTexts {
     }
 }
 
+/// One `[[kb]]` table of an imported catalogue: the entry with the kind and Windows versions
+/// the catalogue reads beside it.
+#[derive(Serialize)]
+struct CatalogueEntry<'a> {
+    #[serde(flatten)]
+    article: &'a KbArticle,
+    kind: ArticleKind,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    windows: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CatalogueOut<'a> {
+    kb: Vec<CatalogueEntry<'a>>,
+}
+
+impl ImportedTexts {
+    /// Catalogue TOML (`[[kb]]` tables) of the entries, each with its `kind` and `windows`,
+    /// which `--kb file.toml` reads back with them.
+    pub fn to_catalogue_toml(&self) -> Result<String, super::KbError> {
+        let kb = self
+            .articles
+            .iter()
+            .zip(&self.facts)
+            .map(|(article, facts)| CatalogueEntry {
+                article,
+                kind: facts.kind,
+                windows: &facts.windows,
+            })
+            .collect();
+        let body = toml::to_string(&CatalogueOut { kb }).map_err(super::KbError::Toml)?;
+        Ok(format!(
+            "# KB catalogue entries imported by perfleak {}\n\n{body}",
+            env!("CARGO_PKG_VERSION")
+        ))
+    }
+}
+
 /// The outcome of reading one article text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Imported {
