@@ -172,7 +172,7 @@ pub enum Imported {
 }
 
 /// Reads files and folders (recursively, files ending `.txt` or `.md`) and returns the entries
-/// of the articles that describe a leak, sorted by id. A file named directly must be an
+/// of the articles that describe a leak, sorted by id, one per id (the first path's). A file named directly must be an
 /// article; in folders, files without either layout are passed over and listed in
 /// `passed_over`.
 pub fn import_paths(paths: &[PathBuf]) -> Result<ImportedTexts, ImportError> {
@@ -237,6 +237,8 @@ pub fn import_paths(paths: &[PathBuf]) -> Result<ImportedTexts, ImportError> {
             .cmp(&id_number(&b.article.id))
             .then(a.article.id.cmp(&b.article.id))
     });
+    // The same article found twice (two copies of a collection) is one entry.
+    entries.dedup_by(|b, a| a.article.id.eq_ignore_ascii_case(&b.article.id));
     for entry in entries {
         out.articles.push(entry.article);
         out.facts.push(entry.facts);
