@@ -24,7 +24,7 @@ const STANDARD_SECTIONS: [&str; 10] = [
 pub(super) fn has_front_matter(text: &str) -> bool {
     let lines: Vec<&str> = text
         .lines()
-        .take(80)
+        .take(300)
         .map(|l| l.trim_end_matches('\r'))
         .collect();
     let (pairs, _) = front_matter(&lines);
