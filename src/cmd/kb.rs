@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use perfleak::kb::{import, to_catalogue_toml, Catalogue, KbArticle};
+use perfleak::kb::{import, Catalogue, KbArticle};
 use perfleak::report;
 
 #[derive(Debug, Args)]
@@ -24,7 +24,7 @@ pub enum KbCommand {
     List,
     /// Show one article.
     Show { id: String },
-    /// Turn KB article texts (files or folders) into catalogue entries.
+    /// Turn KB article texts (files or folders of .txt and .md) into catalogue entries.
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -57,14 +57,17 @@ pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
                     report::escape_terminal(origin)
                 );
             }
-            let articles = imported.articles;
             if *json {
-                serde_json::to_writer_pretty(&mut out, &articles)?;
+                // Each entry with the facts beside it (kind, eras, system, fix releases).
+                serde_json::to_writer_pretty(&mut out, &imported.entries())?;
                 writeln!(out)?;
             } else {
-                out.write_all(to_catalogue_toml(&articles)?.as_bytes())?;
+                out.write_all(imported.to_catalogue_toml()?.as_bytes())?;
             }
-            eprintln!("perfleak: {} leak article(s) imported", articles.len());
+            eprintln!(
+                "perfleak: {} leak article(s) imported",
+                imported.articles.len()
+            );
         }
     }
     out.flush()?;

@@ -77,6 +77,42 @@ fn import_prints_toml_or_json() {
 }
 
 #[test]
+fn import_reads_a_folder_of_markdown_articles() {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kb_modern");
+    let output = perfleak()
+        .args(["kb", "import", "--json", folder])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("README.md: not a KB article text, skipped")
+            && stderr.contains("4 leak article(s) imported"),
+        "{stderr}"
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON array");
+    let entries = value.as_array().expect("array");
+    let bug = entries
+        .iter()
+        .find(|e| e["id"] == "KB5900001")
+        .expect("the KB number is the id");
+    assert_eq!(bug["processes"], serde_json::json!(["w3wp"]));
+    assert_eq!(bug["kind"], "bug");
+    assert_eq!(bug["windows"], serde_json::json!(["2019", "2022"]));
+    let guide = entries
+        .iter()
+        .find(|e| e["kind"] == "guide")
+        .expect("a guide");
+    assert_eq!(guide["counters"], serde_json::json!(["handle_count"]));
+    // The TOML form is a catalogue `--kb` reads, and `kb list --kb` adds the same entries.
+    let toml = stdout_of(perfleak().args(["kb", "import", folder]));
+    let parsed = perfleak::kb::parse_catalogue(&toml, "import output").expect("valid catalogue");
+    assert_eq!(parsed.len(), entries.len());
+    let listed = stdout_of(perfleak().args(["kb", "list", "--kb", folder]));
+    assert!(listed.contains("KB5900001"), "{listed}");
+}
+
+#[test]
 fn bad_user_catalogue_is_named_with_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("mine.toml");

@@ -145,6 +145,165 @@ pub(super) fn keyword_version(digits: &str, product: &str) -> String {
     }
 }
 
+/// The fix a Markdown article gives: the updates it names (KB numbers, cumulative updates,
+/// service packs), else a configuration or code change, a workaround, or none (a guide).
+/// Returns the text and the releases.
+pub(super) fn modern_fix(parsed: &Parsed, guide: bool) -> (String, Vec<String>) {
+    let mut text = String::new();
+    for name in ["RESOLUTION", "STATUS", "WORKAROUND", "MORE INFORMATION"] {
+        text.push_str(parsed.section(name));
+        text.push('\n');
+    }
+    if text.trim().is_empty() || guide {
+        for (_, body) in &parsed.sections {
+            text.push_str(body);
+            text.push('\n');
+        }
+    }
+    let releases = releases_named(&text);
+    let lower = text.to_ascii_lowercase();
+    let configuration = [
+        "registry",
+        "hkey_",
+        "web.config",
+        "configuration",
+        "set the ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let code = [
+        "your code",
+        "application code",
+        "in code",
+        "call the ",
+        "developer",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let mut parts: Vec<String> = Vec::new();
+    let resolution = parsed.section("RESOLUTION").to_ascii_lowercase();
+    let installs = [
+        "install ",
+        "upgrade ",
+        "update to ",
+        "apply the update",
+        "latest version",
+    ]
+    .iter()
+    .any(|w| resolution.contains(w));
+    if !releases.is_empty() {
+        parts.push(format!("update {}", releases.join(", ")));
+    } else if installs {
+        parts.push("update (a newer version; no update number given)".into());
+    }
+    let settings = setting_names(&text);
+    if configuration && !settings.is_empty() {
+        parts.push(format!("configuration change ({})", settings.join(", ")));
+    } else if configuration {
+        parts.push("configuration change".into());
+    } else if code {
+        parts.push("code change".into());
+    }
+    if parts.is_empty() && !parsed.section("WORKAROUND").is_empty() {
+        parts.push("workaround only".into());
+    }
+    let mut fix = parts.join(" + ");
+    if guide {
+        fix = if fix.is_empty() {
+            "none (troubleshooting guide)".into()
+        } else {
+            format!("troubleshooting guide; {fix}")
+        };
+    }
+    (fix, releases)
+}
+
+/// Registry values a resolution sets: `Value name: PoolUsageMaximum`, `Set X = 1` (at most 4).
+fn setting_names(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, word) in words.iter().enumerate() {
+        let lower = word.to_ascii_lowercase();
+        let named = (lower == "name:" && i > 0 && words[i - 1].eq_ignore_ascii_case("value"))
+            .then(|| words.get(i + 1))
+            .flatten()
+            .or_else(|| {
+                (lower == "set" && words.get(i + 2) == Some(&"="))
+                    .then(|| words.get(i + 1))
+                    .flatten()
+            });
+        if let Some(name) = named {
+            let name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+            // Setting names are CamelCase words (`PoolUsageMaximum`), not prose.
+            let capitals = name.chars().filter(|c| c.is_ascii_uppercase()).count();
+            let looks = name.len() >= 4
+                && capitals >= 2
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if looks && !out.iter().any(|o| o == name) && out.len() < 4 {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `KB4013429`, `cumulative update 4013429`, `SQL Server 2019 CU16`, `Service Pack 2`:
+/// update numbers said to fix (not every article number: "see 322756" is a reference).
+pub(super) fn releases_named(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, raw) in words.iter().enumerate() {
+        let word = raw.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let upper = word.to_ascii_uppercase();
+        let digits =
+            |s: &str| s.len() >= 6 && s.len() <= 7 && s.chars().all(|c| c.is_ascii_digit());
+        if let Some(number) = upper.strip_prefix("KB").filter(|n| digits(n)) {
+            push(format!("KB{number}"));
+            continue;
+        }
+        let before =
+            |n: usize| -> String { words[i.saturating_sub(n)..i].join(" ").to_ascii_lowercase() };
+        if digits(word)
+            && ["update", "hotfix", "rollup", "fix"]
+                .iter()
+                .any(|w| before(2).contains(w))
+        {
+            push(format!("KB{word}"));
+            continue;
+        }
+        let cu = upper
+            .strip_prefix("CU")
+            .filter(|n| !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit()));
+        let numbered_cu = (before(2).ends_with("cumulative update"))
+            .then_some(word)
+            .filter(|n| n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit()));
+        if let Some(number) = cu.or(numbered_cu) {
+            // The product release nearest before the CU, else the first after it.
+            let before_cu = words[i.saturating_sub(8)..i].join(" ");
+            let after_cu = words[i + 1..(i + 6).min(words.len())].join(" ");
+            let product = super::eras::releases_in(&before_cu)
+                .product_versions
+                .pop()
+                .or_else(|| {
+                    super::eras::releases_in(&after_cu)
+                        .product_versions
+                        .into_iter()
+                        .next()
+                });
+            push(match product {
+                Some(p) => format!("{p} CU{number}"),
+                None => format!("CU{number}"),
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +331,29 @@ mod tests {
             Some("Windows 2000 SP2")
         );
         assert_eq!(fix_from_keywords("kbnetwork kbAPI"), None);
+    }
+
+    #[test]
+    fn update_numbers_and_cumulative_updates() {
+        assert_eq!(
+            releases_named(
+                "This issue is addressed in cumulative update 4013429. See also 322756 How to \
+                 back up the registry. Apply SQL Server 2019 CU16, or KB5000642. Fixed in \
+                 SQL Server 2019 CU13 and SQL Server 2022 CU1."
+            ),
+            vec![
+                "KB4013429",
+                "SQL Server 2019 CU16",
+                "KB5000642",
+                "SQL Server 2019 CU13",
+                "SQL Server 2022 CU1"
+            ]
+        );
+        assert!(releases_named("restart the server").is_empty());
+        assert_eq!(
+            releases_named("Fixed in Cumulative Update 16 for SQL Server 2019."),
+            vec!["SQL Server 2019 CU16"]
+        );
     }
 
     #[test]

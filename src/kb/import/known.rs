@@ -11,6 +11,33 @@ pub(super) struct KnownNames {
     pub(super) services: Vec<(String, String)>,
     /// (component name as articles say it, lower case) -> perfmon object.
     pub(super) object_names: Vec<(String, String)>,
+    /// (service name as today's articles say it, lower case) -> image.
+    pub(super) modern_services: Vec<(String, String)>,
+    /// (component name as today's articles say it, lower case) -> perfmon object.
+    pub(super) modern_object_names: Vec<(String, String)>,
+    /// Product -> the image it runs in (`ASP.NET` -> `w3wp`).
+    pub(super) product_hosts: Vec<ProductHost>,
+    /// Images of NT 4.0 / Windows 2000 only (`winmgmt`, `spoolss`): never read from a
+    /// Markdown article, whose servers run them in other images.
+    pub(super) old_images: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModernServices {
+    service: Vec<crate::kb::aliases::ServiceImage>,
+    #[serde(default)]
+    host: Vec<ProductHost>,
+    #[serde(default)]
+    object: Vec<crate::kb::aliases::ObjectName>,
+}
+
+/// The one image a product runs in, for a Markdown article that names none.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProductHost {
+    pub(super) product: String,
+    pub(super) image: String,
 }
 
 /// Objects too common (or too generic a word) to say anything about one article.
@@ -27,10 +54,61 @@ pub(super) const GENERIC_OBJECTS: [&str; 9] = [
 ];
 
 /// Programs articles name as the way to observe or provoke a problem, not as the leaker.
-pub(super) const TOOLS: [&str; 24] = [
-    "regedt32", "regedit", "poolmon", "pmon", "pviewer", "pview", "tlist", "taskmgr", "srvinfo",
-    "dh", "umdh", "net", "cmd", "setup", "winmsd", "drwtsn32", "kill", "pstat", "qslice", "update",
-    "hotfix", "oh", "sp4hfixi", "notepad",
+pub(super) const TOOLS: [&str; 54] = [
+    "regedt32",
+    "regedit",
+    "poolmon",
+    "pmon",
+    "pviewer",
+    "pview",
+    "tlist",
+    "taskmgr",
+    "srvinfo",
+    "dh",
+    "umdh",
+    "net",
+    "cmd",
+    "setup",
+    "winmsd",
+    "drwtsn32",
+    "kill",
+    "pstat",
+    "qslice",
+    "update",
+    "hotfix",
+    "oh",
+    "sp4hfixi",
+    "notepad",
+    "procdump",
+    "procdump64",
+    "debugdiag",
+    "windbg",
+    "cdb",
+    "gflags",
+    "vmmap",
+    "rammap",
+    "xperf",
+    "wpr",
+    "tasklist",
+    "taskkill",
+    "msinfo32",
+    "compmgmt",
+    "appcmd",
+    "netstat",
+    "powershell",
+    "pwsh",
+    "logman",
+    "relog",
+    "typeperf",
+    "resmon",
+    "sc",
+    "reg",
+    "handle",
+    "livekd",
+    "perfview",
+    "iisreset",
+    "wbemtest",
+    "procexp",
 ];
 
 /// Image names that are also everyday words ("services", "store", "explorer"): only a `.exe`
@@ -75,11 +153,49 @@ impl KnownNames {
                     .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
             })
             .collect();
+        let modern: ModernServices = crate::data::builtin!("import/services.toml");
+        let ModernServices {
+            service,
+            host,
+            object,
+        } = modern;
+        let modern_object_names = object
+            .iter()
+            .flat_map(|o| {
+                o.names
+                    .iter()
+                    .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
+            })
+            .collect();
+        let modern_services = service
+            .iter()
+            .flat_map(|s| {
+                s.names
+                    .iter()
+                    .map(|n| (n.to_ascii_lowercase(), s.image.clone()))
+            })
+            .collect();
+        // Images that exist only until Windows 2000 (data/kb/eras.toml markers).
+        let eras = crate::kb::eras::Eras::builtin();
+        let last_old = eras.index("2000");
+        let old_images = eras
+            .markers
+            .iter()
+            .filter(|m| {
+                let until = m.until.as_deref().and_then(|u| eras.index(u));
+                until.is_some() && until <= last_old
+            })
+            .flat_map(|m| m.images.iter().cloned())
+            .collect();
         KnownNames {
             images,
             objects,
             services,
             object_names,
+            modern_services,
+            modern_object_names,
+            product_hosts: host,
+            old_images,
         }
     }
 }

@@ -15,6 +15,12 @@ pub(super) struct Parsed {
     pub(super) issue_type: String,
     /// (heading in upper case, paragraphs joined into single lines)
     pub(super) sections: Vec<(String, String)>,
+    /// Read from the Markdown layout (front matter, `##` sections).
+    pub(super) markdown: bool,
+    /// The date the text carries (`DOCUMENT:` line, `ms.date`), as written.
+    pub(super) date: String,
+    /// The text of code and output blocks: facts (event ids), never sentences.
+    pub(super) code: String,
 }
 
 pub(super) fn parse(text: &str, origin: &str) -> Result<Parsed, ImportError> {
@@ -131,6 +137,9 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Parsed, ImportError> {
         keywords,
         issue_type,
         sections,
+        markdown: false,
+        date: rest.split_whitespace().nth(1).unwrap_or("").to_string(),
+        code: String::new(),
     })
 }
 
@@ -151,9 +160,18 @@ impl Parsed {
 
     /// The sections that say what goes wrong (not how to fix it).
     pub(super) fn problem_text(&self) -> String {
+        self.problem_text_without("")
+    }
+
+    /// The problem text less one more section.
+    pub(super) fn problem_text_without(&self, left_out: &str) -> String {
         let mut out = String::new();
         for (name, body) in &self.sections {
-            if !matches!(name.as_str(), "RESOLUTION" | "STATUS" | "REFERENCES") {
+            let fix = matches!(
+                name.as_str(),
+                "RESOLUTION" | "STATUS" | "REFERENCES" | "SEE ALSO"
+            );
+            if !fix && name != left_out {
                 out.push_str(body);
                 out.push('\n');
             }
