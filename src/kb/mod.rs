@@ -168,18 +168,13 @@ fn import_folder(path: &Path, notes: &mut Vec<String>) -> Result<Entries, KbErro
             .into_iter()
             .map(|origin| format!("{origin}: not a KB article text, skipped")),
     );
-    let aliases = Aliases::builtin();
+    // The importer read each text's kind (a guide by its title or its layout) and the Windows
+    // versions it names; the matcher needs them as it needs the built-in catalogue's.
     let meta = imported
         .articles
         .iter()
-        .filter(|a| aliases.is_guide_title(&a.title))
-        .map(|a| {
-            let meta = ArticleMeta {
-                kind: ArticleKind::Guide,
-                ..ArticleMeta::default()
-            };
-            (a.id.to_ascii_lowercase(), meta)
-        })
+        .zip(&imported.facts)
+        .map(|(a, f)| (a.id.to_ascii_lowercase(), f.meta()))
         .collect();
     Ok((imported.articles, meta))
 }
