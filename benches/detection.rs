@@ -729,8 +729,8 @@ fn fit_calibration(cfg: &Config, t: &Tally) {
     std::fs::write(path, text).expect("data/calibration/confidence.toml is writable");
     let mut r = calibrate::Reliability::default();
     let mut by: BTreeMap<Verdict, calibrate::Reliability> = BTreeMap::new();
-    for s in &t.samples {
-        if let Some((_, p, v)) = calibrate::judge(&map, s.verdict, &s.x) {
+    for (s, h) in t.samples.iter().zip(&t.sample_hours) {
+        if let Some((_, p, v)) = calibrate::judge(&map, s.verdict, &s.x, *h) {
             let c = calibrate::stated(v, p);
             r.add(c, calibrate::is_right(v, s.leak));
             by.entry(v)
@@ -754,7 +754,7 @@ fn fit_calibration(cfg: &Config, t: &Tally) {
 /// What the verdicts would read if a flagged series followed its new P(leak) at each
 /// `leak_at` (in-sample): for choosing the thresholds in the file.
 fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
-    println!("\n### Thresholds in-sample (flagged series follow P both ways: leak at `leak_at`, suspect at `suspect_at` = {}, ok under it)\n", map.thresholds.suspect_at);
+    println!("\n### Thresholds in-sample (flagged series follow P both ways: leak at `leak_at` (a suspect only in a log of `promote_min_hours` or more), suspect at `suspect_at` = {}, ok under it)\n", map.thresholds.suspect_at);
     println!("| leak_at | flagged precision | flagged recall | flagged FP/1000 | confident precision | confident recall | confident FP/1000 | confident recall 20 h+ | confident FP/1000 20 h+ |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for leak_at in [0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999] {
@@ -772,7 +772,7 @@ fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
         let mut all = Confusion::default();
         let mut long = Confusion::default();
         for (s, h) in t.samples.iter().zip(&t.sample_hours) {
-            let v = calibrate::judge(&m, s.verdict, &s.x).map_or(s.verdict, |j| j.2);
+            let v = calibrate::judge(&m, s.verdict, &s.x, *h).map_or(s.verdict, |j| j.2);
             let truth = if s.leak { Truth::Leak } else { Truth::NotLeak };
             flagged.add(truth, Call::from(v));
             all.add(truth, confident_call(v));

@@ -49,7 +49,7 @@ impl Calibration {
 }
 
 /// The evidence the score weighs, in the order of [`features`] and the map's weights.
-pub const FEATURES: [&str; 11] = [
+pub const FEATURES: [&str; 12] = [
     "rule_confidence",
     "minus_log10_q",
     "r_squared",
@@ -61,6 +61,7 @@ pub const FEATURES: [&str; 11] = [
     "leak_shape",
     "objection_shape",
     "limit_within_30_days",
+    "own_load_rising",
 ];
 /// How many features there are.
 pub const N: usize = FEATURES.len();
@@ -108,6 +109,7 @@ pub fn features(f: &Finding) -> Option<[f64; N]> {
                 | Shape::Confined
         )),
         flag(f.time_to_limit_hours.is_some_and(|h| h < 720.0)),
+        flag(f.reason_codes.iter().any(|c| c == "load-rising")),
     ])
 }
 
@@ -138,11 +140,20 @@ pub struct Thresholds {
     pub leak_at: f64,
     /// P(leak) at or above which a series reads `suspect`.
     pub suspect_at: f64,
-    /// A `suspect` whose P reaches `leak_at` reads `leak`.
+    /// A `suspect` whose P reaches `leak_at` reads `leak`...
     pub promote: bool,
+    /// ...when its log spans at least this many hours: below about a day the rules' doubt (a
+    /// daily cycle's rising half) is real whatever the corpus says, and a suspect says what
+    /// would settle it instead.
+    #[serde(default = "default_promote_min_hours")]
+    pub promote_min_hours: f64,
     /// A `leak` whose P is under `leak_at` reads `suspect`, and a flagged series whose P is
     /// under `suspect_at` reads `ok`.
     pub demote: bool,
+}
+
+fn default_promote_min_hours() -> f64 {
+    20.0
 }
 
 /// The stored calibration (`data/calibration/confidence.toml`).
@@ -272,7 +283,7 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
         let (Some(x), Some(c)) = (features(f), f.calibration) else {
             continue;
         };
-        let Some((score, p, verdict)) = judge(map, c.rule_verdict, &x) else {
+        let Some((score, p, verdict)) = judge(map, c.rule_verdict, &x, f.span_hours) else {
             continue;
         };
         if let Some(cal) = f.calibration.as_mut() {
@@ -297,9 +308,14 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
 
 /// What the map makes of a series the rules judged `rule`: its score, P(leak) and the
 /// verdict P(leak) supports (`None` when the map has no class for `rule`).
-pub fn judge(map: &CalibrationMap, rule: Verdict, x: &[f64; N]) -> Option<(f64, f64, Verdict)> {
+pub fn judge(
+    map: &CalibrationMap,
+    rule: Verdict,
+    x: &[f64; N],
+    span_hours: f64,
+) -> Option<(f64, f64, Verdict)> {
     let (score, p) = map.probability(rule, x)?;
-    Some((score, p, verdict_for(&map.thresholds, rule, p)))
+    Some((score, p, verdict_for(&map.thresholds, rule, p, span_hours)))
 }
 
 /// The confidence a verdict states from P(leak): P(leak) when flagged, else P(no leak).
@@ -312,11 +328,13 @@ pub fn stated(verdict: Verdict, p_leak: f64) -> f64 {
 }
 
 /// The verdict a calibrated P(leak) supports, from the rules' own.
-fn verdict_for(t: &Thresholds, rule: Verdict, p: f64) -> Verdict {
+fn verdict_for(t: &Thresholds, rule: Verdict, p: f64, span_hours: f64) -> Verdict {
     match rule {
         Verdict::Leak | Verdict::Suspect if t.demote && p < t.suspect_at => Verdict::Ok,
         Verdict::Leak if t.demote && p < t.leak_at => Verdict::Suspect,
-        Verdict::Suspect if t.promote && p >= t.leak_at => Verdict::Leak,
+        Verdict::Suspect if t.promote && p >= t.leak_at && span_hours >= t.promote_min_hours => {
+            Verdict::Leak
+        }
         _ => rule,
     }
 }
@@ -739,6 +757,7 @@ mod tests {
             leak_at: 0.9,
             suspect_at: 0.5,
             promote: true,
+            promote_min_hours: 20.0,
             demote: true,
         };
         let map = fit(&samples, "test", t);
@@ -752,17 +771,25 @@ mod tests {
         assert!(p(0.0) < 0.2 && p(1.0) < 0.2, "{} {}", p(0.0), p(1.0));
         assert!(p(2.0) > 0.95 && p(3.0) > 0.95, "{} {}", p(2.0), p(3.0));
         assert_eq!(back.probability(Verdict::Ok, &[0.0; N]), None);
-        assert_eq!(verdict_for(&t, Verdict::Leak, 0.6), Verdict::Suspect);
-        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.95), Verdict::Leak);
-        assert_eq!(verdict_for(&t, Verdict::Ok, 0.95), Verdict::Ok);
-        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.3), Verdict::Ok);
+        assert_eq!(verdict_for(&t, Verdict::Leak, 0.6, 48.0), Verdict::Suspect);
+        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.95, 48.0), Verdict::Leak);
+        assert_eq!(verdict_for(&t, Verdict::Ok, 0.95, 48.0), Verdict::Ok);
+        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.3, 48.0), Verdict::Ok);
+        // Under a day a suspect's doubt stands, however sure the corpus is.
+        assert_eq!(
+            verdict_for(&t, Verdict::Suspect, 0.95, 8.0),
+            Verdict::Suspect
+        );
         let kept = Thresholds {
             promote: false,
             demote: false,
             ..t
         };
-        assert_eq!(verdict_for(&kept, Verdict::Suspect, 0.95), Verdict::Suspect);
-        assert_eq!(verdict_for(&kept, Verdict::Leak, 0.3), Verdict::Leak);
+        assert_eq!(
+            verdict_for(&kept, Verdict::Suspect, 0.95, 48.0),
+            Verdict::Suspect
+        );
+        assert_eq!(verdict_for(&kept, Verdict::Leak, 0.3, 48.0), Verdict::Leak);
     }
 
     #[test]

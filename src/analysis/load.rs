@@ -339,6 +339,14 @@ impl LoadEvidence {
         steady.then(|| self.described())
     }
 
+    /// The process's own workload rose over the lifetime (whether or not it fits the growth):
+    /// evidence the calibration weighs, since a rising workload grows memory too.
+    pub fn own_rising(&self) -> bool {
+        self.readings
+            .iter()
+            .any(|r| r.own && r.trend == LoadTrend::Rising)
+    }
+
     /// Each counter and how it went, in words.
     pub fn described(&self) -> String {
         self.readings

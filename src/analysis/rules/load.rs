@@ -73,8 +73,14 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
                     format!("the growth follows {with} about as closely as it follows time: a leak cannot be told from a workload that rose steadily"),
                 ));
             } else {
+                // A rising workload of its own is evidence the calibration weighs.
+                let code = if ev.own_rising() {
+                    "load-rising"
+                } else {
+                    "load"
+                };
                 d.reasons
-                    .push(Reason::new("load", format!("load: {}", ev.described())));
+                    .push(Reason::new(code, format!("load: {}", ev.described())));
             }
         }
         None if d.verdict == Verdict::Suspect
