@@ -283,9 +283,17 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
         let (Some(x), Some(c)) = (features(f), f.calibration) else {
             continue;
         };
-        let Some((score, p, verdict)) = judge(map, c.rule_verdict, &x, f.span_hours) else {
+        let Some((score, p, mut verdict)) = judge(map, c.rule_verdict, &x, f.span_hours) else {
             continue;
         };
+        // A doubt about what the series is (a `#N` label moving between processes without
+        // `ID Process`) is not one the evidence score measures: such a suspect stays one.
+        if verdict == Verdict::Leak
+            && c.rule_verdict == Verdict::Suspect
+            && f.reason_codes.iter().any(|code| code == "renumbering")
+        {
+            verdict = Verdict::Suspect;
+        }
         if let Some(cal) = f.calibration.as_mut() {
             cal.score = Some(score);
             cal.p_leak = Some(p);

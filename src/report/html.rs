@@ -461,11 +461,19 @@ fn kb_section(o: &mut String, report: &Report) {
     o.push_str("<section id=\"kb-matches\">\n<h2>All matching KB articles</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>Article</th><th>Title</th><th>Strength</th><th class=\"num\">Score</th><th>Evidence</th><th>Fix</th></tr></thead>\n<tbody>\n");
     for kb in &report.kb_matches {
         let evidence: Vec<String> = kb.evidence.iter().map(|e| h(e)).collect();
+        // What kind of article it is and when it applies, so a guide or an article of another
+        // era reads as such at a glance.
+        let mut about = kb.kind.as_str().to_string();
+        if !kb.windows.is_empty() {
+            about.push_str("; Windows ");
+            about.push_str(&kb.windows.join(", "));
+        }
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
             h(&kb.id),
             h(&kb.title),
+            h(&about),
             kb.strength.as_str(),
             percent_of_one(kb.score),
             evidence.join("<br>"),
