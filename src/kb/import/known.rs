@@ -135,46 +135,16 @@ impl KnownNames {
         objects.retain(|o| o.len() >= 3 && !GENERIC_OBJECTS.contains(&o.as_str()));
         objects.sort();
         objects.dedup();
-        let services = aliases
-            .services
-            .iter()
-            .flat_map(|s| {
-                s.names
-                    .iter()
-                    .map(|n| (n.to_ascii_lowercase(), s.image.clone()))
-            })
-            .collect();
-        let object_names = aliases
-            .objects
-            .iter()
-            .flat_map(|o| {
-                o.names
-                    .iter()
-                    .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
-            })
-            .collect();
+        let services = by_lowercase_name(aliases.services.iter().map(|s| (&s.names, &s.image)));
+        let object_names = by_lowercase_name(aliases.objects.iter().map(|o| (&o.names, &o.object)));
         let modern: ModernServices = crate::data::builtin!("import/services.toml");
         let ModernServices {
             service,
             host,
             object,
         } = modern;
-        let modern_object_names = object
-            .iter()
-            .flat_map(|o| {
-                o.names
-                    .iter()
-                    .map(|n| (n.to_ascii_lowercase(), o.object.clone()))
-            })
-            .collect();
-        let modern_services = service
-            .iter()
-            .flat_map(|s| {
-                s.names
-                    .iter()
-                    .map(|n| (n.to_ascii_lowercase(), s.image.clone()))
-            })
-            .collect();
+        let modern_object_names = by_lowercase_name(object.iter().map(|o| (&o.names, &o.object)));
+        let modern_services = by_lowercase_name(service.iter().map(|s| (&s.names, &s.image)));
         // Images that exist only until Windows 2000 (data/kb/eras.toml markers).
         let eras = crate::kb::eras::Eras::builtin();
         let last_old = eras.index("2000");
@@ -198,4 +168,18 @@ impl KnownNames {
             old_images,
         }
     }
+}
+
+/// Every name of each entry, lower-cased, paired with what the entry stands for (a service's
+/// image, an object's canonical name): the lookup tables the sentence rules search.
+fn by_lowercase_name<'a>(
+    entries: impl Iterator<Item = (&'a Vec<String>, &'a String)>,
+) -> Vec<(String, String)> {
+    entries
+        .flat_map(|(names, target)| {
+            names
+                .iter()
+                .map(|n| (n.to_ascii_lowercase(), target.clone()))
+        })
+        .collect()
 }
