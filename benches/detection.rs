@@ -730,7 +730,12 @@ fn fit_calibration(cfg: &Config, t: &Tally) {
     let mut r = calibrate::Reliability::default();
     let mut by: BTreeMap<Verdict, calibrate::Reliability> = BTreeMap::new();
     for (s, h) in t.samples.iter().zip(&t.sample_hours) {
-        if let Some((_, p, v)) = calibrate::judge(&map, s.verdict, &s.x, *h) {
+        if let Some((_, p, v)) = calibrate::judge(
+            &map,
+            s.verdict,
+            &s.x,
+            calibrate::may_promote(&map.thresholds, *h, false),
+        ) {
             let c = calibrate::stated(v, p);
             r.add(c, calibrate::is_right(v, s.leak));
             by.entry(v)
@@ -772,7 +777,13 @@ fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
         let mut all = Confusion::default();
         let mut long = Confusion::default();
         for (s, h) in t.samples.iter().zip(&t.sample_hours) {
-            let v = calibrate::judge(&m, s.verdict, &s.x, *h).map_or(s.verdict, |j| j.2);
+            let v = calibrate::judge(
+                &m,
+                s.verdict,
+                &s.x,
+                calibrate::may_promote(&m.thresholds, *h, false),
+            )
+            .map_or(s.verdict, |j| j.2);
             let truth = if s.leak { Truth::Leak } else { Truth::NotLeak };
             flagged.add(truth, Call::from(v));
             all.add(truth, confident_call(v));

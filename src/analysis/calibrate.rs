@@ -283,17 +283,11 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
         let (Some(x), Some(c)) = (features(f), f.calibration) else {
             continue;
         };
-        let Some((score, p, mut verdict)) = judge(map, c.rule_verdict, &x, f.span_hours) else {
+        let label_doubt = f.reason_codes.iter().any(|code| code == "renumbering");
+        let promotable = may_promote(&map.thresholds, f.span_hours, label_doubt);
+        let Some((score, p, verdict)) = judge(map, c.rule_verdict, &x, promotable) else {
             continue;
         };
-        // A doubt about what the series is (a `#N` label moving between processes without
-        // `ID Process`) is not one the evidence score measures: such a suspect stays one.
-        if verdict == Verdict::Leak
-            && c.rule_verdict == Verdict::Suspect
-            && f.reason_codes.iter().any(|code| code == "renumbering")
-        {
-            verdict = Verdict::Suspect;
-        }
         if let Some(cal) = f.calibration.as_mut() {
             cal.score = Some(score);
             cal.p_leak = Some(p);
@@ -320,10 +314,18 @@ pub fn judge(
     map: &CalibrationMap,
     rule: Verdict,
     x: &[f64; N],
-    span_hours: f64,
+    promotable: bool,
 ) -> Option<(f64, f64, Verdict)> {
     let (score, p) = map.probability(rule, x)?;
-    Some((score, p, verdict_for(&map.thresholds, rule, p, span_hours)))
+    Some((score, p, verdict_for(&map.thresholds, rule, p, promotable)))
+}
+
+/// Whether a `suspect` may read `leak` when its P reaches `leak_at`: not in a log shorter than
+/// `promote_min_hours` (a partial day's doubt is real whatever the corpus says), and not when
+/// the doubt is about what the series is (`label_doubt`: a `#N` label moving between
+/// processes without `ID Process`), which the evidence score does not measure.
+pub fn may_promote(t: &Thresholds, span_hours: f64, label_doubt: bool) -> bool {
+    t.promote && span_hours >= t.promote_min_hours && !label_doubt
 }
 
 /// The confidence a verdict states from P(leak): P(leak) when flagged, else P(no leak).
@@ -336,13 +338,11 @@ pub fn stated(verdict: Verdict, p_leak: f64) -> f64 {
 }
 
 /// The verdict a calibrated P(leak) supports, from the rules' own.
-fn verdict_for(t: &Thresholds, rule: Verdict, p: f64, span_hours: f64) -> Verdict {
+fn verdict_for(t: &Thresholds, rule: Verdict, p: f64, promotable: bool) -> Verdict {
     match rule {
         Verdict::Leak | Verdict::Suspect if t.demote && p < t.suspect_at => Verdict::Ok,
         Verdict::Leak if t.demote && p < t.leak_at => Verdict::Suspect,
-        Verdict::Suspect if t.promote && p >= t.leak_at && span_hours >= t.promote_min_hours => {
-            Verdict::Leak
-        }
+        Verdict::Suspect if promotable && p >= t.leak_at => Verdict::Leak,
         _ => rule,
     }
 }
@@ -779,25 +779,29 @@ mod tests {
         assert!(p(0.0) < 0.2 && p(1.0) < 0.2, "{} {}", p(0.0), p(1.0));
         assert!(p(2.0) > 0.95 && p(3.0) > 0.95, "{} {}", p(2.0), p(3.0));
         assert_eq!(back.probability(Verdict::Ok, &[0.0; N]), None);
-        assert_eq!(verdict_for(&t, Verdict::Leak, 0.6, 48.0), Verdict::Suspect);
-        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.95, 48.0), Verdict::Leak);
-        assert_eq!(verdict_for(&t, Verdict::Ok, 0.95, 48.0), Verdict::Ok);
-        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.3, 48.0), Verdict::Ok);
-        // Under a day a suspect's doubt stands, however sure the corpus is.
-        assert_eq!(
-            verdict_for(&t, Verdict::Suspect, 0.95, 8.0),
-            Verdict::Suspect
-        );
+        assert_eq!(verdict_for(&t, Verdict::Leak, 0.6, true), Verdict::Suspect);
+        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.95, true), Verdict::Leak);
+        assert_eq!(verdict_for(&t, Verdict::Ok, 0.95, true), Verdict::Ok);
+        assert_eq!(verdict_for(&t, Verdict::Suspect, 0.3, true), Verdict::Ok);
+        // Under a day, or with a moving label, a suspect's doubt stands however sure P is.
+        assert!(may_promote(&t, 48.0, false));
+        assert!(!may_promote(&t, 8.0, false));
+        assert!(!may_promote(&t, 48.0, true));
         let kept = Thresholds {
             promote: false,
             demote: false,
             ..t
         };
         assert_eq!(
-            verdict_for(&kept, Verdict::Suspect, 0.95, 48.0),
+            verdict_for(
+                &kept,
+                Verdict::Suspect,
+                0.95,
+                may_promote(&kept, 48.0, false)
+            ),
             Verdict::Suspect
         );
-        assert_eq!(verdict_for(&kept, Verdict::Leak, 0.3, 48.0), Verdict::Leak);
+        assert_eq!(verdict_for(&kept, Verdict::Leak, 0.3, true), Verdict::Leak);
     }
 
     #[test]
