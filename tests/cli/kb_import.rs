@@ -764,6 +764,23 @@ fn modern_precision_recall_and_field_accuracy() {
 }
 
 #[test]
+fn a_folder_added_with_kb_keeps_each_texts_kind_and_windows() {
+    // `--kb DIR` of article texts: what the importer read of each text (a guide by its layout,
+    // the Windows versions it names) reaches the matcher's catalogue, not only title words.
+    let imported = import_paths(&[PathBuf::from(MODERN_FIXTURES)]).expect("imports");
+    let catalogue =
+        Catalogue::with_extra(&[PathBuf::from(MODERN_FIXTURES)]).expect("the folder reads");
+    assert!(!imported.articles.is_empty());
+    for (article, facts) in imported.articles.iter().zip(&imported.facts) {
+        let meta = catalogue.meta_of(&article.id);
+        assert_eq!(meta.kind, facts.kind, "{}", article.id);
+        assert_eq!(meta.windows, facts.windows, "{}", article.id);
+    }
+    assert!(imported.facts.iter().any(|f| f.kind == ArticleKind::Guide));
+    assert!(imported.facts.iter().any(|f| !f.windows.is_empty()));
+}
+
+#[test]
 fn imported_catalogue_toml_keeps_kind_and_windows() {
     let imported = import_paths(&[PathBuf::from(MODERN_FIXTURES)]).expect("imports");
     let toml = imported.to_catalogue_toml().expect("toml");
