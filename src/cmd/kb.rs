@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use perfleak::kb::{import, Catalogue, KbArticle};
+use perfleak::kb::{import, ArticleKind, Catalogue, KbArticle};
 use perfleak::report;
 
 #[derive(Debug, Args)]
@@ -47,7 +47,7 @@ pub fn run(args: &KbArgs) -> anyhow::Result<i32> {
             let Some(article) = catalogue.get(id) else {
                 bail!("no article '{id}' in the knowledge base (see `perfleak kb list`)");
             };
-            write_article(&mut out, article)?;
+            write_article(&mut out, &catalogue, article)?;
         }
         KbCommand::Import { paths, json } => {
             let imported = import::import_paths(paths)?;
@@ -86,8 +86,8 @@ pub fn with_extra(paths: &[std::path::PathBuf]) -> anyhow::Result<Catalogue> {
 fn write_list(out: &mut impl Write, catalogue: &Catalogue) -> anyhow::Result<()> {
     writeln!(
         out,
-        "{:<10} {:<22} {:<28} TITLE",
-        "ID", "PROCESSES", "COUNTERS"
+        "{:<10} {:<5} {:<18} {:<22} {:<28} TITLE",
+        "ID", "KIND", "WINDOWS", "PROCESSES", "COUNTERS"
     )?;
     for a in &catalogue.articles {
         let processes = if a.processes.is_empty() {
@@ -99,10 +99,19 @@ fn write_list(out: &mut impl Write, catalogue: &Catalogue) -> anyhow::Result<()>
         if a.by_design {
             title.push_str(" [by design]");
         }
+        // A slug id (an article without a KB number) gets a line of its own.
+        let id = if a.id.chars().count() > 10 {
+            writeln!(out, "{}", a.id)?;
+            ""
+        } else {
+            a.id.as_str()
+        };
         writeln!(
             out,
-            "{:<10} {:<22} {:<28} {}",
-            a.id,
+            "{:<10} {:<5} {:<18} {:<22} {:<28} {}",
+            id,
+            catalogue.meta_of(&a.id).kind.as_str(),
+            catalogue.windows_of(a).short,
             processes,
             a.counters.join(","),
             title
@@ -112,7 +121,7 @@ fn write_list(out: &mut impl Write, catalogue: &Catalogue) -> anyhow::Result<()>
     Ok(())
 }
 
-fn write_article(out: &mut impl Write, a: &KbArticle) -> anyhow::Result<()> {
+fn write_article(out: &mut impl Write, catalogue: &Catalogue, a: &KbArticle) -> anyhow::Result<()> {
     let list = |items: &[String]| {
         if items.is_empty() {
             "-".to_string()
@@ -121,6 +130,28 @@ fn write_article(out: &mut impl Write, a: &KbArticle) -> anyhow::Result<()> {
         }
     };
     writeln!(out, "{}: {}", a.id, a.title)?;
+    let meta = catalogue.meta_of(&a.id);
+    let kind = match meta.kind {
+        ArticleKind::Bug => "bug (one cause, one fix)",
+        ArticleKind::Guide => "guide (worth reading, never named as the cause)",
+    };
+    writeln!(out, "  kind:        {kind}")?;
+    let windows = catalogue.windows_of(a);
+    // Without `windows` in its entry, the matcher dates an article by its products, versions
+    // and title (or as undated): say so, since that is a guess.
+    let whence = if windows.from_entry {
+        ""
+    } else {
+        " (dated by its words)"
+    };
+    writeln!(out, "  windows:     {}{whence}", windows.full)?;
+    if !meta.requires.is_empty() {
+        writeln!(
+            out,
+            "  requires:    {} (without it in the log, at most possible)",
+            meta.requires.join(", ")
+        )?;
+    }
     writeln!(out, "  products:    {}", list(&a.products))?;
     writeln!(out, "  versions:    {}", list(&a.versions))?;
     let processes = if a.processes.is_empty() {

@@ -287,10 +287,20 @@ impl Eras {
     /// How to say a set of versions: `Windows NT 4.0`, `Windows Server 2012 R2 to 2022`,
     /// `Windows Server 2016 or later`, `Windows 2000 or earlier`.
     pub fn describe(&self, versions: &[usize]) -> String {
+        self.describe_as(versions, |w| w.label.as_str())
+    }
+
+    /// The same in the versions' short names, for a column: `NT 4.0`, `2012 R2 to 2022`,
+    /// `2016 or later`.
+    pub fn describe_short(&self, versions: &[usize]) -> String {
+        self.describe_as(versions, |w| w.name.as_str())
+    }
+
+    fn describe_as(&self, versions: &[usize], label: impl Fn(&WindowsVersion) -> &str) -> String {
         let (Some(&first), Some(&last)) = (versions.first(), versions.last()) else {
             return "no known Windows version".to_string();
         };
-        let label = |i: usize| self.windows[i].label.as_str();
+        let label = |i: usize| label(&self.windows[i]);
         let contiguous = versions.windows(2).all(|p| p[1] == p[0] + 1);
         if !contiguous {
             let names: Vec<&str> = versions.iter().map(|&i| label(i)).collect();

@@ -48,6 +48,17 @@ pub fn counter_display(key: &str) -> &str {
         .unwrap_or(key)
 }
 
+/// The Windows versions of an article, for people (see [`Catalogue::windows_of`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleWindows {
+    /// `Windows Server 2012 R2 to 2022`.
+    pub full: String,
+    /// `2012 R2 to 2022`.
+    pub short: String,
+    /// The catalogue entry named them (else they come from the article's words).
+    pub from_entry: bool,
+}
+
 /// The articles in use: the built-in catalogue plus any the user added with `--kb`.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
@@ -91,6 +102,19 @@ impl Catalogue {
             .get(&id.to_ascii_lowercase())
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The Windows versions an article applies to, as the matcher dates it (its entry's
+    /// `windows`, else its words), said in full and in short.
+    pub fn windows_of(&self, article: &KbArticle) -> ArticleWindows {
+        let meta = self.meta_of(&article.id);
+        let eras = eras::Eras::builtin();
+        let versions = eras.article_versions(article, &meta.windows);
+        ArticleWindows {
+            full: eras.describe(&versions),
+            short: eras.describe_short(&versions),
+            from_entry: !meta.windows.is_empty(),
+        }
     }
 
     /// The built-in catalogue plus each path: a catalogue file (`.toml`), a KB article text,

@@ -142,3 +142,48 @@ fn bad_user_catalogue_is_named_with_line_and_column() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("note.txt:1:1"));
 }
+
+#[test]
+fn list_and_show_say_each_articles_kind_and_windows_versions() {
+    let list = stdout_of(perfleak().args(["kb", "list"]));
+    let row = |id: &str| {
+        list.lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("no row for {id} in\n{list}"))
+            .to_string()
+    };
+    let seed = row("Q192265");
+    assert_eq!(
+        seed.split_whitespace().take(3).collect::<Vec<_>>(),
+        ["Q192265", "bug", "NT"],
+        "{seed}"
+    );
+    assert!(row("KB2020006").contains(" guide 2008 or later "), "{list}");
+
+    let show = stdout_of(perfleak().args(["kb", "show", "KB2020006"]));
+    assert!(show.contains("  kind:        guide"), "{show}");
+    assert!(
+        show.contains("  windows:     Windows Server 2008 or later\n"),
+        "{show}"
+    );
+    // An added text is dated by the importer.
+    let added = stdout_of(perfleak().args(["kb", "show", "Q900001", "--kb", FIXTURES]));
+    assert!(
+        added.contains("  kind:        bug") && added.contains("  windows:     Windows NT 4.0\n"),
+        "{added}"
+    );
+    // A catalogue entry without `windows` is dated by its words, and says so.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let toml = dir.path().join("extra.toml");
+    std::fs::write(
+        &toml,
+        "[[kb]]\nid = \"Q900009\"\ntitle = \"spoolss leaks handles\"\nproducts = [\"Windows NT\"]\nversions = [\"4.0\"]\nprocesses = [\"spoolss\"]\ncounters = [\"handle_count\"]\nfix = \"SP6\"\nsource = \"test\"\n",
+    )
+    .expect("write");
+    let toml = toml.to_str().expect("utf-8 path");
+    let dated = stdout_of(perfleak().args(["kb", "show", "Q900009", "--kb", toml]));
+    assert!(
+        dated.contains("  windows:     Windows NT 4.0 (dated by its words)"),
+        "{dated}"
+    );
+}
