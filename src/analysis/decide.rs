@@ -3,6 +3,7 @@
 
 use super::calibrate::Calibration;
 use super::load::LoadIndex;
+use super::load_adjust;
 use super::rules::{self, daily_cycle, Decision, Evidence};
 use super::system::{self, SystemSeries};
 use super::trial::SeriesTrial;
@@ -12,12 +13,35 @@ use crate::ingest::PerfLog;
 /// The finding for one series after the log-wide FDR step.
 pub(super) fn decide(log: &PerfLog, s: &SeriesTrial, loads: &LoadIndex) -> Finding {
     let e = Evidence::new(log, s);
-    let mut d = rules::insufficient::decide(&e)
-        .or_else(|| rules::warm_up::decide(&e))
-        .or_else(|| rules::restart_masked::decide(&e))
-        .or_else(|| rules::strong::decide(&e))
-        .or_else(|| rules::weak::decide(&e))
-        .unwrap_or_else(|| rules::no_growth::decide(&e));
+    let d = main_rules(&e);
+    // Growth a cycling workload hides: tried again with the load's effect taken out.
+    let adjusted = (!d.verdict.is_flagged())
+        .then(|| load_adjust::retry(log, s, loads))
+        .flatten();
+    if let Some(a) = &adjusted {
+        let e = Evidence::new(log, &a.trial);
+        let mut d = main_rules(&e);
+        if d.verdict.is_flagged() {
+            d.reasons.insert(0, load_adjust::reason(a));
+            return finish(e, d, loads);
+        }
+    }
+    finish(e, d, loads)
+}
+
+/// The main rules, in order: the first that applies sets the verdict.
+fn main_rules(e: &Evidence) -> Decision {
+    rules::insufficient::decide(e)
+        .or_else(|| rules::warm_up::decide(e))
+        .or_else(|| rules::restart_masked::decide(e))
+        .or_else(|| rules::strong::decide(e))
+        .or_else(|| rules::weak::decide(e))
+        .unwrap_or_else(|| rules::no_growth::decide(e))
+}
+
+/// What follows the main rules: load, renumbering, the forecast, the notes, the finding.
+fn finish(e: Evidence, mut d: Decision, loads: &LoadIndex) -> Finding {
+    let s = e.s;
     rules::load::apply(&e, &mut d, loads);
     rules::renumbering::apply(&mut d, &s.split);
     let forecast = forecast::apply(&e, &mut d);

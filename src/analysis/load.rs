@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use super::stats::regress::{regress, Regression};
 use super::stats::robust::median;
+use super::trial::SeriesTrial;
 use crate::ingest::{CounterPath, PerfLog};
 
 /// The process's own load counters, in order of preference (IO Other only without IO Data).
@@ -46,6 +47,8 @@ const TIME_ADDS_NOTHING_P: f64 = 0.05;
 /// plain slope time must keep.
 const TIME_KEEPS_P: f64 = 1e-3;
 const TIME_KEEPS_SHARE: f64 = 0.5;
+/// R² of a load counter on time above which it is close to a line in time.
+pub(crate) const COLLINEAR_R2: f64 = 0.5;
 
 /// (machine, object, instance, index), lower case: one process instance.
 type ProcessKey = (String, String, String, Option<u32>);
@@ -58,6 +61,9 @@ pub(crate) struct LoadIndex<'a> {
     process: HashMap<ProcessKey, Vec<(&'static str, usize)>>,
     /// Machine (lower case) -> its system load counters, named, decoded once.
     system: Vec<(String, String, Vec<f64>)>,
+    /// Every p of the log-wide FDR step, ascending: a test made after it (growth under the
+    /// load regressed out) gets the q it would have had in that pool.
+    pool: Vec<f64>,
 }
 
 fn lower(s: &Option<String>) -> String {
@@ -115,7 +121,35 @@ impl<'a> LoadIndex<'a> {
             hours,
             process,
             system,
+            pool: Vec::new(),
         }
+    }
+
+    /// Keeps the p of every test in the log's FDR pool (only when the log has load counters).
+    pub fn with_tests(mut self, trials: &[SeriesTrial]) -> LoadIndex<'a> {
+        if !self.is_empty() {
+            self.pool = trials
+                .iter()
+                .flat_map(|s| {
+                    let lifetimes = s.lifetimes.iter().filter(|l| l.mk.is_some());
+                    lifetimes.map(|l| l.p).chain(s.combined_p)
+                })
+                .collect();
+            self.pool.sort_by(f64::total_cmp);
+        }
+        self
+    }
+
+    /// The Benjamini-Hochberg q a test of p-value `p` would have had among the log's tests
+    /// (ranked where it falls, the pool one larger).
+    pub fn q_among_tests(&self, p: f64) -> f64 {
+        let rank = self.pool.partition_point(|&x| x <= p) + 1;
+        (p * (self.pool.len() + 1) as f64 / rank as f64).min(1.0)
+    }
+
+    /// The log's sample times, in hours.
+    pub fn hours(&self) -> &'a [f64] {
+        self.hours
     }
 
     /// Whether the log holds no load counter at all.
@@ -125,7 +159,7 @@ impl<'a> LoadIndex<'a> {
 
     /// The load counters of the series in `column` (its process's own unless `system_only`),
     /// named for a reader, as logged, and whether each is the process's own.
-    fn counters_for(
+    pub fn counters_for(
         &self,
         column: usize,
         system_only: bool,
@@ -186,7 +220,7 @@ impl<'a> LoadIndex<'a> {
 }
 
 /// Block medians of (time, series, load) over the samples in the window where both are numbers.
-fn blocks(
+pub(crate) fn blocks(
     hours: &[f64],
     values: &[f64],
     load: &[f64],
@@ -238,6 +272,9 @@ pub(crate) struct LoadReading {
     pub rivals_time: bool,
     /// Time still explains the growth with load in (significant, most of its slope kept).
     pub time_keeps: bool,
+    /// The load is close to a line in time (R² on time above [`COLLINEAR_R2`]): its effect and
+    /// time's cannot be told apart.
+    pub collinear: bool,
 }
 
 fn reading(name: &str, t: &[f64], y: &[f64], l: &[f64]) -> Option<LoadReading> {
@@ -255,6 +292,7 @@ fn reading(name: &str, t: &[f64], y: &[f64], l: &[f64]) -> Option<LoadReading> {
     } else {
         LoadTrend::Unclear
     };
+    let collinear = load_on_time.r_squared > COLLINEAR_R2;
     let on_time = regress(y, &[("T", t)])?;
     // A constant load explains nothing; its regression is degenerate.
     let (explains, time_keeps, rivals_time) =
@@ -276,6 +314,7 @@ fn reading(name: &str, t: &[f64], y: &[f64], l: &[f64]) -> Option<LoadReading> {
         explains,
         rivals_time,
         time_keeps,
+        collinear,
     })
 }
 
@@ -337,6 +376,23 @@ impl LoadEvidence {
             matches!(r.trend, LoadTrend::Flat | LoadTrend::Falling) && r.time_keeps && !r.explains
         });
         steady.then(|| self.described())
+    }
+
+    /// Growth that goes on with each of the process's own load counters in (time keeps its
+    /// slope), none of them explaining it or close to a line in time: a workload that moves
+    /// (a daily cycle) without climbing with the series. Its counters in words, or `None`.
+    pub fn grows_beyond_own_load(&self) -> Option<String> {
+        let own: Vec<&LoadReading> = self.readings.iter().filter(|r| r.own).collect();
+        let beyond = !own.is_empty()
+            && own
+                .iter()
+                .all(|r| r.time_keeps && !r.explains && !r.collinear);
+        beyond.then(|| {
+            own.iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     }
 
     /// The process's own workload rose over the lifetime (whether or not it fits the growth):

@@ -14,6 +14,7 @@ mod gates;
 mod lifetime;
 mod limit;
 mod load;
+mod load_adjust;
 mod plan;
 mod rules;
 mod season;
@@ -61,7 +62,7 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .map(|&origin| Calendar { origin });
     let mut trials = trial::run_all(plan::Plan::new(log), &hours, calendar.as_ref());
     fdr::assign_q(&mut trials);
-    let loads = load::LoadIndex::new(log, &hours);
+    let loads = load::LoadIndex::new(log, &hours).with_tests(&trials);
     let mut findings: Vec<Finding> = trials
         .par_iter()
         .map(|s| decide::decide(log, s, &loads))

@@ -18,6 +18,7 @@ const POOLED_MIN_SPAN_HOURS: f64 = 1.0;
 const POOLED_MIN_SAMPLES: usize = 8;
 
 /// Everything learnt about one series before the log-wide FDR step.
+#[derive(Clone)]
 pub(crate) struct SeriesTrial {
     pub column: usize,
     pub kind: Counter,

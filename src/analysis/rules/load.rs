@@ -72,6 +72,17 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
                     "load-consistent",
                     format!("the growth follows {with} about as closely as it follows time: a leak cannot be told from a workload that rose steadily"),
                 ));
+            } else if let Some(own) = ev.grows_beyond_own_load() {
+                // A load that moves with the day but does not climb with the series: its
+                // rise from the log's start to its end is the cycle's phase, not a workload
+                // growing with the series.
+                d.reasons.push(Reason::new(
+                    "load-beyond",
+                    format!(
+                        "load: {}; the growth goes on with each load counter of its own in the fit ({own}), none of which climbs in step with it",
+                        ev.described()
+                    ),
+                ));
             } else {
                 // A rising workload of its own is evidence the calibration weighs.
                 let code = if ev.own_rising() {
