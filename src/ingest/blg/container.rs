@@ -2,7 +2,9 @@
 //! to 8 bytes; PDH events are picked out and records split into fragments are joined again.
 //! Every size and offset read from the file is checked against the bytes actually present.
 
+use std::borrow::Cow;
 use std::io::Read;
+use std::ops::Range;
 
 use super::Damage;
 
@@ -61,13 +63,58 @@ pub fn looks_like_etw(prefix: &[u8]) -> bool {
 }
 
 /// One buffer as read: its place in the file and its bytes (fewer than 64 KiB when the file
-/// was cut short).
-pub struct Buffer {
+/// was cut short): read from a stream (owned), or lying in a file held whole in memory.
+pub struct Buffer<'a> {
     pub index: usize,
     pub offset: u64,
     /// The buffer's FILETIME (UTC); 0 where the writer left it out.
     pub stamp: i64,
-    pub bytes: Vec<u8>,
+    pub bytes: Cow<'a, [u8]>,
+}
+
+impl<'a> Buffer<'a> {
+    fn new(index: usize, bytes: Cow<'a, [u8]>) -> Self {
+        Buffer {
+            index,
+            offset: (index * BUFFER_LEN) as u64,
+            stamp: i64_at(&bytes, 0x10).unwrap_or(0),
+            bytes,
+        }
+    }
+}
+
+/// Where the buffers come from: a stream read one buffer at a time ([`Buffers`]) or a whole
+/// file in memory ([`Slices`], whose buffers and single-fragment records are not copied).
+pub trait BufferSource<'a> {
+    /// The next buffer, `None` at the end; a read error ends the log with `Err`.
+    fn next_buffer(&mut self) -> std::io::Result<Option<Buffer<'a>>>;
+    /// Gives a buffer back once its events are read.
+    fn recycle(&mut self, _buffer: Buffer<'a>) {}
+}
+
+/// The buffers of a whole file in memory: slices of it, nothing copied.
+pub struct Slices<'a> {
+    bytes: &'a [u8],
+    index: usize,
+}
+
+impl<'a> Slices<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Slices { bytes, index: 0 }
+    }
+}
+
+impl<'a> BufferSource<'a> for Slices<'a> {
+    fn next_buffer(&mut self) -> std::io::Result<Option<Buffer<'a>>> {
+        let start = self.index.saturating_mul(BUFFER_LEN);
+        if start >= self.bytes.len() {
+            return Ok(None);
+        }
+        let end = self.bytes.len().min(start + BUFFER_LEN);
+        let buffer = Buffer::new(self.index, Cow::Borrowed(&self.bytes[start..end]));
+        self.index += 1;
+        Ok(Some(buffer))
+    }
 }
 
 /// Reads the stream one buffer at a time; never more than one buffer is held.
@@ -88,14 +135,17 @@ impl<R: Read> Buffers<R> {
             spare: None,
         }
     }
+}
 
+impl<R: Read> BufferSource<'static> for Buffers<R> {
     /// Gives a buffer's bytes back for the next read (no allocation per buffer).
-    pub fn recycle(&mut self, buffer: Buffer) {
-        self.spare = Some(buffer.bytes);
+    fn recycle(&mut self, buffer: Buffer<'static>) {
+        if let Cow::Owned(bytes) = buffer.bytes {
+            self.spare = Some(bytes);
+        }
     }
 
-    /// The next buffer, `None` at the end; a read error ends the stream with `Err`.
-    pub fn next_buffer(&mut self) -> std::io::Result<Option<Buffer>> {
+    fn next_buffer(&mut self) -> std::io::Result<Option<Buffer<'static>>> {
         if self.done {
             return Ok(None);
         }
@@ -120,27 +170,23 @@ impl<R: Read> Buffers<R> {
         }
         let index = self.index;
         self.index += 1;
-        Ok(Some(Buffer {
-            index,
-            offset: (index * BUFFER_LEN) as u64,
-            stamp: i64_at(&bytes, 0x10).unwrap_or(0),
-            bytes,
-        }))
+        Ok(Some(Buffer::new(index, Cow::Owned(bytes))))
     }
 }
 
-/// A PDH event of a buffer: its record kind (Class.Type), fragment numbers and body.
-pub struct Fragment<'a> {
+/// A PDH event of a buffer: its record kind (Class.Type), fragment numbers and where its body
+/// lies in the buffer.
+pub struct Fragment {
     pub kind: u8,
     pub index: u32,
     pub count: u32,
     /// Byte offset of the event in the file, for messages.
     pub at: u64,
-    pub body: &'a [u8],
+    pub body: Range<usize>,
 }
 
 /// The PDH events of one buffer, in buffer order; damage is reported and ends the walk.
-pub fn fragments<'a>(buffer: &'a Buffer, damage: &mut Damage) -> Vec<Fragment<'a>> {
+pub fn fragments(buffer: &Buffer, damage: &mut Damage) -> Vec<Fragment> {
     let b = &buffer.bytes;
     let mut out = Vec::new();
     if b.len() < BUFFER_LEN {
@@ -221,7 +267,7 @@ pub fn fragments<'a>(buffer: &'a Buffer, damage: &mut Damage) -> Vec<Fragment<'a
                     index: u32_at(event, 0x40).unwrap_or(0),
                     count: u32_at(event, 0x44).unwrap_or(0),
                     at,
-                    body: &event[EVENT_HEADER_LEN + PDH_PREFIX_LEN..],
+                    body: off + EVENT_HEADER_LEN + PDH_PREFIX_LEN..off + size,
                 });
             }
         }
@@ -230,19 +276,20 @@ pub fn fragments<'a>(buffer: &'a Buffer, damage: &mut Damage) -> Vec<Fragment<'a
     out
 }
 
-/// A PDH record rebuilt from its fragments.
-pub struct Record {
+/// A PDH record rebuilt from its fragments (a record of one fragment in a file held in
+/// memory is not copied).
+pub struct Record<'a> {
     pub kind: u8,
     pub buffer: usize,
     /// File offset of its first fragment.
     pub at: u64,
-    pub body: Vec<u8>,
+    pub body: Cow<'a, [u8]>,
 }
 
 /// Joins fragments 1..N of a record, which follow one another in the log.
 #[derive(Default)]
 pub struct Joiner {
-    pending: Option<(Record, u32, u32)>,
+    pending: Option<(Record<'static>, u32, u32)>,
     /// Bodies of records already read, given back to be filled again.
     spare: Vec<Vec<u8>>,
 }
@@ -253,14 +300,21 @@ const SPARE_BODIES: usize = 4;
 impl Joiner {
     /// Gives a record's body back for a later record (its capacity is what is kept).
     pub fn give(&mut self, mut body: Vec<u8>) {
-        if self.spare.len() < SPARE_BODIES {
+        if self.spare.len() < SPARE_BODIES && body.capacity() > 0 {
             body.clear();
             self.spare.push(body);
         }
     }
 
-    /// Feeds one fragment; returns the record it completes, if any.
-    pub fn push(&mut self, buffer: usize, f: &Fragment, damage: &mut Damage) -> Option<Record> {
+    /// Feeds one fragment of `from`; returns the record it completes, if any.
+    pub fn push<'a>(
+        &mut self,
+        from: &Buffer<'a>,
+        f: &Fragment,
+        damage: &mut Damage,
+    ) -> Option<Record<'a>> {
+        let buffer = from.index;
+        let bytes = &from.bytes[f.body.clone()];
         if f.count == 0 || f.index == 0 || f.index > f.count {
             damage.at(
                 buffer,
@@ -282,13 +336,23 @@ impl Joiner {
                     ),
                 );
             }
+            if f.count == 1 {
+                if let Cow::Borrowed(whole) = from.bytes {
+                    return Some(Record {
+                        kind: f.kind,
+                        buffer,
+                        at: f.at,
+                        body: Cow::Borrowed(&whole[f.body.clone()]),
+                    });
+                }
+            }
             let mut body = self.spare.pop().unwrap_or_default();
-            body.extend_from_slice(f.body);
+            body.extend_from_slice(bytes);
             let record = Record {
                 kind: f.kind,
                 buffer,
                 at: f.at,
-                body,
+                body: Cow::Owned(body),
             };
             if f.count == 1 {
                 return Some(record);
@@ -300,7 +364,7 @@ impl Joiner {
             Some((mut record, next, count))
                 if next == f.index && count == f.count && record.kind == f.kind =>
             {
-                if record.body.len() + f.body.len() > MAX_RECORD_LEN {
+                if record.body.len() + bytes.len() > MAX_RECORD_LEN {
                     damage.at(
                         buffer,
                         f.at,
@@ -308,7 +372,7 @@ impl Joiner {
                     );
                     return None;
                 }
-                record.body.extend_from_slice(f.body);
+                record.body.to_mut().extend_from_slice(bytes);
                 if f.index == f.count {
                     return Some(record);
                 }
