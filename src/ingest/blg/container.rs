@@ -294,8 +294,11 @@ pub struct Joiner {
     spare: Vec<Vec<u8>>,
 }
 
-/// Bodies kept for reuse at most.
-const SPARE_BODIES: usize = 4;
+/// Room reserved for a record at its first fragment at most (a count read from a corrupt file
+/// is not trusted further).
+const RESERVE_MAX: usize = 4 << 20;
+/// Bodies kept for reuse at most (about as many as are in flight: two batches of 1 MiB).
+const SPARE_BODIES: usize = 32;
 
 impl Joiner {
     /// Gives a record's body back for a later record (its capacity is what is kept).
@@ -347,6 +350,9 @@ impl Joiner {
                 }
             }
             let mut body = self.spare.pop().unwrap_or_default();
+            // Room for all its fragments at once (the others are about as long as the first,
+            // the last shorter): growing it fragment by fragment copied it again each time.
+            body.reserve(bytes.len().saturating_mul(f.count as usize).min(RESERVE_MAX));
             body.extend_from_slice(bytes);
             let record = Record {
                 kind: f.kind,

@@ -285,6 +285,7 @@ fn walk<'a>(
     // samples after it are scanned here, those before it by the decoding thread.
     let mut list_len: Option<usize> = None;
     let mut spare: Vec<samples::Sample> = Vec::new();
+    let mut layout = samples::Layout::default();
     // Messages count towards a batch's bytes too (a long damaged stretch sends them on).
     let relay = |damage: &mut Damage, batch: &mut Vec<Event>, bytes: &mut usize| {
         if let Some(r) = damage.relay.as_mut() {
@@ -324,7 +325,7 @@ fn walk<'a>(
                 }
                 RECORD_SAMPLE => list_len.map(|n| {
                     let mut sample = spare.pop().unwrap_or_default();
-                    sample.scan(&record.body, n);
+                    sample.scan_with(&record.body, n, &mut layout);
                     sample
                 }),
                 _ => None,

@@ -157,6 +157,8 @@ pub struct Builder<'k> {
     runs: Vec<Run>,
     /// Whether the sample being added is the first of its run (its raw samples are kept).
     at_run_start: bool,
+    /// Columns given a value in the sample being added.
+    touched_now: usize,
     /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
     pub samples_with_errors: usize,
     /// Counter types not in the table, reported once each.
@@ -190,6 +192,7 @@ impl<'k> Builder<'k> {
             flushed: 0,
             runs: Vec::new(),
             at_run_start: false,
+            touched_now: 0,
             samples_with_errors: 0,
             unknown_types: HashSet::new(),
         }
@@ -342,7 +345,11 @@ impl<'k> Builder<'k> {
             return; // the same instance twice in one sample: the first counts
         }
         col.touched = row;
-        let v = if col.formula.two_samples() {
+        self.touched_now += 1;
+        let v = if col.formula == Formula::Raw {
+            // The most common type, without the general formula's checks.
+            (raw.status == 0).then_some(raw.first as f64)
+        } else if col.formula.two_samples() {
             let prev = &mut self.prev[c];
             let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
             *prev = Some(raw);
@@ -479,21 +486,24 @@ impl<'k> Builder<'k> {
         self.stamps.push(stamp);
         let row = self.stamps.len() - 1;
         self.at_run_start = self.runs.last().is_some_and(|r| r.first_row == row);
-        if sample.has_error(body) {
-            self.samples_with_errors += 1;
-        }
+        self.touched_now = 0;
+        // Whether a single counter has a non-zero status: read as the counters are.
+        let mut error = false;
         for (def, &slot) in sample.slots.iter().enumerate() {
             if def >= self.defs.len() {
+                error |= sample.has_error(body, def);
                 break;
             }
             match slot {
                 Slot::Counter(at) => {
+                    let raw = counter_raw(body, at, self.defs[def].frequency);
+                    error |= raw.status != 0;
                     let c = match self.by_def[def] {
                         Some(c) => Some(c),
                         None => self.column(def, u32::MAX, self.defs[def].counter_type, None),
                     };
                     if let Some(c) = c {
-                        self.set(c, counter_raw(body, at, self.defs[def].frequency));
+                        self.set(c, raw);
                     }
                 }
                 Slot::List(start, end) => {
@@ -513,12 +523,17 @@ impl<'k> Builder<'k> {
                 Slot::Missing => {}
             }
         }
+        if error {
+            self.samples_with_errors += 1;
+        }
         // Columns this sample did not hold: blank, and the next sample has no previous one.
         // (Their cells in the block are blank already.)
         let row = self.stamps.len() - 1;
-        for (col, prev) in self.hot.iter().zip(&mut self.prev) {
-            if col.touched != row {
-                *prev = None;
+        if self.touched_now < self.hot.len() {
+            for (col, prev) in self.hot.iter().zip(&mut self.prev) {
+                if col.touched != row {
+                    *prev = None;
+                }
             }
         }
         let pending = self.stamps.len() - self.flushed;
