@@ -38,7 +38,20 @@ pub fn read_plain_file(
         .filter(|m| m.is_file())
         .map(|m| m.len());
     if let Some(map) = len.and_then(|len| map_blg(&file, len)) {
-        return super::blg::read_log_bytes(name, &map, options.all_columns)
+        // Pages the reader is done with leave this process's memory as it goes, so a mapped
+        // gigabyte does not stay resident (they are the file's: read again if touched).
+        #[cfg(unix)]
+        let mut release = |start: usize, len: usize| {
+            // SAFETY: nothing refers to these bytes any more (the reader says so), and a
+            // read-only map of a file is not changed by dropping its pages: they are read
+            // from the file again if touched.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len)
+            };
+        };
+        #[cfg(not(unix))]
+        let mut release = |_: usize, _: usize| {};
+        return super::blg::read_log_bytes(name, &map, options.all_columns, &mut release)
             .map(super::sanity::checked);
     }
     read_stream(name, file, options, len)

@@ -90,17 +90,31 @@ pub trait BufferSource<'a> {
     fn next_buffer(&mut self) -> std::io::Result<Option<Buffer<'a>>>;
     /// Gives a buffer back once its events are read.
     fn recycle(&mut self, _buffer: Buffer<'a>) {}
+    /// Says that nothing is read any more from the buffers before `index`.
+    fn done_below(&mut self, _index: usize) {}
 }
+
+/// Buffers left resident behind the last one done with before they are released together.
+const RELEASE_EVERY: usize = 16;
 
 /// The buffers of a whole file in memory: slices of it, nothing copied.
 pub struct Slices<'a> {
     bytes: &'a [u8],
     index: usize,
+    /// Told each stretch of bytes (start, length) no longer read, so a mapped file's pages can
+    /// leave memory as it is read (they are the file's: read again if ever touched).
+    release: &'a mut dyn FnMut(usize, usize),
+    released: usize,
 }
 
 impl<'a> Slices<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        Slices { bytes, index: 0 }
+    pub fn new(bytes: &'a [u8], release: &'a mut dyn FnMut(usize, usize)) -> Self {
+        Slices {
+            bytes,
+            index: 0,
+            release,
+            released: 0,
+        }
     }
 }
 
@@ -114,6 +128,16 @@ impl<'a> BufferSource<'a> for Slices<'a> {
         let buffer = Buffer::new(self.index, Cow::Borrowed(&self.bytes[start..end]));
         self.index += 1;
         Ok(Some(buffer))
+    }
+
+    fn done_below(&mut self, index: usize) {
+        let index = index.min(self.index);
+        if index >= self.released + RELEASE_EVERY {
+            let start = self.released * BUFFER_LEN;
+            let end = (index * BUFFER_LEN).min(self.bytes.len());
+            (self.release)(start, end.saturating_sub(start));
+            self.released = index;
+        }
     }
 }
 
@@ -297,8 +321,8 @@ pub struct Joiner {
 /// Room reserved for a record at its first fragment at most (a count read from a corrupt file
 /// is not trusted further).
 const RESERVE_MAX: usize = 4 << 20;
-/// Bodies kept for reuse at most (about as many as are in flight: two batches of 1 MiB).
-const SPARE_BODIES: usize = 32;
+/// Bodies kept for reuse at most.
+const SPARE_BODIES: usize = 8;
 
 impl Joiner {
     /// Gives a record's body back for a later record (its capacity is what is kept).

@@ -19,6 +19,7 @@ mod table;
 mod timezone;
 
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -179,13 +180,15 @@ pub fn read(
 }
 
 /// Reads a BLG held whole in memory (a mapped file): its buffers, and records of one fragment,
-/// are read in place instead of being copied.
+/// are read in place instead of being copied. `release(start, len)` is told of each stretch
+/// of bytes no longer read (nothing refers to it any more), in file order.
 pub fn read_bytes(
     name: &str,
     bytes: &[u8],
     keep: &(dyn Fn(&str) -> bool + Sync),
+    release: &mut dyn FnMut(usize, usize),
 ) -> Result<BlgLog, IngestError> {
-    read_from(name, container::Slices::new(bytes), keep)
+    read_from(name, container::Slices::new(bytes, release), keep)
 }
 
 fn read_from<'a>(
@@ -210,9 +213,10 @@ fn read_from<'a>(
     let header = header::parse(&first).map_err(|m| blg_error(name, 0x48, m))?;
     let (events, received) = std::sync::mpsc::sync_channel::<Vec<Event<'a>>>(BATCHES_IN_FLIGHT);
     let (back, returned) = std::sync::mpsc::channel::<Returned>();
+    let progress = AtomicUsize::new(0);
     let (count, decoded) = std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || decode(name, received, back, keep));
-        let count = walk(first, &mut buffers, events, &returned);
+        let decoder = scope.spawn(|| decode(name, received, back, keep, &progress));
+        let count = walk(first, &mut buffers, events, &returned, &progress);
         // The decoder ends once the walk has dropped its sender, read error or not.
         let decoded = match decoder.join() {
             Ok(d) => d,
@@ -271,6 +275,7 @@ fn walk<'a>(
     buffers: &mut impl container::BufferSource<'a>,
     events: std::sync::mpsc::SyncSender<Vec<Event<'a>>>,
     returned: &std::sync::mpsc::Receiver<Returned>,
+    progress: &AtomicUsize,
 ) -> std::io::Result<usize> {
     let mut damage = Damage::relaying();
     let mut joiner = container::Joiner::default();
@@ -341,6 +346,7 @@ fn walk<'a>(
             }
         }
         buffers.recycle(buffer);
+        buffers.done_below(progress.load(Ordering::Acquire));
         next = buffers.next_buffer()?;
     }
     joiner.finish(&mut damage);
@@ -392,6 +398,7 @@ fn decode<'k>(
     received: std::sync::mpsc::Receiver<Vec<Event<'_>>>,
     back: std::sync::mpsc::Sender<Returned>,
     keep: &'k (dyn Fn(&str) -> bool + Sync),
+    progress: &AtomicUsize,
 ) -> Decoded<'k> {
     let mut damage = Damage::new(name);
     let mut builder: Option<table::Builder> = None;
@@ -407,6 +414,10 @@ fn decode<'k>(
             }
             Event::Record(record, run, scanned) => (record, run, scanned),
         };
+        // Every record before this one is dropped, but those held back before the counter
+        // list: no buffer before the first of these is read again.
+        let held = early.first().map_or(record.buffer, |(r, _)| r.buffer);
+        progress.store(held.min(record.buffer), Ordering::Release);
         match record.kind {
             RECORD_COUNTERS => {
                 let (defs, problem) = counters::parse(&record.body);
@@ -497,10 +508,16 @@ pub fn read_log(name: &str, input: impl Read, all_columns: bool) -> Result<PerfL
     Ok(to_perflog(name, blg))
 }
 
-/// The [`PerfLog`] of a BLG held whole in memory (a mapped file).
-pub fn read_log_bytes(name: &str, bytes: &[u8], all_columns: bool) -> Result<PerfLog, IngestError> {
+/// The [`PerfLog`] of a BLG held whole in memory (a mapped file); `release` as for
+/// [`read_bytes`].
+pub fn read_log_bytes(
+    name: &str,
+    bytes: &[u8],
+    all_columns: bool,
+    release: &mut dyn FnMut(usize, usize),
+) -> Result<PerfLog, IngestError> {
     let keep = move |p: &str| all_columns || needed_by_analysis(p);
-    let blg = read_bytes(name, bytes, &keep)?;
+    let blg = read_bytes(name, bytes, &keep, release)?;
     Ok(to_perflog(name, blg))
 }
 
@@ -547,5 +564,66 @@ pub fn to_perflog(name: &str, blg: BlgLog) -> PerfLog {
         columns,
         all_paths,
         warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A public BLG from `../shared/realdata/blg`, `None` (said on stderr) when absent.
+    fn real(file: &str) -> Option<Vec<u8>> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/realdata/blg/");
+        let bytes = std::fs::read(format!("{path}{file}")).ok();
+        if bytes.is_none() {
+            eprintln!("SKIPPED: {path}{file} is absent");
+        }
+        bytes
+    }
+
+    fn same(a: &BlgLog, b: &BlgLog) {
+        assert_eq!(a.warnings, b.warnings);
+        assert_eq!(a.table.columns, b.table.columns);
+        assert_eq!(a.table.stamps, b.table.stamps);
+        assert_eq!(a.samples_with_errors, b.samples_with_errors);
+        for c in 0..a.table.columns.len() {
+            for r in 0..a.table.stamps.len() {
+                let bits = |t: &RelogTable| t.cell(c, r).map(f64::to_bits);
+                assert_eq!(bits(&a.table), bits(&b.table), "column {c}, row {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_log_read_in_place_is_read_as_from_a_stream_and_its_pages_are_let_go_in_order() {
+        let Some(pal) = real("pal_SampleLog_process_privatebytes_handlecount.blg") else {
+            return;
+        };
+        // Longer than the stretch released at once: its buffers after the header 20 times more
+        // (each time older than the one before: runs put back in order), then damaged.
+        let mut long = pal.clone();
+        for _ in 0..20 {
+            long.extend_from_slice(&pal[BUFFER_LEN..]);
+        }
+        let mut damaged = long.clone();
+        damaged[3 * BUFFER_LEN + 5000..3 * BUFFER_LEN + 9000].fill(0);
+        damaged.truncate(damaged.len() - 30_000);
+        let keep = |_: &str| true;
+        for bytes in [&pal, &long, &damaged] {
+            let streamed = read("x.blg", &bytes[..], &keep).unwrap();
+            let mut released = Vec::new();
+            let mut release = |start, len| released.push((start, len));
+            let mapped = read_bytes("x.blg", bytes, &keep, &mut release).unwrap();
+            same(&mapped, &streamed);
+            let mut end = 0;
+            for (start, len) in released.iter().copied() {
+                assert_eq!(start, end, "stretches released one after the other");
+                end = start + len;
+            }
+            assert!(end <= bytes.len());
+            if bytes.len() > 100 * BUFFER_LEN {
+                assert!(end > 0, "a long log is let go as it is read");
+            }
+        }
     }
 }
