@@ -58,7 +58,7 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<PerfLog, IngestEr
 
 /// Reads a log from bytes; `name` is used in messages and as `source.path`.
 pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<PerfLog, IngestError> {
-    sniff::read_stream(name, bytes, options, Some(bytes.len() as u64))
+    sniff::read_in_memory(name, bytes, options)
 }
 
 /// Reads a log from any byte stream (plain or gzip), without holding the whole input.

@@ -57,6 +57,25 @@ pub fn read_plain_file(
     read_stream(name, file, options, len)
 }
 
+/// Reads a log held whole in memory: a BLG in place (as a mapped file), anything else as a
+/// stream.
+pub fn read_in_memory(
+    name: &str,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<PerfLog, IngestError> {
+    if is_blg(&bytes[..SNIFF_LEN.min(bytes.len())]) {
+        return super::blg::read_log_bytes(name, bytes, options.all_columns, &mut |_, _| {})
+            .map(super::sanity::checked);
+    }
+    read_stream(name, bytes, options, Some(bytes.len() as u64))
+}
+
+/// Whether a stream's first bytes are those of a BLG (an ETW log file).
+fn is_blg(prefix: &[u8]) -> bool {
+    prefix.starts_with(&BLG_MAGIC) && super::blg::looks_like_etw(prefix)
+}
+
 /// A map of the file's first `len` bytes when they start like a BLG (the file's position is
 /// not moved, so the stream path reads it from the start otherwise).
 fn map_blg(file: &std::fs::File, len: u64) -> Option<memmap2::Mmap> {
@@ -71,7 +90,7 @@ fn map_blg(file: &std::fs::File, len: u64) -> Option<memmap2::Mmap> {
     #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
     let prefix = &map[..SNIFF_LEN.min(len)];
-    (prefix.starts_with(&BLG_MAGIC) && super::blg::looks_like_etw(prefix)).then_some(map)
+    is_blg(prefix).then_some(map)
 }
 
 /// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
