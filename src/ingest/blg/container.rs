@@ -376,7 +376,12 @@ impl Joiner {
             let mut body = self.spare.pop().unwrap_or_default();
             // Room for all its fragments at once (the others are about as long as the first,
             // the last shorter): growing it fragment by fragment copied it again each time.
-            body.reserve(bytes.len().saturating_mul(f.count as usize).min(RESERVE_MAX));
+            body.reserve(
+                bytes
+                    .len()
+                    .saturating_mul(f.count as usize)
+                    .min(RESERVE_MAX),
+            );
             body.extend_from_slice(bytes);
             let record = Record {
                 kind: f.kind,
