@@ -92,9 +92,16 @@ impl Sample {
         })
     }
 
-    /// The instance list of a [`Slot::List`].
-    pub fn list<'a>(body: &'a [u8], start: u32, end: u32) -> Option<List<'a>> {
-        list(&body[start as usize..end as usize]).ok()
+    /// The instance list of a [`Slot::List`], checked when it was scanned (its count is still
+    /// held to the items its bytes hold; every read of it is bounds-checked).
+    pub fn list<'a>(body: &'a [u8], start: u32, end: u32) -> List<'a> {
+        let sub = &body[start as usize..end as usize];
+        let count = u32_at(sub, 4).unwrap_or(0) as usize;
+        List {
+            ft: i64_at(sub, 0x10).unwrap_or(0),
+            count: count.min(sub.len().saturating_sub(0x18) / LIST_ITEM_LEN),
+            sub,
+        }
     }
 
     /// Scans a sample body: one slot per counter (`Missing` for a part that could not be

@@ -123,6 +123,8 @@ fn encode_block(block: &[f64], cap: usize, rows: usize, kept: &[bool]) -> (Vec<u
 /// Builds the table as samples arrive.
 pub struct Builder<'k> {
     defs: Vec<CounterDef>,
+    /// Each counter's frequency, read per cell (apart from the definitions, which are large).
+    frequency: Vec<i64>,
     keep: &'k (dyn Fn(&str) -> bool + Sync),
     /// Counter-name tables by machine (lower case, without `\\`).
     names: HashMap<String, HashMap<u32, String>>,
@@ -174,6 +176,7 @@ impl<'k> Builder<'k> {
         Builder {
             lists: defs.iter().map(|_| None).collect(),
             by_def: vec![None; defs.len()],
+            frequency: defs.iter().map(|d| d.frequency).collect(),
             hot: Vec::new(),
             prev: Vec::new(),
             block: Vec::new(),
@@ -496,7 +499,7 @@ impl<'k> Builder<'k> {
             }
             match slot {
                 Slot::Counter(at) => {
-                    let raw = counter_raw(body, at, self.defs[def].frequency);
+                    let raw = counter_raw(body, at, self.frequency[def]);
                     error |= raw.status != 0;
                     let c = match self.by_def[def] {
                         Some(c) => Some(c),
@@ -507,9 +510,7 @@ impl<'k> Builder<'k> {
                     }
                 }
                 Slot::List(start, end) => {
-                    if let Some(list) = Sample::list(body, start, end) {
-                        self.add_list(def, list);
-                    }
+                    self.add_list(def, Sample::list(body, start, end));
                 }
                 Slot::Object(k) => {
                     for v in &sample.objects[k as usize].values {
