@@ -53,17 +53,12 @@ pub struct ReadOptions {
 pub fn read_file(path: &Path, options: &ReadOptions) -> Result<PerfLog, IngestError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(&name, e))?;
-    let len = file
-        .metadata()
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
-    sniff::read_stream(&name, file, options, len)
+    sniff::read_plain_file(&name, file, options)
 }
 
 /// Reads a log from bytes; `name` is used in messages and as `source.path`.
 pub fn read_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<PerfLog, IngestError> {
-    sniff::read_stream(name, bytes, options, Some(bytes.len() as u64))
+    sniff::read_in_memory(name, bytes, options)
 }
 
 /// Reads a log from any byte stream (plain or gzip), without holding the whole input.

@@ -19,6 +19,80 @@ const SNIFF_LEN: usize = 64 * 1024;
 /// The first bytes of every binary perfmon log in the sample set.
 const BLG_MAGIC: [u8; 4] = [0, 0, 1, 0];
 
+/// Reads a log from a file opened by name. A regular file holding a BLG is mapped and read in
+/// place (no copy of its gigabyte into the process); anything else, or a file that cannot be
+/// mapped, is read as a stream.
+///
+/// The length is read once and only that many bytes are mapped, so a file that grows while it
+/// is read (a log still being written) is read as it was. A file cut short by another process
+/// while it is mapped would end this one with SIGBUS, as for every reader that maps files; a
+/// finished perfmon log is not changed, and on Windows a mapped file cannot be cut.
+pub fn read_plain_file(
+    name: &str,
+    file: std::fs::File,
+    options: &ReadOptions,
+) -> Result<PerfLog, IngestError> {
+    let len = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    if let Some(map) = len.and_then(|len| map_blg(&file, len)) {
+        // Pages the reader is done with leave this process's memory as it goes, so a mapped
+        // gigabyte does not stay resident (they are the file's: read again if touched).
+        #[cfg(unix)]
+        let mut release = |start: usize, len: usize| {
+            // SAFETY: nothing refers to these bytes any more (the reader says so), and a
+            // read-only map of a file is not changed by dropping its pages: they are read
+            // from the file again if touched.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len)
+            };
+        };
+        #[cfg(not(unix))]
+        let mut release = |_: usize, _: usize| {};
+        return super::blg::read_log_bytes(name, &map, options.all_columns, &mut release)
+            .map(super::sanity::checked);
+    }
+    read_stream(name, file, options, len)
+}
+
+/// Reads a log held whole in memory: a BLG in place (as a mapped file), anything else as a
+/// stream.
+pub fn read_in_memory(
+    name: &str,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<PerfLog, IngestError> {
+    if is_blg(&bytes[..SNIFF_LEN.min(bytes.len())]) {
+        return super::blg::read_log_bytes(name, bytes, options.all_columns, &mut |_, _| {})
+            .map(super::sanity::checked);
+    }
+    read_stream(name, bytes, options, Some(bytes.len() as u64))
+}
+
+/// Whether a stream's first bytes are those of a BLG (an ETW log file).
+fn is_blg(prefix: &[u8]) -> bool {
+    prefix.starts_with(&BLG_MAGIC) && super::blg::looks_like_etw(prefix)
+}
+
+/// A map of the file's first `len` bytes when they start like a BLG (the file's position is
+/// not moved, so the stream path reads it from the start otherwise).
+fn map_blg(file: &std::fs::File, len: u64) -> Option<memmap2::Mmap> {
+    let len = usize::try_from(len).ok()?;
+    if len < SNIFF_LEN.min(super::blg::BUFFER_LEN) {
+        return None;
+    }
+    // SAFETY: the map is read only and lives as long as the read; the bytes are plain data,
+    // every offset in them is checked before use. Only a truncation by another process while
+    // the map is read can fault (see `read_plain_file`).
+    let map = unsafe { memmap2::MmapOptions::new().len(len).map(file) }.ok()?;
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
+    let prefix = &map[..SNIFF_LEN.min(len)];
+    is_blg(prefix).then_some(map)
+}
+
 /// Reads a whole log from a byte stream (plain or gzip), decoding and parsing as it goes.
 /// `input_len`, the stream's length when known, lets the columns be sized once.
 pub fn read_stream<'a>(

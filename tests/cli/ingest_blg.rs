@@ -465,3 +465,70 @@ fn convert_reads_a_blg_on_stdin_and_survives_a_closed_pipe() {
     assert!(output.status.success(), "{:?}", output);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
 }
+
+/// Every cell (bits), stamp, column and message of two reads of one log.
+fn same_reads(a: &blg::BlgLog, b: &blg::BlgLog, what: &str) {
+    assert_eq!(a.warnings, b.warnings, "{what}");
+    assert_eq!(a.table.columns, b.table.columns, "{what}");
+    assert_eq!(a.table.stamps, b.table.stamps, "{what}");
+    assert_eq!(a.samples_with_errors, b.samples_with_errors, "{what}");
+    for c in 0..a.table.columns.len() {
+        for r in 0..a.table.stamps.len() {
+            let bits = |t: &blg::RelogTable| t.cell(c, r).map(f64::to_bits);
+            assert_eq!(
+                bits(&a.table),
+                bits(&b.table),
+                "{what}: column {c}, row {r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_blg_read_in_place_reads_as_from_a_stream_and_its_pages_are_let_go_in_order() {
+    // A mapped file (and `read_bytes`) is read in place, a stream one buffer at a time: the
+    // same table and messages, damaged or not. A log of ~120 buffers is long enough for pages
+    // to be let go behind the reader, one stretch after the other.
+    let log = perfleak_synth::throughput_log(200, 800, 4);
+    let whole = perfleak_synth::blg::to_blg_bytes(&log);
+    assert!(whole.len() > 100 * blg::BUFFER_LEN, "{} bytes", whole.len());
+    let mut damaged = whole.clone();
+    damaged[7 * blg::BUFFER_LEN + 5000..7 * blg::BUFFER_LEN + 9000].fill(0);
+    let (a, b) = (20 * blg::BUFFER_LEN, 40 * blg::BUFFER_LEN);
+    let swapped: Vec<u8> = damaged[a..a + blg::BUFFER_LEN].to_vec();
+    damaged.copy_within(b..b + blg::BUFFER_LEN, a);
+    damaged[b..b + blg::BUFFER_LEN].copy_from_slice(&swapped);
+    damaged.truncate(damaged.len() - 30_000);
+    let mut logs = vec![("generated", whole), ("damaged", damaged)];
+    if let Some(dir) = realdata() {
+        logs.push((
+            "pal",
+            blg_file(&dir, "pal_SampleLog_process_privatebytes_handlecount.blg"),
+        ));
+    }
+    let keep = |_: &str| true;
+    for (what, bytes) in &logs {
+        let streamed = blg::read(what, &bytes[..], &keep).unwrap();
+        let mut released = Vec::new();
+        let mut release = |start, len| released.push((start, len));
+        let in_place = blg::read_bytes(what, bytes, &keep, &mut release).unwrap();
+        same_reads(&in_place, &streamed, what);
+        let mut end = 0;
+        for &(start, len) in &released {
+            assert_eq!(start, end, "{what}: stretches let go one after the other");
+            end = start + len;
+        }
+        assert!(end <= bytes.len(), "{what}");
+        if bytes.len() > 100 * blg::BUFFER_LEN {
+            assert!(end > 0, "{what}: a long log is let go as it is read");
+        }
+    }
+    let (_, damaged) = &logs[1];
+    let warnings = read_all("damaged", damaged).warnings;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("older than the one before")),
+        "{warnings:?}"
+    );
+}

@@ -2,7 +2,9 @@
 //! to 8 bytes; PDH events are picked out and records split into fragments are joined again.
 //! Every size and offset read from the file is checked against the bytes actually present.
 
+use std::borrow::Cow;
 use std::io::Read;
+use std::ops::Range;
 
 use super::Damage;
 
@@ -61,13 +63,82 @@ pub fn looks_like_etw(prefix: &[u8]) -> bool {
 }
 
 /// One buffer as read: its place in the file and its bytes (fewer than 64 KiB when the file
-/// was cut short).
-pub struct Buffer {
+/// was cut short): read from a stream (owned), or lying in a file held whole in memory.
+pub struct Buffer<'a> {
     pub index: usize,
     pub offset: u64,
     /// The buffer's FILETIME (UTC); 0 where the writer left it out.
     pub stamp: i64,
-    pub bytes: Vec<u8>,
+    pub bytes: Cow<'a, [u8]>,
+}
+
+impl<'a> Buffer<'a> {
+    fn new(index: usize, bytes: Cow<'a, [u8]>) -> Self {
+        Buffer {
+            index,
+            offset: (index * BUFFER_LEN) as u64,
+            stamp: i64_at(&bytes, 0x10).unwrap_or(0),
+            bytes,
+        }
+    }
+}
+
+/// Where the buffers come from: a stream read one buffer at a time ([`Buffers`]) or a whole
+/// file in memory ([`Slices`], whose buffers and single-fragment records are not copied).
+pub trait BufferSource<'a> {
+    /// The next buffer, `None` at the end; a read error ends the log with `Err`.
+    fn next_buffer(&mut self) -> std::io::Result<Option<Buffer<'a>>>;
+    /// Gives a buffer back once its events are read.
+    fn recycle(&mut self, _buffer: Buffer<'a>) {}
+    /// Says that nothing is read any more from the buffers before `index`.
+    fn done_below(&mut self, _index: usize) {}
+}
+
+/// Buffers left resident behind the last one done with before they are released together.
+const RELEASE_EVERY: usize = 16;
+
+/// The buffers of a whole file in memory: slices of it, nothing copied.
+pub struct Slices<'a> {
+    bytes: &'a [u8],
+    index: usize,
+    /// Told each stretch of bytes (start, length) no longer read, so a mapped file's pages can
+    /// leave memory as it is read (they are the file's: read again if ever touched).
+    release: &'a mut dyn FnMut(usize, usize),
+    released: usize,
+}
+
+impl<'a> Slices<'a> {
+    pub fn new(bytes: &'a [u8], release: &'a mut dyn FnMut(usize, usize)) -> Self {
+        Slices {
+            bytes,
+            index: 0,
+            release,
+            released: 0,
+        }
+    }
+}
+
+impl<'a> BufferSource<'a> for Slices<'a> {
+    fn next_buffer(&mut self) -> std::io::Result<Option<Buffer<'a>>> {
+        let start = self.index.saturating_mul(BUFFER_LEN);
+        if start >= self.bytes.len() {
+            return Ok(None);
+        }
+        let end = self.bytes.len().min(start + BUFFER_LEN);
+        let buffer = Buffer::new(self.index, Cow::Borrowed(&self.bytes[start..end]));
+        self.index += 1;
+        Ok(Some(buffer))
+    }
+
+    fn done_below(&mut self, index: usize) {
+        let index = index.min(self.index);
+        if index >= self.released + RELEASE_EVERY {
+            let start = self.released * BUFFER_LEN;
+            let end = (index * BUFFER_LEN).min(self.bytes.len());
+            (self.release)(start, end.saturating_sub(start));
+            self.released = index;
+        }
+    }
 }
 
 /// Reads the stream one buffer at a time; never more than one buffer is held.
@@ -88,14 +159,17 @@ impl<R: Read> Buffers<R> {
             spare: None,
         }
     }
+}
 
+impl<R: Read> BufferSource<'static> for Buffers<R> {
     /// Gives a buffer's bytes back for the next read (no allocation per buffer).
-    pub fn recycle(&mut self, buffer: Buffer) {
-        self.spare = Some(buffer.bytes);
+    fn recycle(&mut self, buffer: Buffer<'static>) {
+        if let Cow::Owned(bytes) = buffer.bytes {
+            self.spare = Some(bytes);
+        }
     }
 
-    /// The next buffer, `None` at the end; a read error ends the stream with `Err`.
-    pub fn next_buffer(&mut self) -> std::io::Result<Option<Buffer>> {
+    fn next_buffer(&mut self) -> std::io::Result<Option<Buffer<'static>>> {
         if self.done {
             return Ok(None);
         }
@@ -120,27 +194,23 @@ impl<R: Read> Buffers<R> {
         }
         let index = self.index;
         self.index += 1;
-        Ok(Some(Buffer {
-            index,
-            offset: (index * BUFFER_LEN) as u64,
-            stamp: i64_at(&bytes, 0x10).unwrap_or(0),
-            bytes,
-        }))
+        Ok(Some(Buffer::new(index, Cow::Owned(bytes))))
     }
 }
 
-/// A PDH event of a buffer: its record kind (Class.Type), fragment numbers and body.
-pub struct Fragment<'a> {
+/// A PDH event of a buffer: its record kind (Class.Type), fragment numbers and where its body
+/// lies in the buffer.
+pub struct Fragment {
     pub kind: u8,
     pub index: u32,
     pub count: u32,
     /// Byte offset of the event in the file, for messages.
     pub at: u64,
-    pub body: &'a [u8],
+    pub body: Range<usize>,
 }
 
 /// The PDH events of one buffer, in buffer order; damage is reported and ends the walk.
-pub fn fragments<'a>(buffer: &'a Buffer, damage: &mut Damage) -> Vec<Fragment<'a>> {
+pub fn fragments(buffer: &Buffer, damage: &mut Damage) -> Vec<Fragment> {
     let b = &buffer.bytes;
     let mut out = Vec::new();
     if b.len() < BUFFER_LEN {
@@ -221,7 +291,7 @@ pub fn fragments<'a>(buffer: &'a Buffer, damage: &mut Damage) -> Vec<Fragment<'a
                     index: u32_at(event, 0x40).unwrap_or(0),
                     count: u32_at(event, 0x44).unwrap_or(0),
                     at,
-                    body: &event[EVENT_HEADER_LEN + PDH_PREFIX_LEN..],
+                    body: off + EVENT_HEADER_LEN + PDH_PREFIX_LEN..off + size,
                 });
             }
         }
@@ -230,37 +300,48 @@ pub fn fragments<'a>(buffer: &'a Buffer, damage: &mut Damage) -> Vec<Fragment<'a
     out
 }
 
-/// A PDH record rebuilt from its fragments.
-pub struct Record {
+/// A PDH record rebuilt from its fragments (a record of one fragment in a file held in
+/// memory is not copied).
+pub struct Record<'a> {
     pub kind: u8,
     pub buffer: usize,
     /// File offset of its first fragment.
     pub at: u64,
-    pub body: Vec<u8>,
+    pub body: Cow<'a, [u8]>,
 }
 
 /// Joins fragments 1..N of a record, which follow one another in the log.
 #[derive(Default)]
 pub struct Joiner {
-    pending: Option<(Record, u32, u32)>,
+    pending: Option<(Record<'static>, u32, u32)>,
     /// Bodies of records already read, given back to be filled again.
     spare: Vec<Vec<u8>>,
 }
 
+/// Room reserved for a record at its first fragment at most (a count read from a corrupt file
+/// is not trusted further).
+const RESERVE_MAX: usize = 4 << 20;
 /// Bodies kept for reuse at most.
-const SPARE_BODIES: usize = 4;
+const SPARE_BODIES: usize = 8;
 
 impl Joiner {
     /// Gives a record's body back for a later record (its capacity is what is kept).
     pub fn give(&mut self, mut body: Vec<u8>) {
-        if self.spare.len() < SPARE_BODIES {
+        if self.spare.len() < SPARE_BODIES && body.capacity() > 0 {
             body.clear();
             self.spare.push(body);
         }
     }
 
-    /// Feeds one fragment; returns the record it completes, if any.
-    pub fn push(&mut self, buffer: usize, f: &Fragment, damage: &mut Damage) -> Option<Record> {
+    /// Feeds one fragment of `from`; returns the record it completes, if any.
+    pub fn push<'a>(
+        &mut self,
+        from: &Buffer<'a>,
+        f: &Fragment,
+        damage: &mut Damage,
+    ) -> Option<Record<'a>> {
+        let buffer = from.index;
+        let bytes = &from.bytes[f.body.clone()];
         if f.count == 0 || f.index == 0 || f.index > f.count {
             damage.at(
                 buffer,
@@ -282,13 +363,31 @@ impl Joiner {
                     ),
                 );
             }
+            if f.count == 1 {
+                if let Cow::Borrowed(whole) = from.bytes {
+                    return Some(Record {
+                        kind: f.kind,
+                        buffer,
+                        at: f.at,
+                        body: Cow::Borrowed(&whole[f.body.clone()]),
+                    });
+                }
+            }
             let mut body = self.spare.pop().unwrap_or_default();
-            body.extend_from_slice(f.body);
+            // Room for all its fragments at once (the others are about as long as the first,
+            // the last shorter): growing it fragment by fragment copied it again each time.
+            body.reserve(
+                bytes
+                    .len()
+                    .saturating_mul(f.count as usize)
+                    .min(RESERVE_MAX),
+            );
+            body.extend_from_slice(bytes);
             let record = Record {
                 kind: f.kind,
                 buffer,
                 at: f.at,
-                body,
+                body: Cow::Owned(body),
             };
             if f.count == 1 {
                 return Some(record);
@@ -300,7 +399,7 @@ impl Joiner {
             Some((mut record, next, count))
                 if next == f.index && count == f.count && record.kind == f.kind =>
             {
-                if record.body.len() + f.body.len() > MAX_RECORD_LEN {
+                if record.body.len() + bytes.len() > MAX_RECORD_LEN {
                     damage.at(
                         buffer,
                         f.at,
@@ -308,7 +407,7 @@ impl Joiner {
                     );
                     return None;
                 }
-                record.body.extend_from_slice(f.body);
+                record.body.to_mut().extend_from_slice(bytes);
                 if f.index == f.count {
                     return Some(record);
                 }

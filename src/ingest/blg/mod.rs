@@ -19,6 +19,7 @@ mod table;
 mod timezone;
 
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -148,10 +149,10 @@ fn blg_error(name: &str, offset: u64, message: impl Into<String>) -> IngestError
 
 /// What the reading thread hands the decoding one, in file order: damage met in the container
 /// and whole records, so every message keeps its place among those the records give.
-enum Event {
+enum Event<'a> {
     Damage(usize, u64, String),
     /// A record, its run, and for a sample after the counter list, the sample scanned.
-    Record(container::Record, (usize, i64), Option<samples::Sample>),
+    Record(container::Record<'a>, (usize, i64), Option<samples::Sample>),
 }
 
 /// What the decoding thread gives back to be filled again: a record's body and its scan.
@@ -175,7 +176,26 @@ pub fn read(
     input: impl Read,
     keep: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<BlgLog, IngestError> {
-    let mut buffers = container::Buffers::new(input);
+    read_from(name, container::Buffers::new(input), keep)
+}
+
+/// Reads a BLG held whole in memory (a mapped file): its buffers, and records of one fragment,
+/// are read in place instead of being copied. `release(start, len)` is told of each stretch
+/// of bytes no longer read (nothing refers to it any more), in file order.
+pub fn read_bytes(
+    name: &str,
+    bytes: &[u8],
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    release: &mut dyn FnMut(usize, usize),
+) -> Result<BlgLog, IngestError> {
+    read_from(name, container::Slices::new(bytes, release), keep)
+}
+
+fn read_from<'a>(
+    name: &str,
+    mut buffers: impl container::BufferSource<'a>,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<BlgLog, IngestError> {
     let io = |e| IngestError::io(name, e);
     let first = buffers
         .next_buffer()
@@ -191,11 +211,12 @@ pub fn read(
         ));
     }
     let header = header::parse(&first).map_err(|m| blg_error(name, 0x48, m))?;
-    let (events, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
+    let (events, received) = std::sync::mpsc::sync_channel::<Vec<Event<'a>>>(BATCHES_IN_FLIGHT);
     let (back, returned) = std::sync::mpsc::channel::<Returned>();
+    let progress = AtomicUsize::new(0);
     let (count, decoded) = std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || decode(name, received, back, keep));
-        let count = walk(first, &mut buffers, events, &returned);
+        let decoder = scope.spawn(|| decode(name, received, back, keep, &progress));
+        let count = walk(first, &mut buffers, events, &returned, &progress);
         // The decoder ends once the walk has dropped its sender, read error or not.
         let decoded = match decoder.join() {
             Ok(d) => d,
@@ -249,11 +270,12 @@ pub fn read(
 /// The reading thread: buffers, their events and joined records, in file order, sent in
 /// batches; returns how many buffers were read. A failed send means the decoder is gone
 /// (it panicked): reading stops and the panic is raised by the caller.
-fn walk<R: Read>(
-    first: container::Buffer,
-    buffers: &mut container::Buffers<R>,
-    events: std::sync::mpsc::SyncSender<Vec<Event>>,
+fn walk<'a>(
+    first: container::Buffer<'a>,
+    buffers: &mut impl container::BufferSource<'a>,
+    events: std::sync::mpsc::SyncSender<Vec<Event<'a>>>,
     returned: &std::sync::mpsc::Receiver<Returned>,
+    progress: &AtomicUsize,
 ) -> std::io::Result<usize> {
     let mut damage = Damage::relaying();
     let mut joiner = container::Joiner::default();
@@ -268,6 +290,7 @@ fn walk<R: Read>(
     // samples after it are scanned here, those before it by the decoding thread.
     let mut list_len: Option<usize> = None;
     let mut spare: Vec<samples::Sample> = Vec::new();
+    let mut layout = samples::Layout::default();
     // Messages count towards a batch's bytes too (a long damaged stretch sends them on).
     let relay = |damage: &mut Damage, batch: &mut Vec<Event>, bytes: &mut usize| {
         if let Some(r) = damage.relay.as_mut() {
@@ -296,7 +319,7 @@ fn walk<R: Read>(
             spare.extend(sample.filter(|_| spare.len() < SPARE_SAMPLES));
         }
         for fragment in container::fragments(&buffer, &mut damage) {
-            let record = joiner.push(buffer.index, &fragment, &mut damage);
+            let record = joiner.push(&buffer, &fragment, &mut damage);
             relay(&mut damage, &mut batch, &mut batch_bytes);
             let Some(record) = record else { continue };
             let scanned = match record.kind {
@@ -307,7 +330,7 @@ fn walk<R: Read>(
                 }
                 RECORD_SAMPLE => list_len.map(|n| {
                     let mut sample = spare.pop().unwrap_or_default();
-                    sample.scan(&record.body, n);
+                    sample.scan_with(&record.body, n, &mut layout);
                     sample
                 }),
                 _ => None,
@@ -323,6 +346,7 @@ fn walk<R: Read>(
             }
         }
         buffers.recycle(buffer);
+        buffers.done_below(progress.load(Ordering::Acquire));
         next = buffers.next_buffer()?;
     }
     joiner.finish(&mut damage);
@@ -341,7 +365,7 @@ struct Decoded<'k> {
 /// Adds a sample record to the table: `sample` is its scan, or (`scanned` false) is filled
 /// with it here.
 fn add_sample(
-    record: &container::Record,
+    record: &container::Record<'_>,
     run: (usize, i64),
     sample: &mut samples::Sample,
     scanned: bool,
@@ -371,14 +395,15 @@ fn add_sample(
 /// The decoding thread: counter lists, name tables and samples, in file order.
 fn decode<'k>(
     name: &str,
-    received: std::sync::mpsc::Receiver<Vec<Event>>,
+    received: std::sync::mpsc::Receiver<Vec<Event<'_>>>,
     back: std::sync::mpsc::Sender<Returned>,
     keep: &'k (dyn Fn(&str) -> bool + Sync),
+    progress: &AtomicUsize,
 ) -> Decoded<'k> {
     let mut damage = Damage::new(name);
     let mut builder: Option<table::Builder> = None;
     let mut names: Vec<(String, Vec<(u32, String)>)> = Vec::new();
-    let mut early: Vec<(container::Record, (usize, i64))> = Vec::new();
+    let mut early: Vec<(container::Record<'_>, (usize, i64))> = Vec::new();
     let mut early_bytes = 0usize;
     let mut own = samples::Sample::default();
     for event in received.into_iter().flatten() {
@@ -389,6 +414,10 @@ fn decode<'k>(
             }
             Event::Record(record, run, scanned) => (record, run, scanned),
         };
+        // Every record before this one is dropped, but those held back before the counter
+        // list: no buffer before the first of these is read again.
+        let held = early.first().map_or(record.buffer, |(r, _)| r.buffer);
+        progress.store(held.min(record.buffer), Ordering::Release);
         match record.kind {
             RECORD_COUNTERS => {
                 let (defs, problem) = counters::parse(&record.body);
@@ -431,7 +460,11 @@ fn decode<'k>(
                         }
                     };
                     // Given back to be filled again (if the reader is still there).
-                    let _ = back.send((record.body, returned));
+                    if let std::borrow::Cow::Owned(body) = record.body {
+                        let _ = back.send((body, returned));
+                    } else if let Some(sample) = returned {
+                        let _ = back.send((Vec::new(), Some(sample)));
+                    }
                 } else if early_bytes + record.body.len() <= MAX_EARLY_SAMPLES {
                     early_bytes += record.body.len();
                     early.push((record, run));
@@ -472,6 +505,19 @@ pub fn needed_by_analysis(path: &str) -> bool {
 pub fn read_log(name: &str, input: impl Read, all_columns: bool) -> Result<PerfLog, IngestError> {
     let keep = move |p: &str| all_columns || needed_by_analysis(p);
     let blg = read(name, input, &keep)?;
+    Ok(to_perflog(name, blg))
+}
+
+/// The [`PerfLog`] of a BLG held whole in memory (a mapped file); `release` as for
+/// [`read_bytes`].
+pub fn read_log_bytes(
+    name: &str,
+    bytes: &[u8],
+    all_columns: bool,
+    release: &mut dyn FnMut(usize, usize),
+) -> Result<PerfLog, IngestError> {
+    let keep = move |p: &str| all_columns || needed_by_analysis(p);
+    let blg = read_bytes(name, bytes, &keep, release)?;
     Ok(to_perflog(name, blg))
 }
 

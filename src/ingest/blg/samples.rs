@@ -83,22 +83,38 @@ impl Sample {
             .or_else(|| stamps().find_map(|(t, _)| t))
     }
 
-    /// Whether some single counter reported a non-zero status (PDH_CSTATUS_*).
-    pub fn has_error(&self, body: &[u8]) -> bool {
-        self.slots.iter().any(|&s| match s {
+    /// Whether some single counter from slot `from` on reported a non-zero status
+    /// (PDH_CSTATUS_*).
+    pub fn has_error(&self, body: &[u8], from: usize) -> bool {
+        self.slots.iter().skip(from).any(|&s| match s {
             Slot::Counter(at) => u32_at(body, at as usize).unwrap_or(0) != 0,
             _ => false,
         })
     }
 
-    /// The instance list of a [`Slot::List`].
-    pub fn list<'a>(body: &'a [u8], start: u32, end: u32) -> Option<List<'a>> {
-        list(&body[start as usize..end as usize]).ok()
+    /// The instance list of a [`Slot::List`], checked when it was scanned (its count is still
+    /// held to the items its bytes hold; every read of it is bounds-checked).
+    pub fn list<'a>(body: &'a [u8], start: u32, end: u32) -> List<'a> {
+        let sub = &body[start as usize..end as usize];
+        let count = u32_at(sub, 4).unwrap_or(0) as usize;
+        List {
+            ft: i64_at(sub, 0x10).unwrap_or(0),
+            count: count.min(sub.len().saturating_sub(0x18) / LIST_ITEM_LEN),
+            sub,
+        }
     }
 
     /// Scans a sample body: one slot per counter (`Missing` for a part that could not be
     /// read), with messages for damage. `counters` says how many parts to expect.
     pub fn scan(&mut self, body: &[u8], counters: usize) {
+        self.scan_with(body, counters, &mut Layout::default());
+    }
+
+    /// [`Sample::scan`], told where the sub-records of the last sample scanned without damage
+    /// lay: when this one's headers are the same at the same places (checked, all of them),
+    /// they are not walked one after the other (each header's length gives the next's place,
+    /// a chain of dependent loads), and the outcome is the same.
+    pub fn scan_with(&mut self, body: &[u8], counters: usize, layout: &mut Layout) {
         self.slots.clear();
         self.objects.clear();
         self.problems.clear();
@@ -112,6 +128,38 @@ impl Sample {
                 return;
             }
         };
+        if layout.fits(body, outer_len, counters) {
+            // A single counter's slot is its place: the same. The others are read again.
+            layout.reused = true;
+            self.slots.extend_from_slice(&layout.slots);
+            for &k in &layout.others {
+                let (at, header) = layout.parts[k];
+                let (at, len) = (at as usize, (header >> 32) as usize);
+                let slot = self.part_slot(body, (header >> 16) as u16, at + 8, at + len, k);
+                self.slots[k] = slot;
+            }
+        } else {
+            self.walk_parts(body, outer_len, counters, layout);
+        }
+        if self.slots.len() < counters {
+            self.problems.push(format!(
+                "the sample holds {} of the list's {counters} counters: the others are blank",
+                self.slots.len()
+            ));
+        }
+        layout.clean = self.problems.is_empty();
+        if layout.clean && !layout.reused {
+            layout.slots.clone_from(&self.slots);
+        }
+    }
+
+    /// Walks the sub-records one after the other, noting where each lay in `layout`.
+    fn walk_parts(&mut self, body: &[u8], outer_len: usize, counters: usize, layout: &mut Layout) {
+        layout.outer_len = outer_len;
+        layout.counters = counters;
+        layout.reused = false;
+        layout.parts.clear();
+        layout.others.clear();
         let mut at = 8;
         while at + 8 <= outer_len && self.slots.len() < counters {
             let (mark, kind, len) = (
@@ -126,34 +174,70 @@ impl Sample {
                 ));
                 break;
             }
-            let (start, end) = (at + 8, at + len);
-            let sub = &body[start..end];
-            let slot = match kind {
-                KIND_COUNTER if sub.len() < 0x24 => Err("a PDH_RAW_COUNTER is cut short".into()),
-                KIND_COUNTER => Ok(Slot::Counter(start as u32)),
-                KIND_LIST => list(sub).map(|_| Slot::List(start as u32, end as u32)),
-                KIND_OBJECT => perfdata::parse(sub).map(|o| {
-                    self.objects.push(o);
-                    Slot::Object(self.objects.len() as u32 - 1)
-                }),
-                other => Err(format!("sub-record kind {other:#06x} is unknown")),
-            };
-            let slot = slot.unwrap_or_else(|message| {
-                self.problems.push(format!(
-                    "counter {} of the sample: {message}",
-                    self.slots.len() + 1
-                ));
-                Slot::Missing
-            });
+            if kind != KIND_COUNTER {
+                layout.others.push(self.slots.len());
+            }
+            layout.parts.push((at as u32, header_at(body, at)));
+            let slot = self.part_slot(body, kind, at + 8, at + len, self.slots.len());
             self.slots.push(slot);
             at += len;
         }
-        if self.slots.len() < counters {
-            self.problems.push(format!(
-                "the sample holds {} of the list's {counters} counters: the others are blank",
-                self.slots.len()
-            ));
-        }
+    }
+
+    /// The slot of sound sub-record `k` (from 0), `body[start..end]` (its header before
+    /// `start`); objects are added to the sample's in order.
+    fn part_slot(&mut self, body: &[u8], kind: u16, start: usize, end: usize, k: usize) -> Slot {
+        let sub = &body[start..end];
+        let slot = match kind {
+            KIND_COUNTER if sub.len() < 0x24 => Err("a PDH_RAW_COUNTER is cut short".into()),
+            KIND_COUNTER => Ok(Slot::Counter(start as u32)),
+            KIND_LIST => list(sub).map(|_| Slot::List(start as u32, end as u32)),
+            KIND_OBJECT => perfdata::parse(sub).map(|o| {
+                self.objects.push(o);
+                Slot::Object(self.objects.len() as u32 - 1)
+            }),
+            other => Err(format!("sub-record kind {other:#06x} is unknown")),
+        };
+        slot.unwrap_or_else(|message| {
+            self.problems
+                .push(format!("counter {} of the sample: {message}", k + 1));
+            Slot::Missing
+        })
+    }
+}
+
+/// The 8-byte header of a sub-record (mark, kind, length), as one number.
+fn header_at(body: &[u8], at: usize) -> u64 {
+    body.get(at..at + 8)
+        .map_or(0, |h| u64::from_le_bytes(h.try_into().expect("8 bytes")))
+}
+
+/// Where the sub-records of the last sample scanned without damage lay: their offsets and
+/// headers, the sample's length and the counters expected.
+#[derive(Debug, Default)]
+pub struct Layout {
+    clean: bool,
+    /// Whether `slots` were taken from this layout (they are those of its walk).
+    reused: bool,
+    outer_len: usize,
+    counters: usize,
+    parts: Vec<(u32, u64)>,
+    /// The walk's slots, and which parts are no single counter (read again each time).
+    slots: Vec<Slot>,
+    others: Vec<usize>,
+}
+
+impl Layout {
+    /// Whether a walk of `body` would visit the same headers: the same length and counters,
+    /// and every header the same at its place (read independently of one another).
+    fn fits(&self, body: &[u8], outer_len: usize, counters: usize) -> bool {
+        self.clean
+            && self.outer_len == outer_len
+            && self.counters == counters
+            && self
+                .parts
+                .iter()
+                .all(|&(at, header)| header_at(body, at as usize) == header)
     }
 }
 

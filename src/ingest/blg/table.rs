@@ -16,8 +16,6 @@ use crate::ingest::series::{encode_frame, Series};
 /// together stay under this many (2 MB; two blocks exist while one is encoded), and a frame never exceeds [`MAX_FRAME_ROWS`].
 const PENDING_CELLS: usize = 1 << 18;
 const MAX_FRAME_ROWS: usize = 4096;
-/// Columns copied out of the block together by a flush.
-const FLUSH_GROUP: usize = 64;
 
 /// The table: header cell parts, column paths as stored, local timestamps and values.
 #[derive(Debug, Clone, Default)]
@@ -110,27 +108,14 @@ struct Encoding {
     handle: std::thread::JoinHandle<(Vec<u8>, Vec<usize>, Vec<f64>)>,
 }
 
-/// Encodes `rows` rows of `block` (`stride` cells each), one frame per kept column, in column
-/// order. A group's cells of each row lie together: they are copied row by row into one
-/// column after the other (a cache line at a time), then each column is encoded.
-fn encode_block(block: &[f64], stride: usize, rows: usize, kept: &[bool]) -> (Vec<u8>, Vec<usize>) {
+/// Encodes the first `rows` rows of each kept column of `block` (`cap` cells per column), one
+/// frame each, in column order: the cells lie in column order already, nothing is copied.
+fn encode_block(block: &[f64], cap: usize, rows: usize, kept: &[bool]) -> (Vec<u8>, Vec<usize>) {
     let mut bytes = Vec::new();
     let mut ends = Vec::new();
-    let mut columns = Vec::new();
-    for base in (0..kept.len()).step_by(FLUSH_GROUP) {
-        let width = FLUSH_GROUP.min(kept.len() - base);
-        columns.clear();
-        columns.resize(width * rows, 0f64);
-        for r in 0..rows {
-            let row = &block[r * stride + base..r * stride + base + width];
-            for (k, &v) in row.iter().enumerate() {
-                columns[k * rows + r] = v;
-            }
-        }
-        for k in (0..width).filter(|&k| kept[base + k]) {
-            encode_frame(&mut bytes, &columns[k * rows..(k + 1) * rows]);
-            ends.push(bytes.len());
-        }
+    for (k, _) in kept.iter().enumerate().filter(|(_, &kept)| kept) {
+        encode_frame(&mut bytes, &block[k * cap..k * cap + rows]);
+        ends.push(bytes.len());
     }
     (bytes, ends)
 }
@@ -138,6 +123,8 @@ fn encode_block(block: &[f64], stride: usize, rows: usize, kept: &[bool]) -> (Ve
 /// Builds the table as samples arrive.
 pub struct Builder<'k> {
     defs: Vec<CounterDef>,
+    /// Each counter's frequency, read per cell (apart from the definitions, which are large).
+    frequency: Vec<i64>,
     keep: &'k (dyn Fn(&str) -> bool + Sync),
     /// Counter-name tables by machine (lower case, without `\\`).
     names: HashMap<String, HashMap<u32, String>>,
@@ -157,10 +144,12 @@ pub struct Builder<'k> {
     stamps: Vec<NaiveDateTime>,
     /// Rows every column holds encoded; the rest are pending in `block`.
     flushed: usize,
-    /// The pending rows, row after row, `stride` cells each (a sample's cells are written
-    /// close together; each column becomes one frame when the block is flushed).
+    /// The pending rows, column after column, `cap` cells each (blank until set): each column's
+    /// cells become one frame when the block is flushed, read in place. A row's cells are
+    /// `cap` apart, one cache line per column, which stay cached from row to row.
     block: Vec<f64>,
-    stride: usize,
+    /// Rows the block holds per column, set when it is started (2 MB over the columns then).
+    cap: usize,
     /// The block of the flush before, back from its encoding, to be filled again.
     spare_block: Vec<f64>,
     /// The flush being encoded.
@@ -170,6 +159,8 @@ pub struct Builder<'k> {
     runs: Vec<Run>,
     /// Whether the sample being added is the first of its run (its raw samples are kept).
     at_run_start: bool,
+    /// Columns given a value in the sample being added.
+    touched_now: usize,
     /// Samples in which some counter has a non-zero status (PDH_CSTATUS_*).
     pub samples_with_errors: usize,
     /// Counter types not in the table, reported once each.
@@ -185,10 +176,11 @@ impl<'k> Builder<'k> {
         Builder {
             lists: defs.iter().map(|_| None).collect(),
             by_def: vec![None; defs.len()],
+            frequency: defs.iter().map(|d| d.frequency).collect(),
             hot: Vec::new(),
             prev: Vec::new(),
             block: Vec::new(),
-            stride: 0,
+            cap: 0,
             spare_block: Vec::new(),
             encoding: None,
             defs,
@@ -203,6 +195,7 @@ impl<'k> Builder<'k> {
             flushed: 0,
             runs: Vec::new(),
             at_run_start: false,
+            touched_now: 0,
             samples_with_errors: 0,
             unknown_types: HashSet::new(),
         }
@@ -300,8 +293,12 @@ impl<'k> Builder<'k> {
         });
         self.prev.push(None);
         let c = self.cols.len() - 1;
-        if c >= self.stride {
-            self.widen(c + 1);
+        // Called while a sample is being filled: the block is started.
+        if (c + 1) * self.cap > 2 * PENDING_CELLS {
+            self.narrow(c + 1);
+        }
+        if self.block.len() < (c + 1) * self.cap {
+            self.block.resize((c + 1) * self.cap, f64::NAN);
         }
         match instance {
             None if title == u32::MAX => self.by_def[def] = Some(c),
@@ -351,7 +348,11 @@ impl<'k> Builder<'k> {
             return; // the same instance twice in one sample: the first counts
         }
         col.touched = row;
-        let v = if col.formula.two_samples() {
+        self.touched_now += 1;
+        let v = if col.formula == Formula::Raw {
+            // The most common type, without the general formula's checks.
+            (raw.status == 0).then_some(raw.first as f64)
+        } else if col.formula.two_samples() {
             let prev = &mut self.prev[c];
             let v = formulas::value(col.formula, col.counter_type, &raw, prev.as_ref());
             *prev = Some(raw);
@@ -360,24 +361,34 @@ impl<'k> Builder<'k> {
             formulas::value(col.formula, col.counter_type, &raw, None)
         };
         if col.kept {
-            let at = (row - self.flushed) * self.stride + c;
+            let at = c * self.cap + (row - self.flushed);
             self.block[at] = v.unwrap_or(f64::NAN);
         }
     }
 
-    /// Makes the block's rows at least `columns` cells wide (a quarter more, so columns that
-    /// keep appearing do not copy it each time).
-    fn widen(&mut self, columns: usize) {
-        let stride = columns.max(self.stride + self.stride / 4).max(16);
-        // Called while a sample is being filled: its row is in the block.
-        let rows = self.stamps.len() - self.flushed;
-        let mut block = vec![f64::NAN; rows * stride];
-        for r in 0..rows {
-            let from = &self.block[r * self.stride..(r + 1) * self.stride];
-            block[r * stride..r * stride + self.stride].copy_from_slice(from);
+    /// Gives the block fewer rows per column, so that `columns` (twice as many later) fit in
+    /// about 2 MB: the block was started with fewer columns (the first sample's appear one by
+    /// one). The pending rows, this sample's included, are moved.
+    fn narrow(&mut self, columns: usize) {
+        let pending = self.stamps.len() - self.flushed;
+        let cap = (PENDING_CELLS / (2 * columns)).clamp(pending.max(1), MAX_FRAME_ROWS);
+        if cap >= self.cap {
+            return;
+        }
+        let mut block = vec![f64::NAN; columns * cap];
+        for (k, column) in self.block.chunks_exact(self.cap).enumerate() {
+            block[k * cap..k * cap + pending].copy_from_slice(&column[..pending]);
         }
         self.block = block;
-        self.stride = stride;
+        self.cap = cap;
+    }
+
+    /// Starts a block of pending rows: as many per column as keep the block near 2 MB, all
+    /// blank.
+    fn start_block(&mut self) {
+        self.cap = (PENDING_CELLS / self.cols.len().max(1)).clamp(1, MAX_FRAME_ROWS);
+        self.block.clear();
+        self.block.resize(self.cols.len() * self.cap, f64::NAN);
     }
 
     /// A wildcard's instances: through the columns of the list before when it names the same
@@ -433,13 +444,11 @@ impl<'k> Builder<'k> {
         if rows == 0 {
             return;
         }
-        let mut block = std::mem::take(&mut self.spare_block);
-        block.clear();
-        std::mem::swap(&mut block, &mut self.block);
+        let block = std::mem::replace(&mut self.block, std::mem::take(&mut self.spare_block));
         let kept: Vec<bool> = self.cols.iter().map(|c| c.kept).collect();
-        let stride = self.stride;
+        let cap = self.cap;
         let handle = std::thread::spawn(move || {
-            let (bytes, ends) = encode_block(&block, stride, rows, &kept);
+            let (bytes, ends) = encode_block(&block, cap, rows, &kept);
             (bytes, ends, block)
         });
         self.encoding = Some(Encoding {
@@ -474,31 +483,34 @@ impl<'k> Builder<'k> {
         let Some(stamp) = sample.stamp(body) else {
             return false;
         };
+        if self.stamps.len() == self.flushed {
+            self.start_block();
+        }
         self.stamps.push(stamp);
         let row = self.stamps.len() - 1;
         self.at_run_start = self.runs.last().is_some_and(|r| r.first_row == row);
-        self.block.resize(self.block.len() + self.stride, f64::NAN);
-        if sample.has_error(body) {
-            self.samples_with_errors += 1;
-        }
+        self.touched_now = 0;
+        // Whether a single counter has a non-zero status: read as the counters are.
+        let mut error = false;
         for (def, &slot) in sample.slots.iter().enumerate() {
             if def >= self.defs.len() {
+                error |= sample.has_error(body, def);
                 break;
             }
             match slot {
                 Slot::Counter(at) => {
+                    let raw = counter_raw(body, at, self.frequency[def]);
+                    error |= raw.status != 0;
                     let c = match self.by_def[def] {
                         Some(c) => Some(c),
                         None => self.column(def, u32::MAX, self.defs[def].counter_type, None),
                     };
                     if let Some(c) = c {
-                        self.set(c, counter_raw(body, at, self.defs[def].frequency));
+                        self.set(c, raw);
                     }
                 }
                 Slot::List(start, end) => {
-                    if let Some(list) = Sample::list(body, start, end) {
-                        self.add_list(def, list);
-                    }
+                    self.add_list(def, Sample::list(body, start, end));
                 }
                 Slot::Object(k) => {
                     for v in &sample.objects[k as usize].values {
@@ -512,16 +524,21 @@ impl<'k> Builder<'k> {
                 Slot::Missing => {}
             }
         }
+        if error {
+            self.samples_with_errors += 1;
+        }
         // Columns this sample did not hold: blank, and the next sample has no previous one.
         // (Their cells in the block are blank already.)
         let row = self.stamps.len() - 1;
-        for (col, prev) in self.hot.iter().zip(&mut self.prev) {
-            if col.touched != row {
-                *prev = None;
+        if self.touched_now < self.hot.len() {
+            for (col, prev) in self.hot.iter().zip(&mut self.prev) {
+                if col.touched != row {
+                    *prev = None;
+                }
             }
         }
         let pending = self.stamps.len() - self.flushed;
-        if pending >= MAX_FRAME_ROWS || pending * self.stride >= PENDING_CELLS {
+        if pending >= self.cap || pending * self.cols.len() >= PENDING_CELLS {
             self.flush();
         }
         true
