@@ -99,3 +99,59 @@ fn a_suspect_whose_own_rising_load_fits_as_well_as_time_is_not_promoted() {
         );
     }
 }
+
+/// A day from Sunday 13:00 to Monday 13:00, every minute, of a service busy in working hours
+/// (8:00 to 18:00) and less so on the weekend: the series falls from Sunday's smaller hump to
+/// the weekend's night, steps up at midnight where Monday begins, and climbs into Monday's
+/// working hours. A step at the weekend's end fits it better than a line and leaves time
+/// nothing to explain: the week's rhythm, not a leak. The same day with a leak on top is still
+/// flagged.
+#[test]
+fn a_day_that_steps_up_where_the_weekend_ends_is_the_weeks_rhythm_not_a_leak() {
+    let day = |h: f64| {
+        // Sunday 13:00 is hour 0; Monday starts at hour 11.
+        let local = (13.0 + h) % 24.0;
+        let hump = if (8.0..18.0).contains(&local) {
+            0.5 * (1.0 - (2.0 * std::f64::consts::PI * (local - 8.0) / 10.0).cos())
+        } else {
+            0.0
+        };
+        if h < 11.0 {
+            hump * 0.55 - 0.45
+        } else {
+            hump
+        }
+    };
+    for seed in seeds() {
+        for leak in [0.0, 30.0] {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let b = LogBuilder::new(24.0, 60.0);
+            let t = b.hours();
+            let noise = ar1(&mut rng, t.len(), 0.3, 8.0);
+            let v = with_noise(&t, &noise, |h| (1000.0 + 450.0 * day(h) + leak * h).round());
+            let mut log = b.process("w3wp", "Handle Count", v).build();
+            // The builder starts on a Thursday at 10:00: move the log to Sunday 13:00.
+            let shift = chrono::Duration::hours(3 * 24 + 3);
+            for stamp in log.timestamps.iter_mut() {
+                *stamp += shift;
+            }
+            let f = only(&log, "Handle Count");
+            if leak == 0.0 {
+                check(&f, Verdict::Ok, &format!("weekend's end, seed {seed}"));
+                assert_eq!(f.shape, "cyclic", "seed {seed}: {:?}", f.reasons);
+                assert!(
+                    f.reasons[0].starts_with("a weekend's end"),
+                    "seed {seed}: {:?}",
+                    f.reasons
+                );
+            } else {
+                assert!(
+                    f.verdict.is_flagged(),
+                    "weekend's end with a leak, seed {seed}: {:?} {:?}",
+                    f.verdict,
+                    f.reasons
+                );
+            }
+        }
+    }
+}
