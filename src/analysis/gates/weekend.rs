@@ -2,9 +2,9 @@
 //! that runs from a weekend into a working day steps up at the boundary, and a day or two of
 //! data cannot take that step out as a weekly profile (that needs several weeks). When a step
 //! at the boundary (with a 24 h wave from a day on, the working day's rhythm) fits clearly
-//! better than a line and rises as much as the line does (a line through a ramp steps up only
-//! half its rise at any boundary), the rise is the week's rhythm, not a leak (`Rejected`,
-//! shape `cyclic`).
+//! better than a line and rises at least three quarters of what the line does (a line through
+//! a ramp steps up only half its rise at any boundary), the rise is the week's rhythm, not a
+//! leak (`Rejected`, shape `cyclic`).
 
 use std::f64::consts::PI;
 
@@ -24,8 +24,9 @@ const MIN_SIDE: usize = 6;
 /// BIC by which the step must beat the line: a clear step.
 const STEP_FITS_BETTER: f64 = 10.0;
 /// The step must rise at least this share of what the line does: a line through a ramp
-/// steps up half its rise at any boundary, through a step about all of it.
-const STEP_EXPLAINS: f64 = 0.9;
+/// steps up half its rise at any boundary, through a step about all of it (0.9 on the tune
+/// split caught 3 of 17 weekend-crossing daily cycles, 0.75 caught 7, recall unchanged).
+const STEP_EXPLAINS: f64 = 0.75;
 
 pub(super) fn judge(g: &Tested, trial: &LifetimeTrial, calendar: &Calendar) -> Option<Outcome> {
     let coverage = trial.coverage_hours();
@@ -67,7 +68,7 @@ pub(super) fn judge(g: &Tested, trial: &LifetimeTrial, calendar: &Calendar) -> O
     Some(Outcome::Rejected {
         shape: Shape::Cyclic,
         reason: format!(
-            "a weekend's end: the series steps up {:.0}% of its level where the weekend gives way to a working day ({}), as much as a line through it rises ({:.0}%), and the step fits better (BIC {:+.0}{})",
+            "a weekend's end: the series steps up {:.0}% of its level where the weekend gives way to a working day ({}), close to what a line through it rises ({:.0}%), and the step fits better (BIC {:+.0}{})",
             100.0 * jump / level,
             hours_text(t[from]),
             100.0 * rise / level,
