@@ -109,7 +109,12 @@ pub fn features(f: &Finding) -> Option<[f64; N]> {
                 | Shape::Confined
         )),
         flag(f.time_to_limit_hours.is_some_and(|h| h < 720.0)),
-        flag(f.reason_codes.iter().any(|c| c == "load-rising")),
+        // The process's own load rose: alone, or fitting the growth as well as time does.
+        flag(
+            f.reason_codes
+                .iter()
+                .any(|c| c == "load-rising" || c == "load-consistent"),
+        ),
     ])
 }
 
@@ -283,7 +288,12 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
         let (Some(x), Some(c)) = (features(f), f.calibration) else {
             continue;
         };
-        let label_doubt = f.reason_codes.iter().any(|code| code == "renumbering");
+        // Doubts the score does not measure: what the series is (a moving `#N` label), or
+        // whether the process's own rising load, which fits it as well as time, drove it.
+        let label_doubt = f
+            .reason_codes
+            .iter()
+            .any(|code| code == "renumbering" || code == "load-consistent");
         let promotable = may_promote(&map.thresholds, f.span_hours, label_doubt);
         let Some((score, p, verdict)) = judge(map, c.rule_verdict, &x, promotable) else {
             continue;

@@ -23,26 +23,26 @@ fn path(instance: &str, index: Option<u32>, object: &str, counter: &str) -> Coun
 }
 
 /// A log sampled every `interval_s` seconds holding the given process columns.
-struct LogBuilder {
+pub(crate) struct LogBuilder {
     n: usize,
     interval_s: f64,
     columns: Vec<Column>,
 }
 
 impl LogBuilder {
-    fn new(hours: f64, interval_s: f64) -> Self {
+    pub(crate) fn new(hours: f64, interval_s: f64) -> Self {
         LogBuilder {
             n: (hours * 3600.0 / interval_s) as usize + 1,
             interval_s,
             columns: Vec::new(),
         }
     }
-    fn hours(&self) -> Vec<f64> {
+    pub(crate) fn hours(&self) -> Vec<f64> {
         (0..self.n)
             .map(|i| i as f64 * self.interval_s / 3600.0)
             .collect()
     }
-    fn process(mut self, instance: &str, counter: &str, values: Vec<f64>) -> Self {
+    pub(crate) fn process(mut self, instance: &str, counter: &str, values: Vec<f64>) -> Self {
         let (name, index) = match instance.split_once('#') {
             Some((n, i)) => (n, i.parse().ok()),
             None => (instance, None),
@@ -53,7 +53,7 @@ impl LogBuilder {
         });
         self
     }
-    fn build(self) -> PerfLog {
+    pub(crate) fn build(self) -> PerfLog {
         let start = NaiveDate::from_ymd_opt(2001, 8, 9)
             .unwrap()
             .and_hms_opt(10, 0, 0)
@@ -83,7 +83,7 @@ impl LogBuilder {
 }
 
 /// AR(1) noise with marginal standard deviation `sigma`.
-fn ar1(rng: &mut SmallRng, n: usize, phi: f64, sigma: f64) -> Vec<f64> {
+pub(crate) fn ar1(rng: &mut SmallRng, n: usize, phi: f64, sigma: f64) -> Vec<f64> {
     let innovation = Normal::new(0.0, sigma * (1.0 - phi * phi).sqrt()).unwrap();
     let mut x = Normal::new(0.0, sigma).unwrap().sample(rng);
     (0..n)
@@ -96,7 +96,7 @@ fn ar1(rng: &mut SmallRng, n: usize, phi: f64, sigma: f64) -> Vec<f64> {
 }
 
 /// `shape(hour) + noise` at every sample time.
-fn with_noise(t: &[f64], noise: &[f64], shape: impl Fn(f64) -> f64) -> Vec<f64> {
+pub(crate) fn with_noise(t: &[f64], noise: &[f64], shape: impl Fn(f64) -> f64) -> Vec<f64> {
     t.iter().zip(noise).map(|(&h, e)| shape(h) + e).collect()
 }
 
@@ -108,14 +108,14 @@ fn of<'a>(findings: &'a [Finding], instance: &str) -> &'a Finding {
         .unwrap_or_else(|| panic!("a finding for {instance}"))
 }
 
-fn only(log: &PerfLog, counter: &str) -> Finding {
+pub(crate) fn only(log: &PerfLog, counter: &str) -> Finding {
     let f = analyze(log);
     f.into_iter()
         .find(|f| f.counter == counter)
         .expect("finding for the counter")
 }
 
-fn seeds() -> impl Iterator<Item = u64> {
+pub(crate) fn seeds() -> impl Iterator<Item = u64> {
     [11u64, 23, 37, 41, 53].into_iter()
 }
 
@@ -140,7 +140,7 @@ fn check_flagged(f: &Finding, label: &str) {
     }
 }
 
-fn check(f: &Finding, want: Verdict, label: &str) {
+pub(crate) fn check(f: &Finding, want: Verdict, label: &str) {
     assert_eq!(
         f.verdict, want,
         "{label}: shape {} reasons {:?} p {:?} q {:?} slope {:?}",

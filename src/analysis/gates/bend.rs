@@ -119,7 +119,13 @@ fn bend(
     })
 }
 
-/// Late onset only when the part before the break is itself flat.
+/// A part before the break falling at this one-sided p...
+const TROUGH_P: f64 = 0.05;
+/// ...by at least this share of the rise after it is a trough, not a flat part before an onset.
+const TROUGH_SHARE: f64 = 0.3;
+
+/// Late onset only when the part before the break is itself flat: neither rising nor falling
+/// into a trough.
 fn late_onset(
     g: &Tested,
     trial: &mut LifetimeTrial,
@@ -129,11 +135,28 @@ fn late_onset(
     soft: &mut Vec<String>,
 ) {
     let (s1, s2) = (stick.slope_before, stick.slope_after);
-    let before_flat = || {
+    let before = || {
         let (tb, xb) = (&g.t[..stick.break_index], &g.x[..stick.break_index]);
-        mann_kendall_hamed_rao(tb, xb).is_none_or(|r| r.p_increasing >= 0.05)
+        mann_kendall_hamed_rao(tb, xb)
     };
-    if !(s2 > 0.0 && s1 < 0.3 * s2 && after.x.len() >= 6 && after.p() < 0.05 && before_flat()) {
+    if !(s2 > 0.0 && s1 < 0.3 * s2 && after.x.len() >= 6 && after.p() < 0.05) {
+        return;
+    }
+    let before = before();
+    if before.is_some_and(|r| r.p_increasing < 0.05) {
+        return;
+    }
+    // A leak that starts late is flat before it starts. A part that falls first, by a good
+    // share of the rise after, makes the break a trough (a daily cycle's low, a dip between
+    // two levels), and the rise from a trough is no onset: the whole lifetime is judged.
+    let fall = -s1 * (stick.break_time - trial.start_hours);
+    let rise = s2 * (trial.end_hours - stick.break_time);
+    if before.is_some_and(|r| r.p_increasing > 1.0 - TROUGH_P) && fall >= TROUGH_SHARE * rise {
+        trial.notes.push(format!(
+            "no onset at {}: it fell {:.0}% of the later rise before it (a trough, not the start of a leak)",
+            hours_text(stick.break_time),
+            100.0 * fall / rise
+        ));
         return;
     }
     let Some(post) = after.sen().filter(|p| p.slope > 0.0) else {

@@ -9,6 +9,7 @@ mod cycle;
 mod level_shift;
 mod stairs;
 mod tail;
+mod weekend;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
@@ -319,7 +320,7 @@ pub fn try_lifetime(
     }
     trial.cycle_removed = cyclic;
     let untested = trial.clone();
-    test(&mut trial, t, &x, level, kind);
+    test(&mut trial, t, &x, level, kind, calendar);
     if !cyclic && cycle_may_hide_growth(&trial) {
         if let Some(fitted) = without_fitted_cycle(untested, t, &x, level, kind, calendar) {
             return fitted;
@@ -335,7 +336,14 @@ const TAIL_KEEPS_RATE: f64 = 0.6;
 const UNDECIDED_TAIL_MAX_P: f64 = 1e-3;
 
 /// Trend test and shape gates of the (adjusted) block series `x`.
-fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: Counter) {
+fn test(
+    trial: &mut LifetimeTrial,
+    t: &[f64],
+    x: &[f64],
+    level: f64,
+    kind: Counter,
+    calendar: Option<&Calendar>,
+) {
     trial.level = median(x).unwrap_or(level);
     trial.min_detectable_slope = min_detectable_slope(t, x);
     let Some((mk, sen)) = trend_test(t, x) else {
@@ -354,7 +362,7 @@ fn test(trial: &mut LifetimeTrial, t: &[f64], x: &[f64], level: f64, kind: Count
         sen,
         span: trial.span_hours(),
     };
-    trial.outcome = gate(trial, &tested, mk, kind, cyclic);
+    trial.outcome = gate(trial, &tested, mk, kind, (cyclic, calendar));
     if matches!(trial.outcome, Outcome::Candidate { .. }) {
         let from = t.partition_point(|&h| h < trial.fit_start_hours);
         let (tg, xg) = (&t[from..], &x[from..]);
@@ -435,7 +443,7 @@ fn without_fitted_cycle(
         return None;
     }
     trial.cycle_fitted = true;
-    test(&mut trial, t, &fit.adjusted, level, kind);
+    test(&mut trial, t, &fit.adjusted, level, kind, calendar);
     if !matches!(
         trial.outcome,
         Outcome::Candidate {
@@ -467,14 +475,14 @@ struct Tested<'a> {
 }
 
 /// The shape gates, in order: no upward trend, minor growth, then [`stairs`] or (for growth
-/// that is not a staircase) [`bend`], [`tail`] and [`level_shift`]; then [`burst`] and what
-/// weakens a candidate ([`cycle`]). The first gate that rejects decides.
+/// that is not a staircase) [`bend`], [`tail`] and [`level_shift`]; then [`burst`], a
+/// weekend's end ([`weekend`]) and what weakens a candidate ([`cycle`]). The first gate that rejects decides.
 fn gate(
     trial: &mut LifetimeTrial,
     g: &Tested,
     mk: MannKendall,
     kind: Counter,
-    cyclic: bool,
+    (cyclic, calendar): (bool, Option<&Calendar>),
 ) -> Outcome {
     let (sen, span) = (g.sen, g.span);
     let level = trial.level.abs();
@@ -529,6 +537,11 @@ fn gate(
     }
     if let Some(rejected) = burst::judge(g, trial, &mut soft) {
         return rejected;
+    }
+    if !cyclic {
+        if let Some(rejected) = calendar.and_then(|c| weekend::judge(g, trial, c)) {
+            return rejected;
+        }
     }
     cycle::weaken(g, trial, &mut soft);
     Outcome::Candidate { shape, soft }
