@@ -9,6 +9,10 @@
 //! the two files are written and kept (reused when present), `PERFLEAK_BLG_RUNS` how many times
 //! each file is read, alternately (default 3: the best time of each is compared, so a busy
 //! machine weighs on both alike). `cargo bench --bench blg`.
+//!
+//! A floor is read in the same alternation: the BLG's bytes alone, read through a 1 MiB buffer
+//! and summed as 64-bit words with no decoding. No reader of the file can take less time than
+//! bringing its bytes in once, so it says how far under the target the CSV's time puts it.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -71,6 +75,32 @@ fn cpu_secs() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The floor: the file's bytes read once and summed, nothing decoded.
+fn child_bytes(path: &Path) {
+    use std::io::Read;
+    let started = Instant::now();
+    let mut file = std::fs::File::open(path).expect("bench file opens");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut sum = 0u64;
+    loop {
+        let n = file.read(&mut buf).expect("bench file reads");
+        if n == 0 {
+            break;
+        }
+        for word in buf[..n].chunks_exact(8) {
+            let word: [u8; 8] = word.try_into().expect("8 bytes");
+            sum = sum.wrapping_add(u64::from_le_bytes(word));
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "RESULT {secs} {} 0 0 {} {}",
+        peak_rss_kb(),
+        sum % 1000,
+        cpu_secs()
+    );
+}
+
 fn child(path: &Path) {
     let started = Instant::now();
     let log = read_file(path, &ReadOptions::default()).expect("perfleak reads the bench file");
@@ -106,9 +136,13 @@ struct Measured {
 }
 
 fn measure(path: &Path) -> Measured {
+    measure_as("child", path)
+}
+
+fn measure_as(mode: &str, path: &Path) -> Measured {
     let exe = std::env::current_exe().expect("bench executable path");
     let out = Command::new(exe)
-        .arg("child")
+        .arg(mode)
         .arg(path)
         .output()
         .expect("child bench runs");
@@ -143,6 +177,10 @@ fn main() {
         child(&PathBuf::from(&args[2]));
         return;
     }
+    if args.len() >= 3 && args[1] == "child-bytes" {
+        child_bytes(&PathBuf::from(&args[2]));
+        return;
+    }
     let mb = env_usize("PERFLEAK_BLG_MB", 1024);
     let series = env_usize("PERFLEAK_BLG_SERIES", 2000);
     let temp = tempfile::tempdir().expect("temp dir");
@@ -167,8 +205,10 @@ fn main() {
     let (blg_mb, csv_mb) = (size_mb(&blg_path), size_mb(&csv_path));
     let runs = env_usize("PERFLEAK_BLG_RUNS", 3).max(1);
     let mut pairs = Vec::new();
+    let mut floors = Vec::new();
     for _ in 0..runs {
         pairs.push((measure(&blg_path), measure(&csv_path)));
+        floors.push(measure_as("child-bytes", &blg_path).secs);
     }
     let best = |pick: fn(&(Measured, Measured)) -> &Measured| {
         let all: Vec<&Measured> = pairs.iter().map(pick).collect();
@@ -200,5 +240,12 @@ fn main() {
         b.secs / c.secs,
         b.cpu / c.cpu,
         b.rss_mb / c.rss_mb
+    );
+    let floor = floors.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "floor: the BLG's bytes alone (read once through a 1 MiB buffer and summed, nothing decoded) in {floor:.2} s, best of {}: {:.2}x the CSV read; the target 0.5x is {:.2} s",
+        floors.len(),
+        floor / c.secs,
+        0.5 * c.secs
     );
 }
