@@ -734,7 +734,7 @@ fn fit_calibration(cfg: &Config, t: &Tally) {
             &map,
             s.verdict,
             &s.x,
-            calibrate::may_promote(&map.thresholds, *h, false),
+            calibrate::may_promote(&map.thresholds, *h, s.doubt),
         ) {
             let c = calibrate::stated(v, p);
             r.add(c, calibrate::is_right(v, s.leak));
@@ -781,7 +781,7 @@ fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
                 &m,
                 s.verdict,
                 &s.x,
-                calibrate::may_promote(&m.thresholds, *h, false),
+                calibrate::may_promote(&m.thresholds, *h, s.doubt),
             )
             .map_or(s.verdict, |j| j.2);
             let truth = if s.leak { Truth::Leak } else { Truth::NotLeak };

@@ -288,13 +288,7 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
         let (Some(x), Some(c)) = (features(f), f.calibration) else {
             continue;
         };
-        // Doubts the score does not measure: what the series is (a moving `#N` label), or
-        // whether the process's own rising load, which fits it as well as time, drove it.
-        let label_doubt = f
-            .reason_codes
-            .iter()
-            .any(|code| code == "renumbering" || code == "load-consistent");
-        let promotable = may_promote(&map.thresholds, f.span_hours, label_doubt);
+        let promotable = may_promote(&map.thresholds, f.span_hours, unmeasured_doubt(f));
         let Some((score, p, verdict)) = judge(map, c.rule_verdict, &x, promotable) else {
             continue;
         };
@@ -331,11 +325,19 @@ pub fn judge(
 }
 
 /// Whether a `suspect` may read `leak` when its P reaches `leak_at`: not in a log shorter than
-/// `promote_min_hours` (a partial day's doubt is real whatever the corpus says), and not when
-/// the doubt is about what the series is (`label_doubt`: a `#N` label moving between
-/// processes without `ID Process`), which the evidence score does not measure.
-pub fn may_promote(t: &Thresholds, span_hours: f64, label_doubt: bool) -> bool {
-    t.promote && span_hours >= t.promote_min_hours && !label_doubt
+/// `promote_min_hours` (a partial day's doubt is real whatever the corpus says), and not with
+/// a doubt the evidence score does not measure ([`unmeasured_doubt`]).
+pub fn may_promote(t: &Thresholds, span_hours: f64, doubt: bool) -> bool {
+    t.promote && span_hours >= t.promote_min_hours && !doubt
+}
+
+/// A doubt about a finding that its score does not weigh: what the series is (`renumbering`:
+/// a `#N` label moving between processes without `ID Process`), or whether the process's own
+/// rising load, which fits the growth as well as time (`load-consistent`), drove it.
+pub fn unmeasured_doubt(f: &Finding) -> bool {
+    f.reason_codes
+        .iter()
+        .any(|code| code == "renumbering" || code == "load-consistent")
 }
 
 /// The confidence a verdict states from P(leak): P(leak) when flagged, else P(no leak).
@@ -385,6 +387,8 @@ pub struct Sample {
     pub verdict: Verdict,
     pub x: [f64; N],
     pub leak: bool,
+    /// An [`unmeasured_doubt`] holds: the suspect is not promoted whatever its P.
+    pub doubt: bool,
 }
 
 impl Sample {
@@ -394,6 +398,7 @@ impl Sample {
             verdict: f.calibration?.rule_verdict,
             x: features(f)?,
             leak,
+            doubt: unmeasured_doubt(f),
         })
     }
 }
@@ -769,6 +774,7 @@ mod tests {
                 verdict: Verdict::Leak,
                 x,
                 leak: i % 4 >= 2 || i % 40 == 1,
+                doubt: false,
             });
         }
         let t = Thresholds {

@@ -5,7 +5,7 @@
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::label::{SeriesLabel, Truth};
-use crate::analysis::calibrate::{self, Sample};
+use crate::analysis::calibrate::Sample;
 use crate::analysis::{Finding, Verdict};
 
 /// What a detector said about one series.
@@ -63,15 +63,15 @@ pub struct Detection {
     pub confidence: f64,
     pub limit: Option<f64>,
     pub time_to_limit_ci_hours: Option<[Option<f64>; 2]>,
-    /// The rules' verdict and the evidence the calibration reads (for fitting it).
-    pub evidence: Option<(Verdict, [f64; calibrate::N])>,
+    /// The rules' verdict and the evidence the calibration reads (for fitting it; its truth
+    /// is set by [`Detection::sample`]).
+    pub evidence: Option<Sample>,
 }
 
 impl Detection {
     /// The calibration sample of this detection, for a series whose truth is `leak`.
     pub fn sample(&self, leak: bool) -> Option<Sample> {
-        self.evidence
-            .map(|(verdict, x)| Sample { verdict, x, leak })
+        self.evidence.map(|s| Sample { leak, ..s })
     }
 }
 
@@ -85,10 +85,7 @@ impl From<&Finding> for Detection {
             confidence: f.confidence,
             limit: f.limit,
             time_to_limit_ci_hours: f.time_to_limit_ci_hours,
-            evidence: f
-                .calibration
-                .zip(calibrate::features(f))
-                .map(|(c, x)| (c.rule_verdict, x)),
+            evidence: Sample::of(f, false),
         }
     }
 }
