@@ -514,6 +514,16 @@ fn rate(k: u64, n: u64) -> String {
     }
 }
 
+/// Precision, recall and false positives per 1000 healthy series, as three table cells.
+fn three_cells(c: &Confusion) -> String {
+    format!(
+        "{} | {} | {}",
+        rate(c.tp, c.tp + c.fp),
+        rate(c.tp, c.tp + c.fn_),
+        per_1000(c.fp, c.fp + c.tn)
+    )
+}
+
 fn per_1000(k: u64, n: u64) -> String {
     match wilson(k, n) {
         Some((lo, hi)) => format!(
@@ -638,15 +648,11 @@ fn print_readings(t: &Tally) {
         .chain([("20 h or more".to_string(), long), ("all".to_string(), all)]);
     for (name, [f, c]) in rows {
         println!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} |",
             f.tp + f.fn_,
             f.fp + f.tn,
-            rate(f.tp, f.tp + f.fp),
-            rate(f.tp, f.tp + f.fn_),
-            per_1000(f.fp, f.fp + f.tn),
-            rate(c.tp, c.tp + c.fp),
-            rate(c.tp, c.tp + c.fn_),
-            per_1000(c.fp, c.fp + c.tn),
+            three_cells(&f),
+            three_cells(&c),
         );
     }
 }
@@ -792,13 +798,9 @@ fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
             }
         }
         println!(
-            "| {leak_at} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            rate(flagged.tp, flagged.tp + flagged.fp),
-            rate(flagged.tp, flagged.tp + flagged.fn_),
-            per_1000(flagged.fp, flagged.fp + flagged.tn),
-            rate(all.tp, all.tp + all.fp),
-            rate(all.tp, all.tp + all.fn_),
-            per_1000(all.fp, all.fp + all.tn),
+            "| {leak_at} | {} | {} | {} | {} |",
+            three_cells(&flagged),
+            three_cells(&all),
             rate(long.tp, long.tp + long.fn_),
             per_1000(long.fp, long.fp + long.tn),
         );
