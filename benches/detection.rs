@@ -26,7 +26,7 @@ use perfleak::ingest::{
 use perfleak::vocab::Counter;
 use perfleak_synth::score::{
     confident_call, covers, detection_delay, duration_bin, flips, match_detections, ols_rule,
-    pal_rule, quantile, wilson, Call, Confusion, Detection, DURATION_BINS,
+    oracle_line_power, pal_rule, quantile, wilson, Call, Confusion, Detection, DURATION_BINS,
 };
 use perfleak_synth::{self as synth, Difficulty, Family, GeneratedLog, SeriesLabel, Split, Truth};
 
@@ -36,6 +36,8 @@ const DETECTORS: [&str; 3] = [
     "OLS p<0.05, R²≥0.5",
 ];
 const MB: f64 = 1024.0 * 1024.0;
+/// The false-alarm rate the slow-leak ceiling is computed at: the flagged budget.
+const CEILING_ALPHA: f64 = 0.003;
 /// Prefixes per log for the detection delay (every 5% of the log).
 const PREFIXES: usize = 20;
 
@@ -112,6 +114,8 @@ struct Tally {
     /// The calibration's training samples and their logs' hours (only when fitting it).
     samples: Vec<calibrate::Sample>,
     sample_hours: Vec<f64>,
+    /// Slow leaks per log-duration bin: (leaks, perfleak's hits, the oracle's expected hits).
+    slow_ceiling: [(u64, u64, f64); 5],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -173,6 +177,11 @@ impl Tally {
         }
         self.samples.extend(o.samples);
         self.sample_hours.extend(o.sample_hours);
+        for (a, b) in self.slow_ceiling.iter_mut().zip(&o.slow_ceiling) {
+            a.0 += b.0;
+            a.1 += b.1;
+            a.2 += b.2;
+        }
         self
     }
 
@@ -427,6 +436,17 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
             t.add(0, label, call);
             let spec = &log.spec;
             let hours = spec.samples.saturating_sub(1) as f64 * spec.interval_seconds / 3600.0;
+            if label.family == Family::SlowLeak && label.truth == Truth::Leak {
+                let power = label.snr.map_or(f64::NAN, |snr| {
+                    oracle_line_power(spec.samples, label.ar_phi, snr, CEILING_ALPHA)
+                });
+                if power.is_finite() {
+                    let c = &mut t.slow_ceiling[duration_bin(hours)];
+                    c.0 += 1;
+                    c.1 += u64::from(call == Call::Positive);
+                    c.2 += power;
+                }
+            }
             let bin = &mut t.readings[duration_bin(hours)];
             bin[0].add(label.truth, call);
             bin[1].add(
@@ -851,6 +871,46 @@ fn print_families(t: &Tally) {
     }
 }
 
+/// How much of the slow-leak family any detector could find: the information limit, next to
+/// what perfleak finds, so a miss beyond it is not read as a fault of the rules.
+fn print_slow_ceiling(t: &Tally) {
+    println!(
+        "\n### Slow leaks: perfleak against the information limit\n\nThe ceiling is the expected recall of a test that knows the noise (AR(1) coefficient and size) and that the growth is a straight line, at {} false alarms per 1000 healthy series (generalised least squares; no detector can do better on these series).\n",
+        CEILING_ALPHA * 1000.0
+    );
+    println!(
+        "| log | slow leaks | perfleak recall | ceiling | misses | misses beyond the ceiling |"
+    );
+    println!("|---|---:|---|---:|---:|---:|");
+    let mut all = (0, 0, 0.0);
+    for (name, &(n, hits, expected)) in DURATION_BINS.iter().zip(&t.slow_ceiling) {
+        all = (all.0 + n, all.1 + hits, all.2 + expected);
+        slow_ceiling_row(name, (n, hits, expected));
+    }
+    slow_ceiling_row("all", all);
+    let leaks: u64 = (0..5).map(|b| t.readings[b][0].leaks()).sum();
+    let beyond = all.0 as f64 - all.2;
+    if leaks > 0 {
+        println!(
+            "\nSlow leaks beyond the ceiling are {beyond:.0} of {leaks} leaks: with every other leak found, flagged recall could reach at most {:.3}.",
+            1.0 - beyond / leaks as f64
+        );
+    }
+}
+
+fn slow_ceiling_row(name: &str, (n, hits, expected): (u64, u64, f64)) {
+    if n == 0 {
+        return;
+    }
+    println!(
+        "| {name} | {n} | {} | {:.3} | {} | {:.0} |",
+        rate(hits, n),
+        expected / n as f64,
+        n - hits,
+        n as f64 - expected
+    );
+}
+
 fn print_rest(t: &Tally) {
     println!("\n### perfleak recall by difficulty (SNR: hard < 4 ≤ medium < 16 ≤ easy)\n");
     println!("| difficulty | leaks | recall |");
@@ -858,6 +918,7 @@ fn print_rest(t: &Tally) {
     for (d, c) in &t.by_difficulty {
         println!("| {d:?} | {} | {} |", c.leaks(), rate(c.tp, c.tp + c.fn_));
     }
+    print_slow_ceiling(t);
     println!("\n### perfleak by log duration and sampling interval\n");
     println!("| log | series | recall | FP/1000 healthy | abstained |");
     println!("|---|---|---|---|---|");

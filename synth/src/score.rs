@@ -2,7 +2,7 @@
 //! counts, Wilson intervals, detection delay, forecast coverage, and the two baseline rules the
 //! detection benchmark compares against (PAL's endpoint trend, a plain least-squares test).
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::label::{SeriesLabel, Truth};
 use crate::analysis::calibrate::Sample;
@@ -334,6 +334,34 @@ pub fn ols_rule(hours: &[f64], values: &[f64]) -> Call {
     }
 }
 
+/// The most any detector can find of a straight-line leak rising `snr` noise standard
+/// deviations over `n` evenly spaced samples of AR(1) noise with coefficient `phi`, at a
+/// one-sided false-alarm rate `alpha`: the power of the generalised-least-squares slope test
+/// that knows the noise (Prais-Winsten; the uniformly most powerful test for a rising slope
+/// under Gaussian noise). A ceiling for the slow-leak family, not a detector.
+pub fn oracle_line_power(n: usize, phi: f64, snr: f64, alpha: f64) -> f64 {
+    let Ok(normal) = Normal::new(0.0, 1.0) else {
+        return f64::NAN;
+    };
+    if n < 3 || !(0.0..1.0).contains(&phi) || !(0.0..1.0).contains(&alpha) {
+        return f64::NAN;
+    }
+    // Rows of the whitened design [1, t]: the first scaled by sqrt(1 - phi²), the others
+    // differenced (x_t - phi x_{t-1}); their cross products give the slope's variance.
+    let first = (1.0 - phi * phi).sqrt();
+    let (mut a, mut b, mut c) = (first * first, 0.0, 0.0);
+    for i in 1..n {
+        let (x0, x1) = (1.0 - phi, i as f64 - phi * (i - 1) as f64);
+        a += x0 * x0;
+        b += x0 * x1;
+        c += x1 * x1;
+    }
+    // Marginal standard deviation 1: innovations have variance 1 - phi².
+    let var_slope = (1.0 - phi * phi) * a / (a * c - b * b);
+    let slope = snr / (n - 1) as f64;
+    normal.cdf(slope / var_slope.sqrt() - normal.inverse_cdf(1.0 - alpha))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,5 +542,23 @@ mod tests {
             .unwrap_or((0.0, 0.0, 0.0));
         assert!((s - 0.8).abs() < 1e-12 && (r2 - 0.64).abs() < 1e-12);
         assert!((p - 0.1041).abs() < 1e-3, "{p}");
+    }
+    #[test]
+    fn oracle_power_matches_white_noise_and_falls_with_correlation() {
+        // White noise: OLS, the slope's variance 1 / sum (t - mean)² = 12 / (n (n² - 1)).
+        let n = 1200;
+        let nf = n as f64;
+        let z = 4.0 / (nf - 1.0) * (nf * (nf * nf - 1.0) / 12.0).sqrt();
+        let normal = Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!());
+        let expected = normal.cdf(z - normal.inverse_cdf(0.997));
+        let got = oracle_line_power(n, 0.0, 4.0, 0.003);
+        assert!((got - expected).abs() < 1e-3, "{got} vs {expected}");
+        // More correlation, fewer samples or less growth: less power.
+        assert!(oracle_line_power(32, 0.9, 4.0, 0.003) < oracle_line_power(32, 0.5, 4.0, 0.003));
+        assert!(oracle_line_power(32, 0.5, 4.0, 0.003) < oracle_line_power(96, 0.5, 4.0, 0.003));
+        assert!(oracle_line_power(96, 0.5, 2.0, 0.003) < oracle_line_power(96, 0.5, 4.0, 0.003));
+        // No growth: the false-alarm rate itself.
+        assert!((oracle_line_power(96, 0.5, 0.0, 0.003) - 0.003).abs() < 1e-9);
+        assert!(oracle_line_power(2, 0.5, 4.0, 0.003).is_nan());
     }
 }
