@@ -10,11 +10,16 @@ use serde_json::Value;
 /// A 24 h PDH-CSV log from Monday 12 January 2026 00:00 UTC, every 15 minutes: one process
 /// whose Handle Count at hour `h` is `value(h)` plus a little deterministic noise.
 fn day_log(value: impl Fn(f64) -> f64) -> String {
+    day_log_from(0, value)
+}
+
+/// As [`day_log`], starting `offset` hours later (96: Friday 16 January 2026 00:00).
+fn day_log_from(offset: usize, value: impl Fn(f64) -> f64) -> String {
     let mut text =
         String::from("\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\SRV\\Process(app)\\Handle Count\"\n");
     for i in 0..97usize {
-        let m = 15 * i;
-        let h = m as f64 / 60.0;
+        let h = (15 * i) as f64 / 60.0;
+        let m = 15 * i + 60 * offset;
         let noise = ((i * 15 * 7919) % 1000) as f64 / 500.0 - 1.0;
         text += &format!(
             "\"01/{:02}/2026 {:02}:{:02}:00.000\",\"{:.3}\"\n",
@@ -84,5 +89,19 @@ fn a_daily_cycle_alone_stays_ok() {
         assert_eq!(f["verdict"], "ok", "phase {phase}: {f:#}");
         let codes = f["reason_codes"].to_string();
         assert!(!codes.contains("cycle-fitted-growth"), "{codes}");
+    }
+}
+
+#[test]
+fn a_daily_cycle_that_falls_into_a_weekend_stays_ok() {
+    // Friday noon to Saturday noon: the weekend runs 150 handles lower. A line under the waves
+    // falls there; nothing rises.
+    for phase in [0.0, 6.0, 12.0, 18.0] {
+        let text = day_log_from(108, |h| {
+            let weekend = if h >= 12.0 { 150.0 } else { 0.0 };
+            2000.0 + 200.0 * wave(h, phase) - weekend
+        });
+        let f = handle_finding("weekend.csv", &text);
+        assert_eq!(f["verdict"], "ok", "phase {phase}: {f:#}");
     }
 }

@@ -5,9 +5,9 @@
 //! error), a bend alone, or a step or a bend under the same waves, must not fit as well, and what
 //! is left once the waves are out must pass the trend test and the shape gates as linear (or
 //! stepwise) growth.
-//! A lifetime that touches a weekend and working days is left alone: a day or two cannot tell
-//! the week's rhythm from growth (a weekend offset beside the waves read healthy daily cycles
-//! as leaks on the tune split).
+//! A lifetime that runs from a weekend into working days is left alone: a day or two cannot
+//! tell the week's rhythm from growth (a weekend offset beside the waves read healthy daily
+//! cycles as leaks on the tune split).
 
 use super::super::season::{harmonic_cycle, Calendar};
 use super::super::stats::fit::broken_stick;
@@ -53,12 +53,14 @@ fn may_hide(trial: &LifetimeTrial) -> bool {
         }
 }
 
-/// The lifetime touches both a weekend and working days: a day or two cannot tell the week's
-/// rhythm (a lower level, often a smaller cycle, on the weekend) from growth.
-fn crosses_weekend(t: &[f64], calendar: Option<&Calendar>) -> bool {
+/// The lifetime runs from a weekend into working days: a day or two cannot tell the week's
+/// rhythm (a lower level, often a smaller cycle, on the weekend) from growth. (The fall into a
+/// weekend only hides growth.)
+fn weekend_then_workdays(t: &[f64], calendar: Option<&Calendar>) -> bool {
     calendar.is_some_and(|c| {
-        let ends = t.iter().filter(|&&h| c.is_weekend(h)).count();
-        ends > 0 && ends < t.len()
+        t.iter()
+            .position(|&h| c.is_weekend(h))
+            .is_some_and(|from| t[from..].iter().any(|&h| !c.is_weekend(h)))
     })
 }
 
@@ -76,7 +78,7 @@ pub(super) fn retry(
         return None;
     }
     let m = x.len();
-    if crosses_weekend(t, calendar) {
+    if weekend_then_workdays(t, calendar) {
         return None;
     }
     let fit = harmonic_cycle(t, x)?;
