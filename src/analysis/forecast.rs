@@ -163,7 +163,7 @@ fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlo
     reasons.extend(
         l.notes
             .iter()
-            .map(|note| Reason::new("trend-note", note.clone())),
+            .map(|note| Reason::new(super::gates::note_code(note), note.clone())),
     );
 }
 

@@ -6,7 +6,7 @@
 
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{least_squares, ScanFit};
-use super::stats::robust::{median, variance, MovingMedian};
+use super::stats::robust::{lag1_autocorrelation, median, variance, MovingMedian};
 use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
@@ -85,6 +85,10 @@ pub struct HarmonicCycle {
     pub rss: f64,
     /// The series with the fitted harmonics taken out (level, line and residuals kept).
     pub adjusted: Vec<f64>,
+    /// The line's growth over the lifetime under the cycle, in its standard errors, the error
+    /// widened for the residuals' lag-1 autocorrelation (AR(1): x sqrt((1 + phi) / (1 - phi))):
+    /// blocks that wander together are fewer independent points than they look.
+    pub slope_z: f64,
     /// The regressors, kept for [`HarmonicCycle::rivals`].
     design: CycleDesign,
 }
@@ -173,19 +177,41 @@ pub fn harmonic_cycle(hours: &[f64], values: &[f64]) -> Option<HarmonicCycle> {
         0.0
     };
     // Coefficients: level, line, then the waves.
-    let adjusted = (0..m)
-        .map(|i| {
-            let wave: f64 = d.waves.iter().zip(&beta[2..]).map(|(w, b)| w[i] * b).sum();
-            values[i] - wave
-        })
+    let waves: Vec<f64> = (0..m)
+        .map(|i| d.waves.iter().zip(&beta[2..]).map(|(w, b)| w[i] * b).sum())
         .collect();
+    let adjusted = values.iter().zip(&waves).map(|(v, w)| v - w).collect();
+    let slope_z = slope_z(&d, &beta, &waves, rss / dof);
     Some(HarmonicCycle {
         share,
         p,
         rss,
         adjusted,
+        slope_z,
         design: d,
     })
+}
+
+/// The line's coefficient `beta[1]` over its standard error under the other columns (the
+/// variance `sigma2` over what of time they leave), widened for AR(1) residuals. 0 when
+/// degenerate.
+fn slope_z(d: &CycleDesign, beta: &[f64], waves: &[f64], sigma2: f64) -> f64 {
+    let others: Vec<&[f64]> = std::iter::once(&d.ones[..])
+        .chain(d.waves.iter().map(|w| w.as_slice()))
+        .collect();
+    let Some((_, time_left)) = least_squares(&others, &d.time) else {
+        return 0.0;
+    };
+    let resid: Vec<f64> = (0..d.y.len())
+        .map(|i| d.y[i] - beta[0] - beta[1] * d.time[i] - waves[i])
+        .collect();
+    let phi = lag1_autocorrelation(&resid).clamp(0.0, 0.99);
+    let se = (sigma2 / time_left).sqrt() * ((1.0 + phi) / (1.0 - phi)).sqrt();
+    if se > 0.0 && se.is_finite() {
+        beta[1] / se
+    } else {
+        0.0
+    }
 }
 
 impl HarmonicCycle {

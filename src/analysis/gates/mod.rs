@@ -6,10 +6,13 @@
 mod bend;
 mod burst;
 mod cycle;
+mod day_wave;
 mod level_shift;
 mod stairs;
 mod tail;
 mod weekend;
+
+pub(crate) use day_wave::note_code;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
@@ -322,7 +325,12 @@ pub fn try_lifetime(
     let untested = trial.clone();
     test(&mut trial, t, &x, level, kind, calendar);
     if !cyclic && cycle_may_hide_growth(&trial) {
-        if let Some(fitted) = without_fitted_cycle(untested, t, &x, level, kind, calendar) {
+        if let Some(fitted) = without_fitted_cycle(untested.clone(), t, &x, level, kind, calendar) {
+            return fitted;
+        }
+    }
+    if !cyclic {
+        if let Some(fitted) = day_wave::retry(&trial, untested, t, &x, (level, kind), calendar) {
             return fitted;
         }
     }

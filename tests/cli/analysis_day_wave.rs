@@ -1,0 +1,107 @@
+//! A leak under a daily cycle in a log of a day (`src/analysis/gates/day_wave.rs`): the plain
+//! trend test reads the cycle's downswing as no growth or growth that stopped; a line under 24,
+//! 12 and 8 h waves, its error widened for autocorrelation, finds it. A cycle alone stays `ok`.
+//! Logs written as PDH-CSV text and judged by running the binary, as a user would.
+
+use crate::cli_common;
+
+use serde_json::Value;
+
+/// A 24 h PDH-CSV log from Monday 12 January 2026 00:00 UTC, every 15 minutes: one process
+/// whose Handle Count at hour `h` is `value(h)` plus a little deterministic noise.
+fn day_log(value: impl Fn(f64) -> f64) -> String {
+    day_log_from(0, value)
+}
+
+/// As [`day_log`], starting `offset` hours later (96: Friday 16 January 2026 00:00).
+fn day_log_from(offset: usize, value: impl Fn(f64) -> f64) -> String {
+    let mut text =
+        String::from("\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\SRV\\Process(app)\\Handle Count\"\n");
+    for i in 0..97usize {
+        let h = (15 * i) as f64 / 60.0;
+        let m = 15 * i + 60 * offset;
+        let noise = ((i * 15 * 7919) % 1000) as f64 / 500.0 - 1.0;
+        text += &format!(
+            "\"01/{:02}/2026 {:02}:{:02}:00.000\",\"{:.3}\"\n",
+            12 + m / (24 * 60),
+            m / 60 % 24,
+            m % 60,
+            value(h) + 8.0 * noise
+        );
+    }
+    text
+}
+
+fn handle_finding(name: &str, text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let report = cli_common::json_of(&["analyze".as_ref(), "--json".as_ref(), path.as_os_str()]);
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["instance"] == "app" && f["counter"] == "Handle Count")
+        .unwrap_or_else(|| panic!("no finding: {report:#}"))
+        .clone()
+}
+
+fn wave(h: f64, phase: f64) -> f64 {
+    (2.0 * std::f64::consts::PI * (h + phase) / 24.0).sin()
+}
+
+#[test]
+fn a_leak_under_a_daily_cycle_is_found_where_the_downswing_hid_it() {
+    // 6 handles/h (+144 in the day, 7% of 2,000) under a daily swing of +-200: the plain test
+    // reads "no significant growth" (phase 0) or "growth stopped" (phase 12).
+    for phase in [0.0, 12.0] {
+        let f = handle_finding(
+            "leak.csv",
+            &day_log(|h| 2000.0 + 6.0 * h + 200.0 * wave(h, phase)),
+        );
+        assert!(
+            f["verdict"] == "leak" || f["verdict"] == "suspect",
+            "phase {phase}: {f:#}"
+        );
+        let codes: Vec<&str> = f["reason_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let at = codes
+            .iter()
+            .position(|c| *c == "cycle-fitted-growth")
+            .unwrap_or_else(|| panic!("phase {phase}: {codes:?}"));
+        let reason = f["reasons"][at].as_str().unwrap();
+        assert!(
+            reason.starts_with("growth under a daily cycle: 24, 12 and 8 h harmonics explain")
+                && reason.contains("standard errors (widened for autocorrelation)"),
+            "{reason}"
+        );
+    }
+}
+
+#[test]
+fn a_daily_cycle_alone_stays_ok() {
+    for phase in [0.0, 6.0, 12.0, 18.0] {
+        let f = handle_finding("cycle.csv", &day_log(|h| 2000.0 + 200.0 * wave(h, phase)));
+        assert_eq!(f["verdict"], "ok", "phase {phase}: {f:#}");
+        let codes = f["reason_codes"].to_string();
+        assert!(!codes.contains("cycle-fitted-growth"), "{codes}");
+    }
+}
+
+#[test]
+fn a_daily_cycle_that_falls_into_a_weekend_stays_ok() {
+    // Friday noon to Saturday noon: the weekend runs 150 handles lower. A line under the waves
+    // falls there; nothing rises.
+    for phase in [0.0, 6.0, 12.0, 18.0] {
+        let text = day_log_from(108, |h| {
+            let weekend = if h >= 12.0 { 150.0 } else { 0.0 };
+            2000.0 + 200.0 * wave(h, phase) - weekend
+        });
+        let f = handle_finding("weekend.csv", &text);
+        assert_eq!(f["verdict"], "ok", "phase {phase}: {f:#}");
+    }
+}
