@@ -15,7 +15,7 @@ use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
 use super::season::{daily_cycle, harmonic_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
-use super::stats::fit::{broken_stick, line_fit};
+use super::stats::fit::{bic, broken_stick, line_fit};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
@@ -107,6 +107,10 @@ pub struct LifetimeTrial {
     /// Restarts cut the series into several lifetimes: each is short, starts with a warm-up,
     /// and counts together with the others.
     pub restarted: bool,
+    /// The last third slowed, but its interval still reaches [`TAIL_KEEPS_RATE`] of the rate
+    /// and no bend is shown over the whole lifetime: the slowing is a noisy estimate, not
+    /// evidence (few samples), and no rule objects on it.
+    pub slowing_unshown: bool,
 }
 
 impl LifetimeTrial {
@@ -252,6 +256,7 @@ pub fn try_lifetime(
         pooled_only: false,
         up_steps: None,
         restarted,
+        slowing_unshown: false,
     };
     let span = end - start;
     if n < 4 {
@@ -334,6 +339,19 @@ const TAIL_KEEPS_RATE: f64 = 0.6;
 /// Lifetime p under which a last third (or the part after a bend) whose interval reaches
 /// [`TAIL_KEEPS_RATE`] of the rate is too noisy to show that growth stopped.
 const UNDECIDED_TAIL_MAX_P: f64 = 1e-3;
+
+/// BIC margin by which a broken line must beat a straight one for growth to have been shown
+/// to bend. A part after a bend (or a last third) of a few noisy samples whose interval still
+/// reaches [`TAIL_KEEPS_RATE`] cannot show that growth stopped; the whole lifetime can, and on
+/// every sample it has: a warm-up's bend fits far better than a line, a noisy leak's does not.
+const BEND_SHOWN_BIC: f64 = 10.0;
+
+/// The broken line whose residual is `stick_rss` fits `(t, x)` better than a straight line by
+/// [`BEND_SHOWN_BIC`] (two more parameters: the break and the second slope).
+fn bend_shown(t: &[f64], x: &[f64], stick_rss: f64) -> bool {
+    let m = x.len();
+    line_fit(t, x).is_some_and(|line| bic(line.rss, m, 2) - bic(stick_rss, m, 4) > BEND_SHOWN_BIC)
+}
 
 /// Trend test and shape gates of the (adjusted) block series `x`.
 fn test(

@@ -3,7 +3,8 @@
 //! over day under a daily cycle) is growth that stopped (`Rejected`).
 
 use super::super::stats::trend::trend_test;
-use super::{persists_day_over_day, untied, LifetimeTrial, Outcome, Tested};
+use super::super::stats::fit::broken_stick;
+use super::{bend_shown, persists_day_over_day, untied, LifetimeTrial, Outcome, Tested};
 use super::{TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
 use crate::vocab::Shape;
 
@@ -31,10 +32,14 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
     // interval still reaches a rate this rule accepts has not shown that growth stopped, when
     // the whole lifetime's evidence is strong. Not where restarts cut the series: there each
     // lifetime opens with a warm-up whose tail is short, and the lifetimes' evidence is pooled.
-    let undecided = !trial.restarted
-        && ratio >= 0.0
-        && trial.p <= UNDECIDED_TAIL_MAX_P
-        && tail.upper >= TAIL_KEEPS_RATE * overall;
+    // Whatever the lifetime's evidence, a tail that cannot rule the rate out has not shown
+    // that growth stopped unless the whole lifetime bends (see [`bend_shown`]).
+    let reaches_rate = !trial.restarted && tail.upper >= TAIL_KEEPS_RATE * overall;
+    trial.slowing_unshown = reaches_rate
+        && ratio < TAIL_KEEPS_RATE
+        && broken_stick(t, x).is_some_and(|s| !bend_shown(t, x, s.rss));
+    let undecided = reaches_rate
+        && ((ratio >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || trial.slowing_unshown);
     let stopped = slow && !undecided;
     let day_over_day = if stopped {
         persists_day_over_day(t, x, overall, g.span, trial.coverage_hours())

@@ -41,7 +41,9 @@ pub(crate) fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
         ))
     } else if let Some(tail) = l
         .tail_ratio
-        .filter(|r| l.cycle_confound && q > CYCLE_CONFOUND_SLOWING_Q && *r < SLOWING_TAIL)
+        .filter(|r| {
+            l.cycle_confound && q > CYCLE_CONFOUND_SLOWING_Q && *r < SLOWING_TAIL && !l.slowing_unshown
+        })
     {
         Some(format!(
             "{growth}, its last third at {:.0}% of the rate, in a lifetime that cannot rule out a daily cycle: not flagged (needs q <= {CYCLE_CONFOUND_SLOWING_Q:.0e})",
