@@ -82,9 +82,17 @@ fn bend(
                 .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * g.sen.slope)
             && ((s2 >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || !bend_shown(t, x, stick.rss))
     };
-    let bend =
-        post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && after.p() >= 0.05 && !bend_undecided();
-    if !bend {
+    let bent = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && after.p() >= 0.05;
+    if !bent {
+        return None;
+    }
+    if bend_undecided() {
+        if !bend_shown(t, x, stick.rss) {
+            trial.notes.push(format!(
+                "slower after {}, but too few or noisy samples there to rule out the rate, and a bend fits the lifetime no better than a line",
+                hours_text(stick.break_time)
+            ));
+        }
         return None;
     }
     if let Some((ratio, p)) = persists_day_over_day(t, x, g.sen.slope, span, trial.coverage_hours())

@@ -63,8 +63,13 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
             ),
         });
     } else if slow {
+        let no_bend = if trial.slowing_unshown {
+            ", and a bend fits the lifetime no better than a line"
+        } else {
+            ""
+        };
         trial.notes.push(format!(
-            "tail {:.0}% of the slope, its interval up to {:.0}%: too noisy to show the growth stopped",
+            "tail {:.0}% of the slope, its interval up to {:.0}%{no_bend}: too noisy to show the growth stopped",
             100.0 * ratio,
             100.0 * tail.upper / overall
         ));
