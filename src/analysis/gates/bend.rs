@@ -10,8 +10,8 @@ use crate::vocab::Shape;
 use super::super::hours_text;
 use super::super::stats::fit::{broken_stick, mean_shift, BrokenStick};
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
-use super::{bend_shown, level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
-use super::{TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
+use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
+use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
 
 /// The part of the lifetime after the break, tested only when a rule asks: a line's two slopes
 /// are seldom far enough apart for a bend or an onset.
@@ -80,14 +80,15 @@ fn bend(
             && after
                 .sen()
                 .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * g.sen.slope)
-            && ((s2 >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || !bend_shown(t, x, stick.rss))
+            && ((s2 >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P)
+                || slowing_unshown(t, x, after.x.len(), stick.rss))
     };
     let bent = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && after.p() >= 0.05;
     if !bent {
         return None;
     }
     if bend_undecided() {
-        if !bend_shown(t, x, stick.rss) {
+        if slowing_unshown(t, x, after.x.len(), stick.rss) {
             trial.notes.push(format!(
                 "slower after {}, but too few or noisy samples there to rule out the rate, and a bend fits the lifetime no better than a line",
                 hours_text(stick.break_time)

@@ -345,12 +345,23 @@ const UNDECIDED_TAIL_MAX_P: f64 = 1e-3;
 /// reaches [`TAIL_KEEPS_RATE`] cannot show that growth stopped; the whole lifetime can, and on
 /// every sample it has: a warm-up's bend fits far better than a line, a noisy leak's does not.
 const BEND_SHOWN_BIC: f64 = 10.0;
+/// A part with fewer points than this (a third of an 8 h log sampled every 5 or 15 minutes: 33
+/// or 11)
+/// cannot show its own rate; with more, an interval that wide means the growth itself is small
+/// against the noise, and the part's slowing stands.
+const FEW_POINTS: usize = 40;
 
 /// The broken line whose residual is `stick_rss` fits `(t, x)` better than a straight line by
 /// [`BEND_SHOWN_BIC`] (two more parameters: the break and the second slope).
 fn bend_shown(t: &[f64], x: &[f64], stick_rss: f64) -> bool {
     let m = x.len();
     line_fit(t, x).is_some_and(|line| bic(line.rss, m, 2) - bic(stick_rss, m, 4) > BEND_SHOWN_BIC)
+}
+
+/// A slowing of the `part_points` last points is not shown: too few of them to show a rate,
+/// and no bend shown over the whole lifetime.
+fn slowing_unshown(t: &[f64], x: &[f64], part_points: usize, stick_rss: f64) -> bool {
+    part_points < FEW_POINTS && !bend_shown(t, x, stick_rss)
 }
 
 /// Trend test and shape gates of the (adjusted) block series `x`.

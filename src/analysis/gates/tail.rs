@@ -2,9 +2,9 @@
 //! fraction of the rate (and is not merely too noisy or short to show its rate, nor rising day
 //! over day under a daily cycle) is growth that stopped (`Rejected`).
 
-use super::super::stats::trend::trend_test;
 use super::super::stats::fit::broken_stick;
-use super::{bend_shown, persists_day_over_day, untied, LifetimeTrial, Outcome, Tested};
+use super::super::stats::trend::trend_test;
+use super::{persists_day_over_day, slowing_unshown, untied, LifetimeTrial, Outcome, Tested};
 use super::{TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
 use crate::vocab::Shape;
 
@@ -33,11 +33,12 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
     // the whole lifetime's evidence is strong. Not where restarts cut the series: there each
     // lifetime opens with a warm-up whose tail is short, and the lifetimes' evidence is pooled.
     // Whatever the lifetime's evidence, a tail that cannot rule the rate out has not shown
-    // that growth stopped unless the whole lifetime bends (see [`bend_shown`]).
+    // that growth stopped on too few points unless the whole lifetime bends
+    // (see [`slowing_unshown`]).
     let reaches_rate = !trial.restarted && tail.upper >= TAIL_KEEPS_RATE * overall;
     trial.slowing_unshown = reaches_rate
         && ratio < TAIL_KEEPS_RATE
-        && broken_stick(t, x).is_some_and(|s| !bend_shown(t, x, s.rss));
+        && broken_stick(t, x).is_some_and(|s| slowing_unshown(t, x, tx.len(), s.rss));
     let undecided = reaches_rate
         && ((ratio >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || trial.slowing_unshown);
     let stopped = slow && !undecided;
