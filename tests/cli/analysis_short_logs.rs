@@ -19,7 +19,10 @@ fn eight_hours(seed: u64, shape: impl Fn(f64) -> f64) -> Finding {
     let t = b.hours();
     let noise = ar1(&mut rng, t.len(), 0.2, 60.0);
     let v = with_noise(&t, &noise, |h| shape(h).round());
-    only(&b.process("w3wp", "Handle Count", v).build(), "Handle Count")
+    only(
+        &b.process("w3wp", "Handle Count", v).build(),
+        "Handle Count",
+    )
 }
 
 /// A handle leak of 40/h over 8 h sampled every 15 minutes (32 samples, the rise 5 noise sd):
