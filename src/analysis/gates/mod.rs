@@ -636,6 +636,33 @@ mod tests {
         assert!(trial.notes.iter().any(|n| n.contains("too noisy")));
     }
 
+    #[test]
+    fn a_slowing_of_few_points_is_shown_only_by_a_bend_of_the_whole_lifetime() {
+        // 32 samples of 8 h: a line under noise, and a warm-up of the same rise.
+        let t: Vec<f64> = (0..32).map(|i| i as f64 * 0.25).collect();
+        let wobble = |i: usize| 30.0 * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
+        let line: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, h)| 2000.0 + 40.0 * h + wobble(i))
+            .collect();
+        let warm: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, h)| 2000.0 + 320.0 * (1.0 - (-h).exp()) + wobble(i))
+            .collect();
+        let rss = |x: &[f64]| broken_stick(&t, x).expect("a stick").rss;
+        assert!(slowing_unshown(&t, &line, 11, rss(&line)));
+        assert!(
+            !slowing_unshown(&t, &line, FEW_POINTS, rss(&line)),
+            "a part of many points shows its own rate"
+        );
+        assert!(
+            !slowing_unshown(&t, &warm, 11, rss(&warm)),
+            "the bend shows"
+        );
+    }
+
     fn kind_and_shape(outcome: &Outcome) -> (&'static str, &'static str) {
         match outcome {
             Outcome::Untestable => ("untestable", ""),
