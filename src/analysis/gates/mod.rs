@@ -109,7 +109,8 @@ pub struct LifetimeTrial {
     pub restarted: bool,
     /// The last third slowed, but its interval still reaches [`TAIL_KEEPS_RATE`] of the rate
     /// and no bend is shown over the whole lifetime: the slowing is a noisy estimate, not
-    /// evidence (few samples), and no rule objects on it.
+    /// evidence (few samples): the dying-out and cycle-confound rules do not object on it
+    /// (the weak-evidence rule still does: weak evidence and a slowing tail are two doubts).
     pub slowing_unshown: bool,
 }
 

@@ -62,14 +62,12 @@ pub(crate) fn too_weak_to_flag(l: &LifetimeTrial) -> Option<String> {
             hours_text(l.fit_start_hours)
         ))
     } else {
-        l.tail_ratio
-            .filter(|r| *r < 0.5 && !l.slowing_unshown)
-            .map(|r| {
-                format!(
-                    "the last third grows at {:.0}% of the rate (needs 50%)",
-                    100.0 * r
-                )
-            })
+        l.tail_ratio.filter(|r| *r < 0.5).map(|r| {
+            format!(
+                "the last third grows at {:.0}% of the rate (needs 50%)",
+                100.0 * r
+            )
+        })
     }
 }
 
