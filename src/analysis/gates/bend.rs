@@ -81,14 +81,14 @@ fn bend(
                 .sen()
                 .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * g.sen.slope)
             && ((s2 >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P)
-                || slowing_unshown(t, x, after.x.len(), stick.rss))
+                || slowing_unshown(g, trial.level, after.x.len(), stick.rss))
     };
     let bent = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && after.p() >= 0.05;
     if !bent {
         return None;
     }
     if bend_undecided() {
-        if slowing_unshown(t, x, after.x.len(), stick.rss) {
+        if slowing_unshown(g, trial.level, after.x.len(), stick.rss) {
             trial.notes.push(format!(
                 "slower after {}, but too few or noisy samples there to rule out the rate, and a bend fits the lifetime no better than a line",
                 hours_text(stick.break_time)

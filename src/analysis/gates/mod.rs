@@ -359,10 +359,16 @@ fn bend_shown(t: &[f64], x: &[f64], stick_rss: f64) -> bool {
     line_fit(t, x).is_some_and(|line| bic(line.rss, m, 2) - bic(stick_rss, m, 4) > BEND_SHOWN_BIC)
 }
 
-/// A slowing of the `part_points` last points is not shown: too few of them to show a rate,
-/// and no bend shown over the whole lifetime.
-fn slowing_unshown(t: &[f64], x: &[f64], part_points: usize, stick_rss: f64) -> bool {
-    part_points < FEW_POINTS && !bend_shown(t, x, stick_rss)
+/// Growth over the lifetime, as a share of its level, under which a noisy slowing still
+/// stands: a drift of a percent or two leaves any part's interval wide, however many samples.
+const UNSHOWN_MIN_GROWTH: f64 = 0.05;
+
+/// A slowing of the `part_points` last points of `g` (level `level`) is not shown: too few of
+/// them to show a rate, growth that is more than a drift, and no bend over the whole lifetime.
+fn slowing_unshown(g: &Tested, level: f64, part_points: usize, stick_rss: f64) -> bool {
+    part_points < FEW_POINTS
+        && g.sen.slope * g.span >= UNSHOWN_MIN_GROWTH * level.abs()
+        && !bend_shown(g.t, g.x, stick_rss)
 }
 
 /// Trend test and shape gates of the (adjusted) block series `x`.
@@ -652,16 +658,26 @@ mod tests {
             .enumerate()
             .map(|(i, h)| 2000.0 + 320.0 * (1.0 - (-h).exp()) + wobble(i))
             .collect();
-        let rss = |x: &[f64]| broken_stick(&t, x).expect("a stick").rss;
-        assert!(slowing_unshown(&t, &line, 11, rss(&line)));
+        let unshown = |x: &[f64], points: usize, level: f64| {
+            let (_, sen) = trend_test(&t, x).expect("a trend");
+            let g = Tested {
+                t: &t,
+                x,
+                sen,
+                span: 7.75,
+            };
+            slowing_unshown(&g, level, points, broken_stick(&t, x).expect("a stick").rss)
+        };
+        assert!(unshown(&line, 11, 2000.0));
         assert!(
-            !slowing_unshown(&t, &line, FEW_POINTS, rss(&line)),
+            !unshown(&line, FEW_POINTS, 2000.0),
             "a part of many points shows its own rate"
         );
         assert!(
-            !slowing_unshown(&t, &warm, 11, rss(&warm)),
-            "the bend shows"
+            !unshown(&line, 11, 20000.0),
+            "a drift of 1.5% is no growth to save"
         );
+        assert!(!unshown(&warm, 11, 2000.0), "the bend shows");
     }
 
     fn kind_and_shape(outcome: &Outcome) -> (&'static str, &'static str) {

@@ -38,7 +38,7 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
     let reaches_rate = !trial.restarted && tail.upper >= TAIL_KEEPS_RATE * overall;
     trial.slowing_unshown = reaches_rate
         && ratio < TAIL_KEEPS_RATE
-        && broken_stick(t, x).is_some_and(|s| slowing_unshown(t, x, tx.len(), s.rss));
+        && broken_stick(t, x).is_some_and(|s| slowing_unshown(g, trial.level, tx.len(), s.rss));
     let undecided = reaches_rate
         && ((ratio >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || trial.slowing_unshown);
     let stopped = slow && !undecided;
