@@ -15,6 +15,7 @@ mod analysis_false_alarms;
 mod analysis_identity;
 mod analysis_realdata;
 mod analysis_shapes;
+mod analysis_short_logs;
 mod analysis_stats;
 mod batch_field;
 mod cli_analyze;

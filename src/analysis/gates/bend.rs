@@ -11,7 +11,7 @@ use super::super::hours_text;
 use super::super::stats::fit::{broken_stick, mean_shift, BrokenStick};
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
 use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
-use super::{TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
+use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
 
 /// The part of the lifetime after the break, tested only when a rule asks: a line's two slopes
 /// are seldom far enough apart for a bend or an onset.
@@ -74,17 +74,26 @@ fn bend(
     let (s1, s2) = (stick.slope_before, stick.slope_after);
     // As for the tail: a part after the bend too noisy to rule out growth at a rate that
     // counts as continuing has not shown that growth stopped.
+    // Where the lifetime's evidence is weaker, the bend itself must be shown on every sample.
     let bend_undecided = || {
         !trial.restarted
-            && s2 >= 0.0
-            && trial.p <= UNDECIDED_TAIL_MAX_P
             && after
                 .sen()
                 .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * g.sen.slope)
+            && ((s2 >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P)
+                || slowing_unshown(g, trial.level, after.x.len(), stick.rss))
     };
-    let bend =
-        post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && after.p() >= 0.05 && !bend_undecided();
-    if !bend {
+    let bent = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && after.p() >= 0.05;
+    if !bent {
+        return None;
+    }
+    if bend_undecided() {
+        if slowing_unshown(g, trial.level, after.x.len(), stick.rss) {
+            trial.notes.push(format!(
+                "slower after {}, but too few or noisy samples there to rule out the rate, and a bend fits the lifetime no better than a line",
+                hours_text(stick.break_time)
+            ));
+        }
         return None;
     }
     if let Some((ratio, p)) = persists_day_over_day(t, x, g.sen.slope, span, trial.coverage_hours())

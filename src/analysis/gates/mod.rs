@@ -18,7 +18,7 @@ use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
 use super::season::{daily_cycle, harmonic_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
-use super::stats::fit::{broken_stick, line_fit};
+use super::stats::fit::{bic, broken_stick, line_fit};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
@@ -110,6 +110,11 @@ pub struct LifetimeTrial {
     /// Restarts cut the series into several lifetimes: each is short, starts with a warm-up,
     /// and counts together with the others.
     pub restarted: bool,
+    /// The last third slowed, but its interval still reaches [`TAIL_KEEPS_RATE`] of the rate
+    /// and no bend is shown over the whole lifetime: the slowing is a noisy estimate, not
+    /// evidence (few samples): the dying-out and cycle-confound rules do not object on it
+    /// (the weak-evidence rule still does: weak evidence and a slowing tail are two doubts).
+    pub slowing_unshown: bool,
 }
 
 impl LifetimeTrial {
@@ -255,6 +260,7 @@ pub fn try_lifetime(
         pooled_only: false,
         up_steps: None,
         restarted,
+        slowing_unshown: false,
     };
     let span = end - start;
     if n < 4 {
@@ -342,6 +348,36 @@ const TAIL_KEEPS_RATE: f64 = 0.6;
 /// Lifetime p under which a last third (or the part after a bend) whose interval reaches
 /// [`TAIL_KEEPS_RATE`] of the rate is too noisy to show that growth stopped.
 const UNDECIDED_TAIL_MAX_P: f64 = 1e-3;
+
+/// BIC margin by which a broken line must beat a straight one for growth to have been shown
+/// to bend. A part after a bend (or a last third) of a few noisy samples whose interval still
+/// reaches [`TAIL_KEEPS_RATE`] cannot show that growth stopped; the whole lifetime can, and on
+/// every sample it has: a warm-up's bend fits far better than a line, a noisy leak's does not.
+const BEND_SHOWN_BIC: f64 = 10.0;
+/// A part with fewer points than this (a third of an 8 h log sampled every 5 or 15 minutes: 33
+/// or 11)
+/// cannot show its own rate; with more, an interval that wide means the growth itself is small
+/// against the noise, and the part's slowing stands.
+const FEW_POINTS: usize = 40;
+
+/// The broken line whose residual is `stick_rss` fits `(t, x)` better than a straight line by
+/// [`BEND_SHOWN_BIC`] (two more parameters: the break and the second slope).
+fn bend_shown(t: &[f64], x: &[f64], stick_rss: f64) -> bool {
+    let m = x.len();
+    line_fit(t, x).is_some_and(|line| bic(line.rss, m, 2) - bic(stick_rss, m, 4) > BEND_SHOWN_BIC)
+}
+
+/// Growth over the lifetime, as a share of its level, under which a noisy slowing still
+/// stands: a drift of a percent or two leaves any part's interval wide, however many samples.
+const UNSHOWN_MIN_GROWTH: f64 = 0.05;
+
+/// A slowing of the `part_points` last points of `g` (level `level`) is not shown: too few of
+/// them to show a rate, growth that is more than a drift, and no bend over the whole lifetime.
+fn slowing_unshown(g: &Tested, level: f64, part_points: usize, stick_rss: f64) -> bool {
+    part_points < FEW_POINTS
+        && g.sen.slope * g.span >= UNSHOWN_MIN_GROWTH * level.abs()
+        && !bend_shown(g.t, g.x, stick_rss)
+}
 
 /// Trend test and shape gates of the (adjusted) block series `x`.
 fn test(
@@ -613,6 +649,43 @@ mod tests {
         );
         assert!(trial.tail_ratio.is_some_and(|r| r < 0.3));
         assert!(trial.notes.iter().any(|n| n.contains("too noisy")));
+    }
+
+    #[test]
+    fn a_slowing_of_few_points_is_shown_only_by_a_bend_of_the_whole_lifetime() {
+        // 32 samples of 8 h: a line under noise, and a warm-up of the same rise.
+        let t: Vec<f64> = (0..32).map(|i| i as f64 * 0.25).collect();
+        let wobble = |i: usize| 30.0 * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
+        let line: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, h)| 2000.0 + 40.0 * h + wobble(i))
+            .collect();
+        let warm: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, h)| 2000.0 + 320.0 * (1.0 - (-h).exp()) + wobble(i))
+            .collect();
+        let unshown = |x: &[f64], points: usize, level: f64| {
+            let (_, sen) = trend_test(&t, x).expect("a trend");
+            let g = Tested {
+                t: &t,
+                x,
+                sen,
+                span: 7.75,
+            };
+            slowing_unshown(&g, level, points, broken_stick(&t, x).expect("a stick").rss)
+        };
+        assert!(unshown(&line, 11, 2000.0));
+        assert!(
+            !unshown(&line, FEW_POINTS, 2000.0),
+            "a part of many points shows its own rate"
+        );
+        assert!(
+            !unshown(&line, 11, 20000.0),
+            "a drift of 1.5% is no growth to save"
+        );
+        assert!(!unshown(&warm, 11, 2000.0), "the bend shows");
     }
 
     fn kind_and_shape(outcome: &Outcome) -> (&'static str, &'static str) {

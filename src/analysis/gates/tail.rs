@@ -2,8 +2,9 @@
 //! fraction of the rate (and is not merely too noisy or short to show its rate, nor rising day
 //! over day under a daily cycle) is growth that stopped (`Rejected`).
 
+use super::super::stats::fit::broken_stick;
 use super::super::stats::trend::trend_test;
-use super::{persists_day_over_day, untied, LifetimeTrial, Outcome, Tested};
+use super::{persists_day_over_day, slowing_unshown, untied, LifetimeTrial, Outcome, Tested};
 use super::{TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
 use crate::vocab::Shape;
 
@@ -31,10 +32,15 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
     // interval still reaches a rate this rule accepts has not shown that growth stopped, when
     // the whole lifetime's evidence is strong. Not where restarts cut the series: there each
     // lifetime opens with a warm-up whose tail is short, and the lifetimes' evidence is pooled.
-    let undecided = !trial.restarted
-        && ratio >= 0.0
-        && trial.p <= UNDECIDED_TAIL_MAX_P
-        && tail.upper >= TAIL_KEEPS_RATE * overall;
+    // Whatever the lifetime's evidence, a tail that cannot rule the rate out has not shown
+    // that growth stopped on too few points unless the whole lifetime bends
+    // (see [`slowing_unshown`]).
+    let reaches_rate = !trial.restarted && tail.upper >= TAIL_KEEPS_RATE * overall;
+    trial.slowing_unshown = reaches_rate
+        && ratio < TAIL_KEEPS_RATE
+        && broken_stick(t, x).is_some_and(|s| slowing_unshown(g, trial.level, tx.len(), s.rss));
+    let undecided = reaches_rate
+        && ((ratio >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || trial.slowing_unshown);
     let stopped = slow && !undecided;
     let day_over_day = if stopped {
         persists_day_over_day(t, x, overall, g.span, trial.coverage_hours())
@@ -58,8 +64,13 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
             ),
         });
     } else if slow {
+        let no_bend = if trial.slowing_unshown {
+            ", and a bend fits the lifetime no better than a line"
+        } else {
+            ""
+        };
         trial.notes.push(format!(
-            "tail {:.0}% of the slope, its interval up to {:.0}%: too noisy to show the growth stopped",
+            "tail {:.0}% of the slope, its interval up to {:.0}%{no_bend}: too noisy to show the growth stopped",
             100.0 * ratio,
             100.0 * tail.upper / overall
         ));

@@ -39,10 +39,9 @@ pub(crate) fn cycle_residue(l: &LifetimeTrial, q: f64) -> Option<String> {
             "{growth} in a lifetime that cannot rule out a daily cycle: not flagged (needs q <= {CYCLE_CONFOUND_Q:.0e} or {:.0}% growth)",
             100.0 * CYCLE_CONFOUND_MIN_GROWTH
         ))
-    } else if let Some(tail) = l
-        .tail_ratio
-        .filter(|r| l.cycle_confound && q > CYCLE_CONFOUND_SLOWING_Q && *r < SLOWING_TAIL)
-    {
+    } else if let Some(tail) = l.tail_ratio.filter(|r| {
+        l.cycle_confound && q > CYCLE_CONFOUND_SLOWING_Q && *r < SLOWING_TAIL && !l.slowing_unshown
+    }) {
         Some(format!(
             "{growth}, its last third at {:.0}% of the rate, in a lifetime that cannot rule out a daily cycle: not flagged (needs q <= {CYCLE_CONFOUND_SLOWING_Q:.0e})",
             100.0 * tail

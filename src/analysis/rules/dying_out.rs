@@ -13,7 +13,7 @@ const DYING_OUT_SHARE: f64 = 0.15;
 pub(crate) fn dying_out_share(l: &LifetimeTrial) -> Option<f64> {
     let (first, second) = l.half_slopes?;
     let share = second / first;
-    (first > 0.0 && share < DYING_OUT_SHARE).then_some(share)
+    (first > 0.0 && share < DYING_OUT_SHARE && !l.slowing_unshown).then_some(share)
 }
 
 /// [`dying_out_share`] of a lifetime of the series, stairs excepted.
