@@ -9,7 +9,7 @@
 //! tell the week's rhythm from growth (a weekend offset beside the waves read healthy daily
 //! cycles as leaks on the tune split).
 
-use super::super::season::{harmonic_cycle, Calendar};
+use super::super::season::{harmonic_cycle, Calendar, HarmonicCycle};
 use super::super::stats::fit::broken_stick;
 use super::super::stats::normal_quantile;
 use super::{test, LifetimeTrial, Outcome, BEND_RSS_RATIO, HARMONIC_COVERAGE, HARMONIC_P};
@@ -64,49 +64,88 @@ fn weekend_then_workdays(t: &[f64], calendar: Option<&Calendar>) -> bool {
     })
 }
 
-/// The lifetime tried again under its daily (and weekly) rhythm, when `first` (the plain
-/// trial) may hide growth; `untested` is the trial before the trend test.
-pub(super) fn retry(
-    first: &LifetimeTrial,
+/// What a lifetime must show under its daily rhythm for a retry to keep it.
+pub(super) struct RhythmBar {
+    /// The share of what a line leaves the waves must explain (F p under [`HARMONIC_P`] too).
+    pub share: f64,
+    /// The one-sided p the line's AR(1)-widened growth must beat (`None`: not asked).
+    pub slope_p: Option<f64>,
+    /// A step under the waves must leave more than this share of the line's residual.
+    pub step_slack: f64,
+    /// A bend under the waves must leave at least this share of the line's residual.
+    pub bent_share: f64,
+    /// The shapes the lifetime, tested again without the waves, may come out as.
+    pub shapes: &'static [Shape],
+}
+
+/// The lifetime tested again with its daily rhythm (a line plus 24, 12 and 8 h waves) taken
+/// out, when it clears `bar` and a bend alone leaves far more; with the fit and how many times
+/// the line's residual a bend alone leaves. Both retries share it: a sinusoid plus a line
+/// imitates a step or a warm-up, so each asks what its case needs. A lifetime that runs from a
+/// weekend into working days is left alone.
+pub(super) fn under_rhythm(
     mut trial: LifetimeTrial,
     t: &[f64],
     x: &[f64],
     (level, kind): (f64, Counter),
     calendar: Option<&Calendar>,
-) -> Option<LifetimeTrial> {
-    if !may_hide(first) {
-        return None;
-    }
-    let m = x.len();
+    bar: &RhythmBar,
+) -> Option<(LifetimeTrial, HarmonicCycle, f64)> {
     if weekend_then_workdays(t, calendar) {
         return None;
     }
     let fit = harmonic_cycle(t, x)?;
-    if fit.p >= HARMONIC_P
-        || fit.share < RHYTHM_SHARE
-        || fit.slope_z < normal_quantile(1.0 - SLOPE_P)
-    {
+    // The cheap tests first: most lifetimes have no strong cycle, and the rivals take a fit per
+    // candidate break.
+    let slope_short = bar
+        .slope_p
+        .is_some_and(|p| fit.slope_z < normal_quantile(1.0 - p));
+    if fit.p >= HARMONIC_P || fit.share < bar.share || slope_short {
         return None;
     }
     let bend_alone = broken_stick(t, x)?.rss;
-    let rivals = fit.rivals(12.min(m / 4).max(3));
-    if bend_alone < BEND_RSS_RATIO * fit.rss
-        || rivals.step_rss.is_some_and(|s| s <= STEP_SLACK * fit.rss)
-        || rivals.bend_rss.is_none_or(|b| b < BENT_SHARE * fit.rss)
+    if bend_alone < BEND_RSS_RATIO * fit.rss {
+        return None;
+    }
+    let rivals = fit.rivals(12.min(x.len() / 4).max(3));
+    if rivals
+        .step_rss
+        .is_some_and(|s| s <= bar.step_slack * fit.rss)
+        || rivals.bend_rss.is_none_or(|b| b < bar.bent_share * fit.rss)
     {
         return None;
     }
     trial.cycle_fitted = true;
     test(&mut trial, t, &fit.adjusted, level, kind, calendar);
-    if !matches!(
-        trial.outcome,
-        Outcome::Candidate {
-            shape: Shape::Linear | Shape::Stepwise,
-            ..
-        }
-    ) {
+    let kept =
+        matches!(&trial.outcome, Outcome::Candidate { shape, .. } if bar.shapes.contains(shape));
+    kept.then(|| {
+        let ratio = bend_alone / fit.rss;
+        (trial, fit, ratio)
+    })
+}
+
+/// The lifetime tried again under its daily (and weekly) rhythm, when `first` (the plain
+/// trial) may hide growth; `untested` is the trial before the trend test.
+pub(super) fn retry(
+    first: &LifetimeTrial,
+    trial: LifetimeTrial,
+    t: &[f64],
+    x: &[f64],
+    level_kind: (f64, Counter),
+    calendar: Option<&Calendar>,
+) -> Option<LifetimeTrial> {
+    if !may_hide(first) {
         return None;
     }
+    let bar = RhythmBar {
+        share: RHYTHM_SHARE,
+        slope_p: Some(SLOPE_P),
+        step_slack: STEP_SLACK,
+        bent_share: BENT_SHARE,
+        shapes: &[Shape::Linear, Shape::Stepwise],
+    };
+    let (mut trial, fit, _) = under_rhythm(trial, t, x, level_kind, calendar, &bar)?;
     trial.notes.insert(
         0,
         format!(

@@ -16,9 +16,9 @@ pub(crate) use day_wave::note_code;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
-use super::season::{daily_cycle, harmonic_cycle, lag24_diffs, weekend_offset, Calendar};
+use super::season::{daily_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
-use super::stats::fit::{bic, broken_stick, line_fit};
+use super::stats::fit::{bic, line_fit};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
@@ -450,60 +450,29 @@ fn cycle_may_hide_growth(trial: &LifetimeTrial) -> bool {
 /// bend under the same cycle, and a bend alone leaves far more: a sinusoid plus a line imitates
 /// a step or a warm-up, so late onsets and steps are left to the unadjusted series.
 fn without_fitted_cycle(
-    mut trial: LifetimeTrial,
+    trial: LifetimeTrial,
     t: &[f64],
     x: &[f64],
     level: f64,
     kind: Counter,
     calendar: Option<&Calendar>,
 ) -> Option<LifetimeTrial> {
-    let m = x.len();
-    // Over a day or two the rise from a quiet weekend to a working day is a step that a line
-    // and a sinusoid imitate as well as they imitate growth: leave lifetimes with one alone.
-    // (The fall into a weekend only hides growth.)
-    if calendar.is_some_and(|c| {
-        t.iter()
-            .position(|&h| c.is_weekend(h))
-            .is_some_and(|from| t[from..].iter().any(|&h| !c.is_weekend(h)))
-    }) {
-        return None;
-    }
-    let fit = harmonic_cycle(t, x)?;
-    // The cheap test first: most lifetimes have no strong cycle, and the rivals take a fit per
-    // candidate break.
-    if fit.p >= HARMONIC_P || fit.share < HARMONIC_SHARE {
-        return None;
-    }
-    let bend_alone = broken_stick(t, x)?.rss;
-    if bend_alone < BEND_RSS_RATIO * fit.rss {
-        return None;
-    }
-    let rivals = fit.rivals(12.min(m / 4).max(3));
-    if rivals.step_rss.is_some_and(|s| s <= fit.rss)
-        || rivals
-            .bend_rss
-            .is_none_or(|b| b < BENT_UNDER_CYCLE_SHARE * fit.rss)
-    {
-        return None;
-    }
-    trial.cycle_fitted = true;
-    test(&mut trial, t, &fit.adjusted, level, kind, calendar);
-    if !matches!(
-        trial.outcome,
-        Outcome::Candidate {
-            shape: Shape::Linear,
-            ..
-        }
-    ) {
-        return None;
-    }
+    let bar = day_wave::RhythmBar {
+        share: HARMONIC_SHARE,
+        slope_p: None,
+        step_slack: 1.0,
+        bent_share: BENT_UNDER_CYCLE_SHARE,
+        shapes: &[Shape::Linear],
+    };
+    let (mut trial, fit, bend_ratio) =
+        day_wave::under_rhythm(trial, t, x, (level, kind), calendar, &bar)?;
     trial.notes.insert(
         0,
         format!(
             "daily cycle removed: 24, 12 and 8 h harmonics explain {:.0}% of what a line leaves (F p={:.1e}); a line under them fits better than a level shift or a bend, and a bend without them leaves {:.0}x the residual",
             100.0 * fit.share,
             fit.p,
-            bend_alone / fit.rss
+            bend_ratio
         ),
     );
     Some(trial)
@@ -594,6 +563,7 @@ fn gate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::stats::fit::broken_stick;
 
     /// A linear leak of 1/h over 75 h under uniform noise of +-30 (a fixed LCG draw).
     fn noisy_leak(seed: u64) -> (Vec<f64>, Vec<f64>) {
