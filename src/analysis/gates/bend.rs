@@ -74,21 +74,19 @@ fn bend(
     let (s1, s2) = (stick.slope_before, stick.slope_after);
     // As for the tail: a part after the bend too noisy to rule out growth at a rate that
     // counts as continuing has not shown that growth stopped.
-    // Where the lifetime's evidence is weaker, the bend itself must be shown on every sample.
-    let bend_undecided = || {
-        !trial.restarted
-            && after
-                .sen()
-                .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * g.sen.slope)
-            && ((s2 >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P)
-                || slowing_unshown(g, trial.level, after.x.len(), stick.rss))
-    };
     let bent = post_fraction >= 0.2 && s1 > 0.0 && s2 < 0.3 * s1 && after.p() >= 0.05;
     if !bent {
         return None;
     }
-    if bend_undecided() {
-        if slowing_unshown(g, trial.level, after.x.len(), stick.rss) {
+    // Where the lifetime's evidence is weaker, the bend itself must be shown on every sample.
+    let unshown = slowing_unshown(g, trial.level, after.x.len(), stick.rss);
+    let undecided = !trial.restarted
+        && after
+            .sen()
+            .is_some_and(|p| p.upper >= TAIL_KEEPS_RATE * g.sen.slope)
+        && ((s2 >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || unshown);
+    if undecided {
+        if unshown {
             trial.notes.push(format!(
                 "slower after {}, but too few or noisy samples there to rule out the rate, and a bend fits the lifetime no better than a line",
                 hours_text(stick.break_time)
