@@ -105,3 +105,39 @@ fn a_daily_cycle_that_falls_into_a_weekend_stays_ok() {
         assert_eq!(f["verdict"], "ok", "phase {phase}: {f:#}");
     }
 }
+
+#[test]
+fn a_cycle_taken_out_is_not_also_called_not_ruled_out() {
+    // One of the two harmonic retries takes the cycle out. With a single day nothing is left to
+    // check day over day, and the caveat says that, not that a daily cycle cannot be ruled out
+    // (the one it fitted is named beside it).
+    let f = handle_finding(
+        "fitted.csv",
+        &day_log(|h| 1000.0 + 6.0 * h + 200.0 * wave(h, -6.0)),
+    );
+    let reasons: Vec<&str> = f["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("daily cycle removed")
+                || r.starts_with("growth under a daily cycle")),
+        "{reasons:#?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("what the fitted cycle left")),
+        "{reasons:#?}"
+    );
+    assert!(
+        !reasons
+            .iter()
+            .any(|r| r.contains("to rule out a daily cycle")),
+        "{reasons:#?}"
+    );
+}

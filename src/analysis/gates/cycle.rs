@@ -35,7 +35,12 @@ pub(super) fn weaken(g: &Tested, trial: &mut LifetimeTrial, soft: &mut Vec<Strin
             }
             None => {
                 trial.cycle_confound = true;
-                soft.push("too few whole days to rule out a daily cycle".into());
+                // After a fitted cycle is taken out, the doubt is what it may have left.
+                soft.push(if trial.cycle_fitted {
+                    "too few whole days to check day over day what the fitted cycle left".into()
+                } else {
+                    "too few whole days to rule out a daily cycle".into()
+                });
             }
         }
     }
