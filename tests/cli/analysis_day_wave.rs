@@ -46,6 +46,14 @@ fn handle_finding(name: &str, text: &str) -> Value {
         .clone()
 }
 
+/// A finding's list of strings under `key` (`reasons`, `reason_codes`).
+fn strings<'a>(f: &'a Value, key: &str) -> Vec<&'a str> {
+    f[key]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
 fn wave(h: f64, phase: f64) -> f64 {
     (2.0 * std::f64::consts::PI * (h + phase) / 24.0).sin()
 }
@@ -63,12 +71,7 @@ fn a_leak_under_a_daily_cycle_is_found_where_the_downswing_hid_it() {
             f["verdict"] == "leak" || f["verdict"] == "suspect",
             "phase {phase}: {f:#}"
         );
-        let codes: Vec<&str> = f["reason_codes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let codes = strings(&f, "reason_codes");
         let at = codes
             .iter()
             .position(|c| *c == "cycle-fitted-growth")
@@ -115,12 +118,7 @@ fn a_cycle_taken_out_is_not_also_called_not_ruled_out() {
         "fitted.csv",
         &day_log(|h| 1000.0 + 6.0 * h + 200.0 * wave(h, -6.0)),
     );
-    let reasons: Vec<&str> = f["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let reasons = strings(&f, "reasons");
     assert!(
         reasons
             .iter()
