@@ -48,14 +48,7 @@ pub(crate) fn retry(log: &PerfLog, s: &SeriesTrial, loads: &LoadIndex) -> Option
     if s.system.is_some() || s.labels.len() > 1 || !single || !loads.has_own(s.column) {
         return None;
     }
-    let owned;
-    let values: &[f64] = match &s.values {
-        Some(v) => v,
-        None => {
-            owned = log.columns[s.column].values.to_vec();
-            &owned
-        }
-    };
+    let values: &[f64] = &s.judged_values(log);
     let lifetime = &s.lifetimes[0];
     let window = (lifetime.start_hours, lifetime.end_hours);
     let hours = loads.hours();

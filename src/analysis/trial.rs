@@ -1,6 +1,8 @@
 //! Testing a series: split it into lifetimes, put each on trial (see `gates`), and pool the
 //! tests of lifetimes that restarts cut short; run for every planned series, in parallel.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::gates::{self, LifetimeTrial};
@@ -9,6 +11,7 @@ use super::plan::{Plan, Unit};
 use super::season::Calendar;
 use super::stats::combine::stouffer;
 use super::system;
+use crate::ingest::PerfLog;
 use crate::vocab::Counter;
 
 /// Shortest lifetime (hours, samples) tested when restarts cut every lifetime of a series below
@@ -45,6 +48,17 @@ pub(crate) struct SeriesTrial {
     pub first_finite: Option<(usize, f64)>,
     pub last_finite: Option<(usize, f64)>,
     pub finite_count: usize,
+}
+
+impl SeriesTrial {
+    /// The values the series was judged on: its stitched or analysed `values`, else its
+    /// column's, decoded.
+    pub fn judged_values<'a>(&'a self, log: &PerfLog) -> Cow<'a, [f64]> {
+        match &self.values {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(log.columns[self.column].values.to_vec()),
+        }
+    }
 }
 
 /// The trial of every planned series, in plan order. `hours` are the log's sample times.

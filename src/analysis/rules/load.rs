@@ -29,14 +29,7 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
     if !loads.is_empty() && !own && !settles {
         return;
     }
-    let owned;
-    let values: &[f64] = match &s.values {
-        Some(v) => v,
-        None => {
-            owned = e.log.columns[s.column].values.to_vec();
-            &owned
-        }
-    };
+    let values: &[f64] = &s.judged_values(e.log);
     // The whole lifetime: how memory moved with the load before a late onset tells too.
     let evidence = loads.read(s.column, system_only, values, (l.start_hours, l.end_hours));
     match evidence {

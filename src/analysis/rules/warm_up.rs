@@ -41,14 +41,7 @@ fn climbs_back(
     if passing.is_empty() || passing.len() == tested.len() {
         return None;
     }
-    let decoded;
-    let values: &[f64] = match &s.values {
-        Some(v) => v,
-        None => {
-            decoded = log.columns[s.column].values.to_vec();
-            &decoded
-        }
-    };
+    let values: &[f64] = &s.judged_values(log);
     let samples = |i: usize| -> Vec<f64> {
         s.split.lifetimes[i]
             .indices()
