@@ -8,7 +8,7 @@ use std::cell::OnceCell;
 use crate::vocab::Shape;
 
 use super::super::hours_text;
-use super::super::stats::fit::{broken_stick, mean_shift, BrokenStick};
+use super::super::stats::fit::{mean_shift, BrokenStick};
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
 use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
 use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
@@ -48,7 +48,7 @@ pub(super) fn judge(
     shape: &mut Shape,
     soft: &mut Vec<String>,
 ) -> Option<Outcome> {
-    let stick = broken_stick(g.t, g.x)?;
+    let stick = g.stick()?;
     let after = AfterBreak {
         t: &g.t[stick.break_index..],
         x: &g.x[stick.break_index..],

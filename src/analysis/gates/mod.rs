@@ -14,11 +14,13 @@ mod weekend;
 
 pub(crate) use day_wave::note_code;
 
+use std::cell::OnceCell;
+
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
 use super::season::{daily_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
-use super::stats::fit::{bic, line_fit};
+use super::stats::fit::{bic, broken_stick, line_fit, BrokenStick};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
@@ -400,12 +402,7 @@ fn test(
     trial.ols = ols(t, x);
     trial.growth = sen.slope * trial.span_hours();
     let cyclic = trial.cycle_removed || trial.cycle_fitted;
-    let tested = Tested {
-        t,
-        x,
-        sen,
-        span: trial.span_hours(),
-    };
+    let tested = Tested::new(t, x, sen, trial.span_hours());
     trial.outcome = gate(trial, &tested, mk, kind, (cyclic, calendar));
     if matches!(trial.outcome, Outcome::Candidate { .. }) {
         let from = t.partition_point(|&h| h < trial.fit_start_hours);
@@ -485,6 +482,26 @@ struct Tested<'a> {
     sen: SenSlope,
     /// Hours from the lifetime's first sample to its last.
     span: f64,
+    /// The best broken line through the lifetime, fitted once for the gates that ask
+    /// ([`bend`] and [`tail`]).
+    stick: OnceCell<Option<BrokenStick>>,
+}
+
+impl<'a> Tested<'a> {
+    fn new(t: &'a [f64], x: &'a [f64], sen: SenSlope, span: f64) -> Tested<'a> {
+        Tested {
+            t,
+            x,
+            sen,
+            span,
+            stick: OnceCell::new(),
+        }
+    }
+
+    /// The best broken line (`None`: too few points for one).
+    fn stick(&self) -> Option<BrokenStick> {
+        *self.stick.get_or_init(|| broken_stick(self.t, self.x))
+    }
 }
 
 /// The shape gates, in order: no upward trend, minor growth, then [`stairs`] or (for growth
@@ -563,7 +580,6 @@ fn gate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::stats::fit::broken_stick;
 
     /// A linear leak of 1/h over 75 h under uniform noise of +-30 (a fixed LCG draw).
     fn noisy_leak(seed: u64) -> (Vec<f64>, Vec<f64>) {
@@ -638,13 +654,8 @@ mod tests {
             .collect();
         let unshown = |x: &[f64], points: usize, level: f64| {
             let (_, sen) = trend_test(&t, x).expect("a trend");
-            let g = Tested {
-                t: &t,
-                x,
-                sen,
-                span: 7.75,
-            };
-            slowing_unshown(&g, level, points, broken_stick(&t, x).expect("a stick").rss)
+            let g = Tested::new(&t, x, sen, 7.75);
+            slowing_unshown(&g, level, points, g.stick().expect("a stick").rss)
         };
         assert!(unshown(&line, 11, 2000.0));
         assert!(

@@ -123,22 +123,12 @@ mod tests {
             lower: 2.0,
             upper: 4.0,
         };
-        let g = Tested {
-            t: &t,
-            x: &stairs,
-            sen,
-            span: 47.0,
-        };
+        let g = Tested::new(&t, &stairs, sen, 47.0);
         let s = steps(&g, 175.0, 150.0);
         assert!(s.stairs);
         assert_eq!(s.ups, vec![11, 23, 35]);
         let ramp: Vec<f64> = t.iter().map(|h| 100.0 + 3.0 * h).collect();
-        let g = Tested {
-            t: &t,
-            x: &ramp,
-            sen,
-            span: 47.0,
-        };
+        let g = Tested::new(&t, &ramp, sen, 47.0);
         assert!(!steps(&g, 175.0, 150.0).stairs);
     }
 }

@@ -2,7 +2,6 @@
 //! fraction of the rate (and is not merely too noisy or short to show its rate, nor rising day
 //! over day under a daily cycle) is growth that stopped (`Rejected`).
 
-use super::super::stats::fit::broken_stick;
 use super::super::stats::trend::trend_test;
 use super::{persists_day_over_day, slowing_unshown, untied, LifetimeTrial, Outcome, Tested};
 use super::{TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
@@ -38,7 +37,8 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
     let reaches_rate = !trial.restarted && tail.upper >= TAIL_KEEPS_RATE * overall;
     trial.slowing_unshown = reaches_rate
         && ratio < TAIL_KEEPS_RATE
-        && broken_stick(t, x).is_some_and(|s| slowing_unshown(g, trial.level, tx.len(), s.rss));
+        && g.stick()
+            .is_some_and(|s| slowing_unshown(g, trial.level, tx.len(), s.rss));
     let undecided = reaches_rate
         && ((ratio >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || trial.slowing_unshown);
     let stopped = slow && !undecided;
