@@ -755,12 +755,12 @@ fn fit_calibration(cfg: &Config, t: &Tally) {
     std::fs::write(path, text).expect("data/calibration/confidence.toml is writable");
     let mut r = calibrate::Reliability::default();
     let mut by: BTreeMap<Verdict, calibrate::Reliability> = BTreeMap::new();
-    for (s, h) in t.samples.iter().zip(&t.sample_hours) {
+    for s in &t.samples {
         if let Some((_, p, v)) = calibrate::judge(
             &map,
             s.verdict,
             &s.x,
-            calibrate::may_promote(&map.thresholds, *h, s.doubt),
+            calibrate::may_promote(&map.thresholds, s.hours, s.doubt),
         ) {
             let c = calibrate::stated(v, p);
             r.add(c, calibrate::is_right(v, s.leak));
@@ -807,7 +807,7 @@ fn threshold_sweep(map: &calibrate::CalibrationMap, t: &Tally) {
                 &m,
                 s.verdict,
                 &s.x,
-                calibrate::may_promote(&m.thresholds, *h, s.doubt),
+                calibrate::may_promote(&m.thresholds, s.hours, s.doubt),
             )
             .map_or(s.verdict, |j| j.2);
             let truth = if s.leak { Truth::Leak } else { Truth::NotLeak };

@@ -32,6 +32,10 @@ pub struct Calibration {
     /// The features as the rules left the finding (before calibration moved it).
     #[serde(skip)]
     pub features: Option<[f64; N]>,
+    /// Hours of data the rules' growth rests on (the growing lifetimes, from an onset); `None`:
+    /// the log's span. A `suspect` is promoted only when these reach `promote_min_hours`.
+    #[serde(skip)]
+    pub evidence_hours: Option<f64>,
 }
 
 impl Calibration {
@@ -44,6 +48,7 @@ impl Calibration {
             score: None,
             p_leak: None,
             features: None,
+            evidence_hours: None,
         }
     }
 }
@@ -288,7 +293,8 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
         let (Some(x), Some(c)) = (features(f), f.calibration) else {
             continue;
         };
-        let promotable = may_promote(&map.thresholds, f.span_hours, unmeasured_doubt(f));
+        let (hours, doubt) = (evidence_hours(f), unmeasured_doubt(f));
+        let promotable = may_promote(&map.thresholds, hours, doubt);
         let Some((score, p, verdict)) = judge(map, c.rule_verdict, &x, promotable) else {
             continue;
         };
@@ -297,9 +303,21 @@ pub fn apply_with(map: &CalibrationMap, findings: &mut [Finding]) {
             cal.p_leak = Some(p);
             cal.features = Some(x);
         }
+        let t = &map.thresholds;
         if verdict != f.verdict {
             moved(f, verdict, p);
-        } else if verdict == Verdict::Ok && p >= map.thresholds.suspect_at {
+        } else if verdict == Verdict::Suspect && p >= t.leak_at && t.promote && !doubt {
+            // Only its growth's span kept it from `leak`: say so, and what would settle it.
+            f.push_reason(Reason::new(
+                "calibrated-unpromoted",
+                format!(
+                    "{} of the tuning corpus's series with this evidence leak, but its growth rests on {} of data: a suspect until {} of growth is logged",
+                    format::probability(p),
+                    super::hours_text(hours),
+                    super::hours_text(t.promote_min_hours)
+                ),
+            ));
+        } else if verdict == Verdict::Ok && p >= t.suspect_at {
             f.push_reason(Reason::new(
                 "calibrated-leak-rate",
                 format!(
@@ -324,11 +342,20 @@ pub fn judge(
     Some((score, p, verdict_for(&map.thresholds, rule, p, promotable)))
 }
 
-/// Whether a `suspect` may read `leak` when its P reaches `leak_at`: not in a log shorter than
-/// `promote_min_hours` (a partial day's doubt is real whatever the corpus says), and not with
+/// Whether a `suspect` may read `leak` when its P reaches `leak_at`: not when its growth rests
+/// on less than `promote_min_hours` of data (a partial day's doubt is real whatever the corpus
+/// says, also in a longer log whose growth was judged on a few hours of it), and not with
 /// a doubt the evidence score does not measure ([`unmeasured_doubt`]).
 pub fn may_promote(t: &Thresholds, span_hours: f64, doubt: bool) -> bool {
     t.promote && span_hours >= t.promote_min_hours && !doubt
+}
+
+/// Hours of data the rules' growth rests on ([`Calibration::evidence_hours`]), at most the
+/// log's span.
+pub fn evidence_hours(f: &Finding) -> f64 {
+    f.calibration
+        .and_then(|c| c.evidence_hours)
+        .map_or(f.span_hours, |h| h.min(f.span_hours))
 }
 
 /// A doubt about a finding that its score does not weigh: what the series is (`renumbering`:
@@ -389,6 +416,8 @@ pub struct Sample {
     pub leak: bool,
     /// An [`unmeasured_doubt`] holds: the suspect is not promoted whatever its P.
     pub doubt: bool,
+    /// [`evidence_hours`]: what [`may_promote`] weighs.
+    pub hours: f64,
 }
 
 impl Sample {
@@ -399,6 +428,7 @@ impl Sample {
             x: features(f)?,
             leak,
             doubt: unmeasured_doubt(f),
+            hours: evidence_hours(f),
         })
     }
 }
@@ -775,6 +805,7 @@ mod tests {
                 x,
                 leak: i % 4 >= 2 || i % 40 == 1,
                 doubt: false,
+                hours: 48.0,
             });
         }
         let t = Thresholds {

@@ -214,6 +214,7 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
         (Some(f), Some(l)) if f > 0.0 => Some(100.0 * (l - f) / f),
         _ => None,
     };
+    let evidence_hours = evidence_hours(e, &d);
     Finding {
         process: col.path.process_name().unwrap_or_default().to_string(),
         instance: col.path.instance_label().unwrap_or_default(),
@@ -257,9 +258,27 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
         ols_fits: fits(e, false),
         stitched_values: s.shown.clone().or_else(|| s.values.clone()),
         system: None,
-        calibration: Some(Calibration::of_rules(
-            d.verdict,
-            d.confidence.clamp(0.0, 1.0),
-        )),
+        calibration: Some(Calibration {
+            evidence_hours,
+            ..Calibration::of_rules(d.verdict, d.confidence.clamp(0.0, 1.0))
+        }),
     }
+}
+
+/// Hours of data the verdict's growth rests on: the lifetimes a restart-masked leak combines,
+/// else the decisive lifetime's growing part (from the onset of a late onset). A log of a day
+/// whose growth was judged on a few hours of it has not shown a day of growth.
+fn evidence_hours(e: &Evidence, d: &Decision) -> Option<f64> {
+    if d.shape == crate::vocab::Shape::RestartMasked {
+        let lifetimes = e.passing.iter().map(|&i| e.lifetime(i));
+        return Some(lifetimes.map(|l| l.coverage_hours()).sum());
+    }
+    let l = e.lifetime(d.decisive?);
+    let span = l.span_hours();
+    let growing = (l.end_hours - l.fit_start_hours).clamp(0.0, span);
+    Some(if span > 0.0 {
+        l.coverage_hours() * growing / span
+    } else {
+        l.coverage_hours()
+    })
 }

@@ -9,7 +9,7 @@
 
 use super::super::day_evidence;
 use super::super::load::LoadIndex;
-use super::super::{Reason, Verdict};
+use super::super::{hours_text, Reason, Verdict};
 use super::{Decision, Evidence};
 use crate::vocab::Shape;
 
@@ -91,9 +91,19 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
             && l.cycle_confound
             && l.coverage_hours() < day_evidence::MIN_COVERAGE_HOURS =>
         {
+            // In a log of a day or more the short part is this process's life, not the log.
+            let longer = if e.span_hours >= day_evidence::MIN_COVERAGE_HOURS {
+                format!(
+                    "a whole day of this process's life (this one covers {} of the log's {})",
+                    hours_text(l.coverage_hours()),
+                    hours_text(e.span_hours)
+                )
+            } else {
+                "a log of a whole day or more".to_string()
+            };
             d.reasons.push(Reason::new(
                 "what-would-settle",
-                "what would settle it: a log of a whole day or more, or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)",
+                format!("what would settle it: {longer}, or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)"),
             ));
         }
         None => {}
