@@ -59,7 +59,7 @@ pub const FEATURES: [&str; 12] = [
     "minus_log10_q",
     "r_squared",
     "log_growth",
-    "log_span_days",
+    "log_evidence_days",
     "co_trend",
     "log_lifetimes",
     "slope_ci_above_zero",
@@ -93,7 +93,7 @@ pub fn features(f: &Finding) -> Option<[f64; N]> {
         f.growth_percent
             .filter(|g| g.is_finite())
             .map_or(0.0, |g| sign * g.signum() * (g.abs() / 100.0).ln_1p()),
-        (f.span_hours.max(0.25) / 24.0).ln(),
+        (evidence_hours(f).max(0.25) / 24.0).ln(),
         c.co_trend.min(3) as f64,
         (f.segments.max(1) as f64).ln(),
         flag(
