@@ -109,7 +109,7 @@ pub fn merge(options: &MergeOptions) -> report::Result<Merged> {
         let frame = read_summary(input, parquet)?;
         let frame = conform(frame, &schema, input, &out)
             .with_context(|| format!("{}: summary does not fit", input.named.display()))?;
-        index_rows(&frame, &mut rows)
+        index_rows(&frame, &out, &mut rows)
             .with_context(|| format!("{}: cannot read the summary", input.named.display()))?;
         let mut safe = super::summary::spreadsheet_safe(&frame)?;
         CsvWriter::new(&mut csv)
@@ -349,8 +349,27 @@ fn parse_status(text: &str) -> Option<LogStatus> {
     .find(|s| s.as_str() == text)
 }
 
+/// The link to a log's report from the merged index at `out`: its folder (relative to `out`),
+/// and after `#from=` the way back from the report to this index. A report's own back link
+/// leads to the index of the run that wrote it; its page follows `#from=` instead, so a reader
+/// who came from the merged index returns to it.
+fn report_href(out: &Path, folder: &str) -> String {
+    let mut report = out.to_path_buf();
+    for part in Path::new(folder).components() {
+        match part {
+            Component::ParentDir => {
+                report.pop();
+            }
+            Component::CurDir => {}
+            other => report.push(other),
+        }
+    }
+    let back = slash_path(&relative(&report, out).join("index.html"));
+    format!("{}/report.html#from={}", url_path(folder), url_path(&back))
+}
+
 /// One index line per log of a summary (a log's rows are consecutive, worst finding first).
-fn index_rows(frame: &DataFrame, rows: &mut Vec<IndexRow>) -> report::Result<()> {
+fn index_rows(frame: &DataFrame, out: &Path, rows: &mut Vec<IndexRow>) -> report::Result<()> {
     let text =
         |name: &str| -> report::Result<StringChunked> { Ok(frame.column(name)?.str()?.clone()) };
     let (log, status, machine) = (text("log")?, text("status")?, text("machine")?);
@@ -372,9 +391,7 @@ fn index_rows(frame: &DataFrame, rows: &mut Vec<IndexRow>) -> report::Result<()>
                 ReportError::Summary(format!("row {}: unknown status '{status_text}'", i + 1))
             })?;
             rows.push(IndexRow {
-                href: folder
-                    .get(i)
-                    .map(|f| format!("{}/report.html", url_path(f))),
+                href: folder.get(i).map(|f| report_href(out, f)),
                 log: log.get(i).unwrap_or_default().to_string(),
                 status,
                 machines: String::new(),
@@ -437,5 +454,18 @@ mod tests {
             "x"
         );
         assert_eq!(url_path("../c/shard 1/srv#1"), "../c/shard%201/srv%231");
+    }
+
+    #[test]
+    fn a_report_link_carries_the_way_back_to_the_merged_index() {
+        let out = Path::new("/a/b/out");
+        assert_eq!(
+            report_href(out, "../../c/shard 1/srv01"),
+            "../../c/shard%201/srv01/report.html#from=../../../b/out/index.html"
+        );
+        assert_eq!(
+            report_href(out, "sub/srv01"),
+            "sub/srv01/report.html#from=../../index.html"
+        );
     }
 }

@@ -88,6 +88,17 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 });
 "#;
 
+/// A report opened from a merged index (`perfleak merge`) carries the way back to it after
+/// `#from=`: the back link then leads there, not to the index of the run that wrote the report.
+/// Only a relative path to an `index.html` is taken (letters, digits, `._~%-` and `/`, any
+/// `../` first): nothing in the address can make the link run script or leave the folders.
+const BACK_SCRIPT: &str = r#"
+(function(){
+  var m=/^#from=((?:\.\.\/)*(?:[A-Za-z0-9._~%-]+\/)*index\.html)$/.exec(location.hash),a=document.getElementById('batch-index');
+  if(m&&a){a.setAttribute('href',m[1]);a.textContent='\u2190 All logs of the merged batch';}
+})();
+"#;
+
 fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
     let flagged = report.flagged();
     let machines = report.machines_label();
@@ -145,7 +156,15 @@ fn render_html(report: &Report, charts: &BTreeMap<String, Vec<u8>>) -> String {
         h(&report.tool),
         report.schema_version
     );
-    let _ = writeln!(o, "<script>{SORT_SCRIPT}</script>\n</body>\n</html>");
+    let back_script = if report.batch_index.is_some() {
+        BACK_SCRIPT
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        o,
+        "<script>{SORT_SCRIPT}{back_script}</script>\n</body>\n</html>"
+    );
     o
 }
 

@@ -276,3 +276,74 @@ fn the_batch_index_fits_a_laptop_and_sorts_on_click() {
     // sorts before customer-archive-...); no sideways scrolling at 1366 px.
     assert_eq!(probe, "before=1,2 bylog=2,1 scrolls=false");
 }
+
+/// A report reached from a merged index (`perfleak merge`) leads back to it: the page takes
+/// the way back from the link's `#from=`, not its shard's own index; an address that names
+/// anything but a relative index.html (a script, another site) leaves the link alone.
+#[test]
+fn a_report_opened_from_a_merged_index_leads_back_to_it() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipping report_browser: Chromium not found (install the `chromium` package or set CHROMIUM)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    for name in ["restart-leak.csv", "healthy-server.csv"] {
+        std::fs::copy(crate::cli_common::sample(name), logs.join(name)).unwrap();
+    }
+    for shard in ["1/2", "2/2"] {
+        crate::cli_common::perfleak()
+            .args(["analyze", "-q", "--shard", shard])
+            .arg(&logs)
+            .arg("-o")
+            .arg(dir.path().join(format!("s{}", &shard[..1])))
+            .assert()
+            .success();
+    }
+    let merged = dir.path().join("merged");
+    crate::cli_common::perfleak()
+        .arg("merge")
+        .arg(dir.path().join("s1"))
+        .arg(dir.path().join("s2"))
+        .arg("-o")
+        .arg(&merged)
+        .assert()
+        .success();
+    let index = std::fs::read_to_string(merged.join("index.html")).expect("merged index");
+    let link = index
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|l| l.contains("/report.html#from="))
+        .unwrap_or_else(|| panic!("no report link with a way back:\n{index}"));
+    let (report, back) = link.split_once("#from=").unwrap();
+    let page = merged
+        .join(report)
+        .canonicalize()
+        .expect("the report exists");
+    let work = tempfile::tempdir().expect("work dir");
+    let back_link = |fragment: &str| {
+        let target = PathBuf::from(format!("{}{fragment}", page.display()));
+        let run = run_chromium(&browser, work.path(), &target, &["--dump-dom".to_string()]);
+        run.stdout
+            .split("<p class=\"back\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("no back link:\n{}", run.stderr))
+            .to_string()
+    };
+    let from_merge = back_link(&format!("#from={back}"));
+    assert!(
+        from_merge.contains(&format!("href=\"{back}\"")),
+        "{from_merge}"
+    );
+    assert!(from_merge.contains("merged batch"), "{from_merge}");
+    for hostile in [
+        "",
+        "#from=javascript:alert(1)//index.html",
+        "#from=https://example.com/index.html",
+    ] {
+        let own = back_link(hostile);
+        assert!(own.contains("href=\"../index.html\""), "{hostile}: {own}");
+    }
+}

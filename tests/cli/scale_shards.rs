@@ -168,17 +168,18 @@ fn three_shards_merged_give_the_rows_of_one_run() {
     let failures = std::fs::read_to_string(root.join("merged/failures.csv")).unwrap();
     assert!(failures.contains("arch/t2/notes.txt"), "{failures}");
 
-    // Every link of the merged index leads to a report, and worst comes first.
+    // Every link of the merged index leads to a report, and from it back to this index (the
+    // report's own back link leads to its shard's index), and worst comes first.
     let links: Vec<&str> = index
         .split("href=\"")
         .skip(1)
         .filter_map(|s| s.split('"').next())
-        .filter(|l| l.ends_with("/report.html"))
+        .filter(|l| l.contains("/report.html"))
         .collect();
     assert_eq!(links.len(), 6, "{index}");
     for link in &links {
         assert!(link.starts_with("../s"), "{link}");
-        assert!(root.join("merged").join(link).is_file(), "{link}");
+        assert_leads_there_and_back(&root.join("merged"), link);
     }
     let first_row = index.split("<tr><td>1</td>").nth(1).unwrap();
     assert!(first_row.contains("class=\"leak\""), "{first_row}");
@@ -189,6 +190,22 @@ fn three_shards_merged_give_the_rows_of_one_run() {
     // The merged Parquet holds the same rows, the text as logged.
     let frame = read_parquet(&root.join("merged/summary.parquet"));
     assert_eq!(frame.height(), one.len());
+}
+
+/// `link`, from the merged index in `index_dir`, is `<report>#from=<back>`: the report exists,
+/// and `back`, read from the report's folder, is this very index.
+fn assert_leads_there_and_back(index_dir: &Path, link: &str) {
+    let (report, back) = link.split_once("#from=").expect("a way back");
+    let report = index_dir.join(report.replace("%20", " "));
+    assert!(report.is_file(), "{link}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("id=\"batch-index\""), "{link}: no back link");
+    let back = report.parent().unwrap().join(back.replace("%20", " "));
+    assert_eq!(
+        back.canonicalize().unwrap(),
+        index_dir.join("index.html").canonicalize().unwrap(),
+        "{link}"
+    );
 }
 
 fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
@@ -395,7 +412,7 @@ fn merge_keeps_failures_and_not_judged_logs_and_refuses_bad_folders() {
         .split('"')
         .next()
         .unwrap();
-    assert!(root.join("again/deeper").join(link).is_file(), "{link}");
+    assert_leads_there_and_back(&root.join("again/deeper"), link);
 
     // Refused, and nothing written: the output as an input, a folder that is no batch.
     let (code, _, err) = run(root, &["merge", "b1", "b2", "-o", "b1"], b"");
