@@ -645,7 +645,10 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
     }
     println!("\n### Per family (95% Wilson intervals)\n");
     print_families(t);
-    print_readings(t);
+    print_readings(
+        "Two readings per log duration (flagged = leak or suspect; confident = leak only)",
+        t,
+    );
     print_reliability(
         "Confidence: stated vs observed (leaks and healthy series judged)",
         &t.reliability,
@@ -655,10 +658,8 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
 }
 
 /// Both readings per log duration: "flagged" (leak or suspect) and "confident" (leak only).
-fn print_readings(t: &Tally) {
-    println!(
-        "\n### Two readings per log duration (flagged = leak or suspect; confident = leak only)\n"
-    );
+fn print_readings(title: &str, t: &Tally) {
+    println!("\n### {title}\n");
     println!("| log | leaks | healthy | flagged precision | flagged recall | flagged FP/1000 | confident precision | confident recall | confident FP/1000 |");
     println!("|---|---:|---:|---|---|---|---|---|---|");
     let mut long = [Confusion::default(); 2];
@@ -1167,6 +1168,7 @@ fn foreign_series(cfg: &Config, first_error: &Mutex<bool>) {
             opt(f.abstention_rate())
         );
     }
+    print_readings("Second generator: both readings per log duration", &t);
     print_reliability(
         "Second generator: confidence stated vs observed",
         &t.reliability,

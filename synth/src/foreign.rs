@@ -230,7 +230,7 @@ fn foreign_log(index: usize, seed: u64) -> GeneratedLog {
         jitter_ms: vec![0; samples],
         services,
         // Half the logs carry a constant `ID Process` per process.
-        id_process: index % 2 == 0,
+        id_process: index.is_multiple_of(2),
         elapsed_time: false,
         objects_before: Vec::new(),
         objects_after: Vec::new(),
@@ -273,7 +273,7 @@ fn business_hours(week_hour: f64) -> f64 {
         return 0.1;
     }
     match h {
-        h if h < 7.0 || h >= 19.0 => 0.0,
+        h if !(7.0..19.0).contains(&h) => 0.0,
         h if h < 9.0 => (h - 7.0) / 2.0,
         h if h < 17.0 => 1.0,
         h => (19.0 - h) / 2.0,

@@ -1,7 +1,8 @@
 //! perfleak-synth: seeded generator of labelled PDH-CSV (and BLG) logs in scenario families
 //! (healthy servers, leaks, warm-ups, sawtooth, steps, cycles, restarts) for the samples, tests
-//! and benchmark. A crate of its own: perfleak's tests and benchmarks use it, the shipped
-//! library does not. The command line is `perfleak-synth` (src/main.rs).
+//! and benchmark, and a second generator of shapes the rules were never tuned on (`foreign.rs`).
+//! A crate of its own: perfleak's tests and benchmarks use it, the shipped library does not.
+//! The command line is `perfleak-synth` (src/main.rs).
 
 pub mod blg;
 mod corpus;

@@ -1,5 +1,5 @@
 //! `perfleak-synth`: writes labelled synthetic perfmon logs (the bundled samples, the benchmark
-//! splits, one wide log for throughput runs). `cargo run -p perfleak-synth -- --help`.
+//! splits, one wide log for throughput runs, the second generator's logs). `cargo run -p perfleak-synth -- --help`.
 
 use std::path::PathBuf;
 
