@@ -10,7 +10,8 @@
 //! `PERFLEAK_BENCH_MISSES` (set: list every missed leak and false alarm with its verdict and
 //! reasons, by family; `all`: also every leak found), `PERFLEAK_BENCH_FIT_CALIBRATION=1` (tune
 //! split only: fit the confidence calibration on this run's series and write it to
-//! `data/calibration/confidence.toml`).
+//! `data/calibration/confidence.toml`), `PERFLEAK_BENCH_FOREIGN` (logs of the second
+//! generator, default 240; 0 skips that section).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -47,6 +48,7 @@ struct Config {
     delay_logs: usize,
     throughput_series: usize,
     throughput_samples: usize,
+    foreign_logs: usize,
 }
 
 fn env_number(name: &str, default: f64) -> f64 {
@@ -77,6 +79,7 @@ fn config() -> Config {
         delay_logs: env_number("PERFLEAK_BENCH_DELAY_LOGS", 200.0) as usize,
         throughput_series: env_number("PERFLEAK_BENCH_THROUGHPUT", 2000.0) as usize,
         throughput_samples: env_number("PERFLEAK_BENCH_SAMPLES", 10_000.0) as usize,
+        foreign_logs: env_number(synth::FOREIGN_ENV, synth::FOREIGN_LOGS as f64) as usize,
     }
 }
 
@@ -90,6 +93,8 @@ struct Tally {
     /// Labelled series the analysis returned no finding for (scored as negative).
     not_reported: u64,
     by_family: BTreeMap<(usize, Family, TruthKey), Confusion>,
+    /// perfleak's "confident" reading (leak only) per family.
+    confident_by_family: BTreeMap<(Family, TruthKey), Confusion>,
     by_difficulty: BTreeMap<Difficulty, Confusion>,
     /// perfleak by log duration (hours, rounded) and by sampling interval (seconds).
     by_duration: BTreeMap<u64, Confusion>,
@@ -144,6 +149,9 @@ impl Tally {
         self.not_reported += o.not_reported;
         for (k, c) in o.by_family {
             self.by_family.entry(k).or_default().merge(&c);
+        }
+        for (k, c) in o.confident_by_family {
+            self.confident_by_family.entry(k).or_default().merge(&c);
         }
         for (k, c) in o.by_difficulty {
             self.by_difficulty.entry(k).or_default().merge(&c);
@@ -447,12 +455,14 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
                     c.2 += power;
                 }
             }
+            let confident = detection.map_or(Call::Negative, |d| confident_call(d.verdict));
             let bin = &mut t.readings[duration_bin(hours)];
             bin[0].add(label.truth, call);
-            bin[1].add(
-                label.truth,
-                detection.map_or(Call::Negative, |d| confident_call(d.verdict)),
-            );
+            bin[1].add(label.truth, confident);
+            t.confident_by_family
+                .entry((label.family, label.truth.into()))
+                .or_default()
+                .add(label.truth, confident);
             if let Some(d) = detection {
                 t.confidence(label, d, fitting().then_some(hours));
             }
@@ -635,7 +645,10 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
     }
     println!("\n### Per family (95% Wilson intervals)\n");
     print_families(t);
-    print_readings(t);
+    print_readings(
+        "Two readings per log duration (flagged = leak or suspect; confident = leak only)",
+        t,
+    );
     print_reliability(
         "Confidence: stated vs observed (leaks and healthy series judged)",
         &t.reliability,
@@ -645,10 +658,8 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
 }
 
 /// Both readings per log duration: "flagged" (leak or suspect) and "confident" (leak only).
-fn print_readings(t: &Tally) {
-    println!(
-        "\n### Two readings per log duration (flagged = leak or suspect; confident = leak only)\n"
-    );
+fn print_readings(title: &str, t: &Tally) {
+    println!("\n### {title}\n");
     println!("| log | leaks | healthy | flagged precision | flagged recall | flagged FP/1000 | confident precision | confident recall | confident FP/1000 |");
     println!("|---|---:|---:|---|---|---|---|---|---|");
     let mut long = [Confusion::default(); 2];
@@ -1034,6 +1045,7 @@ fn main() {
         }
     }
     system_series(&cfg, &first_error);
+    foreign_series(&cfg, &first_error);
     throughput(&cfg);
 }
 
@@ -1089,4 +1101,85 @@ fn system_series(cfg: &Config, first_error: &Mutex<bool>) {
             println!("- {e}");
         }
     }
+}
+
+/// The second generator's logs (`synth::foreign_logs`, seed 1): shapes the rules and the
+/// calibration were never tuned on. Scored like the corpus, but never fitted on and its misses
+/// never listed: a rule tuned on these shapes would no longer be measured by them.
+fn foreign_series(cfg: &Config, first_error: &Mutex<bool>) {
+    if cfg.foreign_logs == 0 {
+        return;
+    }
+    let started = Instant::now();
+    let t = synth::foreign_logs(cfg.foreign_logs, 1)
+        .par_bridge()
+        .map(|log| score_log(&log, false, first_error))
+        .reduce(Tally::default, Tally::merge);
+    println!(
+        "\n### A second generator (shapes the rules were never tuned on)\n\n{} logs of `synth::foreign_logs` (seed 1; `{}` to change, 0 skips), {} labelled series, {:.0} s. \
+         A check, not a tuning target: not in the calibration fit, misses not listed.\n",
+        t.logs,
+        synth::FOREIGN_ENV,
+        t.series,
+        started.elapsed().as_secs_f64()
+    );
+    if t.read_failures > 0 {
+        println!(
+            "**{} logs failed to read** (first: `{}`).\n",
+            t.read_failures,
+            t.first_read_error.as_deref().unwrap_or("?")
+        );
+    }
+    println!("| reading | precision | recall | FP/1000 healthy | abstained | ambiguous flagged |");
+    println!("|---|---|---|---|---|---|");
+    let mut confident = Confusion::default();
+    for c in t.confident_by_family.values() {
+        confident.merge(c);
+    }
+    let rows = [
+        ("perfleak flagged (leak or suspect)", t.overall(0)),
+        ("perfleak confident (leak only)", confident),
+        (DETECTORS[1], t.overall(1)),
+        (DETECTORS[2], t.overall(2)),
+    ];
+    for (name, c) in rows {
+        println!(
+            "| {name} | {} | {} | {} |",
+            three_cells(&c),
+            opt(c.abstention_rate()),
+            rate(c.ambiguous_flagged, c.ambiguous)
+        );
+    }
+    println!("\nPer shape, the share of judged series perfleak flagged and called a confident `leak` (95% Wilson intervals):\n");
+    println!("| shape | truth | series | flagged | confident (leak) | abstained |");
+    println!("|---|---|---:|---|---|---|");
+    for ((family, truth), c) in &t.confident_by_family {
+        let f = t
+            .by_family
+            .get(&(0, *family, *truth))
+            .copied()
+            .unwrap_or_default();
+        println!(
+            "| {} | {truth:?} | {} | {} | {} | {} |",
+            family.name(),
+            f.leaks() + f.not_leaks() + f.ambiguous,
+            flagged_share(&f),
+            flagged_share(c),
+            opt(f.abstention_rate())
+        );
+    }
+    print_readings("Second generator: both readings per log duration", &t);
+    print_reliability(
+        "Second generator: confidence stated vs observed",
+        &t.reliability,
+        &t.reliability_by_verdict,
+    );
+}
+
+/// The share of a shape's judged series a reading flagged, whatever their truth.
+fn flagged_share(c: &Confusion) -> String {
+    rate(
+        c.tp + c.fp + c.ambiguous_flagged,
+        c.tp + c.fn_ + c.fp + c.tn + c.ambiguous,
+    )
 }

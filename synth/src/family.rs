@@ -210,6 +210,11 @@ fn shape(rng: &mut SmallRng, family: Family, input: &ShapeInput) -> Shape {
     let t = |i: usize| grid.hours(i);
     let clean: Vec<f64> = match family {
         Family::Flat | Family::ShortLog => vec![base; n],
+        // The second generator's shapes are drawn by `foreign.rs`; asked here, a flat line.
+        Family::Foreign(_) => {
+            truth = Truth::NotLeak;
+            vec![base; n]
+        }
         Family::LinearLeak => {
             leak = slope.unwrap_or_else(|| leak_slope(rng, kind, base, span));
             onset = Some(0.0);

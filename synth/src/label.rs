@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::foreign::ForeignShape;
+
 /// Scenario families of the evaluation protocol (research note, section 6.1), numbered 1-17.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -31,6 +33,10 @@ pub enum Family {
     SteadyLoadLeak,
     DailyLoadLeak,
     DailyLoadHealthy,
+    /// A shape of the second generator (`foreign.rs`), named (and written in labels) by the
+    /// shape alone: not a protocol family, in neither [`Family::ALL`] nor [`Family::LOAD`].
+    #[serde(untagged)]
+    Foreign(ForeignShape),
 }
 
 impl Family {
@@ -65,8 +71,12 @@ impl Family {
         Family::DailyLoadHealthy,
     ];
 
-    /// The family's number in the protocol table (1-17), then the load families (18-21).
+    /// The family's number in the protocol table (1-17), then the load families (18-21), then
+    /// the second generator's shapes (22-34).
     pub fn number(self) -> u8 {
+        if let Family::Foreign(shape) = self {
+            return (Family::ALL.len() + Family::LOAD.len() + 1 + shape.index()) as u8;
+        }
         Family::ALL
             .iter()
             .chain(&Family::LOAD)
@@ -98,12 +108,17 @@ impl Family {
             Family::SteadyLoadLeak => "steady-load-leak",
             Family::DailyLoadLeak => "daily-load-leak",
             Family::DailyLoadHealthy => "daily-load-healthy",
+            Family::Foreign(shape) => shape.name(),
         }
     }
 
-    /// Families 1-7 and the load families' leaks: the series grows without bound (label 1).
+    /// Families 1-7 and the load families' leaks: the series grows without bound (label 1);
+    /// a foreign shape by its own truth.
     pub fn is_leak(self) -> bool {
-        self.number() <= 7 || matches!(self, Family::SteadyLoadLeak | Family::DailyLoadLeak)
+        match self {
+            Family::Foreign(shape) => shape.truth() == Truth::Leak,
+            f => f.number() <= 7 || matches!(f, Family::SteadyLoadLeak | Family::DailyLoadLeak),
+        }
     }
 
     /// A family of the logs that carry load counters (`load.rs`).
@@ -120,6 +135,7 @@ impl Family {
             Family::CyclicLeak => Family::DailyCycle,
             Family::SteadyLoadLeak => Family::LoadGrowth,
             Family::DailyLoadLeak => Family::DailyLoadHealthy,
+            f @ Family::Foreign(_) => f,
             f if f.is_leak() => Family::Flat,
             f => f,
         }

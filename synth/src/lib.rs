@@ -1,11 +1,13 @@
 //! perfleak-synth: seeded generator of labelled PDH-CSV (and BLG) logs in scenario families
 //! (healthy servers, leaks, warm-ups, sawtooth, steps, cycles, restarts) for the samples, tests
-//! and benchmark. A crate of its own: perfleak's tests and benchmarks use it, the shipped
-//! library does not. The command line is `perfleak-synth` (src/main.rs).
+//! and benchmark, and a second generator of shapes the rules were never tuned on (`foreign.rs`).
+//! A crate of its own: perfleak's tests and benchmarks use it, the shipped library does not.
+//! The command line is `perfleak-synth` (src/main.rs).
 
 pub mod blg;
 mod corpus;
 mod family;
+mod foreign;
 mod label;
 mod load;
 mod modern;
@@ -18,6 +20,7 @@ pub use corpus::{
     throughput_log, truth_counts, Split,
 };
 pub use family::{ar1_noise, Grid, Recipe, HANDLE_LIMIT};
+pub use foreign::{foreign_logs, foreign_seed, ForeignShape, FOREIGN_ENV, FOREIGN_LOGS};
 pub use label::{Difficulty, Family, LogLabels, SeriesLabel, Truth};
 pub use load::load_logs;
 pub use modern::{modern_logs, KbExpectation, ModernCase, MODERN_FAMILIES};
@@ -48,7 +51,7 @@ pub enum SynthFormat {
 pub struct SynthOptions {
     /// Folder to write into.
     pub out: std::path::PathBuf,
-    /// `samples`, a benchmark split (`tune`, `test`), `wide` or `modern`.
+    /// `samples`, a benchmark split (`tune`, `test`), `wide`, `modern` or `foreign`.
     pub what: String,
     /// Random seed.
     pub seed: u64,
@@ -59,7 +62,8 @@ pub struct SynthOptions {
 /// Environment variable scaling the benchmark corpus (1.0 = the protocol's full size).
 pub const SCALE_ENV: &str = "PERFLEAK_BENCH_SCALE";
 
-/// `perfleak-synth --out DIR [samples|tune|test|wide] --seed N`: returns how many logs it wrote.
+/// `perfleak-synth --out DIR [samples|tune|test|wide|modern|foreign] --seed N`: returns how
+/// many logs it wrote.
 pub fn run(args: &SynthOptions) -> anyhow::Result<usize> {
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -75,9 +79,12 @@ pub fn run(args: &SynthOptions) -> anyhow::Result<usize> {
             Box::new(benchmark_logs_seeded(split, scale, args.seed))
         }
         "wide" => Box::new(std::iter::once(wide_log(args.seed)?)),
+        "foreign" => Box::new(foreign_logs(foreign_count()?, args.seed)),
         "modern" => return write_modern(args),
         other => {
-            anyhow::bail!("unknown set `{other}` (expected samples, tune, test, wide or modern)")
+            anyhow::bail!(
+                "unknown set `{other}` (expected samples, tune, test, wide, modern or foreign)"
+            )
         }
     };
     let mut count = 0usize;
@@ -128,6 +135,17 @@ fn wide_log(seed: u64) -> anyhow::Result<GeneratedLog> {
     let bytes_per_row = (probe.len() / PROBE_ROWS).max(1);
     let samples = (megabytes * 1024 * 1024 / bytes_per_row).max(PROBE_ROWS);
     Ok(throughput_log(series, samples, seed))
+}
+
+/// How many logs of the second generator: `PERFLEAK_BENCH_FOREIGN` (default 240).
+pub fn foreign_count() -> anyhow::Result<usize> {
+    match std::env::var(FOREIGN_ENV) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("{FOREIGN_ENV}={v}: not a whole number")),
+        Err(_) => Ok(FOREIGN_LOGS),
+    }
 }
 
 /// The corpus scale from `PERFLEAK_BENCH_SCALE` (default 1.0).

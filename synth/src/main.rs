@@ -1,5 +1,5 @@
 //! `perfleak-synth`: writes labelled synthetic perfmon logs (the bundled samples, the benchmark
-//! splits, one wide log for throughput runs). `cargo run -p perfleak-synth -- --help`.
+//! splits, one wide log for throughput runs, the second generator's logs). `cargo run -p perfleak-synth -- --help`.
 
 use std::path::PathBuf;
 
@@ -15,7 +15,9 @@ struct SynthArgs {
     out: PathBuf,
     /// What to write: `samples` (the bundled samples), a benchmark split (`tune`, `test`),
     /// `wide` (one wide log for throughput runs; see benches/batch.sh), or `modern` (today's
-    /// servers whose leaks modern KB articles describe, each with a `.kb.json` label).
+    /// servers whose leaks modern KB articles describe, each with a `.kb.json` label), or
+    /// `foreign` (a second generator's shapes the rules were never tuned on;
+    /// `PERFLEAK_BENCH_FOREIGN` logs, default 240).
     #[arg(default_value = "samples")]
     what: String,
     /// Random seed.

@@ -47,6 +47,7 @@ mod schema;
 mod snapshots_outputs;
 mod status_not_judged;
 mod synth_blg;
+mod synth_foreign;
 mod synth_generator;
 mod synth_samples;
 mod system_series;
