@@ -359,12 +359,17 @@ pub fn evidence_hours(f: &Finding) -> f64 {
 }
 
 /// A doubt about a finding that its score does not weigh: what the series is (`renumbering`:
-/// a `#N` label moving between processes without `ID Process`), or whether the process's own
-/// rising load, which fits the growth as well as time (`load-consistent`), drove it.
+/// a `#N` label moving between processes without `ID Process`), whether its restarts are
+/// restarts at all (`restarts-unconfirmed`: drops alone, no identity counter), or whether the
+/// process's own rising load, which fits the growth as well as time (`load-consistent`),
+/// drove it.
 pub fn unmeasured_doubt(f: &Finding) -> bool {
-    f.reason_codes
-        .iter()
-        .any(|code| code == "renumbering" || code == "load-consistent")
+    f.reason_codes.iter().any(|code| {
+        matches!(
+            code.as_str(),
+            "renumbering" | "load-consistent" | "restarts-unconfirmed"
+        )
+    })
 }
 
 /// The confidence a verdict states from P(leak): P(leak) when flagged, else P(no leak).

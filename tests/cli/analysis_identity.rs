@@ -118,3 +118,63 @@ fn handles_past_the_soft_limit_are_critical() {
         hc.reasons
     );
 }
+
+/// A process whose Private Bytes climb 120 MB over 8 h and drop back, nine times in 72 h, in a
+/// log with no `ID Process` or `Elapsed Time`. When its handles fall with every drop, as a new
+/// process's do, the drops are restarts and the climbs a leak they hide (`leak`). When its
+/// handles hold still, the drops are the process freeing memory (a trim, a garbage
+/// collection): it climbs back each time, which a leak does too, but nothing shows a restart,
+/// so it is a `suspect` that says what would settle it, and the calibration does not promote it.
+#[test]
+fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_them() {
+    use super::analysis_shapes::{only, LogBuilder};
+    use perfleak::analysis::Verdict;
+
+    const MB: f64 = 1024.0 * 1024.0;
+    let run = |handles_reset: bool| {
+        let b = LogBuilder::new(72.0, 300.0);
+        let t = b.hours();
+        let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
+        let bytes = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| 200.0 * MB + 15.0 * MB * (h % 8.0) + wiggle(i) * 0.2 * MB)
+            .collect();
+        let handles = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| {
+                let climb = if handles_reset { 60.0 * (h % 8.0) } else { 0.0 };
+                (400.0 + climb + wiggle(i)).round()
+            })
+            .collect();
+        let log = b
+            .process("svc", "Private Bytes", bytes)
+            .process("svc", "Handle Count", handles)
+            .build();
+        only(&log, "Private Bytes")
+    };
+    let shown = run(true);
+    let what = format!(
+        "{:?} {:?} {:?}",
+        shown.verdict, shown.reasons, shown.restarts
+    );
+    assert_eq!(shown.verdict, Verdict::Leak, "{what}");
+    assert!(
+        !shown
+            .reason_codes
+            .iter()
+            .any(|c| c == "restarts-unconfirmed"),
+        "{what}"
+    );
+    let alone = run(false);
+    let what = format!("{:?} {:?}", alone.verdict, alone.reasons);
+    assert_eq!(alone.shape, shown.shape, "{what}");
+    assert_eq!(alone.verdict, Verdict::Suspect, "{what}");
+    assert!(
+        alone
+            .reason("restarts-unconfirmed")
+            .is_some_and(|r| r.contains("ID Process")),
+        "{what}"
+    );
+}

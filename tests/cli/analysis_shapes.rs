@@ -297,7 +297,14 @@ fn restarts_without_pid_are_found_by_the_drop() {
         &b.process("w3wp", "Private Bytes", v).build(),
         "Private Bytes",
     );
-    check(&f, Verdict::Leak, "restarts by drop");
+    // Flagged, but only a suspect: with no identity counter and no other counter of the
+    // process to fall with it, the drop may be the process freeing memory, not a restart.
+    check(&f, Verdict::Suspect, "restarts by drop");
+    assert!(
+        f.reason("restarts-unconfirmed").is_some(),
+        "{:?}",
+        f.reasons
+    );
     assert_eq!(f.segments, 2);
 }
 

@@ -3,13 +3,16 @@
 //! more), their tests combined (Stouffer, then the log-wide FDR) reach q <= Q_LEAK, their
 //! slopes agree within 3x (or three or more lifetimes all grow) and not all of them are dying
 //! out, the series leaks (`restart-masked`). Lifetimes covering under a day in all cannot rule
-//! out a daily cycle: `suspect` then.
+//! out a daily cycle: `suspect` then; so are restarts read from sharp drops alone that neither
+//! an identity counter nor the process's other counters falling with them show (a process
+//! freeing memory drops too).
 
+use super::super::lifetime::CutReason;
 use super::super::{gates, growth_sentence, hours_text, per_hour, Reason, Verdict, Q_LEAK};
 use super::dying_out::dying_out;
 use super::{Decision, Evidence};
 use crate::format;
-use crate::vocab::Shape;
+use crate::vocab::{Counter, Shape};
 
 /// Whether the passing lifetimes make a restart-masked leak (computed with the evidence).
 pub(crate) fn applies(e: &Evidence) -> bool {
@@ -100,12 +103,79 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
             ),
         ));
     }
+    if !restarts_shown(e) {
+        d.verdict = Verdict::Suspect;
+        d.reasons.push(Reason::new(
+            "restarts-unconfirmed",
+            "the restarts are read from sharp drops alone: with no ID Process or Elapsed Time in the log, a process that frees memory (a trim, a garbage collection) drops alike and climbs back; logging either would settle it",
+        ));
+    }
     d.confidence = if d.verdict == Verdict::Leak {
         0.9
     } else {
         0.55
     };
     Some(d)
+}
+
+/// A counter of the same process falling by at least this share at a restart shows it: a new
+/// process starts its handles, threads and memory afresh.
+const SIBLING_DROP: f64 = 0.25;
+
+/// Whether the series' restarts are shown to be restarts: by identity (`ID Process` changed,
+/// `Elapsed Time` fell, the instance vanished and returned), or, where only a sharp drop cut
+/// it, by most other level counters of the process logged (handles, threads, memory) falling
+/// at the same samples, as a new process's do. A process that frees memory (a trim, a garbage
+/// collection) or closes a pool of handles drops one or two counters, not most.
+fn restarts_shown(e: &Evidence) -> bool {
+    let s = e.s;
+    let cuts = &s.split.cuts;
+    if s.system.is_some()
+        || s.labels.len() > 1
+        || cuts.is_empty()
+        || cuts.iter().any(|&(_, why)| why != CutReason::SharpDrop)
+    {
+        return true;
+    }
+    let me = &e.log.columns[s.column].path;
+    let siblings: Vec<Vec<f64>> = e
+        .log
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|&(i, c)| {
+            i != s.column
+                && c.path.machine == me.machine
+                && c.path.object.eq_ignore_ascii_case(&me.object)
+                && c.path.instance == me.instance
+                && c.path.index == me.index
+                && Counter::from_name(&c.path.counter).is_some_and(|k| !k.is_system())
+        })
+        .map(|(_, c)| c.values.to_vec())
+        .collect();
+    // Most, not all: a new process may start as many threads as the old one ran.
+    !siblings.is_empty()
+        && cuts.iter().all(|&(at, _)| {
+            2 * siblings.iter().filter(|v| fell_at(v, at)).count() >= siblings.len()
+        })
+}
+
+/// Whether `v` falls by [`SIBLING_DROP`] at sample `at`: its first number in the three samples
+/// before against its lowest in the three from `at` (a restart may straddle a sample or two,
+/// and cut the series twice).
+fn fell_at(v: &[f64], at: usize) -> bool {
+    let before = v[at.saturating_sub(3)..at.min(v.len())]
+        .iter()
+        .find(|x| x.is_finite());
+    let after = v[at.min(v.len())..(at + 3).min(v.len())]
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .reduce(f64::min);
+    match (before, after) {
+        (Some(&b), Some(a)) => b > 0.0 && a <= (1.0 - SIBLING_DROP) * b,
+        _ => false,
+    }
 }
 
 /// How much each growing lifetime grew, in the counter's terms: "each of its 4 lifetimes
