@@ -155,3 +155,41 @@ fn a_day_that_steps_up_where_the_weekend_ends_is_the_weeks_rhythm_not_a_leak() {
         }
     }
 }
+
+/// Random-walk-like noise (AR(1), phi 0.9) on a flat handle count over 8 h: its best broken
+/// line ends on a climb (one of hundreds of draws). That climb was picked among every break
+/// the search tried, so its test counts as the largest of theirs, not as one fixed in advance
+/// (which read it a late onset at p 4e-5). A late onset of the same noise is still found.
+#[test]
+fn a_climb_picked_among_every_break_is_no_late_onset_in_flat_noise() {
+    let t = LogBuilder::new(8.0, 300.0).hours();
+    let draw = |seed: u64, shape: &dyn Fn(f64) -> f64| {
+        let b = LogBuilder::new(8.0, 300.0);
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let noise = ar1(&mut rng, t.len(), 0.9, 20.0);
+        let v = with_noise(&t, &noise, |h| shape(h).round());
+        only(
+            &b.process("vmtoolsd", "Handle Count", v).build(),
+            "Handle Count",
+        )
+    };
+    let f = draw(184, &|_| 2000.0);
+    let rule = f.calibration.map_or(f.verdict, |c| c.rule_verdict);
+    assert!(
+        !rule.is_flagged(),
+        "flat noise: the rules said {rule:?}, shape {}, p {:?}: {:?}",
+        f.shape,
+        f.p_value,
+        f.reasons
+    );
+    for seed in seeds() {
+        let f = draw(seed, &|h| 2000.0 + 40.0 * (h - 4.0).max(0.0));
+        assert!(
+            f.verdict.is_flagged() && f.shape == "late-onset",
+            "onset at 4 h, seed {seed}: {:?} {} {:?}",
+            f.verdict,
+            f.shape,
+            f.reasons
+        );
+    }
+}

@@ -8,7 +8,8 @@ use std::cell::OnceCell;
 use crate::vocab::Shape;
 
 use super::super::hours_text;
-use super::super::stats::fit::{mean_shift, BrokenStick};
+use super::super::stats::fit::{break_candidates, mean_shift, BrokenStick};
+use super::super::stats::scan::nested_final_parts_p;
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
 use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
 use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
@@ -126,6 +127,26 @@ fn bend(
     })
 }
 
+/// Shortest growing part tested as a late onset.
+const MIN_ONSET_POINTS: usize = 6;
+
+/// The p of the part after the break once the break's choice is paid for: its trend z against
+/// the largest of those of every final part the break search tries (at least
+/// [`MIN_ONSET_POINTS`] long) and of the whole lifetime.
+fn onset_p(g: &Tested, after: &AfterBreak) -> f64 {
+    let Some(z) = after.mk().map(|r| r.z) else {
+        return 1.0;
+    };
+    let m = g.x.len();
+    let mut lengths: Vec<usize> = break_candidates(g.t)
+        .into_iter()
+        .map(|k| m - k)
+        .filter(|&n| n >= MIN_ONSET_POINTS)
+        .collect();
+    lengths.push(m);
+    nested_final_parts_p(z, &lengths)
+}
+
 /// A part before the break falling at this one-sided p...
 const TROUGH_P: f64 = 0.05;
 /// ...by at least this share of the rise after it is a trough, not a flat part before an onset.
@@ -146,7 +167,7 @@ fn late_onset(
         let (tb, xb) = (&g.t[..stick.break_index], &g.x[..stick.break_index]);
         mann_kendall_hamed_rao(tb, xb)
     };
-    if !(s2 > 0.0 && s1 < 0.3 * s2 && after.x.len() >= 6 && after.p() < 0.05) {
+    if !(s2 > 0.0 && s1 < 0.3 * s2 && after.x.len() >= MIN_ONSET_POINTS && after.p() < 0.05) {
         return;
     }
     let before = before();
@@ -172,9 +193,9 @@ fn late_onset(
     *shape = Shape::LateOnset;
     trial.sen = Some(post);
     // The flat part before the onset dilutes the whole-lifetime test; the growing part is the
-    // evidence, halved (Bonferroni over the two tests) because the break was chosen on the
-    // same data.
-    trial.p = trial.p.min((2.0 * after.p()).min(1.0));
+    // evidence. Its break was chosen on the same data among many: its test counts as the
+    // largest of the tests of every part the search could have picked (and the whole).
+    trial.p = trial.p.min(onset_p(g, after));
     trial.fit_start_hours = stick.break_time;
     trial
         .notes

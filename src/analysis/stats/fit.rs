@@ -81,6 +81,18 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
 /// Breaks fitted side by side in [`broken_stick`].
 const LANES: usize = 4;
 
+/// Indices of the points (increasing `t`) where [`broken_stick`] tries its break: those between
+/// the 10% and 90% quantiles of time.
+pub fn break_candidates(t: &[f64]) -> Vec<usize> {
+    let (Some(&t0), Some(&t1)) = (t.first(), t.last()) else {
+        return Vec::new();
+    };
+    let span = t1 - t0;
+    (0..t.len())
+        .filter(|&k| (0.1..=0.9).contains(&((t[k] - t0) / span)))
+        .collect()
+}
+
 /// Best continuous broken stick with the break searched over the points between the 10% and
 /// 90% quantiles of time. `t` must be increasing. `None` with fewer than 6 points.
 pub fn broken_stick(t: &[f64], y: &[f64]) -> Option<BrokenStick> {
@@ -111,7 +123,7 @@ pub fn broken_stick(t: &[f64], y: &[f64]) -> Option<BrokenStick> {
     let [s1, st, stt, sy, sty] = fixed;
     // Breaks are tried LANES at a time: each lane's sums are their own chain, in point order,
     // and side by side they keep the adder busy.
-    let candidates: Vec<usize> = (0..n).filter(|&k| (0.1..=0.9).contains(&tt[k])).collect();
+    let candidates = break_candidates(t);
     let mut fits: Vec<(usize, f64, [f64; 3])> = Vec::with_capacity(candidates.len());
     for group in candidates.chunks(LANES) {
         // An unused lane breaks at infinity: its hinge stays zero.

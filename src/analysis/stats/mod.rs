@@ -6,6 +6,7 @@ pub mod combine;
 pub mod fit;
 pub mod regress;
 pub mod robust;
+pub mod scan;
 pub mod select;
 pub mod trend;
 
@@ -19,6 +20,11 @@ pub fn normal_cdf(z: f64) -> f64 {
 /// Standard normal upper tail, accurate far into the tail (where `1 - cdf` would round to 0).
 pub fn normal_sf(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
+}
+
+/// Standard normal density.
+pub fn normal_pdf(z: f64) -> f64 {
+    (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
 }
 
 /// Standard normal quantile.
