@@ -6,6 +6,7 @@
 //! (the gates test floors where blocks spread that much: `gates::try_lifetime`).
 
 use super::blocks::{aggregate, Blocks};
+use super::hours_text;
 use super::stats::robust::{mad_sigma, median};
 
 /// A drop counts as a collection when it exceeds this many robust sigmas of the sample-to-sample
@@ -26,16 +27,31 @@ const PROFILE_COVERAGE_HOURS: f64 = 72.0;
 
 /// `blocks` of the samples (`hours`, `values`), or the same samples in tooth-wide blocks when
 /// the lifetime is a sawtooth of at least [`MIN_BLOCKS`] such blocks, `blocks` are narrower,
-/// and it covers less than [`PROFILE_COVERAGE_HOURS`].
-pub(crate) fn widen(hours: &[f64], values: &[f64], blocks: Blocks) -> Blocks {
+/// and it covers less than [`PROFILE_COVERAGE_HOURS`]; with the width (hours) when widened.
+pub(crate) fn widen(hours: &[f64], values: &[f64], blocks: Blocks) -> (Blocks, Option<f64>) {
     match tooth_blocks(hours, values) {
-        Some(count) if count < blocks.level.len() => aggregate(hours, values, count),
-        _ => blocks,
+        Some((count, widest)) if count < blocks.level.len() => {
+            (aggregate(hours, values, count), Some(widest))
+        }
+        _ => (blocks, None),
     }
 }
 
-/// How many blocks each hold a drop: the span over the longest stretch between two drops.
-fn tooth_blocks(hours: &[f64], values: &[f64]) -> Option<usize> {
+/// What the gates say when they test a sawtooth's `blocks` floors, `tooth` wide (hours) when
+/// [`widen`] widened them.
+pub(crate) fn floor_note(tooth: Option<f64>, blocks: usize) -> String {
+    match tooth {
+        Some(w) => format!(
+            "sawtooth: tested the floor each collection left, in {blocks} blocks as wide as its longest tooth ({})",
+            hours_text(w)
+        ),
+        None => "sawtooth: tested the post-collection floor".into(),
+    }
+}
+
+/// How many blocks each hold a drop (the span over the longest stretch between two drops), and
+/// that stretch in hours.
+fn tooth_blocks(hours: &[f64], values: &[f64]) -> Option<(usize, f64)> {
     let n = values.len().min(hours.len());
     if n < 2 * MIN_BLOCKS {
         return None;
@@ -65,7 +81,7 @@ fn tooth_blocks(hours: &[f64], values: &[f64]) -> Option<usize> {
         return None;
     }
     let count = (span / widest).floor() as usize;
-    (count >= MIN_BLOCKS).then_some(count)
+    (count >= MIN_BLOCKS).then_some((count, widest))
 }
 
 #[cfg(test)]
@@ -89,7 +105,11 @@ mod tests {
     fn teeth_widen_the_blocks_to_hold_a_collection_each() {
         let (t, x) = sawtooth(8.0, 0.25, 300.0, 5.0);
         let narrow = aggregate(&t, &x, 180);
-        let wide = widen(&t, &x, narrow);
+        let (wide, widest) = widen(&t, &x, narrow);
+        assert!(
+            widest.is_some_and(|w| (0.2..0.3).contains(&w)),
+            "{widest:?}"
+        );
         assert_eq!(wide.level.len(), 32, "8 h of 15-minute teeth");
         // Each block's minimum is a floor: they climb with the drift, not with the teeth.
         let (first, last) = (wide.floor[0], wide.floor[31]);
@@ -104,8 +124,8 @@ mod tests {
     #[test]
     fn a_smooth_series_or_too_few_teeth_keep_their_blocks() {
         let (t, x) = sawtooth(8.0, 100.0, 300.0, 5.0);
-        assert_eq!(widen(&t, &x, aggregate(&t, &x, 180)).level.len(), 180);
+        assert_eq!(widen(&t, &x, aggregate(&t, &x, 180)).0.level.len(), 180);
         let (t, x) = sawtooth(8.0, 0.5, 300.0, 5.0);
-        assert_eq!(widen(&t, &x, aggregate(&t, &x, 180)).level.len(), 180);
+        assert_eq!(widen(&t, &x, aggregate(&t, &x, 180)).0.level.len(), 180);
     }
 }

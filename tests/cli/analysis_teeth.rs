@@ -64,7 +64,9 @@ fn a_floor_rising_under_fast_teeth_is_found() {
         .filter_map(Value::as_str)
         .collect();
     assert!(
-        reasons.iter().any(|r| r.starts_with("sawtooth: tested")),
+        reasons
+            .iter()
+            .any(|r| r.starts_with("sawtooth: tested the floor each collection left, in ")),
         "{reasons:?}"
     );
     assert!(f["q_value"].as_f64().unwrap() < 1e-4, "{f:#}");

@@ -271,7 +271,7 @@ pub fn try_lifetime(
         return trial;
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
-    let blocks = teeth::widen(&hours[..n], &values[..n], blocks);
+    let (blocks, tooth) = teeth::widen(&hours[..n], &values[..n], blocks);
     trial.blocks = blocks.level.len();
     if span < shortest.0 || n < shortest.1 {
         trial.level = median(values).unwrap_or(f64::NAN);
@@ -299,9 +299,7 @@ pub fn try_lifetime(
         && median(&spread).is_some_and(|s| s > 0.05 * level.abs() && s > 8.0 * raw_sigma())
     {
         x = blocks.floor.clone();
-        trial
-            .notes
-            .push("sawtooth: tested the post-collection floor".into());
+        trial.notes.push(teeth::floor_note(tooth, x.len()));
     }
 
     let mut cyclic = false;
