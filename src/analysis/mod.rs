@@ -22,6 +22,7 @@ pub mod stats;
 mod stitch;
 mod system;
 mod system_limit;
+mod teeth;
 mod trial;
 
 pub use finding::{Finding, Reason, Severity, TrendLine, Verdict};

@@ -17,6 +17,7 @@ mod analysis_realdata;
 mod analysis_shapes;
 mod analysis_short_logs;
 mod analysis_stats;
+mod analysis_teeth;
 mod batch_field;
 mod cli_analyze;
 mod cli_help;

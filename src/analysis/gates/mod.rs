@@ -24,6 +24,7 @@ use super::stats::fit::{bic, broken_stick, line_fit, BrokenStick};
 use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
+use super::teeth;
 use super::{amount, hours_text};
 use crate::vocab::{Counter, Shape};
 
@@ -270,6 +271,7 @@ pub fn try_lifetime(
         return trial;
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
+    let (blocks, tooth) = teeth::widen(&hours[..n], &values[..n], blocks);
     trial.blocks = blocks.level.len();
     if span < shortest.0 || n < shortest.1 {
         trial.level = median(values).unwrap_or(f64::NAN);
@@ -297,9 +299,7 @@ pub fn try_lifetime(
         && median(&spread).is_some_and(|s| s > 0.05 * level.abs() && s > 8.0 * raw_sigma())
     {
         x = blocks.floor.clone();
-        trial
-            .notes
-            .push("sawtooth: tested the post-collection floor".into());
+        trial.notes.push(teeth::floor_note(tooth, x.len()));
     }
 
     let mut cyclic = false;
