@@ -28,8 +28,14 @@ const PROFILE_COVERAGE_HOURS: f64 = 72.0;
 /// `blocks` of the samples (`hours`, `values`), or the same samples in tooth-wide blocks when
 /// the lifetime is a sawtooth of at least [`MIN_BLOCKS`] such blocks, `blocks` are narrower,
 /// and it covers less than [`PROFILE_COVERAGE_HOURS`]; with the width (hours) when widened.
-pub(crate) fn widen(hours: &[f64], values: &[f64], blocks: Blocks) -> (Blocks, Option<f64>) {
-    match tooth_blocks(hours, values) {
+/// `change_sigma`, when the split computed it, is the robust sigma of these samples' changes.
+pub(crate) fn widen(
+    hours: &[f64],
+    values: &[f64],
+    blocks: Blocks,
+    change_sigma: Option<f64>,
+) -> (Blocks, Option<f64>) {
+    match tooth_blocks(hours, values, change_sigma) {
         Some((count, widest)) if count < blocks.level.len() => {
             (aggregate(hours, values, count), Some(widest))
         }
@@ -50,24 +56,40 @@ pub(crate) fn floor_note(tooth: Option<f64>, blocks: usize) -> String {
 }
 
 /// How many blocks each hold a drop (the span over the longest stretch between two drops), and
-/// that stretch in hours.
-fn tooth_blocks(hours: &[f64], values: &[f64]) -> Option<(usize, f64)> {
+/// that stretch in hours. Cheapest tests first: it runs on every lifetime under three days.
+fn tooth_blocks(hours: &[f64], values: &[f64], change_sigma: Option<f64>) -> Option<(usize, f64)> {
     let n = values.len().min(hours.len());
     if n < 2 * MIN_BLOCKS {
         return None;
     }
-    let diffs: Vec<f64> = values[..n].windows(2).map(|w| w[1] - w[0]).collect();
-    let sigma = mad_sigma(&diffs)?;
+    let span = hours[n - 1] - hours[0];
+    if span * n as f64 / (n - 1) as f64 >= PROFILE_COVERAGE_HOURS {
+        return None;
+    }
+    let sigma = match change_sigma {
+        Some(s) => s,
+        None => {
+            let diffs: Vec<f64> = values[..n].windows(2).map(|w| w[1] - w[0]).collect();
+            mad_sigma(&diffs)?
+        }
+    };
+    // The bar is the larger of the two: drops past the sigma bar alone are the candidates.
+    let fall = |i: usize| values[i] - values[i + 1];
+    let candidates: Vec<usize> = (0..n - 1)
+        .filter(|&i| fall(i) > DROP_SIGMAS * sigma)
+        .collect();
+    if candidates.len() < MIN_DROPS {
+        return None;
+    }
     let level = median(&values[..n])?.abs();
     let bar = (DROP_SIGMAS * sigma).max(DROP_SHARE * level);
     if bar.is_nan() || bar <= 0.0 {
         return None;
     }
-    let drops: Vec<f64> = diffs
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| **d < -bar)
-        .map(|(i, _)| hours[i + 1])
+    let drops: Vec<f64> = candidates
+        .into_iter()
+        .filter(|&i| fall(i) > bar)
+        .map(|i| hours[i + 1])
         .collect();
     if drops.len() < MIN_DROPS {
         return None;
@@ -76,8 +98,7 @@ fn tooth_blocks(hours: &[f64], values: &[f64]) -> Option<(usize, f64)> {
         .windows(2)
         .map(|w| w[1] - w[0])
         .fold(0.0_f64, f64::max);
-    let span = hours[n - 1] - hours[0];
-    if widest <= 0.0 || span * n as f64 / (n - 1) as f64 >= PROFILE_COVERAGE_HOURS {
+    if widest <= 0.0 {
         return None;
     }
     let count = (span / widest).floor() as usize;
@@ -105,7 +126,7 @@ mod tests {
     fn teeth_widen_the_blocks_to_hold_a_collection_each() {
         let (t, x) = sawtooth(8.0, 0.25, 300.0, 5.0);
         let narrow = aggregate(&t, &x, 180);
-        let (wide, widest) = widen(&t, &x, narrow);
+        let (wide, widest) = widen(&t, &x, narrow, None);
         assert!(
             widest.is_some_and(|w| (0.2..0.3).contains(&w)),
             "{widest:?}"
@@ -124,8 +145,14 @@ mod tests {
     #[test]
     fn a_smooth_series_or_too_few_teeth_keep_their_blocks() {
         let (t, x) = sawtooth(8.0, 100.0, 300.0, 5.0);
-        assert_eq!(widen(&t, &x, aggregate(&t, &x, 180)).0.level.len(), 180);
+        assert_eq!(
+            widen(&t, &x, aggregate(&t, &x, 180), None).0.level.len(),
+            180
+        );
         let (t, x) = sawtooth(8.0, 0.5, 300.0, 5.0);
-        assert_eq!(widen(&t, &x, aggregate(&t, &x, 180)).0.level.len(), 180);
+        assert_eq!(
+            widen(&t, &x, aggregate(&t, &x, 180), None).0.level.len(),
+            180
+        );
     }
 }

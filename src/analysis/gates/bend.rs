@@ -9,7 +9,7 @@ use crate::vocab::Shape;
 
 use super::super::hours_text;
 use super::super::stats::fit::{break_candidates, mean_shift, BrokenStick};
-use super::super::stats::scan::nested_final_parts_p;
+use super::super::stats::scan::nested_final_parts_p_below;
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
 use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
 use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
@@ -132,10 +132,11 @@ const MIN_ONSET_POINTS: usize = 6;
 
 /// The p of the part after the break once the break's choice is paid for: its trend z against
 /// the largest of those of every final part the break search tries (at least
-/// [`MIN_ONSET_POINTS`] long) and of the whole lifetime.
-fn onset_p(g: &Tested, after: &AfterBreak) -> f64 {
+/// [`MIN_ONSET_POINTS`] long) and of the whole lifetime; `cap` when that is not below it (the
+/// lifetime's own p, which the onset's can only replace when smaller).
+fn onset_p(g: &Tested, after: &AfterBreak, cap: f64) -> f64 {
     let Some(z) = after.mk().map(|r| r.z) else {
-        return 1.0;
+        return cap;
     };
     let m = g.x.len();
     let mut lengths: Vec<usize> = break_candidates(g.t)
@@ -144,7 +145,7 @@ fn onset_p(g: &Tested, after: &AfterBreak) -> f64 {
         .filter(|&n| n >= MIN_ONSET_POINTS)
         .collect();
     lengths.push(m);
-    nested_final_parts_p(z, &lengths)
+    nested_final_parts_p_below(z, &lengths, cap)
 }
 
 /// A part before the break falling at this one-sided p...
@@ -195,7 +196,7 @@ fn late_onset(
     // The flat part before the onset dilutes the whole-lifetime test; the growing part is the
     // evidence. Its break was chosen on the same data among many: its test counts as the
     // largest of the tests of every part the search could have picked (and the whole).
-    trial.p = trial.p.min(onset_p(g, after));
+    trial.p = onset_p(g, after, trial.p);
     trial.fit_start_hours = stick.break_time;
     trial
         .notes

@@ -271,7 +271,7 @@ pub fn try_lifetime(
         return trial;
     }
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
-    let (blocks, tooth) = teeth::widen(&hours[..n], &values[..n], blocks);
+    let (blocks, tooth) = teeth::widen(&hours[..n], &values[..n], blocks, change_sigma);
     trial.blocks = blocks.level.len();
     if span < shortest.0 || n < shortest.1 {
         trial.level = median(values).unwrap_or(f64::NAN);
