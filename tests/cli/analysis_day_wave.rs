@@ -33,17 +33,7 @@ fn day_log_from(offset: usize, value: impl Fn(f64) -> f64) -> String {
 }
 
 fn handle_finding(name: &str, text: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    let report = cli_common::json_of(&["analyze".as_ref(), "--json".as_ref(), path.as_os_str()]);
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["instance"] == "app" && f["counter"] == "Handle Count")
-        .unwrap_or_else(|| panic!("no finding: {report:#}"))
-        .clone()
+    cli_common::finding_of_text(name, text, "app", Some("Handle Count"))
 }
 
 /// A finding's list of strings under `key` (`reasons`, `reason_codes`).

@@ -37,17 +37,7 @@ fn sawtooth_log(drift: f64, period: f64) -> String {
 }
 
 fn finding(text: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sawtooth.csv");
-    std::fs::write(&path, text).unwrap();
-    let report = cli_common::json_of(&["analyze".as_ref(), "--json".as_ref(), path.as_os_str()]);
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["instance"] == "app")
-        .unwrap_or_else(|| panic!("no finding: {report:#}"))
-        .clone()
+    cli_common::finding_of_text("sawtooth.csv", text, "app", None)
 }
 
 #[test]

@@ -24,6 +24,27 @@ pub fn json_of(args: &[&std::ffi::OsStr]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
+/// `perfleak analyze --json` of a log written from `text` as `name` in a temporary folder: the
+/// finding of `instance` (and `counter`, when given); panics with the report when there is none.
+pub fn finding_of_text(
+    name: &str,
+    text: &str,
+    instance: &str,
+    counter: Option<&str>,
+) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("log written");
+    let report = json_of(&["analyze".as_ref(), "--json".as_ref(), path.as_os_str()]);
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["instance"] == instance && counter.is_none_or(|c| f["counter"] == c))
+        .unwrap_or_else(|| panic!("no finding: {report:#}"))
+        .clone()
+}
+
 /// The `perfleak` binary this test run built.
 pub fn perfleak() -> Command {
     Command::cargo_bin("perfleak").expect("binary builds")
