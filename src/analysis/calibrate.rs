@@ -346,8 +346,8 @@ pub fn judge(
 /// on less than `promote_min_hours` of data (a partial day's doubt is real whatever the corpus
 /// says, also in a longer log whose growth was judged on a few hours of it), and not with
 /// a doubt the evidence score does not measure ([`unmeasured_doubt`]).
-pub fn may_promote(t: &Thresholds, span_hours: f64, doubt: bool) -> bool {
-    t.promote && span_hours >= t.promote_min_hours && !doubt
+pub fn may_promote(t: &Thresholds, evidence_hours: f64, doubt: bool) -> bool {
+    t.promote && evidence_hours >= t.promote_min_hours && !doubt
 }
 
 /// Hours of data the rules' growth rests on ([`Calibration::evidence_hours`]), at most the
