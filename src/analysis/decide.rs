@@ -270,15 +270,7 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
 /// whose growth was judged on a few hours of it has not shown a day of growth.
 fn evidence_hours(e: &Evidence, d: &Decision) -> Option<f64> {
     if d.shape == crate::vocab::Shape::RestartMasked {
-        let lifetimes = e.passing.iter().map(|&i| e.lifetime(i));
-        return Some(lifetimes.map(|l| l.coverage_hours()).sum());
+        return Some(e.passing_hours());
     }
-    let l = e.lifetime(d.decisive?);
-    let span = l.span_hours();
-    let growing = (l.end_hours - l.fit_start_hours).clamp(0.0, span);
-    Some(if span > 0.0 {
-        l.coverage_hours() * growing / span
-    } else {
-        l.coverage_hours()
-    })
+    Some(e.lifetime(d.decisive?).growth_hours())
 }

@@ -90,6 +90,20 @@ impl CounterPath {
         }
     }
 
+    /// Whether `other` is a counter of the same object instance on the same machine (names
+    /// compared without case, as Windows does).
+    pub fn same_instance(&self, other: &CounterPath) -> bool {
+        let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (None, None) => true,
+            _ => false,
+        };
+        same(&self.machine, &other.machine)
+            && self.object.eq_ignore_ascii_case(&other.object)
+            && same(&self.instance, &other.instance)
+            && self.index == other.index
+    }
+
     /// Whether this is a column of one of the process counter sets (`Process`, `Process V2`).
     pub fn is_process(&self) -> bool {
         self.object == "Process" || self.object == "Process V2"
@@ -174,6 +188,16 @@ mod tests {
         assert_eq!(p.index, Some(3));
         assert_eq!(p.counter, "Private Bytes");
         assert!(p.is_needed_by_analysis());
+    }
+
+    #[test]
+    fn same_instance_ignores_case_and_counter_but_not_index_or_machine() {
+        let p = |raw: &str| CounterPath::parse(raw).unwrap();
+        let a = p(r"\\SRV01\Process(svchost#3)\Private Bytes");
+        assert!(a.same_instance(&p(r"\\srv01\process(SVCHOST#3)\Handle Count")));
+        assert!(!a.same_instance(&p(r"\\SRV01\Process(svchost#2)\Handle Count")));
+        assert!(!a.same_instance(&p(r"\\SRV02\Process(svchost#3)\Handle Count")));
+        assert!(!a.same_instance(&p(r"\\SRV01\Thread(svchost#3)\Handle Count")));
     }
 
     #[test]

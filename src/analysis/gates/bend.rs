@@ -9,7 +9,7 @@ use crate::vocab::Shape;
 
 use super::super::hours_text;
 use super::super::stats::fit::{break_candidates, mean_shift, BrokenStick};
-use super::super::stats::scan::nested_final_parts_p_below;
+use super::super::stats::scan::nested_final_parts_p;
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
 use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
 use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
@@ -145,7 +145,7 @@ fn onset_p(g: &Tested, after: &AfterBreak, cap: f64) -> f64 {
         .filter(|&n| n >= MIN_ONSET_POINTS)
         .collect();
     lengths.push(m);
-    nested_final_parts_p_below(z, &lengths, cap)
+    nested_final_parts_p(z, &lengths, cap)
 }
 
 /// A part before the break falling at this one-sided p...

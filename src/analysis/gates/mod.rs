@@ -135,6 +135,17 @@ impl LifetimeTrial {
         }
     }
 
+    /// Time the growing part covers (from the onset of a late onset), counted as
+    /// [`LifetimeTrial::coverage_hours`] counts: the hours of data its growth was judged on.
+    pub fn growth_hours(&self) -> f64 {
+        let span = self.span_hours();
+        if span > 0.0 {
+            self.coverage_hours() * (self.end_hours - self.fit_start_hours).clamp(0.0, span) / span
+        } else {
+            self.coverage_hours()
+        }
+    }
+
     /// Robust level at the end of the lifetime.
     pub fn level_at_end(&self) -> Option<f64> {
         self.sen.map(|s| s.intercept + s.slope * self.end_hours)

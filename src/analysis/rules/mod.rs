@@ -106,6 +106,14 @@ impl<'a> Evidence<'a> {
         &self.s.lifetimes[i]
     }
 
+    /// Hours the growing lifetimes cover together (a restart-masked leak's evidence).
+    pub fn passing_hours(&self) -> f64 {
+        self.passing
+            .iter()
+            .map(|&i| self.lifetime(i).coverage_hours())
+            .sum()
+    }
+
     /// The lifetime's q after the log-wide FDR step (1 when untested).
     pub fn q_of(&self, i: usize) -> f64 {
         self.s.lifetime_q[i].unwrap_or(1.0)

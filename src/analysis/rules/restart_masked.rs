@@ -62,11 +62,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         q_value: s.combined_q,
         p_value: s.combined_p,
     };
-    let covered: f64 = e
-        .passing
-        .iter()
-        .map(|&i| s.lifetimes[i].coverage_hours())
-        .sum();
+    let covered = e.passing_hours();
     d.reasons
         .push(Reason::new("restart-masked", lifetimes_grew(e, longest)));
     d.reasons.push(Reason::new(
@@ -145,10 +141,7 @@ fn restarts_shown(e: &Evidence) -> bool {
         .enumerate()
         .filter(|&(i, c)| {
             i != s.column
-                && c.path.machine == me.machine
-                && c.path.object.eq_ignore_ascii_case(&me.object)
-                && c.path.instance == me.instance
-                && c.path.index == me.index
+                && c.path.same_instance(me)
                 && Counter::from_name(&c.path.counter).is_some_and(|k| !k.is_system())
         })
         .map(|(_, c)| c.values.to_vec())

@@ -13,13 +13,9 @@ use super::{normal_pdf, normal_sf};
 /// line's slope) of two nested final parts of n and k < n points correlate as (k/n)^1.5, under
 /// independence; that correlation is what makes the bound far below a Bonferroni over every
 /// candidate when they are many and close. At most 1; `normal_sf(z)` for one length.
-pub fn nested_final_parts_p(z: f64, lengths: &[usize]) -> f64 {
-    nested_final_parts_p_below(z, lengths, 1.0)
-}
-
-/// [`nested_final_parts_p`] where only a p under `cap` matters: `min(p, cap)`, without summing
-/// the terms once the sum reaches `cap` (each term only adds).
-pub fn nested_final_parts_p_below(z: f64, lengths: &[usize], cap: f64) -> f64 {
+/// Only a p under `cap` matters to the caller: `min(p, cap)` comes back, the terms no longer
+/// summed once the sum reaches `cap` (each only adds).
+pub fn nested_final_parts_p(z: f64, lengths: &[usize], cap: f64) -> f64 {
     let cap = cap.min(1.0);
     let mut p = normal_sf(z);
     if p >= cap {
@@ -70,14 +66,17 @@ mod tests {
     #[test]
     fn one_part_is_its_own_p_and_more_parts_cost_more() {
         let z = 3.0;
-        assert_eq!(nested_final_parts_p(z, &[40]), normal_sf(z));
-        let few = nested_final_parts_p(z, &[40, 30, 20]);
+        assert_eq!(nested_final_parts_p(z, &[40], 1.0), normal_sf(z));
+        let few = nested_final_parts_p(z, &[40, 30, 20], 1.0);
         let lengths: Vec<usize> = (6..=40).collect();
-        let many = nested_final_parts_p(z, &lengths);
+        let many = nested_final_parts_p(z, &lengths, 1.0);
         assert!(normal_sf(z) < few && few < many, "{few} {many}");
         // Far below a Bonferroni over the 35 candidates: neighbours are nearly the same test.
         assert!(many < 35.0 * normal_sf(z) / 1.5, "{many}");
-        assert_eq!(nested_final_parts_p(-5.0, &lengths), 1.0);
+        assert_eq!(nested_final_parts_p(-5.0, &lengths, 1.0), 1.0);
+        // A cap the sum passes comes back as the cap; one it does not, as the sum itself.
+        assert_eq!(nested_final_parts_p(z, &lengths, few), few);
+        assert_eq!(nested_final_parts_p(z, &lengths, 0.5), many);
     }
 
     #[test]
@@ -130,7 +129,7 @@ mod tests {
             over += usize::from(best > z);
         }
         let observed = over as f64 / reps as f64;
-        let bound = nested_final_parts_p(z, &lengths);
+        let bound = nested_final_parts_p(z, &lengths, 1.0);
         assert!(observed <= bound, "observed {observed} bound {bound}");
         // A useful bound, not a trivial one.
         assert!(bound < 3.0 * observed, "observed {observed} bound {bound}");
