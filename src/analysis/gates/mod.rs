@@ -18,6 +18,7 @@ use std::cell::OnceCell;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
+use super::rules::dying_out::dying_out_share;
 use super::season::{daily_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, BrokenStick};
@@ -25,6 +26,7 @@ use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
 use super::teeth;
+use super::Q_LEAK;
 use super::{amount, hours_text};
 use crate::vocab::{Counter, Shape};
 
@@ -370,8 +372,18 @@ pub fn try_lifetime(
     trial.cycle_removed = cyclic;
     let untested = trial.clone();
     test(&mut trial, t, &x, level, kind, calendar);
-    if !cyclic && cycle_may_hide_growth(&trial) {
-        if let Some(fitted) = without_fitted_cycle(untested.clone(), t, &x, level, kind, calendar) {
+    if !cyclic {
+        let bent_share = if cycle_may_hide_growth(&trial) {
+            Some(BENT_UNDER_CYCLE_SHARE)
+        } else if cycle_may_blur_growth(&trial) {
+            Some(BLURRED_BENT_SHARE)
+        } else {
+            None
+        };
+        if let Some(fitted) = bent_share.and_then(|bent| {
+            let rhythm = (level, kind, bent);
+            without_fitted_cycle(untested.clone(), t, &x, rhythm, calendar)
+        }) {
             return fitted;
         }
     }
@@ -480,23 +492,42 @@ fn cycle_may_hide_growth(trial: &LifetimeTrial) -> bool {
         }
 }
 
+/// A candidate of a one-to-three-day lifetime whose reading a daily cycle may have blurred:
+/// the plain test's evidence is weak (p above [`Q_LEAK`]: the cycle's swing is noise to it), or
+/// its second half rises at a fraction of the first's (a downswing at the end reads as growth
+/// dying out). Not a staircase: its halves differ by where its steps fall. Not a lifetime
+/// that a restart began: it opens with a warm-up, whose curve over a day the waves follow.
+fn cycle_may_blur_growth(trial: &LifetimeTrial) -> bool {
+    !trial.restarted
+        && HARMONIC_COVERAGE.contains(&trial.coverage_hours())
+        && matches!(&trial.outcome, Outcome::Candidate { shape, .. } if *shape != Shape::Stepwise)
+        && (trial.p > Q_LEAK || dying_out_share(trial).is_some())
+}
+
+/// A bend under the cycle must leave at least this share of the residual of a line under it
+/// when the plain test already found growth: a warm-up of a few hours over a day is growth the
+/// plain test finds dying out, and 24, 12 and 8 h waves follow most of its curve, a bend
+/// under them the rest (on the tune split such warm-ups left 0.3-0.47, leaks under a cycle
+/// mostly 0.6-1).
+const BLURRED_BENT_SHARE: f64 = 0.5;
+
 /// The lifetime tested again with a strong daily cycle (line + 24, 12 and 8 h harmonics) taken
 /// out. Kept only when that finds leak-shaped linear growth, the line beats a level shift and a
 /// bend under the same cycle, and a bend alone leaves far more: a sinusoid plus a line imitates
 /// a step or a warm-up, so late onsets and steps are left to the unadjusted series.
+/// `bent_share`: the share of the line's residual a bend under the cycle must leave.
 fn without_fitted_cycle(
     trial: LifetimeTrial,
     t: &[f64],
     x: &[f64],
-    level: f64,
-    kind: Counter,
+    (level, kind, bent_share): (f64, Counter, f64),
     calendar: Option<&Calendar>,
 ) -> Option<LifetimeTrial> {
     let bar = day_wave::RhythmBar {
         share: HARMONIC_SHARE,
         slope_p: None,
         step_slack: 1.0,
-        bent_share: BENT_UNDER_CYCLE_SHARE,
+        bent_share,
         shapes: &[Shape::Linear],
     };
     let (mut trial, fit, bend_ratio) =
