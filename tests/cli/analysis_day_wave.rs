@@ -129,3 +129,41 @@ fn a_cycle_taken_out_is_not_also_called_not_ruled_out() {
         "{reasons:#?}"
     );
 }
+
+/// A business day: 0 outside 08:00-18:00, a raised cosine up to 1 inside (at 13:00).
+fn business(clock: f64) -> f64 {
+    let c = clock.rem_euclid(24.0);
+    if (8.0..18.0).contains(&c) {
+        0.5 * (1.0 - (2.0 * std::f64::consts::PI * (c - 8.0) / 10.0).cos())
+    } else {
+        0.0
+    }
+}
+
+#[test]
+fn a_leak_a_business_day_leaves_on_weak_evidence_is_found_under_the_waves() {
+    // Tuesday noon to Wednesday noon, 12 handles/h under a business-hours swing of 400: the
+    // plain test finds growth whose interval includes 0 (the swing is noise to it); with the
+    // day's waves taken out the line is plain.
+    let text = day_log_from(36, |h| 2000.0 + 12.0 * h + 400.0 * business(h + 12.0));
+    let f = handle_finding("business.csv", &text);
+    assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
+    let reasons = strings(&f, "reasons");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("daily cycle removed: 24, 12 and 8 h harmonics")),
+        "{reasons:#?}"
+    );
+}
+
+#[test]
+fn a_warm_up_of_a_few_hours_that_dies_out_stays_ok() {
+    // The plain test finds growth dying out; 24, 12 and 8 h waves follow most of a warm-up's
+    // curve over a day, but a bend under them fits far better than a line.
+    for tau in [2.0, 3.0, 4.5, 6.0] {
+        let text = day_log_from(36, |h| 2000.0 + 800.0 * (1.0 - (-h / tau).exp()));
+        let f = handle_finding("warm.csv", &text);
+        assert_eq!(f["verdict"], "ok", "tau {tau}: {f:#}");
+    }
+}

@@ -10,6 +10,7 @@ mod report_fixture;
 
 mod analysis_confidence;
 mod analysis_day_load;
+mod analysis_day_over_day;
 mod analysis_day_wave;
 mod analysis_false_alarms;
 mod analysis_identity;

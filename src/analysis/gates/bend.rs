@@ -95,8 +95,7 @@ fn bend(
         }
         return None;
     }
-    if let Some((ratio, p)) = persists_day_over_day(t, x, g.sen.slope, span, trial.coverage_hours())
-    {
+    if let Some((ratio, p)) = persists_day_over_day(t, x, g.sen.slope, span, trial.day_reading()) {
         trial.notes.push(format!(
             "the bend at {} is the daily cycle: the last third still rises {:.0}% of the rate day over day (sign p={p:.1e})",
             hours_text(stick.break_time),

@@ -40,7 +40,7 @@ pub(super) fn judge(
     let post = &x[shift.split..];
     let post_p = mann_kendall_hamed_rao(&t[shift.split..], post).map_or(1.0, |r| r.p_increasing);
     let cycle_explains =
-        || persists_day_over_day(t, x, g.sen.slope, g.span, trial.coverage_hours()).is_some();
+        || persists_day_over_day(t, x, g.sen.slope, g.span, trial.day_reading()).is_some();
     if post.len() >= 12 && post_p >= 0.05 && !cycle_explains() {
         return Some(rejected(t, &shift, post_p));
     }

@@ -18,6 +18,7 @@ use std::cell::OnceCell;
 
 use super::blocks::{aggregate, MAX_BLOCKS};
 use super::limit;
+use super::rules::dying_out::dying_out_share;
 use super::season::{daily_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, BrokenStick};
@@ -25,6 +26,7 @@ use super::stats::normal_quantile;
 use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
 use super::teeth;
+use super::Q_LEAK;
 use super::{amount, hours_text};
 use crate::vocab::{Counter, Shape};
 
@@ -146,6 +148,12 @@ impl LifetimeTrial {
         }
     }
 
+    /// What the day-over-day check needs to know of the lifetime: its coverage, and whether a
+    /// daily profile was removed from the series the gates read.
+    fn day_reading(&self) -> (f64, bool) {
+        (self.coverage_hours(), self.cycle_removed)
+    }
+
     /// Robust level at the end of the lifetime.
     pub fn level_at_end(&self) -> Option<f64> {
         self.sen.map(|s| s.intercept + s.slope * self.end_hours)
@@ -193,43 +201,64 @@ pub fn min_detectable_slope(t: &[f64], x: &[f64]) -> Option<f64> {
     Some((normal_quantile(0.99) + normal_quantile(0.8)) * sigma * (12.0 / m_eff).sqrt() / span)
 }
 
-/// Growth that keeps up day over day at the end of a lifetime of one to three days with a
-/// visible daily cycle: a partial day at the end sits on the cycle's upswing or downswing, so
-/// the end is judged against the same hours of the day before. Needs the rise over the last
-/// third's 24 h differences to hold at least 30% of the overall rate, and most of those
-/// differences to be rises. `None` when the lifetime has no daily cycle to blame.
+/// Growth that keeps up day over day at the end of a lifetime of a day or more with a daily
+/// cycle: a partial day at the end sits on the cycle's upswing or downswing, so the end is
+/// judged against the same hours of the day before. Needs the rise over the last third's 24 h
+/// differences to hold at least 30% of the overall rate, and most of those differences to be
+/// rises. Under three days the cycle must show in `x` (the series is tested raw); from three
+/// days on it must have been removed from `x` (`cycle_removed`: the profile was strong), and
+/// the day-over-day differences before the last third, a whole day of them, must rise the same
+/// way: a level shift rises day over day for one day only, a leak on every day. `None` when
+/// the lifetime has no daily cycle to blame or its growth does not persist.
 fn persists_day_over_day(
     t: &[f64],
     x: &[f64],
     slope: f64,
     span: f64,
-    coverage: f64,
+    (coverage, cycle_removed): (f64, bool),
 ) -> Option<(f64, f64)> {
-    if !(DAY_OVER_DAY_MIN_SPAN..72.0).contains(&coverage) || slope <= 0.0 {
+    if coverage < DAY_OVER_DAY_MIN_SPAN || slope <= 0.0 {
         return None;
     }
-    let cycle = daily_cycle(t, x)?;
-    if cycle.strength < 0.3 {
+    let several_days = coverage >= SEVERAL_DAYS;
+    if several_days {
+        if !cycle_removed {
+            return None;
+        }
+    } else if daily_cycle(t, x)?.strength < 0.3 {
         return None;
     }
     let start = t.first()? + 2.0 * span / 3.0;
-    let tail: Vec<f64> = lag24_diffs(t, x)
-        .into_iter()
-        .filter(|(h, _)| *h >= start)
-        .map(|(_, d)| d)
-        .collect();
-    if tail.len() < 4 {
+    let diffs = lag24_diffs(t, x);
+    let split = diffs.partition_point(|(h, _)| *h < start);
+    let (before, tail) = diffs.split_at(split);
+    let rises = rises_day_over_day(tail, slope)?;
+    if several_days {
+        rises_day_over_day(before, slope)?;
+    }
+    Some(rises)
+}
+
+/// The median of the day-over-day differences `diffs` (hour, change) as a share of a day at
+/// `slope`, and the sign test's p of their rises, when they rise: at least 30% of the rate, and
+/// most of them (p < 0.05). `None` with fewer than 4 differences.
+fn rises_day_over_day(diffs: &[(f64, f64)], slope: f64) -> Option<(f64, f64)> {
+    if diffs.len() < 4 {
         return None;
     }
-    let ups = tail.iter().filter(|d| **d > 0.0).count() as u64;
-    let nonzero = tail.iter().filter(|d| **d != 0.0).count() as u64;
+    let ups = diffs.iter().filter(|d| d.1 > 0.0).count() as u64;
+    let nonzero = diffs.iter().filter(|d| d.1 != 0.0).count() as u64;
     let p = binomial_upper_tail(ups, nonzero, 0.5);
-    let ratio = median(&tail)? / (24.0 * slope);
+    let changes: Vec<f64> = diffs.iter().map(|d| d.1).collect();
+    let ratio = median(&changes)? / (24.0 * slope);
     (ratio >= 0.3 && p < 0.05).then_some((ratio, p))
 }
 
 /// Shortest lifetime whose end can be compared with the day before it (24 h plus 4 hours).
 const DAY_OVER_DAY_MIN_SPAN: f64 = 28.0;
+/// Coverage from which a daily profile is taken out of the blocks ([`daily_cycle`]) and a whole
+/// day of day-over-day differences precedes the last third.
+const SEVERAL_DAYS: f64 = 72.0;
 
 /// Try one lifetime: `hours` and `values` are its samples (finite, in time order). Lifetimes
 /// shorter than `shortest` (hours, samples: [`MIN_SPAN_HOURS`] and [`MIN_SAMPLES`], or less for
@@ -314,7 +343,7 @@ pub fn try_lifetime(
     }
 
     let mut cyclic = false;
-    if trial.coverage_hours() >= 72.0 {
+    if trial.coverage_hours() >= SEVERAL_DAYS {
         if let Some(cycle) = daily_cycle(t, &x) {
             if cycle.strength >= 0.3 {
                 x = cycle.adjusted;
@@ -343,8 +372,18 @@ pub fn try_lifetime(
     trial.cycle_removed = cyclic;
     let untested = trial.clone();
     test(&mut trial, t, &x, level, kind, calendar);
-    if !cyclic && cycle_may_hide_growth(&trial) {
-        if let Some(fitted) = without_fitted_cycle(untested.clone(), t, &x, level, kind, calendar) {
+    if !cyclic {
+        let bent_share = if cycle_may_hide_growth(&trial) {
+            Some(BENT_UNDER_CYCLE_SHARE)
+        } else if cycle_may_blur_growth(&trial) {
+            Some(BLURRED_BENT_SHARE)
+        } else {
+            None
+        };
+        if let Some(fitted) = bent_share.and_then(|bent| {
+            let rhythm = (level, kind, bent);
+            without_fitted_cycle(untested.clone(), t, &x, rhythm, calendar)
+        }) {
             return fitted;
         }
     }
@@ -453,23 +492,42 @@ fn cycle_may_hide_growth(trial: &LifetimeTrial) -> bool {
         }
 }
 
+/// A candidate of a one-to-three-day lifetime whose reading a daily cycle may have blurred:
+/// the plain test's evidence is weak (p above [`Q_LEAK`]: the cycle's swing is noise to it), or
+/// its second half rises at a fraction of the first's (a downswing at the end reads as growth
+/// dying out). Not a staircase: its halves differ by where its steps fall. Not a lifetime
+/// that a restart began: it opens with a warm-up, whose curve over a day the waves follow.
+fn cycle_may_blur_growth(trial: &LifetimeTrial) -> bool {
+    !trial.restarted
+        && HARMONIC_COVERAGE.contains(&trial.coverage_hours())
+        && matches!(&trial.outcome, Outcome::Candidate { shape, .. } if *shape != Shape::Stepwise)
+        && (trial.p > Q_LEAK || dying_out_share(trial).is_some())
+}
+
+/// A bend under the cycle must leave at least this share of the residual of a line under it
+/// when the plain test already found growth: a warm-up of a few hours over a day is growth the
+/// plain test finds dying out, and 24, 12 and 8 h waves follow most of its curve, a bend
+/// under them the rest (on the tune split such warm-ups left 0.3-0.47, leaks under a cycle
+/// mostly 0.6-1).
+const BLURRED_BENT_SHARE: f64 = 0.5;
+
 /// The lifetime tested again with a strong daily cycle (line + 24, 12 and 8 h harmonics) taken
 /// out. Kept only when that finds leak-shaped linear growth, the line beats a level shift and a
 /// bend under the same cycle, and a bend alone leaves far more: a sinusoid plus a line imitates
 /// a step or a warm-up, so late onsets and steps are left to the unadjusted series.
+/// `bent_share`: the share of the line's residual a bend under the cycle must leave.
 fn without_fitted_cycle(
     trial: LifetimeTrial,
     t: &[f64],
     x: &[f64],
-    level: f64,
-    kind: Counter,
+    (level, kind, bent_share): (f64, Counter, f64),
     calendar: Option<&Calendar>,
 ) -> Option<LifetimeTrial> {
     let bar = day_wave::RhythmBar {
         share: HARMONIC_SHARE,
         slope_p: None,
         step_slack: 1.0,
-        bent_share: BENT_UNDER_CYCLE_SHARE,
+        bent_share,
         shapes: &[Shape::Linear],
     };
     let (mut trial, fit, bend_ratio) =
@@ -678,6 +736,42 @@ mod tests {
             "a drift of 1.5% is no growth to save"
         );
         assert!(!unshown(&warm, 11, 2000.0), "the bend shows");
+    }
+
+    #[test]
+    fn from_three_days_growth_persists_day_over_day_only_if_the_day_before_rose_too() {
+        // Three days (cycle already taken out) every 15 minutes with a little wobble: a leak of
+        // 1/h, and a level shift of 60 at 50 h, whose last day rises against the day before.
+        let t: Vec<f64> = (0..=288).map(|i| i as f64 * 0.25).collect();
+        let wobble = |i: usize| ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+        let leak: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, h)| 100.0 + h + wobble(i))
+            .collect();
+        let shift: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| 100.0 + if h >= 50.0 { 60.0 } else { 0.0 } + wobble(i))
+            .collect();
+        let day = |x: &[f64], removed: bool| {
+            let slope = line_fit(&t, x).expect("a line").slope;
+            persists_day_over_day(&t, x, slope, 72.0, (72.25, removed))
+        };
+        assert!(day(&leak, true).is_some_and(|(ratio, p)| ratio > 0.9 && p < 1e-6));
+        assert_eq!(
+            day(&leak, false),
+            None,
+            "no cycle was taken out: none to blame"
+        );
+        let diffs = lag24_diffs(&t, &shift);
+        let tail = &diffs[diffs.partition_point(|(h, _)| *h < 48.0)..];
+        let slope = line_fit(&t, &shift).expect("a line").slope;
+        assert!(
+            rises_day_over_day(tail, slope).is_some(),
+            "the last day rises"
+        );
+        assert_eq!(day(&shift, true), None, "the day before it did not");
     }
 
     fn kind_and_shape(outcome: &Outcome) -> (&'static str, &'static str) {

@@ -43,7 +43,7 @@ pub(super) fn judge(g: &Tested, trial: &mut LifetimeTrial) -> Option<Outcome> {
         && ((ratio >= 0.0 && trial.p <= UNDECIDED_TAIL_MAX_P) || trial.slowing_unshown);
     let stopped = slow && !undecided;
     let day_over_day = if stopped {
-        persists_day_over_day(t, x, overall, g.span, trial.coverage_hours())
+        persists_day_over_day(t, x, overall, g.span, trial.day_reading())
     } else {
         None
     };

@@ -1,0 +1,84 @@
+//! A leak under a business-day cycle in a log of three days (`persists_day_over_day` in
+//! `src/analysis/gates/mod.rs`): the daily profile is taken out, but what it leaves of the last
+//! day still dips, and the plain gates read growth that stopped. Judged against the same hours
+//! a day before, the last day still rises, and so did the day before it: a leak. A level shift
+//! rises day over day for one day only and stays `ok`, as does the cycle alone.
+//! Logs written as PDH-CSV text and judged by running the binary, as a user would.
+
+use crate::cli_common;
+
+use serde_json::Value;
+
+/// A 72 h PDH-CSV log from Tuesday 13 January 2026 at `start` o'clock UTC, every 15 minutes:
+/// one process whose Handle Count `h` hours in is `value(h)` plus a little deterministic noise.
+fn three_days(start: usize, value: impl Fn(f64) -> f64) -> String {
+    let mut text =
+        String::from("\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\SRV\\Process(app)\\Handle Count\"\n");
+    for i in 0..=(72 * 4usize) {
+        let h = (15 * i) as f64 / 60.0;
+        let m = 15 * i + 60 * start;
+        let noise = ((i * 15 * 7919) % 1000) as f64 / 500.0 - 1.0;
+        text += &format!(
+            "\"01/{:02}/2026 {:02}:{:02}:00.000\",\"{:.3}\"\n",
+            13 + m / (24 * 60),
+            m / 60 % 24,
+            m % 60,
+            value(h) + 8.0 * noise
+        );
+    }
+    text
+}
+
+/// A business day: 0 outside 08:00-18:00, a raised cosine up to 1 inside (at 13:00).
+fn business(clock: f64) -> f64 {
+    let c = clock.rem_euclid(24.0);
+    if (8.0..18.0).contains(&c) {
+        0.5 * (1.0 - (2.0 * std::f64::consts::PI * (c - 8.0) / 10.0).cos())
+    } else {
+        0.0
+    }
+}
+
+fn handle_finding(name: &str, text: &str) -> Value {
+    cli_common::finding_of_text(name, text, "app", Some("Handle Count"))
+}
+
+fn reasons(f: &Value) -> Vec<&str> {
+    f["reasons"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_leak_under_a_business_day_is_found_day_over_day() {
+    // 1 handle/h (+72 in three days, 3.6% of 2,000) under a business-hours swing of 400 from
+    // 09:00: once the profile is out the last day still falls, and the plain gates read
+    // "growth stopped".
+    let f = handle_finding(
+        "leak.csv",
+        &three_days(9, |h| 2000.0 + h + 400.0 * business(h + 9.0)),
+    );
+    assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
+    let reasons = reasons(&f);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("of the rate against the same hours a day before")),
+        "{reasons:#?}"
+    );
+}
+
+#[test]
+fn a_level_shift_or_a_business_day_alone_stays_ok() {
+    for start in [0, 6, 9, 12, 15, 18] {
+        let cycle = move |h: f64| 2000.0 + 400.0 * business(h + start as f64);
+        let f = handle_finding("cycle.csv", &three_days(start, cycle));
+        assert_eq!(f["verdict"], "ok", "cycle from {start}:00: {f:#}");
+        // A shift of 100 handles 50 h in: the last day rises against the day before, the day
+        // before it did not.
+        let shifted = move |h: f64| cycle(h) + if h >= 50.0 { 100.0 } else { 0.0 };
+        let f = handle_finding("shift.csv", &three_days(start, shifted));
+        assert_eq!(f["verdict"], "ok", "shift from {start}:00: {f:#}");
+    }
+}
