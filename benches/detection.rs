@@ -11,7 +11,8 @@
 //! reasons, by family; `all`: also every leak found), `PERFLEAK_BENCH_FIT_CALIBRATION=1` (tune
 //! split only: fit the confidence calibration on this run's series and write it to
 //! `data/calibration/confidence.toml`), `PERFLEAK_BENCH_FOREIGN` (logs of the second
-//! generator, default 240; 0 skips that section).
+//! generator, default 240; 0 skips that section), `PERFLEAK_BENCH_REPEAT` (run the throughput
+//! analysis that many times and time the fastest; for a profiler).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -998,9 +999,15 @@ fn throughput(cfg: &Config) {
         .process_columns()
         .filter(|c| c.path.counter == "Private Bytes" || c.path.counter == "Handle Count")
         .count();
-    let started = Instant::now();
-    let findings = analysis::analyze(&parsed);
-    let seconds = started.elapsed().as_secs_f64();
+    // `PERFLEAK_BENCH_REPEAT` runs the analysis that many times (for a profiler) and times the fastest.
+    let repeat = env_number("PERFLEAK_BENCH_REPEAT", 1.0).max(1.0) as usize;
+    let mut seconds = f64::INFINITY;
+    let mut findings = Vec::new();
+    for _ in 0..repeat {
+        let started = Instant::now();
+        findings = analysis::analyze(&parsed);
+        seconds = seconds.min(started.elapsed().as_secs_f64());
+    }
     println!(
         "\n### Analysis throughput\n\n`analyze` on one log of {series} series x {} samples ({} columns in all; built in {generated:.1} s, \
          not timed): {seconds:.3} s, {:.0} series/s, {:.1} M samples/s, {} findings.",

@@ -364,12 +364,15 @@ pub fn evidence_hours(f: &Finding) -> f64 {
 /// process's own rising load, which fits the growth as well as time (`load-consistent`),
 /// drove it.
 pub fn unmeasured_doubt(f: &Finding) -> bool {
-    f.reason_codes.iter().any(|code| {
-        matches!(
-            code.as_str(),
-            "renumbering" | "load-consistent" | "restarts-unconfirmed"
-        )
-    })
+    f.reason_codes.iter().any(|code| is_unmeasured_doubt(code))
+}
+
+/// Whether a reason code is one of the doubts of [`unmeasured_doubt`].
+pub fn is_unmeasured_doubt(code: &str) -> bool {
+    matches!(
+        code,
+        "renumbering" | "load-consistent" | "restarts-unconfirmed"
+    )
 }
 
 /// The confidence a verdict states from P(leak): P(leak) when flagged, else P(no leak).

@@ -189,6 +189,23 @@ fn split_at_gaps_and_drops(valid: &[usize], drops: &[usize], out: &mut Lifetimes
     out.lifetimes.push(life);
 }
 
+/// The lifetimes of `n` samples, all valid, of a series without identity columns: a new one
+/// starts at each of `drops` (sample indices, ascending), as [`split_at_gaps_and_drops`] cuts
+/// them when no sample is missing.
+fn split_at_drops(n: usize, drops: &[usize], out: &mut Lifetimes) {
+    let mut start = 0;
+    for &d in drops {
+        out.lifetimes.push(Lifetime {
+            runs: vec![start..d],
+        });
+        out.cuts.push((d, CutReason::SharpDrop));
+        start = d;
+    }
+    out.lifetimes.push(Lifetime {
+        runs: vec![start..n],
+    });
+}
+
 /// Split the series `values` (sampled at `hours`) into lifetimes.
 pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let n = values.len().min(hours.len());
@@ -197,7 +214,12 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     // (A fold without early exit: one vectorised pass.)
     let finite = |v: &[f64]| v.iter().fold(true, |ok, x| ok & x.is_finite());
     let all_finite = finite(values) && finite(hours);
-    let valid: Vec<usize> = if all_finite {
+    let no_identity = identity.pid.is_none() && identity.elapsed.is_none();
+    // Every sample valid and no identity column (most series): lifetimes are cut only at sharp
+    // drops, read off as ranges; the list of valid samples is built only where it is needed.
+    let valid: Vec<usize> = if all_finite && no_identity {
+        Vec::new()
+    } else if all_finite {
         (0..n).collect()
     } else {
         (0..n)
@@ -205,9 +227,10 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
             .collect()
     };
     let mut out = Lifetimes::default();
-    if valid.is_empty() {
+    if n == 0 || (!all_finite && valid.is_empty()) {
         return out;
     }
+    let sample = |k: usize| if all_finite { k } else { valid[k] };
     let has_pid = identity.pid.is_some() && valid.iter().any(|&i| pid_at(&identity, i).is_some());
 
     // The valid samples side by side: the jump scan reads them without indirection.
@@ -223,7 +246,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let drop_gaps: Vec<f64> = jumps
         .drops
         .windows(2)
-        .map(|w| hours[valid[w[1]]] - hours[valid[w[0]]])
+        .map(|w| hours[sample(w[1])] - hours[sample(w[0])])
         .collect();
     out.change_sigma = jumps.sigma;
     let recurring = jumps.drops.len() >= 3 && median(&drop_gaps).is_some_and(|g| g < 3.0);
@@ -231,7 +254,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         out.sawtooth_drops = jumps.drops.len();
     }
     if !has_pid {
-        out.renumbered = label_returns(&jumps, values, &valid);
+        out.renumbered = label_returns(&jumps, values, sample);
     }
 
     // Sharp drops cut only where no PID tells restarts apart and they are neither a sawtooth
@@ -243,7 +266,9 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     };
     // Without identity columns only long gaps and sharp drops cut: the lifetimes are read off
     // those few places, with no per-sample bookkeeping.
-    if identity.pid.is_none() && identity.elapsed.is_none() {
+    if all_finite && no_identity {
+        split_at_drops(n, cutting_drops, &mut out);
+    } else if no_identity {
         split_at_gaps_and_drops(&valid, cutting_drops, &mut out);
     } else {
         split_by_identity(&valid, cutting_drops, identity, &mut out);
@@ -316,7 +341,7 @@ impl Jumps {
 /// Without a PID, a label that alternates between two levels belongs to two processes: a rise
 /// that returns to the level held before the last drop is the other process coming back (a
 /// restarted process starts low and has to grow again). Two such returns make it renumbering.
-fn label_returns(jumps: &Jumps, values: &[f64], valid: &[usize]) -> bool {
+fn label_returns(jumps: &Jumps, values: &[f64], sample: impl Fn(usize) -> usize) -> bool {
     let drops = &jumps.drops;
     let returns = jumps
         .rises
@@ -328,8 +353,8 @@ fn label_returns(jumps: &Jumps, values: &[f64], valid: &[usize]) -> bool {
                 .checked_sub(1)
                 .map(|j| &drops[j])
                 .is_some_and(|&d| {
-                    let before = values[valid[d - 1]];
-                    let after = values[valid[r]];
+                    let before = values[sample(d - 1)];
+                    let after = values[sample(r)];
                     (after - before).abs() <= 0.15 * before.abs()
                 })
         })
@@ -463,7 +488,7 @@ mod tests {
             (state >> 33) as f64 / (1u64 << 31) as f64
         };
         // Cuts at long absences, at drops, and lifetimes holding a short absence.
-        let (mut reappeared, mut dropped, mut holed) = (0, 0, 0);
+        let (mut reappeared, mut dropped, mut holed, mut filled_drops) = (0, 0, 0, 0);
         for case in 0..200 {
             let n = 50 + case * 7;
             let mut level = 1000.0;
@@ -512,10 +537,33 @@ mod tests {
                 (long.renumbered, long.sawtooth_drops, long.pids.len()),
                 "case {case}"
             );
+            // With no blank cell the shortest path (ranges cut at drops) is taken: the same
+            // lifetimes again.
+            let filled: Vec<f64> = v
+                .iter()
+                .map(|x| if x.is_nan() { 1000.0 } else { *x })
+                .collect();
+            let full = split(&filled, &hours(n), Identity::default());
+            let looped = split(
+                &filled,
+                &hours(n),
+                Identity {
+                    pid: None,
+                    elapsed: Some(&blanks),
+                },
+            );
+            assert_eq!(full.lifetimes, looped.lifetimes, "case {case} filled");
+            assert_eq!(full.cuts, looped.cuts, "case {case} filled");
+            assert_eq!(
+                (full.renumbered, full.sawtooth_drops),
+                (looped.renumbered, looped.sawtooth_drops),
+                "case {case} filled"
+            );
+            filled_drops += full.cuts.len();
         }
         assert!(
-            reappeared > 0 && dropped > 0 && holed > 0,
-            "{reappeared} {dropped} {holed}"
+            reappeared > 0 && dropped > 0 && holed > 0 && filled_drops > 0,
+            "{reappeared} {dropped} {holed} {filled_drops}"
         );
     }
 

@@ -178,3 +178,42 @@ fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_t
         "{what}"
     );
 }
+
+/// A heap that climbs fast and drops back every few hours, with nothing else of the process
+/// falling at the drops: its climbs would reach the 2 GB of a 32-bit process within hours if
+/// they went on, but a collection stops them, and nothing shows a restart. The urgency of
+/// running out within a day settles a partial day's doubt about a daily cycle, not this one:
+/// it stays a `suspect` that says what would settle it.
+#[test]
+fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
+    use super::analysis_shapes::{only, LogBuilder};
+    use perfleak::analysis::Verdict;
+
+    const MB: f64 = 1024.0 * 1024.0;
+    let b = LogBuilder::new(20.0, 60.0);
+    let t = b.hours();
+    let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
+    let bytes = t
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| 500.0 * MB + 200.0 * MB * ((i % 300) as f64 / 60.0) + wiggle(i) * 0.5 * MB)
+        .collect();
+    let handles = t
+        .iter()
+        .enumerate()
+        .map(|(i, _)| (400.0 + wiggle(i)).round())
+        .collect();
+    let log = b
+        .process("svc", "Private Bytes", bytes)
+        .process("svc", "Handle Count", handles)
+        .build();
+    let f = only(&log, "Private Bytes");
+    let what = format!(
+        "{:?} {:?} {:?}",
+        f.verdict, f.reasons, f.time_to_limit_hours
+    );
+    assert!(f.time_to_limit_hours.is_some_and(|h| h < 24.0), "{what}");
+    assert_eq!(f.verdict, Verdict::Suspect, "{what}");
+    assert!(f.reason("restarts-unconfirmed").is_some(), "{what}");
+    assert!(f.reason("partial-day").is_none(), "{what}");
+}
