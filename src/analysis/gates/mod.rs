@@ -7,6 +7,7 @@ mod bend;
 mod burst;
 mod cycle;
 mod day_wave;
+mod late_rise;
 mod level_shift;
 mod stairs;
 mod tail;
@@ -528,6 +529,9 @@ fn gate(
     let (sen, span) = (g.sen, g.span);
     let level = trial.level.abs();
     if !(mk.p_increasing <= 0.05 && sen.slope > 0.0) {
+        if let Some(rescued) = late_rise::judge(g, trial, kind, (cyclic, calendar)) {
+            return rescued;
+        }
         let shape = if cyclic {
             Shape::Cyclic
         } else if sen.slope < 0.0 && mk.p_increasing > 0.95 {

@@ -1,0 +1,137 @@
+//! Gate: a late rise the whole-lifetime test cannot see. A lifetime that is flat for most of
+//! its span and rises only at the end fails Mann-Kendall/Hamed-Rao: against the line through
+//! the whole lifetime the flat part and the rise leave one long run of residuals below and
+//! one above, which the correction reads as autocorrelation, and its p stays near 0.07 however
+//! steep the rise. The rise alone has too few points for a trend test of its own (8 points
+//! cannot pass z 3.34). The flat part before it has many: it shows how large the noise is and
+//! how long it lingers, and the rise is judged against that noise
+//! ([`onset::rise_z`](super::super::stats::onset::rise_z)), its break paid for as the largest
+//! of the tests of every part the break search could have picked (as a late onset's is). A
+//! rise that passes goes through the same gates as any late onset.
+
+use super::super::stats::fit::{bic, break_candidates, line_fit, mean_shift};
+use super::super::stats::onset::{flat_noise, rise_z, MIN_FLAT_POINTS};
+use super::super::stats::scan::nested_final_parts_p;
+use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope};
+use super::super::{hours_text, limit};
+use super::{burst, cycle, level_shift, tail, weekend, LifetimeTrial, Outcome, Tested};
+use crate::analysis::season::Calendar;
+use crate::vocab::{Counter, Shape};
+
+/// Shortest rise tested (as for a late onset found by the whole-lifetime test).
+const MIN_RISE_POINTS: usize = 6;
+/// The part before the break is flat: it moves (up or down, by the broken line) under this
+/// share of what the rise climbs, as for a late onset (more, and the break is a trough)...
+const FLAT_SHARE: f64 = 0.3;
+/// ...and no trend either way at this two-sided level (a part that falls into the break is a
+/// trough, one that rises is growth the whole test already judged).
+const FLAT_P: f64 = 0.05;
+/// The rise's own trend test must point up at this one-sided p: the noise model says how
+/// unusual the slope is, the rise's own ranks that it is a rise and not one jump.
+const RISE_OWN_P: f64 = 0.05;
+/// Evidence a rescued rise must bring (the whole-lifetime screen's level).
+const RESCUE_P: f64 = 0.05;
+
+/// The outcome for a lifetime whose whole-lifetime test found no growth but whose end rises
+/// clearly above the noise of a flat part before it; `None` leaves it without a trend.
+pub(super) fn judge(
+    g: &Tested,
+    trial: &mut LifetimeTrial,
+    kind: Counter,
+    (cyclic, calendar): (bool, Option<&Calendar>),
+) -> Option<Outcome> {
+    let stick = g.stick()?;
+    let (s1, s2) = (stick.slope_before, stick.slope_after);
+    let b = stick.break_index;
+    let m = g.x.len();
+    let moved = s1.abs() * (stick.break_time - trial.start_hours);
+    let climbed = s2 * (trial.end_hours - stick.break_time);
+    if !(s2 > 0.0 && moved < FLAT_SHARE * climbed && b >= MIN_FLAT_POINTS && m - b >= MIN_RISE_POINTS)
+    {
+        return None;
+    }
+    let (tb, xb) = (&g.t[..b], &g.x[..b]);
+    let (ta, xa) = (&g.t[b..], &g.x[b..]);
+    let before = mann_kendall_hamed_rao(tb, xb)?;
+    if !(FLAT_P / 2.0..=1.0 - FLAT_P / 2.0).contains(&before.p_increasing) {
+        return None;
+    }
+    let own = mann_kendall_hamed_rao(ta, xa)?;
+    if own.p_increasing >= RISE_OWN_P {
+        return None;
+    }
+    if one_step(ta, xa) || !steeper_than_before(tb, xb, ta, xa) {
+        return None;
+    }
+    let noise = flat_noise(tb, xb)?;
+    let z = rise_z(ta, xa, &noise)?;
+    let mut lengths: Vec<usize> = break_candidates(g.t)
+        .into_iter()
+        .map(|k| m - k)
+        .filter(|&n| n >= MIN_RISE_POINTS)
+        .collect();
+    lengths.push(m);
+    let p = nested_final_parts_p(z, &lengths, 1.0);
+    if p >= RESCUE_P.min(trial.p) {
+        return None;
+    }
+    let post = sen_slope(ta, xa, own.var_s_corrected, 0.95).filter(|s| s.slope > 0.0)?;
+    let rise = post.slope * (trial.end_hours - stick.break_time);
+    let level = trial.level.abs();
+    if rise < (0.01 * level).max(limit::growth_floor(kind)) {
+        return None;
+    }
+    trial.sen = Some(post);
+    trial.p = p;
+    trial.fit_start_hours = stick.break_time;
+    trial.notes.push(format!(
+        "onset at {}: the rise after it stands out from the noise of the flat {} before it (z={z:.1} with that noise's AR(1) phi={:.2}; p={p:.1e} with the break's choice paid for), where the whole lifetime's test cannot see so short a rise",
+        hours_text(stick.break_time),
+        hours_text(stick.break_time - trial.start_hours),
+        noise.phi
+    ));
+    let mut soft = Vec::new();
+    if let Some(rejected) = tail::judge(g, trial)
+        .or_else(|| level_shift::judge(g, trial, 0, &mut soft))
+        .or_else(|| burst::judge(g, trial, &mut soft))
+        .or_else(|| {
+            (!cyclic)
+                .then_some(calendar)
+                .flatten()
+                .and_then(|c| weekend::judge(g, trial, c))
+        })
+    {
+        return Some(rejected);
+    }
+    if (trial.end_hours - stick.break_time) / g.span < 0.2 {
+        soft.push("onset in the last 20% of the log".into());
+    }
+    cycle::weaken(g, trial, &mut soft);
+    Some(Outcome::Candidate {
+        shape: Shape::LateOnset,
+        soft,
+    })
+}
+
+/// The rise is one step: a mean shift fits it better than a line, by BIC (one parameter more).
+/// A level shift or a burst at the end rises as steeply as a leak's onset, but all at once.
+fn one_step(t: &[f64], x: &[f64]) -> bool {
+    let n = x.len();
+    match (line_fit(t, x), mean_shift(x, 2)) {
+        (Some(line), Some(step)) => bic(step.rss, n, 3) < bic(line.rss, n, 2),
+        _ => false,
+    }
+}
+
+/// The rise climbs faster than any stretch of the flat part as long as it: the noise model
+/// is AR(1), and a flat part that holds cycles or slow swings shows them here, in its own
+/// windows, whatever the model says.
+fn steeper_than_before(tb: &[f64], xb: &[f64], ta: &[f64], xa: &[f64]) -> bool {
+    let Some(rise) = line_fit(ta, xa) else {
+        return false;
+    };
+    let k = xa.len();
+    (0..xb.len().saturating_sub(k - 1))
+        .filter_map(|i| line_fit(&tb[i..i + k], &xb[i..i + k]))
+        .all(|w| w.slope < rise.slope)
+}
