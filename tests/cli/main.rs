@@ -13,6 +13,7 @@ mod analysis_day_load;
 mod analysis_day_wave;
 mod analysis_false_alarms;
 mod analysis_identity;
+mod analysis_late_rise;
 mod analysis_realdata;
 mod analysis_shapes;
 mod analysis_short_logs;

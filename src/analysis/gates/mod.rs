@@ -13,7 +13,14 @@ mod stairs;
 mod tail;
 mod weekend;
 
-pub(crate) use day_wave::note_code;
+/// The reason code of a lifetime's note.
+pub(crate) fn note_code(note: &str) -> &'static str {
+    if note.starts_with(late_rise::NOTE) {
+        "late-rise"
+    } else {
+        day_wave::note_code(note)
+    }
+}
 
 use std::cell::OnceCell;
 
