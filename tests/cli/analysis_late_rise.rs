@@ -51,10 +51,7 @@ fn codes(f: &Value) -> Vec<&str> {
 fn a_steep_rise_after_a_long_flat_part_is_a_leak_the_whole_test_cannot_see() {
     // +50 MB every 15 minutes for the last 7 samples: 350 MB, ten times the noise's swing.
     let f = finding(&log(|k| 50e6 * k as f64));
-    assert!(
-        f["verdict"] == "leak" || f["verdict"] == "suspect",
-        "{f:#}"
-    );
+    assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
     assert_eq!(f["shape"], "late-onset", "{f:#}");
     assert!(codes(&f).contains(&"late-rise"), "{f:#}");
     let reasons = f["reasons"].to_string();

@@ -48,7 +48,10 @@ pub(super) fn judge(
     let m = g.x.len();
     let moved = s1.abs() * (stick.break_time - trial.start_hours);
     let climbed = s2 * (trial.end_hours - stick.break_time);
-    if !(s2 > 0.0 && moved < FLAT_SHARE * climbed && b >= MIN_FLAT_POINTS && m - b >= MIN_RISE_POINTS)
+    if !(s2 > 0.0
+        && moved < FLAT_SHARE * climbed
+        && b >= MIN_FLAT_POINTS
+        && m - b >= MIN_RISE_POINTS)
     {
         return None;
     }
@@ -133,4 +136,3 @@ fn steeper_than_before(tb: &[f64], xb: &[f64], ta: &[f64], xa: &[f64]) -> bool {
         .filter_map(|i| line_fit(&tb[i..i + k], &xb[i..i + k]))
         .all(|w| w.slope < rise.slope)
 }
-

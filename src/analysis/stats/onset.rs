@@ -115,7 +115,8 @@ pub fn rise_z(t: &[f64], x: &[f64], noise: &FlatNoise) -> Option<f64> {
     }
     let h = 1e-3;
     let (lo, hi) = ((phi - h).max(0.0), (phi + h).min(0.999));
-    let gradient = (slope_variance(t, hi, step)?.ln() - slope_variance(t, lo, step)?.ln()) / (hi - lo);
+    let gradient =
+        (slope_variance(t, hi, step)?.ln() - slope_variance(t, lo, step)?.ln()) / (hi - lo);
     let var_log = 2.0 * (1.0 + phi * phi) / (points * (1.0 - phi * phi))
         + gradient * gradient * (1.0 - phi * phi) / points;
     let dof = 2.0 / var_log;
