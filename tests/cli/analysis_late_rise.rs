@@ -12,9 +12,14 @@ use serde_json::Value;
 /// 33 samples, 15 minutes apart, of one process's Private Bytes: 900 MB with AR(1) noise of
 /// about 5 MB, then from sample 26 on `end(k)` added at the k-th sample after the break.
 fn log(end: impl Fn(usize) -> f64) -> String {
+    log_of(4242, end)
+}
+
+/// As [`log`], with the noise drawn from `seed`.
+fn log_of(seed: u64, end: impl Fn(usize) -> f64) -> String {
     let mut text =
         String::from("\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\SRV\\Process(app)\\Private Bytes\"\n");
-    let mut state: u64 = 4242;
+    let mut state: u64 = seed;
     let mut draw = move || {
         state = (state * 1_103_515_245 + 12_345) % (1 << 31);
         state as f64 / (1u64 << 31) as f64 - 0.5
@@ -56,6 +61,17 @@ fn a_steep_rise_after_a_long_flat_part_is_a_leak_the_whole_test_cannot_see() {
     assert!(codes(&f).contains(&"late-rise"), "{f:#}");
     let reasons = f["reasons"].to_string();
     assert!(reasons.contains("late rise: onset at 6."), "{reasons}");
+}
+
+#[test]
+fn a_late_rise_replaces_a_diluted_linear_reading() {
+    // Another draw of the noise: here the whole test passes, but its line through the flat
+    // part and the rise reads 2% of growth, too little to flag under a possible daily cycle.
+    // The rise against the flat part's noise is clear.
+    let f = finding(&log_of(1, |k| 50e6 * k as f64));
+    assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
+    assert_eq!(f["shape"], "late-onset", "{f:#}");
+    assert!(codes(&f).contains(&"late-rise"), "{f:#}");
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //! how long it lingers, and the rise is judged against that noise
 //! ([`onset::rise_z`](super::super::stats::onset::rise_z)), its break paid for as the largest
 //! of the tests of every part the break search could have picked (as a late onset's is). A
-//! rise that passes goes through the same gates as any late onset.
+//! rise that passes goes through the same gates as any late onset. Where the whole test
+//! passed but read linear growth, its slope diluted by the flat part, the late rise replaces
+//! that reading when its p is smaller and it passes those gates ([`instead`]).
 
 use super::super::stats::fit::{bic, break_candidates, line_fit, mean_shift};
 use super::super::stats::onset::{flat_noise, rise_z, MIN_FLAT_POINTS};
@@ -112,6 +114,21 @@ pub(super) fn judge(
         shape: Shape::LateOnset,
         soft,
     })
+}
+
+/// A lifetime the whole test read as linear growth that is really a flat part and a late
+/// rise: the rise judged against the flat part's noise, when that beats the whole test and
+/// the rise passes the gates as a late onset. `fresh` is the trial as the whole test left it.
+pub(super) fn instead(
+    g: &Tested,
+    mut fresh: LifetimeTrial,
+    kind: Counter,
+    context: (bool, Option<&Calendar>),
+) -> Option<(LifetimeTrial, Outcome)> {
+    match judge(g, &mut fresh, kind, context)? {
+        candidate @ Outcome::Candidate { .. } => Some((fresh, candidate)),
+        _ => None,
+    }
 }
 
 /// The rise is one step: a mean shift fits it better than a line, by BIC (one parameter more).

@@ -535,6 +535,7 @@ fn gate(
 ) -> Outcome {
     let (sen, span) = (g.sen, g.span);
     let level = trial.level.abs();
+    let fresh = trial.clone();
     if !(mk.p_increasing <= 0.05 && sen.slope > 0.0) {
         if let Some(rescued) = late_rise::judge(g, trial, kind, (cyclic, calendar)) {
             return rescued;
@@ -596,6 +597,12 @@ fn gate(
         }
     }
     cycle::weaken(g, trial, &mut soft);
+    if shape == Shape::Linear {
+        if let Some((late, outcome)) = late_rise::instead(g, fresh, kind, (cyclic, calendar)) {
+            *trial = late;
+            return outcome;
+        }
+    }
     Outcome::Candidate { shape, soft }
 }
 
