@@ -14,6 +14,7 @@ mod analysis_day_over_day;
 mod analysis_day_wave;
 mod analysis_false_alarms;
 mod analysis_identity;
+mod analysis_late_rise;
 mod analysis_realdata;
 mod analysis_shapes;
 mod analysis_short_logs;

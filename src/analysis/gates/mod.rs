@@ -7,12 +7,20 @@ mod bend;
 mod burst;
 mod cycle;
 mod day_wave;
+mod late_rise;
 mod level_shift;
 mod stairs;
 mod tail;
 mod weekend;
 
-pub(crate) use day_wave::note_code;
+/// The reason code of a lifetime's note.
+pub(crate) fn note_code(note: &str) -> &'static str {
+    if note.starts_with(late_rise::NOTE) {
+        "late-rise"
+    } else {
+        day_wave::note_code(note)
+    }
+}
 
 use std::cell::OnceCell;
 
@@ -585,7 +593,11 @@ fn gate(
 ) -> Outcome {
     let (sen, span) = (g.sen, g.span);
     let level = trial.level.abs();
+    let fresh = trial.clone();
     if !(mk.p_increasing <= 0.05 && sen.slope > 0.0) {
+        if let Some(rescued) = late_rise::judge(g, trial, kind, (cyclic, calendar)) {
+            return rescued;
+        }
         let shape = if cyclic {
             Shape::Cyclic
         } else if sen.slope < 0.0 && mk.p_increasing > 0.95 {
@@ -643,6 +655,12 @@ fn gate(
         }
     }
     cycle::weaken(g, trial, &mut soft);
+    if shape == Shape::Linear {
+        if let Some((late, outcome)) = late_rise::instead(g, fresh, kind, (cyclic, calendar)) {
+            *trial = late;
+            return outcome;
+        }
+    }
     Outcome::Candidate { shape, soft }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod combine;
 pub mod fit;
+pub mod onset;
 pub mod regress;
 pub mod robust;
 pub mod scan;
