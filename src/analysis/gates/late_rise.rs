@@ -74,8 +74,10 @@ pub(super) fn judge(
         .filter(|&n| n >= MIN_RISE_POINTS)
         .collect();
     lengths.push(m);
-    let p = nested_final_parts_p(z, &lengths, 1.0);
-    if p >= RESCUE_P.min(trial.p) {
+    // Only a p under this matters: the scan stops summing once it cannot get there.
+    let needed = RESCUE_P.min(trial.p);
+    let p = nested_final_parts_p(z, &lengths, needed);
+    if p >= needed {
         return None;
     }
     let post = sen_slope(ta, xa, own.var_s_corrected, 0.95).filter(|s| s.slope > 0.0)?;

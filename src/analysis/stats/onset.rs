@@ -74,8 +74,10 @@ pub fn flat_noise(t: &[f64], x: &[f64]) -> Option<FlatNoise> {
 }
 
 /// Variance of the least-squares slope over times `t` under unit AR(1) noise of lag-1
-/// autocorrelation `phi` per `step` hours: sum_ij c_i c_j phi^(|t_i - t_j| / step).
-fn slope_variance(t: &[f64], phi: f64, step: f64) -> Option<f64> {
+/// autocorrelation `phi` per `step` hours: sum_ij c_i c_j phi^(|t_i - t_j| / step), for each
+/// of the `phis` at once (one pass over the pairs; a power as the exponential of the gap
+/// times the log of phi, one logarithm a phi instead of one a pair).
+fn slope_variances<const K: usize>(t: &[f64], phis: [f64; K], step: f64) -> Option<[f64; K]> {
     let n = t.len() as f64;
     let mt = t.iter().sum::<f64>() / n;
     let sxx: f64 = t.iter().map(|ti| (ti - mt) * (ti - mt)).sum();
@@ -83,14 +85,23 @@ fn slope_variance(t: &[f64], phi: f64, step: f64) -> Option<f64> {
         return None;
     }
     let c: Vec<f64> = t.iter().map(|ti| (ti - mt) / sxx).collect();
-    let mut var = 0.0;
+    let rate = phis.map(|phi| phi.ln() / step);
+    let own: f64 = c.iter().map(|ci| ci * ci).sum();
+    let mut var = [own; K];
     for i in 0..c.len() {
-        var += c[i] * c[i];
         for j in i + 1..c.len() {
-            var += 2.0 * c[i] * c[j] * phi.powf((t[j] - t[i]) / step);
+            let (gap, cc) = (t[j] - t[i], 2.0 * c[i] * c[j]);
+            for k in 0..K {
+                // phi = 0: no lingering (ln 0 = -inf, and exp(-inf) = 0); no gap: phi^0 = 1.
+                var[k] += if gap > 0.0 {
+                    cc * (gap * rate[k]).exp()
+                } else {
+                    cc
+                };
+            }
         }
     }
-    Some(var.max(0.0))
+    Some(var.map(|v| v.max(0.0)))
 }
 
 /// One-sided evidence that `(t, x)` rises beyond what `noise` does: its least-squares slope
@@ -108,15 +119,14 @@ pub fn rise_z(t: &[f64], x: &[f64], noise: &FlatNoise) -> Option<f64> {
     }
     let fit = line_fit(t, x)?;
     let (phi, step, points) = (noise.phi, noise.step, noise.points);
-    let var = slope_variance(t, phi, step)?;
+    let h = 1e-3;
+    let (lo, hi) = ((phi - h).max(0.0), (phi + h).min(0.999));
+    let [var, var_lo, var_hi] = slope_variances(t, [phi, lo, hi], step)?;
     let se = noise.sd * var.sqrt();
     if se <= 0.0 {
         return None;
     }
-    let h = 1e-3;
-    let (lo, hi) = ((phi - h).max(0.0), (phi + h).min(0.999));
-    let gradient =
-        (slope_variance(t, hi, step)?.ln() - slope_variance(t, lo, step)?.ln()) / (hi - lo);
+    let gradient = (var_hi.ln() - var_lo.ln()) / (hi - lo);
     let var_log = 2.0 * (1.0 + phi * phi) / (points * (1.0 - phi * phi))
         + gradient * gradient * (1.0 - phi * phi) / points;
     let dof = 2.0 / var_log;
