@@ -193,3 +193,48 @@ fn a_climb_picked_among_every_break_is_no_late_onset_in_flat_noise() {
         );
     }
 }
+
+/// A level that wanders over a day: random plateaus, up, then down by as much, then up again.
+/// The steps make a staircase, but its five levels show no trend of their own (exact
+/// Mann-Kendall over them), so it is a level that moves, not a leak's staircase. The same
+/// steps with a small dip in place of the fall still climb, and are flagged.
+#[test]
+fn a_staircase_that_falls_as_far_as_it_rises_is_a_wandering_level() {
+    let plateaus = |levels: [f64; 5]| move |h: f64| levels[((h / 24.0 * 5.0) as usize).min(4)];
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(24.0, 900.0);
+        let t = b.hours();
+        let noise = ar1(&mut rng, t.len(), 0.3, 4.0);
+        let level = plateaus([2000.0, 2400.0, 1950.0, 2300.0, 2450.0]);
+        let v = with_noise(&t, &noise, |h| level(h).round());
+        let f = only(
+            &b.process("svchost", "Handle Count", v).build(),
+            "Handle Count",
+        );
+        check(&f, Verdict::Ok, &format!("wandering level, seed {seed}"));
+        assert!(
+            f.reason_codes.iter().any(|c| c == "level-shift")
+                && f.reasons.iter().any(|r| r.contains("a level that wanders")),
+            "seed {seed}: {:?}",
+            f.reasons
+        );
+
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(24.0, 900.0);
+        let noise = ar1(&mut rng, t.len(), 0.3, 4.0);
+        let level = plateaus([2000.0, 2400.0, 2350.0, 2700.0, 2850.0]);
+        let v = with_noise(&t, &noise, |h| level(h).round());
+        let f = only(
+            &b.process("svchost", "Handle Count", v).build(),
+            "Handle Count",
+        );
+        let rule = f.calibration.map_or(f.verdict, |c| c.rule_verdict);
+        assert!(
+            rule.is_flagged(),
+            "seed {seed}: a climbing staircase: {:?} {:?}",
+            f.verdict,
+            f.reasons
+        );
+    }
+}

@@ -612,6 +612,9 @@ fn gate(
     let mut shape = Shape::Linear;
     let steps = stairs::steps(g, level, growth);
     if steps.stairs {
+        if let Some(rejected) = steps.rejected() {
+            return rejected;
+        }
         shape = Shape::Stepwise;
         trial.up_steps = Some(steps.ups.len());
         trial.notes.push(format!(
