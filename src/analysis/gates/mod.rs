@@ -611,10 +611,10 @@ fn gate(
     let mut soft = Vec::new();
     let mut shape = Shape::Linear;
     let steps = stairs::steps(g, level, growth);
+    if let Some(rejected) = steps.rejected().filter(|_| steps.stairs || !cyclic) {
+        return rejected;
+    }
     if steps.stairs {
-        if let Some(rejected) = steps.rejected() {
-            return rejected;
-        }
         shape = Shape::Stepwise;
         trial.up_steps = Some(steps.ups.len());
         trial.notes.push(format!(

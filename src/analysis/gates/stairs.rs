@@ -1,9 +1,10 @@
 //! Gate: stairs. Growth carried by a few large up-steps is a staircase (`stepwise`), not a
 //! ramp: the steps spread over half the lifetime, or keep coming into its last third. A
 //! staircase is still a leak candidate; four steps or fewer weaken it (a level shift with a blip
-//! passes for two or three). A staircase that also steps down, by as much as it steps up, is a
-//! level that wanders: its plateau levels, few and each one observation, must show a trend of
-//! their own ([`wandering`]).
+//! passes for two or three). Steps that also go down, by as much as they go up (a staircase
+//! with a fall, or flat levels joined by several falls and rises), are a level that wanders
+//! unless the plateau levels, few and each one observation, show a trend of their own
+//! ([`wandering`]).
 
 use super::super::stats::normal_sf;
 use super::super::stats::robust::{mad_sigma, median};
@@ -23,6 +24,9 @@ const LATE_STAIRS_STEP_SHARE: f64 = 0.3;
 const COMPARABLE_FALL: f64 = 0.5;
 /// One-sided exact Mann-Kendall p over the plateau levels above which they show no trend.
 const PLATEAU_TREND_P: f64 = 0.05;
+/// Levels joined by several falls are levels only when they drift, inside themselves, by less
+/// than this share of the rises between them (a ramp cut by daily dips is no set of levels).
+const LEVEL_DRIFT_SHARE: f64 = 0.25;
 
 /// The up-steps of a lifetime's block series.
 pub(super) struct Steps {
@@ -84,8 +88,12 @@ pub(super) fn steps(g: &Tested, level: f64, growth: f64) -> Steps {
             || (downs == 0
                 && step_total >= LATE_STAIRS_STEP_SHARE * growth
                 && late_stairs() == Some(true)));
+    // Levels that move both ways: a staircase with a fall, or flat levels with several falls
+    // among their rises (not stairs, yet no ramp either).
     let wanders = if stairs && downs > 0 {
-        wandering(x, &diffs, typical, threshold)
+        wandering(x, &diffs, typical, threshold, false)
+    } else if downs > 1 && ups.len() >= 2 {
+        wandering(x, &diffs, typical, threshold, true)
     } else {
         None
     };
@@ -104,8 +112,15 @@ pub(super) fn steps(g: &Tested, level: f64, growth: f64) -> Steps {
 /// exact Mann-Kendall test over them finds no trend (one-sided p above [`PLATEAU_TREND_P`]),
 /// the growth is the levels wandering. Steps are runs of large block differences
 /// (`threshold` from the `typical` difference) no more than two blocks apart, counted by
-/// their net change.
-fn wandering(x: &[f64], diffs: &[f64], typical: f64, threshold: f64) -> Option<String> {
+/// their net change. With `flat_levels` (steps that are not a staircase), the parts between
+/// steps must be levels: drifting by under [`LEVEL_DRIFT_SHARE`] of the rises.
+fn wandering(
+    x: &[f64],
+    diffs: &[f64],
+    typical: f64,
+    threshold: f64,
+    flat_levels: bool,
+) -> Option<String> {
     // (first difference, last difference, net change)
     let mut runs: Vec<(usize, usize, f64)> = Vec::new();
     for (i, &d) in diffs.iter().enumerate() {
@@ -139,6 +154,7 @@ fn wandering(x: &[f64], diffs: &[f64], typical: f64, threshold: f64) -> Option<S
     }
     // Plateaus between the steps; a part under two blocks long is a spike, not a level.
     let mut levels = Vec::new();
+    let mut drift = 0.0;
     let mut start = 0;
     for r in runs
         .iter()
@@ -149,7 +165,13 @@ fn wandering(x: &[f64], diffs: &[f64], typical: f64, threshold: f64) -> Option<S
         if part.len() >= 2 {
             levels.extend(median(part));
         }
+        if part.len() >= 4 {
+            drift += median(&part[part.len() / 2..])? - median(&part[..part.len() / 2])?;
+        }
         start = r.1 + 1;
+    }
+    if flat_levels && drift > LEVEL_DRIFT_SHARE * rises.iter().sum::<f64>() {
+        return None;
     }
     let p = mann_kendall_exact_p(&levels)?;
     (p > PLATEAU_TREND_P).then(|| {
