@@ -193,3 +193,93 @@ fn a_climb_picked_among_every_break_is_no_late_onset_in_flat_noise() {
         );
     }
 }
+
+/// A level that wanders over a day: random plateaus, up, then down by as much, then up again.
+/// The steps make a staircase, but its five levels show no trend of their own (exact
+/// Mann-Kendall over them), so it is a level that moves, not a leak's staircase. The same
+/// steps with a small dip in place of the fall still climb, and are flagged.
+#[test]
+fn a_staircase_that_falls_as_far_as_it_rises_is_a_wandering_level() {
+    let plateaus = |levels: [f64; 5]| move |h: f64| levels[((h / 24.0 * 5.0) as usize).min(4)];
+    for seed in seeds() {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(24.0, 900.0);
+        let t = b.hours();
+        let noise = ar1(&mut rng, t.len(), 0.3, 4.0);
+        let level = plateaus([2000.0, 2400.0, 1950.0, 2300.0, 2450.0]);
+        let v = with_noise(&t, &noise, |h| level(h).round());
+        let f = only(
+            &b.process("svchost", "Handle Count", v).build(),
+            "Handle Count",
+        );
+        check(&f, Verdict::Ok, &format!("wandering level, seed {seed}"));
+        assert!(
+            f.reason_codes.iter().any(|c| c == "level-shift")
+                && f.reasons.iter().any(|r| r.contains("a level that wanders")),
+            "seed {seed}: {:?}",
+            f.reasons
+        );
+
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let b = LogBuilder::new(24.0, 900.0);
+        let noise = ar1(&mut rng, t.len(), 0.3, 4.0);
+        let level = plateaus([2000.0, 2400.0, 2350.0, 2700.0, 2850.0]);
+        let v = with_noise(&t, &noise, |h| level(h).round());
+        let f = only(
+            &b.process("svchost", "Handle Count", v).build(),
+            "Handle Count",
+        );
+        let rule = f.calibration.map_or(f.verdict, |c| c.rule_verdict);
+        assert!(
+            rule.is_flagged(),
+            "seed {seed}: a climbing staircase: {:?} {:?}",
+            f.verdict,
+            f.reasons
+        );
+    }
+}
+
+/// Flat levels that move up and down every five hours for three days, ending above where they
+/// began: several falls as large as the rises make them no staircase and no ramp, and fifteen
+/// levels without a trend of their own are a level that wanders. The same levels on a leak's
+/// climb trend as levels, and are flagged.
+#[test]
+fn levels_that_fall_as_often_as_they_rise_are_no_leak() {
+    const LEVELS: [f64; 15] = [
+        2000.0, 2400.0, 2050.0, 2350.0, 2150.0, 2450.0, 2000.0, 2300.0, 2200.0, 2450.0, 2100.0,
+        2400.0, 2250.0, 2450.0, 2300.0,
+    ];
+    for seed in seeds() {
+        for leak in [0.0, 100.0] {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let b = LogBuilder::new(72.0, 900.0);
+            let t = b.hours();
+            let noise = ar1(&mut rng, t.len(), 0.3, 4.0);
+            let level = |h: f64| {
+                let i = ((h / 5.0) as usize).min(14);
+                LEVELS[i] + leak * i as f64
+            };
+            let v = with_noise(&t, &noise, |h| level(h).round());
+            let f = only(
+                &b.process("sqlservr", "Handle Count", v).build(),
+                "Handle Count",
+            );
+            let rule = f.calibration.map_or(f.verdict, |c| c.rule_verdict);
+            if leak == 0.0 {
+                check(&f, Verdict::Ok, &format!("wandering levels, seed {seed}"));
+                assert!(
+                    f.reasons.iter().any(|r| r.contains("a level that wanders")),
+                    "seed {seed}: {:?}",
+                    f.reasons
+                );
+            } else {
+                assert!(
+                    rule.is_flagged(),
+                    "seed {seed}: levels on a leak: {:?} {:?}",
+                    f.verdict,
+                    f.reasons
+                );
+            }
+        }
+    }
+}

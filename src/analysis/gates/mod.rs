@@ -623,6 +623,9 @@ fn gate(
     let mut soft = Vec::new();
     let mut shape = Shape::Linear;
     let steps = stairs::steps(g, level, growth);
+    if let Some(rejected) = steps.rejected().filter(|_| steps.stairs || !cyclic) {
+        return rejected;
+    }
     if steps.stairs {
         shape = Shape::Stepwise;
         trial.up_steps = Some(steps.ups.len());

@@ -1,10 +1,15 @@
 //! Gate: stairs. Growth carried by a few large up-steps is a staircase (`stepwise`), not a
 //! ramp: the steps spread over half the lifetime, or keep coming into its last third. A
 //! staircase is still a leak candidate; four steps or fewer weaken it (a level shift with a blip
-//! passes for two or three).
+//! passes for two or three). Steps that also go down, by as much as they go up (a staircase
+//! with a fall, or flat levels joined by several falls and rises), are a level that wanders
+//! unless the plateau levels, few and each one observation, show a trend of their own
+//! ([`wandering`]).
 
+use super::super::stats::normal_sf;
 use super::super::stats::robust::{mad_sigma, median};
-use super::Tested;
+use super::{Outcome, Tested};
+use crate::vocab::Shape;
 
 /// Each step of a staircase that is still stepping up in its last third is at least this share
 /// of the lifetime's growth (a noise blip next to one level shift is not a second step).
@@ -15,6 +20,14 @@ const LATE_STAIR_MIN_STEP_RATIO: f64 = 0.2;
 /// small to stand out from the noise, and its last steps are what a slope misses.
 const LATE_STAIRS_STEP_SHARE: f64 = 0.3;
 
+/// A fall at least this share of the staircase's median rise is comparable to its rises.
+const COMPARABLE_FALL: f64 = 0.5;
+/// One-sided exact Mann-Kendall p over the plateau levels above which they show no trend.
+const PLATEAU_TREND_P: f64 = 0.05;
+/// Levels joined by several falls are levels only when they drift, inside themselves, by less
+/// than this share of the rises between them (a ramp cut by daily dips is no set of levels).
+const LEVEL_DRIFT_SHARE: f64 = 0.25;
+
 /// The up-steps of a lifetime's block series.
 pub(super) struct Steps {
     /// Indices of the block differences that are up-steps.
@@ -23,6 +36,18 @@ pub(super) struct Steps {
     pub spread: f64,
     /// The steps make a staircase.
     pub stairs: bool,
+    /// Why the staircase is a level that wanders, not growth (`None`: it is not one).
+    pub wanders: Option<String>,
+}
+
+impl Steps {
+    /// The rejection of a staircase whose levels wander.
+    pub(super) fn rejected(&self) -> Option<Outcome> {
+        self.wanders.as_ref().map(|reason| Outcome::Rejected {
+            shape: Shape::LevelShift,
+            reason: reason.clone(),
+        })
+    }
 }
 
 /// Steps among block differences, measured against the typical difference. `level` is the
@@ -63,11 +88,143 @@ pub(super) fn steps(g: &Tested, level: f64, growth: f64) -> Steps {
             || (downs == 0
                 && step_total >= LATE_STAIRS_STEP_SHARE * growth
                 && late_stairs() == Some(true)));
+    // Levels that move both ways: a staircase with a fall, or flat levels with several falls
+    // among their rises (not stairs, yet no ramp either).
+    let wanders = if stairs && downs > 0 {
+        wandering(x, &diffs, typical, threshold, false)
+    } else if downs > 1 && ups.len() >= 2 {
+        wandering(x, &diffs, typical, threshold, true)
+    } else {
+        None
+    };
     Steps {
         ups,
         spread,
         stairs,
+        wanders,
     }
+}
+
+/// A staircase with a fall comparable to its rises (at least [`COMPARABLE_FALL`] of the median
+/// rise) is a level that moves both ways. A leak's staircase only climbs; levels drawn at
+/// random also climb after a low one. Its evidence is then its plateau levels, one
+/// observation each (the samples of a plateau say nothing about the next level): when an
+/// exact Mann-Kendall test over them finds no trend (one-sided p above [`PLATEAU_TREND_P`]),
+/// the growth is the levels wandering. Steps are runs of large block differences
+/// (`threshold` from the `typical` difference) no more than two blocks apart, counted by
+/// their net change. With `flat_levels` (steps that are not a staircase), the parts between
+/// steps must be levels: drifting by under [`LEVEL_DRIFT_SHARE`] of the rises.
+fn wandering(
+    x: &[f64],
+    diffs: &[f64],
+    typical: f64,
+    threshold: f64,
+    flat_levels: bool,
+) -> Option<String> {
+    // (first difference, last difference, net change)
+    let mut runs: Vec<(usize, usize, f64)> = Vec::new();
+    for (i, &d) in diffs.iter().enumerate() {
+        if (d - typical).abs() <= threshold {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(r) if i <= r.1 + 2 => {
+                r.1 = i;
+                r.2 += d;
+            }
+            _ => runs.push((i, i, d)),
+        }
+    }
+    // A run whose net change is within the threshold is a spike, not a step (it still
+    // bounds the plateaus beside it).
+    let mut rises: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.2 > threshold)
+        .map(|r| r.2)
+        .collect();
+    let fall = runs
+        .iter()
+        .filter(|r| r.2 < -threshold)
+        .map(|r| -r.2)
+        .fold(0.0, f64::max);
+    rises.sort_by(f64::total_cmp);
+    let rise = median(&rises)?;
+    if fall < COMPARABLE_FALL * rise {
+        return None;
+    }
+    // Plateaus between the steps; a part under two blocks long is a spike, not a level.
+    let mut levels = Vec::new();
+    let mut drift = 0.0;
+    let mut start = 0;
+    for r in runs
+        .iter()
+        .map(|r| (r.0, r.1))
+        .chain([(x.len() - 1, x.len())])
+    {
+        let part = &x[start..(r.0 + 1).min(x.len())];
+        if part.len() >= 2 {
+            levels.extend(median(part));
+        }
+        if part.len() >= 4 {
+            drift += median(&part[part.len() / 2..])? - median(&part[..part.len() / 2])?;
+        }
+        start = r.1 + 1;
+    }
+    if flat_levels && drift > LEVEL_DRIFT_SHARE * rises.iter().sum::<f64>() {
+        return None;
+    }
+    let p = mann_kendall_exact_p(&levels)?;
+    (p > PLATEAU_TREND_P).then(|| {
+        format!(
+            "a level that wanders: it falls by {:.0}% of its typical rise, and its {} plateau levels show no trend of their own (exact Mann-Kendall p={:.2})",
+            100.0 * fall / rise,
+            levels.len(),
+            p
+        )
+    })
+}
+
+/// One-sided (increasing) Mann-Kendall p over a few values, exact: the share of their
+/// orderings whose S is at least the observed one (ties count as they fall). Beyond eight
+/// values the normal approximation with a continuity correction. `None` under three values.
+fn mann_kendall_exact_p(v: &[f64]) -> Option<f64> {
+    let n = v.len();
+    if n < 3 {
+        return None;
+    }
+    let s_of = |v: &[f64]| -> i64 {
+        let mut s = 0;
+        for i in 0..v.len() {
+            for j in i + 1..v.len() {
+                s += (v[j] - v[i]).partial_cmp(&0.0).map_or(0, |o| o as i64);
+            }
+        }
+        s
+    };
+    let s = s_of(v);
+    if n > 8 {
+        let var = (n * (n - 1) * (2 * n + 5)) as f64 / 18.0;
+        let z = (s as f64 - 1.0) / var.sqrt();
+        return Some(normal_sf(z));
+    }
+    // Every ordering (Heap's algorithm).
+    let mut a = v.to_vec();
+    let mut c = vec![0usize; n];
+    let (mut at_least, mut total) = (u64::from(s_of(&a) >= s), 1u64);
+    let mut i = 0;
+    while i < n {
+        if c[i] < i {
+            a.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
+            at_least += u64::from(s_of(&a) >= s);
+            total += 1;
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+    Some(at_least as f64 / total as f64)
 }
 
 /// The up-steps among block differences `diffs` at indices `ups` (in order), as (index of the
@@ -130,5 +287,51 @@ mod tests {
         let ramp: Vec<f64> = t.iter().map(|h| 100.0 + 3.0 * h).collect();
         let g = Tested::new(&t, &ramp, sen, 47.0);
         assert!(!steps(&g, 175.0, 150.0).stairs);
+    }
+
+    #[test]
+    fn exact_mann_kendall_counts_every_ordering() {
+        let p = |v: &[f64]| mann_kendall_exact_p(v).unwrap();
+        assert!((p(&[1.0, 2.0, 3.0]) - 1.0 / 6.0).abs() < 1e-12);
+        assert!((p(&[1.0, 2.0, 3.0, 4.0]) - 1.0 / 24.0).abs() < 1e-12);
+        // One inversion among five: 5 of 120 orderings have S >= 8.
+        assert!((p(&[1.0, 3.0, 2.0, 4.0, 5.0]) - 5.0 / 120.0).abs() < 1e-12);
+        assert!((p(&[3.0, 2.0, 1.0]) - 1.0).abs() < 1e-12);
+        assert_eq!(mann_kendall_exact_p(&[1.0, 2.0]), None);
+    }
+
+    #[test]
+    fn a_staircase_that_falls_as_far_as_it_rises_wanders_and_one_that_climbs_does_not() {
+        let t: Vec<f64> = (0..96).map(|i| f64::from(i) * 0.25).collect();
+        let sen = SenSlope {
+            slope: 2.0,
+            intercept: 100.0,
+            lower: 1.0,
+            upper: 3.0,
+        };
+        let levels = |plateaus: &[f64]| -> Vec<f64> {
+            (0..96usize)
+                .map(|i| plateaus[i * plateaus.len() / 96] + [0.0, 0.4, -0.3, 0.1][i % 4])
+                .collect()
+        };
+        // Up 40, down 45, up 35, up 15: five levels, S = 4 of at most 10 (p = 29/120).
+        let wander = levels(&[100.0, 140.0, 95.0, 130.0, 145.0]);
+        let g = Tested::new(&t, &wander, sen, 23.75);
+        let s = steps(&g, 140.0, 60.0);
+        assert!(s.stairs, "the staircase gate reads it as stairs");
+        let why = s.wanders.clone().expect("a level that wanders");
+        assert!(why.contains("5 plateau levels"), "{why}");
+        assert!(matches!(
+            s.rejected(),
+            Some(Outcome::Rejected {
+                shape: Shape::LevelShift,
+                ..
+            })
+        ));
+        // The same rises with a small dip: a climbing staircase.
+        let climb = levels(&[100.0, 140.0, 135.0, 180.0, 220.0]);
+        let g = Tested::new(&t, &climb, sen, 23.75);
+        let s = steps(&g, 160.0, 110.0);
+        assert!(s.stairs && s.wanders.is_none());
     }
 }
