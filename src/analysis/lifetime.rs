@@ -49,6 +49,13 @@ impl Lifetime {
         &self.runs
     }
 
+    /// A lifetime of one run of samples.
+    fn run(samples: Range<usize>) -> Lifetime {
+        Lifetime {
+            runs: Vec::from([samples]),
+        }
+    }
+
     /// The lifetime as one range when it has no gap: its samples can be borrowed, not copied.
     pub fn contiguous(&self) -> Option<Range<usize>> {
         match self.runs.as_slice() {
@@ -195,15 +202,11 @@ fn split_at_gaps_and_drops(valid: &[usize], drops: &[usize], out: &mut Lifetimes
 fn split_at_drops(n: usize, drops: &[usize], out: &mut Lifetimes) {
     let mut start = 0;
     for &d in drops {
-        out.lifetimes.push(Lifetime {
-            runs: vec![start..d],
-        });
+        out.lifetimes.push(Lifetime::run(start..d));
         out.cuts.push((d, CutReason::SharpDrop));
         start = d;
     }
-    out.lifetimes.push(Lifetime {
-        runs: vec![start..n],
-    });
+    out.lifetimes.push(Lifetime::run(start..n));
 }
 
 /// Split the series `values` (sampled at `hours`) into lifetimes.

@@ -190,19 +190,14 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
     use perfleak::analysis::Verdict;
 
     const MB: f64 = 1024.0 * 1024.0;
+    // One sample a minute: 200 MB/h for 5 h (300 samples), then back down, four times.
     let b = LogBuilder::new(20.0, 60.0);
-    let t = b.hours();
+    let n = b.hours().len();
     let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
-    let bytes = t
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| 500.0 * MB + 200.0 * MB * ((i % 300) as f64 / 60.0) + wiggle(i) * 0.5 * MB)
+    let bytes = (0..n)
+        .map(|i| 500.0 * MB + 200.0 * MB * ((i % 300) as f64 / 60.0) + wiggle(i) * 0.5 * MB)
         .collect();
-    let handles = t
-        .iter()
-        .enumerate()
-        .map(|(i, _)| (400.0 + wiggle(i)).round())
-        .collect();
+    let handles = (0..n).map(|i| (400.0 + wiggle(i)).round()).collect();
     let log = b
         .process("svc", "Private Bytes", bytes)
         .process("svc", "Handle Count", handles)
