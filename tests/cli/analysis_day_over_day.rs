@@ -12,31 +12,7 @@ use serde_json::Value;
 /// A 72 h PDH-CSV log from Tuesday 13 January 2026 at `start` o'clock UTC, every 15 minutes:
 /// one process whose Handle Count `h` hours in is `value(h)` plus a little deterministic noise.
 fn three_days(start: usize, value: impl Fn(f64) -> f64) -> String {
-    let mut text =
-        String::from("\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\SRV\\Process(app)\\Handle Count\"\n");
-    for i in 0..=(72 * 4usize) {
-        let h = (15 * i) as f64 / 60.0;
-        let m = 15 * i + 60 * start;
-        let noise = ((i * 15 * 7919) % 1000) as f64 / 500.0 - 1.0;
-        text += &format!(
-            "\"01/{:02}/2026 {:02}:{:02}:00.000\",\"{:.3}\"\n",
-            13 + m / (24 * 60),
-            m / 60 % 24,
-            m % 60,
-            value(h) + 8.0 * noise
-        );
-    }
-    text
-}
-
-/// A business day: 0 outside 08:00-18:00, a raised cosine up to 1 inside (at 13:00).
-fn business(clock: f64) -> f64 {
-    let c = clock.rem_euclid(24.0);
-    if (8.0..18.0).contains(&c) {
-        0.5 * (1.0 - (2.0 * std::f64::consts::PI * (c - 8.0) / 10.0).cos())
-    } else {
-        0.0
-    }
+    cli_common::quarter_hour_log(13, start, 72, value)
 }
 
 fn handle_finding(name: &str, text: &str) -> Value {
@@ -57,7 +33,7 @@ fn a_leak_under_a_business_day_is_found_day_over_day() {
     // "growth stopped".
     let f = handle_finding(
         "leak.csv",
-        &three_days(9, |h| 2000.0 + h + 400.0 * business(h + 9.0)),
+        &three_days(9, |h| 2000.0 + h + 400.0 * cli_common::business(h + 9.0)),
     );
     assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
     let reasons = reasons(&f);
@@ -72,7 +48,7 @@ fn a_leak_under_a_business_day_is_found_day_over_day() {
 #[test]
 fn a_level_shift_or_a_business_day_alone_stays_ok() {
     for start in [0, 6, 9, 12, 15, 18] {
-        let cycle = move |h: f64| 2000.0 + 400.0 * business(h + start as f64);
+        let cycle = move |h: f64| 2000.0 + 400.0 * cli_common::business(h + start as f64);
         let f = handle_finding("cycle.csv", &three_days(start, cycle));
         assert_eq!(f["verdict"], "ok", "cycle from {start}:00: {f:#}");
         // A shift of 100 handles 50 h in: the last day rises against the day before, the day

@@ -15,21 +15,7 @@ fn day_log(value: impl Fn(f64) -> f64) -> String {
 
 /// As [`day_log`], starting `offset` hours later (96: Friday 16 January 2026 00:00).
 fn day_log_from(offset: usize, value: impl Fn(f64) -> f64) -> String {
-    let mut text =
-        String::from("\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\SRV\\Process(app)\\Handle Count\"\n");
-    for i in 0..97usize {
-        let h = (15 * i) as f64 / 60.0;
-        let m = 15 * i + 60 * offset;
-        let noise = ((i * 15 * 7919) % 1000) as f64 / 500.0 - 1.0;
-        text += &format!(
-            "\"01/{:02}/2026 {:02}:{:02}:00.000\",\"{:.3}\"\n",
-            12 + m / (24 * 60),
-            m / 60 % 24,
-            m % 60,
-            value(h) + 8.0 * noise
-        );
-    }
-    text
+    cli_common::quarter_hour_log(12, offset, 24, value)
 }
 
 fn handle_finding(name: &str, text: &str) -> Value {
@@ -130,22 +116,14 @@ fn a_cycle_taken_out_is_not_also_called_not_ruled_out() {
     );
 }
 
-/// A business day: 0 outside 08:00-18:00, a raised cosine up to 1 inside (at 13:00).
-fn business(clock: f64) -> f64 {
-    let c = clock.rem_euclid(24.0);
-    if (8.0..18.0).contains(&c) {
-        0.5 * (1.0 - (2.0 * std::f64::consts::PI * (c - 8.0) / 10.0).cos())
-    } else {
-        0.0
-    }
-}
-
 #[test]
 fn a_leak_a_business_day_leaves_on_weak_evidence_is_found_under_the_waves() {
     // Tuesday noon to Wednesday noon, 12 handles/h under a business-hours swing of 400: the
     // plain test finds growth whose interval includes 0 (the swing is noise to it); with the
     // day's waves taken out the line is plain.
-    let text = day_log_from(36, |h| 2000.0 + 12.0 * h + 400.0 * business(h + 12.0));
+    let text = day_log_from(36, |h| {
+        2000.0 + 12.0 * h + 400.0 * cli_common::business(h + 12.0)
+    });
     let f = handle_finding("business.csv", &text);
     assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
     let reasons = strings(&f, "reasons");

@@ -45,6 +45,43 @@ pub fn finding_of_text(
         .clone()
 }
 
+/// A PDH-CSV log of one process `app` whose Handle Count `h` hours in is `value(h)` plus a little
+/// deterministic noise (within 8), every 15 minutes for `hours` hours, from `start` o'clock UTC
+/// on January `day` 2026 (12: a Monday).
+pub fn quarter_hour_log(
+    day: usize,
+    start: usize,
+    hours: usize,
+    value: impl Fn(f64) -> f64,
+) -> String {
+    let mut text =
+        String::from("\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\SRV\\Process(app)\\Handle Count\"\n");
+    for i in 0..=(hours * 4) {
+        let h = (15 * i) as f64 / 60.0;
+        let m = 15 * i + 60 * start;
+        let noise = ((i * 15 * 7919) % 1000) as f64 / 500.0 - 1.0;
+        text += &format!(
+            "\"01/{:02}/2026 {:02}:{:02}:00.000\",\"{:.3}\"\n",
+            day + m / (24 * 60),
+            m / 60 % 24,
+            m % 60,
+            value(h) + 8.0 * noise
+        );
+    }
+    text
+}
+
+/// A business day at `clock` o'clock: 0 outside 08:00-18:00, a raised cosine up to 1 inside
+/// (at 13:00).
+pub fn business(clock: f64) -> f64 {
+    let c = clock.rem_euclid(24.0);
+    if (8.0..18.0).contains(&c) {
+        0.5 * (1.0 - (2.0 * std::f64::consts::PI * (c - 8.0) / 10.0).cos())
+    } else {
+        0.0
+    }
+}
+
 /// The `perfleak` binary this test run built.
 pub fn perfleak() -> Command {
     Command::cargo_bin("perfleak").expect("binary builds")

@@ -161,28 +161,11 @@ mod tests {
     use super::super::{try_lifetime, MIN_SAMPLES, MIN_SPAN_HOURS};
     use crate::vocab::Counter;
 
-    /// Flat AR(1) noise of unit marginal sd around 1000 (SplitMix64, Box-Muller).
+    /// Flat AR(1) noise of marginal sd 20 around 1000.
     fn flat_ar1(n: usize, phi: f64, state: &mut u64) -> Vec<f64> {
-        let mut u = || {
-            *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = *state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
-        let mut normal = || {
-            let (a, b) = (u(), u());
-            (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()
-        };
-        let innovation = (1.0 - phi * phi).sqrt();
-        let mut v = normal();
-        (0..n)
-            .map(|_| {
-                let out = 1000.0 + 20.0 * v;
-                v = phi * v + innovation * normal();
-                out
-            })
+        crate::analysis::stats::onset::tests::ar1(n, phi, state)
+            .into_iter()
+            .map(|v| 1000.0 + 20.0 * v)
             .collect()
     }
 

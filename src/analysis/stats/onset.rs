@@ -144,7 +144,7 @@ pub fn rise_z(t: &[f64], x: &[f64], noise: &FlatNoise) -> Option<f64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// AR(1) noise of unit marginal sd (a fixed LCG draw, Box-Muller).
