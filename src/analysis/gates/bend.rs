@@ -8,8 +8,8 @@ use std::cell::OnceCell;
 use crate::vocab::Shape;
 
 use super::super::hours_text;
-use super::super::stats::fit::{break_candidates, mean_shift, BrokenStick};
-use super::super::stats::scan::nested_final_parts_p;
+use super::super::stats::fit::{mean_shift, BrokenStick};
+use super::super::stats::scan::after_break_p;
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
 use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
 use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
@@ -137,14 +137,7 @@ fn onset_p(g: &Tested, after: &AfterBreak, cap: f64) -> f64 {
     let Some(z) = after.mk().map(|r| r.z) else {
         return cap;
     };
-    let m = g.x.len();
-    let mut lengths: Vec<usize> = break_candidates(g.t)
-        .into_iter()
-        .map(|k| m - k)
-        .filter(|&n| n >= MIN_ONSET_POINTS)
-        .collect();
-    lengths.push(m);
-    nested_final_parts_p(z, &lengths, cap)
+    after_break_p(z, g.t, MIN_ONSET_POINTS, cap)
 }
 
 /// A part before the break falling at this one-sided p...

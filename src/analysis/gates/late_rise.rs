@@ -11,9 +11,9 @@
 //! passed but read linear growth, its slope diluted by the flat part, the late rise replaces
 //! that reading when its p is smaller and it passes those gates ([`instead`]).
 
-use super::super::stats::fit::{bic, break_candidates, line_fit, mean_shift};
+use super::super::stats::fit::{bic, line_fit, mean_shift};
 use super::super::stats::onset::{flat_noise, rise_z, MIN_FLAT_POINTS};
-use super::super::stats::scan::nested_final_parts_p;
+use super::super::stats::scan::after_break_p;
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope};
 use super::super::{hours_text, limit};
 use super::{burst, cycle, level_shift, tail, weekend, LifetimeTrial, Outcome, Tested};
@@ -68,15 +68,9 @@ pub(super) fn judge(
     }
     let noise = flat_noise(tb, xb)?;
     let z = rise_z(ta, xa, &noise)?;
-    let mut lengths: Vec<usize> = break_candidates(g.t)
-        .into_iter()
-        .map(|k| m - k)
-        .filter(|&n| n >= MIN_RISE_POINTS)
-        .collect();
-    lengths.push(m);
     // Only a p under this matters: the scan stops summing once it cannot get there.
     let needed = RESCUE_P.min(trial.p);
-    let p = nested_final_parts_p(z, &lengths, needed);
+    let p = after_break_p(z, g.t, MIN_RISE_POINTS, needed);
     if p >= needed {
         return None;
     }

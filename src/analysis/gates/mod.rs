@@ -197,12 +197,7 @@ pub fn min_detectable_slope(t: &[f64], x: &[f64]) -> Option<f64> {
     if span <= 0.0 {
         return None;
     }
-    let fit = line_fit(t, x)?;
-    let resid: Vec<f64> = t
-        .iter()
-        .zip(x)
-        .map(|(ti, xi)| xi - fit.intercept - fit.slope * ti)
-        .collect();
+    let resid = line_fit(t, x)?.residuals(t, x);
     let sigma = mad_sigma(&resid)?;
     let phi = lag1_autocorrelation(&resid).clamp(0.0, 0.99);
     let m_eff = (m as f64 * (1.0 - phi) / (1.0 + phi)).max(2.0);
@@ -593,7 +588,6 @@ fn gate(
 ) -> Outcome {
     let (sen, span) = (g.sen, g.span);
     let level = trial.level.abs();
-    let fresh = trial.clone();
     if !(mk.p_increasing <= 0.05 && sen.slope > 0.0) {
         if let Some(rescued) = late_rise::judge(g, trial, kind, (cyclic, calendar)) {
             return rescued;
@@ -620,6 +614,9 @@ fn gate(
             ),
         };
     }
+    // The trial as the whole test left it, for a late rise that may replace a linear reading
+    // (not taken on the no-trend and minor-growth paths above, where most healthy lifetimes end).
+    let fresh = trial.clone();
     let mut soft = Vec::new();
     let mut shape = Shape::Linear;
     let steps = stairs::steps(g, level, growth);

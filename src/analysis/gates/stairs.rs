@@ -8,6 +8,7 @@
 
 use super::super::stats::normal_sf;
 use super::super::stats::robust::{mad_sigma, median};
+use super::super::stats::trend::{mk_score, mk_variance};
 use super::{Outcome, Tested};
 use crate::vocab::Shape;
 
@@ -137,7 +138,7 @@ fn wandering(
     }
     // A run whose net change is within the threshold is a spike, not a step (it still
     // bounds the plateaus beside it).
-    let mut rises: Vec<f64> = runs
+    let rises: Vec<f64> = runs
         .iter()
         .filter(|r| r.2 > threshold)
         .map(|r| r.2)
@@ -147,7 +148,6 @@ fn wandering(
         .filter(|r| r.2 < -threshold)
         .map(|r| -r.2)
         .fold(0.0, f64::max);
-    rises.sort_by(f64::total_cmp);
     let rise = median(&rises)?;
     if fall < COMPARABLE_FALL * rise {
         return None;
@@ -186,36 +186,25 @@ fn wandering(
 
 /// One-sided (increasing) Mann-Kendall p over a few values, exact: the share of their
 /// orderings whose S is at least the observed one (ties count as they fall). Beyond eight
-/// values the normal approximation with a continuity correction. `None` under three values.
+/// values the normal approximation with a continuity correction and the tie-corrected variance. `None` under three values.
 fn mann_kendall_exact_p(v: &[f64]) -> Option<f64> {
     let n = v.len();
     if n < 3 {
         return None;
     }
-    let s_of = |v: &[f64]| -> i64 {
-        let mut s = 0;
-        for i in 0..v.len() {
-            for j in i + 1..v.len() {
-                s += (v[j] - v[i]).partial_cmp(&0.0).map_or(0, |o| o as i64);
-            }
-        }
-        s
-    };
-    let s = s_of(v);
+    let s = mk_score(v);
     if n > 8 {
-        let var = (n * (n - 1) * (2 * n + 5)) as f64 / 18.0;
-        let z = (s as f64 - 1.0) / var.sqrt();
-        return Some(normal_sf(z));
+        return Some(normal_sf((s - 1.0) / mk_variance(v).sqrt()));
     }
     // Every ordering (Heap's algorithm).
     let mut a = v.to_vec();
     let mut c = vec![0usize; n];
-    let (mut at_least, mut total) = (u64::from(s_of(&a) >= s), 1u64);
+    let (mut at_least, mut total) = (u64::from(mk_score(&a) >= s), 1u64);
     let mut i = 0;
     while i < n {
         if c[i] < i {
             a.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
-            at_least += u64::from(s_of(&a) >= s);
+            at_least += u64::from(mk_score(&a) >= s);
             total += 1;
             c[i] += 1;
             i = 0;

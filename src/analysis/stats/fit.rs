@@ -10,6 +10,16 @@ pub struct LineFit {
     pub rss: f64,
 }
 
+impl LineFit {
+    /// What the line leaves of `y` at times `t`.
+    pub fn residuals(&self, t: &[f64], y: &[f64]) -> Vec<f64> {
+        t.iter()
+            .zip(y)
+            .map(|(ti, yi)| yi - self.intercept - self.slope * ti)
+            .collect()
+    }
+}
+
 /// Closed-form OLS of `y` on `t`; `None` with fewer than 2 points or constant `t`.
 pub fn line_fit(t: &[f64], y: &[f64]) -> Option<LineFit> {
     let n = t.len();

@@ -41,12 +41,7 @@ pub fn flat_noise(t: &[f64], x: &[f64]) -> Option<FlatNoise> {
     if n < MIN_FLAT_POINTS || t.len() != n {
         return None;
     }
-    let line = line_fit(t, x)?;
-    let r: Vec<f64> = t
-        .iter()
-        .zip(x)
-        .map(|(ti, xi)| xi - line.intercept - line.slope * ti)
-        .collect();
+    let r = line_fit(t, x)?.residuals(t, x);
     let c0: f64 = r.iter().map(|v| v * v).sum();
     if c0 <= 0.0 {
         return None;

@@ -5,7 +5,23 @@
 //! every candidate part, bounded by counting upcrossings along the chain of candidates
 //! (Hunter 1976, Worsley 1982): P(max Z_i > z) <= P(Z_1 > z) + sum P(Z_i <= z < Z_(i+1)).
 
+use super::fit::break_candidates;
 use super::{normal_pdf, normal_sf};
+
+/// The p of the trend z of the part after a break that the broken line searched for
+/// ([`break_candidates`] of times `t`), its choice paid for by [`nested_final_parts_p`] over
+/// every final part the search could have picked (at least `shortest` points) and the whole
+/// series. `min(p, cap)`, as there.
+pub fn after_break_p(z: f64, t: &[f64], shortest: usize, cap: f64) -> f64 {
+    let m = t.len();
+    let mut lengths: Vec<usize> = break_candidates(t)
+        .into_iter()
+        .map(|k| m - k)
+        .filter(|&n| n >= shortest)
+        .collect();
+    lengths.push(m);
+    nested_final_parts_p(z, &lengths, cap)
+}
 
 /// Upper bound on the one-sided p of the largest trend z-statistic among the final parts of a
 /// series whose lengths (points) are `lengths`, any order: the p of the chosen part's `z`
