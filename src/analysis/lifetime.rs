@@ -512,15 +512,18 @@ mod tests {
                 })
                 .collect();
             let blanks = vec![f64::NAN; n];
-            let short = split(&v, &hours(n), Identity::default());
-            let long = split(
-                &v,
-                &hours(n),
-                Identity {
+            // The same series split without identity, and through the sample-by-sample loop.
+            let both = |v: &[f64]| {
+                let elapsed = Identity {
                     pid: None,
                     elapsed: Some(&blanks),
-                },
-            );
+                };
+                (
+                    split(v, &hours(n), Identity::default()),
+                    split(v, &hours(n), elapsed),
+                )
+            };
+            let (short, long) = both(&v);
             assert_eq!(short.lifetimes, long.lifetimes, "case {case}");
             assert_eq!(short.cuts, long.cuts, "case {case}");
             for (_, reason) in &short.cuts {
@@ -546,15 +549,7 @@ mod tests {
                 .iter()
                 .map(|x| if x.is_nan() { 1000.0 } else { *x })
                 .collect();
-            let full = split(&filled, &hours(n), Identity::default());
-            let looped = split(
-                &filled,
-                &hours(n),
-                Identity {
-                    pid: None,
-                    elapsed: Some(&blanks),
-                },
-            );
+            let (full, looped) = both(&filled);
             assert_eq!(full.lifetimes, looped.lifetimes, "case {case} filled");
             assert_eq!(full.cuts, looped.cuts, "case {case} filled");
             assert_eq!(
