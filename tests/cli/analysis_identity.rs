@@ -285,3 +285,64 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
     assert!(f.reason("restarts-unconfirmed").is_some(), "{what}");
     assert!(f.reason("partial-day").is_none(), "{what}");
 }
+
+/// One long tooth: Private Bytes climb 200 MB over 14 h, drop back and hold still for the
+/// log's last 10 h, with no `ID Process` or `Elapsed Time` logged. With the handles holding
+/// their level through the drop, no restart happened: the climb was given back inside one
+/// life (a collection, a trim), an `ok` sawtooth that says so. With the handles falling at the
+/// drop, a new process started there, and the climb is not read as given back; nor where a
+/// second instance of the image (`svc#1`) is logged: without `ID Process` the label may have
+/// passed to that other process at the drop, whose handles hold by chance.
+#[test]
+fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
+    use super::analysis_shapes::{only, LogBuilder};
+    use perfleak::analysis::Verdict;
+
+    const MB: f64 = 1024.0 * 1024.0;
+    let run = |handles: Handles, twin: bool| {
+        let b = LogBuilder::new(24.0, 300.0);
+        let t = b.hours();
+        let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
+        let bytes = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| {
+                let climb = if h < 14.0 { 200.0 * h / 14.0 } else { 0.0 };
+                (200.0 + climb + wiggle(i) * 0.5) * MB
+            })
+            .collect();
+        let counts = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| {
+                let fresh = handles == Handles::Reset && h >= 14.0;
+                (if fresh { 150.0 } else { 400.0 } + wiggle(i)).round()
+            })
+            .collect();
+        let mut b = b
+            .process("svc", "Private Bytes", bytes)
+            .process("svc", "Handle Count", counts);
+        if twin {
+            b = b.process("svc#1", "Handle Count", vec![300.0; t.len()]);
+        }
+        only(&b.build(), "Private Bytes")
+    };
+    let held = run(Handles::Held, false);
+    let what = format!("{:?} {:?} {:?}", held.verdict, held.shape, held.reasons);
+    assert_eq!(
+        (held.verdict, held.shape.as_str()),
+        (Verdict::Ok, "sawtooth"),
+        "{what}"
+    );
+    assert!(
+        held.reason("growth-given-back")
+            .is_some_and(|r| r.starts_with("growth given back: the drop is not a restart")),
+        "{what}"
+    );
+    for (handles, twin) in [(Handles::Reset, false), (Handles::Held, true)] {
+        let f = run(handles, twin);
+        let what = format!("{:?} {:?}", f.verdict, f.reasons);
+        assert!(f.reason("growth-given-back").is_none(), "{what}");
+        assert_ne!(f.shape.as_str(), "sawtooth", "{what}");
+    }
+}

@@ -156,7 +156,8 @@ pub(crate) enum Restarts {
 /// it, by most other level counters of the process logged (handles, threads, memory) falling
 /// at the same samples, as a new process's do. A process that frees memory (a trim, a garbage
 /// collection) or closes a pool of handles drops one or two counters, not most; where none of
-/// them moves at any drop, the drops are refuted as restarts.
+/// them moves at any drop, and no other instance of the image shares the label, the drops are
+/// refuted as restarts.
 pub(crate) fn restarts_read(e: &Evidence) -> Restarts {
     let s = e.s;
     let cuts = &s.split.cuts;
@@ -190,9 +191,22 @@ pub(crate) fn restarts_read(e: &Evidence) -> Restarts {
     if shown {
         return Restarts::Shown;
     }
-    if cuts
-        .iter()
-        .all(|&(at, _)| siblings.iter().all(|v| held_at(v, at)))
+    // Without ID Process, a label that other instances of the image share (`#N`) may pass to
+    // another process at a drop, whose counters then hold by chance: no refutation there.
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    let image_shared = e.log.columns.iter().any(|c| {
+        c.path.index != me.index
+            && same(&c.path.instance, &me.instance)
+            && same(&c.path.machine, &me.machine)
+            && c.path.object.eq_ignore_ascii_case(&me.object)
+    });
+    if !image_shared
+        && cuts
+            .iter()
+            .all(|&(at, _)| siblings.iter().all(|v| held_at(v, at)))
     {
         Restarts::Refuted
     } else {
