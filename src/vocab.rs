@@ -187,6 +187,9 @@ pub enum Shape {
     Stepwise,
     LateOnset,
     RestartMasked,
+    /// Sharp drops that are memory freed inside one life (a garbage collection, a trim), not
+    /// restarts: the teeth of a collected heap.
+    Sawtooth,
     WarmUp,
     LevelShift,
     GrowthStopped,
@@ -209,6 +212,7 @@ impl Shape {
             Shape::Stepwise => "stepwise",
             Shape::LateOnset => "late-onset",
             Shape::RestartMasked => "restart-masked",
+            Shape::Sawtooth => "sawtooth",
             Shape::WarmUp => "warm-up",
             Shape::LevelShift => "level-shift",
             Shape::GrowthStopped => "growth-stopped",

@@ -119,42 +119,63 @@ fn handles_past_the_soft_limit_are_critical() {
     );
 }
 
+/// What a process's Handle Count does at its Private Bytes' drops, in the tests below.
+#[derive(Clone, Copy, PartialEq)]
+enum Handles {
+    /// They fall with every drop and climb back, as a new process's do.
+    Reset,
+    /// They keep their level through every drop.
+    Held,
+    /// They are not logged.
+    Absent,
+}
+
 /// A process whose Private Bytes climb 120 MB over 8 h and drop back, nine times in 72 h, in a
-/// log with no `ID Process` or `Elapsed Time`. When its handles fall with every drop, as a new
-/// process's do, the drops are restarts and the climbs a leak they hide (`leak`). When its
-/// handles hold still, the drops are the process freeing memory (a trim, a garbage
-/// collection): it climbs back each time, which a leak does too, but nothing shows a restart,
-/// so it is a `suspect` that says what would settle it, and the calibration does not promote it.
-#[test]
-fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_them() {
+/// log with no `ID Process` or `Elapsed Time`, each drop landing `floor_rise` MB above the one
+/// before.
+fn drops_alone(handles: Handles, floor_rise: f64) -> perfleak::analysis::Finding {
     use super::analysis_shapes::{only, LogBuilder};
-    use perfleak::analysis::Verdict;
 
     const MB: f64 = 1024.0 * 1024.0;
-    let run = |handles_reset: bool| {
-        let b = LogBuilder::new(72.0, 300.0);
-        let t = b.hours();
-        let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
-        let bytes = t
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| 200.0 * MB + 15.0 * MB * (h % 8.0) + wiggle(i) * 0.2 * MB)
-            .collect();
-        let handles = t
+    let b = LogBuilder::new(72.0, 300.0);
+    let t = b.hours();
+    let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
+    let bytes = t
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            let floor = 200.0 + floor_rise * (h / 8.0).floor();
+            (floor + 15.0 * (h % 8.0) + wiggle(i) * 0.2) * MB
+        })
+        .collect();
+    let mut b = b.process("svc", "Private Bytes", bytes);
+    if handles != Handles::Absent {
+        let counts = t
             .iter()
             .enumerate()
             .map(|(i, &h)| {
-                let climb = if handles_reset { 60.0 * (h % 8.0) } else { 0.0 };
+                let climb = if handles == Handles::Reset {
+                    60.0 * (h % 8.0)
+                } else {
+                    0.0
+                };
                 (400.0 + climb + wiggle(i)).round()
             })
             .collect();
-        let log = b
-            .process("svc", "Private Bytes", bytes)
-            .process("svc", "Handle Count", handles)
-            .build();
-        only(&log, "Private Bytes")
-    };
-    let shown = run(true);
+        b = b.process("svc", "Handle Count", counts);
+    }
+    only(&b.build(), "Private Bytes")
+}
+
+/// When the handles fall with every drop, as a new process's do, the drops are restarts and
+/// the climbs a leak they hide (`leak`). When no other counter of the process is logged,
+/// nothing tells a restart from the process freeing memory (a trim, a garbage collection): a
+/// `suspect` that says what would settle it, and the calibration does not promote it.
+#[test]
+fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_them() {
+    use perfleak::analysis::Verdict;
+
+    let shown = drops_alone(Handles::Reset, 0.0);
     let what = format!(
         "{:?} {:?} {:?}",
         shown.verdict, shown.reasons, shown.restarts
@@ -167,7 +188,7 @@ fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_t
             .any(|c| c == "restarts-unconfirmed"),
         "{what}"
     );
-    let alone = run(false);
+    let alone = drops_alone(Handles::Absent, 0.0);
     let what = format!("{:?} {:?}", alone.verdict, alone.reasons);
     assert_eq!(alone.shape, shown.shape, "{what}");
     assert_eq!(alone.verdict, Verdict::Suspect, "{what}");
@@ -179,11 +200,55 @@ fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_t
     );
 }
 
-/// A heap that climbs fast and drops back every few hours, with nothing else of the process
-/// falling at the drops: its climbs would reach the 2 GB of a 32-bit process within hours if
-/// they went on, but a collection stops them, and nothing shows a restart. The urgency of
-/// running out within a day settles a partial day's doubt about a daily cycle, not this one:
-/// it stays a `suspect` that says what would settle it.
+/// When the handles keep their level through every drop, no new process started: the drops
+/// are memory freed inside one life, each climb a tooth of a sawtooth, and what the process
+/// keeps is the floor each drop leaves. Floors that stay put are a healthy `sawtooth` (`ok`);
+/// floors that rise 8 MB a tooth still leak: the rules keep the `suspect` and say the floors rise
+/// (the calibration, which weighs such suspects, has the last word on the verdict).
+#[test]
+fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() {
+    use perfleak::analysis::Verdict;
+
+    let level = drops_alone(Handles::Held, 0.0);
+    let what = format!("{:?} {:?} {:?}", level.verdict, level.shape, level.reasons);
+    assert_eq!(
+        (level.verdict, level.shape.as_str()),
+        (Verdict::Ok, "sawtooth"),
+        "{what}"
+    );
+    assert!(
+        level
+            .reason("drops-not-restarts")
+            .is_some_and(|r| r.contains("sharp drops are not restarts")),
+        "{what}"
+    );
+    assert!(
+        level
+            .reason("floors-level")
+            .is_some_and(|r| r.contains("teeth after a drop reaches goes from 201 MB to 201 MB")),
+        "{what}"
+    );
+    let rising = drops_alone(Handles::Held, 8.0);
+    let what = format!("{:?} {:?}", rising.verdict, rising.reasons);
+    assert_eq!(
+        rising.calibration.map(|c| c.rule_verdict),
+        Some(Verdict::Suspect),
+        "{what}"
+    );
+    assert!(
+        rising
+            .reason("floors-rise")
+            .is_some_and(|r| r.contains("exact p=0.00")),
+        "{what}"
+    );
+}
+
+/// A heap that climbs fast and drops back every few hours, with no other counter of the
+/// process logged: its climbs would reach the 2 GB of a 32-bit process within hours if they
+/// went on, but a collection stops them, and nothing shows a restart. The urgency of running
+/// out within a day settles a partial day's doubt about a daily cycle, not this one: it stays
+/// a `suspect` that says what would settle it. With its handles logged and holding still
+/// through the drops, it is a healthy sawtooth.
 #[test]
 fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
     use super::analysis_shapes::{only, LogBuilder};
@@ -194,14 +259,22 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
     let b = LogBuilder::new(20.0, 60.0);
     let n = b.hours().len();
     let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
-    let bytes = (0..n)
+    let bytes: Vec<f64> = (0..n)
         .map(|i| 500.0 * MB + 200.0 * MB * ((i % 300) as f64 / 60.0) + wiggle(i) * 0.5 * MB)
         .collect();
     let handles = (0..n).map(|i| (400.0 + wiggle(i)).round()).collect();
-    let log = b
-        .process("svc", "Private Bytes", bytes)
+    let with_handles = LogBuilder::new(20.0, 60.0)
+        .process("svc", "Private Bytes", bytes.clone())
         .process("svc", "Handle Count", handles)
         .build();
+    let g = only(&with_handles, "Private Bytes");
+    let what = format!("{:?} {:?}", g.verdict, g.reasons);
+    assert_eq!(
+        (g.verdict, g.shape.as_str()),
+        (Verdict::Ok, "sawtooth"),
+        "{what}"
+    );
+    let log = b.process("svc", "Private Bytes", bytes).build();
     let f = only(&log, "Private Bytes");
     let what = format!(
         "{:?} {:?} {:?}",
@@ -211,4 +284,65 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
     assert_eq!(f.verdict, Verdict::Suspect, "{what}");
     assert!(f.reason("restarts-unconfirmed").is_some(), "{what}");
     assert!(f.reason("partial-day").is_none(), "{what}");
+}
+
+/// One long tooth: Private Bytes climb 200 MB over 14 h, drop back and hold still for the
+/// log's last 10 h, with no `ID Process` or `Elapsed Time` logged. With the handles holding
+/// their level through the drop, no restart happened: the climb was given back inside one
+/// life (a collection, a trim), an `ok` sawtooth that says so. With the handles falling at the
+/// drop, a new process started there, and the climb is not read as given back; nor where a
+/// second instance of the image (`svc#1`) is logged: without `ID Process` the label may have
+/// passed to that other process at the drop, whose handles hold by chance.
+#[test]
+fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
+    use super::analysis_shapes::{only, LogBuilder};
+    use perfleak::analysis::Verdict;
+
+    const MB: f64 = 1024.0 * 1024.0;
+    let run = |handles: Handles, twin: bool| {
+        let b = LogBuilder::new(24.0, 300.0);
+        let t = b.hours();
+        let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
+        let bytes = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| {
+                let climb = if h < 14.0 { 200.0 * h / 14.0 } else { 0.0 };
+                (200.0 + climb + wiggle(i) * 0.5) * MB
+            })
+            .collect();
+        let counts = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| {
+                let fresh = handles == Handles::Reset && h >= 14.0;
+                (if fresh { 150.0 } else { 400.0 } + wiggle(i)).round()
+            })
+            .collect();
+        let mut b = b
+            .process("svc", "Private Bytes", bytes)
+            .process("svc", "Handle Count", counts);
+        if twin {
+            b = b.process("svc#1", "Handle Count", vec![300.0; t.len()]);
+        }
+        only(&b.build(), "Private Bytes")
+    };
+    let held = run(Handles::Held, false);
+    let what = format!("{:?} {:?} {:?}", held.verdict, held.shape, held.reasons);
+    assert_eq!(
+        (held.verdict, held.shape.as_str()),
+        (Verdict::Ok, "sawtooth"),
+        "{what}"
+    );
+    assert!(
+        held.reason("growth-given-back")
+            .is_some_and(|r| r.starts_with("growth given back: the drop is not a restart")),
+        "{what}"
+    );
+    for (handles, twin) in [(Handles::Reset, false), (Handles::Held, true)] {
+        let f = run(handles, twin);
+        let what = format!("{:?} {:?}", f.verdict, f.reasons);
+        assert!(f.reason("growth-given-back").is_none(), "{what}");
+        assert_ne!(f.shape.as_str(), "sawtooth", "{what}");
+    }
 }

@@ -4,9 +4,11 @@
 //!
 //! 1. [`insufficient`]: nothing testable (or only restart-cut lifetimes that do not agree).
 //! 2. [`warm_up`]: restarts that warm up to where an earlier lifetime settled.
-//! 3. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes.
+//! 3. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes;
+//!    where the process's other counters refute the restarts, a [`sawtooth`] judged by its floors.
 //! 4. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
-//!    [`late_onset`], [`dying_out`], [`daily_cycle`], [`confined`], [`not_repeated`].
+//!    [`late_onset`], [`dying_out`], [`daily_cycle`], [`confined`], [`given_back`],
+//!    [`not_repeated`].
 //! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only.
 //! 6. [`no_growth`]: why the series is not flagged.
 //!
@@ -18,6 +20,7 @@
 pub(super) mod confined;
 pub(super) mod daily_cycle;
 pub(super) mod dying_out;
+pub(super) mod given_back;
 pub(super) mod insufficient;
 pub(super) mod late_onset;
 pub(super) mod load;
@@ -26,6 +29,7 @@ pub(super) mod not_repeated;
 pub(super) mod partial_day;
 pub(super) mod renumbering;
 pub(super) mod restart_masked;
+pub(super) mod sawtooth;
 pub(super) mod strong;
 pub(super) mod warm_up;
 pub(super) mod weak;

@@ -63,6 +63,39 @@ pub fn mk_score(x: &[f64]) -> f64 {
     s as f64
 }
 
+/// One-sided (increasing) Mann-Kendall p over a few values, exact: the share of their orderings
+/// whose S is at least the observed one (ties count as they fall). Beyond eight values the
+/// normal approximation with a continuity correction and the tie-corrected variance. `None`
+/// under three values, which no ordering test can call a trend.
+pub fn mann_kendall_exact_p(v: &[f64]) -> Option<f64> {
+    let n = v.len();
+    if n < 3 {
+        return None;
+    }
+    let s = mk_score(v);
+    if n > 8 {
+        return Some(normal_sf((s - 1.0) / mk_variance(v).sqrt()));
+    }
+    // Every ordering (Heap's algorithm).
+    let mut a = v.to_vec();
+    let mut c = vec![0usize; n];
+    let (mut at_least, mut total) = (u64::from(mk_score(&a) >= s), 1u64);
+    let mut i = 0;
+    while i < n {
+        if c[i] < i {
+            a.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
+            at_least += u64::from(mk_score(&a) >= s);
+            total += 1;
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+    Some(at_least as f64 / total as f64)
+}
+
 fn continuity_z(s: f64, var: f64) -> f64 {
     if var <= 0.0 {
         return 0.0;
@@ -374,6 +407,18 @@ pub fn cox_stuart_increasing(x: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_mann_kendall_counts_the_orderings() {
+        // Rising at every step: one ordering of n! reaches that S.
+        assert_eq!(mann_kendall_exact_p(&[1.0, 2.0, 3.0]), Some(1.0 / 6.0));
+        let p4 = mann_kendall_exact_p(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert!((p4 - 1.0 / 24.0).abs() < 1e-12, "{p4}");
+        // No order at all: S = 0 or more in more than half of the orderings.
+        let p = mann_kendall_exact_p(&[2.0, 1.0, 4.0, 3.0]).unwrap();
+        assert!(p > 0.3, "{p}");
+        assert_eq!(mann_kendall_exact_p(&[1.0, 2.0]), None);
+    }
 
     fn noisy(m: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
         let mut state = seed;
