@@ -261,20 +261,26 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     }
 
     // Sharp drops cut only where no PID tells restarts apart and they are neither a sawtooth
-    // nor a label passing between two processes.
-    let cutting_drops: &[usize] = if !has_pid && !recurring && !out.renumbered {
-        &jumps.drops
+    // nor a label passing between two processes, nor a drop the process's Elapsed Time kept
+    // counting through.
+    let cutting_drops: Vec<usize> = if !has_pid && !recurring && !out.renumbered {
+        jumps
+            .drops
+            .iter()
+            .copied()
+            .filter(|&k| k == 0 || !elapsed_continues(identity, hours, sample(k - 1), sample(k)))
+            .collect()
     } else {
-        &[]
+        Vec::new()
     };
     // Without identity columns only long gaps and sharp drops cut: the lifetimes are read off
     // those few places, with no per-sample bookkeeping.
     if all_finite && no_identity {
-        split_at_drops(n, cutting_drops, &mut out);
+        split_at_drops(n, &cutting_drops, &mut out);
     } else if no_identity {
-        split_at_gaps_and_drops(&valid, cutting_drops, &mut out);
+        split_at_gaps_and_drops(&valid, &cutting_drops, &mut out);
     } else {
-        split_by_identity(&valid, cutting_drops, identity, &mut out);
+        split_by_identity(&valid, &cutting_drops, identity, &mut out);
     }
     out
 }
@@ -437,6 +443,22 @@ fn split_by_identity(
         }
     }
     out.lifetimes = merged;
+}
+
+/// Whether the process's Elapsed Time advanced by the clock from sample `p` to sample `i`:
+/// then one process lived through, whatever its memory did. A restart sets it back; a label
+/// passing to another `#N` process jumps it by more than the clock.
+fn elapsed_continues(identity: Identity, hours: &[f64], p: usize, i: usize) -> bool {
+    let Some(el) = identity.elapsed else {
+        return false;
+    };
+    let (Some(&b), Some(&a)) = (el.get(p), el.get(i)) else {
+        return false;
+    };
+    let clock = (hours[i] - hours[p]) * 3600.0;
+    // A twentieth of the interval and two seconds absorb the logged value's rounding and the
+    // collector's jitter.
+    a.is_finite() && b.is_finite() && ((a - b) - clock).abs() <= 0.05 * clock + 2.0
 }
 
 /// Why a new lifetime starts at valid sample `i` after valid sample `p`, if it does.

@@ -346,3 +346,43 @@ fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
         assert_ne!(f.shape.as_str(), "sawtooth", "{what}");
     }
 }
+
+/// `Elapsed Time` settles what the drops are. Where it keeps counting with the clock through
+/// every sharp drop, one process lived through them and freed memory: one lifetime whose
+/// climbs are given back, not restarts hiding a leak. Where it falls at each drop, they are
+/// restarts, and the climbs they cut short are a leak.
+#[test]
+fn elapsed_time_counting_through_a_sharp_drop_is_no_restart() {
+    use super::analysis_shapes::{only, LogBuilder};
+    use perfleak::analysis::Verdict;
+
+    const MB: f64 = 1024.0 * 1024.0;
+    let read = |restarts: bool| {
+        let b = LogBuilder::new(72.0, 300.0);
+        let t = b.hours();
+        let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
+        let bytes = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| (200.0 + 15.0 * (h % 8.0) + wiggle(i) * 0.2) * MB)
+            .collect();
+        let elapsed = t
+            .iter()
+            .map(|&h| 3600.0 * if restarts { h % 8.0 } else { h + 100.0 })
+            .collect();
+        let log = b
+            .process("svc", "Private Bytes", bytes)
+            .process("svc", "Elapsed Time", elapsed)
+            .build();
+        only(&log, "Private Bytes")
+    };
+    let lived = read(false);
+    let what = format!("{:?} {:?}", lived.verdict, lived.reasons);
+    assert_eq!((lived.segments, lived.restarts.len()), (1, 0), "{what}");
+    assert_eq!(lived.verdict, Verdict::Ok, "{what}");
+    let restarted = read(true);
+    let what = format!("{:?} {:?}", restarted.verdict, restarted.reasons);
+    // Nine restarts, and the last sample a tenth process just started.
+    assert!(restarted.segments >= 9, "{what}");
+    assert_eq!(restarted.verdict, Verdict::Leak, "{what}");
+}
