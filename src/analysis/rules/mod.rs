@@ -6,8 +6,10 @@
 //! 2. [`warm_up`]: restarts that warm up to where an earlier lifetime settled.
 //! 3. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes.
 //! 4. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
-//!    [`late_onset`], [`dying_out`], [`daily_cycle`], [`confined`], [`not_repeated`].
-//! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only.
+//!    [`late_onset`], [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`],
+//!    [`not_repeated`].
+//! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only (objection:
+//!    [`recovery`]).
 //! 6. [`no_growth`]: why the series is not flagged.
 //!
 //! Then, whatever the main rule: [`load`] (the workload explains the growth, or growth under a
@@ -24,6 +26,7 @@ pub(super) mod load;
 pub(super) mod no_growth;
 pub(super) mod not_repeated;
 pub(super) mod partial_day;
+pub(super) mod recovery;
 pub(super) mod renumbering;
 pub(super) mod restart_masked;
 pub(super) mod strong;
