@@ -19,6 +19,9 @@ fn climb_back(share: f64, tau: f64) -> impl Fn(f64) -> f64 {
     move |h| 2000.0 - 2000.0 * share * (-h / tau).exp()
 }
 
+/// What follows the drop, hours after it.
+type After = Box<dyn Fn(f64) -> f64>;
+
 fn judged(text: &str) -> Value {
     finding_of_text("trim.csv", text, "app", Some("Handle Count"))
 }
@@ -51,7 +54,7 @@ fn a_climb_back_to_the_level_held_before_a_drop_is_a_recovery() {
 
 #[test]
 fn a_climb_that_keeps_its_rate_after_a_drop_is_still_flagged() {
-    let cases: [(&str, Box<dyn Fn(f64) -> f64>); 3] = [
+    let cases: [(&str, After); 3] = [
         // Back to the old level in a straight line: it does not slow as a return does.
         ("straight back", Box::new(|h| 1200.0 + 80.0 * h)),
         // Past the old level.
