@@ -63,7 +63,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
         shape: Some(Shape::WarmUp),
         code: "recovery",
         reason: format!(
-            "a recovery, not a leak: climbed back to {}, at the {} it held before the drop at {}, and levelled off (the climb slows as a return to a level does; p={:.0e} under a straight line)",
+            "a recovery, not a leak: climbed back to {}, no higher than the {} it held before the drop at {}, and levelled off (the climb slows as a return to a level does; p={:.0e} under a straight line)",
             amount(kind, r.reached),
             amount(kind, r.held),
             hours_text(r.drop_hours),
