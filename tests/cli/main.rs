@@ -16,6 +16,7 @@ mod analysis_false_alarms;
 mod analysis_identity;
 mod analysis_late_rise;
 mod analysis_realdata;
+mod analysis_recovery;
 mod analysis_shapes;
 mod analysis_short_logs;
 mod analysis_stats;

@@ -7,9 +7,10 @@
 //! 3. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes;
 //!    where the process's other counters refute the restarts, a [`sawtooth`] judged by its floors.
 //! 4. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
-//!    [`late_onset`], [`dying_out`], [`daily_cycle`], [`confined`], [`given_back`],
-//!    [`not_repeated`].
-//! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only.
+//!    [`late_onset`], [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`],
+//!    [`given_back`], [`not_repeated`].
+//! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only (objection:
+//!    [`recovery`]).
 //! 6. [`no_growth`]: why the series is not flagged.
 //!
 //! Then, whatever the main rule: [`load`] (the workload explains the growth, or growth under a
@@ -27,6 +28,7 @@ pub(super) mod load;
 pub(super) mod no_growth;
 pub(super) mod not_repeated;
 pub(super) mod partial_day;
+pub(super) mod recovery;
 pub(super) mod renumbering;
 pub(super) mod restart_masked;
 pub(super) mod sawtooth;

@@ -1,24 +1,27 @@
 //! Rule: strong growth. The last lifetime with leak-shaped growth at q <= Q_LEAK decides. Its
 //! objections are heard in order, the first that applies wins (`ok`): [`late_onset`],
-//! [`dying_out`], [`daily_cycle`], [`confined`], [`given_back`]. Without one, growth with nothing weakening it
-//! in the last tested lifetime is a `leak`; otherwise [`not_repeated`] may still object, and
-//! what is left is `suspect` (later lifetimes do not repeat it, or soft objections weaken it).
+//! [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`], [`given_back`]. Without one,
+//! growth with nothing weakening it in the last tested lifetime is a `leak`; otherwise
+//! [`not_repeated`] may still object, and what is left is `suspect` (later lifetimes do not
+//! repeat it, or soft objections weaken it).
 //!
 //! [`late_onset`]: super::late_onset
 //! [`dying_out`]: super::dying_out
+//! [`recovery`]: super::recovery
 //! [`daily_cycle`]: super::daily_cycle
 //! [`confined`]: super::confined
 //! [`given_back`]: super::given_back
 //! [`not_repeated`]: super::not_repeated
 
 use super::super::{growth_sentence, Reason, Verdict};
-use super::{confined, daily_cycle, dying_out, given_back, late_onset, not_repeated};
+use super::{confined, daily_cycle, dying_out, given_back, late_onset, not_repeated, recovery};
 use super::{Decision, Evidence, Objection};
 
 /// The objections heard before a clean leak is accepted, in order.
-const OBJECTIONS: [fn(&Evidence, usize) -> Option<Objection>; 5] = [
+const OBJECTIONS: [fn(&Evidence, usize) -> Option<Objection>; 6] = [
     late_onset::objects,
     dying_out::objects,
+    recovery::objects,
     daily_cycle::objects,
     confined::objects,
     given_back::objects,
@@ -60,7 +63,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
 }
 
 /// An objection makes the decision `ok` and its reason the first.
-fn overrule(d: &mut Decision, o: Objection) {
+pub(super) fn overrule(d: &mut Decision, o: Objection) {
     d.verdict = Verdict::Ok;
     d.confidence = o.confidence;
     if let Some(shape) = o.shape {

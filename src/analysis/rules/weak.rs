@@ -1,10 +1,11 @@
 //! Rule: weak evidence. Growth whose best q lies between Q_LEAK and Q_SUSPECT is a `suspect`
 //! unless it shows one of the ways noise, bursts and level shifts pass a marginal trend test
-//! (`ok`, "not flagged on weak evidence").
+//! (`ok`, "not flagged on weak evidence") or is a process climbing back after a drop
+//! ([`recovery`]).
 
 use super::super::gates::{LifetimeTrial, Outcome};
 use super::super::{hours_text, noise_chance, Reason, Verdict, Q_LEAK, Q_SUSPECT};
-use super::{relative_growth, starts_late, Decision, Evidence};
+use super::{recovery, relative_growth, starts_late, strong, Decision, Evidence};
 use crate::vocab::Shape;
 
 /// Growth, as a share of the level, that weak evidence must show to be flagged.
@@ -31,6 +32,8 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
                 format!("not flagged on weak evidence: {why}"),
             ),
         );
+    } else if let Some(o) = recovery::objects(e, best) {
+        strong::overrule(&mut d, o);
     } else {
         d.reasons.extend(e.soft_of(best));
     }
