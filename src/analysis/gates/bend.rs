@@ -11,7 +11,7 @@ use super::super::hours_text;
 use super::super::stats::fit::{mean_shift, BrokenStick};
 use super::super::stats::scan::after_break_p;
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope, MannKendall, SenSlope};
-use super::{level_shift, persists_day_over_day, LifetimeTrial, Outcome, Tested};
+use super::{level_shift, persists_day_over_day, yesterday, LifetimeTrial, Outcome, Tested};
 use super::{slowing_unshown, TAIL_KEEPS_RATE, UNDECIDED_TAIL_MAX_P};
 
 /// The part of the lifetime after the break, tested only when a rule asks: a line's two slopes
@@ -183,6 +183,10 @@ fn late_onset(
     let Some(post) = after.sen().filter(|p| p.slope > 0.0) else {
         return;
     };
+    if let Some(note) = yesterday::back_to_yesterday(g.t, g.x, stick.break_time, post.slope) {
+        trial.notes.push(note);
+        return;
+    }
     *shape = Shape::LateOnset;
     trial.sen = Some(post);
     // The flat part before the onset dilutes the whole-lifetime test; the growing part is the

@@ -16,7 +16,7 @@ use super::super::stats::onset::{flat_noise, rise_z, MIN_FLAT_POINTS};
 use super::super::stats::scan::after_break_p;
 use super::super::stats::trend::{mann_kendall_hamed_rao, sen_slope};
 use super::super::{hours_text, limit};
-use super::{burst, cycle, level_shift, tail, weekend, LifetimeTrial, Outcome, Tested};
+use super::{burst, cycle, level_shift, tail, weekend, yesterday, LifetimeTrial, Outcome, Tested};
 use crate::analysis::season::Calendar;
 use crate::vocab::{Counter, Shape};
 
@@ -75,6 +75,10 @@ pub(super) fn judge(
         return None;
     }
     let post = sen_slope(ta, xa, own.var_s_corrected, 0.95).filter(|s| s.slope > 0.0)?;
+    if let Some(note) = yesterday::back_to_yesterday(g.t, g.x, stick.break_time, post.slope) {
+        trial.notes.push(note);
+        return None;
+    }
     let rise = post.slope * (trial.end_hours - stick.break_time);
     let level = trial.level.abs();
     if rise < (0.01 * level).max(limit::growth_floor(kind)) {

@@ -12,11 +12,14 @@ mod level_shift;
 mod stairs;
 mod tail;
 mod weekend;
+mod yesterday;
 
 /// The reason code of a lifetime's note.
 pub(crate) fn note_code(note: &str) -> &'static str {
     if note.starts_with(late_rise::NOTE) {
         "late-rise"
+    } else if note.starts_with(yesterday::NOTE) {
+        "back-to-yesterday"
     } else {
         day_wave::note_code(note)
     }
