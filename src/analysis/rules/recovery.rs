@@ -18,6 +18,7 @@ use super::super::stats::fit::line_fit;
 use super::super::stats::robust::{lag1_autocorrelation, mad_sigma, median, median_of_finite};
 use super::{Evidence, Objection};
 use crate::vocab::Shape;
+use std::borrow::Cow;
 
 /// A drop is sharp when one sample falls by this many robust sigmas of the sample-to-sample
 /// changes (as the lifetime split and the sawtooth reading count a drop)...
@@ -49,11 +50,12 @@ pub(crate) struct Recovery {
 }
 
 pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
-    let r = recovery(e, best)?;
+    let values = e.s.judged_values(e.log);
+    let r = recovery(e, &values, best)?;
     // Another growing lifetime that is no recovery still speaks for a leak.
     if e.passing
         .iter()
-        .any(|&i| i != best && recovery(e, i).is_none())
+        .any(|&i| i != best && recovery(e, &values, i).is_none())
     {
         return None;
     }
@@ -72,12 +74,14 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     })
 }
 
-/// The recovery lifetime `i` shows, if it is one.
-pub(crate) fn recovery(e: &Evidence, i: usize) -> Option<Recovery> {
-    let (t, v) = samples(e, i)?;
+/// The recovery lifetime `i` of the series `values` shows, if it is one.
+fn recovery(e: &Evidence, values: &[f64], i: usize) -> Option<Recovery> {
+    let v = sample_values(e, values, i)?;
     let n = v.len();
     let tail = (n / 10).max(3);
-    if n < MIN_CLIMB_POINTS + tail {
+    // Most growing series end far above their start, or never fall by a drop's share of their
+    // level: they are passed over before the noise scale is read.
+    if n < MIN_CLIMB_POINTS + tail || ends_too_high(&v, tail) || !falls_by_a_share(&v) {
         return None;
     }
     let diffs: Vec<f64> = v.windows(2).map(|w| w[1] - w[0]).collect();
@@ -121,6 +125,13 @@ pub(crate) fn recovery(e: &Evidence, i: usize) -> Option<Recovery> {
         .enumerate()
         .map(|(j, &k)| (k, drops.get(j + 1).copied().unwrap_or(n)))
         .max_by_key(|(a, b)| b - a)?;
+    let origin = e
+        .log
+        .elapsed_seconds
+        .iter()
+        .copied()
+        .find(|s| s.is_finite())?;
+    let t = samples(e, values, i, |_, s| (s - origin) / 3600.0)?;
     let slowing_p = slowing_p(&t[climb.0..climb.1], &v[climb.0..climb.1])?;
     (slowing_p <= SLOWING_P).then(|| Recovery {
         drop_hours: t[first],
@@ -130,10 +141,51 @@ pub(crate) fn recovery(e: &Evidence, i: usize) -> Option<Recovery> {
     })
 }
 
-/// Sample hours and values of lifetime `i`, preceded by the lifetimes before it as long as the
-/// split cut between them at sharp drops (a restart read from a drop alone may be a trim).
-fn samples(e: &Evidence, i: usize) -> Option<(Vec<f64>, Vec<f64>)> {
-    let values = e.s.judged_values(e.log);
+/// One number per sample of lifetime `i`, preceded by the lifetimes before it as long as the
+/// split cut between them at sharp drops (a restart read from a drop alone may be a trim):
+/// `read(value, seconds)` of each sample whose value and time are both known. The values are
+/// read first and the hours only for the few lifetimes that pass the quick looks.
+fn samples(
+    e: &Evidence,
+    values: &[f64],
+    i: usize,
+    read: impl Fn(f64, f64) -> f64,
+) -> Option<Vec<f64>> {
+    let lifetimes = &e.s.split.lifetimes;
+    let from = first_read(e, i)?;
+    let seconds = &e.log.elapsed_seconds;
+    let mut out = Vec::with_capacity(values.len());
+    for k in lifetimes[from..=i].iter().flat_map(|l| l.indices()) {
+        let (Some(&x), Some(&s)) = (values.get(k), seconds.get(k)) else {
+            continue;
+        };
+        if x.is_finite() && s.is_finite() {
+            out.push(read(x, s));
+        }
+    }
+    Some(out)
+}
+
+/// The values [`samples`] reads, borrowed where they are one gapless run of known samples
+/// (most lifetimes): the quick looks then copy nothing.
+fn sample_values<'a>(e: &Evidence, values: &'a [f64], i: usize) -> Option<Cow<'a, [f64]>> {
+    let lifetimes = &e.s.split.lifetimes;
+    if first_read(e, i)? == i {
+        if let Some(r) = lifetimes[i].contiguous() {
+            let known = |v: &[f64]| v.iter().fold(true, |ok, x| ok & x.is_finite());
+            if let (Some(v), Some(s)) = (values.get(r.clone()), e.log.elapsed_seconds.get(r)) {
+                if known(v) && known(s) {
+                    return Some(Cow::Borrowed(v));
+                }
+            }
+        }
+    }
+    samples(e, values, i, |x, _| x).map(Cow::Owned)
+}
+
+/// The first lifetime [`samples`] reads for lifetime `i`: the earliest of those before it
+/// that the split cut from each other at sharp drops.
+fn first_read(e: &Evidence, i: usize) -> Option<usize> {
     let lifetimes = &e.s.split.lifetimes;
     lifetimes.get(i)?;
     let cut_at_drop = |j: usize| {
@@ -148,23 +200,39 @@ fn samples(e: &Evidence, i: usize) -> Option<(Vec<f64>, Vec<f64>)> {
     while from > 0 && cut_at_drop(from) {
         from -= 1;
     }
-    let origin = e
-        .log
-        .elapsed_seconds
+    Some(from)
+}
+
+/// Whether any sample lies [`DROP_SHARE`] below the highest of the five before it: what
+/// [`sharp_drops`] needs of a fall from the median of those five, read without a sort.
+fn falls_by_a_share(v: &[f64]) -> bool {
+    (1..v.len()).any(|k| {
+        let top = v[k.saturating_sub(5)..k]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        top <= 0.0 || v[k] <= (1.0 - DROP_SHARE) * top
+    })
+}
+
+/// Whether the end (median of the last `tail` samples) stands above the series' start by
+/// more than any noise scale its largest fall allows: the start (at most the highest of its
+/// first [`HELD_WINDOW`] samples) and the end must both sit within [`AT_LEVEL_SIGMAS`] of the
+/// held level, and a drop's [`DROP_SIGMAS`] bound the sigma from above. A leak, whose end
+/// stands far above its start, is passed over before the noise scale is read.
+fn ends_too_high(v: &[f64], tail: usize) -> bool {
+    // A plain comparison, not f64::max: the values are known numbers, and the loop vectorises.
+    let largest_fall = v
+        .windows(2)
+        .map(|w| w[0] - w[1])
+        .fold(0.0, |m, d| if d > m { d } else { m });
+    let start_at_most = v[..v.len().min(HELD_WINDOW)]
         .iter()
         .copied()
-        .find(|s| s.is_finite())?;
-    let (mut t, mut v) = (Vec::new(), Vec::new());
-    for k in lifetimes[from..=i].iter().flat_map(|l| l.indices()) {
-        let (Some(&x), Some(&s)) = (values.get(k), e.log.elapsed_seconds.get(k)) else {
-            continue;
-        };
-        if x.is_finite() && s.is_finite() {
-            t.push((s - origin) / 3600.0);
-            v.push(x);
-        }
-    }
-    Some((t, v))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let noise_at_most = largest_fall / DROP_SIGMAS / std::f64::consts::SQRT_2;
+    median(&v[v.len() - tail..])
+        .is_some_and(|end| end - start_at_most > 2.0 * AT_LEVEL_SIGMAS * noise_at_most)
 }
 
 /// Positions of sharp drops: one sample falling by [`DROP_SIGMAS`] of the changes
@@ -263,5 +331,11 @@ mod tests {
         // Under 5 % of the level is no drop, however quiet the series.
         let v = [1000.0, 1000.0, 1000.0, 970.0, 970.0];
         assert_eq!(sharp_drops(&v, 0.0), Vec::<usize>::new());
+        // The quick look that passes most series over sees the same: a 30 % fall, not a 3 %
+        // one, nor a climb.
+        let v = [1000.0, 1002.0, 998.0, 1001.0, 999.0, 1000.0, 700.0, 710.0];
+        assert!(falls_by_a_share(&v));
+        assert!(!falls_by_a_share(&[1000.0, 1000.0, 1000.0, 970.0, 970.0]));
+        assert!(!falls_by_a_share(&[1.0, 2.0, 3.0, 2.9, 4.0]));
     }
 }
