@@ -2,6 +2,7 @@
 //! written as PDH-CSV text and judged by running the binary, as a user would.
 
 use crate::cli_common;
+use crate::cli_common::reason_codes;
 
 use serde_json::Value;
 
@@ -154,15 +155,6 @@ fn a_partial_day_without_load_counters_says_what_would_settle_it() {
     );
 }
 
-fn codes(f: &Value) -> Vec<String> {
-    f["reason_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 #[test]
 fn a_leak_under_a_daily_load_cycle_is_found_once_the_load_is_taken_out() {
     // 48 h every 15 min. Both processes' memory follows their own CPU, which cycles daily and
@@ -192,7 +184,7 @@ fn a_leak_under_a_daily_load_cycle_is_found_once_the_load_is_taken_out() {
         leak["verdict"] == "leak" || leak["verdict"] == "suspect",
         "{leak:#}"
     );
-    assert!(codes(leak).iter().any(|c| c == "load-adjusted"), "{leak:#}");
+    assert!(reason_codes(leak).contains(&"load-adjusted"), "{leak:#}");
     let why = reasons(leak);
     assert!(
         why.contains("growth beyond the workload: with the part that follows java's % Processor Time taken out"),
@@ -223,9 +215,9 @@ fn a_daily_load_that_ends_higher_than_it_started_is_not_a_rising_workload() {
     let report = analyse("daily-rise.csv", &text);
     let f = finding(&report, "mssql", "Handle Count");
     assert_eq!(f["verdict"], "leak", "{f:#}");
-    let codes = codes(f);
-    assert!(codes.iter().any(|c| c == "load-beyond"), "{f:#}");
-    assert!(!codes.iter().any(|c| c == "load-rising"), "{f:#}");
+    let codes = reason_codes(f);
+    assert!(codes.contains(&"load-beyond"), "{f:#}");
+    assert!(!codes.contains(&"load-rising"), "{f:#}");
     assert!(
         reasons(f).contains("mssql's % Processor Time rising"),
         "{f:#}"

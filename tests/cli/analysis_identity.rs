@@ -119,6 +119,25 @@ fn handles_past_the_soft_limit_are_critical() {
     );
 }
 
+const MB: f64 = 1024.0 * 1024.0;
+
+/// A small deterministic wiggle of -6 to 6, for sample `i`.
+fn wiggle(i: usize) -> f64 {
+    ((i * 7919) % 13) as f64 - 6.0
+}
+
+/// Private Bytes at hours `t` climbing 120 MB over 8 h and dropping back, each drop landing
+/// `floor_rise` MB above the one before.
+fn climbs_and_drops(t: &[f64], floor_rise: f64) -> Vec<f64> {
+    t.iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            let floor = 200.0 + floor_rise * (h / 8.0).floor();
+            (floor + 15.0 * (h % 8.0) + wiggle(i) * 0.2) * MB
+        })
+        .collect()
+}
+
 /// What a process's Handle Count does at its Private Bytes' drops, in the tests below.
 #[derive(Clone, Copy, PartialEq)]
 enum Handles {
@@ -136,19 +155,9 @@ enum Handles {
 fn drops_alone(handles: Handles, floor_rise: f64) -> perfleak::analysis::Finding {
     use super::analysis_shapes::{only, LogBuilder};
 
-    const MB: f64 = 1024.0 * 1024.0;
     let b = LogBuilder::new(72.0, 300.0);
     let t = b.hours();
-    let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
-    let bytes = t
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| {
-            let floor = 200.0 + floor_rise * (h / 8.0).floor();
-            (floor + 15.0 * (h % 8.0) + wiggle(i) * 0.2) * MB
-        })
-        .collect();
-    let mut b = b.process("svc", "Private Bytes", bytes);
+    let mut b = b.process("svc", "Private Bytes", climbs_and_drops(&t, floor_rise));
     if handles != Handles::Absent {
         let counts = t
             .iter()
@@ -254,11 +263,9 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
     use super::analysis_shapes::{only, LogBuilder};
     use perfleak::analysis::Verdict;
 
-    const MB: f64 = 1024.0 * 1024.0;
     // One sample a minute: 200 MB/h for 5 h (300 samples), then back down, four times.
     let b = LogBuilder::new(20.0, 60.0);
     let n = b.hours().len();
-    let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
     let bytes: Vec<f64> = (0..n)
         .map(|i| 500.0 * MB + 200.0 * MB * ((i % 300) as f64 / 60.0) + wiggle(i) * 0.5 * MB)
         .collect();
@@ -298,11 +305,9 @@ fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
     use super::analysis_shapes::{only, LogBuilder};
     use perfleak::analysis::Verdict;
 
-    const MB: f64 = 1024.0 * 1024.0;
     let run = |handles: Handles, twin: bool| {
         let b = LogBuilder::new(24.0, 300.0);
         let t = b.hours();
-        let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
         let bytes = t
             .iter()
             .enumerate()
@@ -356,16 +361,10 @@ fn elapsed_time_counting_through_a_sharp_drop_is_no_restart() {
     use super::analysis_shapes::{only, LogBuilder};
     use perfleak::analysis::Verdict;
 
-    const MB: f64 = 1024.0 * 1024.0;
     let read = |restarts: bool| {
         let b = LogBuilder::new(72.0, 300.0);
         let t = b.hours();
-        let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
-        let bytes = t
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| (200.0 + 15.0 * (h % 8.0) + wiggle(i) * 0.2) * MB)
-            .collect();
+        let bytes = climbs_and_drops(&t, 0.0);
         let elapsed = t
             .iter()
             .map(|&h| 3600.0 * if restarts { h % 8.0 } else { h + 100.0 })

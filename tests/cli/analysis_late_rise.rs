@@ -6,6 +6,7 @@
 //! running the binary.
 
 use crate::cli_common;
+use crate::cli_common::reason_codes;
 
 use serde_json::Value;
 
@@ -43,22 +44,13 @@ fn finding(text: &str) -> Value {
     cli_common::finding_of_text("late-rise.csv", text, "app", None)
 }
 
-fn codes(f: &Value) -> Vec<&str> {
-    f["reason_codes"]
-        .as_array()
-        .expect("reason codes")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
-}
-
 #[test]
 fn a_steep_rise_after_a_long_flat_part_is_a_leak_the_whole_test_cannot_see() {
     // +50 MB every 15 minutes for the last 7 samples: 350 MB, ten times the noise's swing.
     let f = finding(&log(|k| 50e6 * k as f64));
     assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
     assert_eq!(f["shape"], "late-onset", "{f:#}");
-    assert!(codes(&f).contains(&"late-rise"), "{f:#}");
+    assert!(reason_codes(&f).contains(&"late-rise"), "{f:#}");
     let reasons = f["reasons"].to_string();
     assert!(reasons.contains("late rise: onset at 6."), "{reasons}");
 }
@@ -71,7 +63,7 @@ fn a_late_rise_replaces_a_diluted_linear_reading() {
     let f = finding(&log_of(1, |k| 50e6 * k as f64));
     assert!(f["verdict"] == "leak" || f["verdict"] == "suspect", "{f:#}");
     assert_eq!(f["shape"], "late-onset", "{f:#}");
-    assert!(codes(&f).contains(&"late-rise"), "{f:#}");
+    assert!(reason_codes(&f).contains(&"late-rise"), "{f:#}");
 }
 
 #[test]
@@ -82,6 +74,6 @@ fn one_step_at_the_end_or_no_rise_is_not() {
     ] {
         let f = finding(&log(end));
         assert_eq!(f["verdict"], "ok", "{what}: {f:#}");
-        assert!(!codes(&f).contains(&"late-rise"), "{what}: {f:#}");
+        assert!(!reason_codes(&f).contains(&"late-rise"), "{what}: {f:#}");
     }
 }

@@ -5,7 +5,7 @@
 //! same drop that keeps its rate (back to the old level in a straight line, or past it) is
 //! still flagged. Logs written as PDH-CSV text and judged by running the binary.
 
-use crate::cli_common::{finding_of_text, quarter_hour_log};
+use crate::cli_common::{finding_of_text, quarter_hour_log, reason_codes};
 
 use serde_json::Value;
 
@@ -26,15 +26,6 @@ fn judged(text: &str) -> Value {
     finding_of_text("trim.csv", text, "app", Some("Handle Count"))
 }
 
-fn codes(f: &Value) -> Vec<&str> {
-    f["reason_codes"]
-        .as_array()
-        .expect("reason codes")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
-}
-
 #[test]
 fn a_climb_back_to_the_level_held_before_a_drop_is_a_recovery() {
     // 40% down: the lifetime split cuts at the drop; 25% down: one lifetime holds it all.
@@ -42,7 +33,12 @@ fn a_climb_back_to_the_level_held_before_a_drop_is_a_recovery() {
         let f = judged(&handles(climb_back(share, 3.0)));
         assert_eq!(f["verdict"], "ok", "{share}: {:#?}", f["reasons"]);
         assert_eq!(f["shape"], "warm-up", "{share}");
-        assert_eq!(codes(&f)[0], "recovery", "{share}: {:#?}", f["reasons"]);
+        assert_eq!(
+            reason_codes(&f)[0],
+            "recovery",
+            "{share}: {:#?}",
+            f["reasons"]
+        );
         let reason = f["reasons"][0].as_str().unwrap_or_default();
         assert!(
             reason.starts_with("a recovery, not a leak: climbed back to 1,9")
@@ -72,6 +68,6 @@ fn a_climb_that_keeps_its_rate_after_a_drop_is_still_flagged() {
             "{what}: {:#?}",
             f["reasons"]
         );
-        assert!(!codes(&f).contains(&"recovery"), "{what}");
+        assert!(!reason_codes(&f).contains(&"recovery"), "{what}");
     }
 }

@@ -45,6 +45,16 @@ pub fn finding_of_text(
         .clone()
 }
 
+/// The reason codes of a finding, in order.
+pub fn reason_codes(f: &serde_json::Value) -> Vec<&str> {
+    f["reason_codes"]
+        .as_array()
+        .expect("reason codes")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect()
+}
+
 /// A PDH-CSV log of one process `app` whose Handle Count `h` hours in is `value(h)` plus a little
 /// deterministic noise (within 8), every 15 minutes for `hours` hours, from `start` o'clock UTC
 /// on January `day` 2026 (12: a Monday).

@@ -6,9 +6,8 @@
 //! unless the plateau levels, few and each one observation, show a trend of their own
 //! ([`wandering`]).
 
-use super::super::stats::normal_sf;
 use super::super::stats::robust::{mad_sigma, median};
-use super::super::stats::trend::{mk_score, mk_variance};
+use super::super::stats::trend::mann_kendall_exact_p;
 use super::{Outcome, Tested};
 use crate::vocab::Shape;
 
@@ -184,38 +183,6 @@ fn wandering(
     })
 }
 
-/// One-sided (increasing) Mann-Kendall p over a few values, exact: the share of their
-/// orderings whose S is at least the observed one (ties count as they fall). Beyond eight
-/// values the normal approximation with a continuity correction and the tie-corrected variance. `None` under three values.
-fn mann_kendall_exact_p(v: &[f64]) -> Option<f64> {
-    let n = v.len();
-    if n < 3 {
-        return None;
-    }
-    let s = mk_score(v);
-    if n > 8 {
-        return Some(normal_sf((s - 1.0) / mk_variance(v).sqrt()));
-    }
-    // Every ordering (Heap's algorithm).
-    let mut a = v.to_vec();
-    let mut c = vec![0usize; n];
-    let (mut at_least, mut total) = (u64::from(mk_score(&a) >= s), 1u64);
-    let mut i = 0;
-    while i < n {
-        if c[i] < i {
-            a.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
-            at_least += u64::from(mk_score(&a) >= s);
-            total += 1;
-            c[i] += 1;
-            i = 0;
-        } else {
-            c[i] = 0;
-            i += 1;
-        }
-    }
-    Some(at_least as f64 / total as f64)
-}
-
 /// The up-steps among block differences `diffs` at indices `ups` (in order), as (index of the
 /// step's last difference, rise): a step that falls inside a block shows as two consecutive
 /// differences and is one step. `None` when up-differences come closer than three blocks apart
@@ -276,17 +243,6 @@ mod tests {
         let ramp: Vec<f64> = t.iter().map(|h| 100.0 + 3.0 * h).collect();
         let g = Tested::new(&t, &ramp, sen, 47.0);
         assert!(!steps(&g, 175.0, 150.0).stairs);
-    }
-
-    #[test]
-    fn exact_mann_kendall_counts_every_ordering() {
-        let p = |v: &[f64]| mann_kendall_exact_p(v).unwrap();
-        assert!((p(&[1.0, 2.0, 3.0]) - 1.0 / 6.0).abs() < 1e-12);
-        assert!((p(&[1.0, 2.0, 3.0, 4.0]) - 1.0 / 24.0).abs() < 1e-12);
-        // One inversion among five: 5 of 120 orderings have S >= 8.
-        assert!((p(&[1.0, 3.0, 2.0, 4.0, 5.0]) - 5.0 / 120.0).abs() < 1e-12);
-        assert!((p(&[3.0, 2.0, 1.0]) - 1.0).abs() < 1e-12);
-        assert_eq!(mann_kendall_exact_p(&[1.0, 2.0]), None);
     }
 
     #[test]

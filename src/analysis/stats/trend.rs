@@ -417,6 +417,11 @@ mod tests {
         // No order at all: S = 0 or more in more than half of the orderings.
         let p = mann_kendall_exact_p(&[2.0, 1.0, 4.0, 3.0]).unwrap();
         assert!(p > 0.3, "{p}");
+        // One inversion among five: 5 of 120 orderings have S >= 8; falling at every step,
+        // every ordering reaches its S.
+        let p5 = mann_kendall_exact_p(&[1.0, 3.0, 2.0, 4.0, 5.0]).unwrap();
+        assert!((p5 - 5.0 / 120.0).abs() < 1e-12, "{p5}");
+        assert_eq!(mann_kendall_exact_p(&[3.0, 2.0, 1.0]), Some(1.0));
         assert_eq!(mann_kendall_exact_p(&[1.0, 2.0]), None);
     }
 
