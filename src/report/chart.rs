@@ -702,12 +702,21 @@ fn draw_restarts(chart: &mut Plot, f: &Finding, hours: &[f64], view: &SeriesView
             ))
             .map_err(plot_err)?;
         if i == 0 {
-            series
-                .label(format!(
+            // Drops the process's other counters refute as restarts are memory freed in one
+            // life: the legend must not call them restarts.
+            let refuted = f
+                .reason_codes
+                .iter()
+                .any(|c| c == "drops-not-restarts" || c == "growth-given-back");
+            let label = if refuted {
+                format!("sharp drop, not a restart ({})", f.restarts.len())
+            } else {
+                format!(
                     "restart ({} lifetimes)",
                     f.segments.max(f.restarts.len() + 1)
-                ))
-                .legend(legend_line(RESTART_COLOR, 2));
+                )
+            };
+            series.label(label).legend(legend_line(RESTART_COLOR, 2));
         }
     }
     Ok(())
