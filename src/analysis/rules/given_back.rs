@@ -19,10 +19,10 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     if best + 1 >= count || restarts_read(e) != Restarts::Refuted {
         return None;
     }
-    let values = s.judged_values(e.log);
-    let own = floor_of(e, &values, best)?;
+    let values = e.values();
+    let own = floor_of(e, values, best)?;
     let highest_later = (best + 1..count)
-        .filter_map(|i| floor_of(e, &values, i))
+        .filter_map(|i| floor_of(e, values, i))
         .reduce(f64::max)?;
     if highest_later > own {
         return None;

@@ -29,9 +29,18 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
     if !loads.is_empty() && !own && !settles {
         return;
     }
-    let values: &[f64] = &s.judged_values(e.log);
-    // The whole lifetime: how memory moved with the load before a late onset tells too.
-    let evidence = loads.read(s.column, system_only, values, (l.start_hours, l.end_hours));
+    // The whole lifetime: how memory moved with the load before a late onset tells too. The
+    // values are decoded only where a load counter is logged.
+    let evidence = if loads.is_empty() {
+        None
+    } else {
+        loads.read(
+            s.column,
+            system_only,
+            e.values(),
+            (l.start_hours, l.end_hours),
+        )
+    };
     match evidence {
         Some(ev) => {
             if let Some(by) = ev.explained_by() {

@@ -41,6 +41,8 @@ use super::trial::SeriesTrial;
 use super::{Reason, Verdict, Q_LEAK, Q_SUSPECT};
 use crate::ingest::PerfLog;
 use crate::vocab::Shape;
+use std::borrow::Cow;
+use std::cell::OnceCell;
 
 /// What the rules read about one series: its trial and the lifetimes sorted by what they show.
 pub(crate) struct Evidence<'a> {
@@ -60,9 +62,16 @@ pub(crate) struct Evidence<'a> {
     pub last: Option<f64>,
     /// Hours from the first to the last finite sample.
     pub span_hours: f64,
+    /// The judged values, decoded on first need and shared by the rules that read samples.
+    values: OnceCell<Cow<'a, [f64]>>,
 }
 
 impl<'a> Evidence<'a> {
+    /// The series' judged values (see [`SeriesTrial::judged_values`]), decoded once.
+    pub fn values(&self) -> &[f64] {
+        self.values.get_or_init(|| self.s.judged_values(self.log))
+    }
+
     pub fn new(log: &'a PerfLog, s: &'a SeriesTrial) -> Evidence<'a> {
         let span_hours = match (s.first_finite, s.last_finite) {
             (Some(a), Some(b)) => {
@@ -95,6 +104,7 @@ impl<'a> Evidence<'a> {
             first: s.first_finite.map(|p| p.1),
             last: s.last_finite.map(|p| p.1),
             span_hours,
+            values: OnceCell::new(),
         };
         // Lifetimes tested only because restarts cut them all short stand for nothing alone.
         e.pooled = e.tested.iter().all(|&i| s.lifetimes[i].pooled_only);

@@ -50,12 +50,12 @@ pub(crate) struct Recovery {
 }
 
 pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
-    let values = e.s.judged_values(e.log);
-    let r = recovery(e, &values, best)?;
+    let values = e.values();
+    let r = recovery(e, values, best)?;
     // Another growing lifetime that is no recovery still speaks for a leak.
     if e.passing
         .iter()
-        .any(|&i| i != best && recovery(e, &values, i).is_none())
+        .any(|&i| i != best && recovery(e, values, i).is_none())
     {
         return None;
     }

@@ -29,10 +29,10 @@ pub(crate) struct Floors {
 /// The floor each tooth after a drop reaches, tested for a rise; `None` under two such teeth.
 pub(crate) fn floors(e: &Evidence) -> Option<Floors> {
     let s = e.s;
-    let values = s.judged_values(e.log);
+    let values = e.values();
     // The first tooth, from the log's start, reaches no floor a drop left.
     let floors: Vec<f64> = (1..s.split.lifetimes.len())
-        .filter_map(|i| floor_of(e, &values, i))
+        .filter_map(|i| floor_of(e, values, i))
         .collect();
     if floors.len() < 2 {
         return None;
