@@ -702,24 +702,30 @@ fn draw_restarts(chart: &mut Plot, f: &Finding, hours: &[f64], view: &SeriesView
             ))
             .map_err(plot_err)?;
         if i == 0 {
-            // Drops the process's other counters refute as restarts are memory freed in one
-            // life: the legend must not call them restarts.
-            let refuted = f
-                .reason_codes
-                .iter()
-                .any(|c| c == "drops-not-restarts" || c == "growth-given-back");
-            let label = if refuted {
-                format!("sharp drop, not a restart ({})", f.restarts.len())
-            } else {
-                format!(
-                    "restart ({} lifetimes)",
-                    f.segments.max(f.restarts.len() + 1)
-                )
-            };
-            series.label(label).legend(legend_line(RESTART_COLOR, 2));
+            series
+                .label(cuts_label(f))
+                .legend(legend_line(RESTART_COLOR, 2));
         }
     }
     Ok(())
+}
+
+/// The legend of the lines where the series was cut: restarts, except where the process's
+/// other counters refuted them (memory freed inside one life), which the legend must not call
+/// restarts.
+fn cuts_label(f: &Finding) -> String {
+    let refuted = f
+        .reason_codes
+        .iter()
+        .any(|c| c == "drops-not-restarts" || c == "growth-given-back");
+    if refuted {
+        format!("sharp drop, not a restart ({})", f.restarts.len())
+    } else {
+        format!(
+            "restart ({} lifetimes)",
+            f.segments.max(f.restarts.len() + 1)
+        )
+    }
 }
 
 fn draw_fits(chart: &mut Plot, f: &Finding, view: &SeriesView) -> Result<()> {
@@ -1364,6 +1370,23 @@ mod tests {
         assert_eq!(sanitize_stem("../../etc/passwd"), "etc-passwd");
         assert_eq!(sanitize_stem("进程"), "series");
         assert!(sanitize_stem(&"x".repeat(500)).len() <= 80);
+    }
+
+    #[test]
+    fn drops_refuted_as_restarts_are_not_called_restarts() {
+        let f = Finding {
+            restarts: vec![10, 20],
+            segments: 3,
+            ..Finding::default()
+        };
+        assert_eq!(cuts_label(&f), "restart (3 lifetimes)");
+        for code in ["drops-not-restarts", "growth-given-back"] {
+            let refuted = Finding {
+                reason_codes: vec![code.to_string()],
+                ..f.clone()
+            };
+            assert_eq!(cuts_label(&refuted), "sharp drop, not a restart (2)");
+        }
     }
 
     #[test]

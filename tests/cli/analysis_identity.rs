@@ -2,7 +2,8 @@
 //! leaking w3wp is followed across its recycles and across the `#N` labels it moves between,
 //! and is reported once; handle growth states the time to the 16,384 soft limit.
 
-use perfleak::analysis::{analyze, Verdict};
+use super::analysis_shapes::{only, LogBuilder};
+use perfleak::analysis::{analyze, Finding, Verdict};
 use perfleak::ingest::{read_file, ReadOptions};
 use std::path::PathBuf;
 
@@ -121,6 +122,17 @@ fn handles_past_the_soft_limit_are_critical() {
 
 const MB: f64 = 1024.0 * 1024.0;
 
+/// Asserts that `f` gives the reason `code` and that its words hold `text`.
+fn says(f: &Finding, code: &str, text: &str) {
+    assert!(
+        f.reason(code).is_some_and(|r| r.contains(text)),
+        "no `{code}` saying {text:?}: {:?} {} {:?}",
+        f.verdict,
+        f.shape,
+        f.reasons
+    );
+}
+
 /// A small deterministic wiggle of -6 to 6, for sample `i`.
 fn wiggle(i: usize) -> f64 {
     ((i * 7919) % 13) as f64 - 6.0
@@ -153,8 +165,6 @@ enum Handles {
 /// log with no `ID Process` or `Elapsed Time`, each drop landing `floor_rise` MB above the one
 /// before.
 fn drops_alone(handles: Handles, floor_rise: f64) -> perfleak::analysis::Finding {
-    use super::analysis_shapes::{only, LogBuilder};
-
     let b = LogBuilder::new(72.0, 300.0);
     let t = b.hours();
     let mut b = b.process("svc", "Private Bytes", climbs_and_drops(&t, floor_rise));
@@ -182,8 +192,6 @@ fn drops_alone(handles: Handles, floor_rise: f64) -> perfleak::analysis::Finding
 /// `suspect` that says what would settle it, and the calibration does not promote it.
 #[test]
 fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_them() {
-    use perfleak::analysis::Verdict;
-
     let shown = drops_alone(Handles::Reset, 0.0);
     let what = format!(
         "{:?} {:?} {:?}",
@@ -201,12 +209,7 @@ fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_t
     let what = format!("{:?} {:?}", alone.verdict, alone.reasons);
     assert_eq!(alone.shape, shown.shape, "{what}");
     assert_eq!(alone.verdict, Verdict::Suspect, "{what}");
-    assert!(
-        alone
-            .reason("restarts-unconfirmed")
-            .is_some_and(|r| r.contains("ID Process")),
-        "{what}"
-    );
+    says(&alone, "restarts-unconfirmed", "ID Process");
 }
 
 /// When the handles keep their level through every drop, no new process started: the drops
@@ -216,8 +219,6 @@ fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_t
 /// (the calibration, which weighs such suspects, has the last word on the verdict).
 #[test]
 fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() {
-    use perfleak::analysis::Verdict;
-
     let level = drops_alone(Handles::Held, 0.0);
     let what = format!("{:?} {:?} {:?}", level.verdict, level.shape, level.reasons);
     assert_eq!(
@@ -225,17 +226,11 @@ fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() 
         (Verdict::Ok, "sawtooth"),
         "{what}"
     );
-    assert!(
-        level
-            .reason("drops-not-restarts")
-            .is_some_and(|r| r.contains("sharp drops are not restarts")),
-        "{what}"
-    );
-    assert!(
-        level
-            .reason("floors-level")
-            .is_some_and(|r| r.contains("teeth after a drop reaches goes from 201 MB to 201 MB")),
-        "{what}"
+    says(&level, "drops-not-restarts", "sharp drops are not restarts");
+    says(
+        &level,
+        "floors-level",
+        "teeth after a drop reaches goes from 201 MB to 201 MB",
     );
     let rising = drops_alone(Handles::Held, 8.0);
     let what = format!("{:?} {:?}", rising.verdict, rising.reasons);
@@ -244,12 +239,7 @@ fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() 
         Some(Verdict::Suspect),
         "{what}"
     );
-    assert!(
-        rising
-            .reason("floors-rise")
-            .is_some_and(|r| r.contains("exact p=0.00")),
-        "{what}"
-    );
+    says(&rising, "floors-rise", "exact p=0.00");
 }
 
 /// A heap that climbs fast and drops back every few hours, with no other counter of the
@@ -260,9 +250,6 @@ fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() 
 /// through the drops, it is a healthy sawtooth.
 #[test]
 fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
-    use super::analysis_shapes::{only, LogBuilder};
-    use perfleak::analysis::Verdict;
-
     // One sample a minute: 200 MB/h for 5 h (300 samples), then back down, four times.
     let b = LogBuilder::new(20.0, 60.0);
     let n = b.hours().len();
@@ -289,7 +276,7 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
     );
     assert!(f.time_to_limit_hours.is_some_and(|h| h < 24.0), "{what}");
     assert_eq!(f.verdict, Verdict::Suspect, "{what}");
-    assert!(f.reason("restarts-unconfirmed").is_some(), "{what}");
+    says(&f, "restarts-unconfirmed", "");
     assert!(f.reason("partial-day").is_none(), "{what}");
 }
 
@@ -302,9 +289,6 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
 /// passed to that other process at the drop, whose handles hold by chance.
 #[test]
 fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
-    use super::analysis_shapes::{only, LogBuilder};
-    use perfleak::analysis::Verdict;
-
     let run = |handles: Handles, twin: bool| {
         let b = LogBuilder::new(24.0, 300.0);
         let t = b.hours();
@@ -339,10 +323,10 @@ fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
         (Verdict::Ok, "sawtooth"),
         "{what}"
     );
-    assert!(
-        held.reason("growth-given-back")
-            .is_some_and(|r| r.starts_with("growth given back: the drop is not a restart")),
-        "{what}"
+    says(
+        &held,
+        "growth-given-back",
+        "growth given back: the drop is not a restart",
     );
     for (handles, twin) in [(Handles::Reset, false), (Handles::Held, true)] {
         let f = run(handles, twin);
@@ -358,9 +342,6 @@ fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
 /// restarts, and the climbs they cut short are a leak.
 #[test]
 fn elapsed_time_counting_through_a_sharp_drop_is_no_restart() {
-    use super::analysis_shapes::{only, LogBuilder};
-    use perfleak::analysis::Verdict;
-
     let read = |restarts: bool| {
         let b = LogBuilder::new(72.0, 300.0);
         let t = b.hours();
