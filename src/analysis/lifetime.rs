@@ -2,6 +2,7 @@
 //! changes, `Elapsed Time` falls, the instance vanishes and returns, or the value drops sharply,
 //! and notice `#N` renumbering (the same instance label passing between two processes).
 
+use super::stats::lanes::extremes;
 use super::stats::robust::{mad_sigma, median, median_of_finite};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -44,8 +45,7 @@ impl Lifetime {
     }
 
     /// Runs of consecutive sample indices, in time order, none empty or touching the next.
-    #[cfg(test)]
-    fn runs(&self) -> &[Range<usize>] {
+    pub fn runs(&self) -> &[Range<usize>] {
         &self.runs
     }
 
@@ -136,15 +136,6 @@ fn stays_down(after: &[f64], ceiling: f64) -> bool {
 
 /// Samples per stretch checked at once for a possible jump.
 const JUMP_CHUNK: usize = 64;
-
-/// Smallest and largest of finite values (plain comparisons: NaN-aware min/max would only cost).
-fn extremes(values: &[f64]) -> (f64, f64) {
-    values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (if v < a { v } else { a }, if v > b { v } else { b })
-        })
-}
 
 /// Hand a finished run of samples (later than, and not touching, those it holds) to the
 /// lifetime being built.

@@ -582,6 +582,31 @@ mod tests {
     }
 
     #[test]
+    fn short_frames_of_mixed_code_widths_decode_back_to_back() {
+        // Frames of 1-12 values whose steps take one, two or three bytes, in one buffer: the
+        // decoder's eight-byte reads reach into the next frame and must stop at its own.
+        let mut s = Series::new();
+        let mut expected = Vec::new();
+        let mut level = 1_000_000i64;
+        for frame in 0..400usize {
+            let values: Vec<f64> = (0..1 + frame % 12)
+                .map(|i| {
+                    let step = [1i64, -3, 100, -9000, 0, 70_000][(frame * 7 + i * 3) % 6];
+                    level += step;
+                    if (frame + i) % 29 == 0 {
+                        f64::NAN
+                    } else {
+                        level as f64
+                    }
+                })
+                .collect();
+            s.push_frame(&values);
+            expected.extend(values);
+        }
+        assert!(same(&s.to_vec(), &expected));
+    }
+
+    #[test]
     fn frames_are_byte_for_byte_those_of_the_reference_coder() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::SmallRng::seed_from_u64(6);

@@ -15,6 +15,7 @@ use super::super::amount;
 use super::super::hours_text;
 use super::super::lifetime::CutReason;
 use super::super::stats::fit::line_fit;
+use super::super::stats::lanes::{extremes, largest_fall};
 use super::super::stats::robust::{lag1_autocorrelation, mad_sigma, median, median_of_finite};
 use super::{Evidence, Objection};
 use crate::vocab::Shape;
@@ -155,15 +156,29 @@ fn samples(
     let from = first_read(e, i)?;
     let seconds = &e.log.elapsed_seconds;
     let mut out = Vec::with_capacity(values.len());
-    for k in lifetimes[from..=i].iter().flat_map(|l| l.indices()) {
-        let (Some(&x), Some(&s)) = (values.get(k), seconds.get(k)) else {
-            continue;
-        };
-        if x.is_finite() && s.is_finite() {
-            out.push(read(x, s));
+    for r in lifetimes[from..=i].iter().flat_map(|l| l.runs()) {
+        let end = r.end.min(values.len()).min(seconds.len());
+        let (v, s) = (
+            &values[r.start.min(end)..end],
+            &seconds[r.start.min(end)..end],
+        );
+        // A run of known samples (most) is read in one go, without a check per sample.
+        if all_known(v) && all_known(s) {
+            out.extend(v.iter().zip(s).map(|(&x, &s)| read(x, s)));
+        } else {
+            let known = v
+                .iter()
+                .zip(s)
+                .filter(|(x, s)| x.is_finite() && s.is_finite());
+            out.extend(known.map(|(&x, &s)| read(x, s)));
         }
     }
     Some(out)
+}
+
+/// Whether every value is a number (a fold without early exit: one vectorised pass).
+fn all_known(v: &[f64]) -> bool {
+    v.iter().fold(true, |ok, x| ok & x.is_finite())
 }
 
 /// The values [`samples`] reads, borrowed where they are one gapless run of known samples
@@ -172,9 +187,8 @@ fn sample_values<'a>(e: &Evidence, values: &'a [f64], i: usize) -> Option<Cow<'a
     let lifetimes = &e.s.split.lifetimes;
     if first_read(e, i)? == i {
         if let Some(r) = lifetimes[i].contiguous() {
-            let known = |v: &[f64]| v.iter().fold(true, |ok, x| ok & x.is_finite());
             if let (Some(v), Some(s)) = (values.get(r.clone()), e.log.elapsed_seconds.get(r)) {
-                if known(v) && known(s) {
+                if all_known(v) && all_known(s) {
                     return Some(Cow::Borrowed(v));
                 }
             }
@@ -206,14 +220,25 @@ fn first_read(e: &Evidence, i: usize) -> Option<usize> {
 /// Whether any sample lies [`DROP_SHARE`] below the highest of the five before it: what
 /// [`sharp_drops`] needs of a fall from the median of those five, read without a sort.
 fn falls_by_a_share(v: &[f64]) -> bool {
-    (1..v.len()).any(|k| {
-        let top = v[k.saturating_sub(5)..k]
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        top <= 0.0 || v[k] <= (1.0 - DROP_SHARE) * top
+    // A stretch whose values (with the five before it) are positive and never differ by the
+    // share holds no such sample: one pass over its extremes spares the windows (the values
+    // are known numbers).
+    (1..v.len()).step_by(FALL_CHUNK).any(|from| {
+        let to = (from + FALL_CHUNK).min(v.len());
+        let (lowest, highest) = extremes(&v[from.saturating_sub(5)..to]);
+        (lowest <= 0.0 || lowest <= (1.0 - DROP_SHARE) * highest)
+            && (from..to).any(|k| {
+                let top = v[k.saturating_sub(5)..k]
+                    .iter()
+                    .copied()
+                    .fold(f64::NEG_INFINITY, f64::max);
+                top <= 0.0 || v[k] <= (1.0 - DROP_SHARE) * top
+            })
     })
 }
+
+/// Samples per stretch [`falls_by_a_share`] checks at once.
+const FALL_CHUNK: usize = 64;
 
 /// Whether the end (median of the last `tail` samples) stands above the series' start by
 /// more than any noise scale its largest fall allows: the start (at most the highest of its
@@ -221,11 +246,7 @@ fn falls_by_a_share(v: &[f64]) -> bool {
 /// held level, and a drop's [`DROP_SIGMAS`] bound the sigma from above. A leak, whose end
 /// stands far above its start, is passed over before the noise scale is read.
 fn ends_too_high(v: &[f64], tail: usize) -> bool {
-    // A plain comparison, not f64::max: the values are known numbers, and the loop vectorises.
-    let largest_fall = v
-        .windows(2)
-        .map(|w| w[0] - w[1])
-        .fold(0.0, |m, d| if d > m { d } else { m });
+    let largest_fall = largest_fall(v);
     let start_at_most = v[..v.len().min(HELD_WINDOW)]
         .iter()
         .copied()

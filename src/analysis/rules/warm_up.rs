@@ -3,17 +3,15 @@
 //! the verdict is `ok`, shape `warm-up`.
 
 use super::super::stats::robust::{mad_sigma, median};
-use super::super::trial::SeriesTrial;
 use super::super::{amount, Reason, Verdict};
 use super::{Decision, Evidence};
-use crate::ingest::PerfLog;
 use crate::vocab::Shape;
 
 /// Share of the earlier plateau a warm-up must reach to count as climbing back to it.
 const CLIMB_BACK_SHARE: f64 = 0.5;
 
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
-    let (best, reached, held) = climbs_back(e.s, e.log, &e.passing, &e.tested)?;
+    let (best, reached, held) = climbs_back(e)?;
     let kind = e.s.kind;
     let one = e.passing.len() == 1;
     let mut d = Decision::on(e, best, Verdict::Ok, Shape::WarmUp, 0.7);
@@ -31,17 +29,13 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
 /// level held before. Levels come from the raw samples: the median of the last tenth (at least
 /// three samples) for the end, the median of the second half for a settled level, allowing two
 /// noise sigmas (MAD) of that half so that the same plateau seen through noise still counts.
-fn climbs_back(
-    s: &SeriesTrial,
-    log: &PerfLog,
-    passing: &[usize],
-    tested: &[usize],
-) -> Option<(usize, f64, f64)> {
+fn climbs_back(e: &Evidence) -> Option<(usize, f64, f64)> {
+    let (passing, tested) = (&e.passing, &e.tested);
     // A plateau to climb back to needs a settled lifetime besides a growing one.
     if passing.is_empty() || passing.len() == tested.len() {
         return None;
     }
-    let values: &[f64] = &s.judged_values(log);
+    let (s, values) = (e.s, e.values());
     let samples = |i: usize| -> Vec<f64> {
         s.split.lifetimes[i]
             .indices()
@@ -90,7 +84,7 @@ mod tests {
         // One growing lifetime, nothing settled to climb back to.
         let (log, s) = series(vec![linear_trial(48.0)], vec![Some(1e-9)]);
         let e = Evidence::new(&log, &s);
-        assert_eq!(climbs_back(&s, &log, &e.passing, &e.tested), None);
+        assert_eq!(climbs_back(&e), None);
         assert_eq!(decide(&e), None);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod combine;
 pub mod fit;
+pub mod lanes;
 pub mod onset;
 pub mod regress;
 pub mod robust;
