@@ -21,6 +21,7 @@ mod analysis_shapes;
 mod analysis_short_logs;
 mod analysis_stats;
 mod analysis_teeth;
+mod analysis_working_day;
 mod batch_field;
 mod cli_analyze;
 mod cli_help;

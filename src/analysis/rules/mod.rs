@@ -7,8 +7,8 @@
 //! 3. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes;
 //!    where the process's other counters refute the restarts, a [`sawtooth`] judged by its floors.
 //! 4. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
-//!    [`late_onset`], [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`],
-//!    [`given_back`], [`not_repeated`].
+//!    [`late_onset`], [`working_day`], [`dying_out`], [`recovery`], [`daily_cycle`],
+//!    [`confined`], [`given_back`], [`not_repeated`].
 //! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only (objection:
 //!    [`recovery`]).
 //! 6. [`no_growth`]: why the series is not flagged.
@@ -35,6 +35,7 @@ pub(super) mod sawtooth;
 pub(super) mod strong;
 pub(super) mod warm_up;
 pub(super) mod weak;
+pub(super) mod working_day;
 
 use super::gates::{LifetimeTrial, Outcome};
 use super::trial::SeriesTrial;

@@ -1,11 +1,12 @@
 //! Rule: strong growth. The last lifetime with leak-shaped growth at q <= Q_LEAK decides. Its
 //! objections are heard in order, the first that applies wins (`ok`): [`late_onset`],
-//! [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`], [`given_back`]. Without one,
+//! [`working_day`], [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`], [`given_back`]. Without one,
 //! growth with nothing weakening it in the last tested lifetime is a `leak`; otherwise
 //! [`not_repeated`] may still object, and what is left is `suspect` (later lifetimes do not
 //! repeat it, or soft objections weaken it).
 //!
 //! [`late_onset`]: super::late_onset
+//! [`working_day`]: super::working_day
 //! [`dying_out`]: super::dying_out
 //! [`recovery`]: super::recovery
 //! [`daily_cycle`]: super::daily_cycle
@@ -14,12 +15,15 @@
 //! [`not_repeated`]: super::not_repeated
 
 use super::super::{growth_sentence, Reason, Verdict};
-use super::{confined, daily_cycle, dying_out, given_back, late_onset, not_repeated, recovery};
+use super::{
+    confined, daily_cycle, dying_out, given_back, late_onset, not_repeated, recovery, working_day,
+};
 use super::{Decision, Evidence, Objection};
 
 /// The objections heard before a clean leak is accepted, in order.
-const OBJECTIONS: [fn(&Evidence, usize) -> Option<Objection>; 6] = [
+const OBJECTIONS: [fn(&Evidence, usize) -> Option<Objection>; 7] = [
     late_onset::objects,
+    working_day::objects,
     dying_out::objects,
     recovery::objects,
     daily_cycle::objects,

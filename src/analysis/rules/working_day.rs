@@ -1,0 +1,176 @@
+//! Rule: the working day's load. In a lifetime shorter than a day, growth that begins when a
+//! working day does (the log's own clock: a weekday morning) and then levels off is the day's
+//! load reaching its working level: users arrive, the process takes the memory and handles that
+//! load needs, and holds them while the load holds. A leak that happened to start then keeps its
+//! rate at full load. `ok`, shape `cyclic`, reason code `working-day-load`. Growth still rising
+//! when the log ends is left alone: that part of a working day and a leak look alike.
+
+use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+
+use super::super::day_evidence::MIN_COVERAGE_HOURS;
+use super::super::stats::fit::{broken_stick, line_fit, BrokenStick};
+use super::super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
+use super::{Evidence, Objection};
+use crate::vocab::Shape;
+use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
+
+/// Local hours (from, to) in which a working day's load arrives: people start work from about
+/// 7:00 to 9:00, and an hour either side allows for early starts and late arrivals.
+const WORKDAY_ARRIVAL: (f64, f64) = (6.0, 10.0);
+/// After the bend the growth keeps under this share of its rate before it (the share at which
+/// growth is dying out, `dying_out`).
+const LEVELLED_SHARE: f64 = 0.15;
+/// p at or below which the bend beats a straight line through the growing part.
+const BEND_P: f64 = 1e-3;
+/// The growing part is read as at most this many block medians (as a recovery's climb is).
+const POINTS: usize = 120;
+/// The rise goes no further below the level held before it than this many robust sigmas of
+/// that level's samples.
+const HELD_SIGMAS: f64 = 2.0;
+/// Fewer block medians than this are too few to tell a bend from a line.
+const MIN_POINTS: usize = 12;
+
+pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
+    let l = e.lifetime(best);
+    if l.span_hours() >= MIN_COVERAGE_HOURS || l.fit_start_hours <= l.start_hours {
+        return None;
+    }
+    // The process ran through the quiet hours before the working day (a process started in the
+    // morning warms up with its own start), the rise begins in the hours the day's load
+    // arrives on a weekday, and it has levelled off by their end.
+    let onset = clock_at(e, l.fit_start_hours)?;
+    let opens = onset.date().and_hms_opt(0, 0, 0)? + hours(WORKDAY_ARRIVAL.0)?;
+    let closes = onset.date().and_hms_opt(0, 0, 0)? + hours(WORKDAY_ARRIVAL.1)?;
+    let weekday = !matches!(onset.weekday(), Weekday::Sat | Weekday::Sun);
+    if !(weekday && clock_at(e, l.start_hours)? < opens && (opens..closes).contains(&onset)) {
+        return None;
+    }
+    let (before, (t, x)) = around_onset(e, best, l.fit_start_hours)?;
+    let stick = levelled(&t, &x)?;
+    // The rise starts from the level held before it: a climb from below it is a return (after
+    // a restart or a trim), not load arriving.
+    let held = median(&before)?;
+    let noise = mad_sigma(&before)?;
+    let levelled = clock_at(e, stick.break_time)?;
+    let lowest = x.iter().copied().fold(f64::INFINITY, f64::min);
+    if lowest < held - HELD_SIGMAS * noise || levelled >= closes {
+        return None;
+    }
+    Some(Objection {
+        confidence: 0.6,
+        shape: Some(Shape::Cyclic),
+        code: "working-day-load",
+        reason: format!(
+            "the working day's load: it held its level through the night, then grew from {} on a {} and levelled off from {} (a bend beats a straight line, and the rise after it is under {:.0}% of the rate before): the hours a working day's load arrives in, when a process takes what the load needs and holds it while the load holds; a leak keeps its rate at full load. A log of a whole day or more would show the evening's fall",
+            onset.format("%H:%M"),
+            onset.format("%A"),
+            levelled.format("%H:%M"),
+            100.0 * LEVELLED_SHARE
+        ),
+    })
+}
+
+/// `h` hours as a time span.
+fn hours(h: f64) -> Option<TimeDelta> {
+    TimeDelta::try_milliseconds((h * 3.6e6) as i64)
+}
+
+/// Local wall-clock time `hours` after the log's first sample.
+fn clock_at(e: &Evidence, hours: f64) -> Option<NaiveDateTime> {
+    let first = e.log.elapsed_seconds.iter().position(|s| s.is_finite())?;
+    let origin = *e.log.timestamps.get(first)?;
+    origin.checked_add_signed(self::hours(hours)?)
+}
+
+/// The lifetime's samples before the onset, and those from the onset on as block medians
+/// (hours, value).
+type Around = (Vec<f64>, (Vec<f64>, Vec<f64>));
+
+fn around_onset(e: &Evidence, i: usize, from_hours: f64) -> Option<Around> {
+    let seconds = &e.log.elapsed_seconds;
+    let origin = *seconds.iter().find(|s| s.is_finite())?;
+    let values = e.values();
+    let (mut before, mut t, mut x) = (Vec::new(), Vec::new(), Vec::new());
+    for k in e.s.split.lifetimes.get(i)?.indices() {
+        let (Some(&v), Some(&s)) = (values.get(k), seconds.get(k)) else {
+            continue;
+        };
+        let h = (s - origin) / 3600.0;
+        if !(v.is_finite() && h.is_finite()) {
+            continue;
+        }
+        if h >= from_hours {
+            t.push(h);
+            x.push(v);
+        } else {
+            before.push(v);
+        }
+    }
+    let width = x.len().div_ceil(POINTS).max(1);
+    let blocks: (Vec<f64>, Vec<f64>) = t
+        .chunks(width)
+        .zip(x.chunks(width))
+        .filter_map(|(tc, xc)| Some((median(tc)?, median(xc)?)))
+        .unzip();
+    (blocks.0.len() >= MIN_POINTS).then_some((before, blocks))
+}
+
+/// The broken line where a rise levels off, when it does: the best one through it rises, keeps
+/// under [`LEVELLED_SHARE`] of that rate after its bend, and beats a straight line by an F test
+/// whose statistic is shrunk for the residuals' lag-1 autocorrelation (p <= [`BEND_P`]).
+fn levelled(t: &[f64], x: &[f64]) -> Option<BrokenStick> {
+    let stick = broken_stick(t, x)?;
+    let line = line_fit(t, x)?;
+    if !(stick.slope_before > 0.0 && stick.slope_after < LEVELLED_SHARE * stick.slope_before) {
+        return None;
+    }
+    if !(stick.rss > 0.0 && stick.rss < line.rss) {
+        return None;
+    }
+    let residuals: Vec<f64> = t
+        .iter()
+        .zip(x)
+        .map(|(&ti, &xi)| {
+            let before = stick.intercept + stick.slope_before * ti;
+            let after = (ti - stick.break_time).max(0.0) * (stick.slope_after - stick.slope_before);
+            xi - before - after
+        })
+        .collect();
+    let phi = lag1_autocorrelation(&residuals).clamp(0.0, 0.95);
+    let dof = (x.len() - 3) as f64;
+    let f = (line.rss - stick.rss) / (stick.rss / dof) * (1.0 - phi) / (1.0 + phi);
+    let p = FisherSnedecor::new(1.0, dof).ok()?.sf(f);
+    (p <= BEND_P).then_some(stick)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Quarter-hour samples over `hours` of `f(h)` plus a deterministic wiggle of about 1%.
+    fn series(hours: f64, f: impl Fn(f64) -> f64) -> (Vec<f64>, Vec<f64>) {
+        let n = (hours * 12.0) as usize + 1;
+        let t: Vec<f64> = (0..n).map(|i| i as f64 / 12.0).collect();
+        let x = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| f(h) + [0.0, 1.0, -0.7, 0.4, -1.1, 0.6][i % 6])
+            .collect();
+        (t, x)
+    }
+
+    #[test]
+    fn a_rise_that_levels_off_bends_and_a_steady_climb_does_not() {
+        // Two hours of ramp then an hour at the plateau.
+        let (t, x) = series(3.0, |h| 100.0 + 40.0 * h.min(2.0));
+        let at = levelled(&t, &x).expect("levels off").break_time;
+        assert!((at - 2.0).abs() < 0.2, "{at}");
+        let (t, x) = series(3.0, |h| 100.0 + 40.0 * h);
+        assert!(levelled(&t, &x).is_none());
+        // Slowing but still rising at half the rate: a leak under a load that arrived.
+        let (t, x) = series(3.0, |h| {
+            100.0 + 40.0 * h.min(2.0) + 20.0 * (h - 2.0).max(0.0)
+        });
+        assert!(levelled(&t, &x).is_none());
+    }
+}
