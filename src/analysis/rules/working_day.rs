@@ -13,10 +13,50 @@ use super::super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
 use super::{Evidence, Objection};
 use crate::vocab::Shape;
 use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
+use std::sync::LazyLock;
 
-/// Local hours (from, to) in which a working day's load arrives: people start work from about
-/// 7:00 to 9:00, and an hour either side allows for early starts and late arrivals.
-const WORKDAY_ARRIVAL: (f64, f64) = (6.0, 10.0);
+/// When a working day's load arrives (`data/calendar/working_day.toml`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkingDay {
+    /// Local hours (from, to) in which the day's load arrives.
+    arrival_hours: (f64, f64),
+    /// Days without a working day's arrival (English names).
+    rest_days: Vec<String>,
+}
+
+impl WorkingDay {
+    /// Whether `day` is a working day.
+    fn works(&self, day: Weekday) -> bool {
+        !self
+            .rest_days
+            .iter()
+            .any(|d| d.parse::<Weekday>() == Ok(day))
+    }
+}
+
+fn working_day() -> &'static WorkingDay {
+    static TABLE: LazyLock<WorkingDay> = LazyLock::new(|| {
+        const NAME: &str = "calendar/working_day.toml";
+        let table: WorkingDay = crate::data::builtin!("calendar/working_day.toml");
+        if let Some(bad) = table
+            .rest_days
+            .iter()
+            .find(|d| d.parse::<Weekday>().is_err())
+        {
+            crate::data::broken(NAME, format!("{bad:?} is no weekday"));
+        }
+        let (from, to) = table.arrival_hours;
+        if !(0.0..=24.0).contains(&from) || !(from..=24.0).contains(&to) {
+            crate::data::broken(
+                NAME,
+                format!("arrival hours {from}-{to} are not hours of a day"),
+            );
+        }
+        table
+    });
+    &TABLE
+}
 /// After the bend the growth keeps under this share of its rate before it (the share at which
 /// growth is dying out, `dying_out`).
 const LEVELLED_SHARE: f64 = 0.15;
@@ -38,10 +78,11 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     // The process ran through the quiet hours before the working day (a process started in the
     // morning warms up with its own start), the rise begins in the hours the day's load
     // arrives on a weekday, and it has levelled off by their end.
+    let day = working_day();
     let onset = clock_at(e, l.fit_start_hours)?;
-    let opens = onset.date().and_hms_opt(0, 0, 0)? + hours(WORKDAY_ARRIVAL.0)?;
-    let closes = onset.date().and_hms_opt(0, 0, 0)? + hours(WORKDAY_ARRIVAL.1)?;
-    let weekday = !matches!(onset.weekday(), Weekday::Sat | Weekday::Sun);
+    let opens = onset.date().and_hms_opt(0, 0, 0)? + hours(day.arrival_hours.0)?;
+    let closes = onset.date().and_hms_opt(0, 0, 0)? + hours(day.arrival_hours.1)?;
+    let weekday = day.works(onset.weekday());
     if !(weekday && clock_at(e, l.start_hours)? < opens && (opens..closes).contains(&onset)) {
         return None;
     }
@@ -146,6 +187,13 @@ fn levelled(t: &[f64], x: &[f64]) -> Option<BrokenStick> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_working_day_table_loads() {
+        let day = working_day();
+        assert!(day.arrival_hours.0 < day.arrival_hours.1);
+        assert!(day.works(Weekday::Mon) && !day.works(Weekday::Sun));
+    }
 
     /// Quarter-hour samples over `hours` of `f(h)` plus a deterministic wiggle of about 1%.
     fn series(hours: f64, f: impl Fn(f64) -> f64) -> (Vec<f64>, Vec<f64>) {
