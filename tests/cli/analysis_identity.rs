@@ -230,12 +230,12 @@ fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() 
     says(
         &level,
         "drops-not-restarts",
-        "8 sharp drops are not restarts",
+        "9 sharp drops are not restarts",
     );
     says(
         &level,
         "floors-level",
-        "the floor each of its 9 teeth reaches",
+        "the floor each of its 10 teeth reaches",
     );
     says(&level, "floors-level", "no rise");
     assert_eq!((level.segments, level.restarts.len()), (1, 0), "{what}");
