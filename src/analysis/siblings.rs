@@ -20,8 +20,11 @@ pub(crate) struct Siblings<'a> {
     log: &'a PerfLog,
     /// The column of the instance's counter of a name, if logged.
     column_of: &'a (dyn Fn(&str) -> Option<usize> + Sync),
-    decoded: OnceLock<Option<Vec<(usize, Vec<f64>)>>>,
+    decoded: OnceLock<Option<Vec<Counted>>>,
 }
+
+/// A counter's column and its values.
+type Counted = (usize, Vec<f64>);
 
 impl<'a> Siblings<'a> {
     /// The level counters logged for one process instance, whose columns `column_of` finds by
@@ -40,7 +43,7 @@ impl<'a> Siblings<'a> {
     /// The counters' values, or `None` where another instance of the image (`#N`) is logged:
     /// without `ID Process` the label may pass to that other process at a drop, whose counters
     /// then hold by chance.
-    fn all(&self) -> Option<&[(usize, Vec<f64>)]> {
+    fn all(&self) -> Option<&[Counted]> {
         self.decoded
             .get_or_init(|| {
                 let columns: Vec<usize> = Counter::ALL
