@@ -115,8 +115,11 @@ fn tooth_blocks(hours: &[f64], values: &[f64], change_sigma: Option<f64>) -> Opt
 /// kept then.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Floors {
-    /// Each tooth's floor, in time order (the first tooth runs from the log's start).
+    /// Each tooth's floor, in time order (the first tooth runs from the log's start; a tooth of
+    /// one sample has none).
     pub floors: Vec<f64>,
+    /// The drops that cut the teeth (a drop read twice counted once).
+    pub drops: usize,
     /// One-sided exact Mann-Kendall p over them (`None` under three).
     pub p: Option<f64>,
     /// They rise: exact Mann-Kendall p <= [`Q_SUSPECT`] or, with teeth too few for any
@@ -145,33 +148,38 @@ pub(crate) fn floors(values: &[f64], drops: &[usize]) -> Option<Floors> {
     bounds.push(values.len());
     let floors: Vec<f64> = bounds
         .windows(2)
-        .map(|w| {
+        .filter_map(|w| {
             let mut v: Vec<f64> = values[w[0]..w[1]]
                 .iter()
                 .copied()
                 .filter(|x| x.is_finite())
                 .collect();
-            lower_decile(&mut v)
+            second_lowest(&mut v)
         })
-        .collect::<Option<_>>()?;
+        .collect();
+    if floors.is_empty() {
+        return None;
+    }
     let p = mann_kendall_exact_p(&floors);
     let every_higher = floors.windows(2).all(|w| w[1] > w[0]);
     Some(Floors {
         rises: every_higher || p.is_some_and(|p| p <= Q_SUSPECT),
         p,
         floors,
+        drops: bounds.len() - 2,
     })
 }
 
-/// The floor of a tooth: its lower decile, not its lowest number, which may be a sample or two
-/// of the drop that ended it, or the bottom of a drop that began it, deeper than where the
-/// collection left the heap (the split waits only one sample for a drop to hold).
-fn lower_decile(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
+/// The floor of a tooth: where the collection that began it left the heap, its lowest number
+/// but one (a lone sample may dip below, as a trim's working set pages back in at once). The
+/// same measure for a tooth of two samples as for one of a hundred: a share of a tooth (its
+/// lower decile) reads a long tooth's floor part way up its climb and a short one's at the
+/// bottom, which hid floors that rose. A lone sample (a drop at the log's end) has none.
+fn second_lowest(v: &mut [f64]) -> Option<f64> {
+    if v.len() < 2 {
         return None;
     }
-    let k = v.len() / 10;
-    Some(*v.select_nth_unstable_by(k, f64::total_cmp).1)
+    Some(*v.select_nth_unstable_by(1, f64::total_cmp).1)
 }
 
 #[cfg(test)]
@@ -188,7 +196,7 @@ mod tests {
         };
         let drops = [20, 40, 60];
         let level = floors(&teeth(0.0), &drops).unwrap();
-        assert_eq!(level.floors, vec![1010.0; 4]);
+        assert_eq!(level.floors, vec![1005.0; 4]);
         assert!(!level.rises, "{level:?}");
         let rising = floors(&teeth(30.0), &drops).unwrap();
         assert_eq!(rising.p, Some(1.0 / 24.0));
@@ -207,7 +215,10 @@ mod tests {
         assert_eq!((back.p, back.rises), (None, false));
         assert_eq!(floors(&given, &[]), None);
         // A drop read again a sample later opens no tooth.
-        assert_eq!(floors(&given, &[20, 21]), Some(back));
+        assert_eq!(floors(&given, &[20, 21]), Some(back.clone()));
+        // A drop at the last sample opens a tooth of one sample, which has no floor.
+        let end = floors(&given, &[20, 39]).unwrap();
+        assert_eq!((end.floors, end.drops), (back.floors, 2));
     }
 
     /// A sawtooth over `hours` sampled every minute: teeth of `period` hours rising `amp` from a

@@ -235,7 +235,7 @@ fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() 
     says(
         &level,
         "floors-level",
-        "the floor each of its 10 teeth reaches",
+        "the floor each of its 9 teeth reaches",
     );
     says(&level, "floors-level", "no rise");
     assert_eq!((level.segments, level.restarts.len()), (1, 0), "{what}");
@@ -392,4 +392,72 @@ fn elapsed_time_counting_through_a_sharp_drop_is_no_restart() {
     // Nine restarts, and the last sample a tenth process just started.
     assert!(restarted.segments >= 9, "{what}");
     assert_eq!(restarted.verdict, Verdict::Leak, "{what}");
+}
+
+/// A trim that is no restart, then a leak: Private Bytes hold at 300 MB for 8 h, drop to
+/// 200 MB with the handles holding their level (memory freed inside one life), and from 10 h
+/// climb 25 MB/h to 550 MB by the log's end. The floor after the drop stands below the one
+/// before, but the last tooth has given nothing back yet: it climbed past every level the
+/// process held before, as a leak does and a refilling heap does not. Not an `ok` sawtooth:
+/// the growth is flagged, and the drop is still said to be no restart.
+#[test]
+fn a_leak_begun_after_a_drop_that_is_no_restart_is_not_a_level_sawtooth() {
+    let b = LogBuilder::new(24.0, 300.0);
+    let t = b.hours();
+    let bytes = t
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            let level = match h {
+                h if h < 8.0 => 300.0,
+                h if h < 10.0 => 200.0,
+                h => 200.0 + 25.0 * (h - 10.0),
+            };
+            (level + wiggle(i) * 0.5) * MB
+        })
+        .collect();
+    let handles = (0..t.len()).map(|i| (400.0 + wiggle(i)).round()).collect();
+    let log = b
+        .process("svc", "Private Bytes", bytes)
+        .process("svc", "Handle Count", handles)
+        .build();
+    let f = only(&log, "Private Bytes");
+    let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
+    assert!(f.verdict.is_flagged(), "{what}");
+    assert!(f.reason("floors-level").is_none(), "{what}");
+    says(&f, "drops-not-restarts", "its sharp drop is not a restart");
+    assert_eq!((f.segments, f.restarts.len()), (1, 0), "{what}");
+}
+
+/// Teeth of 6 h climbing 300 MB, each collection leaving the heap 5 MB above the one before,
+/// over a day, with the handles holding their level (no restart), and the last drop at the
+/// log's last sample. What the process keeps rises at every tooth: flagged, and the floors say
+/// so. (Read as a share of each tooth, a lower decile, the long teeth's floors stood part way
+/// up their climbs and the last one-sample tooth's at the bottom: the rise was read as none.)
+#[test]
+fn floors_that_rise_at_every_tooth_are_flagged_whatever_the_teeth_last() {
+    let b = LogBuilder::new(24.0, 300.0);
+    let t = b.hours();
+    let bytes = t
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            let floor = 200.0 + 5.0 * (h / 6.0).floor();
+            (floor + 300.0 * (h % 6.0) / 6.0 + wiggle(i) * 0.5) * MB
+        })
+        .collect();
+    let handles = (0..t.len()).map(|i| (400.0 + wiggle(i)).round()).collect();
+    let log = b
+        .process("svc", "Private Bytes", bytes)
+        .process("svc", "Handle Count", handles)
+        .build();
+    let f = only(&log, "Private Bytes");
+    let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
+    assert!(f.verdict.is_flagged(), "{what}");
+    says(&f, "floors-rise", "the floor each of its 4 teeth reaches");
+    says(
+        &f,
+        "drops-not-restarts",
+        "its 4 sharp drops are not restarts",
+    );
 }

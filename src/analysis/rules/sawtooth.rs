@@ -73,7 +73,7 @@ pub(crate) fn not_restarts(e: &Evidence) -> Reason {
     let n =
         e.s.teeth
             .as_ref()
-            .map_or(e.s.split.refuted.len(), |f| f.floors.len() - 1);
+            .map_or(e.s.split.refuted.len(), |f| f.drops);
     let (drops, each) = match n {
         1 => ("its sharp drop is not a restart".to_string(), "it"),
         n => (format!("its {n} sharp drops are not restarts"), "each"),
@@ -92,7 +92,7 @@ fn level_text(e: &Evidence, f: &Floors) -> String {
     let unit = e.s.kind.unit();
     match f.floors.as_slice() {
         [before, after] => format!(
-            "growth given back: the floor after the drop ({}) stands no higher than the one before it ({}, floors from each part's lower decile)",
+            "growth given back: the floor after the drop ({}) stands no higher than the one before it ({}, each part's lowest number but one)",
             format::amount(Some(*after), &unit),
             format::amount(Some(*before), &unit),
         ),
