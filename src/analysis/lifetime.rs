@@ -285,11 +285,17 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     };
     // Nor where every other counter of the process keeps its level through every such drop: a
     // new process starts them all afresh. All or none: one drop they fall with shows restarts.
-    if let (false, Some(refute)) = (cutting_drops.is_empty(), identity.others) {
-        let at: Vec<usize> = cutting_drops.iter().map(|&k| sample(k)).collect();
-        if refute(&at) {
+    // (A drop where the process returns after an absence cuts for the absence: not asked.)
+    let after_absence = |k: usize| k > 0 && absent_too_long(sample(k - 1), sample(k));
+    if let Some(refute) = identity.others {
+        let at: Vec<usize> = cutting_drops
+            .iter()
+            .filter(|&&k| !after_absence(k))
+            .map(|&k| sample(k))
+            .collect();
+        if !at.is_empty() && refute(&at) {
             out.refuted = at;
-            cutting_drops.clear();
+            cutting_drops.retain(|&k| after_absence(k));
         }
     }
     // Without identity columns only long gaps and sharp drops cut: the lifetimes are read off

@@ -51,7 +51,7 @@ pub(crate) struct SeriesTrial {
     pub last_finite: Option<(usize, f64)>,
     pub finite_count: usize,
     /// The floors of the teeth the split's refuted drops cut the series into (`None` where the
-    /// split refuted none).
+    /// split refuted none, or cut the series at a restart).
     pub teeth: Option<Floors>,
 }
 
@@ -179,7 +179,13 @@ pub(crate) fn try_series(
     calendar: Option<&Calendar>,
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
-    let teeth = teeth::floors(values, &split.refuted);
+    // Teeth only where the refuted drops leave one life: where a real restart cuts it too, the
+    // floors would run across processes.
+    let teeth = split
+        .cuts
+        .is_empty()
+        .then(|| teeth::floors(values, &split.refuted))
+        .flatten();
     let restarted = split.lifetimes.len() > 1;
     // A single lifetime holds every finite sample: the split's scale of their changes is its own.
     let change_sigma = split.change_sigma.filter(|_| !restarted);

@@ -461,3 +461,40 @@ fn floors_that_rise_at_every_tooth_are_flagged_whatever_the_teeth_last() {
         "its 4 sharp drops are not restarts",
     );
 }
+
+/// The level sawtooth of the test above, but the process vanishes for two hours mid-log and
+/// returns (its cells blank): that return is a new lifetime, whatever the drops are. The drops
+/// the handles hold through still cut nothing and are said to be no restarts, but the floors
+/// are not compared across the two processes: no `floors-level` sawtooth verdict rests on them.
+#[test]
+fn floors_are_not_compared_across_a_restart() {
+    let b = LogBuilder::new(72.0, 300.0);
+    let t = b.hours();
+    let gap = |h: f64| (30.0..32.0).contains(&h);
+    let bytes = climbs_and_drops(&t, 0.0)
+        .into_iter()
+        .zip(&t)
+        .map(|(v, &h)| if gap(h) { f64::NAN } else { v })
+        .collect();
+    let handles = t
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            if gap(h) {
+                f64::NAN
+            } else {
+                (400.0 + wiggle(i)).round()
+            }
+        })
+        .collect();
+    let log = b
+        .process("svc", "Private Bytes", bytes)
+        .process("svc", "Handle Count", handles)
+        .build();
+    let f = only(&log, "Private Bytes");
+    let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
+    assert_eq!((f.segments, f.restarts.len()), (2, 1), "{what}");
+    assert!(f.reason("floors-level").is_none(), "{what}");
+    assert!(f.reason("floors-rise").is_none(), "{what}");
+    says(&f, "drops-not-restarts", "sharp drops are not restarts");
+}
