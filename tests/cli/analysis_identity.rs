@@ -498,3 +498,68 @@ fn floors_are_not_compared_across_a_restart() {
     assert!(f.reason("floors-rise").is_none(), "{what}");
     says(&f, "drops-not-restarts", "sharp drops are not restarts");
 }
+
+/// What a user reads of drops that are no restarts, through the binary: the rising sawtooth
+/// above as a PDH-CSV log analysed to a report directory. The JSON counts one lifetime and
+/// gives the reasons' codes, and the HTML report's "Lifetimes (restarts + 1)" row says 1,
+/// not one per tooth; the chart is drawn.
+#[test]
+fn the_report_counts_one_lifetime_where_the_drops_are_no_restarts() {
+    let mut text = String::from(
+        "\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\S\\Process(svc)\\Private Bytes\",\"\\\\S\\Process(svc)\\Handle Count\"\n",
+    );
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    for i in 0..288 {
+        let h = i as f64 / 12.0;
+        let floor = 200.0 + 5.0 * (h / 6.0).floor();
+        let bytes = (floor + 300.0 * (h % 6.0) / 6.0 + wiggle(i) * 0.5) * MB;
+        let t = start + chrono::Duration::minutes(5 * i as i64);
+        text.push_str(&format!(
+            "\"{}\",\"{bytes:.0}\",\"{}\"\n",
+            t.format("%m/%d/%Y %H:%M:%S%.3f"),
+            400.0 + wiggle(i)
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sawtooth.csv");
+    std::fs::write(&log, text).unwrap();
+    let out = dir.path().join("report");
+    crate::cli_common::perfleak()
+        .args(["analyze", "-q"])
+        .arg(&log)
+        .args(["--charts", "all", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["counter"] == "Private Bytes")
+        .expect("Private Bytes");
+    assert_eq!(f["segments"], 1, "{f}");
+    let codes: Vec<&str> = f["reason_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert!(
+        codes.contains(&"drops-not-restarts") && codes.contains(&"floors-rise"),
+        "{codes:?}"
+    );
+    assert!(!codes.contains(&"restarts"), "{codes:?}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<tr><th>Lifetimes (restarts + 1)</th><td>1</td></tr>"),
+        "no one-lifetime row"
+    );
+    assert!(!html.contains("<tr><th>Lifetimes (restarts + 1)</th><td>5</td></tr>"));
+    let chart = f["chart"].as_str().expect("a chart");
+    assert!(out.join(chart).is_file(), "{chart}");
+}
