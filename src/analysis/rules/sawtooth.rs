@@ -11,10 +11,11 @@
 //! - Floors that rise (an exact Mann-Kendall test over the teeth, p <= `Q_SUSPECT`, or, with
 //!   teeth too few for any test, every floor above the one before) keep growing whatever the
 //!   drops are: the trial's leak or suspect stands and says so, and a trial that read no growth
-//!   in the teeth becomes a `suspect`.
+//!   in the teeth becomes a `suspect` where the test found the rise (too few teeth for it flag
+//!   nothing alone).
 
 use super::super::teeth::Floors;
-use super::super::{Reason, Verdict};
+use super::super::{Reason, Verdict, Q_SUSPECT};
 use super::{Decision, Evidence};
 use crate::format;
 use crate::vocab::Shape;
@@ -46,6 +47,12 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     let Some(f) = e.s.teeth.as_ref().filter(|f| f.rises) else {
         return;
     };
+    // Teeth too few for the test (every floor above the one before) keep a flagged verdict from
+    // being called healthy, but flag nothing alone: two floors are higher or lower by chance.
+    let tested = f.p.is_some_and(|p| p <= Q_SUSPECT);
+    if !d.verdict.is_flagged() && !tested {
+        return;
+    }
     if !d.verdict.is_flagged() {
         *d = Decision {
             verdict: Verdict::Suspect,
