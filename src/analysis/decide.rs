@@ -31,12 +31,15 @@ pub(super) fn decide(log: &PerfLog, s: &SeriesTrial, loads: &LoadIndex) -> Findi
 
 /// The main rules, in order: the first that applies sets the verdict.
 fn main_rules(e: &Evidence) -> Decision {
-    rules::insufficient::decide(e)
+    let mut d = rules::insufficient::decide(e)
+        .or_else(|| rules::sawtooth::decide(e))
         .or_else(|| rules::warm_up::decide(e))
         .or_else(|| rules::restart_masked::decide(e))
         .or_else(|| rules::strong::decide(e))
         .or_else(|| rules::weak::decide(e))
-        .unwrap_or_else(|| rules::no_growth::decide(e))
+        .unwrap_or_else(|| rules::no_growth::decide(e));
+    rules::sawtooth::rising(e, &mut d);
+    d
 }
 
 /// What follows the main rules: load, renumbering, the forecast, the notes, the finding.
@@ -93,6 +96,9 @@ fn reading_notes(e: &Evidence, d: &mut Decision) {
                 why_unique.join(", ")
             ),
         ));
+    }
+    if !s.split.refuted.is_empty() && !d.reasons.iter().any(|r| r.code == "drops-not-restarts") {
+        d.reasons.push(rules::sawtooth::not_restarts(e));
     }
     if s.split.sawtooth_drops > 0 {
         d.reasons.push(Reason::new(
@@ -254,6 +260,7 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
         unit: s.kind.unit(),
         column: s.column,
         restarts: s.split.cuts.iter().map(|c| c.0).collect(),
+        refuted_drops: s.split.refuted.clone(),
         robust_fits: fits(e, true),
         ols_fits: fits(e, false),
         stitched_values: s.shown.clone().or_else(|| s.values.clone()),

@@ -204,6 +204,10 @@ pub struct Finding {
     /// Sample indices where a new lifetime starts (restarts), for charts.
     #[serde(skip)]
     pub restarts: Vec<usize>,
+    /// Sample indices of sharp drops the process's other counters refute as restarts (memory
+    /// freed inside one life: no new lifetime), for charts.
+    #[serde(skip)]
+    pub refuted_drops: Vec<usize>,
     /// Robust trend line per tested lifetime.
     #[serde(skip)]
     pub robust_fits: Vec<TrendLine>,

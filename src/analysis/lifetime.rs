@@ -111,13 +111,23 @@ pub struct Lifetimes {
     /// Robust sigma (MAD) of the changes between consecutive finite samples, when the split
     /// needed it: a lifetime holding every such sample reuses it rather than computing it again.
     pub change_sigma: Option<f64>,
+    /// Samples where the series dropped sharply and stayed down, with nothing else cutting
+    /// there, but which the process's other counters refute as restarts (every one keeps its
+    /// level through each): memory freed inside one life, so no cut. The teeth of a sawtooth.
+    pub refuted: Vec<usize>,
 }
 
-/// Identity columns of the same machine and instance, when logged.
-#[derive(Debug, Clone, Copy, Default)]
+/// Whether the process's other counters refute restarts at every one of the given samples
+/// (see [`siblings`](super::siblings)).
+pub type Refute<'a> = &'a (dyn Fn(&[usize]) -> bool + Sync);
+
+/// Identity columns of the same machine and instance, when logged, and what the process's
+/// other counters tell of its sharp drops.
+#[derive(Clone, Copy, Default)]
 pub struct Identity<'a> {
     pub pid: Option<&'a [f64]>,
     pub elapsed: Option<&'a [f64]>,
+    pub others: Option<Refute<'a>>,
 }
 
 fn pid_at(identity: &Identity, i: usize) -> Option<u32> {
@@ -254,7 +264,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     // Sharp drops cut only where no PID tells restarts apart and they are neither a sawtooth
     // nor a label passing between two processes, nor a drop the process's Elapsed Time kept
     // counting through.
-    let cutting_drops: Vec<usize> = if !has_pid && !recurring && !out.renumbered {
+    let mut cutting_drops: Vec<usize> = if !has_pid && !recurring && !out.renumbered {
         jumps
             .drops
             .iter()
@@ -264,6 +274,21 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     } else {
         Vec::new()
     };
+    // Nor where every other counter of the process keeps its level through every such drop: a
+    // new process starts them all afresh. All or none: one drop they fall with shows restarts.
+    // (A drop where the process returns after an absence cuts for the absence: not asked.)
+    let after_absence = |k: usize| k > 0 && absent_too_long(sample(k - 1), sample(k));
+    if let Some(refute) = identity.others {
+        let at: Vec<usize> = cutting_drops
+            .iter()
+            .filter(|&&k| !after_absence(k))
+            .map(|&k| sample(k))
+            .collect();
+        if !at.is_empty() && refute(&at) {
+            out.refuted = at;
+            cutting_drops.retain(|&k| after_absence(k));
+        }
+    }
     // Without identity columns only long gaps and sharp drops cut: the lifetimes are read off
     // those few places, with no per-sample bookkeeping.
     if all_finite && no_identity {
@@ -528,8 +553,8 @@ mod tests {
             // The same series split without identity, and through the sample-by-sample loop.
             let both = |v: &[f64]| {
                 let elapsed = Identity {
-                    pid: None,
                     elapsed: Some(&blanks),
+                    ..Identity::default()
                 };
                 (
                     split(v, &hours(n), Identity::default()),
@@ -608,7 +633,7 @@ mod tests {
             &hours(40),
             Identity {
                 pid: Some(&pid),
-                elapsed: None,
+                ..Identity::default()
             },
         );
         assert_eq!(l.lifetimes.len(), 2);
@@ -624,6 +649,49 @@ mod tests {
         let l = split(&v, &hours(60), Identity::default());
         assert_eq!(l.lifetimes.len(), 2, "{:?}", l.cuts);
         assert_eq!(l.cuts[0].0, 30);
+    }
+
+    #[test]
+    fn drops_the_other_counters_refute_cut_nothing() {
+        // Two climbs of 30 samples, each ending in a sharp drop, and a third.
+        let v: Vec<f64> = (0..90)
+            .map(|i| 100.0 + 10.0 * (i % 30) as f64 + (i % 3) as f64)
+            .collect();
+        let asked = std::sync::Mutex::new(Vec::new());
+        let split_with = |refuted: bool| {
+            let refute = |at: &[usize]| {
+                asked.lock().unwrap().push(at.to_vec());
+                refuted
+            };
+            let others = Identity {
+                others: Some(&refute),
+                ..Identity::default()
+            };
+            split(&v, &hours(90), others)
+        };
+        let one = split_with(true);
+        assert_eq!((one.lifetimes.len(), one.cuts.len()), (1, 0));
+        assert_eq!(one.refuted, vec![30, 60]);
+        // Asked once, about both drops together: all or none.
+        assert_eq!(*asked.lock().unwrap(), vec![vec![30, 60]]);
+        let cut = split_with(false);
+        assert_eq!(cut.lifetimes.len(), 3);
+        assert!(cut.refuted.is_empty());
+        // With ID Process logged no drop cuts: the counters are not asked.
+        asked.lock().unwrap().clear();
+        let pid = vec![5.0; 90];
+        let refute = |_: &[usize]| -> bool { panic!("asked with a PID") };
+        let with_pid = split(
+            &v,
+            &hours(90),
+            Identity {
+                pid: Some(&pid),
+                others: Some(&refute),
+                ..Identity::default()
+            },
+        );
+        assert_eq!(with_pid.lifetimes.len(), 1);
+        assert!(with_pid.refuted.is_empty());
     }
 
     #[test]
@@ -665,7 +733,7 @@ mod tests {
             &hours(12),
             Identity {
                 pid: Some(&pid),
-                elapsed: None,
+                ..Identity::default()
             },
         );
         assert!(l.renumbered);

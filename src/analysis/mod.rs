@@ -18,6 +18,7 @@ mod load_adjust;
 mod plan;
 mod rules;
 mod season;
+mod siblings;
 pub mod stats;
 mod stitch;
 mod system;

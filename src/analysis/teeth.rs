@@ -4,10 +4,15 @@
 //! test. When the lifetime's recurring drops are found, the blocks are widened to the longest
 //! stretch between two drops: each block then holds a collection and its minimum is a floor
 //! (the gates test floors where blocks spread that much: `gates::try_lifetime`).
+//!
+//! Where the split knows the teeth (sharp drops the process's other counters refute as
+//! restarts: `lifetime::Lifetimes::refuted`), what the process keeps is the floor each tooth
+//! reaches, tested for a rise over the teeth ([`Floors`]).
 
 use super::blocks::{aggregate, Blocks};
-use super::hours_text;
 use super::stats::robust::{mad_sigma, median};
+use super::stats::trend::mann_kendall_exact_p;
+use super::{hours_text, Q_SUSPECT};
 
 /// A drop counts as a collection when it exceeds this many robust sigmas of the sample-to-sample
 /// changes and [`DROP_SHARE`] of the level: the bars the gates use to call a block spread a
@@ -105,9 +110,116 @@ fn tooth_blocks(hours: &[f64], values: &[f64], change_sigma: Option<f64>) -> Opt
     (count >= MIN_BLOCKS).then_some((count, widest))
 }
 
+/// The floors of a sawtooth whose teeth are known: the drops the process's other counters
+/// refute as restarts cut the series into teeth, and each tooth's floor is what the process
+/// kept then.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Floors {
+    /// Each tooth's floor, in time order (the first tooth runs from the log's start; a tooth of
+    /// one sample has none).
+    pub floors: Vec<f64>,
+    /// The drops that cut the teeth (a drop read twice counted once).
+    pub drops: usize,
+    /// One-sided exact Mann-Kendall p over them (`None` under three).
+    pub p: Option<f64>,
+    /// They rise: exact Mann-Kendall p <= [`Q_SUSPECT`] or, with teeth too few for any
+    /// ordering to reach it (three floors reach 1/6 at best), every floor above the one before.
+    pub rises: bool,
+}
+
+/// Fewest samples of a tooth: the process's other counters are read over three samples either
+/// side of a drop, and a drop closer than that to the one before is the same drop.
+const MIN_TOOTH_SAMPLES: usize = 3;
+
+/// The floors of the teeth of `values` between the sharp drops at samples `drops` (ascending),
+/// `None` without a drop or with a tooth holding no number.
+pub(crate) fn floors(values: &[f64], drops: &[usize]) -> Option<Floors> {
+    if drops.is_empty() {
+        return None;
+    }
+    // A drop straddling two samples is read twice: the second opens no tooth of its own. (A
+    // drop at the log's end opens one: where the collection left the heap is its floor.)
+    let mut bounds: Vec<usize> = vec![0];
+    for &d in drops {
+        if d >= bounds[bounds.len() - 1] + MIN_TOOTH_SAMPLES && d < values.len() {
+            bounds.push(d);
+        }
+    }
+    bounds.push(values.len());
+    let floors: Vec<f64> = bounds
+        .windows(2)
+        .filter_map(|w| {
+            let mut v: Vec<f64> = values[w[0]..w[1]]
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect();
+            second_lowest(&mut v)
+        })
+        .collect();
+    if floors.is_empty() {
+        return None;
+    }
+    let p = mann_kendall_exact_p(&floors);
+    let every_higher = floors.windows(2).all(|w| w[1] > w[0]);
+    Some(Floors {
+        rises: every_higher || p.is_some_and(|p| p <= Q_SUSPECT),
+        p,
+        floors,
+        drops: bounds.len() - 2,
+    })
+}
+
+/// The floor of a tooth: where the collection that began it left the heap, its lowest number
+/// but one (a lone sample may dip below, as a trim's working set pages back in at once). The
+/// same measure for a tooth of two samples as for one of a hundred: a share of a tooth (its
+/// lower decile) reads a long tooth's floor part way up its climb and a short one's at the
+/// bottom, which hid floors that rose. A lone sample (a drop at the log's end) has none.
+fn second_lowest(v: &mut [f64]) -> Option<f64> {
+    if v.len() < 2 {
+        return None;
+    }
+    Some(*v.select_nth_unstable_by(1, f64::total_cmp).1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_floors_of_known_teeth_rise_or_stay() {
+        // Four teeth of 20 samples climbing 100 from a floor.
+        let teeth = |rise: f64| -> Vec<f64> {
+            (0..80)
+                .map(|i| 1000.0 + rise * (i / 20) as f64 + 5.0 * (i % 20) as f64)
+                .collect()
+        };
+        let drops = [20, 40, 60];
+        let level = floors(&teeth(0.0), &drops).unwrap();
+        assert_eq!(level.floors, vec![1005.0; 4]);
+        assert!(!level.rises, "{level:?}");
+        let rising = floors(&teeth(30.0), &drops).unwrap();
+        assert_eq!(rising.p, Some(1.0 / 24.0));
+        assert!(rising.rises);
+        // One climb given back: the tooth after the drop stands below the climb's floor.
+        let given: Vec<f64> = (0..40)
+            .map(|i| {
+                if i < 20 {
+                    1000.0 + 10.0 * i as f64
+                } else {
+                    1000.0
+                }
+            })
+            .collect();
+        let back = floors(&given, &[20]).unwrap();
+        assert_eq!((back.p, back.rises), (None, false));
+        assert_eq!(floors(&given, &[]), None);
+        // A drop read again a sample later opens no tooth.
+        assert_eq!(floors(&given, &[20, 21]), Some(back.clone()));
+        // A drop at the last sample opens a tooth of one sample, which has no floor.
+        let end = floors(&given, &[20, 39]).unwrap();
+        assert_eq!((end.floors, end.drops), (back.floors, 2));
+    }
 
     /// A sawtooth over `hours` sampled every minute: teeth of `period` hours rising `amp` from a
     /// floor at 1000 + `drift` per hour.

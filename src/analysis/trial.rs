@@ -9,8 +9,10 @@ use super::gates::{self, LifetimeTrial};
 use super::lifetime::{self, Identity, Lifetimes};
 use super::plan::{Plan, Unit};
 use super::season::Calendar;
+use super::siblings::Siblings;
 use super::stats::combine::stouffer;
 use super::system;
+use super::teeth::{self, Floors};
 use crate::ingest::PerfLog;
 use crate::vocab::Counter;
 
@@ -48,6 +50,9 @@ pub(crate) struct SeriesTrial {
     pub first_finite: Option<(usize, f64)>,
     pub last_finite: Option<(usize, f64)>,
     pub finite_count: usize,
+    /// The floors of the teeth the split's refuted drops cut the series into (`None` where the
+    /// split refuted none, or cut the series at a restart).
+    pub teeth: Option<Floors>,
 }
 
 impl SeriesTrial {
@@ -88,6 +93,9 @@ pub(crate) fn run_all(
                 .then(|| plan.decoded(first, "Elapsed Time"))
                 .flatten();
             let max_vb = plan.max_virtual_bytes(first);
+            // The process's other counters, read only where a sharp drop asks what it was.
+            let column_of = |counter: &str| plan.sibling(first, counter);
+            let others = Siblings::new(log, &column_of);
             // Still parallel within a process: a log of one big process has several counters.
             let trials: Vec<(usize, SeriesTrial)> = process
                 .into_par_iter()
@@ -98,6 +106,7 @@ pub(crate) fn run_all(
                             let identity = Identity {
                                 pid: Some(&l.pid),
                                 elapsed: l.elapsed.as_deref(),
+                                others: None,
                             };
                             // Bitness from the largest Virtual Bytes under any of the lineage's
                             // labels.
@@ -117,9 +126,11 @@ pub(crate) fn run_all(
                             trial
                         }
                         Unit::Label(column, kind) => {
+                            let refute = |at: &[usize]| others.refute(column, at);
                             let identity = Identity {
                                 pid: pid.as_deref(),
                                 elapsed: elapsed.as_deref(),
+                                others: (!is_system).then_some(&refute as lifetime::Refute),
                             };
                             let values = log.columns[column].values.to_vec();
                             if kind.is_system() {
@@ -168,6 +179,13 @@ pub(crate) fn try_series(
     calendar: Option<&Calendar>,
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
+    // Teeth only where the refuted drops leave one life: where a real restart cuts it too, the
+    // floors would run across processes.
+    let teeth = split
+        .cuts
+        .is_empty()
+        .then(|| teeth::floors(values, &split.refuted))
+        .flatten();
     let restarted = split.lifetimes.len() > 1;
     // A single lifetime holds every finite sample: the split's scale of their changes is its own.
     let change_sigma = split.change_sigma.filter(|_| !restarted);
@@ -236,5 +254,6 @@ pub(crate) fn try_series(
             .enumerate()
             .rfind(|(_, v)| v.is_finite()),
         finite_count: values.iter().filter(|v| v.is_finite()).count(),
+        teeth,
     }
 }

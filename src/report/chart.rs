@@ -596,6 +596,7 @@ pub fn render_series_chart(f: &Finding, timeline: &Timeline) -> Result<Vec<u8>> 
     }
     let entries = 1
         + usize::from(!f.restarts.is_empty())
+        + usize::from(!f.refuted_drops.is_empty())
         + usize::from(!view.robust.is_empty())
         + usize::from(!view.ols.is_empty())
         + 2 * usize::from(view.forecast.is_some());
@@ -688,38 +689,42 @@ fn draw_samples(chart: &mut Plot, hours: &[f64], values: &[f64], view: &SeriesVi
 
 fn draw_restarts(chart: &mut Plot, f: &Finding, hours: &[f64], view: &SeriesView) -> Result<()> {
     let (y_min, y_max) = view.y_range;
-    for (i, &idx) in f.restarts.iter().enumerate() {
-        let Some(&h) = hours.get(idx) else { continue };
-        if !h.is_finite() {
-            continue;
-        }
-        let series = chart
-            .draw_series(DashedLineSeries::new(
-                vec![(h, y_min), (h, y_max)],
-                6,
-                4,
-                RESTART_COLOR.stroke_width(2),
-            ))
-            .map_err(plot_err)?;
-        if i == 0 {
-            series
-                .label(cuts_label(f))
-                .legend(legend_line(RESTART_COLOR, 2));
+    // Restarts dashed long, drops that were no restarts dotted short: two legends.
+    for (cuts, dash, refuted) in [
+        (&f.restarts, (6, 4), false),
+        (&f.refuted_drops, (2, 4), true),
+    ] {
+        let mut labelled = false;
+        for &idx in cuts.iter() {
+            let Some(&h) = hours.get(idx) else { continue };
+            if !h.is_finite() {
+                continue;
+            }
+            let series = chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(h, y_min), (h, y_max)],
+                    dash.0,
+                    dash.1,
+                    RESTART_COLOR.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+            if !labelled {
+                series
+                    .label(cuts_label(f, refuted))
+                    .legend(legend_line(RESTART_COLOR, 2));
+                labelled = true;
+            }
         }
     }
     Ok(())
 }
 
-/// The legend of the lines where the series was cut: restarts, except where the process's
-/// other counters refuted them (memory freed inside one life), which the legend must not call
-/// restarts.
-fn cuts_label(f: &Finding) -> String {
-    let refuted = f
-        .reason_codes
-        .iter()
-        .any(|c| c == "drops-not-restarts" || c == "growth-given-back");
+/// The legend of the lines drawn where the series dropped sharply: restarts (where the split
+/// cut a new lifetime), or, where the process's other counters refuted them (`refuted`), drops
+/// that the legend must not call restarts: memory freed inside one life.
+fn cuts_label(f: &Finding, refuted: bool) -> String {
     if refuted {
-        format!("sharp drop, not a restart ({})", f.restarts.len())
+        format!("sharp drop, not a restart ({})", f.refuted_drops.len())
     } else {
         format!(
             "restart ({} lifetimes)",
@@ -1379,14 +1384,14 @@ mod tests {
             segments: 3,
             ..Finding::default()
         };
-        assert_eq!(cuts_label(&f), "restart (3 lifetimes)");
-        for code in ["drops-not-restarts", "growth-given-back"] {
-            let refuted = Finding {
-                reason_codes: vec![code.to_string()],
-                ..f.clone()
-            };
-            assert_eq!(cuts_label(&refuted), "sharp drop, not a restart (2)");
-        }
+        assert_eq!(cuts_label(&f, false), "restart (3 lifetimes)");
+        // Drops the process's other counters refute cut no lifetime: one lifetime, two drops.
+        let refuted = Finding {
+            refuted_drops: vec![10, 20],
+            segments: 1,
+            ..Finding::default()
+        };
+        assert_eq!(cuts_label(&refuted, true), "sharp drop, not a restart (2)");
     }
 
     #[test]

@@ -3,17 +3,19 @@
 //! `decide.rs` applies them in this order (the first main rule that applies sets the verdict):
 //!
 //! 1. [`insufficient`]: nothing testable (or only restart-cut lifetimes that do not agree).
-//! 2. [`warm_up`]: restarts that warm up to where an earlier lifetime settled.
-//! 3. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes;
-//!    where the process's other counters refute the restarts, a [`sawtooth`] judged by its floors.
-//! 4. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
+//! 2. [`sawtooth`]: sharp drops the process's other counters refute as restarts (the split did
+//!    not cut there), whose teeth's floors do not rise.
+//! 3. [`warm_up`]: restarts that warm up to where an earlier lifetime settled.
+//! 4. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes.
+//! 5. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
 //!    [`late_onset`], [`working_day`], [`dying_out`], [`recovery`], [`daily_cycle`],
-//!    [`confined`], [`given_back`], [`not_repeated`].
-//! 5. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only (objection:
+//!    [`confined`], [`not_repeated`].
+//! 6. [`weak`]: growth with q <= [`Q_SUSPECT`](super::Q_SUSPECT) only (objection:
 //!    [`recovery`]).
-//! 6. [`no_growth`]: why the series is not flagged.
+//! 7. [`no_growth`]: why the series is not flagged.
 //!
-//! Then, whatever the main rule: [`load`] (the workload explains the growth, or growth under a
+//! Then, whatever the main rule: the [`sawtooth`]'s floors that rise (at least `suspect`),
+//! [`load`] (the workload explains the growth, or growth under a
 //! steady load settles a partial day), [`renumbering`] (a moving `#N` label without `ID Process`
 //! lowers a leak), the forecast (with [`partial_day`] and the leak's confidence), and the
 //! notes about how the series was read.
@@ -21,7 +23,6 @@
 pub(super) mod confined;
 pub(super) mod daily_cycle;
 pub(super) mod dying_out;
-pub(super) mod given_back;
 pub(super) mod insufficient;
 pub(super) mod late_onset;
 pub(super) mod load;
@@ -297,6 +298,7 @@ pub(crate) mod testing {
             first_finite: None,
             last_finite: None,
             finite_count: 0,
+            teeth: None,
         };
         (log, s)
     }

@@ -5,13 +5,14 @@
 //! out, the series leaks (`restart-masked`). Lifetimes covering under a day in all cannot rule
 //! out a daily cycle: `suspect` then; so are restarts read from sharp drops alone that neither
 //! an identity counter nor the process's other counters falling with them show (a process
-//! freeing memory drops too). Where those other counters keep their level through every drop,
-//! the drops are no restarts and the series is judged as one sawtooth ([`sawtooth`]).
+//! freeing memory drops too). Drops that every one of those other counters keeps its level
+//! through are no restarts: the split does not cut there (see `siblings`).
 
 use super::super::lifetime::CutReason;
+use super::super::siblings::fell_at;
 use super::super::{gates, growth_sentence, hours_text, per_hour, Reason, Verdict, Q_LEAK};
 use super::dying_out::dying_out;
-use super::{sawtooth, Decision, Evidence};
+use super::{Decision, Evidence};
 use crate::format;
 use crate::vocab::{Counter, Shape};
 
@@ -40,14 +41,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     if !e.masked {
         return None;
     }
-    let restarts = restarts_read(e);
-    let floors = (restarts == Restarts::Refuted)
-        .then(|| sawtooth::floors(e))
-        .flatten();
-    let floors = match floors {
-        Some(f) if !f.rises => return Some(sawtooth::healthy(e, f)),
-        other => other,
-    };
+    let shown = restarts_shown(e);
     let s = e.s;
     // The slope comes from the longest growing lifetime (a short last one is mostly the
     // warm-up after the restart); the forecast still starts from the current level.
@@ -108,20 +102,11 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
             ),
         ));
     }
-    if restarts != Restarts::Shown {
+    if !shown {
         d.verdict = Verdict::Suspect;
         d.reasons.push(Reason::new(
             "restarts-unconfirmed",
             "the restarts are read from sharp drops alone: with no ID Process or Elapsed Time in the log, a process that frees memory (a trim, a garbage collection) drops alike and climbs back; logging either would settle it",
-        ));
-    }
-    if let Some(f) = floors {
-        d.reasons.push(Reason::new(
-            "floors-rise",
-            format!(
-                "the process's other counters keep their level through the drops, as when memory is freed; even so, what the process keeps grows: {}",
-                f.text
-            ),
         ));
     }
     d.confidence = if d.verdict == Verdict::Leak {
@@ -132,33 +117,13 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     Some(d)
 }
 
-/// A counter of the same process falling by at least this share at a restart shows it: a new
-/// process starts its handles, threads and memory afresh.
-const SIBLING_DROP: f64 = 0.25;
-/// A counter of the same process that stays within this share of its level across a drop has
-/// not started afresh: well inside the fall a new process's counters show.
-const SIBLING_HELD: f64 = 0.1;
-
-/// What the series' restarts are, as far as the log tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Restarts {
-    /// By identity, or by the process's other counters falling with the drops.
-    Shown,
-    /// Read from sharp drops alone: nothing logged tells a restart from memory being freed.
-    Unconfirmed,
-    /// Every other level counter of the process logged keeps its level through every drop: no
-    /// new process started; the drops are memory freed inside one life.
-    Refuted,
-}
-
 /// Whether the series' restarts are shown to be restarts: by identity (`ID Process` changed,
 /// `Elapsed Time` fell, the instance vanished and returned), or, where only a sharp drop cut
 /// it, by most other level counters of the process logged (handles, threads, memory) falling
 /// at the same samples, as a new process's do. A process that frees memory (a trim, a garbage
-/// collection) or closes a pool of handles drops one or two counters, not most; where none of
-/// them moves at any drop, and no other instance of the image shares the label, the drops are
-/// refuted as restarts.
-pub(crate) fn restarts_read(e: &Evidence) -> Restarts {
+/// collection) or closes a pool of handles drops one or two counters, not most. (Drops that
+/// none of them moves at were no restarts and cut nothing.)
+fn restarts_shown(e: &Evidence) -> bool {
     let s = e.s;
     let cuts = &s.split.cuts;
     if s.system.is_some()
@@ -166,7 +131,7 @@ pub(crate) fn restarts_read(e: &Evidence) -> Restarts {
         || cuts.is_empty()
         || cuts.iter().any(|&(_, why)| why != CutReason::SharpDrop)
     {
-        return Restarts::Shown;
+        return true;
     }
     let me = &e.log.columns[s.column].path;
     let siblings: Vec<Vec<f64>> = e
@@ -181,66 +146,11 @@ pub(crate) fn restarts_read(e: &Evidence) -> Restarts {
         })
         .map(|(_, c)| c.values.to_vec())
         .collect();
-    if siblings.is_empty() {
-        return Restarts::Unconfirmed;
-    }
     // Most, not all: a new process may start as many threads as the old one ran.
-    let shown = cuts
-        .iter()
-        .all(|&(at, _)| 2 * siblings.iter().filter(|v| fell_at(v, at)).count() >= siblings.len());
-    if shown {
-        return Restarts::Shown;
-    }
-    // Without ID Process, a label that other instances of the image share (`#N`) may pass to
-    // another process at a drop, whose counters then hold by chance: no refutation there.
-    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
-        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-        (a, b) => a.is_none() && b.is_none(),
-    };
-    let image_shared = e.log.columns.iter().any(|c| {
-        c.path.index != me.index
-            && same(&c.path.instance, &me.instance)
-            && same(&c.path.machine, &me.machine)
-            && c.path.object.eq_ignore_ascii_case(&me.object)
-    });
-    if !image_shared
-        && cuts
-            .iter()
-            .all(|&(at, _)| siblings.iter().all(|v| held_at(v, at)))
-    {
-        Restarts::Refuted
-    } else {
-        Restarts::Unconfirmed
-    }
-}
-
-/// `v` around sample `at`: its first number in the three samples before, and its lowest and
-/// highest in the three from `at` (a restart may straddle a sample or two, and cut the series
-/// twice).
-fn around(v: &[f64], at: usize) -> Option<(f64, f64, f64)> {
-    let before = v[at.saturating_sub(3)..at.min(v.len())]
-        .iter()
-        .copied()
-        .find(|x| x.is_finite())?;
-    let (lo, hi) = v[at.min(v.len())..(at + 3).min(v.len())]
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
-    (lo <= hi).then_some((before, lo, hi))
-}
-
-/// Whether `v` falls by [`SIBLING_DROP`] at sample `at`.
-fn fell_at(v: &[f64], at: usize) -> bool {
-    around(v, at).is_some_and(|(b, lo, _)| b > 0.0 && lo <= (1.0 - SIBLING_DROP) * b)
-}
-
-/// Whether `v` keeps within [`SIBLING_HELD`] of its level at sample `at`, either way.
-fn held_at(v: &[f64], at: usize) -> bool {
-    around(v, at).is_some_and(|(b, lo, hi)| {
-        b > 0.0 && lo >= (1.0 - SIBLING_HELD) * b && hi * (1.0 - SIBLING_HELD) <= b
-    })
+    !siblings.is_empty()
+        && cuts.iter().all(|&(at, _)| {
+            2 * siblings.iter().filter(|v| fell_at(v, at)).count() >= siblings.len()
+        })
 }
 
 /// How much each growing lifetime grew, in the counter's terms: "each of its 4 lifetimes

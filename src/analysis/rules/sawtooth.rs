@@ -1,114 +1,153 @@
-//! Rule: a sawtooth, not restarts. Restart-masked growth whose restarts are sharp drops that
-//! the process's other counters refute (they keep their level through every drop, where a new
-//! process would start them all afresh: [`restart_masked::restarts_read`]) is one life whose
-//! memory is freed now and then (a garbage collection, a trim). Each "lifetime" is then a
-//! tooth, and its growth is the heap filling between collections, not a leak. What the process
-//! keeps is the floor each tooth after a drop reaches. Floors that do not rise make a healthy
-//! `sawtooth`. Floors that rise (an exact Mann-Kendall test over the teeth, p <= [`Q_SUSPECT`],
-//! or, with teeth too few for any test, every floor above the one before) leave the
-//! restart-masked `suspect` standing, with the floors as its reason.
+//! Rule: a sawtooth, not restarts. Sharp drops that the process's other counters refute as
+//! restarts (every one keeps its level through each, where a new process would start them all
+//! afresh: `siblings`) cut nothing: the series is one life whose memory is freed now and then
+//! (a garbage collection, a trim), and the trial judges it whole. What the process keeps is the
+//! floor each tooth between the drops reaches (`teeth::floors`).
 //!
-//! [`restart_masked::restarts_read`]: super::restart_masked::restarts_read
+//! - Floors that do not rise, where the last tooth has not climbed past every level an earlier
+//!   one held (a leak begun after the last drop has given nothing back yet), make a healthy
+//!   `sawtooth` whatever the trial read in the teeth: their growth is the heap filling between
+//!   collections, or a climb given back.
+//! - Floors that rise (an exact Mann-Kendall test over the teeth, p <= `Q_SUSPECT`, or, with
+//!   teeth too few for any test, every floor above the one before) keep growing whatever the
+//!   drops are: the trial's leak or suspect stands and says so, and a trial that read no growth
+//!   in the teeth becomes a `suspect` where the test found the rise (too few teeth for it flag
+//!   nothing alone).
 
-use super::super::stats::trend::mann_kendall_exact_p;
+use super::super::teeth::Floors;
 use super::super::{Reason, Verdict, Q_SUSPECT};
 use super::{Decision, Evidence};
 use crate::format;
 use crate::vocab::Shape;
 
-/// The floors of a sawtooth's teeth, as tested.
-pub(crate) struct Floors {
-    /// They rise: the series keeps growing whatever its drops are.
-    pub rises: bool,
-    /// One-sided exact Mann-Kendall p over them (`None` under three).
-    pub p: Option<f64>,
-    /// What they do, in words.
-    pub text: String,
-}
-
-/// The floor each tooth after a drop reaches, tested for a rise; `None` under two such teeth.
-pub(crate) fn floors(e: &Evidence) -> Option<Floors> {
-    let s = e.s;
-    let values = e.values();
-    // The first tooth, from the log's start, reaches no floor a drop left.
-    let floors: Vec<f64> = (1..s.split.lifetimes.len())
-        .filter_map(|i| floor_of(e, values, i))
-        .collect();
-    if floors.len() < 2 {
+/// The `ok` sawtooth of a series whose refuted drops leave floors that do not rise.
+pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
+    let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
+    if last_tooth_climbs_past(e) {
         return None;
     }
-    // Teeth too few for any ordering to reach Q_SUSPECT (three floors reach 1/6 at best) rise
-    // where every floor is above the one before: all they can show of a rise.
-    let p = mann_kendall_exact_p(&floors);
-    let every_higher = floors.windows(2).all(|w| w[1] > w[0]);
-    let unit = s.kind.unit();
-    let test = match p {
-        Some(p) => format!(" (Mann-Kendall over the teeth, exact p={p:.2})"),
-        None => String::new(),
-    };
-    Some(Floors {
-        rises: every_higher || p.is_some_and(|p| p <= Q_SUSPECT),
-        p,
-        text: format!(
-            "the floor each of its {} teeth after a drop reaches goes from {} to {}{test}",
-            floors.len(),
-            format::amount(floors.first().copied(), &unit),
-            format::amount(floors.last().copied(), &unit),
-        ),
-    })
-}
-
-/// The floor of lifetime `i` of `values` (the series' judged values): see [`lower_decile`].
-pub(crate) fn floor_of(e: &Evidence, values: &[f64], i: usize) -> Option<f64> {
-    let mut v: Vec<f64> = e.s.split.lifetimes[i]
-        .indices()
-        .map(|k| values[k])
-        .filter(|v| v.is_finite())
-        .collect();
-    lower_decile(&mut v)
-}
-
-/// The floor of a tooth: its lower decile, not its lowest number, which may be a sample or two
-/// of the drop that cut it, deeper than where the collection left the heap (the split waits
-/// only one sample for a drop to hold).
-fn lower_decile(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let k = v.len() / 10;
-    Some(*v.select_nth_unstable_by(k, f64::total_cmp).1)
-}
-
-/// Why drops the process's other counters refute are no restarts.
-pub(crate) fn not_restarts(e: &Evidence) -> Reason {
-    Reason::new(
-        "drops-not-restarts",
-        format!(
-            "its {} sharp drops are not restarts: the process's other counters keep their level through each, where a new process starts them all afresh; memory freed inside one life (a garbage collection, a trim) drops alike",
-            e.s.split.cuts.len()
-        ),
-    )
-}
-
-/// The decision on a series whose drops are no restarts and whose floors do not rise.
-pub(crate) fn healthy(e: &Evidence, f: Floors) -> Decision {
-    Decision {
+    Some(Decision {
         verdict: Verdict::Ok,
         shape: Shape::Sawtooth,
         confidence: 0.75,
         reasons: vec![
             not_restarts(e),
-            Reason::new(
-                "floors-level",
-                format!(
-                    "the teeth are the heap filling between collections: {}, no rise",
-                    f.text
-                ),
-            ),
+            Reason::new("floors-level", level_text(e, f)),
         ],
         decisive: None,
         current: None,
         q_value: None,
         p_value: f.p,
+    })
+}
+
+/// After the other rules: where the floors rise, the verdict is at least `suspect` and says
+/// what the process keeps.
+pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
+    let Some(f) = e.s.teeth.as_ref().filter(|f| f.rises) else {
+        return;
+    };
+    // Teeth too few for the test (every floor above the one before) keep a flagged verdict from
+    // being called healthy, but flag nothing alone: two floors are higher or lower by chance.
+    let tested = f.p.is_some_and(|p| p <= Q_SUSPECT);
+    if !d.verdict.is_flagged() && !tested {
+        return;
     }
+    if !d.verdict.is_flagged() {
+        *d = Decision {
+            verdict: Verdict::Suspect,
+            shape: Shape::Sawtooth,
+            confidence: 0.55,
+            reasons: vec![not_restarts(e)],
+            decisive: None,
+            current: None,
+            q_value: None,
+            p_value: f.p,
+        };
+    }
+    d.reasons.push(Reason::new(
+        "floors-rise",
+        format!(
+            "the drops are memory freed inside one life, but what the process keeps grows: {}",
+            floors_text(e, f)
+        ),
+    ));
+}
+
+/// Why drops the process's other counters refute are no restarts.
+pub(crate) fn not_restarts(e: &Evidence) -> Reason {
+    // Counted as teeth: a drop read twice, a sample apart, is one.
+    let n =
+        e.s.teeth
+            .as_ref()
+            .map_or(e.s.split.refuted.len(), |f| f.drops);
+    let (drops, each) = match n {
+        1 => ("its sharp drop is not a restart".to_string(), "it"),
+        n => (format!("its {n} sharp drops are not restarts"), "each"),
+    };
+    Reason::new(
+        "drops-not-restarts",
+        format!(
+            "{drops}: the process's other counters keep their level through {each}, where a new process starts them all afresh; memory freed inside one life (a garbage collection, a trim) drops alike"
+        ),
+    )
+}
+
+/// What level floors say: a climb given back (one drop), or the heap filling between
+/// collections.
+fn level_text(e: &Evidence, f: &Floors) -> String {
+    let unit = e.s.kind.unit();
+    match f.floors.as_slice() {
+        [before, after] => format!(
+            "growth given back: the floor after the drop ({}) stands no higher than the one before it ({}, each part's lowest number but one)",
+            format::amount(Some(*after), &unit),
+            format::amount(Some(*before), &unit),
+        ),
+        _ => format!(
+            "the teeth are the heap filling between collections: {}, no rise",
+            floors_text(e, f)
+        ),
+    }
+}
+
+/// The floors in words: "the floor each of its 9 teeth reaches goes from 201 MB to 201 MB
+/// (Mann-Kendall over the teeth, exact p=0.62)".
+fn floors_text(e: &Evidence, f: &Floors) -> String {
+    let unit = e.s.kind.unit();
+    let test = match f.p {
+        Some(p) => format!(" (Mann-Kendall over the teeth, exact p={p:.2})"),
+        None => String::new(),
+    };
+    format!(
+        "the floor each of its {} teeth reaches goes from {} to {}{test}",
+        f.floors.len(),
+        format::amount(f.floors.first().copied(), &unit),
+        format::amount(f.floors.last().copied(), &unit),
+    )
+}
+
+/// Whether the tooth after the last refuted drop, which runs to the series' end, has climbed
+/// past every level an earlier tooth held (its upper decile above their highest sample): a
+/// collected heap fills to about where it was collected before, a leak climbs past it.
+fn last_tooth_climbs_past(e: &Evidence) -> bool {
+    let Some(&last_drop) = e.s.split.refuted.last() else {
+        return false;
+    };
+    let values = e.values();
+    let before = values[..last_drop.min(values.len())]
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let mut last: Vec<f64> = values[last_drop.min(values.len())..]
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    if last.is_empty() {
+        return false;
+    }
+    let k = last.len() * 9 / 10;
+    let upper = *last.select_nth_unstable_by(k, f64::total_cmp).1;
+    upper > before
 }

@@ -1,6 +1,6 @@
 //! Rule: strong growth. The last lifetime with leak-shaped growth at q <= Q_LEAK decides. Its
 //! objections are heard in order, the first that applies wins (`ok`): [`late_onset`],
-//! [`working_day`], [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`], [`given_back`]. Without one,
+//! [`working_day`], [`dying_out`], [`recovery`], [`daily_cycle`], [`confined`]. Without one,
 //! growth with nothing weakening it in the last tested lifetime is a `leak`; otherwise
 //! [`not_repeated`] may still object, and what is left is `suspect` (later lifetimes do not
 //! repeat it, or soft objections weaken it).
@@ -11,24 +11,20 @@
 //! [`recovery`]: super::recovery
 //! [`daily_cycle`]: super::daily_cycle
 //! [`confined`]: super::confined
-//! [`given_back`]: super::given_back
 //! [`not_repeated`]: super::not_repeated
 
 use super::super::{growth_sentence, Reason, Verdict};
-use super::{
-    confined, daily_cycle, dying_out, given_back, late_onset, not_repeated, recovery, working_day,
-};
+use super::{confined, daily_cycle, dying_out, late_onset, not_repeated, recovery, working_day};
 use super::{Decision, Evidence, Objection};
 
 /// The objections heard before a clean leak is accepted, in order.
-const OBJECTIONS: [fn(&Evidence, usize) -> Option<Objection>; 7] = [
+const OBJECTIONS: [fn(&Evidence, usize) -> Option<Objection>; 6] = [
     late_onset::objects,
     working_day::objects,
     dying_out::objects,
     recovery::objects,
     daily_cycle::objects,
     confined::objects,
-    given_back::objects,
 ];
 
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
