@@ -5,9 +5,10 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::gates::{self, LifetimeTrial};
+use super::gates::{self, LifetimeTrial, Outcome};
 use super::lifetime::{self, Identity, Lifetimes};
 use super::plan::{Plan, Unit};
+use super::rules::recovery;
 use super::season::Calendar;
 use super::siblings::Siblings;
 use super::stats::combine::stouffer;
@@ -189,24 +190,31 @@ pub(crate) fn try_series(
     let restarted = split.lifetimes.len() > 1;
     // A single lifetime holds every finite sample: the split's scale of their changes is its own.
     let change_sigma = split.change_sigma.filter(|_| !restarted);
+    // The recovery rule's quick looks, taken at a candidate while its samples are decoded.
+    let looked = |mut trial: LifetimeTrial, v: &[f64]| {
+        if !kind.is_system() && matches!(trial.outcome, Outcome::Candidate { .. }) {
+            trial.recovery_passed_over = recovery::passed_over(v);
+        }
+        trial
+    };
     let trial_all = |shortest: (f64, usize)| -> Vec<LifetimeTrial> {
         split
             .lifetimes
             .iter()
             .map(|life| match life.contiguous() {
-                Some(r) => gates::try_lifetime(
-                    &hours[r.clone()],
-                    &values[r],
-                    kind,
-                    calendar,
-                    shortest,
-                    restarted,
-                    change_sigma,
-                ),
+                Some(r) => {
+                    let (t, v) = (&hours[r.clone()], &values[r]);
+                    let sigma = change_sigma;
+                    let trial =
+                        gates::try_lifetime(t, v, kind, calendar, shortest, restarted, sigma);
+                    looked(trial, v)
+                }
                 None => {
                     let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
                     let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
-                    gates::try_lifetime(&t, &v, kind, calendar, shortest, restarted, None)
+                    let trial =
+                        gates::try_lifetime(&t, &v, kind, calendar, shortest, restarted, None);
+                    looked(trial, &v)
                 }
             })
             .collect()

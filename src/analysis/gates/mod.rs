@@ -131,6 +131,10 @@ pub struct LifetimeTrial {
     /// evidence (few samples): the dying-out and cycle-confound rules do not object on it
     /// (the weak-evidence rule still does: weak evidence and a slowing tail are two doubts).
     pub slowing_unshown: bool,
+    /// The recovery rule's quick looks pass this lifetime's samples over when it is read
+    /// alone (`rules::recovery::passed_over`): looked at by the trial while the samples are
+    /// decoded, for candidates only, so the rule need not decode the series again.
+    pub recovery_passed_over: bool,
 }
 
 impl LifetimeTrial {
@@ -310,6 +314,7 @@ pub fn try_lifetime(
         up_steps: None,
         restarted,
         slowing_unshown: false,
+        recovery_passed_over: false,
     };
     let span = end - start;
     if n < 4 {

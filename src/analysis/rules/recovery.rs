@@ -51,12 +51,11 @@ pub(crate) struct Recovery {
 }
 
 pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
-    let values = e.values();
-    let r = recovery(e, values, best)?;
+    let r = recovery(e, best)?;
     // Another growing lifetime that is no recovery still speaks for a leak.
     if e.passing
         .iter()
-        .any(|&i| i != best && recovery(e, values, i).is_none())
+        .any(|&i| i != best && recovery(e, i).is_none())
     {
         return None;
     }
@@ -75,16 +74,19 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
     })
 }
 
-/// The recovery lifetime `i` of the series `values` shows, if it is one.
-fn recovery(e: &Evidence, values: &[f64], i: usize) -> Option<Recovery> {
-    let v = sample_values(e, values, i)?;
-    let n = v.len();
-    let tail = (n / 10).max(3);
-    // Most growing series end far above their start, or never fall by a drop's share of their
-    // level: they are passed over before the noise scale is read.
-    if n < MIN_CLIMB_POINTS + tail || ends_too_high(&v, tail) || !falls_by_a_share(&v) {
+/// The recovery lifetime `i` of the series shows, if it is one.
+fn recovery(e: &Evidence, i: usize) -> Option<Recovery> {
+    // A lifetime read alone that the trial's look passed over needs no decoding.
+    if first_read(e, i)? == i && e.lifetime(i).recovery_passed_over {
         return None;
     }
+    let values = e.values();
+    let v = sample_values(e, values, i)?;
+    if passed_over(&v) {
+        return None;
+    }
+    let n = v.len();
+    let tail = (n / 10).max(3);
     let diffs: Vec<f64> = v.windows(2).map(|w| w[1] - w[0]).collect();
     let change_sigma = mad_sigma(&diffs)?;
     let drops = sharp_drops(&v, change_sigma);
@@ -215,6 +217,14 @@ fn first_read(e: &Evidence, i: usize) -> Option<usize> {
         from -= 1;
     }
     Some(from)
+}
+
+/// Whether the quick looks pass over samples `v` (a lifetime's, in order): too few, or (most
+/// growing series) an end far above the start, or no fall by a drop's share of the level. They
+/// come before the noise scale is read.
+pub(crate) fn passed_over(v: &[f64]) -> bool {
+    let tail = (v.len() / 10).max(3);
+    v.len() < MIN_CLIMB_POINTS + tail || ends_too_high(v, tail) || !falls_by_a_share(v)
 }
 
 /// Whether any sample lies [`DROP_SHARE`] below the highest of the five before it: what
