@@ -992,6 +992,38 @@ fn thin_run(run: Run, (x_min, x_max): (f64, f64), columns: usize) -> Run {
     out
 }
 
+/// A run cut where it turns back on itself (a sawtooth's drop after its climb), the turning
+/// point ending one piece and starting the next: a line wider than a pixel is joined at its
+/// corners by mitres, and at a turn that sharp the mitre runs off the chart as a spike.
+/// `(width, height)` is the chart's span in data units, to measure turns as drawn.
+fn unturned(run: Run, (width, height): (f64, f64)) -> Vec<Run> {
+    // Data units to (about) pixels, so that the angle is the one seen.
+    let (sx, sy) = (
+        f64::from(CHART_WIDTH) / width.max(f64::MIN_POSITIVE),
+        f64::from(CHART_HEIGHT) / height.max(f64::MIN_POSITIVE),
+    );
+    let step = |a: (f64, f64), b: (f64, f64)| ((b.0 - a.0) * sx, (b.1 - a.1) * sy);
+    let mut pieces = Vec::new();
+    let mut piece: Run = Vec::new();
+    for (i, &p) in run.iter().enumerate() {
+        piece.push(p);
+        if let (Some(&before), Some(&after)) =
+            (i.checked_sub(1).and_then(|j| run.get(j)), run.get(i + 1))
+        {
+            let (u, v) = (step(before, p), step(p, after));
+            let (lu, lv) = (u.0.hypot(u.1), v.0.hypot(v.1));
+            // A turn of more than 120 degrees: cos below -1/2.
+            if lu > 0.0 && lv > 0.0 && (u.0 * v.0 + u.1 * v.1) / (lu * lv) < -0.5 {
+                pieces.push(std::mem::replace(&mut piece, vec![p]));
+            }
+        }
+    }
+    if !piece.is_empty() {
+        pieces.push(piece);
+    }
+    pieces
+}
+
 /// Compares the worst series on one chart as change since their first value (percent), the
 /// only scale on which handles and megabytes can share an axis. `None` when nothing can be drawn.
 pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Option<Vec<u8>>> {
@@ -1093,8 +1125,10 @@ pub fn render_overview_chart(report: &Report, timeline: &Timeline) -> Result<Opt
         for (k, (_, runs)) in lines.iter().enumerate().rev() {
             let color = OVERVIEW_COLORS[k % OVERVIEW_COLORS.len()];
             let style = color.stroke_width(if k % 2 == 0 { 2 } else { 3 });
-            for run in runs {
-                let run = thin_run(run.clone(), (x_lo, x_hi), CHART_WIDTH as usize);
+            let thinned = runs
+                .iter()
+                .map(|run| thin_run(run.clone(), (x_lo, x_hi), CHART_WIDTH as usize));
+            for run in thinned.flat_map(|run| unturned(run, (x_hi - x_lo, y_max - y_min))) {
                 if k % 2 == 0 {
                     chart
                         .draw_series(LineSeries::new(run.iter().copied(), style))
@@ -1415,6 +1449,30 @@ mod tests {
             ..fc
         };
         assert_eq!(never.band(20.0).unwrap().last(), Some(&(20.0, 0.0)));
+    }
+
+    #[test]
+    fn a_line_is_cut_where_it_turns_back_and_nowhere_else() {
+        // A sawtooth's climb, its drop and the next climb: cut at the top of the climb (a turn
+        // of almost 180 degrees) and at the foot of the drop, each piece sharing its end.
+        let tooth: Run = vec![(0.0, 0.0), (1.0, 10.0), (1.01, 0.0), (2.0, 10.0)];
+        let pieces = unturned(tooth.clone(), (2.0, 10.0));
+        assert_eq!(
+            pieces,
+            vec![
+                tooth[..2].to_vec(),
+                tooth[1..3].to_vec(),
+                tooth[2..].to_vec()
+            ]
+        );
+        // A climb that bends, a wave and a flat line stay whole.
+        let bend: Run = vec![(0.0, 0.0), (1.0, 10.0), (2.0, 12.0), (3.0, 12.5)];
+        assert_eq!(unturned(bend.clone(), (3.0, 12.5)), vec![bend]);
+        let wave: Run = (0..50)
+            .map(|i| (f64::from(i), (f64::from(i) / 8.0).sin()))
+            .collect();
+        assert_eq!(unturned(wave.clone(), (49.0, 2.0)).len(), 1);
+        assert!(unturned(Vec::new(), (1.0, 1.0)).is_empty());
     }
 
     #[test]
