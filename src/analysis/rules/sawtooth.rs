@@ -12,8 +12,9 @@
 //!   teeth too few for any test, every floor above the one before) keep growing whatever the
 //!   drops are: the trial's leak or suspect stands and says so, and a trial that read no growth
 //!   in the teeth becomes a `suspect` where the test found the rise (too few teeth for it flag
-//!   nothing alone). Where the test found it, the rate, interval, growth and forecast the
-//!   finding reports are the floors' ([`FloorsRate`]), not the teeth's.
+//!   nothing alone). Where the test found it under the trial's leak or suspect, the rate,
+//!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
+//!   the teeth's.
 
 use super::super::teeth::Floors;
 use super::super::{Reason, Verdict, Q_SUSPECT};
@@ -56,7 +57,8 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     if !d.verdict.is_flagged() && !tested {
         return;
     }
-    if !d.verdict.is_flagged() {
+    let trial_flagged = d.verdict.is_flagged();
+    if !trial_flagged {
         *d = Decision {
             verdict: Verdict::Suspect,
             shape: Shape::Sawtooth,
@@ -78,8 +80,10 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     ));
     // Where the test found the rise, the floors decide, and their rate is the leak's: the teeth
     // climb at the rate the heap fills between collections, and a Sen slope over them reads
-    // much of that climb.
-    if tested {
+    // much of that climb. A suspect the floors alone make keeps no rate, as before: the
+    // calibration weighs a rate's interval as evidence beside the test's p, and over a few
+    // floors that interval is the test again (four floors in order: every slope above zero).
+    if tested && trial_flagged {
         d.floors_rate = floors_rate(e, f);
     }
 }
