@@ -16,9 +16,9 @@
 //!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
 //!   the teeth's.
 
+use super::super::stats::robust::median;
 use super::super::teeth::Floors;
 use super::super::{Reason, Verdict, Q_SUSPECT};
-use super::super::stats::robust::median;
 use super::{Decision, Evidence, FloorsRate};
 use crate::format;
 use crate::vocab::Shape;
