@@ -119,8 +119,17 @@ fn min_detectable(s: &SeriesTrial) -> Option<f64> {
         .reduce(f64::min)
 }
 
-/// The trend line of each tested lifetime: robust (Sen, from a late onset on) or least-squares.
-fn fits(e: &Evidence, robust: bool) -> Vec<TrendLine> {
+/// The trend line of each tested lifetime: robust (Sen, from a late onset on) or least-squares;
+/// where a sawtooth's floors decide, the robust line is theirs, over the lifetime.
+fn fits(e: &Evidence, d: &Decision, robust: bool) -> Vec<TrendLine> {
+    if let Some(r) = d.floors_rate.filter(|_| robust) {
+        return vec![TrendLine {
+            start_hours: r.start_hours,
+            end_hours: r.end_hours,
+            intercept: r.sen.intercept,
+            slope_per_hour: r.sen.slope,
+        }];
+    }
     e.tested
         .iter()
         .filter_map(|&i| {
@@ -214,13 +223,17 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
     let s = e.s;
     let col = &e.log.columns[s.column];
     let decisive = d.decisive.map(|i| e.lifetime(i));
-    let sen = decisive.and_then(|l| l.sen);
+    let sen = d
+        .floors_rate
+        .map(|r| r.sen)
+        .or_else(|| decisive.and_then(|l| l.sen));
     let ols = decisive.and_then(|l| l.ols);
     let growth_percent = match (e.first, e.last) {
         (Some(f), Some(l)) if f > 0.0 => Some(100.0 * (l - f) / f),
         _ => None,
     };
     let evidence_hours = evidence_hours(e, &d);
+    let (robust_fits, ols_fits) = (fits(e, &d, true), fits(e, &d, false));
     Finding {
         process: col.path.process_name().unwrap_or_default().to_string(),
         instance: col.path.instance_label().unwrap_or_default(),
@@ -261,8 +274,8 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
         column: s.column,
         restarts: s.split.cuts.iter().map(|c| c.0).collect(),
         refuted_drops: s.split.refuted.clone(),
-        robust_fits: fits(e, true),
-        ols_fits: fits(e, false),
+        robust_fits,
+        ols_fits,
         stitched_values: s.shown.clone().or_else(|| s.values.clone()),
         system: None,
         calibration: Some(Calibration {

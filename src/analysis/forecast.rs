@@ -25,10 +25,16 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
     let s = e.s;
     let kind = s.kind;
     let decisive = d.decisive.map(|i| e.lifetime(i));
+    let trend = Trend::of(d, decisive);
+    // Where the floors decide, the live set runs out: the floors' level, not the teeth's.
     let level_now = d
-        .current
-        .or(d.decisive)
-        .and_then(|i| s.lifetimes[i].level_at_end())
+        .floors_rate
+        .map(|r| r.at_end())
+        .or_else(|| {
+            d.current
+                .or(d.decisive)
+                .and_then(|i| s.lifetimes[i].level_at_end())
+        })
         .or(e.last)
         .unwrap_or(0.0);
     let bitness = Bitness::of(s.max_virtual_bytes, s.machine_x64.as_deref());
@@ -64,13 +70,14 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
         time_to_limit_ci_hours: None,
         severity: None,
     };
-    let Some((l, sen)) = decisive.and_then(|l| Some((l, l.sen?))) else {
+    let Some(trend) = trend else {
         forecast.limit = limit;
         return forecast;
     };
+    let sen = trend.sen;
     if d.verdict.is_flagged() {
-        trend_reasons(d, kind, l, sen);
-        let band = limit::forecast_band(sen.slope, sen.lower, sen.upper, l.half_slopes);
+        trend_reasons(d, kind, &trend);
+        let band = limit::forecast_band(sen.slope, sen.lower, sen.upper, trend.halves);
         if let Some(lim) = &limit {
             if let Some((h, ci)) =
                 limit::time_to_limit(lim.value, level_now, sen.slope, band.0, band.1)
@@ -118,23 +125,69 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision) -> Forecast {
             }
         }
         if d.verdict == Verdict::Leak && d.confidence < 0.9 {
-            d.confidence = leak_confidence(d.q_value, l);
+            d.confidence = leak_confidence(d.q_value, trend.relative, trend.lifetime);
         }
     }
     forecast.limit = limit;
     forecast
 }
 
+/// The trend a finding reports: its decisive lifetime's Sen slope, or, where a sawtooth's
+/// floors decide, theirs (`rules::sawtooth::rising`).
+struct Trend<'a> {
+    sen: SenSlope,
+    /// The slopes of the two halves, which widen the forecast's band.
+    halves: Option<(f64, f64)>,
+    /// Growth over the growing part at the slope, as a share of the level, and those hours.
+    relative: f64,
+    hours: f64,
+    lifetime: Option<&'a LifetimeTrial>,
+    /// The teeth whose floors it is read from.
+    floors: Option<usize>,
+}
+
+impl<'a> Trend<'a> {
+    fn of(d: &Decision, decisive: Option<&'a LifetimeTrial>) -> Option<Trend<'a>> {
+        if let Some(r) = d.floors_rate {
+            return Some(Trend {
+                sen: r.sen,
+                halves: None,
+                relative: r.relative_growth(),
+                hours: r.hours(),
+                lifetime: decisive,
+                floors: Some(r.teeth),
+            });
+        }
+        let l = decisive?;
+        Some(Trend {
+            sen: l.sen?,
+            halves: l.half_slopes,
+            relative: relative_growth(l),
+            hours: growing_hours(l),
+            lifetime: Some(l),
+            floors: None,
+        })
+    }
+}
+
 /// The slope with its interval second, the growth over the growing part third, then the
 /// lifetime's own notes.
-fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlope) {
+fn trend_reasons(d: &mut Decision, kind: Counter, trend: &Trend) {
+    let sen = trend.sen;
+    let (over, of) = match trend.floors {
+        Some(n) => (
+            format!(" over the floors of its {n} teeth, what the process keeps"),
+            "of the floors' median level",
+        ),
+        None => (String::new(), "of the median level"),
+    };
     let reasons = &mut d.reasons;
     reasons.insert(
         1.min(reasons.len()),
         Reason::new(
             "slope",
             format!(
-                "Sen {} (95% CI {})",
+                "Sen {}{over} (95% CI {})",
                 per_hour(kind, sen.slope),
                 format::rate_interval(
                     Some(if kind.falls() {
@@ -154,27 +207,28 @@ fn trend_reasons(d: &mut Decision, kind: Counter, l: &LifetimeTrial, sen: SenSlo
         Reason::new(
             "growth-relative",
             format!(
-                "trend +{:.0}% of the median level over {}",
-                100.0 * relative_growth(l),
-                hours_text(growing_hours(l))
+                "trend +{:.0}% {of} over {}",
+                100.0 * trend.relative,
+                hours_text(trend.hours)
             ),
         ),
     );
     reasons.extend(
-        l.notes
+        trend
+            .lifetime
             .iter()
+            .flat_map(|l| &l.notes)
             .map(|note| Reason::new(super::gates::note_code(note), note.clone())),
     );
 }
 
 /// A leak's confidence: high for a strong q, large growth, a persistent tail and a full day
 /// (or several lifetimes) so that a cycle cannot pass for growth; scaled by the q's strength.
-fn leak_confidence(q_value: Option<f64>, l: &LifetimeTrial) -> f64 {
-    let rel = relative_growth(l);
+/// `rel`: the reported growth as a share of the level.
+fn leak_confidence(q_value: Option<f64>, rel: f64, l: Option<&LifetimeTrial>) -> f64 {
     let high = q_value.is_some_and(|q| q <= 1e-4)
         && rel >= 0.2
-        && l.tail_ratio.is_none_or(|r| r >= 0.6)
-        && !l.cycle_confound;
+        && l.is_none_or(|l| l.tail_ratio.is_none_or(|r| r >= 0.6) && !l.cycle_confound);
     let strength = q_value.map_or(0.0, |q| (-q.max(1e-300).log10() / 20.0).min(1.0));
     if high {
         0.9 + 0.09 * strength
@@ -192,10 +246,11 @@ mod tests {
     fn a_strong_large_steady_leak_is_highly_confident() {
         let l = linear_trial(48.0);
         // ~40% growth over 48 h on a level of ~124, q 1e-20: 0.9 + 0.09.
-        assert!((leak_confidence(Some(1e-20), &l) - 0.99).abs() < 1e-12);
-        assert!((leak_confidence(Some(1e-3), &l) - (0.75 + 0.1 * 0.15)).abs() < 1e-12);
+        let rel = relative_growth(&l);
+        assert!((leak_confidence(Some(1e-20), rel, Some(&l)) - 0.99).abs() < 1e-12);
+        assert!((leak_confidence(Some(1e-3), rel, Some(&l)) - (0.75 + 0.1 * 0.15)).abs() < 1e-12);
         let mut confounded = l.clone();
         confounded.cycle_confound = true;
-        assert!(leak_confidence(Some(1e-20), &confounded) < 0.9);
+        assert!(leak_confidence(Some(1e-20), rel, Some(&confounded)) < 0.9);
     }
 }

@@ -11,7 +11,7 @@
 
 use super::blocks::{aggregate, Blocks};
 use super::stats::robust::{mad_sigma, median};
-use super::stats::trend::mann_kendall_exact_p;
+use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, SenSlope};
 use super::{hours_text, Q_SUSPECT};
 
 /// A drop counts as a collection when it exceeds this many robust sigmas of the sample-to-sample
@@ -118,6 +118,8 @@ pub(crate) struct Floors {
     /// Each tooth's floor, in time order (the first tooth runs from the log's start; a tooth of
     /// one sample has none).
     pub floors: Vec<f64>,
+    /// When each floor was reached (hours).
+    pub hours: Vec<f64>,
     /// The drops that cut the teeth (a drop read twice counted once).
     pub drops: usize,
     /// One-sided exact Mann-Kendall p over them (`None` under three).
@@ -131,9 +133,9 @@ pub(crate) struct Floors {
 /// side of a drop, and a drop closer than that to the one before is the same drop.
 const MIN_TOOTH_SAMPLES: usize = 3;
 
-/// The floors of the teeth of `values` between the sharp drops at samples `drops` (ascending),
-/// `None` without a drop or with a tooth holding no number.
-pub(crate) fn floors(values: &[f64], drops: &[usize]) -> Option<Floors> {
+/// The floors of the teeth of `values` (sampled at `hours`) between the sharp drops at samples
+/// `drops` (ascending), `None` without a drop or with a tooth holding no number.
+pub(crate) fn floors(hours: &[f64], values: &[f64], drops: &[usize]) -> Option<Floors> {
     if drops.is_empty() {
         return None;
     }
@@ -146,17 +148,16 @@ pub(crate) fn floors(values: &[f64], drops: &[usize]) -> Option<Floors> {
         }
     }
     bounds.push(values.len());
-    let floors: Vec<f64> = bounds
+    let (floors, hours): (Vec<f64>, Vec<f64>) = bounds
         .windows(2)
         .filter_map(|w| {
-            let mut v: Vec<f64> = values[w[0]..w[1]]
-                .iter()
-                .copied()
-                .filter(|x| x.is_finite())
+            let mut v: Vec<(f64, f64)> = (w[0]..w[1].min(hours.len()))
+                .map(|i| (values[i], hours[i]))
+                .filter(|(x, h)| x.is_finite() && h.is_finite())
                 .collect();
             second_lowest(&mut v)
         })
-        .collect();
+        .unzip();
     if floors.is_empty() {
         return None;
     }
@@ -166,20 +167,35 @@ pub(crate) fn floors(values: &[f64], drops: &[usize]) -> Option<Floors> {
         rises: every_higher || p.is_some_and(|p| p <= Q_SUSPECT),
         p,
         floors,
+        hours,
         drops: bounds.len() - 2,
     })
+}
+
+impl Floors {
+    /// The rate the floors rise at: Sen's slope over them against the hours they were reached,
+    /// with its 95 % interval from the floors' own Var(S) (each floor is left by another
+    /// collection: the exact test over them takes them as independent too). `None` under three
+    /// floors, whose one or two slopes are no interval.
+    pub fn rate(&self) -> Option<SenSlope> {
+        if self.floors.len() < 3 {
+            return None;
+        }
+        sen_slope(&self.hours, &self.floors, mk_variance(&self.floors), 0.95)
+    }
 }
 
 /// The floor of a tooth: where the collection that began it left the heap, its lowest number
 /// but one (a lone sample may dip below, as a trim's working set pages back in at once). The
 /// same measure for a tooth of two samples as for one of a hundred: a share of a tooth (its
 /// lower decile) reads a long tooth's floor part way up its climb and a short one's at the
-/// bottom, which hid floors that rose. A lone sample (a drop at the log's end) has none.
-fn second_lowest(v: &mut [f64]) -> Option<f64> {
+/// bottom, which hid floors that rose. A lone sample (a drop at the log's end) has none. Of
+/// (value, hours) pairs: the floor and when it was reached.
+fn second_lowest(v: &mut [(f64, f64)]) -> Option<(f64, f64)> {
     if v.len() < 2 {
         return None;
     }
-    Some(*v.select_nth_unstable_by(1, f64::total_cmp).1)
+    Some(*v.select_nth_unstable_by(1, |a, b| a.0.total_cmp(&b.0)).1)
 }
 
 #[cfg(test)]
@@ -195,12 +211,20 @@ mod tests {
                 .collect()
         };
         let drops = [20, 40, 60];
+        let hours: Vec<f64> = (0..80).map(f64::from).collect();
+        let floors = |values: &[f64], drops: &[usize]| floors(&hours, values, drops);
         let level = floors(&teeth(0.0), &drops).unwrap();
         assert_eq!(level.floors, vec![1005.0; 4]);
         assert!(!level.rises, "{level:?}");
         let rising = floors(&teeth(30.0), &drops).unwrap();
         assert_eq!(rising.p, Some(1.0 / 24.0));
         assert!(rising.rises);
+        // Each floor a tooth's second sample, 20 h after the one before and 30 above it: the
+        // floors rise 1.5 an hour, where the teeth climb 5.
+        assert_eq!(rising.hours, vec![1.0, 21.0, 41.0, 61.0]);
+        let rate = rising.rate().unwrap();
+        assert_eq!((rate.slope, rate.lower, rate.upper), (1.5, 1.5, 1.5));
+        assert_eq!(level.rate().unwrap().slope, 0.0);
         // One climb given back: the tooth after the drop stands below the climb's floor.
         let given: Vec<f64> = (0..40)
             .map(|i| {

@@ -499,12 +499,11 @@ fn floors_are_not_compared_across_a_restart() {
     says(&f, "drops-not-restarts", "sharp drops are not restarts");
 }
 
-/// What a user reads of drops that are no restarts, through the binary: the rising sawtooth
-/// above as a PDH-CSV log analysed to a report directory. The JSON counts one lifetime and
-/// gives the reasons' codes, and the HTML report's "Lifetimes (restarts + 1)" row says 1,
-/// not one per tooth; the chart is drawn.
-#[test]
-fn the_report_counts_one_lifetime_where_the_drops_are_no_restarts() {
+/// The rising sawtooth of `floors_that_rise_at_every_tooth_are_flagged_whatever_the_teeth_last`
+/// (teeth of 6 h climbing 300 MB, each collection leaving the heap 5 MB above the one before,
+/// handles holding their level) as a PDH-CSV log analysed through the binary to a report
+/// directory, with its charts; the report directory and the Private Bytes finding's JSON.
+fn rising_sawtooth_report() -> (tempfile::TempDir, std::path::PathBuf, serde_json::Value) {
     let mut text = String::from(
         "\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\S\\Process(svc)\\Private Bytes\",\"\\\\S\\Process(svc)\\Handle Count\"\n",
     );
@@ -541,7 +540,18 @@ fn the_report_counts_one_lifetime_where_the_drops_are_no_restarts() {
         .unwrap()
         .iter()
         .find(|f| f["counter"] == "Private Bytes")
-        .expect("Private Bytes");
+        .expect("Private Bytes")
+        .clone();
+    (dir, out, f)
+}
+
+/// What a user reads of drops that are no restarts, through the binary: the rising sawtooth
+/// above as a PDH-CSV log analysed to a report directory. The JSON counts one lifetime and
+/// gives the reasons' codes, and the HTML report's "Lifetimes (restarts + 1)" row says 1,
+/// not one per tooth; the chart is drawn.
+#[test]
+fn the_report_counts_one_lifetime_where_the_drops_are_no_restarts() {
+    let (_dir, out, f) = rising_sawtooth_report();
     assert_eq!(f["segments"], 1, "{f}");
     let codes: Vec<&str> = f["reason_codes"]
         .as_array()
@@ -562,4 +572,79 @@ fn the_report_counts_one_lifetime_where_the_drops_are_no_restarts() {
     assert!(!html.contains("<tr><th>Lifetimes (restarts + 1)</th><td>5</td></tr>"));
     let chart = f["chart"].as_str().expect("a chart");
     assert!(out.join(chart).is_file(), "{chart}");
+}
+
+/// What leaks in the rising sawtooth is what each collection leaves: its floors rise 5 MB a
+/// 6 h tooth (0.83 MB/h) while the teeth climb 50 MB/h. The rate, its interval, the growth, the
+/// forecast and the chart's robust trend the report gives are the floors' (a Sen slope over the
+/// teeth read 5.6 MB/h and the 2 GB of a 32-bit process in 12 days), and the reason says so.
+#[test]
+fn a_sawtooth_whose_floors_decide_reports_the_floors_rate() {
+    let (_dir, out, f) = rising_sawtooth_report();
+    let floors_rate = 5.0 * MB / 6.0;
+    let slope = f["slope_per_hour"].as_f64().expect("a slope");
+    assert!(
+        (slope / floors_rate - 1.0).abs() < 0.3,
+        "{} MB/h where the floors rise 0.83 MB/h: {f}",
+        slope / MB
+    );
+    let ci: Vec<f64> = f["slope_ci95"]
+        .as_array()
+        .expect("an interval")
+        .iter()
+        .filter_map(|x| x.as_f64())
+        .collect();
+    assert!(
+        ci.len() == 2 && ci[0] <= slope && slope <= ci[1] && ci[1] < 1.3 * floors_rate,
+        "{ci:?}"
+    );
+    says_json(&f, "slope", "over the floors of its 4 teeth");
+    says_json(&f, "growth-relative", "of the floors' median level");
+    // From the floors' 220 MB at the floors' rate, the 2 GB are about 90 days away.
+    let ttl = f["time_to_limit_hours"].as_f64().expect("a forecast");
+    assert!((60.0 * 24.0..130.0 * 24.0).contains(&ttl), "{ttl} h");
+    says_json(&f, "limit-forecast", "is reached in about");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let rate = format!("+{:.0} KB/h", slope / 1024.0);
+    assert!(md.contains(&rate), "{rate} not in {md}");
+    // The chart's robust trend is the floors' line, through the floors at the end.
+    let b = LogBuilder::new(24.0, 300.0);
+    let t = b.hours();
+    let bytes = t
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            let floor = 200.0 + 5.0 * (h / 6.0).floor();
+            (floor + 300.0 * (h % 6.0) / 6.0 + wiggle(i) * 0.5) * MB
+        })
+        .collect();
+    let handles = (0..t.len()).map(|i| (400.0 + wiggle(i)).round()).collect();
+    let log = b
+        .process("svc", "Private Bytes", bytes)
+        .process("svc", "Handle Count", handles)
+        .build();
+    let lib = only(&log, "Private Bytes");
+    // The same rate, but for the CSV's bytes rounded to whole numbers.
+    assert!(lib
+        .slope_per_hour
+        .is_some_and(|s| (s / slope - 1.0).abs() < 1e-6));
+    let [fit] = lib.robust_fits.as_slice() else {
+        panic!("{:?}", lib.robust_fits)
+    };
+    assert_eq!(Some(fit.slope_per_hour), lib.slope_per_hour);
+    let at_end = fit.at(fit.end_hours) / MB;
+    assert!((210.0..235.0).contains(&at_end), "{at_end} MB");
+}
+
+/// Asserts that the finding `f` (JSON) gives the reason `code` and that its words hold `text`.
+fn says_json(f: &serde_json::Value, code: &str, text: &str) {
+    let codes = f["reason_codes"].as_array().unwrap();
+    let reasons = f["reasons"].as_array().unwrap();
+    assert!(
+        codes
+            .iter()
+            .zip(reasons)
+            .any(|(c, r)| c == code && r.as_str().is_some_and(|r| r.contains(text))),
+        "no `{code}` saying {text:?}: {reasons:?}"
+    );
 }

@@ -63,6 +63,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         current: None,
         q_value: None,
         p_value: None,
+        floors_rate: None,
     })
 }
 

@@ -39,6 +39,7 @@ pub(super) mod weak;
 pub(super) mod working_day;
 
 use super::gates::{LifetimeTrial, Outcome};
+use super::stats::trend::SenSlope;
 use super::trial::SeriesTrial;
 use super::{Reason, Verdict, Q_LEAK, Q_SUSPECT};
 use crate::ingest::PerfLog;
@@ -170,6 +171,41 @@ pub(crate) struct Decision {
     pub current: Option<usize>,
     pub q_value: Option<f64>,
     pub p_value: Option<f64>,
+    /// The rate the finding reports where it is not the decisive lifetime's: the floors of a
+    /// sawtooth's teeth, where their rise decides ([`sawtooth::rising`]).
+    pub floors_rate: Option<FloorsRate>,
+}
+
+/// What a sawtooth's floors say of its growth: for a collected heap the live set, the floor
+/// each collection leaves, is what leaks and what runs out; the teeth above it are the heap
+/// filling between collections.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FloorsRate {
+    /// Sen's slope over the floors against the hours they were reached, with its interval.
+    pub sen: SenSlope,
+    /// The hours the line spans: the lifetime's.
+    pub start_hours: f64,
+    pub end_hours: f64,
+    /// The floors' median.
+    pub level: f64,
+    /// How many floors (teeth) it rests on.
+    pub teeth: usize,
+}
+
+impl FloorsRate {
+    /// Where the floors stand at the series' end.
+    pub fn at_end(&self) -> f64 {
+        self.sen.intercept + self.sen.slope * self.end_hours
+    }
+
+    pub fn hours(&self) -> f64 {
+        self.end_hours - self.start_hours
+    }
+
+    /// The floors' growth over the span as a share of their median.
+    pub fn relative_growth(&self) -> f64 {
+        self.sen.slope * self.hours() / self.level.abs().max(f64::MIN_POSITIVE)
+    }
 }
 
 impl Decision {
@@ -184,6 +220,7 @@ impl Decision {
             current: None,
             q_value: Some(e.q_of(i)),
             p_value: Some(e.lifetime(i).p),
+            floors_rate: None,
         }
     }
 }

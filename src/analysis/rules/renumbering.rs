@@ -33,6 +33,7 @@ mod tests {
             current: None,
             q_value: None,
             p_value: None,
+            floors_rate: None,
         }
     }
 

@@ -64,6 +64,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         current: e.passing.last().copied(),
         q_value: s.combined_q,
         p_value: s.combined_p,
+        floors_rate: None,
     };
     let covered = e.passing_hours();
     d.reasons

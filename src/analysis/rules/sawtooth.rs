@@ -12,11 +12,14 @@
 //!   teeth too few for any test, every floor above the one before) keep growing whatever the
 //!   drops are: the trial's leak or suspect stands and says so, and a trial that read no growth
 //!   in the teeth becomes a `suspect` where the test found the rise (too few teeth for it flag
-//!   nothing alone).
+//!   nothing alone). Where the test found it under the trial's leak or suspect, the rate,
+//!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
+//!   the teeth's.
 
+use super::super::stats::robust::median;
 use super::super::teeth::Floors;
 use super::super::{Reason, Verdict, Q_SUSPECT};
-use super::{Decision, Evidence};
+use super::{Decision, Evidence, FloorsRate};
 use crate::format;
 use crate::vocab::Shape;
 
@@ -38,6 +41,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
         current: None,
         q_value: None,
         p_value: f.p,
+        floors_rate: None,
     })
 }
 
@@ -53,7 +57,8 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     if !d.verdict.is_flagged() && !tested {
         return;
     }
-    if !d.verdict.is_flagged() {
+    let trial_flagged = d.verdict.is_flagged();
+    if !trial_flagged {
         *d = Decision {
             verdict: Verdict::Suspect,
             shape: Shape::Sawtooth,
@@ -63,6 +68,7 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
             current: None,
             q_value: None,
             p_value: f.p,
+            floors_rate: None,
         };
     }
     d.reasons.push(Reason::new(
@@ -72,6 +78,31 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
             floors_text(e, f)
         ),
     ));
+    // Where the test found the rise, the floors decide, and their rate is the leak's: the teeth
+    // climb at the rate the heap fills between collections, and a Sen slope over them reads
+    // much of that climb. A suspect the floors alone make keeps no rate, as before: the
+    // calibration weighs a rate's interval as evidence beside the test's p, and over a few
+    // floors that interval is the test again (four floors in order: every slope above zero).
+    if tested && trial_flagged {
+        d.floors_rate = floors_rate(e, f);
+    }
+}
+
+/// The floors' rate over the series' one lifetime (`None` under three floors).
+fn floors_rate(e: &Evidence, f: &Floors) -> Option<FloorsRate> {
+    let sen = f.rate()?;
+    let start_hours = e.s.lifetimes.first().map_or(f.hours[0], |l| l.start_hours);
+    let end_hours =
+        e.s.lifetimes
+            .last()
+            .map_or(f.hours[f.hours.len() - 1], |l| l.end_hours);
+    Some(FloorsRate {
+        sen,
+        start_hours,
+        end_hours,
+        level: median(&f.floors)?,
+        teeth: f.floors.len(),
+    })
 }
 
 /// Why drops the process's other counters refute are no restarts.
