@@ -275,6 +275,7 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
         restarts: s.split.cuts.iter().map(|c| c.0).collect(),
         refuted_drops: s.split.refuted.clone(),
         robust_fits,
+        fit_on_floors: d.floors_rate.is_some(),
         ols_fits,
         stitched_values: s.shown.clone().or_else(|| s.values.clone()),
         system: None,

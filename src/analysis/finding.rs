@@ -211,6 +211,10 @@ pub struct Finding {
     /// Robust trend line per tested lifetime.
     #[serde(skip)]
     pub robust_fits: Vec<TrendLine>,
+    /// The robust line is a sawtooth's floors' (what the process keeps), below its samples: the
+    /// forecast starts on it, not at the last samples.
+    #[serde(skip)]
+    pub fit_on_floors: bool,
     /// Least-squares trend line per tested lifetime.
     #[serde(skip)]
     pub ols_fits: Vec<TrendLine>,

@@ -467,7 +467,13 @@ pub(crate) fn series_view(f: &Finding, timeline: &Timeline) -> Result<SeriesView
         .iter()
         .map(|p| p.1 / scale)
         .collect();
-    let v_end = forecast_start(&robust, t_end, &recent).unwrap_or(last.1 / scale) * scale;
+    // A sawtooth's floors run below its samples: the forecast they give starts on their line.
+    let start = if f.fit_on_floors {
+        trend_end_value(&robust, t_end)
+    } else {
+        forecast_start(&robust, t_end, &recent)
+    };
+    let v_end = start.unwrap_or(last.1 / scale) * scale;
     let forecast = Forecast::from_finding(f, t_end, v_end, scale);
 
     let limit_in_reach = forecast.as_ref().is_some_and(|fc| fc.ttl <= 2.0 * span);
