@@ -16,6 +16,7 @@
 //!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
 //!   the teeth's.
 
+use super::super::gates::{practical_growth, MIN_RELATIVE_GROWTH};
 use super::super::stats::robust::median;
 use super::super::teeth::Floors;
 use super::super::{Reason, Verdict, Q_SUSPECT};
@@ -25,7 +26,7 @@ use crate::vocab::Shape;
 
 /// The `ok` sawtooth of a series whose refuted drops leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
-    let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
+    let f = e.s.teeth.as_ref().filter(|f| !rise(e, f))?;
     if last_tooth_climbs_past(e) {
         return None;
     }
@@ -48,7 +49,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
 /// After the other rules: where the floors rise, the verdict is at least `suspect` and says
 /// what the process keeps.
 pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
-    let Some(f) = e.s.teeth.as_ref().filter(|f| f.rises) else {
+    let Some(f) = e.s.teeth.as_ref().filter(|f| rise(e, f)) else {
         return;
     };
     // Teeth too few for the test (every floor above the one before) keep a flagged verdict from
@@ -86,6 +87,19 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     if tested && trial_flagged {
         d.floors_rate = floors_rate(e, f);
     }
+}
+
+/// Whether the floors rise ([`Floors::rises`]) by a leak's practical size, where their rate can
+/// be read (three floors or more): a rise under `gates::practical_growth` of their level from
+/// the first floor to the last, at their Sen rate, is floors that hold their level (four
+/// floors in order by chance rise by a fraction of a percent).
+fn rise(e: &Evidence, f: &Floors) -> bool {
+    let span = f.hours[f.hours.len() - 1] - f.hours[0];
+    let small = match (f.rate(), median(&f.floors)) {
+        (Some(rate), Some(level)) => rate.slope * span < practical_growth(e.s.kind, level),
+        _ => false,
+    };
+    f.rises && !small
 }
 
 /// The floors' rate over the series' one lifetime (`None` under three floors).
@@ -133,6 +147,12 @@ fn level_text(e: &Evidence, f: &Floors) -> String {
             "growth given back: the floor after the drop ({}) stands no higher than the one before it ({}, each part's lowest number but one)",
             format::amount(Some(*after), &unit),
             format::amount(Some(*before), &unit),
+        ),
+        // In order, but by less than a leak's size (see [`rise`]).
+        _ if f.rises => format!(
+            "the teeth are the heap filling between collections: {}, a rise under the least a leak must grow ({:.0} % of the level, or the counter's own floor)",
+            floors_text(e, f),
+            100.0 * MIN_RELATIVE_GROWTH
         ),
         _ => format!(
             "the teeth are the heap filling between collections: {}, no rise",
