@@ -84,7 +84,9 @@ fn pad(text: &str, width: usize) -> String {
 fn series_cells(f: &Finding) -> [String; 6] {
     let time = match (f.time_to_limit_hours, &f.limit) {
         (Some(_), Some(_)) => format!("limit in {}", format::duration_hours(f.time_to_limit_hours)),
-        _ => "no limit known".to_string(),
+        // The limit is known, but the growth gives no rate to reach it at.
+        (None, Some(_)) => "no forecast".to_string(),
+        (_, None) => "no limit known".to_string(),
     };
     [
         f.verdict.as_str().to_string(),
@@ -242,4 +244,24 @@ pub fn batch_lines(
         ));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_limit_without_a_rate_to_reach_it_is_no_forecast_not_an_unknown_limit() {
+        let cells = |limit: Option<f64>, hours: Option<f64>| {
+            series_cells(&Finding {
+                limit,
+                time_to_limit_hours: hours,
+                ..Finding::default()
+            })[4]
+                .clone()
+        };
+        assert_eq!(cells(Some(2048.0), Some(48.0)), "limit in 2.0 days");
+        assert_eq!(cells(Some(2048.0), None), "no forecast");
+        assert_eq!(cells(None, None), "no limit known");
+    }
 }
