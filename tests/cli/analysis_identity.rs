@@ -4,7 +4,7 @@
 
 use super::analysis_shapes::{only, LogBuilder};
 use perfleak::analysis::{analyze, Finding, Verdict};
-use perfleak::ingest::{read_file, ReadOptions};
+use perfleak::ingest::{read_file, PerfLog, ReadOptions};
 use std::path::PathBuf;
 
 fn sample() -> Vec<perfleak::analysis::Finding> {
@@ -436,13 +436,9 @@ fn a_leak_begun_after_a_drop_that_is_no_restart_is_not_a_level_sawtooth() {
     assert_eq!((f.segments, f.restarts.len()), (1, 0), "{what}");
 }
 
-/// Teeth of 6 h climbing 300 MB, each collection leaving the heap 5 MB above the one before,
-/// over a day, with the handles holding their level (no restart), and the last drop at the
-/// log's last sample. What the process keeps rises at every tooth: flagged, and the floors say
-/// so. (Read as a share of each tooth, a lower decile, the long teeth's floors stood part way
-/// up their climbs and the last one-sample tooth's at the bottom: the rise was read as none.)
-#[test]
-fn floors_that_rise_at_every_tooth_are_flagged_whatever_the_teeth_last() {
+/// A day of four 6 h teeth, 300 MB each, whose floors rise 5 MB a tooth, sampled every 5
+/// minutes, with the handles holding their level through every drop (no restart).
+fn rising_floors_log() -> PerfLog {
     let b = LogBuilder::new(24.0, 300.0);
     let t = b.hours();
     let bytes = t
@@ -454,10 +450,19 @@ fn floors_that_rise_at_every_tooth_are_flagged_whatever_the_teeth_last() {
         })
         .collect();
     let handles = (0..t.len()).map(|i| (400.0 + wiggle(i)).round()).collect();
-    let log = b
-        .process("svc", "Private Bytes", bytes)
+    b.process("svc", "Private Bytes", bytes)
         .process("svc", "Handle Count", handles)
-        .build();
+        .build()
+}
+
+/// Teeth of 6 h climbing 300 MB, each collection leaving the heap 5 MB above the one before,
+/// over a day, with the handles holding their level (no restart), and the last drop at the
+/// log's last sample. What the process keeps rises at every tooth: flagged, and the floors say
+/// so. (Read as a share of each tooth, a lower decile, the long teeth's floors stood part way
+/// up their climbs and the last one-sample tooth's at the bottom: the rise was read as none.)
+#[test]
+fn floors_that_rise_at_every_tooth_are_flagged_whatever_the_teeth_last() {
+    let log = rising_floors_log();
     let f = only(&log, "Private Bytes");
     let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
     assert!(f.verdict.is_flagged(), "{what}");
@@ -615,21 +620,7 @@ fn a_sawtooth_whose_floors_decide_reports_the_floors_rate() {
     let rate = format!("+{:.0} KB/h", slope / 1024.0);
     assert!(md.contains(&rate), "{rate} not in {md}");
     // The chart's robust trend is the floors' line, through the floors at the end.
-    let b = LogBuilder::new(24.0, 300.0);
-    let t = b.hours();
-    let bytes = t
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| {
-            let floor = 200.0 + 5.0 * (h / 6.0).floor();
-            (floor + 300.0 * (h % 6.0) / 6.0 + wiggle(i) * 0.5) * MB
-        })
-        .collect();
-    let handles = (0..t.len()).map(|i| (400.0 + wiggle(i)).round()).collect();
-    let log = b
-        .process("svc", "Private Bytes", bytes)
-        .process("svc", "Handle Count", handles)
-        .build();
+    let log = rising_floors_log();
     let lib = only(&log, "Private Bytes");
     // The same rate, but for the CSV's bytes rounded to whole numbers.
     assert!(lib
