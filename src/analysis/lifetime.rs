@@ -221,14 +221,23 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let no_identity = identity.pid.is_none() && identity.elapsed.is_none();
     // Every sample valid and no identity column (most series): lifetimes are cut only at sharp
     // drops, read off as ranges; the list of valid samples is built only where it is needed.
+    // The valid samples side by side too, gathered in the same pass: the jump scan reads them
+    // without indirection.
+    let mut gathered: Vec<f64> = Vec::new();
     let valid: Vec<usize> = if all_finite && no_identity {
         Vec::new()
     } else if all_finite {
         (0..n).collect()
     } else {
-        (0..n)
-            .filter(|&i| values[i].is_finite() && hours[i].is_finite())
-            .collect()
+        let mut valid = Vec::with_capacity(n);
+        gathered.reserve(n);
+        for (i, (&x, &h)) in values.iter().zip(hours).enumerate() {
+            if x.is_finite() && h.is_finite() {
+                valid.push(i);
+                gathered.push(x);
+            }
+        }
+        valid
     };
     let mut out = Lifetimes::default();
     if n == 0 || (!all_finite && valid.is_empty()) {
@@ -237,14 +246,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let sample = |k: usize| if all_finite { k } else { valid[k] };
     let has_pid = identity.pid.is_some() && valid.iter().any(|&i| pid_at(&identity, i).is_some());
 
-    // The valid samples side by side: the jump scan reads them without indirection.
-    let gathered: Vec<f64>;
-    let level: &[f64] = if all_finite {
-        values
-    } else {
-        gathered = valid.iter().map(|&i| values[i]).collect();
-        &gathered
-    };
+    let level: &[f64] = if all_finite { values } else { &gathered };
     let jumps = Jumps::of(level);
     // Drops that recur within hours are a sawtooth (GC, cache trims), not restarts.
     let drop_gaps: Vec<f64> = jumps

@@ -14,6 +14,7 @@ use super::siblings::Siblings;
 use super::stats::combine::stouffer;
 use super::system;
 use super::teeth::{self, Floors};
+use super::Q_SUSPECT;
 use crate::ingest::PerfLog;
 use crate::vocab::Counter;
 
@@ -190,9 +191,11 @@ pub(crate) fn try_series(
     let restarted = split.lifetimes.len() > 1;
     // A single lifetime holds every finite sample: the split's scale of their changes is its own.
     let change_sigma = split.change_sigma.filter(|_| !restarted);
-    // The recovery rule's quick looks, taken at a candidate while its samples are decoded.
+    // The recovery rule's quick looks, taken while the samples are decoded at a candidate the
+    // rules may ask it of (one at p <= Q_SUSPECT: `rules::Evidence::passing`).
     let looked = |mut trial: LifetimeTrial, v: &[f64]| {
-        if !kind.is_system() && matches!(trial.outcome, Outcome::Candidate { .. }) {
+        let passing = matches!(trial.outcome, Outcome::Candidate { .. }) && trial.p <= Q_SUSPECT;
+        if !kind.is_system() && passing {
             trial.recovery_passed_over = recovery::passed_over(v);
         }
         trial
