@@ -115,8 +115,8 @@ fn tooth_blocks(hours: &[f64], values: &[f64], change_sigma: Option<f64>) -> Opt
 /// kept then.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Floors {
-    /// Each tooth's floor, in time order (the first tooth runs from the log's start; a tooth of
-    /// one sample has none).
+    /// Each tooth's floor, in time order (the first tooth runs from the log's start, and is left
+    /// out where four teeth or more a drop began have one; a tooth of one sample has none).
     pub floors: Vec<f64>,
     /// When each floor was reached (hours).
     pub hours: Vec<f64>,
@@ -124,6 +124,8 @@ pub(crate) struct Floors {
     pub drops: usize,
     /// One-sided exact Mann-Kendall p over them (`None` under three).
     pub p: Option<f64>,
+    /// The first tooth, which began where the log did, is among them.
+    pub from_start: bool,
     /// They rise: exact Mann-Kendall p <= [`Q_SUSPECT`] or, with teeth too few for any
     /// ordering to reach it (three floors reach 1/6 at best), every floor above the one before.
     pub rises: bool,
@@ -132,6 +134,9 @@ pub(crate) struct Floors {
 /// Fewest samples of a tooth: the process's other counters are read over three samples either
 /// side of a drop, and a drop closer than that to the one before is the same drop.
 const MIN_TOOTH_SAMPLES: usize = 3;
+/// Teeth begun by a drop, each with a floor, from which the floors are read from them alone:
+/// four, the fewest whose exact Mann-Kendall can find a rise at p <= 0.05 (1/24 at best).
+const MIN_BEGUN_TEETH: usize = 4;
 
 /// The floors of the teeth of `values` (sampled at `hours`) between the sharp drops at samples
 /// `drops` (ascending), `None` without a drop or with a tooth holding no number.
@@ -148,16 +153,22 @@ pub(crate) fn floors(hours: &[f64], values: &[f64], drops: &[usize]) -> Option<F
         }
     }
     bounds.push(values.len());
-    let (floors, hours): (Vec<f64>, Vec<f64>) = bounds
+    let teeth: Vec<Option<(f64, f64)>> = bounds
         .windows(2)
-        .filter_map(|w| {
+        .map(|w| {
             let mut v: Vec<(f64, f64)> = (w[0]..w[1].min(hours.len()))
                 .map(|i| (values[i], hours[i]))
                 .filter(|(x, h)| x.is_finite() && h.is_finite())
                 .collect();
             second_lowest(&mut v)
         })
-        .unzip();
+        .collect();
+    // The first tooth began where the log did, often part way up a climb, not where a
+    // collection left the heap: where enough teeth a drop began have a floor, they alone are
+    // read.
+    let begun = teeth[1..].iter().flatten().count();
+    let first = usize::from(begun >= MIN_BEGUN_TEETH);
+    let (floors, hours): (Vec<f64>, Vec<f64>) = teeth[first..].iter().flatten().copied().unzip();
     if floors.is_empty() {
         return None;
     }
@@ -169,6 +180,7 @@ pub(crate) fn floors(hours: &[f64], values: &[f64], drops: &[usize]) -> Option<F
         floors,
         hours,
         drops: bounds.len() - 2,
+        from_start: first == 0,
     })
 }
 
@@ -201,6 +213,27 @@ fn second_lowest(v: &mut [(f64, f64)]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_begun_part_way_up_a_climb_reads_the_teeth_a_collection_began() {
+        // Six teeth of 20 samples whose floors rise 10 a tooth; the log began 60 above the
+        // first tooth's floor, part way up its climb.
+        let values: Vec<f64> = (0..120)
+            .map(|i| {
+                let begun_late = if i < 20 { 60.0 } else { 0.0 };
+                1000.0 + 10.0 * (i / 20) as f64 + 5.0 * (i % 20) as f64 + begun_late
+            })
+            .collect();
+        let hours: Vec<f64> = (0..120).map(f64::from).collect();
+        let f = floors(&hours, &values, &[20, 40, 60, 80, 100]).unwrap();
+        assert!(!f.from_start);
+        assert_eq!(f.floors, vec![1015.0, 1025.0, 1035.0, 1045.0, 1055.0]);
+        assert_eq!(f.p, Some(1.0 / 120.0));
+        assert!(f.rises);
+        // Three teeth a drop began are too few to leave the first out.
+        let short = floors(&hours[..80], &values[..80], &[20, 40, 60]).unwrap();
+        assert!(short.from_start && short.floors.len() == 4);
+    }
 
     #[test]
     fn the_floors_of_known_teeth_rise_or_stay() {

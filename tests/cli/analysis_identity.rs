@@ -235,7 +235,7 @@ fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() 
     says(
         &level,
         "floors-level",
-        "the floor each of its 9 teeth reaches",
+        "the floor each of the 8 teeth a collection began reaches",
     );
     says(&level, "floors-level", "no rise");
     assert_eq!((level.segments, level.restarts.len()), (1, 0), "{what}");

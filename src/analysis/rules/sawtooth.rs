@@ -169,9 +169,14 @@ fn floors_text(e: &Evidence, f: &Floors) -> String {
         Some(p) => format!(" (Mann-Kendall over the teeth, exact p={p:.2})"),
         None => String::new(),
     };
+    let teeth = if f.from_start {
+        format!("each of its {} teeth", f.floors.len())
+    } else {
+        // The first tooth began where the log did, not at a collection.
+        format!("each of the {} teeth a collection began", f.floors.len())
+    };
     format!(
-        "the floor each of its {} teeth reaches goes from {} to {}{test}",
-        f.floors.len(),
+        "the floor {teeth} reaches goes from {} to {}{test}",
         format::amount(f.floors.first().copied(), &unit),
         format::amount(f.floors.last().copied(), &unit),
     )
