@@ -14,6 +14,15 @@ const HANDLE_ALERT: f64 = 16_384.0;
 /// The per-process handle limit (2^24).
 const HANDLE_HARD: f64 = 16_777_216.0;
 
+/// Growth over a lifetime, as a share of its level, below which a trend is "minor".
+pub const MIN_RELATIVE_GROWTH: f64 = 0.01;
+
+/// The least growth of a counter at `level` worth calling a leak: a share of the level, or
+/// the counter's own floor ([`growth_floor`]: a few handles, a few KB), whichever is more.
+pub fn practical_growth(kind: Counter, level: f64) -> f64 {
+    (MIN_RELATIVE_GROWTH * level.abs()).max(growth_floor(kind))
+}
+
 /// Smallest growth over a lifetime worth calling a leak whatever the process size: small
 /// enough that a 3 MB NT 4.0 process leaking 1 MB over days still counts.
 pub fn growth_floor(counter: Counter) -> f64 {

@@ -10,9 +10,11 @@
 //! reaches, tested for a rise over the teeth ([`Floors`]).
 
 use super::blocks::{aggregate, Blocks};
+use super::limit::practical_growth;
 use super::stats::robust::{mad_sigma, median};
 use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, SenSlope};
 use super::{hours_text, Q_SUSPECT};
+use crate::vocab::Counter;
 
 /// A drop counts as a collection when it exceeds this many robust sigmas of the sample-to-sample
 /// changes and [`DROP_SHARE`] of the level: the bars the gates use to call a block spread a
@@ -127,8 +129,13 @@ pub(crate) struct Floors {
     /// The first tooth, which began where the log did, is among them.
     pub from_start: bool,
     /// They rise: exact Mann-Kendall p <= [`Q_SUSPECT`] or, with teeth too few for any
-    /// ordering to reach it (three floors reach 1/6 at best), every floor above the one before.
+    /// ordering to reach it (three floors reach 1/6 at best), every floor above the one before;
+    /// and by a leak's size where their rate can be read (not [`Floors::small`]).
     pub rises: bool,
+    /// In order, but rising, at their Sen rate from the first floor to the last, by less than
+    /// the least a leak must grow (`limit::practical_growth` of their level, what the gates ask
+    /// of any growth): four floors in order by chance rise by a fraction of a percent.
+    pub small: bool,
 }
 
 /// Fewest samples of a tooth: the process's other counters are read over three samples either
@@ -138,9 +145,15 @@ const MIN_TOOTH_SAMPLES: usize = 3;
 /// four, the fewest whose exact Mann-Kendall can find a rise at p <= 0.05 (1/24 at best).
 const MIN_BEGUN_TEETH: usize = 4;
 
-/// The floors of the teeth of `values` (sampled at `hours`) between the sharp drops at samples
-/// `drops` (ascending), `None` without a drop or with a tooth holding no number.
-pub(crate) fn floors(hours: &[f64], values: &[f64], drops: &[usize]) -> Option<Floors> {
+/// The floors of the teeth of `values` (a `kind` counter sampled at `hours`) between the sharp
+/// drops at samples `drops` (ascending), `None` without a drop or with a tooth holding no
+/// number.
+pub(crate) fn floors(
+    hours: &[f64],
+    values: &[f64],
+    drops: &[usize],
+    kind: Counter,
+) -> Option<Floors> {
     if drops.is_empty() {
         return None;
     }
@@ -174,14 +187,24 @@ pub(crate) fn floors(hours: &[f64], values: &[f64], drops: &[usize]) -> Option<F
     }
     let p = mann_kendall_exact_p(&floors);
     let every_higher = floors.windows(2).all(|w| w[1] > w[0]);
-    Some(Floors {
+    let mut out = Floors {
         rises: every_higher || p.is_some_and(|p| p <= Q_SUSPECT),
+        small: false,
         p,
         floors,
         hours,
         drops: bounds.len() - 2,
         from_start: first == 0,
-    })
+    };
+    if out.rises {
+        let span = out.hours[out.hours.len() - 1] - out.hours[0];
+        out.small = match (out.rate(), median(&out.floors)) {
+            (Some(rate), Some(level)) => rate.slope * span < practical_growth(kind, level),
+            _ => false,
+        };
+        out.rises = !out.small;
+    }
+    Some(out)
 }
 
 impl Floors {
@@ -225,13 +248,25 @@ mod tests {
             })
             .collect();
         let hours: Vec<f64> = (0..120).map(f64::from).collect();
-        let f = floors(&hours, &values, &[20, 40, 60, 80, 100]).unwrap();
+        let f = floors(
+            &hours,
+            &values,
+            &[20, 40, 60, 80, 100],
+            Counter::HandleCount,
+        )
+        .unwrap();
         assert!(!f.from_start);
         assert_eq!(f.floors, vec![1015.0, 1025.0, 1035.0, 1045.0, 1055.0]);
         assert_eq!(f.p, Some(1.0 / 120.0));
         assert!(f.rises);
         // Three teeth a drop began are too few to leave the first out.
-        let short = floors(&hours[..80], &values[..80], &[20, 40, 60]).unwrap();
+        let short = floors(
+            &hours[..80],
+            &values[..80],
+            &[20, 40, 60],
+            Counter::HandleCount,
+        )
+        .unwrap();
         assert!(short.from_start && short.floors.len() == 4);
     }
 
@@ -245,7 +280,8 @@ mod tests {
         };
         let drops = [20, 40, 60];
         let hours: Vec<f64> = (0..80).map(f64::from).collect();
-        let floors = |values: &[f64], drops: &[usize]| floors(&hours, values, drops);
+        let floors =
+            |values: &[f64], drops: &[usize]| floors(&hours, values, drops, Counter::HandleCount);
         let level = floors(&teeth(0.0), &drops).unwrap();
         assert_eq!(level.floors, vec![1005.0; 4]);
         assert!(!level.rises, "{level:?}");
@@ -258,6 +294,11 @@ mod tests {
         let rate = rising.rate().unwrap();
         assert_eq!((rate.slope, rate.lower, rate.upper), (1.5, 1.5, 1.5));
         assert_eq!(level.rate().unwrap().slope, 0.0);
+        // In order, but 3 over a level of 1000 (0.3 %): under a leak's size, not a rise.
+        let slight = floors(&teeth(1.0), &drops).unwrap();
+        assert_eq!(slight.p, Some(1.0 / 24.0));
+        assert!(slight.small && !slight.rises, "{slight:?}");
+        assert!(!rising.small);
         // One climb given back: the tooth after the drop stands below the climb's floor.
         let given: Vec<f64> = (0..40)
             .map(|i| {

@@ -186,7 +186,7 @@ pub(crate) fn try_series(
     let teeth = split
         .cuts
         .is_empty()
-        .then(|| teeth::floors(hours, values, &split.refuted))
+        .then(|| teeth::floors(hours, values, &split.refuted, kind))
         .flatten();
     let restarted = split.lifetimes.len() > 1;
     // A single lifetime holds every finite sample: the split's scale of their changes is its own.

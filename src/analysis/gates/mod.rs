@@ -44,14 +44,6 @@ use crate::vocab::{Counter, Shape};
 /// Shortest lifetime worth testing.
 pub const MIN_SPAN_HOURS: f64 = 3.0;
 pub const MIN_SAMPLES: usize = 12;
-/// Growth over a lifetime, as a share of its level, below which a trend is "minor".
-pub const MIN_RELATIVE_GROWTH: f64 = 0.01;
-
-/// The least growth of a counter at `level` worth calling a leak: a share of the level, or
-/// the counter's own floor (a few handles, a few KB), whichever is more.
-pub fn practical_growth(kind: Counter, level: f64) -> f64 {
-    (MIN_RELATIVE_GROWTH * level.abs()).max(limit::growth_floor(kind))
-}
 
 /// Rate of growth of a part of a lifetime: Sen's slope, or the least-squares slope where Sen's
 /// is exactly 0 because most pairs of a slowly growing integer counter (handles, threads) tie.
@@ -616,7 +608,7 @@ fn gate(
         return Outcome::NoTrend { shape };
     }
     let growth = sen.slope * span;
-    let needed = practical_growth(kind, level);
+    let needed = limit::practical_growth(kind, level);
     if growth < needed {
         return Outcome::Rejected {
             shape: Shape::MinorGrowth,

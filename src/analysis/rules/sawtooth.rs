@@ -9,14 +9,15 @@
 //!   `sawtooth` whatever the trial read in the teeth: their growth is the heap filling between
 //!   collections, or a climb given back.
 //! - Floors that rise (an exact Mann-Kendall test over the teeth, p <= `Q_SUSPECT`, or, with
-//!   teeth too few for any test, every floor above the one before) keep growing whatever the
+//!   teeth too few for any test, every floor above the one before; by a leak's size where their
+//!   rate can be read: `teeth::Floors::small`) keep growing whatever the
 //!   drops are: the trial's leak or suspect stands and says so, and a trial that read no growth
 //!   in the teeth becomes a `suspect` where the test found the rise (too few teeth for it flag
 //!   nothing alone). Where the test found it under the trial's leak or suspect, the rate,
 //!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
 //!   the teeth's.
 
-use super::super::gates::{practical_growth, MIN_RELATIVE_GROWTH};
+use super::super::limit::MIN_RELATIVE_GROWTH;
 use super::super::stats::robust::median;
 use super::super::teeth::Floors;
 use super::super::{Reason, Verdict, Q_SUSPECT};
@@ -26,7 +27,7 @@ use crate::vocab::Shape;
 
 /// The `ok` sawtooth of a series whose refuted drops leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
-    let f = e.s.teeth.as_ref().filter(|f| !rise(e, f))?;
+    let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
     if last_tooth_climbs_past(e) {
         return None;
     }
@@ -49,7 +50,7 @@ pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
 /// After the other rules: where the floors rise, the verdict is at least `suspect` and says
 /// what the process keeps.
 pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
-    let Some(f) = e.s.teeth.as_ref().filter(|f| rise(e, f)) else {
+    let Some(f) = e.s.teeth.as_ref().filter(|f| f.rises) else {
         return;
     };
     // Teeth too few for the test (every floor above the one before) keep a flagged verdict from
@@ -87,19 +88,6 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     if tested && trial_flagged {
         d.floors_rate = floors_rate(e, f);
     }
-}
-
-/// Whether the floors rise ([`Floors::rises`]) by a leak's practical size, where their rate can
-/// be read (three floors or more): a rise under `gates::practical_growth` of their level from
-/// the first floor to the last, at their Sen rate, is floors that hold their level (four
-/// floors in order by chance rise by a fraction of a percent).
-fn rise(e: &Evidence, f: &Floors) -> bool {
-    let span = f.hours[f.hours.len() - 1] - f.hours[0];
-    let small = match (f.rate(), median(&f.floors)) {
-        (Some(rate), Some(level)) => rate.slope * span < practical_growth(e.s.kind, level),
-        _ => false,
-    };
-    f.rises && !small
 }
 
 /// The floors' rate over the series' one lifetime (`None` under three floors).
@@ -148,8 +136,7 @@ fn level_text(e: &Evidence, f: &Floors) -> String {
             format::amount(Some(*after), &unit),
             format::amount(Some(*before), &unit),
         ),
-        // In order, but by less than a leak's size (see [`rise`]).
-        _ if f.rises => format!(
+        _ if f.small => format!(
             "the teeth are the heap filling between collections: {}, a rise under the least a leak must grow ({:.0} % of the level, or the counter's own floor)",
             floors_text(e, f),
             100.0 * MIN_RELATIVE_GROWTH
