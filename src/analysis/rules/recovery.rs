@@ -9,14 +9,12 @@
 //! line, beyond what the residuals' autocorrelation allows): `ok`, shape `warm-up`, reason code
 //! `recovery`. Heard for strong and for weak growth, when every growing lifetime is one.
 
-use statrs::distribution::{ContinuousCDF, FisherSnedecor};
-
 use super::super::amount;
 use super::super::hours_text;
 use super::super::lifetime::CutReason;
-use super::super::stats::fit::line_fit;
+use super::super::stats::fit::{beats_line_p, line_fit};
 use super::super::stats::lanes::{extremes, largest_fall};
-use super::super::stats::robust::{lag1_autocorrelation, mad_sigma, median, median_of_finite};
+use super::super::stats::robust::{mad_sigma, median, median_of_finite};
 use super::{Evidence, Objection};
 use crate::vocab::Shape;
 use std::borrow::Cow;
@@ -307,10 +305,7 @@ fn slowing_p(t: &[f64], v: &[f64]) -> Option<f64> {
     if !(fit.rss > 0.0 && fit.rss < line.rss) {
         return None;
     }
-    let phi = lag1_autocorrelation(&fit.residuals(&x, &v)).clamp(0.0, 0.95);
-    let dof = (n - 3) as f64;
-    let f = (line.rss - fit.rss) / (fit.rss / dof) * (1.0 - phi) / (1.0 + phi);
-    Some(FisherSnedecor::new(1.0, dof).ok()?.sf(f))
+    beats_line_p(line.rss, fit.rss, &fit.residuals(&x, &v))
 }
 
 /// Medians of consecutive blocks of samples, at most [`CLIMB_POINTS`] of them.

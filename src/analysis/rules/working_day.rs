@@ -5,11 +5,9 @@
 //! rate at full load. `ok`, shape `cyclic`, reason code `working-day-load`. Growth still rising
 //! when the log ends is left alone: that part of a working day and a leak look alike.
 
-use statrs::distribution::{ContinuousCDF, FisherSnedecor};
-
 use super::super::day_evidence::MIN_COVERAGE_HOURS;
-use super::super::stats::fit::{broken_stick, line_fit, BrokenStick};
-use super::super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
+use super::super::stats::fit::{beats_line_p, broken_stick, line_fit, BrokenStick};
+use super::super::stats::robust::{mad_sigma, median};
 use super::{Evidence, Objection};
 use crate::vocab::Shape;
 use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
@@ -168,19 +166,7 @@ fn levelled(t: &[f64], x: &[f64]) -> Option<BrokenStick> {
     if !(stick.rss > 0.0 && stick.rss < line.rss) {
         return None;
     }
-    let residuals: Vec<f64> = t
-        .iter()
-        .zip(x)
-        .map(|(&ti, &xi)| {
-            let before = stick.intercept + stick.slope_before * ti;
-            let after = (ti - stick.break_time).max(0.0) * (stick.slope_after - stick.slope_before);
-            xi - before - after
-        })
-        .collect();
-    let phi = lag1_autocorrelation(&residuals).clamp(0.0, 0.95);
-    let dof = (x.len() - 3) as f64;
-    let f = (line.rss - stick.rss) / (stick.rss / dof) * (1.0 - phi) / (1.0 + phi);
-    let p = FisherSnedecor::new(1.0, dof).ok()?.sf(f);
+    let p = beats_line_p(line.rss, stick.rss, &stick.residuals(t, x))?;
     (p <= BEND_P).then_some(stick)
 }
 

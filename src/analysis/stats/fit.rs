@@ -1,6 +1,9 @@
 //! Small least-squares fits behind the shape gates: a straight line, a continuous broken stick
 //! (warm-up then plateau, or flat then late onset) and a single mean shift (level shift).
 
+use super::robust::lag1_autocorrelation;
+use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+
 /// Straight-line least-squares fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LineFit {
@@ -57,6 +60,35 @@ pub struct BrokenStick {
     pub slope_before: f64,
     pub slope_after: f64,
     pub rss: f64,
+}
+
+impl BrokenStick {
+    /// What the broken line leaves of `y` at times `t`.
+    pub fn residuals(&self, t: &[f64], y: &[f64]) -> Vec<f64> {
+        t.iter()
+            .zip(y)
+            .map(|(&ti, &yi)| {
+                let hinge =
+                    (ti - self.break_time).max(0.0) * (self.slope_after - self.slope_before);
+                yi - (self.intercept + self.slope_before * ti) - hinge
+            })
+            .collect()
+    }
+}
+
+/// p of an F test that a fit of a line and one term more (three parameters: a broken line, an
+/// approach to a level) leaving `rss` and `residuals` beats the line's `line_rss`, with the
+/// statistic shrunk by (1 - phi)/(1 + phi) for the lag-1 autocorrelation phi of the residuals:
+/// under AR(1) noise the points count for fewer. `None` under four points.
+pub fn beats_line_p(line_rss: f64, rss: f64, residuals: &[f64]) -> Option<f64> {
+    let n = residuals.len();
+    if n < 4 {
+        return None;
+    }
+    let phi = lag1_autocorrelation(residuals).clamp(0.0, 0.95);
+    let dof = (n - 3) as f64;
+    let f = (line_rss - rss) / (rss / dof) * (1.0 - phi) / (1.0 + phi);
+    Some(FisherSnedecor::new(1.0, dof).ok()?.sf(f))
 }
 
 /// Solve a 3x3 system by Gaussian elimination with partial pivoting.
@@ -381,6 +413,41 @@ pub fn bic(rss: f64, n: usize, params: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bend_beats_a_line_by_an_f_test_its_residuals_shrink() {
+        // A climb that levels off at t = 6, with a small wiggle.
+        let t: Vec<f64> = (0..24).map(f64::from).collect();
+        let wiggle = |i: usize| [0.3, -0.2, 0.1, -0.25][i % 4];
+        let bent: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| 10.0 * h.min(6.0) + wiggle(i))
+            .collect();
+        let stick = broken_stick(&t, &bent).unwrap();
+        let resid = stick.residuals(&t, &bent);
+        let rss: f64 = resid.iter().map(|r| r * r).sum();
+        assert!(
+            (rss - stick.rss).abs() < 1e-6 * (1.0 + rss),
+            "{rss} {}",
+            stick.rss
+        );
+        let line = line_fit(&t, &bent).unwrap();
+        assert!(beats_line_p(line.rss, stick.rss, &resid).unwrap() < 1e-6);
+        // A straight climb: the bend buys next to nothing.
+        let straight: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| 10.0 * h + wiggle(i))
+            .collect();
+        let (stick, line) = (
+            broken_stick(&t, &straight).unwrap(),
+            line_fit(&t, &straight).unwrap(),
+        );
+        let p = beats_line_p(line.rss, stick.rss, &stick.residuals(&t, &straight)).unwrap();
+        assert!(p > 1e-3, "{p}");
+        assert_eq!(beats_line_p(1.0, 0.5, &[0.1, -0.1, 0.2]), None);
+    }
 
     #[test]
     fn least_squares_recovers_the_coefficients_and_refuses_collinear_columns() {
