@@ -122,6 +122,16 @@ fn handles_past_the_soft_limit_are_critical() {
 
 const MB: f64 = 1024.0 * 1024.0;
 
+/// Asserts that `f` reads `verdict` with `shape` (its reasons printed where not).
+fn reads(f: &Finding, verdict: Verdict, shape: &str) {
+    assert_eq!(
+        (f.verdict, f.shape.as_str()),
+        (verdict, shape),
+        "{:?}",
+        f.reasons
+    );
+}
+
 /// Asserts that `f` gives the reason `code` and that its words hold `text`.
 fn says(f: &Finding, code: &str, text: &str) {
     assert!(
@@ -222,11 +232,7 @@ fn restarts_read_from_drops_alone_are_shown_by_the_other_counters_falling_with_t
 fn drops_the_other_counters_do_not_follow_are_a_sawtooth_judged_by_its_floors() {
     let level = drops_alone(Handles::Held, 0.0);
     let what = format!("{:?} {:?} {:?}", level.verdict, level.shape, level.reasons);
-    assert_eq!(
-        (level.verdict, level.shape.as_str()),
-        (Verdict::Ok, "sawtooth"),
-        "{what}"
-    );
+    reads(&level, Verdict::Ok, "sawtooth");
     says(
         &level,
         "drops-not-restarts",
@@ -281,12 +287,7 @@ fn exhaustion_within_a_day_does_not_settle_restarts_read_from_drops_alone() {
         .process("svc", "Handle Count", handles)
         .build();
     let g = only(&with_handles, "Private Bytes");
-    let what = format!("{:?} {:?}", g.verdict, g.reasons);
-    assert_eq!(
-        (g.verdict, g.shape.as_str()),
-        (Verdict::Ok, "sawtooth"),
-        "{what}"
-    );
+    reads(&g, Verdict::Ok, "sawtooth");
     // Its four floors lie in order by chance, 0.6 % apart from first to last: no leak's size,
     // so they hold their level (not a suspect the calibration had to set aside).
     says(
@@ -344,11 +345,7 @@ fn a_climb_given_back_at_a_drop_that_is_no_restart_is_not_a_leak() {
     };
     let held = run(Handles::Held, false);
     let what = format!("{:?} {:?} {:?}", held.verdict, held.shape, held.reasons);
-    assert_eq!(
-        (held.verdict, held.shape.as_str()),
-        (Verdict::Ok, "sawtooth"),
-        "{what}"
-    );
+    reads(&held, Verdict::Ok, "sawtooth");
     says(
         &held,
         "drops-not-restarts",
