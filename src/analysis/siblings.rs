@@ -15,16 +15,19 @@ const DROP: f64 = 0.25;
 const HELD: f64 = 0.1;
 
 /// The level counters of one process instance (Private Bytes, Handle Count, Thread Count, ...),
-/// decoded on first need: most series have no sharp drop to read them for.
+/// each decoded on first need: most series have no sharp drop to read them for, and at a real
+/// restart the first counter read usually falls with it, so the others are never decoded.
 pub(crate) struct Siblings<'a> {
     log: &'a PerfLog,
     /// The column of the instance's counter of a name, if logged.
     column_of: &'a (dyn Fn(&str) -> Option<usize> + Sync),
-    decoded: OnceLock<Option<Vec<Counted>>>,
+    /// The counters' columns, each with its values once decoded; `None` where another
+    /// instance of the image (`#N`) is logged.
+    columns: OnceLock<Option<Vec<Counted>>>,
 }
 
-/// A counter's column and its values.
-type Counted = (usize, Vec<f64>);
+/// A counter's column and its values, decoded on first need.
+type Counted = (usize, OnceLock<Vec<f64>>);
 
 impl<'a> Siblings<'a> {
     /// The level counters logged for one process instance, whose columns `column_of` finds by
@@ -36,15 +39,15 @@ impl<'a> Siblings<'a> {
         Siblings {
             log,
             column_of,
-            decoded: OnceLock::new(),
+            columns: OnceLock::new(),
         }
     }
 
-    /// The counters' values, or `None` where another instance of the image (`#N`) is logged:
+    /// The counters' columns, or `None` where another instance of the image (`#N`) is logged:
     /// without `ID Process` the label may pass to that other process at a drop, whose counters
     /// then hold by chance.
     fn all(&self) -> Option<&[Counted]> {
-        self.decoded
+        self.columns
             .get_or_init(|| {
                 let columns: Vec<usize> = Counter::ALL
                     .iter()
@@ -53,12 +56,7 @@ impl<'a> Siblings<'a> {
                 if image_shared(self.log, *columns.first()?) {
                     return None;
                 }
-                Some(
-                    columns
-                        .into_iter()
-                        .map(|c| (c, self.log.columns[c].values.to_vec()))
-                        .collect(),
-                )
+                Some(columns.into_iter().map(|c| (c, OnceLock::new())).collect())
             })
             .as_deref()
     }
@@ -72,7 +70,11 @@ impl<'a> Siblings<'a> {
             return false;
         };
         let mut others = all.iter().filter(|(c, _)| *c != own).peekable();
-        others.peek().is_some() && others.all(|(_, v)| drops.iter().all(|&at| held_at(v, at)))
+        others.peek().is_some()
+            && others.all(|(c, values)| {
+                let v = values.get_or_init(|| self.log.columns[*c].values.to_vec());
+                drops.iter().all(|&at| held_at(v, at))
+            })
     }
 }
 

@@ -34,7 +34,7 @@ use super::season::{daily_cycle, lag24_diffs, weekend_offset, Calendar};
 use super::stats::combine::binomial_upper_tail;
 use super::stats::fit::{bic, broken_stick, line_fit, BrokenStick};
 use super::stats::normal_quantile;
-use super::stats::robust::{lag1_autocorrelation, mad_sigma, median};
+use super::stats::robust::{lag1_autocorrelation, mad_sigma, mad_sigma_is, median};
 use super::stats::trend::{sen_slope_only, trend_test, MannKendall, SenSlope};
 use super::teeth;
 use super::Q_LEAK;
@@ -338,14 +338,16 @@ pub fn try_lifetime(
         .map(|(p, f)| p - f)
         .collect();
     let level = median(&x).unwrap_or(0.0);
-    let raw_sigma = || {
-        change_sigma.unwrap_or_else(|| {
+    // Teeth stand out when their spread is 8 times the noise of one sample (the changes'
+    // sigma over root 2). Where the split did not need that sigma, it is only compared here.
+    let stand_out = |s: f64| {
+        let below = |sigma: f64| s > 8.0 * (sigma / std::f64::consts::SQRT_2);
+        change_sigma.map(below).unwrap_or_else(|| {
             let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
-            mad_sigma(&diffs).unwrap_or(0.0)
-        }) / std::f64::consts::SQRT_2
+            mad_sigma_is(&diffs, below).unwrap_or_else(|| below(0.0))
+        })
     };
-    if blocks.aggregated
-        && median(&spread).is_some_and(|s| s > 0.05 * level.abs() && s > 8.0 * raw_sigma())
+    if blocks.aggregated && median(&spread).is_some_and(|s| s > 0.05 * level.abs() && stand_out(s))
     {
         x = blocks.floor.clone();
         trial.notes.push(teeth::floor_note(tooth, x.len()));

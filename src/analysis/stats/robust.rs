@@ -193,6 +193,30 @@ pub fn mad_sigma(values: &[f64]) -> Option<f64> {
     median_of_keys(&mut keys).map(|d| 1.4826 * d)
 }
 
+/// `below(mad_sigma(values))` for a `below` that holds up to some sigma and not above it (a
+/// threshold test); `None` where `mad_sigma` is. The same answer, but the deviations around the
+/// median are counted against the test instead of selected: the sigma's middle deviation is
+/// among those that pass exactly when more than half of them do. Only a tie at the middle of an
+/// even count selects.
+pub fn mad_sigma_is(values: &[f64], below: impl Fn(f64) -> bool) -> Option<bool> {
+    let m = median(values)?;
+    // The deviations `mad_sigma` takes the median of: those of the finite values.
+    let (mut finite, mut passing) = (0usize, 0usize);
+    for &x in values {
+        let ok = x.is_finite();
+        finite += usize::from(ok);
+        passing += usize::from(ok && below(1.4826 * (x - m).abs()));
+    }
+    // Sorted, the passing deviations come first (the test is monotone, and so is scaling).
+    let mid = finite / 2;
+    if finite % 2 == 1 || passing != mid {
+        // Odd: the middle deviation passes. Even: the mean of the two middle ones lies between
+        // them, so it passes when both do and fails when both fail.
+        return Some(passing > mid);
+    }
+    mad_sigma(values).map(below)
+}
+
 pub fn mean(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -381,6 +405,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_threshold_on_mad_sigma_gets_the_answer_of_mad_sigma() {
+        for n in LENGTHS {
+            for (kind, v) in awkward_series(n, 5 * n as u64 + 1).iter().enumerate() {
+                let sigma = mad_sigma(v);
+                // Bounds at, just beside and between the deviations the middle is made of, as
+                // in the gates' `s > 8 sigma / root 2`, and the sigma itself.
+                let mut bounds: Vec<f64> = sigma.into_iter().collect();
+                if let Some(m) = median(v) {
+                    let mut d: Vec<f64> = v
+                        .iter()
+                        .filter(|x| x.is_finite())
+                        .map(|x| 1.4826 * (x - m).abs())
+                        .collect();
+                    d.sort_by(f64::total_cmp);
+                    let mid = d.len() / 2;
+                    for &x in &d[mid.saturating_sub(2)..(mid + 2).min(d.len())] {
+                        bounds.extend([x, x.next_up(), x.next_down()]);
+                    }
+                }
+                for x in bounds {
+                    // The gates' test, whose bound falls exactly at `x`, and plain ones.
+                    let s = 8.0 * (x / std::f64::consts::SQRT_2);
+                    let gates = |sigma: f64| s > 8.0 * (sigma / std::f64::consts::SQRT_2);
+                    let tests: [&dyn Fn(f64) -> bool; 3] =
+                        [&gates, &|sigma| sigma < x, &|sigma| sigma <= x];
+                    for test in tests {
+                        assert_eq!(
+                            mad_sigma_is(v, test),
+                            sigma.map(test),
+                            "n={n} kind={kind} x={x}"
+                        );
+                    }
+                }
+            }
+        }
+        // An even count whose two middle deviations straddle the bound: the mean decides.
+        let v = [0.0, 1.0, 3.0, 4.0];
+        let sigma = mad_sigma(&v).unwrap();
+        assert_eq!(mad_sigma_is(&v, |x| x < sigma + 1e-9), Some(true));
+        assert_eq!(mad_sigma_is(&v, |x| x < sigma), Some(false));
+        assert_eq!(mad_sigma_is(&[], |_| true), None);
     }
 
     #[test]
