@@ -4,6 +4,7 @@
 
 use super::stats::lanes::extremes;
 use super::stats::robust::{mad_sigma, median, median_of_finite};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -115,6 +116,39 @@ pub struct Lifetimes {
     /// there, but which the process's other counters refute as restarts (every one keeps its
     /// level through each): memory freed inside one life, so no cut. The teeth of a sawtooth.
     pub refuted: Vec<usize>,
+    /// Samples where the series dropped sharply inside one life that the process's identity
+    /// shows (the same `ID Process` either side, or `Elapsed Time` counting on with the clock):
+    /// memory freed, not a restart, so no cut; the teeth of a sawtooth as much as
+    /// [`refuted`](Self::refuted) ones are.
+    pub kept: Vec<usize>,
+    /// What showed the [`kept`](Self::kept) drops to lie inside one life.
+    pub kept_by: Option<KeptBy>,
+}
+
+/// What shows a sharp drop the split did not cut at to lie inside one life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptBy {
+    /// The same `ID Process` on either side.
+    Pid,
+    /// `Elapsed Time` counting on with the clock through it.
+    Elapsed,
+}
+
+impl Lifetimes {
+    /// The sharp drops inside one life, in order: those the process's identity shows
+    /// ([`kept`](Self::kept)) and those its other counters refute as restarts
+    /// ([`refuted`](Self::refuted)). What cuts the series into a sawtooth's teeth.
+    pub fn drops_inside(&self) -> Cow<'_, [usize]> {
+        match (self.kept.is_empty(), self.refuted.is_empty()) {
+            (true, _) => Cow::Borrowed(&self.refuted),
+            (false, true) => Cow::Borrowed(&self.kept),
+            (false, false) => {
+                let mut all = [self.kept.as_slice(), self.refuted.as_slice()].concat();
+                all.sort_unstable();
+                Cow::Owned(all)
+            }
+        }
+    }
 }
 
 /// Whether the process's other counters refute restarts at every one of the given samples
@@ -276,6 +310,29 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     } else {
         Vec::new()
     };
+    // What the identity shows of the drops it keeps from cutting: memory freed inside one life
+    // (the same PID either side, or Elapsed Time counting through), whose teeth the floors read.
+    if !out.renumbered && !jumps.drops.is_empty() {
+        let by_pid = |k: usize| {
+            k > 0
+                && has_pid
+                && matches!((pid_at(&identity, sample(k - 1)), pid_at(&identity, sample(k))),
+                    (Some(a), Some(b)) if a == b)
+        };
+        let by_elapsed =
+            |k: usize| k > 0 && elapsed_continues(identity, hours, sample(k - 1), sample(k));
+        for &k in &jumps.drops {
+            let by = if by_pid(k) {
+                KeptBy::Pid
+            } else if by_elapsed(k) {
+                KeptBy::Elapsed
+            } else {
+                continue;
+            };
+            out.kept.push(sample(k));
+            out.kept_by = out.kept_by.or(Some(by));
+        }
+    }
     // Nor where every other counter of the process keeps its level through every such drop: a
     // new process starts them all afresh. All or none: one drop they fall with shows restarts.
     // (A drop where the process returns after an absence cuts for the absence: not asked.)

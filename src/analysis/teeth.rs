@@ -11,7 +11,7 @@
 
 use super::blocks::{aggregate, Blocks};
 use super::limit::practical_growth;
-use super::stats::robust::{mad_sigma, median};
+use super::stats::robust::{mad_sigma, median, median_of_finite};
 use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, SenSlope};
 use super::{hours_text, Q_SUSPECT};
 use crate::vocab::Counter;
@@ -159,13 +159,19 @@ pub(crate) fn floors(
     }
     // A drop straddling two samples is read twice: the second opens no tooth of its own. (A
     // drop at the log's end opens one: where the collection left the heap is its floor.)
-    let mut bounds: Vec<usize> = vec![0];
-    for &d in drops {
-        if d >= bounds[bounds.len() - 1] + MIN_TOOTH_SAMPLES && d < values.len() {
-            bounds.push(d);
+    let opened = |cuts: &[usize]| {
+        let mut bounds: Vec<usize> = vec![0];
+        for &d in cuts {
+            if d >= bounds[bounds.len() - 1] + MIN_TOOTH_SAMPLES && d < values.len() {
+                bounds.push(d);
+            }
         }
-    }
-    bounds.push(values.len());
+        bounds.push(values.len());
+        bounds
+    };
+    // The split's drops, as the reasons count them; the teeth are cut at every collection.
+    let split_drops = opened(drops).len() - 2;
+    let bounds = opened(&collections(values, drops));
     let teeth: Vec<Option<(f64, f64)>> = bounds
         .windows(2)
         .map(|w| {
@@ -193,7 +199,7 @@ pub(crate) fn floors(
         p,
         floors,
         hours,
-        drops: bounds.len() - 2,
+        drops: split_drops,
         from_start: first == 0,
     };
     if out.rises {
@@ -218,6 +224,36 @@ impl Floors {
         }
         sen_slope(&self.hours, &self.floors, mk_variance(&self.floors), 0.95)
     }
+}
+
+/// Every collection of a series whose teeth the drops `drops` (sample indices, ascending) are
+/// known to cut: those drops and each fall between them past the bar the blocks call a
+/// sawtooth's ([`DROP_SIGMAS`] robust sigmas of the changes and [`DROP_SHARE`] of the level).
+/// The split's drops fall 30 % and more, the bar for a restart; a heap collected every few
+/// minutes falls by less most times, and a part between two such drops then spans many teeth,
+/// whose lowest number is the deepest of their floors, not what the process kept then.
+fn collections(values: &[f64], drops: &[usize]) -> Vec<usize> {
+    let fall = |i: usize| values[i - 1] - values[i];
+    let diffs: Vec<f64> = values
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|x| x.is_finite())
+        .collect();
+    let (Some(sigma), Some(level)) = (
+        mad_sigma(&diffs),
+        median_of_finite(values).map(f64::abs),
+    ) else {
+        return drops.to_vec();
+    };
+    let bar = (DROP_SIGMAS * sigma).max(DROP_SHARE * level);
+    if !(bar > 0.0) {
+        return drops.to_vec();
+    }
+    let mut all: Vec<usize> = (1..values.len()).filter(|&i| fall(i) > bar).collect();
+    all.extend_from_slice(drops);
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 /// The floor of a tooth: where the collection that began it left the heap, its lowest number

@@ -17,6 +17,7 @@
 //!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
 //!   the teeth's.
 
+use super::super::lifetime::KeptBy;
 use super::super::limit::MIN_RELATIVE_GROWTH;
 use super::super::stats::robust::median;
 use super::super::teeth::Floors;
@@ -28,7 +29,7 @@ use crate::vocab::Shape;
 /// The `ok` sawtooth of a series whose refuted drops leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
-    if last_tooth_climbs_past(e) {
+    if last_tooth_climbs_past(e) || !rules_out_growth(e, f) {
         return None;
     }
     Some(Decision {
@@ -85,8 +86,27 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     // much of that climb. A suspect the floors alone make keeps no rate, as before: the
     // calibration weighs a rate's interval as evidence beside the test's p, and over a few
     // floors that interval is the test again (four floors in order: every slope above zero).
+    // A rate whose interval reaches zero is no reading of it: the calibration would weigh it as
+    // no growth where the test over the same floors found a rise.
     if tested && trial_flagged {
-        d.floors_rate = floors_rate(e, f);
+        d.floors_rate = floors_rate(e, f).filter(|r| r.sen.lower > 0.0);
+    }
+}
+
+/// Whether floors that show no rise rule out the growth the trial read in the series. A
+/// collected heap's floors hold while its teeth make the series climb; a leak's floors rise at
+/// the series' rate, and a few noisy floors whose test finds nothing have not shown they hold.
+/// So the floors' rate must be nearer no growth than the series' rate (under half of it) and
+/// its 95 % interval must lie below that rate: of the two readings, the floors choose holding
+/// and reject the leak's. Two floors (one drop) have no interval: the one after the drop
+/// standing no higher than the one before is the reading.
+fn rules_out_growth(e: &Evidence, f: &Floors) -> bool {
+    let series = e.s.lifetimes.first().and_then(|l| l.sen).map(|s| s.slope);
+    match (f.rate(), series) {
+        (Some(floors), Some(series)) if series > 0.0 => {
+            floors.slope < 0.5 * series && floors.upper < series
+        }
+        _ => true,
     }
 }
 
@@ -107,21 +127,29 @@ fn floors_rate(e: &Evidence, f: &Floors) -> Option<FloorsRate> {
     })
 }
 
-/// Why drops the process's other counters refute are no restarts.
+/// Why the drops inside one life are no restarts: the process's identity shows it (the same
+/// `ID Process` either side, `Elapsed Time` counting on), or its other counters refute them.
 pub(crate) fn not_restarts(e: &Evidence) -> Reason {
     // Counted as teeth: a drop read twice, a sample apart, is one.
     let n =
         e.s.teeth
             .as_ref()
-            .map_or(e.s.split.refuted.len(), |f| f.drops);
+            .map_or(e.s.split.drops_inside().len(), |f| f.drops);
     let (drops, each) = match n {
         1 => ("its sharp drop is not a restart".to_string(), "it"),
         n => (format!("its {n} sharp drops are not restarts"), "each"),
     };
+    let why = match e.s.split.kept_by.filter(|_| !e.s.split.kept.is_empty()) {
+        Some(KeptBy::Pid) => format!("its ID Process stays the same through {each}"),
+        Some(KeptBy::Elapsed) => format!("its Elapsed Time counts on with the clock through {each}"),
+        None => format!(
+            "the process's other counters keep their level through {each}, where a new process starts them all afresh"
+        ),
+    };
     Reason::new(
         "drops-not-restarts",
         format!(
-            "{drops}: the process's other counters keep their level through {each}, where a new process starts them all afresh; memory freed inside one life (a garbage collection, a trim) drops alike"
+            "{drops}: {why}; memory freed inside one life (a garbage collection, a trim) drops alike"
         ),
     )
 }
@@ -169,11 +197,11 @@ fn floors_text(e: &Evidence, f: &Floors) -> String {
     )
 }
 
-/// Whether the tooth after the last refuted drop, which runs to the series' end, has climbed
+/// Whether the tooth after the last drop inside one life, which runs to the series' end, has climbed
 /// past every level an earlier tooth held (its upper decile above their highest sample): a
 /// collected heap fills to about where it was collected before, a leak climbs past it.
 fn last_tooth_climbs_past(e: &Evidence) -> bool {
-    let Some(&last_drop) = e.s.split.refuted.last() else {
+    let Some(&last_drop) = e.s.split.drops_inside().last() else {
         return false;
     };
     let values = e.values();
