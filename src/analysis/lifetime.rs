@@ -132,6 +132,8 @@ pub enum KeptBy {
     Pid,
     /// `Elapsed Time` counting on with the clock through it.
     Elapsed,
+    /// Sharp drops recurring within hours: a sawtooth (GC, cache trims), not restarts.
+    Recurring,
 }
 
 impl Lifetimes {
@@ -326,6 +328,8 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
                 KeptBy::Pid
             } else if by_elapsed(k) {
                 KeptBy::Elapsed
+            } else if recurring && !has_pid {
+                KeptBy::Recurring
             } else {
                 continue;
             };

@@ -239,10 +239,8 @@ fn collections(values: &[f64], drops: &[usize]) -> Vec<usize> {
         .map(|w| w[1] - w[0])
         .filter(|x| x.is_finite())
         .collect();
-    let (Some(sigma), Some(level)) = (
-        mad_sigma(&diffs),
-        median_of_finite(values).map(f64::abs),
-    ) else {
+    let (Some(sigma), Some(level)) = (mad_sigma(&diffs), median_of_finite(values).map(f64::abs))
+    else {
         return drops.to_vec();
     };
     let bar = (DROP_SIGMAS * sigma).max(DROP_SHARE * level);

@@ -183,9 +183,8 @@ pub(crate) fn try_series(
     let split = lifetime::split(values, hours, identity);
     // Teeth only where the drops inside one life (refuted, or kept by the process's identity)
     // leave one life: where a real restart cuts it too, the floors would run across processes.
-    let teeth = split
-        .cuts
-        .is_empty()
+    // A process's: a machine-wide counter's drops are not one heap's collections.
+    let teeth = (split.cuts.is_empty() && !kind.is_system())
         .then(|| teeth::floors(hours, values, &split.drops_inside(), kind))
         .flatten();
     let restarted = split.lifetimes.len() > 1;

@@ -142,6 +142,7 @@ pub(crate) fn not_restarts(e: &Evidence) -> Reason {
     let why = match e.s.split.kept_by.filter(|_| !e.s.split.kept.is_empty()) {
         Some(KeptBy::Pid) => format!("its ID Process stays the same through {each}"),
         Some(KeptBy::Elapsed) => format!("its Elapsed Time counts on with the clock through {each}"),
+        Some(KeptBy::Recurring) => "they recur within hours, too often for restarts".to_string(),
         None => format!(
             "the process's other counters keep their level through {each}, where a new process starts them all afresh"
         ),
