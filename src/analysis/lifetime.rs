@@ -758,6 +758,68 @@ mod tests {
     }
 
     #[test]
+    fn drops_the_identity_lives_through_are_kept_as_teeth() {
+        // Two climbs of 30 samples, each ending in a sharp drop, and a third.
+        let v: Vec<f64> = (0..90)
+            .map(|i| 100.0 + 10.0 * (i % 30) as f64 + (i % 3) as f64)
+            .collect();
+        let h = hours(90);
+        // The same PID either side of each drop: one life, its drops kept, none cut.
+        let pid = vec![5.0; 90];
+        let by_pid = split(
+            &v,
+            &h,
+            Identity {
+                pid: Some(&pid),
+                ..Identity::default()
+            },
+        );
+        assert_eq!((by_pid.lifetimes.len(), by_pid.cuts.len()), (1, 0));
+        assert_eq!(
+            (by_pid.kept.clone(), by_pid.kept_by),
+            (vec![30, 60], Some(KeptBy::Pid))
+        );
+        assert_eq!(by_pid.drops_inside().as_ref(), &[30, 60]);
+        // Another PID at the second drop: a restart there, and only the first drop is kept.
+        let restarted: Vec<f64> = (0..90).map(|i| if i < 60 { 5.0 } else { 6.0 }).collect();
+        let cut = split(
+            &v,
+            &h,
+            Identity {
+                pid: Some(&restarted),
+                ..Identity::default()
+            },
+        );
+        assert_eq!((cut.lifetimes.len(), cut.kept.clone()), (2, vec![30]));
+        // Elapsed Time counting on with the clock through each drop.
+        let elapsed: Vec<f64> = h.iter().map(|x| 3600.0 * (x + 10.0)).collect();
+        let by_clock = split(
+            &v,
+            &h,
+            Identity {
+                elapsed: Some(&elapsed),
+                ..Identity::default()
+            },
+        );
+        assert_eq!(by_clock.cuts.len(), 0);
+        assert_eq!(by_clock.kept_by, Some(KeptBy::Elapsed));
+        // Nothing tells: the drops cut, and none is kept.
+        let alone = split(&v, &h, Identity::default());
+        assert_eq!((alone.lifetimes.len(), alone.kept.len()), (3, 0));
+        assert_eq!(alone.drops_inside().len(), 0);
+        // Drops recurring every 2.5 h: a sawtooth, kept as teeth with nothing else to tell.
+        let often: Vec<f64> = (0..60)
+            .map(|i| 100.0 + 10.0 * (i % 10) as f64 + (i % 3) as f64)
+            .collect();
+        let recurring = split(&often, &hours(60), Identity::default());
+        assert_eq!(recurring.cuts.len(), 0);
+        assert_eq!(
+            (recurring.kept.clone(), recurring.kept_by),
+            (vec![10, 20, 30, 40, 50], Some(KeptBy::Recurring))
+        );
+    }
+
+    #[test]
     fn a_lone_low_sample_is_an_outlier_not_a_restart() {
         let mut v: Vec<f64> = (0..60).map(|i| 700.0 + (i % 4) as f64).collect();
         v[30] = 430.0;

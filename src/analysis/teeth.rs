@@ -128,6 +128,8 @@ pub(crate) struct Floors {
     pub p: Option<f64>,
     /// The first tooth, which began where the log did, is among them.
     pub from_start: bool,
+    /// The sample at which the last tooth began (the last collection).
+    pub last_cut: usize,
     /// They rise: exact Mann-Kendall p <= [`Q_SUSPECT`] or, with teeth too few for any
     /// ordering to reach it (three floors reach 1/6 at best), every floor above the one before;
     /// and by a leak's size where their rate can be read (not [`Floors::small`]).
@@ -201,6 +203,7 @@ pub(crate) fn floors(
         hours,
         drops: split_drops,
         from_start: first == 0,
+        last_cut: bounds[bounds.len() - 2],
     };
     if out.rises {
         let span = out.hours[out.hours.len() - 1] - out.hours[0];
@@ -351,6 +354,22 @@ mod tests {
         // A drop at the last sample opens a tooth of one sample, which has no floor.
         let end = floors(&given, &[20, 39]).unwrap();
         assert_eq!((end.floors, end.drops), (back.floors, 2));
+    }
+
+    #[test]
+    fn every_collection_cuts_a_tooth_not_only_the_drops_the_split_found() {
+        // Six teeth of 20 samples climbing 100 from floors that rise 10 a tooth; the split
+        // found one drop (the others fell short of its 30 %).
+        let values: Vec<f64> = (0..120)
+            .map(|i| 1000.0 + 10.0 * (i / 20) as f64 + 5.0 * (i % 20) as f64)
+            .collect();
+        let hours: Vec<f64> = (0..120).map(f64::from).collect();
+        let f = floors(&hours, &values, &[60], Counter::HandleCount).unwrap();
+        assert_eq!(f.floors, vec![1015.0, 1025.0, 1035.0, 1045.0, 1055.0]);
+        assert_eq!((f.drops, f.last_cut), (1, 100));
+        assert!(f.rises);
+        // The split's drop and the four that fell short of its bar.
+        assert_eq!(collections(&values, &[60]), vec![20, 40, 60, 80, 100]);
     }
 
     /// A sawtooth over `hours` sampled every minute: teeth of `period` hours rising `amp` from a

@@ -29,7 +29,7 @@ use crate::vocab::Shape;
 /// The `ok` sawtooth of a series whose refuted drops leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
-    if last_tooth_climbs_past(e) || !rules_out_growth(e, f) {
+    if last_tooth_climbs_past(e, f) || !rules_out_growth(e, f) {
         return None;
     }
     Some(Decision {
@@ -201,10 +201,11 @@ fn floors_text(e: &Evidence, f: &Floors) -> String {
 /// Whether the tooth after the last drop inside one life, which runs to the series' end, has climbed
 /// past every level an earlier tooth held (its upper decile above their highest sample): a
 /// collected heap fills to about where it was collected before, a leak climbs past it.
-fn last_tooth_climbs_past(e: &Evidence) -> bool {
-    let Some(&last_drop) = e.s.split.drops_inside().last() else {
+fn last_tooth_climbs_past(e: &Evidence, f: &Floors) -> bool {
+    let last_drop = f.last_cut;
+    if last_drop == 0 {
         return false;
-    };
+    }
     let values = e.values();
     let before = values[..last_drop.min(values.len())]
         .iter()
