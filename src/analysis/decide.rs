@@ -39,6 +39,7 @@ fn main_rules(e: &Evidence) -> Decision {
         .or_else(|| rules::weak::decide(e))
         .unwrap_or_else(|| rules::no_growth::decide(e));
     rules::sawtooth::rising(e, &mut d);
+    rules::sawtooth::unsettled(e, &mut d);
     d
 }
 

@@ -312,30 +312,15 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     } else {
         Vec::new()
     };
-    // What the identity shows of the drops it keeps from cutting: memory freed inside one life
-    // (the same PID either side, or Elapsed Time counting through), whose teeth the floors read.
-    if !out.renumbered && !jumps.drops.is_empty() {
-        let by_pid = |k: usize| {
-            k > 0
-                && has_pid
-                && matches!((pid_at(&identity, sample(k - 1)), pid_at(&identity, sample(k))),
-                    (Some(a), Some(b)) if a == b)
+    // What the identity shows of the drops it keeps from cutting, whose teeth the floors read.
+    if !out.renumbered {
+        let shown = Shown {
+            identity,
+            hours,
+            has_pid,
+            recurring,
         };
-        let by_elapsed =
-            |k: usize| k > 0 && elapsed_continues(identity, hours, sample(k - 1), sample(k));
-        for &k in &jumps.drops {
-            let by = if by_pid(k) {
-                KeptBy::Pid
-            } else if by_elapsed(k) {
-                KeptBy::Elapsed
-            } else if recurring && !has_pid {
-                KeptBy::Recurring
-            } else {
-                continue;
-            };
-            out.kept.push(sample(k));
-            out.kept_by = out.kept_by.or(Some(by));
-        }
+        keep_inside(&jumps.drops, &sample, shown, &mut out);
     }
     // Nor where every other counter of the process keeps its level through every such drop: a
     // new process starts them all afresh. All or none: one drop they fall with shows restarts.
@@ -362,6 +347,42 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         split_by_identity(&valid, &cutting_drops, identity, &mut out);
     }
     out
+}
+
+/// What tells of a series' sharp drops whether they lie inside one life.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    identity: Identity<'a>,
+    hours: &'a [f64],
+    has_pid: bool,
+    /// The drops recur within hours: a sawtooth.
+    recurring: bool,
+}
+
+/// Records in `out` the sharp `drops` (positions in the valid samples, which `sample` maps to
+/// sample indices) that lie inside one life: memory freed, not a restart. The same PID either
+/// side shows it, or Elapsed Time counting on with the clock, or, with no PID logged, drops
+/// recurring within hours (a sawtooth, which the split does not cut either).
+fn keep_inside(drops: &[usize], sample: &impl Fn(usize) -> usize, by: Shown, out: &mut Lifetimes) {
+    let same_pid = |k: usize| {
+        matches!(
+            (pid_at(&by.identity, sample(k - 1)), pid_at(&by.identity, sample(k))),
+            (Some(a), Some(b)) if a == b
+        )
+    };
+    for &k in drops.iter().filter(|&&k| k > 0) {
+        let why = if by.has_pid && same_pid(k) {
+            KeptBy::Pid
+        } else if elapsed_continues(by.identity, by.hours, sample(k - 1), sample(k)) {
+            KeptBy::Elapsed
+        } else if by.recurring && !by.has_pid {
+            KeptBy::Recurring
+        } else {
+            continue;
+        };
+        out.kept.push(sample(k));
+        out.kept_by = out.kept_by.or(Some(why));
+    }
 }
 
 /// Candidate sharp drops and rises of the valid samples (positions in them, ascending): at

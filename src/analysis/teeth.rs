@@ -5,9 +5,10 @@
 //! stretch between two drops: each block then holds a collection and its minimum is a floor
 //! (the gates test floors where blocks spread that much: `gates::try_lifetime`).
 //!
-//! Where the split knows the teeth (sharp drops the process's other counters refute as
-//! restarts: `lifetime::Lifetimes::refuted`), what the process keeps is the floor each tooth
-//! reaches, tested for a rise over the teeth ([`Floors`]).
+//! Where the split knows the teeth (sharp drops inside one life: those the process's other
+//! counters refute as restarts, or its identity or their recurrence shows it lived through:
+//! `lifetime::Lifetimes::drops_inside`), what the process keeps is the floor each tooth between
+//! its collections reaches, tested for a rise over the teeth ([`Floors`]).
 
 use super::blocks::{aggregate, Blocks};
 use super::limit::practical_growth;
@@ -112,9 +113,9 @@ fn tooth_blocks(hours: &[f64], values: &[f64], change_sigma: Option<f64>) -> Opt
     (count >= MIN_BLOCKS).then_some((count, widest))
 }
 
-/// The floors of a sawtooth whose teeth are known: the drops the process's other counters
-/// refute as restarts cut the series into teeth, and each tooth's floor is what the process
-/// kept then.
+/// The floors of a sawtooth whose teeth are known: the drops inside one life, and every
+/// collection between them, cut the series into teeth, and each tooth's floor is what the
+/// process kept then.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Floors {
     /// Each tooth's floor, in time order (the first tooth runs from the log's start, and is left
@@ -122,7 +123,7 @@ pub(crate) struct Floors {
     pub floors: Vec<f64>,
     /// When each floor was reached (hours).
     pub hours: Vec<f64>,
-    /// The drops that cut the teeth (a drop read twice counted once).
+    /// The split's drops among those that cut the teeth (a drop read twice counted once).
     pub drops: usize,
     /// One-sided exact Mann-Kendall p over them (`None` under three).
     pub p: Option<f64>,
@@ -148,8 +149,8 @@ const MIN_TOOTH_SAMPLES: usize = 3;
 const MIN_BEGUN_TEETH: usize = 4;
 
 /// The floors of the teeth of `values` (a `kind` counter sampled at `hours`) between the sharp
-/// drops at samples `drops` (ascending), `None` without a drop or with a tooth holding no
-/// number.
+/// drops inside one life at samples `drops` (ascending) and the collections between them
+/// ([`collections`]), `None` without a drop or with a tooth holding no number.
 pub(crate) fn floors(
     hours: &[f64],
     values: &[f64],
@@ -247,7 +248,7 @@ fn collections(values: &[f64], drops: &[usize]) -> Vec<usize> {
         return drops.to_vec();
     };
     let bar = (DROP_SIGMAS * sigma).max(DROP_SHARE * level);
-    if !(bar > 0.0) {
+    if bar.is_nan() || bar <= 0.0 {
         return drops.to_vec();
     }
     let mut all: Vec<usize> = (1..values.len()).filter(|&i| fall(i) > bar).collect();

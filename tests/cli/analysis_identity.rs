@@ -698,7 +698,7 @@ fn drops_the_process_id_lives_through_are_a_sawtooth_judged_by_its_floors() {
 /// does, but up and down 25 MB about that line: over the seven teeth a collection began the
 /// exact Mann-Kendall test finds no rise (p=0.12), yet their rate is the series' own. Floors
 /// that fail to show a rise have not shown that they hold: the growth stays flagged, not a
-/// level sawtooth.
+/// level sawtooth, and says what would settle it.
 #[test]
 fn floors_that_cannot_rule_out_the_series_growth_are_no_level_sawtooth() {
     let f = collected_heap(24.0, 3.0, 80.0, |k| {
@@ -707,4 +707,9 @@ fn floors_that_cannot_rule_out_the_series_growth_are_no_level_sawtooth() {
     let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
     assert!(f.verdict.is_flagged(), "{what}");
     assert!(f.reason("floors-level").is_none(), "{what}");
+    says(
+        &f,
+        "floors-unsettled",
+        "more collections logged would settle it",
+    );
 }

@@ -1,13 +1,18 @@
-//! Rule: a sawtooth, not restarts. Sharp drops that the process's other counters refute as
-//! restarts (every one keeps its level through each, where a new process would start them all
-//! afresh: `siblings`) cut nothing: the series is one life whose memory is freed now and then
-//! (a garbage collection, a trim), and the trial judges it whole. What the process keeps is the
-//! floor each tooth between the drops reaches (`teeth::floors`).
+//! Rule: a sawtooth, not restarts. Sharp drops inside one life cut nothing: those the
+//! process's other counters refute as restarts (every one keeps its level through each, where a
+//! new process would start them all afresh: `siblings`), and those its identity shows it lived
+//! through (the same `ID Process` either side, `Elapsed Time` counting on) or that recur within
+//! hours. The series is one life whose memory is freed now and then (a garbage collection, a
+//! trim), and the trial judges it whole. What the process keeps is the floor each tooth between
+//! its collections reaches (`teeth::floors`).
 //!
 //! - Floors that do not rise, where the last tooth has not climbed past every level an earlier
-//!   one held (a leak begun after the last drop has given nothing back yet), make a healthy
-//!   `sawtooth` whatever the trial read in the teeth: their growth is the heap filling between
-//!   collections, or a climb given back.
+//!   one held (a leak begun after the last drop has given nothing back yet), and that rule out
+//!   the series' growth (their rate under half of it, its 95 % interval below it: a few noisy
+//!   floors whose test finds nothing have not shown they hold), make a healthy `sawtooth`
+//!   whatever the trial read in the teeth: their growth is the heap filling between
+//!   collections, or a climb given back. Floors that neither rise nor rule it out leave the
+//!   trial's verdict, and say what would settle it (`floors-unsettled`).
 //! - Floors that rise (an exact Mann-Kendall test over the teeth, p <= `Q_SUSPECT`, or, with
 //!   teeth too few for any test, every floor above the one before; by a leak's size where their
 //!   rate can be read: `teeth::Floors::small`) keep growing whatever the
@@ -15,7 +20,7 @@
 //!   in the teeth becomes a `suspect` where the test found the rise (too few teeth for it flag
 //!   nothing alone). Where the test found it under the trial's leak or suspect, the rate,
 //!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
-//!   the teeth's.
+//!   the teeth's, where their interval lies above zero.
 
 use super::super::lifetime::KeptBy;
 use super::super::limit::MIN_RELATIVE_GROWTH;
@@ -26,7 +31,7 @@ use super::{Decision, Evidence, FloorsRate};
 use crate::format;
 use crate::vocab::Shape;
 
-/// The `ok` sawtooth of a series whose refuted drops leave floors that do not rise.
+/// The `ok` sawtooth of a series whose drops inside one life leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
     if last_tooth_climbs_past(e, f) || !rules_out_growth(e, f) {
@@ -108,6 +113,32 @@ fn rules_out_growth(e: &Evidence, f: &Floors) -> bool {
         }
         _ => true,
     }
+}
+
+/// After the other rules: where the series stays flagged and its floors neither rise nor rule
+/// out its growth, say so, and what would settle it: a collected heap's verdict rests on what
+/// it keeps, and a few noisy floors have not shown it either way.
+pub(crate) fn unsettled(e: &Evidence, d: &mut Decision) {
+    let Some(f) = e.s.teeth.as_ref().filter(|f| !f.rises) else {
+        return;
+    };
+    if !d.verdict.is_flagged() || last_tooth_climbs_past(e, f) || rules_out_growth(e, f) {
+        return;
+    }
+    let (Some(rate), Some(series)) = (f.rate(), e.s.lifetimes.first().and_then(|l| l.sen)) else {
+        return;
+    };
+    let unit = e.s.kind.unit();
+    d.reasons.push(Reason::new(
+        "floors-unsettled",
+        format!(
+            "{}: no rise, but their rate, {} (95 % interval up to {}), cannot rule out the series' {} either: more collections logged would settle it",
+            floors_text(e, f),
+            format::rate(Some(rate.slope), &unit),
+            format::rate(Some(rate.upper), &unit),
+            format::rate(Some(series.slope), &unit),
+        ),
+    ));
 }
 
 /// The floors' rate over the series' one lifetime (`None` under three floors).
