@@ -694,13 +694,14 @@ fn drops_the_process_id_lives_through_are_a_sawtooth_judged_by_its_floors() {
     );
 }
 
-/// A day of a heap climbing 80 MB/h, collected every 3 h, whose floors climb 10 MB a collection, as its series
-/// does, but up and down 25 MB about that line: over the seven teeth a collection began the
-/// exact Mann-Kendall test finds no rise (p=0.12), yet their rate is the series' own. Floors
-/// that fail to show a rise have not shown that they hold: the growth stays flagged, not a
-/// level sawtooth, and says what would settle it.
+/// A day of a heap climbing 80 MB/h, collected every 3 h, whose floors climb 10 MB a
+/// collection, as its series does, but up and down 25 MB about that line: over the seven teeth
+/// a collection began the exact Mann-Kendall test finds no rise (p=0.12), yet their rate is
+/// about the series' own, nearer it than holding. Floors that fail to show a rise have not
+/// shown that they hold: the growth stays flagged, not a level sawtooth, and says what would
+/// settle it.
 #[test]
-fn floors_that_cannot_rule_out_the_series_growth_are_no_level_sawtooth() {
+fn floors_rising_at_about_the_series_rate_are_no_level_sawtooth() {
     let f = collected_heap(24.0, 3.0, 80.0, |k| {
         300.0 + 10.0 * k as f64 + if k % 2 == 0 { 25.0 } else { -25.0 }
     });

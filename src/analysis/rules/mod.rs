@@ -5,7 +5,7 @@
 //! 1. [`insufficient`]: nothing testable (or only restart-cut lifetimes that do not agree).
 //! 2. [`sawtooth`]: sharp drops inside one life (the process's other counters refute them as
 //!    restarts, or its identity shows it lived through them, or they recur within hours: the
-//!    split did not cut there), whose teeth's floors do not rise and rule out the growth.
+//!    split did not cut there), whose teeth's floors do not rise and read nearer holding than the growth.
 //! 3. [`warm_up`]: restarts that warm up to where an earlier lifetime settled.
 //! 4. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes.
 //! 5. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:

@@ -7,12 +7,13 @@
 //! its collections reaches (`teeth::floors`).
 //!
 //! - Floors that do not rise, where the last tooth has not climbed past every level an earlier
-//!   one held (a leak begun after the last drop has given nothing back yet), and that rule out
-//!   the series' growth (their rate under half of it, its 95 % interval below it: a few noisy
-//!   floors whose test finds nothing have not shown they hold), make a healthy `sawtooth`
-//!   whatever the trial read in the teeth: their growth is the heap filling between
-//!   collections, or a climb given back. Floors that neither rise nor rule it out leave the
-//!   trial's verdict, and say what would settle it (`floors-unsettled`).
+//!   one held (a leak begun after the last drop has given nothing back yet), and whose rate
+//!   reads nearer holding than the series' growth (under half the series' rate: a few noisy
+//!   floors whose test finds nothing have not shown they hold when they rise at about the
+//!   series' rate), make a healthy `sawtooth` whatever the trial read in the teeth: their
+//!   growth is the heap filling between collections, or a climb given back. Floors that
+//!   neither rise nor read nearer holding leave the trial's verdict, and say what would settle
+//!   it (`floors-unsettled`).
 //! - Floors that rise (an exact Mann-Kendall test over the teeth, p <= `Q_SUSPECT`, or, with
 //!   teeth too few for any test, every floor above the one before; by a leak's size where their
 //!   rate can be read: `teeth::Floors::small`) keep growing whatever the
@@ -34,7 +35,7 @@ use crate::vocab::Shape;
 /// The `ok` sawtooth of a series whose drops inside one life leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
-    if last_tooth_climbs_past(e, f) || !rules_out_growth(e, f) {
+    if last_tooth_climbs_past(e, f) || !nearer_holding(e, f) {
         return None;
     }
     Some(Decision {
@@ -98,31 +99,28 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     }
 }
 
-/// Whether floors that show no rise rule out the growth the trial read in the series. A
-/// collected heap's floors hold while its teeth make the series climb; a leak's floors rise at
-/// the series' rate, and a few noisy floors whose test finds nothing have not shown they hold.
-/// So the floors' rate must be nearer no growth than the series' rate (under half of it) and
-/// its 95 % interval must lie below that rate: of the two readings, the floors choose holding
-/// and reject the leak's. Two floors (one drop) have no interval: the one after the drop
-/// standing no higher than the one before is the reading.
-fn rules_out_growth(e: &Evidence, f: &Floors) -> bool {
+/// Whether floors that show no rise read nearer holding than the series' growth. A collected
+/// heap's floors hold while its teeth make the series climb; a leak's floors rise at the
+/// series' rate. Of the two readings the floors' rate is taken for the nearer (under half the
+/// series' rate): a few noisy floors whose test finds nothing have not shown that they hold
+/// when they rise at about the series' rate. Two floors (one drop) have no rate: the one after
+/// the drop standing no higher than the one before is the reading.
+fn nearer_holding(e: &Evidence, f: &Floors) -> bool {
     let series = e.s.lifetimes.first().and_then(|l| l.sen).map(|s| s.slope);
     match (f.rate(), series) {
-        (Some(floors), Some(series)) if series > 0.0 => {
-            floors.slope < 0.5 * series && floors.upper < series
-        }
+        (Some(floors), Some(series)) if series > 0.0 => floors.slope < 0.5 * series,
         _ => true,
     }
 }
 
-/// After the other rules: where the series stays flagged and its floors neither rise nor rule
-/// out its growth, say so, and what would settle it: a collected heap's verdict rests on what
-/// it keeps, and a few noisy floors have not shown it either way.
+/// After the other rules: where the series stays flagged and its floors show no rise but read
+/// nearer the series' growth than holding, say so, and what would settle it: a collected heap's
+/// verdict rests on what it keeps, and a few noisy floors have not shown it either way.
 pub(crate) fn unsettled(e: &Evidence, d: &mut Decision) {
     let Some(f) = e.s.teeth.as_ref().filter(|f| !f.rises) else {
         return;
     };
-    if !d.verdict.is_flagged() || last_tooth_climbs_past(e, f) || rules_out_growth(e, f) {
+    if !d.verdict.is_flagged() || last_tooth_climbs_past(e, f) || nearer_holding(e, f) {
         return;
     }
     let (Some(rate), Some(series)) = (f.rate(), e.s.lifetimes.first().and_then(|l| l.sen)) else {
@@ -132,9 +130,10 @@ pub(crate) fn unsettled(e: &Evidence, d: &mut Decision) {
     d.reasons.push(Reason::new(
         "floors-unsettled",
         format!(
-            "{}: no rise, but their rate, {} (95 % interval up to {}), cannot rule out the series' {} either: more collections logged would settle it",
+            "{}: no rise, but their rate, {} (95 % interval {} to {}), is half the series' {} or more: the floors tell a heap that holds from a leak neither way, and more collections logged would settle it",
             floors_text(e, f),
             format::rate(Some(rate.slope), &unit),
+            format::rate(Some(rate.lower), &unit),
             format::rate(Some(rate.upper), &unit),
             format::rate(Some(series.slope), &unit),
         ),
