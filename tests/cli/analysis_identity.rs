@@ -714,3 +714,19 @@ fn floors_rising_at_about_the_series_rate_are_no_level_sawtooth() {
         "more collections logged would settle it",
     );
 }
+
+/// A day of a heap climbing 60 MB/h, collected every 4 h, whose floors rise 20 MB a
+/// collection but for one that falls 5 MB: over the five teeth a collection began the exact
+/// Mann-Kendall test finds the rise (p=0.04), but one of their slopes is below zero, so their
+/// rate's 95 % interval reaches it: no reading of the rate. The floors' rise keeps the growth
+/// flagged; the rate the finding reports is not theirs.
+#[test]
+fn a_floors_rate_whose_interval_reaches_zero_is_not_reported() {
+    let floors = [300.0, 300.0, 320.0, 340.0, 335.0, 360.0];
+    let f = collected_heap(24.0, 4.0, 60.0, |k| floors[k.min(5)]);
+    let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
+    assert!(f.verdict.is_flagged(), "{what}");
+    says(&f, "floors-rise", "exact p=0.04");
+    let slope = f.reason("slope").unwrap_or_default();
+    assert!(!slope.contains("over the floors"), "{what}");
+}
