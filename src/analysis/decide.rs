@@ -39,6 +39,7 @@ fn main_rules(e: &Evidence) -> Decision {
         .or_else(|| rules::weak::decide(e))
         .unwrap_or_else(|| rules::no_growth::decide(e));
     rules::sawtooth::rising(e, &mut d);
+    rules::sawtooth::unsettled(e, &mut d);
     d
 }
 
@@ -97,7 +98,9 @@ fn reading_notes(e: &Evidence, d: &mut Decision) {
             ),
         ));
     }
-    if !s.split.refuted.is_empty() && !d.reasons.iter().any(|r| r.code == "drops-not-restarts") {
+    // Drops the other counters refute, or inside one life whose teeth the floors read.
+    let inside = !s.split.refuted.is_empty() || s.teeth.is_some();
+    if inside && !d.reasons.iter().any(|r| r.code == "drops-not-restarts") {
         d.reasons.push(rules::sawtooth::not_restarts(e));
     }
     if s.split.sawtooth_drops > 0 {

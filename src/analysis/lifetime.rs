@@ -4,6 +4,7 @@
 
 use super::stats::lanes::extremes;
 use super::stats::robust::{mad_sigma, median, median_of_finite};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -115,6 +116,41 @@ pub struct Lifetimes {
     /// there, but which the process's other counters refute as restarts (every one keeps its
     /// level through each): memory freed inside one life, so no cut. The teeth of a sawtooth.
     pub refuted: Vec<usize>,
+    /// Samples where the series dropped sharply inside one life that the process's identity
+    /// shows (the same `ID Process` either side, or `Elapsed Time` counting on with the clock):
+    /// memory freed, not a restart, so no cut; the teeth of a sawtooth as much as
+    /// [`refuted`](Self::refuted) ones are.
+    pub kept: Vec<usize>,
+    /// What showed the [`kept`](Self::kept) drops to lie inside one life.
+    pub kept_by: Option<KeptBy>,
+}
+
+/// What shows a sharp drop the split did not cut at to lie inside one life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptBy {
+    /// The same `ID Process` on either side.
+    Pid,
+    /// `Elapsed Time` counting on with the clock through it.
+    Elapsed,
+    /// Sharp drops recurring within hours: a sawtooth (GC, cache trims), not restarts.
+    Recurring,
+}
+
+impl Lifetimes {
+    /// The sharp drops inside one life, in order: those the process's identity shows
+    /// ([`kept`](Self::kept)) and those its other counters refute as restarts
+    /// ([`refuted`](Self::refuted)). What cuts the series into a sawtooth's teeth.
+    pub fn drops_inside(&self) -> Cow<'_, [usize]> {
+        match (self.kept.is_empty(), self.refuted.is_empty()) {
+            (true, _) => Cow::Borrowed(&self.refuted),
+            (false, true) => Cow::Borrowed(&self.kept),
+            (false, false) => {
+                let mut all = [self.kept.as_slice(), self.refuted.as_slice()].concat();
+                all.sort_unstable();
+                Cow::Owned(all)
+            }
+        }
+    }
 }
 
 /// Whether the process's other counters refute restarts at every one of the given samples
@@ -276,6 +312,16 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     } else {
         Vec::new()
     };
+    // What the identity shows of the drops it keeps from cutting, whose teeth the floors read.
+    if !out.renumbered {
+        let shown = Shown {
+            identity,
+            hours,
+            has_pid,
+            recurring,
+        };
+        keep_inside(&jumps.drops, &sample, shown, &mut out);
+    }
     // Nor where every other counter of the process keeps its level through every such drop: a
     // new process starts them all afresh. All or none: one drop they fall with shows restarts.
     // (A drop where the process returns after an absence cuts for the absence: not asked.)
@@ -301,6 +347,42 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         split_by_identity(&valid, &cutting_drops, identity, &mut out);
     }
     out
+}
+
+/// What tells of a series' sharp drops whether they lie inside one life.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    identity: Identity<'a>,
+    hours: &'a [f64],
+    has_pid: bool,
+    /// The drops recur within hours: a sawtooth.
+    recurring: bool,
+}
+
+/// Records in `out` the sharp `drops` (positions in the valid samples, which `sample` maps to
+/// sample indices) that lie inside one life: memory freed, not a restart. The same PID either
+/// side shows it, or Elapsed Time counting on with the clock, or, with no PID logged, drops
+/// recurring within hours (a sawtooth, which the split does not cut either).
+fn keep_inside(drops: &[usize], sample: &impl Fn(usize) -> usize, by: Shown, out: &mut Lifetimes) {
+    let same_pid = |k: usize| {
+        matches!(
+            (pid_at(&by.identity, sample(k - 1)), pid_at(&by.identity, sample(k))),
+            (Some(a), Some(b)) if a == b
+        )
+    };
+    for &k in drops.iter().filter(|&&k| k > 0) {
+        let why = if by.has_pid && same_pid(k) {
+            KeptBy::Pid
+        } else if elapsed_continues(by.identity, by.hours, sample(k - 1), sample(k)) {
+            KeptBy::Elapsed
+        } else if by.recurring && !by.has_pid {
+            KeptBy::Recurring
+        } else {
+            continue;
+        };
+        out.kept.push(sample(k));
+        out.kept_by = out.kept_by.or(Some(why));
+    }
 }
 
 /// Candidate sharp drops and rises of the valid samples (positions in them, ascending): at
@@ -694,6 +776,68 @@ mod tests {
         );
         assert_eq!(with_pid.lifetimes.len(), 1);
         assert!(with_pid.refuted.is_empty());
+    }
+
+    #[test]
+    fn drops_the_identity_lives_through_are_kept_as_teeth() {
+        // Two climbs of 30 samples, each ending in a sharp drop, and a third.
+        let v: Vec<f64> = (0..90)
+            .map(|i| 100.0 + 10.0 * (i % 30) as f64 + (i % 3) as f64)
+            .collect();
+        let h = hours(90);
+        // The same PID either side of each drop: one life, its drops kept, none cut.
+        let pid = vec![5.0; 90];
+        let by_pid = split(
+            &v,
+            &h,
+            Identity {
+                pid: Some(&pid),
+                ..Identity::default()
+            },
+        );
+        assert_eq!((by_pid.lifetimes.len(), by_pid.cuts.len()), (1, 0));
+        assert_eq!(
+            (by_pid.kept.clone(), by_pid.kept_by),
+            (vec![30, 60], Some(KeptBy::Pid))
+        );
+        assert_eq!(by_pid.drops_inside().as_ref(), &[30, 60]);
+        // Another PID at the second drop: a restart there, and only the first drop is kept.
+        let restarted: Vec<f64> = (0..90).map(|i| if i < 60 { 5.0 } else { 6.0 }).collect();
+        let cut = split(
+            &v,
+            &h,
+            Identity {
+                pid: Some(&restarted),
+                ..Identity::default()
+            },
+        );
+        assert_eq!((cut.lifetimes.len(), cut.kept.clone()), (2, vec![30]));
+        // Elapsed Time counting on with the clock through each drop.
+        let elapsed: Vec<f64> = h.iter().map(|x| 3600.0 * (x + 10.0)).collect();
+        let by_clock = split(
+            &v,
+            &h,
+            Identity {
+                elapsed: Some(&elapsed),
+                ..Identity::default()
+            },
+        );
+        assert_eq!(by_clock.cuts.len(), 0);
+        assert_eq!(by_clock.kept_by, Some(KeptBy::Elapsed));
+        // Nothing tells: the drops cut, and none is kept.
+        let alone = split(&v, &h, Identity::default());
+        assert_eq!((alone.lifetimes.len(), alone.kept.len()), (3, 0));
+        assert_eq!(alone.drops_inside().len(), 0);
+        // Drops recurring every 2.5 h: a sawtooth, kept as teeth with nothing else to tell.
+        let often: Vec<f64> = (0..60)
+            .map(|i| 100.0 + 10.0 * (i % 10) as f64 + (i % 3) as f64)
+            .collect();
+        let recurring = split(&often, &hours(60), Identity::default());
+        assert_eq!(recurring.cuts.len(), 0);
+        assert_eq!(
+            (recurring.kept.clone(), recurring.kept_by),
+            (vec![10, 20, 30, 40, 50], Some(KeptBy::Recurring))
+        );
     }
 
     #[test]

@@ -5,13 +5,14 @@
 //! stretch between two drops: each block then holds a collection and its minimum is a floor
 //! (the gates test floors where blocks spread that much: `gates::try_lifetime`).
 //!
-//! Where the split knows the teeth (sharp drops the process's other counters refute as
-//! restarts: `lifetime::Lifetimes::refuted`), what the process keeps is the floor each tooth
-//! reaches, tested for a rise over the teeth ([`Floors`]).
+//! Where the split knows the teeth (sharp drops inside one life: those the process's other
+//! counters refute as restarts, or its identity or their recurrence shows it lived through:
+//! `lifetime::Lifetimes::drops_inside`), what the process keeps is the floor each tooth between
+//! its collections reaches, tested for a rise over the teeth ([`Floors`]).
 
 use super::blocks::{aggregate, Blocks};
 use super::limit::practical_growth;
-use super::stats::robust::{mad_sigma, median};
+use super::stats::robust::{mad_sigma, median, median_of_finite};
 use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, SenSlope};
 use super::{hours_text, Q_SUSPECT};
 use crate::vocab::Counter;
@@ -112,9 +113,9 @@ fn tooth_blocks(hours: &[f64], values: &[f64], change_sigma: Option<f64>) -> Opt
     (count >= MIN_BLOCKS).then_some((count, widest))
 }
 
-/// The floors of a sawtooth whose teeth are known: the drops the process's other counters
-/// refute as restarts cut the series into teeth, and each tooth's floor is what the process
-/// kept then.
+/// The floors of a sawtooth whose teeth are known: the drops inside one life, and every
+/// collection between them, cut the series into teeth, and each tooth's floor is what the
+/// process kept then.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Floors {
     /// Each tooth's floor, in time order (the first tooth runs from the log's start, and is left
@@ -122,12 +123,14 @@ pub(crate) struct Floors {
     pub floors: Vec<f64>,
     /// When each floor was reached (hours).
     pub hours: Vec<f64>,
-    /// The drops that cut the teeth (a drop read twice counted once).
+    /// The split's drops among those that cut the teeth (a drop read twice counted once).
     pub drops: usize,
     /// One-sided exact Mann-Kendall p over them (`None` under three).
     pub p: Option<f64>,
     /// The first tooth, which began where the log did, is among them.
     pub from_start: bool,
+    /// The sample at which the last tooth began (the last collection).
+    pub last_cut: usize,
     /// They rise: exact Mann-Kendall p <= [`Q_SUSPECT`] or, with teeth too few for any
     /// ordering to reach it (three floors reach 1/6 at best), every floor above the one before;
     /// and by a leak's size where their rate can be read (not [`Floors::small`]).
@@ -146,8 +149,8 @@ const MIN_TOOTH_SAMPLES: usize = 3;
 const MIN_BEGUN_TEETH: usize = 4;
 
 /// The floors of the teeth of `values` (a `kind` counter sampled at `hours`) between the sharp
-/// drops at samples `drops` (ascending), `None` without a drop or with a tooth holding no
-/// number.
+/// drops inside one life at samples `drops` (ascending) and the collections between them
+/// ([`collections`]), `None` without a drop or with a tooth holding no number.
 pub(crate) fn floors(
     hours: &[f64],
     values: &[f64],
@@ -159,13 +162,19 @@ pub(crate) fn floors(
     }
     // A drop straddling two samples is read twice: the second opens no tooth of its own. (A
     // drop at the log's end opens one: where the collection left the heap is its floor.)
-    let mut bounds: Vec<usize> = vec![0];
-    for &d in drops {
-        if d >= bounds[bounds.len() - 1] + MIN_TOOTH_SAMPLES && d < values.len() {
-            bounds.push(d);
+    let opened = |cuts: &[usize]| {
+        let mut bounds: Vec<usize> = vec![0];
+        for &d in cuts {
+            if d >= bounds[bounds.len() - 1] + MIN_TOOTH_SAMPLES && d < values.len() {
+                bounds.push(d);
+            }
         }
-    }
-    bounds.push(values.len());
+        bounds.push(values.len());
+        bounds
+    };
+    // The split's drops, as the reasons count them; the teeth are cut at every collection.
+    let split_drops = opened(drops).len() - 2;
+    let bounds = opened(&collections(values, drops));
     let teeth: Vec<Option<(f64, f64)>> = bounds
         .windows(2)
         .map(|w| {
@@ -193,8 +202,9 @@ pub(crate) fn floors(
         p,
         floors,
         hours,
-        drops: bounds.len() - 2,
+        drops: split_drops,
         from_start: first == 0,
+        last_cut: bounds[bounds.len() - 2],
     };
     if out.rises {
         let span = out.hours[out.hours.len() - 1] - out.hours[0];
@@ -218,6 +228,34 @@ impl Floors {
         }
         sen_slope(&self.hours, &self.floors, mk_variance(&self.floors), 0.95)
     }
+}
+
+/// Every collection of a series whose teeth the drops `drops` (sample indices, ascending) are
+/// known to cut: those drops and each fall between them past the bar the blocks call a
+/// sawtooth's ([`DROP_SIGMAS`] robust sigmas of the changes and [`DROP_SHARE`] of the level).
+/// The split's drops fall 30 % and more, the bar for a restart; a heap collected every few
+/// minutes falls by less most times, and a part between two such drops then spans many teeth,
+/// whose lowest number is the deepest of their floors, not what the process kept then.
+fn collections(values: &[f64], drops: &[usize]) -> Vec<usize> {
+    let fall = |i: usize| values[i - 1] - values[i];
+    let diffs: Vec<f64> = values
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|x| x.is_finite())
+        .collect();
+    let (Some(sigma), Some(level)) = (mad_sigma(&diffs), median_of_finite(values).map(f64::abs))
+    else {
+        return drops.to_vec();
+    };
+    let bar = (DROP_SIGMAS * sigma).max(DROP_SHARE * level);
+    if bar.is_nan() || bar <= 0.0 {
+        return drops.to_vec();
+    }
+    let mut all: Vec<usize> = (1..values.len()).filter(|&i| fall(i) > bar).collect();
+    all.extend_from_slice(drops);
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 /// The floor of a tooth: where the collection that began it left the heap, its lowest number
@@ -317,6 +355,22 @@ mod tests {
         // A drop at the last sample opens a tooth of one sample, which has no floor.
         let end = floors(&given, &[20, 39]).unwrap();
         assert_eq!((end.floors, end.drops), (back.floors, 2));
+    }
+
+    #[test]
+    fn every_collection_cuts_a_tooth_not_only_the_drops_the_split_found() {
+        // Six teeth of 20 samples climbing 100 from floors that rise 10 a tooth; the split
+        // found one drop (the others fell short of its 30 %).
+        let values: Vec<f64> = (0..120)
+            .map(|i| 1000.0 + 10.0 * (i / 20) as f64 + 5.0 * (i % 20) as f64)
+            .collect();
+        let hours: Vec<f64> = (0..120).map(f64::from).collect();
+        let f = floors(&hours, &values, &[60], Counter::HandleCount).unwrap();
+        assert_eq!(f.floors, vec![1015.0, 1025.0, 1035.0, 1045.0, 1055.0]);
+        assert_eq!((f.drops, f.last_cut), (1, 100));
+        assert!(f.rises);
+        // The split's drop and the four that fell short of its bar.
+        assert_eq!(collections(&values, &[60]), vec![20, 40, 60, 80, 100]);
     }
 
     /// A sawtooth over `hours` sampled every minute: teeth of `period` hours rising `amp` from a

@@ -52,8 +52,8 @@ pub(crate) struct SeriesTrial {
     pub first_finite: Option<(usize, f64)>,
     pub last_finite: Option<(usize, f64)>,
     pub finite_count: usize,
-    /// The floors of the teeth the split's refuted drops cut the series into (`None` where the
-    /// split refuted none, or cut the series at a restart).
+    /// The floors of the teeth the split's drops inside one life cut the series into (`None`
+    /// where it found none, or cut the series at a restart).
     pub teeth: Option<Floors>,
 }
 
@@ -181,12 +181,11 @@ pub(crate) fn try_series(
     calendar: Option<&Calendar>,
 ) -> SeriesTrial {
     let split = lifetime::split(values, hours, identity);
-    // Teeth only where the refuted drops leave one life: where a real restart cuts it too, the
-    // floors would run across processes.
-    let teeth = split
-        .cuts
-        .is_empty()
-        .then(|| teeth::floors(hours, values, &split.refuted, kind))
+    // Teeth only where the drops inside one life (refuted, or kept by the process's identity)
+    // leave one life: where a real restart cuts it too, the floors would run across processes.
+    // A process's: a machine-wide counter's drops are not one heap's collections.
+    let teeth = (split.cuts.is_empty() && !kind.is_system())
+        .then(|| teeth::floors(hours, values, &split.drops_inside(), kind))
         .flatten();
     let restarted = split.lifetimes.len() > 1;
     // A single lifetime holds every finite sample: the split's scale of their changes is its own.

@@ -643,3 +643,90 @@ fn says_json(f: &serde_json::Value, code: &str, text: &str) {
         "no `{code}` saying {text:?}: {reasons:?}"
     );
 }
+
+/// A heap over `hours` of 1-minute samples with `ID Process` logged and no other counter of
+/// the process: climbing `climb` MB/h from each floor, collected every `tooth` hours, the k-th
+/// collection leaving it at `floor(k)` MB.
+fn collected_heap(hours: f64, tooth: f64, climb: f64, floor: impl Fn(usize) -> f64) -> Finding {
+    let b = LogBuilder::new(hours, 60.0);
+    let t = b.hours();
+    let bytes = t
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            let k = (h / tooth).floor();
+            (floor(k as usize) + climb * (h - k * tooth) + wiggle(i) * 0.1) * MB
+        })
+        .collect();
+    let pid = vec![4242.0; t.len()];
+    let log = b
+        .process("svc", "Private Bytes", bytes)
+        .process("svc", "ID Process", pid)
+        .build();
+    only(&log, "Private Bytes")
+}
+
+/// An 8 h log of a heap that climbs 80 MB/h and is collected back to 300 MB every 2.7 h, with
+/// its `ID Process` the same throughout: the drops are collections inside one life (the PID
+/// shows it, as the other counters holding would), and what the process keeps is the floor
+/// each leaves. Floors that hold are a healthy sawtooth, whatever the teeth's climb reads as;
+/// floors that rise 40 MB at every collection still leak.
+#[test]
+fn drops_the_process_id_lives_through_are_a_sawtooth_judged_by_its_floors() {
+    let level = collected_heap(8.0, 2.7, 80.0, |_| 300.0);
+    let what = format!("{:?} {:?} {:?}", level.verdict, level.shape, level.reasons);
+    reads(&level, Verdict::Ok, "sawtooth");
+    says(
+        &level,
+        "drops-not-restarts",
+        "its 2 sharp drops are not restarts: its ID Process stays the same through each",
+    );
+    says(&level, "floors-level", "no rise");
+    assert_eq!((level.segments, level.restarts.len()), (1, 0), "{what}");
+    let rising = collected_heap(8.0, 2.7, 80.0, |k| 300.0 + 40.0 * k as f64);
+    let what = format!("{:?} {:?}", rising.verdict, rising.reasons);
+    assert!(rising.verdict.is_flagged(), "{what}");
+    says(&rising, "floors-rise", "from 301 MB to 381 MB");
+    says(
+        &rising,
+        "drops-not-restarts",
+        "its ID Process stays the same through each",
+    );
+}
+
+/// A day of a heap climbing 80 MB/h, collected every 3 h, whose floors climb 10 MB a
+/// collection, as its series does, but up and down 25 MB about that line: over the seven teeth
+/// a collection began the exact Mann-Kendall test finds no rise (p=0.12), yet their rate is
+/// about the series' own, nearer it than holding. Floors that fail to show a rise have not
+/// shown that they hold: the growth stays flagged, not a level sawtooth, and says what would
+/// settle it.
+#[test]
+fn floors_rising_at_about_the_series_rate_are_no_level_sawtooth() {
+    let f = collected_heap(24.0, 3.0, 80.0, |k| {
+        300.0 + 10.0 * k as f64 + if k % 2 == 0 { 25.0 } else { -25.0 }
+    });
+    let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
+    assert!(f.verdict.is_flagged(), "{what}");
+    assert!(f.reason("floors-level").is_none(), "{what}");
+    says(
+        &f,
+        "floors-unsettled",
+        "more collections logged would settle it",
+    );
+}
+
+/// A day of a heap climbing 60 MB/h, collected every 4 h, whose floors rise 20 MB a
+/// collection but for one that falls 5 MB: over the five teeth a collection began the exact
+/// Mann-Kendall test finds the rise (p=0.04), but one of their slopes is below zero, so their
+/// rate's 95 % interval reaches it: no reading of the rate. The floors' rise keeps the growth
+/// flagged; the rate the finding reports is not theirs.
+#[test]
+fn a_floors_rate_whose_interval_reaches_zero_is_not_reported() {
+    let floors = [300.0, 300.0, 320.0, 340.0, 335.0, 360.0];
+    let f = collected_heap(24.0, 4.0, 60.0, |k| floors[k.min(5)]);
+    let what = format!("{:?} {:?} {:?}", f.verdict, f.shape, f.reasons);
+    assert!(f.verdict.is_flagged(), "{what}");
+    says(&f, "floors-rise", "exact p=0.04");
+    let slope = f.reason("slope").unwrap_or_default();
+    assert!(!slope.contains("over the floors"), "{what}");
+}

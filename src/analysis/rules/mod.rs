@@ -3,8 +3,9 @@
 //! `decide.rs` applies them in this order (the first main rule that applies sets the verdict):
 //!
 //! 1. [`insufficient`]: nothing testable (or only restart-cut lifetimes that do not agree).
-//! 2. [`sawtooth`]: sharp drops the process's other counters refute as restarts (the split did
-//!    not cut there), whose teeth's floors do not rise.
+//! 2. [`sawtooth`]: sharp drops inside one life (the process's other counters refute them as
+//!    restarts, or its identity shows it lived through them, or they recur within hours: the
+//!    split did not cut there), whose teeth's floors do not rise and read nearer holding than the growth.
 //! 3. [`warm_up`]: restarts that warm up to where an earlier lifetime settled.
 //! 4. [`restart_masked`]: growth that restarts keep cutting short, combined over lifetimes.
 //! 5. [`strong`]: a lifetime with q <= [`Q_LEAK`](super::Q_LEAK); its objections, in order:
@@ -14,7 +15,8 @@
 //!    [`recovery`]).
 //! 7. [`no_growth`]: why the series is not flagged.
 //!
-//! Then, whatever the main rule: the [`sawtooth`]'s floors that rise (at least `suspect`),
+//! Then, whatever the main rule: the [`sawtooth`]'s floors that rise (at least `suspect`) or
+//! leave it unsettled (said so),
 //! [`load`] (the workload explains the growth, or growth under a
 //! steady load settles a partial day), [`renumbering`] (a moving `#N` label without `ID Process`
 //! lowers a leak), the forecast (with [`partial_day`] and the leak's confidence), and the

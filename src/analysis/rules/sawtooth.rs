@@ -1,13 +1,19 @@
-//! Rule: a sawtooth, not restarts. Sharp drops that the process's other counters refute as
-//! restarts (every one keeps its level through each, where a new process would start them all
-//! afresh: `siblings`) cut nothing: the series is one life whose memory is freed now and then
-//! (a garbage collection, a trim), and the trial judges it whole. What the process keeps is the
-//! floor each tooth between the drops reaches (`teeth::floors`).
+//! Rule: a sawtooth, not restarts. Sharp drops inside one life cut nothing: those the
+//! process's other counters refute as restarts (every one keeps its level through each, where a
+//! new process would start them all afresh: `siblings`), and those its identity shows it lived
+//! through (the same `ID Process` either side, `Elapsed Time` counting on) or that recur within
+//! hours. The series is one life whose memory is freed now and then (a garbage collection, a
+//! trim), and the trial judges it whole. What the process keeps is the floor each tooth between
+//! its collections reaches (`teeth::floors`).
 //!
 //! - Floors that do not rise, where the last tooth has not climbed past every level an earlier
-//!   one held (a leak begun after the last drop has given nothing back yet), make a healthy
-//!   `sawtooth` whatever the trial read in the teeth: their growth is the heap filling between
-//!   collections, or a climb given back.
+//!   one held (a leak begun after the last drop has given nothing back yet), and whose rate
+//!   reads nearer holding than the series' growth (under half the series' rate: a few noisy
+//!   floors whose test finds nothing have not shown they hold when they rise at about the
+//!   series' rate), make a healthy `sawtooth` whatever the trial read in the teeth: their
+//!   growth is the heap filling between collections, or a climb given back. Floors that
+//!   neither rise nor read nearer holding leave the trial's verdict, and say what would settle
+//!   it (`floors-unsettled`).
 //! - Floors that rise (an exact Mann-Kendall test over the teeth, p <= `Q_SUSPECT`, or, with
 //!   teeth too few for any test, every floor above the one before; by a leak's size where their
 //!   rate can be read: `teeth::Floors::small`) keep growing whatever the
@@ -15,8 +21,9 @@
 //!   in the teeth becomes a `suspect` where the test found the rise (too few teeth for it flag
 //!   nothing alone). Where the test found it under the trial's leak or suspect, the rate,
 //!   interval, growth and forecast the finding reports are the floors' ([`FloorsRate`]), not
-//!   the teeth's.
+//!   the teeth's, where their interval lies above zero.
 
+use super::super::lifetime::KeptBy;
 use super::super::limit::MIN_RELATIVE_GROWTH;
 use super::super::stats::robust::median;
 use super::super::teeth::Floors;
@@ -25,10 +32,10 @@ use super::{Decision, Evidence, FloorsRate};
 use crate::format;
 use crate::vocab::Shape;
 
-/// The `ok` sawtooth of a series whose refuted drops leave floors that do not rise.
+/// The `ok` sawtooth of a series whose drops inside one life leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
-    if last_tooth_climbs_past(e) {
+    if last_tooth_climbs_past(e, f) || !nearer_holding(e, f) {
         return None;
     }
     Some(Decision {
@@ -85,9 +92,52 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
     // much of that climb. A suspect the floors alone make keeps no rate, as before: the
     // calibration weighs a rate's interval as evidence beside the test's p, and over a few
     // floors that interval is the test again (four floors in order: every slope above zero).
+    // A rate whose interval reaches zero is no reading of it: the calibration would weigh it as
+    // no growth where the test over the same floors found a rise.
     if tested && trial_flagged {
-        d.floors_rate = floors_rate(e, f);
+        d.floors_rate = floors_rate(e, f).filter(|r| r.sen.lower > 0.0);
     }
+}
+
+/// Whether floors that show no rise read nearer holding than the series' growth. A collected
+/// heap's floors hold while its teeth make the series climb; a leak's floors rise at the
+/// series' rate. Of the two readings the floors' rate is taken for the nearer (under half the
+/// series' rate): a few noisy floors whose test finds nothing have not shown that they hold
+/// when they rise at about the series' rate. Two floors (one drop) have no rate: the one after
+/// the drop standing no higher than the one before is the reading.
+fn nearer_holding(e: &Evidence, f: &Floors) -> bool {
+    let series = e.s.lifetimes.first().and_then(|l| l.sen).map(|s| s.slope);
+    match (f.rate(), series) {
+        (Some(floors), Some(series)) if series > 0.0 => floors.slope < 0.5 * series,
+        _ => true,
+    }
+}
+
+/// After the other rules: where the series stays flagged and its floors show no rise but read
+/// nearer the series' growth than holding, say so, and what would settle it: a collected heap's
+/// verdict rests on what it keeps, and a few noisy floors have not shown it either way.
+pub(crate) fn unsettled(e: &Evidence, d: &mut Decision) {
+    let Some(f) = e.s.teeth.as_ref().filter(|f| !f.rises) else {
+        return;
+    };
+    if !d.verdict.is_flagged() || last_tooth_climbs_past(e, f) || nearer_holding(e, f) {
+        return;
+    }
+    let (Some(rate), Some(series)) = (f.rate(), e.s.lifetimes.first().and_then(|l| l.sen)) else {
+        return;
+    };
+    let unit = e.s.kind.unit();
+    d.reasons.push(Reason::new(
+        "floors-unsettled",
+        format!(
+            "{}: no rise, but their rate, {} (95 % interval {} to {}), is half the series' {} or more: the floors tell a heap that holds from a leak neither way, and more collections logged would settle it",
+            floors_text(e, f),
+            format::rate(Some(rate.slope), &unit),
+            format::rate(Some(rate.lower), &unit),
+            format::rate(Some(rate.upper), &unit),
+            format::rate(Some(series.slope), &unit),
+        ),
+    ));
 }
 
 /// The floors' rate over the series' one lifetime (`None` under three floors).
@@ -107,21 +157,30 @@ fn floors_rate(e: &Evidence, f: &Floors) -> Option<FloorsRate> {
     })
 }
 
-/// Why drops the process's other counters refute are no restarts.
+/// Why the drops inside one life are no restarts: the process's identity shows it (the same
+/// `ID Process` either side, `Elapsed Time` counting on), or its other counters refute them.
 pub(crate) fn not_restarts(e: &Evidence) -> Reason {
     // Counted as teeth: a drop read twice, a sample apart, is one.
     let n =
         e.s.teeth
             .as_ref()
-            .map_or(e.s.split.refuted.len(), |f| f.drops);
+            .map_or(e.s.split.drops_inside().len(), |f| f.drops);
     let (drops, each) = match n {
         1 => ("its sharp drop is not a restart".to_string(), "it"),
         n => (format!("its {n} sharp drops are not restarts"), "each"),
     };
+    let why = match e.s.split.kept_by.filter(|_| !e.s.split.kept.is_empty()) {
+        Some(KeptBy::Pid) => format!("its ID Process stays the same through {each}"),
+        Some(KeptBy::Elapsed) => format!("its Elapsed Time counts on with the clock through {each}"),
+        Some(KeptBy::Recurring) => "they recur within hours, too often for restarts".to_string(),
+        None => format!(
+            "the process's other counters keep their level through {each}, where a new process starts them all afresh"
+        ),
+    };
     Reason::new(
         "drops-not-restarts",
         format!(
-            "{drops}: the process's other counters keep their level through {each}, where a new process starts them all afresh; memory freed inside one life (a garbage collection, a trim) drops alike"
+            "{drops}: {why}; memory freed inside one life (a garbage collection, a trim) drops alike"
         ),
     )
 }
@@ -169,13 +228,14 @@ fn floors_text(e: &Evidence, f: &Floors) -> String {
     )
 }
 
-/// Whether the tooth after the last refuted drop, which runs to the series' end, has climbed
+/// Whether the tooth after the last drop inside one life, which runs to the series' end, has climbed
 /// past every level an earlier tooth held (its upper decile above their highest sample): a
 /// collected heap fills to about where it was collected before, a leak climbs past it.
-fn last_tooth_climbs_past(e: &Evidence) -> bool {
-    let Some(&last_drop) = e.s.split.refuted.last() else {
+fn last_tooth_climbs_past(e: &Evidence, f: &Floors) -> bool {
+    let last_drop = f.last_cut;
+    if last_drop == 0 {
         return false;
-    };
+    }
     let values = e.values();
     let before = values[..last_drop.min(values.len())]
         .iter()
