@@ -12,10 +12,12 @@
 
 use super::blocks::{aggregate, Blocks};
 use super::limit::practical_growth;
+use super::stats::lanes::extremes;
 use super::stats::robust::{mad_sigma, median, median_of_finite};
-use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, SenSlope};
+use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, sen_slope_only, SenSlope};
 use super::{hours_text, Q_SUSPECT};
 use crate::vocab::Counter;
+use std::sync::OnceLock;
 
 /// A drop counts as a collection when it exceeds this many robust sigmas of the sample-to-sample
 /// changes and [`DROP_SHARE`] of the level: the bars the gates use to call a block spread a
@@ -116,7 +118,7 @@ fn tooth_blocks(hours: &[f64], values: &[f64], change_sigma: Option<f64>) -> Opt
 /// The floors of a sawtooth whose teeth are known: the drops inside one life, and every
 /// collection between them, cut the series into teeth, and each tooth's floor is what the
 /// process kept then.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Floors {
     /// Each tooth's floor, in time order (the first tooth runs from the log's start, and is left
     /// out where four teeth or more a drop began have one; a tooth of one sample has none).
@@ -129,8 +131,9 @@ pub(crate) struct Floors {
     pub p: Option<f64>,
     /// The first tooth, which began where the log did, is among them.
     pub from_start: bool,
-    /// The sample at which the last tooth began (the last collection).
-    pub last_cut: usize,
+    /// The last tooth, which runs to the series' end, has climbed past every level an earlier
+    /// tooth held ([`climbs_past`]): a leak begun after the last collection.
+    pub climbs_past: bool,
     /// They rise: exact Mann-Kendall p <= [`Q_SUSPECT`] or, with teeth too few for any
     /// ordering to reach it (three floors reach 1/6 at best), every floor above the one before;
     /// and by a leak's size where their rate can be read (not [`Floors::small`]).
@@ -139,6 +142,11 @@ pub(crate) struct Floors {
     /// the least a leak must grow (`limit::practical_growth` of their level, what the gates ask
     /// of any growth): four floors in order by chance rise by a fraction of a percent.
     pub small: bool,
+    /// [`Floors::rate`], once read: several rules ask, and a heap collected every few minutes
+    /// has hundreds of floors, whose pairwise slopes are the cost.
+    rate: OnceLock<Option<SenSlope>>,
+    /// [`Floors::slope`], once read where the rate was not.
+    slope: OnceLock<Option<f64>>,
 }
 
 /// Fewest samples of a tooth: the process's other counters are read over three samples either
@@ -151,11 +159,13 @@ const MIN_BEGUN_TEETH: usize = 4;
 /// The floors of the teeth of `values` (a `kind` counter sampled at `hours`) between the sharp
 /// drops inside one life at samples `drops` (ascending) and the collections between them
 /// ([`collections`]), `None` without a drop or with a tooth holding no number.
+/// `change_sigma`, when the split computed it over every sample, is the robust sigma of the
+/// changes from one value to the next.
 pub(crate) fn floors(
     hours: &[f64],
     values: &[f64],
     drops: &[usize],
-    kind: Counter,
+    (kind, change_sigma): (Counter, Option<f64>),
 ) -> Option<Floors> {
     if drops.is_empty() {
         return None;
@@ -174,7 +184,7 @@ pub(crate) fn floors(
     };
     // The split's drops, as the reasons count them; the teeth are cut at every collection.
     let split_drops = opened(drops).len() - 2;
-    let bounds = opened(&collections(values, drops));
+    let bounds = opened(&collections(values, drops, change_sigma));
     let teeth: Vec<Option<(f64, f64)>> = bounds
         .windows(2)
         .map(|w| {
@@ -204,7 +214,9 @@ pub(crate) fn floors(
         hours,
         drops: split_drops,
         from_start: first == 0,
-        last_cut: bounds[bounds.len() - 2],
+        climbs_past: climbs_past(values, bounds[bounds.len() - 2]),
+        rate: OnceLock::new(),
+        slope: OnceLock::new(),
     };
     if out.rises {
         let span = out.hours[out.hours.len() - 1] - out.hours[0];
@@ -218,15 +230,31 @@ pub(crate) fn floors(
 }
 
 impl Floors {
+    /// The slope of [`Floors::rate`] alone: the median of the pairwise slopes, without the
+    /// interval's two more ranks, Var(S) and intercept (what a comparison with the series' rate
+    /// needs).
+    pub fn slope(&self) -> Option<f64> {
+        if let Some(rate) = self.rate.get() {
+            return rate.map(|r| r.slope);
+        }
+        *self.slope.get_or_init(|| {
+            (self.floors.len() >= 3)
+                .then(|| sen_slope_only(&self.hours, &self.floors))
+                .flatten()
+        })
+    }
+
     /// The rate the floors rise at: Sen's slope over them against the hours they were reached,
     /// with its 95 % interval from the floors' own Var(S) (each floor is left by another
     /// collection: the exact test over them takes them as independent too). `None` under three
     /// floors, whose one or two slopes are no interval.
     pub fn rate(&self) -> Option<SenSlope> {
-        if self.floors.len() < 3 {
-            return None;
-        }
-        sen_slope(&self.hours, &self.floors, mk_variance(&self.floors), 0.95)
+        *self.rate.get_or_init(|| {
+            if self.floors.len() < 3 {
+                return None;
+            }
+            sen_slope(&self.hours, &self.floors, mk_variance(&self.floors), 0.95)
+        })
     }
 }
 
@@ -236,15 +264,18 @@ impl Floors {
 /// The split's drops fall 30 % and more, the bar for a restart; a heap collected every few
 /// minutes falls by less most times, and a part between two such drops then spans many teeth,
 /// whose lowest number is the deepest of their floors, not what the process kept then.
-fn collections(values: &[f64], drops: &[usize]) -> Vec<usize> {
+/// `change_sigma`: the robust sigma of every change from one value to the next, when known.
+fn collections(values: &[f64], drops: &[usize], change_sigma: Option<f64>) -> Vec<usize> {
     let fall = |i: usize| values[i - 1] - values[i];
-    let diffs: Vec<f64> = values
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .filter(|x| x.is_finite())
-        .collect();
-    let (Some(sigma), Some(level)) = (mad_sigma(&diffs), median_of_finite(values).map(f64::abs))
-    else {
+    let sigma = change_sigma.or_else(|| {
+        let diffs: Vec<f64> = values
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .filter(|x| x.is_finite())
+            .collect();
+        mad_sigma(&diffs)
+    });
+    let (Some(sigma), Some(level)) = (sigma, median_of_finite(values).map(f64::abs)) else {
         return drops.to_vec();
     };
     let bar = (DROP_SIGMAS * sigma).max(DROP_SHARE * level);
@@ -256,6 +287,33 @@ fn collections(values: &[f64], drops: &[usize]) -> Vec<usize> {
     all.sort_unstable();
     all.dedup();
     all
+}
+
+/// Whether the tooth from sample `last_cut` (the last collection) to the series' end has climbed
+/// past every level an earlier tooth held (its upper decile above their highest sample): a
+/// collected heap fills to about where it was collected before, a leak climbs past it. Read
+/// here, where the trial has the values, so that the rule decodes none.
+fn climbs_past(values: &[f64], last_cut: usize) -> bool {
+    if last_cut == 0 {
+        return false;
+    }
+    let (earlier, last) = values.split_at(last_cut.min(values.len()));
+    // The largest number from eight lanes; only an infinity there needs the finite ones alone.
+    let before = match extremes(earlier).1 {
+        f64::INFINITY => earlier
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .fold(f64::NEG_INFINITY, f64::max),
+        highest => highest,
+    };
+    let mut last: Vec<f64> = last.iter().copied().filter(|x| x.is_finite()).collect();
+    if last.is_empty() {
+        return false;
+    }
+    let k = last.len() * 9 / 10;
+    let upper = *last.select_nth_unstable_by(k, f64::total_cmp).1;
+    upper > before
 }
 
 /// The floor of a tooth: where the collection that began it left the heap, its lowest number
@@ -290,7 +348,7 @@ mod tests {
             &hours,
             &values,
             &[20, 40, 60, 80, 100],
-            Counter::HandleCount,
+            (Counter::HandleCount, None),
         )
         .unwrap();
         assert!(!f.from_start);
@@ -302,7 +360,7 @@ mod tests {
             &hours[..80],
             &values[..80],
             &[20, 40, 60],
-            Counter::HandleCount,
+            (Counter::HandleCount, None),
         )
         .unwrap();
         assert!(short.from_start && short.floors.len() == 4);
@@ -318,8 +376,9 @@ mod tests {
         };
         let drops = [20, 40, 60];
         let hours: Vec<f64> = (0..80).map(f64::from).collect();
-        let floors =
-            |values: &[f64], drops: &[usize]| floors(&hours, values, drops, Counter::HandleCount);
+        let floors = |values: &[f64], drops: &[usize]| {
+            floors(&hours, values, drops, (Counter::HandleCount, None))
+        };
         let level = floors(&teeth(0.0), &drops).unwrap();
         assert_eq!(level.floors, vec![1005.0; 4]);
         assert!(!level.rises, "{level:?}");
@@ -349,9 +408,13 @@ mod tests {
             .collect();
         let back = floors(&given, &[20]).unwrap();
         assert_eq!((back.p, back.rises), (None, false));
-        assert_eq!(floors(&given, &[]), None);
+        assert!(floors(&given, &[]).is_none());
         // A drop read again a sample later opens no tooth.
-        assert_eq!(floors(&given, &[20, 21]), Some(back.clone()));
+        let again = floors(&given, &[20, 21]).unwrap();
+        assert_eq!(
+            (again.floors, again.hours, again.drops, again.p),
+            (back.floors.clone(), back.hours.clone(), back.drops, back.p)
+        );
         // A drop at the last sample opens a tooth of one sample, which has no floor.
         let end = floors(&given, &[20, 39]).unwrap();
         assert_eq!((end.floors, end.drops), (back.floors, 2));
@@ -365,12 +428,35 @@ mod tests {
             .map(|i| 1000.0 + 10.0 * (i / 20) as f64 + 5.0 * (i % 20) as f64)
             .collect();
         let hours: Vec<f64> = (0..120).map(f64::from).collect();
-        let f = floors(&hours, &values, &[60], Counter::HandleCount).unwrap();
+        let f = floors(&hours, &values, &[60], (Counter::HandleCount, None)).unwrap();
         assert_eq!(f.floors, vec![1015.0, 1025.0, 1035.0, 1045.0, 1055.0]);
-        assert_eq!((f.drops, f.last_cut), (1, 100));
+        // The last tooth (from sample 100) tops out 10 above the one before: past it.
+        assert_eq!((f.drops, f.climbs_past), (1, true));
         assert!(f.rises);
         // The split's drop and the four that fell short of its bar.
-        assert_eq!(collections(&values, &[60]), vec![20, 40, 60, 80, 100]);
+        assert_eq!(collections(&values, &[60], None), vec![20, 40, 60, 80, 100]);
+    }
+
+    #[test]
+    fn a_last_tooth_climbs_past_where_it_tops_every_earlier_one() {
+        // Three teeth of 20 samples climbing 100 from 1000, the last from `at`.
+        let teeth = |last_floor: f64| -> Vec<f64> {
+            (0..60)
+                .map(|i| if i < 40 { 1000.0 } else { last_floor } + 5.0 * (i % 20) as f64)
+                .collect()
+        };
+        assert!(!climbs_past(&teeth(1000.0), 40));
+        assert!(climbs_past(&teeth(1010.0), 40));
+        // Its upper decile decides, not one high sample; no earlier tooth, no climb past.
+        let mut spike = teeth(1000.0);
+        spike[59] = 5000.0;
+        assert!(!climbs_past(&spike, 40));
+        assert!(!climbs_past(&teeth(1010.0), 0));
+        // An infinity earlier is no level a tooth held; a NaN is passed over.
+        let mut odd = teeth(1010.0);
+        odd[3] = f64::INFINITY;
+        odd[4] = f64::NAN;
+        assert!(climbs_past(&odd, 40));
     }
 
     /// A sawtooth over `hours` sampled every minute: teeth of `period` hours rising `amp` from a

@@ -185,7 +185,14 @@ pub(crate) fn try_series(
     // leave one life: where a real restart cuts it too, the floors would run across processes.
     // A process's: a machine-wide counter's drops are not one heap's collections.
     let teeth = (split.cuts.is_empty() && !kind.is_system())
-        .then(|| teeth::floors(hours, values, &split.drops_inside(), kind))
+        .then(|| {
+            // The split's scale of the changes is the teeth's where it read every sample.
+            let every = |v: &[f64]| v.iter().fold(true, |ok, x| ok & x.is_finite());
+            let sigma = split
+                .change_sigma
+                .filter(|_| values.len() == hours.len() && every(values) && every(hours));
+            teeth::floors(hours, values, &split.drops_inside(), (kind, sigma))
+        })
         .flatten();
     let restarted = split.lifetimes.len() > 1;
     // A single lifetime holds every finite sample: the split's scale of their changes is its own.

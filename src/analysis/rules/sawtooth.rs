@@ -35,7 +35,7 @@ use crate::vocab::Shape;
 /// The `ok` sawtooth of a series whose drops inside one life leave floors that do not rise.
 pub(crate) fn decide(e: &Evidence) -> Option<Decision> {
     let f = e.s.teeth.as_ref().filter(|f| !f.rises)?;
-    if last_tooth_climbs_past(e, f) || !nearer_holding(e, f) {
+    if f.climbs_past || !nearer_holding(e, f) {
         return None;
     }
     Some(Decision {
@@ -107,8 +107,8 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
 /// the drop standing no higher than the one before is the reading.
 fn nearer_holding(e: &Evidence, f: &Floors) -> bool {
     let series = e.s.lifetimes.first().and_then(|l| l.sen).map(|s| s.slope);
-    match (f.rate(), series) {
-        (Some(floors), Some(series)) if series > 0.0 => floors.slope < 0.5 * series,
+    match (f.slope(), series) {
+        (Some(floors), Some(series)) if series > 0.0 => floors < 0.5 * series,
         _ => true,
     }
 }
@@ -120,7 +120,7 @@ pub(crate) fn unsettled(e: &Evidence, d: &mut Decision) {
     let Some(f) = e.s.teeth.as_ref().filter(|f| !f.rises) else {
         return;
     };
-    if !d.verdict.is_flagged() || last_tooth_climbs_past(e, f) || nearer_holding(e, f) {
+    if !d.verdict.is_flagged() || f.climbs_past || nearer_holding(e, f) {
         return;
     }
     let (Some(rate), Some(series)) = (f.rate(), e.s.lifetimes.first().and_then(|l| l.sen)) else {
@@ -226,31 +226,4 @@ fn floors_text(e: &Evidence, f: &Floors) -> String {
         format::amount(f.floors.first().copied(), &unit),
         format::amount(f.floors.last().copied(), &unit),
     )
-}
-
-/// Whether the tooth after the last drop inside one life, which runs to the series' end, has climbed
-/// past every level an earlier tooth held (its upper decile above their highest sample): a
-/// collected heap fills to about where it was collected before, a leak climbs past it.
-fn last_tooth_climbs_past(e: &Evidence, f: &Floors) -> bool {
-    let last_drop = f.last_cut;
-    if last_drop == 0 {
-        return false;
-    }
-    let values = e.values();
-    let before = values[..last_drop.min(values.len())]
-        .iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .fold(f64::NEG_INFINITY, f64::max);
-    let mut last: Vec<f64> = values[last_drop.min(values.len())..]
-        .iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .collect();
-    if last.is_empty() {
-        return false;
-    }
-    let k = last.len() * 9 / 10;
-    let upper = *last.select_nth_unstable_by(k, f64::total_cmp).1;
-    upper > before
 }
