@@ -14,7 +14,7 @@ use super::blocks::{aggregate, Blocks};
 use super::limit::practical_growth;
 use super::stats::lanes::extremes;
 use super::stats::robust::{mad_sigma, median, median_of_finite};
-use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, sen_slope_only, SenSlope};
+use super::stats::trend::{mann_kendall_exact_p, mk_variance, sen_slope, sen_slope_is, SenSlope};
 use super::{hours_text, Q_SUSPECT};
 use crate::vocab::Counter;
 use std::sync::OnceLock;
@@ -145,8 +145,6 @@ pub(crate) struct Floors {
     /// [`Floors::rate`], once read: several rules ask, and a heap collected every few minutes
     /// has hundreds of floors, whose pairwise slopes are the cost.
     rate: OnceLock<Option<SenSlope>>,
-    /// [`Floors::slope`], once read where the rate was not.
-    slope: OnceLock<Option<f64>>,
 }
 
 /// Fewest samples of a tooth: the process's other counters are read over three samples either
@@ -216,7 +214,6 @@ pub(crate) fn floors(
         from_start: first == 0,
         climbs_past: climbs_past(values, bounds[bounds.len() - 2]),
         rate: OnceLock::new(),
-        slope: OnceLock::new(),
     };
     if out.rises {
         let span = out.hours[out.hours.len() - 1] - out.hours[0];
@@ -230,18 +227,16 @@ pub(crate) fn floors(
 }
 
 impl Floors {
-    /// The slope of [`Floors::rate`] alone: the median of the pairwise slopes, without the
-    /// interval's two more ranks, Var(S) and intercept (what a comparison with the series' rate
-    /// needs).
-    pub fn slope(&self) -> Option<f64> {
+    /// `below` of the slope of [`Floors::rate`], for a threshold test (true up to some slope):
+    /// the pairwise slopes counted against it, without keying and selecting them or the
+    /// interval's ranks, Var(S) and intercept (see [`sen_slope_is`]).
+    pub fn slope_is(&self, below: impl Fn(f64) -> bool) -> Option<bool> {
         if let Some(rate) = self.rate.get() {
-            return rate.map(|r| r.slope);
+            return rate.map(|r| below(r.slope));
         }
-        *self.slope.get_or_init(|| {
-            (self.floors.len() >= 3)
-                .then(|| sen_slope_only(&self.hours, &self.floors))
-                .flatten()
-        })
+        (self.floors.len() >= 3)
+            .then(|| sen_slope_is(&self.hours, &self.floors, below))
+            .flatten()
     }
 
     /// The rate the floors rise at: Sen's slope over them against the hours they were reached,

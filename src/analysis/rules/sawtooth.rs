@@ -107,9 +107,9 @@ pub(crate) fn rising(e: &Evidence, d: &mut Decision) {
 /// the drop standing no higher than the one before is the reading.
 fn nearer_holding(e: &Evidence, f: &Floors) -> bool {
     let series = e.s.lifetimes.first().and_then(|l| l.sen).map(|s| s.slope);
-    match (f.slope(), series) {
-        (Some(floors), Some(series)) if series > 0.0 => floors < 0.5 * series,
-        _ => true,
+    match series.filter(|&s| s > 0.0) {
+        Some(series) => f.slope_is(|floors| floors < 0.5 * series).unwrap_or(true),
+        None => true,
     }
 }
 

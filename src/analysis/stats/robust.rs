@@ -197,19 +197,22 @@ pub fn mad_sigma(values: &[f64]) -> Option<f64> {
 /// threshold test); `None` where `mad_sigma` is. The same answer, but the deviations around the
 /// median are counted against the test instead of selected: the sigma's middle deviation is
 /// among those that pass exactly when more than half of them do. Only a tie at the middle of an
-/// even count selects.
+/// even count, or deviations so large that two could overflow their mean, select.
 pub fn mad_sigma_is(values: &[f64], below: impl Fn(f64) -> bool) -> Option<bool> {
     let m = median(values)?;
     // The deviations `mad_sigma` takes the median of: those of the finite values.
-    let (mut finite, mut passing) = (0usize, 0usize);
+    let (mut finite, mut passing, mut huge) = (0usize, 0usize, false);
     for &x in values {
         let ok = x.is_finite();
+        let deviation = (x - m).abs();
         finite += usize::from(ok);
-        passing += usize::from(ok && below(1.4826 * (x - m).abs()));
+        passing += usize::from(ok && below(1.4826 * deviation));
+        // Two deviations this large could overflow their mean: select then.
+        huge |= ok && (deviation.is_nan() || deviation > f64::MAX / 2.0);
     }
     // Sorted, the passing deviations come first (the test is monotone, and so is scaling).
     let mid = finite / 2;
-    if finite % 2 == 1 || passing != mid {
+    if !huge && (finite % 2 == 1 || passing != mid) {
         // Odd: the middle deviation passes. Even: the mean of the two middle ones lies between
         // them, so it passes when both do and fails when both fail.
         return Some(passing > mid);
@@ -449,6 +452,14 @@ mod tests {
         assert_eq!(mad_sigma_is(&v, |x| x < sigma + 1e-9), Some(true));
         assert_eq!(mad_sigma_is(&v, |x| x < sigma), Some(false));
         assert_eq!(mad_sigma_is(&[], |_| true), None);
+        // Deviations so large that the two middle ones overflow their mean: selected as
+        // mad_sigma does (their mean is infinite: not finite, where both of them are).
+        let huge = [-1.0e308, -0.95e308, 0.95e308, 1.0e308];
+        let sigma = mad_sigma(&huge);
+        assert_eq!(
+            mad_sigma_is(&huge, f64::is_finite),
+            sigma.map(f64::is_finite)
+        );
     }
 
     #[test]

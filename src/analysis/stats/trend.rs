@@ -310,6 +310,35 @@ pub fn sen_slope_only(t: &[f64], x: &[f64]) -> Option<f64> {
     })
 }
 
+/// `below(sen_slope_only(t, x))` for a `below` that holds up to some slope and not above it (a
+/// threshold test). The same answer, but the pairwise slopes are counted against the test
+/// instead of keyed and selected: the middle slope passes exactly when more than half of them
+/// do. A tie at the middle of an even count, times out of order, a slope that is no number or
+/// one so large that two could overflow their mean select as `sen_slope_only` does.
+pub fn sen_slope_is(t: &[f64], x: &[f64], below: impl Fn(f64) -> bool) -> Option<bool> {
+    let m = x.len();
+    if m < 2 || t.len() != m || !t.windows(2).all(|w| w[1] > w[0]) {
+        return sen_slope_only(t, x).map(below);
+    }
+    let (mut passing, mut awkward) = (0usize, false);
+    for i in 0..m {
+        let (ti, xi) = (t[i], x[i]);
+        for (tj, xj) in t[i + 1..].iter().zip(&x[i + 1..]) {
+            let slope = (xj - xi) / (tj - ti);
+            passing += usize::from(below(slope));
+            awkward |= slope.is_nan() || slope.abs() > f64::MAX / 2.0;
+        }
+    }
+    let pairs = m * (m - 1) / 2;
+    let mid = pairs / 2;
+    if !awkward && (pairs % 2 == 1 || passing != mid) {
+        // Sorted, the passing slopes come first; the mean of the two middle ones of an even
+        // count lies between them, so it passes when both do and fails when both fail.
+        return Some(passing > mid);
+    }
+    sen_slope_only(t, x).map(below)
+}
+
 /// Sen's slope, intercept median(x - slope*t), and a two-sided confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SenSlope {
@@ -423,6 +452,42 @@ mod tests {
         assert!((p5 - 5.0 / 120.0).abs() < 1e-12, "{p5}");
         assert_eq!(mann_kendall_exact_p(&[3.0, 2.0, 1.0]), Some(1.0));
         assert_eq!(mann_kendall_exact_p(&[1.0, 2.0]), None);
+    }
+
+    #[test]
+    fn a_threshold_on_sens_slope_gets_the_answer_of_sens_slope() {
+        let mut cases: Vec<(Vec<f64>, Vec<f64>)> = [2, 3, 4, 5, 8, 9, 20, 41]
+            .iter()
+            .map(|&m| noisy(m, m as u64))
+            .collect();
+        // Times out of order, and a slope that is no number.
+        cases.push((vec![0.0, 2.0, 1.0, 3.0], vec![1.0, 5.0, 2.0, 4.0]));
+        cases.push((vec![0.0, 1.0, 2.0, 3.0], vec![1.0, f64::NAN, 2.0, 4.0]));
+        for (t, x) in &cases {
+            let slope = sen_slope_only(t, x);
+            // Bounds at and beside every pairwise slope (the middle ones among them).
+            let mut bounds: Vec<f64> = slope.into_iter().collect();
+            for i in 0..x.len() {
+                for j in i + 1..x.len() {
+                    let s = (x[j] - x[i]) / (t[j] - t[i]);
+                    bounds.extend([s, s.next_up(), s.next_down()]);
+                }
+            }
+            for c in bounds {
+                let tests: [&dyn Fn(f64) -> bool; 2] = [&|s| s < c, &|s| s < 0.5 * c];
+                for test in tests {
+                    assert_eq!(sen_slope_is(t, x, test), slope.map(test), "x={x:?} c={c}");
+                }
+            }
+        }
+        assert_eq!(sen_slope_is(&[1.0], &[1.0], |_| true), None);
+        // Every slope 1e308: their mean overflows, and Sen's slope is infinite.
+        let (t, x) = ([0.0, 0.5, 1.0, 1.5], [0.0, 0.5e308, 1.0e308, 1.5e308]);
+        let slope = sen_slope_only(&t, &x);
+        assert_eq!(
+            sen_slope_is(&t, &x, f64::is_finite),
+            slope.map(f64::is_finite)
+        );
     }
 
     fn noisy(m: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
