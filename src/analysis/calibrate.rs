@@ -362,7 +362,8 @@ pub fn evidence_hours(f: &Finding) -> f64 {
 /// a `#N` label moving between processes without `ID Process`), whether its restarts are
 /// restarts at all (`restarts-unconfirmed`: drops alone, no identity counter), or whether the
 /// process's own rising load, which fits the growth as well as time (`load-consistent`),
-/// drove it.
+/// drove it, or whether a sawtooth's floors, which decide what a collected heap keeps, hold or
+/// grow (`floors-unsettled`: they tell neither way).
 pub fn unmeasured_doubt(f: &Finding) -> bool {
     f.reason_codes.iter().any(|code| is_unmeasured_doubt(code))
 }
@@ -371,7 +372,7 @@ pub fn unmeasured_doubt(f: &Finding) -> bool {
 pub fn is_unmeasured_doubt(code: &str) -> bool {
     matches!(
         code,
-        "renumbering" | "load-consistent" | "restarts-unconfirmed"
+        "renumbering" | "load-consistent" | "restarts-unconfirmed" | "floors-unsettled"
     )
 }
 
