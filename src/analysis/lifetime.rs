@@ -112,6 +112,9 @@ pub struct Lifetimes {
     /// Robust sigma (MAD) of the changes between consecutive finite samples, when the split
     /// needed it: a lifetime holding every such sample reuses it rather than computing it again.
     pub change_sigma: Option<f64>,
+    /// Every sample was read (a number, at a known time): [`change_sigma`](Self::change_sigma),
+    /// when computed, is the scale of every change from one sample to the next.
+    pub every_sample_read: bool,
     /// Samples where the series dropped sharply and stayed down, with nothing else cutting
     /// there, but which the process's other counters refute as restarts (every one keeps its
     /// level through each): memory freed inside one life, so no cut. The teeth of a sawtooth.
@@ -249,6 +252,7 @@ fn split_at_drops(n: usize, drops: &[usize], out: &mut Lifetimes) {
 /// Split the series `values` (sampled at `hours`) into lifetimes.
 pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
     let n = values.len().min(hours.len());
+    let whole = values.len() == hours.len();
     let (values, hours) = (&values[..n], &hours[..n]);
     // Most series have no blank cell: then every sample is valid and read in place.
     // (A fold without early exit: one vectorised pass.)
@@ -291,6 +295,7 @@ pub fn split(values: &[f64], hours: &[f64], identity: Identity) -> Lifetimes {
         .map(|w| hours[sample(w[1])] - hours[sample(w[0])])
         .collect();
     out.change_sigma = jumps.sigma;
+    out.every_sample_read = all_finite && whole;
     let recurring = jumps.drops.len() >= 3 && median(&drop_gaps).is_some_and(|g| g < 3.0);
     if recurring {
         out.sawtooth_drops = jumps.drops.len();
@@ -706,6 +711,15 @@ mod tests {
         let l = split(&v, &hours(60), Identity::default());
         assert_eq!(l.lifetimes.len(), 2);
         assert_eq!(l.change_sigma, mad_sigma(&diffs));
+        // The blank sample was passed over: that scale is not every change's.
+        assert!(!l.every_sample_read);
+        v[10] = 110.0;
+        let whole = split(&v, &hours(60), Identity::default());
+        let diffs: Vec<f64> = v.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(whole.every_sample_read);
+        assert_eq!(whole.change_sigma, mad_sigma(&diffs));
+        // Fewer times than values: the samples past the last time were not read.
+        assert!(!split(&v, &hours(59), Identity::default()).every_sample_read);
     }
 
     #[test]

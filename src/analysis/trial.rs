@@ -187,10 +187,7 @@ pub(crate) fn try_series(
     let teeth = (split.cuts.is_empty() && !kind.is_system())
         .then(|| {
             // The split's scale of the changes is the teeth's where it read every sample.
-            let every = |v: &[f64]| v.iter().fold(true, |ok, x| ok & x.is_finite());
-            let sigma = split
-                .change_sigma
-                .filter(|_| values.len() == hours.len() && every(values) && every(hours));
+            let sigma = split.change_sigma.filter(|_| split.every_sample_read);
             teeth::floors(hours, values, &split.drops_inside(), (kind, sigma))
         })
         .flatten();

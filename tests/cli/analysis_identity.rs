@@ -2,7 +2,7 @@
 //! leaking w3wp is followed across its recycles and across the `#N` labels it moves between,
 //! and is reported once; handle growth states the time to the 16,384 soft limit.
 
-use super::analysis_shapes::{only, LogBuilder};
+use super::analysis_shapes::{only, pdh_csv, LogBuilder};
 use perfleak::analysis::{analyze, Finding, Verdict};
 use perfleak::ingest::{read_file, PerfLog, ReadOptions};
 use std::path::PathBuf;
@@ -513,24 +513,7 @@ fn floors_are_not_compared_across_a_restart() {
 /// handles holding their level) as a PDH-CSV log analysed through the binary to a report
 /// directory, with its charts; the report directory and the Private Bytes finding's JSON.
 fn rising_sawtooth_report() -> (tempfile::TempDir, std::path::PathBuf, serde_json::Value) {
-    let mut text = String::from(
-        "\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\S\\Process(svc)\\Private Bytes\",\"\\\\S\\Process(svc)\\Handle Count\"\n",
-    );
-    let start = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
-        .unwrap()
-        .and_hms_opt(0, 0, 0)
-        .unwrap();
-    for i in 0..288 {
-        let h = i as f64 / 12.0;
-        let floor = 200.0 + 5.0 * (h / 6.0).floor();
-        let bytes = (floor + 300.0 * (h % 6.0) / 6.0 + wiggle(i) * 0.5) * MB;
-        let t = start + chrono::Duration::minutes(5 * i as i64);
-        text.push_str(&format!(
-            "\"{}\",\"{bytes:.0}\",\"{}\"\n",
-            t.format("%m/%d/%Y %H:%M:%S%.3f"),
-            400.0 + wiggle(i)
-        ));
-    }
+    let text = pdh_csv(&rising_floors_log());
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("sawtooth.csv");
     std::fs::write(&log, text).unwrap();

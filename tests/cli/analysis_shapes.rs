@@ -82,6 +82,26 @@ impl LogBuilder {
     }
 }
 
+/// `log` as the PDH-CSV text `relog -f csv` writes (times in UTC; a blank cell where a value is
+/// missing), for the tests that run the binary on a log built here.
+pub(crate) fn pdh_csv(log: &PerfLog) -> String {
+    let mut text = String::from("\"(PDH-CSV 4.0) (UTC)(0)\"");
+    let columns: Vec<Vec<f64>> = log.columns.iter().map(|c| c.values.to_vec()).collect();
+    for c in &log.columns {
+        text += &format!(",\"{}\"", c.path.canonical());
+    }
+    for (i, t) in log.timestamps.iter().enumerate() {
+        text += &format!("\n\"{}\"", t.format("%m/%d/%Y %H:%M:%S%.3f"));
+        for values in &columns {
+            match values.get(i).filter(|v| v.is_finite()) {
+                Some(v) => text += &format!(",\"{v}\""),
+                None => text += ",\" \"",
+            }
+        }
+    }
+    text + "\n"
+}
+
 /// AR(1) noise with marginal standard deviation `sigma`.
 pub(crate) fn ar1(rng: &mut SmallRng, n: usize, phi: f64, sigma: f64) -> Vec<f64> {
     let innovation = Normal::new(0.0, sigma * (1.0 - phi * phi).sqrt()).unwrap();
