@@ -216,8 +216,7 @@ pub(crate) fn try_series(
                     looked(trial, v)
                 }
                 None => {
-                    let t: Vec<f64> = life.indices().map(|i| hours[i]).collect();
-                    let v: Vec<f64> = life.indices().map(|i| values[i]).collect();
+                    let (t, v) = (life.gather(hours), life.gather(values));
                     let trial =
                         gates::try_lifetime(&t, &v, kind, calendar, shortest, restarted, None);
                     looked(trial, &v)

@@ -2,7 +2,7 @@
 //! growth carried by a few bursts does not (`Rejected`, shape `burst`). A slope whose interval
 //! already includes 0 is not trimmed but weakened.
 
-use super::super::stats::trend::trend_test;
+use super::super::stats::trend::sen_lower_above_zero;
 use super::{LifetimeTrial, Outcome, Tested};
 use crate::vocab::Shape;
 
@@ -31,13 +31,9 @@ fn trimmed_away(g: &Tested, trial: &LifetimeTrial) -> Option<Outcome> {
     keep.sort_unstable();
     let kt: Vec<f64> = keep.iter().map(|&i| t[i]).collect();
     let kx: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
-    let trimmed = trend_test(&kt, &kx).map(|r| r.1);
-    trimmed
-        .is_none_or(|s| s.slope <= 0.0 || s.lower <= 0.0)
-        .then(|| Outcome::Rejected {
-            shape: Shape::Burst,
-            reason:
-                "burst-driven: without the 10% most deviant blocks the slope interval reaches 0"
-                    .into(),
-        })
+    (!sen_lower_above_zero(&kt, &kx)).then(|| Outcome::Rejected {
+        shape: Shape::Burst,
+        reason: "burst-driven: without the 10% most deviant blocks the slope interval reaches 0"
+            .into(),
+    })
 }

@@ -117,8 +117,13 @@ impl<'a> OrderStats<'a> {
             self.scratch.full_passes += 1;
         }
         let [all, other] = &mut self.scratch.windows;
-        all.buf.clear();
-        all.buf.extend_from_slice(self.keys);
+        // Copied over the front: shortening the buffer would have the next pass's `reset`
+        // zero all of it again as it grows back.
+        let n = self.keys.len();
+        if all.buf.len() < n {
+            all.buf.resize(n, 0);
+        }
+        all.buf[..n].copy_from_slice(self.keys);
         all.pivots.clear();
         all.below = 0;
         all.kept = self.keys.len();

@@ -339,6 +339,47 @@ pub fn sen_slope_is(t: &[f64], x: &[f64], below: impl Fn(f64) -> bool) -> Option
     sen_slope_only(t, x).map(below)
 }
 
+/// Whether [`trend_test`]'s slope and the lower end of its 95% interval are both above zero
+/// (`false` where it gives none): the same answer, but the pairwise slopes above zero are
+/// counted instead of the interval selected, and where the middle ones settle it (Sen's slope
+/// at or below zero) the median and the test are skipped too. Times out of order, values that
+/// are not finite and a tie across zero at the middle of an even count run `trend_test`.
+pub fn sen_lower_above_zero(t: &[f64], x: &[f64]) -> bool {
+    let m = x.len();
+    let plain = m >= 4
+        && t.len() == m
+        && t.windows(2).all(|w| w[1] > w[0])
+        && t.iter().chain(x).all(|v| v.is_finite());
+    if !plain {
+        return trend_test(t, x).is_some_and(|(_, s)| s.slope > 0.0 && s.lower > 0.0);
+    }
+    let counted = with_scratch(|s| {
+        pairwise_slope_keys(t, x, &mut s.keys);
+        let n = s.keys.len();
+        // No slope is a NaN (finite values, times in order): the keys above zero's are the
+        // slopes above zero, and sorted they are the last `above` of the `n`.
+        let zero = key(0.0);
+        let above = s.keys.iter().filter(|&&k| k > zero).count();
+        let first_above = n - above;
+        let mid = n / 2;
+        // Sen's slope: the middle slope, or the mean of the two middle ones (above zero when
+        // both are, at or below when neither is; one each way leaves its sign to the values).
+        let straddles = n % 2 == 0 && mid - 1 < first_above && mid >= first_above;
+        if straddles {
+            return None;
+        }
+        if mid < first_above {
+            return Some(false);
+        }
+        let mut slopes = OrderStats::new(&s.keys, &mut s.select);
+        let slope = median_slope(&mut slopes, n)?;
+        let mk = mk_with_slope(t, x, slope);
+        let (lower_idx, upper_idx) = interval_ranks(n, mk.var_s_corrected, 0.95);
+        Some(lower_idx.min(upper_idx) >= first_above)
+    });
+    counted.unwrap_or_else(|| trend_test(t, x).is_some_and(|(_, s)| s.slope > 0.0 && s.lower > 0.0))
+}
+
 /// Sen's slope, intercept median(x - slope*t), and a two-sided confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SenSlope {
@@ -385,11 +426,7 @@ fn sen_interval(
     if n == 0 {
         return None;
     }
-    let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
-    let c = z * var_s.max(0.0).sqrt();
-    let nf = n as f64;
-    let upper_idx = (((nf + c) / 2.0).round_ties_even().max(0.0) as usize).min(n - 1);
-    let lower_idx = ((((nf - c) / 2.0).round_ties_even() - 1.0).max(0.0) as usize).min(n - 1);
+    let (lower_idx, upper_idx) = interval_ranks(n, var_s, confidence);
     let mut out = [0; 2];
     let ranks = [lower_idx.min(upper_idx), lower_idx.max(upper_idx)];
     slopes.select(&ranks, &mut out);
@@ -407,6 +444,16 @@ fn sen_interval(
         lower,
         upper,
     })
+}
+
+/// The 0-based ranks of the interval's bounds among `n` (at least one) sorted slopes.
+fn interval_ranks(n: usize, var_s: f64, confidence: f64) -> (usize, usize) {
+    let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
+    let c = z * var_s.max(0.0).sqrt();
+    let nf = n as f64;
+    let upper_idx = (((nf + c) / 2.0).round_ties_even().max(0.0) as usize).min(n - 1);
+    let lower_idx = ((((nf - c) / 2.0).round_ties_even() - 1.0).max(0.0) as usize).min(n - 1);
+    (lower_idx, upper_idx)
 }
 
 /// Cox-Stuart test for an increasing trend: x_i against x_{i+c}, c = ceil(m/2); one-sided
@@ -488,6 +535,39 @@ mod tests {
             sen_slope_is(&t, &x, f64::is_finite),
             slope.map(f64::is_finite)
         );
+    }
+
+    #[test]
+    fn counting_above_zero_gets_the_answer_of_the_trend_test() {
+        let full = |t: &[f64], x: &[f64]| {
+            trend_test(t, x).is_some_and(|(_, s)| s.slope > 0.0 && s.lower > 0.0)
+        };
+        let mut cases: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut answers = [0usize; 2];
+        for m in [3, 4, 5, 8, 9, 20, 41, 120] {
+            for seed in 0..40u64 {
+                let (t, x) = noisy(m, seed * 31 + m as u64);
+                // Tilted from falling to rising: slopes around zero, ties across it.
+                let tilt = (seed % 8) as f64 * 0.6 - 2.1;
+                let x: Vec<f64> = x.iter().zip(&t).map(|(v, ti)| v + tilt * ti).collect();
+                cases.push((t, x));
+            }
+        }
+        // Even counts whose two middle slopes straddle zero, signed zeros, times out of order,
+        // values that are no number or infinite, slopes that overflow.
+        cases.push((vec![0.0, 1.0, 2.0, 3.0], vec![0.0, 1.0, -1.0, 0.5]));
+        cases.push((vec![0.0, 1.0, 2.0, 3.0], vec![-0.0, 0.0, -0.0, 0.0]));
+        cases.push((vec![0.0, 2.0, 1.0, 3.0, 4.0], vec![1.0, 5.0, 2.0, 4.0, 6.0]));
+        cases.push((vec![0.0, 1.0, 2.0, 3.0], vec![1.0, f64::NAN, 2.0, 4.0]));
+        cases.push((vec![0.0, 1.0, 2.0, 3.0], vec![1.0, 2.0, f64::INFINITY, 4.0]));
+        cases.push((vec![0.0, 1e-300, 2.0, 3.0], vec![-1e308, 1e308, 2.0, 4.0]));
+        for (t, x) in &cases {
+            let want = full(t, x);
+            answers[usize::from(want)] += 1;
+            assert_eq!(sen_lower_above_zero(t, x), want, "t={t:?} x={x:?}");
+        }
+        // Both answers are exercised.
+        assert!(answers.iter().all(|&a| a > 20), "{answers:?}");
     }
 
     fn noisy(m: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
