@@ -350,34 +350,34 @@ pub fn sen_lower_above_zero(t: &[f64], x: &[f64]) -> bool {
         && t.len() == m
         && t.windows(2).all(|w| w[1] > w[0])
         && t.iter().chain(x).all(|v| v.is_finite());
-    if !plain {
-        return trend_test(t, x).is_some_and(|(_, s)| s.slope > 0.0 && s.lower > 0.0);
-    }
-    let counted = with_scratch(|s| {
-        pairwise_slope_keys(t, x, &mut s.keys);
-        let n = s.keys.len();
-        // No slope is a NaN (finite values, times in order): the keys above zero's are the
-        // slopes above zero, and sorted they are the last `above` of the `n`.
-        let zero = key(0.0);
-        let above = s.keys.iter().filter(|&&k| k > zero).count();
-        let first_above = n - above;
-        let mid = n / 2;
-        // Sen's slope: the middle slope, or the mean of the two middle ones (above zero when
-        // both are, at or below when neither is; one each way leaves its sign to the values).
-        let straddles = n % 2 == 0 && mid - 1 < first_above && mid >= first_above;
-        if straddles {
-            return None;
-        }
-        if mid < first_above {
-            return Some(false);
-        }
-        let mut slopes = OrderStats::new(&s.keys, &mut s.select);
-        let slope = median_slope(&mut slopes, n)?;
-        let mk = mk_with_slope(t, x, slope);
-        let (lower_idx, upper_idx) = interval_ranks(n, mk.var_s_corrected, 0.95);
-        Some(lower_idx.min(upper_idx) >= first_above)
+    let counted = plain.then(|| {
+        with_scratch(|s| {
+            pairwise_slope_keys(t, x, &mut s.keys);
+            let n = s.keys.len();
+            // No slope is a NaN (finite values, times in order): a key above zero's is a slope
+            // above zero, and sorted those are the last `above` of the `n`, from `first_above`.
+            let zero = key(0.0);
+            let above = s.keys.iter().filter(|&&k| k > zero).count();
+            let first_above = n - above;
+            let mid = n / 2;
+            // Sen's slope: the middle slope, or the mean of the two middle ones (above zero when
+            // both are, at or below when neither is; one each way leaves its sign to the values).
+            if n % 2 == 0 && first_above == mid {
+                return None;
+            }
+            if mid < first_above {
+                return Some(false);
+            }
+            let mut slopes = OrderStats::new(&s.keys, &mut s.select);
+            let slope = median_slope(&mut slopes, n)?;
+            let mk = mk_with_slope(t, x, slope);
+            let (lower_idx, upper_idx) = interval_ranks(n, mk.var_s_corrected, 0.95);
+            Some(lower_idx.min(upper_idx) >= first_above)
+        })
     });
-    counted.unwrap_or_else(|| trend_test(t, x).is_some_and(|(_, s)| s.slope > 0.0 && s.lower > 0.0))
+    counted
+        .flatten()
+        .unwrap_or_else(|| trend_test(t, x).is_some_and(|(_, s)| s.slope > 0.0 && s.lower > 0.0))
 }
 
 /// Sen's slope, intercept median(x - slope*t), and a two-sided confidence interval.
