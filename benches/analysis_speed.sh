@@ -18,10 +18,13 @@ repeat=${REPEAT:-5}
 work=${SPEED_DIR:-$(mktemp -d)}
 target=${CARGO_TARGET_DIR:-$PWD/target}
 mkdir -p "$work"
-# Worktrees made here are removed at the end unless SPEED_DIR asked to keep them.
+# Worktrees made here, and the work directory, are removed at the end unless SPEED_DIR asked
+# to keep them.
 made=()
 cleanup() {
-  [[ -n ${SPEED_DIR:-} ]] || for w in "${made[@]}"; do git worktree remove --force "$w"; done
+  [[ -z ${SPEED_DIR:-} ]] || return 0
+  for w in "${made[@]}"; do git worktree remove --force "$w"; done
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
