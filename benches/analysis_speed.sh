@@ -53,7 +53,9 @@ for rev in "${revs[@]}"; do
     fi
   fi
   echo "building $rev ..." >&2
-  cp "$(build "$src" | tail -n 1)" "$work/detection-$name"
+  bin=$(build "$src" | tail -n 1)
+  [[ -x $bin ]] || { echo "$0: no detection bench was built for $rev" >&2; exit 1; }
+  cp "$bin" "$work/detection-$name"
   bins+=("$work/detection-$name")
 done
 
@@ -61,26 +63,27 @@ done
 run() {
   env $2 PERFLEAK_BENCH_REPEAT="$repeat" PERFLEAK_BENCH_SPLIT=tune PERFLEAK_BENCH_SCALE=0.001 \
     PERFLEAK_BENCH_FOREIGN=0 PERFLEAK_BENCH_DELAY_LOGS=0 "$1" --bench 2>/dev/null |
-    sed -n 's/.*not timed): \([0-9.]*\) s,.*/\1/p'
+    sed -n 's/.*not timed): \([0-9.]*\) s,.*/\1/p' | grep . ||
+    { echo "$0: $1 printed no analysis time (has the bench's throughput line changed?)" >&2; exit 1; }
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 for threads in "" "RAYON_NUM_THREADS=1"; do
-  declare -A times=()
+  # Times by position in the list: a revision named twice is timed twice.
+  times=()
   for ((r = 1; r <= rounds; r++)); do
-    for b in "${bins[@]}"; do
-      times[$b]+="$(run "$b" "$threads") "
+    for i in "${!bins[@]}"; do
+      times[i]+="$(run "${bins[$i]}" "$threads") "
     done
   done
   echo
   echo "${threads:-every core}: median of $rounds runs, each the fastest of $repeat analyses"
   base=""
   for i in "${!bins[@]}"; do
-    m=$(echo "${times[${bins[$i]}]}" | tr ' ' '\n' | grep . | median)
+    m=$(echo "${times[i]}" | tr ' ' '\n' | grep . | median)
     [[ -n $base ]] || base=$m
     printf '  %-24s %8.4f s  %6.3fx   (%s)\n' "${revs[$i]}" "$m" "$(echo "$m $base" | awk '{print $1 / $2}')" \
-      "${times[${bins[$i]}]% }"
+      "${times[i]% }"
   done
-  unset times
 done
