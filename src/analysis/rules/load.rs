@@ -5,65 +5,45 @@
 //! workload). A `leak` whose growth the process's own rising load fits about as well as time
 //! is a `suspect`. The machine's load alone is read only for a suspect it may settle. A suspect
 //! left with that caveat in a lifetime under a day says what would settle it.
-//! Without load counters nothing changes.
+//! An `ok` that only that caveat decided (strong but small growth under a day) is heard the
+//! same way: steady load makes it a `suspect`, load that explains it makes it `load-driven`,
+//! and otherwise it says what would settle it.
+//! Without load counters nothing changes but what the reasons say would settle it.
 
 use super::super::day_evidence;
-use super::super::load::LoadIndex;
+use super::super::load::{LoadEvidence, LoadIndex};
 use super::super::{hours_text, Reason, Verdict};
-use super::{Decision, Evidence};
+use super::{daily_cycle, Decision, Evidence};
 use crate::vocab::Shape;
 
 pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
+    if let Some(best) = held_back(e, d) {
+        settle_held_back(e, d, loads, best);
+        return;
+    }
     let Some(best) = d.decisive.filter(|_| d.verdict.is_flagged()) else {
         return;
     };
     let l = e.lifetime(best);
-    let s = e.s;
-    // A lineage stitched across labels, or a system series, has no one process's counters.
-    let system_only = s.system.is_some() || s.labels.len() > 1;
     let confounded_alone =
         l.cycle_confound && e.strong.contains(&best) && e.soft_of(best).len() == 1;
     // The machine's load alone changes only a partial day's suspect: the rest is not read.
     let settles = d.verdict == Verdict::Suspect && confounded_alone;
-    let own = !system_only && loads.has_own(s.column);
+    let own = !system_only(e) && loads.has_own(e.s.column);
     if !loads.is_empty() && !own && !settles {
         return;
     }
-    // The whole lifetime: how memory moved with the load before a late onset tells too. The
-    // values are decoded only where a load counter is logged.
-    let evidence = if loads.is_empty() {
-        None
-    } else {
-        loads.read(
-            s.column,
-            system_only,
-            e.values(),
-            (l.start_hours, l.end_hours),
-        )
-    };
-    match evidence {
+    match read(e, loads, best) {
         Some(ev) => {
             if let Some(by) = ev.explained_by() {
-                d.verdict = Verdict::Ok;
-                d.shape = Shape::LoadDriven;
-                d.confidence = 0.6;
-                d.reasons.insert(
-                    0,
-                    Reason::new(
-                        "load-explains",
-                        format!("growth explained by load: it follows {by}, and time adds nothing once load is in"),
-                    ),
-                );
+                explained(d, &by);
             } else if let Some(steady) = ev
                 .grows_under_steady_load()
                 .filter(|_| d.verdict == Verdict::Suspect && confounded_alone)
             {
                 d.verdict = Verdict::Leak;
                 d.confidence = 0.75;
-                d.reasons.push(Reason::new(
-                    "load-steady",
-                    format!("grows while the load does not ({steady}): no daily cycle of the workload explains it"),
-                ));
+                d.reasons.push(steady_reason(&steady));
             } else if let Some(with) = ev
                 .as_consistent_with()
                 .filter(|_| d.verdict == Verdict::Leak)
@@ -100,21 +80,121 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
             && l.cycle_confound
             && l.coverage_hours() < day_evidence::MIN_COVERAGE_HOURS =>
         {
-            // In a log of a day or more the short part is this process's life, not the log.
-            let longer = if e.span_hours >= day_evidence::MIN_COVERAGE_HOURS {
-                format!(
-                    "a whole day of this process's life (this one covers {} of the log's {})",
-                    hours_text(l.coverage_hours()),
-                    hours_text(e.span_hours)
-                )
-            } else {
-                "a log of a whole day or more".to_string()
-            };
-            d.reasons.push(Reason::new(
-                "what-would-settle",
-                format!("what would settle it: {longer}, or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)"),
-            ));
+            d.reasons.push(what_would_settle(e, best, true));
         }
         None => {}
     }
+}
+
+/// A lineage stitched across labels, or a system series, has no one process's counters.
+fn system_only(e: &Evidence) -> bool {
+    e.s.system.is_some() || e.s.labels.len() > 1
+}
+
+/// The load counters' reading over lifetime `best` (`None`: the log has none that apply).
+fn read(e: &Evidence, loads: &LoadIndex, best: usize) -> Option<LoadEvidence> {
+    if loads.is_empty() {
+        return None;
+    }
+    let l = e.lifetime(best);
+    // The whole lifetime: how memory moved with the load before a late onset tells too. The
+    // values are decoded only where a load counter is logged.
+    loads.read(
+        e.s.column,
+        system_only(e),
+        e.values(),
+        (l.start_hours, l.end_hours),
+    )
+}
+
+/// Growth the workload explains is `ok`, `load-driven`, and says so first.
+fn explained(d: &mut Decision, by: &str) {
+    d.verdict = Verdict::Ok;
+    d.shape = Shape::LoadDriven;
+    d.confidence = 0.6;
+    d.reasons.insert(
+        0,
+        Reason::new(
+            "load-explains",
+            format!(
+                "growth explained by load: it follows {by}, and time adds nothing once load is in"
+            ),
+        ),
+    );
+}
+
+fn steady_reason(steady: &str) -> Reason {
+    Reason::new(
+        "load-steady",
+        format!(
+            "grows while the load does not ({steady}): no daily cycle of the workload explains it"
+        ),
+    )
+}
+
+/// What would settle a partial day's caveat on lifetime `best`: a longer log, and the load
+/// counters when the log has none that apply (`offer_load`).
+fn what_would_settle(e: &Evidence, best: usize, offer_load: bool) -> Reason {
+    let l = e.lifetime(best);
+    // In a log of a day or more the short part is this process's life, not the log.
+    let longer = if e.span_hours >= day_evidence::MIN_COVERAGE_HOURS {
+        format!(
+            "a whole day of this process's life (this one covers {} of the log's {})",
+            hours_text(l.coverage_hours()),
+            hours_text(e.span_hours)
+        )
+    } else {
+        "a log of a whole day or more".to_string()
+    };
+    let load = if offer_load {
+        ", or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)"
+    } else {
+        " (the load counters logged neither explain the growth nor hold steady under it)"
+    };
+    Reason::new(
+        "what-would-settle",
+        format!("what would settle it: {longer}{load}"),
+    )
+}
+
+/// The lifetime of an `ok` that only the possible daily cycle of a lifetime under a day
+/// decided: strong growth too small, or its evidence too moderate, to outweigh the caveat, and
+/// no other doubt beside it.
+fn held_back(e: &Evidence, d: &Decision) -> Option<usize> {
+    let best = d.decisive?;
+    let l = e.lifetime(best);
+    (d.verdict == Verdict::Ok
+        && d.reasons
+            .first()
+            .is_some_and(|r| r.code == "cycle-confound")
+        && e.strong.contains(&best)
+        && e.soft_of(best).len() == 1
+        && l.coverage_hours() < day_evidence::MIN_COVERAGE_HOURS
+        && daily_cycle::small_under_possible_cycle(l, e.q_of(best)))
+    .then_some(best)
+}
+
+/// An `ok` held back by a possible daily cycle. A cycle comes from the workload: growth while
+/// every load counter stays flat or falls takes the caveat away, and the growth is a `suspect`
+/// (small, or its evidence moderate: not a `leak`); load that explains it makes it
+/// `load-driven`; otherwise the reasons say what would settle it.
+fn settle_held_back(e: &Evidence, d: &mut Decision, loads: &LoadIndex, best: usize) {
+    let evidence = read(e, loads, best);
+    if let Some(ev) = &evidence {
+        if let Some(by) = ev.explained_by() {
+            explained(d, &by);
+            return;
+        }
+        if let Some(steady) = ev.grows_under_steady_load() {
+            // The objection goes; the caveat stays beside the load that answers it.
+            d.reasons.remove(0);
+            d.verdict = Verdict::Suspect;
+            d.confidence = 0.5;
+            d.reasons.extend(e.soft_of(best));
+            d.reasons.push(steady_reason(&steady));
+            return;
+        }
+    }
+    d.reasons
+        .push(what_would_settle(e, best, evidence.is_none()));
 }
