@@ -174,10 +174,9 @@ fn small_growth_a_partial_day_held_back_is_settled_by_steady_load_or_says_what_w
     let f = finding(&report, "app", "Handle Count");
     assert_eq!(f["verdict"], "ok", "{f:#}");
     let why = reasons(f);
+    assert!(why.starts_with("growth of "), "{why}");
     assert!(
-        why.starts_with(
-            "growth of 1.6% at q=4.3e-4 in a lifetime that cannot rule out a daily cycle"
-        ),
+        why.contains("in a lifetime that cannot rule out a daily cycle: not flagged"),
         "{why}"
     );
     assert!(

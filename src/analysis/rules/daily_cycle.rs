@@ -31,7 +31,7 @@ pub(crate) fn objects(e: &Evidence, best: usize) -> Option<Objection> {
 }
 
 /// Growth at `q` in lifetime `l` held back only as a cycle the lifetime cannot rule out: too
-/// small, or its evidence too moderate (the first of [`cycle_residue`]'s cases). What the load
+/// small and its evidence too moderate (the first of [`cycle_residue`]'s cases). What the load
 /// counters or a longer log may settle.
 pub(crate) fn small_under_possible_cycle(l: &LifetimeTrial, q: f64) -> bool {
     l.cycle_confound && q > CYCLE_CONFOUND_Q && relative_growth(l) < CYCLE_CONFOUND_MIN_GROWTH

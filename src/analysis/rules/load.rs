@@ -5,15 +5,15 @@
 //! workload). A `leak` whose growth the process's own rising load fits about as well as time
 //! is a `suspect`. The machine's load alone is read only for a suspect it may settle. A suspect
 //! left with that caveat in a lifetime under a day says what would settle it.
-//! An `ok` that only that caveat decided (strong but small growth under a day) is heard the
-//! same way: steady load makes it a `suspect`, load that explains it makes it `load-driven`,
-//! and otherwise it says what would settle it.
+//! An `ok` that only that caveat decided (strong growth, small and at moderate q, in a lifetime
+//! under 20 h) is heard the same way: steady load makes it a `suspect`, load that explains it
+//! makes it `load-driven`, and otherwise it says what would settle it.
 //! Without load counters nothing changes but what the reasons say would settle it.
 
 use super::super::day_evidence;
 use super::super::load::{LoadEvidence, LoadIndex};
 use super::super::{hours_text, Reason, Verdict};
-use super::{daily_cycle, Decision, Evidence};
+use super::{confined, daily_cycle, not_repeated, Decision, Evidence};
 use crate::vocab::Shape;
 
 pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
@@ -133,7 +133,7 @@ fn steady_reason(steady: &str) -> Reason {
 }
 
 /// What would settle a partial day's caveat on lifetime `best`: a longer log, and the load
-/// counters when the log has none that apply (`offer_load`).
+/// counters when the log has none that apply (`offer_load`; otherwise those it has did not).
 fn what_would_settle(e: &Evidence, best: usize, offer_load: bool) -> Reason {
     let l = e.lifetime(best);
     // In a log of a day or more the short part is this process's life, not the log.
@@ -149,7 +149,7 @@ fn what_would_settle(e: &Evidence, best: usize, offer_load: bool) -> Reason {
     let load = if offer_load {
         ", or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)"
     } else {
-        " (the load counters logged neither explain the growth nor hold steady under it)"
+        " (the load counters logged do not settle it: none explains the growth, and it does not clearly go on while they hold steady)"
     };
     Reason::new(
         "what-would-settle",
@@ -157,9 +157,10 @@ fn what_would_settle(e: &Evidence, best: usize, offer_load: bool) -> Reason {
     )
 }
 
-/// The lifetime of an `ok` that only the possible daily cycle of a lifetime under a day
-/// decided: strong growth too small, or its evidence too moderate, to outweigh the caveat, and
-/// no other doubt beside it.
+/// The lifetime of an `ok` that only the possible daily cycle of a lifetime under 20 h decided:
+/// strong growth, too small and its evidence too moderate to outweigh the caveat, no other doubt
+/// beside it, and none of the objections the strong rule would have heard next (growth
+/// confined to one lifetime, or not repeated by later ones).
 fn held_back(e: &Evidence, d: &Decision) -> Option<usize> {
     let best = d.decisive?;
     let l = e.lifetime(best);
@@ -170,13 +171,15 @@ fn held_back(e: &Evidence, d: &Decision) -> Option<usize> {
         && e.strong.contains(&best)
         && e.soft_of(best).len() == 1
         && l.coverage_hours() < day_evidence::MIN_COVERAGE_HOURS
-        && daily_cycle::small_under_possible_cycle(l, e.q_of(best)))
+        && daily_cycle::small_under_possible_cycle(l, e.q_of(best))
+        && confined::objects(e, best).is_none()
+        && not_repeated::objects(e, best).is_none())
     .then_some(best)
 }
 
 /// An `ok` held back by a possible daily cycle. A cycle comes from the workload: growth while
 /// every load counter stays flat or falls takes the caveat away, and the growth is a `suspect`
-/// (small, or its evidence moderate: not a `leak`); load that explains it makes it
+/// (small and its evidence moderate: not a `leak`); load that explains it makes it
 /// `load-driven`; otherwise the reasons say what would settle it.
 fn settle_held_back(e: &Evidence, d: &mut Decision, loads: &LoadIndex, best: usize) {
     let evidence = read(e, loads, best);
@@ -195,6 +198,6 @@ fn settle_held_back(e: &Evidence, d: &mut Decision, loads: &LoadIndex, best: usi
             return;
         }
     }
-    d.reasons
-        .push(what_would_settle(e, best, evidence.is_none()));
+    let unlogged = loads.counters_for(e.s.column, system_only(e)).is_empty();
+    d.reasons.push(what_would_settle(e, best, unlogged));
 }
