@@ -577,6 +577,9 @@ pub fn service(
             difficulty: snr.map(Difficulty::from_snr),
             params: s.params,
             note: s.note,
+            clean_rise: (s.truth == Truth::Leak)
+                .then(|| clean_rise(grid, &clean, lifetimes.iter().map(|l| (l.start, l.end))))
+                .flatten(),
         };
         if kind == Counter::HandleCount {
             label.limit = Some(HANDLE_LIMIT);
@@ -768,6 +771,34 @@ pub fn system_series(
         difficulty: snr.map(Difficulty::from_snr),
         params: s.params,
         note: s.note,
+        clean_rise: (s.truth == Truth::Leak)
+            .then(|| clean_rise(grid, &s.clean, std::iter::once((0, s.clean.len()))))
+            .flatten(),
     };
     (values, label)
+}
+
+/// The most a least-squares line through the noise-free `clean` values of one of the
+/// lifetimes (index ranges `runs`) rises over it; `None` without two values in any.
+fn clean_rise(
+    grid: &Grid,
+    clean: &[f64],
+    runs: impl Iterator<Item = (usize, usize)>,
+) -> Option<f64> {
+    runs.filter_map(|(start, end)| {
+        let points: Vec<(f64, f64)> = (start..end.min(clean.len()))
+            .filter(|&i| clean[i].is_finite())
+            .map(|i| (grid.hours(i), clean[i]))
+            .collect();
+        let (first, last) = (points.first()?.0, points.last()?.0);
+        let n = points.len() as f64;
+        let (mt, mv) = points
+            .iter()
+            .fold((0.0, 0.0), |(t, v), p| (t + p.0 / n, v + p.1 / n));
+        let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(xy, xx), p| {
+            (xy + (p.0 - mt) * (p.1 - mv), xx + (p.0 - mt) * (p.0 - mt))
+        });
+        (sxx > 0.0).then(|| sxy / sxx * (last - first))
+    })
+    .reduce(f64::max)
 }

@@ -428,6 +428,7 @@ fn label(
         difficulty: snr.map(Difficulty::from_snr),
         params: drawn.params,
         note,
+        clean_rise: None,
     };
     if leak && kind == Kind::Handles {
         label.limit = Some(HANDLE_LIMIT);

@@ -220,6 +220,13 @@ pub struct SeriesLabel {
     /// Why the truth is what it is, when not obvious.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
+    /// For a leak of the first generator: the most a least-squares line through one
+    /// lifetime's noise-free values rises over that lifetime. Zero or less: no lifetime shows
+    /// the leak as growth, whatever the noise (a daily downswing or a falling workload
+    /// outweighs it); only a model of what made it fall could find it. Not written to the
+    /// labels file.
+    #[serde(skip)]
+    pub clean_rise: Option<f64>,
 }
 
 impl SeriesLabel {

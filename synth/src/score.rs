@@ -390,6 +390,7 @@ mod tests {
             difficulty: None,
             params: BTreeMap::new(),
             note: None,
+            clean_rise: None,
         }
     }
 
