@@ -2,8 +2,8 @@
 # Analysis speed against a baseline (issue #18's "no slower" target): prints figures, asserts
 # nothing. Builds the detection bench of each git revision (a worktree per revision, one target
 # directory for all, so only perfleak itself is rebuilt), then times `analyze` on the bench's
-# throughput log (2,000 series x 10,000 samples) in alternating runs, so that a machine's slow
-# spells fall on every revision alike. Each run reports the fastest of REPEAT analyses; the
+# throughput log (2,000 series x 10,000 samples) in alternating runs (the order flipped every
+# round), so that a machine's slow spells fall on every revision alike. Each run reports the fastest of REPEAT analyses; the
 # figure is the median over ROUNDS runs, once with every core and once on one thread, as a
 # ratio to the first revision.
 # Usage: benches/analysis_speed.sh BASE [REV...]   (default REV: the working tree, "."; env:
@@ -73,7 +73,10 @@ for threads in "" "RAYON_NUM_THREADS=1"; do
   # Times by position in the list: a revision named twice is timed twice.
   times=()
   for ((r = 1; r <= rounds; r++)); do
-    for i in "${!bins[@]}"; do
+    # The order flips every round, so that no revision always runs first (or after another).
+    order=("${!bins[@]}")
+    ((r % 2)) || order=($(printf '%s\n' "${order[@]}" | sort -rn))
+    for i in "${order[@]}"; do
       times[i]+="$(run "${bins[$i]}" "$threads") "
     done
   done
