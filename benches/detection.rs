@@ -122,8 +122,8 @@ struct Tally {
     sample_hours: Vec<f64>,
     /// Slow leaks per log-duration bin: (leaks, perfleak's hits, the oracle's expected hits).
     slow_ceiling: [(u64, u64, f64); 5],
-    /// Judged leaks the log does not show (`SeriesLabel::clean_rise`), per family and
-    /// log-duration bin: (leaks, flagged).
+    /// Judged leaks a log under [`UNSHOWN_UNDER_HOURS`] does not show as growth
+    /// (`SeriesLabel::clean_rise`), per family and log-duration bin: (leaks, flagged).
     unshown: BTreeMap<(Family, usize), (u64, u64)>,
 }
 

@@ -10,6 +10,7 @@ use rand_distr::{Distribution, Normal, StudentT};
 
 use super::label::{Difficulty, Family, SeriesLabel, Truth};
 use super::pdh::{Lifetime, ServiceCounter, ServiceSpec};
+use super::score::ols_fit;
 use crate::vocab::{Counter, Unit};
 
 pub const MB: f64 = 1024.0 * 1024.0;
@@ -779,26 +780,22 @@ pub fn system_series(
 }
 
 /// The most a least-squares line through the noise-free `clean` values of one of the
-/// lifetimes (index ranges `runs`) rises over it; `None` without two values in any.
+/// lifetimes (index ranges `runs`) rises over it; `None` without three values in any.
 fn clean_rise(
     grid: &Grid,
     clean: &[f64],
     runs: impl Iterator<Item = (usize, usize)>,
 ) -> Option<f64> {
     runs.filter_map(|(start, end)| {
-        let points: Vec<(f64, f64)> = (start..end.min(clean.len()))
-            .filter(|&i| clean[i].is_finite())
-            .map(|i| (grid.hours(i), clean[i]))
+        let values = clean.get(start..end.min(clean.len()))?;
+        let hours: Vec<f64> = (start..start + values.len())
+            .map(|i| grid.hours(i))
             .collect();
-        let (first, last) = (points.first()?.0, points.last()?.0);
-        let n = points.len() as f64;
-        let (mt, mv) = points
-            .iter()
-            .fold((0.0, 0.0), |(t, v), p| (t + p.0 / n, v + p.1 / n));
-        let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(xy, xx), p| {
-            (xy + (p.0 - mt) * (p.1 - mv), xx + (p.0 - mt) * (p.0 - mt))
-        });
-        (sxx > 0.0).then(|| sxy / sxx * (last - first))
+        let (slope, _, _) = ols_fit(&hours, values)?;
+        let finite = |i: &usize| values[*i].is_finite();
+        let first = (0..values.len()).find(finite)?;
+        let last = (0..values.len()).rfind(finite)?;
+        Some(slope * (hours[last] - hours[first]))
     })
     .reduce(f64::max)
 }
