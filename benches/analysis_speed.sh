@@ -28,8 +28,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The bench binary cargo just built for the crate at $1 (its path is printed as JSON).
+# The bench binary cargo just built for the crate at $1 (its path is printed as JSON). The
+# worktrees share one target directory, where every revision's perfleak lands at the same path
+# and cargo judges it fresh by the times of the sources it was last built from: without the
+# clean, a revision can be handed another's binary. So perfleak and the synth crate are built
+# again each time (a minute or two; the dependencies are kept).
 build() {
+  (cd "$1" && CARGO_TARGET_DIR=$target cargo clean --release --quiet -p perfleak -p perfleak-synth)
   (cd "$1" && CARGO_TARGET_DIR=$target cargo build --release --locked --quiet --bench detection \
     --message-format=json) |
     python3 -c 'import json,sys
