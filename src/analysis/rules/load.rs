@@ -201,3 +201,68 @@ fn settle_held_back(e: &Evidence, d: &mut Decision, loads: &LoadIndex, best: usi
     let unlogged = loads.counters_for(e.s.column, system_only(e)).is_empty();
     d.reasons.push(what_would_settle(e, best, unlogged));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::gates::{LifetimeTrial, Outcome};
+    use super::super::strong;
+    use super::super::testing::{linear_trial, series};
+    use super::*;
+
+    /// 8 h of growth at about 4% of the level: at q=1e-3 only the possible daily cycle holds
+    /// it back.
+    fn small_partial_day() -> LifetimeTrial {
+        let mut l = linear_trial(8.0);
+        l.level *= 2.0;
+        l
+    }
+
+    fn still_day() -> LifetimeTrial {
+        let mut l = linear_trial(30.0);
+        l.outcome = Outcome::NoTrend { shape: Shape::Flat };
+        l
+    }
+
+    #[test]
+    fn only_an_ok_that_the_partial_days_cycle_alone_decided_is_held_back() {
+        let (log, s) = series(vec![small_partial_day()], vec![Some(1e-3)]);
+        let e = Evidence::new(&log, &s);
+        let d = strong::decide(&e).expect("strong");
+        assert_eq!(
+            (d.verdict, d.reasons[0].code),
+            (Verdict::Ok, "cycle-confound")
+        );
+        assert_eq!(held_back(&e, &d), Some(0));
+        // Evidence strong enough to outweigh the caveat leaves a suspect, not an `ok`.
+        let (log, s) = series(vec![small_partial_day()], vec![Some(1e-6)]);
+        let e = Evidence::new(&log, &s);
+        let d = strong::decide(&e).expect("strong");
+        assert_eq!(d.verdict, Verdict::Suspect);
+        assert_eq!(held_back(&e, &d), None);
+        // The cycle's objection is heard first, but growth confined to one short lifetime
+        // beside a still day, or not repeated by a still day after it, stays held: load
+        // cannot make either a suspect.
+        for (lifetimes, q, best) in [
+            (
+                vec![still_day(), small_partial_day()],
+                vec![Some(0.5), Some(1e-3)],
+                1,
+            ),
+            (
+                vec![small_partial_day(), still_day()],
+                vec![Some(1e-3), Some(0.5)],
+                0,
+            ),
+        ] {
+            let (log, s) = series(lifetimes, q);
+            let e = Evidence::new(&log, &s);
+            let d = strong::decide(&e).expect("strong");
+            assert_eq!(d.decisive, Some(best));
+            assert_eq!(
+                (d.verdict, d.reasons[0].code),
+                (Verdict::Ok, "cycle-confound")
+            );
+            assert_eq!(held_back(&e, &d), None, "{:?}", d.reasons);
+        }
+    }
+}
