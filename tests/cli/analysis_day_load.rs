@@ -201,6 +201,24 @@ fn small_growth_a_partial_day_held_back_is_settled_by_steady_load_or_says_what_w
     assert!(why.contains("grows while the load does not"), "{why}");
     assert!(!why.contains("not flagged"), "{why}");
     assert!(!why.contains("what would settle it"), "{why}");
+    // The same counters logged for the first 40 minutes only: too few samples beside the
+    // lifetime to read. The reason says they gave no reading, not that they did not settle it.
+    let unread = log(&paths, 5, 97, |c, h| match c {
+        0 => handles(h),
+        _ if h > 0.6 => f64::NAN,
+        1 => 25.0 + 1.5 * hashed(c, h),
+        _ => 30.0 + 2.0 * hashed(c, h),
+    })
+    .replace("\"NaN\"", "\" \"");
+    let report = analyse("held-back-unread.csv", &unread);
+    let f = finding(&report, "app", "Handle Count");
+    assert_eq!(f["verdict"], "ok", "{f:#}");
+    let why = reasons(f);
+    assert!(
+        why.contains("what would settle it: a log of a whole day or more, or load counters logged beside it (those in this log give no reading over it"),
+        "{why}"
+    );
+    assert!(!why.contains("do not settle it"), "{why}");
 }
 
 #[test]

@@ -80,7 +80,7 @@ pub(crate) fn apply(e: &Evidence, d: &mut Decision, loads: &LoadIndex) {
             && l.cycle_confound
             && l.coverage_hours() < day_evidence::MIN_COVERAGE_HOURS =>
         {
-            d.reasons.push(what_would_settle(e, best, true));
+            d.reasons.push(what_would_settle(e, best, unread(e, loads)));
         }
         None => {}
     }
@@ -132,9 +132,29 @@ fn steady_reason(steady: &str) -> Reason {
     )
 }
 
+/// What the log's load counters said of a partial day's caveat, when they did not settle it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoadSaid {
+    /// None that apply is logged: offer them.
+    Unlogged,
+    /// Some are logged, but too few of their samples lie beside the lifetime's to be read.
+    NoReading,
+    /// They were read: none explains the growth, and it does not clearly go on while they hold.
+    Unsettled,
+}
+
+/// Why load counters gave no reading: none is logged, or those logged could not be read.
+fn unread(e: &Evidence, loads: &LoadIndex) -> LoadSaid {
+    if loads.counters_for(e.s.column, system_only(e)).is_empty() {
+        LoadSaid::Unlogged
+    } else {
+        LoadSaid::NoReading
+    }
+}
+
 /// What would settle a partial day's caveat on lifetime `best`: a longer log, and the load
-/// counters when the log has none that apply (`offer_load`; otherwise those it has did not).
-fn what_would_settle(e: &Evidence, best: usize, offer_load: bool) -> Reason {
+/// counters as the log's own left them ([`LoadSaid`]).
+fn what_would_settle(e: &Evidence, best: usize, load: LoadSaid) -> Reason {
     let l = e.lifetime(best);
     // In a log of a day or more the short part is this process's life, not the log.
     let longer = if e.span_hours >= day_evidence::MIN_COVERAGE_HOURS {
@@ -146,10 +166,10 @@ fn what_would_settle(e: &Evidence, best: usize, offer_load: bool) -> Reason {
     } else {
         "a log of a whole day or more".to_string()
     };
-    let load = if offer_load {
-        ", or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)"
-    } else {
-        " (the load counters logged do not settle it: none explains the growth, and it does not clearly go on while they hold steady)"
+    let load = match load {
+        LoadSaid::Unlogged => ", or the load counters (the process's % Processor Time and IO Data Operations/sec, Processor(_Total), System\\Context Switches/sec)",
+        LoadSaid::NoReading => ", or load counters logged beside it (those in this log give no reading over it: too few of their samples lie beside its own)",
+        LoadSaid::Unsettled => " (the load counters logged do not settle it: none explains the growth, and it does not clearly go on while they hold steady)",
     };
     Reason::new(
         "what-would-settle",
@@ -198,8 +218,11 @@ fn settle_held_back(e: &Evidence, d: &mut Decision, loads: &LoadIndex, best: usi
             return;
         }
     }
-    let unlogged = loads.counters_for(e.s.column, system_only(e)).is_empty();
-    d.reasons.push(what_would_settle(e, best, unlogged));
+    let said = match evidence {
+        Some(_) => LoadSaid::Unsettled,
+        None => unread(e, loads),
+    };
+    d.reasons.push(what_would_settle(e, best, said));
 }
 
 #[cfg(test)]
