@@ -201,7 +201,7 @@ fn small_growth_a_partial_day_held_back_is_settled_by_steady_load_or_says_what_w
     assert!(why.contains("grows while the load does not"), "{why}");
     assert!(!why.contains("not flagged"), "{why}");
     assert!(!why.contains("what would settle it"), "{why}");
-    // The same counters logged for the first 40 minutes only: too few samples beside the
+    // The same counters logged for the first 35 minutes only (8 samples): too few beside the
     // lifetime to read. The reason says they gave no reading, not that they did not settle it.
     let unread = log(&paths, 5, 97, |c, h| match c {
         0 => handles(h),
