@@ -222,7 +222,6 @@ def one(path):
         f["_counter"] = s["counter"]
         f["_family"] = s["family"]
         f["_leak"] = s["truth"] == "leak"
-        f["_D"] = round((lab["samples"] - 1) * lab["interval_seconds"] / 3600.0, 2)
         out.append(f)
     return out
 

@@ -56,7 +56,7 @@ class Set:
                 if key not in pl or f["verdict"] in ("leak", "suspect"):
                     pl[key] = f
         self.raw_names = raw_names or [k for k in rows[0] if not k.startswith("_")]
-        xr, xp, y, fl, ab, fam, d, g, code, rule = [], [], [], [], [], [], [], [], [], []
+        xr, xp, y, fl, ab, fam, g, code, rule = [], [], [], [], [], [], [], [], []
         for r in rows:
             f = pl.get((r["_log"], r["_instance"], r["_counter"]))
             xr.append([r.get(k, math.nan) for k in self.raw_names])
@@ -65,14 +65,13 @@ class Set:
             fl.append(f is not None and f["verdict"] in ("leak", "suspect"))
             ab.append(f is not None and f["verdict"] == "insufficient-data")
             fam.append(r["_family"])
-            d.append(r["_D"])
             g.append(r["_log"])
             code.append((f.get("reason_codes") or ["-"])[0] if f else "-")
             rule.append(((f.get("calibration") or {}).get("rule_verdict") or f["verdict"]) if f else "none")
         self.X = {"raw": np.array(xr, float), "perfleak": np.array(xp, float)}
         self.X["raw+perfleak"] = np.hstack([self.X["raw"], self.X["perfleak"]])
         self.y, self.flag, self.judged = np.array(y), np.array(fl), ~np.array(ab)
-        self.fam, self.D, self.g, self.code = np.array(fam), np.array(d), np.array(g), np.array(code)
+        self.fam, self.g, self.code = np.array(fam), np.array(g), np.array(code)
         self.rule = np.array(rule)
         self.reopenable = np.array([c in REOPEN for c in code]) & ~self.flag & self.judged
 
