@@ -12,7 +12,9 @@
 //! split only: fit the confidence calibration on this run's series and write it to
 //! `data/calibration/confidence.toml`), `PERFLEAK_BENCH_FOREIGN` (logs of the second
 //! generator, default 240; 0 skips that section), `PERFLEAK_BENCH_REPEAT` (run the throughput
-//! analysis that many times and time the fastest; for a profiler).
+//! analysis that many times and time the fastest; for a profiler), `PERFLEAK_BENCH_OPINION_DUMP=FILE`
+//! (analyse without the second opinion and write, per labelled series, what it reads and the
+//! truth, as JSON lines for `benches/study/fit_opinion.py`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -125,6 +127,9 @@ struct Tally {
     /// Judged leaks a log under [`UNSHOWN_UNDER_HOURS`] does not show as growth
     /// (`SeriesLabel::clean_rise`), per family and log-duration bin: (leaks, flagged).
     unshown: BTreeMap<(Family, usize), (u64, u64)>,
+    /// One JSON line per labelled series for the second opinion's fit
+    /// (`PERFLEAK_BENCH_OPINION_DUMP`).
+    opinion_rows: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -179,6 +184,7 @@ impl Tally {
         self.delay_missed += o.delay_missed;
         self.flips.extend(o.flips);
         self.errors.extend(o.errors);
+        self.opinion_rows.extend(o.opinion_rows);
         for (a, b) in self.readings.iter_mut().zip(&o.readings) {
             a[0].merge(&b[0]);
             a[1].merge(&b[1]);
@@ -367,6 +373,29 @@ fn detections(log: &PerfLog) -> Vec<Detection> {
     analysis::analyze(log).iter().map(Detection::from).collect()
 }
 
+/// `PERFLEAK_BENCH_OPINION_DUMP`: the file the second opinion's training rows go to.
+fn opinion_dump() -> Option<String> {
+    std::env::var("PERFLEAK_BENCH_OPINION_DUMP")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// The second opinion's training row of a labelled series (its truth, the call without the
+/// second opinion, and what the opinion reads of it).
+fn opinion_row(log: &GeneratedLog, label: &SeriesLabel, d: Option<&Detection>) -> String {
+    let o = d.and_then(|d| d.opinion.as_ref());
+    serde_json::json!({
+        "log": log.name(),
+        "family": label.family.name(),
+        "leak": label.truth == Truth::Leak,
+        "judged": d.is_some_and(|d| d.call != Call::Abstain),
+        "flagged": d.is_some_and(|d| d.call == Call::Positive),
+        "role": o.map(|o| o.role),
+        "x": o.map(|o| &o.features),
+    })
+    .to_string()
+}
+
 /// `PERFLEAK_BENCH_FIT_CALIBRATION` is set: this run fits the calibration.
 fn fitting() -> bool {
     std::env::var("PERFLEAK_BENCH_FIT_CALIBRATION").is_ok_and(|v| !v.is_empty() && v != "0")
@@ -412,10 +441,18 @@ fn score_log(log: &GeneratedLog, with_delay: bool, first_error: &Mutex<bool>) ->
         }
     };
     if via_reader {
-        let findings = analysis::analyze(&parsed);
+        let dumping = opinion_dump().is_some();
+        let findings = if dumping {
+            analysis::analyze_with(&parsed, None)
+        } else {
+            analysis::analyze(&parsed)
+        };
         let found: Vec<Detection> = findings.iter().map(Detection::from).collect();
         for (label, detection) in match_detections(&log.labels, &found) {
             let call = detection.map_or(Call::Negative, |d| d.call);
+            if dumping && label.truth != Truth::Ambiguous {
+                t.opinion_rows.push(opinion_row(log, label, detection));
+            }
             if detection.is_none() {
                 t.not_reported += 1;
             }
@@ -664,6 +701,17 @@ fn print_report(cfg: &Config, t: &Tally, seconds: f64) {
             rate(c.ambiguous_flagged, c.ambiguous)
         );
     }
+    // The counts behind perfleak's figures, for a target that three decimals cannot settle.
+    let c = t.overall(0);
+    println!(
+        "\nperfleak: {} of {} judged leaks flagged ({:.4}), {} of {} judged healthy series flagged ({:.2} per 1000).",
+        c.tp,
+        c.tp + c.fn_,
+        c.tp as f64 / (c.tp + c.fn_).max(1) as f64,
+        c.fp,
+        c.fp + c.tn,
+        1000.0 * c.fp as f64 / (c.fp + c.tn).max(1) as f64
+    );
     println!("\n### Per family (95% Wilson intervals)\n");
     print_families(t);
     print_readings(
@@ -1073,12 +1121,17 @@ fn throughput(cfg: &Config) {
     }
     println!(
         "\n### Analysis throughput\n\n`analyze` on one log of {series} series x {} samples ({} columns in all; built in {generated:.1} s, \
-         not timed): {seconds:.3} s, {:.0} series/s, {:.1} M samples/s, {} findings.",
+         not timed): {seconds:.3} s, {:.0} series/s, {:.1} M samples/s, {} findings ({} read by the second opinion, {} moved).",
         parsed.timestamps.len(),
         parsed.columns.len(),
         series as f64 / seconds.max(1e-9),
         (series * parsed.timestamps.len()) as f64 / seconds.max(1e-9) / 1e6,
-        findings.len()
+        findings.len(),
+        findings.iter().filter(|f| f.second_opinion.is_some()).count(),
+        findings
+            .iter()
+            .filter(|f| f.second_opinion.as_ref().is_some_and(|o| o.moved))
+            .count()
     );
 }
 
@@ -1105,6 +1158,20 @@ fn main() {
     print_report(&cfg, &tally, started.elapsed().as_secs_f64());
     if fitting() {
         fit_calibration(&cfg, &tally);
+    }
+    if let Some(path) = opinion_dump() {
+        let mut text =
+            serde_json::json!({ "features": analysis::opinion::feature_names() }).to_string();
+        for row in &tally.opinion_rows {
+            text.push('\n');
+            text.push_str(row);
+        }
+        text.push('\n');
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        eprintln!(
+            "second opinion: {} rows written to {path}",
+            tally.opinion_rows.len()
+        );
     }
     if !tally.errors.is_empty() {
         let mut errors = tally.errors.clone();

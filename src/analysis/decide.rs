@@ -29,6 +29,17 @@ pub(super) fn decide(log: &PerfLog, s: &SeriesTrial, loads: &LoadIndex) -> Findi
     finish(e, d, loads)
 }
 
+/// The finding of a series the rules left `ok` and the second opinion reopens: the rules'
+/// decision read as a suspect for the reason `why`, then finished as any other (load, the
+/// forecast, the notes). Whatever the load rule makes of it stands.
+pub(super) fn reopened(log: &PerfLog, s: &SeriesTrial, loads: &LoadIndex, why: Reason) -> Finding {
+    let e = Evidence::new(log, s);
+    let mut d = main_rules(&e);
+    d.verdict = Verdict::Suspect;
+    d.reasons.insert(0, why);
+    finish(e, d, loads)
+}
+
 /// The main rules, in order: the first that applies sets the verdict.
 fn main_rules(e: &Evidence) -> Decision {
     let mut d = rules::insufficient::decide(e)
@@ -286,6 +297,7 @@ fn process_finding(e: &Evidence, d: Decision, forecast: forecast::Forecast) -> F
             evidence_hours,
             ..Calibration::of_rules(d.verdict, d.confidence.clamp(0.0, 1.0))
         }),
+        second_opinion: None,
     }
 }
 

@@ -197,6 +197,10 @@ pub struct Finding {
     /// P(leak) that `confidence` comes from; absent until the rules have judged the series.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calibration: Option<super::calibrate::Calibration>,
+    /// What the second opinion on the rules' close calls read ([`super::opinion`]): absent
+    /// where it does not judge the series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_opinion: Option<super::opinion::SecondOpinion>,
 
     /// Index of the series' column in `PerfLog::columns` (for charts; not serialised).
     #[serde(skip)]

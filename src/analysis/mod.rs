@@ -15,6 +15,7 @@ mod lifetime;
 mod limit;
 mod load;
 mod load_adjust;
+pub mod opinion;
 mod plan;
 mod rules;
 mod season;
@@ -44,6 +45,12 @@ const Q_SUSPECT: f64 = 0.05;
 /// chosen ([`plan`]), tried ([`trial`]), pooled for the log-wide FDR step ([`fdr`]) and decided
 /// ([`decide`], by the verdict [`rules`]).
 pub fn analyze(log: &PerfLog) -> Vec<Finding> {
+    analyze_with(log, Some(opinion::builtin()))
+}
+
+/// [`analyze`] with the second opinion's `model` (`None`: the rules' and the calibration's
+/// verdicts stand, and each series the opinion would judge keeps its features for a fit).
+pub fn analyze_with(log: &PerfLog, model: Option<&opinion::Model>) -> Vec<Finding> {
     let origin = log
         .elapsed_seconds
         .iter()
@@ -71,6 +78,9 @@ pub fn analyze(log: &PerfLog) -> Vec<Finding> {
         .collect();
     corroborate(&mut findings);
     calibrate::apply(&mut findings);
+    opinion::apply(&mut findings, &trials, model, |s, why| {
+        decide::reopened(log, s, &loads, why)
+    });
     system::name_consumers(&mut findings);
     findings.sort_by(Finding::worst_first);
     findings

@@ -6,6 +6,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::label::{SeriesLabel, Truth};
 use crate::analysis::calibrate::Sample;
+use crate::analysis::opinion::SecondOpinion;
 use crate::analysis::{Finding, Verdict};
 
 /// What a detector said about one series.
@@ -66,6 +67,8 @@ pub struct Detection {
     /// The rules' verdict and the evidence the calibration reads (for fitting it; its truth
     /// is set by [`Detection::sample`]).
     pub evidence: Option<Sample>,
+    /// What the second opinion read of the series (its role and features, for fitting it).
+    pub opinion: Option<SecondOpinion>,
 }
 
 impl Detection {
@@ -86,6 +89,7 @@ impl From<&Finding> for Detection {
             limit: f.limit,
             time_to_limit_ci_hours: f.time_to_limit_ci_hours,
             evidence: Sample::of(f, false),
+            opinion: f.second_opinion.clone(),
         }
     }
 }
@@ -404,6 +408,7 @@ mod tests {
             limit: None,
             time_to_limit_ci_hours: None,
             evidence: None,
+            opinion: None,
         }
     }
 

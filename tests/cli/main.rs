@@ -15,6 +15,7 @@ mod analysis_day_wave;
 mod analysis_false_alarms;
 mod analysis_identity;
 mod analysis_late_rise;
+mod analysis_opinion;
 mod analysis_realdata;
 mod analysis_recovery;
 mod analysis_shapes;

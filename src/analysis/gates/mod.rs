@@ -133,6 +133,9 @@ pub struct LifetimeTrial {
     /// alone (`rules::recovery::passed_over`): looked at by the trial while the samples are
     /// decoded, for candidates only, so the rule need not decode the series again.
     pub recovery_passed_over: bool,
+    /// The lifetime's blocks as its test read them (before a cycle or a floor was taken out):
+    /// what the second opinion reads of the shape, kept so it need not decode the series again.
+    pub pooled: Option<std::sync::Arc<super::blocks::Blocks>>,
 }
 
 impl LifetimeTrial {
@@ -313,6 +316,7 @@ pub fn try_lifetime(
         restarted,
         slowing_unshown: false,
         recovery_passed_over: false,
+        pooled: None,
     };
     let span = end - start;
     if n < 4 {
@@ -322,6 +326,7 @@ pub fn try_lifetime(
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
     let (blocks, tooth) = teeth::widen(&hours[..n], &values[..n], blocks, change_sigma);
     trial.blocks = blocks.level.len();
+    trial.pooled = Some(std::sync::Arc::new(blocks.clone()));
     if span < shortest.0 || n < shortest.1 {
         trial.level = median(values).unwrap_or(f64::NAN);
         trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);
