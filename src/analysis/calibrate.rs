@@ -244,17 +244,23 @@ impl ClassMap {
 
     /// P(leak) at a score: the isotonic steps, linear between knots, flat outside them.
     pub fn p_at(&self, score: f64) -> f64 {
-        let (s, p) = (&self.score, &self.p_leak);
-        let i = s.partition_point(|k| *k <= score);
-        if i == 0 {
-            return p[0];
-        }
-        if i == s.len() {
-            return p[s.len() - 1];
-        }
-        let t = (score - s[i - 1]) / (s[i] - s[i - 1]);
-        p[i - 1] + t * (p[i] - p[i - 1])
+        knots_at(&self.score, &self.p_leak, score)
     }
+}
+
+/// An isotonic map read at `at`: `y` at the ascending knots `x` (not empty), linear between
+/// them, flat outside.
+pub(crate) fn knots_at(x: &[f64], y: &[f64], at: f64) -> f64 {
+    let i = x.partition_point(|k| *k <= at);
+    if i == 0 {
+        return y[0];
+    }
+    if i == x.len() {
+        return y[x.len() - 1];
+    }
+    // x[i] > at >= x[i - 1]: the knots differ.
+    let t = (at - x[i - 1]) / (x[i] - x[i - 1]);
+    y[i - 1] + t * (y[i] - y[i - 1])
 }
 
 fn verdict_named(name: &str) -> Option<Verdict> {

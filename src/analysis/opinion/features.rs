@@ -237,11 +237,11 @@ fn shape(s: &SeriesTrial) -> Option<Vec<f64>> {
     out.push(drops.len() as f64);
     out.push(-drops.iter().sum::<f64>() / level);
     out.push(d.iter().filter(|x| **x > big).count() as f64);
-    let lo = b.lo.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = b.hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let lo = extreme(&b.lo, f64::min);
+    let hi = extreme(&b.hi, f64::max);
     let range = hi - lo + 1e-12 * level;
-    let dmax = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let dmin = d.iter().copied().fold(f64::INFINITY, f64::min);
+    let dmax = extreme(&d, f64::max);
+    let dmin = extreme(&d, f64::min);
     out.push(dmax / range);
     out.push(-dmin / range);
     out.push(d.iter().filter(|x| **x > 0.0).count() as f64 / d.len() as f64);
@@ -263,7 +263,7 @@ fn shape(s: &SeriesTrial) -> Option<Vec<f64>> {
     out.push(if ts.is_empty() {
         0.0
     } else {
-        ts.iter().copied().fold(f64::INFINITY, f64::min)
+        extreme(&ts, f64::min)
     });
     out.push(median(&ts).unwrap_or(0.0));
     out.push(if slopes.is_empty() {
@@ -275,21 +275,11 @@ fn shape(s: &SeriesTrial) -> Option<Vec<f64>> {
     let windows = chunks(n, 12);
     let mins: Vec<f64> = windows
         .iter()
-        .map(|r| {
-            b.lo[r.clone()]
-                .iter()
-                .copied()
-                .fold(f64::INFINITY, f64::min)
-        })
+        .map(|r| extreme(&b.lo[r.clone()], f64::min))
         .collect();
     let maxs: Vec<f64> = windows
         .iter()
-        .map(|r| {
-            b.hi[r.clone()]
-                .iter()
-                .copied()
-                .fold(f64::NEG_INFINITY, f64::max)
-        })
+        .map(|r| extreme(&b.hi[r.clone()], f64::max))
         .collect();
     let xi: Vec<f64> = (0..mins.len())
         .map(|i| i as f64 / (mins.len().max(2) - 1) as f64)
@@ -309,6 +299,11 @@ fn shape(s: &SeriesTrial) -> Option<Vec<f64>> {
     out.push(line.slope / (std(&d) / std::f64::consts::SQRT_2 + 1e-12 * level));
     debug_assert_eq!(out.len(), SHAPE_FEATURES.len());
     Some(out)
+}
+
+/// The lowest (`f64::min`) or highest (`f64::max`) of `v`, which is not empty.
+fn extreme(v: &[f64], pick: fn(f64, f64) -> f64) -> f64 {
+    v.iter().copied().reduce(pick).unwrap_or(f64::NAN)
 }
 
 fn mean(v: &[f64]) -> f64 {

@@ -189,16 +189,7 @@ impl Model {
 
     /// P(leak) at a raw probability: the isotonic knots, linear between, flat outside.
     pub fn p_leak(&self, raw: f64) -> f64 {
-        let (s, p) = (&self.raw, &self.p_leak);
-        let i = s.partition_point(|k| *k <= raw);
-        if i == 0 {
-            return p[0];
-        }
-        if i == s.len() {
-            return p[s.len() - 1];
-        }
-        let t = (raw - s[i - 1]) / (s[i] - s[i - 1]).max(f64::MIN_POSITIVE);
-        p[i - 1] + t * (p[i] - p[i - 1])
+        super::super::calibrate::knots_at(&self.raw, &self.p_leak, raw)
     }
 
     /// How much each feature moved the score (log-odds) on the series' paths: at every split,
