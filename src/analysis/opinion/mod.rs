@@ -48,7 +48,7 @@ pub struct SecondOpinion {
     pub p_leak: Option<f64>,
     /// Whether it moved the verdict.
     pub moved: bool,
-    /// The features (for the fitter; not in report.json).
+    /// The features, kept when no model judged them (for the fitter; not in report.json).
     #[serde(skip)]
     pub features: Vec<f64>,
 }
@@ -178,11 +178,12 @@ pub(super) fn apply(
             }
             _ => false,
         };
+        // The features are kept only for a fit (no model): a report does not carry them.
         f.second_opinion = Some(SecondOpinion {
             role,
             p_leak: Some(p),
             moved,
-            features: x,
+            features: Vec::new(),
         });
     }
 }

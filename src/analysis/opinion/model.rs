@@ -124,8 +124,11 @@ impl Model {
         }
         self.pack();
         for (x, want) in self.check_x.iter().zip(&self.check_raw) {
+            if x.len() != names.len() {
+                return Err("a check vector of the wrong length".into());
+            }
             let got = self.raw_probability(x);
-            if x.len() != names.len() || (got - want).abs() > 1e-9 {
+            if (got - want).abs() > 1e-9 {
                 return Err(format!(
                     "the check vector gives {got}, the fitter computed {want}"
                 ));
@@ -298,5 +301,8 @@ mod tests {
         assert!(m.check(&["a".to_string()]).is_err());
         m.check_raw = vec![1.0 / (1.0 + (-2.0f64).exp())];
         assert!(m.check(&["a".to_string()]).is_ok());
+        // A check vector of the wrong length is refused, not read out of bounds.
+        m.check_x = vec![vec![]];
+        assert!(m.check(&["a".to_string()]).is_err());
     }
 }
