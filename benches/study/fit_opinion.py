@@ -62,6 +62,14 @@ SAYS = {
     "p_leak": "the calibrated P(leak)", "score": "the calibration's evidence score",
     "minus_log10_q": "the trend test's q", "r_squared": "the fit's R²",
     "growth_percent": "the growth over the log", "reasons": "the number of reasons",
+    "cal_rule_confidence": "the rules' own confidence", "cal_minus_log10_q": "the trend test's q",
+    "cal_r_squared": "the fit's R²", "cal_log_growth": "the growth over the log",
+    "cal_log_evidence_days": "the hours the growth rests on",
+    "cal_co_trend": "the process's other counters flagged beside it",
+    "cal_log_lifetimes": "the lifetimes", "cal_slope_ci_above_zero": "the slope's interval",
+    "cal_leak_shape": "the shape read", "cal_objection_shape": "the shape read",
+    "cal_limit_within_30_days": "a limit within 30 days",
+    "cal_own_load_rising": "the process's own load",
 }
 
 
