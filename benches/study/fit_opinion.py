@@ -173,10 +173,15 @@ def main():
             r, fp = rates(y, judged, policy(flagged, role, r0, d, u, p0))
             if fp <= base_fp + 1e-9 and (best is None or (r, -fp) > (best[0], -best[1])):
                 best = (r, fp, d, float(u))
+    if best is None:
+        sys.exit("no pair of cut-offs keeps false alarms at or under the rules' own: not written")
     r, fp, d, u = best
     # The raw probability from which the stated P(leak) reaches 0.9: the cut-off a reopen
     # really has (the policy's bar), written as such.
-    u = max(u, float(np.min(raw[idx][iso.predict(raw[idx]) >= 0.9])))
+    sure = raw[idx][iso.predict(raw[idx]) >= 0.9]
+    if len(sure) == 0:
+        sys.exit("no series reaches P(leak) 0.9 out of fold: nothing could be reopened; not written")
+    u = max(u, float(np.min(sure)))
     moved = policy(flagged, role, r0, d, u, p0) != flagged
     print(f"out of fold, reopen at raw P >= {u}, clear a suspect under {d}: recall {r:.4f}, {fp:.2f} false alarms per 1000")
     for what, m in (("reopened", moved & (role == "reopen")), ("cleared", moved & (role == "demote"))):

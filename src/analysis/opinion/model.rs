@@ -117,12 +117,16 @@ impl Model {
                     && t.left[j] as usize > j
                     && t.right[j] as usize > j;
                 let preorder = t.left[j] as usize == j + 1;
-                if split && (f as usize >= names.len() || !children_ok || !preorder) {
+                let known = t.missing[j] <= 2;
+                if split && (f as usize >= names.len() || !children_ok || !preorder || !known) {
                     return Err(format!("tree {i}, node {j}: a split out of range"));
                 }
             }
         }
         self.pack();
+        if self.check_x.len() != self.check_raw.len() {
+            return Err("check vectors and their probabilities differ in number".into());
+        }
         for (x, want) in self.check_x.iter().zip(&self.check_raw) {
             if x.len() != names.len() {
                 return Err("a check vector of the wrong length".into());
@@ -154,7 +158,7 @@ impl Model {
                         (base + t.right[j] as usize) as u32
                     },
                     feature: if leaf { LEAF } else { t.feature[j] as u16 },
-                    flags: u8::from(t.default_left[j]) | (t.missing[j].min(2) << 1),
+                    flags: u8::from(t.default_left[j]) | (t.missing[j] << 1),
                 });
             }
         }
@@ -211,12 +215,15 @@ impl Model {
     }
 }
 
+/// What the fitter (LightGBM) reads as zero where zero is missing.
+const ZERO: f64 = 1e-35;
+
 /// Whether a value goes left at a split of `threshold`: what counts as missing (`missing`, as
 /// in [`Tree::missing`]) goes the learned way, anything else by `<=` (NaN read as 0 where NaN
 /// is not missing).
 fn goes_left(threshold: f64, missing: u8, default_left: bool, v: f64) -> bool {
     let is_missing = match missing {
-        1 => v.is_nan() || v == 0.0,
+        1 => v.is_nan() || v.abs() <= ZERO,
         2 => v.is_nan(),
         _ => false,
     };
