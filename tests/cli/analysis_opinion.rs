@@ -1,9 +1,11 @@
 //! The second opinion (issue #18, `src/analysis/opinion/`) as report.json shows it, on the first
-//! logs of the generator's tune split: it judges only an `ok` over a reopenable objection or a
-//! `suspect`, a verdict it moves says so first and keeps the rules' objection beside it, and
-//! the confidence it states is its P(leak).
+//! logs of the generator's tune split: it judges only a process's `Private Bytes` or `Handle
+//! Count` that the rules left a `suspect` or an `ok` over a reopenable objection, a verdict it
+//! moves says so first and keeps the rules' objection beside it, it reopens nothing the rules
+//! read as falling nor under the confidence of a `leak`, and the confidence it states is its
+//! P(leak).
 
-use perfleak::analysis::{self, opinion};
+use perfleak::analysis::{self, calibrate, opinion};
 use perfleak::ingest::{self, ReadOptions};
 use perfleak_synth::{benchmark_logs, Split, Truth};
 
@@ -30,6 +32,11 @@ fn a_moved_verdict_says_why_first_and_keeps_the_objection_it_overrules() {
                 continue;
             }
             judged += 1;
+            assert!(
+                matches!(f.counter.as_str(), "Private Bytes" | "Handle Count")
+                    && f.system.is_none(),
+                "{what}: judged"
+            );
             let role = o["role"].as_str().expect("a role");
             let p = o["p_leak"].as_f64().expect("the model's P(leak)");
             assert!((0.0..=1.0).contains(&p), "{what}: {p}");
@@ -48,6 +55,11 @@ fn a_moved_verdict_says_why_first_and_keeps_the_objection_it_overrules() {
                     reopened += 1;
                     assert_eq!(f.verdict, analysis::Verdict::Suspect, "{what}");
                     assert_eq!(rule, "ok", "{what}");
+                    assert_ne!(f.shape, perfleak::vocab::Shape::Decreasing, "{what}");
+                    assert!(
+                        p >= calibrate::builtin().thresholds.leak_at,
+                        "{what}: P {p}"
+                    );
                     // The objection it overrules is quoted first and still stands below.
                     assert!(
                         f.reasons[1..]

@@ -134,7 +134,8 @@ pub struct LifetimeTrial {
     /// decoded, for candidates only, so the rule need not decode the series again.
     pub recovery_passed_over: bool,
     /// The lifetime's blocks as its test read them (before a cycle or a floor was taken out):
-    /// what the second opinion reads of the shape, kept so it need not decode the series again.
+    /// what the second opinion reads of the shape, kept (shared, not copied) for the counters it
+    /// reads only, so it need not decode the series again.
     pub pooled: Option<std::sync::Arc<super::blocks::Blocks>>,
 }
 
@@ -326,7 +327,10 @@ pub fn try_lifetime(
     let blocks = aggregate(&hours[..n], &values[..n], MAX_BLOCKS);
     let (blocks, tooth) = teeth::widen(&hours[..n], &values[..n], blocks, change_sigma);
     trial.blocks = blocks.level.len();
-    trial.pooled = Some(std::sync::Arc::new(blocks.clone()));
+    let blocks = std::sync::Arc::new(blocks);
+    if super::opinion::reads(kind) {
+        trial.pooled = Some(std::sync::Arc::clone(&blocks));
+    }
     if span < shortest.0 || n < shortest.1 {
         trial.level = median(values).unwrap_or(f64::NAN);
         trial.min_detectable_slope = min_detectable_slope(&blocks.hours, &blocks.level);

@@ -79,12 +79,17 @@ pub fn feature_names() -> Vec<String> {
     features::names()
 }
 
+/// Whether the second opinion reads series of this counter: the ones it learned from (a
+/// process's `Private Bytes` and `Handle Count`; the trial keeps their blocks for it).
+pub(crate) fn reads(kind: Counter) -> bool {
+    matches!(kind, Counter::PrivateBytes | Counter::HandleCount)
+}
+
 /// The role a finding may take: `None` where the second opinion does not judge it. It judges
-/// the counters it learned from (a process's `Private Bytes` and `Handle Count`), and never
-/// reopens a series the rules read as falling: whatever the corpus says, a suspect leak must
-/// grow on the chart it is shown with.
+/// the counters it [`reads`], and never reopens a series the rules read as falling: whatever
+/// the corpus says, a suspect leak must grow on the chart it is shown with.
 fn role(f: &Finding, s: &SeriesTrial) -> Option<Role> {
-    if f.system.is_some() || !matches!(s.kind, Counter::PrivateBytes | Counter::HandleCount) {
+    if f.system.is_some() || !reads(s.kind) {
         return None;
     }
     match f.verdict {
@@ -200,11 +205,17 @@ fn weightiest(m: &Model, x: &[f64], role: Role) -> String {
         .filter(|(_, v)| *v > 0.0)
         .collect();
     c.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let named: Vec<&str> = c
-        .iter()
-        .take(NAMED)
-        .map(|(i, _)| m.says[*i].as_str())
-        .collect();
+    // Two features may say the same thing (the trend test's q, as the finding and as the
+    // calibration read it): each phrase is named once.
+    let mut named: Vec<&str> = Vec::new();
+    for says in c.iter().map(|(i, _)| m.says[*i].as_str()) {
+        if named.len() == NAMED {
+            break;
+        }
+        if !named.contains(&says) {
+            named.push(says);
+        }
+    }
     if named.is_empty() {
         "no single figure".to_string()
     } else {

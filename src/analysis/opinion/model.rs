@@ -63,9 +63,13 @@ pub struct Model {
     pub check_raw: Vec<f64>,
     #[serde(rename = "tree")]
     pub trees: Vec<Tree>,
-    /// Every tree's nodes, one after another, and where each tree starts (built on load).
+    /// Every tree's nodes, one after another, each node's mean output (a leaf's output; what
+    /// the path attributions use), and where each tree starts (built on load, after which the
+    /// stored arrays are dropped).
     #[serde(skip)]
     nodes: Vec<Node>,
+    #[serde(skip)]
+    means: Vec<f64>,
     #[serde(skip)]
     roots: Vec<usize>,
 }
@@ -75,6 +79,7 @@ impl Model {
     pub fn from_toml(text: &str, names: &[String]) -> Result<Model, String> {
         let mut m: Model = toml::from_str(text).map_err(|e| e.to_string())?;
         m.check(names)?;
+        m.trees = Vec::new();
         Ok(m)
     }
 
@@ -144,6 +149,7 @@ impl Model {
     /// Packs the checked trees into [`Node`]s.
     fn pack(&mut self) {
         self.nodes.clear();
+        self.means.clear();
         self.roots.clear();
         for t in &self.trees {
             let base = self.nodes.len();
@@ -160,6 +166,7 @@ impl Model {
                     feature: if leaf { LEAF } else { t.feature[j] as u16 },
                     flags: u8::from(t.default_left[j]) | (t.missing[j] << 1),
                 });
+                self.means.push(t.value[j]);
             }
         }
     }
@@ -176,22 +183,32 @@ impl Model {
 
     /// The leaf a feature vector reaches from the root at `node`.
     fn leaf(&self, mut node: usize, x: &[f64]) -> usize {
-        loop {
-            let n = self.nodes[node];
-            if n.feature == LEAF {
-                return node;
-            }
-            node = if goes_left(
-                n.value,
-                n.flags >> 1,
-                n.flags & 1 == 1,
-                x[n.feature as usize],
-            ) {
-                node + 1
-            } else {
-                n.right as usize
-            };
+        while let Some(next) = self.child(node, x) {
+            node = next;
         }
+        node
+    }
+
+    /// The child a feature vector goes to from `node` (`None` at a leaf): what counts as
+    /// missing (`missing`, as in [`Tree::missing`]) goes the learned way, anything else by
+    /// `<=` (NaN read as 0 where NaN is not missing).
+    fn child(&self, node: usize, x: &[f64]) -> Option<usize> {
+        let n = self.nodes[node];
+        if n.feature == LEAF {
+            return None;
+        }
+        let v = x[n.feature as usize];
+        let is_missing = match n.flags >> 1 {
+            1 => v.is_nan() || v.abs() <= ZERO,
+            2 => v.is_nan(),
+            _ => false,
+        };
+        let left = if is_missing {
+            n.flags & 1 == 1
+        } else {
+            (if v.is_nan() { 0.0 } else { v }) <= n.value
+        };
+        Some(if left { node + 1 } else { n.right as usize })
     }
 
     /// P(leak) at a raw probability: the isotonic knots, linear between, flat outside.
@@ -203,11 +220,10 @@ impl Model {
     /// the change from the node's mean output to the child's goes to the split's feature.
     pub fn contributions(&self, x: &[f64]) -> Vec<f64> {
         let mut c = vec![0.0; self.features.len()];
-        for t in &self.trees {
-            let mut node = 0usize;
-            while t.feature[node] >= 0 {
-                let next = t.next(node, x);
-                c[t.feature[node] as usize] += t.value[next] - t.value[node];
+        for &root in &self.roots {
+            let mut node = root;
+            while let Some(next) = self.child(node, x) {
+                c[self.nodes[node].feature as usize] += self.means[next] - self.means[node];
                 node = next;
             }
         }
@@ -217,41 +233,6 @@ impl Model {
 
 /// What the fitter (LightGBM) reads as zero where zero is missing.
 const ZERO: f64 = 1e-35;
-
-/// Whether a value goes left at a split of `threshold`: what counts as missing (`missing`, as
-/// in [`Tree::missing`]) goes the learned way, anything else by `<=` (NaN read as 0 where NaN
-/// is not missing).
-fn goes_left(threshold: f64, missing: u8, default_left: bool, v: f64) -> bool {
-    let is_missing = match missing {
-        1 => v.is_nan() || v.abs() <= ZERO,
-        2 => v.is_nan(),
-        _ => false,
-    };
-    if is_missing {
-        default_left
-    } else {
-        let v = if v.is_nan() { 0.0 } else { v };
-        v <= threshold
-    }
-}
-
-impl Tree {
-    /// The child a value goes to at a split node (for the path attributions).
-    fn next(&self, node: usize, x: &[f64]) -> usize {
-        let f = self.feature[node] as usize;
-        let left = goes_left(
-            self.threshold[node],
-            self.missing[node],
-            self.default_left[node],
-            x[f],
-        );
-        if left {
-            self.left[node] as usize
-        } else {
-            self.right[node] as usize
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -283,6 +264,7 @@ mod tests {
             check_raw: vec![],
             trees: vec![stump()],
             nodes: Vec::new(),
+            means: Vec::new(),
             roots: Vec::new(),
         };
         m.pack();
